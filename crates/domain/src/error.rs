@@ -1,0 +1,88 @@
+//! The errors every use case may return. Each carries a stable machine-readable
+//! `code()`; the HTTP and WebSocket edges map variants to statuses and frames once.
+
+use thiserror::Error;
+
+pub type DomainResult<T> = Result<T, DomainError>;
+
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum DomainError {
+    /// Input that is well-formed JSON but breaks a rule (empty content, bad phone).
+    #[error("{message}")]
+    Invalid { code: &'static str, message: String },
+    /// Input larger than a limit.
+    #[error("{message}")]
+    TooLarge { code: &'static str, message: String },
+    /// Missing, bad, expired or revoked credentials, or a wrong one-time code.
+    #[error("{message}")]
+    Unauthorized { code: &'static str, message: String },
+    /// The caller is known but may not do this.
+    #[error("{message}")]
+    Forbidden { code: &'static str, message: String },
+    /// The thing does not exist, or the caller may not know that it does.
+    #[error("{message}")]
+    NotFound { code: &'static str, message: String },
+    /// The request conflicts with the current state.
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    /// Too many attempts; try again later.
+    #[error("{message}")]
+    TooManyRequests { code: &'static str, message: String },
+    /// A port failed (database down, bus unreachable). The detail is for logs only.
+    #[error("internal error: {0}")]
+    Unavailable(String),
+}
+
+impl DomainError {
+    pub fn invalid(code: &'static str, message: impl Into<String>) -> Self {
+        Self::Invalid { code, message: message.into() }
+    }
+    pub fn too_large(code: &'static str, message: impl Into<String>) -> Self {
+        Self::TooLarge { code, message: message.into() }
+    }
+    pub fn unauthorized(code: &'static str, message: impl Into<String>) -> Self {
+        Self::Unauthorized { code, message: message.into() }
+    }
+    pub fn forbidden(code: &'static str, message: impl Into<String>) -> Self {
+        Self::Forbidden { code, message: message.into() }
+    }
+    pub fn not_found(code: &'static str, message: impl Into<String>) -> Self {
+        Self::NotFound { code, message: message.into() }
+    }
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        Self::Conflict { code, message: message.into() }
+    }
+    pub fn too_many(code: &'static str, message: impl Into<String>) -> Self {
+        Self::TooManyRequests { code, message: message.into() }
+    }
+    pub fn unavailable(detail: impl std::fmt::Display) -> Self {
+        Self::Unavailable(detail.to_string())
+    }
+
+    /// The snake_case code clients switch on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Invalid { code, .. }
+            | Self::TooLarge { code, .. }
+            | Self::Unauthorized { code, .. }
+            | Self::Forbidden { code, .. }
+            | Self::NotFound { code, .. }
+            | Self::Conflict { code, .. }
+            | Self::TooManyRequests { code, .. } => code,
+            Self::Unavailable(_) => "internal_error",
+        }
+    }
+
+    /// The message safe to show a client: internal details stay in the logs.
+    pub fn public_message(&self) -> String {
+        match self {
+            Self::Unavailable(_) => "the server could not complete the request; try again".into(),
+            other => other.to_string(),
+        }
+    }
+
+    /// The "chat not found" answer, also given to non-members so they learn nothing.
+    pub fn chat_not_found() -> Self {
+        Self::not_found("chat_not_found", "chat not found")
+    }
+}

@@ -1,0 +1,18 @@
+//! ChitChat's core: entities, validated values, rules, events and the ports that
+//! adapters implement. Nothing here performs I/O; services talk to the outside only
+//! through the port traits in `ports`.
+
+pub mod auth;
+pub mod chat;
+pub mod clock;
+pub mod error;
+pub mod event;
+pub mod ids;
+pub mod message;
+pub mod ports;
+pub mod services;
+pub mod user;
+
+pub use error::{DomainError, DomainResult};
+pub use ids::{ChatId, MessageId, SessionId, UserId};
+pub use services::Services;

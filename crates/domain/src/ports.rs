@@ -1,0 +1,122 @@
+//! The traits adapters implement. Each method documents the errors an
+//! implementation must return; anything else a backend reports becomes
+//! `DomainError::Unavailable`.
+
+use crate::auth::{OtpChallenge, OtpCode, Session, TokenClaims};
+use crate::chat::{Chat, Member};
+use crate::error::DomainResult;
+use crate::event::Event;
+use crate::ids::{ChatId, SessionId, UserId};
+use crate::message::{Appended, ClientMsgId, Message, NewMessage, Page};
+use crate::user::{Phone, User};
+use async_trait::async_trait;
+use std::sync::Arc;
+
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait UserRepo: Send + Sync {
+    /// Stores `user` unless a user with the same phone exists; returns whichever is stored.
+    async fn insert_or_get_by_phone(&self, user: &User) -> DomainResult<User>;
+    async fn get(&self, id: UserId) -> DomainResult<Option<User>>;
+    async fn get_many(&self, ids: &[UserId]) -> DomainResult<Vec<User>>;
+    /// Users whose name contains `query` (case-insensitive) or whose phone contains
+    /// its digits, excluding `exclude`, at most `limit`, ordered by name.
+    async fn search(&self, query: &str, exclude: UserId, limit: i64) -> DomainResult<Vec<User>>;
+}
+
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait OtpRepo: Send + Sync {
+    /// Replaces any pending challenge for the same phone.
+    async fn put(&self, challenge: &OtpChallenge) -> DomainResult<()>;
+    async fn get(&self, phone: &Phone) -> DomainResult<Option<OtpChallenge>>;
+    /// Counts one wrong try; returns the new number of attempts.
+    async fn record_failure(&self, phone: &Phone) -> DomainResult<i32>;
+    /// Removes the challenge whose hash is `code_hash`. Returns false when it was
+    /// already gone, so that of two racing logins with one code only one succeeds.
+    async fn consume(&self, phone: &Phone, code_hash: &str) -> DomainResult<bool>;
+}
+
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait SessionRepo: Send + Sync {
+    async fn create(&self, session: &Session) -> DomainResult<()>;
+    async fn get(&self, id: SessionId) -> DomainResult<Option<Session>>;
+    /// Marks the session revoked at `at`; revoking twice keeps the first time.
+    async fn revoke(&self, id: SessionId, at: chrono::DateTime<chrono::Utc>) -> DomainResult<()>;
+}
+
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait ChatRepo: Send + Sync {
+    /// Stores a direct chat with its members unless one exists for `direct_key`;
+    /// returns whichever is stored (idempotent under concurrent calls).
+    async fn create_direct(&self, chat: &Chat, members: &[Member], direct_key: &str) -> DomainResult<Chat>;
+    async fn get(&self, id: ChatId) -> DomainResult<Option<Chat>>;
+    /// The chats `user` is a member of, most recently active first.
+    async fn list_for_user(&self, user: UserId) -> DomainResult<Vec<Chat>>;
+    async fn members(&self, chat: ChatId) -> DomainResult<Vec<Member>>;
+    async fn member(&self, chat: ChatId, user: UserId) -> DomainResult<Option<Member>>;
+}
+
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait MessageRepo: Send + Sync {
+    /// Stores the message with the chat's next `seq` in one transaction and returns
+    /// it durable. When the sender used `client_msg_id` before, stores nothing and
+    /// returns the first message with `created: false`.
+    async fn append(&self, message: &NewMessage) -> DomainResult<Appended>;
+    async fn find_by_client_id(&self, sender: UserId, client_msg_id: &ClientMsgId) -> DomainResult<Option<Message>>;
+    /// A page of the chat's history, newest first.
+    async fn list(&self, chat: ChatId, page: Page) -> DomainResult<Vec<Message>>;
+    /// The newest message of each chat given, if any.
+    async fn last_messages(&self, chats: &[ChatId]) -> DomainResult<Vec<Message>>;
+}
+
+/// Tells whether the store answers, for `/health`.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait StoreHealth: Send + Sync {
+    async fn ping(&self) -> bool;
+}
+
+/// Delivers a login code to a phone (SMS in production, the log in development).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait OtpSender: Send + Sync {
+    async fn send(&self, phone: &Phone, code: &OtpCode) -> DomainResult<()>;
+}
+
+/// Makes new login codes.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait CodeGenerator: Send + Sync {
+    fn generate(&self) -> OtpCode;
+}
+
+/// Issues and checks bearer tokens.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait TokenCodec: Send + Sync {
+    fn issue(&self, claims: &TokenClaims) -> DomainResult<String>;
+    /// Err(`Unauthorized`) for a token that is malformed, forged or expired.
+    fn verify(&self, token: &str) -> DomainResult<TokenClaims>;
+}
+
+/// A serialised frame shared by every device it is delivered to.
+pub type Frame = Arc<str>;
+
+/// Live fan-out of events to the devices of their recipients.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait EventBus: Send + Sync {
+    /// Hands the event to every connected device of every recipient, on every instance.
+    async fn publish(&self, event: &Event) -> DomainResult<()>;
+    /// Starts receiving the frames addressed to `user` on this device.
+    fn subscribe(&self, user: UserId) -> Box<dyn Subscription>;
+}
+
+/// One device's stream of frames. Dropping it unsubscribes.
+#[async_trait]
+pub trait Subscription: Send {
+    /// The next frame, or None when the bus dropped this device (queue overflow or shutdown).
+    async fn next(&mut self) -> Option<Frame>;
+}

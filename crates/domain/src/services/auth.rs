@@ -1,0 +1,319 @@
+use super::Ports;
+use crate::auth::{otp::hashes_match, Caller, LoginOutcome, OtpChallenge, OtpCode, Session, TokenClaims};
+use crate::clock::Clock;
+use crate::error::{DomainError, DomainResult};
+use crate::ids::SessionId;
+use crate::ports::{CodeGenerator, OtpRepo, OtpSender, SessionRepo, TokenCodec, UserRepo};
+use crate::user::{Phone, Region, User, UserName};
+use chrono::{DateTime, Duration, Utc};
+use std::sync::Arc;
+
+/// The knobs of login, from configuration.
+#[derive(Debug, Clone)]
+pub struct AuthPolicy {
+    pub region: Region,
+    pub otp_ttl: Duration,
+    pub otp_max_attempts: i32,
+    pub token_ttl: Duration,
+    /// Secret mixed into stored code hashes, so a leaked table reveals no codes.
+    pub otp_pepper: String,
+}
+
+impl Default for AuthPolicy {
+    fn default() -> Self {
+        Self {
+            region: Region::default(),
+            otp_ttl: Duration::minutes(5),
+            otp_max_attempts: 5,
+            token_ttl: Duration::hours(168),
+            otp_pepper: String::new(),
+        }
+    }
+}
+
+/// Login by phone and one-time code; device sessions; who is calling.
+pub struct AuthService {
+    users: Arc<dyn UserRepo>,
+    otps: Arc<dyn OtpRepo>,
+    sessions: Arc<dyn SessionRepo>,
+    sender: Arc<dyn OtpSender>,
+    codes: Arc<dyn CodeGenerator>,
+    tokens: Arc<dyn TokenCodec>,
+    clock: Arc<dyn Clock>,
+    policy: AuthPolicy,
+}
+
+/// A login attempt as the client sent it.
+#[derive(Debug, Clone)]
+pub struct LoginRequest<'a> {
+    pub phone: &'a str,
+    pub name: Option<&'a str>,
+    pub code: &'a str,
+    pub device: &'a str,
+}
+
+fn wrong_code() -> DomainError {
+    DomainError::unauthorized("invalid_code", "the code is wrong; check it and try again")
+}
+
+impl AuthService {
+    pub fn new(ports: &Ports, policy: AuthPolicy) -> Self {
+        Self {
+            users: ports.users.clone(),
+            otps: ports.otps.clone(),
+            sessions: ports.sessions.clone(),
+            sender: ports.otp_sender.clone(),
+            codes: ports.codes.clone(),
+            tokens: ports.tokens.clone(),
+            clock: ports.clock.clone(),
+            policy,
+        }
+    }
+
+    pub fn region(&self) -> Region {
+        self.policy.region
+    }
+
+    /// Sends a fresh code to the phone and returns when it expires. The answer is
+    /// the same whether or not the phone belongs to a user.
+    pub async fn request_code(&self, raw_phone: &str) -> DomainResult<DateTime<Utc>> {
+        let phone = Phone::parse(raw_phone, self.policy.region)?;
+        let code = self.codes.generate();
+        let now = self.clock.now();
+        let challenge = OtpChallenge {
+            code_hash: code.hash(&phone, &self.policy.otp_pepper),
+            phone: phone.clone(),
+            expires_at: now + self.policy.otp_ttl,
+            attempts: 0,
+            created_at: now,
+        };
+        self.otps.put(&challenge).await?;
+        self.sender.send(&phone, &code).await?;
+        Ok(challenge.expires_at)
+    }
+
+    /// Checks the code and logs the phone's user in on a new device session,
+    /// creating the user on first login.
+    pub async fn login(&self, request: LoginRequest<'_>) -> DomainResult<LoginOutcome> {
+        let phone = Phone::parse(request.phone, self.policy.region)?;
+        let code = OtpCode::parse(request.code)?;
+        let now = self.clock.now();
+        let challenge = self.otps.get(&phone).await?.ok_or_else(wrong_code)?;
+        if challenge.attempts >= self.policy.otp_max_attempts {
+            return Err(DomainError::too_many(
+                "too_many_attempts",
+                "too many wrong codes; request a new code",
+            ));
+        }
+        if now >= challenge.expires_at {
+            return Err(DomainError::unauthorized("code_expired", "the code has expired; request a new code"));
+        }
+        let hash = code.hash(&phone, &self.policy.otp_pepper);
+        if !hashes_match(&hash, &challenge.code_hash) {
+            self.otps.record_failure(&phone).await?;
+            return Err(wrong_code());
+        }
+        // Single use: of two logins racing with one code, only one consumes it.
+        if !self.otps.consume(&phone, &hash).await? {
+            return Err(wrong_code());
+        }
+        let name = match request.name {
+            Some(raw) if !raw.trim().is_empty() => UserName::parse(raw)?,
+            // Returning users may log in without a name; new ones get their number until they set one.
+            _ => UserName::parse(phone.as_str())?,
+        };
+        let user = self.users.insert_or_get_by_phone(&User::new(phone, name, now)).await?;
+        let session = Session {
+            id: SessionId::new(),
+            user_id: user.id,
+            device: device_label(request.device),
+            created_at: now,
+            expires_at: now + self.policy.token_ttl,
+            revoked_at: None,
+        };
+        self.sessions.create(&session).await?;
+        let token = self.tokens.issue(&TokenClaims {
+            user_id: user.id,
+            session_id: session.id,
+            expires_at: session.expires_at,
+        })?;
+        Ok(LoginOutcome { token, user, expires_at: session.expires_at })
+    }
+
+    /// Who holds this token: it must be genuine, unexpired, and its device session not revoked.
+    pub async fn authenticate(&self, token: &str) -> DomainResult<Caller> {
+        let claims = self.tokens.verify(token)?;
+        let session = self.sessions.get(claims.session_id).await?;
+        match session {
+            Some(s) if s.user_id == claims.user_id && s.is_active(self.clock.now()) => {
+                Ok(Caller { user_id: s.user_id, session_id: s.id })
+            }
+            _ => Err(DomainError::unauthorized("invalid_token", "the session has ended; log in again")),
+        }
+    }
+
+    /// Ends the caller's device session; its token stops working at once.
+    pub async fn logout(&self, caller: Caller) -> DomainResult<()> {
+        self.sessions.revoke(caller.session_id, self.clock.now()).await
+    }
+
+    /// The caller's own profile.
+    pub async fn me(&self, caller: Caller) -> DomainResult<User> {
+        self.users
+            .get(caller.user_id)
+            .await?
+            .ok_or_else(|| DomainError::unauthorized("invalid_token", "the account no longer exists"))
+    }
+}
+
+/// A short printable label for the device, from its user agent.
+fn device_label(raw: &str) -> String {
+    let label: String = raw.chars().filter(|c| !c.is_control()).take(200).collect();
+    if label.trim().is_empty() {
+        "unknown device".to_owned()
+    } else {
+        label
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::services::test_support::{ports, MockSet};
+
+    fn policy() -> AuthPolicy {
+        AuthPolicy { otp_pepper: "pepper".into(), ..AuthPolicy::default() }
+    }
+
+    fn challenge(code: &str, now: DateTime<Utc>, attempts: i32) -> OtpChallenge {
+        let phone = Phone::parse("+919876543210", Region::default()).unwrap();
+        OtpChallenge {
+            code_hash: OtpCode::parse(code).unwrap().hash(&phone, "pepper"),
+            phone,
+            expires_at: now + Duration::minutes(5),
+            attempts,
+            created_at: now,
+        }
+    }
+
+    fn login<'a>(code: &'a str) -> LoginRequest<'a> {
+        LoginRequest { phone: "9876543210", name: Some("Asha"), code, device: "test" }
+    }
+
+    #[tokio::test]
+    async fn a_code_is_stored_hashed_and_sent_to_the_normalised_phone() {
+        let now = Utc::now();
+        let mut m = MockSet::new(now);
+        m.codes.expect_generate().returning(|| OtpCode::parse("424242").unwrap());
+        m.otps
+            .expect_put()
+            .withf(move |c| {
+                c.phone.as_str() == "+919876543210"
+                    && !c.code_hash.contains("424242")
+                    && c.expires_at == now + Duration::minutes(5)
+                    && c.attempts == 0
+            })
+            .times(1)
+            .returning(|_| Ok(()));
+        m.sender
+            .expect_send()
+            .withf(|p, c| p.as_str() == "+919876543210" && c.reveal() == "424242")
+            .times(1)
+            .returning(|_, _| Ok(()));
+        let service = AuthService::new(&ports(m), policy());
+        assert_eq!(service.request_code("98765 43210").await.unwrap(), now + Duration::minutes(5));
+    }
+
+    #[tokio::test]
+    async fn an_invalid_phone_gets_no_code() {
+        let service = AuthService::new(&ports(MockSet::new(Utc::now())), policy());
+        assert_eq!(service.request_code("12").await.unwrap_err().code(), "invalid_phone");
+    }
+
+    #[tokio::test]
+    async fn the_right_code_creates_a_session_and_a_token() {
+        let now = Utc::now();
+        let mut m = MockSet::new(now);
+        let c = challenge("123456", now, 0);
+        m.otps.expect_get().returning(move |_| Ok(Some(c.clone())));
+        m.otps.expect_consume().times(1).returning(|_, _| Ok(true));
+        m.users.expect_insert_or_get_by_phone().returning(|u| Ok(u.clone()));
+        m.sessions.expect_create().times(1).returning(|_| Ok(()));
+        m.tokens.expect_issue().returning(|_| Ok("tok".into()));
+        let service = AuthService::new(&ports(m), policy());
+        let outcome = service.login(login("123456")).await.unwrap();
+        assert_eq!(outcome.token, "tok");
+        assert_eq!(outcome.user.name, "Asha");
+        assert_eq!(outcome.expires_at, now + Duration::hours(168));
+    }
+
+    #[tokio::test]
+    async fn a_wrong_code_counts_a_try_and_is_refused() {
+        let now = Utc::now();
+        let mut m = MockSet::new(now);
+        let c = challenge("123456", now, 2);
+        m.otps.expect_get().returning(move |_| Ok(Some(c.clone())));
+        m.otps.expect_record_failure().times(1).returning(|_| Ok(3));
+        m.otps.expect_consume().never();
+        let service = AuthService::new(&ports(m), policy());
+        let err = service.login(login("654321")).await.unwrap_err();
+        assert!(matches!(err, DomainError::Unauthorized { code: "invalid_code", .. }));
+    }
+
+    #[tokio::test]
+    async fn after_five_wrong_tries_even_the_right_code_is_refused() {
+        let now = Utc::now();
+        let mut m = MockSet::new(now);
+        let c = challenge("123456", now, 5);
+        m.otps.expect_get().returning(move |_| Ok(Some(c.clone())));
+        m.otps.expect_consume().never();
+        let service = AuthService::new(&ports(m), policy());
+        assert_eq!(service.login(login("123456")).await.unwrap_err().code(), "too_many_attempts");
+    }
+
+    #[tokio::test]
+    async fn an_expired_code_is_refused() {
+        let issued = Utc::now();
+        let mut m = MockSet::new(issued + Duration::minutes(5));
+        let c = challenge("123456", issued, 0);
+        m.otps.expect_get().returning(move |_| Ok(Some(c.clone())));
+        m.otps.expect_consume().never();
+        let service = AuthService::new(&ports(m), policy());
+        assert_eq!(service.login(login("123456")).await.unwrap_err().code(), "code_expired");
+    }
+
+    #[tokio::test]
+    async fn a_code_already_used_is_refused() {
+        let now = Utc::now();
+        let mut m = MockSet::new(now);
+        let c = challenge("123456", now, 0);
+        m.otps.expect_get().returning(move |_| Ok(Some(c.clone())));
+        m.otps.expect_consume().returning(|_, _| Ok(false));
+        m.sessions.expect_create().never();
+        let service = AuthService::new(&ports(m), policy());
+        assert_eq!(service.login(login("123456")).await.unwrap_err().code(), "invalid_code");
+    }
+
+    #[tokio::test]
+    async fn a_revoked_session_no_longer_authenticates() {
+        let now = Utc::now();
+        let mut m = MockSet::new(now);
+        let user_id = crate::ids::UserId::new();
+        let session_id = SessionId::new();
+        m.tokens.expect_verify().returning(move |_| {
+            Ok(TokenClaims { user_id, session_id, expires_at: now + Duration::hours(1) })
+        });
+        m.sessions.expect_get().returning(move |_| {
+            Ok(Some(Session {
+                id: session_id,
+                user_id,
+                device: "d".into(),
+                created_at: now,
+                expires_at: now + Duration::hours(1),
+                revoked_at: Some(now),
+            }))
+        });
+        let service = AuthService::new(&ports(m), policy());
+        assert_eq!(service.authenticate("t").await.unwrap_err().code(), "invalid_token");
+    }
+}

@@ -1,0 +1,253 @@
+use super::chats::require_member;
+use super::Ports;
+use crate::auth::Caller;
+use crate::clock::Clock;
+use crate::error::{DomainError, DomainResult};
+use crate::event::{Event, EventKind};
+use crate::ids::{ChatId, MessageId};
+use crate::message::{Appended, ClientMsgId, ContentType, Message, MessageBody, NewMessage, Page};
+use crate::ports::{ChatRepo, EventBus, MessageRepo};
+use std::sync::Arc;
+
+/// Sending and reading messages.
+pub struct MessageService {
+    chats: Arc<dyn ChatRepo>,
+    messages: Arc<dyn MessageRepo>,
+    bus: Arc<dyn EventBus>,
+    clock: Arc<dyn Clock>,
+}
+
+/// A send as the client asked for it, before validation.
+#[derive(Debug, Clone)]
+pub struct SendMessage {
+    pub chat_id: ChatId,
+    pub content: String,
+    pub content_type: String,
+    pub client_msg_id: Option<String>,
+}
+
+impl MessageService {
+    pub fn new(ports: &Ports) -> Self {
+        Self {
+            chats: ports.chats.clone(),
+            messages: ports.messages.clone(),
+            bus: ports.bus.clone(),
+            clock: ports.clock.clone(),
+        }
+    }
+
+    /// Stores a message from a member and pushes it to every member's devices.
+    /// Returns once the message is durable. A repeated `client_msg_id` returns the
+    /// first message with `created: false` and stores nothing.
+    pub async fn send(&self, caller: Caller, request: SendMessage) -> DomainResult<Appended> {
+        let content_type = ContentType::parse(&request.content_type)?;
+        let content = MessageBody::parse(request.content)?;
+        let client_msg_id = request.client_msg_id.map(ClientMsgId::parse).transpose()?;
+        require_member(self.chats.as_ref(), request.chat_id, caller.user_id).await?;
+
+        if let Some(key) = &client_msg_id {
+            if let Some(first) = self.messages.find_by_client_id(caller.user_id, key).await? {
+                return same_chat_or_conflict(first, request.chat_id);
+            }
+        }
+        let appended = self
+            .messages
+            .append(&NewMessage {
+                id: MessageId::new(),
+                chat_id: request.chat_id,
+                sender_id: caller.user_id,
+                content,
+                content_type,
+                client_msg_id,
+                created_at: self.clock.now(),
+            })
+            .await?;
+        if !appended.created {
+            return same_chat_or_conflict(appended.message, request.chat_id);
+        }
+        self.publish(&appended.message).await;
+        Ok(appended)
+    }
+
+    /// A page of a chat's history, newest first, for members only.
+    pub async fn history(&self, caller: Caller, chat_id: ChatId, page: Page) -> DomainResult<Vec<Message>> {
+        require_member(self.chats.as_ref(), chat_id, caller.user_id).await?;
+        self.messages.list(chat_id, page).await
+    }
+
+    async fn publish(&self, message: &Message) {
+        let recipients = match self.chats.members(message.chat_id).await {
+            Ok(members) => members.into_iter().map(|m| m.user_id).collect(),
+            Err(error) => {
+                // The message is durable; devices catch up from history.
+                tracing::warn!(%error, message_id = %message.id, "could not load members for live delivery");
+                return;
+            }
+        };
+        let event = Event {
+            recipients,
+            room_id: message.chat_id,
+            sender: message.sender_id,
+            kind: EventKind::Message(message.clone()),
+        };
+        if let Err(error) = self.bus.publish(&event).await {
+            tracing::warn!(%error, message_id = %message.id, "live delivery failed; message is stored");
+        }
+    }
+}
+
+fn same_chat_or_conflict(first: Message, chat_id: ChatId) -> DomainResult<Appended> {
+    if first.chat_id != chat_id {
+        return Err(DomainError::conflict(
+            "client_msg_id_reused",
+            "this client_msg_id was already used for a message in another chat",
+        ));
+    }
+    Ok(Appended { message: first, created: false })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chat::{Member, Role};
+    use crate::ids::{SessionId, UserId};
+    use crate::message::MessageStatus;
+    use crate::services::test_support::{ports, MockSet};
+    use chrono::Utc;
+
+    fn caller() -> Caller {
+        Caller { user_id: UserId::new(), session_id: SessionId::new() }
+    }
+
+    fn member(chat_id: ChatId, user_id: UserId) -> Member {
+        Member { chat_id, user_id, role: Role::Member, joined_at: Utc::now() }
+    }
+
+    fn stored(new: &NewMessage, seq: i64) -> Message {
+        Message {
+            id: new.id,
+            chat_id: new.chat_id,
+            sender_id: new.sender_id,
+            content: new.content.clone().into_inner(),
+            content_type: new.content_type,
+            seq,
+            status: MessageStatus::Sent,
+            client_msg_id: new.client_msg_id.as_ref().map(|c| c.as_str().to_owned()),
+            created_at: new.created_at,
+        }
+    }
+
+    fn text(chat_id: ChatId, client_msg_id: Option<&str>) -> SendMessage {
+        SendMessage {
+            chat_id,
+            content: "hello".into(),
+            content_type: "text".into(),
+            client_msg_id: client_msg_id.map(str::to_owned),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_member_sends_and_every_member_is_a_recipient() {
+        let me = caller();
+        let other = UserId::new();
+        let chat = ChatId::new();
+        let mut m = MockSet::new(Utc::now());
+        m.chats.expect_member().returning(move |c, u| Ok(Some(member(c, u))));
+        m.chats
+            .expect_members()
+            .returning(move |c| Ok(vec![member(c, me.user_id), member(c, other)]));
+        m.messages
+            .expect_append()
+            .times(1)
+            .returning(|new| Ok(Appended { message: stored(new, 7), created: true }));
+        m.bus
+            .expect_publish()
+            .withf(move |e| e.recipients == vec![me.user_id, other] && matches!(&e.kind, EventKind::Message(msg) if msg.seq == 7))
+            .times(1)
+            .returning(|_| Ok(()));
+        let service = MessageService::new(&ports(m));
+        let sent = service.send(me, text(chat, None)).await.unwrap();
+        assert!(sent.created);
+        assert_eq!(sent.message.seq, 7);
+    }
+
+    #[tokio::test]
+    async fn a_non_member_cannot_send_and_nothing_is_stored() {
+        let mut m = MockSet::new(Utc::now());
+        m.chats.expect_member().returning(|_, _| Ok(None));
+        m.messages.expect_append().never();
+        m.bus.expect_publish().never();
+        let service = MessageService::new(&ports(m));
+        let err = service.send(caller(), text(ChatId::new(), None)).await.unwrap_err();
+        assert_eq!(err.code(), "chat_not_found");
+    }
+
+    #[tokio::test]
+    async fn a_repeated_client_msg_id_returns_the_first_message_without_storing_or_pushing() {
+        let me = caller();
+        let chat = ChatId::new();
+        let mut m = MockSet::new(Utc::now());
+        m.chats.expect_member().returning(move |c, u| Ok(Some(member(c, u))));
+        let first = NewMessage {
+            id: MessageId::new(),
+            chat_id: chat,
+            sender_id: me.user_id,
+            content: MessageBody::parse("hello".into()).unwrap(),
+            content_type: ContentType::Text,
+            client_msg_id: Some(ClientMsgId::parse("c-1".into()).unwrap()),
+            created_at: Utc::now(),
+        };
+        let first_stored = stored(&first, 3);
+        m.messages.expect_find_by_client_id().returning(move |_, _| Ok(Some(first_stored.clone())));
+        m.messages.expect_append().never();
+        m.bus.expect_publish().never();
+        let service = MessageService::new(&ports(m));
+        let again = service.send(me, text(chat, Some("c-1"))).await.unwrap();
+        assert!(!again.created);
+        assert_eq!((again.message.id, again.message.seq), (first.id, 3));
+    }
+
+    #[tokio::test]
+    async fn reusing_a_client_msg_id_in_another_chat_is_a_conflict() {
+        let me = caller();
+        let mut m = MockSet::new(Utc::now());
+        m.chats.expect_member().returning(move |c, u| Ok(Some(member(c, u))));
+        let other_chat_msg = NewMessage {
+            id: MessageId::new(),
+            chat_id: ChatId::new(),
+            sender_id: me.user_id,
+            content: MessageBody::parse("x".into()).unwrap(),
+            content_type: ContentType::Text,
+            client_msg_id: Some(ClientMsgId::parse("c-1".into()).unwrap()),
+            created_at: Utc::now(),
+        };
+        let first = stored(&other_chat_msg, 1);
+        m.messages.expect_find_by_client_id().returning(move |_, _| Ok(Some(first.clone())));
+        let service = MessageService::new(&ports(m));
+        let err = service.send(me, text(ChatId::new(), Some("c-1"))).await.unwrap_err();
+        assert_eq!(err.code(), "client_msg_id_reused");
+    }
+
+    #[tokio::test]
+    async fn invalid_content_is_refused_before_touching_storage() {
+        let service = MessageService::new(&ports(MockSet::new(Utc::now())));
+        let mut empty = text(ChatId::new(), None);
+        empty.content = "   ".into();
+        assert_eq!(service.send(caller(), empty).await.unwrap_err().code(), "empty_content");
+        let mut image = text(ChatId::new(), None);
+        image.content_type = "image".into();
+        assert_eq!(service.send(caller(), image).await.unwrap_err().code(), "unsupported_content_type");
+    }
+
+    #[tokio::test]
+    async fn a_failed_live_push_does_not_fail_a_stored_message() {
+        let me = caller();
+        let mut m = MockSet::new(Utc::now());
+        m.chats.expect_member().returning(move |c, u| Ok(Some(member(c, u))));
+        m.chats.expect_members().returning(move |c| Ok(vec![member(c, me.user_id)]));
+        m.messages.expect_append().returning(|new| Ok(Appended { message: stored(new, 1), created: true }));
+        m.bus.expect_publish().returning(|_| Err(DomainError::unavailable("bus down")));
+        let service = MessageService::new(&ports(m));
+        assert!(service.send(me, text(ChatId::new(), None)).await.is_ok());
+    }
+}

@@ -1,0 +1,62 @@
+//! Use cases. Every rule about who may do what is enforced here, once, whichever
+//! edge (REST or WebSocket) the request came through.
+
+mod auth;
+mod chats;
+mod messages;
+mod users;
+
+#[cfg(test)]
+mod test_support;
+
+pub use auth::{AuthPolicy, AuthService};
+pub use chats::ChatService;
+pub use messages::{MessageService, SendMessage};
+pub use users::UserService;
+
+use crate::clock::Clock;
+use crate::ports::{
+    ChatRepo, CodeGenerator, EventBus, MessageRepo, OtpRepo, OtpSender, SessionRepo, StoreHealth, TokenCodec,
+    UserRepo,
+};
+use std::sync::Arc;
+
+/// Every adapter the services need, chosen by the server at start-up.
+#[derive(Clone)]
+pub struct Ports {
+    pub users: Arc<dyn UserRepo>,
+    pub otps: Arc<dyn OtpRepo>,
+    pub sessions: Arc<dyn SessionRepo>,
+    pub chats: Arc<dyn ChatRepo>,
+    pub messages: Arc<dyn MessageRepo>,
+    pub store_health: Arc<dyn StoreHealth>,
+    pub bus: Arc<dyn EventBus>,
+    pub otp_sender: Arc<dyn OtpSender>,
+    pub codes: Arc<dyn CodeGenerator>,
+    pub tokens: Arc<dyn TokenCodec>,
+    pub clock: Arc<dyn Clock>,
+}
+
+/// The services the edges call, built once and shared.
+#[derive(Clone)]
+pub struct Services {
+    pub auth: Arc<AuthService>,
+    pub users: Arc<UserService>,
+    pub chats: Arc<ChatService>,
+    pub messages: Arc<MessageService>,
+    pub bus: Arc<dyn EventBus>,
+    pub store_health: Arc<dyn StoreHealth>,
+}
+
+impl Services {
+    pub fn new(ports: Ports, policy: AuthPolicy) -> Self {
+        Self {
+            auth: Arc::new(AuthService::new(&ports, policy)),
+            users: Arc::new(UserService::new(&ports)),
+            chats: Arc::new(ChatService::new(&ports)),
+            messages: Arc::new(MessageService::new(&ports)),
+            bus: ports.bus,
+            store_health: ports.store_health,
+        }
+    }
+}

@@ -1,0 +1,60 @@
+//! Mocked ports for service unit tests.
+
+use super::Ports;
+use crate::clock::MockClock;
+use crate::ports::{
+    MockChatRepo, MockCodeGenerator, MockEventBus, MockMessageRepo, MockOtpRepo, MockOtpSender, MockSessionRepo,
+    MockStoreHealth, MockTokenCodec, MockUserRepo,
+};
+use chrono::{DateTime, Utc};
+use std::sync::Arc;
+
+/// One mock per port; set expectations, then turn into `Ports` with `ports()`.
+pub struct MockSet {
+    pub users: MockUserRepo,
+    pub otps: MockOtpRepo,
+    pub sessions: MockSessionRepo,
+    pub chats: MockChatRepo,
+    pub messages: MockMessageRepo,
+    pub bus: MockEventBus,
+    pub sender: MockOtpSender,
+    pub codes: MockCodeGenerator,
+    pub tokens: MockTokenCodec,
+    pub now: DateTime<Utc>,
+}
+
+impl MockSet {
+    pub fn new(now: DateTime<Utc>) -> Self {
+        Self {
+            users: MockUserRepo::new(),
+            otps: MockOtpRepo::new(),
+            sessions: MockSessionRepo::new(),
+            chats: MockChatRepo::new(),
+            messages: MockMessageRepo::new(),
+            bus: MockEventBus::new(),
+            sender: MockOtpSender::new(),
+            codes: MockCodeGenerator::new(),
+            tokens: MockTokenCodec::new(),
+            now,
+        }
+    }
+}
+
+pub fn ports(m: MockSet) -> Ports {
+    let mut clock = MockClock::new();
+    let now = m.now;
+    clock.expect_now().returning(move || now);
+    Ports {
+        users: Arc::new(m.users),
+        otps: Arc::new(m.otps),
+        sessions: Arc::new(m.sessions),
+        chats: Arc::new(m.chats),
+        messages: Arc::new(m.messages),
+        store_health: Arc::new(MockStoreHealth::new()),
+        bus: Arc::new(m.bus),
+        otp_sender: Arc::new(m.sender),
+        codes: Arc::new(m.codes),
+        tokens: Arc::new(m.tokens),
+        clock: Arc::new(clock),
+    }
+}

@@ -1,0 +1,97 @@
+use crate::error::DomainError;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// A phone number in E.164 form (`+919876543210`). The only way to make one is
+/// `Phone::parse`, so two spellings of one number are always one user.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Phone(String);
+
+/// The country assumed for numbers written without a `+country` prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Region(phonenumber::country::Id);
+
+impl Region {
+    /// Parses a two-letter ISO region code such as `IN` or `GB`.
+    pub fn parse(code: &str) -> Result<Self, DomainError> {
+        phonenumber::country::Id::from_str(&code.trim().to_ascii_uppercase())
+            .map(Self)
+            .map_err(|_| DomainError::invalid("invalid_region", format!("unknown region code {code:?}")))
+    }
+}
+
+impl Default for Region {
+    fn default() -> Self {
+        Self(phonenumber::country::Id::IN)
+    }
+}
+
+/// Longest input we even try to parse; real numbers are far shorter.
+const MAX_PHONE_INPUT: usize = 32;
+
+impl Phone {
+    /// Normalises what a person typed into E.164, rejecting anything that is not a
+    /// valid number in the numbering plan.
+    pub fn parse(raw: &str, region: Region) -> Result<Self, DomainError> {
+        let invalid = || DomainError::invalid("invalid_phone", "enter a valid phone number, for example +919876543210");
+        let raw = raw.trim();
+        if raw.is_empty() || raw.len() > MAX_PHONE_INPUT {
+            return Err(invalid());
+        }
+        let number = phonenumber::parse(Some(region.0), raw).map_err(|_| invalid())?;
+        if !phonenumber::is_valid(&number) {
+            return Err(invalid());
+        }
+        Ok(Self(number.format().mode(phonenumber::Mode::E164).to_string()))
+    }
+
+    /// Rebuilds a phone that was already normalised (read back from storage).
+    pub fn from_trusted(e164: String) -> Self {
+        Self(e164)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Phone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn national_and_international_spellings_are_one_number() {
+        let region = Region::default();
+        let a = Phone::parse("9876543210", region).unwrap();
+        let b = Phone::parse("+91 98765 43210", region).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.as_str(), "+919876543210");
+    }
+
+    #[test]
+    fn other_regions_follow_the_default_region() {
+        let gb = Region::parse("gb").unwrap();
+        assert_eq!(Phone::parse("07400 123456", gb).unwrap().as_str(), "+447400123456");
+    }
+
+    #[test]
+    fn garbage_and_short_numbers_are_rejected() {
+        for raw in ["", "   ", "abc", "123", "+1", &"9".repeat(40)] {
+            let err = Phone::parse(raw, Region::default()).unwrap_err();
+            assert_eq!(err.code(), "invalid_phone", "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn unknown_region_is_rejected() {
+        assert!(Region::parse("XX").is_err());
+    }
+}
