@@ -1,1 +1,33 @@
+//! The REST edge: actix-web handlers that turn HTTP requests into domain calls,
+//! the bearer-token extractor, the one place where domain errors become HTTP
+//! statuses, `/health`, security headers, and the embedded web client.
 
+mod auth;
+mod error;
+mod headers;
+mod routes;
+mod static_files;
+
+pub use error::ApiError;
+pub use headers::security_headers;
+pub use routes::health::HealthSettings;
+
+use actix_web::web;
+
+/// Largest JSON body accepted; message content itself is capped lower by the domain.
+pub const MAX_JSON_BODY: usize = 256 * 1024;
+
+/// Registers `/api/*` and `/health`. Expects `web::Data<chitchat_domain::Services>`
+/// and `web::Data<HealthSettings>` in the app.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(error::json_config(MAX_JSON_BODY))
+        .app_data(error::query_config())
+        .app_data(error::path_config())
+        .configure(routes::configure);
+}
+
+/// The fallback for every path no route matched: the web client's files, or a
+/// JSON 404 under `/api/`.
+pub fn default_service() -> actix_web::Route {
+    web::to(static_files::serve)
+}

@@ -1,1 +1,67 @@
+//! The WebSocket edge at `/ws`: authenticates the device, turns client frames
+//! into domain commands, and streams the device's events to it.
 
+mod connection;
+mod frames;
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use chitchat_domain::Services;
+use serde::Deserialize;
+use std::time::Duration;
+
+/// Limits and timers of a socket, from configuration.
+#[derive(Debug, Clone)]
+pub struct GatewaySettings {
+    /// Largest client frame accepted (`WS_MAX_MESSAGE_SIZE`).
+    pub max_frame_bytes: usize,
+    /// How often the server pings (`WS_PING_PERIOD`).
+    pub ping_period: Duration,
+    /// How long a socket may stay silent before it is closed (`WS_PONG_WAIT`).
+    pub pong_wait: Duration,
+}
+
+impl Default for GatewaySettings {
+    fn default() -> Self {
+        Self { max_frame_bytes: 10 * 1024 * 1024, ping_period: Duration::from_secs(54), pong_wait: Duration::from_secs(60) }
+    }
+}
+
+/// Registers `GET /ws`. Expects `web::Data<Services>` and `web::Data<GatewaySettings>`.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/ws", web::get().to(connect));
+}
+
+#[derive(Deserialize)]
+struct ConnectQuery {
+    #[serde(default)]
+    token: Option<String>,
+}
+
+async fn connect(
+    req: HttpRequest,
+    body: web::Payload,
+    services: web::Data<Services>,
+    settings: web::Data<GatewaySettings>,
+    query: web::Query<ConnectQuery>,
+) -> actix_web::Result<HttpResponse> {
+    let Some(token) = query.token.as_deref().filter(|t| !t.is_empty()) else {
+        return Ok(frames::http_error(actix_web::http::StatusCode::UNAUTHORIZED, "missing_token", "connect to /ws?token=<token>"));
+    };
+    let caller = match services.auth.authenticate(token).await {
+        Ok(caller) => caller,
+        Err(error) => {
+            return Ok(frames::http_error(actix_web::http::StatusCode::UNAUTHORIZED, error.code(), &error.public_message()))
+        }
+    };
+    let (response, session, stream) = actix_ws::handle(&req, body)?;
+    let stream = stream.max_frame_size(settings.max_frame_bytes).aggregate_continuations();
+    let subscription = services.bus.subscribe(caller.user_id);
+    tracing::info!(user = %caller.user_id, session = %caller.session_id, "websocket connected");
+    actix_web::rt::spawn(connection::run(
+        connection::Connection { caller, services: services.into_inner(), settings: settings.get_ref().clone() },
+        session,
+        stream,
+        subscription,
+    ));
+    Ok(response)
+}

@@ -1,1 +1,6 @@
+//! Single-instance adapters: an in-process event bus that fans frames out to the
+//! devices connected to this process (the embedded default when `REDIS_URL` is unset).
 
+mod bus;
+
+pub use bus::LocalBus;

@@ -1,1 +1,14 @@
+//! The repository ports over diesel, for PostgreSQL (diesel-async's
+//! `AsyncPgConnection`) and SQLite (`SyncConnectionWrapper<SqliteConnection>`).
+//! Each query is written once and expanded per backend by `db_run!`.
 
+#[macro_use]
+mod pool;
+mod error;
+mod models;
+mod repos;
+mod schema;
+mod time;
+
+pub use error::StoreError;
+pub use pool::{Backend, Store, StoreConfig};

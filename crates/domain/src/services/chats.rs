@@ -33,8 +33,9 @@ impl ChatService {
     }
 
     /// Creates a chat of `kind` with `user_ids`. A direct chat is idempotent: the
-    /// same two people always get the same chat, whoever asks first.
-    pub async fn create(&self, caller: Caller, kind: ChatKind, user_ids: &[UserId]) -> DomainResult<ChatView> {
+    /// same two people always get the same chat, whoever asks first. The flag says
+    /// whether this call created it.
+    pub async fn create(&self, caller: Caller, kind: ChatKind, user_ids: &[UserId]) -> DomainResult<(ChatView, bool)> {
         match kind {
             ChatKind::Direct => {
                 let [other] = user_ids else {
@@ -48,8 +49,9 @@ impl ChatService {
                 }
                 let (chat, members) = new_direct(caller.user_id, *other, self.clock.now())?;
                 let key = direct_key(caller.user_id, *other);
-                let chat = self.chats.create_direct(&chat, &members, &key).await?;
-                self.view(chat).await
+                let stored = self.chats.create_direct(&chat, &members, &key).await?;
+                let created = stored.id == chat.id;
+                Ok((self.view(stored).await?, created))
             }
             ChatKind::Group => Err(DomainError::invalid(
                 "unsupported_chat_type",
@@ -137,8 +139,9 @@ mod tests {
         m.chats.expect_members().returning(|_| Ok(vec![]));
         m.messages.expect_last_messages().returning(|_| Ok(vec![]));
         let service = ChatService::new(&ports(m));
-        let view = service.create(me, ChatKind::Direct, &[other]).await.unwrap();
+        let (view, created) = service.create(me, ChatKind::Direct, &[other]).await.unwrap();
         assert_eq!(view.chat.kind, ChatKind::Direct);
+        assert!(created);
     }
 
     #[tokio::test]

@@ -9,7 +9,7 @@ mod users;
 #[cfg(test)]
 mod test_support;
 
-pub use auth::{AuthPolicy, AuthService};
+pub use auth::{AuthPolicy, AuthService, LoginRequest};
 pub use chats::ChatService;
 pub use messages::{MessageService, SendMessage};
 pub use users::UserService;

@@ -1,0 +1,64 @@
+use crate::auth::Authenticated;
+use crate::error::ApiResult;
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use chitchat_domain::services::LoginRequest;
+use chitchat_domain::user::User;
+use chitchat_domain::Services;
+use serde::{Deserialize, Serialize};
+
+#[derive(Deserialize)]
+pub(crate) struct OtpRequest {
+    phone: String,
+}
+
+#[derive(Serialize)]
+struct OtpResponse {
+    expires_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// `POST /api/auth/otp`: sends a login code.
+pub(crate) async fn request_code(services: web::Data<Services>, body: web::Json<OtpRequest>) -> ApiResult<HttpResponse> {
+    let expires_at = services.auth.request_code(&body.phone).await?;
+    Ok(HttpResponse::Accepted().json(OtpResponse { expires_at }))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct RegisterRequest {
+    phone: String,
+    #[serde(default)]
+    name: Option<String>,
+    code: String,
+}
+
+/// `POST /api/auth/register`: checks the code, creates the user on first login,
+/// and opens a device session.
+pub(crate) async fn register(
+    services: web::Data<Services>,
+    req: HttpRequest,
+    body: web::Json<RegisterRequest>,
+) -> ApiResult<HttpResponse> {
+    let device = req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let outcome = services
+        .auth
+        .login(LoginRequest { phone: &body.phone, name: body.name.as_deref(), code: &body.code, device })
+        .await?;
+    Ok(HttpResponse::Ok().json(outcome))
+}
+
+#[derive(Serialize)]
+struct VerifyResponse {
+    user: User,
+}
+
+/// `GET /api/auth/verify`: who the token belongs to.
+pub(crate) async fn verify(services: web::Data<Services>, caller: Authenticated) -> ApiResult<HttpResponse> {
+    let user = services.auth.me(caller.0).await?;
+    Ok(HttpResponse::Ok().json(VerifyResponse { user }))
+}
+
+/// `POST /api/auth/logout`: revokes this device's token.
+pub(crate) async fn logout(services: web::Data<Services>, caller: Authenticated) -> ApiResult<HttpResponse> {
+    services.auth.logout(caller.0).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,59 @@
+use super::parse_chat_id;
+use crate::auth::Authenticated;
+use crate::error::ApiResult;
+use actix_web::{web, HttpResponse};
+use chitchat_domain::chat::{ChatKind, ChatView};
+use chitchat_domain::{DomainError, Services, UserId};
+use serde::{Deserialize, Serialize};
+
+#[derive(Deserialize)]
+pub(crate) struct CreateChat {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    user_ids: Vec<String>,
+}
+
+impl CreateChat {
+    fn try_into_domain(&self) -> Result<(ChatKind, Vec<UserId>), DomainError> {
+        let kind = ChatKind::parse(&self.kind)?;
+        let ids = self
+            .user_ids
+            .iter()
+            .map(|raw| raw.trim().parse().map_err(|_| DomainError::not_found("user_not_found", "no such user")))
+            .collect::<Result<_, _>>()?;
+        Ok((kind, ids))
+    }
+}
+
+/// `POST /api/chats`: 201 with a new chat, 200 with the existing direct chat.
+pub(crate) async fn create(
+    services: web::Data<Services>,
+    caller: Authenticated,
+    body: web::Json<CreateChat>,
+) -> ApiResult<HttpResponse> {
+    let (kind, user_ids) = body.try_into_domain()?;
+    let (view, created) = services.chats.create(caller.0, kind, &user_ids).await?;
+    Ok(if created { HttpResponse::Created().json(view) } else { HttpResponse::Ok().json(view) })
+}
+
+#[derive(Serialize)]
+struct ChatList {
+    chats: Vec<ChatView>,
+}
+
+/// `GET /api/chats`: the caller's chats, most recent first.
+pub(crate) async fn list(services: web::Data<Services>, caller: Authenticated) -> ApiResult<HttpResponse> {
+    let chats = services.chats.list(caller.0).await?;
+    Ok(HttpResponse::Ok().json(ChatList { chats }))
+}
+
+/// `GET /api/chats/{id}`: one chat, for members only (404 otherwise).
+pub(crate) async fn get(
+    services: web::Data<Services>,
+    caller: Authenticated,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let chat_id = parse_chat_id(&path)?;
+    Ok(HttpResponse::Ok().json(services.chats.get(caller.0, chat_id).await?))
+}

@@ -1,0 +1,72 @@
+use super::parse_chat_id;
+use crate::auth::Authenticated;
+use crate::error::ApiResult;
+use actix_web::{web, HttpResponse};
+use chitchat_domain::message::{Message, Page};
+use chitchat_domain::services::SendMessage;
+use chitchat_domain::{DomainError, Services};
+use serde::{Deserialize, Serialize};
+
+#[derive(Deserialize)]
+pub(crate) struct SendBody {
+    chat_id: String,
+    content: String,
+    #[serde(default = "text")]
+    content_type: String,
+    #[serde(default)]
+    client_msg_id: Option<String>,
+}
+
+fn text() -> String {
+    "text".to_owned()
+}
+
+impl SendBody {
+    fn try_into_domain(self) -> Result<SendMessage, DomainError> {
+        Ok(SendMessage {
+            chat_id: parse_chat_id(&self.chat_id)?,
+            content: self.content,
+            content_type: self.content_type,
+            client_msg_id: self.client_msg_id,
+        })
+    }
+}
+
+/// `POST /api/messages`: 201 with the stored message; 200 with the first one
+/// when the `client_msg_id` was used before.
+pub(crate) async fn send(
+    services: web::Data<Services>,
+    caller: Authenticated,
+    body: web::Json<SendBody>,
+) -> ApiResult<HttpResponse> {
+    let appended = services.messages.send(caller.0, body.into_inner().try_into_domain()?).await?;
+    Ok(if appended.created {
+        HttpResponse::Created().json(appended.message)
+    } else {
+        HttpResponse::Ok().json(appended.message)
+    })
+}
+
+#[derive(Deserialize)]
+pub(crate) struct HistoryQuery {
+    chat_id: String,
+    offset: Option<i64>,
+    limit: Option<i64>,
+}
+
+#[derive(Serialize)]
+struct HistoryResponse {
+    messages: Vec<Message>,
+}
+
+/// `GET /api/messages?chat_id=&offset=&limit=`: newest first, at most 100.
+pub(crate) async fn history(
+    services: web::Data<Services>,
+    caller: Authenticated,
+    query: web::Query<HistoryQuery>,
+) -> ApiResult<HttpResponse> {
+    let chat_id = parse_chat_id(&query.chat_id)?;
+    let page = Page::new(query.offset, query.limit)?;
+    let messages = services.messages.history(caller.0, chat_id, page).await?;
+    Ok(HttpResponse::Ok().json(HistoryResponse { messages }))
+}

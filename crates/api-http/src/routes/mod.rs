@@ -1,0 +1,28 @@
+pub(crate) mod auth;
+pub(crate) mod chats;
+pub(crate) mod health;
+pub(crate) mod messages;
+pub(crate) mod users;
+
+use actix_web::web;
+
+pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/health", web::get().to(health::health)).service(
+        web::scope("/api")
+            .route("/auth/otp", web::post().to(auth::request_code))
+            .route("/auth/register", web::post().to(auth::register))
+            .route("/auth/verify", web::get().to(auth::verify))
+            .route("/auth/logout", web::post().to(auth::logout))
+            .route("/users/search", web::get().to(users::search))
+            .route("/chats", web::post().to(chats::create))
+            .route("/chats", web::get().to(chats::list))
+            .route("/chats/{id}", web::get().to(chats::get))
+            .route("/messages", web::post().to(messages::send))
+            .route("/messages", web::get().to(messages::history)),
+    );
+}
+
+/// A chat id from a path, query or body; malformed ids are simply unknown chats.
+pub(crate) fn parse_chat_id(raw: &str) -> Result<chitchat_domain::ChatId, chitchat_domain::DomainError> {
+    raw.trim().parse().map_err(|_| chitchat_domain::DomainError::chat_not_found())
+}

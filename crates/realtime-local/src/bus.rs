@@ -1,0 +1,114 @@
+use async_trait::async_trait;
+use chitchat_domain::event::Event;
+use chitchat_domain::ports::{EventBus, Frame, Subscription};
+use chitchat_domain::{DomainResult, UserId};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use tokio::sync::mpsc;
+
+/// Frames a device may have waiting before it counts as too slow and is dropped.
+pub const DEFAULT_DEVICE_QUEUE: usize = 1024;
+
+type Registry = HashMap<UserId, Vec<Device>>;
+
+struct Device {
+    id: u64,
+    tx: mpsc::Sender<Frame>,
+}
+
+/// Fans events out to the devices subscribed in this process. Each event is
+/// serialised once; every device gets the same shared bytes through its own
+/// bounded queue, so one slow device never holds up the others.
+#[derive(Clone)]
+pub struct LocalBus {
+    registry: Arc<Mutex<Registry>>,
+    next_device: Arc<AtomicU64>,
+    queue_len: usize,
+}
+
+impl Default for LocalBus {
+    fn default() -> Self {
+        Self::new(DEFAULT_DEVICE_QUEUE)
+    }
+}
+
+fn lock(registry: &Mutex<Registry>) -> MutexGuard<'_, Registry> {
+    // A panic while holding the lock cannot leave the map half-updated in a way
+    // that matters (every update is a single push or retain), so keep going.
+    registry.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl LocalBus {
+    pub fn new(queue_len: usize) -> Self {
+        Self { registry: Arc::default(), next_device: Arc::default(), queue_len: queue_len.max(1) }
+    }
+
+    /// Devices currently subscribed, across all users.
+    pub fn device_count(&self) -> usize {
+        lock(&self.registry).values().map(Vec::len).sum()
+    }
+
+    /// Delivers an already-serialised frame to every device of `recipients`.
+    pub fn deliver(&self, recipients: &[UserId], frame: &Frame) {
+        let mut registry = lock(&self.registry);
+        for user in recipients {
+            let Some(devices) = registry.get_mut(user) else { continue };
+            devices.retain(|device| match device.tx.try_send(frame.clone()) {
+                Ok(()) => true,
+                Err(mpsc::error::TrySendError::Full(_)) => {
+                    // Dropping the sender ends the device's stream; the gateway closes
+                    // the socket and the client catches up from history on reconnect.
+                    tracing::warn!(user = %user, device = device.id, "device queue full; disconnecting slow device");
+                    false
+                }
+                Err(mpsc::error::TrySendError::Closed(_)) => false,
+            });
+            if devices.is_empty() {
+                registry.remove(user);
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl EventBus for LocalBus {
+    async fn publish(&self, event: &Event) -> DomainResult<()> {
+        let frame: Frame = Arc::from(event.to_frame());
+        self.deliver(&event.recipients, &frame);
+        Ok(())
+    }
+
+    fn subscribe(&self, user: UserId) -> Box<dyn Subscription> {
+        let (tx, rx) = mpsc::channel(self.queue_len);
+        let id = self.next_device.fetch_add(1, Ordering::Relaxed);
+        lock(&self.registry).entry(user).or_default().push(Device { id, tx });
+        Box::new(LocalSubscription { rx, user, id, registry: self.registry.clone() })
+    }
+}
+
+struct LocalSubscription {
+    rx: mpsc::Receiver<Frame>,
+    user: UserId,
+    id: u64,
+    registry: Arc<Mutex<Registry>>,
+}
+
+#[async_trait]
+impl Subscription for LocalSubscription {
+    async fn next(&mut self) -> Option<Frame> {
+        self.rx.recv().await
+    }
+}
+
+impl Drop for LocalSubscription {
+    fn drop(&mut self) {
+        let mut registry = lock(&self.registry);
+        if let Some(devices) = registry.get_mut(&self.user) {
+            devices.retain(|d| d.id != self.id);
+            if devices.is_empty() {
+                registry.remove(&self.user);
+            }
+        }
+    }
+}

@@ -1,0 +1,210 @@
+//! Configuration from the environment (the seed's variable names) and an optional
+//! `chitchat.toml`. Bad values stop start-up with one line naming the variable.
+
+use chitchat_domain::auth::OtpCode;
+use chitchat_domain::user::Region;
+use serde::Deserialize;
+use std::path::PathBuf;
+use std::time::Duration;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Load(#[from] config::ConfigError),
+    #[error("configuration: {var}: {message}")]
+    Invalid { var: &'static str, message: String },
+}
+
+fn invalid(var: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid { var, message: message.into() }
+}
+
+/// The seed's example secret; never acceptable in production.
+const SEED_EXAMPLE_SECRET: &str = "your-secret-key-change-in-production";
+const MIN_PRODUCTION_SECRET: usize = 32;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunMode {
+    Development,
+    Production,
+}
+
+/// Variables exactly as read; see `Config` for the checked form.
+#[derive(Debug, Deserialize)]
+#[serde(default)]
+struct Raw {
+    port: u16,
+    host: String,
+    env: String,
+    database_url: Option<String>,
+    data_dir: String,
+    db_max_open_conns: usize,
+    redis_url: Option<String>,
+    jwt_secret: Option<String>,
+    jwt_expiration: String,
+    ws_max_message_size: usize,
+    ws_ping_period: String,
+    ws_pong_wait: String,
+    otp_fixed_code: Option<String>,
+    default_region: String,
+}
+
+impl Default for Raw {
+    fn default() -> Self {
+        Self {
+            port: 8080,
+            host: "0.0.0.0".into(),
+            env: "development".into(),
+            database_url: None,
+            data_dir: "./data".into(),
+            db_max_open_conns: 25,
+            redis_url: None,
+            jwt_secret: None,
+            jwt_expiration: "168h".into(),
+            ws_max_message_size: 10 * 1024 * 1024,
+            ws_ping_period: "54s".into(),
+            ws_pong_wait: "60s".into(),
+            otp_fixed_code: None,
+            default_region: "IN".into(),
+        }
+    }
+}
+
+/// Checked configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub port: u16,
+    pub host: String,
+    pub mode: RunMode,
+    pub database_url: String,
+    pub data_dir: PathBuf,
+    pub db_max_open_conns: usize,
+    pub redis_url: Option<String>,
+    /// None: generate (development) and keep in the data directory.
+    pub jwt_secret: Option<String>,
+    pub jwt_expiration: Duration,
+    pub ws_max_message_size: usize,
+    pub ws_ping_period: Duration,
+    pub ws_pong_wait: Duration,
+    pub otp_fixed_code: Option<OtpCode>,
+    pub default_region: Region,
+}
+
+fn non_empty(value: Option<String>) -> Option<String> {
+    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+fn duration(var: &'static str, raw: &str) -> Result<Duration, ConfigError> {
+    let parsed = humantime::parse_duration(raw.trim()).map_err(|e| invalid(var, format!("{raw:?}: {e}")))?;
+    if parsed.is_zero() {
+        return Err(invalid(var, "must be longer than zero"));
+    }
+    Ok(parsed)
+}
+
+impl Config {
+    /// Reads `chitchat.toml` (if present) and then the environment, which wins.
+    pub fn load() -> Result<Self, ConfigError> {
+        let raw: Raw = config::Config::builder()
+            .add_source(config::File::with_name("chitchat").required(false))
+            .add_source(config::Environment::default())
+            .build()?
+            .try_deserialize()?;
+        Self::check(raw)
+    }
+
+    fn check(raw: Raw) -> Result<Self, ConfigError> {
+        let mode = match raw.env.trim() {
+            "development" | "" => RunMode::Development,
+            "production" => RunMode::Production,
+            other => return Err(invalid("ENV", format!("{other:?} is not \"development\" or \"production\""))),
+        };
+        let data_dir = PathBuf::from(raw.data_dir);
+        let database_url = non_empty(raw.database_url)
+            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("chitchat.db").display()));
+        let jwt_secret = non_empty(raw.jwt_secret);
+        if mode == RunMode::Production {
+            match &jwt_secret {
+                None => return Err(invalid("JWT_SECRET", "must be set when ENV=production")),
+                Some(s) if s == SEED_EXAMPLE_SECRET || s.len() < MIN_PRODUCTION_SECRET => {
+                    return Err(invalid(
+                        "JWT_SECRET",
+                        format!("must be a random value of at least {MIN_PRODUCTION_SECRET} characters in production"),
+                    ))
+                }
+                Some(_) => {}
+            }
+        }
+        let otp_fixed_code = match non_empty(raw.otp_fixed_code) {
+            None => None,
+            Some(_) if mode == RunMode::Production => {
+                return Err(invalid("OTP_FIXED_CODE", "is only allowed when ENV=development"))
+            }
+            Some(code) => Some(OtpCode::parse(&code).map_err(|_| invalid("OTP_FIXED_CODE", "must be six digits"))?),
+        };
+        let default_region =
+            Region::parse(&raw.default_region).map_err(|_| invalid("DEFAULT_REGION", "must be a two-letter region code such as IN"))?;
+        if raw.db_max_open_conns == 0 {
+            return Err(invalid("DB_MAX_OPEN_CONNS", "must be at least 1"));
+        }
+        Ok(Self {
+            port: raw.port,
+            host: raw.host,
+            mode,
+            database_url,
+            data_dir,
+            db_max_open_conns: raw.db_max_open_conns,
+            redis_url: non_empty(raw.redis_url),
+            jwt_secret,
+            jwt_expiration: duration("JWT_EXPIRATION", &raw.jwt_expiration)?,
+            ws_max_message_size: raw.ws_max_message_size.max(1024),
+            ws_ping_period: duration("WS_PING_PERIOD", &raw.ws_ping_period)?,
+            ws_pong_wait: duration("WS_PONG_WAIT", &raw.ws_pong_wait)?,
+            otp_fixed_code,
+            default_region,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_run_on_sqlite_in_the_data_dir() {
+        let c = Config::check(Raw::default()).unwrap();
+        assert_eq!(c.port, 8080);
+        assert_eq!(c.mode, RunMode::Development);
+        assert_eq!(c.database_url, "sqlite://./data/chitchat.db");
+        assert_eq!(c.jwt_expiration, Duration::from_secs(168 * 3600));
+    }
+
+    #[test]
+    fn production_refuses_missing_short_or_example_secrets_and_fixed_codes() {
+        let prod = |secret: Option<&str>, code: Option<&str>| Raw {
+            env: "production".into(),
+            jwt_secret: secret.map(str::to_owned),
+            otp_fixed_code: code.map(str::to_owned),
+            ..Raw::default()
+        };
+        for secret in [None, Some("short"), Some(SEED_EXAMPLE_SECRET)] {
+            let err = Config::check(prod(secret, None)).unwrap_err().to_string();
+            assert!(err.contains("JWT_SECRET"), "{err}");
+        }
+        let strong = "k".repeat(40);
+        assert!(Config::check(prod(Some(&strong), None)).is_ok());
+        let err = Config::check(prod(Some(&strong), Some("123456"))).unwrap_err().to_string();
+        assert!(err.contains("OTP_FIXED_CODE"), "{err}");
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        let err = Config::check(Raw { jwt_expiration: "soon".into(), ..Raw::default() }).unwrap_err();
+        assert!(err.to_string().contains("JWT_EXPIRATION"));
+        let err = Config::check(Raw { otp_fixed_code: Some("12".into()), ..Raw::default() }).unwrap_err();
+        assert!(err.to_string().contains("OTP_FIXED_CODE"));
+        let err = Config::check(Raw { env: "staging".into(), ..Raw::default() }).unwrap_err();
+        assert!(err.to_string().contains("ENV"));
+    }
+}

@@ -1,0 +1,43 @@
+use chitchat_domain::DomainError;
+use thiserror::Error;
+
+/// What can go wrong below the repository ports.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("database query failed: {0}")]
+    Query(#[from] diesel::result::Error),
+    #[error("could not get a database connection: {0}")]
+    Pool(String),
+    #[error("could not connect to the database: {0}")]
+    Connect(String),
+    #[error("database migration failed: {0}")]
+    Migration(String),
+    #[error("unsupported DATABASE_URL {0:?}: use sqlite://PATH or postgres://...")]
+    UnsupportedUrl(String),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+impl StoreError {
+    pub(crate) fn pool(error: impl std::fmt::Display) -> Self {
+        Self::Pool(error.to_string())
+    }
+
+    /// True when the query broke a unique constraint (a duplicate insert).
+    pub(crate) fn is_unique_violation(&self) -> bool {
+        matches!(
+            self,
+            Self::Query(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _
+            ))
+        )
+    }
+}
+
+impl From<StoreError> for DomainError {
+    fn from(error: StoreError) -> Self {
+        tracing::error!(%error, "store error");
+        DomainError::unavailable(error)
+    }
+}

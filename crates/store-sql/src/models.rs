@@ -1,0 +1,257 @@
+//! Rows as stored, and their conversions to and from domain types.
+
+use crate::error::StoreError;
+use crate::schema::{chat_members, chats, messages, otp_challenges, sessions, users};
+use crate::time::{from_micros, to_micros};
+use chitchat_domain::auth::{OtpChallenge, Session};
+use chitchat_domain::chat::{Chat, ChatKind, Member, Role};
+use chitchat_domain::message::{ContentType, Message, MessageStatus, NewMessage};
+use chitchat_domain::user::{Phone, User};
+use diesel::prelude::*;
+use std::str::FromStr;
+
+fn parse_id<T: FromStr>(raw: &str) -> Result<T, StoreError> {
+    raw.parse().map_err(|_| StoreError::Corrupt(format!("id {raw:?}")))
+}
+
+fn corrupt(what: &str) -> impl FnOnce(chitchat_domain::DomainError) -> StoreError + '_ {
+    move |e| StoreError::Corrupt(format!("{what}: {e}"))
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = users)]
+pub(crate) struct UserRow {
+    pub id: String,
+    pub phone: String,
+    pub name: String,
+    pub status: String,
+    pub last_seen: i64,
+    pub created_at: i64,
+}
+
+impl From<&User> for UserRow {
+    fn from(u: &User) -> Self {
+        Self {
+            id: u.id.to_string(),
+            phone: u.phone.as_str().to_owned(),
+            name: u.name.clone(),
+            status: u.status.clone(),
+            last_seen: to_micros(u.last_seen),
+            created_at: to_micros(u.created_at),
+        }
+    }
+}
+
+impl TryFrom<UserRow> for User {
+    type Error = StoreError;
+    fn try_from(r: UserRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: parse_id(&r.id)?,
+            phone: Phone::from_trusted(r.phone),
+            name: r.name,
+            status: r.status,
+            last_seen: from_micros(r.last_seen)?,
+            created_at: from_micros(r.created_at)?,
+        })
+    }
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = otp_challenges)]
+pub(crate) struct OtpRow {
+    pub phone: String,
+    pub code_hash: String,
+    pub expires_at: i64,
+    pub attempts: i32,
+    pub created_at: i64,
+}
+
+impl From<&OtpChallenge> for OtpRow {
+    fn from(c: &OtpChallenge) -> Self {
+        Self {
+            phone: c.phone.as_str().to_owned(),
+            code_hash: c.code_hash.clone(),
+            expires_at: to_micros(c.expires_at),
+            attempts: c.attempts,
+            created_at: to_micros(c.created_at),
+        }
+    }
+}
+
+impl TryFrom<OtpRow> for OtpChallenge {
+    type Error = StoreError;
+    fn try_from(r: OtpRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            phone: Phone::from_trusted(r.phone),
+            code_hash: r.code_hash,
+            expires_at: from_micros(r.expires_at)?,
+            attempts: r.attempts,
+            created_at: from_micros(r.created_at)?,
+        })
+    }
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = sessions)]
+pub(crate) struct SessionRow {
+    pub id: String,
+    pub user_id: String,
+    pub device: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+impl From<&Session> for SessionRow {
+    fn from(s: &Session) -> Self {
+        Self {
+            id: s.id.to_string(),
+            user_id: s.user_id.to_string(),
+            device: s.device.clone(),
+            created_at: to_micros(s.created_at),
+            expires_at: to_micros(s.expires_at),
+            revoked_at: s.revoked_at.map(to_micros),
+        }
+    }
+}
+
+impl TryFrom<SessionRow> for Session {
+    type Error = StoreError;
+    fn try_from(r: SessionRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: parse_id(&r.id)?,
+            user_id: parse_id(&r.user_id)?,
+            device: r.device,
+            created_at: from_micros(r.created_at)?,
+            expires_at: from_micros(r.expires_at)?,
+            revoked_at: r.revoked_at.map(from_micros).transpose()?,
+        })
+    }
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = chats)]
+pub(crate) struct ChatRow {
+    pub id: String,
+    pub kind: String,
+    pub name: Option<String>,
+    pub direct_key: Option<String>,
+    pub created_by: String,
+    pub created_at: i64,
+    pub last_seq: i64,
+    pub last_activity_at: i64,
+}
+
+impl ChatRow {
+    pub fn new(c: &Chat, direct_key: Option<&str>) -> Self {
+        Self {
+            id: c.id.to_string(),
+            kind: c.kind.as_str().to_owned(),
+            name: c.name.clone(),
+            direct_key: direct_key.map(str::to_owned),
+            created_by: c.created_by.to_string(),
+            created_at: to_micros(c.created_at),
+            last_seq: 0,
+            last_activity_at: to_micros(c.created_at),
+        }
+    }
+}
+
+impl TryFrom<ChatRow> for Chat {
+    type Error = StoreError;
+    fn try_from(r: ChatRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: parse_id(&r.id)?,
+            kind: ChatKind::parse(&r.kind).map_err(corrupt("chat kind"))?,
+            name: r.name,
+            created_by: parse_id(&r.created_by)?,
+            created_at: from_micros(r.created_at)?,
+        })
+    }
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = chat_members)]
+pub(crate) struct MemberRow {
+    pub chat_id: String,
+    pub user_id: String,
+    pub role: String,
+    pub joined_at: i64,
+}
+
+impl From<&Member> for MemberRow {
+    fn from(m: &Member) -> Self {
+        Self {
+            chat_id: m.chat_id.to_string(),
+            user_id: m.user_id.to_string(),
+            role: m.role.as_str().to_owned(),
+            joined_at: to_micros(m.joined_at),
+        }
+    }
+}
+
+impl TryFrom<MemberRow> for Member {
+    type Error = StoreError;
+    fn try_from(r: MemberRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            chat_id: parse_id(&r.chat_id)?,
+            user_id: parse_id(&r.user_id)?,
+            role: Role::parse(&r.role).map_err(corrupt("role"))?,
+            joined_at: from_micros(r.joined_at)?,
+        })
+    }
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = messages)]
+pub(crate) struct MessageRow {
+    pub id: String,
+    pub chat_id: String,
+    pub sender_id: String,
+    pub seq: i64,
+    pub content: String,
+    pub content_type: String,
+    pub client_msg_id: Option<String>,
+    pub created_at: i64,
+}
+
+impl MessageRow {
+    pub fn new(m: &NewMessage, seq: i64) -> Self {
+        Self {
+            id: m.id.to_string(),
+            chat_id: m.chat_id.to_string(),
+            sender_id: m.sender_id.to_string(),
+            seq,
+            content: m.content.clone().into_inner(),
+            content_type: m.content_type.as_str().to_owned(),
+            client_msg_id: m.client_msg_id.as_ref().map(|c| c.as_str().to_owned()),
+            created_at: to_micros(m.created_at),
+        }
+    }
+}
+
+impl TryFrom<MessageRow> for Message {
+    type Error = StoreError;
+    fn try_from(r: MessageRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: parse_id(&r.id)?,
+            chat_id: parse_id(&r.chat_id)?,
+            sender_id: parse_id(&r.sender_id)?,
+            content: r.content,
+            content_type: ContentType::parse(&r.content_type).map_err(corrupt("content type"))?,
+            seq: r.seq,
+            // Receipts are not tracked yet: every stored message is "sent".
+            status: MessageStatus::Sent,
+            client_msg_id: r.client_msg_id,
+            created_at: from_micros(r.created_at)?,
+        })
+    }
+}
+
+/// Converts a list of rows, failing on the first corrupt one.
+pub(crate) fn convert_all<R, T>(rows: Vec<R>) -> Result<Vec<T>, StoreError>
+where
+    T: TryFrom<R, Error = StoreError>,
+{
+    rows.into_iter().map(T::try_from).collect()
+}

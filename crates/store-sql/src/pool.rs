@@ -1,0 +1,159 @@
+//! Connection pools for both backends and the `db_run!` macro that runs one query
+//! body against whichever backend is configured.
+
+use crate::error::StoreError;
+use diesel::SqliteConnection;
+use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
+use diesel_async::pooled_connection::deadpool::Pool;
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
+use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use std::path::Path;
+
+pub(crate) type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
+
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
+
+/// Applied to every SQLite connection: WAL for concurrent readers, a wait instead
+/// of an immediate "database is locked", and enforced foreign keys.
+const SQLITE_PRAGMAS: &str =
+    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;";
+
+#[derive(Clone)]
+pub(crate) enum DbPool {
+    Postgres(Pool<AsyncPgConnection>),
+    Sqlite(Pool<SqliteConn>),
+}
+
+/// Which database a store talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+/// How to reach the database.
+#[derive(Debug, Clone)]
+pub struct StoreConfig {
+    /// `postgres://...`, `postgresql://...` or `sqlite://PATH`.
+    pub url: String,
+    /// Pool size for PostgreSQL (`DB_MAX_OPEN_CONNS`).
+    pub max_connections: usize,
+}
+
+/// The SQL store: implements every repository port of the domain.
+#[derive(Clone)]
+pub struct Store {
+    pub(crate) pool: DbPool,
+}
+
+/// Runs `$body` with `$conn` bound to a pooled connection of the configured
+/// backend. The body is written once and compiled for each backend.
+macro_rules! db_run {
+    ($store:expr, |$conn:ident| $body:expr) => {
+        match &$store.pool {
+            $crate::pool::DbPool::Postgres(pool) => {
+                let mut pooled = pool.get().await.map_err($crate::error::StoreError::pool)?;
+                let $conn = &mut *pooled;
+                $body
+            }
+            $crate::pool::DbPool::Sqlite(pool) => {
+                let mut pooled = pool.get().await.map_err($crate::error::StoreError::pool)?;
+                let $conn = &mut *pooled;
+                $body
+            }
+        }
+    };
+}
+
+fn sqlite_path(url: &str) -> Option<&str> {
+    url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))
+}
+
+fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+impl Store {
+    /// Connects, applies pending migrations, and returns a ready store.
+    pub async fn connect(config: &StoreConfig) -> Result<Self, StoreError> {
+        if is_postgres(&config.url) {
+            Self::connect_postgres(config).await
+        } else if let Some(path) = sqlite_path(&config.url) {
+            Self::connect_sqlite(path).await
+        } else {
+            Err(StoreError::UnsupportedUrl(redact(&config.url)))
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            DbPool::Postgres(_) => Backend::Postgres,
+            DbPool::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+
+    async fn connect_postgres(config: &StoreConfig) -> Result<Self, StoreError> {
+        let conn = AsyncPgConnection::establish(&config.url)
+            .await
+            .map_err(|e| StoreError::Connect(e.to_string()))?;
+        run_migrations(conn, POSTGRES_MIGRATIONS).await?;
+        let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(config.url.clone());
+        let pool = Pool::builder(manager)
+            .max_size(config.max_connections.max(1))
+            .build()
+            .map_err(StoreError::pool)?;
+        Ok(Self { pool: DbPool::Postgres(pool) })
+    }
+
+    async fn connect_sqlite(path: &str) -> Result<Self, StoreError> {
+        if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Connect(format!("{}: {e}", dir.display())))?;
+        }
+        let conn = establish_sqlite(path.to_owned()).await.map_err(|e| StoreError::Connect(e.to_string()))?;
+        run_migrations(conn, SQLITE_MIGRATIONS).await?;
+        let mut manager_config = ManagerConfig::<SqliteConn>::default();
+        manager_config.custom_setup = Box::new(|url| Box::pin(establish_sqlite(url.to_owned())));
+        let manager = AsyncDieselConnectionManager::<SqliteConn>::new_with_config(path, manager_config);
+        // One connection: SQLite has a single writer, and one connection avoids
+        // "database is locked" upgrades between concurrent transactions.
+        let pool = Pool::builder(manager).max_size(1).build().map_err(StoreError::pool)?;
+        Ok(Self { pool: DbPool::Sqlite(pool) })
+    }
+}
+
+async fn establish_sqlite(path: String) -> diesel::ConnectionResult<SqliteConn> {
+    let mut conn = SqliteConn::establish(&path).await?;
+    conn.batch_execute(SQLITE_PRAGMAS)
+        .await
+        .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
+    Ok(conn)
+}
+
+async fn run_migrations<C>(conn: C, migrations: EmbeddedMigrations) -> Result<(), StoreError>
+where
+    C: AsyncConnection + 'static,
+    AsyncConnectionWrapper<C>: diesel::Connection<Backend = C::Backend> + MigrationHarness<C::Backend>,
+{
+    // Migrations use diesel's blocking harness; run it off the async workers.
+    tokio::task::spawn_blocking(move || {
+        let mut wrapper: AsyncConnectionWrapper<C> = AsyncConnectionWrapper::from(conn);
+        wrapper.run_pending_migrations(migrations).map(|_| ()).map_err(|e| StoreError::Migration(e.to_string()))
+    })
+    .await
+    .map_err(|e| StoreError::Migration(e.to_string()))?
+}
+
+/// The URL without its password, safe for error messages and logs.
+pub(crate) fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!("{}{}:***{}", &url[..scheme_end + 3], user, &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}

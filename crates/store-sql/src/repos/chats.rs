@@ -1,0 +1,94 @@
+use crate::error::StoreError;
+use crate::models::{convert_all, ChatRow, MemberRow};
+use crate::pool::Store;
+use crate::schema::{chat_members, chats};
+use async_trait::async_trait;
+use chitchat_domain::chat::{Chat, Member};
+use chitchat_domain::ports::ChatRepo;
+use chitchat_domain::{ChatId, DomainResult, UserId};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, RunQueryDsl};
+
+#[async_trait]
+impl ChatRepo for Store {
+    async fn create_direct(&self, chat: &Chat, members: &[Member], direct_key: &str) -> DomainResult<Chat> {
+        let chat_row = ChatRow::new(chat, Some(direct_key));
+        let member_rows: Vec<MemberRow> = members.iter().map(MemberRow::from).collect();
+        let stored: ChatRow = db_run!(self, |conn| {
+            conn.transaction(async |tx| {
+                // The unique direct_key makes a concurrent second creation a no-op.
+                let inserted = diesel::insert_into(chats::table)
+                    .values(&chat_row)
+                    .on_conflict(chats::direct_key)
+                    .do_nothing()
+                    .execute(tx)
+                    .await?;
+                if inserted == 1 {
+                    // Row by row: diesel-async cannot batch-insert on SQLite.
+                    for member in &member_rows {
+                        diesel::insert_into(chat_members::table).values(member).execute(tx).await?;
+                    }
+                }
+                chats::table
+                    .filter(chats::direct_key.eq(direct_key))
+                    .select(ChatRow::as_select())
+                    .first(tx)
+                    .await
+            })
+            .await
+            .map_err(StoreError::from)?
+        });
+        Ok(Chat::try_from(stored)?)
+    }
+
+    async fn get(&self, id: ChatId) -> DomainResult<Option<Chat>> {
+        let id = id.to_string();
+        let row: Option<ChatRow> = db_run!(self, |conn| {
+            chats::table.find(&id).select(ChatRow::as_select()).first(conn).await.optional().map_err(StoreError::from)?
+        });
+        Ok(row.map(Chat::try_from).transpose()?)
+    }
+
+    async fn list_for_user(&self, user: UserId) -> DomainResult<Vec<Chat>> {
+        let user = user.to_string();
+        let rows: Vec<ChatRow> = db_run!(self, |conn| {
+            chats::table
+                .inner_join(chat_members::table)
+                .filter(chat_members::user_id.eq(&user))
+                .order((chats::last_activity_at.desc(), chats::id.desc()))
+                .select(ChatRow::as_select())
+                .load(conn)
+                .await
+                .map_err(StoreError::from)?
+        });
+        Ok(convert_all(rows)?)
+    }
+
+    async fn members(&self, chat: ChatId) -> DomainResult<Vec<Member>> {
+        let chat = chat.to_string();
+        let rows: Vec<MemberRow> = db_run!(self, |conn| {
+            chat_members::table
+                .filter(chat_members::chat_id.eq(&chat))
+                .order((chat_members::joined_at.asc(), chat_members::user_id.asc()))
+                .select(MemberRow::as_select())
+                .load(conn)
+                .await
+                .map_err(StoreError::from)?
+        });
+        Ok(convert_all(rows)?)
+    }
+
+    async fn member(&self, chat: ChatId, user: UserId) -> DomainResult<Option<Member>> {
+        let key = (chat.to_string(), user.to_string());
+        let row: Option<MemberRow> = db_run!(self, |conn| {
+            chat_members::table
+                .find((&key.0, &key.1))
+                .select(MemberRow::as_select())
+                .first(conn)
+                .await
+                .optional()
+                .map_err(StoreError::from)?
+        });
+        Ok(row.map(Member::try_from).transpose()?)
+    }
+}

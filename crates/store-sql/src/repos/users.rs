@@ -1,0 +1,85 @@
+use crate::error::StoreError;
+use crate::models::{convert_all, UserRow};
+use crate::pool::Store;
+use crate::schema::users;
+use async_trait::async_trait;
+use chitchat_domain::ports::UserRepo;
+use chitchat_domain::user::User;
+use chitchat_domain::{DomainResult, UserId};
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+
+diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+
+/// `%text%` for LIKE, with LIKE's wildcards in `text` taken literally.
+fn contains_pattern(text: &str) -> String {
+    let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+#[async_trait]
+impl UserRepo for Store {
+    async fn insert_or_get_by_phone(&self, user: &User) -> DomainResult<User> {
+        let row = UserRow::from(user);
+        let stored: UserRow = db_run!(self, |conn| {
+            diesel::insert_into(users::table)
+                .values(&row)
+                .on_conflict(users::phone)
+                .do_nothing()
+                .execute(conn)
+                .await
+                .map_err(StoreError::from)?;
+            users::table
+                .filter(users::phone.eq(&row.phone))
+                .select(UserRow::as_select())
+                .first(conn)
+                .await
+                .map_err(StoreError::from)?
+        });
+        Ok(User::try_from(stored)?)
+    }
+
+    async fn get(&self, id: UserId) -> DomainResult<Option<User>> {
+        let id = id.to_string();
+        let row: Option<UserRow> = db_run!(self, |conn| {
+            users::table.find(&id).select(UserRow::as_select()).first(conn).await.optional().map_err(StoreError::from)?
+        });
+        Ok(row.map(User::try_from).transpose()?)
+    }
+
+    async fn get_many(&self, ids: &[UserId]) -> DomainResult<Vec<User>> {
+        let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
+        let rows: Vec<UserRow> = db_run!(self, |conn| {
+            users::table
+                .filter(users::id.eq_any(&ids))
+                .select(UserRow::as_select())
+                .load(conn)
+                .await
+                .map_err(StoreError::from)?
+        });
+        Ok(convert_all(rows)?)
+    }
+
+    async fn search(&self, query: &str, exclude: UserId, limit: i64) -> DomainResult<Vec<User>> {
+        let name_pattern = contains_pattern(&query.to_lowercase());
+        let digits: String = query.chars().filter(char::is_ascii_digit).collect();
+        // Too few digits would match almost every phone number.
+        let phone_pattern = (digits.len() >= 3).then(|| contains_pattern(&digits));
+        let exclude = exclude.to_string();
+        let rows: Vec<UserRow> = db_run!(self, |conn| {
+            let by_name = lower(users::name).like(&name_pattern).escape('\\');
+            let mut q = users::table.filter(users::id.ne(&exclude)).into_boxed();
+            q = match &phone_pattern {
+                Some(p) => q.filter(by_name.or(users::phone.like(p).escape('\\'))),
+                None => q.filter(by_name),
+            };
+            q.order((users::name.asc(), users::id.asc()))
+                .limit(limit)
+                .select(UserRow::as_select())
+                .load(conn)
+                .await
+                .map_err(StoreError::from)?
+        });
+        Ok(convert_all(rows)?)
+    }
+}

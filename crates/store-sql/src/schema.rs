@@ -1,0 +1,74 @@
+// The portable schema shared by both backends; must match migrations/{postgres,sqlite}.
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        phone -> Text,
+        name -> Text,
+        status -> Text,
+        last_seen -> BigInt,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    otp_challenges (phone) {
+        phone -> Text,
+        code_hash -> Text,
+        expires_at -> BigInt,
+        attempts -> Integer,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Text,
+        user_id -> Text,
+        device -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        revoked_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    chats (id) {
+        id -> Text,
+        kind -> Text,
+        name -> Nullable<Text>,
+        direct_key -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> BigInt,
+        last_seq -> BigInt,
+        last_activity_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    chat_members (chat_id, user_id) {
+        chat_id -> Text,
+        user_id -> Text,
+        role -> Text,
+        joined_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    messages (id) {
+        id -> Text,
+        chat_id -> Text,
+        sender_id -> Text,
+        seq -> BigInt,
+        content -> Text,
+        content_type -> Text,
+        client_msg_id -> Nullable<Text>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::joinable!(chat_members -> chats (chat_id));
+diesel::joinable!(messages -> chats (chat_id));
+diesel::joinable!(sessions -> users (user_id));
+
+diesel::allow_tables_to_appear_in_same_query!(users, otp_challenges, sessions, chats, chat_members, messages);

@@ -1,0 +1,36 @@
+# Development shortcuts. Nothing requires `just`: every recipe is a plain command
+# that can be typed by hand.
+
+# PostgreSQL used by `just pg`.
+pg_url := "postgres://postgres@127.0.0.1:5432/chitchat"
+
+# List the recipes.
+default:
+    @just --list
+
+# Run the server on http://localhost:8080 (SQLite in ./data).
+run:
+    cargo run
+
+# Run every test (PostgreSQL and browser tests skip when unavailable).
+test:
+    cargo test --workspace
+
+# Formatting and lints; clippy warnings count as errors.
+check:
+    cargo fmt --all --check
+    cargo clippy --workspace --all-targets -- -D warnings
+
+# Install the browser test's Node.js packages (Chromium comes from Debian's `chromium`).
+e2e-install:
+    npm ci --prefix web/e2e
+
+# Run the CI script locally.
+ci:
+    bash .ci/run
+
+# Run the server against a local PostgreSQL, creating the `chitchat` database if needed.
+pg:
+    psql -h 127.0.0.1 -U postgres -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'chitchat'" | grep -q 1 \
+        || createdb -h 127.0.0.1 -U postgres chitchat
+    DATABASE_URL={{pg_url}} cargo run

@@ -1,0 +1,621 @@
+// ChitChat web client: wires the login screen, the chat list, the conversation
+// and the live connection together. Plain ES modules, no build step.
+
+import * as api from './js/api.js';
+import { Connection } from './js/ws.js';
+import { Thread } from './js/thread.js';
+import { LoginView } from './js/login.js';
+import { ChatListView, chatTitle, otherMember } from './js/chatlist.js';
+import { ConversationView } from './js/conversation.js';
+import { avatar, el, uuid } from './js/dom.js';
+
+/** @typedef {import('./js/types.js').User} User */
+/** @typedef {import('./js/types.js').Message} Message */
+/** @typedef {import('./js/types.js').ChatView} ChatView */
+/** @typedef {import('./js/types.js').Frame} Frame */
+/** @typedef {import('./js/thread.js').Entry} Entry */
+
+/** Messages per history page. */
+const PAGE = 50;
+/** How long a send waits for its ack on the socket before it is retried over HTTP. */
+const ACK_TIMEOUT_MS = 10_000;
+/** Screens at most this wide show one pane at a time. */
+const NARROW = window.matchMedia('(max-width: 700px)');
+
+const state = {
+  /** @type {User | null} */
+  me: null,
+  /** @type {Map<string, ChatView>} */
+  chats: new Map(),
+  chatsLoaded: false,
+  /** Messages of chats opened in this session. @type {Map<string, Thread>} */
+  threads: new Map(),
+  /** Client-side unread counts of chats that are not open. @type {Map<string, number>} */
+  unread: new Map(),
+  /** @type {string | null} */
+  openChatId: null,
+  loadingOlder: false,
+  /** The chat was opened from inside the app, so Back can pop history. */
+  openedInApp: false,
+};
+
+/**
+ * Sends waiting for an ack, by frame id.
+ * @type {Map<string, { chatId: string, cid: string, timer: ReturnType<typeof setTimeout> }>}
+ */
+const outbox = new Map();
+/** client_msg_ids being sent over HTTP right now. @type {Set<string>} */
+const httpInFlight = new Set();
+
+const dom = {
+  boot: /** @type {HTMLElement} */ (document.getElementById('boot')),
+  bootStatus: /** @type {HTMLElement} */ (document.getElementById('boot-status')),
+  bootRetry: /** @type {HTMLButtonElement} */ (document.getElementById('boot-retry')),
+  app: /** @type {HTMLElement} */ (document.getElementById('app')),
+  banner: /** @type {HTMLElement} */ (document.getElementById('connection-banner')),
+  toast: /** @type {HTMLElement} */ (document.getElementById('toast')),
+  meAvatar: /** @type {HTMLElement} */ (document.getElementById('me-avatar')),
+  meName: /** @type {HTMLElement} */ (document.getElementById('me-name')),
+  logout: /** @type {HTMLButtonElement} */ (document.getElementById('logout')),
+};
+
+const login = new LoginView((result) => {
+  api.setToken(result.token);
+  login.hide();
+  void enterApp(result.user);
+});
+
+const chatList = new ChatListView({
+  onOpenChat: (chatId) => openChat(chatId),
+  onPickUser: (user) => void startChatWith(user),
+});
+
+const conversation = new ConversationView({
+  onSend: (text) => sendMessage(text),
+  onRetry: (entry) => {
+    if (state.openChatId && entry.cid) dispatch(state.openChatId, entry.cid);
+  },
+  onBack: () => goBack(),
+  onNeedOlder: () => void loadOlder(),
+});
+
+const connection = new Connection(
+  () => {
+    const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+    return `${scheme}://${location.host}/ws?token=${encodeURIComponent(api.getToken() ?? '')}`;
+  },
+  {
+    onFrame: handleFrame,
+    onState: showConnectionState,
+    onOpen: (reconnected) => {
+      resendPending();
+      if (reconnected) {
+        void refreshChats();
+        if (state.openChatId) void loadNewest(state.openChatId);
+      }
+    },
+    onFailure: () => {
+      // A refused upgrade looks like any other failure; ask HTTP whether the
+      // session still stands (a 401 there ends it through the handler).
+      if (api.getToken()) api.verify().catch(() => {});
+    },
+  },
+);
+
+// ---------------------------------------------------------------- session
+
+function setup() {
+  api.setUnauthorizedHandler(() => endSession('Your session has ended. Please log in again.'));
+  dom.bootRetry.addEventListener('click', () => void boot());
+  dom.logout.addEventListener('click', () => void logout());
+  window.addEventListener('hashchange', () => route());
+  window.addEventListener('online', () => connection.reconnectNow());
+  NARROW.addEventListener('change', () => syncView());
+}
+
+/** Checks a stored session, or shows the login screen. */
+async function boot() {
+  if (!api.getToken()) {
+    showLogin();
+    return;
+  }
+  dom.bootStatus.textContent = 'Loading…';
+  dom.bootRetry.hidden = true;
+  dom.boot.hidden = false;
+  try {
+    const me = await api.verify();
+    await enterApp(me);
+  } catch (err) {
+    if (err instanceof api.ApiError && err.status === 401) {
+      api.clearToken();
+      showLogin();
+      return;
+    }
+    dom.bootStatus.textContent = err instanceof Error ? err.message : String(err);
+    dom.bootRetry.hidden = false;
+  }
+}
+
+function showLogin() {
+  dom.boot.hidden = true;
+  dom.app.hidden = true;
+  login.show();
+}
+
+/** @param {User} me */
+async function enterApp(me) {
+  state.me = me;
+  dom.boot.hidden = true;
+  dom.app.hidden = false;
+  dom.meAvatar.replaceChildren(avatar(me.name, me.id, 'avatar--small'));
+  dom.meName.textContent = me.name;
+  dom.meName.title = me.phone;
+  connection.start();
+  await refreshChats();
+  route();
+}
+
+/** @param {string} message  shown on the login screen, if any */
+function endSession(message) {
+  if (!state.me) return;
+  connection.stop();
+  for (const pending of outbox.values()) clearTimeout(pending.timer);
+  outbox.clear();
+  httpInFlight.clear();
+  state.me = null;
+  state.chats.clear();
+  state.chatsLoaded = false;
+  state.threads.clear();
+  state.unread.clear();
+  state.openChatId = null;
+  api.clearToken();
+  chatList.resetSearch();
+  chatList.render([], { myId: '', openChatId: null, unread: state.unread });
+  conversation.hide();
+  dom.banner.hidden = true;
+  document.title = 'ChitChat';
+  if (location.hash) history.replaceState(null, '', location.pathname + location.search);
+  showLogin();
+  if (message) login.setError(message);
+}
+
+async function logout() {
+  dom.logout.disabled = true;
+  try {
+    await api.logout();
+  } catch {
+    // The token is dropped either way.
+  } finally {
+    dom.logout.disabled = false;
+  }
+  endSession('');
+}
+
+// ---------------------------------------------------------------- chats
+
+/** @type {Promise<void> | null} */
+let refreshing = null;
+let refreshAgain = false;
+
+/** Re-fetches the chat list; concurrent calls coalesce into one more fetch. */
+function refreshChats() {
+  if (refreshing) {
+    refreshAgain = true;
+    return refreshing;
+  }
+  refreshing = (async () => {
+    try {
+      do {
+        refreshAgain = false;
+        applyChats(await api.listChats());
+      } while (refreshAgain);
+    } catch (err) {
+      if (err instanceof api.ApiError && !err.isNetwork && err.status !== 401) toast(err.message);
+    } finally {
+      refreshing = null;
+    }
+  })();
+  return refreshing;
+}
+
+/** @param {ChatView[]} chats */
+function applyChats(chats) {
+  if (!state.me) return;
+  /** @type {Map<string, ChatView>} */
+  const next = new Map();
+  for (const chat of chats) {
+    const known = state.chats.get(chat.id);
+    // A live message may be newer than the list the server had when it answered.
+    if (known?.last_message && (!chat.last_message || known.last_message.seq > chat.last_message.seq)) {
+      chat.last_message = known.last_message;
+    }
+    next.set(chat.id, chat);
+  }
+  // Keep chats known locally that the answer missed (created a moment ago).
+  for (const [id, chat] of state.chats) if (!next.has(id)) next.set(id, chat);
+  state.chats = next;
+  state.chatsLoaded = true;
+  renderList();
+  if (state.openChatId) {
+    const open = state.chats.get(state.openChatId);
+    if (open) conversation.setHeader(headerInfo(open));
+  }
+}
+
+function renderList() {
+  if (!state.me) return;
+  chatList.render([...state.chats.values()], {
+    myId: state.me.id,
+    openChatId: state.openChatId,
+    unread: state.unread,
+  });
+  let total = 0;
+  for (const n of state.unread.values()) total += n;
+  document.title = total > 0 ? `(${total}) ChitChat` : 'ChitChat';
+}
+
+/** @param {User} user */
+async function startChatWith(user) {
+  try {
+    const chat = await api.createDirectChat(user.id);
+    if (!state.chats.has(chat.id)) state.chats.set(chat.id, chat);
+    chatList.resetSearch();
+    renderList();
+    openChat(chat.id);
+  } catch (err) {
+    toast(err instanceof Error ? err.message : String(err));
+  }
+}
+
+/** @param {ChatView} chat */
+function headerInfo(chat) {
+  const myId = state.me?.id ?? '';
+  const other = otherMember(chat, myId);
+  return {
+    title: chatTitle(chat, myId),
+    subtitle: other?.phone ?? '',
+    avatarKey: other?.id ?? chat.id,
+  };
+}
+
+// ---------------------------------------------------------------- navigation
+
+/** Opens a chat from inside the app; the address keeps it across reloads. */
+/** @param {string} chatId */
+function openChat(chatId) {
+  const hash = `#/chat/${encodeURIComponent(chatId)}`;
+  if (location.hash === hash) {
+    route();
+    return;
+  }
+  state.openedInApp = true;
+  location.hash = hash; // -> hashchange -> route()
+}
+
+function goBack() {
+  if (state.openedInApp) {
+    state.openedInApp = false;
+    history.back();
+  } else {
+    history.replaceState(null, '', location.pathname + location.search);
+    route();
+  }
+}
+
+/** Shows what the address asks for. */
+function route() {
+  if (!state.me) return;
+  const match = /^#\/chat\/([^/]+)$/.exec(location.hash);
+  const chatId = match ? decodeURIComponent(match[1]) : null;
+  if (chatId && state.chats.has(chatId)) {
+    showChat(chatId);
+    return;
+  }
+  if (chatId && state.chatsLoaded) {
+    history.replaceState(null, '', location.pathname + location.search); // not one of ours
+  }
+  state.openChatId = null;
+  conversation.hide();
+  syncView();
+  renderList();
+}
+
+/** One pane on narrow screens: the list, or the open chat. */
+function syncView() {
+  dom.app.dataset.view = state.openChatId ? 'chat' : 'list';
+}
+
+/** @param {string} chatId */
+function showChat(chatId) {
+  const chat = state.chats.get(chatId);
+  if (!chat || !state.me) return;
+  const wasOpen = state.openChatId === chatId;
+  state.openChatId = chatId;
+  state.unread.delete(chatId);
+  let thread = state.threads.get(chatId);
+  if (!thread) {
+    thread = new Thread(chatId);
+    state.threads.set(chatId, thread);
+  }
+  conversation.show(thread, headerInfo(chat), state.me.id);
+  syncView();
+  renderList();
+  if (!NARROW.matches) conversation.focusComposer();
+  if (!wasOpen || !thread.loaded) void loadNewest(chatId);
+}
+
+// ---------------------------------------------------------------- history
+
+/**
+ * Fetches the newest page and merges it (first open, and after a reconnect).
+ * @param {string} chatId
+ */
+async function loadNewest(chatId) {
+  const thread = state.threads.get(chatId);
+  if (!thread) return;
+  const firstLoad = !thread.loaded;
+  if (firstLoad && state.openChatId === chatId) conversation.setOlderStatus('Loading messages…');
+  try {
+    const page = await api.getMessages(chatId, PAGE);
+    if (state.threads.get(chatId) !== thread) return; // logged out meanwhile
+    thread.mergeNewest(page, PAGE);
+    if (page.length > 0) noteLastMessage(page[0]);
+    if (state.openChatId === chatId) {
+      conversation.setOlderStatus('');
+      conversation.render({ mode: firstLoad ? 'bottom' : 'keep-bottom' });
+      if (conversation.wantsMore()) void loadOlder();
+    }
+  } catch (err) {
+    if (state.openChatId === chatId) {
+      conversation.setOlderStatus('');
+      if (!(err instanceof api.ApiError && err.status === 401)) toast(errorText(err));
+    }
+  }
+}
+
+/** Fetches the page before the oldest loaded message, keeping the scroll position. */
+async function loadOlder() {
+  const chatId = state.openChatId;
+  const thread = chatId ? state.threads.get(chatId) : undefined;
+  if (!chatId || !thread || state.loadingOlder || thread.reachedStart || !thread.loaded) return;
+  state.loadingOlder = true;
+  conversation.setOlderStatus('Loading older messages…');
+  let again = false;
+  try {
+    const page = await api.getMessages(chatId, PAGE, thread.confirmedCount());
+    thread.mergeOlder(page, PAGE);
+    if (state.openChatId === chatId) {
+      conversation.render({ mode: 'prepend' });
+      again = conversation.wantsMore();
+    }
+  } catch (err) {
+    if (state.openChatId === chatId) toast(errorText(err));
+  } finally {
+    state.loadingOlder = false;
+    if (state.openChatId === chatId) conversation.setOlderStatus('');
+  }
+  if (again) void loadOlder();
+}
+
+// ---------------------------------------------------------------- sending
+
+/** @param {string} text */
+function sendMessage(text) {
+  const chatId = state.openChatId;
+  const thread = chatId ? state.threads.get(chatId) : undefined;
+  if (!chatId || !thread || !state.me) return;
+  const cid = uuid();
+  thread.addPending(cid, text, state.me.id);
+  conversation.render({ mode: 'bottom' });
+  dispatch(chatId, cid);
+}
+
+/**
+ * Sends (or re-sends) an own message: over the socket when it is open, else over
+ * HTTP. The client_msg_id makes repeats safe: the server keeps one message.
+ * @param {string} chatId
+ * @param {string} cid
+ */
+function dispatch(chatId, cid) {
+  const thread = state.threads.get(chatId);
+  const entry = thread?.pendingByCid(cid);
+  if (!thread || !entry) return;
+  if (entry.status === 'failed') {
+    entry.status = 'pending';
+    entry.error = null;
+    if (state.openChatId === chatId) conversation.render({ mode: 'keep-bottom' });
+  }
+  const frameId = uuid();
+  const sent = connection.send({
+    id: frameId,
+    type: 'message',
+    room_id: chatId,
+    payload: { content: entry.content, content_type: 'text', client_msg_id: cid },
+  });
+  if (!sent) {
+    void sendOverHttp(chatId, cid);
+    return;
+  }
+  const timer = setTimeout(() => {
+    if (outbox.delete(frameId)) void sendOverHttp(chatId, cid);
+  }, ACK_TIMEOUT_MS);
+  outbox.set(frameId, { chatId, cid, timer });
+}
+
+/**
+ * @param {string} chatId
+ * @param {string} cid
+ */
+async function sendOverHttp(chatId, cid) {
+  const entry = state.threads.get(chatId)?.pendingByCid(cid);
+  if (!entry || httpInFlight.has(cid)) return;
+  httpInFlight.add(cid);
+  try {
+    const msg = await api.postMessage(chatId, entry.content, cid);
+    receiveMessage(msg, false);
+  } catch (err) {
+    // Unreachable server: stay pending, the reconnect re-sends it.
+    if (!(err instanceof api.ApiError && err.isNetwork)) markFailed(chatId, cid, errorText(err));
+  } finally {
+    httpInFlight.delete(cid);
+  }
+}
+
+/**
+ * @param {string} chatId
+ * @param {string} cid
+ * @param {string} reason
+ */
+function markFailed(chatId, cid, reason) {
+  const entry = state.threads.get(chatId)?.pendingByCid(cid);
+  if (!entry) return;
+  entry.status = 'failed';
+  entry.error = reason;
+  if (state.openChatId === chatId) conversation.render({ mode: 'keep-bottom' });
+}
+
+/** After a (re)connect: sends every own message still waiting. Failed ones wait for Retry. */
+function resendPending() {
+  for (const pending of outbox.values()) clearTimeout(pending.timer);
+  outbox.clear(); // frames sent on an old socket will never be acked
+  for (const thread of state.threads.values()) {
+    for (const entry of thread.unconfirmed()) {
+      if (entry.status === 'pending' && entry.cid) dispatch(thread.chatId, entry.cid);
+    }
+  }
+}
+
+// ---------------------------------------------------------------- live
+
+/** @param {unknown} value @returns {value is Message} */
+function isMessage(value) {
+  const m = /** @type {any} */ (value);
+  return (
+    !!m &&
+    typeof m === 'object' &&
+    typeof m.id === 'string' &&
+    typeof m.chat_id === 'string' &&
+    typeof m.sender_id === 'string' &&
+    typeof m.content === 'string' &&
+    typeof m.seq === 'number'
+  );
+}
+
+/** @param {Frame} frame */
+function handleFrame(frame) {
+  switch (frame.type) {
+    case 'message':
+      if (isMessage(frame.payload)) receiveMessage(frame.payload, true);
+      break;
+    case 'ack': {
+      const pending = frame.id ? outbox.get(frame.id) : undefined;
+      if (pending && frame.id) {
+        clearTimeout(pending.timer);
+        outbox.delete(frame.id);
+      }
+      if (isMessage(frame.payload)) receiveMessage(frame.payload, false);
+      break;
+    }
+    case 'error': {
+      const pending = frame.id ? outbox.get(frame.id) : undefined;
+      const payload = /** @type {any} */ (frame.payload) ?? {};
+      const reason = typeof payload.message === 'string' && payload.message ? payload.message : 'Not sent';
+      if (pending && frame.id) {
+        clearTimeout(pending.timer);
+        outbox.delete(frame.id);
+        markFailed(pending.chatId, pending.cid, reason);
+      } else {
+        toast(reason);
+      }
+      break;
+    }
+    default:
+      break; // unknown frame types are ignored
+  }
+}
+
+/**
+ * A stored message, from a live frame, an ack or an HTTP answer.
+ * @param {Message} msg
+ * @param {boolean} live  pushed by the server (counts towards unread)
+ */
+function receiveMessage(msg, live) {
+  if (!state.me) return;
+  const chat = state.chats.get(msg.chat_id);
+  const thread = state.threads.get(msg.chat_id);
+  let isNew;
+  if (thread) {
+    isNew = thread.upsert(msg).added;
+  } else {
+    isNew = !(chat?.last_message && chat.last_message.seq >= msg.seq);
+  }
+  const own = msg.sender_id === state.me.id;
+  if (thread && state.openChatId === msg.chat_id) {
+    conversation.render({ mode: own && !live ? 'bottom' : 'keep-bottom' });
+  }
+  if (live && isNew && !own && state.openChatId !== msg.chat_id) {
+    state.unread.set(msg.chat_id, (state.unread.get(msg.chat_id) ?? 0) + 1);
+  }
+  if (chat) {
+    noteLastMessage(msg);
+  } else {
+    void refreshChats(); // a chat someone just started with us
+  }
+}
+
+/**
+ * Updates a chat's preview if `msg` is its newest message.
+ * @param {Message} msg
+ */
+function noteLastMessage(msg) {
+  const chat = state.chats.get(msg.chat_id);
+  if (!chat) return;
+  if (!chat.last_message || msg.seq >= chat.last_message.seq) chat.last_message = msg;
+  renderList();
+}
+
+// ---------------------------------------------------------------- chrome
+
+/**
+ * @param {import('./js/ws.js').ConnState} connState
+ */
+function showConnectionState(connState) {
+  const banner = dom.banner;
+  if (connState === 'open' || connState === 'stopped') {
+    banner.hidden = true;
+    banner.replaceChildren();
+    return;
+  }
+  const firstTry = !connection.everOpened && connection.failures === 0;
+  const text = connState === 'connecting' && firstTry ? 'Connecting…' : 'Offline — reconnecting';
+  banner.dataset.state = firstTry ? 'connecting' : 'offline';
+  const children = [el('span', { class: 'banner-text', text })];
+  if (connState === 'offline') {
+    const retry = el('button', { class: 'banner-retry', text: 'Retry now', attrs: { type: 'button' } });
+    retry.addEventListener('click', () => connection.reconnectNow());
+    children.push(retry);
+  }
+  banner.replaceChildren(...children);
+  banner.hidden = false;
+}
+
+/** @type {ReturnType<typeof setTimeout> | undefined} */
+let toastTimer;
+
+/** @param {string} text */
+function toast(text) {
+  dom.toast.textContent = text;
+  dom.toast.hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => {
+    dom.toast.hidden = true;
+  }, 5000);
+}
+
+/** @param {unknown} err */
+function errorText(err) {
+  return err instanceof Error ? err.message : String(err);
+}
+
+setup();
+void boot();

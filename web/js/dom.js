@@ -1,0 +1,227 @@
+// Small DOM helpers. User content only ever goes in through textContent or
+// text nodes (Element.append with a string), never as HTML.
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+
+/**
+ * @typedef {object} ElOptions
+ * @property {string} [class]
+ * @property {string} [text]     set as textContent
+ * @property {string} [testid]   becomes data-testid
+ * @property {Record<string, string>} [attrs]  plain attributes (never style or on*)
+ */
+
+/**
+ * Creates an element. Children that are strings become text nodes.
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag
+ * @param {ElOptions} [opts]
+ * @param {...(Node | string | null | undefined | false)} children
+ * @returns {HTMLElementTagNameMap[K]}
+ */
+export function el(tag, opts = {}, ...children) {
+  const node = document.createElement(tag);
+  if (opts.class) node.className = opts.class;
+  if (opts.text !== undefined) node.textContent = opts.text;
+  if (opts.testid) node.dataset.testid = opts.testid;
+  if (opts.attrs) {
+    for (const [name, value] of Object.entries(opts.attrs)) {
+      if (name === 'style' || name.startsWith('on')) throw new Error(`refusing attribute ${name}`);
+      node.setAttribute(name, value);
+    }
+  }
+  for (const child of children) {
+    if (child) node.append(child);
+  }
+  return node;
+}
+
+/** Material-style 24×24 icon paths. Constants only: no user data ever reaches an SVG. */
+const ICONS = {
+  tick: 'M9 16.2 4.8 12l-1.4 1.4L9 19 21 7l-1.4-1.4z',
+  ticks:
+    'M18 7l-1.41-1.41-6.34 6.34 1.41 1.41L18 7zm4.24-1.41L11.66 16.17 7.48 12l-1.41 1.41L11.66 19l12-12-1.42-1.41zM.41 13.41 6 19l1.41-1.41L1.83 12 .41 13.41z',
+  clock:
+    'M11.99 2C6.47 2 2 6.48 2 12s4.47 10 9.99 10C17.52 22 22 17.52 22 12S17.52 2 11.99 2zM12 20c-4.42 0-8-3.58-8-8s3.58-8 8-8 8 3.58 8 8-3.58 8-8 8zm.5-13H11v6l5.25 3.15.75-1.23-4.5-2.67z',
+  alert:
+    'M12 2C6.48 2 2 6.48 2 12s4.48 10 10 10 10-4.48 10-10S17.52 2 12 2zm1 15h-2v-2h2v2zm0-4h-2V7h2v6z',
+  retry:
+    'M17.65 6.35A7.96 7.96 0 0 0 12 4c-4.42 0-7.99 3.58-7.99 8s3.57 8 7.99 8c3.73 0 6.84-2.55 7.73-6h-2.08A5.99 5.99 0 0 1 12 18c-3.31 0-6-2.69-6-6s2.69-6 6-6c1.66 0 3.14.69 4.22 1.78L13 11h7V4l-2.35 2.35z',
+};
+
+/**
+ * An inline SVG icon that takes the current text colour.
+ * @param {keyof typeof ICONS} name
+ * @param {string} [className]
+ * @returns {SVGSVGElement}
+ */
+export function icon(name, className) {
+  const svg = document.createElementNS(SVG_NS, 'svg');
+  svg.setAttribute('viewBox', '0 0 24 24');
+  svg.setAttribute('aria-hidden', 'true');
+  svg.setAttribute('focusable', 'false');
+  svg.classList.add('icon');
+  if (className) svg.classList.add(...className.split(' '));
+  const path = document.createElementNS(SVG_NS, 'path');
+  path.setAttribute('d', ICONS[name]);
+  svg.append(path);
+  return svg;
+}
+
+/**
+ * Up to two initials for an avatar: first letters of the first and last word.
+ * @param {string} name
+ */
+export function initials(name) {
+  const words = name
+    .trim()
+    .split(/\s+/)
+    .map((w) => w.replace(/[^\p{L}\p{N}]/gu, ''))
+    .filter(Boolean);
+  if (words.length === 0) return '?';
+  const first = Array.from(words[0])[0] ?? '';
+  const last = words.length > 1 ? Array.from(words[words.length - 1])[0] ?? '' : '';
+  return (first + last).toUpperCase();
+}
+
+/**
+ * A stable colour slot (0–7) for a user, so their avatar keeps its colour.
+ * @param {string} key
+ */
+export function colorSlot(key) {
+  let hash = 0;
+  for (let i = 0; i < key.length; i++) hash = (hash * 31 + key.charCodeAt(i)) | 0;
+  return Math.abs(hash) % 8;
+}
+
+/**
+ * A round avatar with initials.
+ * @param {string} name
+ * @param {string} key  what picks the colour (a user id)
+ * @param {string} [extraClass]
+ */
+export function avatar(name, key, extraClass) {
+  const node = el('span', {
+    class: `avatar avatar--c${colorSlot(key)}${extraClass ? ' ' + extraClass : ''}`,
+    text: initials(name),
+    attrs: { 'aria-hidden': 'true' },
+  });
+  return node;
+}
+
+/** @param {Date} d */
+function startOfDay(d) {
+  return new Date(d.getFullYear(), d.getMonth(), d.getDate());
+}
+
+/**
+ * Whole calendar days between two dates in local time (today = 0).
+ * @param {Date} d
+ * @param {Date} [now]
+ */
+function daysAgo(d, now = new Date()) {
+  return Math.round((startOfDay(now).getTime() - startOfDay(d).getTime()) / 86_400_000);
+}
+
+/**
+ * "14:05" (or "2:05 PM", following the browser's locale).
+ * @param {string} iso
+ */
+export function formatTime(iso) {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return '';
+  return d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+}
+
+/**
+ * The time column of the chat list: a time today, then "Yesterday", a weekday, a date.
+ * @param {string} iso
+ */
+export function formatListTime(iso) {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return '';
+  const ago = daysAgo(d);
+  if (ago <= 0) return formatTime(iso);
+  if (ago === 1) return 'Yesterday';
+  if (ago < 7) return d.toLocaleDateString([], { weekday: 'long' });
+  return d.toLocaleDateString([], { day: '2-digit', month: '2-digit', year: 'numeric' });
+}
+
+/**
+ * The label of a day separator.
+ * @param {string} iso
+ */
+export function dayLabel(iso) {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return '';
+  const ago = daysAgo(d);
+  if (ago <= 0) return 'Today';
+  if (ago === 1) return 'Yesterday';
+  if (ago < 7) return d.toLocaleDateString([], { weekday: 'long' });
+  return d.toLocaleDateString([], { day: 'numeric', month: 'long', year: 'numeric' });
+}
+
+/**
+ * A key that is equal for two times on the same local calendar day.
+ * @param {string} iso
+ */
+export function dayKey(iso) {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return 'unknown';
+  return `${d.getFullYear()}-${d.getMonth() + 1}-${d.getDate()}`;
+}
+
+/**
+ * Makes `parent`'s children exactly `nodes`, in order, moving existing nodes
+ * rather than recreating them (keeps focus, selection and scroll anchors).
+ * @param {Element} parent
+ * @param {Node[]} nodes
+ */
+export function reconcile(parent, nodes) {
+  let cursor = parent.firstChild;
+  for (const node of nodes) {
+    if (node === cursor) {
+      cursor = cursor.nextSibling;
+      continue;
+    }
+    parent.insertBefore(node, cursor);
+  }
+  while (cursor) {
+    const next = cursor.nextSibling;
+    parent.removeChild(cursor);
+    cursor = next;
+  }
+}
+
+/**
+ * A random UUID. crypto.randomUUID exists only in secure contexts (https or
+ * localhost); a self-hosted server reached over plain http on a LAN is not one.
+ */
+export function uuid() {
+  if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const h = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+/**
+ * Calls `fn` once `ms` have passed without another call.
+ * @template {unknown[]} A
+ * @param {(...args: A) => void} fn
+ * @param {number} ms
+ * @returns {((...args: A) => void) & { cancel(): void }}
+ */
+export function debounce(fn, ms) {
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let timer;
+  const debounced = /** @type {((...args: A) => void) & { cancel(): void }} */ (
+    (...args) => {
+      clearTimeout(timer);
+      timer = setTimeout(() => fn(...args), ms);
+    }
+  );
+  debounced.cancel = () => clearTimeout(timer);
+  return debounced;
+}

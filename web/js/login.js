@@ -1,0 +1,167 @@
+// The login screen: phone and name, then the 6-digit code.
+
+import * as api from './api.js';
+
+/** @typedef {import('./types.js').LoginResult} LoginResult */
+
+/**
+ * @param {string} id
+ * @returns {any}
+ */
+function byId(id) {
+  const node = document.getElementById(id);
+  if (!node) throw new Error(`missing #${id}`);
+  return node;
+}
+
+export class LoginView {
+  /** @param {(result: LoginResult) => void} onLoggedIn */
+  constructor(onLoggedIn) {
+    this.onLoggedIn = onLoggedIn;
+    /** @type {HTMLElement} */
+    this.root = byId('login');
+    /** @type {HTMLFormElement} */
+    this.phoneForm = byId('phone-form');
+    /** @type {HTMLFormElement} */
+    this.codeForm = byId('code-form');
+    /** @type {HTMLInputElement} */
+    this.phone = byId('phone-input');
+    /** @type {HTMLInputElement} */
+    this.name = byId('name-input');
+    /** @type {HTMLButtonElement} */
+    this.sendCode = byId('send-code');
+    /** @type {HTMLInputElement} */
+    this.code = byId('code-input');
+    /** @type {HTMLButtonElement} */
+    this.verifyButton = byId('verify-code');
+    /** @type {HTMLButtonElement} */
+    this.changeNumber = byId('change-number');
+    /** @type {HTMLButtonElement} */
+    this.resend = byId('resend-code');
+    /** @type {HTMLElement} */
+    this.codeHint = byId('code-hint');
+    /** @type {HTMLElement} */
+    this.error = byId('login-error');
+    /** @type {HTMLElement} */
+    this.info = byId('login-info');
+    /** The phone the code was sent to, as typed. */
+    this.sentTo = '';
+    this.busy = false;
+
+    this.phoneForm.addEventListener('submit', (event) => {
+      event.preventDefault();
+      void this.requestCode();
+    });
+    this.codeForm.addEventListener('submit', (event) => {
+      event.preventDefault();
+      void this.verify();
+    });
+    this.code.addEventListener('input', () => {
+      const digits = this.code.value.replace(/\D/g, '').slice(0, 6);
+      if (digits !== this.code.value) this.code.value = digits;
+    });
+    this.changeNumber.addEventListener('click', () => this.showPhoneStep());
+    this.resend.addEventListener('click', () => void this.requestCode());
+  }
+
+  /** Shows the screen at its first step. */
+  show() {
+    this.root.hidden = false;
+    this.showPhoneStep();
+    this.phone.focus();
+  }
+
+  hide() {
+    this.root.hidden = true;
+    this.setError('');
+    this.setInfo('');
+    this.code.value = '';
+  }
+
+  /** @param {string} text */
+  setError(text) {
+    this.error.textContent = text;
+    this.error.hidden = !text;
+  }
+
+  /** @param {string} text */
+  setInfo(text) {
+    this.info.textContent = text;
+    this.info.hidden = !text;
+  }
+
+  /** @private */
+  showPhoneStep() {
+    this.codeForm.hidden = true;
+    this.phoneForm.hidden = false;
+    this.setError('');
+    this.setInfo('');
+    this.code.value = '';
+  }
+
+  /** @private */
+  showCodeStep() {
+    this.phoneForm.hidden = true;
+    this.codeForm.hidden = false;
+    this.codeHint.textContent = `Enter the 6-digit code sent to ${this.sentTo}.`;
+    this.code.value = '';
+    this.code.focus();
+  }
+
+  /**
+   * Runs one request with the buttons disabled; shows the server's message on failure.
+   * @private
+   * @param {HTMLButtonElement} button
+   * @param {string} busyLabel
+   * @param {() => Promise<void>} work
+   */
+  async withBusy(button, busyLabel, work) {
+    if (this.busy) return;
+    this.busy = true;
+    const label = button.textContent;
+    button.textContent = busyLabel;
+    for (const b of [this.sendCode, this.verifyButton, this.resend, this.changeNumber]) b.disabled = true;
+    this.setError('');
+    try {
+      await work();
+    } catch (err) {
+      this.setInfo('');
+      this.setError(err instanceof Error ? err.message : String(err));
+    } finally {
+      button.textContent = label;
+      for (const b of [this.sendCode, this.verifyButton, this.resend, this.changeNumber]) b.disabled = false;
+      this.busy = false;
+    }
+  }
+
+  /** @private */
+  async requestCode() {
+    const phone = this.phone.value.trim();
+    if (!phone) {
+      this.setError('Enter your phone number, for example +919876543210.');
+      this.phone.focus();
+      return;
+    }
+    const onCodeStep = !this.codeForm.hidden;
+    await this.withBusy(onCodeStep ? this.resend : this.sendCode, 'Sending…', async () => {
+      await api.requestOtp(phone);
+      this.sentTo = phone;
+      this.showCodeStep();
+      this.setInfo(onCodeStep ? 'A new code is on its way.' : '');
+    });
+  }
+
+  /** @private */
+  async verify() {
+    const code = this.code.value.trim();
+    if (!/^\d{6}$/.test(code)) {
+      this.setError('The code has 6 digits.');
+      this.code.focus();
+      return;
+    }
+    await this.withBusy(this.verifyButton, 'Verifying…', async () => {
+      const result = await api.register(this.sentTo, this.name.value.trim(), code);
+      this.onLoggedIn(result);
+    });
+  }
+}

@@ -1,0 +1,190 @@
+// The messages of one chat as this client knows them: confirmed ones from the
+// server (keyed by id, ordered by seq) and own sends still in flight (keyed by
+// client_msg_id). Pure data, no DOM, so it can be reasoned about on its own.
+
+/** @typedef {import('./types.js').Message} Message */
+/** @typedef {'pending' | 'sent' | 'delivered' | 'read' | 'failed'} EntryStatus */
+
+/**
+ * @typedef {object} Entry
+ * @property {string} key        stable for the life of the entry (used to key its DOM node)
+ * @property {string | null} id  server id, once known
+ * @property {string | null} cid client_msg_id, for own sends
+ * @property {number | null} seq position in the chat, once stored
+ * @property {string} senderId
+ * @property {string} content
+ * @property {string} createdAt  RFC 3339
+ * @property {EntryStatus} status
+ * @property {string | null} error  why a send failed
+ * @property {number} localOrder order of creation here, for entries without seq
+ */
+
+let localCounter = 0;
+
+/** @param {string} status @returns {EntryStatus} */
+function serverStatus(status) {
+  return status === 'delivered' || status === 'read' ? status : 'sent';
+}
+
+export class Thread {
+  /** @param {string} chatId */
+  constructor(chatId) {
+    this.chatId = chatId;
+    /** @type {Entry[]} */
+    this.entries = [];
+    /** @type {Map<string, Entry>} */
+    this.byId = new Map();
+    /** @type {Map<string, Entry>} */
+    this.byCid = new Map();
+    /** No older history exists on the server. */
+    this.reachedStart = false;
+    /** The newest page has been fetched at least once. */
+    this.loaded = false;
+  }
+
+  /**
+   * Adds or updates a message from the server, matching an own pending send by
+   * its client_msg_id. Returns the entry and whether it was new.
+   * @param {Message} msg
+   * @returns {{ entry: Entry, added: boolean }}
+   */
+  upsert(msg) {
+    let entry = this.byId.get(msg.id);
+    if (!entry && msg.client_msg_id) {
+      const pending = this.byCid.get(msg.client_msg_id);
+      if (pending && pending.senderId === msg.sender_id) entry = pending;
+    }
+    if (entry) {
+      entry.id = msg.id;
+      entry.seq = msg.seq;
+      entry.content = msg.content;
+      entry.createdAt = msg.created_at;
+      entry.senderId = msg.sender_id;
+      entry.status = serverStatus(msg.status);
+      entry.error = null;
+      this.byId.set(msg.id, entry);
+      return { entry, added: false };
+    }
+    entry = {
+      key: `m:${msg.id}`,
+      id: msg.id,
+      cid: msg.client_msg_id ?? null,
+      seq: msg.seq,
+      senderId: msg.sender_id,
+      content: msg.content,
+      createdAt: msg.created_at,
+      status: serverStatus(msg.status),
+      error: null,
+      localOrder: ++localCounter,
+    };
+    this.entries.push(entry);
+    this.byId.set(msg.id, entry);
+    if (entry.cid) this.byCid.set(entry.cid, entry);
+    return { entry, added: true };
+  }
+
+  /**
+   * An own message shown before the server has it.
+   * @param {string} cid
+   * @param {string} content
+   * @param {string} senderId
+   * @returns {Entry}
+   */
+  addPending(cid, content, senderId) {
+    /** @type {Entry} */
+    const entry = {
+      key: `c:${cid}`,
+      id: null,
+      cid,
+      seq: null,
+      senderId,
+      content,
+      createdAt: new Date().toISOString(),
+      status: 'pending',
+      error: null,
+      localOrder: ++localCounter,
+    };
+    this.entries.push(entry);
+    this.byCid.set(cid, entry);
+    return entry;
+  }
+
+  /** @param {string} cid */
+  pendingByCid(cid) {
+    const entry = this.byCid.get(cid);
+    return entry && entry.id === null ? entry : undefined;
+  }
+
+  /** Own sends the server has not confirmed (pending or failed). */
+  unconfirmed() {
+    return this.entries.filter((e) => e.id === null);
+  }
+
+  /** Messages the server has confirmed. */
+  confirmedCount() {
+    return this.byId.size;
+  }
+
+  /** @returns {number} highest known seq, 0 when none */
+  maxSeq() {
+    let max = 0;
+    for (const e of this.byId.values()) if (e.seq !== null && e.seq > max) max = e.seq;
+    return max;
+  }
+
+  /** @returns {number} lowest known seq, Infinity when none */
+  minSeq() {
+    let min = Infinity;
+    for (const e of this.byId.values()) if (e.seq !== null && e.seq < min) min = e.seq;
+    return min;
+  }
+
+  /**
+   * Merges the newest page (newest first, as the server sends it). When it does
+   * not touch what is already held (a long disconnect), what is held is dropped,
+   * so that what stays is contiguous and `offset = confirmedCount()` stays right.
+   * @param {Message[]} page
+   * @param {number} limit
+   */
+  mergeNewest(page, limit) {
+    if (page.length > 0 && this.byId.size > 0) {
+      const pageMin = Math.min(...page.map((m) => m.seq));
+      if (pageMin > this.maxSeq() + 1) this.dropConfirmed();
+    }
+    for (const msg of page) this.upsert(msg);
+    if (!this.loaded) this.reachedStart = page.length < limit;
+    if (this.minSeq() <= 1) this.reachedStart = true;
+    this.loaded = true;
+  }
+
+  /**
+   * Merges an older page. Returns how many entries were new.
+   * @param {Message[]} page
+   * @param {number} limit
+   */
+  mergeOlder(page, limit) {
+    let added = 0;
+    for (const msg of page) if (this.upsert(msg).added) added += 1;
+    if (page.length < limit || this.minSeq() <= 1 || added === 0) this.reachedStart = true;
+    return added;
+  }
+
+  /** @private */
+  dropConfirmed() {
+    this.entries = this.entries.filter((e) => e.id === null);
+    this.byId.clear();
+    this.byCid = new Map(this.entries.filter((e) => e.cid).map((e) => [/** @type {string} */ (e.cid), e]));
+    this.reachedStart = false;
+    this.loaded = false;
+  }
+
+  /** Entries in display order: stored ones by seq, then unconfirmed by creation. */
+  ordered() {
+    return [...this.entries].sort((a, b) => {
+      if (a.seq !== null && b.seq !== null) return a.seq - b.seq;
+      if (a.seq !== null) return -1;
+      if (b.seq !== null) return 1;
+      return a.localOrder - b.localOrder;
+    });
+  }
+}
