@@ -32,6 +32,8 @@ const state = {
   threads: new Map(),
   /** Client-side unread counts of chats that are not open. @type {Map<string, number>} */
   unread: new Map(),
+  /** Ids of messages already received, so a repeat is not counted as unread twice. @type {Set<string>} */
+  seen: new Set(),
   /** @type {string | null} */
   openChatId: null,
   loadingOlder: false,
@@ -110,6 +112,9 @@ function setup() {
   dom.logout.addEventListener('click', () => void logout());
   window.addEventListener('hashchange', () => route());
   window.addEventListener('online', () => connection.reconnectNow());
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible') connection.reconnectNow();
+  });
   NARROW.addEventListener('change', () => syncView());
 }
 
@@ -167,6 +172,7 @@ function endSession(message) {
   state.chatsLoaded = false;
   state.threads.clear();
   state.unread.clear();
+  state.seen.clear();
   state.openChatId = null;
   api.clearToken();
   chatList.resetSearch();
@@ -280,8 +286,10 @@ function headerInfo(chat) {
 
 // ---------------------------------------------------------------- navigation
 
-/** Opens a chat from inside the app; the address keeps it across reloads. */
-/** @param {string} chatId */
+/**
+ * Opens a chat from inside the app; the address keeps it across reloads.
+ * @param {string} chatId
+ */
 function openChat(chatId) {
   const hash = `#/chat/${encodeURIComponent(chatId)}`;
   if (location.hash === hash) {
@@ -359,6 +367,7 @@ async function loadNewest(chatId) {
     const page = await api.getMessages(chatId, PAGE);
     if (state.threads.get(chatId) !== thread) return; // logged out meanwhile
     thread.mergeNewest(page, PAGE);
+    for (const msg of page) state.seen.add(msg.id);
     if (page.length > 0) noteLastMessage(page[0]);
     if (state.openChatId === chatId) {
       conversation.setOlderStatus('');
@@ -384,6 +393,7 @@ async function loadOlder() {
   try {
     const page = await api.getMessages(chatId, PAGE, thread.confirmedCount());
     thread.mergeOlder(page, PAGE);
+    for (const msg of page) state.seen.add(msg.id);
     if (state.openChatId === chatId) {
       conversation.render({ mode: 'prepend' });
       again = conversation.wantsMore();
@@ -543,12 +553,12 @@ function receiveMessage(msg, live) {
   if (!state.me) return;
   const chat = state.chats.get(msg.chat_id);
   const thread = state.threads.get(msg.chat_id);
-  let isNew;
-  if (thread) {
-    isNew = thread.upsert(msg).added;
-  } else {
-    isNew = !(chat?.last_message && chat.last_message.seq >= msg.seq);
-  }
+  const isNew = !state.seen.has(msg.id);
+  state.seen.add(msg.id);
+  // A seq more than one above the newest held means frames were missed: catch up.
+  // The newest page (fetched below) brings this message along with the missed ones.
+  const gap = !!thread && thread.loaded && thread.confirmedCount() > 0 && msg.seq > thread.maxSeq() + 1;
+  if (thread && !gap) thread.upsert(msg);
   const own = msg.sender_id === state.me.id;
   if (thread && state.openChatId === msg.chat_id) {
     conversation.render({ mode: own && !live ? 'bottom' : 'keep-bottom' });
@@ -556,6 +566,7 @@ function receiveMessage(msg, live) {
   if (live && isNew && !own && state.openChatId !== msg.chat_id) {
     state.unread.set(msg.chat_id, (state.unread.get(msg.chat_id) ?? 0) + 1);
   }
+  if (gap) void loadNewest(msg.chat_id);
   if (chat) {
     noteLastMessage(msg);
   } else {

@@ -73,12 +73,15 @@ export function icon(name, className) {
  * @param {string} name
  */
 export function initials(name) {
-  const words = name
+  let words = name
     .trim()
     .split(/\s+/)
     .map((w) => w.replace(/[^\p{L}\p{N}]/gu, ''))
     .filter(Boolean);
   if (words.length === 0) return '?';
+  // "Asha Rao 2" -> "AR": words that start with a letter win over numbers.
+  const lettered = words.filter((w) => /^\p{L}/u.test(w));
+  if (lettered.length > 0) words = lettered;
   const first = Array.from(words[0])[0] ?? '';
   const last = words.length > 1 ? Array.from(words[words.length - 1])[0] ?? '' : '';
   return (first + last).toUpperCase();
@@ -130,7 +133,7 @@ function daysAgo(d, now = new Date()) {
 export function formatTime(iso) {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return '';
-  return d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  return d.toLocaleTimeString([], { hour: 'numeric', minute: '2-digit' });
 }
 
 /**

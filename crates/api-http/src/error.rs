@@ -2,7 +2,7 @@
 //! status; internal details go to the log only.
 
 use actix_web::http::StatusCode;
-use actix_web::{error::JsonPayloadError, web, HttpRequest, HttpResponse, ResponseError};
+use actix_web::{web, HttpResponse, ResponseError};
 use chitchat_domain::DomainError;
 use serde::Serialize;
 
@@ -26,7 +26,11 @@ struct Inner<'a> {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into() }
+        Self {
+            status,
+            code,
+            message: message.into(),
+        }
     }
 
     pub fn not_found() -> Self {
@@ -36,7 +40,13 @@ impl ApiError {
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.message)
+        write!(
+            f,
+            "{} {}: {}",
+            self.status.as_u16(),
+            self.code,
+            self.message
+        )
     }
 }
 
@@ -55,7 +65,11 @@ impl From<DomainError> for ApiError {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
         };
-        Self { status, code: error.code(), message: error.public_message() }
+        Self {
+            status,
+            code: error.code(),
+            message: error.public_message(),
+        }
     }
 }
 
@@ -65,45 +79,30 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status).json(Body { error: Inner { code: self.code, message: &self.message } })
+        HttpResponse::build(self.status).json(Body {
+            error: Inner {
+                code: self.code,
+                message: &self.message,
+            },
+        })
     }
-}
-
-fn json_error(error: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
-    let api = match &error {
-        JsonPayloadError::Overflow { limit } | JsonPayloadError::OverflowKnownLength { limit, .. } => {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                format!("request body must be at most {limit} bytes"),
-            )
-        }
-        JsonPayloadError::ContentType => ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "send the body as application/json",
-        ),
-        JsonPayloadError::Deserialize(e) if e.is_data() => {
-            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", format!("invalid request body: {e}"))
-        }
-        _ => ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", "the request body is not valid JSON"),
-    };
-    api.into()
-}
-
-pub(crate) fn json_config(limit: usize) -> web::JsonConfig {
-    web::JsonConfig::default().limit(limit).error_handler(json_error)
 }
 
 pub(crate) fn query_config() -> web::QueryConfig {
     web::QueryConfig::default().error_handler(|error, _req| {
-        ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", format!("invalid query string: {error}")).into()
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+            format!("invalid query string: {error}"),
+        )
+        .into()
     })
 }
 
 pub(crate) fn path_config() -> web::PathConfig {
-    web::PathConfig::default()
-        .error_handler(|_error, _req| ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such resource").into())
+    web::PathConfig::default().error_handler(|_error, _req| {
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such resource").into()
+    })
 }
 
 pub(crate) type ApiResult<T> = Result<T, ApiError>;

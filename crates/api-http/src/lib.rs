@@ -5,6 +5,7 @@
 mod auth;
 mod error;
 mod headers;
+mod json_body;
 mod routes;
 mod static_files;
 
@@ -14,14 +15,12 @@ pub use routes::health::HealthSettings;
 
 use actix_web::web;
 
-/// Largest JSON body accepted; message content itself is capped lower by the domain.
-pub const MAX_JSON_BODY: usize = 256 * 1024;
+pub use json_body::MAX_JSON_BODY;
 
 /// Registers `/api/*` and `/health`. Expects `web::Data<chitchat_domain::Services>`
 /// and `web::Data<HealthSettings>` in the app.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.app_data(error::json_config(MAX_JSON_BODY))
-        .app_data(error::query_config())
+    cfg.app_data(error::query_config())
         .app_data(error::path_config())
         .configure(routes::configure);
 }

@@ -22,7 +22,11 @@ pub(crate) async fn serve(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     };
     let mime = mime_guess::from_path(path).first_or_octet_stream();
     // index.html must be revalidated so a new release is picked up at once.
-    let cache = if path == "index.html" { "no-cache" } else { "public, max-age=300" };
+    let cache = if path == "index.html" {
+        "no-cache"
+    } else {
+        "public, max-age=300"
+    };
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, mime.as_ref()))
         .insert_header((header::CACHE_CONTROL, cache))

@@ -51,7 +51,12 @@ pub trait SessionRepo: Send + Sync {
 pub trait ChatRepo: Send + Sync {
     /// Stores a direct chat with its members unless one exists for `direct_key`;
     /// returns whichever is stored (idempotent under concurrent calls).
-    async fn create_direct(&self, chat: &Chat, members: &[Member], direct_key: &str) -> DomainResult<Chat>;
+    async fn create_direct(
+        &self,
+        chat: &Chat,
+        members: &[Member],
+        direct_key: &str,
+    ) -> DomainResult<Chat>;
     async fn get(&self, id: ChatId) -> DomainResult<Option<Chat>>;
     /// The chats `user` is a member of, most recently active first.
     async fn list_for_user(&self, user: UserId) -> DomainResult<Vec<Chat>>;
@@ -66,7 +71,11 @@ pub trait MessageRepo: Send + Sync {
     /// it durable. When the sender used `client_msg_id` before, stores nothing and
     /// returns the first message with `created: false`.
     async fn append(&self, message: &NewMessage) -> DomainResult<Appended>;
-    async fn find_by_client_id(&self, sender: UserId, client_msg_id: &ClientMsgId) -> DomainResult<Option<Message>>;
+    async fn find_by_client_id(
+        &self,
+        sender: UserId,
+        client_msg_id: &ClientMsgId,
+    ) -> DomainResult<Option<Message>>;
     /// A page of the chat's history, newest first.
     async fn list(&self, chat: ChatId, page: Page) -> DomainResult<Vec<Message>>;
     /// The newest message of each chat given, if any.

@@ -22,7 +22,11 @@ pub struct GatewaySettings {
 
 impl Default for GatewaySettings {
     fn default() -> Self {
-        Self { max_frame_bytes: 10 * 1024 * 1024, ping_period: Duration::from_secs(54), pong_wait: Duration::from_secs(60) }
+        Self {
+            max_frame_bytes: 10 * 1024 * 1024,
+            ping_period: Duration::from_secs(54),
+            pong_wait: Duration::from_secs(60),
+        }
     }
 }
 
@@ -45,20 +49,40 @@ async fn connect(
     query: web::Query<ConnectQuery>,
 ) -> actix_web::Result<HttpResponse> {
     let Some(token) = query.token.as_deref().filter(|t| !t.is_empty()) else {
-        return Ok(frames::http_error(actix_web::http::StatusCode::UNAUTHORIZED, "missing_token", "connect to /ws?token=<token>"));
+        return Ok(frames::http_error(
+            actix_web::http::StatusCode::UNAUTHORIZED,
+            "missing_token",
+            "connect to /ws?token=<token>",
+        ));
     };
     let caller = match services.auth.authenticate(token).await {
         Ok(caller) => caller,
         Err(error) => {
-            return Ok(frames::http_error(actix_web::http::StatusCode::UNAUTHORIZED, error.code(), &error.public_message()))
+            let status = match error {
+                chitchat_domain::DomainError::Unavailable(_) => {
+                    actix_web::http::StatusCode::SERVICE_UNAVAILABLE
+                }
+                _ => actix_web::http::StatusCode::UNAUTHORIZED,
+            };
+            return Ok(frames::http_error(
+                status,
+                error.code(),
+                &error.public_message(),
+            ));
         }
     };
     let (response, session, stream) = actix_ws::handle(&req, body)?;
-    let stream = stream.max_frame_size(settings.max_frame_bytes).aggregate_continuations();
+    let stream = stream
+        .max_frame_size(settings.max_frame_bytes)
+        .aggregate_continuations();
     let subscription = services.bus.subscribe(caller.user_id);
     tracing::info!(user = %caller.user_id, session = %caller.session_id, "websocket connected");
     actix_web::rt::spawn(connection::run(
-        connection::Connection { caller, services: services.into_inner(), settings: settings.get_ref().clone() },
+        connection::Connection {
+            caller,
+            services: services.into_inner(),
+            settings: settings.get_ref().clone(),
+        },
         session,
         stream,
         subscription,

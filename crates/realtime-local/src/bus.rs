@@ -36,12 +36,18 @@ impl Default for LocalBus {
 fn lock(registry: &Mutex<Registry>) -> MutexGuard<'_, Registry> {
     // A panic while holding the lock cannot leave the map half-updated in a way
     // that matters (every update is a single push or retain), so keep going.
-    registry.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    registry
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl LocalBus {
     pub fn new(queue_len: usize) -> Self {
-        Self { registry: Arc::default(), next_device: Arc::default(), queue_len: queue_len.max(1) }
+        Self {
+            registry: Arc::default(),
+            next_device: Arc::default(),
+            queue_len: queue_len.max(1),
+        }
     }
 
     /// Devices currently subscribed, across all users.
@@ -53,7 +59,9 @@ impl LocalBus {
     pub fn deliver(&self, recipients: &[UserId], frame: &Frame) {
         let mut registry = lock(&self.registry);
         for user in recipients {
-            let Some(devices) = registry.get_mut(user) else { continue };
+            let Some(devices) = registry.get_mut(user) else {
+                continue;
+            };
             devices.retain(|device| match device.tx.try_send(frame.clone()) {
                 Ok(()) => true,
                 Err(mpsc::error::TrySendError::Full(_)) => {
@@ -82,8 +90,16 @@ impl EventBus for LocalBus {
     fn subscribe(&self, user: UserId) -> Box<dyn Subscription> {
         let (tx, rx) = mpsc::channel(self.queue_len);
         let id = self.next_device.fetch_add(1, Ordering::Relaxed);
-        lock(&self.registry).entry(user).or_default().push(Device { id, tx });
-        Box::new(LocalSubscription { rx, user, id, registry: self.registry.clone() })
+        lock(&self.registry)
+            .entry(user)
+            .or_default()
+            .push(Device { id, tx });
+        Box::new(LocalSubscription {
+            rx,
+            user,
+            id,
+            registry: self.registry.clone(),
+        })
     }
 }
 
@@ -110,5 +126,42 @@ impl Drop for LocalSubscription {
                 registry.remove(&self.user);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_device_that_falls_behind_is_dropped_and_the_others_still_receive() {
+        let bus = LocalBus::new(2);
+        let user = UserId::new();
+        let mut slow = bus.subscribe(user);
+        let mut fast = bus.subscribe(user);
+        let frame: Frame = Arc::from("{}");
+        for _ in 0..2 {
+            bus.deliver(&[user], &frame);
+            assert!(fast.next().await.is_some());
+        }
+        // The slow device has two frames queued; the third overflows it.
+        bus.deliver(&[user], &frame);
+        assert!(fast.next().await.is_some());
+        assert_eq!(bus.device_count(), 1, "the slow device was dropped");
+        assert!(slow.next().await.is_some());
+        assert!(slow.next().await.is_some());
+        assert!(
+            slow.next().await.is_none(),
+            "its stream ends after what was queued"
+        );
+    }
+
+    #[tokio::test]
+    async fn dropping_a_subscription_unregisters_the_device() {
+        let bus = LocalBus::default();
+        let sub = bus.subscribe(UserId::new());
+        assert_eq!(bus.device_count(), 1);
+        drop(sub);
+        assert_eq!(bus.device_count(), 0);
     }
 }

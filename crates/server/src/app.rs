@@ -29,7 +29,9 @@ pub enum StartError {
 pub fn init_tracing(mode: RunMode) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(false);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(false);
     match mode {
         RunMode::Production => builder.json().init(),
         RunMode::Development => builder.init(),
@@ -68,7 +70,8 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         tokens: Arc::new(JwtTokens::new(secret.as_bytes())),
         clock: Arc::new(SystemClock),
     };
-    let token_ttl = chrono::Duration::from_std(config.jwt_expiration).map_err(|e| StartError::Duration(e.to_string()))?;
+    let token_ttl = chrono::Duration::from_std(config.jwt_expiration)
+        .map_err(|e| StartError::Duration(e.to_string()))?;
     let policy = AuthPolicy {
         region: config.default_region,
         token_ttl,
@@ -76,7 +79,9 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         ..AuthPolicy::default()
     };
     let services = web::Data::new(Services::new(ports, policy));
-    let health = web::Data::new(HealthSettings { redis: "not_configured" });
+    let health = web::Data::new(HealthSettings {
+        redis: "not_configured",
+    });
     let gateway = web::Data::new(GatewaySettings {
         max_frame_bytes: config.ws_max_message_size,
         ping_period: config.ws_ping_period,

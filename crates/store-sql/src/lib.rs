@@ -8,7 +8,9 @@ mod error;
 mod models;
 mod repos;
 mod schema;
+mod store;
 mod time;
 
 pub use error::StoreError;
-pub use pool::{Backend, Store, StoreConfig};
+pub use pool::{Backend, StoreConfig};
+pub use store::Store;

@@ -43,9 +43,10 @@ pub struct StoreConfig {
     pub max_connections: usize,
 }
 
-/// The SQL store: implements every repository port of the domain.
+/// The pooled database behind `Store`; its port implementations may be cancelled
+/// only at await points that are safe for PostgreSQL, so callers go through `Store`.
 #[derive(Clone)]
-pub struct Store {
+pub(crate) struct SqlStore {
     pub(crate) pool: DbPool,
 }
 
@@ -69,16 +70,17 @@ macro_rules! db_run {
 }
 
 fn sqlite_path(url: &str) -> Option<&str> {
-    url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))
+    url.strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
 }
 
 fn is_postgres(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
 
-impl Store {
+impl SqlStore {
     /// Connects, applies pending migrations, and returns a ready store.
-    pub async fn connect(config: &StoreConfig) -> Result<Self, StoreError> {
+    pub(crate) async fn connect(config: &StoreConfig) -> Result<Self, StoreError> {
         if is_postgres(&config.url) {
             Self::connect_postgres(config).await
         } else if let Some(path) = sqlite_path(&config.url) {
@@ -88,7 +90,7 @@ impl Store {
         }
     }
 
-    pub fn backend(&self) -> Backend {
+    pub(crate) fn backend(&self) -> Backend {
         match self.pool {
             DbPool::Postgres(_) => Backend::Postgres,
             DbPool::Sqlite(_) => Backend::Sqlite,
@@ -105,22 +107,36 @@ impl Store {
             .max_size(config.max_connections.max(1))
             .build()
             .map_err(StoreError::pool)?;
-        Ok(Self { pool: DbPool::Postgres(pool) })
+        Ok(Self {
+            pool: DbPool::Postgres(pool),
+        })
     }
 
     async fn connect_sqlite(path: &str) -> Result<Self, StoreError> {
-        if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| StoreError::Connect(format!("{}: {e}", dir.display())))?;
+        if let Some(dir) = Path::new(path)
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| StoreError::Connect(format!("{}: {e}", dir.display())))?;
         }
-        let conn = establish_sqlite(path.to_owned()).await.map_err(|e| StoreError::Connect(e.to_string()))?;
+        let conn = establish_sqlite(path.to_owned())
+            .await
+            .map_err(|e| StoreError::Connect(e.to_string()))?;
         run_migrations(conn, SQLITE_MIGRATIONS).await?;
         let mut manager_config = ManagerConfig::<SqliteConn>::default();
         manager_config.custom_setup = Box::new(|url| Box::pin(establish_sqlite(url.to_owned())));
-        let manager = AsyncDieselConnectionManager::<SqliteConn>::new_with_config(path, manager_config);
+        let manager =
+            AsyncDieselConnectionManager::<SqliteConn>::new_with_config(path, manager_config);
         // One connection: SQLite has a single writer, and one connection avoids
         // "database is locked" upgrades between concurrent transactions.
-        let pool = Pool::builder(manager).max_size(1).build().map_err(StoreError::pool)?;
-        Ok(Self { pool: DbPool::Sqlite(pool) })
+        let pool = Pool::builder(manager)
+            .max_size(1)
+            .build()
+            .map_err(StoreError::pool)?;
+        Ok(Self {
+            pool: DbPool::Sqlite(pool),
+        })
     }
 }
 
@@ -135,12 +151,16 @@ async fn establish_sqlite(path: String) -> diesel::ConnectionResult<SqliteConn> 
 async fn run_migrations<C>(conn: C, migrations: EmbeddedMigrations) -> Result<(), StoreError>
 where
     C: AsyncConnection + 'static,
-    AsyncConnectionWrapper<C>: diesel::Connection<Backend = C::Backend> + MigrationHarness<C::Backend>,
+    AsyncConnectionWrapper<C>:
+        diesel::Connection<Backend = C::Backend> + MigrationHarness<C::Backend>,
 {
     // Migrations use diesel's blocking harness; run it off the async workers.
     tokio::task::spawn_blocking(move || {
         let mut wrapper: AsyncConnectionWrapper<C> = AsyncConnectionWrapper::from(conn);
-        wrapper.run_pending_migrations(migrations).map(|_| ()).map_err(|e| StoreError::Migration(e.to_string()))
+        wrapper
+            .run_pending_migrations(migrations)
+            .map(|_| ())
+            .map_err(|e| StoreError::Migration(e.to_string()))
     })
     .await
     .map_err(|e| StoreError::Migration(e.to_string()))?

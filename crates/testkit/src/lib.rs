@@ -1,1 +1,12 @@
+//! Test support shared by every crate's tests: contract suites that each adapter
+//! runs against itself, access to the PostgreSQL and Redis test services, a
+//! spawner for the real `chitchat` binary, and typed HTTP/WebSocket clients.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod client;
+pub mod contracts;
+pub mod server;
+pub mod services;
+
+pub use client::{ApiClient, Login, WsClient};
+pub use server::{TestBackend, TestServer};

@@ -1,5 +1,6 @@
 use crate::auth::Authenticated;
 use crate::error::ApiResult;
+use crate::json_body::JsonBody;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chitchat_domain::services::LoginRequest;
@@ -18,7 +19,10 @@ struct OtpResponse {
 }
 
 /// `POST /api/auth/otp`: sends a login code.
-pub(crate) async fn request_code(services: web::Data<Services>, body: web::Json<OtpRequest>) -> ApiResult<HttpResponse> {
+pub(crate) async fn request_code(
+    services: web::Data<Services>,
+    body: JsonBody<OtpRequest>,
+) -> ApiResult<HttpResponse> {
     let expires_at = services.auth.request_code(&body.phone).await?;
     Ok(HttpResponse::Accepted().json(OtpResponse { expires_at }))
 }
@@ -36,12 +40,21 @@ pub(crate) struct RegisterRequest {
 pub(crate) async fn register(
     services: web::Data<Services>,
     req: HttpRequest,
-    body: web::Json<RegisterRequest>,
+    body: JsonBody<RegisterRequest>,
 ) -> ApiResult<HttpResponse> {
-    let device = req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let device = req
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
     let outcome = services
         .auth
-        .login(LoginRequest { phone: &body.phone, name: body.name.as_deref(), code: &body.code, device })
+        .login(LoginRequest {
+            phone: &body.phone,
+            name: body.name.as_deref(),
+            code: &body.code,
+            device,
+        })
         .await?;
     Ok(HttpResponse::Ok().json(outcome))
 }
@@ -52,13 +65,19 @@ struct VerifyResponse {
 }
 
 /// `GET /api/auth/verify`: who the token belongs to.
-pub(crate) async fn verify(services: web::Data<Services>, caller: Authenticated) -> ApiResult<HttpResponse> {
+pub(crate) async fn verify(
+    services: web::Data<Services>,
+    caller: Authenticated,
+) -> ApiResult<HttpResponse> {
     let user = services.auth.me(caller.0).await?;
     Ok(HttpResponse::Ok().json(VerifyResponse { user }))
 }
 
 /// `POST /api/auth/logout`: revokes this device's token.
-pub(crate) async fn logout(services: web::Data<Services>, caller: Authenticated) -> ApiResult<HttpResponse> {
+pub(crate) async fn logout(
+    services: web::Data<Services>,
+    caller: Authenticated,
+) -> ApiResult<HttpResponse> {
     services.auth.logout(caller.0).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -1,6 +1,7 @@
 use super::parse_chat_id;
 use crate::auth::Authenticated;
 use crate::error::ApiResult;
+use crate::json_body::JsonBody;
 use actix_web::{web, HttpResponse};
 use chitchat_domain::chat::{ChatKind, ChatView};
 use chitchat_domain::{DomainError, Services, UserId};
@@ -20,7 +21,11 @@ impl CreateChat {
         let ids = self
             .user_ids
             .iter()
-            .map(|raw| raw.trim().parse().map_err(|_| DomainError::not_found("user_not_found", "no such user")))
+            .map(|raw| {
+                raw.trim()
+                    .parse()
+                    .map_err(|_| DomainError::not_found("user_not_found", "no such user"))
+            })
             .collect::<Result<_, _>>()?;
         Ok((kind, ids))
     }
@@ -30,11 +35,15 @@ impl CreateChat {
 pub(crate) async fn create(
     services: web::Data<Services>,
     caller: Authenticated,
-    body: web::Json<CreateChat>,
+    body: JsonBody<CreateChat>,
 ) -> ApiResult<HttpResponse> {
     let (kind, user_ids) = body.try_into_domain()?;
     let (view, created) = services.chats.create(caller.0, kind, &user_ids).await?;
-    Ok(if created { HttpResponse::Created().json(view) } else { HttpResponse::Ok().json(view) })
+    Ok(if created {
+        HttpResponse::Created().json(view)
+    } else {
+        HttpResponse::Ok().json(view)
+    })
 }
 
 #[derive(Serialize)]
@@ -43,7 +52,10 @@ struct ChatList {
 }
 
 /// `GET /api/chats`: the caller's chats, most recent first.
-pub(crate) async fn list(services: web::Data<Services>, caller: Authenticated) -> ApiResult<HttpResponse> {
+pub(crate) async fn list(
+    services: web::Data<Services>,
+    caller: Authenticated,
+) -> ApiResult<HttpResponse> {
     let chats = services.chats.list(caller.0).await?;
     Ok(HttpResponse::Ok().json(ChatList { chats }))
 }

@@ -24,13 +24,20 @@ struct ServiceStates {
 }
 
 /// `GET /health`: the seed's body; 503 when the database does not answer.
-pub(crate) async fn health(services: web::Data<Services>, settings: web::Data<HealthSettings>) -> HttpResponse {
+pub(crate) async fn health(
+    services: web::Data<Services>,
+    settings: web::Data<HealthSettings>,
+) -> HttpResponse {
     let database_up = services.store_health.ping().await;
     let body = Health {
         status: if database_up { "healthy" } else { "unhealthy" },
         timestamp: chrono::Utc::now(),
         services: ServiceStates {
-            database: if database_up { "connected" } else { "disconnected" },
+            database: if database_up {
+                "connected"
+            } else {
+                "disconnected"
+            },
             redis: settings.redis,
             websocket: "running",
         },

@@ -1,6 +1,7 @@
 use super::parse_chat_id;
 use crate::auth::Authenticated;
 use crate::error::ApiResult;
+use crate::json_body::JsonBody;
 use actix_web::{web, HttpResponse};
 use chitchat_domain::message::{Message, Page};
 use chitchat_domain::services::SendMessage;
@@ -37,9 +38,12 @@ impl SendBody {
 pub(crate) async fn send(
     services: web::Data<Services>,
     caller: Authenticated,
-    body: web::Json<SendBody>,
+    body: JsonBody<SendBody>,
 ) -> ApiResult<HttpResponse> {
-    let appended = services.messages.send(caller.0, body.into_inner().try_into_domain()?).await?;
+    let appended = services
+        .messages
+        .send(caller.0, body.into_inner().try_into_domain()?)
+        .await?;
     Ok(if appended.created {
         HttpResponse::Created().json(appended.message)
     } else {

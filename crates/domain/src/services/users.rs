@@ -16,7 +16,9 @@ pub struct UserService {
 
 impl UserService {
     pub fn new(ports: &Ports) -> Self {
-        Self { users: ports.users.clone() }
+        Self {
+            users: ports.users.clone(),
+        }
     }
 
     /// Other users whose name or phone matches `query`.
@@ -40,7 +42,10 @@ mod tests {
 
     #[tokio::test]
     async fn search_excludes_the_caller_and_rejects_empty_queries() {
-        let caller = Caller { user_id: UserId::new(), session_id: SessionId::new() };
+        let caller = Caller {
+            user_id: UserId::new(),
+            session_id: SessionId::new(),
+        };
         let mut m = MockSet::new(chrono::Utc::now());
         let me = caller.user_id;
         m.users
@@ -50,6 +55,9 @@ mod tests {
             .returning(|_, _, _| Ok(vec![]));
         let service = UserService::new(&ports(m));
         assert!(service.search(caller, "  asha ").await.unwrap().is_empty());
-        assert_eq!(service.search(caller, "   ").await.unwrap_err().code(), "invalid_query");
+        assert_eq!(
+            service.search(caller, "   ").await.unwrap_err().code(),
+            "invalid_query"
+        );
     }
 }

@@ -1,6 +1,6 @@
 use crate::error::StoreError;
 use crate::models::{convert_all, ChatRow, MemberRow};
-use crate::pool::Store;
+use crate::pool::SqlStore;
 use crate::schema::{chat_members, chats};
 use async_trait::async_trait;
 use chitchat_domain::chat::{Chat, Member};
@@ -10,8 +10,13 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 
 #[async_trait]
-impl ChatRepo for Store {
-    async fn create_direct(&self, chat: &Chat, members: &[Member], direct_key: &str) -> DomainResult<Chat> {
+impl ChatRepo for SqlStore {
+    async fn create_direct(
+        &self,
+        chat: &Chat,
+        members: &[Member],
+        direct_key: &str,
+    ) -> DomainResult<Chat> {
         let chat_row = ChatRow::new(chat, Some(direct_key));
         let member_rows: Vec<MemberRow> = members.iter().map(MemberRow::from).collect();
         let stored: ChatRow = db_run!(self, |conn| {
@@ -26,7 +31,10 @@ impl ChatRepo for Store {
                 if inserted == 1 {
                     // Row by row: diesel-async cannot batch-insert on SQLite.
                     for member in &member_rows {
-                        diesel::insert_into(chat_members::table).values(member).execute(tx).await?;
+                        diesel::insert_into(chat_members::table)
+                            .values(member)
+                            .execute(tx)
+                            .await?;
                     }
                 }
                 chats::table
@@ -44,7 +52,13 @@ impl ChatRepo for Store {
     async fn get(&self, id: ChatId) -> DomainResult<Option<Chat>> {
         let id = id.to_string();
         let row: Option<ChatRow> = db_run!(self, |conn| {
-            chats::table.find(&id).select(ChatRow::as_select()).first(conn).await.optional().map_err(StoreError::from)?
+            chats::table
+                .find(&id)
+                .select(ChatRow::as_select())
+                .first(conn)
+                .await
+                .optional()
+                .map_err(StoreError::from)?
         });
         Ok(row.map(Chat::try_from).transpose()?)
     }

@@ -1,10 +1,10 @@
 use crate::error::StoreError;
-use crate::pool::Store;
+use crate::pool::SqlStore;
 use async_trait::async_trait;
 use chitchat_domain::ports::StoreHealth;
 use diesel_async::RunQueryDsl;
 
-impl Store {
+impl SqlStore {
     async fn select_one(&self) -> Result<(), StoreError> {
         db_run!(self, |conn| {
             diesel::sql_query("SELECT 1").execute(conn).await?;
@@ -14,7 +14,7 @@ impl Store {
 }
 
 #[async_trait]
-impl StoreHealth for Store {
+impl StoreHealth for SqlStore {
     async fn ping(&self) -> bool {
         match self.select_one().await {
             Ok(()) => true,

@@ -1,6 +1,6 @@
 use crate::error::StoreError;
 use crate::models::OtpRow;
-use crate::pool::Store;
+use crate::pool::SqlStore;
 use crate::schema::otp_challenges as otp;
 use async_trait::async_trait;
 use chitchat_domain::auth::OtpChallenge;
@@ -12,7 +12,7 @@ use diesel::upsert::excluded;
 use diesel_async::RunQueryDsl;
 
 #[async_trait]
-impl OtpRepo for Store {
+impl OtpRepo for SqlStore {
     async fn put(&self, challenge: &OtpChallenge) -> DomainResult<()> {
         let row = OtpRow::from(challenge);
         db_run!(self, |conn| {
@@ -61,10 +61,14 @@ impl OtpRepo for Store {
 
     async fn consume(&self, phone: &Phone, code_hash: &str) -> DomainResult<bool> {
         let deleted = db_run!(self, |conn| {
-            diesel::delete(otp::table.filter(otp::phone.eq(phone.as_str())).filter(otp::code_hash.eq(code_hash)))
-                .execute(conn)
-                .await
-                .map_err(StoreError::from)?
+            diesel::delete(
+                otp::table
+                    .filter(otp::phone.eq(phone.as_str()))
+                    .filter(otp::code_hash.eq(code_hash)),
+            )
+            .execute(conn)
+            .await
+            .map_err(StoreError::from)?
         });
         Ok(deleted == 1)
     }

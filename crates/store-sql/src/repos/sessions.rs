@@ -1,6 +1,6 @@
 use crate::error::StoreError;
 use crate::models::SessionRow;
-use crate::pool::Store;
+use crate::pool::SqlStore;
 use crate::schema::sessions;
 use crate::time::to_micros;
 use async_trait::async_trait;
@@ -12,11 +12,15 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
 #[async_trait]
-impl SessionRepo for Store {
+impl SessionRepo for SqlStore {
     async fn create(&self, session: &Session) -> DomainResult<()> {
         let row = SessionRow::from(session);
         db_run!(self, |conn| {
-            diesel::insert_into(sessions::table).values(&row).execute(conn).await.map_err(StoreError::from)?
+            diesel::insert_into(sessions::table)
+                .values(&row)
+                .execute(conn)
+                .await
+                .map_err(StoreError::from)?
         });
         Ok(())
     }
@@ -38,11 +42,15 @@ impl SessionRepo for Store {
     async fn revoke(&self, id: SessionId, at: DateTime<Utc>) -> DomainResult<()> {
         let id = id.to_string();
         db_run!(self, |conn| {
-            diesel::update(sessions::table.find(&id).filter(sessions::revoked_at.is_null()))
-                .set(sessions::revoked_at.eq(Some(to_micros(at))))
-                .execute(conn)
-                .await
-                .map_err(StoreError::from)?
+            diesel::update(
+                sessions::table
+                    .find(&id)
+                    .filter(sessions::revoked_at.is_null()),
+            )
+            .set(sessions::revoked_at.eq(Some(to_micros(at))))
+            .execute(conn)
+            .await
+            .map_err(StoreError::from)?
         });
         Ok(())
     }

@@ -1,6 +1,6 @@
 use crate::error::StoreError;
 use crate::models::{convert_all, UserRow};
-use crate::pool::Store;
+use crate::pool::SqlStore;
 use crate::schema::users;
 use async_trait::async_trait;
 use chitchat_domain::ports::UserRepo;
@@ -13,12 +13,15 @@ diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql
 
 /// `%text%` for LIKE, with LIKE's wildcards in `text` taken literally.
 fn contains_pattern(text: &str) -> String {
-    let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    let escaped = text
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
     format!("%{escaped}%")
 }
 
 #[async_trait]
-impl UserRepo for Store {
+impl UserRepo for SqlStore {
     async fn insert_or_get_by_phone(&self, user: &User) -> DomainResult<User> {
         let row = UserRow::from(user);
         let stored: UserRow = db_run!(self, |conn| {
@@ -42,7 +45,13 @@ impl UserRepo for Store {
     async fn get(&self, id: UserId) -> DomainResult<Option<User>> {
         let id = id.to_string();
         let row: Option<UserRow> = db_run!(self, |conn| {
-            users::table.find(&id).select(UserRow::as_select()).first(conn).await.optional().map_err(StoreError::from)?
+            users::table
+                .find(&id)
+                .select(UserRow::as_select())
+                .first(conn)
+                .await
+                .optional()
+                .map_err(StoreError::from)?
         });
         Ok(row.map(User::try_from).transpose()?)
     }

@@ -1,0 +1,185 @@
+//! `Store`: the public face of the SQL store. Every port call runs as its own task
+//! on the runtime that opened the store, so a caller that gives up (a client that
+//! disconnects, a request whose other extractor failed) never cancels a query
+//! half-way: a started write always finishes, and diesel-async's SQLite wrapper,
+//! which must not be dropped mid-query on a single-threaded actix worker, never is.
+
+use crate::error::StoreError;
+use crate::pool::{Backend, SqlStore, StoreConfig};
+use async_trait::async_trait;
+use chitchat_domain::auth::{OtpChallenge, Session};
+use chitchat_domain::chat::{Chat, Member};
+use chitchat_domain::message::{Appended, ClientMsgId, Message, NewMessage, Page};
+use chitchat_domain::ports::{ChatRepo, MessageRepo, OtpRepo, SessionRepo, StoreHealth, UserRepo};
+use chitchat_domain::user::{Phone, User};
+use chitchat_domain::{ChatId, DomainError, DomainResult, SessionId, UserId};
+use chrono::{DateTime, Utc};
+use std::future::Future;
+use std::sync::Arc;
+use tokio::runtime::Handle;
+
+/// The SQL store (PostgreSQL or SQLite): implements every repository port.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<SqlStore>,
+    runtime: Handle,
+}
+
+impl Store {
+    /// Connects, applies pending migrations, and returns a ready store. Must be
+    /// called on a multi-threaded tokio runtime, which then runs every query.
+    pub async fn connect(config: &StoreConfig) -> Result<Self, StoreError> {
+        let inner = SqlStore::connect(config).await?;
+        Ok(Self {
+            inner: Arc::new(inner),
+            runtime: Handle::current(),
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.inner.backend()
+    }
+
+    /// Runs `work` to completion on the store's runtime, whatever happens to the caller.
+    async fn detached<T, F, Fut>(&self, work: F) -> DomainResult<T>
+    where
+        F: FnOnce(Arc<SqlStore>) -> Fut,
+        Fut: Future<Output = DomainResult<T>> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.runtime
+            .spawn(work(self.inner.clone()))
+            .await
+            .map_err(DomainError::unavailable)?
+    }
+}
+
+#[async_trait]
+impl UserRepo for Store {
+    async fn insert_or_get_by_phone(&self, user: &User) -> DomainResult<User> {
+        let user = user.clone();
+        self.detached(|s| async move { s.insert_or_get_by_phone(&user).await })
+            .await
+    }
+    async fn get(&self, id: UserId) -> DomainResult<Option<User>> {
+        self.detached(move |s| async move { UserRepo::get(&*s, id).await })
+            .await
+    }
+    async fn get_many(&self, ids: &[UserId]) -> DomainResult<Vec<User>> {
+        let ids = ids.to_vec();
+        self.detached(|s| async move { s.get_many(&ids).await })
+            .await
+    }
+    async fn search(&self, query: &str, exclude: UserId, limit: i64) -> DomainResult<Vec<User>> {
+        let query = query.to_owned();
+        self.detached(move |s| async move { s.search(&query, exclude, limit).await })
+            .await
+    }
+}
+
+#[async_trait]
+impl OtpRepo for Store {
+    async fn put(&self, challenge: &OtpChallenge) -> DomainResult<()> {
+        let challenge = challenge.clone();
+        self.detached(|s| async move { s.put(&challenge).await })
+            .await
+    }
+    async fn get(&self, phone: &Phone) -> DomainResult<Option<OtpChallenge>> {
+        let phone = phone.clone();
+        self.detached(|s| async move { OtpRepo::get(&*s, &phone).await })
+            .await
+    }
+    async fn record_failure(&self, phone: &Phone) -> DomainResult<i32> {
+        let phone = phone.clone();
+        self.detached(|s| async move { s.record_failure(&phone).await })
+            .await
+    }
+    async fn consume(&self, phone: &Phone, code_hash: &str) -> DomainResult<bool> {
+        let (phone, code_hash) = (phone.clone(), code_hash.to_owned());
+        self.detached(|s| async move { s.consume(&phone, &code_hash).await })
+            .await
+    }
+}
+
+#[async_trait]
+impl SessionRepo for Store {
+    async fn create(&self, session: &Session) -> DomainResult<()> {
+        let session = session.clone();
+        self.detached(|s| async move { s.create(&session).await })
+            .await
+    }
+    async fn get(&self, id: SessionId) -> DomainResult<Option<Session>> {
+        self.detached(move |s| async move { SessionRepo::get(&*s, id).await })
+            .await
+    }
+    async fn revoke(&self, id: SessionId, at: DateTime<Utc>) -> DomainResult<()> {
+        self.detached(move |s| async move { s.revoke(id, at).await })
+            .await
+    }
+}
+
+#[async_trait]
+impl ChatRepo for Store {
+    async fn create_direct(
+        &self,
+        chat: &Chat,
+        members: &[Member],
+        direct_key: &str,
+    ) -> DomainResult<Chat> {
+        let (chat, members, key) = (chat.clone(), members.to_vec(), direct_key.to_owned());
+        self.detached(|s| async move { s.create_direct(&chat, &members, &key).await })
+            .await
+    }
+    async fn get(&self, id: ChatId) -> DomainResult<Option<Chat>> {
+        self.detached(move |s| async move { ChatRepo::get(&*s, id).await })
+            .await
+    }
+    async fn list_for_user(&self, user: UserId) -> DomainResult<Vec<Chat>> {
+        self.detached(move |s| async move { s.list_for_user(user).await })
+            .await
+    }
+    async fn members(&self, chat: ChatId) -> DomainResult<Vec<Member>> {
+        self.detached(move |s| async move { s.members(chat).await })
+            .await
+    }
+    async fn member(&self, chat: ChatId, user: UserId) -> DomainResult<Option<Member>> {
+        self.detached(move |s| async move { s.member(chat, user).await })
+            .await
+    }
+}
+
+#[async_trait]
+impl MessageRepo for Store {
+    async fn append(&self, message: &NewMessage) -> DomainResult<Appended> {
+        let message = message.clone();
+        self.detached(|s| async move { s.append(&message).await })
+            .await
+    }
+    async fn find_by_client_id(
+        &self,
+        sender: UserId,
+        client_msg_id: &ClientMsgId,
+    ) -> DomainResult<Option<Message>> {
+        let key = client_msg_id.clone();
+        self.detached(move |s| async move { s.find_by_client_id(sender, &key).await })
+            .await
+    }
+    async fn list(&self, chat: ChatId, page: Page) -> DomainResult<Vec<Message>> {
+        self.detached(move |s| async move { s.list(chat, page).await })
+            .await
+    }
+    async fn last_messages(&self, chats: &[ChatId]) -> DomainResult<Vec<Message>> {
+        let chats = chats.to_vec();
+        self.detached(|s| async move { s.last_messages(&chats).await })
+            .await
+    }
+}
+
+#[async_trait]
+impl StoreHealth for Store {
+    async fn ping(&self) -> bool {
+        self.detached(|s| async move { Ok(s.ping().await) })
+            .await
+            .unwrap_or(false)
+    }
+}

@@ -1,0 +1,276 @@
+//! Typed clients that speak to a running server as a real client would.
+
+use crate::server::TEST_OTP_CODE;
+use futures_util::{SinkExt, StreamExt};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use std::time::Duration;
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+
+/// How long a test waits for a frame that should come.
+pub const FRAME_WAIT: Duration = Duration::from_secs(10);
+
+#[derive(Clone)]
+pub struct ApiClient {
+    pub base: String,
+    pub ws_base: String,
+    http: reqwest::Client,
+}
+
+/// A logged-in device.
+#[derive(Debug, Clone)]
+pub struct Login {
+    pub token: String,
+    pub user: Value,
+}
+
+impl Login {
+    pub fn user_id(&self) -> String {
+        self.user["id"].as_str().expect("user id").to_owned()
+    }
+}
+
+/// A response: status and JSON body (Null when empty or not JSON).
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub body: Value,
+}
+
+impl Reply {
+    /// The `error.code` of an error body.
+    pub fn error_code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+}
+
+impl ApiClient {
+    pub fn new(base: &str, ws_base: &str) -> Self {
+        Self {
+            base: base.to_owned(),
+            ws_base: ws_base.to_owned(),
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// Sends a request; `body` as JSON when given.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        let mut request = self.http.request(method, format!("{}{}", self.base, path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        self.finish(request).await
+    }
+
+    /// Sends raw bytes as `application/json` (for malformed bodies).
+    pub async fn post_raw(&self, path: &str, token: Option<&str>, raw: &str) -> Reply {
+        let mut request = self
+            .http
+            .post(format!("{}{}", self.base, path))
+            .header("content-type", "application/json")
+            .body(raw.to_owned());
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        self.finish(request).await
+    }
+
+    async fn finish(&self, request: reqwest::RequestBuilder) -> Reply {
+        let response = request.send().await.expect("server answers");
+        let status = response.status();
+        let text = response.text().await.expect("response body");
+        Reply {
+            status,
+            body: serde_json::from_str(&text).unwrap_or(Value::Null),
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Reply {
+        self.call(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> Reply {
+        self.call(Method::POST, path, Some(token), Some(body)).await
+    }
+
+    /// Requests a code and logs in with the test code; a new device session each time.
+    pub async fn login(&self, phone: &str, name: &str) -> Login {
+        let otp = self
+            .call(
+                Method::POST,
+                "/api/auth/otp",
+                None,
+                Some(json!({ "phone": phone })),
+            )
+            .await;
+        assert_eq!(otp.status, StatusCode::ACCEPTED, "otp: {:?}", otp.body);
+        let reply = self
+            .call(
+                Method::POST,
+                "/api/auth/register",
+                None,
+                Some(json!({ "phone": phone, "name": name, "code": TEST_OTP_CODE })),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "register: {:?}", reply.body);
+        Login {
+            token: reply.body["token"].as_str().expect("token").to_owned(),
+            user: reply.body["user"].clone(),
+        }
+    }
+
+    /// Opens (or finds) the direct chat of `login` with `other_user_id`; returns the chat id.
+    pub async fn direct_chat(&self, login: &Login, other_user_id: &str) -> String {
+        let reply = self
+            .post(
+                "/api/chats",
+                &login.token,
+                json!({ "type": "direct", "user_ids": [other_user_id] }),
+            )
+            .await;
+        assert!(
+            reply.status.is_success(),
+            "create chat: {} {:?}",
+            reply.status,
+            reply.body
+        );
+        reply.body["id"].as_str().expect("chat id").to_owned()
+    }
+
+    /// Sends a text message over REST.
+    pub async fn send_text(
+        &self,
+        login: &Login,
+        chat_id: &str,
+        content: &str,
+        client_msg_id: Option<&str>,
+    ) -> Reply {
+        let mut body = json!({ "chat_id": chat_id, "content": content, "content_type": "text" });
+        if let Some(id) = client_msg_id {
+            body["client_msg_id"] = json!(id);
+        }
+        self.post("/api/messages", &login.token, body).await
+    }
+
+    /// Opens a WebSocket for the device; panics when refused.
+    pub async fn ws(&self, token: &str) -> WsClient {
+        let url = format!("{}/ws?token={}", self.ws_base, token);
+        let (socket, _) = tokio_tungstenite::connect_async(url)
+            .await
+            .expect("websocket upgrade");
+        WsClient { socket }
+    }
+
+    /// Tries a WebSocket upgrade and returns the HTTP status of a refusal.
+    pub async fn ws_refusal(&self, query: &str) -> u16 {
+        let url = format!("{}/ws{}", self.ws_base, query);
+        match tokio_tungstenite::connect_async(url).await {
+            Ok(_) => 101,
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+                response.status().as_u16()
+            }
+            Err(other) => panic!("unexpected websocket error: {other}"),
+        }
+    }
+}
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// One device's WebSocket.
+pub struct WsClient {
+    socket: Socket,
+}
+
+impl WsClient {
+    pub async fn send_json(&mut self, frame: Value) {
+        self.socket
+            .send(WsMessage::text(frame.to_string()))
+            .await
+            .expect("websocket send");
+    }
+
+    pub async fn send_text(&mut self, raw: &str) {
+        self.socket
+            .send(WsMessage::text(raw.to_owned()))
+            .await
+            .expect("websocket send");
+    }
+
+    /// The next JSON text frame within `wait`, skipping control frames; None on timeout or close.
+    pub async fn next_json_within(&mut self, wait: Duration) -> Option<Value> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let message = tokio::time::timeout_at(deadline, self.socket.next())
+                .await
+                .ok()??
+                .ok()?;
+            match message {
+                WsMessage::Text(text) => {
+                    return Some(serde_json::from_str(text.as_str()).expect("JSON frame"))
+                }
+                WsMessage::Close(_) => return None,
+                _ => continue,
+            }
+        }
+    }
+
+    /// The next JSON frame; panics when none comes in time.
+    pub async fn next_json(&mut self) -> Value {
+        self.next_json_within(FRAME_WAIT)
+            .await
+            .expect("a frame within the wait")
+    }
+
+    /// The next frame of `kind`, skipping others; panics when none comes in time.
+    pub async fn next_of_type(&mut self, kind: &str) -> Value {
+        let deadline = tokio::time::Instant::now() + FRAME_WAIT;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let frame = self
+                .next_json_within(left)
+                .await
+                .unwrap_or_else(|| panic!("no {kind} frame in time"));
+            if frame["type"] == kind {
+                return frame;
+            }
+        }
+    }
+
+    /// True when no frame at all arrives within `wait`.
+    pub async fn silent_for(&mut self, wait: Duration) -> bool {
+        self.next_json_within(wait).await.is_none()
+    }
+
+    /// Sends a message frame and returns the server's reply to it (ack or error).
+    pub async fn send_message(
+        &mut self,
+        frame_id: &str,
+        chat_id: &str,
+        content: &str,
+        client_msg_id: &str,
+    ) -> Value {
+        self.send_json(serde_json::json!({
+            "id": frame_id,
+            "type": "message",
+            "room_id": chat_id,
+            "payload": { "content": content, "content_type": "text", "client_msg_id": client_msg_id }
+        }))
+        .await;
+        loop {
+            let frame = self.next_json().await;
+            if frame["id"] == frame_id {
+                return frame;
+            }
+        }
+    }
+}

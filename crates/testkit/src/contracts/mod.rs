@@ -1,0 +1,68 @@
+//! Contract suites: what every implementation of a port must do. Each adapter crate
+//! runs them against its own adapter with `store_contract_tests!` or
+//! `event_bus_contract_tests!`, one test per case, each on fresh state.
+
+pub mod event_bus;
+pub mod store;
+mod store_chats;
+mod store_messages;
+mod store_users;
+
+/// Expands to one `#[tokio::test]` per store contract case. `$make` is an
+/// expression evaluated afresh in every test, yielding `Option<S>` (None = skipped).
+#[macro_export]
+macro_rules! store_contract_tests {
+    ($make:expr) => {
+        $crate::store_contract_tests!(@cases $make;
+            users_insert_or_get_is_idempotent_by_phone,
+            users_get_and_get_many,
+            users_search_by_name_or_phone_excludes_caller,
+            users_search_treats_wildcards_literally,
+            otps_put_replaces_and_resets_attempts,
+            otps_record_failure_counts_tries,
+            otps_consume_is_single_use_and_needs_the_hash,
+            sessions_create_get_and_revoke_once,
+            chats_direct_is_idempotent_by_key,
+            chats_concurrent_direct_creation_yields_one_chat,
+            chats_members_and_membership,
+            chats_list_for_user_only_their_chats_by_activity,
+            messages_seq_is_consecutive_per_chat,
+            messages_concurrent_appends_get_distinct_consecutive_seqs,
+            messages_repeated_client_msg_id_returns_the_first,
+            messages_history_is_newest_first_and_paged,
+            messages_last_message_per_chat,
+            health_ping_answers,
+        );
+    };
+    (@cases $make:expr; $($case:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                let Some(store) = $make.await else { return };
+                $crate::contracts::store::$case(store).await;
+            }
+        )*
+    };
+}
+
+/// Expands to one `#[tokio::test]` per event bus contract case. `$make` yields `Option<B>`.
+#[macro_export]
+macro_rules! event_bus_contract_tests {
+    ($make:expr) => {
+        $crate::event_bus_contract_tests!(@cases $make;
+            bus_delivers_to_every_device_of_every_recipient,
+            bus_does_not_deliver_to_others,
+            bus_keeps_publish_order,
+            bus_stops_delivering_after_unsubscribe,
+        );
+    };
+    (@cases $make:expr; $($case:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                let Some(bus) = $make.await else { return };
+                $crate::contracts::event_bus::$case(bus).await;
+            }
+        )*
+    };
+}

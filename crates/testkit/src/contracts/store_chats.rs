@@ -1,0 +1,111 @@
+use super::store::{direct, now, user, Store};
+use chitchat_domain::chat::{direct_key, new_direct, ChatKind, Role};
+use chitchat_domain::message::{ContentType, MessageBody, NewMessage};
+use chitchat_domain::ports::ChatRepo;
+use chitchat_domain::{ChatId, MessageId, UserId};
+use std::sync::Arc;
+
+pub async fn chats_direct_is_idempotent_by_key<S: Store>(store: S) {
+    let a = user(&store, 1, "Asha").await;
+    let b = user(&store, 2, "Bilal").await;
+    let (first, _) = direct(&store, &a, &b).await;
+    let (second, _) = direct(&store, &b, &a).await;
+    assert_eq!(first, second, "the same pair always gets the same chat");
+    assert_eq!(first.kind, ChatKind::Direct);
+    assert_eq!(store.members(first.id).await.unwrap().len(), 2);
+}
+
+pub async fn chats_concurrent_direct_creation_yields_one_chat<S: Store>(store: S) {
+    let store = Arc::new(store);
+    let a = user(store.as_ref(), 1, "Asha").await;
+    let b = user(store.as_ref(), 2, "Bilal").await;
+    let tasks: Vec<_> = (0..8)
+        .map(|i| {
+            let store = store.clone();
+            let (x, y) = if i % 2 == 0 {
+                (a.clone(), b.clone())
+            } else {
+                (b.clone(), a.clone())
+            };
+            tokio::spawn(async move {
+                let (chat, members) = new_direct(x.id, y.id, now()).unwrap();
+                store
+                    .create_direct(&chat, &members, &direct_key(x.id, y.id))
+                    .await
+                    .unwrap()
+                    .id
+            })
+        })
+        .collect();
+    let mut ids = Vec::new();
+    for task in tasks {
+        ids.push(task.await.unwrap());
+    }
+    ids.dedup();
+    assert_eq!(ids.len(), 1, "one chat for the pair: {ids:?}");
+    assert_eq!(store.list_for_user(a.id).await.unwrap().len(), 1);
+}
+
+pub async fn chats_members_and_membership<S: Store>(store: S) {
+    let a = user(&store, 1, "Asha").await;
+    let b = user(&store, 2, "Bilal").await;
+    let c = user(&store, 3, "Chen").await;
+    let (chat, _) = direct(&store, &a, &b).await;
+    let members = store.members(chat.id).await.unwrap();
+    let mut ids: Vec<UserId> = members.iter().map(|m| m.user_id).collect();
+    ids.sort();
+    let mut expected = vec![a.id, b.id];
+    expected.sort();
+    assert_eq!(ids, expected);
+    assert!(members
+        .iter()
+        .all(|m| m.role == Role::Member && m.chat_id == chat.id));
+    assert_eq!(
+        store
+            .member(chat.id, a.id)
+            .await
+            .unwrap()
+            .map(|m| m.user_id),
+        Some(a.id)
+    );
+    assert_eq!(
+        store.member(chat.id, c.id).await.unwrap(),
+        None,
+        "outsiders are not members"
+    );
+    assert_eq!(store.member(ChatId::new(), a.id).await.unwrap(), None);
+    assert_eq!(ChatRepo::get(&store, chat.id).await.unwrap(), Some(chat));
+    assert_eq!(ChatRepo::get(&store, ChatId::new()).await.unwrap(), None);
+}
+
+pub async fn chats_list_for_user_only_their_chats_by_activity<S: Store>(store: S) {
+    let a = user(&store, 1, "Asha").await;
+    let b = user(&store, 2, "Bilal").await;
+    let c = user(&store, 3, "Chen").await;
+    let (ab, _) = direct(&store, &a, &b).await;
+    let (ac, _) = direct(&store, &a, &c).await;
+    let (bc, _) = direct(&store, &b, &c).await;
+    // A message in the older chat makes it the most recent.
+    let later = now() + chrono::Duration::seconds(5);
+    store
+        .append(&NewMessage {
+            id: MessageId::new(),
+            chat_id: ab.id,
+            sender_id: a.id,
+            content: MessageBody::parse("hi".into()).unwrap(),
+            content_type: ContentType::Text,
+            client_msg_id: None,
+            created_at: later,
+        })
+        .await
+        .unwrap();
+    let ids: Vec<ChatId> = store
+        .list_for_user(a.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(ids, vec![ab.id, ac.id]);
+    assert!(!ids.contains(&bc.id));
+}

@@ -1,0 +1,172 @@
+use super::store::{direct, now, user, Store};
+use chitchat_domain::message::{ClientMsgId, ContentType, Message, MessageBody, NewMessage, Page};
+use chitchat_domain::user::User;
+use chitchat_domain::{ChatId, MessageId};
+use std::sync::Arc;
+
+fn text(chat: ChatId, sender: &User, content: &str, client_msg_id: Option<&str>) -> NewMessage {
+    NewMessage {
+        id: MessageId::new(),
+        chat_id: chat,
+        sender_id: sender.id,
+        content: MessageBody::parse(content.into()).unwrap(),
+        content_type: ContentType::Text,
+        client_msg_id: client_msg_id.map(|c| ClientMsgId::parse(c.into()).unwrap()),
+        created_at: now(),
+    }
+}
+
+pub async fn messages_seq_is_consecutive_per_chat<S: Store>(store: S) {
+    let a = user(&store, 1, "Asha").await;
+    let b = user(&store, 2, "Bilal").await;
+    let c = user(&store, 3, "Chen").await;
+    let (ab, _) = direct(&store, &a, &b).await;
+    let (ac, _) = direct(&store, &a, &c).await;
+    let mut seqs = Vec::new();
+    for (chat, n) in [(ab.id, 1), (ab.id, 2), (ac.id, 1), (ab.id, 3)] {
+        let new = text(chat, &a, &format!("m{n}"), None);
+        let appended = store.append(&new).await.unwrap();
+        assert!(appended.created);
+        assert_eq!(appended.message.content, format!("m{n}"));
+        assert_eq!(appended.message.id, new.id);
+        assert_eq!(appended.message.created_at, new.created_at);
+        seqs.push(appended.message.seq);
+    }
+    assert_eq!(seqs, vec![1, 2, 1, 3], "each chat counts from 1");
+}
+
+pub async fn messages_concurrent_appends_get_distinct_consecutive_seqs<S: Store>(store: S) {
+    let store = Arc::new(store);
+    let a = user(store.as_ref(), 1, "Asha").await;
+    let b = user(store.as_ref(), 2, "Bilal").await;
+    let (chat, _) = direct(store.as_ref(), &a, &b).await;
+    let tasks: Vec<_> = (0..20)
+        .map(|i| {
+            let store = store.clone();
+            let sender = if i % 2 == 0 { a.clone() } else { b.clone() };
+            tokio::spawn(async move {
+                store
+                    .append(&text(chat.id, &sender, &format!("m{i}"), None))
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut seqs = Vec::new();
+    for task in tasks {
+        seqs.push(task.await.unwrap().message.seq);
+    }
+    seqs.sort_unstable();
+    assert_eq!(seqs, (1..=20).collect::<Vec<i64>>());
+    let history = store
+        .list(chat.id, Page::new(None, Some(100)).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(history.len(), 20);
+}
+
+pub async fn messages_repeated_client_msg_id_returns_the_first<S: Store>(store: S) {
+    let a = user(&store, 1, "Asha").await;
+    let b = user(&store, 2, "Bilal").await;
+    let (chat, _) = direct(&store, &a, &b).await;
+    let first = store
+        .append(&text(chat.id, &a, "once", Some("cm-1")))
+        .await
+        .unwrap();
+    let retry = store
+        .append(&text(chat.id, &a, "once", Some("cm-1")))
+        .await
+        .unwrap();
+    assert!(first.created);
+    assert!(!retry.created, "a retry stores nothing");
+    assert_eq!(retry.message, first.message);
+    // Another sender may use the same key for their own message.
+    let other = store
+        .append(&text(chat.id, &b, "mine", Some("cm-1")))
+        .await
+        .unwrap();
+    assert!(other.created);
+    let key = ClientMsgId::parse("cm-1".into()).unwrap();
+    assert_eq!(
+        store.find_by_client_id(a.id, &key).await.unwrap(),
+        Some(first.message)
+    );
+    let history = store
+        .list(chat.id, Page::new(None, None).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(history.len(), 2);
+}
+
+pub async fn messages_history_is_newest_first_and_paged<S: Store>(store: S) {
+    let a = user(&store, 1, "Asha").await;
+    let b = user(&store, 2, "Bilal").await;
+    let (chat, _) = direct(&store, &a, &b).await;
+    for i in 1..=7 {
+        store
+            .append(&text(chat.id, &a, &format!("m{i}"), None))
+            .await
+            .unwrap();
+    }
+    let seqs = |page: Vec<Message>| page.into_iter().map(|m| m.seq).collect::<Vec<_>>();
+    assert_eq!(
+        seqs(
+            store
+                .list(chat.id, Page::new(None, Some(3)).unwrap())
+                .await
+                .unwrap()
+        ),
+        vec![7, 6, 5]
+    );
+    assert_eq!(
+        seqs(
+            store
+                .list(chat.id, Page::new(Some(3), Some(3)).unwrap())
+                .await
+                .unwrap()
+        ),
+        vec![4, 3, 2]
+    );
+    assert_eq!(
+        seqs(
+            store
+                .list(chat.id, Page::new(Some(6), Some(3)).unwrap())
+                .await
+                .unwrap()
+        ),
+        vec![1]
+    );
+    assert!(store
+        .list(ChatId::new(), Page::new(None, None).unwrap())
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+pub async fn messages_last_message_per_chat<S: Store>(store: S) {
+    let a = user(&store, 1, "Asha").await;
+    let b = user(&store, 2, "Bilal").await;
+    let c = user(&store, 3, "Chen").await;
+    let (ab, _) = direct(&store, &a, &b).await;
+    let (ac, _) = direct(&store, &a, &c).await;
+    let (bc, _) = direct(&store, &b, &c).await;
+    store.append(&text(ab.id, &a, "old", None)).await.unwrap();
+    store
+        .append(&text(ab.id, &b, "newest ab", None))
+        .await
+        .unwrap();
+    store
+        .append(&text(ac.id, &c, "newest ac", None))
+        .await
+        .unwrap();
+    let mut last: Vec<String> = store
+        .last_messages(&[ab.id, ac.id, bc.id])
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.content)
+        .collect();
+    last.sort();
+    assert_eq!(last, vec!["newest ab".to_owned(), "newest ac".to_owned()]);
+    assert!(store.last_messages(&[]).await.unwrap().is_empty());
+}

@@ -1,0 +1,150 @@
+use super::store::{now, phone, user, Store};
+use chitchat_domain::auth::{OtpChallenge, Session};
+use chitchat_domain::user::{User, UserName};
+use chitchat_domain::{SessionId, UserId};
+use chrono::Duration;
+
+pub async fn users_insert_or_get_is_idempotent_by_phone<S: Store>(store: S) {
+    let first = user(&store, 1, "Asha").await;
+    let again = User::new(phone(1), UserName::parse("Someone Else").unwrap(), now());
+    let stored = store.insert_or_get_by_phone(&again).await.unwrap();
+    assert_eq!(stored, first, "the first user with a phone stays the user");
+    assert_eq!(UserRepo::get(&store, first.id).await.unwrap(), Some(first));
+}
+
+pub async fn users_get_and_get_many<S: Store>(store: S) {
+    let a = user(&store, 1, "Asha").await;
+    let b = user(&store, 2, "Bilal").await;
+    assert_eq!(UserRepo::get(&store, UserId::new()).await.unwrap(), None);
+    let mut many = store.get_many(&[a.id, b.id, UserId::new()]).await.unwrap();
+    many.sort_by(|x, y| x.name.cmp(&y.name));
+    assert_eq!(many, vec![a, b]);
+    assert!(store.get_many(&[]).await.unwrap().is_empty());
+}
+
+use chitchat_domain::ports::{OtpRepo, SessionRepo, UserRepo};
+
+pub async fn users_search_by_name_or_phone_excludes_caller<S: Store>(store: S) {
+    let me = user(&store, 1, "Ravi Kumar").await;
+    let ravi = user(&store, 2, "RAVINDRA").await;
+    let asha = user(&store, 3, "Asha").await;
+    // Collation differs between backends, so compare names as sorted lists.
+    let names = |users: Vec<User>| {
+        let mut names = users.into_iter().map(|u| u.name).collect::<Vec<_>>();
+        names.sort();
+        names
+    };
+    assert_eq!(
+        names(store.search("ravi", me.id, 20).await.unwrap()),
+        vec![ravi.name.clone()]
+    );
+    assert_eq!(names(store.search("ravi", asha.id, 20).await.unwrap()), {
+        let mut both = vec![ravi.name.clone(), me.name.clone()];
+        both.sort();
+        both
+    });
+    // Digits search phones: +919876540003 is Asha's.
+    assert_eq!(
+        names(store.search("540003", me.id, 20).await.unwrap()),
+        vec![asha.name.clone()]
+    );
+    assert_eq!(
+        store.search("ravi", asha.id, 1).await.unwrap().len(),
+        1,
+        "limit is honoured"
+    );
+}
+
+pub async fn users_search_treats_wildcards_literally<S: Store>(store: S) {
+    let me = user(&store, 1, "Me").await;
+    user(&store, 2, "Anna").await;
+    user(&store, 3, "100% Real").await;
+    let found = store.search("%", me.id, 20).await.unwrap();
+    assert_eq!(
+        found.into_iter().map(|u| u.name).collect::<Vec<_>>(),
+        vec!["100% Real".to_owned()]
+    );
+    assert!(store.search("_", me.id, 20).await.unwrap().is_empty());
+}
+
+fn challenge(n: u32, hash: &str) -> OtpChallenge {
+    let at = now();
+    OtpChallenge {
+        phone: phone(n),
+        code_hash: hash.into(),
+        expires_at: at + Duration::minutes(5),
+        attempts: 0,
+        created_at: at,
+    }
+}
+
+pub async fn otps_put_replaces_and_resets_attempts<S: Store>(store: S) {
+    store.put(&challenge(1, "h1")).await.unwrap();
+    store.record_failure(&phone(1)).await.unwrap();
+    let replacement = challenge(1, "h2");
+    store.put(&replacement).await.unwrap();
+    assert_eq!(
+        OtpRepo::get(&store, &phone(1)).await.unwrap(),
+        Some(replacement)
+    );
+    assert_eq!(OtpRepo::get(&store, &phone(2)).await.unwrap(), None);
+}
+
+pub async fn otps_record_failure_counts_tries<S: Store>(store: S) {
+    store.put(&challenge(1, "h")).await.unwrap();
+    assert_eq!(store.record_failure(&phone(1)).await.unwrap(), 1);
+    assert_eq!(store.record_failure(&phone(1)).await.unwrap(), 2);
+    assert_eq!(
+        OtpRepo::get(&store, &phone(1))
+            .await
+            .unwrap()
+            .unwrap()
+            .attempts,
+        2
+    );
+}
+
+pub async fn otps_consume_is_single_use_and_needs_the_hash<S: Store>(store: S) {
+    store.put(&challenge(1, "right")).await.unwrap();
+    assert!(!store.consume(&phone(1), "wrong").await.unwrap());
+    assert!(store.consume(&phone(1), "right").await.unwrap());
+    assert!(
+        !store.consume(&phone(1), "right").await.unwrap(),
+        "a code works once"
+    );
+    assert_eq!(OtpRepo::get(&store, &phone(1)).await.unwrap(), None);
+}
+
+pub async fn sessions_create_get_and_revoke_once<S: Store>(store: S) {
+    let owner = user(&store, 1, "Asha").await;
+    let at = now();
+    let session = Session {
+        id: SessionId::new(),
+        user_id: owner.id,
+        device: "Firefox on Linux".into(),
+        created_at: at,
+        expires_at: at + Duration::days(7),
+        revoked_at: None,
+    };
+    store.create(&session).await.unwrap();
+    assert_eq!(
+        SessionRepo::get(&store, session.id).await.unwrap(),
+        Some(session.clone())
+    );
+    let revoked_at = at + Duration::minutes(1);
+    store.revoke(session.id, revoked_at).await.unwrap();
+    store
+        .revoke(session.id, revoked_at + Duration::minutes(1))
+        .await
+        .unwrap();
+    let stored = SessionRepo::get(&store, session.id).await.unwrap().unwrap();
+    assert_eq!(
+        stored.revoked_at,
+        Some(revoked_at),
+        "the first revocation time is kept"
+    );
+    assert_eq!(
+        SessionRepo::get(&store, SessionId::new()).await.unwrap(),
+        None
+    );
+}

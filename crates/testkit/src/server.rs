@@ -1,0 +1,162 @@
+//! Starts the real `chitchat` binary as a child process on port 0 with a fresh
+//! database, and stops it when dropped.
+
+use crate::services::fresh_postgres_database;
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use tokio::process::{Child, Command};
+
+/// The one-time code every test server accepts.
+pub const TEST_OTP_CODE: &str = "123456";
+const LISTENING: &str = "chitchat listening on http://";
+const KEPT_LOG_LINES: usize = 200;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TestBackend {
+    Sqlite,
+    Postgres,
+}
+
+/// A running server. Its data directory (and SQLite file) lives as long as it does.
+pub struct TestServer {
+    pub base_url: String,
+    pub database_url: String,
+    child: Option<Child>,
+    data_dir: Arc<tempfile::TempDir>,
+    binary: PathBuf,
+    log: Arc<Mutex<VecDeque<String>>>,
+    extra_env: Vec<(String, String)>,
+}
+
+impl TestServer {
+    /// Starts the binary on a fresh database of `backend`; None when that backend's
+    /// service is unavailable and not required (SKIPPED was printed).
+    pub async fn start(binary: impl AsRef<Path>, backend: TestBackend) -> Option<Self> {
+        Self::start_with_env(binary, backend, &[]).await
+    }
+
+    pub async fn start_with_env(
+        binary: impl AsRef<Path>,
+        backend: TestBackend,
+        env: &[(&str, &str)],
+    ) -> Option<Self> {
+        let data_dir = Arc::new(tempfile::tempdir().expect("temporary data directory"));
+        let database_url = match backend {
+            TestBackend::Sqlite => {
+                format!("sqlite://{}", data_dir.path().join("chitchat.db").display())
+            }
+            TestBackend::Postgres => fresh_postgres_database().await?,
+        };
+        let mut server = Self {
+            base_url: String::new(),
+            database_url,
+            child: None,
+            data_dir,
+            binary: binary.as_ref().to_owned(),
+            log: Arc::default(),
+            extra_env: env
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        };
+        server.launch().await;
+        Some(server)
+    }
+
+    async fn launch(&mut self) {
+        let mut command = Command::new(&self.binary);
+        command
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOST", "127.0.0.1")
+            .env("PORT", "0")
+            .env("ENV", "development")
+            .env("OTP_FIXED_CODE", TEST_OTP_CODE)
+            .env("DATABASE_URL", &self.database_url)
+            .env("DATA_DIR", self.data_dir.path())
+            .env("RUST_LOG", "info")
+            .envs(self.extra_env.iter().map(|(k, v)| (k, v)))
+            .current_dir(self.data_dir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        let mut child = command
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", self.binary.display()));
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        drain(
+            child.stdout.take().expect("stdout piped"),
+            self.log.clone(),
+            Some(tx),
+        );
+        drain(
+            child.stderr.take().expect("stderr piped"),
+            self.log.clone(),
+            None,
+        );
+        let started = tokio::time::timeout(Duration::from_secs(60), rx).await;
+        match started {
+            Ok(Ok(url)) => self.base_url = url,
+            _ => panic!("chitchat did not start; its output:\n{}", self.log_text()),
+        }
+        self.child = Some(child);
+    }
+
+    /// Stops the process (SIGKILL) and starts it again on the same data.
+    pub async fn restart(&mut self) {
+        self.stop().await;
+        self.launch().await;
+    }
+
+    pub async fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill().await;
+            let _ = child.wait().await;
+        }
+    }
+
+    /// `ws://host:port` of this server.
+    pub fn ws_url(&self) -> String {
+        self.base_url.replacen("http://", "ws://", 1)
+    }
+
+    /// What the server printed recently, for failure messages.
+    pub fn log_text(&self) -> String {
+        self.log
+            .lock()
+            .map(|l| l.iter().cloned().collect::<Vec<_>>().join("\n"))
+            .unwrap_or_default()
+    }
+
+    pub fn client(&self) -> crate::ApiClient {
+        crate::ApiClient::new(&self.base_url, &self.ws_url())
+    }
+}
+
+fn drain<R: AsyncRead + Unpin + Send + 'static>(
+    stream: R,
+    log: Arc<Mutex<VecDeque<String>>>,
+    mut listening: Option<tokio::sync::oneshot::Sender<String>>,
+) {
+    tokio::spawn(async move {
+        let mut lines = BufReader::new(stream).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            if let Some(rest) = line.strip_prefix(LISTENING) {
+                if let Some(tx) = listening.take() {
+                    let _ = tx.send(format!("http://{}", rest.trim()));
+                }
+            }
+            if let Ok(mut log) = log.lock() {
+                if log.len() == KEPT_LOG_LINES {
+                    log.pop_front();
+                }
+                log.push_back(line);
+            }
+        }
+    });
+}

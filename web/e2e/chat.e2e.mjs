@@ -1,0 +1,321 @@
+// Browser end-to-end test of the ChitChat web client against a running server.
+//
+//   cd web/e2e && npm ci && BASE_URL=http://127.0.0.1:18080 node chat.e2e.mjs
+//
+// Env: BASE_URL (default http://127.0.0.1:18080), OTP_CODE (default 123456, the
+// server's OTP_FIXED_CODE), CHROMIUM (default /usr/bin/chromium), E2E_TIMEOUT_MS
+// (default 15000, the bound of every wait).
+// Two people log in through the UI in separate browser contexts, find each other
+// by name, exchange messages live over the WebSocket, and the history survives a
+// reload. Exits 0 and prints "e2e: 1 passed, 0 failed" on success; otherwise saves
+// screenshots to web/e2e/test-results/ and exits 1.
+
+import { chromium } from 'playwright-core';
+import { randomInt, randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const BASE_URL = (process.env.BASE_URL || 'http://127.0.0.1:18080').replace(/\/+$/, '');
+const OTP_CODE = process.env.OTP_CODE || '123456';
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const TIMEOUT = Number(process.env.E2E_TIMEOUT_MS || 15000);
+const RESULTS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'test-results');
+
+const XSS_TEXT = '<img src=x onerror=alert(1)>';
+
+/** @param {string} text */
+function step(text) {
+  console.log(`e2e: ${text}`);
+}
+
+/** A random, valid Indian mobile number: +91 98 followed by 8 digits. */
+function randomPhone() {
+  let digits = '';
+  for (let i = 0; i < 8; i++) digits += String(randomInt(10));
+  return `+9198${digits}`;
+}
+
+/** Bounded wait with a clear message. */
+async function within(what, promise) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${TIMEOUT} ms: ${what}`)), TIMEOUT + 1000);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } catch (err) {
+    const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    throw new Error(`${what}: ${message}`);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Opens a page for one person and records what must never happen: script
+ * errors, CSP violations, dialogs (an executed XSS payload would open one).
+ */
+async function openPerson(browser, label) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  context.setDefaultTimeout(TIMEOUT);
+  const page = await context.newPage();
+  const problems = [];
+  page.on('pageerror', (err) => problems.push(`${label}: page error: ${err.message}`));
+  page.on('console', (msg) => {
+    const text = msg.text();
+    if (msg.type() === 'error' && /Content.Security.Policy|Refused to/i.test(text)) {
+      problems.push(`${label}: CSP violation: ${text}`);
+    }
+  });
+  page.on('dialog', (dialog) => {
+    problems.push(`${label}: a dialog opened (${dialog.type()}: ${dialog.message()}), user content ran as code`);
+    void dialog.dismiss().catch(() => {});
+  });
+  return { label, context, page, problems };
+}
+
+/** Waits until the connection banner is gone, i.e. the WebSocket is open. */
+async function waitConnected(person) {
+  await within(`${person.label}: WebSocket connected (banner hidden)`, person.page.getByTestId('connection-banner').waitFor({ state: 'hidden' }));
+}
+
+async function logIn(person, phone, name, { tryMistakes = false } = {}) {
+  const { page, label } = person;
+  await within(`${label}: open ${BASE_URL}/`, page.goto(`${BASE_URL}/`, { waitUntil: 'domcontentloaded' }));
+  await within(`${label}: login screen`, page.getByTestId('phone-input').waitFor({ state: 'visible' }));
+
+  if (tryMistakes) {
+    await page.getByTestId('phone-input').fill('12345');
+    await page.getByTestId('send-code').click();
+    await within(
+      `${label}: invalid phone shows the server's error`,
+      page.getByTestId('login-error').filter({ hasText: /\S/ }).waitFor({ state: 'visible' }),
+    );
+    step(`${label}: invalid phone refused with "${(await page.getByTestId('login-error').textContent())?.trim()}"`);
+  }
+
+  await page.getByTestId('phone-input').fill(phone);
+  await page.getByTestId('name-input').fill(name);
+  await page.getByTestId('send-code').click();
+  await within(`${label}: code input after "Send code"`, page.getByTestId('code-input').waitFor({ state: 'visible' }));
+
+  if (tryMistakes) {
+    const wrong = OTP_CODE === '000000' ? '111111' : '000000';
+    await page.getByTestId('code-input').fill(wrong);
+    await page.getByTestId('verify-code').click();
+    await within(
+      `${label}: wrong code shows the server's error`,
+      page.getByTestId('login-error').filter({ hasText: /\S/ }).waitFor({ state: 'visible' }),
+    );
+    step(`${label}: wrong code refused with "${(await page.getByTestId('login-error').textContent())?.trim()}"`);
+  }
+
+  await page.getByTestId('code-input').fill(OTP_CODE);
+  await page.getByTestId('verify-code').click();
+  await within(`${label}: chat list after login`, page.getByTestId('user-search').waitFor({ state: 'visible' }));
+  const token = await page.evaluate(() => localStorage.getItem('chitchat.token'));
+  if (!token) throw new Error(`${label}: no token stored under chitchat.token after login`);
+  await waitConnected(person);
+  step(`${label} logged in as ${name} (${phone}) and is connected`);
+}
+
+/**
+ * Waits for a bubble whose text is exactly `text`.
+ * @param {{ own?: boolean, status?: string }} [want]
+ */
+async function waitForBubble(person, text, want = {}) {
+  const what = `${person.label}: bubble ${JSON.stringify(text)}${want.own === undefined ? '' : want.own ? ' (own)' : ' (theirs)'}${want.status ? ` status=${want.status}` : ''}`;
+  await within(
+    what,
+    person.page.waitForFunction(
+      ([t, own, status]) =>
+        [...document.querySelectorAll('[data-testid="message"]')].some(
+          (m) =>
+            m instanceof HTMLElement &&
+            m.querySelector('[data-testid="message-text"]')?.textContent === t &&
+            (own === null || m.dataset.own === String(own)) &&
+            (status === null || m.dataset.status === status),
+        ),
+      [text, want.own ?? null, want.status ?? null],
+      { timeout: TIMEOUT },
+    ),
+  );
+}
+
+/** The bubbles on screen, in order: text, seq, own. */
+async function bubbles(person) {
+  return person.page.evaluate(() =>
+    [...document.querySelectorAll('[data-testid="message"]')].map((m) => ({
+      text: m.querySelector('[data-testid="message-text"]')?.textContent ?? null,
+      seq: m instanceof HTMLElement && m.dataset.seq ? Number(m.dataset.seq) : null,
+      own: m instanceof HTMLElement ? m.dataset.own : null,
+      imgs: m.querySelectorAll('img').length,
+    })),
+  );
+}
+
+async function sendText(person, text, how) {
+  const composer = person.page.getByTestId('composer');
+  await composer.fill(text);
+  if (how === 'enter') await composer.press('Enter');
+  else await person.page.getByTestId('send-button').click();
+}
+
+async function checkLiteral(person) {
+  const found = (await bubbles(person)).filter((b) => b.text === XSS_TEXT);
+  if (found.length !== 1) throw new Error(`${person.label}: expected one bubble with the literal text ${XSS_TEXT}, found ${found.length}`);
+  if (found[0].imgs !== 0) throw new Error(`${person.label}: an <img> was created inside the bubble: content was parsed as HTML`);
+  const injected = await person.page.evaluate(() => document.querySelectorAll('img[src="x"]').length);
+  if (injected !== 0) throw new Error(`${person.label}: an <img src="x"> exists in the page`);
+}
+
+async function main() {
+  const run = randomBytes(3).toString('hex');
+  const alice = { phone: randomPhone(), name: `Alice ${run}` };
+  const bob = { phone: randomPhone(), name: `Bob ${run}` };
+  const text1 = `Hello Bob, this is Alice (${run}) 👋`;
+  const reply = `Hi Alice! Bob here (${run})`;
+
+  step(`BASE_URL=${BASE_URL}, chromium=${CHROMIUM}, every wait bounded at ${TIMEOUT} ms`);
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  /** @type {Array<Awaited<ReturnType<typeof openPerson>>>} */
+  const people = [];
+  let failed = false;
+  try {
+    const A = await openPerson(browser, 'Alice');
+    const B = await openPerson(browser, 'Bob');
+    people.push(A, B);
+
+    await logIn(A, alice.phone, alice.name, { tryMistakes: true });
+    await logIn(B, bob.phone, bob.name);
+
+    // Alice finds Bob by name and opens the chat.
+    await A.page.getByTestId('user-search').fill(bob.name);
+    const result = A.page.getByTestId('search-result').filter({ hasText: bob.name });
+    await within('Alice: Bob in the search results', result.first().waitFor({ state: 'visible' }));
+    step('Alice found Bob through the search box');
+    await result.first().click();
+    await within(
+      'Alice: conversation with Bob open',
+      A.page.getByTestId('conversation-title').filter({ hasText: bob.name }).waitFor({ state: 'visible' }),
+    );
+    step('Alice opened the chat with Bob');
+
+    // Alice sends two messages; each shows at once and gets its tick from the ack.
+    await sendText(A, text1, 'enter');
+    await waitForBubble(A, text1, { own: true, status: 'sent' });
+    step('Alice sent a message (Enter) and it was acknowledged (single tick)');
+    await sendText(A, XSS_TEXT, 'button');
+    await waitForBubble(A, XSS_TEXT, { own: true, status: 'sent' });
+    step('Alice sent an HTML-looking message (send button) and it was acknowledged');
+    const draft = await A.page.getByTestId('composer').inputValue();
+    if (draft !== '') throw new Error(`Alice: composer not cleared after sending (${JSON.stringify(draft)})`);
+
+    // Bob sees the new chat appear live, without a reload.
+    const row = B.page.getByTestId('chat-row').filter({ hasText: alice.name });
+    await within('Bob: chat row for Alice appears live', row.first().waitFor({ state: 'visible' }));
+    await within(
+      'Bob: the row previews the last message',
+      B.page.getByTestId('chat-row').filter({ hasText: XSS_TEXT }).first().waitFor({ state: 'visible' }),
+    );
+    const badge = (await row.first().getByTestId('unread-badge').textContent().catch(() => null))?.trim();
+    if (badge !== '2') throw new Error(`Bob: expected unread badge "2" on Alice's row, got ${JSON.stringify(badge)}`);
+    step('Bob sees the chat with Alice appear live, with the preview and 2 unread');
+
+    await row.first().click();
+    await within(
+      'Bob: conversation with Alice open',
+      B.page.getByTestId('conversation-title').filter({ hasText: alice.name }).waitFor({ state: 'visible' }),
+    );
+    await waitForBubble(B, text1, { own: false });
+    await waitForBubble(B, XSS_TEXT, { own: false });
+    await checkLiteral(B);
+    step("Bob opened the chat and sees both of Alice's messages; the HTML-looking one as literal text");
+    const badgeAfter = await row.first().getByTestId('unread-badge').count();
+    if (badgeAfter !== 0) throw new Error('Bob: unread badge still shown after opening the chat');
+
+    // Bob replies; Alice sees it live.
+    await sendText(B, reply, 'enter');
+    await waitForBubble(B, reply, { own: true, status: 'sent' });
+    await waitForBubble(A, reply, { own: false });
+    step("Bob replied and Alice saw the reply live");
+
+    // Alice reloads: the history is there, in order.
+    await within('Alice: reload', A.page.reload({ waitUntil: 'domcontentloaded' }));
+    await within('Alice: app after reload', A.page.getByTestId('user-search').waitFor({ state: 'visible' }));
+    const title = A.page.getByTestId('conversation-title').filter({ hasText: bob.name });
+    if (!(await title.isVisible())) {
+      await within(
+        'Alice: chat row for Bob after reload',
+        A.page.getByTestId('chat-row').filter({ hasText: bob.name }).first().click(),
+      );
+    }
+    await within('Alice: conversation with Bob after reload', title.waitFor({ state: 'visible' }));
+    await waitForBubble(A, reply, { own: false });
+    const history = await bubbles(A);
+    const texts = history.map((b) => b.text);
+    const expected = [text1, XSS_TEXT, reply];
+    if (JSON.stringify(texts) !== JSON.stringify(expected)) {
+      throw new Error(`Alice: history after reload is ${JSON.stringify(texts)}, expected ${JSON.stringify(expected)}`);
+    }
+    const seqs = history.map((b) => b.seq);
+    if (JSON.stringify(seqs) !== JSON.stringify([1, 2, 3])) {
+      throw new Error(`Alice: data-seq after reload is ${JSON.stringify(seqs)}, expected [1,2,3]`);
+    }
+    const owners = history.map((b) => b.own);
+    if (JSON.stringify(owners) !== JSON.stringify(['true', 'true', 'false'])) {
+      throw new Error(`Alice: data-own after reload is ${JSON.stringify(owners)}, expected ["true","true","false"]`);
+    }
+    await checkLiteral(A);
+    await waitConnected(A);
+    step('Alice reloaded and sees the 3 messages in order (seq 1, 2, 3)');
+
+    // Log out ends the session.
+    await A.page.getByTestId('logout').click();
+    await within('Alice: login screen after logout', A.page.getByTestId('phone-input').waitFor({ state: 'visible' }));
+    const left = await A.page.evaluate(() => localStorage.getItem('chitchat.token'));
+    if (left) throw new Error('Alice: token still stored after logout');
+    step('Alice logged out; the token is gone');
+
+    const problems = people.flatMap((p) => p.problems);
+    if (problems.length) throw new Error(`problems seen in the pages:\n  ${problems.join('\n  ')}`);
+  } catch (err) {
+    failed = true;
+    console.error(`e2e: FAILED: ${err instanceof Error ? err.message : String(err)}`);
+    for (const p of people) for (const problem of p.problems) console.error(`e2e:   ${problem}`);
+    mkdirSync(RESULTS_DIR, { recursive: true });
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    for (const p of people) {
+      const file = path.join(RESULTS_DIR, `${stamp}-${p.label.toLowerCase()}.png`);
+      try {
+        await p.page.screenshot({ path: file, fullPage: true, timeout: 5000 });
+        console.error(`e2e: screenshot saved: ${file}`);
+      } catch (shotErr) {
+        console.error(`e2e: could not save ${file}: ${shotErr instanceof Error ? shotErr.message : shotErr}`);
+      }
+    }
+  } finally {
+    await browser.close().catch(() => {});
+  }
+  console.log(failed ? 'e2e: 0 passed, 1 failed' : 'e2e: 1 passed, 0 failed');
+  process.exit(failed ? 1 : 0);
+}
+
+main().catch((err) => {
+  console.error(`e2e: FAILED before the test could run: ${err instanceof Error ? err.stack : String(err)}`);
+  console.log('e2e: 0 passed, 1 failed');
+  process.exit(1);
+});
