@@ -116,6 +116,16 @@ function setup() {
     if (document.visibilityState === 'visible') connection.reconnectNow();
   });
   NARROW.addEventListener('change', () => syncView());
+  // Tabs share the token: logging out or in in one tab does it in the others.
+  window.addEventListener('storage', (event) => {
+    if (event.key !== api.TOKEN_KEY) return;
+    api.reloadToken();
+    if (!event.newValue && state.me) endSession('');
+    else if (event.newValue && !state.me) {
+      login.hide();
+      void boot();
+    }
+  });
 }
 
 /** Checks a stored session, or shows the login screen. */

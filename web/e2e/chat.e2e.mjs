@@ -231,8 +231,12 @@ async function main() {
       'Bob: the row previews the last message',
       B.page.getByTestId('chat-row').filter({ hasText: XSS_TEXT }).first().waitFor({ state: 'visible' }),
     );
-    const badge = (await row.first().getByTestId('unread-badge').textContent().catch(() => null))?.trim();
-    if (badge !== '2') throw new Error(`Bob: expected unread badge "2" on Alice's row, got ${JSON.stringify(badge)}`);
+    try {
+      await row.first().getByTestId('unread-badge').filter({ hasText: /^2$/ }).waitFor({ state: 'visible' });
+    } catch {
+      const badge = await row.first().getByTestId('unread-badge').textContent({ timeout: 1000 }).catch(() => null);
+      throw new Error(`Bob: expected unread badge "2" on Alice's row, got ${JSON.stringify(badge)}`);
+    }
     step('Bob sees the chat with Alice appear live, with the preview and 2 unread');
 
     await row.first().click();
@@ -296,6 +300,18 @@ async function main() {
     failed = true;
     console.error(`e2e: FAILED: ${err instanceof Error ? err.message : String(err)}`);
     for (const p of people) for (const problem of p.problems) console.error(`e2e:   ${problem}`);
+    for (const p of people) {
+      // What the page itself was telling the user, if anything.
+      const shown = await p.page
+        .evaluate(() =>
+          ['login-error', 'toast', 'connection-banner']
+            .map((id) => document.getElementById(id))
+            .filter((n) => n instanceof HTMLElement && !n.hidden && n.textContent?.trim())
+            .map((n) => `${n?.id}: ${n?.textContent?.trim()}`),
+        )
+        .catch(() => []);
+      for (const line of shown) console.error(`e2e:   ${p.label}'s page shows ${line}`);
+    }
     mkdirSync(RESULTS_DIR, { recursive: true });
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     for (const p of people) {

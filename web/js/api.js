@@ -40,6 +40,11 @@ function readStoredToken() {
   }
 }
 
+/** Re-reads the token after another tab changed it. */
+export function reloadToken() {
+  token = readStoredToken();
+}
+
 export function getToken() {
   return token;
 }

@@ -12,8 +12,17 @@ pub fn services_required() -> bool {
 
 /// Skips (returns None) or fails, as `CHITCHAT_REQUIRE_SERVICES` says.
 pub fn skip_or_fail<T>(what: &str, error: impl std::fmt::Display) -> Option<T> {
-    if services_required() {
-        panic!("{what} is required (CHITCHAT_REQUIRE_SERVICES=1) but unavailable: {error}");
+    skip_unless_required("CHITCHAT_REQUIRE_SERVICES", what, error)
+}
+
+/// Skips (returns None, printing `SKIPPED: ...`) unless `required_var=1`, then fails.
+pub fn skip_unless_required<T>(
+    required_var: &str,
+    what: &str,
+    error: impl std::fmt::Display,
+) -> Option<T> {
+    if std::env::var(required_var).is_ok_and(|v| v == "1") {
+        panic!("{what} is required ({required_var}=1) but unavailable: {error}");
     }
     // Written to stderr directly so the test harness does not swallow it.
     use std::io::Write;

@@ -1,0 +1,77 @@
+//! End-to-end in real headless Chromium: two people log in through the web client
+//! and exchange messages live (web/e2e/chat.e2e.mjs drives the browsers).
+//! Needs Debian's `chromium` and `npm ci --prefix web/e2e`; skipped without them
+//! unless `CHITCHAT_REQUIRE_BROWSER=1`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use chitchat_testkit::services::skip_unless_required;
+use chitchat_testkit::TestBackend;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+const REQUIRE: &str = "CHITCHAT_REQUIRE_BROWSER";
+
+fn e2e_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../web/e2e")
+}
+
+fn chromium() -> PathBuf {
+    std::env::var_os("CHROMIUM").map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from)
+}
+
+/// None (skipped) when something the browser test needs is missing.
+fn prerequisites() -> Option<()> {
+    if !chromium().exists() {
+        return skip_unless_required(
+            REQUIRE,
+            "Chromium",
+            format!("{} not found", chromium().display()),
+        );
+    }
+    if !e2e_dir().join("node_modules/playwright-core").exists() {
+        return skip_unless_required(REQUIRE, "playwright-core", "run `npm ci --prefix web/e2e`");
+    }
+    if std::process::Command::new("node")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        return skip_unless_required(REQUIRE, "Node.js", "`node` is not on PATH");
+    }
+    Some(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_browsers_log_in_and_chat_live() {
+    if prerequisites().is_none() {
+        return;
+    }
+    let server = support::start(TestBackend::Sqlite)
+        .await
+        .expect("SQLite needs no service");
+    let run = tokio::process::Command::new("node")
+        .arg("chat.e2e.mjs")
+        .current_dir(e2e_dir())
+        .env("BASE_URL", &server.base_url)
+        .env("OTP_CODE", chitchat_testkit::server::TEST_OTP_CODE)
+        .env("CHROMIUM", chromium())
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(Duration::from_secs(240), run)
+        .await
+        .expect("the browser test finishes within 4 minutes")
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "browser test failed\n--- stdout\n{stdout}\n--- stderr\n{stderr}\n--- server log\n{}",
+        server.log_text()
+    );
+    assert!(
+        stdout.contains("1 passed, 0 failed"),
+        "unexpected output:\n{stdout}"
+    );
+}
