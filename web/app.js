@@ -306,6 +306,12 @@ function openChat(chatId) {
     route();
     return;
   }
+  if (state.openChatId) {
+    // From one chat to another: replace, so Back still leads to the list.
+    history.replaceState(null, '', hash);
+    route();
+    return;
+  }
   state.openedInApp = true;
   location.hash = hash; // -> hashchange -> route()
 }

@@ -15,10 +15,7 @@ pub(crate) struct Authenticated(pub Caller);
 fn bearer(req: &HttpRequest) -> Option<String> {
     let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim().to_owned())
-        .filter(|t| !t.is_empty())
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned()).filter(|t| !t.is_empty())
 }
 
 impl FromRequest for Authenticated {
@@ -30,18 +27,10 @@ impl FromRequest for Authenticated {
         let services = req.app_data::<web::Data<Services>>().cloned();
         Box::pin(async move {
             let token = token.ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::UNAUTHORIZED,
-                    "missing_token",
-                    "send Authorization: Bearer <token>",
-                )
+                ApiError::new(StatusCode::UNAUTHORIZED, "missing_token", "send Authorization: Bearer <token>")
             })?;
             let services = services.ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal_error",
-                    "services not configured",
-                )
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "services not configured")
             })?;
             Ok(Self(services.auth.authenticate(&token).await?))
         })

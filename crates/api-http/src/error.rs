@@ -26,11 +26,7 @@ struct Inner<'a> {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            code,
-            message: message.into(),
-        }
+        Self { status, code, message: message.into() }
     }
 
     pub fn not_found() -> Self {
@@ -40,13 +36,7 @@ impl ApiError {
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} {}: {}",
-            self.status.as_u16(),
-            self.code,
-            self.message
-        )
+        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.message)
     }
 }
 
@@ -65,11 +55,7 @@ impl From<DomainError> for ApiError {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
         };
-        Self {
-            status,
-            code: error.code(),
-            message: error.public_message(),
-        }
+        Self { status, code: error.code(), message: error.public_message() }
     }
 }
 
@@ -79,30 +65,19 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status).json(Body {
-            error: Inner {
-                code: self.code,
-                message: &self.message,
-            },
-        })
+        HttpResponse::build(self.status).json(Body { error: Inner { code: self.code, message: &self.message } })
     }
 }
 
 pub(crate) fn query_config() -> web::QueryConfig {
     web::QueryConfig::default().error_handler(|error, _req| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_query",
-            format!("invalid query string: {error}"),
-        )
-        .into()
+        ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", format!("invalid query string: {error}")).into()
     })
 }
 
 pub(crate) fn path_config() -> web::PathConfig {
-    web::PathConfig::default().error_handler(|_error, _req| {
-        ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such resource").into()
-    })
+    web::PathConfig::default()
+        .error_handler(|_error, _req| ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such resource").into())
 }
 
 pub(crate) type ApiResult<T> = Result<T, ApiError>;

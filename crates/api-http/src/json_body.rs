@@ -33,14 +33,12 @@ impl<T> std::ops::Deref for JsonBody<T> {
 }
 
 fn is_json(req: &HttpRequest) -> bool {
-    req.headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|essence| {
+    req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).and_then(|v| v.split(';').next()).is_some_and(
+        |essence| {
             let essence = essence.trim().to_ascii_lowercase();
             essence == "application/json" || essence.ends_with("+json")
-        })
+        },
+    )
 }
 
 impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
@@ -55,11 +53,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
             let mut seen = 0usize;
             while let Some(chunk) = payload.next().await {
                 let chunk = chunk.map_err(|_| {
-                    ApiError::new(
-                        StatusCode::BAD_REQUEST,
-                        "invalid_body",
-                        "the request body could not be read",
-                    )
+                    ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", "the request body could not be read")
                 })?;
                 seen += chunk.len();
                 if seen > DRAIN_CAP {
@@ -91,11 +85,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
                         format!("invalid request body: {e}"),
                     )
                 } else {
-                    ApiError::new(
-                        StatusCode::BAD_REQUEST,
-                        "invalid_json",
-                        "the request body is not valid JSON",
-                    )
+                    ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", "the request body is not valid JSON")
                 }
             })
         })

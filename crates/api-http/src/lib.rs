@@ -11,18 +11,14 @@ mod static_files;
 
 pub use error::ApiError;
 pub use headers::security_headers;
-pub use routes::health::HealthSettings;
 
 use actix_web::web;
 
 pub use json_body::MAX_JSON_BODY;
 
-/// Registers `/api/*` and `/health`. Expects `web::Data<chitchat_domain::Services>`
-/// and `web::Data<HealthSettings>` in the app.
+/// Registers `/api/*` and `/health`. Expects `web::Data<chitchat_domain::Services>` in the app.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.app_data(error::query_config())
-        .app_data(error::path_config())
-        .configure(routes::configure);
+    cfg.app_data(error::query_config()).app_data(error::path_config()).configure(routes::configure);
 }
 
 /// The fallback for every path no route matched: the web client's files, or a

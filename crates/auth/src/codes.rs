@@ -30,12 +30,9 @@ mod tests {
 
     #[test]
     fn random_codes_are_six_digits_and_vary() {
-        let codes: std::collections::HashSet<String> = (0..50)
-            .map(|_| RandomCodes.generate().reveal().to_owned())
-            .collect();
-        assert!(codes
-            .iter()
-            .all(|c| c.len() == 6 && c.bytes().all(|b| b.is_ascii_digit())));
+        let codes: std::collections::HashSet<String> =
+            (0..50).map(|_| RandomCodes.generate().reveal().to_owned()).collect();
+        assert!(codes.iter().all(|c| c.len() == 6 && c.bytes().all(|b| b.is_ascii_digit())));
         assert!(codes.len() > 40, "50 random codes should rarely collide");
     }
 }

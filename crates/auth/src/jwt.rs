@@ -22,10 +22,7 @@ struct Claims {
 }
 
 fn invalid() -> DomainError {
-    DomainError::unauthorized(
-        "invalid_token",
-        "the token is invalid or has expired; log in again",
-    )
+    DomainError::unauthorized("invalid_token", "the token is invalid or has expired; log in again")
 }
 
 impl JwtTokens {
@@ -33,11 +30,7 @@ impl JwtTokens {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 0;
         validation.set_required_spec_claims(&["exp", "sub"]);
-        Self {
-            encoding: EncodingKey::from_secret(secret),
-            decoding: DecodingKey::from_secret(secret),
-            validation,
-        }
+        Self { encoding: EncodingKey::from_secret(secret), decoding: DecodingKey::from_secret(secret), validation }
     }
 }
 
@@ -49,13 +42,11 @@ impl TokenCodec for JwtTokens {
             exp: claims.expires_at.timestamp(),
             iat: chrono::Utc::now().timestamp(),
         };
-        encode(&Header::new(Algorithm::HS256), &body, &self.encoding)
-            .map_err(DomainError::unavailable)
+        encode(&Header::new(Algorithm::HS256), &body, &self.encoding).map_err(DomainError::unavailable)
     }
 
     fn verify(&self, token: &str) -> DomainResult<TokenClaims> {
-        let data =
-            decode::<Claims>(token, &self.decoding, &self.validation).map_err(|_| invalid())?;
+        let data = decode::<Claims>(token, &self.decoding, &self.validation).map_err(|_| invalid())?;
         let c = data.claims;
         Ok(TokenClaims {
             user_id: c.sub.parse().map_err(|_| invalid())?,
@@ -72,11 +63,7 @@ mod tests {
     use chrono::{Duration, Utc};
 
     fn claims(valid_for: Duration) -> TokenClaims {
-        TokenClaims {
-            user_id: UserId::new(),
-            session_id: SessionId::new(),
-            expires_at: Utc::now() + valid_for,
-        }
+        TokenClaims { user_id: UserId::new(), session_id: SessionId::new(), expires_at: Utc::now() + valid_for }
     }
 
     #[test]
@@ -119,10 +106,7 @@ mod tests {
             let bytes = text.as_bytes();
             let mut out = String::new();
             for chunk in bytes.chunks(3) {
-                let n = chunk
-                    .iter()
-                    .enumerate()
-                    .fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
+                let n = chunk.iter().enumerate().fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
                 for i in 0..=chunk.len() {
                     out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
                 }

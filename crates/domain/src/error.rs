@@ -35,46 +35,25 @@ pub enum DomainError {
 
 impl DomainError {
     pub fn invalid(code: &'static str, message: impl Into<String>) -> Self {
-        Self::Invalid {
-            code,
-            message: message.into(),
-        }
+        Self::Invalid { code, message: message.into() }
     }
     pub fn too_large(code: &'static str, message: impl Into<String>) -> Self {
-        Self::TooLarge {
-            code,
-            message: message.into(),
-        }
+        Self::TooLarge { code, message: message.into() }
     }
     pub fn unauthorized(code: &'static str, message: impl Into<String>) -> Self {
-        Self::Unauthorized {
-            code,
-            message: message.into(),
-        }
+        Self::Unauthorized { code, message: message.into() }
     }
     pub fn forbidden(code: &'static str, message: impl Into<String>) -> Self {
-        Self::Forbidden {
-            code,
-            message: message.into(),
-        }
+        Self::Forbidden { code, message: message.into() }
     }
     pub fn not_found(code: &'static str, message: impl Into<String>) -> Self {
-        Self::NotFound {
-            code,
-            message: message.into(),
-        }
+        Self::NotFound { code, message: message.into() }
     }
     pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
-        Self::Conflict {
-            code,
-            message: message.into(),
-        }
+        Self::Conflict { code, message: message.into() }
     }
     pub fn too_many(code: &'static str, message: impl Into<String>) -> Self {
-        Self::TooManyRequests {
-            code,
-            message: message.into(),
-        }
+        Self::TooManyRequests { code, message: message.into() }
     }
     pub fn unavailable(detail: impl std::fmt::Display) -> Self {
         Self::Unavailable(detail.to_string())

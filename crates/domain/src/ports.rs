@@ -51,12 +51,7 @@ pub trait SessionRepo: Send + Sync {
 pub trait ChatRepo: Send + Sync {
     /// Stores a direct chat with its members unless one exists for `direct_key`;
     /// returns whichever is stored (idempotent under concurrent calls).
-    async fn create_direct(
-        &self,
-        chat: &Chat,
-        members: &[Member],
-        direct_key: &str,
-    ) -> DomainResult<Chat>;
+    async fn create_direct(&self, chat: &Chat, members: &[Member], direct_key: &str) -> DomainResult<Chat>;
     async fn get(&self, id: ChatId) -> DomainResult<Option<Chat>>;
     /// The chats `user` is a member of, most recently active first.
     async fn list_for_user(&self, user: UserId) -> DomainResult<Vec<Chat>>;
@@ -71,11 +66,7 @@ pub trait MessageRepo: Send + Sync {
     /// it durable. When the sender used `client_msg_id` before, stores nothing and
     /// returns the first message with `created: false`.
     async fn append(&self, message: &NewMessage) -> DomainResult<Appended>;
-    async fn find_by_client_id(
-        &self,
-        sender: UserId,
-        client_msg_id: &ClientMsgId,
-    ) -> DomainResult<Option<Message>>;
+    async fn find_by_client_id(&self, sender: UserId, client_msg_id: &ClientMsgId) -> DomainResult<Option<Message>>;
     /// A page of the chat's history, newest first.
     async fn list(&self, chat: ChatId, page: Page) -> DomainResult<Vec<Message>>;
     /// The newest message of each chat given, if any.
@@ -121,6 +112,52 @@ pub trait EventBus: Send + Sync {
     async fn publish(&self, event: &Event) -> DomainResult<()>;
     /// Starts receiving the frames addressed to `user` on this device.
     fn subscribe(&self, user: UserId) -> Box<dyn Subscription>;
+    /// Whether events reach the other instances, for `/health`.
+    async fn relay_status(&self) -> RelayStatus;
+}
+
+/// An event on its way between instances: who gets it, and its frame, already serialised.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RelayEnvelope {
+    /// The instance that published it; an instance ignores its own envelopes,
+    /// which it has already delivered locally.
+    pub origin: uuid::Uuid,
+    pub recipients: Vec<UserId>,
+    pub frame: String,
+}
+
+/// Whether the link between instances works, for `/health`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RelayStatus {
+    /// A single instance: there is nothing to relay to.
+    NotConfigured,
+    Connected,
+    Disconnected,
+}
+
+impl RelayStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NotConfigured => "not_configured",
+            Self::Connected => "connected",
+            Self::Disconnected => "disconnected",
+        }
+    }
+}
+
+/// Carries events to the other instances of a deployment (Redis pub/sub). The
+/// event bus delivers to local devices itself and hands every event to the relay
+/// too; envelopes from other instances come back through `next`.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait EventRelay: Send + Sync {
+    /// Sends to every other instance. Errors when the relay is unreachable; the
+    /// caller has already delivered locally, and devices elsewhere catch up by resuming.
+    async fn publish(&self, envelope: &RelayEnvelope) -> DomainResult<()>;
+    /// The next envelope published by any instance (possibly this one). Waits while
+    /// the relay is unreachable and resumes by itself when it returns.
+    async fn next(&self) -> RelayEnvelope;
+    async fn status(&self) -> RelayStatus;
 }
 
 /// One device's stream of frames. Dropping it unsubscribes.

@@ -25,10 +25,7 @@ enum Exit {
 }
 
 fn close(code: CloseCode, description: &str) -> Exit {
-    Exit::Reason(CloseReason {
-        code,
-        description: Some(description.to_owned()),
-    })
+    Exit::Reason(CloseReason { code, description: Some(description.to_owned()) })
 }
 
 pub(crate) async fn run(
@@ -103,11 +100,7 @@ async fn handle_text(conn: &Connection, text: &str) -> String {
     let frame: ClientFrame = match serde_json::from_str(text) {
         Ok(frame) => frame,
         Err(_) => {
-            return frames::error(
-                None,
-                "invalid_frame",
-                "frames are JSON objects with a \"type\"",
-            );
+            return frames::error(None, "invalid_frame", "frames are JSON objects with a \"type\"");
         }
     };
     let id = frame.id.as_ref();
@@ -125,12 +118,9 @@ async fn send(
     room_id: Option<&str>,
     payload: Value,
 ) -> Result<chitchat_domain::message::Message, DomainError> {
-    let chat_id = room_id
-        .and_then(|r| r.trim().parse().ok())
-        .ok_or_else(DomainError::chat_not_found)?;
-    let payload: SendPayload = serde_json::from_value(payload).map_err(|e| {
-        DomainError::invalid("invalid_payload", format!("invalid message payload: {e}"))
-    })?;
+    let chat_id = room_id.and_then(|r| r.trim().parse().ok()).ok_or_else(DomainError::chat_not_found)?;
+    let payload: SendPayload = serde_json::from_value(payload)
+        .map_err(|e| DomainError::invalid("invalid_payload", format!("invalid message payload: {e}")))?;
     let appended = conn
         .services
         .messages

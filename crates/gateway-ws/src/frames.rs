@@ -66,23 +66,13 @@ struct HttpErrorBody<'a> {
 
 /// `{"type":"ack","id":…,"room_id":…,"payload":message}`: the message is durable.
 pub(crate) fn ack(id: Option<&Value>, message: &Message) -> String {
-    serde_json::to_string(&Ack {
-        kind: "ack",
-        id,
-        room_id: message.chat_id,
-        payload: message,
-    })
-    .unwrap_or_default()
+    serde_json::to_string(&Ack { kind: "ack", id, room_id: message.chat_id, payload: message }).unwrap_or_default()
 }
 
 /// `{"type":"error","id":…,"payload":{"code","message"}}`.
 pub(crate) fn error(id: Option<&Value>, code: &str, message: &str) -> String {
-    serde_json::to_string(&ErrorFrame {
-        kind: "error",
-        id,
-        payload: ErrorPayload { code, message },
-    })
-    .unwrap_or_default()
+    serde_json::to_string(&ErrorFrame { kind: "error", id, payload: ErrorPayload { code, message } })
+        .unwrap_or_default()
 }
 
 pub(crate) fn domain_error(id: Option<&Value>, error: &DomainError) -> String {
@@ -94,7 +84,5 @@ pub(crate) fn domain_error(id: Option<&Value>, error: &DomainError) -> String {
 
 /// The JSON error body of a refused upgrade, in the REST API's shape.
 pub(crate) fn http_error(status: StatusCode, code: &str, message: &str) -> HttpResponse {
-    HttpResponse::build(status).json(HttpErrorBody {
-        error: ErrorPayload { code, message },
-    })
+    HttpResponse::build(status).json(HttpErrorBody { error: ErrorPayload { code, message } })
 }

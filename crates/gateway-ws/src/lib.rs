@@ -59,30 +59,18 @@ async fn connect(
         Ok(caller) => caller,
         Err(error) => {
             let status = match error {
-                chitchat_domain::DomainError::Unavailable(_) => {
-                    actix_web::http::StatusCode::SERVICE_UNAVAILABLE
-                }
+                chitchat_domain::DomainError::Unavailable(_) => actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
                 _ => actix_web::http::StatusCode::UNAUTHORIZED,
             };
-            return Ok(frames::http_error(
-                status,
-                error.code(),
-                &error.public_message(),
-            ));
+            return Ok(frames::http_error(status, error.code(), &error.public_message()));
         }
     };
     let (response, session, stream) = actix_ws::handle(&req, body)?;
-    let stream = stream
-        .max_frame_size(settings.max_frame_bytes)
-        .aggregate_continuations();
+    let stream = stream.max_frame_size(settings.max_frame_bytes).aggregate_continuations();
     let subscription = services.bus.subscribe(caller.user_id);
     tracing::info!(user = %caller.user_id, session = %caller.session_id, "websocket connected");
     actix_web::rt::spawn(connection::run(
-        connection::Connection {
-            caller,
-            services: services.into_inner(),
-            settings: settings.get_ref().clone(),
-        },
+        connection::Connection { caller, services: services.into_inner(), settings: settings.get_ref().clone() },
         session,
         stream,
         subscription,

@@ -1,6 +1,6 @@
 use async_trait::async_trait;
 use chitchat_domain::event::Event;
-use chitchat_domain::ports::{EventBus, Frame, Subscription};
+use chitchat_domain::ports::{EventBus, EventRelay, Frame, RelayEnvelope, RelayStatus, Subscription};
 use chitchat_domain::{DomainResult, UserId};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -19,12 +19,15 @@ struct Device {
 
 /// Fans events out to the devices subscribed in this process. Each event is
 /// serialised once; every device gets the same shared bytes through its own
-/// bounded queue, so one slow device never holds up the others.
+/// bounded queue, so one slow device never holds up the others. With a relay
+/// (Redis), events also travel to and arrive from the other instances.
 #[derive(Clone)]
 pub struct LocalBus {
     registry: Arc<Mutex<Registry>>,
     next_device: Arc<AtomicU64>,
     queue_len: usize,
+    relay: Option<Arc<dyn EventRelay>>,
+    instance: uuid::Uuid,
 }
 
 impl Default for LocalBus {
@@ -36,9 +39,7 @@ impl Default for LocalBus {
 fn lock(registry: &Mutex<Registry>) -> MutexGuard<'_, Registry> {
     // A panic while holding the lock cannot leave the map half-updated in a way
     // that matters (every update is a single push or retain), so keep going.
-    registry
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
+    registry.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl LocalBus {
@@ -47,7 +48,27 @@ impl LocalBus {
             registry: Arc::default(),
             next_device: Arc::default(),
             queue_len: queue_len.max(1),
+            relay: None,
+            instance: uuid::Uuid::new_v4(),
         }
+    }
+
+    /// A bus that also exchanges events with other instances through `relay`.
+    /// Spawns the task that delivers other instances' events here, so it must be
+    /// called inside a tokio runtime.
+    pub fn with_relay(queue_len: usize, relay: Arc<dyn EventRelay>) -> Self {
+        let mut bus = Self::new(queue_len);
+        bus.relay = Some(relay.clone());
+        let local = bus.clone();
+        tokio::spawn(async move {
+            loop {
+                let envelope = relay.next().await;
+                if envelope.origin != local.instance {
+                    local.deliver(&envelope.recipients, &Frame::from(envelope.frame));
+                }
+            }
+        });
+        bus
     }
 
     /// Devices currently subscribed, across all users.
@@ -82,24 +103,28 @@ impl LocalBus {
 #[async_trait]
 impl EventBus for LocalBus {
     async fn publish(&self, event: &Event) -> DomainResult<()> {
-        let frame: Frame = Arc::from(event.to_frame());
-        self.deliver(&event.recipients, &frame);
+        let text = event.to_frame();
+        self.deliver(&event.recipients, &Frame::from(text.as_str()));
+        if let Some(relay) = &self.relay {
+            let envelope = RelayEnvelope { origin: self.instance, recipients: event.recipients.clone(), frame: text };
+            // Local devices have it; devices on other instances catch up when they resume.
+            relay.publish(&envelope).await?;
+        }
         Ok(())
+    }
+
+    async fn relay_status(&self) -> RelayStatus {
+        match &self.relay {
+            Some(relay) => relay.status().await,
+            None => RelayStatus::NotConfigured,
+        }
     }
 
     fn subscribe(&self, user: UserId) -> Box<dyn Subscription> {
         let (tx, rx) = mpsc::channel(self.queue_len);
         let id = self.next_device.fetch_add(1, Ordering::Relaxed);
-        lock(&self.registry)
-            .entry(user)
-            .or_default()
-            .push(Device { id, tx });
-        Box::new(LocalSubscription {
-            rx,
-            user,
-            id,
-            registry: self.registry.clone(),
-        })
+        lock(&self.registry).entry(user).or_default().push(Device { id, tx });
+        Box::new(LocalSubscription { rx, user, id, registry: self.registry.clone() })
     }
 }
 
@@ -150,10 +175,7 @@ mod tests {
         assert_eq!(bus.device_count(), 1, "the slow device was dropped");
         assert!(slow.next().await.is_some());
         assert!(slow.next().await.is_some());
-        assert!(
-            slow.next().await.is_none(),
-            "its stream ends after what was queued"
-        );
+        assert!(slow.next().await.is_none(), "its stream ends after what was queued");
     }
 
     #[tokio::test]

@@ -3,7 +3,6 @@
 use crate::config::{Config, RunMode};
 use crate::secret::signing_secret;
 use actix_web::{web, App, HttpServer};
-use chitchat_api_http::HealthSettings;
 use chitchat_auth::{FixedCode, JwtTokens, LogOtpSender, RandomCodes};
 use chitchat_domain::clock::SystemClock;
 use chitchat_domain::ports::CodeGenerator;
@@ -29,9 +28,7 @@ pub enum StartError {
 pub fn init_tracing(mode: RunMode) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(false);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(false);
     match mode {
         RunMode::Production => builder.json().init(),
         RunMode::Development => builder.init(),
@@ -39,11 +36,9 @@ pub fn init_tracing(mode: RunMode) {
 }
 
 pub async fn serve(config: Config) -> Result<(), StartError> {
-    let store = Store::connect(&StoreConfig {
-        url: config.database_url.clone(),
-        max_connections: config.db_max_open_conns,
-    })
-    .await?;
+    let store =
+        Store::connect(&StoreConfig { url: config.database_url.clone(), max_connections: config.db_max_open_conns })
+            .await?;
     tracing::info!(backend = ?store.backend(), "database ready, migrations applied");
     if config.redis_url.is_some() {
         tracing::warn!("REDIS_URL is set, but Redis fan-out is not available yet: running as a single instance");
@@ -70,8 +65,8 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         tokens: Arc::new(JwtTokens::new(secret.as_bytes())),
         clock: Arc::new(SystemClock),
     };
-    let token_ttl = chrono::Duration::from_std(config.jwt_expiration)
-        .map_err(|e| StartError::Duration(e.to_string()))?;
+    let token_ttl =
+        chrono::Duration::from_std(config.jwt_expiration).map_err(|e| StartError::Duration(e.to_string()))?;
     let policy = AuthPolicy {
         region: config.default_region,
         token_ttl,
@@ -79,9 +74,6 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         ..AuthPolicy::default()
     };
     let services = web::Data::new(Services::new(ports, policy));
-    let health = web::Data::new(HealthSettings {
-        redis: "not_configured",
-    });
     let gateway = web::Data::new(GatewaySettings {
         max_frame_bytes: config.ws_max_message_size,
         ping_period: config.ws_ping_period,
@@ -91,7 +83,6 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     let server = HttpServer::new(move || {
         App::new()
             .app_data(services.clone())
-            .app_data(health.clone())
             .app_data(gateway.clone())
             .wrap(chitchat_api_http::security_headers())
             .configure(chitchat_api_http::configure)

@@ -17,10 +17,7 @@ pub enum ConfigError {
 }
 
 fn invalid(var: &'static str, message: impl Into<String>) -> ConfigError {
-    ConfigError::Invalid {
-        var,
-        message: message.into(),
-    }
+    ConfigError::Invalid { var, message: message.into() }
 }
 
 /// The seed's example secret; never acceptable in production.
@@ -99,8 +96,7 @@ fn non_empty(value: Option<String>) -> Option<String> {
 }
 
 fn duration(var: &'static str, raw: &str) -> Result<Duration, ConfigError> {
-    let parsed =
-        humantime::parse_duration(raw.trim()).map_err(|e| invalid(var, format!("{raw:?}: {e}")))?;
+    let parsed = humantime::parse_duration(raw.trim()).map_err(|e| invalid(var, format!("{raw:?}: {e}")))?;
     if parsed.is_zero() {
         return Err(invalid(var, "must be longer than zero"));
     }
@@ -122,12 +118,7 @@ impl Config {
         let mode = match raw.env.trim() {
             "development" | "" => RunMode::Development,
             "production" => RunMode::Production,
-            other => {
-                return Err(invalid(
-                    "ENV",
-                    format!("{other:?} is not \"development\" or \"production\""),
-                ))
-            }
+            other => return Err(invalid("ENV", format!("{other:?} is not \"development\" or \"production\""))),
         };
         let data_dir = PathBuf::from(raw.data_dir);
         let database_url = non_empty(raw.database_url)
@@ -148,22 +139,12 @@ impl Config {
         let otp_fixed_code = match non_empty(raw.otp_fixed_code) {
             None => None,
             Some(_) if mode == RunMode::Production => {
-                return Err(invalid(
-                    "OTP_FIXED_CODE",
-                    "is only allowed when ENV=development",
-                ))
+                return Err(invalid("OTP_FIXED_CODE", "is only allowed when ENV=development"))
             }
-            Some(code) => Some(
-                OtpCode::parse(&code)
-                    .map_err(|_| invalid("OTP_FIXED_CODE", "must be six digits"))?,
-            ),
+            Some(code) => Some(OtpCode::parse(&code).map_err(|_| invalid("OTP_FIXED_CODE", "must be six digits"))?),
         };
-        let default_region = Region::parse(&raw.default_region).map_err(|_| {
-            invalid(
-                "DEFAULT_REGION",
-                "must be a two-letter region code such as IN",
-            )
-        })?;
+        let default_region = Region::parse(&raw.default_region)
+            .map_err(|_| invalid("DEFAULT_REGION", "must be a two-letter region code such as IN"))?;
         if raw.db_max_open_conns == 0 {
             return Err(invalid("DB_MAX_OPEN_CONNS", "must be at least 1"));
         }
@@ -213,31 +194,17 @@ mod tests {
         }
         let strong = "k".repeat(40);
         assert!(Config::check(prod(Some(&strong), None)).is_ok());
-        let err = Config::check(prod(Some(&strong), Some("123456")))
-            .unwrap_err()
-            .to_string();
+        let err = Config::check(prod(Some(&strong), Some("123456"))).unwrap_err().to_string();
         assert!(err.contains("OTP_FIXED_CODE"), "{err}");
     }
 
     #[test]
     fn bad_values_name_their_variable() {
-        let err = Config::check(Raw {
-            jwt_expiration: "soon".into(),
-            ..Raw::default()
-        })
-        .unwrap_err();
+        let err = Config::check(Raw { jwt_expiration: "soon".into(), ..Raw::default() }).unwrap_err();
         assert!(err.to_string().contains("JWT_EXPIRATION"));
-        let err = Config::check(Raw {
-            otp_fixed_code: Some("12".into()),
-            ..Raw::default()
-        })
-        .unwrap_err();
+        let err = Config::check(Raw { otp_fixed_code: Some("12".into()), ..Raw::default() }).unwrap_err();
         assert!(err.to_string().contains("OTP_FIXED_CODE"));
-        let err = Config::check(Raw {
-            env: "staging".into(),
-            ..Raw::default()
-        })
-        .unwrap_err();
+        let err = Config::check(Raw { env: "staging".into(), ..Raw::default() }).unwrap_err();
         assert!(err.to_string().contains("ENV"));
     }
 }

@@ -26,42 +26,23 @@ async fn a_non_member_is_refused_everywhere_and_learns_nothing(server: TestServe
 
     let unknown_chat = uuid_v4();
     for chat_id in [chat.as_str(), unknown_chat.as_str()] {
-        let details = api
-            .get(&format!("/api/chats/{chat_id}"), &mallory.token)
-            .await;
-        let history = api
-            .get(&format!("/api/messages?chat_id={chat_id}"), &mallory.token)
-            .await;
+        let details = api.get(&format!("/api/chats/{chat_id}"), &mallory.token).await;
+        let history = api.get(&format!("/api/messages?chat_id={chat_id}"), &mallory.token).await;
         let post = api.send_text(&mallory, chat_id, "let me in", None).await;
         for reply in [&details, &history, &post] {
             assert_eq!(reply.status, StatusCode::NOT_FOUND, "{:?}", reply.body);
-            assert_eq!(
-                reply.error_code(),
-                "chat_not_found",
-                "same answer whether or not the chat exists"
-            );
+            assert_eq!(reply.error_code(), "chat_not_found", "same answer whether or not the chat exists");
             assert!(!reply.body.to_string().contains("private"));
         }
-        let frame = mallory_ws
-            .send_message("m1", chat_id, "let me in", "x")
-            .await;
+        let frame = mallory_ws.send_message("m1", chat_id, "let me in", "x").await;
         assert_eq!(frame["type"], "error");
         assert_eq!(frame["payload"]["code"], "chat_not_found");
     }
     let mallory_chats = api.get("/api/chats", &mallory.token).await;
     assert_eq!(mallory_chats.body["chats"], json!([]));
-    assert!(
-        mallory_ws.silent_for(Duration::from_millis(300)).await,
-        "outsiders get no frames"
-    );
-    let history = api
-        .get(&format!("/api/messages?chat_id={chat}"), &asha.token)
-        .await;
-    assert_eq!(
-        history.body["messages"].as_array().unwrap().len(),
-        1,
-        "nothing was added"
-    );
+    assert!(mallory_ws.silent_for(Duration::from_millis(300)).await, "outsiders get no frames");
+    let history = api.get(&format!("/api/messages?chat_id={chat}"), &asha.token).await;
+    assert_eq!(history.body["messages"].as_array().unwrap().len(), 1, "nothing was added");
 }
 
 async fn tokens_are_required_and_logout_revokes_one_device(server: TestServer) {
@@ -82,23 +63,11 @@ async fn tokens_are_required_and_logout_revokes_one_device(server: TestServer) {
     assert_eq!(verify.status, StatusCode::OK);
     assert_eq!(verify.body["user"]["phone"], "+919876543210");
 
-    let logout = api
-        .call(Method::POST, "/api/auth/logout", Some(&phone.token), None)
-        .await;
+    let logout = api.call(Method::POST, "/api/auth/logout", Some(&phone.token), None).await;
     assert_eq!(logout.status, StatusCode::NO_CONTENT);
-    assert_eq!(
-        api.get("/api/auth/verify", &phone.token).await.status,
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(
-        api.ws_refusal(&format!("?token={}", phone.token)).await,
-        401
-    );
-    assert_eq!(
-        api.get("/api/auth/verify", &laptop.token).await.status,
-        StatusCode::OK,
-        "other devices stay in"
-    );
+    assert_eq!(api.get("/api/auth/verify", &phone.token).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(api.ws_refusal(&format!("?token={}", phone.token)).await, 401);
+    assert_eq!(api.get("/api/auth/verify", &laptop.token).await.status, StatusCode::OK, "other devices stay in");
 }
 
 async fn login_codes_are_checked(server: TestServer) {
@@ -117,14 +86,7 @@ async fn login_codes_are_checked(server: TestServer) {
     };
     // No code requested yet.
     assert_eq!(register("123456").await.status, StatusCode::UNAUTHORIZED);
-    let otp = api
-        .call(
-            Method::POST,
-            "/api/auth/otp",
-            None,
-            Some(json!({"phone": "9876543210"})),
-        )
-        .await;
+    let otp = api.call(Method::POST, "/api/auth/otp", None, Some(json!({"phone": "9876543210"}))).await;
     assert_eq!(otp.status, StatusCode::ACCEPTED);
     assert!(otp.body["expires_at"].is_string());
     for _ in 0..5 {
@@ -133,25 +95,11 @@ async fn login_codes_are_checked(server: TestServer) {
         assert_eq!(wrong.error_code(), "invalid_code");
     }
     let locked = register("123456").await;
-    assert_eq!(
-        locked.status,
-        StatusCode::TOO_MANY_REQUESTS,
-        "five wrong tries lock the code"
-    );
+    assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS, "five wrong tries lock the code");
     // A new code starts over, and works once.
-    api.call(
-        Method::POST,
-        "/api/auth/otp",
-        None,
-        Some(json!({"phone": "+919876543210"})),
-    )
-    .await;
+    api.call(Method::POST, "/api/auth/otp", None, Some(json!({"phone": "+919876543210"}))).await;
     assert_eq!(register("123456").await.status, StatusCode::OK);
-    assert_eq!(
-        register("123456").await.status,
-        StatusCode::UNAUTHORIZED,
-        "a code is single use"
-    );
+    assert_eq!(register("123456").await.status, StatusCode::UNAUTHORIZED, "a code is single use");
 }
 
 fn uuid_v4() -> String {

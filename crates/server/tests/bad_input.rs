@@ -8,10 +8,7 @@ use chitchat_testkit::TestServer;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-on_both_backends!(
-    bad_requests_get_clear_errors_and_change_nothing,
-    bad_frames_get_error_frames_and_the_socket_lives,
-);
+on_both_backends!(bad_requests_get_clear_errors_and_change_nothing, bad_frames_get_error_frames_and_the_socket_lives,);
 
 async fn bad_requests_get_clear_errors_and_change_nothing(server: TestServer) {
     let api = server.client();
@@ -21,11 +18,7 @@ async fn bad_requests_get_clear_errors_and_change_nothing(server: TestServer) {
     api.send_text(&asha, &chat, "kept", None).await;
 
     let cases = [
-        (
-            json!({"chat_id": chat, "content": "   "}),
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "empty_content",
-        ),
+        (json!({"chat_id": chat, "content": "   "}), StatusCode::UNPROCESSABLE_ENTITY, "empty_content"),
         (
             json!({"chat_id": chat, "content": "x".repeat(64 * 1024 + 1)}),
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -41,16 +34,8 @@ async fn bad_requests_get_clear_errors_and_change_nothing(server: TestServer) {
             StatusCode::NOT_FOUND,
             "chat_not_found",
         ),
-        (
-            json!({"chat_id": "not-an-id", "content": "hi"}),
-            StatusCode::NOT_FOUND,
-            "chat_not_found",
-        ),
-        (
-            json!({"chat_id": chat}),
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_body",
-        ),
+        (json!({"chat_id": "not-an-id", "content": "hi"}), StatusCode::NOT_FOUND, "chat_not_found"),
+        (json!({"chat_id": chat}), StatusCode::UNPROCESSABLE_ENTITY, "invalid_body"),
         (
             json!({"chat_id": chat, "content": "x".repeat(300 * 1024)}),
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -59,75 +44,26 @@ async fn bad_requests_get_clear_errors_and_change_nothing(server: TestServer) {
     ];
     for (body, status, code) in cases {
         let reply = api.post("/api/messages", &asha.token, body).await;
-        assert_eq!(
-            (reply.status, reply.error_code()),
-            (status, code),
-            "{:?}",
-            reply.body
-        );
-        assert!(reply.body["error"]["message"]
-            .as_str()
-            .is_some_and(|m| !m.is_empty()));
+        assert_eq!((reply.status, reply.error_code()), (status, code), "{:?}", reply.body);
+        assert!(reply.body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
     }
-    let malformed = api
-        .post_raw("/api/messages", Some(&asha.token), "{\"chat_id\": ")
-        .await;
-    assert_eq!(
-        (malformed.status, malformed.error_code()),
-        (StatusCode::BAD_REQUEST, "invalid_json")
-    );
+    let malformed = api.post_raw("/api/messages", Some(&asha.token), "{\"chat_id\": ").await;
+    assert_eq!((malformed.status, malformed.error_code()), (StatusCode::BAD_REQUEST, "invalid_json"));
 
-    let bad_phone = api
-        .call(
-            Method::POST,
-            "/api/auth/otp",
-            None,
-            Some(json!({"phone": "12"})),
-        )
-        .await;
-    assert_eq!(
-        (bad_phone.status, bad_phone.error_code()),
-        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_phone")
-    );
-    let group = api
-        .post(
-            "/api/chats",
-            &asha.token,
-            json!({"type": "channel", "user_ids": []}),
-        )
-        .await;
+    let bad_phone = api.call(Method::POST, "/api/auth/otp", None, Some(json!({"phone": "12"}))).await;
+    assert_eq!((bad_phone.status, bad_phone.error_code()), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_phone"));
+    let group = api.post("/api/chats", &asha.token, json!({"type": "channel", "user_ids": []})).await;
     assert_eq!(group.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let myself = api
-        .post(
-            "/api/chats",
-            &asha.token,
-            json!({"type": "direct", "user_ids": [asha.user_id()]}),
-        )
-        .await;
+    let myself = api.post("/api/chats", &asha.token, json!({"type": "direct", "user_ids": [asha.user_id()]})).await;
     assert_eq!(myself.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let bad_page = api
-        .get(
-            &format!("/api/messages?chat_id={chat}&offset=-1"),
-            &asha.token,
-        )
-        .await;
+    let bad_page = api.get(&format!("/api/messages?chat_id={chat}&offset=-1"), &asha.token).await;
     assert_eq!(bad_page.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let capped = api
-        .get(
-            &format!("/api/messages?chat_id={chat}&limit=5000"),
-            &asha.token,
-        )
-        .await;
+    let capped = api.get(&format!("/api/messages?chat_id={chat}&limit=5000"), &asha.token).await;
     assert_eq!(capped.status, StatusCode::OK);
     let unknown = api.get("/api/nothing-here", &asha.token).await;
-    assert_eq!(
-        (unknown.status, unknown.error_code()),
-        (StatusCode::NOT_FOUND, "not_found")
-    );
+    assert_eq!((unknown.status, unknown.error_code()), (StatusCode::NOT_FOUND, "not_found"));
 
-    let history = api
-        .get(&format!("/api/messages?chat_id={chat}"), &ravi.token)
-        .await;
+    let history = api.get(&format!("/api/messages?chat_id={chat}"), &ravi.token).await;
     let messages = history.body["messages"].as_array().unwrap();
     assert_eq!(messages.len(), 1);
     assert_eq!(messages[0]["content"], "kept");
@@ -146,29 +82,17 @@ async fn bad_frames_get_error_frames_and_the_socket_lives(server: TestServer) {
 
     ws.send_text("this is not json").await;
     assert_eq!(ws.next_json().await["payload"]["code"], "invalid_frame");
-    ws.send_json(json!({"id": 7, "type": "teleport", "room_id": chat}))
-        .await;
+    ws.send_json(json!({"id": 7, "type": "teleport", "room_id": chat})).await;
     let unknown = ws.next_json().await;
-    assert_eq!(
-        (unknown["type"].as_str(), unknown["id"].as_i64()),
-        (Some("error"), Some(7))
-    );
+    assert_eq!((unknown["type"].as_str(), unknown["id"].as_i64()), (Some("error"), Some(7)));
     assert_eq!(unknown["payload"]["code"], "unknown_type");
-    ws.send_json(
-        json!({"id": "e1", "type": "message", "room_id": chat, "payload": {"content": ""}}),
-    )
-    .await;
+    ws.send_json(json!({"id": "e1", "type": "message", "room_id": chat, "payload": {"content": ""}})).await;
     assert_eq!(ws.next_json().await["payload"]["code"], "empty_content");
-    ws.send_json(
-        json!({"id": "e2", "type": "message", "room_id": chat, "payload": {"text": "wrong field"}}),
-    )
-    .await;
+    ws.send_json(json!({"id": "e2", "type": "message", "room_id": chat, "payload": {"text": "wrong field"}})).await;
     assert_eq!(ws.next_json().await["payload"]["code"], "invalid_payload");
 
     let ack = ws.send_message("ok", &chat, "still connected", "c-1").await;
     assert_eq!(ack["type"], "ack", "the socket survives bad frames: {ack}");
-    let history = api
-        .get(&format!("/api/messages?chat_id={chat}"), &ravi.token)
-        .await;
+    let history = api.get(&format!("/api/messages?chat_id={chat}"), &ravi.token).await;
     assert_eq!(history.body["messages"].as_array().unwrap().len(), 1);
 }

@@ -24,20 +24,12 @@ fn chromium() -> PathBuf {
 /// None (skipped) when something the browser test needs is missing.
 fn prerequisites() -> Option<()> {
     if !chromium().exists() {
-        return skip_unless_required(
-            REQUIRE,
-            "Chromium",
-            format!("{} not found", chromium().display()),
-        );
+        return skip_unless_required(REQUIRE, "Chromium", format!("{} not found", chromium().display()));
     }
     if !e2e_dir().join("node_modules/playwright-core").exists() {
         return skip_unless_required(REQUIRE, "playwright-core", "run `npm ci --prefix web/e2e`");
     }
-    if std::process::Command::new("node")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
+    if std::process::Command::new("node").arg("--version").output().is_err() {
         return skip_unless_required(REQUIRE, "Node.js", "`node` is not on PATH");
     }
     Some(())
@@ -48,9 +40,7 @@ async fn two_browsers_log_in_and_chat_live() {
     if prerequisites().is_none() {
         return;
     }
-    let server = support::start(TestBackend::Sqlite)
-        .await
-        .expect("SQLite needs no service");
+    let server = support::start(TestBackend::Sqlite).await.expect("SQLite needs no service");
     let run = tokio::process::Command::new("node")
         .arg("chat.e2e.mjs")
         .current_dir(e2e_dir())
@@ -70,8 +60,5 @@ async fn two_browsers_log_in_and_chat_live() {
         "browser test failed\n--- stdout\n{stdout}\n--- stderr\n{stderr}\n--- server log\n{}",
         server.log_text()
     );
-    assert!(
-        stdout.contains("1 passed, 0 failed"),
-        "unexpected output:\n{stdout}"
-    );
+    assert!(stdout.contains("1 passed, 0 failed"), "unexpected output:\n{stdout}");
 }

@@ -21,11 +21,7 @@ async fn two_people_chat_live_on_every_device(server: TestServer) {
     let asha = api.login("9876543210", "Asha").await;
     let ravi_phone = api.login("+919876543211", "Ravi").await;
     let ravi_laptop = api.login("+91 98765 43211", "Ravi").await;
-    assert_eq!(
-        ravi_phone.user_id(),
-        ravi_laptop.user_id(),
-        "one person, two devices"
-    );
+    assert_eq!(ravi_phone.user_id(), ravi_laptop.user_id(), "one person, two devices");
 
     let found = api.get("/api/users/search?q=rav", &asha.token).await;
     assert_eq!(found.body["users"][0]["id"], ravi_phone.user_id());
@@ -47,9 +43,7 @@ async fn two_people_chat_live_on_every_device(server: TestServer) {
     }
 
     // Over the socket: the sender gets an ack with the stored message.
-    let ack = ravi_ws_phone
-        .send_message("f1", &chat, "Hi Asha!", "r-1")
-        .await;
+    let ack = ravi_ws_phone.send_message("f1", &chat, "Hi Asha!", "r-1").await;
     assert_eq!(ack["type"], "ack", "{ack}");
     assert_eq!(ack["payload"]["seq"], 2);
     let frame = asha_ws.next_of_type("message").await;
@@ -58,15 +52,9 @@ async fn two_people_chat_live_on_every_device(server: TestServer) {
     let own_other_device = ravi_ws_laptop.next_of_type("message").await;
     assert_eq!(own_other_device["payload"]["id"], ack["payload"]["id"]);
 
-    let history = api
-        .get(&format!("/api/messages?chat_id={chat}"), &ravi_laptop.token)
-        .await;
-    let contents: Vec<&str> = history.body["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["content"].as_str().unwrap())
-        .collect();
+    let history = api.get(&format!("/api/messages?chat_id={chat}"), &ravi_laptop.token).await;
+    let contents: Vec<&str> =
+        history.body["messages"].as_array().unwrap().iter().map(|m| m["content"].as_str().unwrap()).collect();
     assert_eq!(contents, vec!["Hi Asha!", "Hello Ravi"], "newest first");
 }
 
@@ -78,14 +66,7 @@ async fn messages_arrive_in_order_with_consecutive_seq(server: TestServer) {
     let mut ravi_ws = api.ws(&ravi.token).await;
     let mut asha_ws = api.ws(&asha.token).await;
     for i in 1..=20 {
-        let reply = asha_ws
-            .send_message(
-                &format!("f{i}"),
-                &chat,
-                &format!("message {i}"),
-                &format!("c{i}"),
-            )
-            .await;
+        let reply = asha_ws.send_message(&format!("f{i}"), &chat, &format!("message {i}"), &format!("c{i}")).await;
         assert_eq!(reply["type"], "ack");
     }
     for i in 1..=20 {
@@ -93,10 +74,7 @@ async fn messages_arrive_in_order_with_consecutive_seq(server: TestServer) {
         assert_eq!(frame["payload"]["seq"], i);
         assert_eq!(frame["payload"]["content"], format!("message {i}"));
     }
-    assert!(
-        ravi_ws.silent_for(Duration::from_millis(300)).await,
-        "nothing twice"
-    );
+    assert!(ravi_ws.silent_for(Duration::from_millis(300)).await, "nothing twice");
 }
 
 async fn a_repeated_client_msg_id_yields_one_message(server: TestServer) {
@@ -106,34 +84,20 @@ async fn a_repeated_client_msg_id_yields_one_message(server: TestServer) {
     let chat = api.direct_chat(&asha, &ravi.user_id()).await;
     let mut ravi_ws = api.ws(&ravi.token).await;
 
-    let first = api
-        .send_text(&asha, &chat, "only once", Some("retry-me"))
-        .await;
-    let again = api
-        .send_text(&asha, &chat, "only once", Some("retry-me"))
-        .await;
+    let first = api.send_text(&asha, &chat, "only once", Some("retry-me")).await;
+    let again = api.send_text(&asha, &chat, "only once", Some("retry-me")).await;
     assert_eq!(first.status, StatusCode::CREATED);
     assert_eq!(again.status, StatusCode::OK);
     assert_eq!(again.body["id"], first.body["id"]);
 
     let mut asha_ws = api.ws(&asha.token).await;
-    let ack = asha_ws
-        .send_message("f1", &chat, "only once", "retry-me")
-        .await;
+    let ack = asha_ws.send_message("f1", &chat, "only once", "retry-me").await;
     assert_eq!(ack["type"], "ack");
     assert_eq!(ack["payload"]["id"], first.body["id"]);
 
-    assert_eq!(
-        ravi_ws.next_of_type("message").await["payload"]["id"],
-        first.body["id"]
-    );
-    assert!(
-        ravi_ws.silent_for(Duration::from_millis(500)).await,
-        "the retry is not delivered again"
-    );
-    let history = api
-        .get(&format!("/api/messages?chat_id={chat}"), &ravi.token)
-        .await;
+    assert_eq!(ravi_ws.next_of_type("message").await["payload"]["id"], first.body["id"]);
+    assert!(ravi_ws.silent_for(Duration::from_millis(500)).await, "the retry is not delivered again");
+    let history = api.get(&format!("/api/messages?chat_id={chat}"), &ravi.token).await;
     assert_eq!(history.body["messages"].as_array().unwrap().len(), 1);
 }
 
@@ -143,34 +107,17 @@ async fn history_and_chat_list_survive_a_restart(mut server: TestServer) {
     let ravi = api.login("9876543211", "Ravi").await;
     let chat = api.direct_chat(&asha, &ravi.user_id()).await;
     for text in ["one", "two", "three"] {
-        assert_eq!(
-            api.send_text(&asha, &chat, text, None).await.status,
-            StatusCode::CREATED
-        );
+        assert_eq!(api.send_text(&asha, &chat, text, None).await.status, StatusCode::CREATED);
     }
     server.restart().await;
     let api = server.client();
     let verify = api.get("/api/auth/verify", &ravi.token).await;
     assert_eq!(verify.status, StatusCode::OK, "logins survive a restart");
-    let history = api
-        .get(
-            &format!("/api/messages?chat_id={chat}&limit=2"),
-            &ravi.token,
-        )
-        .await;
-    let seqs: Vec<i64> = history.body["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["seq"].as_i64().unwrap())
-        .collect();
+    let history = api.get(&format!("/api/messages?chat_id={chat}&limit=2"), &ravi.token).await;
+    let seqs: Vec<i64> =
+        history.body["messages"].as_array().unwrap().iter().map(|m| m["seq"].as_i64().unwrap()).collect();
     assert_eq!(seqs, vec![3, 2]);
-    let older = api
-        .get(
-            &format!("/api/messages?chat_id={chat}&limit=2&offset=2"),
-            &ravi.token,
-        )
-        .await;
+    let older = api.get(&format!("/api/messages?chat_id={chat}&limit=2&offset=2"), &ravi.token).await;
     assert_eq!(older.body["messages"][0]["content"], "one");
     let chats = api.get("/api/chats", &ravi.token).await;
     assert_eq!(chats.body["chats"][0]["id"], chat.as_str());
@@ -183,31 +130,14 @@ async fn the_same_pair_always_gets_the_same_chat(server: TestServer) {
     let api = server.client();
     let asha = api.login("9876543210", "Asha").await;
     let ravi = api.login("9876543211", "Ravi").await;
-    let created = api
-        .post(
-            "/api/chats",
-            &asha.token,
-            json!({"type": "direct", "user_ids": [ravi.user_id()]}),
-        )
-        .await;
+    let created = api.post("/api/chats", &asha.token, json!({"type": "direct", "user_ids": [ravi.user_id()]})).await;
     assert_eq!(created.status, StatusCode::CREATED);
-    let from_ravi = api
-        .post(
-            "/api/chats",
-            &ravi.token,
-            json!({"type": "direct", "user_ids": [asha.user_id()]}),
-        )
-        .await;
+    let from_ravi = api.post("/api/chats", &ravi.token, json!({"type": "direct", "user_ids": [asha.user_id()]})).await;
     assert_eq!(from_ravi.status, StatusCode::OK);
     assert_eq!(from_ravi.body["id"], created.body["id"]);
     let members = created.body["members"].as_array().unwrap();
     assert_eq!(members.len(), 2);
-    let details = api
-        .get(
-            &format!("/api/chats/{}", created.body["id"].as_str().unwrap()),
-            &ravi.token,
-        )
-        .await;
+    let details = api.get(&format!("/api/chats/{}", created.body["id"].as_str().unwrap()), &ravi.token).await;
     assert_eq!(details.status, StatusCode::OK);
     assert_eq!(details.body["type"], "direct");
 }

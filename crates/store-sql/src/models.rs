@@ -11,8 +11,7 @@ use diesel::prelude::*;
 use std::str::FromStr;
 
 fn parse_id<T: FromStr>(raw: &str) -> Result<T, StoreError> {
-    raw.parse()
-        .map_err(|_| StoreError::Corrupt(format!("id {raw:?}")))
+    raw.parse().map_err(|_| StoreError::Corrupt(format!("id {raw:?}")))
 }
 
 fn corrupt(what: &str) -> impl FnOnce(chitchat_domain::DomainError) -> StoreError + '_ {

@@ -70,8 +70,7 @@ macro_rules! db_run {
 }
 
 fn sqlite_path(url: &str) -> Option<&str> {
-    url.strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))
+    url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))
 }
 
 fn is_postgres(url: &str) -> bool {
@@ -98,69 +97,44 @@ impl SqlStore {
     }
 
     async fn connect_postgres(config: &StoreConfig) -> Result<Self, StoreError> {
-        let conn = AsyncPgConnection::establish(&config.url)
-            .await
-            .map_err(|e| StoreError::Connect(e.to_string()))?;
+        let conn = AsyncPgConnection::establish(&config.url).await.map_err(|e| StoreError::Connect(e.to_string()))?;
         run_migrations(conn, POSTGRES_MIGRATIONS).await?;
         let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(config.url.clone());
-        let pool = Pool::builder(manager)
-            .max_size(config.max_connections.max(1))
-            .build()
-            .map_err(StoreError::pool)?;
-        Ok(Self {
-            pool: DbPool::Postgres(pool),
-        })
+        let pool = Pool::builder(manager).max_size(config.max_connections.max(1)).build().map_err(StoreError::pool)?;
+        Ok(Self { pool: DbPool::Postgres(pool) })
     }
 
     async fn connect_sqlite(path: &str) -> Result<Self, StoreError> {
-        if let Some(dir) = Path::new(path)
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-        {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| StoreError::Connect(format!("{}: {e}", dir.display())))?;
+        if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Connect(format!("{}: {e}", dir.display())))?;
         }
-        let conn = establish_sqlite(path.to_owned())
-            .await
-            .map_err(|e| StoreError::Connect(e.to_string()))?;
+        let conn = establish_sqlite(path.to_owned()).await.map_err(|e| StoreError::Connect(e.to_string()))?;
         run_migrations(conn, SQLITE_MIGRATIONS).await?;
         let mut manager_config = ManagerConfig::<SqliteConn>::default();
         manager_config.custom_setup = Box::new(|url| Box::pin(establish_sqlite(url.to_owned())));
-        let manager =
-            AsyncDieselConnectionManager::<SqliteConn>::new_with_config(path, manager_config);
+        let manager = AsyncDieselConnectionManager::<SqliteConn>::new_with_config(path, manager_config);
         // One connection: SQLite has a single writer, and one connection avoids
         // "database is locked" upgrades between concurrent transactions.
-        let pool = Pool::builder(manager)
-            .max_size(1)
-            .build()
-            .map_err(StoreError::pool)?;
-        Ok(Self {
-            pool: DbPool::Sqlite(pool),
-        })
+        let pool = Pool::builder(manager).max_size(1).build().map_err(StoreError::pool)?;
+        Ok(Self { pool: DbPool::Sqlite(pool) })
     }
 }
 
 async fn establish_sqlite(path: String) -> diesel::ConnectionResult<SqliteConn> {
     let mut conn = SqliteConn::establish(&path).await?;
-    conn.batch_execute(SQLITE_PRAGMAS)
-        .await
-        .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
+    conn.batch_execute(SQLITE_PRAGMAS).await.map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
     Ok(conn)
 }
 
 async fn run_migrations<C>(conn: C, migrations: EmbeddedMigrations) -> Result<(), StoreError>
 where
     C: AsyncConnection + 'static,
-    AsyncConnectionWrapper<C>:
-        diesel::Connection<Backend = C::Backend> + MigrationHarness<C::Backend>,
+    AsyncConnectionWrapper<C>: diesel::Connection<Backend = C::Backend> + MigrationHarness<C::Backend>,
 {
     // Migrations use diesel's blocking harness; run it off the async workers.
     tokio::task::spawn_blocking(move || {
         let mut wrapper: AsyncConnectionWrapper<C> = AsyncConnectionWrapper::from(conn);
-        wrapper
-            .run_pending_migrations(migrations)
-            .map(|_| ())
-            .map_err(|e| StoreError::Migration(e.to_string()))
+        wrapper.run_pending_migrations(migrations).map(|_| ()).map_err(|e| StoreError::Migration(e.to_string()))
     })
     .await
     .map_err(|e| StoreError::Migration(e.to_string()))?

@@ -71,11 +71,4 @@ diesel::joinable!(chat_members -> chats (chat_id));
 diesel::joinable!(messages -> chats (chat_id));
 diesel::joinable!(sessions -> users (user_id));
 
-diesel::allow_tables_to_appear_in_same_query!(
-    users,
-    otp_challenges,
-    sessions,
-    chats,
-    chat_members,
-    messages
-);
+diesel::allow_tables_to_appear_in_same_query!(users, otp_challenges, sessions, chats, chat_members, messages);

@@ -30,10 +30,7 @@ impl Store {
     /// called on a multi-threaded tokio runtime, which then runs every query.
     pub async fn connect(config: &StoreConfig) -> Result<Self, StoreError> {
         let inner = SqlStore::connect(config).await?;
-        Ok(Self {
-            inner: Arc::new(inner),
-            runtime: Handle::current(),
-        })
+        Ok(Self { inner: Arc::new(inner), runtime: Handle::current() })
     }
 
     pub fn backend(&self) -> Backend {
@@ -47,10 +44,7 @@ impl Store {
         Fut: Future<Output = DomainResult<T>> + Send + 'static,
         T: Send + 'static,
     {
-        self.runtime
-            .spawn(work(self.inner.clone()))
-            .await
-            .map_err(DomainError::unavailable)?
+        self.runtime.spawn(work(self.inner.clone())).await.map_err(DomainError::unavailable)?
     }
 }
 
@@ -58,22 +52,18 @@ impl Store {
 impl UserRepo for Store {
     async fn insert_or_get_by_phone(&self, user: &User) -> DomainResult<User> {
         let user = user.clone();
-        self.detached(|s| async move { s.insert_or_get_by_phone(&user).await })
-            .await
+        self.detached(|s| async move { s.insert_or_get_by_phone(&user).await }).await
     }
     async fn get(&self, id: UserId) -> DomainResult<Option<User>> {
-        self.detached(move |s| async move { UserRepo::get(&*s, id).await })
-            .await
+        self.detached(move |s| async move { UserRepo::get(&*s, id).await }).await
     }
     async fn get_many(&self, ids: &[UserId]) -> DomainResult<Vec<User>> {
         let ids = ids.to_vec();
-        self.detached(|s| async move { s.get_many(&ids).await })
-            .await
+        self.detached(|s| async move { s.get_many(&ids).await }).await
     }
     async fn search(&self, query: &str, exclude: UserId, limit: i64) -> DomainResult<Vec<User>> {
         let query = query.to_owned();
-        self.detached(move |s| async move { s.search(&query, exclude, limit).await })
-            .await
+        self.detached(move |s| async move { s.search(&query, exclude, limit).await }).await
     }
 }
 
@@ -81,23 +71,19 @@ impl UserRepo for Store {
 impl OtpRepo for Store {
     async fn put(&self, challenge: &OtpChallenge) -> DomainResult<()> {
         let challenge = challenge.clone();
-        self.detached(|s| async move { s.put(&challenge).await })
-            .await
+        self.detached(|s| async move { s.put(&challenge).await }).await
     }
     async fn get(&self, phone: &Phone) -> DomainResult<Option<OtpChallenge>> {
         let phone = phone.clone();
-        self.detached(|s| async move { OtpRepo::get(&*s, &phone).await })
-            .await
+        self.detached(|s| async move { OtpRepo::get(&*s, &phone).await }).await
     }
     async fn record_failure(&self, phone: &Phone) -> DomainResult<i32> {
         let phone = phone.clone();
-        self.detached(|s| async move { s.record_failure(&phone).await })
-            .await
+        self.detached(|s| async move { s.record_failure(&phone).await }).await
     }
     async fn consume(&self, phone: &Phone, code_hash: &str) -> DomainResult<bool> {
         let (phone, code_hash) = (phone.clone(), code_hash.to_owned());
-        self.detached(|s| async move { s.consume(&phone, &code_hash).await })
-            .await
+        self.detached(|s| async move { s.consume(&phone, &code_hash).await }).await
     }
 }
 
@@ -105,46 +91,33 @@ impl OtpRepo for Store {
 impl SessionRepo for Store {
     async fn create(&self, session: &Session) -> DomainResult<()> {
         let session = session.clone();
-        self.detached(|s| async move { s.create(&session).await })
-            .await
+        self.detached(|s| async move { s.create(&session).await }).await
     }
     async fn get(&self, id: SessionId) -> DomainResult<Option<Session>> {
-        self.detached(move |s| async move { SessionRepo::get(&*s, id).await })
-            .await
+        self.detached(move |s| async move { SessionRepo::get(&*s, id).await }).await
     }
     async fn revoke(&self, id: SessionId, at: DateTime<Utc>) -> DomainResult<()> {
-        self.detached(move |s| async move { s.revoke(id, at).await })
-            .await
+        self.detached(move |s| async move { s.revoke(id, at).await }).await
     }
 }
 
 #[async_trait]
 impl ChatRepo for Store {
-    async fn create_direct(
-        &self,
-        chat: &Chat,
-        members: &[Member],
-        direct_key: &str,
-    ) -> DomainResult<Chat> {
+    async fn create_direct(&self, chat: &Chat, members: &[Member], direct_key: &str) -> DomainResult<Chat> {
         let (chat, members, key) = (chat.clone(), members.to_vec(), direct_key.to_owned());
-        self.detached(|s| async move { s.create_direct(&chat, &members, &key).await })
-            .await
+        self.detached(|s| async move { s.create_direct(&chat, &members, &key).await }).await
     }
     async fn get(&self, id: ChatId) -> DomainResult<Option<Chat>> {
-        self.detached(move |s| async move { ChatRepo::get(&*s, id).await })
-            .await
+        self.detached(move |s| async move { ChatRepo::get(&*s, id).await }).await
     }
     async fn list_for_user(&self, user: UserId) -> DomainResult<Vec<Chat>> {
-        self.detached(move |s| async move { s.list_for_user(user).await })
-            .await
+        self.detached(move |s| async move { s.list_for_user(user).await }).await
     }
     async fn members(&self, chat: ChatId) -> DomainResult<Vec<Member>> {
-        self.detached(move |s| async move { s.members(chat).await })
-            .await
+        self.detached(move |s| async move { s.members(chat).await }).await
     }
     async fn member(&self, chat: ChatId, user: UserId) -> DomainResult<Option<Member>> {
-        self.detached(move |s| async move { s.member(chat, user).await })
-            .await
+        self.detached(move |s| async move { s.member(chat, user).await }).await
     }
 }
 
@@ -152,34 +125,24 @@ impl ChatRepo for Store {
 impl MessageRepo for Store {
     async fn append(&self, message: &NewMessage) -> DomainResult<Appended> {
         let message = message.clone();
-        self.detached(|s| async move { s.append(&message).await })
-            .await
+        self.detached(|s| async move { s.append(&message).await }).await
     }
-    async fn find_by_client_id(
-        &self,
-        sender: UserId,
-        client_msg_id: &ClientMsgId,
-    ) -> DomainResult<Option<Message>> {
+    async fn find_by_client_id(&self, sender: UserId, client_msg_id: &ClientMsgId) -> DomainResult<Option<Message>> {
         let key = client_msg_id.clone();
-        self.detached(move |s| async move { s.find_by_client_id(sender, &key).await })
-            .await
+        self.detached(move |s| async move { s.find_by_client_id(sender, &key).await }).await
     }
     async fn list(&self, chat: ChatId, page: Page) -> DomainResult<Vec<Message>> {
-        self.detached(move |s| async move { s.list(chat, page).await })
-            .await
+        self.detached(move |s| async move { s.list(chat, page).await }).await
     }
     async fn last_messages(&self, chats: &[ChatId]) -> DomainResult<Vec<Message>> {
         let chats = chats.to_vec();
-        self.detached(|s| async move { s.last_messages(&chats).await })
-            .await
+        self.detached(|s| async move { s.last_messages(&chats).await }).await
     }
 }
 
 #[async_trait]
 impl StoreHealth for Store {
     async fn ping(&self) -> bool {
-        self.detached(|s| async move { Ok(s.ping().await) })
-            .await
-            .unwrap_or(false)
+        self.detached(|s| async move { Ok(s.ping().await) }).await.unwrap_or(false)
     }
 }

@@ -8,6 +8,5 @@ pub(crate) fn to_micros(at: DateTime<Utc>) -> i64 {
 }
 
 pub(crate) fn from_micros(micros: i64) -> Result<DateTime<Utc>, StoreError> {
-    DateTime::from_timestamp_micros(micros)
-        .ok_or_else(|| StoreError::Corrupt(format!("timestamp {micros}")))
+    DateTime::from_timestamp_micros(micros).ok_or_else(|| StoreError::Corrupt(format!("timestamp {micros}")))
 }

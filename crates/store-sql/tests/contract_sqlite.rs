@@ -7,14 +7,7 @@ async fn sqlite_store() -> Option<Store> {
     // Leaked on purpose: the directory must outlive the test's store.
     let dir = Box::leak(Box::new(tempfile_dir()));
     let url = format!("sqlite://{}", dir.join("contract.db").display());
-    Some(
-        Store::connect(&StoreConfig {
-            url,
-            max_connections: 4,
-        })
-        .await
-        .expect("sqlite store"),
-    )
+    Some(Store::connect(&StoreConfig { url, max_connections: 4 }).await.expect("sqlite store"))
 }
 
 fn tempfile_dir() -> std::path::PathBuf {
@@ -27,10 +20,7 @@ fn uuid_like() -> String {
     use std::time::{SystemTime, UNIX_EPOCH};
     static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
     format!("{}-{nanos}-{n}", std::process::id())
 }
 

@@ -46,21 +46,11 @@ impl Reply {
 
 impl ApiClient {
     pub fn new(base: &str, ws_base: &str) -> Self {
-        Self {
-            base: base.to_owned(),
-            ws_base: ws_base.to_owned(),
-            http: reqwest::Client::new(),
-        }
+        Self { base: base.to_owned(), ws_base: ws_base.to_owned(), http: reqwest::Client::new() }
     }
 
     /// Sends a request; `body` as JSON when given.
-    pub async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<Value>,
-    ) -> Reply {
+    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
         let mut request = self.http.request(method, format!("{}{}", self.base, path));
         if let Some(token) = token {
             request = request.bearer_auth(token);
@@ -88,10 +78,7 @@ impl ApiClient {
         let response = request.send().await.expect("server answers");
         let status = response.status();
         let text = response.text().await.expect("response body");
-        Reply {
-            status,
-            body: serde_json::from_str(&text).unwrap_or(Value::Null),
-        }
+        Reply { status, body: serde_json::from_str(&text).unwrap_or(Value::Null) }
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Reply {
@@ -104,14 +91,7 @@ impl ApiClient {
 
     /// Requests a code and logs in with the test code; a new device session each time.
     pub async fn login(&self, phone: &str, name: &str) -> Login {
-        let otp = self
-            .call(
-                Method::POST,
-                "/api/auth/otp",
-                None,
-                Some(json!({ "phone": phone })),
-            )
-            .await;
+        let otp = self.call(Method::POST, "/api/auth/otp", None, Some(json!({ "phone": phone }))).await;
         assert_eq!(otp.status, StatusCode::ACCEPTED, "otp: {:?}", otp.body);
         let reply = self
             .call(
@@ -122,38 +102,19 @@ impl ApiClient {
             )
             .await;
         assert_eq!(reply.status, StatusCode::OK, "register: {:?}", reply.body);
-        Login {
-            token: reply.body["token"].as_str().expect("token").to_owned(),
-            user: reply.body["user"].clone(),
-        }
+        Login { token: reply.body["token"].as_str().expect("token").to_owned(), user: reply.body["user"].clone() }
     }
 
     /// Opens (or finds) the direct chat of `login` with `other_user_id`; returns the chat id.
     pub async fn direct_chat(&self, login: &Login, other_user_id: &str) -> String {
-        let reply = self
-            .post(
-                "/api/chats",
-                &login.token,
-                json!({ "type": "direct", "user_ids": [other_user_id] }),
-            )
-            .await;
-        assert!(
-            reply.status.is_success(),
-            "create chat: {} {:?}",
-            reply.status,
-            reply.body
-        );
+        let reply =
+            self.post("/api/chats", &login.token, json!({ "type": "direct", "user_ids": [other_user_id] })).await;
+        assert!(reply.status.is_success(), "create chat: {} {:?}", reply.status, reply.body);
         reply.body["id"].as_str().expect("chat id").to_owned()
     }
 
     /// Sends a text message over REST.
-    pub async fn send_text(
-        &self,
-        login: &Login,
-        chat_id: &str,
-        content: &str,
-        client_msg_id: Option<&str>,
-    ) -> Reply {
+    pub async fn send_text(&self, login: &Login, chat_id: &str, content: &str, client_msg_id: Option<&str>) -> Reply {
         let mut body = json!({ "chat_id": chat_id, "content": content, "content_type": "text" });
         if let Some(id) = client_msg_id {
             body["client_msg_id"] = json!(id);
@@ -164,9 +125,7 @@ impl ApiClient {
     /// Opens a WebSocket for the device; panics when refused.
     pub async fn ws(&self, token: &str) -> WsClient {
         let url = format!("{}/ws?token={}", self.ws_base, token);
-        let (socket, _) = tokio_tungstenite::connect_async(url)
-            .await
-            .expect("websocket upgrade");
+        let (socket, _) = tokio_tungstenite::connect_async(url).await.expect("websocket upgrade");
         WsClient { socket }
     }
 
@@ -175,16 +134,13 @@ impl ApiClient {
         let url = format!("{}/ws{}", self.ws_base, query);
         match tokio_tungstenite::connect_async(url).await {
             Ok(_) => 101,
-            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
-                response.status().as_u16()
-            }
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => response.status().as_u16(),
             Err(other) => panic!("unexpected websocket error: {other}"),
         }
     }
 }
 
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// One device's WebSocket.
 pub struct WsClient {
@@ -193,31 +149,20 @@ pub struct WsClient {
 
 impl WsClient {
     pub async fn send_json(&mut self, frame: Value) {
-        self.socket
-            .send(WsMessage::text(frame.to_string()))
-            .await
-            .expect("websocket send");
+        self.socket.send(WsMessage::text(frame.to_string())).await.expect("websocket send");
     }
 
     pub async fn send_text(&mut self, raw: &str) {
-        self.socket
-            .send(WsMessage::text(raw.to_owned()))
-            .await
-            .expect("websocket send");
+        self.socket.send(WsMessage::text(raw.to_owned())).await.expect("websocket send");
     }
 
     /// The next JSON text frame within `wait`, skipping control frames; None on timeout or close.
     pub async fn next_json_within(&mut self, wait: Duration) -> Option<Value> {
         let deadline = tokio::time::Instant::now() + wait;
         loop {
-            let message = tokio::time::timeout_at(deadline, self.socket.next())
-                .await
-                .ok()??
-                .ok()?;
+            let message = tokio::time::timeout_at(deadline, self.socket.next()).await.ok()??.ok()?;
             match message {
-                WsMessage::Text(text) => {
-                    return Some(serde_json::from_str(text.as_str()).expect("JSON frame"))
-                }
+                WsMessage::Text(text) => return Some(serde_json::from_str(text.as_str()).expect("JSON frame")),
                 WsMessage::Close(_) => return None,
                 _ => continue,
             }
@@ -226,9 +171,7 @@ impl WsClient {
 
     /// The next JSON frame; panics when none comes in time.
     pub async fn next_json(&mut self) -> Value {
-        self.next_json_within(FRAME_WAIT)
-            .await
-            .expect("a frame within the wait")
+        self.next_json_within(FRAME_WAIT).await.expect("a frame within the wait")
     }
 
     /// The next frame of `kind`, skipping others; panics when none comes in time.
@@ -236,10 +179,7 @@ impl WsClient {
         let deadline = tokio::time::Instant::now() + FRAME_WAIT;
         loop {
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-            let frame = self
-                .next_json_within(left)
-                .await
-                .unwrap_or_else(|| panic!("no {kind} frame in time"));
+            let frame = self.next_json_within(left).await.unwrap_or_else(|| panic!("no {kind} frame in time"));
             if frame["type"] == kind {
                 return frame;
             }
@@ -252,13 +192,7 @@ impl WsClient {
     }
 
     /// Sends a message frame and returns the server's reply to it (ack or error).
-    pub async fn send_message(
-        &mut self,
-        frame_id: &str,
-        chat_id: &str,
-        content: &str,
-        client_msg_id: &str,
-    ) -> Value {
+    pub async fn send_message(&mut self, frame_id: &str, chat_id: &str, content: &str, client_msg_id: &str) -> Value {
         self.send_json(serde_json::json!({
             "id": frame_id,
             "type": "message",

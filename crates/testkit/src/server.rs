@@ -39,11 +39,7 @@ impl TestServer {
         Self::start_with_env(binary, backend, &[]).await
     }
 
-    pub async fn start_with_env(
-        binary: impl AsRef<Path>,
-        backend: TestBackend,
-        env: &[(&str, &str)],
-    ) -> Option<Self> {
+    pub async fn start_with_env(binary: impl AsRef<Path>, backend: TestBackend, env: &[(&str, &str)]) -> Option<Self> {
         let data_dir = Arc::new(tempfile::tempdir().expect("temporary data directory"));
         let database_url = match backend {
             TestBackend::Sqlite => {
@@ -58,10 +54,7 @@ impl TestServer {
             data_dir,
             binary: binary.as_ref().to_owned(),
             log: Arc::default(),
-            extra_env: env
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
+            extra_env: env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
         };
         server.launch().await;
         Some(server)
@@ -85,20 +78,10 @@ impl TestServer {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
-        let mut child = command
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", self.binary.display()));
+        let mut child = command.spawn().unwrap_or_else(|e| panic!("cannot start {}: {e}", self.binary.display()));
         let (tx, rx) = tokio::sync::oneshot::channel();
-        drain(
-            child.stdout.take().expect("stdout piped"),
-            self.log.clone(),
-            Some(tx),
-        );
-        drain(
-            child.stderr.take().expect("stderr piped"),
-            self.log.clone(),
-            None,
-        );
+        drain(child.stdout.take().expect("stdout piped"), self.log.clone(), Some(tx));
+        drain(child.stderr.take().expect("stderr piped"), self.log.clone(), None);
         let started = tokio::time::timeout(Duration::from_secs(60), rx).await;
         match started {
             Ok(Ok(url)) => self.base_url = url,
@@ -127,10 +110,7 @@ impl TestServer {
 
     /// What the server printed recently, for failure messages.
     pub fn log_text(&self) -> String {
-        self.log
-            .lock()
-            .map(|l| l.iter().cloned().collect::<Vec<_>>().join("\n"))
-            .unwrap_or_default()
+        self.log.lock().map(|l| l.iter().cloned().collect::<Vec<_>>().join("\n")).unwrap_or_default()
     }
 
     pub fn client(&self) -> crate::ApiClient {

@@ -16,11 +16,7 @@ pub fn skip_or_fail<T>(what: &str, error: impl std::fmt::Display) -> Option<T> {
 }
 
 /// Skips (returns None, printing `SKIPPED: ...`) unless `required_var=1`, then fails.
-pub fn skip_unless_required<T>(
-    required_var: &str,
-    what: &str,
-    error: impl std::fmt::Display,
-) -> Option<T> {
+pub fn skip_unless_required<T>(required_var: &str, what: &str, error: impl std::fmt::Display) -> Option<T> {
     if std::env::var(required_var).is_ok_and(|v| v == "1") {
         panic!("{what} is required ({required_var}=1) but unavailable: {error}");
     }
@@ -60,10 +56,7 @@ pub async fn fresh_postgres_database() -> Option<String> {
     };
     tokio::spawn(connection);
     let name = format!("chitchat_t_{}", Uuid::new_v4().simple());
-    if let Err(error) = client
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .await
-    {
+    if let Err(error) = client.batch_execute(&format!("CREATE DATABASE {name}")).await {
         return skip_or_fail("PostgreSQL CREATE DATABASE", error);
     }
     Some(with_database(&admin, &name))
@@ -75,17 +68,8 @@ mod tests {
 
     #[test]
     fn database_name_is_replaced_keeping_options() {
-        assert_eq!(
-            with_database("postgres://u@h:5432/test", "x"),
-            "postgres://u@h:5432/x"
-        );
-        assert_eq!(
-            with_database("postgres://u@h/test?sslmode=disable", "x"),
-            "postgres://u@h/x?sslmode=disable"
-        );
-        assert_eq!(
-            with_database("postgres://u@h:5432", "x"),
-            "postgres://u@h:5432/x"
-        );
+        assert_eq!(with_database("postgres://u@h:5432/test", "x"), "postgres://u@h:5432/x");
+        assert_eq!(with_database("postgres://u@h/test?sslmode=disable", "x"), "postgres://u@h/x?sslmode=disable");
+        assert_eq!(with_database("postgres://u@h:5432", "x"), "postgres://u@h:5432/x");
     }
 }

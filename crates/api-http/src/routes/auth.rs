@@ -19,10 +19,7 @@ struct OtpResponse {
 }
 
 /// `POST /api/auth/otp`: sends a login code.
-pub(crate) async fn request_code(
-    services: web::Data<Services>,
-    body: JsonBody<OtpRequest>,
-) -> ApiResult<HttpResponse> {
+pub(crate) async fn request_code(services: web::Data<Services>, body: JsonBody<OtpRequest>) -> ApiResult<HttpResponse> {
     let expires_at = services.auth.request_code(&body.phone).await?;
     Ok(HttpResponse::Accepted().json(OtpResponse { expires_at }))
 }
@@ -42,19 +39,10 @@ pub(crate) async fn register(
     req: HttpRequest,
     body: JsonBody<RegisterRequest>,
 ) -> ApiResult<HttpResponse> {
-    let device = req
-        .headers()
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
+    let device = req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or_default();
     let outcome = services
         .auth
-        .login(LoginRequest {
-            phone: &body.phone,
-            name: body.name.as_deref(),
-            code: &body.code,
-            device,
-        })
+        .login(LoginRequest { phone: &body.phone, name: body.name.as_deref(), code: &body.code, device })
         .await?;
     Ok(HttpResponse::Ok().json(outcome))
 }
@@ -65,19 +53,13 @@ struct VerifyResponse {
 }
 
 /// `GET /api/auth/verify`: who the token belongs to.
-pub(crate) async fn verify(
-    services: web::Data<Services>,
-    caller: Authenticated,
-) -> ApiResult<HttpResponse> {
+pub(crate) async fn verify(services: web::Data<Services>, caller: Authenticated) -> ApiResult<HttpResponse> {
     let user = services.auth.me(caller.0).await?;
     Ok(HttpResponse::Ok().json(VerifyResponse { user }))
 }
 
 /// `POST /api/auth/logout`: revokes this device's token.
-pub(crate) async fn logout(
-    services: web::Data<Services>,
-    caller: Authenticated,
-) -> ApiResult<HttpResponse> {
+pub(crate) async fn logout(services: web::Data<Services>, caller: Authenticated) -> ApiResult<HttpResponse> {
     services.auth.logout(caller.0).await?;
     Ok(HttpResponse::NoContent().finish())
 }

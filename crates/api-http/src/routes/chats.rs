@@ -21,11 +21,7 @@ impl CreateChat {
         let ids = self
             .user_ids
             .iter()
-            .map(|raw| {
-                raw.trim()
-                    .parse()
-                    .map_err(|_| DomainError::not_found("user_not_found", "no such user"))
-            })
+            .map(|raw| raw.trim().parse().map_err(|_| DomainError::not_found("user_not_found", "no such user")))
             .collect::<Result<_, _>>()?;
         Ok((kind, ids))
     }
@@ -39,11 +35,7 @@ pub(crate) async fn create(
 ) -> ApiResult<HttpResponse> {
     let (kind, user_ids) = body.try_into_domain()?;
     let (view, created) = services.chats.create(caller.0, kind, &user_ids).await?;
-    Ok(if created {
-        HttpResponse::Created().json(view)
-    } else {
-        HttpResponse::Ok().json(view)
-    })
+    Ok(if created { HttpResponse::Created().json(view) } else { HttpResponse::Ok().json(view) })
 }
 
 #[derive(Serialize)]
@@ -52,10 +44,7 @@ struct ChatList {
 }
 
 /// `GET /api/chats`: the caller's chats, most recent first.
-pub(crate) async fn list(
-    services: web::Data<Services>,
-    caller: Authenticated,
-) -> ApiResult<HttpResponse> {
+pub(crate) async fn list(services: web::Data<Services>, caller: Authenticated) -> ApiResult<HttpResponse> {
     let chats = services.chats.list(caller.0).await?;
     Ok(HttpResponse::Ok().json(ChatList { chats }))
 }

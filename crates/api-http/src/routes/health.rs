@@ -2,13 +2,6 @@ use actix_web::{web, HttpResponse};
 use chitchat_domain::Services;
 use serde::Serialize;
 
-/// What `/health` reports beyond the database.
-#[derive(Debug, Clone)]
-pub struct HealthSettings {
-    /// `not_configured` while running on the in-process bus.
-    pub redis: &'static str,
-}
-
 #[derive(Serialize)]
 struct Health {
     status: &'static str,
@@ -23,22 +16,17 @@ struct ServiceStates {
     websocket: &'static str,
 }
 
-/// `GET /health`: the seed's body; 503 when the database does not answer.
-pub(crate) async fn health(
-    services: web::Data<Services>,
-    settings: web::Data<HealthSettings>,
-) -> HttpResponse {
+/// `GET /health`: the seed's body; 503 when the database does not answer. A Redis
+/// outage is reported but keeps the instance healthy: it still serves its own clients.
+pub(crate) async fn health(services: web::Data<Services>) -> HttpResponse {
     let database_up = services.store_health.ping().await;
+    let redis = services.bus.relay_status().await;
     let body = Health {
         status: if database_up { "healthy" } else { "unhealthy" },
         timestamp: chrono::Utc::now(),
         services: ServiceStates {
-            database: if database_up {
-                "connected"
-            } else {
-                "disconnected"
-            },
-            redis: settings.redis,
+            database: if database_up { "connected" } else { "disconnected" },
+            redis: redis.as_str(),
             websocket: "running",
         },
     };

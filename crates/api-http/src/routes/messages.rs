@@ -40,10 +40,7 @@ pub(crate) async fn send(
     caller: Authenticated,
     body: JsonBody<SendBody>,
 ) -> ApiResult<HttpResponse> {
-    let appended = services
-        .messages
-        .send(caller.0, body.into_inner().try_into_domain()?)
-        .await?;
+    let appended = services.messages.send(caller.0, body.into_inner().try_into_domain()?).await?;
     Ok(if appended.created {
         HttpResponse::Created().json(appended.message)
     } else {

@@ -23,10 +23,6 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// A chat id from a path, query or body; malformed ids are simply unknown chats.
-pub(crate) fn parse_chat_id(
-    raw: &str,
-) -> Result<chitchat_domain::ChatId, chitchat_domain::DomainError> {
-    raw.trim()
-        .parse()
-        .map_err(|_| chitchat_domain::DomainError::chat_not_found())
+pub(crate) fn parse_chat_id(raw: &str) -> Result<chitchat_domain::ChatId, chitchat_domain::DomainError> {
+    raw.trim().parse().map_err(|_| chitchat_domain::DomainError::chat_not_found())
 }

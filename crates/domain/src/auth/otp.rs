@@ -21,10 +21,7 @@ impl OtpCode {
     pub fn parse(raw: &str) -> Result<Self, DomainError> {
         let code = raw.trim();
         if code.len() != Self::DIGITS || !code.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(DomainError::invalid(
-                "invalid_code",
-                "the code is six digits",
-            ));
+            return Err(DomainError::invalid("invalid_code", "the code is six digits"));
         }
         Ok(Self(code.to_owned()))
     }
@@ -58,11 +55,7 @@ pub struct OtpChallenge {
 
 /// Compares two hashes in time that does not depend on where they first differ.
 pub(crate) fn hashes_match(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]
@@ -88,10 +81,7 @@ mod tests {
         assert_ne!(h, code.hash(&p2, "k"));
         assert_ne!(h, code.hash(&p1, "other"));
         assert!(hashes_match(&h, &code.hash(&p1, "k")));
-        assert!(!hashes_match(
-            &h,
-            &OtpCode::parse("123457").unwrap().hash(&p1, "k")
-        ));
+        assert!(!hashes_match(&h, &OtpCode::parse("123457").unwrap().hash(&p1, "k")));
     }
 
     #[test]

@@ -27,10 +27,7 @@ impl ChatKind {
         match raw {
             "direct" => Ok(Self::Direct),
             "group" => Ok(Self::Group),
-            _ => Err(DomainError::invalid(
-                "invalid_chat_type",
-                "type must be \"direct\" or \"group\"",
-            )),
+            _ => Err(DomainError::invalid("invalid_chat_type", "type must be \"direct\" or \"group\"")),
         }
     }
 }
@@ -55,10 +52,7 @@ impl Role {
         match raw {
             "admin" => Ok(Self::Admin),
             "member" => Ok(Self::Member),
-            _ => Err(DomainError::invalid(
-                "invalid_role",
-                "role must be \"admin\" or \"member\"",
-            )),
+            _ => Err(DomainError::invalid("invalid_role", "role must be \"admin\" or \"member\"")),
         }
     }
 }
@@ -88,32 +82,14 @@ pub fn direct_key(a: UserId, b: UserId) -> String {
 }
 
 /// A new direct chat between `creator` and `other`, both as members.
-pub fn new_direct(
-    creator: UserId,
-    other: UserId,
-    now: DateTime<Utc>,
-) -> Result<(Chat, Vec<Member>), DomainError> {
+pub fn new_direct(creator: UserId, other: UserId, now: DateTime<Utc>) -> Result<(Chat, Vec<Member>), DomainError> {
     if creator == other {
-        return Err(DomainError::invalid(
-            "invalid_members",
-            "a direct chat needs another person",
-        ));
+        return Err(DomainError::invalid("invalid_members", "a direct chat needs another person"));
     }
-    let chat = Chat {
-        id: ChatId::new(),
-        kind: ChatKind::Direct,
-        name: None,
-        created_by: creator,
-        created_at: now,
-    };
+    let chat = Chat { id: ChatId::new(), kind: ChatKind::Direct, name: None, created_by: creator, created_at: now };
     let members = [creator, other]
         .into_iter()
-        .map(|user_id| Member {
-            chat_id: chat.id,
-            user_id,
-            role: Role::Member,
-            joined_at: now,
-        })
+        .map(|user_id| Member { chat_id: chat.id, user_id, role: Role::Member, joined_at: now })
         .collect();
     Ok((chat, members))
 }
@@ -150,10 +126,7 @@ mod tests {
     #[test]
     fn a_direct_chat_with_oneself_is_refused() {
         let a = UserId::new();
-        assert_eq!(
-            new_direct(a, a, Utc::now()).unwrap_err().code(),
-            "invalid_members"
-        );
+        assert_eq!(new_direct(a, a, Utc::now()).unwrap_err().code(), "invalid_members");
     }
 
     #[test]

@@ -46,10 +46,7 @@ pub struct MessageBody(String);
 impl MessageBody {
     pub fn parse(raw: String) -> Result<Self, DomainError> {
         if raw.trim().is_empty() {
-            return Err(DomainError::invalid(
-                "empty_content",
-                "message content must not be empty",
-            ));
+            return Err(DomainError::invalid("empty_content", "message content must not be empty"));
         }
         if raw.len() > MAX_CONTENT_BYTES {
             return Err(DomainError::too_large(
@@ -141,22 +138,13 @@ impl Page {
     pub fn new(offset: Option<i64>, limit: Option<i64>) -> Result<Self, DomainError> {
         let offset = offset.unwrap_or(0);
         if offset < 0 {
-            return Err(DomainError::invalid(
-                "invalid_offset",
-                "offset must not be negative",
-            ));
+            return Err(DomainError::invalid("invalid_offset", "offset must not be negative"));
         }
         let limit = limit.unwrap_or(DEFAULT_PAGE);
         if limit < 1 {
-            return Err(DomainError::invalid(
-                "invalid_limit",
-                "limit must be at least 1",
-            ));
+            return Err(DomainError::invalid("invalid_limit", "limit must be at least 1"));
         }
-        Ok(Self {
-            offset,
-            limit: limit.min(MAX_PAGE),
-        })
+        Ok(Self { offset, limit: limit.min(MAX_PAGE) })
     }
 }
 
@@ -166,10 +154,7 @@ mod tests {
 
     #[test]
     fn blank_content_is_refused() {
-        assert_eq!(
-            MessageBody::parse(" \n\t".into()).unwrap_err().code(),
-            "empty_content"
-        );
+        assert_eq!(MessageBody::parse(" \n\t".into()).unwrap_err().code(), "empty_content");
     }
 
     #[test]
@@ -182,10 +167,7 @@ mod tests {
     #[test]
     fn only_text_is_a_content_type_for_now() {
         assert_eq!(ContentType::parse("text").unwrap(), ContentType::Text);
-        assert_eq!(
-            ContentType::parse("image").unwrap_err().code(),
-            "unsupported_content_type"
-        );
+        assert_eq!(ContentType::parse("image").unwrap_err().code(), "unsupported_content_type");
     }
 
     #[test]

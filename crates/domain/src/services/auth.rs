@@ -1,7 +1,5 @@
 use super::Ports;
-use crate::auth::{
-    otp::hashes_match, Caller, LoginOutcome, OtpChallenge, OtpCode, Session, TokenClaims,
-};
+use crate::auth::{otp::hashes_match, Caller, LoginOutcome, OtpChallenge, OtpCode, Session, TokenClaims};
 use crate::clock::Clock;
 use crate::error::{DomainError, DomainResult};
 use crate::ids::SessionId;
@@ -102,16 +100,10 @@ impl AuthService {
         let now = self.clock.now();
         let challenge = self.otps.get(&phone).await?.ok_or_else(wrong_code)?;
         if challenge.attempts >= self.policy.otp_max_attempts {
-            return Err(DomainError::too_many(
-                "too_many_attempts",
-                "too many wrong codes; request a new code",
-            ));
+            return Err(DomainError::too_many("too_many_attempts", "too many wrong codes; request a new code"));
         }
         if now >= challenge.expires_at {
-            return Err(DomainError::unauthorized(
-                "code_expired",
-                "the code has expired; request a new code",
-            ));
+            return Err(DomainError::unauthorized("code_expired", "the code has expired; request a new code"));
         }
         let hash = code.hash(&phone, &self.policy.otp_pepper);
         if !hashes_match(&hash, &challenge.code_hash) {
@@ -127,10 +119,7 @@ impl AuthService {
             // Returning users may log in without a name; new ones get their number until they set one.
             _ => UserName::parse(phone.as_str())?,
         };
-        let user = self
-            .users
-            .insert_or_get_by_phone(&User::new(phone, name, now))
-            .await?;
+        let user = self.users.insert_or_get_by_phone(&User::new(phone, name, now)).await?;
         let session = Session {
             id: SessionId::new(),
             user_id: user.id,
@@ -145,11 +134,7 @@ impl AuthService {
             session_id: session.id,
             expires_at: session.expires_at,
         })?;
-        Ok(LoginOutcome {
-            token,
-            user,
-            expires_at: session.expires_at,
-        })
+        Ok(LoginOutcome { token, user, expires_at: session.expires_at })
     }
 
     /// Who holds this token: it must be genuine, unexpired, and its device session not revoked.
@@ -157,29 +142,24 @@ impl AuthService {
         let claims = self.tokens.verify(token)?;
         let session = self.sessions.get(claims.session_id).await?;
         match session {
-            Some(s) if s.user_id == claims.user_id && s.is_active(self.clock.now()) => Ok(Caller {
-                user_id: s.user_id,
-                session_id: s.id,
-            }),
-            _ => Err(DomainError::unauthorized(
-                "invalid_token",
-                "the session has ended; log in again",
-            )),
+            Some(s) if s.user_id == claims.user_id && s.is_active(self.clock.now()) => {
+                Ok(Caller { user_id: s.user_id, session_id: s.id })
+            }
+            _ => Err(DomainError::unauthorized("invalid_token", "the session has ended; log in again")),
         }
     }
 
     /// Ends the caller's device session; its token stops working at once.
     pub async fn logout(&self, caller: Caller) -> DomainResult<()> {
-        self.sessions
-            .revoke(caller.session_id, self.clock.now())
-            .await
+        self.sessions.revoke(caller.session_id, self.clock.now()).await
     }
 
     /// The caller's own profile.
     pub async fn me(&self, caller: Caller) -> DomainResult<User> {
-        self.users.get(caller.user_id).await?.ok_or_else(|| {
-            DomainError::unauthorized("invalid_token", "the account no longer exists")
-        })
+        self.users
+            .get(caller.user_id)
+            .await?
+            .ok_or_else(|| DomainError::unauthorized("invalid_token", "the account no longer exists"))
     }
 }
 
@@ -199,10 +179,7 @@ mod tests {
     use crate::services::test_support::{ports, MockSet};
 
     fn policy() -> AuthPolicy {
-        AuthPolicy {
-            otp_pepper: "pepper".into(),
-            ..AuthPolicy::default()
-        }
+        AuthPolicy { otp_pepper: "pepper".into(), ..AuthPolicy::default() }
     }
 
     fn challenge(code: &str, now: DateTime<Utc>, attempts: i32) -> OtpChallenge {
@@ -217,21 +194,14 @@ mod tests {
     }
 
     fn login<'a>(code: &'a str) -> LoginRequest<'a> {
-        LoginRequest {
-            phone: "9876543210",
-            name: Some("Asha"),
-            code,
-            device: "test",
-        }
+        LoginRequest { phone: "9876543210", name: Some("Asha"), code, device: "test" }
     }
 
     #[tokio::test]
     async fn a_code_is_stored_hashed_and_sent_to_the_normalised_phone() {
         let now = Utc::now();
         let mut m = MockSet::new(now);
-        m.codes
-            .expect_generate()
-            .returning(|| OtpCode::parse("424242").unwrap());
+        m.codes.expect_generate().returning(|| OtpCode::parse("424242").unwrap());
         m.otps
             .expect_put()
             .withf(move |c| {
@@ -248,19 +218,13 @@ mod tests {
             .times(1)
             .returning(|_, _| Ok(()));
         let service = AuthService::new(&ports(m), policy());
-        assert_eq!(
-            service.request_code("98765 43210").await.unwrap(),
-            now + Duration::minutes(5)
-        );
+        assert_eq!(service.request_code("98765 43210").await.unwrap(), now + Duration::minutes(5));
     }
 
     #[tokio::test]
     async fn an_invalid_phone_gets_no_code() {
         let service = AuthService::new(&ports(MockSet::new(Utc::now())), policy());
-        assert_eq!(
-            service.request_code("12").await.unwrap_err().code(),
-            "invalid_phone"
-        );
+        assert_eq!(service.request_code("12").await.unwrap_err().code(), "invalid_phone");
     }
 
     #[tokio::test]
@@ -270,9 +234,7 @@ mod tests {
         let c = challenge("123456", now, 0);
         m.otps.expect_get().returning(move |_| Ok(Some(c.clone())));
         m.otps.expect_consume().times(1).returning(|_, _| Ok(true));
-        m.users
-            .expect_insert_or_get_by_phone()
-            .returning(|u| Ok(u.clone()));
+        m.users.expect_insert_or_get_by_phone().returning(|u| Ok(u.clone()));
         m.sessions.expect_create().times(1).returning(|_| Ok(()));
         m.tokens.expect_issue().returning(|_| Ok("tok".into()));
         let service = AuthService::new(&ports(m), policy());
@@ -292,13 +254,7 @@ mod tests {
         m.otps.expect_consume().never();
         let service = AuthService::new(&ports(m), policy());
         let err = service.login(login("654321")).await.unwrap_err();
-        assert!(matches!(
-            err,
-            DomainError::Unauthorized {
-                code: "invalid_code",
-                ..
-            }
-        ));
+        assert!(matches!(err, DomainError::Unauthorized { code: "invalid_code", .. }));
     }
 
     #[tokio::test]
@@ -309,10 +265,7 @@ mod tests {
         m.otps.expect_get().returning(move |_| Ok(Some(c.clone())));
         m.otps.expect_consume().never();
         let service = AuthService::new(&ports(m), policy());
-        assert_eq!(
-            service.login(login("123456")).await.unwrap_err().code(),
-            "too_many_attempts"
-        );
+        assert_eq!(service.login(login("123456")).await.unwrap_err().code(), "too_many_attempts");
     }
 
     #[tokio::test]
@@ -323,10 +276,7 @@ mod tests {
         m.otps.expect_get().returning(move |_| Ok(Some(c.clone())));
         m.otps.expect_consume().never();
         let service = AuthService::new(&ports(m), policy());
-        assert_eq!(
-            service.login(login("123456")).await.unwrap_err().code(),
-            "code_expired"
-        );
+        assert_eq!(service.login(login("123456")).await.unwrap_err().code(), "code_expired");
     }
 
     #[tokio::test]
@@ -338,10 +288,7 @@ mod tests {
         m.otps.expect_consume().returning(|_, _| Ok(false));
         m.sessions.expect_create().never();
         let service = AuthService::new(&ports(m), policy());
-        assert_eq!(
-            service.login(login("123456")).await.unwrap_err().code(),
-            "invalid_code"
-        );
+        assert_eq!(service.login(login("123456")).await.unwrap_err().code(), "invalid_code");
     }
 
     #[tokio::test]
@@ -350,13 +297,9 @@ mod tests {
         let mut m = MockSet::new(now);
         let user_id = crate::ids::UserId::new();
         let session_id = SessionId::new();
-        m.tokens.expect_verify().returning(move |_| {
-            Ok(TokenClaims {
-                user_id,
-                session_id,
-                expires_at: now + Duration::hours(1),
-            })
-        });
+        m.tokens
+            .expect_verify()
+            .returning(move |_| Ok(TokenClaims { user_id, session_id, expires_at: now + Duration::hours(1) }));
         m.sessions.expect_get().returning(move |_| {
             Ok(Some(Session {
                 id: session_id,
@@ -368,9 +311,6 @@ mod tests {
             }))
         });
         let service = AuthService::new(&ports(m), policy());
-        assert_eq!(
-            service.authenticate("t").await.unwrap_err().code(),
-            "invalid_token"
-        );
+        assert_eq!(service.authenticate("t").await.unwrap_err().code(), "invalid_token");
     }
 }

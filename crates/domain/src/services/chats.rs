@@ -18,15 +18,8 @@ pub struct ChatService {
 
 /// Fails with "chat not found" unless `user` is a member, so that outsiders cannot
 /// even learn that the chat exists.
-pub(crate) async fn require_member(
-    chats: &dyn ChatRepo,
-    chat: ChatId,
-    user: UserId,
-) -> DomainResult<Member> {
-    chats
-        .member(chat, user)
-        .await?
-        .ok_or_else(DomainError::chat_not_found)
+pub(crate) async fn require_member(chats: &dyn ChatRepo, chat: ChatId, user: UserId) -> DomainResult<Member> {
+    chats.member(chat, user).await?.ok_or_else(DomainError::chat_not_found)
 }
 
 impl ChatService {
@@ -42,12 +35,7 @@ impl ChatService {
     /// Creates a chat of `kind` with `user_ids`. A direct chat is idempotent: the
     /// same two people always get the same chat, whoever asks first. The flag says
     /// whether this call created it.
-    pub async fn create(
-        &self,
-        caller: Caller,
-        kind: ChatKind,
-        user_ids: &[UserId],
-    ) -> DomainResult<(ChatView, bool)> {
+    pub async fn create(&self, caller: Caller, kind: ChatKind, user_ids: &[UserId]) -> DomainResult<(ChatView, bool)> {
         match kind {
             ChatKind::Direct => {
                 let [other] = user_ids else {
@@ -65,10 +53,9 @@ impl ChatService {
                 let created = stored.id == chat.id;
                 Ok((self.view(stored).await?, created))
             }
-            ChatKind::Group => Err(DomainError::invalid(
-                "unsupported_chat_type",
-                "group chats are not available yet on this server",
-            )),
+            ChatKind::Group => {
+                Err(DomainError::invalid("unsupported_chat_type", "group chats are not available yet on this server"))
+            }
         }
     }
 
@@ -76,22 +63,13 @@ impl ChatService {
     pub async fn list(&self, caller: Caller) -> DomainResult<Vec<ChatView>> {
         let chats = self.chats.list_for_user(caller.user_id).await?;
         let ids: Vec<ChatId> = chats.iter().map(|c| c.id).collect();
-        let mut last: HashMap<ChatId, _> = self
-            .messages
-            .last_messages(&ids)
-            .await?
-            .into_iter()
-            .map(|m| (m.chat_id, m))
-            .collect();
+        let mut last: HashMap<ChatId, _> =
+            self.messages.last_messages(&ids).await?.into_iter().map(|m| (m.chat_id, m)).collect();
         let mut views = Vec::with_capacity(chats.len());
         for chat in chats {
             let members = self.member_views(chat.id).await?;
             let last_message = last.remove(&chat.id);
-            views.push(ChatView {
-                chat,
-                members,
-                last_message,
-            });
+            views.push(ChatView { chat, members, last_message });
         }
         Ok(views)
     }
@@ -99,39 +77,20 @@ impl ChatService {
     /// One chat, for its members.
     pub async fn get(&self, caller: Caller, chat_id: ChatId) -> DomainResult<ChatView> {
         require_member(self.chats.as_ref(), chat_id, caller.user_id).await?;
-        let chat = self
-            .chats
-            .get(chat_id)
-            .await?
-            .ok_or_else(DomainError::chat_not_found)?;
+        let chat = self.chats.get(chat_id).await?.ok_or_else(DomainError::chat_not_found)?;
         self.view(chat).await
     }
 
     async fn view(&self, chat: Chat) -> DomainResult<ChatView> {
         let members = self.member_views(chat.id).await?;
-        let last_message = self
-            .messages
-            .last_messages(&[chat.id])
-            .await?
-            .into_iter()
-            .next();
-        Ok(ChatView {
-            chat,
-            members,
-            last_message,
-        })
+        let last_message = self.messages.last_messages(&[chat.id]).await?.into_iter().next();
+        Ok(ChatView { chat, members, last_message })
     }
 
     async fn member_views(&self, chat: ChatId) -> DomainResult<Vec<MemberView>> {
         let members = self.chats.members(chat).await?;
         let ids: Vec<UserId> = members.iter().map(|m| m.user_id).collect();
-        let mut users: HashMap<UserId, _> = self
-            .users
-            .get_many(&ids)
-            .await?
-            .into_iter()
-            .map(|u| (u.id, u))
-            .collect();
+        let mut users: HashMap<UserId, _> = self.users.get_many(&ids).await?.into_iter().map(|u| (u.id, u)).collect();
         Ok(members
             .into_iter()
             .filter_map(|m| {
@@ -155,10 +114,7 @@ mod tests {
     use chrono::Utc;
 
     fn caller() -> Caller {
-        Caller {
-            user_id: UserId::new(),
-            session_id: SessionId::new(),
-        }
+        Caller { user_id: UserId::new(), session_id: SessionId::new() }
     }
 
     fn user(id: UserId) -> User {
@@ -177,9 +133,7 @@ mod tests {
         let other = UserId::new();
         let mut m = MockSet::new(Utc::now());
         m.users.expect_get().returning(move |id| Ok(Some(user(id))));
-        m.users
-            .expect_get_many()
-            .returning(|ids| Ok(ids.iter().map(|id| user(*id)).collect()));
+        m.users.expect_get_many().returning(|ids| Ok(ids.iter().map(|id| user(*id)).collect()));
         let expected_key = direct_key(other, me.user_id);
         m.chats
             .expect_create_direct()
@@ -189,10 +143,7 @@ mod tests {
         m.chats.expect_members().returning(|_| Ok(vec![]));
         m.messages.expect_last_messages().returning(|_| Ok(vec![]));
         let service = ChatService::new(&ports(m));
-        let (view, created) = service
-            .create(me, ChatKind::Direct, &[other])
-            .await
-            .unwrap();
+        let (view, created) = service.create(me, ChatKind::Direct, &[other]).await.unwrap();
         assert_eq!(view.chat.kind, ChatKind::Direct);
         assert!(created);
     }
@@ -203,10 +154,7 @@ mod tests {
         m.users.expect_get().returning(|_| Ok(None));
         m.chats.expect_create_direct().never();
         let service = ChatService::new(&ports(m));
-        let err = service
-            .create(caller(), ChatKind::Direct, &[UserId::new()])
-            .await
-            .unwrap_err();
+        let err = service.create(caller(), ChatKind::Direct, &[UserId::new()]).await.unwrap_err();
         assert_eq!(err.code(), "user_not_found");
     }
 
@@ -214,10 +162,7 @@ mod tests {
     async fn a_direct_chat_needs_exactly_one_other_user() {
         let service = ChatService::new(&ports(MockSet::new(Utc::now())));
         for ids in [vec![], vec![UserId::new(), UserId::new()]] {
-            let err = service
-                .create(caller(), ChatKind::Direct, &ids)
-                .await
-                .unwrap_err();
+            let err = service.create(caller(), ChatKind::Direct, &ids).await.unwrap_err();
             assert_eq!(err.code(), "invalid_members");
         }
     }

@@ -70,12 +70,7 @@ impl MessageService {
     }
 
     /// A page of a chat's history, newest first, for members only.
-    pub async fn history(
-        &self,
-        caller: Caller,
-        chat_id: ChatId,
-        page: Page,
-    ) -> DomainResult<Vec<Message>> {
+    pub async fn history(&self, caller: Caller, chat_id: ChatId, page: Page) -> DomainResult<Vec<Message>> {
         require_member(self.chats.as_ref(), chat_id, caller.user_id).await?;
         self.messages.list(chat_id, page).await
     }
@@ -108,10 +103,7 @@ fn same_chat_or_conflict(first: Message, chat_id: ChatId) -> DomainResult<Append
             "this client_msg_id was already used for a message in another chat",
         ));
     }
-    Ok(Appended {
-        message: first,
-        created: false,
-    })
+    Ok(Appended { message: first, created: false })
 }
 
 #[cfg(test)]
@@ -124,19 +116,11 @@ mod tests {
     use chrono::Utc;
 
     fn caller() -> Caller {
-        Caller {
-            user_id: UserId::new(),
-            session_id: SessionId::new(),
-        }
+        Caller { user_id: UserId::new(), session_id: SessionId::new() }
     }
 
     fn member(chat_id: ChatId, user_id: UserId) -> Member {
-        Member {
-            chat_id,
-            user_id,
-            role: Role::Member,
-            joined_at: Utc::now(),
-        }
+        Member { chat_id, user_id, role: Role::Member, joined_at: Utc::now() }
     }
 
     fn stored(new: &NewMessage, seq: i64) -> Message {
@@ -168,23 +152,13 @@ mod tests {
         let other = UserId::new();
         let chat = ChatId::new();
         let mut m = MockSet::new(Utc::now());
-        m.chats
-            .expect_member()
-            .returning(move |c, u| Ok(Some(member(c, u))));
-        m.chats
-            .expect_members()
-            .returning(move |c| Ok(vec![member(c, me.user_id), member(c, other)]));
-        m.messages.expect_append().times(1).returning(|new| {
-            Ok(Appended {
-                message: stored(new, 7),
-                created: true,
-            })
-        });
+        m.chats.expect_member().returning(move |c, u| Ok(Some(member(c, u))));
+        m.chats.expect_members().returning(move |c| Ok(vec![member(c, me.user_id), member(c, other)]));
+        m.messages.expect_append().times(1).returning(|new| Ok(Appended { message: stored(new, 7), created: true }));
         m.bus
             .expect_publish()
             .withf(move |e| {
-                e.recipients == vec![me.user_id, other]
-                    && matches!(&e.kind, EventKind::Message(msg) if msg.seq == 7)
+                e.recipients == vec![me.user_id, other] && matches!(&e.kind, EventKind::Message(msg) if msg.seq == 7)
             })
             .times(1)
             .returning(|_| Ok(()));
@@ -201,10 +175,7 @@ mod tests {
         m.messages.expect_append().never();
         m.bus.expect_publish().never();
         let service = MessageService::new(&ports(m));
-        let err = service
-            .send(caller(), text(ChatId::new(), None))
-            .await
-            .unwrap_err();
+        let err = service.send(caller(), text(ChatId::new(), None)).await.unwrap_err();
         assert_eq!(err.code(), "chat_not_found");
     }
 
@@ -213,9 +184,7 @@ mod tests {
         let me = caller();
         let chat = ChatId::new();
         let mut m = MockSet::new(Utc::now());
-        m.chats
-            .expect_member()
-            .returning(move |c, u| Ok(Some(member(c, u))));
+        m.chats.expect_member().returning(move |c, u| Ok(Some(member(c, u))));
         let first = NewMessage {
             id: MessageId::new(),
             chat_id: chat,
@@ -226,9 +195,7 @@ mod tests {
             created_at: Utc::now(),
         };
         let first_stored = stored(&first, 3);
-        m.messages
-            .expect_find_by_client_id()
-            .returning(move |_, _| Ok(Some(first_stored.clone())));
+        m.messages.expect_find_by_client_id().returning(move |_, _| Ok(Some(first_stored.clone())));
         m.messages.expect_append().never();
         m.bus.expect_publish().never();
         let service = MessageService::new(&ports(m));
@@ -241,9 +208,7 @@ mod tests {
     async fn reusing_a_client_msg_id_in_another_chat_is_a_conflict() {
         let me = caller();
         let mut m = MockSet::new(Utc::now());
-        m.chats
-            .expect_member()
-            .returning(move |c, u| Ok(Some(member(c, u))));
+        m.chats.expect_member().returning(move |c, u| Ok(Some(member(c, u))));
         let other_chat_msg = NewMessage {
             id: MessageId::new(),
             chat_id: ChatId::new(),
@@ -254,14 +219,9 @@ mod tests {
             created_at: Utc::now(),
         };
         let first = stored(&other_chat_msg, 1);
-        m.messages
-            .expect_find_by_client_id()
-            .returning(move |_, _| Ok(Some(first.clone())));
+        m.messages.expect_find_by_client_id().returning(move |_, _| Ok(Some(first.clone())));
         let service = MessageService::new(&ports(m));
-        let err = service
-            .send(me, text(ChatId::new(), Some("c-1")))
-            .await
-            .unwrap_err();
+        let err = service.send(me, text(ChatId::new(), Some("c-1"))).await.unwrap_err();
         assert_eq!(err.code(), "client_msg_id_reused");
     }
 
@@ -270,37 +230,20 @@ mod tests {
         let service = MessageService::new(&ports(MockSet::new(Utc::now())));
         let mut empty = text(ChatId::new(), None);
         empty.content = "   ".into();
-        assert_eq!(
-            service.send(caller(), empty).await.unwrap_err().code(),
-            "empty_content"
-        );
+        assert_eq!(service.send(caller(), empty).await.unwrap_err().code(), "empty_content");
         let mut image = text(ChatId::new(), None);
         image.content_type = "image".into();
-        assert_eq!(
-            service.send(caller(), image).await.unwrap_err().code(),
-            "unsupported_content_type"
-        );
+        assert_eq!(service.send(caller(), image).await.unwrap_err().code(), "unsupported_content_type");
     }
 
     #[tokio::test]
     async fn a_failed_live_push_does_not_fail_a_stored_message() {
         let me = caller();
         let mut m = MockSet::new(Utc::now());
-        m.chats
-            .expect_member()
-            .returning(move |c, u| Ok(Some(member(c, u))));
-        m.chats
-            .expect_members()
-            .returning(move |c| Ok(vec![member(c, me.user_id)]));
-        m.messages.expect_append().returning(|new| {
-            Ok(Appended {
-                message: stored(new, 1),
-                created: true,
-            })
-        });
-        m.bus
-            .expect_publish()
-            .returning(|_| Err(DomainError::unavailable("bus down")));
+        m.chats.expect_member().returning(move |c, u| Ok(Some(member(c, u))));
+        m.chats.expect_members().returning(move |c| Ok(vec![member(c, me.user_id)]));
+        m.messages.expect_append().returning(|new| Ok(Appended { message: stored(new, 1), created: true }));
+        m.bus.expect_publish().returning(|_| Err(DomainError::unavailable("bus down")));
         let service = MessageService::new(&ports(m));
         assert!(service.send(me, text(ChatId::new(), None)).await.is_ok());
     }

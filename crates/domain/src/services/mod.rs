@@ -16,8 +16,7 @@ pub use users::UserService;
 
 use crate::clock::Clock;
 use crate::ports::{
-    ChatRepo, CodeGenerator, EventBus, MessageRepo, OtpRepo, OtpSender, SessionRepo, StoreHealth,
-    TokenCodec, UserRepo,
+    ChatRepo, CodeGenerator, EventBus, MessageRepo, OtpRepo, OtpSender, SessionRepo, StoreHealth, TokenCodec, UserRepo,
 };
 use std::sync::Arc;
 

@@ -3,8 +3,8 @@
 use super::Ports;
 use crate::clock::MockClock;
 use crate::ports::{
-    MockChatRepo, MockCodeGenerator, MockEventBus, MockMessageRepo, MockOtpRepo, MockOtpSender,
-    MockSessionRepo, MockStoreHealth, MockTokenCodec, MockUserRepo,
+    MockChatRepo, MockCodeGenerator, MockEventBus, MockMessageRepo, MockOtpRepo, MockOtpSender, MockSessionRepo,
+    MockStoreHealth, MockTokenCodec, MockUserRepo,
 };
 use chrono::{DateTime, Utc};
 use std::sync::Arc;

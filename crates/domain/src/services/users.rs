@@ -16,19 +16,14 @@ pub struct UserService {
 
 impl UserService {
     pub fn new(ports: &Ports) -> Self {
-        Self {
-            users: ports.users.clone(),
-        }
+        Self { users: ports.users.clone() }
     }
 
     /// Other users whose name or phone matches `query`.
     pub async fn search(&self, caller: Caller, query: &str) -> DomainResult<Vec<User>> {
         let query = query.trim();
         if query.is_empty() || query.chars().count() > MAX_QUERY_CHARS {
-            return Err(DomainError::invalid(
-                "invalid_query",
-                format!("q must be 1 to {MAX_QUERY_CHARS} characters"),
-            ));
+            return Err(DomainError::invalid("invalid_query", format!("q must be 1 to {MAX_QUERY_CHARS} characters")));
         }
         self.users.search(query, caller.user_id, SEARCH_LIMIT).await
     }
@@ -42,10 +37,7 @@ mod tests {
 
     #[tokio::test]
     async fn search_excludes_the_caller_and_rejects_empty_queries() {
-        let caller = Caller {
-            user_id: UserId::new(),
-            session_id: SessionId::new(),
-        };
+        let caller = Caller { user_id: UserId::new(), session_id: SessionId::new() };
         let mut m = MockSet::new(chrono::Utc::now());
         let me = caller.user_id;
         m.users
@@ -55,9 +47,6 @@ mod tests {
             .returning(|_, _, _| Ok(vec![]));
         let service = UserService::new(&ports(m));
         assert!(service.search(caller, "  asha ").await.unwrap().is_empty());
-        assert_eq!(
-            service.search(caller, "   ").await.unwrap_err().code(),
-            "invalid_query"
-        );
+        assert_eq!(service.search(caller, "   ").await.unwrap_err().code(), "invalid_query");
     }
 }

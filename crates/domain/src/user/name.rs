@@ -10,10 +10,7 @@ impl UserName {
     pub fn parse(raw: &str) -> Result<Self, DomainError> {
         let name = raw.trim();
         if name.is_empty() {
-            return Err(DomainError::invalid(
-                "invalid_name",
-                "name must not be empty",
-            ));
+            return Err(DomainError::invalid("invalid_name", "name must not be empty"));
         }
         if name.chars().count() > MAX_NAME_CHARS {
             return Err(DomainError::invalid(
@@ -22,10 +19,7 @@ impl UserName {
             ));
         }
         if name.chars().any(char::is_control) {
-            return Err(DomainError::invalid(
-                "invalid_name",
-                "name must not contain control characters",
-            ));
+            return Err(DomainError::invalid("invalid_name", "name must not contain control characters"));
         }
         Ok(Self(name.to_owned()))
     }
@@ -45,10 +39,7 @@ mod tests {
 
     #[test]
     fn trims_and_accepts_unicode() {
-        assert_eq!(
-            UserName::parse("  Ana Lúcia ").unwrap().as_str(),
-            "Ana Lúcia"
-        );
+        assert_eq!(UserName::parse("  Ana Lúcia ").unwrap().as_str(), "Ana Lúcia");
     }
 
     #[test]

@@ -18,9 +18,7 @@ impl Region {
     pub fn parse(code: &str) -> Result<Self, DomainError> {
         phonenumber::country::Id::from_str(&code.trim().to_ascii_uppercase())
             .map(Self)
-            .map_err(|_| {
-                DomainError::invalid("invalid_region", format!("unknown region code {code:?}"))
-            })
+            .map_err(|_| DomainError::invalid("invalid_region", format!("unknown region code {code:?}")))
     }
 }
 
@@ -37,12 +35,7 @@ impl Phone {
     /// Normalises what a person typed into E.164, rejecting anything that is not a
     /// valid number in the numbering plan.
     pub fn parse(raw: &str, region: Region) -> Result<Self, DomainError> {
-        let invalid = || {
-            DomainError::invalid(
-                "invalid_phone",
-                "enter a valid phone number, for example +919876543210",
-            )
-        };
+        let invalid = || DomainError::invalid("invalid_phone", "enter a valid phone number, for example +919876543210");
         let raw = raw.trim();
         if raw.is_empty() || raw.len() > MAX_PHONE_INPUT {
             return Err(invalid());
@@ -51,9 +44,7 @@ impl Phone {
         if !phonenumber::is_valid(&number) {
             return Err(invalid());
         }
-        Ok(Self(
-            number.format().mode(phonenumber::Mode::E164).to_string(),
-        ))
+        Ok(Self(number.format().mode(phonenumber::Mode::E164).to_string()))
     }
 
     /// Rebuilds a phone that was already normalised (read back from storage).
@@ -88,10 +79,7 @@ mod tests {
     #[test]
     fn other_regions_follow_the_default_region() {
         let gb = Region::parse("gb").unwrap();
-        assert_eq!(
-            Phone::parse("07400 123456", gb).unwrap().as_str(),
-            "+447400123456"
-        );
+        assert_eq!(Phone::parse("07400 123456", gb).unwrap().as_str(), "+447400123456");
     }
 
     #[test]

@@ -11,12 +11,7 @@ use diesel_async::{AsyncConnection, RunQueryDsl};
 
 #[async_trait]
 impl ChatRepo for SqlStore {
-    async fn create_direct(
-        &self,
-        chat: &Chat,
-        members: &[Member],
-        direct_key: &str,
-    ) -> DomainResult<Chat> {
+    async fn create_direct(&self, chat: &Chat, members: &[Member], direct_key: &str) -> DomainResult<Chat> {
         let chat_row = ChatRow::new(chat, Some(direct_key));
         let member_rows: Vec<MemberRow> = members.iter().map(MemberRow::from).collect();
         let stored: ChatRow = db_run!(self, |conn| {
@@ -31,17 +26,10 @@ impl ChatRepo for SqlStore {
                 if inserted == 1 {
                     // Row by row: diesel-async cannot batch-insert on SQLite.
                     for member in &member_rows {
-                        diesel::insert_into(chat_members::table)
-                            .values(member)
-                            .execute(tx)
-                            .await?;
+                        diesel::insert_into(chat_members::table).values(member).execute(tx).await?;
                     }
                 }
-                chats::table
-                    .filter(chats::direct_key.eq(direct_key))
-                    .select(ChatRow::as_select())
-                    .first(tx)
-                    .await
+                chats::table.filter(chats::direct_key.eq(direct_key)).select(ChatRow::as_select()).first(tx).await
             })
             .await
             .map_err(StoreError::from)?

@@ -19,18 +19,12 @@ impl SqlStore {
         let row: MessageRow = db_run!(self, |conn| {
             conn.transaction(async |tx| {
                 let seq: i64 = diesel::update(chats::table.find(&chat_id))
-                    .set((
-                        chats::last_seq.eq(chats::last_seq + 1),
-                        chats::last_activity_at.eq(now),
-                    ))
+                    .set((chats::last_seq.eq(chats::last_seq + 1), chats::last_activity_at.eq(now)))
                     .returning(chats::last_seq)
                     .get_result(tx)
                     .await?;
                 let row = MessageRow::new(message, seq);
-                diesel::insert_into(messages::table)
-                    .values(&row)
-                    .execute(tx)
-                    .await?;
+                diesel::insert_into(messages::table).values(&row).execute(tx).await?;
                 Ok::<_, diesel::result::Error>(row)
             })
             .await?
@@ -43,33 +37,19 @@ impl SqlStore {
 impl MessageRepo for SqlStore {
     async fn append(&self, message: &NewMessage) -> DomainResult<Appended> {
         match self.insert_with_next_seq(message).await {
-            Ok(stored) => Ok(Appended {
-                message: stored,
-                created: true,
-            }),
+            Ok(stored) => Ok(Appended { message: stored, created: true }),
             // A concurrent retry with the same client_msg_id won the race: return its message.
             Err(error) if error.is_unique_violation() => {
-                let key = message
-                    .client_msg_id
-                    .as_ref()
-                    .ok_or_else(|| DomainError::from(error))?;
+                let key = message.client_msg_id.as_ref().ok_or_else(|| DomainError::from(error))?;
                 let first = self.find_by_client_id(message.sender_id, key).await?;
-                let first =
-                    first.ok_or_else(|| DomainError::unavailable("duplicate message vanished"))?;
-                Ok(Appended {
-                    message: first,
-                    created: false,
-                })
+                let first = first.ok_or_else(|| DomainError::unavailable("duplicate message vanished"))?;
+                Ok(Appended { message: first, created: false })
             }
             Err(error) => Err(error.into()),
         }
     }
 
-    async fn find_by_client_id(
-        &self,
-        sender: UserId,
-        client_msg_id: &ClientMsgId,
-    ) -> DomainResult<Option<Message>> {
+    async fn find_by_client_id(&self, sender: UserId, client_msg_id: &ClientMsgId) -> DomainResult<Option<Message>> {
         let sender = sender.to_string();
         let row: Option<MessageRow> = db_run!(self, |conn| {
             messages::table
@@ -107,11 +87,7 @@ impl MessageRepo for SqlStore {
         let ids: Vec<String> = chat_ids.iter().map(ToString::to_string).collect();
         let rows: Vec<MessageRow> = db_run!(self, |conn| {
             messages::table
-                .inner_join(
-                    chats::table.on(chats::id
-                        .eq(messages::chat_id)
-                        .and(chats::last_seq.eq(messages::seq))),
-                )
+                .inner_join(chats::table.on(chats::id.eq(messages::chat_id).and(chats::last_seq.eq(messages::seq))))
                 .filter(chats::id.eq_any(&ids))
                 .select(MessageRow::as_select())
                 .load(conn)

@@ -61,14 +61,10 @@ impl OtpRepo for SqlStore {
 
     async fn consume(&self, phone: &Phone, code_hash: &str) -> DomainResult<bool> {
         let deleted = db_run!(self, |conn| {
-            diesel::delete(
-                otp::table
-                    .filter(otp::phone.eq(phone.as_str()))
-                    .filter(otp::code_hash.eq(code_hash)),
-            )
-            .execute(conn)
-            .await
-            .map_err(StoreError::from)?
+            diesel::delete(otp::table.filter(otp::phone.eq(phone.as_str())).filter(otp::code_hash.eq(code_hash)))
+                .execute(conn)
+                .await
+                .map_err(StoreError::from)?
         });
         Ok(deleted == 1)
     }

@@ -16,11 +16,7 @@ impl SessionRepo for SqlStore {
     async fn create(&self, session: &Session) -> DomainResult<()> {
         let row = SessionRow::from(session);
         db_run!(self, |conn| {
-            diesel::insert_into(sessions::table)
-                .values(&row)
-                .execute(conn)
-                .await
-                .map_err(StoreError::from)?
+            diesel::insert_into(sessions::table).values(&row).execute(conn).await.map_err(StoreError::from)?
         });
         Ok(())
     }
@@ -42,15 +38,11 @@ impl SessionRepo for SqlStore {
     async fn revoke(&self, id: SessionId, at: DateTime<Utc>) -> DomainResult<()> {
         let id = id.to_string();
         db_run!(self, |conn| {
-            diesel::update(
-                sessions::table
-                    .find(&id)
-                    .filter(sessions::revoked_at.is_null()),
-            )
-            .set(sessions::revoked_at.eq(Some(to_micros(at))))
-            .execute(conn)
-            .await
-            .map_err(StoreError::from)?
+            diesel::update(sessions::table.find(&id).filter(sessions::revoked_at.is_null()))
+                .set(sessions::revoked_at.eq(Some(to_micros(at))))
+                .execute(conn)
+                .await
+                .map_err(StoreError::from)?
         });
         Ok(())
     }

@@ -28,9 +28,7 @@ fn event(recipients: Vec<UserId>, seq: i64) -> Event {
 }
 
 async fn next(sub: &mut Box<dyn Subscription>) -> Option<serde_json::Value> {
-    let frame = tokio::time::timeout(Duration::from_secs(5), sub.next())
-        .await
-        .ok()??;
+    let frame = tokio::time::timeout(Duration::from_secs(5), sub.next()).await.ok()??;
     Some(serde_json::from_str(&frame).unwrap())
 }
 
@@ -50,10 +48,7 @@ pub async fn bus_delivers_to_every_device_of_every_recipient<B: EventBus>(bus: B
         assert_eq!(frame["type"], "message");
         assert_eq!(frame["room_id"], e.room_id.to_string());
         assert_eq!(frame["payload"]["content"], "m1");
-        assert!(
-            nothing_within(sub, Duration::from_millis(100)).await,
-            "exactly once"
-        );
+        assert!(nothing_within(sub, Duration::from_millis(100)).await, "exactly once");
     }
 }
 

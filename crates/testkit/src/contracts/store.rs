@@ -14,19 +14,7 @@ pub trait Store:
     UserRepo + OtpRepo + SessionRepo + ChatRepo + MessageRepo + StoreHealth + Send + Sync + 'static
 {
 }
-impl<
-        T: UserRepo
-            + OtpRepo
-            + SessionRepo
-            + ChatRepo
-            + MessageRepo
-            + StoreHealth
-            + Send
-            + Sync
-            + 'static,
-    > Store for T
-{
-}
+impl<T: UserRepo + OtpRepo + SessionRepo + ChatRepo + MessageRepo + StoreHealth + Send + Sync + 'static> Store for T {}
 
 /// Now, at the microsecond precision every backend keeps.
 pub fn now() -> DateTime<Utc> {

@@ -22,18 +22,10 @@ pub async fn chats_concurrent_direct_creation_yields_one_chat<S: Store>(store: S
     let tasks: Vec<_> = (0..8)
         .map(|i| {
             let store = store.clone();
-            let (x, y) = if i % 2 == 0 {
-                (a.clone(), b.clone())
-            } else {
-                (b.clone(), a.clone())
-            };
+            let (x, y) = if i % 2 == 0 { (a.clone(), b.clone()) } else { (b.clone(), a.clone()) };
             tokio::spawn(async move {
                 let (chat, members) = new_direct(x.id, y.id, now()).unwrap();
-                store
-                    .create_direct(&chat, &members, &direct_key(x.id, y.id))
-                    .await
-                    .unwrap()
-                    .id
+                store.create_direct(&chat, &members, &direct_key(x.id, y.id)).await.unwrap().id
             })
         })
         .collect();
@@ -57,22 +49,9 @@ pub async fn chats_members_and_membership<S: Store>(store: S) {
     let mut expected = vec![a.id, b.id];
     expected.sort();
     assert_eq!(ids, expected);
-    assert!(members
-        .iter()
-        .all(|m| m.role == Role::Member && m.chat_id == chat.id));
-    assert_eq!(
-        store
-            .member(chat.id, a.id)
-            .await
-            .unwrap()
-            .map(|m| m.user_id),
-        Some(a.id)
-    );
-    assert_eq!(
-        store.member(chat.id, c.id).await.unwrap(),
-        None,
-        "outsiders are not members"
-    );
+    assert!(members.iter().all(|m| m.role == Role::Member && m.chat_id == chat.id));
+    assert_eq!(store.member(chat.id, a.id).await.unwrap().map(|m| m.user_id), Some(a.id));
+    assert_eq!(store.member(chat.id, c.id).await.unwrap(), None, "outsiders are not members");
     assert_eq!(store.member(ChatId::new(), a.id).await.unwrap(), None);
     assert_eq!(ChatRepo::get(&store, chat.id).await.unwrap(), Some(chat));
     assert_eq!(ChatRepo::get(&store, ChatId::new()).await.unwrap(), None);
@@ -99,13 +78,7 @@ pub async fn chats_list_for_user_only_their_chats_by_activity<S: Store>(store: S
         })
         .await
         .unwrap();
-    let ids: Vec<ChatId> = store
-        .list_for_user(a.id)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|c| c.id)
-        .collect();
+    let ids: Vec<ChatId> = store.list_for_user(a.id).await.unwrap().into_iter().map(|c| c.id).collect();
     assert_eq!(ids, vec![ab.id, ac.id]);
     assert!(!ids.contains(&bc.id));
 }

@@ -44,12 +44,7 @@ pub async fn messages_concurrent_appends_get_distinct_consecutive_seqs<S: Store>
         .map(|i| {
             let store = store.clone();
             let sender = if i % 2 == 0 { a.clone() } else { b.clone() };
-            tokio::spawn(async move {
-                store
-                    .append(&text(chat.id, &sender, &format!("m{i}"), None))
-                    .await
-                    .unwrap()
-            })
+            tokio::spawn(async move { store.append(&text(chat.id, &sender, &format!("m{i}"), None)).await.unwrap() })
         })
         .collect();
     let mut seqs = Vec::new();
@@ -58,10 +53,7 @@ pub async fn messages_concurrent_appends_get_distinct_consecutive_seqs<S: Store>
     }
     seqs.sort_unstable();
     assert_eq!(seqs, (1..=20).collect::<Vec<i64>>());
-    let history = store
-        .list(chat.id, Page::new(None, Some(100)).unwrap())
-        .await
-        .unwrap();
+    let history = store.list(chat.id, Page::new(None, Some(100)).unwrap()).await.unwrap();
     assert_eq!(history.len(), 20);
 }
 
@@ -69,32 +61,17 @@ pub async fn messages_repeated_client_msg_id_returns_the_first<S: Store>(store: 
     let a = user(&store, 1, "Asha").await;
     let b = user(&store, 2, "Bilal").await;
     let (chat, _) = direct(&store, &a, &b).await;
-    let first = store
-        .append(&text(chat.id, &a, "once", Some("cm-1")))
-        .await
-        .unwrap();
-    let retry = store
-        .append(&text(chat.id, &a, "once", Some("cm-1")))
-        .await
-        .unwrap();
+    let first = store.append(&text(chat.id, &a, "once", Some("cm-1"))).await.unwrap();
+    let retry = store.append(&text(chat.id, &a, "once", Some("cm-1"))).await.unwrap();
     assert!(first.created);
     assert!(!retry.created, "a retry stores nothing");
     assert_eq!(retry.message, first.message);
     // Another sender may use the same key for their own message.
-    let other = store
-        .append(&text(chat.id, &b, "mine", Some("cm-1")))
-        .await
-        .unwrap();
+    let other = store.append(&text(chat.id, &b, "mine", Some("cm-1"))).await.unwrap();
     assert!(other.created);
     let key = ClientMsgId::parse("cm-1".into()).unwrap();
-    assert_eq!(
-        store.find_by_client_id(a.id, &key).await.unwrap(),
-        Some(first.message)
-    );
-    let history = store
-        .list(chat.id, Page::new(None, None).unwrap())
-        .await
-        .unwrap();
+    assert_eq!(store.find_by_client_id(a.id, &key).await.unwrap(), Some(first.message));
+    let history = store.list(chat.id, Page::new(None, None).unwrap()).await.unwrap();
     assert_eq!(history.len(), 2);
 }
 
@@ -103,44 +80,13 @@ pub async fn messages_history_is_newest_first_and_paged<S: Store>(store: S) {
     let b = user(&store, 2, "Bilal").await;
     let (chat, _) = direct(&store, &a, &b).await;
     for i in 1..=7 {
-        store
-            .append(&text(chat.id, &a, &format!("m{i}"), None))
-            .await
-            .unwrap();
+        store.append(&text(chat.id, &a, &format!("m{i}"), None)).await.unwrap();
     }
     let seqs = |page: Vec<Message>| page.into_iter().map(|m| m.seq).collect::<Vec<_>>();
-    assert_eq!(
-        seqs(
-            store
-                .list(chat.id, Page::new(None, Some(3)).unwrap())
-                .await
-                .unwrap()
-        ),
-        vec![7, 6, 5]
-    );
-    assert_eq!(
-        seqs(
-            store
-                .list(chat.id, Page::new(Some(3), Some(3)).unwrap())
-                .await
-                .unwrap()
-        ),
-        vec![4, 3, 2]
-    );
-    assert_eq!(
-        seqs(
-            store
-                .list(chat.id, Page::new(Some(6), Some(3)).unwrap())
-                .await
-                .unwrap()
-        ),
-        vec![1]
-    );
-    assert!(store
-        .list(ChatId::new(), Page::new(None, None).unwrap())
-        .await
-        .unwrap()
-        .is_empty());
+    assert_eq!(seqs(store.list(chat.id, Page::new(None, Some(3)).unwrap()).await.unwrap()), vec![7, 6, 5]);
+    assert_eq!(seqs(store.list(chat.id, Page::new(Some(3), Some(3)).unwrap()).await.unwrap()), vec![4, 3, 2]);
+    assert_eq!(seqs(store.list(chat.id, Page::new(Some(6), Some(3)).unwrap()).await.unwrap()), vec![1]);
+    assert!(store.list(ChatId::new(), Page::new(None, None).unwrap()).await.unwrap().is_empty());
 }
 
 pub async fn messages_last_message_per_chat<S: Store>(store: S) {
@@ -151,21 +97,10 @@ pub async fn messages_last_message_per_chat<S: Store>(store: S) {
     let (ac, _) = direct(&store, &a, &c).await;
     let (bc, _) = direct(&store, &b, &c).await;
     store.append(&text(ab.id, &a, "old", None)).await.unwrap();
-    store
-        .append(&text(ab.id, &b, "newest ab", None))
-        .await
-        .unwrap();
-    store
-        .append(&text(ac.id, &c, "newest ac", None))
-        .await
-        .unwrap();
-    let mut last: Vec<String> = store
-        .last_messages(&[ab.id, ac.id, bc.id])
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|m| m.content)
-        .collect();
+    store.append(&text(ab.id, &b, "newest ab", None)).await.unwrap();
+    store.append(&text(ac.id, &c, "newest ac", None)).await.unwrap();
+    let mut last: Vec<String> =
+        store.last_messages(&[ab.id, ac.id, bc.id]).await.unwrap().into_iter().map(|m| m.content).collect();
     last.sort();
     assert_eq!(last, vec!["newest ab".to_owned(), "newest ac".to_owned()]);
     assert!(store.last_messages(&[]).await.unwrap().is_empty());

@@ -34,25 +34,15 @@ pub async fn users_search_by_name_or_phone_excludes_caller<S: Store>(store: S) {
         names.sort();
         names
     };
-    assert_eq!(
-        names(store.search("ravi", me.id, 20).await.unwrap()),
-        vec![ravi.name.clone()]
-    );
+    assert_eq!(names(store.search("ravi", me.id, 20).await.unwrap()), vec![ravi.name.clone()]);
     assert_eq!(names(store.search("ravi", asha.id, 20).await.unwrap()), {
         let mut both = vec![ravi.name.clone(), me.name.clone()];
         both.sort();
         both
     });
     // Digits search phones: +919876540003 is Asha's.
-    assert_eq!(
-        names(store.search("540003", me.id, 20).await.unwrap()),
-        vec![asha.name.clone()]
-    );
-    assert_eq!(
-        store.search("ravi", asha.id, 1).await.unwrap().len(),
-        1,
-        "limit is honoured"
-    );
+    assert_eq!(names(store.search("540003", me.id, 20).await.unwrap()), vec![asha.name.clone()]);
+    assert_eq!(store.search("ravi", asha.id, 1).await.unwrap().len(), 1, "limit is honoured");
 }
 
 pub async fn users_search_treats_wildcards_literally<S: Store>(store: S) {
@@ -60,10 +50,7 @@ pub async fn users_search_treats_wildcards_literally<S: Store>(store: S) {
     user(&store, 2, "Anna").await;
     user(&store, 3, "100% Real").await;
     let found = store.search("%", me.id, 20).await.unwrap();
-    assert_eq!(
-        found.into_iter().map(|u| u.name).collect::<Vec<_>>(),
-        vec!["100% Real".to_owned()]
-    );
+    assert_eq!(found.into_iter().map(|u| u.name).collect::<Vec<_>>(), vec!["100% Real".to_owned()]);
     assert!(store.search("_", me.id, 20).await.unwrap().is_empty());
 }
 
@@ -83,10 +70,7 @@ pub async fn otps_put_replaces_and_resets_attempts<S: Store>(store: S) {
     store.record_failure(&phone(1)).await.unwrap();
     let replacement = challenge(1, "h2");
     store.put(&replacement).await.unwrap();
-    assert_eq!(
-        OtpRepo::get(&store, &phone(1)).await.unwrap(),
-        Some(replacement)
-    );
+    assert_eq!(OtpRepo::get(&store, &phone(1)).await.unwrap(), Some(replacement));
     assert_eq!(OtpRepo::get(&store, &phone(2)).await.unwrap(), None);
 }
 
@@ -94,24 +78,14 @@ pub async fn otps_record_failure_counts_tries<S: Store>(store: S) {
     store.put(&challenge(1, "h")).await.unwrap();
     assert_eq!(store.record_failure(&phone(1)).await.unwrap(), 1);
     assert_eq!(store.record_failure(&phone(1)).await.unwrap(), 2);
-    assert_eq!(
-        OtpRepo::get(&store, &phone(1))
-            .await
-            .unwrap()
-            .unwrap()
-            .attempts,
-        2
-    );
+    assert_eq!(OtpRepo::get(&store, &phone(1)).await.unwrap().unwrap().attempts, 2);
 }
 
 pub async fn otps_consume_is_single_use_and_needs_the_hash<S: Store>(store: S) {
     store.put(&challenge(1, "right")).await.unwrap();
     assert!(!store.consume(&phone(1), "wrong").await.unwrap());
     assert!(store.consume(&phone(1), "right").await.unwrap());
-    assert!(
-        !store.consume(&phone(1), "right").await.unwrap(),
-        "a code works once"
-    );
+    assert!(!store.consume(&phone(1), "right").await.unwrap(), "a code works once");
     assert_eq!(OtpRepo::get(&store, &phone(1)).await.unwrap(), None);
 }
 
@@ -127,24 +101,11 @@ pub async fn sessions_create_get_and_revoke_once<S: Store>(store: S) {
         revoked_at: None,
     };
     store.create(&session).await.unwrap();
-    assert_eq!(
-        SessionRepo::get(&store, session.id).await.unwrap(),
-        Some(session.clone())
-    );
+    assert_eq!(SessionRepo::get(&store, session.id).await.unwrap(), Some(session.clone()));
     let revoked_at = at + Duration::minutes(1);
     store.revoke(session.id, revoked_at).await.unwrap();
-    store
-        .revoke(session.id, revoked_at + Duration::minutes(1))
-        .await
-        .unwrap();
+    store.revoke(session.id, revoked_at + Duration::minutes(1)).await.unwrap();
     let stored = SessionRepo::get(&store, session.id).await.unwrap().unwrap();
-    assert_eq!(
-        stored.revoked_at,
-        Some(revoked_at),
-        "the first revocation time is kept"
-    );
-    assert_eq!(
-        SessionRepo::get(&store, SessionId::new()).await.unwrap(),
-        None
-    );
+    assert_eq!(stored.revoked_at, Some(revoked_at), "the first revocation time is kept");
+    assert_eq!(SessionRepo::get(&store, SessionId::new()).await.unwrap(), None);
 }
