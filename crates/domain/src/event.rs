@@ -1,9 +1,11 @@
 //! Events that services publish for live delivery, in the seed's wire envelope
-//! `{type, room_id, sender, payload}`.
+//! `{type, room_id, sender, payload}` plus `event_seq`, the event's position in
+//! the chat's durable log, which devices use to resume without gaps.
 
 use crate::ids::{ChatId, UserId};
 use crate::message::Message;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// A change that members of a chat must see live.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -12,13 +14,54 @@ pub enum EventKind {
     Message(Message),
 }
 
+impl EventKind {
+    fn wire_type(&self) -> &'static str {
+        match self {
+            Self::Message(_) => "message",
+        }
+    }
+}
+
+/// A durable event as the chat's log keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatEvent {
+    pub room_id: ChatId,
+    /// Position in the chat's log: 1, 2, 3...
+    pub event_seq: i64,
+    /// Who caused it (the sender of a message).
+    pub actor: UserId,
+    pub kind: EventKind,
+}
+
 /// An event and the users whose devices receive it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event {
     pub recipients: Vec<UserId>,
+    pub event: ChatEvent,
+}
+
+/// What a device receives: the frame, serialised once and shared, with the
+/// chat and log position the gateway needs to keep each device gap-free.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Delivery {
     pub room_id: ChatId,
-    pub sender: UserId,
-    pub kind: EventKind,
+    pub event_seq: i64,
+    #[serde(with = "shared_str")]
+    pub frame: Arc<str>,
+}
+
+/// Serde for `Arc<str>` without turning on serde's `rc` feature workspace-wide.
+mod shared_str {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use std::sync::Arc;
+
+    pub fn serialize<S: Serializer>(value: &Arc<str>, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(value)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Arc<str>, D::Error> {
+        String::deserialize(deserializer).map(Arc::from)
+    }
 }
 
 #[derive(Serialize)]
@@ -27,21 +70,60 @@ struct Envelope<'a, P: Serialize> {
     kind: &'static str,
     room_id: ChatId,
     sender: UserId,
+    event_seq: i64,
     payload: &'a P,
 }
 
-impl Event {
-    /// The frame as clients receive it. Serialised once per event, shared by every recipient.
+impl ChatEvent {
+    /// The frame as clients receive it.
     pub fn to_frame(&self) -> String {
         let result = match &self.kind {
             EventKind::Message(message) => serde_json::to_string(&Envelope {
-                kind: "message",
+                kind: self.kind.wire_type(),
                 room_id: self.room_id,
-                sender: self.sender,
+                sender: self.actor,
+                event_seq: self.event_seq,
                 payload: message,
             }),
         };
         // Serialising plain structs of strings, numbers and ids cannot fail.
         result.unwrap_or_default()
+    }
+
+    /// Serialises once into what every device of every recipient receives.
+    pub fn to_delivery(&self) -> Delivery {
+        Delivery { room_id: self.room_id, event_seq: self.event_seq, frame: Arc::from(self.to_frame()) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::MessageId;
+    use crate::message::{ContentType, MessageStatus};
+
+    #[test]
+    fn a_message_frame_is_the_seed_envelope_with_its_log_position() {
+        let chat = ChatId::new();
+        let sender = UserId::new();
+        let message = Message {
+            id: MessageId::new(),
+            chat_id: chat,
+            sender_id: sender,
+            content: "hi".into(),
+            content_type: ContentType::Text,
+            seq: 3,
+            status: MessageStatus::Sent,
+            client_msg_id: None,
+            created_at: chrono::Utc::now(),
+        };
+        let event = ChatEvent { room_id: chat, event_seq: 9, actor: sender, kind: EventKind::Message(message) };
+        let frame: serde_json::Value = serde_json::from_str(&event.to_frame()).unwrap();
+        assert_eq!(frame["type"], "message");
+        assert_eq!(frame["room_id"], chat.to_string());
+        assert_eq!(frame["sender"], sender.to_string());
+        assert_eq!(frame["event_seq"], 9);
+        assert_eq!(frame["payload"]["seq"], 3);
+        assert_eq!(event.to_delivery().event_seq, 9);
     }
 }

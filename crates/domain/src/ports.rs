@@ -5,7 +5,7 @@
 use crate::auth::{OtpChallenge, OtpCode, Session, TokenClaims};
 use crate::chat::{Chat, Member};
 use crate::error::DomainResult;
-use crate::event::Event;
+use crate::event::{ChatEvent, Delivery, Event};
 use crate::ids::{ChatId, SessionId, UserId};
 use crate::message::{Appended, ClientMsgId, Message, NewMessage, Page};
 use crate::user::{Phone, User};
@@ -71,6 +71,8 @@ pub trait MessageRepo: Send + Sync {
     async fn list(&self, chat: ChatId, page: Page) -> DomainResult<Vec<Message>>;
     /// The newest message of each chat given, if any.
     async fn last_messages(&self, chats: &[ChatId]) -> DomainResult<Vec<Message>>;
+    /// The chat's logged events after `after` (an event_seq), oldest first, at most `limit`.
+    async fn events_after(&self, chat: ChatId, after: i64, limit: i64) -> DomainResult<Vec<ChatEvent>>;
 }
 
 /// Tells whether the store answers, for `/health`.
@@ -103,6 +105,8 @@ pub trait TokenCodec: Send + Sync {
 
 /// A serialised frame shared by every device it is delivered to.
 pub type Frame = Arc<str>;
+/// A delivery shared by every device it goes to.
+pub type SharedDelivery = Arc<Delivery>;
 
 /// Live fan-out of events to the devices of their recipients.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
@@ -123,7 +127,7 @@ pub struct RelayEnvelope {
     /// which it has already delivered locally.
     pub origin: uuid::Uuid,
     pub recipients: Vec<UserId>,
-    pub frame: String,
+    pub delivery: Delivery,
 }
 
 /// Whether the link between instances works, for `/health`.
@@ -163,6 +167,6 @@ pub trait EventRelay: Send + Sync {
 /// One device's stream of frames. Dropping it unsubscribes.
 #[async_trait]
 pub trait Subscription: Send {
-    /// The next frame, or None when the bus dropped this device (queue overflow or shutdown).
-    async fn next(&mut self) -> Option<Frame>;
+    /// The next delivery, or None when the bus dropped this device (queue overflow or shutdown).
+    async fn next(&mut self) -> Option<SharedDelivery>;
 }

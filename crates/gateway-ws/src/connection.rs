@@ -1,22 +1,33 @@
-//! One device's socket: client frames in, events out, heartbeats.
+//! One device's socket: client frames in, events out, heartbeats. The connection
+//! remembers, per chat, the last event position it delivered, so the device gets
+//! every event exactly once and in order: duplicates are dropped, and a gap (an
+//! event that arrives before one it follows) is filled from the chat's log first.
 
-use crate::frames::{self, ClientFrame, SendPayload};
+use crate::frames::{self, ClientFrame, ResumePayload, SendPayload};
 use crate::GatewaySettings;
 use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, Session};
 use chitchat_domain::auth::Caller;
+use chitchat_domain::event::Delivery;
 use chitchat_domain::ports::Subscription;
-use chitchat_domain::services::SendMessage;
-use chitchat_domain::{DomainError, Services};
+use chitchat_domain::services::{CatchUp, SendMessage};
+use chitchat_domain::{ChatId, DomainError, Services};
 use futures_util::StreamExt;
 use serde_json::Value;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Instant;
+
+/// Most chats one `resume` frame may list.
+const MAX_RESUME_CHATS: usize = 5000;
 
 pub(crate) struct Connection {
     pub caller: Caller,
     pub services: Arc<Services>,
     pub settings: GatewaySettings,
 }
+
+/// The socket is gone; stop.
+struct Closed;
 
 /// Why the loop ended, for the close frame and the log.
 enum Exit {
@@ -28,60 +39,130 @@ fn close(code: CloseCode, description: &str) -> Exit {
     Exit::Reason(CloseReason { code, description: Some(description.to_owned()) })
 }
 
+/// The events of one chat this device has: all up to `last`, except that it may
+/// lack those before `first` (which it never asked for).
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    first: i64,
+    last: i64,
+}
+
+/// The device's side of the conversation: its socket and what it has been sent.
+struct Device {
+    session: Session,
+    /// Per chat, which events this device has been sent or already had.
+    positions: HashMap<ChatId, Span>,
+    /// True until the client's first frame when it asked (`?resume=1`) to resume
+    /// before any live event, so that replayed events come first and in order.
+    holding_live: bool,
+}
+
+impl Device {
+    async fn send(&mut self, text: impl Into<String>) -> Result<(), Closed> {
+        self.session.text(text.into()).await.map_err(|_| Closed)
+    }
+
+    /// Sends a live event unless the device has it; fills a gap before it first.
+    async fn deliver(&mut self, conn: &Connection, delivery: &Delivery) -> Result<(), Closed> {
+        match self.positions.get(&delivery.room_id).copied() {
+            Some(span) if delivery.event_seq <= span.last => Ok(()),
+            Some(span) if delivery.event_seq > span.last + 1 => {
+                self.catch_up(conn, delivery.room_id, span.last).await.map(|_| ())
+            }
+            known => {
+                let first = known.map_or(delivery.event_seq, |span| span.first);
+                self.positions.insert(delivery.room_id, Span { first, last: delivery.event_seq });
+                self.send(delivery.frame.to_string()).await
+            }
+        }
+    }
+
+    /// Sends what the chat's log holds after `from` that the device does not have;
+    /// returns the position reached, or None when the caller may not read the chat.
+    async fn catch_up(&mut self, conn: &Connection, chat: ChatId, from: i64) -> Result<Option<i64>, Closed> {
+        let known = self.positions.get(&chat).copied();
+        let had = |seq: i64| known.is_some_and(|span| seq >= span.first && seq <= span.last);
+        match conn.services.sync.catch_up(conn.caller, chat, from).await {
+            Ok(CatchUp::Events(events)) => {
+                let mut last = known.map_or(from, |span| span.last.max(from));
+                for event in events.iter().filter(|e| e.event_seq > from && !had(e.event_seq)) {
+                    last = last.max(event.event_seq);
+                    self.send(event.frame.to_string()).await?;
+                }
+                let first = known.map_or(from + 1, |span| span.first.min(from + 1));
+                self.positions.insert(chat, Span { first, last });
+                Ok(Some(last))
+            }
+            Ok(CatchUp::Reload { last_event_seq }) => {
+                self.positions.insert(chat, Span { first: last_event_seq + 1, last: last_event_seq });
+                self.send(frames::resync(chat, last_event_seq)).await?;
+                Ok(Some(last_event_seq))
+            }
+            Err(DomainError::NotFound { .. }) => {
+                self.positions.remove(&chat);
+                Ok(None)
+            }
+            Err(error) => {
+                // The log is unreachable: keep what is known so the next event retries.
+                self.send(frames::domain_error(None, &error)).await?;
+                Ok(Some(known.map_or(from, |span| span.last)))
+            }
+        }
+    }
+}
+
 pub(crate) async fn run(
     conn: Connection,
-    mut session: Session,
+    session: Session,
     mut stream: AggregatedMessageStream,
     mut subscription: Box<dyn Subscription>,
+    hold_live_until_first_frame: bool,
 ) {
+    let mut device = Device { session, positions: HashMap::new(), holding_live: hold_live_until_first_frame };
     let mut heartbeat = tokio::time::interval(conn.settings.ping_period);
     heartbeat.tick().await;
     let mut last_heard = Instant::now();
 
     let exit = loop {
         tokio::select! {
-            frame = subscription.next() => match frame {
-                Some(frame) => {
-                    if session.text(frame.to_string()).await.is_err() {
+            // While held, live events wait in the device's bounded queue.
+            delivery = subscription.next(), if !device.holding_live => match delivery {
+                Some(delivery) => {
+                    if device.deliver(&conn, &delivery).await.is_err() {
                         break Exit::ClientClosed;
                     }
                 }
-                // The bus dropped this device (it fell too far behind): reconnect and catch up.
-                None => break close(CloseCode::Again, "resume: reconnect and reload history"),
+                // The bus dropped this device (it fell too far behind): reconnect and resume.
+                None => break close(CloseCode::Again, "resume: reconnect and send resume"),
             },
             incoming = stream.next() => {
                 last_heard = Instant::now();
-                match incoming {
+                let step = match incoming {
                     Some(Ok(AggregatedMessage::Text(text))) => {
-                        let reply = handle_text(&conn, &text).await;
-                        if session.text(reply).await.is_err() {
-                            break Exit::ClientClosed;
-                        }
+                        let step = handle_text(&conn, &mut device, &text).await;
+                        device.holding_live = false;
+                        step
                     }
                     Some(Ok(AggregatedMessage::Binary(_))) => {
-                        let reply = frames::error(None, "invalid_frame", "send JSON text frames");
-                        if session.text(reply).await.is_err() {
-                            break Exit::ClientClosed;
-                        }
+                        device.send(frames::error(None, "invalid_frame", "send JSON text frames")).await
                     }
-                    Some(Ok(AggregatedMessage::Ping(bytes))) => {
-                        if session.pong(&bytes).await.is_err() {
-                            break Exit::ClientClosed;
-                        }
-                    }
-                    Some(Ok(AggregatedMessage::Pong(_))) => {}
+                    Some(Ok(AggregatedMessage::Ping(bytes))) => device.session.pong(&bytes).await.map_err(|_| Closed),
+                    Some(Ok(AggregatedMessage::Pong(_))) => Ok(()),
                     Some(Ok(AggregatedMessage::Close(_))) | None => break Exit::ClientClosed,
                     Some(Err(error)) => {
                         tracing::info!(user = %conn.caller.user_id, %error, "websocket protocol error");
                         break close(CloseCode::Size, "frame too large or malformed");
                     }
+                };
+                if step.is_err() {
+                    break Exit::ClientClosed;
                 }
             }
             _ = heartbeat.tick() => {
                 if last_heard.elapsed() > conn.settings.pong_wait {
                     break close(CloseCode::Normal, "no pong in time");
                 }
-                if session.ping(b"").await.is_err() {
+                if device.session.ping(b"").await.is_err() {
                     break Exit::ClientClosed;
                 }
             }
@@ -91,26 +172,70 @@ pub(crate) async fn run(
     drop(subscription);
     tracing::info!(user = %conn.caller.user_id, session = %conn.caller.session_id, "websocket disconnected");
     if let Exit::Reason(reason) = exit {
-        let _ = session.close(Some(reason)).await;
+        let _ = device.session.close(Some(reason)).await;
     }
 }
 
-/// Answers one client text frame with an `ack` or an `error` frame.
-async fn handle_text(conn: &Connection, text: &str) -> String {
+/// Answers one client text frame.
+async fn handle_text(conn: &Connection, device: &mut Device, text: &str) -> Result<(), Closed> {
     let frame: ClientFrame = match serde_json::from_str(text) {
         Ok(frame) => frame,
         Err(_) => {
-            return frames::error(None, "invalid_frame", "frames are JSON objects with a \"type\"");
+            return device.send(frames::error(None, "invalid_frame", "frames are JSON objects with a \"type\"")).await;
         }
     };
     let id = frame.id.as_ref();
-    match frame.kind.as_str() {
+    let reply = match frame.kind.as_str() {
         "message" => match send(conn, frame.room_id.as_deref(), frame.payload).await {
             Ok(message) => frames::ack(id, &message),
             Err(error) => frames::domain_error(id, &error),
         },
+        "resume" => match resume(conn, device, frame.payload).await? {
+            Ok(reached) => frames::resumed(id, &reached),
+            Err(error) => frames::domain_error(id, &error),
+        },
         other => frames::error(id, "unknown_type", &format!("unknown frame type {other:?}")),
+    };
+    device.send(reply).await
+}
+
+/// What `resume` answers: the position reached in each chat, and the chats the
+/// caller may not read.
+pub(crate) struct Resumed {
+    pub chats: BTreeMap<ChatId, i64>,
+    pub not_found: Vec<String>,
+}
+
+/// Replays, chat by chat, everything after the positions the device reports.
+async fn resume(
+    conn: &Connection,
+    device: &mut Device,
+    payload: Value,
+) -> Result<Result<Resumed, DomainError>, Closed> {
+    let payload: ResumePayload = match serde_json::from_value(payload) {
+        Ok(p) => p,
+        Err(e) => return Ok(Err(DomainError::invalid("invalid_payload", format!("invalid resume payload: {e}")))),
+    };
+    if payload.chats.len() > MAX_RESUME_CHATS {
+        return Ok(Err(DomainError::invalid(
+            "too_many_chats",
+            format!("resume at most {MAX_RESUME_CHATS} chats at once"),
+        )));
     }
+    let mut resumed = Resumed { chats: BTreeMap::new(), not_found: Vec::new() };
+    for (raw_id, position) in payload.chats {
+        let Ok(chat) = raw_id.parse::<ChatId>() else {
+            resumed.not_found.push(raw_id);
+            continue;
+        };
+        match device.catch_up(conn, chat, position.max(0)).await? {
+            Some(reached) => {
+                resumed.chats.insert(chat, reached);
+            }
+            None => resumed.not_found.push(raw_id),
+        }
+    }
+    Ok(Ok(resumed))
 }
 
 async fn send(

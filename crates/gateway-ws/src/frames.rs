@@ -1,11 +1,13 @@
 //! The frames this edge reads and writes (docs/protocol.md).
 
+use crate::connection::Resumed;
 use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
 use chitchat_domain::message::Message;
 use chitchat_domain::{ChatId, DomainError};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::collections::BTreeMap;
 
 /// A frame from a client: the seed's envelope plus an optional `id` echoed in replies.
 #[derive(Debug, Deserialize)]
@@ -28,6 +30,12 @@ pub(crate) struct SendPayload {
     pub content_type: String,
     #[serde(default)]
     pub client_msg_id: Option<String>,
+}
+
+/// The payload of a client's `resume` frame: the last `event_seq` it has per chat.
+#[derive(Debug, Deserialize)]
+pub(crate) struct ResumePayload {
+    pub chats: BTreeMap<String, i64>,
 }
 
 fn text() -> String {
@@ -85,4 +93,56 @@ pub(crate) fn domain_error(id: Option<&Value>, error: &DomainError) -> String {
 /// The JSON error body of a refused upgrade, in the REST API's shape.
 pub(crate) fn http_error(status: StatusCode, code: &str, message: &str) -> HttpResponse {
     HttpResponse::build(status).json(HttpErrorBody { error: ErrorPayload { code, message } })
+}
+
+#[derive(Serialize)]
+struct ResumedFrame<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<&'a Value>,
+    payload: ResumedPayload<'a>,
+}
+
+#[derive(Serialize)]
+struct ResumedPayload<'a> {
+    chats: &'a BTreeMap<ChatId, i64>,
+    not_found: &'a [String],
+}
+
+/// `{"type":"ack","id":…,"payload":{"chats":{id: event_seq},"not_found":[…]}}`:
+/// the replay asked for by `resume` is complete; live events follow.
+pub(crate) fn resumed(id: Option<&Value>, resumed: &Resumed) -> String {
+    serde_json::to_string(&ResumedFrame {
+        kind: "ack",
+        id,
+        payload: ResumedPayload { chats: &resumed.chats, not_found: &resumed.not_found },
+    })
+    .unwrap_or_default()
+}
+
+#[derive(Serialize)]
+struct ResyncFrame {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    room_id: ChatId,
+    event_seq: i64,
+    payload: ResyncPayload,
+}
+
+#[derive(Serialize)]
+struct ResyncPayload {
+    reason: &'static str,
+}
+
+/// `{"type":"resync","room_id":…,"event_seq":N}`: too much was missed to replay;
+/// reload the chat over REST, then continue from `event_seq`.
+pub(crate) fn resync(chat: ChatId, event_seq: i64) -> String {
+    serde_json::to_string(&ResyncFrame {
+        kind: "resync",
+        room_id: chat,
+        event_seq,
+        payload: ResyncPayload { reason: "gap_too_large" },
+    })
+    .unwrap_or_default()
 }

@@ -39,6 +39,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 struct ConnectQuery {
     #[serde(default)]
     token: Option<String>,
+    /// `resume=1`: the client's first frame will be `resume`; hold live events until it is answered.
+    #[serde(default)]
+    resume: Option<String>,
 }
 
 async fn connect(
@@ -74,6 +77,7 @@ async fn connect(
         session,
         stream,
         subscription,
+        matches!(query.resume.as_deref(), Some("1" | "true")),
     ));
     Ok(response)
 }

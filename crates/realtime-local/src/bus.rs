@@ -1,6 +1,6 @@
 use async_trait::async_trait;
-use chitchat_domain::event::Event;
-use chitchat_domain::ports::{EventBus, EventRelay, Frame, RelayEnvelope, RelayStatus, Subscription};
+use chitchat_domain::event::{Delivery, Event};
+use chitchat_domain::ports::{EventBus, EventRelay, RelayEnvelope, RelayStatus, SharedDelivery, Subscription};
 use chitchat_domain::{DomainResult, UserId};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -14,7 +14,7 @@ type Registry = HashMap<UserId, Vec<Device>>;
 
 struct Device {
     id: u64,
-    tx: mpsc::Sender<Frame>,
+    tx: mpsc::Sender<SharedDelivery>,
 }
 
 /// Fans events out to the devices subscribed in this process. Each event is
@@ -64,7 +64,7 @@ impl LocalBus {
             loop {
                 let envelope = relay.next().await;
                 if envelope.origin != local.instance {
-                    local.deliver(&envelope.recipients, &Frame::from(envelope.frame));
+                    local.deliver(&envelope.recipients, &Arc::new(envelope.delivery));
                 }
             }
         });
@@ -76,14 +76,14 @@ impl LocalBus {
         lock(&self.registry).values().map(Vec::len).sum()
     }
 
-    /// Delivers an already-serialised frame to every device of `recipients`.
-    pub fn deliver(&self, recipients: &[UserId], frame: &Frame) {
+    /// Delivers an already-serialised event to every device of `recipients`.
+    pub fn deliver(&self, recipients: &[UserId], delivery: &SharedDelivery) {
         let mut registry = lock(&self.registry);
         for user in recipients {
             let Some(devices) = registry.get_mut(user) else {
                 continue;
             };
-            devices.retain(|device| match device.tx.try_send(frame.clone()) {
+            devices.retain(|device| match device.tx.try_send(delivery.clone()) {
                 Ok(()) => true,
                 Err(mpsc::error::TrySendError::Full(_)) => {
                     // Dropping the sender ends the device's stream; the gateway closes
@@ -103,10 +103,14 @@ impl LocalBus {
 #[async_trait]
 impl EventBus for LocalBus {
     async fn publish(&self, event: &Event) -> DomainResult<()> {
-        let text = event.to_frame();
-        self.deliver(&event.recipients, &Frame::from(text.as_str()));
+        let delivery = Arc::new(event.event.to_delivery());
+        self.deliver(&event.recipients, &delivery);
         if let Some(relay) = &self.relay {
-            let envelope = RelayEnvelope { origin: self.instance, recipients: event.recipients.clone(), frame: text };
+            let envelope = RelayEnvelope {
+                origin: self.instance,
+                recipients: event.recipients.clone(),
+                delivery: Delivery::clone(&delivery),
+            };
             // Local devices have it; devices on other instances catch up when they resume.
             relay.publish(&envelope).await?;
         }
@@ -129,7 +133,7 @@ impl EventBus for LocalBus {
 }
 
 struct LocalSubscription {
-    rx: mpsc::Receiver<Frame>,
+    rx: mpsc::Receiver<SharedDelivery>,
     user: UserId,
     id: u64,
     registry: Arc<Mutex<Registry>>,
@@ -137,7 +141,7 @@ struct LocalSubscription {
 
 #[async_trait]
 impl Subscription for LocalSubscription {
-    async fn next(&mut self) -> Option<Frame> {
+    async fn next(&mut self) -> Option<SharedDelivery> {
         self.rx.recv().await
     }
 }
@@ -164,7 +168,8 @@ mod tests {
         let user = UserId::new();
         let mut slow = bus.subscribe(user);
         let mut fast = bus.subscribe(user);
-        let frame: Frame = Arc::from("{}");
+        let frame: SharedDelivery =
+            Arc::new(Delivery { room_id: chitchat_domain::ChatId::new(), event_seq: 1, frame: Arc::from("{}") });
         for _ in 0..2 {
             bus.deliver(&[user], &frame);
             assert!(fast.next().await.is_some());

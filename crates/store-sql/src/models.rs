@@ -1,7 +1,7 @@
 //! Rows as stored, and their conversions to and from domain types.
 
 use crate::error::StoreError;
-use crate::schema::{chat_members, chats, messages, otp_challenges, sessions, users};
+use crate::schema::{chat_events, chat_members, chats, messages, otp_challenges, sessions, users};
 use crate::time::{from_micros, to_micros};
 use chitchat_domain::auth::{OtpChallenge, Session};
 use chitchat_domain::chat::{Chat, ChatKind, Member, Role};
@@ -140,6 +140,7 @@ pub(crate) struct ChatRow {
     pub created_at: i64,
     pub last_seq: i64,
     pub last_activity_at: i64,
+    pub last_event_seq: i64,
 }
 
 impl ChatRow {
@@ -153,6 +154,7 @@ impl ChatRow {
             created_at: to_micros(c.created_at),
             last_seq: 0,
             last_activity_at: to_micros(c.created_at),
+            last_event_seq: 0,
         }
     }
 }
@@ -166,6 +168,7 @@ impl TryFrom<ChatRow> for Chat {
             name: r.name,
             created_by: parse_id(&r.created_by)?,
             created_at: from_micros(r.created_at)?,
+            last_event_seq: r.last_event_seq,
         })
     }
 }
@@ -246,6 +249,20 @@ impl TryFrom<MessageRow> for Message {
             created_at: from_micros(r.created_at)?,
         })
     }
+}
+
+/// The kinds of logged chat events, as stored.
+pub(crate) const EVENT_MESSAGE: &str = "message";
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = chat_events)]
+pub(crate) struct ChatEventRow {
+    pub chat_id: String,
+    pub event_seq: i64,
+    pub kind: String,
+    pub actor_id: String,
+    pub message_id: Option<String>,
+    pub created_at: i64,
 }
 
 /// Converts a list of rows, failing on the first corrupt one.

@@ -42,6 +42,18 @@ diesel::table! {
         created_at -> BigInt,
         last_seq -> BigInt,
         last_activity_at -> BigInt,
+        last_event_seq -> BigInt,
+    }
+}
+
+diesel::table! {
+    chat_events (chat_id, event_seq) {
+        chat_id -> Text,
+        event_seq -> BigInt,
+        kind -> Text,
+        actor_id -> Text,
+        message_id -> Nullable<Text>,
+        created_at -> BigInt,
     }
 }
 
@@ -69,6 +81,16 @@ diesel::table! {
 
 diesel::joinable!(chat_members -> chats (chat_id));
 diesel::joinable!(messages -> chats (chat_id));
+diesel::joinable!(chat_events -> chats (chat_id));
+diesel::joinable!(chat_events -> messages (message_id));
 diesel::joinable!(sessions -> users (user_id));
 
-diesel::allow_tables_to_appear_in_same_query!(users, otp_challenges, sessions, chats, chat_members, messages);
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    otp_challenges,
+    sessions,
+    chats,
+    chat_members,
+    messages,
+    chat_events
+);

@@ -9,6 +9,7 @@ use crate::pool::{Backend, SqlStore, StoreConfig};
 use async_trait::async_trait;
 use chitchat_domain::auth::{OtpChallenge, Session};
 use chitchat_domain::chat::{Chat, Member};
+use chitchat_domain::event::ChatEvent;
 use chitchat_domain::message::{Appended, ClientMsgId, Message, NewMessage, Page};
 use chitchat_domain::ports::{ChatRepo, MessageRepo, OtpRepo, SessionRepo, StoreHealth, UserRepo};
 use chitchat_domain::user::{Phone, User};
@@ -137,6 +138,9 @@ impl MessageRepo for Store {
     async fn last_messages(&self, chats: &[ChatId]) -> DomainResult<Vec<Message>> {
         let chats = chats.to_vec();
         self.detached(|s| async move { s.last_messages(&chats).await }).await
+    }
+    async fn events_after(&self, chat: ChatId, after: i64, limit: i64) -> DomainResult<Vec<ChatEvent>> {
+        self.detached(move |s| async move { s.events_after(chat, after, limit).await }).await
     }
 }
 

@@ -124,7 +124,16 @@ impl ApiClient {
 
     /// Opens a WebSocket for the device; panics when refused.
     pub async fn ws(&self, token: &str) -> WsClient {
-        let url = format!("{}/ws?token={}", self.ws_base, token);
+        self.ws_with(token, "").await
+    }
+
+    /// Opens a WebSocket that will `resume` first (`?resume=1`): live events wait until then.
+    pub async fn ws_resuming(&self, token: &str) -> WsClient {
+        self.ws_with(token, "&resume=1").await
+    }
+
+    async fn ws_with(&self, token: &str, extra_query: &str) -> WsClient {
+        let url = format!("{}/ws?token={}{}", self.ws_base, token, extra_query);
         let (socket, _) = tokio_tungstenite::connect_async(url).await.expect("websocket upgrade");
         WsClient { socket }
     }

@@ -65,6 +65,10 @@ pub struct Chat {
     pub name: Option<String>,
     pub created_by: UserId,
     pub created_at: DateTime<Utc>,
+    /// Position of the chat's newest logged event: a device that loaded the chat
+    /// over REST resumes its live stream from here.
+    #[serde(default)]
+    pub last_event_seq: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -86,7 +90,14 @@ pub fn new_direct(creator: UserId, other: UserId, now: DateTime<Utc>) -> Result<
     if creator == other {
         return Err(DomainError::invalid("invalid_members", "a direct chat needs another person"));
     }
-    let chat = Chat { id: ChatId::new(), kind: ChatKind::Direct, name: None, created_by: creator, created_at: now };
+    let chat = Chat {
+        id: ChatId::new(),
+        kind: ChatKind::Direct,
+        name: None,
+        created_by: creator,
+        created_at: now,
+        last_event_seq: 0,
+    };
     let members = [creator, other]
         .into_iter()
         .map(|user_id| Member { chat_id: chat.id, user_id, role: Role::Member, joined_at: now })

@@ -124,6 +124,8 @@ pub struct NewMessage {
 pub struct Appended {
     pub message: Message,
     pub created: bool,
+    /// The message's position in the chat's event log, when this call created it.
+    pub event_seq: Option<i64>,
 }
 
 /// A page of history, newest first.

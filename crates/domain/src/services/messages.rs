@@ -3,7 +3,7 @@ use super::Ports;
 use crate::auth::Caller;
 use crate::clock::Clock;
 use crate::error::{DomainError, DomainResult};
-use crate::event::{Event, EventKind};
+use crate::event::{ChatEvent, Event, EventKind};
 use crate::ids::{ChatId, MessageId};
 use crate::message::{Appended, ClientMsgId, ContentType, Message, MessageBody, NewMessage, Page};
 use crate::ports::{ChatRepo, EventBus, MessageRepo};
@@ -62,10 +62,10 @@ impl MessageService {
                 created_at: self.clock.now(),
             })
             .await?;
-        if !appended.created {
-            return same_chat_or_conflict(appended.message, request.chat_id);
+        match appended.event_seq {
+            Some(event_seq) if appended.created => self.publish(&appended.message, event_seq).await,
+            _ => return same_chat_or_conflict(appended.message, request.chat_id),
         }
-        self.publish(&appended.message).await;
         Ok(appended)
     }
 
@@ -75,7 +75,7 @@ impl MessageService {
         self.messages.list(chat_id, page).await
     }
 
-    async fn publish(&self, message: &Message) {
+    async fn publish(&self, message: &Message, event_seq: i64) {
         let recipients = match self.chats.members(message.chat_id).await {
             Ok(members) => members.into_iter().map(|m| m.user_id).collect(),
             Err(error) => {
@@ -86,9 +86,12 @@ impl MessageService {
         };
         let event = Event {
             recipients,
-            room_id: message.chat_id,
-            sender: message.sender_id,
-            kind: EventKind::Message(message.clone()),
+            event: ChatEvent {
+                room_id: message.chat_id,
+                event_seq,
+                actor: message.sender_id,
+                kind: EventKind::Message(message.clone()),
+            },
         };
         if let Err(error) = self.bus.publish(&event).await {
             tracing::warn!(%error, message_id = %message.id, "live delivery failed; message is stored");
@@ -103,7 +106,7 @@ fn same_chat_or_conflict(first: Message, chat_id: ChatId) -> DomainResult<Append
             "this client_msg_id was already used for a message in another chat",
         ));
     }
-    Ok(Appended { message: first, created: false })
+    Ok(Appended { message: first, created: false, event_seq: None })
 }
 
 #[cfg(test)]
@@ -154,11 +157,16 @@ mod tests {
         let mut m = MockSet::new(Utc::now());
         m.chats.expect_member().returning(move |c, u| Ok(Some(member(c, u))));
         m.chats.expect_members().returning(move |c| Ok(vec![member(c, me.user_id), member(c, other)]));
-        m.messages.expect_append().times(1).returning(|new| Ok(Appended { message: stored(new, 7), created: true }));
+        m.messages
+            .expect_append()
+            .times(1)
+            .returning(|new| Ok(Appended { message: stored(new, 7), created: true, event_seq: Some(7) }));
         m.bus
             .expect_publish()
             .withf(move |e| {
-                e.recipients == vec![me.user_id, other] && matches!(&e.kind, EventKind::Message(msg) if msg.seq == 7)
+                e.recipients == vec![me.user_id, other]
+                    && e.event.event_seq == 7
+                    && matches!(&e.event.kind, EventKind::Message(msg) if msg.seq == 7)
             })
             .times(1)
             .returning(|_| Ok(()));
@@ -242,7 +250,9 @@ mod tests {
         let mut m = MockSet::new(Utc::now());
         m.chats.expect_member().returning(move |c, u| Ok(Some(member(c, u))));
         m.chats.expect_members().returning(move |c| Ok(vec![member(c, me.user_id)]));
-        m.messages.expect_append().returning(|new| Ok(Appended { message: stored(new, 1), created: true }));
+        m.messages
+            .expect_append()
+            .returning(|new| Ok(Appended { message: stored(new, 1), created: true, event_seq: Some(1) }));
         m.bus.expect_publish().returning(|_| Err(DomainError::unavailable("bus down")));
         let service = MessageService::new(&ports(m));
         assert!(service.send(me, text(ChatId::new(), None)).await.is_ok());

@@ -4,6 +4,7 @@
 mod auth;
 mod chats;
 mod messages;
+mod sync;
 mod users;
 
 #[cfg(test)]
@@ -12,6 +13,7 @@ mod test_support;
 pub use auth::{AuthPolicy, AuthService, LoginRequest};
 pub use chats::ChatService;
 pub use messages::{MessageService, SendMessage};
+pub use sync::{CatchUp, SyncService, MAX_REPLAY_EVENTS};
 pub use users::UserService;
 
 use crate::clock::Clock;
@@ -43,6 +45,7 @@ pub struct Services {
     pub users: Arc<UserService>,
     pub chats: Arc<ChatService>,
     pub messages: Arc<MessageService>,
+    pub sync: Arc<SyncService>,
     pub bus: Arc<dyn EventBus>,
     pub store_health: Arc<dyn StoreHealth>,
 }
@@ -54,6 +57,7 @@ impl Services {
             users: Arc::new(UserService::new(&ports)),
             chats: Arc::new(ChatService::new(&ports)),
             messages: Arc::new(MessageService::new(&ports)),
+            sync: Arc::new(SyncService::new(&ports)),
             bus: ports.bus,
             store_health: ports.store_health,
         }

@@ -1,9 +1,10 @@
 use crate::error::StoreError;
-use crate::models::{convert_all, MessageRow};
+use crate::models::{convert_all, ChatEventRow, MessageRow, EVENT_MESSAGE};
 use crate::pool::SqlStore;
-use crate::schema::{chats, messages};
+use crate::schema::{chat_events, chats, messages};
 use crate::time::to_micros;
 use async_trait::async_trait;
+use chitchat_domain::event::{ChatEvent, EventKind};
 use chitchat_domain::message::{Appended, ClientMsgId, Message, NewMessage, Page};
 use chitchat_domain::ports::MessageRepo;
 use chitchat_domain::{ChatId, DomainError, DomainResult, UserId};
@@ -11,39 +12,66 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 
 impl SqlStore {
-    /// Bumps the chat's `last_seq` and stores the message under it, in one
-    /// transaction: the row lock on the chat orders concurrent senders.
-    async fn insert_with_next_seq(&self, message: &NewMessage) -> Result<Message, StoreError> {
+    /// Bumps the chat's `last_seq` and `last_event_seq` and stores the message and
+    /// its log entry under them, in one transaction: the row lock on the chat
+    /// orders concurrent senders. Returns the message and its event_seq.
+    async fn insert_with_next_seq(&self, message: &NewMessage) -> Result<(Message, i64), StoreError> {
         let chat_id = message.chat_id.to_string();
         let now = to_micros(message.created_at);
-        let row: MessageRow = db_run!(self, |conn| {
+        let (row, event_seq): (MessageRow, i64) = db_run!(self, |conn| {
             conn.transaction(async |tx| {
-                let seq: i64 = diesel::update(chats::table.find(&chat_id))
-                    .set((chats::last_seq.eq(chats::last_seq + 1), chats::last_activity_at.eq(now)))
-                    .returning(chats::last_seq)
+                let (seq, event_seq): (i64, i64) = diesel::update(chats::table.find(&chat_id))
+                    .set((
+                        chats::last_seq.eq(chats::last_seq + 1),
+                        chats::last_event_seq.eq(chats::last_event_seq + 1),
+                        chats::last_activity_at.eq(now),
+                    ))
+                    .returning((chats::last_seq, chats::last_event_seq))
                     .get_result(tx)
                     .await?;
                 let row = MessageRow::new(message, seq);
                 diesel::insert_into(messages::table).values(&row).execute(tx).await?;
-                Ok::<_, diesel::result::Error>(row)
+                let event = ChatEventRow {
+                    chat_id: row.chat_id.clone(),
+                    event_seq,
+                    kind: EVENT_MESSAGE.to_owned(),
+                    actor_id: row.sender_id.clone(),
+                    message_id: Some(row.id.clone()),
+                    created_at: now,
+                };
+                diesel::insert_into(chat_events::table).values(&event).execute(tx).await?;
+                Ok::<_, diesel::result::Error>((row, event_seq))
             })
             .await?
         });
-        Message::try_from(row)
+        Ok((Message::try_from(row)?, event_seq))
     }
+}
+
+fn chat_event(event: ChatEventRow, message: Option<MessageRow>) -> Result<ChatEvent, StoreError> {
+    let kind = match (event.kind.as_str(), message) {
+        (EVENT_MESSAGE, Some(row)) => EventKind::Message(Message::try_from(row)?),
+        (kind, _) => return Err(StoreError::Corrupt(format!("chat event {kind:?} without its data"))),
+    };
+    Ok(ChatEvent {
+        room_id: event.chat_id.parse().map_err(|_| StoreError::Corrupt(format!("chat id {:?}", event.chat_id)))?,
+        event_seq: event.event_seq,
+        actor: event.actor_id.parse().map_err(|_| StoreError::Corrupt(format!("actor id {:?}", event.actor_id)))?,
+        kind,
+    })
 }
 
 #[async_trait]
 impl MessageRepo for SqlStore {
     async fn append(&self, message: &NewMessage) -> DomainResult<Appended> {
         match self.insert_with_next_seq(message).await {
-            Ok(stored) => Ok(Appended { message: stored, created: true }),
+            Ok((stored, event_seq)) => Ok(Appended { message: stored, created: true, event_seq: Some(event_seq) }),
             // A concurrent retry with the same client_msg_id won the race: return its message.
             Err(error) if error.is_unique_violation() => {
                 let key = message.client_msg_id.as_ref().ok_or_else(|| DomainError::from(error))?;
                 let first = self.find_by_client_id(message.sender_id, key).await?;
                 let first = first.ok_or_else(|| DomainError::unavailable("duplicate message vanished"))?;
-                Ok(Appended { message: first, created: false })
+                Ok(Appended { message: first, created: false, event_seq: None })
             }
             Err(error) => Err(error.into()),
         }
@@ -95,5 +123,22 @@ impl MessageRepo for SqlStore {
                 .map_err(StoreError::from)?
         });
         Ok(convert_all(rows)?)
+    }
+
+    async fn events_after(&self, chat: ChatId, after: i64, limit: i64) -> DomainResult<Vec<ChatEvent>> {
+        let chat = chat.to_string();
+        let rows: Vec<(ChatEventRow, Option<MessageRow>)> = db_run!(self, |conn| {
+            chat_events::table
+                .left_join(messages::table)
+                .filter(chat_events::chat_id.eq(&chat))
+                .filter(chat_events::event_seq.gt(after))
+                .order(chat_events::event_seq.asc())
+                .limit(limit)
+                .select((ChatEventRow::as_select(), Option::<MessageRow>::as_select()))
+                .load(conn)
+                .await
+                .map_err(StoreError::from)?
+        });
+        Ok(rows.into_iter().map(|(event, message)| chat_event(event, message)).collect::<Result<_, _>>()?)
     }
 }

@@ -1,6 +1,6 @@
 //! The event bus contract: every fan-out adapter must pass all of these.
 
-use chitchat_domain::event::{Event, EventKind};
+use chitchat_domain::event::{ChatEvent, Event, EventKind};
 use chitchat_domain::message::{ContentType, Message, MessageStatus};
 use chitchat_domain::ports::{EventBus, Subscription};
 use chitchat_domain::{ChatId, MessageId, UserId};
@@ -10,26 +10,31 @@ fn event(recipients: Vec<UserId>, seq: i64) -> Event {
     let chat = ChatId::new();
     let sender = recipients.first().copied().unwrap_or_default();
     Event {
-        room_id: chat,
-        sender,
-        kind: EventKind::Message(Message {
-            id: MessageId::new(),
-            chat_id: chat,
-            sender_id: sender,
-            content: format!("m{seq}"),
-            content_type: ContentType::Text,
-            seq,
-            status: MessageStatus::Sent,
-            client_msg_id: None,
-            created_at: chrono::Utc::now(),
-        }),
+        event: ChatEvent {
+            room_id: chat,
+            event_seq: seq,
+            actor: sender,
+            kind: EventKind::Message(Message {
+                id: MessageId::new(),
+                chat_id: chat,
+                sender_id: sender,
+                content: format!("m{seq}"),
+                content_type: ContentType::Text,
+                seq,
+                status: MessageStatus::Sent,
+                client_msg_id: None,
+                created_at: chrono::Utc::now(),
+            }),
+        },
         recipients,
     }
 }
 
 async fn next(sub: &mut Box<dyn Subscription>) -> Option<serde_json::Value> {
-    let frame = tokio::time::timeout(Duration::from_secs(5), sub.next()).await.ok()??;
-    Some(serde_json::from_str(&frame).unwrap())
+    let delivery = tokio::time::timeout(Duration::from_secs(5), sub.next()).await.ok()??;
+    let frame: serde_json::Value = serde_json::from_str(&delivery.frame).unwrap();
+    assert_eq!(frame["event_seq"], delivery.event_seq, "the frame and its delivery agree");
+    Some(frame)
 }
 
 async fn nothing_within(sub: &mut Box<dyn Subscription>, wait: Duration) -> bool {
@@ -46,7 +51,7 @@ pub async fn bus_delivers_to_every_device_of_every_recipient<B: EventBus>(bus: B
     for sub in [&mut a1, &mut a2, &mut b1] {
         let frame = next(sub).await.expect("every device gets the frame");
         assert_eq!(frame["type"], "message");
-        assert_eq!(frame["room_id"], e.room_id.to_string());
+        assert_eq!(frame["room_id"], e.event.room_id.to_string());
         assert_eq!(frame["payload"]["content"], "m1");
         assert!(nothing_within(sub, Duration::from_millis(100)).await, "exactly once");
     }

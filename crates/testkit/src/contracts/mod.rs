@@ -31,6 +31,7 @@ macro_rules! store_contract_tests {
             messages_repeated_client_msg_id_returns_the_first,
             messages_history_is_newest_first_and_paged,
             messages_last_message_per_chat,
+            messages_are_logged_as_events_replayable_in_order,
             health_ping_answers,
         );
     };

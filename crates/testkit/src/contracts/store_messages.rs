@@ -105,3 +105,29 @@ pub async fn messages_last_message_per_chat<S: Store>(store: S) {
     assert_eq!(last, vec!["newest ab".to_owned(), "newest ac".to_owned()]);
     assert!(store.last_messages(&[]).await.unwrap().is_empty());
 }
+
+pub async fn messages_are_logged_as_events_replayable_in_order<S: Store>(store: S) {
+    let a = user(&store, 1, "Asha").await;
+    let b = user(&store, 2, "Bilal").await;
+    let (chat, _) = direct(&store, &a, &b).await;
+    let mut logged = Vec::new();
+    for i in 1..=5 {
+        let appended = store.append(&text(chat.id, &a, &format!("m{i}"), Some(&format!("c{i}")))).await.unwrap();
+        logged.push(appended.event_seq.expect("a new message is logged"));
+    }
+    assert_eq!(logged, vec![1, 2, 3, 4, 5]);
+    let retry = store.append(&text(chat.id, &a, "m1", Some("c1"))).await.unwrap();
+    assert_eq!(retry.event_seq, None, "a retry logs nothing");
+
+    let events = store.events_after(chat.id, 2, 100).await.unwrap();
+    assert_eq!(events.iter().map(|e| e.event_seq).collect::<Vec<_>>(), vec![3, 4, 5]);
+    let first = &events[0];
+    assert_eq!((first.room_id, first.actor), (chat.id, a.id));
+    match &first.kind {
+        chitchat_domain::event::EventKind::Message(m) => assert_eq!((m.content.as_str(), m.seq), ("m3", 3)),
+    }
+    assert_eq!(store.events_after(chat.id, 0, 2).await.unwrap().len(), 2, "limit is honoured");
+    assert!(store.events_after(chat.id, 5, 100).await.unwrap().is_empty());
+    let stored_chat = chitchat_domain::ports::ChatRepo::get(&store, chat.id).await.unwrap().unwrap();
+    assert_eq!(stored_chat.last_event_seq, 5);
+}

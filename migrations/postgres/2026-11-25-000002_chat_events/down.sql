@@ -1,0 +1,2 @@
+DROP TABLE chat_events;
+ALTER TABLE chats DROP COLUMN last_event_seq;
