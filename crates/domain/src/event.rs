@@ -2,7 +2,7 @@
 //! `{type, room_id, sender, payload}` plus `event_seq`, the event's position in
 //! the chat's durable log, which devices use to resume without gaps.
 
-use crate::ids::{ChatId, UserId};
+use crate::ids::{ChatId, SessionId, UserId};
 use crate::message::Message;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -33,21 +33,24 @@ pub struct ChatEvent {
     pub kind: EventKind,
 }
 
-/// An event and the users whose devices receive it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Event {
-    pub recipients: Vec<UserId>,
-    pub event: ChatEvent,
-}
-
-/// What a device receives: the frame, serialised once and shared, with the
-/// chat and log position the gateway needs to keep each device gap-free.
+/// A logged event ready for devices: the frame, serialised once and shared, with
+/// the chat and log position the gateway needs to keep each device gap-free.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Delivery {
+pub struct EventDelivery {
     pub room_id: ChatId,
     pub event_seq: i64,
     #[serde(with = "shared_str")]
     pub frame: Arc<str>,
+}
+
+/// What the bus carries to a user's devices.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Delivery {
+    /// A durable chat event.
+    Event(EventDelivery),
+    /// A device session was revoked: the device holding it must disconnect at once.
+    SessionRevoked { session_id: SessionId },
 }
 
 /// Serde for `Arc<str>` without turning on serde's `rc` feature workspace-wide.
@@ -91,8 +94,8 @@ impl ChatEvent {
     }
 
     /// Serialises once into what every device of every recipient receives.
-    pub fn to_delivery(&self) -> Delivery {
-        Delivery { room_id: self.room_id, event_seq: self.event_seq, frame: Arc::from(self.to_frame()) }
+    pub fn to_delivery(&self) -> EventDelivery {
+        EventDelivery { room_id: self.room_id, event_seq: self.event_seq, frame: Arc::from(self.to_frame()) }
     }
 }
 

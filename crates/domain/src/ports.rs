@@ -5,7 +5,7 @@
 use crate::auth::{OtpChallenge, OtpCode, Session, TokenClaims};
 use crate::chat::{Chat, Member};
 use crate::error::DomainResult;
-use crate::event::{ChatEvent, Delivery, Event};
+use crate::event::{ChatEvent, Delivery};
 use crate::ids::{ChatId, SessionId, UserId};
 use crate::message::{Appended, ClientMsgId, Message, NewMessage, Page};
 use crate::user::{Phone, User};
@@ -42,6 +42,8 @@ pub trait OtpRepo: Send + Sync {
 pub trait SessionRepo: Send + Sync {
     async fn create(&self, session: &Session) -> DomainResult<()>;
     async fn get(&self, id: SessionId) -> DomainResult<Option<Session>>;
+    /// The user's sessions that are neither revoked nor expired at `now`, newest first.
+    async fn list_active(&self, user: UserId, now: chrono::DateTime<chrono::Utc>) -> DomainResult<Vec<Session>>;
     /// Marks the session revoked at `at`; revoking twice keeps the first time.
     async fn revoke(&self, id: SessionId, at: chrono::DateTime<chrono::Utc>) -> DomainResult<()>;
 }
@@ -112,8 +114,8 @@ pub type SharedDelivery = Arc<Delivery>;
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait EventBus: Send + Sync {
-    /// Hands the event to every connected device of every recipient, on every instance.
-    async fn publish(&self, event: &Event) -> DomainResult<()>;
+    /// Hands the delivery to every connected device of every recipient, on every instance.
+    async fn publish(&self, recipients: &[UserId], delivery: Delivery) -> DomainResult<()>;
     /// Starts receiving the frames addressed to `user` on this device.
     fn subscribe(&self, user: UserId) -> Box<dyn Subscription>;
     /// Whether events reach the other instances, for `/health`.

@@ -7,7 +7,7 @@ use crate::frames::{self, ClientFrame, ResumePayload, SendPayload};
 use crate::GatewaySettings;
 use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, Session};
 use chitchat_domain::auth::Caller;
-use chitchat_domain::event::Delivery;
+use chitchat_domain::event::{Delivery, EventDelivery};
 use chitchat_domain::ports::Subscription;
 use chitchat_domain::services::{CatchUp, SendMessage};
 use chitchat_domain::{ChatId, DomainError, Services};
@@ -16,6 +16,10 @@ use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Instant;
+
+/// Close code for a device whose session was revoked (logout or device removal):
+/// do not reconnect with the same token.
+const SESSION_REVOKED_CLOSE: u16 = 4001;
 
 /// Most chats one `resume` frame may list.
 const MAX_RESUME_CHATS: usize = 5000;
@@ -63,7 +67,7 @@ impl Device {
     }
 
     /// Sends a live event unless the device has it; fills a gap before it first.
-    async fn deliver(&mut self, conn: &Connection, delivery: &Delivery) -> Result<(), Closed> {
+    async fn deliver(&mut self, conn: &Connection, delivery: &EventDelivery) -> Result<(), Closed> {
         match self.positions.get(&delivery.room_id).copied() {
             Some(span) if delivery.event_seq <= span.last => Ok(()),
             Some(span) if delivery.event_seq > span.last + 1 => {
@@ -126,10 +130,16 @@ pub(crate) async fn run(
     let exit = loop {
         tokio::select! {
             // While held, live events wait in the device's bounded queue.
-            delivery = subscription.next(), if !device.holding_live => match delivery {
-                Some(delivery) => {
-                    if device.deliver(&conn, &delivery).await.is_err() {
+            delivery = subscription.next(), if !device.holding_live => match delivery.as_deref() {
+                Some(Delivery::Event(event)) => {
+                    if device.deliver(&conn, event).await.is_err() {
                         break Exit::ClientClosed;
+                    }
+                }
+                Some(Delivery::SessionRevoked { session_id }) => {
+                    if *session_id == conn.caller.session_id {
+                        let _ = device.send(frames::session_revoked()).await;
+                        break close(CloseCode::Other(SESSION_REVOKED_CLOSE), "session revoked: log in again");
                     }
                 }
                 // The bus dropped this device (it fell too far behind): reconnect and resume.

@@ -146,3 +146,9 @@ pub(crate) fn resync(chat: ChatId, event_seq: i64) -> String {
     })
     .unwrap_or_default()
 }
+
+/// `{"type":"session_revoked"}`: sent just before the socket of a revoked session closes.
+pub(crate) fn session_revoked() -> String {
+    r#"{"type":"session_revoked","payload":{"code":"session_revoked","message":"this device was logged out"}}"#
+        .to_owned()
+}

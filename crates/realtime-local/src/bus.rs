@@ -1,5 +1,5 @@
 use async_trait::async_trait;
-use chitchat_domain::event::{Delivery, Event};
+use chitchat_domain::event::Delivery;
 use chitchat_domain::ports::{EventBus, EventRelay, RelayEnvelope, RelayStatus, SharedDelivery, Subscription};
 use chitchat_domain::{DomainResult, UserId};
 use std::collections::HashMap;
@@ -102,13 +102,13 @@ impl LocalBus {
 
 #[async_trait]
 impl EventBus for LocalBus {
-    async fn publish(&self, event: &Event) -> DomainResult<()> {
-        let delivery = Arc::new(event.event.to_delivery());
-        self.deliver(&event.recipients, &delivery);
+    async fn publish(&self, recipients: &[UserId], delivery: Delivery) -> DomainResult<()> {
+        let delivery = Arc::new(delivery);
+        self.deliver(recipients, &delivery);
         if let Some(relay) = &self.relay {
             let envelope = RelayEnvelope {
                 origin: self.instance,
-                recipients: event.recipients.clone(),
+                recipients: recipients.to_vec(),
                 delivery: Delivery::clone(&delivery),
             };
             // Local devices have it; devices on other instances catch up when they resume.
@@ -161,6 +161,7 @@ impl Drop for LocalSubscription {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chitchat_domain::event::EventDelivery;
 
     #[tokio::test]
     async fn a_device_that_falls_behind_is_dropped_and_the_others_still_receive() {
@@ -168,8 +169,11 @@ mod tests {
         let user = UserId::new();
         let mut slow = bus.subscribe(user);
         let mut fast = bus.subscribe(user);
-        let frame: SharedDelivery =
-            Arc::new(Delivery { room_id: chitchat_domain::ChatId::new(), event_seq: 1, frame: Arc::from("{}") });
+        let frame: SharedDelivery = Arc::new(Delivery::Event(EventDelivery {
+            room_id: chitchat_domain::ChatId::new(),
+            event_seq: 1,
+            frame: Arc::from("{}"),
+        }));
         for _ in 0..2 {
             bus.deliver(&[user], &frame);
             assert!(fast.next().await.is_some());

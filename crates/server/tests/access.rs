@@ -13,6 +13,7 @@ on_both_backends!(
     a_non_member_is_refused_everywhere_and_learns_nothing,
     tokens_are_required_and_logout_revokes_one_device,
     login_codes_are_checked,
+    revoking_a_device_logs_it_out_and_closes_its_socket_at_once,
 );
 
 async fn a_non_member_is_refused_everywhere_and_learns_nothing(server: TestServer) {
@@ -105,4 +106,43 @@ async fn login_codes_are_checked(server: TestServer) {
 fn uuid_v4() -> String {
     // Any well-formed id that no chat has.
     "00000000-0000-4000-8000-000000000000".to_owned()
+}
+
+async fn revoking_a_device_logs_it_out_and_closes_its_socket_at_once(server: TestServer) {
+    let api = server.client();
+    let phone = api.login("9876543210", "Asha").await;
+    let laptop = api.login("9876543210", "Asha").await;
+    let mallory = api.login("9876543212", "Mallory").await;
+
+    let listed = api.get("/api/auth/sessions", &phone.token).await;
+    assert_eq!(listed.status, StatusCode::OK);
+    let sessions = listed.body["sessions"].as_array().unwrap();
+    assert_eq!(sessions.len(), 2);
+    assert_eq!(sessions.iter().filter(|s| s["current"] == true).count(), 1);
+    let laptop_session = sessions.iter().find(|s| s["current"] == false).unwrap()["id"].as_str().unwrap().to_owned();
+
+    // Nobody else can see or end Asha's devices.
+    let theirs =
+        api.call(Method::DELETE, &format!("/api/auth/sessions/{laptop_session}"), Some(&mallory.token), None).await;
+    assert_eq!((theirs.status, theirs.error_code()), (StatusCode::NOT_FOUND, "session_not_found"));
+    assert_eq!(api.get("/api/auth/sessions", &mallory.token).await.body["sessions"].as_array().unwrap().len(), 1);
+
+    let mut laptop_ws = api.ws(&laptop.token).await;
+    let mut phone_ws = api.ws(&phone.token).await;
+    let revoked =
+        api.call(Method::DELETE, &format!("/api/auth/sessions/{laptop_session}"), Some(&phone.token), None).await;
+    assert_eq!(revoked.status, StatusCode::NO_CONTENT);
+    let notice = laptop_ws.next_json().await;
+    assert_eq!(notice["type"], "session_revoked");
+    assert!(laptop_ws.next_json_within(Duration::from_secs(5)).await.is_none(), "the socket is closed");
+    assert_eq!(api.get("/api/auth/verify", &laptop.token).await.status, StatusCode::UNAUTHORIZED);
+    assert!(phone_ws.silent_for(Duration::from_millis(300)).await, "the other device stays connected and quiet");
+    assert_eq!(api.get("/api/auth/sessions", &phone.token).await.body["sessions"].as_array().unwrap().len(), 1);
+    let again =
+        api.call(Method::DELETE, &format!("/api/auth/sessions/{laptop_session}"), Some(&phone.token), None).await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND, "an ended session is gone");
+
+    // Logging out closes the device's own socket too.
+    api.call(Method::POST, "/api/auth/logout", Some(&phone.token), None).await;
+    assert_eq!(phone_ws.next_json().await["type"], "session_revoked");
 }

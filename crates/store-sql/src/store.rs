@@ -97,6 +97,9 @@ impl SessionRepo for Store {
     async fn get(&self, id: SessionId) -> DomainResult<Option<Session>> {
         self.detached(move |s| async move { SessionRepo::get(&*s, id).await }).await
     }
+    async fn list_active(&self, user: UserId, now: DateTime<Utc>) -> DomainResult<Vec<Session>> {
+        self.detached(move |s| async move { s.list_active(user, now).await }).await
+    }
     async fn revoke(&self, id: SessionId, at: DateTime<Utc>) -> DomainResult<()> {
         self.detached(move |s| async move { s.revoke(id, at).await }).await
     }

@@ -3,6 +3,7 @@ use crate::error::ApiResult;
 use crate::json_body::JsonBody;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
+use chitchat_domain::auth::DeviceSession;
 use chitchat_domain::services::LoginRequest;
 use chitchat_domain::user::User;
 use chitchat_domain::Services;
@@ -61,5 +62,28 @@ pub(crate) async fn verify(services: web::Data<Services>, caller: Authenticated)
 /// `POST /api/auth/logout`: revokes this device's token.
 pub(crate) async fn logout(services: web::Data<Services>, caller: Authenticated) -> ApiResult<HttpResponse> {
     services.auth.logout(caller.0).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Serialize)]
+struct DeviceList {
+    sessions: Vec<DeviceSession>,
+}
+
+/// `GET /api/auth/sessions`: the caller's logged-in devices.
+pub(crate) async fn devices(services: web::Data<Services>, caller: Authenticated) -> ApiResult<HttpResponse> {
+    let sessions = services.auth.devices(caller.0).await?;
+    Ok(HttpResponse::Ok().json(DeviceList { sessions }))
+}
+
+/// `DELETE /api/auth/sessions/{id}`: logs that device out; its socket closes at once.
+pub(crate) async fn revoke_device(
+    services: web::Data<Services>,
+    caller: Authenticated,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let not_found = || chitchat_domain::DomainError::not_found("session_not_found", "no such device session");
+    let session_id = path.trim().parse().map_err(|_| not_found())?;
+    services.auth.revoke_device(caller.0, session_id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

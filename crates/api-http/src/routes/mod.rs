@@ -13,6 +13,8 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
             .route("/auth/register", web::post().to(auth::register))
             .route("/auth/verify", web::get().to(auth::verify))
             .route("/auth/logout", web::post().to(auth::logout))
+            .route("/auth/sessions", web::get().to(auth::devices))
+            .route("/auth/sessions/{id}", web::delete().to(auth::revoke_device))
             .route("/users/search", web::get().to(users::search))
             .route("/chats", web::post().to(chats::create))
             .route("/chats", web::get().to(chats::list))

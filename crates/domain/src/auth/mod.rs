@@ -48,3 +48,14 @@ pub struct LoginOutcome {
     pub user: User,
     pub expires_at: DateTime<Utc>,
 }
+
+/// A device session as its owner sees it in the device list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeviceSession {
+    pub id: SessionId,
+    pub device: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    /// True for the session making the request.
+    pub current: bool,
+}

@@ -1,9 +1,12 @@
 use super::Ports;
-use crate::auth::{otp::hashes_match, Caller, LoginOutcome, OtpChallenge, OtpCode, Session, TokenClaims};
+use crate::auth::{
+    otp::hashes_match, Caller, DeviceSession, LoginOutcome, OtpChallenge, OtpCode, Session, TokenClaims,
+};
 use crate::clock::Clock;
 use crate::error::{DomainError, DomainResult};
+use crate::event::Delivery;
 use crate::ids::SessionId;
-use crate::ports::{CodeGenerator, OtpRepo, OtpSender, SessionRepo, TokenCodec, UserRepo};
+use crate::ports::{CodeGenerator, EventBus, OtpRepo, OtpSender, SessionRepo, TokenCodec, UserRepo};
 use crate::user::{Phone, Region, User, UserName};
 use chrono::{DateTime, Duration, Utc};
 use std::sync::Arc;
@@ -39,6 +42,7 @@ pub struct AuthService {
     sender: Arc<dyn OtpSender>,
     codes: Arc<dyn CodeGenerator>,
     tokens: Arc<dyn TokenCodec>,
+    bus: Arc<dyn EventBus>,
     clock: Arc<dyn Clock>,
     policy: AuthPolicy,
 }
@@ -65,6 +69,7 @@ impl AuthService {
             sender: ports.otp_sender.clone(),
             codes: ports.codes.clone(),
             tokens: ports.tokens.clone(),
+            bus: ports.bus.clone(),
             clock: ports.clock.clone(),
             policy,
         }
@@ -149,9 +154,44 @@ impl AuthService {
         }
     }
 
-    /// Ends the caller's device session; its token stops working at once.
+    /// Ends the caller's device session; its token stops working and its socket closes at once.
     pub async fn logout(&self, caller: Caller) -> DomainResult<()> {
-        self.sessions.revoke(caller.session_id, self.clock.now()).await
+        self.end_session(caller, caller.session_id).await
+    }
+
+    /// The caller's devices that are logged in.
+    pub async fn devices(&self, caller: Caller) -> DomainResult<Vec<DeviceSession>> {
+        let sessions = self.sessions.list_active(caller.user_id, self.clock.now()).await?;
+        Ok(sessions
+            .into_iter()
+            .map(|s| DeviceSession {
+                current: s.id == caller.session_id,
+                id: s.id,
+                device: s.device,
+                created_at: s.created_at,
+                expires_at: s.expires_at,
+            })
+            .collect())
+    }
+
+    /// Logs one of the caller's devices out: its token stops working and its socket
+    /// closes at once. Another user's session is "not found".
+    pub async fn revoke_device(&self, caller: Caller, session_id: SessionId) -> DomainResult<()> {
+        match self.sessions.get(session_id).await? {
+            Some(s) if s.user_id == caller.user_id && s.is_active(self.clock.now()) => {
+                self.end_session(caller, session_id).await
+            }
+            _ => Err(DomainError::not_found("session_not_found", "no such device session")),
+        }
+    }
+
+    async fn end_session(&self, caller: Caller, session_id: SessionId) -> DomainResult<()> {
+        self.sessions.revoke(session_id, self.clock.now()).await?;
+        if let Err(error) = self.bus.publish(&[caller.user_id], Delivery::SessionRevoked { session_id }).await {
+            // The token is already refused; a socket elsewhere closes at its next check.
+            tracing::warn!(%error, session = %session_id, "could not notify the revoked device");
+        }
+        Ok(())
     }
 
     /// The caller's own profile.
@@ -312,5 +352,67 @@ mod tests {
         });
         let service = AuthService::new(&ports(m), policy());
         assert_eq!(service.authenticate("t").await.unwrap_err().code(), "invalid_token");
+    }
+}
+
+#[cfg(test)]
+mod device_tests {
+    use super::*;
+    use crate::ids::UserId;
+    use crate::services::test_support::{ports, MockSet};
+
+    fn session(id: SessionId, user_id: UserId, now: DateTime<Utc>) -> Session {
+        Session {
+            id,
+            user_id,
+            device: "phone".into(),
+            created_at: now,
+            expires_at: now + Duration::hours(1),
+            revoked_at: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn revoking_an_own_device_ends_it_and_tells_its_socket() {
+        let now = Utc::now();
+        let caller = Caller { user_id: UserId::new(), session_id: SessionId::new() };
+        let other_device = SessionId::new();
+        let mut m = MockSet::new(now);
+        let owner = caller.user_id;
+        m.sessions.expect_get().returning(move |id| Ok(Some(session(id, owner, now))));
+        m.sessions.expect_revoke().withf(move |id, _| *id == other_device).times(1).returning(|_, _| Ok(()));
+        m.bus
+            .expect_publish()
+            .withf(move |to, d| to == [owner].as_slice() && *d == Delivery::SessionRevoked { session_id: other_device })
+            .times(1)
+            .returning(|_, _| Ok(()));
+        let service = AuthService::new(&ports(m), AuthPolicy::default());
+        service.revoke_device(caller, other_device).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn another_users_device_cannot_be_revoked() {
+        let now = Utc::now();
+        let caller = Caller { user_id: UserId::new(), session_id: SessionId::new() };
+        let mut m = MockSet::new(now);
+        m.sessions.expect_get().returning(move |id| Ok(Some(session(id, UserId::new(), now))));
+        m.sessions.expect_revoke().never();
+        m.bus.expect_publish().never();
+        let service = AuthService::new(&ports(m), AuthPolicy::default());
+        assert_eq!(service.revoke_device(caller, SessionId::new()).await.unwrap_err().code(), "session_not_found");
+    }
+
+    #[tokio::test]
+    async fn the_device_list_marks_the_current_one() {
+        let now = Utc::now();
+        let caller = Caller { user_id: UserId::new(), session_id: SessionId::new() };
+        let mut m = MockSet::new(now);
+        let (owner, current) = (caller.user_id, caller.session_id);
+        m.sessions
+            .expect_list_active()
+            .returning(move |_, _| Ok(vec![session(current, owner, now), session(SessionId::new(), owner, now)]));
+        let service = AuthService::new(&ports(m), AuthPolicy::default());
+        let devices = service.devices(caller).await.unwrap();
+        assert_eq!(devices.iter().map(|d| d.current).collect::<Vec<_>>(), vec![true, false]);
     }
 }

@@ -3,7 +3,7 @@ use super::Ports;
 use crate::auth::Caller;
 use crate::clock::Clock;
 use crate::error::{DomainError, DomainResult};
-use crate::event::{ChatEvent, Event, EventKind};
+use crate::event::{ChatEvent, Delivery, EventKind};
 use crate::ids::{ChatId, MessageId};
 use crate::message::{Appended, ClientMsgId, ContentType, Message, MessageBody, NewMessage, Page};
 use crate::ports::{ChatRepo, EventBus, MessageRepo};
@@ -76,7 +76,7 @@ impl MessageService {
     }
 
     async fn publish(&self, message: &Message, event_seq: i64) {
-        let recipients = match self.chats.members(message.chat_id).await {
+        let recipients: Vec<_> = match self.chats.members(message.chat_id).await {
             Ok(members) => members.into_iter().map(|m| m.user_id).collect(),
             Err(error) => {
                 // The message is durable; devices catch up from history.
@@ -84,16 +84,13 @@ impl MessageService {
                 return;
             }
         };
-        let event = Event {
-            recipients,
-            event: ChatEvent {
-                room_id: message.chat_id,
-                event_seq,
-                actor: message.sender_id,
-                kind: EventKind::Message(message.clone()),
-            },
+        let event = ChatEvent {
+            room_id: message.chat_id,
+            event_seq,
+            actor: message.sender_id,
+            kind: EventKind::Message(message.clone()),
         };
-        if let Err(error) = self.bus.publish(&event).await {
+        if let Err(error) = self.bus.publish(&recipients, Delivery::Event(event.to_delivery())).await {
             tracing::warn!(%error, message_id = %message.id, "live delivery failed; message is stored");
         }
     }
@@ -163,13 +160,12 @@ mod tests {
             .returning(|new| Ok(Appended { message: stored(new, 7), created: true, event_seq: Some(7) }));
         m.bus
             .expect_publish()
-            .withf(move |e| {
-                e.recipients == vec![me.user_id, other]
-                    && e.event.event_seq == 7
-                    && matches!(&e.event.kind, EventKind::Message(msg) if msg.seq == 7)
+            .withf(move |recipients, delivery| {
+                recipients == [me.user_id, other].as_slice()
+                    && matches!(delivery, Delivery::Event(e) if e.event_seq == 7 && e.frame.contains("\"seq\":7"))
             })
             .times(1)
-            .returning(|_| Ok(()));
+            .returning(|_, _| Ok(()));
         let service = MessageService::new(&ports(m));
         let sent = service.send(me, text(chat, None)).await.unwrap();
         assert!(sent.created);
@@ -253,7 +249,7 @@ mod tests {
         m.messages
             .expect_append()
             .returning(|new| Ok(Appended { message: stored(new, 1), created: true, event_seq: Some(1) }));
-        m.bus.expect_publish().returning(|_| Err(DomainError::unavailable("bus down")));
+        m.bus.expect_publish().returning(|_, _| Err(DomainError::unavailable("bus down")));
         let service = MessageService::new(&ports(m));
         assert!(service.send(me, text(ChatId::new(), None)).await.is_ok());
     }

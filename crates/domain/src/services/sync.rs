@@ -2,7 +2,7 @@ use super::chats::require_member;
 use super::Ports;
 use crate::auth::Caller;
 use crate::error::DomainResult;
-use crate::event::Delivery;
+use crate::event::EventDelivery;
 use crate::ids::ChatId;
 use crate::ports::{ChatRepo, MessageRepo};
 use std::sync::Arc;
@@ -21,7 +21,7 @@ pub struct SyncService {
 pub enum CatchUp {
     /// These events, oldest first; the device is then at the last one's position
     /// (or still at its own when the list is empty).
-    Events(Vec<Delivery>),
+    Events(Vec<EventDelivery>),
     /// Too much to replay: the device must reload the chat over REST and resume
     /// from `last_event_seq`.
     Reload { last_event_seq: i64 },

@@ -1,12 +1,12 @@
 use crate::error::StoreError;
-use crate::models::SessionRow;
+use crate::models::{convert_all, SessionRow};
 use crate::pool::SqlStore;
 use crate::schema::sessions;
 use crate::time::to_micros;
 use async_trait::async_trait;
 use chitchat_domain::auth::Session;
 use chitchat_domain::ports::SessionRepo;
-use chitchat_domain::{DomainResult, SessionId};
+use chitchat_domain::{DomainResult, SessionId, UserId};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
@@ -33,6 +33,22 @@ impl SessionRepo for SqlStore {
                 .map_err(StoreError::from)?
         });
         Ok(row.map(Session::try_from).transpose()?)
+    }
+
+    async fn list_active(&self, user: UserId, now: DateTime<Utc>) -> DomainResult<Vec<Session>> {
+        let (user, now) = (user.to_string(), to_micros(now));
+        let rows: Vec<SessionRow> = db_run!(self, |conn| {
+            sessions::table
+                .filter(sessions::user_id.eq(&user))
+                .filter(sessions::revoked_at.is_null())
+                .filter(sessions::expires_at.gt(now))
+                .order((sessions::created_at.desc(), sessions::id.desc()))
+                .select(SessionRow::as_select())
+                .load(conn)
+                .await
+                .map_err(StoreError::from)?
+        });
+        Ok(convert_all(rows)?)
     }
 
     async fn revoke(&self, id: SessionId, at: DateTime<Utc>) -> DomainResult<()> {

@@ -22,6 +22,7 @@ macro_rules! store_contract_tests {
             otps_record_failure_counts_tries,
             otps_consume_is_single_use_and_needs_the_hash,
             sessions_create_get_and_revoke_once,
+            sessions_list_active_omits_revoked_expired_and_others,
             chats_direct_is_idempotent_by_key,
             chats_concurrent_direct_creation_yields_one_chat,
             chats_members_and_membership,
@@ -55,6 +56,7 @@ macro_rules! event_bus_contract_tests {
             bus_does_not_deliver_to_others,
             bus_keeps_publish_order,
             bus_stops_delivering_after_unsubscribe,
+            bus_carries_session_revocations_to_the_users_devices,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {

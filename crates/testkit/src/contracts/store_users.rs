@@ -109,3 +109,28 @@ pub async fn sessions_create_get_and_revoke_once<S: Store>(store: S) {
     assert_eq!(stored.revoked_at, Some(revoked_at), "the first revocation time is kept");
     assert_eq!(SessionRepo::get(&store, SessionId::new()).await.unwrap(), None);
 }
+
+pub async fn sessions_list_active_omits_revoked_expired_and_others<S: Store>(store: S) {
+    let owner = user(&store, 1, "Asha").await;
+    let other = user(&store, 2, "Bilal").await;
+    let at = now();
+    let make = |user_id: UserId, created: i64, expires_in: Duration| Session {
+        id: SessionId::new(),
+        user_id,
+        device: format!("device {created}"),
+        created_at: at + Duration::seconds(created),
+        expires_at: at + expires_in,
+        revoked_at: None,
+    };
+    let older = make(owner.id, 1, Duration::days(1));
+    let newer = make(owner.id, 2, Duration::days(1));
+    let revoked = make(owner.id, 3, Duration::days(1));
+    let expired = make(owner.id, 4, Duration::seconds(-1));
+    let someone_elses = make(other.id, 5, Duration::days(1));
+    for s in [&older, &newer, &revoked, &expired, &someone_elses] {
+        store.create(s).await.unwrap();
+    }
+    store.revoke(revoked.id, at).await.unwrap();
+    let active = store.list_active(owner.id, at).await.unwrap();
+    assert_eq!(active, vec![newer, older], "active sessions, newest first");
+}
