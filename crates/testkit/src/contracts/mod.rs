@@ -8,12 +8,28 @@ mod store_chats;
 mod store_messages;
 mod store_users;
 
+/// One `#[tokio::test]` per case of the suite module `$suite`, each calling the case
+/// with what a fresh evaluation of `$make` yields (None = skipped).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __contract_cases {
+    ($suite:ident, $make:expr; $($case:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                let Some(subject) = $make.await else { return };
+                $crate::contracts::$suite::$case(subject).await;
+            }
+        )*
+    };
+}
+
 /// Expands to one `#[tokio::test]` per store contract case. `$make` is an
 /// expression evaluated afresh in every test, yielding `Option<S>` (None = skipped).
 #[macro_export]
 macro_rules! store_contract_tests {
     ($make:expr) => {
-        $crate::store_contract_tests!(@cases $make;
+        $crate::__contract_cases!(store, $make;
             users_insert_or_get_is_idempotent_by_phone,
             users_get_and_get_many,
             users_search_by_name_or_phone_excludes_caller,
@@ -34,35 +50,17 @@ macro_rules! store_contract_tests {
             health_ping_answers,
         );
     };
-    (@cases $make:expr; $($case:ident),* $(,)?) => {
-        $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $case() {
-                let Some(store) = $make.await else { return };
-                $crate::contracts::store::$case(store).await;
-            }
-        )*
-    };
 }
 
 /// Expands to one `#[tokio::test]` per event bus contract case. `$make` yields `Option<B>`.
 #[macro_export]
 macro_rules! event_bus_contract_tests {
     ($make:expr) => {
-        $crate::event_bus_contract_tests!(@cases $make;
+        $crate::__contract_cases!(event_bus, $make;
             bus_delivers_to_every_device_of_every_recipient,
             bus_does_not_deliver_to_others,
             bus_keeps_publish_order,
             bus_stops_delivering_after_unsubscribe,
         );
-    };
-    (@cases $make:expr; $($case:ident),* $(,)?) => {
-        $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $case() {
-                let Some(bus) = $make.await else { return };
-                $crate::contracts::event_bus::$case(bus).await;
-            }
-        )*
     };
 }
