@@ -1,8 +1,10 @@
 //! Contract suites: what every implementation of a port must do. Each adapter crate
-//! runs them against its own adapter with `store_contract_tests!` or
-//! `event_bus_contract_tests!`, one test per case, each on fresh state.
+//! runs them against its own adapter with `store_contract_tests!`,
+//! `event_bus_contract_tests!` or `event_relay_contract_tests!`, one test per case,
+//! each on fresh state.
 
 pub mod event_bus;
+pub mod event_relay;
 pub mod store;
 mod store_chats;
 mod store_messages;
@@ -62,5 +64,27 @@ macro_rules! event_bus_contract_tests {
             bus_keeps_publish_order,
             bus_stops_delivering_after_unsubscribe,
         );
+    };
+}
+
+/// Expands to one `#[tokio::test]` per event relay contract case. `$make` yields
+/// `Option<(R, R)>`: two relays of one deployment, as two instances would hold them.
+/// Every evaluation must give a deployment of its own (its own channel), apart from
+/// any other; the isolation case evaluates it twice.
+#[macro_export]
+macro_rules! event_relay_contract_tests {
+    ($make:expr) => {
+        $crate::__contract_cases!(event_relay, $make;
+            relay_delivers_intact_to_every_instance,
+            relay_keeps_publish_order,
+            relay_reports_connected_when_healthy,
+        );
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn relay_keeps_deployments_apart() {
+            let Some(ours) = $make.await else { return };
+            let Some(theirs) = $make.await else { return };
+            $crate::contracts::event_relay::relay_keeps_deployments_apart(ours, theirs).await;
+        }
     };
 }
