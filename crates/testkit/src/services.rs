@@ -4,6 +4,7 @@
 use uuid::Uuid;
 
 pub const DEFAULT_TEST_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+pub const DEFAULT_TEST_REDIS_URL: &str = "redis://127.0.0.1:6379";
 
 /// True when missing services must fail tests instead of skipping them.
 pub fn services_required() -> bool {
@@ -28,6 +29,12 @@ pub fn skip_unless_required<T>(required_var: &str, what: &str, error: impl std::
 
 fn admin_url() -> String {
     std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_TEST_DATABASE_URL.to_owned())
+}
+
+/// The Redis server tests may use (`TEST_REDIS_URL`). Tests share it, so each keeps
+/// to channels or keys of its own.
+pub fn test_redis_url() -> String {
+    std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| DEFAULT_TEST_REDIS_URL.to_owned())
 }
 
 /// Replaces the database name at the end of a PostgreSQL URL.

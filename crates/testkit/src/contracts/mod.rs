@@ -1,19 +1,37 @@
 //! Contract suites: what every implementation of a port must do. Each adapter crate
-//! runs them against its own adapter with `store_contract_tests!` or
-//! `event_bus_contract_tests!`, one test per case, each on fresh state.
+//! runs them against its own adapter with `store_contract_tests!`,
+//! `event_bus_contract_tests!` or `event_relay_contract_tests!`, one test per case,
+//! each on fresh state.
 
 pub mod event_bus;
+pub mod event_relay;
 pub mod store;
 mod store_chats;
 mod store_messages;
 mod store_users;
+
+/// One `#[tokio::test]` per case of the suite module `$suite`, each calling the case
+/// with what a fresh evaluation of `$make` yields (None = skipped).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __contract_cases {
+    ($suite:ident, $make:expr; $($case:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                let Some(subject) = $make.await else { return };
+                $crate::contracts::$suite::$case(subject).await;
+            }
+        )*
+    };
+}
 
 /// Expands to one `#[tokio::test]` per store contract case. `$make` is an
 /// expression evaluated afresh in every test, yielding `Option<S>` (None = skipped).
 #[macro_export]
 macro_rules! store_contract_tests {
     ($make:expr) => {
-        $crate::store_contract_tests!(@cases $make;
+        $crate::__contract_cases!(store, $make;
             users_insert_or_get_is_idempotent_by_phone,
             users_get_and_get_many,
             users_search_by_name_or_phone_excludes_caller,
@@ -36,22 +54,13 @@ macro_rules! store_contract_tests {
             health_ping_answers,
         );
     };
-    (@cases $make:expr; $($case:ident),* $(,)?) => {
-        $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $case() {
-                let Some(store) = $make.await else { return };
-                $crate::contracts::store::$case(store).await;
-            }
-        )*
-    };
 }
 
 /// Expands to one `#[tokio::test]` per event bus contract case. `$make` yields `Option<B>`.
 #[macro_export]
 macro_rules! event_bus_contract_tests {
     ($make:expr) => {
-        $crate::event_bus_contract_tests!(@cases $make;
+        $crate::__contract_cases!(event_bus, $make;
             bus_delivers_to_every_device_of_every_recipient,
             bus_does_not_deliver_to_others,
             bus_keeps_publish_order,
@@ -59,13 +68,26 @@ macro_rules! event_bus_contract_tests {
             bus_carries_session_revocations_to_the_users_devices,
         );
     };
-    (@cases $make:expr; $($case:ident),* $(,)?) => {
-        $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $case() {
-                let Some(bus) = $make.await else { return };
-                $crate::contracts::event_bus::$case(bus).await;
-            }
-        )*
+}
+
+/// Expands to one `#[tokio::test]` per event relay contract case. `$make` yields
+/// `Option<(R, R)>`: two relays of one deployment, as two instances would hold them.
+/// Every evaluation must give a deployment of its own (its own channel), apart from
+/// any other; the isolation case evaluates it twice.
+#[macro_export]
+macro_rules! event_relay_contract_tests {
+    ($make:expr) => {
+        $crate::__contract_cases!(event_relay, $make;
+            relay_delivers_intact_to_every_instance,
+            relay_keeps_publish_order,
+            relay_reports_connected_when_healthy,
+        );
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn relay_keeps_deployments_apart() {
+            let Some(ours) = $make.await else { return };
+            let Some(theirs) = $make.await else { return };
+            $crate::contracts::event_relay::relay_keeps_deployments_apart(ours, theirs).await;
+        }
     };
 }
