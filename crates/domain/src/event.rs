@@ -51,6 +51,9 @@ pub enum Delivery {
     Event(EventDelivery),
     /// A device session was revoked: the device holding it must disconnect at once.
     SessionRevoked { session_id: SessionId },
+    /// Live events may have been lost on their way here: every device must catch
+    /// up its chats from the durable log.
+    CatchUp,
 }
 
 /// Serde for `Arc<str>` without turning on serde's `rc` feature workspace-wide.

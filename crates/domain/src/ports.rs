@@ -132,6 +132,15 @@ pub struct RelayEnvelope {
     pub delivery: Delivery,
 }
 
+/// What the relay hands back: an envelope, or word that some may have been lost.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RelayItem {
+    Envelope(RelayEnvelope),
+    /// Envelopes may have been lost (an outage or an overflow): local devices must
+    /// catch up from the durable log.
+    Gap,
+}
+
 /// Whether the link between instances works, for `/health`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RelayStatus {
@@ -160,9 +169,10 @@ pub trait EventRelay: Send + Sync {
     /// Sends to every other instance. Errors when the relay is unreachable; the
     /// caller has already delivered locally, and devices elsewhere catch up by resuming.
     async fn publish(&self, envelope: &RelayEnvelope) -> DomainResult<()>;
-    /// The next envelope published by any instance (possibly this one). Waits while
-    /// the relay is unreachable and resumes by itself when it returns.
-    async fn next(&self) -> RelayEnvelope;
+    /// The next envelope published by any instance (possibly this one), or `Gap`
+    /// after envelopes may have been lost. Waits while the relay is unreachable and
+    /// resumes by itself when it returns, reporting a `Gap` then.
+    async fn next(&self) -> RelayItem;
     async fn status(&self) -> RelayStatus;
 }
 

@@ -81,6 +81,15 @@ impl Device {
         }
     }
 
+    /// Catches up every chat this device follows, after live events may have been lost.
+    async fn catch_up_all(&mut self, conn: &Connection) -> Result<(), Closed> {
+        let chats: Vec<(ChatId, i64)> = self.positions.iter().map(|(chat, span)| (*chat, span.last)).collect();
+        for (chat, last) in chats {
+            self.catch_up(conn, chat, last).await?;
+        }
+        Ok(())
+    }
+
     /// Sends what the chat's log holds after `from` that the device does not have;
     /// returns the position reached, or None when the caller may not read the chat.
     async fn catch_up(&mut self, conn: &Connection, chat: ChatId, from: i64) -> Result<Option<i64>, Closed> {
@@ -133,6 +142,11 @@ pub(crate) async fn run(
             delivery = subscription.next(), if !device.holding_live => match delivery.as_deref() {
                 Some(Delivery::Event(event)) => {
                     if device.deliver(&conn, event).await.is_err() {
+                        break Exit::ClientClosed;
+                    }
+                }
+                Some(Delivery::CatchUp) => {
+                    if device.catch_up_all(&conn).await.is_err() {
                         break Exit::ClientClosed;
                     }
                 }

@@ -1,6 +1,8 @@
 use async_trait::async_trait;
 use chitchat_domain::event::Delivery;
-use chitchat_domain::ports::{EventBus, EventRelay, RelayEnvelope, RelayStatus, SharedDelivery, Subscription};
+use chitchat_domain::ports::{
+    EventBus, EventRelay, RelayEnvelope, RelayItem, RelayStatus, SharedDelivery, Subscription,
+};
 use chitchat_domain::{DomainResult, UserId};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -62,9 +64,15 @@ impl LocalBus {
         let local = bus.clone();
         tokio::spawn(async move {
             loop {
-                let envelope = relay.next().await;
-                if envelope.origin != local.instance {
-                    local.deliver(&envelope.recipients, &Arc::new(envelope.delivery));
+                match relay.next().await {
+                    RelayItem::Envelope(envelope) if envelope.origin != local.instance => {
+                        local.deliver(&envelope.recipients, &Arc::new(envelope.delivery));
+                    }
+                    RelayItem::Envelope(_) => {}
+                    RelayItem::Gap => {
+                        tracing::warn!("events from other instances may have been lost; devices catch up from the log");
+                        local.deliver_to_all(&Arc::new(Delivery::CatchUp));
+                    }
                 }
             }
         });
@@ -74,6 +82,12 @@ impl LocalBus {
     /// Devices currently subscribed, across all users.
     pub fn device_count(&self) -> usize {
         lock(&self.registry).values().map(Vec::len).sum()
+    }
+
+    /// Delivers to every device connected here.
+    pub fn deliver_to_all(&self, delivery: &SharedDelivery) {
+        let users: Vec<UserId> = lock(&self.registry).keys().copied().collect();
+        self.deliver(&users, delivery);
     }
 
     /// Delivers an already-serialised event to every device of `recipients`.

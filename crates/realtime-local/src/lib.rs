@@ -3,4 +3,4 @@
 
 mod bus;
 
-pub use bus::LocalBus;
+pub use bus::{LocalBus, DEFAULT_DEVICE_QUEUE};

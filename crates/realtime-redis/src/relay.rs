@@ -1,7 +1,7 @@
 use crate::subscriber::{self, Health, Subscriber};
 use crate::{RedisRelayConfig, RelayError};
 use async_trait::async_trait;
-use chitchat_domain::ports::{EventRelay, RelayEnvelope, RelayStatus};
+use chitchat_domain::ports::{EventRelay, RelayEnvelope, RelayItem, RelayStatus};
 use chitchat_domain::{DomainError, DomainResult};
 use deadpool_redis::redis::{cmd, Client, Cmd, FromRedisValue};
 use deadpool_redis::{Manager, Pool, Runtime};
@@ -27,7 +27,7 @@ pub struct RedisRelay {
     channel: String,
     addr: String,
     health: Arc<Health>,
-    inbox: Mutex<mpsc::Receiver<RelayEnvelope>>,
+    inbox: Mutex<mpsc::Receiver<RelayItem>>,
     subscriber: JoinHandle<()>,
 }
 
@@ -109,10 +109,10 @@ impl EventRelay for RedisRelay {
         }
     }
 
-    async fn next(&self) -> RelayEnvelope {
+    async fn next(&self) -> RelayItem {
         let mut inbox = self.inbox.lock().await;
         match inbox.recv().await {
-            Some(envelope) => envelope,
+            Some(item) => item,
             None => {
                 // Only when the subscriber task is gone, which it never is while the
                 // relay lives: wait as the port says rather than spin.

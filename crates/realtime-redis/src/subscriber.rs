@@ -3,7 +3,7 @@
 
 use crate::relay::{ping, COMMAND_TIMEOUT};
 use crate::RelayError;
-use chitchat_domain::ports::RelayEnvelope;
+use chitchat_domain::ports::{RelayEnvelope, RelayItem};
 use deadpool_redis::redis::aio::{PubSub, PubSubSink};
 use deadpool_redis::redis::{Client, Msg, Value};
 use deadpool_redis::Pool;
@@ -57,7 +57,7 @@ pub(crate) struct Subscriber {
     pub(crate) pool: Pool,
     pub(crate) channel: String,
     pub(crate) addr: String,
-    pub(crate) inbox: mpsc::Sender<RelayEnvelope>,
+    pub(crate) inbox: mpsc::Sender<RelayItem>,
     pub(crate) health: Arc<Health>,
 }
 
@@ -74,6 +74,8 @@ impl Subscriber {
         let mut subscription = Some(first);
         let mut backoff = FIRST_BACKOFF;
         let mut outage_since: Option<Instant> = None;
+        // Set when envelopes may have been lost; cleared once the bus has been told.
+        let mut gap = false;
         loop {
             let pubsub = match subscription.take() {
                 Some(pubsub) => pubsub,
@@ -91,9 +93,10 @@ impl Subscriber {
             if let Some(since) = outage_since.take() {
                 let outage_ms = u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX);
                 tracing::info!(redis.addr = %self.addr, channel = %self.channel, outage_ms, "relay resubscribed to Redis");
+                gap = true;
             }
             self.health.subscribed.store(true, Ordering::Relaxed);
-            let ended = self.forward(pubsub).await;
+            let ended = self.forward(pubsub, &mut gap).await;
             self.health.subscribed.store(false, Ordering::Relaxed);
             match ended {
                 Ended::RelayGone => return,
@@ -105,8 +108,15 @@ impl Subscriber {
         }
     }
 
+    /// Reports a pending gap to the bus when the inbox has room.
+    fn report_gap(&self, gap: &mut bool) {
+        if *gap && self.inbox.try_send(RelayItem::Gap).is_ok() {
+            *gap = false;
+        }
+    }
+
     /// Forwards envelopes from one subscription until it is lost.
-    async fn forward(&self, pubsub: PubSub) -> Ended {
+    async fn forward(&self, pubsub: PubSub, gap: &mut bool) -> Ended {
         let (mut sink, mut stream) = pubsub.split();
         let mut ticks = tokio::time::interval(PING_INTERVAL);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -118,13 +128,15 @@ impl Subscriber {
                         return Ended::Lost(RelayError::ConnectionClosed);
                     };
                     let Some(envelope) = self.decode(&message) else { continue };
-                    match self.inbox.try_send(envelope) {
+                    self.report_gap(gap);
+                    match self.inbox.try_send(RelayItem::Envelope(envelope)) {
                         Ok(()) if dropped > 0 => {
                             tracing::warn!(channel = %self.channel, dropped, "relay inbox drained; envelopes were dropped");
                             dropped = 0;
                         }
                         Ok(()) => {}
                         Err(mpsc::error::TrySendError::Full(_)) => {
+                            *gap = true;
                             dropped += 1;
                             if dropped == 1 {
                                 tracing::warn!(channel = %self.channel, "relay inbox full; dropping envelopes");
@@ -134,6 +146,7 @@ impl Subscriber {
                     }
                 }
                 _ = ticks.tick() => {
+                    self.report_gap(gap);
                     if let Err(error) = self.check(&mut sink).await {
                         return Ended::Lost(error);
                     }

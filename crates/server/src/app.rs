@@ -9,7 +9,8 @@ use chitchat_domain::ports::CodeGenerator;
 use chitchat_domain::services::{AuthPolicy, Ports};
 use chitchat_domain::Services;
 use chitchat_gateway_ws::GatewaySettings;
-use chitchat_realtime_local::LocalBus;
+use chitchat_realtime_local::{LocalBus, DEFAULT_DEVICE_QUEUE};
+use chitchat_realtime_redis::{RedisRelay, RedisRelayConfig};
 use chitchat_store_sql::{Store, StoreConfig};
 use std::sync::Arc;
 use thiserror::Error;
@@ -22,6 +23,8 @@ pub enum StartError {
     Io(#[from] std::io::Error),
     #[error("JWT_EXPIRATION: {0}")]
     Duration(String),
+    #[error("REDIS_URL: {0}")]
+    Redis(#[from] chitchat_realtime_redis::RelayError),
 }
 
 /// Development: readable text. Production: one JSON object per line.
@@ -35,14 +38,28 @@ pub fn init_tracing(mode: RunMode) {
     }
 }
 
+/// The in-process bus, linked to the other instances through Redis when `REDIS_URL` is set.
+async fn event_bus(config: &Config) -> Result<Arc<LocalBus>, StartError> {
+    let Some(url) = &config.redis_url else {
+        return Ok(Arc::new(LocalBus::default()));
+    };
+    let relay = RedisRelay::connect(RedisRelayConfig {
+        url: url.clone(),
+        password: config.redis_password.clone(),
+        db: config.redis_db,
+        channel: config.redis_channel.clone(),
+    })
+    .await?;
+    tracing::info!(channel = %config.redis_channel, "Redis connected: events reach every instance");
+    Ok(Arc::new(LocalBus::with_relay(DEFAULT_DEVICE_QUEUE, Arc::new(relay))))
+}
+
 pub async fn serve(config: Config) -> Result<(), StartError> {
     let store =
         Store::connect(&StoreConfig { url: config.database_url.clone(), max_connections: config.db_max_open_conns })
             .await?;
     tracing::info!(backend = ?store.backend(), "database ready, migrations applied");
-    if config.redis_url.is_some() {
-        tracing::warn!("REDIS_URL is set, but Redis fan-out is not available yet: running as a single instance");
-    }
+    let bus = event_bus(&config).await?;
     let store = Arc::new(store);
     let secret = signing_secret(&config)?;
     let codes: Arc<dyn CodeGenerator> = match &config.otp_fixed_code {
@@ -59,7 +76,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         chats: store.clone(),
         messages: store.clone(),
         store_health: store.clone(),
-        bus: Arc::new(LocalBus::default()),
+        bus,
         otp_sender: Arc::new(LogOtpSender),
         codes,
         tokens: Arc::new(JwtTokens::new(secret.as_bytes())),

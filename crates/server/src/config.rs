@@ -41,6 +41,9 @@ struct Raw {
     data_dir: String,
     db_max_open_conns: usize,
     redis_url: Option<String>,
+    redis_password: Option<String>,
+    redis_db: Option<String>,
+    redis_channel: String,
     jwt_secret: Option<String>,
     jwt_expiration: String,
     ws_max_message_size: usize,
@@ -60,6 +63,9 @@ impl Default for Raw {
             data_dir: "./data".into(),
             db_max_open_conns: 25,
             redis_url: None,
+            redis_password: None,
+            redis_db: None,
+            redis_channel: "chitchat:events".into(),
             jwt_secret: None,
             jwt_expiration: "168h".into(),
             ws_max_message_size: 10 * 1024 * 1024,
@@ -81,6 +87,13 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub db_max_open_conns: usize,
     pub redis_url: Option<String>,
+    /// Overrides the URL's password when set (`REDIS_PASSWORD`).
+    pub redis_password: Option<String>,
+    /// Overrides the URL's database number when set (`REDIS_DB`).
+    pub redis_db: Option<i64>,
+    /// The pub/sub channel of this deployment (`REDIS_CHANNEL`); deployments sharing
+    /// one Redis keep apart by using different channels.
+    pub redis_channel: String,
     /// None: generate (development) and keep in the data directory.
     pub jwt_secret: Option<String>,
     pub jwt_expiration: Duration,
@@ -156,6 +169,11 @@ impl Config {
             data_dir,
             db_max_open_conns: raw.db_max_open_conns,
             redis_url: non_empty(raw.redis_url),
+            redis_password: non_empty(raw.redis_password),
+            redis_db: non_empty(raw.redis_db)
+                .map(|db| db.parse().map_err(|_| invalid("REDIS_DB", "must be a whole number")))
+                .transpose()?,
+            redis_channel: non_empty(Some(raw.redis_channel)).unwrap_or_else(|| "chitchat:events".into()),
             jwt_secret,
             jwt_expiration: duration("JWT_EXPIRATION", &raw.jwt_expiration)?,
             ws_max_message_size: raw.ws_max_message_size.max(1024),

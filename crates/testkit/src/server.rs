@@ -1,7 +1,7 @@
 //! Starts the real `chitchat` binary as a child process on port 0 with a fresh
 //! database, and stops it when dropped.
 
-use crate::services::fresh_postgres_database;
+use crate::services::{fresh_postgres_database, reachable_redis};
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -42,22 +42,51 @@ impl TestServer {
     pub async fn start_with_env(binary: impl AsRef<Path>, backend: TestBackend, env: &[(&str, &str)]) -> Option<Self> {
         let data_dir = Arc::new(tempfile::tempdir().expect("temporary data directory"));
         let database_url = match backend {
-            TestBackend::Sqlite => {
-                format!("sqlite://{}", data_dir.path().join("chitchat.db").display())
-            }
+            TestBackend::Sqlite => format!("sqlite://{}", data_dir.path().join("chitchat.db").display()),
             TestBackend::Postgres => fresh_postgres_database().await?,
         };
+        Some(Self::launch_new(binary.as_ref(), data_dir, database_url, env).await)
+    }
+
+    /// Starts `instances` servers as one deployment: one fresh PostgreSQL database,
+    /// one Redis channel of their own, one signing secret. None when PostgreSQL or
+    /// Redis is unavailable and not required (SKIPPED was printed).
+    pub async fn start_cluster(binary: impl AsRef<Path>, instances: usize) -> Option<Vec<Self>> {
+        let redis_url = reachable_redis().await?;
+        Self::start_cluster_on(binary, instances, &redis_url).await
+    }
+
+    /// Like `start_cluster`, on the Redis at `redis_url`.
+    pub async fn start_cluster_on(binary: impl AsRef<Path>, instances: usize, redis_url: &str) -> Option<Vec<Self>> {
+        let database_url = fresh_postgres_database().await?;
+        let channel = format!("chitchat:test:{}", uuid::Uuid::new_v4().simple());
+        let secret = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+        let env = [("REDIS_URL", redis_url), ("REDIS_CHANNEL", channel.as_str()), ("JWT_SECRET", secret.as_str())];
+        let mut servers = Vec::with_capacity(instances);
+        for _ in 0..instances {
+            let data_dir = Arc::new(tempfile::tempdir().expect("temporary data directory"));
+            servers.push(Self::launch_new(binary.as_ref(), data_dir, database_url.clone(), &env).await);
+        }
+        Some(servers)
+    }
+
+    async fn launch_new(
+        binary: &Path,
+        data_dir: Arc<tempfile::TempDir>,
+        database_url: String,
+        env: &[(&str, &str)],
+    ) -> Self {
         let mut server = Self {
             base_url: String::new(),
             database_url,
             child: None,
             data_dir,
-            binary: binary.as_ref().to_owned(),
+            binary: binary.to_owned(),
             log: Arc::default(),
             extra_env: env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
         };
         server.launch().await;
-        Some(server)
+        server
     }
 
     async fn launch(&mut self) {

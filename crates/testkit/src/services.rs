@@ -80,3 +80,16 @@ mod tests {
         assert_eq!(with_database("postgres://u@h:5432", "x"), "postgres://u@h:5432/x");
     }
 }
+
+/// `TEST_REDIS_URL` when a Redis server answers there; None (after SKIPPED) or a
+/// failure when it does not, as `CHITCHAT_REQUIRE_SERVICES` says.
+pub async fn reachable_redis() -> Option<String> {
+    let url = test_redis_url();
+    let address = url.split("://").nth(1).unwrap_or(&url).rsplit('@').next().unwrap_or_default();
+    let address = address.split('/').next().unwrap_or_default().to_owned();
+    match tokio::time::timeout(std::time::Duration::from_secs(3), tokio::net::TcpStream::connect(&address)).await {
+        Ok(Ok(_)) => Some(url),
+        Ok(Err(error)) => skip_or_fail("Redis (TEST_REDIS_URL)", error),
+        Err(_) => skip_or_fail("Redis (TEST_REDIS_URL)", "connection timed out"),
+    }
+}

@@ -1,23 +1,33 @@
 //! The event relay contract: every link between instances must pass all of these.
 //! Each case gets two relays of one deployment, `a` and `b`, as two instances hold them.
 
-use chitchat_domain::ports::{EventRelay, RelayEnvelope, RelayStatus};
-use chitchat_domain::UserId;
+use chitchat_domain::event::{Delivery, EventDelivery};
+use chitchat_domain::ports::{EventRelay, RelayEnvelope, RelayItem, RelayStatus};
+use chitchat_domain::{ChatId, UserId};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Longer than any healthy delivery takes, short enough to fail fast.
 const DELIVERY: Duration = Duration::from_secs(5);
 
-fn envelope(frame: &str) -> RelayEnvelope {
+/// An envelope carrying `frame` as a chat event.
+pub fn envelope(frame: &str) -> RelayEnvelope {
     RelayEnvelope {
         origin: uuid::Uuid::new_v4(),
         recipients: vec![UserId::new(), UserId::new()],
-        frame: frame.to_owned(),
+        delivery: Delivery::Event(EventDelivery { room_id: ChatId::new(), event_seq: 1, frame: Arc::from(frame) }),
     }
 }
 
-async fn next_within<R: EventRelay>(relay: &R, wait: Duration) -> Option<RelayEnvelope> {
-    tokio::time::timeout(wait, relay.next()).await.ok()
+/// The next envelope within `wait`, passing over gap reports.
+pub async fn next_within<R: EventRelay>(relay: &R, wait: Duration) -> Option<RelayEnvelope> {
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        match tokio::time::timeout_at(deadline, relay.next()).await.ok()? {
+            RelayItem::Envelope(envelope) => return Some(envelope),
+            RelayItem::Gap => continue,
+        }
+    }
 }
 
 async fn next<R: EventRelay>(relay: &R) -> RelayEnvelope {
@@ -38,7 +48,7 @@ pub async fn relay_keeps_publish_order<R: EventRelay>((a, b): (R, R)) {
         a.publish(e).await.unwrap();
     }
     for e in &sent {
-        assert_eq!(next(&b).await.frame, e.frame);
+        assert_eq!(next(&b).await.delivery, e.delivery);
     }
 }
 
