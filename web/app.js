@@ -34,6 +34,13 @@ const state = {
   unread: new Map(),
   /** Ids of messages already received, so a repeat is not counted as unread twice. @type {Set<string>} */
   seen: new Set(),
+  /**
+   * Per chat, the last event_seq whose event is reflected here: sent in `resume` on
+   * every (re)connect so the server replays only what came after. In memory only:
+   * a reloaded page starts again from the REST chat list.
+   * @type {Map<string, number>}
+   */
+  positions: new Map(),
   /** @type {string | null} */
   openChatId: null,
   loadingOlder: false,
@@ -89,12 +96,23 @@ const connection = new Connection(
   {
     onFrame: handleFrame,
     onState: showConnectionState,
-    onOpen: (reconnected) => {
-      resendPending();
-      if (reconnected) {
-        void refreshChats();
+    positions: () => state.positions,
+    onOpen: () => {
+      for (const pending of outbox.values()) clearTimeout(pending.timer);
+      outbox.clear(); // frames sent on an old socket will never be acked
+    },
+    onReady: (_reconnected, result) => {
+      // Every replayed event has been handled by now (they come before this answer).
+      for (const [chatId, position] of result.chats) notePosition(chatId, position);
+      for (const chatId of result.notFound) state.positions.delete(chatId);
+      if (result.failed) {
+        // No replay (a server without resume): catch up from the REST history.
         if (state.openChatId) void loadNewest(state.openChatId);
       }
+      // Chats started by others while this device was away are in no resume: the
+      // list brings them (and their positions).
+      void refreshChats();
+      resendPending();
     },
     onFailure: () => {
       // A refused upgrade looks like any other failure; ask HTTP whether the
@@ -112,6 +130,9 @@ function setup() {
   dom.logout.addEventListener('click', () => void logout());
   window.addEventListener('hashchange', () => route());
   window.addEventListener('online', () => connection.reconnectNow());
+  // An open socket can outlive the network unnoticed for a long time: drop it at
+  // once, show "offline", and resume when the network is back.
+  window.addEventListener('offline', () => connection.drop());
   document.addEventListener('visibilitychange', () => {
     if (document.visibilityState === 'visible') connection.reconnectNow();
   });
@@ -165,8 +186,11 @@ async function enterApp(me) {
   dom.meAvatar.replaceChildren(avatar(me.name, me.id, 'avatar--small'));
   dom.meName.textContent = me.name;
   dom.meName.title = me.phone;
-  connection.start();
+  // The chat list first: its positions go into the socket's first `resume`, so the
+  // server replays whatever happens between the two.
   await refreshChats();
+  if (state.me !== me) return; // logged out meanwhile
+  connection.start();
   route();
 }
 
@@ -183,6 +207,7 @@ function endSession(message) {
   state.threads.clear();
   state.unread.clear();
   state.seen.clear();
+  state.positions.clear();
   state.openChatId = null;
   api.clearToken();
   chatList.resetSearch();
@@ -240,6 +265,10 @@ function applyChats(chats) {
   /** @type {Map<string, ChatView>} */
   const next = new Map();
   for (const chat of chats) {
+    // The row is all this client holds of a chat it has not opened, so the list's
+    // position is right for it. An opened chat's messages come from the socket and
+    // its own history pages; its position advances only with events received.
+    if (!state.threads.has(chat.id)) notePosition(chat.id, chat.last_event_seq);
     const known = state.chats.get(chat.id);
     // A live message may be newer than the list the server had when it answered.
     if (known?.last_message && (!chat.last_message || known.last_message.seq > chat.last_message.seq)) {
@@ -275,6 +304,7 @@ async function startChatWith(user) {
   try {
     const chat = await api.createDirectChat(user.id);
     if (!state.chats.has(chat.id)) state.chats.set(chat.id, chat);
+    if (!state.threads.has(chat.id)) notePosition(chat.id, chat.last_event_seq);
     chatList.resetSearch();
     renderList();
     openChat(chat.id);
@@ -378,10 +408,12 @@ async function loadNewest(chatId) {
   const thread = state.threads.get(chatId);
   if (!thread) return;
   const firstLoad = !thread.loaded;
+  const generation = thread.generation;
   if (firstLoad && state.openChatId === chatId) conversation.setOlderStatus('Loading messages…');
   try {
     const page = await api.getMessages(chatId, PAGE);
     if (state.threads.get(chatId) !== thread) return; // logged out meanwhile
+    if (thread.generation !== generation) return; // reset meanwhile (resync); its own load follows
     thread.mergeNewest(page, PAGE);
     for (const msg of page) state.seen.add(msg.id);
     if (page.length > 0) noteLastMessage(page[0]);
@@ -406,8 +438,10 @@ async function loadOlder() {
   state.loadingOlder = true;
   conversation.setOlderStatus('Loading older messages…');
   let again = false;
+  const generation = thread.generation;
   try {
     const page = await api.getMessages(chatId, PAGE, thread.confirmedCount());
+    if (thread.generation !== generation) return; // reset meanwhile: the offset no longer fits
     thread.mergeOlder(page, PAGE);
     for (const msg of page) state.seen.add(msg.id);
     if (state.openChatId === chatId) {
@@ -500,13 +534,18 @@ function markFailed(chatId, cid, reason) {
   if (state.openChatId === chatId) conversation.render({ mode: 'keep-bottom' });
 }
 
-/** After a (re)connect: sends every own message still waiting. Failed ones wait for Retry. */
+/**
+ * Once caught up after a (re)connect: sends every own message still waiting, with
+ * its original client_msg_id (the replay may already have confirmed some). Failed
+ * ones wait for Retry.
+ */
 function resendPending() {
-  for (const pending of outbox.values()) clearTimeout(pending.timer);
-  outbox.clear(); // frames sent on an old socket will never be acked
+  const sent = new Set([...outbox.values()].map((pending) => pending.cid));
   for (const thread of state.threads.values()) {
     for (const entry of thread.unconfirmed()) {
-      if (entry.status === 'pending' && entry.cid) dispatch(thread.chatId, entry.cid);
+      if (entry.status === 'pending' && entry.cid && !sent.has(entry.cid) && !httpInFlight.has(entry.cid)) {
+        dispatch(thread.chatId, entry.cid);
+      }
     }
   }
 }
@@ -527,12 +566,21 @@ function isMessage(value) {
   );
 }
 
-/** @param {Frame} frame */
+/**
+ * A frame from the socket, live or replayed after a reconnect: both are handled
+ * alike, in the order they arrive (the server keeps each chat gap-free).
+ * @param {Frame} frame
+ */
 function handleFrame(frame) {
   switch (frame.type) {
     case 'message':
       if (isMessage(frame.payload)) receiveMessage(frame.payload, true);
       break;
+    case 'resync':
+      if (typeof frame.room_id === 'string' && typeof frame.event_seq === 'number') {
+        resync(frame.room_id, frame.event_seq);
+      }
+      return; // its event_seq is set by resync()
     case 'ack': {
       const pending = frame.id ? outbox.get(frame.id) : undefined;
       if (pending && frame.id) {
@@ -556,8 +604,43 @@ function handleFrame(frame) {
       break;
     }
     default:
-      break; // unknown frame types are ignored
+      break; // unknown frame types are ignored (their position still counts)
   }
+  // A durable event (any type) moves its chat's position, once it has been handled.
+  if (typeof frame.room_id === 'string' && typeof frame.event_seq === 'number') {
+    notePosition(frame.room_id, frame.event_seq);
+  }
+}
+
+/**
+ * Records that every event of a chat up to `position` is reflected here.
+ * @param {string} chatId
+ * @param {unknown} position
+ */
+function notePosition(chatId, position) {
+  if (typeof position !== 'number' || !Number.isSafeInteger(position) || position < 0) return;
+  const known = state.positions.get(chatId);
+  if (known === undefined || position > known) state.positions.set(chatId, position);
+}
+
+/**
+ * The server missed too much of a chat to replay it: start that chat afresh from
+ * its newest history page, at the position the server gives.
+ * @param {string} chatId
+ * @param {number} position
+ */
+function resync(chatId, position) {
+  if (!state.me) return;
+  state.positions.set(chatId, position);
+  const thread = state.threads.get(chatId);
+  if (thread) {
+    thread.reset(); // an opened chat that is not open now reloads when it is opened
+    if (state.openChatId === chatId) {
+      conversation.render({ mode: 'bottom' });
+      void loadNewest(chatId);
+    }
+  }
+  void refreshChats(); // the row: preview of the newest message
 }
 
 /**
@@ -571,10 +654,9 @@ function receiveMessage(msg, live) {
   const thread = state.threads.get(msg.chat_id);
   const isNew = !state.seen.has(msg.id);
   state.seen.add(msg.id);
-  // A seq more than one above the newest held means frames were missed: catch up.
-  // The newest page (fetched below) brings this message along with the missed ones.
-  const gap = !!thread && thread.loaded && thread.confirmedCount() > 0 && msg.seq > thread.maxSeq() + 1;
-  if (thread && !gap) thread.upsert(msg);
+  // No gap check: the server sends each chat's events in order and without gaps,
+  // replaying missed ones first. A repeat (ack and frame, or a reloaded page) merges by id.
+  if (thread) thread.upsert(msg);
   const own = msg.sender_id === state.me.id;
   if (thread && state.openChatId === msg.chat_id) {
     conversation.render({ mode: own && !live ? 'bottom' : 'keep-bottom' });
@@ -582,7 +664,6 @@ function receiveMessage(msg, live) {
   if (live && isNew && !own && state.openChatId !== msg.chat_id) {
     state.unread.set(msg.chat_id, (state.unread.get(msg.chat_id) ?? 0) + 1);
   }
-  if (gap) void loadNewest(msg.chat_id);
   if (chat) {
     noteLastMessage(msg);
   } else {
@@ -613,9 +694,12 @@ function showConnectionState(connState) {
     banner.replaceChildren();
     return;
   }
+  // Hidden only once caught up (the answer to `resume`), not when the socket opens.
   const firstTry = !connection.everOpened && connection.failures === 0;
-  const text = connState === 'connecting' && firstTry ? 'Connecting…' : 'Offline — reconnecting';
-  banner.dataset.state = firstTry ? 'connecting' : 'offline';
+  const reached = connState === 'syncing'; // connected; missed events are arriving
+  const text =
+    (connState === 'connecting' || reached) && firstTry ? 'Connecting…' : reached ? 'Catching up…' : 'Offline — reconnecting';
+  banner.dataset.state = firstTry || reached ? 'connecting' : 'offline';
   const children = [el('span', { class: 'banner-text', text })];
   if (connState === 'offline') {
     const retry = el('button', { class: 'banner-retry', text: 'Retry now', attrs: { type: 'button' } });

@@ -6,8 +6,9 @@
 // server's OTP_FIXED_CODE), CHROMIUM (default /usr/bin/chromium), E2E_TIMEOUT_MS
 // (default 15000, the bound of every wait).
 // Two people log in through the UI in separate browser contexts, find each other
-// by name, exchange messages live over the WebSocket, and the history survives a
-// reload. Exits 0 and prints "e2e: 1 passed, 0 failed" on success; otherwise saves
+// by name, exchange messages live over the WebSocket, the history survives a
+// reload, and a person who lost the connection catches up on what was sent
+// meanwhile (resume) without reloading. Exits 0 and prints "e2e: 1 passed, 0 failed" on success; otherwise saves
 // screenshots to web/e2e/test-results/ and exits 1.
 
 import { chromium } from 'playwright-core';
@@ -162,6 +163,38 @@ async function sendText(person, text, how) {
   else await person.page.getByTestId('send-button').click();
 }
 
+/**
+ * Records, from now on, the WebSockets the page opens: their URL and the frames
+ * sent and received, parsed.
+ */
+function recordSockets(person) {
+  /** @type {Array<{ url: string, sent: any[], received: any[] }>} */
+  const sockets = [];
+  const parse = (payload) => {
+    try {
+      return JSON.parse(typeof payload === 'string' ? payload : payload.toString());
+    } catch {
+      return { unparsed: String(payload) };
+    }
+  };
+  person.page.on('websocket', (ws) => {
+    const record = { url: ws.url(), sent: [], received: [] };
+    sockets.push(record);
+    ws.on('framesent', (event) => record.sent.push(parse(event.payload)));
+    ws.on('framereceived', (event) => record.received.push(parse(event.payload)));
+  });
+  return sockets;
+}
+
+/** Polls `check` until it returns true, at most TIMEOUT ms. */
+async function until(what, check) {
+  const deadline = Date.now() + TIMEOUT;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${TIMEOUT} ms: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 async function checkLiteral(person) {
   const found = (await bubbles(person)).filter((b) => b.text === XSS_TEXT);
   if (found.length !== 1) throw new Error(`${person.label}: expected one bubble with the literal text ${XSS_TEXT}, found ${found.length}`);
@@ -286,6 +319,74 @@ async function main() {
     await checkLiteral(A);
     await waitConnected(A);
     step('Alice reloaded and sees the 3 messages in order (seq 1, 2, 3)');
+
+    // Bob loses his connection; Alice writes twice meanwhile; once back, Bob's page
+    // catches up through resume: no reload, no history refetch, each message once.
+    const missed = [`First while you were away (${run})`, `Second while you were away (${run})`];
+    const bobChatId = await B.page.evaluate(() => decodeURIComponent(location.hash.replace(/^#\/chat\//, '')));
+    if (!bobChatId) throw new Error(`Bob: no chat in the address (${await B.page.evaluate(() => location.hash)})`);
+    await B.page.evaluate(() => {
+      /** @type {any} */ (window).e2eSamePage = true;
+    });
+    const bobSockets = recordSockets(B);
+    let historyFetches = 0;
+    const countHistory = (request) => {
+      if (request.method() === 'GET' && new URL(request.url()).pathname === '/api/messages') historyFetches += 1;
+    };
+    B.page.on('request', countHistory);
+
+    await within('Bob: go offline', B.context.setOffline(true));
+    await within(
+      'Bob: the banner says offline (his socket was dropped)',
+      B.page.locator('[data-testid="connection-banner"][data-state="offline"]').waitFor({ state: 'visible' }),
+    );
+    step('Bob went offline and his page shows the offline banner');
+
+    await sendText(A, missed[0], 'enter');
+    await waitForBubble(A, missed[0], { own: true, status: 'sent' });
+    await sendText(A, missed[1], 'enter');
+    await waitForBubble(A, missed[1], { own: true, status: 'sent' });
+    await new Promise((resolve) => setTimeout(resolve, 500)); // room for a socket that was not really closed
+    const early = (await bubbles(B)).filter((b) => missed.includes(b.text ?? ''));
+    if (early.length !== 0) throw new Error("Bob: Alice's messages arrived while Bob was offline: his socket was still open");
+    step('Alice sent two messages while Bob was offline; Bob does not have them');
+
+    await within('Bob: go online', B.context.setOffline(false));
+    await waitConnected(B);
+    await waitForBubble(B, missed[1], { own: false });
+    const after = await bubbles(B);
+    const expectedAfter = [text1, XSS_TEXT, reply, ...missed];
+    if (JSON.stringify(after.map((b) => b.text)) !== JSON.stringify(expectedAfter)) {
+      throw new Error(`Bob: after catching up the chat shows ${JSON.stringify(after.map((b) => b.text))}, expected ${JSON.stringify(expectedAfter)}`);
+    }
+    if (JSON.stringify(after.map((b) => b.seq)) !== JSON.stringify([1, 2, 3, 4, 5])) {
+      throw new Error(`Bob: data-seq after catching up is ${JSON.stringify(after.map((b) => b.seq))}, expected [1,2,3,4,5]`);
+    }
+    if (!(await B.page.evaluate(() => /** @type {any} */ (window).e2eSamePage === true))) {
+      throw new Error('Bob: the page was reloaded while catching up');
+    }
+    B.page.off('request', countHistory);
+    if (historyFetches !== 0) throw new Error(`Bob: the history was fetched ${historyFetches} time(s) over HTTP instead of resumed`);
+
+    // On the wire: the new socket asked to resume and got the two messages replayed,
+    // in order, before the answer to its resume.
+    let resumed = null;
+    await until('Bob: a socket that sent resume and got its answer', () => {
+      resumed = bobSockets.find((s) => s.sent[0]?.type === 'resume' && s.received.some((f) => f.type === 'ack' && f.id === s.sent[0].id)) ?? null;
+      return resumed !== null;
+    });
+    if (!/[?&]resume=1(&|$)/.test(resumed.url)) throw new Error(`Bob: the socket URL lacks resume=1: ${resumed.url.replace(/token=[^&]*/, 'token=…')}`);
+    const from = resumed.sent[0].payload?.chats?.[bobChatId];
+    if (typeof from !== 'number') throw new Error(`Bob: resume did not carry the chat's position: ${JSON.stringify(resumed.sent[0])}`);
+    const answerAt = resumed.received.findIndex((f) => f.type === 'ack' && f.id === resumed.sent[0].id);
+    const replayed = resumed.received.slice(0, answerAt).filter((f) => f.type === 'message' && f.room_id === bobChatId);
+    const replayedView = replayed.map((f) => [f.event_seq, f.payload?.content]);
+    if (JSON.stringify(replayedView) !== JSON.stringify([[from + 1, missed[0]], [from + 2, missed[1]]])) {
+      throw new Error(`Bob: replay after resume from ${from} was ${JSON.stringify(replayedView)}, expected the two missed messages at ${from + 1} and ${from + 2}`);
+    }
+    const reached = resumed.received[answerAt].payload?.chats?.[bobChatId];
+    if (reached !== from + 2) throw new Error(`Bob: resume answered position ${JSON.stringify(reached)} for the chat, expected ${from + 2}`);
+    step(`Bob came back online and caught up without a reload: resume from ${from} replayed both messages, shown once each, in order (seq 4, 5)`);
 
     // Log out ends the session.
     await A.page.getByTestId('logout').click();

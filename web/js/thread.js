@@ -40,6 +40,8 @@ export class Thread {
     this.reachedStart = false;
     /** The newest page has been fetched at least once. */
     this.loaded = false;
+    /** Bumped by reset(), so that a page fetched before it is not merged after it. */
+    this.generation = 0;
   }
 
   /**
@@ -149,7 +151,7 @@ export class Thread {
   mergeNewest(page, limit) {
     if (page.length > 0 && this.byId.size > 0) {
       const pageMin = Math.min(...page.map((m) => m.seq));
-      if (pageMin > this.maxSeq() + 1) this.dropConfirmed();
+      if (pageMin > this.maxSeq() + 1) this.reset();
     }
     for (const msg of page) this.upsert(msg);
     if (!this.loaded) this.reachedStart = page.length < limit;
@@ -169,8 +171,13 @@ export class Thread {
     return added;
   }
 
-  /** @private */
-  dropConfirmed() {
+  /**
+   * Forgets every confirmed message (own sends in flight stay), so that the next
+   * newest page starts the thread afresh: after a long disconnect, or when the
+   * server says too much was missed to replay (`resync`).
+   */
+  reset() {
+    this.generation += 1;
     this.entries = this.entries.filter((e) => e.id === null);
     this.byId.clear();
     this.byCid = new Map(this.entries.filter((e) => e.cid).map((e) => [/** @type {string} */ (e.cid), e]));

@@ -40,6 +40,7 @@
  * @property {string} created_at
  * @property {Member[]} members
  * @property {Message|null} last_message
+ * @property {number} last_event_seq  position of the chat's newest event (0 when none)
  */
 
 /**
@@ -56,7 +57,16 @@
  * @property {string} [id]
  * @property {string} [room_id]
  * @property {string} [sender]
+ * @property {number} [event_seq]  on durable events (and `resync`): the position in the chat's event log
  * @property {any} [payload]
+ */
+
+/**
+ * What the server answered to a connection's `resume`.
+ * @typedef {object} ResumeResult
+ * @property {Map<string, number>} chats  position reached per chat
+ * @property {string[]} notFound           chats the caller may not read (or malformed ids)
+ * @property {boolean} failed              `resume` was refused with an `error` frame
  */
 
 export {};

@@ -1,16 +1,29 @@
-// The live connection: one WebSocket, reconnecting with backoff (1 s, 2 s, 5 s,
-// then every 10 s) until stopped.
+// The live connection: one WebSocket, reconnecting with jittered backoff (about
+// 1 s, 2 s, 5 s, then every 10 s) until stopped. Every connection is opened with
+// `resume=1` and its first frame is `resume`, carrying the last `event_seq` the
+// client holds per chat: the server replays what was missed, in order, before any
+// live event, then answers with an `ack`. The connection counts as open (caught up)
+// only from that answer on.
 
 /** @typedef {import('./types.js').Frame} Frame */
-/** @typedef {'connecting' | 'open' | 'offline' | 'stopped'} ConnState */
+/** @typedef {import('./types.js').ResumeResult} ResumeResult */
+/** @typedef {'connecting' | 'syncing' | 'open' | 'offline' | 'stopped'} ConnState */
 
 const BACKOFF_MS = [1000, 2000, 5000, 10000];
+/** Each delay is stretched or shrunk by up to this fraction, so clients do not reconnect in step. */
+const JITTER = 0.2;
+/** Most chats one `resume` frame may list (the server refuses more). */
+export const MAX_RESUME_CHATS = 5000;
+/** A catch-up that sends nothing for this long is abandoned: the socket is dropped and reopened. */
+const RESUME_STALL_MS = 20_000;
 
 /**
  * @typedef {object} ConnectionHandlers
- * @property {(frame: Frame) => void} onFrame
+ * @property {(frame: Frame) => void} onFrame      every frame except the answers to `resume`, replayed ones included
  * @property {(state: ConnState, retryInMs: number | null) => void} onState
- * @property {(reconnected: boolean) => void} onOpen     after every successful open
+ * @property {() => Map<string, number>} positions the last event_seq held per chat, read at each open
+ * @property {(reconnected: boolean) => void} onOpen the socket opened and `resume` was sent; replay follows
+ * @property {(reconnected: boolean, result: ResumeResult) => void} onReady  caught up: `resume` was answered
  * @property {(failures: number) => void} [onFailure]   a connect attempt closed before opening
  */
 
@@ -28,42 +41,63 @@ export class Connection {
     this.state = 'stopped';
     /** @type {ReturnType<typeof setTimeout> | undefined} */
     this.timer = undefined;
+    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    this.stallTimer = undefined;
     this.attempt = 0;
     this.failures = 0;
+    /** A connection has caught up at least once since start(). */
     this.everOpened = false;
+    /** Ids of the `resume` frames of this socket still unanswered. @type {Set<string>} */
+    this.resumeIds = new Set();
+    /** @type {ResumeResult} */
+    this.result = { chats: new Map(), notFound: [], failed: false };
+    this.resumeCounter = 0;
   }
 
+  /** The socket is open and its `resume` has been sent: frames may follow it. */
   get isOpen() {
-    return this.state === 'open' && this.socket !== null && this.socket.readyState === WebSocket.OPEN;
+    return (
+      (this.state === 'open' || this.state === 'syncing') &&
+      this.socket !== null &&
+      this.socket.readyState === WebSocket.OPEN
+    );
   }
 
   start() {
     if (this.state !== 'stopped') return;
     this.everOpened = false;
     this.attempt = 0;
+    this.failures = 0;
     this.connect();
   }
 
   stop() {
     clearTimeout(this.timer);
     this.setState('stopped', null);
-    const socket = this.socket;
-    this.socket = null;
-    if (socket) {
-      socket.onopen = socket.onclose = socket.onerror = socket.onmessage = null;
-      socket.close(1000, 'logout');
-    }
+    this.discard(1000, 'logout');
   }
 
   /** Skips the wait: used when the browser says the network is back. */
   reconnectNow() {
     if (this.state !== 'offline') return;
     clearTimeout(this.timer);
+    this.attempt = 0;
     this.connect();
   }
 
   /**
-   * Sends a frame if the socket is open.
+   * Gives up the current socket at once and reconnects after the usual wait: used
+   * when the browser says the network is gone, where a socket can linger unnoticed.
+   */
+  drop() {
+    if (this.state === 'stopped' || this.state === 'offline') return;
+    this.discard(1000, 'offline');
+    this.scheduleReconnect();
+  }
+
+  /**
+   * Sends a frame if the socket is open (also while it is catching up: the server
+   * answers frames in order, after the replay).
    * @param {Frame} frame
    * @returns {boolean} whether it was handed to the socket
    */
@@ -83,7 +117,8 @@ export class Connection {
     /** @type {WebSocket} */
     let socket;
     try {
-      socket = new WebSocket(this.url());
+      const url = this.url();
+      socket = new WebSocket(`${url}${url.includes('?') ? '&' : '?'}resume=1`);
     } catch {
       this.scheduleReconnect();
       return;
@@ -94,25 +129,30 @@ export class Connection {
     socket.onopen = () => {
       if (this.socket !== socket) return;
       opened = true;
-      const reconnected = this.everOpened;
-      this.everOpened = true;
-      this.attempt = 0;
       this.failures = 0;
-      this.setState('open', null);
+      const reconnected = this.everOpened;
+      this.sendResume(socket);
+      this.setState('syncing', null);
       this.handlers.onOpen(reconnected);
+      this.watchStall();
     };
     socket.onmessage = (event) => {
       if (this.socket !== socket || typeof event.data !== 'string') return;
       /** @type {unknown} */
-      let frame;
+      let parsed;
       try {
-        frame = JSON.parse(event.data);
+        parsed = JSON.parse(event.data);
       } catch {
         return; // not JSON: ignore
       }
-      if (frame && typeof frame === 'object' && typeof (/** @type {any} */ (frame).type) === 'string') {
-        this.handlers.onFrame(/** @type {Frame} */ (frame));
+      if (!parsed || typeof parsed !== 'object' || typeof (/** @type {any} */ (parsed).type) !== 'string') return;
+      const frame = /** @type {Frame} */ (parsed);
+      if (this.state === 'syncing') this.watchStall();
+      if ((frame.type === 'ack' || frame.type === 'error') && typeof frame.id === 'string' && this.resumeIds.has(frame.id)) {
+        this.resumeAnswered(frame);
+        return;
       }
+      this.handlers.onFrame(frame);
     };
     socket.onerror = () => {
       // Always followed by onclose, which does the work.
@@ -120,17 +160,99 @@ export class Connection {
     socket.onclose = () => {
       if (this.socket !== socket) return;
       this.socket = null;
+      clearTimeout(this.stallTimer);
       if (!opened) {
         this.failures += 1;
         this.handlers.onFailure?.(this.failures);
       }
+      // Whatever the close code (1000 no pong, 1009 too large, 1013 fell behind,
+      // a network failure): reconnect and resume.
       if (this.state !== 'stopped') this.scheduleReconnect();
     };
   }
 
+  /**
+   * Sends the known positions as the socket's first frame(s), in frames of at most
+   * MAX_RESUME_CHATS chats.
+   * @private
+   * @param {WebSocket} socket
+   */
+  sendResume(socket) {
+    const entries = [...this.handlers.positions()];
+    this.resumeIds.clear();
+    this.result = { chats: new Map(), notFound: [], failed: false };
+    for (let start = 0; start === 0 || start < entries.length; start += MAX_RESUME_CHATS) {
+      const id = `resume-${++this.resumeCounter}`;
+      this.resumeIds.add(id);
+      const chats = Object.fromEntries(entries.slice(start, start + MAX_RESUME_CHATS));
+      try {
+        socket.send(JSON.stringify({ id, type: 'resume', payload: { chats } }));
+      } catch {
+        return; // the close event follows
+      }
+    }
+  }
+
+  /**
+   * @private
+   * @param {Frame} frame  the `ack` or `error` answering one of this socket's `resume` frames
+   */
+  resumeAnswered(frame) {
+    this.resumeIds.delete(/** @type {string} */ (frame.id));
+    const payload = /** @type {any} */ (frame.payload) ?? {};
+    if (frame.type === 'ack') {
+      const chats = payload.chats && typeof payload.chats === 'object' ? payload.chats : {};
+      for (const [chatId, position] of Object.entries(chats)) {
+        if (typeof position === 'number') this.result.chats.set(chatId, position);
+      }
+      if (Array.isArray(payload.not_found)) {
+        for (const chatId of payload.not_found) if (typeof chatId === 'string') this.result.notFound.push(chatId);
+      }
+    } else {
+      this.result.failed = true; // e.g. a server without resume: the caller reloads over REST
+    }
+    if (this.resumeIds.size > 0 || this.state !== 'syncing') return;
+    clearTimeout(this.stallTimer);
+    const reconnected = this.everOpened;
+    this.everOpened = true;
+    this.attempt = 0;
+    this.setState('open', null);
+    this.handlers.onReady(reconnected, this.result);
+  }
+
+  /** @private Drops a socket whose catch-up has stopped making progress. */
+  watchStall() {
+    clearTimeout(this.stallTimer);
+    this.stallTimer = setTimeout(() => {
+      if (this.state === 'syncing') this.drop();
+    }, RESUME_STALL_MS);
+  }
+
+  /**
+   * Forgets the current socket and closes it without waiting for its close event.
+   * @private
+   * @param {number} code
+   * @param {string} reason
+   */
+  discard(code, reason) {
+    clearTimeout(this.stallTimer);
+    this.resumeIds.clear();
+    const socket = this.socket;
+    this.socket = null;
+    if (socket) {
+      socket.onopen = socket.onclose = socket.onerror = socket.onmessage = null;
+      try {
+        socket.close(code, reason);
+      } catch {
+        // already closed
+      }
+    }
+  }
+
   /** @private */
   scheduleReconnect() {
-    const delay = BACKOFF_MS[Math.min(this.attempt, BACKOFF_MS.length - 1)];
+    const base = BACKOFF_MS[Math.min(this.attempt, BACKOFF_MS.length - 1)];
+    const delay = Math.round(base * (1 - JITTER + 2 * JITTER * Math.random()));
     this.attempt += 1;
     this.setState('offline', delay);
     clearTimeout(this.timer);

@@ -4,6 +4,7 @@
 
 use crate::ids::{ChatId, SessionId, UserId};
 use crate::message::Message;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -54,6 +55,54 @@ pub enum Delivery {
     /// Live events may have been lost on their way here: every device must catch
     /// up its chats from the durable log.
     CatchUp,
+    /// A frame that is sent live only and never stored (typing, presence).
+    Ephemeral {
+        #[serde(with = "shared_str")]
+        frame: Arc<str>,
+    },
+}
+
+/// How long a typing indicator shows unless renewed.
+pub const TYPING_EXPIRES_MS: u64 = 6000;
+
+#[derive(Serialize)]
+struct EphemeralEnvelope<P: Serialize> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    room_id: Option<ChatId>,
+    sender: UserId,
+    payload: P,
+}
+
+#[derive(Serialize)]
+struct TypingPayload {
+    typing: bool,
+    expires_in_ms: u64,
+}
+
+#[derive(Serialize)]
+struct PresencePayload {
+    user_id: UserId,
+    online: bool,
+    last_seen: Option<DateTime<Utc>>,
+}
+
+impl Delivery {
+    fn ephemeral<P: Serialize>(kind: &'static str, room_id: Option<ChatId>, sender: UserId, payload: P) -> Self {
+        let frame = serde_json::to_string(&EphemeralEnvelope { kind, room_id, sender, payload }).unwrap_or_default();
+        Self::Ephemeral { frame: Arc::from(frame) }
+    }
+
+    /// `{"type":"typing","room_id","sender","payload":{"typing","expires_in_ms"}}`.
+    pub fn typing(chat: ChatId, user: UserId, typing: bool) -> Self {
+        Self::ephemeral("typing", Some(chat), user, TypingPayload { typing, expires_in_ms: TYPING_EXPIRES_MS })
+    }
+
+    /// `{"type":"presence","room_id":null,"sender","payload":{"user_id","online","last_seen"}}`;
+    /// `last_seen` only where the user's privacy setting lets the recipients see it.
+    pub fn presence(user: UserId, online: bool, last_seen: Option<DateTime<Utc>>) -> Self {
+        Self::ephemeral("presence", None, user, PresencePayload { user_id: user, online, last_seen })
+    }
 }
 
 /// Serde for `Arc<str>` without turning on serde's `rc` feature workspace-wide.

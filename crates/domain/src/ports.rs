@@ -19,6 +19,8 @@ pub trait UserRepo: Send + Sync {
     async fn insert_or_get_by_phone(&self, user: &User) -> DomainResult<User>;
     async fn get(&self, id: UserId) -> DomainResult<Option<User>>;
     async fn get_many(&self, ids: &[UserId]) -> DomainResult<Vec<User>>;
+    /// Records when the user was last online.
+    async fn touch_last_seen(&self, id: UserId, at: chrono::DateTime<chrono::Utc>) -> DomainResult<()>;
     /// Users whose name contains `query` (case-insensitive) or whose phone contains
     /// its digits, excluding `exclude`, at most `limit`, ordered by name.
     async fn search(&self, query: &str, exclude: UserId, limit: i64) -> DomainResult<Vec<User>>;
@@ -59,6 +61,8 @@ pub trait ChatRepo: Send + Sync {
     async fn list_for_user(&self, user: UserId) -> DomainResult<Vec<Chat>>;
     async fn members(&self, chat: ChatId) -> DomainResult<Vec<Member>>;
     async fn member(&self, chat: ChatId, user: UserId) -> DomainResult<Option<Member>>;
+    /// Everyone who shares at least one chat with `user` (without `user`), once each.
+    async fn co_members(&self, user: UserId) -> DomainResult<Vec<UserId>>;
 }
 
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
@@ -82,6 +86,18 @@ pub trait MessageRepo: Send + Sync {
 #[async_trait]
 pub trait StoreHealth: Send + Sync {
     async fn ping(&self) -> bool;
+}
+
+/// Counts each user's connected devices, across instances when shared.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait PresenceTracker: Send + Sync {
+    /// A device of `user` connected; true when the user was offline until now.
+    async fn connected(&self, user: UserId) -> DomainResult<bool>;
+    /// A device of `user` left; true when it was the user's last one.
+    async fn disconnected(&self, user: UserId) -> DomainResult<bool>;
+    /// Which of `users` have a device connected.
+    async fn online(&self, users: &[UserId]) -> DomainResult<Vec<UserId>>;
 }
 
 /// Delivers a login code to a phone (SMS in production, the log in development).

@@ -15,11 +15,15 @@ use futures_util::StreamExt;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Close code for a device whose session was revoked (logout or device removal):
 /// do not reconnect with the same token.
 const SESSION_REVOKED_CLOSE: u16 = 4001;
+
+/// A device forwards at most one "typing" per chat this often; the indicator
+/// expires on the other side unless renewed.
+const TYPING_THROTTLE: Duration = Duration::from_secs(3);
 
 /// Most chats one `resume` frame may list.
 const MAX_RESUME_CHATS: usize = 5000;
@@ -59,6 +63,8 @@ struct Device {
     /// True until the client's first frame when it asked (`?resume=1`) to resume
     /// before any live event, so that replayed events come first and in order.
     holding_live: bool,
+    /// When this device last forwarded "typing: true" per chat (throttling).
+    typing_sent: HashMap<ChatId, Instant>,
 }
 
 impl Device {
@@ -116,9 +122,11 @@ impl Device {
                 Ok(None)
             }
             Err(error) => {
-                // The log is unreachable: keep what is known so the next event retries.
+                // The log is unreachable: record what the device says it has, so that
+                // the next live event finds the gap and retries the catch-up.
+                let span = *self.positions.entry(chat).or_insert(Span { first: from + 1, last: from });
                 self.send(frames::domain_error(None, &error)).await?;
-                Ok(Some(known.map_or(from, |span| span.last)))
+                Ok(Some(span.last))
             }
         }
     }
@@ -131,7 +139,15 @@ pub(crate) async fn run(
     mut subscription: Box<dyn Subscription>,
     hold_live_until_first_frame: bool,
 ) {
-    let mut device = Device { session, positions: HashMap::new(), holding_live: hold_live_until_first_frame };
+    let mut device = Device {
+        session,
+        positions: HashMap::new(),
+        holding_live: hold_live_until_first_frame,
+        typing_sent: HashMap::new(),
+    };
+    if let Err(error) = conn.services.presence.device_connected(conn.caller).await {
+        tracing::warn!(user = %conn.caller.user_id, %error, "could not announce presence");
+    }
     let mut heartbeat = tokio::time::interval(conn.settings.ping_period);
     heartbeat.tick().await;
     let mut last_heard = Instant::now();
@@ -142,6 +158,11 @@ pub(crate) async fn run(
             delivery = subscription.next(), if !device.holding_live => match delivery.as_deref() {
                 Some(Delivery::Event(event)) => {
                     if device.deliver(&conn, event).await.is_err() {
+                        break Exit::ClientClosed;
+                    }
+                }
+                Some(Delivery::Ephemeral { frame }) => {
+                    if device.send(frame.to_string()).await.is_err() {
                         break Exit::ClientClosed;
                     }
                 }
@@ -195,6 +216,13 @@ pub(crate) async fn run(
 
     drop(subscription);
     tracing::info!(user = %conn.caller.user_id, session = %conn.caller.session_id, "websocket disconnected");
+    let (services, caller, grace) = (conn.services.clone(), conn.caller, conn.settings.presence_grace);
+    actix_web::rt::spawn(async move {
+        tokio::time::sleep(grace).await;
+        if let Err(error) = services.presence.device_disconnected(caller).await {
+            tracing::warn!(user = %caller.user_id, %error, "could not record the device leaving");
+        }
+    });
     if let Exit::Reason(reason) = exit {
         let _ = device.session.close(Some(reason)).await;
     }
@@ -214,6 +242,12 @@ async fn handle_text(conn: &Connection, device: &mut Device, text: &str) -> Resu
             Ok(message) => frames::ack(id, &message),
             Err(error) => frames::domain_error(id, &error),
         },
+        "typing" => match typing(conn, device, frame.room_id.as_deref(), &frame.payload).await {
+            // Typing needs no answer unless the client asked for one with an id.
+            Ok(()) if id.is_none() => return Ok(()),
+            Ok(()) => frames::ack_empty(id),
+            Err(error) => frames::domain_error(id, &error),
+        },
         "resume" => match resume(conn, device, frame.payload).await? {
             Ok(reached) => frames::resumed(id, &reached),
             Err(error) => frames::domain_error(id, &error),
@@ -221,6 +255,31 @@ async fn handle_text(conn: &Connection, device: &mut Device, text: &str) -> Resu
         other => frames::error(id, "unknown_type", &format!("unknown frame type {other:?}")),
     };
     device.send(reply).await
+}
+
+/// Forwards "typing" to the chat's other members, at most once per throttle period
+/// per chat (a stop is always forwarded after a start).
+async fn typing(
+    conn: &Connection,
+    device: &mut Device,
+    room_id: Option<&str>,
+    payload: &Value,
+) -> Result<(), DomainError> {
+    let chat: ChatId = room_id.and_then(|r| r.trim().parse().ok()).ok_or_else(DomainError::chat_not_found)?;
+    let typing = match payload.get("typing") {
+        None => true,
+        Some(Value::Bool(typing)) => *typing,
+        Some(_) => return Err(DomainError::invalid("invalid_payload", "typing must be true or false")),
+    };
+    if typing {
+        if device.typing_sent.get(&chat).is_some_and(|at| at.elapsed() < TYPING_THROTTLE) {
+            return Ok(());
+        }
+        device.typing_sent.insert(chat, Instant::now());
+    } else if device.typing_sent.remove(&chat).is_none() {
+        return Ok(());
+    }
+    conn.services.presence.typing(conn.caller, chat, typing).await
 }
 
 /// What `resume` answers: the position reached in each chat, and the chats the

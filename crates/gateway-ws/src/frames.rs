@@ -152,3 +152,15 @@ pub(crate) fn session_revoked() -> String {
     r#"{"type":"session_revoked","payload":{"code":"session_revoked","message":"this device was logged out"}}"#
         .to_owned()
 }
+
+#[derive(Serialize)]
+struct EmptyAck<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    id: Option<&'a Value>,
+}
+
+/// `{"type":"ack","id":…}`: done, nothing to report.
+pub(crate) fn ack_empty(id: Option<&Value>) -> String {
+    serde_json::to_string(&EmptyAck { kind: "ack", id }).unwrap_or_default()
+}

@@ -9,7 +9,7 @@ use chitchat_domain::ports::CodeGenerator;
 use chitchat_domain::services::{AuthPolicy, Ports};
 use chitchat_domain::Services;
 use chitchat_gateway_ws::GatewaySettings;
-use chitchat_realtime_local::{LocalBus, DEFAULT_DEVICE_QUEUE};
+use chitchat_realtime_local::{LocalBus, LocalPresence, DEFAULT_DEVICE_QUEUE};
 use chitchat_realtime_redis::{RedisRelay, RedisRelayConfig};
 use chitchat_store_sql::{Store, StoreConfig};
 use std::sync::Arc;
@@ -77,6 +77,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         messages: store.clone(),
         store_health: store.clone(),
         bus,
+        presence: Arc::new(LocalPresence::default()),
         otp_sender: Arc::new(LogOtpSender),
         codes,
         tokens: Arc::new(JwtTokens::new(secret.as_bytes())),
@@ -95,6 +96,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         max_frame_bytes: config.ws_max_message_size,
         ping_period: config.ws_ping_period,
         pong_wait: config.ws_pong_wait,
+        presence_grace: config.presence_grace_period,
     });
 
     let server = HttpServer::new(move || {

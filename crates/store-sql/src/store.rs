@@ -62,6 +62,9 @@ impl UserRepo for Store {
         let ids = ids.to_vec();
         self.detached(|s| async move { s.get_many(&ids).await }).await
     }
+    async fn touch_last_seen(&self, id: UserId, at: DateTime<Utc>) -> DomainResult<()> {
+        self.detached(move |s| async move { s.touch_last_seen(id, at).await }).await
+    }
     async fn search(&self, query: &str, exclude: UserId, limit: i64) -> DomainResult<Vec<User>> {
         let query = query.to_owned();
         self.detached(move |s| async move { s.search(&query, exclude, limit).await }).await
@@ -122,6 +125,9 @@ impl ChatRepo for Store {
     }
     async fn member(&self, chat: ChatId, user: UserId) -> DomainResult<Option<Member>> {
         self.detached(move |s| async move { s.member(chat, user).await }).await
+    }
+    async fn co_members(&self, user: UserId) -> DomainResult<Vec<UserId>> {
+        self.detached(move |s| async move { s.co_members(user).await }).await
     }
 }
 

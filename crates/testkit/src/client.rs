@@ -195,9 +195,32 @@ impl WsClient {
         }
     }
 
-    /// True when no frame at all arrives within `wait`.
+    /// True when no frame arrives within `wait`, apart from `presence` frames
+    /// (people coming and going is not what these checks are about).
     pub async fn silent_for(&mut self, wait: Duration) -> bool {
-        self.next_json_within(wait).await.is_none()
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match self.next_json_within(left).await {
+                None => return true,
+                Some(frame) if frame["type"] == "presence" => continue,
+                Some(_) => return false,
+            }
+        }
+    }
+
+    /// All frames of `kind` that arrive within `wait`.
+    pub async fn collect_of_type(&mut self, kind: &str, wait: Duration) -> Vec<Value> {
+        let deadline = tokio::time::Instant::now() + wait;
+        let mut found = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match self.next_json_within(left).await {
+                None => return found,
+                Some(frame) if frame["type"] == kind => found.push(frame),
+                Some(_) => {}
+            }
+        }
     }
 
     /// Sends a message frame and returns the server's reply to it (ack or error).

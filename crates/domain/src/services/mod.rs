@@ -4,6 +4,7 @@
 mod auth;
 mod chats;
 mod messages;
+mod presence;
 mod sync;
 mod users;
 
@@ -13,12 +14,14 @@ mod test_support;
 pub use auth::{AuthPolicy, AuthService, LoginRequest};
 pub use chats::ChatService;
 pub use messages::{MessageService, SendMessage};
+pub use presence::PresenceService;
 pub use sync::{CatchUp, SyncService, MAX_REPLAY_EVENTS};
 pub use users::UserService;
 
 use crate::clock::Clock;
 use crate::ports::{
-    ChatRepo, CodeGenerator, EventBus, MessageRepo, OtpRepo, OtpSender, SessionRepo, StoreHealth, TokenCodec, UserRepo,
+    ChatRepo, CodeGenerator, EventBus, MessageRepo, OtpRepo, OtpSender, PresenceTracker, SessionRepo, StoreHealth,
+    TokenCodec, UserRepo,
 };
 use std::sync::Arc;
 
@@ -32,6 +35,7 @@ pub struct Ports {
     pub messages: Arc<dyn MessageRepo>,
     pub store_health: Arc<dyn StoreHealth>,
     pub bus: Arc<dyn EventBus>,
+    pub presence: Arc<dyn PresenceTracker>,
     pub otp_sender: Arc<dyn OtpSender>,
     pub codes: Arc<dyn CodeGenerator>,
     pub tokens: Arc<dyn TokenCodec>,
@@ -46,6 +50,7 @@ pub struct Services {
     pub chats: Arc<ChatService>,
     pub messages: Arc<MessageService>,
     pub sync: Arc<SyncService>,
+    pub presence: Arc<PresenceService>,
     pub bus: Arc<dyn EventBus>,
     pub store_health: Arc<dyn StoreHealth>,
 }
@@ -58,6 +63,7 @@ impl Services {
             chats: Arc::new(ChatService::new(&ports)),
             messages: Arc::new(MessageService::new(&ports)),
             sync: Arc::new(SyncService::new(&ports)),
+            presence: Arc::new(PresenceService::new(&ports)),
             bus: ports.bus,
             store_health: ports.store_health,
         }

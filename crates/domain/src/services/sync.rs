@@ -37,9 +37,13 @@ impl SyncService {
     pub async fn catch_up(&self, caller: Caller, chat: ChatId, after: i64) -> DomainResult<CatchUp> {
         require_member(self.chats.as_ref(), chat, caller.user_id).await?;
         let after = after.max(0);
+        let latest = self.chats.get(chat).await?.ok_or_else(crate::DomainError::chat_not_found)?.last_event_seq;
+        if after > latest {
+            // The device claims events that do not exist: its state is wrong; start it over.
+            return Ok(CatchUp::Reload { last_event_seq: latest });
+        }
         let events = self.messages.events_after(chat, after, MAX_REPLAY_EVENTS + 1).await?;
         if events.len() as i64 > MAX_REPLAY_EVENTS {
-            let latest = self.chats.get(chat).await?.map_or(after, |c| c.last_event_seq);
             return Ok(CatchUp::Reload { last_event_seq: latest });
         }
         Ok(CatchUp::Events(events.iter().map(|e| e.to_delivery()).collect()))
@@ -87,6 +91,7 @@ mod tests {
         m.chats
             .expect_member()
             .returning(|c, u| Ok(Some(Member { chat_id: c, user_id: u, role: Role::Member, joined_at: Utc::now() })));
+        m.chats.expect_get().returning(|id| Ok(Some(chat_at(id, 6))));
         m.messages
             .expect_events_after()
             .withf(move |c, after, limit| *c == chat && *after == 4 && *limit == MAX_REPLAY_EVENTS + 1)
@@ -106,18 +111,32 @@ mod tests {
         m.messages
             .expect_events_after()
             .returning(|c, after, limit| Ok((after + 1..=after + limit).map(|s| event(c, s)).collect()));
-        m.chats.expect_get().returning(|id| {
-            Ok(Some(Chat {
-                id,
-                kind: ChatKind::Direct,
-                name: None,
-                created_by: UserId::new(),
-                created_at: Utc::now(),
-                last_event_seq: 5000,
-            }))
-        });
+        m.chats.expect_get().returning(|id| Ok(Some(chat_at(id, 5000))));
         let service = SyncService::new(&ports(m));
         assert_eq!(service.catch_up(caller(), chat, 0).await.unwrap(), CatchUp::Reload { last_event_seq: 5000 });
+    }
+
+    fn chat_at(id: ChatId, last_event_seq: i64) -> Chat {
+        Chat {
+            id,
+            kind: ChatKind::Direct,
+            name: None,
+            created_by: UserId::new(),
+            created_at: Utc::now(),
+            last_event_seq,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_device_claiming_events_that_do_not_exist_is_told_to_reload() {
+        let mut m = MockSet::new(Utc::now());
+        m.chats
+            .expect_member()
+            .returning(|c, u| Ok(Some(Member { chat_id: c, user_id: u, role: Role::Member, joined_at: Utc::now() })));
+        m.chats.expect_get().returning(|id| Ok(Some(chat_at(id, 5))));
+        m.messages.expect_events_after().never();
+        let service = SyncService::new(&ports(m));
+        assert_eq!(service.catch_up(caller(), ChatId::new(), 99).await.unwrap(), CatchUp::Reload { last_event_seq: 5 });
     }
 
     #[tokio::test]

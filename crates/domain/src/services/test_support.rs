@@ -3,8 +3,8 @@
 use super::Ports;
 use crate::clock::MockClock;
 use crate::ports::{
-    MockChatRepo, MockCodeGenerator, MockEventBus, MockMessageRepo, MockOtpRepo, MockOtpSender, MockSessionRepo,
-    MockStoreHealth, MockTokenCodec, MockUserRepo,
+    MockChatRepo, MockCodeGenerator, MockEventBus, MockMessageRepo, MockOtpRepo, MockOtpSender, MockPresenceTracker,
+    MockSessionRepo, MockStoreHealth, MockTokenCodec, MockUserRepo,
 };
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
@@ -17,6 +17,7 @@ pub struct MockSet {
     pub chats: MockChatRepo,
     pub messages: MockMessageRepo,
     pub bus: MockEventBus,
+    pub presence: MockPresenceTracker,
     pub sender: MockOtpSender,
     pub codes: MockCodeGenerator,
     pub tokens: MockTokenCodec,
@@ -32,6 +33,7 @@ impl MockSet {
             chats: MockChatRepo::new(),
             messages: MockMessageRepo::new(),
             bus: MockEventBus::new(),
+            presence: MockPresenceTracker::new(),
             sender: MockOtpSender::new(),
             codes: MockCodeGenerator::new(),
             tokens: MockTokenCodec::new(),
@@ -52,6 +54,7 @@ pub fn ports(m: MockSet) -> Ports {
         messages: Arc::new(m.messages),
         store_health: Arc::new(MockStoreHealth::new()),
         bus: Arc::new(m.bus),
+        presence: Arc::new(m.presence),
         otp_sender: Arc::new(m.sender),
         codes: Arc::new(m.codes),
         tokens: Arc::new(m.tokens),

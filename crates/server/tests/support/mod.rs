@@ -5,8 +5,12 @@ use chitchat_testkit::{TestBackend, TestServer};
 
 pub const BINARY: &str = env!("CARGO_BIN_EXE_chitchat");
 
+/// How long test servers keep a user online after their last device leaves:
+/// short, so presence tests run quickly.
+pub const PRESENCE_GRACE: &str = "400ms";
+
 pub async fn start(backend: TestBackend) -> Option<TestServer> {
-    TestServer::start(BINARY, backend).await
+    TestServer::start_with_env(BINARY, backend, &[("PRESENCE_GRACE_PERIOD", PRESENCE_GRACE)]).await
 }
 
 /// Defines `async fn $name(server: TestServer)` once and runs it as two tests,

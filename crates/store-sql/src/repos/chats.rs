@@ -93,4 +93,26 @@ impl ChatRepo for SqlStore {
         });
         Ok(row.map(Member::try_from).transpose()?)
     }
+
+    async fn co_members(&self, user: UserId) -> DomainResult<Vec<UserId>> {
+        let user = user.to_string();
+        let ids: Vec<String> = db_run!(self, |conn| {
+            let mine = diesel::alias!(chat_members as mine);
+            let my_chats =
+                mine.filter(mine.field(chat_members::user_id).eq(&user)).select(mine.field(chat_members::chat_id));
+            chat_members::table
+                .filter(chat_members::chat_id.eq_any(my_chats))
+                .filter(chat_members::user_id.ne(&user))
+                .select(chat_members::user_id)
+                .distinct()
+                .load(conn)
+                .await
+                .map_err(StoreError::from)?
+        });
+        Ok(ids
+            .iter()
+            .map(|id| id.parse())
+            .collect::<Result<_, _>>()
+            .map_err(|_| StoreError::Corrupt("user id".into()))?)
+    }
 }

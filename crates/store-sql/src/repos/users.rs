@@ -88,4 +88,16 @@ impl UserRepo for SqlStore {
         });
         Ok(convert_all(rows)?)
     }
+
+    async fn touch_last_seen(&self, id: UserId, at: chrono::DateTime<chrono::Utc>) -> DomainResult<()> {
+        let (id, at) = (id.to_string(), crate::time::to_micros(at));
+        db_run!(self, |conn| {
+            diesel::update(users::table.find(&id))
+                .set(users::last_seen.eq(at))
+                .execute(conn)
+                .await
+                .map_err(StoreError::from)?
+        });
+        Ok(())
+    }
 }

@@ -5,6 +5,7 @@
 
 pub mod event_bus;
 pub mod event_relay;
+pub mod presence;
 pub mod store;
 mod store_chats;
 mod store_messages;
@@ -36,6 +37,7 @@ macro_rules! store_contract_tests {
             users_get_and_get_many,
             users_search_by_name_or_phone_excludes_caller,
             users_search_treats_wildcards_literally,
+            users_last_seen_is_recorded,
             otps_put_replaces_and_resets_attempts,
             otps_record_failure_counts_tries,
             otps_consume_is_single_use_and_needs_the_hash,
@@ -45,6 +47,7 @@ macro_rules! store_contract_tests {
             chats_concurrent_direct_creation_yields_one_chat,
             chats_members_and_membership,
             chats_list_for_user_only_their_chats_by_activity,
+            chats_co_members_are_everyone_sharing_a_chat_once,
             messages_seq_is_consecutive_per_chat,
             messages_concurrent_appends_get_distinct_consecutive_seqs,
             messages_repeated_client_msg_id_returns_the_first,
@@ -89,5 +92,17 @@ macro_rules! event_relay_contract_tests {
             let Some(theirs) = $make.await else { return };
             $crate::contracts::event_relay::relay_keeps_deployments_apart(ours, theirs).await;
         }
+    };
+}
+
+/// Expands to one `#[tokio::test]` per presence tracker contract case. `$make` yields `Option<P>`.
+#[macro_export]
+macro_rules! presence_contract_tests {
+    ($make:expr) => {
+        $crate::__contract_cases!(presence, $make;
+            presence_first_device_brings_a_user_online_and_the_last_takes_them_off,
+            presence_is_per_user,
+            presence_ignores_a_disconnect_without_a_connect,
+        );
     };
 }

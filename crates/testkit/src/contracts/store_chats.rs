@@ -82,3 +82,19 @@ pub async fn chats_list_for_user_only_their_chats_by_activity<S: Store>(store: S
     assert_eq!(ids, vec![ab.id, ac.id]);
     assert!(!ids.contains(&bc.id));
 }
+
+pub async fn chats_co_members_are_everyone_sharing_a_chat_once<S: Store>(store: S) {
+    let a = user(&store, 1, "Asha").await;
+    let b = user(&store, 2, "Bilal").await;
+    let c = user(&store, 3, "Chen").await;
+    let loner = user(&store, 4, "Dara").await;
+    direct(&store, &a, &b).await;
+    direct(&store, &a, &c).await;
+    direct(&store, &b, &c).await;
+    let mut of_a = store.co_members(a.id).await.unwrap();
+    of_a.sort();
+    let mut expected = vec![b.id, c.id];
+    expected.sort();
+    assert_eq!(of_a, expected);
+    assert!(store.co_members(loner.id).await.unwrap().is_empty());
+}

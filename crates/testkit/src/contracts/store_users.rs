@@ -134,3 +134,10 @@ pub async fn sessions_list_active_omits_revoked_expired_and_others<S: Store>(sto
     let active = store.list_active(owner.id, at).await.unwrap();
     assert_eq!(active, vec![newer, older], "active sessions, newest first");
 }
+
+pub async fn users_last_seen_is_recorded<S: Store>(store: S) {
+    let asha = user(&store, 1, "Asha").await;
+    let later = now() + Duration::minutes(3);
+    store.touch_last_seen(asha.id, later).await.unwrap();
+    assert_eq!(UserRepo::get(&store, asha.id).await.unwrap().unwrap().last_seen, later);
+}

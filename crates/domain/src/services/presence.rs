@@ -1,0 +1,171 @@
+use super::chats::require_member;
+use super::Ports;
+use crate::auth::Caller;
+use crate::clock::Clock;
+use crate::error::DomainResult;
+use crate::event::Delivery;
+use crate::ids::{ChatId, UserId};
+use crate::ports::{ChatRepo, EventBus, PresenceTracker, UserRepo};
+use chrono::SubsecRound;
+use std::sync::Arc;
+
+/// Who is online and who is typing: live only, never stored (except `last_seen`).
+pub struct PresenceService {
+    chats: Arc<dyn ChatRepo>,
+    users: Arc<dyn UserRepo>,
+    bus: Arc<dyn EventBus>,
+    tracker: Arc<dyn PresenceTracker>,
+    clock: Arc<dyn Clock>,
+}
+
+impl PresenceService {
+    pub fn new(ports: &Ports) -> Self {
+        Self {
+            chats: ports.chats.clone(),
+            users: ports.users.clone(),
+            bus: ports.bus.clone(),
+            tracker: ports.presence.clone(),
+            clock: ports.clock.clone(),
+        }
+    }
+
+    /// Tells the chat's other members that the caller is (or stopped) typing.
+    /// Never echoed to the typer, not even to their other devices.
+    pub async fn typing(&self, caller: Caller, chat: ChatId, typing: bool) -> DomainResult<()> {
+        require_member(self.chats.as_ref(), chat, caller.user_id).await?;
+        let others: Vec<UserId> =
+            self.chats.members(chat).await?.into_iter().map(|m| m.user_id).filter(|u| *u != caller.user_id).collect();
+        self.bus.publish(&others, Delivery::typing(chat, caller.user_id, typing)).await
+    }
+
+    /// A device connected; when it is the user's first, the people who share a
+    /// chat with them see them come online.
+    pub async fn device_connected(&self, caller: Caller) -> DomainResult<()> {
+        if self.tracker.connected(caller.user_id).await? {
+            self.announce(caller.user_id, true, None).await?;
+        }
+        Ok(())
+    }
+
+    /// A device left (the gateway calls this after a short grace period, so that a
+    /// page reload does not flap); when it was the last one, the user goes offline
+    /// and `last_seen` is recorded.
+    pub async fn device_disconnected(&self, caller: Caller) -> DomainResult<()> {
+        if self.tracker.disconnected(caller.user_id).await? {
+            // Microseconds: the precision every store keeps, so the frame and later reads agree.
+            let now = self.clock.now().trunc_subsecs(6);
+            self.users.touch_last_seen(caller.user_id, now).await?;
+            self.announce(caller.user_id, false, Some(now)).await?;
+        }
+        Ok(())
+    }
+
+    /// Which of `users` are online now.
+    pub async fn online(&self, users: &[UserId]) -> DomainResult<Vec<UserId>> {
+        self.tracker.online(users).await
+    }
+
+    async fn announce(
+        &self,
+        user: UserId,
+        online: bool,
+        last_seen: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> DomainResult<()> {
+        let audience = self.chats.co_members(user).await?;
+        if audience.is_empty() {
+            return Ok(());
+        }
+        self.bus.publish(&audience, Delivery::presence(user, online, last_seen)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chat::{Member, Role};
+    use crate::ids::SessionId;
+    use crate::services::test_support::{ports, MockSet};
+    use chrono::Utc;
+
+    fn caller() -> Caller {
+        Caller { user_id: UserId::new(), session_id: SessionId::new() }
+    }
+
+    fn member(chat_id: ChatId, user_id: UserId) -> Member {
+        Member { chat_id, user_id, role: Role::Member, joined_at: Utc::now() }
+    }
+
+    fn frame(delivery: &Delivery) -> serde_json::Value {
+        match delivery {
+            Delivery::Ephemeral { frame } => serde_json::from_str(frame).unwrap(),
+            other => panic!("expected an ephemeral frame, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn typing_reaches_the_other_members_only() {
+        let me = caller();
+        let other = UserId::new();
+        let chat = ChatId::new();
+        let mut m = MockSet::new(Utc::now());
+        m.chats.expect_member().returning(|c, u| Ok(Some(member(c, u))));
+        m.chats.expect_members().returning(move |c| Ok(vec![member(c, me.user_id), member(c, other)]));
+        m.bus
+            .expect_publish()
+            .withf(move |to, d| {
+                let f = frame(d);
+                to == [other].as_slice() && f["type"] == "typing" && f["payload"]["typing"] == true
+            })
+            .times(1)
+            .returning(|_, _| Ok(()));
+        PresenceService::new(&ports(m)).typing(me, chat, true).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn an_outsider_cannot_send_typing() {
+        let mut m = MockSet::new(Utc::now());
+        m.chats.expect_member().returning(|_, _| Ok(None));
+        m.bus.expect_publish().never();
+        let err = PresenceService::new(&ports(m)).typing(caller(), ChatId::new(), true).await.unwrap_err();
+        assert_eq!(err.code(), "chat_not_found");
+    }
+
+    #[tokio::test]
+    async fn only_the_first_device_announces_online() {
+        let me = caller();
+        let friend = UserId::new();
+        let mut m = MockSet::new(Utc::now());
+        let mut first = true;
+        m.presence.expect_connected().times(2).returning(move |_| Ok(std::mem::replace(&mut first, false)));
+        m.chats.expect_co_members().returning(move |_| Ok(vec![friend]));
+        m.bus
+            .expect_publish()
+            .withf(move |to, d| to == [friend].as_slice() && frame(d)["payload"]["online"] == true)
+            .times(1)
+            .returning(|_, _| Ok(()));
+        let service = PresenceService::new(&ports(m));
+        service.device_connected(me).await.unwrap();
+        service.device_connected(me).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn the_last_device_leaving_records_last_seen_and_announces_offline() {
+        let now = Utc::now();
+        let me = caller();
+        let friend = UserId::new();
+        let mut m = MockSet::new(now);
+        m.presence.expect_disconnected().returning(|_| Ok(true));
+        m.users
+            .expect_touch_last_seen()
+            .withf(move |u, at| *u == me.user_id && *at == now.trunc_subsecs(6))
+            .times(1)
+            .returning(|_, _| Ok(()));
+        m.chats.expect_co_members().returning(move |_| Ok(vec![friend]));
+        m.bus
+            .expect_publish()
+            .withf(|_, d| frame(d)["payload"]["online"] == false && frame(d)["payload"]["last_seen"].is_string())
+            .times(1)
+            .returning(|_, _| Ok(()));
+        PresenceService::new(&ports(m)).device_disconnected(me).await.unwrap();
+    }
+}
