@@ -108,14 +108,10 @@ impl ChatService {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ids::SessionId;
-    use crate::services::test_support::{ports, MockSet};
+
+    use crate::services::test_support::{caller, ports, MockSet};
     use crate::user::{Phone, Region, User, UserName};
     use chrono::Utc;
-
-    fn caller() -> Caller {
-        Caller { user_id: UserId::new(), session_id: SessionId::new() }
-    }
 
     fn user(id: UserId) -> User {
         let mut u = User::new(

@@ -109,19 +109,11 @@ fn same_chat_or_conflict(first: Message, chat_id: ChatId) -> DomainResult<Append
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chat::{Member, Role};
-    use crate::ids::{SessionId, UserId};
+
+    use crate::ids::UserId;
     use crate::message::MessageStatus;
-    use crate::services::test_support::{ports, MockSet};
+    use crate::services::test_support::{caller, member, ports, MockSet};
     use chrono::Utc;
-
-    fn caller() -> Caller {
-        Caller { user_id: UserId::new(), session_id: SessionId::new() }
-    }
-
-    fn member(chat_id: ChatId, user_id: UserId) -> Member {
-        Member { chat_id, user_id, role: Role::Member, joined_at: Utc::now() }
-    }
 
     fn stored(new: &NewMessage, seq: i64) -> Message {
         Message {

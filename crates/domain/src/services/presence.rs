@@ -82,18 +82,9 @@ impl PresenceService {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chat::{Member, Role};
-    use crate::ids::SessionId;
-    use crate::services::test_support::{ports, MockSet};
+
+    use crate::services::test_support::{caller, member, ports, MockSet};
     use chrono::Utc;
-
-    fn caller() -> Caller {
-        Caller { user_id: UserId::new(), session_id: SessionId::new() }
-    }
-
-    fn member(chat_id: ChatId, user_id: UserId) -> Member {
-        Member { chat_id, user_id, role: Role::Member, joined_at: Utc::now() }
-    }
 
     fn frame(delivery: &Delivery) -> serde_json::Value {
         match delivery {

@@ -53,16 +53,12 @@ impl SyncService {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chat::{Chat, ChatKind, Member, Role};
+    use crate::chat::{Chat, ChatKind};
     use crate::event::{ChatEvent, EventKind};
-    use crate::ids::{MessageId, SessionId, UserId};
+    use crate::ids::{MessageId, UserId};
     use crate::message::{ContentType, Message, MessageStatus};
-    use crate::services::test_support::{ports, MockSet};
+    use crate::services::test_support::{caller, member, ports, MockSet};
     use chrono::Utc;
-
-    fn caller() -> Caller {
-        Caller { user_id: UserId::new(), session_id: SessionId::new() }
-    }
 
     fn event(chat: ChatId, event_seq: i64) -> ChatEvent {
         let sender = UserId::new();
@@ -88,9 +84,7 @@ mod tests {
     async fn a_member_gets_the_events_after_their_position_in_order() {
         let chat = ChatId::new();
         let mut m = MockSet::new(Utc::now());
-        m.chats
-            .expect_member()
-            .returning(|c, u| Ok(Some(Member { chat_id: c, user_id: u, role: Role::Member, joined_at: Utc::now() })));
+        m.chats.expect_member().returning(|c, u| Ok(Some(member(c, u))));
         m.chats.expect_get().returning(|id| Ok(Some(chat_at(id, 6))));
         m.messages
             .expect_events_after()
@@ -105,9 +99,7 @@ mod tests {
     async fn a_device_too_far_behind_is_told_to_reload() {
         let chat = ChatId::new();
         let mut m = MockSet::new(Utc::now());
-        m.chats
-            .expect_member()
-            .returning(|c, u| Ok(Some(Member { chat_id: c, user_id: u, role: Role::Member, joined_at: Utc::now() })));
+        m.chats.expect_member().returning(|c, u| Ok(Some(member(c, u))));
         m.messages
             .expect_events_after()
             .returning(|c, after, limit| Ok((after + 1..=after + limit).map(|s| event(c, s)).collect()));
@@ -130,9 +122,7 @@ mod tests {
     #[tokio::test]
     async fn a_device_claiming_events_that_do_not_exist_is_told_to_reload() {
         let mut m = MockSet::new(Utc::now());
-        m.chats
-            .expect_member()
-            .returning(|c, u| Ok(Some(Member { chat_id: c, user_id: u, role: Role::Member, joined_at: Utc::now() })));
+        m.chats.expect_member().returning(|c, u| Ok(Some(member(c, u))));
         m.chats.expect_get().returning(|id| Ok(Some(chat_at(id, 5))));
         m.messages.expect_events_after().never();
         let service = SyncService::new(&ports(m));

@@ -61,3 +61,13 @@ pub fn ports(m: MockSet) -> Ports {
         clock: Arc::new(clock),
     }
 }
+
+/// A logged-in caller on a device of their own.
+pub fn caller() -> crate::auth::Caller {
+    crate::auth::Caller { user_id: crate::ids::UserId::new(), session_id: crate::ids::SessionId::new() }
+}
+
+/// An ordinary member of a chat since now.
+pub fn member(chat_id: crate::ids::ChatId, user_id: crate::ids::UserId) -> crate::chat::Member {
+    crate::chat::Member { chat_id, user_id, role: crate::chat::Role::Member, joined_at: Utc::now() }
+}
