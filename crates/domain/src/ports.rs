@@ -98,6 +98,12 @@ pub trait PresenceTracker: Send + Sync {
     async fn disconnected(&self, user: UserId) -> DomainResult<bool>;
     /// Which of `users` have a device connected.
     async fn online(&self, users: &[UserId]) -> DomainResult<Vec<UserId>>;
+    /// Forgets the devices of instances that stopped without saying goodbye (a
+    /// crash) and returns the users who are offline because of it. Called
+    /// periodically; a single-instance tracker has nothing to expire.
+    async fn expire_dead_instances(&self) -> DomainResult<Vec<UserId>> {
+        Ok(Vec::new())
+    }
 }
 
 /// Delivers a login code to a phone (SMS in production, the log in development).

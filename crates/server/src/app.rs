@@ -38,6 +38,19 @@ pub fn init_tracing(mode: RunMode) {
     }
 }
 
+/// Periodically takes the users of crashed instances offline (a no-op on one instance).
+fn spawn_presence_sweeper(services: Arc<Services>, every: std::time::Duration) {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(every / 2);
+        loop {
+            ticks.tick().await;
+            if let Err(error) = services.presence.expire_dead_instances().await {
+                tracing::warn!(%error, "could not expire the presence of dead instances");
+            }
+        }
+    });
+}
+
 /// The in-process bus, linked to the other instances through Redis when `REDIS_URL` is set.
 async fn event_bus(config: &Config) -> Result<Arc<LocalBus>, StartError> {
     let Some(url) = &config.redis_url else {
@@ -92,6 +105,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         ..AuthPolicy::default()
     };
     let services = web::Data::new(Services::new(ports, policy));
+    spawn_presence_sweeper(services.clone().into_inner(), config.ws_pong_wait);
     let gateway = web::Data::new(GatewaySettings {
         max_frame_bytes: config.ws_max_message_size,
         ping_period: config.ws_ping_period,

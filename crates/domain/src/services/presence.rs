@@ -60,6 +60,17 @@ impl PresenceService {
         Ok(())
     }
 
+    /// Announces as offline the users whose devices were on an instance that died.
+    pub async fn expire_dead_instances(&self) -> DomainResult<usize> {
+        let gone = self.tracker.expire_dead_instances().await?;
+        let now = self.clock.now().trunc_subsecs(6);
+        for user in &gone {
+            self.users.touch_last_seen(*user, now).await?;
+            self.announce(*user, false, Some(now)).await?;
+        }
+        Ok(gone.len())
+    }
+
     /// Which of `users` are online now.
     pub async fn online(&self, users: &[UserId]) -> DomainResult<Vec<UserId>> {
         self.tracker.online(users).await
