@@ -4,6 +4,7 @@
 
 use crate::ids::{ChatId, SessionId, UserId};
 use crate::message::Message;
+use crate::receipt::ChatProgress;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -13,12 +14,38 @@ use std::sync::Arc;
 pub enum EventKind {
     /// A new message was stored.
     Message(Message),
+    /// A member's receipt position moved (`status_update`).
+    StatusUpdate(StatusUpdate),
+}
+
+/// A member received or read messages up to a position; with where the chat
+/// stands as a whole, so senders can show their ticks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusUpdate {
+    pub user_id: UserId,
+    pub delivered_seq: i64,
+    pub read_seq: i64,
+    pub chat: ChatProgressView,
+}
+
+/// `ChatProgress` on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatProgressView {
+    pub delivered_seq: i64,
+    pub read_seq: i64,
+}
+
+impl From<ChatProgress> for ChatProgressView {
+    fn from(p: ChatProgress) -> Self {
+        Self { delivered_seq: p.delivered_seq, read_seq: p.read_seq }
+    }
 }
 
 impl EventKind {
     fn wire_type(&self) -> &'static str {
         match self {
             Self::Message(_) => "message",
+            Self::StatusUpdate(_) => "status_update",
         }
     }
 }
@@ -139,6 +166,13 @@ impl ChatEvent {
                 sender: self.actor,
                 event_seq: self.event_seq,
                 payload: message,
+            }),
+            EventKind::StatusUpdate(update) => serde_json::to_string(&Envelope {
+                kind: self.kind.wire_type(),
+                room_id: self.room_id,
+                sender: self.actor,
+                event_seq: self.event_seq,
+                payload: update,
             }),
         };
         // Serialising plain structs of strings, numbers and ids cannot fail.

@@ -10,6 +10,7 @@ pub mod event;
 pub mod ids;
 pub mod message;
 pub mod ports;
+pub mod receipt;
 pub mod services;
 pub mod user;
 

@@ -6,8 +6,10 @@ use crate::auth::{OtpChallenge, OtpCode, Session, TokenClaims};
 use crate::chat::{Chat, Member};
 use crate::error::DomainResult;
 use crate::event::{ChatEvent, Delivery};
+use crate::ids::MessageId;
 use crate::ids::{ChatId, SessionId, UserId};
 use crate::message::{Appended, ClientMsgId, Message, NewMessage, Page};
+use crate::receipt::{ReadPosition, Receipt, ReceiptKind};
 use crate::user::{Phone, User};
 use async_trait::async_trait;
 use std::sync::Arc;
@@ -72,6 +74,7 @@ pub trait MessageRepo: Send + Sync {
     /// it durable. When the sender used `client_msg_id` before, stores nothing and
     /// returns the first message with `created: false`.
     async fn append(&self, message: &NewMessage) -> DomainResult<Appended>;
+    async fn get(&self, id: MessageId) -> DomainResult<Option<Message>>;
     async fn find_by_client_id(&self, sender: UserId, client_msg_id: &ClientMsgId) -> DomainResult<Option<Message>>;
     /// A page of the chat's history, newest first.
     async fn list(&self, chat: ChatId, page: Page) -> DomainResult<Vec<Message>>;
@@ -79,6 +82,28 @@ pub trait MessageRepo: Send + Sync {
     async fn last_messages(&self, chats: &[ChatId]) -> DomainResult<Vec<Message>>;
     /// The chat's logged events after `after` (an event_seq), oldest first, at most `limit`.
     async fn events_after(&self, chat: ChatId, after: i64, limit: i64) -> DomainResult<Vec<ChatEvent>>;
+}
+
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait ReceiptRepo: Send + Sync {
+    /// Moves `user`'s position in `chat` forward to `seq` (never back; at most the
+    /// chat's newest message; `Read` moves the delivered position too). When it
+    /// moved, logs a `status_update` event built by `event` from the new position,
+    /// in the same transaction, and returns the logged event; None when nothing moved.
+    async fn advance(
+        &self,
+        chat: ChatId,
+        user: UserId,
+        kind: ReceiptKind,
+        seq: i64,
+        at: chrono::DateTime<chrono::Utc>,
+        members: &[UserId],
+    ) -> DomainResult<Option<ChatEvent>>;
+    /// Every member's position in the chat (members without one are absent).
+    async fn positions(&self, chat: ChatId) -> DomainResult<Vec<ReadPosition>>;
+    /// For each user, when they first received and first read the message at `seq`.
+    async fn receipts(&self, chat: ChatId, seq: i64) -> DomainResult<Vec<Receipt>>;
 }
 
 /// Tells whether the store answers, for `/health`.

@@ -3,12 +3,13 @@
 //! every event exactly once and in order: duplicates are dropped, and a gap (an
 //! event that arrives before one it follows) is filled from the chat's log first.
 
-use crate::frames::{self, ClientFrame, ResumePayload, SendPayload};
+use crate::frames::{self, ClientFrame, ReceiptPayload, ResumePayload, SendPayload};
 use crate::GatewaySettings;
 use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, Session};
 use chitchat_domain::auth::Caller;
 use chitchat_domain::event::{Delivery, EventDelivery};
 use chitchat_domain::ports::Subscription;
+use chitchat_domain::receipt::ReceiptKind;
 use chitchat_domain::services::{CatchUp, SendMessage};
 use chitchat_domain::{ChatId, DomainError, Services};
 use futures_util::StreamExt;
@@ -248,6 +249,10 @@ async fn handle_text(conn: &Connection, device: &mut Device, text: &str) -> Resu
             Ok(()) => frames::ack_empty(id),
             Err(error) => frames::domain_error(id, &error),
         },
+        "status_update" => match receipt(conn, frame.room_id.as_deref(), &frame.payload).await {
+            Ok(()) => frames::ack_empty(id),
+            Err(error) => frames::domain_error(id, &error),
+        },
         "resume" => match resume(conn, device, frame.payload).await? {
             Ok(reached) => frames::resumed(id, &reached),
             Err(error) => frames::domain_error(id, &error),
@@ -280,6 +285,16 @@ async fn typing(
         return Ok(());
     }
     conn.services.presence.typing(conn.caller, chat, typing).await
+}
+
+/// `{"type":"status_update","room_id","payload":{"status":"delivered"|"read","seq"}}`:
+/// this device has (or showed) the chat's messages up to `seq`.
+async fn receipt(conn: &Connection, room_id: Option<&str>, payload: &Value) -> Result<(), DomainError> {
+    let chat: ChatId = room_id.and_then(|r| r.trim().parse().ok()).ok_or_else(DomainError::chat_not_found)?;
+    let payload: ReceiptPayload = serde_json::from_value(payload.clone())
+        .map_err(|e| DomainError::invalid("invalid_payload", format!("invalid status_update payload: {e}")))?;
+    let kind = ReceiptKind::parse(&payload.status)?;
+    conn.services.receipts.mark(conn.caller, chat, kind, payload.seq).await
 }
 
 /// What `resume` answers: the position reached in each chat, and the chats the

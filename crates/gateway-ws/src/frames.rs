@@ -38,6 +38,13 @@ pub(crate) struct ResumePayload {
     pub chats: BTreeMap<String, i64>,
 }
 
+/// The payload of a client's `status_update` frame.
+#[derive(Debug, Deserialize)]
+pub(crate) struct ReceiptPayload {
+    pub status: String,
+    pub seq: i64,
+}
+
 fn text() -> String {
     "text".to_owned()
 }

@@ -88,6 +88,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         sessions: store.clone(),
         chats: store.clone(),
         messages: store.clone(),
+        receipts: store.clone(),
         store_health: store.clone(),
         bus,
         presence: Arc::new(LocalPresence::default()),

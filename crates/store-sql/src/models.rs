@@ -1,7 +1,9 @@
 //! Rows as stored, and their conversions to and from domain types.
 
 use crate::error::StoreError;
-use crate::schema::{chat_events, chat_members, chats, messages, otp_challenges, sessions, users};
+use crate::schema::{
+    chat_events, chat_members, chats, messages, otp_challenges, read_positions, receipt_marks, sessions, users,
+};
 use crate::time::{from_micros, to_micros};
 use chitchat_domain::auth::{OtpChallenge, Session};
 use chitchat_domain::chat::{Chat, ChatKind, Member, Role};
@@ -253,6 +255,7 @@ impl TryFrom<MessageRow> for Message {
 
 /// The kinds of logged chat events, as stored.
 pub(crate) const EVENT_MESSAGE: &str = "message";
+pub(crate) const EVENT_STATUS_UPDATE: &str = "status_update";
 
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = chat_events)]
@@ -263,6 +266,42 @@ pub(crate) struct ChatEventRow {
     pub actor_id: String,
     pub message_id: Option<String>,
     pub created_at: i64,
+    pub payload: Option<String>,
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = read_positions)]
+pub(crate) struct ReadPositionRow {
+    pub chat_id: String,
+    pub user_id: String,
+    pub delivered_seq: i64,
+    pub read_seq: i64,
+    pub delivered_at: Option<i64>,
+    pub read_at: Option<i64>,
+}
+
+impl TryFrom<ReadPositionRow> for chitchat_domain::receipt::ReadPosition {
+    type Error = StoreError;
+    fn try_from(r: ReadPositionRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            chat_id: parse_id(&r.chat_id)?,
+            user_id: parse_id(&r.user_id)?,
+            delivered_seq: r.delivered_seq,
+            read_seq: r.read_seq,
+            delivered_at: r.delivered_at.map(from_micros).transpose()?,
+            read_at: r.read_at.map(from_micros).transpose()?,
+        })
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = receipt_marks)]
+pub(crate) struct ReceiptMarkRow {
+    pub chat_id: String,
+    pub user_id: String,
+    pub kind: String,
+    pub seq: i64,
+    pub at: i64,
 }
 
 /// Converts a list of rows, failing on the first corrupt one.

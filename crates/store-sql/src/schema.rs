@@ -54,6 +54,28 @@ diesel::table! {
         actor_id -> Text,
         message_id -> Nullable<Text>,
         created_at -> BigInt,
+        payload -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    read_positions (chat_id, user_id) {
+        chat_id -> Text,
+        user_id -> Text,
+        delivered_seq -> BigInt,
+        read_seq -> BigInt,
+        delivered_at -> Nullable<BigInt>,
+        read_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    receipt_marks (chat_id, user_id, kind, seq) {
+        chat_id -> Text,
+        user_id -> Text,
+        kind -> Text,
+        seq -> BigInt,
+        at -> BigInt,
     }
 }
 

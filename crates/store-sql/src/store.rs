@@ -11,9 +11,10 @@ use chitchat_domain::auth::{OtpChallenge, Session};
 use chitchat_domain::chat::{Chat, Member};
 use chitchat_domain::event::ChatEvent;
 use chitchat_domain::message::{Appended, ClientMsgId, Message, NewMessage, Page};
-use chitchat_domain::ports::{ChatRepo, MessageRepo, OtpRepo, SessionRepo, StoreHealth, UserRepo};
+use chitchat_domain::ports::{ChatRepo, MessageRepo, OtpRepo, ReceiptRepo, SessionRepo, StoreHealth, UserRepo};
+use chitchat_domain::receipt::{ReadPosition, Receipt, ReceiptKind};
 use chitchat_domain::user::{Phone, User};
-use chitchat_domain::{ChatId, DomainError, DomainResult, SessionId, UserId};
+use chitchat_domain::{ChatId, DomainError, DomainResult, MessageId, SessionId, UserId};
 use chrono::{DateTime, Utc};
 use std::future::Future;
 use std::sync::Arc;
@@ -137,6 +138,9 @@ impl MessageRepo for Store {
         let message = message.clone();
         self.detached(|s| async move { s.append(&message).await }).await
     }
+    async fn get(&self, id: MessageId) -> DomainResult<Option<Message>> {
+        self.detached(move |s| async move { MessageRepo::get(&*s, id).await }).await
+    }
     async fn find_by_client_id(&self, sender: UserId, client_msg_id: &ClientMsgId) -> DomainResult<Option<Message>> {
         let key = client_msg_id.clone();
         self.detached(move |s| async move { s.find_by_client_id(sender, &key).await }).await
@@ -150,6 +154,28 @@ impl MessageRepo for Store {
     }
     async fn events_after(&self, chat: ChatId, after: i64, limit: i64) -> DomainResult<Vec<ChatEvent>> {
         self.detached(move |s| async move { s.events_after(chat, after, limit).await }).await
+    }
+}
+
+#[async_trait]
+impl ReceiptRepo for Store {
+    async fn advance(
+        &self,
+        chat: ChatId,
+        user: UserId,
+        kind: ReceiptKind,
+        seq: i64,
+        at: DateTime<Utc>,
+        members: &[UserId],
+    ) -> DomainResult<Option<ChatEvent>> {
+        let members = members.to_vec();
+        self.detached(move |s| async move { s.advance(chat, user, kind, seq, at, &members).await }).await
+    }
+    async fn positions(&self, chat: ChatId) -> DomainResult<Vec<ReadPosition>> {
+        self.detached(move |s| async move { s.positions(chat).await }).await
+    }
+    async fn receipts(&self, chat: ChatId, seq: i64) -> DomainResult<Vec<Receipt>> {
+        self.detached(move |s| async move { s.receipts(chat, seq).await }).await
     }
 }
 

@@ -2,6 +2,7 @@ pub(crate) mod auth;
 pub(crate) mod chats;
 pub(crate) mod health;
 pub(crate) mod messages;
+pub(crate) mod receipts;
 pub(crate) mod users;
 
 use actix_web::web;
@@ -19,12 +20,20 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
             .route("/chats", web::post().to(chats::create))
             .route("/chats", web::get().to(chats::list))
             .route("/chats/{id}", web::get().to(chats::get))
+            .route("/chats/{id}/read", web::post().to(receipts::read_up_to))
             .route("/messages", web::post().to(messages::send))
-            .route("/messages", web::get().to(messages::history)),
+            .route("/messages", web::get().to(messages::history))
+            .route("/messages/status", web::post().to(receipts::message_status))
+            .route("/messages/{id}/receipts", web::get().to(receipts::list)),
     );
 }
 
 /// A chat id from a path, query or body; malformed ids are simply unknown chats.
 pub(crate) fn parse_chat_id(raw: &str) -> Result<chitchat_domain::ChatId, chitchat_domain::DomainError> {
     raw.trim().parse().map_err(|_| chitchat_domain::DomainError::chat_not_found())
+}
+
+/// A message id from a path or body; malformed ids are simply unknown messages.
+pub(crate) fn parse_message_id(raw: &str) -> Result<chitchat_domain::MessageId, chitchat_domain::DomainError> {
+    raw.trim().parse().map_err(|_| chitchat_domain::DomainError::not_found("message_not_found", "message not found"))
 }

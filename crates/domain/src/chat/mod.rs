@@ -121,6 +121,8 @@ pub struct ChatView {
     pub chat: Chat,
     pub members: Vec<MemberView>,
     pub last_message: Option<Message>,
+    /// Messages after the viewer's read position.
+    pub unread_count: i64,
 }
 
 #[cfg(test)]

@@ -4,7 +4,8 @@ use crate::chat::{direct_key, new_direct, Chat, ChatKind, ChatView, Member, Memb
 use crate::clock::Clock;
 use crate::error::{DomainError, DomainResult};
 use crate::ids::{ChatId, UserId};
-use crate::ports::{ChatRepo, MessageRepo, UserRepo};
+use crate::ports::{ChatRepo, MessageRepo, ReceiptRepo, UserRepo};
+use crate::receipt::ChatProgress;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -13,6 +14,7 @@ pub struct ChatService {
     chats: Arc<dyn ChatRepo>,
     users: Arc<dyn UserRepo>,
     messages: Arc<dyn MessageRepo>,
+    receipts: Arc<dyn ReceiptRepo>,
     clock: Arc<dyn Clock>,
 }
 
@@ -28,6 +30,7 @@ impl ChatService {
             chats: ports.chats.clone(),
             users: ports.users.clone(),
             messages: ports.messages.clone(),
+            receipts: ports.receipts.clone(),
             clock: ports.clock.clone(),
         }
     }
@@ -51,7 +54,8 @@ impl ChatService {
                 let key = direct_key(caller.user_id, *other);
                 let stored = self.chats.create_direct(&chat, &members, &key).await?;
                 let created = stored.id == chat.id;
-                Ok((self.view(stored).await?, created))
+                let last = self.last_message(stored.id).await?;
+                Ok((self.view(stored, caller.user_id, last).await?, created))
             }
             ChatKind::Group => {
                 Err(DomainError::invalid("unsupported_chat_type", "group chats are not available yet on this server"))
@@ -67,9 +71,8 @@ impl ChatService {
             self.messages.last_messages(&ids).await?.into_iter().map(|m| (m.chat_id, m)).collect();
         let mut views = Vec::with_capacity(chats.len());
         for chat in chats {
-            let members = self.member_views(chat.id).await?;
             let last_message = last.remove(&chat.id);
-            views.push(ChatView { chat, members, last_message });
+            views.push(self.view(chat, caller.user_id, last_message).await?);
         }
         Ok(views)
     }
@@ -78,13 +81,33 @@ impl ChatService {
     pub async fn get(&self, caller: Caller, chat_id: ChatId) -> DomainResult<ChatView> {
         require_member(self.chats.as_ref(), chat_id, caller.user_id).await?;
         let chat = self.chats.get(chat_id).await?.ok_or_else(DomainError::chat_not_found)?;
-        self.view(chat).await
+        let last = self.last_message(chat_id).await?;
+        self.view(chat, caller.user_id, last).await
     }
 
-    async fn view(&self, chat: Chat) -> DomainResult<ChatView> {
+    async fn last_message(&self, chat: ChatId) -> DomainResult<Option<crate::message::Message>> {
+        Ok(self.messages.last_messages(&[chat]).await?.into_iter().next())
+    }
+
+    /// The chat as `viewer` sees it: members, the last message with its ticks, and
+    /// how many messages the viewer has not read.
+    async fn view(
+        &self,
+        chat: Chat,
+        viewer: UserId,
+        last_message: Option<crate::message::Message>,
+    ) -> DomainResult<ChatView> {
         let members = self.member_views(chat.id).await?;
-        let last_message = self.messages.last_messages(&[chat.id]).await?.into_iter().next();
-        Ok(ChatView { chat, members, last_message })
+        let positions = self.receipts.positions(chat.id).await?;
+        let member_ids: Vec<UserId> = members.iter().map(|m| m.user_id).collect();
+        let progress = ChatProgress::of(&positions, &member_ids);
+        let read_seq = positions.iter().find(|p| p.user_id == viewer).map_or(0, |p| p.read_seq);
+        let unread_count = last_message.as_ref().map_or(0, |m| (m.seq - read_seq).max(0));
+        let last_message = last_message.map(|mut m| {
+            m.status = progress.status_of(m.seq);
+            m
+        });
+        Ok(ChatView { chat, members, last_message, unread_count })
     }
 
     async fn member_views(&self, chat: ChatId) -> DomainResult<Vec<MemberView>> {
@@ -138,6 +161,7 @@ mod tests {
             .returning(|chat, _, _| Ok(chat.clone()));
         m.chats.expect_members().returning(|_| Ok(vec![]));
         m.messages.expect_last_messages().returning(|_| Ok(vec![]));
+        m.receipts.expect_positions().returning(|_| Ok(vec![]));
         let service = ChatService::new(&ports(m));
         let (view, created) = service.create(me, ChatKind::Direct, &[other]).await.unwrap();
         assert_eq!(view.chat.kind, ChatKind::Direct);

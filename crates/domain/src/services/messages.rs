@@ -6,13 +6,15 @@ use crate::error::{DomainError, DomainResult};
 use crate::event::{ChatEvent, Delivery, EventKind};
 use crate::ids::{ChatId, MessageId};
 use crate::message::{Appended, ClientMsgId, ContentType, Message, MessageBody, NewMessage, Page};
-use crate::ports::{ChatRepo, EventBus, MessageRepo};
+use crate::ports::{ChatRepo, EventBus, MessageRepo, ReceiptRepo};
+use crate::receipt::ChatProgress;
 use std::sync::Arc;
 
 /// Sending and reading messages.
 pub struct MessageService {
     chats: Arc<dyn ChatRepo>,
     messages: Arc<dyn MessageRepo>,
+    receipts: Arc<dyn ReceiptRepo>,
     bus: Arc<dyn EventBus>,
     clock: Arc<dyn Clock>,
 }
@@ -31,6 +33,7 @@ impl MessageService {
         Self {
             chats: ports.chats.clone(),
             messages: ports.messages.clone(),
+            receipts: ports.receipts.clone(),
             bus: ports.bus.clone(),
             clock: ports.clock.clone(),
         }
@@ -69,10 +72,14 @@ impl MessageService {
         Ok(appended)
     }
 
-    /// A page of a chat's history, newest first, for members only.
+    /// A page of a chat's history, newest first, for members only, each message
+    /// with its ticks (sent, delivered to everyone, read by everyone).
     pub async fn history(&self, caller: Caller, chat_id: ChatId, page: Page) -> DomainResult<Vec<Message>> {
         require_member(self.chats.as_ref(), chat_id, caller.user_id).await?;
-        self.messages.list(chat_id, page).await
+        let messages = self.messages.list(chat_id, page).await?;
+        let members: Vec<_> = self.chats.members(chat_id).await?.into_iter().map(|m| m.user_id).collect();
+        let progress = ChatProgress::of(&self.receipts.positions(chat_id).await?, &members);
+        Ok(super::receipts::with_status(messages, progress))
     }
 
     async fn publish(&self, message: &Message, event_seq: i64) {

@@ -5,6 +5,7 @@ mod auth;
 mod chats;
 mod messages;
 mod presence;
+mod receipts;
 mod sync;
 mod users;
 
@@ -15,13 +16,14 @@ pub use auth::{AuthPolicy, AuthService, LoginRequest};
 pub use chats::ChatService;
 pub use messages::{MessageService, SendMessage};
 pub use presence::PresenceService;
+pub use receipts::ReceiptService;
 pub use sync::{CatchUp, SyncService, MAX_REPLAY_EVENTS};
 pub use users::UserService;
 
 use crate::clock::Clock;
 use crate::ports::{
-    ChatRepo, CodeGenerator, EventBus, MessageRepo, OtpRepo, OtpSender, PresenceTracker, SessionRepo, StoreHealth,
-    TokenCodec, UserRepo,
+    ChatRepo, CodeGenerator, EventBus, MessageRepo, OtpRepo, OtpSender, PresenceTracker, ReceiptRepo, SessionRepo,
+    StoreHealth, TokenCodec, UserRepo,
 };
 use std::sync::Arc;
 
@@ -33,6 +35,7 @@ pub struct Ports {
     pub sessions: Arc<dyn SessionRepo>,
     pub chats: Arc<dyn ChatRepo>,
     pub messages: Arc<dyn MessageRepo>,
+    pub receipts: Arc<dyn ReceiptRepo>,
     pub store_health: Arc<dyn StoreHealth>,
     pub bus: Arc<dyn EventBus>,
     pub presence: Arc<dyn PresenceTracker>,
@@ -51,6 +54,7 @@ pub struct Services {
     pub messages: Arc<MessageService>,
     pub sync: Arc<SyncService>,
     pub presence: Arc<PresenceService>,
+    pub receipts: Arc<ReceiptService>,
     pub bus: Arc<dyn EventBus>,
     pub store_health: Arc<dyn StoreHealth>,
 }
@@ -64,6 +68,7 @@ impl Services {
             messages: Arc::new(MessageService::new(&ports)),
             sync: Arc::new(SyncService::new(&ports)),
             presence: Arc::new(PresenceService::new(&ports)),
+            receipts: Arc::new(ReceiptService::new(&ports)),
             bus: ports.bus,
             store_health: ports.store_health,
         }

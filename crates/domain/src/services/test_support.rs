@@ -4,7 +4,7 @@ use super::Ports;
 use crate::clock::MockClock;
 use crate::ports::{
     MockChatRepo, MockCodeGenerator, MockEventBus, MockMessageRepo, MockOtpRepo, MockOtpSender, MockPresenceTracker,
-    MockSessionRepo, MockStoreHealth, MockTokenCodec, MockUserRepo,
+    MockReceiptRepo, MockSessionRepo, MockStoreHealth, MockTokenCodec, MockUserRepo,
 };
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
@@ -16,6 +16,7 @@ pub struct MockSet {
     pub sessions: MockSessionRepo,
     pub chats: MockChatRepo,
     pub messages: MockMessageRepo,
+    pub receipts: MockReceiptRepo,
     pub bus: MockEventBus,
     pub presence: MockPresenceTracker,
     pub sender: MockOtpSender,
@@ -32,6 +33,7 @@ impl MockSet {
             sessions: MockSessionRepo::new(),
             chats: MockChatRepo::new(),
             messages: MockMessageRepo::new(),
+            receipts: MockReceiptRepo::new(),
             bus: MockEventBus::new(),
             presence: MockPresenceTracker::new(),
             sender: MockOtpSender::new(),
@@ -52,6 +54,7 @@ pub fn ports(m: MockSet) -> Ports {
         sessions: Arc::new(m.sessions),
         chats: Arc::new(m.chats),
         messages: Arc::new(m.messages),
+        receipts: Arc::new(m.receipts),
         store_health: Arc::new(MockStoreHealth::new()),
         bus: Arc::new(m.bus),
         presence: Arc::new(m.presence),

@@ -1,13 +1,13 @@
 use crate::error::StoreError;
-use crate::models::{convert_all, ChatEventRow, MessageRow, EVENT_MESSAGE};
+use crate::models::{convert_all, ChatEventRow, MessageRow, ReadPositionRow, EVENT_MESSAGE, EVENT_STATUS_UPDATE};
 use crate::pool::SqlStore;
-use crate::schema::{chat_events, chats, messages};
+use crate::schema::{chat_events, chats, messages, read_positions};
 use crate::time::to_micros;
 use async_trait::async_trait;
 use chitchat_domain::event::{ChatEvent, EventKind};
 use chitchat_domain::message::{Appended, ClientMsgId, Message, NewMessage, Page};
 use chitchat_domain::ports::MessageRepo;
-use chitchat_domain::{ChatId, DomainError, DomainResult, UserId};
+use chitchat_domain::{ChatId, DomainError, DomainResult, MessageId, UserId};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 
@@ -38,8 +38,32 @@ impl SqlStore {
                     actor_id: row.sender_id.clone(),
                     message_id: Some(row.id.clone()),
                     created_at: now,
+                    payload: None,
                 };
                 diesel::insert_into(chat_events::table).values(&event).execute(tx).await?;
+                // The sender has (and has read) everything up to their own message.
+                diesel::insert_into(read_positions::table)
+                    .values(ReadPositionRow {
+                        chat_id: row.chat_id.clone(),
+                        user_id: row.sender_id.clone(),
+                        delivered_seq: 0,
+                        read_seq: 0,
+                        delivered_at: None,
+                        read_at: None,
+                    })
+                    .on_conflict((read_positions::chat_id, read_positions::user_id))
+                    .do_nothing()
+                    .execute(tx)
+                    .await?;
+                let own = read_positions::table.find((&row.chat_id, &row.sender_id));
+                diesel::update(own.filter(read_positions::delivered_seq.lt(seq)))
+                    .set(read_positions::delivered_seq.eq(seq))
+                    .execute(tx)
+                    .await?;
+                diesel::update(own.filter(read_positions::read_seq.lt(seq)))
+                    .set(read_positions::read_seq.eq(seq))
+                    .execute(tx)
+                    .await?;
                 Ok::<_, diesel::result::Error>((row, event_seq))
             })
             .await?
@@ -48,9 +72,13 @@ impl SqlStore {
     }
 }
 
-fn chat_event(event: ChatEventRow, message: Option<MessageRow>) -> Result<ChatEvent, StoreError> {
+pub(crate) fn chat_event(event: ChatEventRow, message: Option<MessageRow>) -> Result<ChatEvent, StoreError> {
     let kind = match (event.kind.as_str(), message) {
         (EVENT_MESSAGE, Some(row)) => EventKind::Message(Message::try_from(row)?),
+        (EVENT_STATUS_UPDATE, _) => EventKind::StatusUpdate(
+            serde_json::from_str(event.payload.as_deref().unwrap_or_default())
+                .map_err(|e| StoreError::Corrupt(format!("status_update payload: {e}")))?,
+        ),
         (kind, _) => return Err(StoreError::Corrupt(format!("chat event {kind:?} without its data"))),
     };
     Ok(ChatEvent {
@@ -75,6 +103,20 @@ impl MessageRepo for SqlStore {
             }
             Err(error) => Err(error.into()),
         }
+    }
+
+    async fn get(&self, id: MessageId) -> DomainResult<Option<Message>> {
+        let id = id.to_string();
+        let row: Option<MessageRow> = db_run!(self, |conn| {
+            messages::table
+                .find(&id)
+                .select(MessageRow::as_select())
+                .first(conn)
+                .await
+                .optional()
+                .map_err(StoreError::from)?
+        });
+        Ok(row.map(Message::try_from).transpose()?)
     }
 
     async fn find_by_client_id(&self, sender: UserId, client_msg_id: &ClientMsgId) -> DomainResult<Option<Message>> {

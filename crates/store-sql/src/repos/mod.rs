@@ -4,5 +4,6 @@ mod chats;
 mod health;
 mod messages;
 mod otps;
+mod receipts;
 mod sessions;
 mod users;

@@ -9,6 +9,7 @@ pub mod presence;
 pub mod store;
 mod store_chats;
 mod store_messages;
+mod store_receipts;
 mod store_users;
 
 /// One `#[tokio::test]` per case of the suite module `$suite`, each calling the case
@@ -54,6 +55,9 @@ macro_rules! store_contract_tests {
             messages_history_is_newest_first_and_paged,
             messages_last_message_per_chat,
             messages_are_logged_as_events_replayable_in_order,
+            receipts_positions_only_move_forward_and_log_each_move,
+            receipts_sending_moves_the_senders_own_position,
+            receipts_tell_when_each_member_first_had_and_read_a_message,
             health_ping_answers,
         );
     };

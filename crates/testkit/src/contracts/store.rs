@@ -2,19 +2,24 @@
 
 pub use super::store_chats::*;
 pub use super::store_messages::*;
+pub use super::store_receipts::*;
 pub use super::store_users::*;
 
 use chitchat_domain::chat::{new_direct, Chat, Member};
-use chitchat_domain::ports::{ChatRepo, MessageRepo, OtpRepo, SessionRepo, StoreHealth, UserRepo};
+use chitchat_domain::ports::{ChatRepo, MessageRepo, OtpRepo, ReceiptRepo, SessionRepo, StoreHealth, UserRepo};
 use chitchat_domain::user::{Phone, Region, User, UserName};
 use chrono::{DateTime, SubsecRound, Utc};
 
 /// Everything a SQL store implements.
 pub trait Store:
-    UserRepo + OtpRepo + SessionRepo + ChatRepo + MessageRepo + StoreHealth + Send + Sync + 'static
+    UserRepo + OtpRepo + SessionRepo + ChatRepo + MessageRepo + ReceiptRepo + StoreHealth + Send + Sync + 'static
 {
 }
-impl<T: UserRepo + OtpRepo + SessionRepo + ChatRepo + MessageRepo + StoreHealth + Send + Sync + 'static> Store for T {}
+impl<
+        T: UserRepo + OtpRepo + SessionRepo + ChatRepo + MessageRepo + ReceiptRepo + StoreHealth + Send + Sync + 'static,
+    > Store for T
+{
+}
 
 /// Now, at the microsecond precision every backend keeps.
 pub fn now() -> DateTime<Utc> {

@@ -125,6 +125,7 @@ pub async fn messages_are_logged_as_events_replayable_in_order<S: Store>(store: 
     assert_eq!((first.room_id, first.actor), (chat.id, a.id));
     match &first.kind {
         chitchat_domain::event::EventKind::Message(m) => assert_eq!((m.content.as_str(), m.seq), ("m3", 3)),
+        other => panic!("expected a message event, got {other:?}"),
     }
     assert_eq!(store.events_after(chat.id, 0, 2).await.unwrap().len(), 2, "limit is honoured");
     assert!(store.events_after(chat.id, 5, 100).await.unwrap().is_empty());

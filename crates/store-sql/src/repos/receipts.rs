@@ -1,0 +1,172 @@
+use crate::error::StoreError;
+use crate::models::{convert_all, ChatEventRow, ReadPositionRow, ReceiptMarkRow, EVENT_STATUS_UPDATE};
+use crate::pool::SqlStore;
+use crate::schema::{chat_events, chats, read_positions, receipt_marks};
+use crate::time::{from_micros, to_micros};
+use async_trait::async_trait;
+use chitchat_domain::event::{ChatEvent, EventKind, StatusUpdate};
+use chitchat_domain::ports::ReceiptRepo;
+use chitchat_domain::receipt::{ChatProgress, ReadPosition, Receipt, ReceiptKind};
+use chitchat_domain::{ChatId, DomainResult, UserId};
+use chrono::{DateTime, Utc};
+use diesel::dsl::min;
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use std::collections::BTreeMap;
+
+#[async_trait]
+impl ReceiptRepo for SqlStore {
+    async fn advance(
+        &self,
+        chat: ChatId,
+        user: UserId,
+        kind: ReceiptKind,
+        seq: i64,
+        at: DateTime<Utc>,
+        members: &[UserId],
+    ) -> DomainResult<Option<ChatEvent>> {
+        let (chat_id, user_id, at_micros) = (chat.to_string(), user.to_string(), to_micros(at));
+        let member_ids: Vec<String> = members.iter().map(ToString::to_string).collect();
+        let logged: Option<(i64, StatusUpdate)> = db_run!(self, |conn| {
+            conn.transaction(async |tx| {
+                let newest: i64 = chats::table.find(&chat_id).select(chats::last_seq).first(tx).await?;
+                let seq = seq.min(newest);
+                diesel::insert_into(read_positions::table)
+                    .values(ReadPositionRow {
+                        chat_id: chat_id.clone(),
+                        user_id: user_id.clone(),
+                        delivered_seq: 0,
+                        read_seq: 0,
+                        delivered_at: None,
+                        read_at: None,
+                    })
+                    .on_conflict((read_positions::chat_id, read_positions::user_id))
+                    .do_nothing()
+                    .execute(tx)
+                    .await?;
+                let mine = read_positions::table.find((&chat_id, &user_id));
+                let mut moved = Vec::new();
+                let delivered = diesel::update(mine.filter(read_positions::delivered_seq.lt(seq)))
+                    .set((read_positions::delivered_seq.eq(seq), read_positions::delivered_at.eq(Some(at_micros))))
+                    .execute(tx)
+                    .await?;
+                if delivered > 0 {
+                    moved.push(ReceiptKind::Delivered);
+                }
+                if kind == ReceiptKind::Read {
+                    let read = diesel::update(mine.filter(read_positions::read_seq.lt(seq)))
+                        .set((read_positions::read_seq.eq(seq), read_positions::read_at.eq(Some(at_micros))))
+                        .execute(tx)
+                        .await?;
+                    if read > 0 {
+                        moved.push(ReceiptKind::Read);
+                    }
+                }
+                if moved.is_empty() {
+                    return Ok::<_, StoreError>(None);
+                }
+                for kind in &moved {
+                    diesel::insert_into(receipt_marks::table)
+                        .values(ReceiptMarkRow {
+                            chat_id: chat_id.clone(),
+                            user_id: user_id.clone(),
+                            kind: kind.as_str().to_owned(),
+                            seq,
+                            at: at_micros,
+                        })
+                        .on_conflict_do_nothing()
+                        .execute(tx)
+                        .await?;
+                }
+                let rows: Vec<ReadPositionRow> = read_positions::table
+                    .filter(read_positions::chat_id.eq(&chat_id))
+                    .filter(read_positions::user_id.eq_any(&member_ids))
+                    .select(ReadPositionRow::as_select())
+                    .load(tx)
+                    .await?;
+                let positions: Vec<ReadPosition> = convert_all(rows)?;
+                let own = positions.iter().find(|p| p.user_id == user).cloned();
+                let update = StatusUpdate {
+                    user_id: user,
+                    delivered_seq: own.as_ref().map_or(0, |p| p.delivered_seq),
+                    read_seq: own.as_ref().map_or(0, |p| p.read_seq),
+                    chat: ChatProgress::of(&positions, members).into(),
+                };
+                let event_seq: i64 = diesel::update(chats::table.find(&chat_id))
+                    .set(chats::last_event_seq.eq(chats::last_event_seq + 1))
+                    .returning(chats::last_event_seq)
+                    .get_result(tx)
+                    .await?;
+                let payload = serde_json::to_string(&update).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                diesel::insert_into(chat_events::table)
+                    .values(ChatEventRow {
+                        chat_id: chat_id.clone(),
+                        event_seq,
+                        kind: EVENT_STATUS_UPDATE.to_owned(),
+                        actor_id: user_id.clone(),
+                        message_id: None,
+                        created_at: at_micros,
+                        payload: Some(payload),
+                    })
+                    .execute(tx)
+                    .await?;
+                Ok(Some((event_seq, update)))
+            })
+            .await?
+        });
+        Ok(logged.map(|(event_seq, update)| ChatEvent {
+            room_id: chat,
+            event_seq,
+            actor: user,
+            kind: EventKind::StatusUpdate(update),
+        }))
+    }
+
+    async fn positions(&self, chat: ChatId) -> DomainResult<Vec<ReadPosition>> {
+        let chat = chat.to_string();
+        let rows: Vec<ReadPositionRow> = db_run!(self, |conn| {
+            read_positions::table
+                .filter(read_positions::chat_id.eq(&chat))
+                .select(ReadPositionRow::as_select())
+                .load(conn)
+                .await
+                .map_err(StoreError::from)?
+        });
+        Ok(convert_all(rows)?)
+    }
+
+    async fn receipts(&self, chat: ChatId, seq: i64) -> DomainResult<Vec<Receipt>> {
+        let chat = chat.to_string();
+        let marks: Vec<(String, String, Option<i64>)> = db_run!(self, |conn| {
+            receipt_marks::table
+                .filter(receipt_marks::chat_id.eq(&chat))
+                .filter(receipt_marks::seq.ge(seq))
+                .group_by((receipt_marks::user_id, receipt_marks::kind))
+                .select((receipt_marks::user_id, receipt_marks::kind, min(receipt_marks::at)))
+                .load(conn)
+                .await
+                .map_err(StoreError::from)?
+        });
+        let mut receipts: BTreeMap<String, Receipt> = BTreeMap::new();
+        for (user_id, kind, at) in marks {
+            let Some(at) = at else { continue };
+            let user = user_id.parse().map_err(|_| StoreError::Corrupt(format!("user id {user_id:?}")))?;
+            let entry = receipts.entry(user_id).or_insert(Receipt { user_id: user, delivered_at: None, read_at: None });
+            let at = from_micros(at)?;
+            match kind.as_str() {
+                "read" => entry.read_at = Some(at),
+                _ => entry.delivered_at = Some(at),
+            }
+        }
+        // Reading implies having received.
+        Ok(receipts
+            .into_values()
+            .map(|mut r| {
+                if r.delivered_at.is_none() {
+                    r.delivered_at = r.read_at;
+                }
+                r
+            })
+            .collect())
+    }
+}

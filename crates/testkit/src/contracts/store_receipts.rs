@@ -1,0 +1,84 @@
+use super::store::{direct, now, user, Store};
+use chitchat_domain::event::EventKind;
+use chitchat_domain::message::{ContentType, MessageBody, NewMessage};
+use chitchat_domain::ports::ChatRepo;
+use chitchat_domain::receipt::ReceiptKind;
+use chitchat_domain::user::User;
+use chitchat_domain::{ChatId, MessageId};
+use chrono::Duration;
+
+async fn send<S: Store>(store: &S, chat: ChatId, sender: &User, n: usize) {
+    for i in 0..n {
+        let message = NewMessage {
+            id: MessageId::new(),
+            chat_id: chat,
+            sender_id: sender.id,
+            content: MessageBody::parse(format!("m{i}")).unwrap(),
+            content_type: ContentType::Text,
+            client_msg_id: None,
+            created_at: now(),
+        };
+        store.append(&message).await.unwrap();
+    }
+}
+
+pub async fn receipts_positions_only_move_forward_and_log_each_move<S: Store>(store: S) {
+    let a = user(&store, 1, "Asha").await;
+    let b = user(&store, 2, "Bilal").await;
+    let (chat, _) = direct(&store, &a, &b).await;
+    send(&store, chat.id, &a, 5).await;
+    let members = [a.id, b.id];
+
+    let moved = store.advance(chat.id, b.id, ReceiptKind::Delivered, 3, now(), &members).await.unwrap();
+    let event = moved.expect("a forward move is logged");
+    assert_eq!(event.event_seq, 6, "after the five message events");
+    let EventKind::StatusUpdate(update) = &event.kind else { panic!("a status update") };
+    assert_eq!((update.user_id, update.delivered_seq, update.read_seq), (b.id, 3, 0));
+    assert_eq!((update.chat.delivered_seq, update.chat.read_seq), (3, 0), "the sender has all; Bilal has 3");
+
+    assert!(
+        store.advance(chat.id, b.id, ReceiptKind::Delivered, 2, now(), &members).await.unwrap().is_none(),
+        "never back"
+    );
+    let read = store.advance(chat.id, b.id, ReceiptKind::Read, 4, now(), &members).await.unwrap().unwrap();
+    let EventKind::StatusUpdate(update) = &read.kind else { panic!("a status update") };
+    assert_eq!((update.delivered_seq, update.read_seq), (4, 4), "reading implies receiving");
+
+    let beyond = store.advance(chat.id, b.id, ReceiptKind::Read, 99, now(), &members).await.unwrap().unwrap();
+    let EventKind::StatusUpdate(update) = &beyond.kind else { panic!("a status update") };
+    assert_eq!(update.read_seq, 5, "capped at the newest message");
+
+    let logged = store.events_after(chat.id, 5, 10).await.unwrap();
+    assert_eq!(logged.len(), 3, "three moves, three events");
+    assert_eq!(logged[2].kind, beyond.kind, "replayed exactly as published");
+    assert_eq!(ChatRepo::get(&store, chat.id).await.unwrap().unwrap().last_event_seq, 8);
+}
+
+pub async fn receipts_sending_moves_the_senders_own_position<S: Store>(store: S) {
+    let a = user(&store, 1, "Asha").await;
+    let b = user(&store, 2, "Bilal").await;
+    let (chat, _) = direct(&store, &a, &b).await;
+    send(&store, chat.id, &a, 2).await;
+    let positions = store.positions(chat.id).await.unwrap();
+    assert_eq!(positions.len(), 1);
+    assert_eq!((positions[0].user_id, positions[0].delivered_seq, positions[0].read_seq), (a.id, 2, 2));
+}
+
+pub async fn receipts_tell_when_each_member_first_had_and_read_a_message<S: Store>(store: S) {
+    let a = user(&store, 1, "Asha").await;
+    let b = user(&store, 2, "Bilal").await;
+    let (chat, _) = direct(&store, &a, &b).await;
+    send(&store, chat.id, &a, 4).await;
+    let members = [a.id, b.id];
+    let t1 = now();
+    let t2 = t1 + Duration::seconds(10);
+    store.advance(chat.id, b.id, ReceiptKind::Delivered, 2, t1, &members).await.unwrap();
+    store.advance(chat.id, b.id, ReceiptKind::Read, 4, t2, &members).await.unwrap();
+
+    let for_second = store.receipts(chat.id, 2).await.unwrap();
+    let bilal = for_second.iter().find(|r| r.user_id == b.id).unwrap();
+    assert_eq!((bilal.delivered_at, bilal.read_at), (Some(t1), Some(t2)));
+    let for_fourth = store.receipts(chat.id, 4).await.unwrap();
+    let bilal = for_fourth.iter().find(|r| r.user_id == b.id).unwrap();
+    assert_eq!((bilal.delivered_at, bilal.read_at), (Some(t2), Some(t2)), "delivered by the read at t2");
+}
