@@ -35,13 +35,27 @@ pub(crate) struct Connection {
     pub settings: GatewaySettings,
 }
 
-/// The socket is gone; stop.
-struct Closed;
+/// The socket is gone, or the client stopped reading (a send waited longer than
+/// `WS_WRITE_WAIT`); stop.
+struct Closed {
+    too_slow: bool,
+}
+
+const GONE: Closed = Closed { too_slow: false };
 
 /// Why the loop ended, for the close frame and the log.
 enum Exit {
     ClientClosed,
     Reason(CloseReason),
+}
+
+/// A client too slow to take its frames is told to reconnect and resume.
+fn exit_for(closed: Closed) -> Exit {
+    if closed.too_slow {
+        close(CloseCode::Again, "resume: too slow to receive; reconnect and send resume")
+    } else {
+        Exit::ClientClosed
+    }
 }
 
 fn close(code: CloseCode, description: &str) -> Exit {
@@ -61,6 +75,8 @@ struct Device {
     session: Session,
     /// Per chat, which events this device has been sent or already had.
     positions: HashMap<ChatId, Span>,
+    /// How long one send may wait for the client to take it.
+    write_wait: Duration,
     /// True until the client's first frame when it asked (`?resume=1`) to resume
     /// before any live event, so that replayed events come first and in order.
     holding_live: bool,
@@ -70,7 +86,11 @@ struct Device {
 
 impl Device {
     async fn send(&mut self, text: impl Into<String>) -> Result<(), Closed> {
-        self.session.text(text.into()).await.map_err(|_| Closed)
+        match tokio::time::timeout(self.write_wait, self.session.text(text.into())).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(GONE),
+            Err(_) => Err(Closed { too_slow: true }),
+        }
     }
 
     /// Sends a live event unless the device has it; fills a gap before it first.
@@ -143,6 +163,7 @@ pub(crate) async fn run(
     let mut device = Device {
         session,
         positions: HashMap::new(),
+        write_wait: conn.settings.write_wait,
         holding_live: hold_live_until_first_frame,
         typing_sent: HashMap::new(),
     };
@@ -158,18 +179,18 @@ pub(crate) async fn run(
             // While held, live events wait in the device's bounded queue.
             delivery = subscription.next(), if !device.holding_live => match delivery.as_deref() {
                 Some(Delivery::Event(event)) => {
-                    if device.deliver(&conn, event).await.is_err() {
-                        break Exit::ClientClosed;
+                    if let Err(closed) = device.deliver(&conn, event).await {
+                        break exit_for(closed);
                     }
                 }
                 Some(Delivery::Ephemeral { frame }) => {
-                    if device.send(frame.to_string()).await.is_err() {
-                        break Exit::ClientClosed;
+                    if let Err(closed) = device.send(frame.to_string()).await {
+                        break exit_for(closed);
                     }
                 }
                 Some(Delivery::CatchUp) => {
-                    if device.catch_up_all(&conn).await.is_err() {
-                        break Exit::ClientClosed;
+                    if let Err(closed) = device.catch_up_all(&conn).await {
+                        break exit_for(closed);
                     }
                 }
                 Some(Delivery::SessionRevoked { session_id }) => {
@@ -192,7 +213,7 @@ pub(crate) async fn run(
                     Some(Ok(AggregatedMessage::Binary(_))) => {
                         device.send(frames::error(None, "invalid_frame", "send JSON text frames")).await
                     }
-                    Some(Ok(AggregatedMessage::Ping(bytes))) => device.session.pong(&bytes).await.map_err(|_| Closed),
+                    Some(Ok(AggregatedMessage::Ping(bytes))) => device.session.pong(&bytes).await.map_err(|_| GONE),
                     Some(Ok(AggregatedMessage::Pong(_))) => Ok(()),
                     Some(Ok(AggregatedMessage::Close(_))) | None => break Exit::ClientClosed,
                     Some(Err(error)) => {
@@ -200,8 +221,8 @@ pub(crate) async fn run(
                         break close(CloseCode::Size, "frame too large or malformed");
                     }
                 };
-                if step.is_err() {
-                    break Exit::ClientClosed;
+                if let Err(closed) = step {
+                    break exit_for(closed);
                 }
             }
             _ = heartbeat.tick() => {
@@ -225,7 +246,8 @@ pub(crate) async fn run(
         }
     });
     if let Exit::Reason(reason) = exit {
-        let _ = device.session.close(Some(reason)).await;
+        // A client that stopped reading may not take the close frame either.
+        let _ = tokio::time::timeout(device.write_wait, device.session.close(Some(reason))).await;
     }
 }
 

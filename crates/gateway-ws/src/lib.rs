@@ -18,6 +18,9 @@ pub struct GatewaySettings {
     pub ping_period: Duration,
     /// How long a socket may stay silent before it is closed (`WS_PONG_WAIT`).
     pub pong_wait: Duration,
+    /// How long one send may wait for a client that does not read (`WS_WRITE_WAIT`);
+    /// past it the client is told to reconnect and resume.
+    pub write_wait: Duration,
     /// How long after a user's last device leaves they are still shown online, so
     /// that a page reload does not flap (`PRESENCE_GRACE_PERIOD`).
     pub presence_grace: Duration,
@@ -29,6 +32,7 @@ impl Default for GatewaySettings {
             max_frame_bytes: 10 * 1024 * 1024,
             ping_period: Duration::from_secs(54),
             pong_wait: Duration::from_secs(60),
+            write_wait: Duration::from_secs(10),
             presence_grace: Duration::from_secs(5),
         }
     }

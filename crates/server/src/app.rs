@@ -111,6 +111,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         max_frame_bytes: config.ws_max_message_size,
         ping_period: config.ws_ping_period,
         pong_wait: config.ws_pong_wait,
+        write_wait: config.ws_write_wait,
         presence_grace: config.presence_grace_period,
     });
 

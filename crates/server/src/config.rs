@@ -49,6 +49,7 @@ struct Raw {
     ws_max_message_size: usize,
     ws_ping_period: String,
     ws_pong_wait: String,
+    ws_write_wait: String,
     presence_grace_period: String,
     otp_fixed_code: Option<String>,
     default_region: String,
@@ -72,6 +73,7 @@ impl Default for Raw {
             ws_max_message_size: 10 * 1024 * 1024,
             ws_ping_period: "54s".into(),
             ws_pong_wait: "60s".into(),
+            ws_write_wait: "10s".into(),
             presence_grace_period: "5s".into(),
             otp_fixed_code: None,
             default_region: "IN".into(),
@@ -102,6 +104,8 @@ pub struct Config {
     pub ws_max_message_size: usize,
     pub ws_ping_period: Duration,
     pub ws_pong_wait: Duration,
+    /// How long one WebSocket send may wait for a client that does not read (`WS_WRITE_WAIT`).
+    pub ws_write_wait: Duration,
     /// How long a user stays online after their last device leaves (`PRESENCE_GRACE_PERIOD`).
     pub presence_grace_period: Duration,
     pub otp_fixed_code: Option<OtpCode>,
@@ -183,6 +187,7 @@ impl Config {
             ws_max_message_size: raw.ws_max_message_size.max(1024),
             ws_ping_period: duration("WS_PING_PERIOD", &raw.ws_ping_period)?,
             ws_pong_wait: duration("WS_PONG_WAIT", &raw.ws_pong_wait)?,
+            ws_write_wait: duration("WS_WRITE_WAIT", &raw.ws_write_wait)?,
             presence_grace_period: duration("PRESENCE_GRACE_PERIOD", &raw.presence_grace_period)?,
             otp_fixed_code,
             default_region,

@@ -151,6 +151,17 @@ impl ApiClient {
 
 type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
+/// How a socket ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SocketEnd {
+    /// The server sent a close frame (with this code).
+    Closed(Option<u16>),
+    /// The connection ended without a close frame.
+    Dropped,
+    /// It did not end in the time given.
+    StillOpen,
+}
+
 /// One device's WebSocket.
 pub struct WsClient {
     socket: Socket,
@@ -174,6 +185,19 @@ impl WsClient {
                 WsMessage::Text(text) => return Some(serde_json::from_str(text.as_str()).expect("JSON frame")),
                 WsMessage::Close(_) => return None,
                 _ => continue,
+            }
+        }
+    }
+
+    /// Reads (and discards) frames until the socket ends, for at most `wait`.
+    pub async fn wait_for_end(&mut self, wait: Duration) -> SocketEnd {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            match tokio::time::timeout_at(deadline, self.socket.next()).await {
+                Err(_) => return SocketEnd::StillOpen,
+                Ok(None) | Ok(Some(Err(_))) => return SocketEnd::Dropped,
+                Ok(Some(Ok(WsMessage::Close(frame)))) => return SocketEnd::Closed(frame.map(|f| u16::from(f.code))),
+                Ok(Some(Ok(_))) => continue,
             }
         }
     }

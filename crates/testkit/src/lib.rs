@@ -9,5 +9,5 @@ pub mod redis;
 pub mod server;
 pub mod services;
 
-pub use client::{ApiClient, Login, WsClient};
+pub use client::{ApiClient, Login, SocketEnd, WsClient};
 pub use server::{TestBackend, TestServer};
