@@ -3,6 +3,7 @@
 //! `EventRelay` port), so that a device on one instance gets what was sent on another.
 
 mod config;
+mod connection;
 mod error;
 mod relay;
 mod subscriber;
