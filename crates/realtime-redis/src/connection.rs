@@ -2,7 +2,7 @@
 //! connection settings, checked at start-up, and commands bounded by one timeout.
 
 use crate::{RedisRelayConfig, RelayError};
-use deadpool_redis::redis::{cmd, Cmd, ConnectionInfo, FromRedisValue};
+use deadpool_redis::redis::{cmd, Cmd, ConnectionInfo, FromRedisValue, ScriptInvocation};
 use deadpool_redis::{Manager, Pool, Runtime};
 use std::future::Future;
 use std::time::Duration;
@@ -52,6 +52,16 @@ pub(crate) async fn command<T: FromRedisValue>(pool: &Pool, command: &Cmd) -> Re
     bounded(async {
         let mut connection = pool.get().await?;
         Ok(command.query_async::<T>(&mut connection).await?)
+    })
+    .await
+}
+
+/// Runs a Lua script on a pooled connection (by its hash, loading it first when
+/// the server does not know it, as after a restart), within `COMMAND_TIMEOUT`.
+pub(crate) async fn script<T: FromRedisValue>(pool: &Pool, invocation: &ScriptInvocation<'_>) -> Result<T, RelayError> {
+    bounded(async {
+        let mut connection = pool.get().await?;
+        Ok(invocation.invoke_async::<T>(&mut connection).await?)
     })
     .await
 }
