@@ -2,7 +2,7 @@ use deadpool_redis::redis::RedisError;
 use std::time::Duration;
 use thiserror::Error;
 
-/// What can go wrong between the relay and Redis.
+/// What can go wrong between the Redis adapters (relay, presence) and Redis.
 #[derive(Debug, Error)]
 pub enum RelayError {
     /// `REDIS_URL` could not be understood.
@@ -10,6 +10,10 @@ pub enum RelayError {
     InvalidUrl(#[source] RedisError),
     #[error("the relay channel name is empty")]
     EmptyChannel,
+    #[error("the presence key prefix is empty")]
+    EmptyPrefix,
+    #[error("the presence TTL {ttl:?} is shorter than {min:?}")]
+    TtlTooShort { ttl: Duration, min: Duration },
     #[error("could not build the Redis connection pool: {0}")]
     PoolSetup(#[from] deadpool_redis::BuildError),
     /// No pooled connection could be had (Redis refused, or the pool timed out).

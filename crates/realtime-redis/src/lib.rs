@@ -1,12 +1,17 @@
-//! Adapters on Redis, for deployments of several instances. Today: the relay that
+//! Adapters on Redis, for deployments of several instances: the relay that
 //! carries events between instances over Redis pub/sub ([`RedisRelay`], the
-//! `EventRelay` port), so that a device on one instance gets what was sent on another.
+//! `EventRelay` port), so that a device on one instance gets what was sent on
+//! another; and presence shared by the instances ([`RedisPresence`], the
+//! `PresenceTracker` port), which also notices instances that crashed.
 
 mod config;
+mod connection;
 mod error;
+mod presence;
 mod relay;
 mod subscriber;
 
 pub use config::{RedisRelayConfig, DEFAULT_CHANNEL};
 pub use error::RelayError;
+pub use presence::{RedisPresence, RedisPresenceConfig};
 pub use relay::RedisRelay;

@@ -1,20 +1,16 @@
+use crate::connection::{self, command, connect_failed, Connected};
 use crate::subscriber::{self, Health, Subscriber};
 use crate::{RedisRelayConfig, RelayError};
 use async_trait::async_trait;
 use chitchat_domain::ports::{EventRelay, RelayEnvelope, RelayItem, RelayStatus};
 use chitchat_domain::{DomainError, DomainResult};
-use deadpool_redis::redis::{cmd, Client, Cmd, FromRedisValue};
-use deadpool_redis::{Manager, Pool, Runtime};
+use deadpool_redis::redis::{cmd, Client};
+use deadpool_redis::Pool;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Duration;
 use tokio::sync::{mpsc, Mutex};
 use tokio::task::JoinHandle;
 
-/// How long one command (PING, PUBLISH, taking a pooled connection) may take.
-pub(crate) const COMMAND_TIMEOUT: Duration = Duration::from_secs(2);
-/// Pooled connections for PUBLISH; each is multiplexed, so a few suffice.
-const POOL_SIZE: usize = 8;
 /// Envelopes from Redis waiting for `next`; beyond this they are dropped with a warning.
 const INBOX_LEN: usize = 4096;
 
@@ -39,20 +35,10 @@ impl RedisRelay {
         if config.channel.is_empty() {
             return Err(RelayError::EmptyChannel);
         }
-        let info = config.connection_info()?;
-        let addr = info.addr().to_string();
-        let client = Client::open(info.clone()).map_err(RelayError::InvalidUrl)?;
-        let manager = Manager::new(info).map_err(RelayError::InvalidUrl)?;
-        let pool = Pool::builder(manager)
-            .max_size(POOL_SIZE)
-            .runtime(Runtime::Tokio1)
-            .wait_timeout(Some(COMMAND_TIMEOUT))
-            .create_timeout(Some(COMMAND_TIMEOUT))
-            .recycle_timeout(Some(COMMAND_TIMEOUT))
-            .build()?;
-        let failed = |source| RelayError::Connect { addr: addr.clone(), source: Box::new(source) };
-        ping(&pool).await.map_err(failed)?;
-        let subscription = subscriber::subscribe(&client, &config.channel).await.map_err(failed)?;
+        let Connected { pool, info, addr } = connection::connect(&config).await?;
+        let client = Client::open(info).map_err(RelayError::InvalidUrl)?;
+        let subscription =
+            subscriber::subscribe(&client, &config.channel).await.map_err(|source| connect_failed(&addr, source))?;
 
         let (tx, rx) = mpsc::channel(INBOX_LEN);
         let health = Arc::new(Health::default());
@@ -73,19 +59,6 @@ impl RedisRelay {
         let payload = serde_json::to_string(envelope)?;
         command(&self.pool, cmd("PUBLISH").arg(&self.channel).arg(payload)).await
     }
-}
-
-/// Runs one command on a pooled connection, waiting at most `COMMAND_TIMEOUT` in all.
-pub(crate) async fn command<T: FromRedisValue>(pool: &Pool, command: &Cmd) -> Result<T, RelayError> {
-    let attempt = async {
-        let mut connection = pool.get().await?;
-        Ok(command.query_async::<T>(&mut connection).await?)
-    };
-    tokio::time::timeout(COMMAND_TIMEOUT, attempt).await.map_err(|_| RelayError::Timeout(COMMAND_TIMEOUT))?
-}
-
-pub(crate) async fn ping(pool: &Pool) -> Result<(), RelayError> {
-    command::<String>(pool, &cmd("PING")).await.map(drop)
 }
 
 #[async_trait]
@@ -140,6 +113,7 @@ impl Drop for RedisRelay {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[tokio::test]
     async fn a_wrong_url_fails_start_up_with_one_clear_error() {

@@ -1,7 +1,7 @@
 //! The background task behind `RedisRelay::next`: one dedicated pub/sub connection,
 //! watched by PING, replaced with backoff whenever it is lost.
 
-use crate::relay::{ping, COMMAND_TIMEOUT};
+use crate::connection::{bounded, ping, COMMAND_TIMEOUT};
 use crate::RelayError;
 use chitchat_domain::ports::{RelayEnvelope, RelayItem};
 use deadpool_redis::redis::aio::{PubSub, PubSubSink};
@@ -40,12 +40,12 @@ impl Health {
 
 /// Opens a pub/sub connection and waits until Redis confirms the subscription.
 pub(crate) async fn subscribe(client: &Client, channel: &str) -> Result<PubSub, RelayError> {
-    let attempt = async {
+    bounded(async {
         let mut pubsub = client.get_async_pubsub().await?;
         pubsub.subscribe(channel).await?;
         Ok(pubsub)
-    };
-    tokio::time::timeout(COMMAND_TIMEOUT, attempt).await.map_err(|_| RelayError::Timeout(COMMAND_TIMEOUT))?
+    })
+    .await
 }
 
 fn next_backoff(current: Duration) -> Duration {

@@ -1,5 +1,5 @@
-//! The event relay contract against the Redis at `TEST_REDIS_URL`, each test on a
-//! channel of its own so that tests running together do not hear each other.
+//! The event relay and presence contracts against the Redis at `TEST_REDIS_URL`, each test on a
+//! channel (or key prefix) of its own so that tests running together do not hear each other.
 
 use chitchat_realtime_redis::{RedisRelay, RedisRelayConfig};
 use chitchat_testkit::services::{skip_or_fail, test_redis_url};
@@ -20,3 +20,23 @@ async fn relay_pair() -> Option<(RedisRelay, RedisRelay)> {
 }
 
 chitchat_testkit::event_relay_contract_tests!(relay_pair());
+
+mod presence {
+    use chitchat_realtime_redis::{RedisPresence, RedisPresenceConfig, RedisRelayConfig};
+    use chitchat_testkit::services::{skip_or_fail, test_redis_url};
+    use std::time::Duration;
+
+    /// A tracker of a deployment of its own (its own key prefix), so each case starts empty.
+    async fn redis_presence() -> Option<RedisPresence> {
+        let config = RedisPresenceConfig {
+            prefix: format!("chitchat:test:{}", uuid::Uuid::new_v4().simple()),
+            ..RedisPresenceConfig::new(RedisRelayConfig::new(test_redis_url()), Duration::from_secs(30))
+        };
+        match RedisPresence::connect(config).await {
+            Ok(presence) => Some(presence),
+            Err(error) => skip_or_fail("Redis (TEST_REDIS_URL)", error),
+        }
+    }
+
+    chitchat_testkit::presence_contract_tests!(redis_presence());
+}

@@ -107,6 +107,8 @@ macro_rules! presence_contract_tests {
             presence_first_device_brings_a_user_online_and_the_last_takes_them_off,
             presence_is_per_user,
             presence_ignores_a_disconnect_without_a_connect,
+            presence_concurrent_devices_announce_once,
+            presence_expiry_spares_the_living,
         );
     };
 }

@@ -31,3 +31,26 @@ pub async fn presence_ignores_a_disconnect_without_a_connect<P: PresenceTracker>
     assert!(!p.disconnected(user).await.unwrap(), "nothing to take offline");
     assert!(p.connected(user).await.unwrap(), "the count did not go negative");
 }
+
+/// Many devices of one user connecting at once bring them online once, and
+/// leaving at once take them offline once.
+pub async fn presence_concurrent_devices_announce_once<P: PresenceTracker>(p: P) {
+    const DEVICES: usize = 16;
+    let user = UserId::new();
+    let connects = futures_util::future::join_all((0..DEVICES).map(|_| p.connected(user))).await;
+    let online: Vec<bool> = connects.into_iter().map(|r| r.unwrap()).collect();
+    assert_eq!(online.iter().filter(|b| **b).count(), 1, "exactly one device brought the user online: {online:?}");
+    let leaves = futures_util::future::join_all((0..DEVICES).map(|_| p.disconnected(user))).await;
+    let offline: Vec<bool> = leaves.into_iter().map(|r| r.unwrap()).collect();
+    assert_eq!(offline.iter().filter(|b| **b).count(), 1, "exactly one device took the user offline: {offline:?}");
+    assert!(p.online(&[user]).await.unwrap().is_empty());
+}
+
+/// On a healthy tracker, expiring dead instances takes nobody offline.
+pub async fn presence_expiry_spares_the_living<P: PresenceTracker>(p: P) {
+    let user = UserId::new();
+    p.connected(user).await.unwrap();
+    assert!(p.expire_dead_instances().await.unwrap().is_empty(), "no instance died");
+    assert_eq!(p.online(&[user]).await.unwrap(), vec![user]);
+    assert!(p.disconnected(user).await.unwrap(), "still counted once");
+}
