@@ -5,12 +5,12 @@ use crate::secret::signing_secret;
 use actix_web::{web, App, HttpServer};
 use chitchat_auth::{FixedCode, JwtTokens, LogOtpSender, RandomCodes};
 use chitchat_domain::clock::SystemClock;
-use chitchat_domain::ports::CodeGenerator;
+use chitchat_domain::ports::{CodeGenerator, PresenceTracker};
 use chitchat_domain::services::{AuthPolicy, Ports};
 use chitchat_domain::Services;
 use chitchat_gateway_ws::GatewaySettings;
 use chitchat_realtime_local::{LocalBus, LocalPresence, DEFAULT_DEVICE_QUEUE};
-use chitchat_realtime_redis::{RedisRelay, RedisRelayConfig};
+use chitchat_realtime_redis::{RedisPresence, RedisPresenceConfig, RedisRelay, RedisRelayConfig};
 use chitchat_store_sql::{Store, StoreConfig};
 use std::sync::Arc;
 use thiserror::Error;
@@ -51,20 +51,30 @@ fn spawn_presence_sweeper(services: Arc<Services>, every: std::time::Duration) {
     });
 }
 
-/// The in-process bus, linked to the other instances through Redis when `REDIS_URL` is set.
-async fn event_bus(config: &Config) -> Result<Arc<LocalBus>, StartError> {
+/// The live side of the deployment: in-process on one instance; with `REDIS_URL`,
+/// events and presence shared by every instance through Redis.
+struct Realtime {
+    bus: Arc<LocalBus>,
+    presence: Arc<dyn PresenceTracker>,
+}
+
+async fn realtime(config: &Config) -> Result<Realtime, StartError> {
     let Some(url) = &config.redis_url else {
-        return Ok(Arc::new(LocalBus::default()));
+        return Ok(Realtime { bus: Arc::new(LocalBus::default()), presence: Arc::new(LocalPresence::default()) });
     };
-    let relay = RedisRelay::connect(RedisRelayConfig {
+    let redis = RedisRelayConfig {
         url: url.clone(),
         password: config.redis_password.clone(),
         db: config.redis_db,
         channel: config.redis_channel.clone(),
+    };
+    let relay = RedisRelay::connect(redis.clone()).await?;
+    let presence = RedisPresence::connect(RedisPresenceConfig::new(redis, config.ws_pong_wait)).await?;
+    tracing::info!(channel = %config.redis_channel, "Redis connected: events and presence reach every instance");
+    Ok(Realtime {
+        bus: Arc::new(LocalBus::with_relay(DEFAULT_DEVICE_QUEUE, Arc::new(relay))),
+        presence: Arc::new(presence),
     })
-    .await?;
-    tracing::info!(channel = %config.redis_channel, "Redis connected: events reach every instance");
-    Ok(Arc::new(LocalBus::with_relay(DEFAULT_DEVICE_QUEUE, Arc::new(relay))))
 }
 
 pub async fn serve(config: Config) -> Result<(), StartError> {
@@ -72,7 +82,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         Store::connect(&StoreConfig { url: config.database_url.clone(), max_connections: config.db_max_open_conns })
             .await?;
     tracing::info!(backend = ?store.backend(), "database ready, migrations applied");
-    let bus = event_bus(&config).await?;
+    let realtime = realtime(&config).await?;
     let store = Arc::new(store);
     let secret = signing_secret(&config)?;
     let codes: Arc<dyn CodeGenerator> = match &config.otp_fixed_code {
@@ -90,8 +100,8 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         messages: store.clone(),
         receipts: store.clone(),
         store_health: store.clone(),
-        bus,
-        presence: Arc::new(LocalPresence::default()),
+        bus: realtime.bus,
+        presence: realtime.presence,
         otp_sender: Arc::new(LogOtpSender),
         codes,
         tokens: Arc::new(JwtTokens::new(secret.as_bytes())),

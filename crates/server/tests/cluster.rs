@@ -7,8 +7,10 @@ use chitchat_testkit::TestServer;
 use reqwest::{Method, StatusCode};
 use std::time::Duration;
 
+const ENV: &[(&str, &str)] = &[("PRESENCE_GRACE_PERIOD", support::PRESENCE_GRACE)];
+
 async fn two_instances() -> Option<Vec<TestServer>> {
-    TestServer::start_cluster(support::BINARY, 2).await
+    TestServer::start_cluster(support::BINARY, 2, ENV).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -66,7 +68,7 @@ async fn a_device_revoked_on_one_instance_is_disconnected_on_the_other() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn through_a_redis_outage_local_delivery_goes_on_and_nothing_is_missing_after() {
     let Some(mut redis) = chitchat_testkit::redis::OwnedRedis::start().await else { return };
-    let Some(servers) = TestServer::start_cluster_on(support::BINARY, 2, &redis.url()).await else { return };
+    let Some(servers) = TestServer::start_cluster_on(support::BINARY, 2, &redis.url(), ENV).await else { return };
     let (a, b) = (servers[0].client(), servers[1].client());
     let asha = a.login("9876543210", "Asha").await;
     let ravi = b.login("9876543211", "Ravi").await;
@@ -105,4 +107,32 @@ async fn through_a_redis_outage_local_delivery_goes_on_and_nothing_is_missing_af
     assert_eq!(after.status, StatusCode::CREATED);
     assert_eq!(ravi_ws.next_of_type("message").await["payload"]["content"], "after");
     assert!(ravi_ws.silent_for(Duration::from_millis(500)).await, "nothing twice");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn presence_and_typing_cross_instances() {
+    let Some(servers) = two_instances().await else { return };
+    let (a, b) = (servers[0].client(), servers[1].client());
+    let asha = a.login("9876543210", "Asha").await;
+    let asha_laptop = b.login("9876543210", "Asha").await;
+    let ravi = b.login("9876543211", "Ravi").await;
+    let chat = a.direct_chat(&asha, &ravi.user_id()).await;
+    let mut ravi_ws = b.ws(&ravi.token).await;
+
+    let asha_ws = a.ws(&asha.token).await;
+    assert_eq!(ravi_ws.next_of_type("presence").await["payload"]["online"], true);
+    // A second device on the other instance: still one person online, no new announcement.
+    let laptop_ws = b.ws(&asha_laptop.token).await;
+    let mut asha_ws = asha_ws;
+    asha_ws.send_json(serde_json::json!({"type": "typing", "room_id": chat, "payload": {"typing": true}})).await;
+    let typing = ravi_ws.next_of_type("typing").await;
+    assert_eq!(typing["sender"], asha.user_id(), "typing crosses instances");
+    drop(asha_ws);
+    assert!(
+        ravi_ws.collect_of_type("presence", Duration::from_millis(1500)).await.is_empty(),
+        "the laptop keeps her online"
+    );
+    drop(laptop_ws);
+    let offline = ravi_ws.next_of_type("presence").await;
+    assert_eq!(offline["payload"]["online"], false, "offline once her last device, on either instance, is gone");
 }

@@ -51,17 +51,24 @@ impl TestServer {
     /// Starts `instances` servers as one deployment: one fresh PostgreSQL database,
     /// one Redis channel of their own, one signing secret. None when PostgreSQL or
     /// Redis is unavailable and not required (SKIPPED was printed).
-    pub async fn start_cluster(binary: impl AsRef<Path>, instances: usize) -> Option<Vec<Self>> {
+    pub async fn start_cluster(binary: impl AsRef<Path>, instances: usize, env: &[(&str, &str)]) -> Option<Vec<Self>> {
         let redis_url = reachable_redis().await?;
-        Self::start_cluster_on(binary, instances, &redis_url).await
+        Self::start_cluster_on(binary, instances, &redis_url, env).await
     }
 
     /// Like `start_cluster`, on the Redis at `redis_url`.
-    pub async fn start_cluster_on(binary: impl AsRef<Path>, instances: usize, redis_url: &str) -> Option<Vec<Self>> {
+    pub async fn start_cluster_on(
+        binary: impl AsRef<Path>,
+        instances: usize,
+        redis_url: &str,
+        extra_env: &[(&str, &str)],
+    ) -> Option<Vec<Self>> {
         let database_url = fresh_postgres_database().await?;
         let channel = format!("chitchat:test:{}", uuid::Uuid::new_v4().simple());
         let secret = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
-        let env = [("REDIS_URL", redis_url), ("REDIS_CHANNEL", channel.as_str()), ("JWT_SECRET", secret.as_str())];
+        let mut env =
+            vec![("REDIS_URL", redis_url), ("REDIS_CHANNEL", channel.as_str()), ("JWT_SECRET", secret.as_str())];
+        env.extend_from_slice(extra_env);
         let mut servers = Vec::with_capacity(instances);
         for _ in 0..instances {
             let data_dir = Arc::new(tempfile::tempdir().expect("temporary data directory"));
