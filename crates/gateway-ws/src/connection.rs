@@ -33,6 +33,8 @@ pub(crate) struct Connection {
     pub caller: Caller,
     pub services: Arc<Services>,
     pub settings: GatewaySettings,
+    /// Turns true when the instance shuts down.
+    pub shutdown: tokio::sync::watch::Receiver<bool>,
 }
 
 /// The socket is gone, or the client stopped reading (a send waited longer than
@@ -170,6 +172,7 @@ pub(crate) async fn run(
     if let Err(error) = conn.services.presence.device_connected(conn.caller).await {
         tracing::warn!(user = %conn.caller.user_id, %error, "could not announce presence");
     }
+    let mut shutdown = conn.shutdown.clone();
     let mut heartbeat = tokio::time::interval(conn.settings.ping_period);
     heartbeat.tick().await;
     let mut last_heard = Instant::now();
@@ -224,6 +227,9 @@ pub(crate) async fn run(
                 if let Err(closed) = step {
                     break exit_for(closed);
                 }
+            }
+            _ = shutdown.wait_for(|stopping| *stopping) => {
+                break close(CloseCode::Restart, "resume: server restarting; reconnect");
             }
             _ = heartbeat.tick() => {
                 if last_heard.elapsed() > conn.settings.pong_wait {

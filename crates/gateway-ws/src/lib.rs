@@ -38,7 +38,32 @@ impl Default for GatewaySettings {
     }
 }
 
-/// Registers `GET /ws`. Expects `web::Data<Services>` and `web::Data<GatewaySettings>`.
+/// Tells every open socket that this instance is going away, so that clients
+/// reconnect (to another instance) and resume. Cheap to clone; one per server.
+#[derive(Clone)]
+pub struct Shutdown {
+    sender: tokio::sync::watch::Sender<bool>,
+}
+
+impl Default for Shutdown {
+    fn default() -> Self {
+        Self { sender: tokio::sync::watch::channel(false).0 }
+    }
+}
+
+impl Shutdown {
+    /// Closes every socket of this instance with "service restart".
+    pub fn begin(&self) {
+        self.sender.send_replace(true);
+    }
+
+    pub(crate) fn watch(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.sender.subscribe()
+    }
+}
+
+/// Registers `GET /ws`. Expects `web::Data<Services>`, `web::Data<GatewaySettings>`
+/// and `web::Data<Shutdown>`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/ws", web::get().to(connect));
 }
@@ -57,6 +82,7 @@ async fn connect(
     body: web::Payload,
     services: web::Data<Services>,
     settings: web::Data<GatewaySettings>,
+    shutdown: web::Data<Shutdown>,
     query: web::Query<ConnectQuery>,
 ) -> actix_web::Result<HttpResponse> {
     let Some(token) = query.token.as_deref().filter(|t| !t.is_empty()) else {
@@ -81,7 +107,12 @@ async fn connect(
     let subscription = services.bus.subscribe(caller.user_id);
     tracing::info!(user = %caller.user_id, session = %caller.session_id, "websocket connected");
     actix_web::rt::spawn(connection::run(
-        connection::Connection { caller, services: services.into_inner(), settings: settings.get_ref().clone() },
+        connection::Connection {
+            caller,
+            services: services.into_inner(),
+            settings: settings.get_ref().clone(),
+            shutdown: shutdown.watch(),
+        },
         session,
         stream,
         subscription,

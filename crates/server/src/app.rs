@@ -8,7 +8,7 @@ use chitchat_domain::clock::SystemClock;
 use chitchat_domain::ports::{CodeGenerator, PresenceTracker};
 use chitchat_domain::services::{AuthPolicy, Ports};
 use chitchat_domain::Services;
-use chitchat_gateway_ws::GatewaySettings;
+use chitchat_gateway_ws::{GatewaySettings, Shutdown};
 use chitchat_realtime_local::{LocalBus, LocalPresence, DEFAULT_DEVICE_QUEUE};
 use chitchat_realtime_redis::{RedisPresence, RedisPresenceConfig, RedisRelay, RedisRelayConfig};
 use chitchat_store_sql::{Store, StoreConfig};
@@ -125,16 +125,20 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         presence_grace: config.presence_grace_period,
     });
 
+    let shutdown = Shutdown::default();
+    let sockets = web::Data::new(shutdown.clone());
     let server = HttpServer::new(move || {
         App::new()
             .app_data(services.clone())
             .app_data(gateway.clone())
+            .app_data(sockets.clone())
             .wrap(chitchat_api_http::security_headers())
             .configure(chitchat_api_http::configure)
             .configure(chitchat_gateway_ws::configure)
             .default_service(chitchat_api_http::default_service())
     })
     .shutdown_timeout(10)
+    .disable_signals()
     .bind((config.host.as_str(), config.port))?;
 
     for addr in server.addrs() {
@@ -142,6 +146,39 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         println!("chitchat listening on http://{addr}");
         tracing::info!(%addr, "listening");
     }
-    server.run().await?;
+    let server = server.run();
+    let handle = server.handle();
+    tokio::spawn(async move {
+        stop_signal().await;
+        tracing::info!("stopping: closing sockets so clients resume elsewhere, finishing requests");
+        shutdown.begin();
+        // New connections are refused at once; requests in flight get up to the shutdown timeout.
+        handle.stop(true).await;
+    });
+    server.await?;
+    tracing::info!("stopped");
     Ok(())
+}
+
+/// SIGTERM (orchestrators, `kill`) or SIGINT (Ctrl-C).
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(term) => term,
+            Err(error) => {
+                tracing::warn!(%error, "cannot watch SIGTERM; stopping on Ctrl-C only");
+                let _ = tokio::signal::ctrl_c().await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

@@ -132,6 +132,28 @@ impl TestServer {
         self.launch().await;
     }
 
+    /// Asks the process to stop (SIGTERM) and waits up to `wait` for it to exit;
+    /// returns its exit status, or None when it did not exit in time (then it is killed).
+    pub async fn terminate(&mut self, wait: Duration) -> Option<std::process::ExitStatus> {
+        let mut child = self.child.take()?;
+        let pid = child.id()?.to_string();
+        let signalled = Command::new("kill").args(["-TERM", &pid]).status().await.is_ok_and(|s| s.success());
+        assert!(signalled, "kill -TERM {pid}");
+        match tokio::time::timeout(wait, child.wait()).await {
+            Ok(Ok(status)) => Some(status),
+            _ => {
+                let _ = child.kill().await;
+                None
+            }
+        }
+    }
+
+    /// Starts the process again on the same data after `terminate` or `stop`.
+    pub async fn start_again(&mut self) {
+        assert!(self.child.is_none(), "still running");
+        self.launch().await;
+    }
+
     pub async fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill().await;
