@@ -6,6 +6,7 @@ mod auth;
 mod error;
 mod headers;
 mod json_body;
+mod limits;
 mod routes;
 mod static_files;
 
@@ -15,6 +16,7 @@ pub use headers::security_headers;
 use actix_web::web;
 
 pub use json_body::MAX_JSON_BODY;
+pub use limits::{cors, RateLimits};
 
 /// Registers `/api/*` and `/health`. Expects `web::Data<chitchat_domain::Services>` in the app.
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -3,6 +3,7 @@
 use crate::config::{Config, RunMode};
 use crate::secret::signing_secret;
 use actix_web::{web, App, HttpServer};
+use chitchat_api_http::RateLimits;
 use chitchat_auth::{FixedCode, JwtTokens, LogOtpSender, RandomCodes};
 use chitchat_domain::clock::SystemClock;
 use chitchat_domain::ports::{CodeGenerator, PresenceTracker};
@@ -36,6 +37,17 @@ pub fn init_tracing(mode: RunMode) {
         RunMode::Production => builder.json().init(),
         RunMode::Development => builder.init(),
     }
+}
+
+/// Forgets idle callers' rate-limit state once a minute, so memory stays bounded.
+fn spawn_limit_sweeper(limits: RateLimits) {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            ticks.tick().await;
+            limits.forget_idle();
+        }
+    });
 }
 
 /// Periodically takes the users of crashed instances offline (a no-op on one instance).
@@ -125,6 +137,9 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         presence_grace: config.presence_grace_period,
     });
 
+    let limits = web::Data::new(RateLimits::new(config.rate_limit_requests_per_minute, config.rate_limit_burst));
+    spawn_limit_sweeper(limits.get_ref().clone());
+    let (origins, any_origin) = (config.cors_allowed_origins.clone(), config.mode == RunMode::Development);
     let shutdown = Shutdown::default();
     let sockets = web::Data::new(shutdown.clone());
     let server = HttpServer::new(move || {
@@ -132,6 +147,8 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
             .app_data(services.clone())
             .app_data(gateway.clone())
             .app_data(sockets.clone())
+            .app_data(limits.clone())
+            .wrap(chitchat_api_http::cors(&origins, any_origin))
             .wrap(chitchat_api_http::security_headers())
             .configure(chitchat_api_http::configure)
             .configure(chitchat_gateway_ws::configure)

@@ -51,6 +51,9 @@ struct Raw {
     ws_pong_wait: String,
     ws_write_wait: String,
     presence_grace_period: String,
+    rate_limit_requests_per_minute: u32,
+    rate_limit_burst: u32,
+    cors_allowed_origins: String,
     otp_fixed_code: Option<String>,
     default_region: String,
 }
@@ -75,6 +78,9 @@ impl Default for Raw {
             ws_pong_wait: "60s".into(),
             ws_write_wait: "10s".into(),
             presence_grace_period: "5s".into(),
+            rate_limit_requests_per_minute: 60,
+            rate_limit_burst: 100,
+            cors_allowed_origins: String::new(),
             otp_fixed_code: None,
             default_region: "IN".into(),
         }
@@ -108,6 +114,13 @@ pub struct Config {
     pub ws_write_wait: Duration,
     /// How long a user stays online after their last device leaves (`PRESENCE_GRACE_PERIOD`).
     pub presence_grace_period: Duration,
+    /// REST requests a minute per user (per address when anonymous), on average.
+    pub rate_limit_requests_per_minute: u32,
+    /// REST requests a caller may make at once before the average applies.
+    pub rate_limit_burst: u32,
+    /// Origins allowed to call the API from a browser (`CORS_ALLOWED_ORIGINS`,
+    /// comma-separated); any origin in development.
+    pub cors_allowed_origins: Vec<String>,
     pub otp_fixed_code: Option<OtpCode>,
     pub default_region: Region,
 }
@@ -122,6 +135,13 @@ fn duration(var: &'static str, raw: &str) -> Result<Duration, ConfigError> {
         return Err(invalid(var, "must be longer than zero"));
     }
     Ok(parsed)
+}
+
+fn positive(var: &'static str, value: u32) -> Result<u32, ConfigError> {
+    if value == 0 {
+        return Err(invalid(var, "must be at least 1"));
+    }
+    Ok(value)
 }
 
 impl Config {
@@ -189,6 +209,18 @@ impl Config {
             ws_pong_wait: duration("WS_PONG_WAIT", &raw.ws_pong_wait)?,
             ws_write_wait: duration("WS_WRITE_WAIT", &raw.ws_write_wait)?,
             presence_grace_period: duration("PRESENCE_GRACE_PERIOD", &raw.presence_grace_period)?,
+            rate_limit_requests_per_minute: positive(
+                "RATE_LIMIT_REQUESTS_PER_MINUTE",
+                raw.rate_limit_requests_per_minute,
+            )?,
+            rate_limit_burst: positive("RATE_LIMIT_BURST", raw.rate_limit_burst)?,
+            cors_allowed_origins: raw
+                .cors_allowed_origins
+                .split(',')
+                .map(str::trim)
+                .filter(|o| !o.is_empty())
+                .map(str::to_owned)
+                .collect(),
             otp_fixed_code,
             default_region,
         })

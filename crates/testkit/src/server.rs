@@ -108,6 +108,9 @@ impl TestServer {
             .env("DATABASE_URL", &self.database_url)
             .env("DATA_DIR", self.data_dir.path())
             .env("RUST_LOG", "info")
+            // Tests send in bursts; the limit itself has a test of its own.
+            .env("RATE_LIMIT_REQUESTS_PER_MINUTE", "1000000")
+            .env("RATE_LIMIT_BURST", "1000000")
             .envs(self.extra_env.iter().map(|(k, v)| (k, v)))
             .current_dir(self.data_dir.path())
             .stdin(Stdio::null())

@@ -154,6 +154,12 @@ impl AuthService {
         }
     }
 
+    /// The user a token names, if its signature and expiry are good; no lookup of
+    /// the session (for cheap per-user accounting such as rate limits).
+    pub fn token_subject(&self, token: &str) -> Option<crate::ids::UserId> {
+        self.tokens.verify(token).ok().map(|claims| claims.user_id)
+    }
+
     /// Ends the caller's device session; its token stops working and its socket closes at once.
     pub async fn logout(&self, caller: Caller) -> DomainResult<()> {
         self.end_session(caller, caller.session_id).await

@@ -1,0 +1,92 @@
+//! Request limits per user (per IP address for anonymous requests), from
+//! `RATE_LIMIT_REQUESTS_PER_MINUTE` and `RATE_LIMIT_BURST`, and CORS.
+
+use crate::error::ApiError;
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::{header, StatusCode};
+use actix_web::middleware::Next;
+use actix_web::{web, Error, HttpResponse, ResponseError};
+use chitchat_domain::Services;
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+/// A keyed token bucket: `per_minute` requests a minute on average, up to `burst` at once.
+#[derive(Clone)]
+pub struct RateLimits {
+    limiter: Arc<DefaultKeyedRateLimiter<String>>,
+}
+
+impl RateLimits {
+    pub fn new(per_minute: u32, burst: u32) -> Self {
+        let per_minute = NonZeroU32::new(per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
+        let burst = NonZeroU32::new(burst.max(1)).unwrap_or(NonZeroU32::MIN);
+        Self { limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute).allow_burst(burst))) }
+    }
+
+    /// Forgets callers that have been quiet long enough to be back at full burst.
+    pub fn forget_idle(&self) {
+        self.limiter.retain_recent();
+    }
+
+    /// Ok, or how long the caller must wait.
+    fn check(&self, key: String) -> Result<(), std::time::Duration> {
+        self.limiter.check_key(&key).map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
+    }
+}
+
+/// Who a request counts against: the user of a genuine token, else the client address.
+fn caller_key(req: &ServiceRequest) -> String {
+    let token = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim());
+    let user = token.and_then(|token| {
+        req.app_data::<web::Data<Services>>().and_then(|services| services.auth.token_subject(token))
+    });
+    match user {
+        Some(user) => format!("user:{user}"),
+        None => format!("ip:{}", req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default()),
+    }
+}
+
+/// Middleware: 429 `rate_limited` with `Retry-After` once a caller is over the limit.
+pub async fn rate_limit(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let limits = req.app_data::<web::Data<RateLimits>>().cloned();
+    if let Some(limits) = limits {
+        if let Err(wait) = limits.check(caller_key(&req)) {
+            let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            let error = ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!("too many requests; try again in {seconds} s"),
+            );
+            let mut response: HttpResponse = error.error_response();
+            if let Ok(value) = header::HeaderValue::from_str(&seconds.max(1).to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+            return Ok(req.into_response(response));
+        }
+    }
+    next.call(req).await.map(ServiceResponse::map_into_boxed_body)
+}
+
+/// CORS: the listed origins (`CORS_ALLOWED_ORIGINS`), or any origin when `any` (development).
+pub fn cors(allowed: &[String], any: bool) -> actix_cors::Cors {
+    let base = actix_cors::Cors::default()
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
+        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        .max_age(3600);
+    if any {
+        return base.allow_any_origin();
+    }
+    allowed.iter().fold(base, |cors, origin| cors.allowed_origin(origin))
+}
