@@ -89,11 +89,22 @@ async fn realtime(config: &Config) -> Result<Realtime, StartError> {
     })
 }
 
-pub async fn serve(config: Config) -> Result<(), StartError> {
+/// Connects to the database and applies pending migrations.
+async fn open_store(config: &Config) -> Result<Store, StartError> {
     let store =
         Store::connect(&StoreConfig { url: config.database_url.clone(), max_connections: config.db_max_open_conns })
             .await?;
     tracing::info!(backend = ?store.backend(), "database ready, migrations applied");
+    Ok(store)
+}
+
+/// `chitchat migrate`: applies pending migrations and stops.
+pub async fn migrate(config: &Config) -> Result<(), StartError> {
+    open_store(config).await.map(|_| ())
+}
+
+pub async fn serve(config: Config) -> Result<(), StartError> {
+    let store = open_store(&config).await?;
     let realtime = realtime(&config).await?;
     let store = Arc::new(store);
     let secret = signing_secret(&config)?;

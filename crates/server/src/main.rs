@@ -2,13 +2,34 @@
 //! and serves the REST API, the WebSocket gateway and the web client.
 
 mod app;
+mod cli;
 mod config;
+mod healthcheck;
 mod secret;
 
+use cli::Command;
 use std::process::ExitCode;
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    let command = match cli::parse(std::env::args().skip(1)) {
+        Ok(command) => command,
+        Err(error) => {
+            eprintln!("chitchat: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    match command {
+        Command::Help => {
+            println!("{}", cli::USAGE);
+            return ExitCode::SUCCESS;
+        }
+        Command::Version => {
+            println!("chitchat {}", env!("CARGO_PKG_VERSION"));
+            return ExitCode::SUCCESS;
+        }
+        _ => {}
+    }
     let config = match config::Config::load() {
         Ok(config) => config,
         Err(error) => {
@@ -16,8 +37,15 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if command == Command::Healthcheck {
+        return if healthcheck::healthy(config.port) { ExitCode::SUCCESS } else { ExitCode::FAILURE };
+    }
     app::init_tracing(config.mode);
-    match app::serve(config).await {
+    let result = match command {
+        Command::Migrate => app::migrate(&config).await,
+        _ => app::serve(config).await,
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             tracing::error!(%error, "chitchat stopped");
