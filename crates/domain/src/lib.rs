@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod chat;
 pub mod clock;
+pub mod contact;
 pub mod error;
 pub mod event;
 pub mod ids;

@@ -4,6 +4,7 @@
 
 use crate::auth::{OtpChallenge, OtpCode, Session, TokenClaims};
 use crate::chat::{Chat, Member};
+use crate::contact::ContactEntry;
 use crate::error::DomainResult;
 use crate::event::{ChatEvent, Delivery};
 use crate::ids::MessageId;
@@ -21,6 +22,14 @@ pub trait UserRepo: Send + Sync {
     async fn insert_or_get_by_phone(&self, user: &User) -> DomainResult<User>;
     async fn get(&self, id: UserId) -> DomainResult<Option<User>>;
     async fn get_many(&self, ids: &[UserId]) -> DomainResult<Vec<User>>;
+    async fn get_by_phone(&self, phone: &Phone) -> DomainResult<Option<User>>;
+    /// Changes name and/or status line; returns the user, None when unknown.
+    async fn update_profile(
+        &self,
+        id: UserId,
+        name: Option<String>,
+        status: Option<String>,
+    ) -> DomainResult<Option<User>>;
     /// Records when the user was last online.
     async fn touch_last_seen(&self, id: UserId, at: chrono::DateTime<chrono::Utc>) -> DomainResult<()>;
     /// Users whose name contains `query` (case-insensitive) or whose phone contains
@@ -82,6 +91,22 @@ pub trait MessageRepo: Send + Sync {
     async fn last_messages(&self, chats: &[ChatId]) -> DomainResult<Vec<Message>>;
     /// The chat's logged events after `after` (an event_seq), oldest first, at most `limit`.
     async fn events_after(&self, chat: ChatId, after: i64, limit: i64) -> DomainResult<Vec<ChatEvent>>;
+}
+
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait ContactRepo: Send + Sync {
+    /// Saves or updates (alias) a contact; true when it was new.
+    async fn put_contact(&self, entry: &ContactEntry) -> DomainResult<bool>;
+    /// Removes a contact; true when there was one.
+    async fn remove_contact(&self, owner: UserId, contact: UserId) -> DomainResult<bool>;
+    /// The owner's contacts, in the order they were added.
+    async fn contacts(&self, owner: UserId) -> DomainResult<Vec<ContactEntry>>;
+    /// Records that `blocker` blocks `blocked` (idempotent).
+    async fn block(&self, blocker: UserId, blocked: UserId, at: chrono::DateTime<chrono::Utc>) -> DomainResult<()>;
+    async fn unblock(&self, blocker: UserId, blocked: UserId) -> DomainResult<()>;
+    /// True when `blocker` blocks `blocked`.
+    async fn is_blocked(&self, blocker: UserId, blocked: UserId) -> DomainResult<bool>;
 }
 
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]

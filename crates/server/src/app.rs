@@ -122,6 +122,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         chats: store.clone(),
         messages: store.clone(),
         receipts: store.clone(),
+        contacts: store.clone(),
         store_health: store.clone(),
         bus: realtime.bus,
         presence: realtime.presence,

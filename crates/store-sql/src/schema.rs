@@ -101,6 +101,23 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    contacts (owner_id, contact_id) {
+        owner_id -> Text,
+        contact_id -> Text,
+        alias -> Nullable<Text>,
+        added_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    blocks (blocker_id, blocked_id) {
+        blocker_id -> Text,
+        blocked_id -> Text,
+        blocked_at -> BigInt,
+    }
+}
+
 diesel::joinable!(chat_members -> chats (chat_id));
 diesel::joinable!(messages -> chats (chat_id));
 diesel::joinable!(chat_events -> chats (chat_id));

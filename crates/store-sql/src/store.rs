@@ -9,9 +9,12 @@ use crate::pool::{Backend, SqlStore, StoreConfig};
 use async_trait::async_trait;
 use chitchat_domain::auth::{OtpChallenge, Session};
 use chitchat_domain::chat::{Chat, Member};
+use chitchat_domain::contact::ContactEntry;
 use chitchat_domain::event::ChatEvent;
 use chitchat_domain::message::{Appended, ClientMsgId, Message, NewMessage, Page};
-use chitchat_domain::ports::{ChatRepo, MessageRepo, OtpRepo, ReceiptRepo, SessionRepo, StoreHealth, UserRepo};
+use chitchat_domain::ports::{
+    ChatRepo, ContactRepo, MessageRepo, OtpRepo, ReceiptRepo, SessionRepo, StoreHealth, UserRepo,
+};
 use chitchat_domain::receipt::{ReadPosition, Receipt, ReceiptKind};
 use chitchat_domain::user::{Phone, User};
 use chitchat_domain::{ChatId, DomainError, DomainResult, MessageId, SessionId, UserId};
@@ -62,6 +65,18 @@ impl UserRepo for Store {
     async fn get_many(&self, ids: &[UserId]) -> DomainResult<Vec<User>> {
         let ids = ids.to_vec();
         self.detached(|s| async move { s.get_many(&ids).await }).await
+    }
+    async fn get_by_phone(&self, phone: &Phone) -> DomainResult<Option<User>> {
+        let phone = phone.clone();
+        self.detached(|s| async move { s.get_by_phone(&phone).await }).await
+    }
+    async fn update_profile(
+        &self,
+        id: UserId,
+        name: Option<String>,
+        status: Option<String>,
+    ) -> DomainResult<Option<User>> {
+        self.detached(move |s| async move { s.update_profile(id, name, status).await }).await
     }
     async fn touch_last_seen(&self, id: UserId, at: DateTime<Utc>) -> DomainResult<()> {
         self.detached(move |s| async move { s.touch_last_seen(id, at).await }).await
@@ -176,6 +191,29 @@ impl ReceiptRepo for Store {
     }
     async fn receipts(&self, chat: ChatId, seq: i64) -> DomainResult<Vec<Receipt>> {
         self.detached(move |s| async move { s.receipts(chat, seq).await }).await
+    }
+}
+
+#[async_trait]
+impl ContactRepo for Store {
+    async fn put_contact(&self, entry: &ContactEntry) -> DomainResult<bool> {
+        let entry = entry.clone();
+        self.detached(|s| async move { s.put_contact(&entry).await }).await
+    }
+    async fn remove_contact(&self, owner: UserId, contact: UserId) -> DomainResult<bool> {
+        self.detached(move |s| async move { s.remove_contact(owner, contact).await }).await
+    }
+    async fn contacts(&self, owner: UserId) -> DomainResult<Vec<ContactEntry>> {
+        self.detached(move |s| async move { s.contacts(owner).await }).await
+    }
+    async fn block(&self, blocker: UserId, blocked: UserId, at: DateTime<Utc>) -> DomainResult<()> {
+        self.detached(move |s| async move { s.block(blocker, blocked, at).await }).await
+    }
+    async fn unblock(&self, blocker: UserId, blocked: UserId) -> DomainResult<()> {
+        self.detached(move |s| async move { s.unblock(blocker, blocked).await }).await
+    }
+    async fn is_blocked(&self, blocker: UserId, blocked: UserId) -> DomainResult<bool> {
+        self.detached(move |s| async move { s.is_blocked(blocker, blocked).await }).await
     }
 }
 

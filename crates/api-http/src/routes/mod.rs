@@ -1,5 +1,6 @@
 pub(crate) mod auth;
 pub(crate) mod chats;
+pub(crate) mod contacts;
 pub(crate) mod health;
 pub(crate) mod messages;
 pub(crate) mod receipts;
@@ -18,6 +19,13 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
             .route("/auth/sessions", web::get().to(auth::devices))
             .route("/auth/sessions/{id}", web::delete().to(auth::revoke_device))
             .route("/users/search", web::get().to(users::search))
+            .route("/users/me", web::get().to(contacts::me))
+            .route("/users/me", web::patch().to(contacts::update_me))
+            .route("/users/{id}/block", web::post().to(contacts::block))
+            .route("/users/{id}/block", web::delete().to(contacts::unblock))
+            .route("/contacts", web::get().to(contacts::list))
+            .route("/contacts", web::post().to(contacts::add))
+            .route("/contacts/{user_id}", web::delete().to(contacts::remove))
             .route("/chats", web::post().to(chats::create))
             .route("/chats", web::get().to(chats::list))
             .route("/chats/{id}", web::get().to(chats::get))

@@ -3,6 +3,7 @@
 
 mod auth;
 mod chats;
+mod contacts;
 mod messages;
 mod presence;
 mod receipts;
@@ -14,6 +15,7 @@ mod test_support;
 
 pub use auth::{AuthPolicy, AuthService, LoginRequest};
 pub use chats::ChatService;
+pub use contacts::{ContactRef, ContactService};
 pub use messages::{MessageService, SendMessage};
 pub use presence::PresenceService;
 pub use receipts::ReceiptService;
@@ -22,8 +24,8 @@ pub use users::UserService;
 
 use crate::clock::Clock;
 use crate::ports::{
-    ChatRepo, CodeGenerator, EventBus, MessageRepo, OtpRepo, OtpSender, PresenceTracker, ReceiptRepo, SessionRepo,
-    StoreHealth, TokenCodec, UserRepo,
+    ChatRepo, CodeGenerator, ContactRepo, EventBus, MessageRepo, OtpRepo, OtpSender, PresenceTracker, ReceiptRepo,
+    SessionRepo, StoreHealth, TokenCodec, UserRepo,
 };
 use std::sync::Arc;
 
@@ -36,6 +38,7 @@ pub struct Ports {
     pub chats: Arc<dyn ChatRepo>,
     pub messages: Arc<dyn MessageRepo>,
     pub receipts: Arc<dyn ReceiptRepo>,
+    pub contacts: Arc<dyn ContactRepo>,
     pub store_health: Arc<dyn StoreHealth>,
     pub bus: Arc<dyn EventBus>,
     pub presence: Arc<dyn PresenceTracker>,
@@ -55,12 +58,14 @@ pub struct Services {
     pub sync: Arc<SyncService>,
     pub presence: Arc<PresenceService>,
     pub receipts: Arc<ReceiptService>,
+    pub contacts: Arc<ContactService>,
     pub bus: Arc<dyn EventBus>,
     pub store_health: Arc<dyn StoreHealth>,
 }
 
 impl Services {
     pub fn new(ports: Ports, policy: AuthPolicy) -> Self {
+        let region = policy.region;
         Self {
             auth: Arc::new(AuthService::new(&ports, policy)),
             users: Arc::new(UserService::new(&ports)),
@@ -69,6 +74,7 @@ impl Services {
             sync: Arc::new(SyncService::new(&ports)),
             presence: Arc::new(PresenceService::new(&ports)),
             receipts: Arc::new(ReceiptService::new(&ports)),
+            contacts: Arc::new(ContactService::new(&ports, region)),
             bus: ports.bus,
             store_health: ports.store_health,
         }

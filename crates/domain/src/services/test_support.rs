@@ -3,8 +3,8 @@
 use super::Ports;
 use crate::clock::MockClock;
 use crate::ports::{
-    MockChatRepo, MockCodeGenerator, MockEventBus, MockMessageRepo, MockOtpRepo, MockOtpSender, MockPresenceTracker,
-    MockReceiptRepo, MockSessionRepo, MockStoreHealth, MockTokenCodec, MockUserRepo,
+    MockChatRepo, MockCodeGenerator, MockContactRepo, MockEventBus, MockMessageRepo, MockOtpRepo, MockOtpSender,
+    MockPresenceTracker, MockReceiptRepo, MockSessionRepo, MockStoreHealth, MockTokenCodec, MockUserRepo,
 };
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
@@ -17,6 +17,7 @@ pub struct MockSet {
     pub chats: MockChatRepo,
     pub messages: MockMessageRepo,
     pub receipts: MockReceiptRepo,
+    pub contacts: MockContactRepo,
     pub bus: MockEventBus,
     pub presence: MockPresenceTracker,
     pub sender: MockOtpSender,
@@ -34,6 +35,7 @@ impl MockSet {
             chats: MockChatRepo::new(),
             messages: MockMessageRepo::new(),
             receipts: MockReceiptRepo::new(),
+            contacts: MockContactRepo::new(),
             bus: MockEventBus::new(),
             presence: MockPresenceTracker::new(),
             sender: MockOtpSender::new(),
@@ -55,6 +57,7 @@ pub fn ports(m: MockSet) -> Ports {
         chats: Arc::new(m.chats),
         messages: Arc::new(m.messages),
         receipts: Arc::new(m.receipts),
+        contacts: Arc::new(m.contacts),
         store_health: Arc::new(MockStoreHealth::new()),
         bus: Arc::new(m.bus),
         presence: Arc::new(m.presence),

@@ -2,9 +2,11 @@
 
 mod name;
 mod phone;
+mod status;
 
 pub use name::UserName;
 pub use phone::{Phone, Region};
+pub use status::StatusLine;
 
 use crate::ids::UserId;
 use chrono::{DateTime, Utc};

@@ -1,6 +1,7 @@
 //! One file per repository port.
 
 mod chats;
+mod contacts;
 mod health;
 mod messages;
 mod otps;

@@ -100,4 +100,50 @@ impl UserRepo for SqlStore {
         });
         Ok(())
     }
+
+    async fn get_by_phone(&self, phone: &chitchat_domain::user::Phone) -> DomainResult<Option<User>> {
+        let row: Option<UserRow> = db_run!(self, |conn| {
+            users::table
+                .filter(users::phone.eq(phone.as_str()))
+                .select(UserRow::as_select())
+                .first(conn)
+                .await
+                .optional()
+                .map_err(StoreError::from)?
+        });
+        Ok(row.map(User::try_from).transpose()?)
+    }
+
+    async fn update_profile(
+        &self,
+        id: UserId,
+        name: Option<String>,
+        status: Option<String>,
+    ) -> DomainResult<Option<User>> {
+        let id = id.to_string();
+        let row: Option<UserRow> = db_run!(self, |conn| {
+            if let Some(name) = &name {
+                diesel::update(users::table.find(&id))
+                    .set(users::name.eq(name))
+                    .execute(conn)
+                    .await
+                    .map_err(StoreError::from)?;
+            }
+            if let Some(status) = &status {
+                diesel::update(users::table.find(&id))
+                    .set(users::status.eq(status))
+                    .execute(conn)
+                    .await
+                    .map_err(StoreError::from)?;
+            }
+            users::table
+                .find(&id)
+                .select(UserRow::as_select())
+                .first(conn)
+                .await
+                .optional()
+                .map_err(StoreError::from)?
+        });
+        Ok(row.map(User::try_from).transpose()?)
+    }
 }

@@ -8,6 +8,7 @@ pub mod event_relay;
 pub mod presence;
 pub mod store;
 mod store_chats;
+mod store_contacts;
 mod store_messages;
 mod store_receipts;
 mod store_users;
@@ -58,6 +59,9 @@ macro_rules! store_contract_tests {
             receipts_positions_only_move_forward_and_log_each_move,
             receipts_sending_moves_the_senders_own_position,
             receipts_tell_when_each_member_first_had_and_read_a_message,
+            contacts_are_saved_renamed_listed_and_removed,
+            blocks_are_one_way_and_idempotent,
+            users_profiles_change_and_are_found_by_phone,
             health_ping_answers,
         );
     };

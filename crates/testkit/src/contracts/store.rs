@@ -1,22 +1,45 @@
 //! The repository contract: every store adapter must pass all of these.
 
 pub use super::store_chats::*;
+pub use super::store_contacts::*;
 pub use super::store_messages::*;
 pub use super::store_receipts::*;
 pub use super::store_users::*;
 
 use chitchat_domain::chat::{new_direct, Chat, Member};
-use chitchat_domain::ports::{ChatRepo, MessageRepo, OtpRepo, ReceiptRepo, SessionRepo, StoreHealth, UserRepo};
+use chitchat_domain::ports::{
+    ChatRepo, ContactRepo, MessageRepo, OtpRepo, ReceiptRepo, SessionRepo, StoreHealth, UserRepo,
+};
 use chitchat_domain::user::{Phone, Region, User, UserName};
 use chrono::{DateTime, SubsecRound, Utc};
 
 /// Everything a SQL store implements.
 pub trait Store:
-    UserRepo + OtpRepo + SessionRepo + ChatRepo + MessageRepo + ReceiptRepo + StoreHealth + Send + Sync + 'static
+    UserRepo
+    + OtpRepo
+    + SessionRepo
+    + ChatRepo
+    + MessageRepo
+    + ReceiptRepo
+    + ContactRepo
+    + StoreHealth
+    + Send
+    + Sync
+    + 'static
 {
 }
 impl<
-        T: UserRepo + OtpRepo + SessionRepo + ChatRepo + MessageRepo + ReceiptRepo + StoreHealth + Send + Sync + 'static,
+        T: UserRepo
+            + OtpRepo
+            + SessionRepo
+            + ChatRepo
+            + MessageRepo
+            + ReceiptRepo
+            + ContactRepo
+            + StoreHealth
+            + Send
+            + Sync
+            + 'static,
     > Store for T
 {
 }

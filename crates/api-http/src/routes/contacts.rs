@@ -1,0 +1,101 @@
+use crate::auth::Authenticated;
+use crate::error::ApiResult;
+use crate::json_body::JsonBody;
+use actix_web::{web, HttpResponse};
+use chitchat_domain::contact::Contact;
+use chitchat_domain::services::ContactRef;
+use chitchat_domain::user::User;
+use chitchat_domain::{DomainError, Services, UserId};
+use serde::{Deserialize, Serialize};
+
+fn user_id(raw: &str) -> Result<UserId, DomainError> {
+    raw.trim().parse().map_err(|_| DomainError::not_found("user_not_found", "no such user"))
+}
+
+#[derive(Serialize)]
+struct Me {
+    user: User,
+}
+
+/// `GET /api/users/me`: the caller's profile.
+pub(crate) async fn me(services: web::Data<Services>, caller: Authenticated) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(Me { user: services.auth.me(caller.0).await? }))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct ProfileBody {
+    name: Option<String>,
+    status: Option<String>,
+}
+
+/// `PATCH /api/users/me {"name"?, "status"?}`.
+pub(crate) async fn update_me(
+    services: web::Data<Services>,
+    caller: Authenticated,
+    body: JsonBody<ProfileBody>,
+) -> ApiResult<HttpResponse> {
+    let user = services.contacts.update_profile(caller.0, body.name.as_deref(), body.status.as_deref()).await?;
+    Ok(HttpResponse::Ok().json(Me { user }))
+}
+
+#[derive(Serialize)]
+struct ContactList {
+    contacts: Vec<Contact>,
+}
+
+/// `GET /api/contacts` (seed).
+pub(crate) async fn list(services: web::Data<Services>, caller: Authenticated) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(ContactList { contacts: services.contacts.list(caller.0).await? }))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct AddBody {
+    user_id: Option<String>,
+    phone: Option<String>,
+    alias: Option<String>,
+}
+
+/// `POST /api/contacts {"user_id" | "phone", "alias"?}`: 201 new, 200 updated.
+pub(crate) async fn add(
+    services: web::Data<Services>,
+    caller: Authenticated,
+    body: JsonBody<AddBody>,
+) -> ApiResult<HttpResponse> {
+    let who = match (&body.user_id, &body.phone) {
+        (Some(id), None) => ContactRef::Id(user_id(id)?),
+        (None, Some(phone)) => ContactRef::Phone(phone),
+        _ => return Err(DomainError::invalid("invalid_contact", "give exactly one of user_id and phone").into()),
+    };
+    let (contact, created) = services.contacts.add(caller.0, who, body.alias.as_deref()).await?;
+    Ok(if created { HttpResponse::Created().json(contact) } else { HttpResponse::Ok().json(contact) })
+}
+
+/// `DELETE /api/contacts/{user_id}`.
+pub(crate) async fn remove(
+    services: web::Data<Services>,
+    caller: Authenticated,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    services.contacts.remove(caller.0, user_id(&path)?).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// `POST /api/users/{id}/block`.
+pub(crate) async fn block(
+    services: web::Data<Services>,
+    caller: Authenticated,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    services.contacts.block(caller.0, user_id(&path)?).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// `DELETE /api/users/{id}/block`.
+pub(crate) async fn unblock(
+    services: web::Data<Services>,
+    caller: Authenticated,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    services.contacts.unblock(caller.0, user_id(&path)?).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,51 @@
+//! Contacts (people a user saved, with an optional alias) and blocks.
+
+use crate::error::DomainError;
+use crate::ids::UserId;
+use crate::user::User;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+const MAX_ALIAS_CHARS: usize = 64;
+
+/// A saved contact as its owner sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Contact {
+    pub user: User,
+    pub alias: Option<String>,
+    pub added_at: DateTime<Utc>,
+}
+
+/// A stored contact entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactEntry {
+    pub owner: UserId,
+    pub contact: UserId,
+    pub alias: Option<String>,
+    pub added_at: DateTime<Utc>,
+}
+
+/// An alias: trimmed, at most 64 characters, no control characters; blank means none.
+pub fn parse_alias(raw: Option<&str>) -> Result<Option<String>, DomainError> {
+    let Some(alias) = raw.map(str::trim).filter(|a| !a.is_empty()) else { return Ok(None) };
+    if alias.chars().count() > MAX_ALIAS_CHARS || alias.chars().any(char::is_control) {
+        return Err(DomainError::invalid(
+            "invalid_alias",
+            format!("alias must be at most {MAX_ALIAS_CHARS} printable characters"),
+        ));
+    }
+    Ok(Some(alias.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aliases_are_trimmed_optional_and_bounded() {
+        assert_eq!(parse_alias(Some("  Mum ")).unwrap(), Some("Mum".into()));
+        assert_eq!(parse_alias(Some("   ")).unwrap(), None);
+        assert_eq!(parse_alias(None).unwrap(), None);
+        assert!(parse_alias(Some(&"x".repeat(65))).is_err());
+    }
+}

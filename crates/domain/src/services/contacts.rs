@@ -1,0 +1,169 @@
+use super::Ports;
+use crate::auth::Caller;
+use crate::clock::Clock;
+use crate::contact::{parse_alias, Contact, ContactEntry};
+use crate::error::{DomainError, DomainResult};
+use crate::ids::UserId;
+use crate::ports::{ContactRepo, UserRepo};
+use crate::user::{Phone, StatusLine, User, UserName};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Who a contact is, as the client named them.
+#[derive(Debug, Clone)]
+pub enum ContactRef<'a> {
+    Id(UserId),
+    Phone(&'a str),
+}
+
+/// Profiles, contacts and blocks.
+pub struct ContactService {
+    users: Arc<dyn UserRepo>,
+    contacts: Arc<dyn ContactRepo>,
+    clock: Arc<dyn Clock>,
+    region: crate::user::Region,
+}
+
+fn user_not_found() -> DomainError {
+    DomainError::not_found("user_not_found", "no such user")
+}
+
+impl ContactService {
+    pub fn new(ports: &Ports, region: crate::user::Region) -> Self {
+        Self { users: ports.users.clone(), contacts: ports.contacts.clone(), clock: ports.clock.clone(), region }
+    }
+
+    /// Changes the caller's name and/or status line.
+    pub async fn update_profile(&self, caller: Caller, name: Option<&str>, status: Option<&str>) -> DomainResult<User> {
+        let name = name.map(UserName::parse).transpose()?.map(UserName::into_inner);
+        let status = status.map(StatusLine::parse).transpose()?.map(StatusLine::into_inner);
+        self.users.update_profile(caller.user_id, name, status).await?.ok_or_else(user_not_found)
+    }
+
+    /// The caller's contacts with their profiles.
+    pub async fn list(&self, caller: Caller) -> DomainResult<Vec<Contact>> {
+        let entries = self.contacts.contacts(caller.user_id).await?;
+        let ids: Vec<UserId> = entries.iter().map(|e| e.contact).collect();
+        let mut users: HashMap<UserId, User> =
+            self.users.get_many(&ids).await?.into_iter().map(|u| (u.id, u)).collect();
+        Ok(entries
+            .into_iter()
+            .filter_map(|e| users.remove(&e.contact).map(|user| Contact { user, alias: e.alias, added_at: e.added_at }))
+            .collect())
+    }
+
+    /// Saves someone (by id or phone) as a contact, or renames them; the flag says
+    /// whether they were new.
+    pub async fn add(&self, caller: Caller, who: ContactRef<'_>, alias: Option<&str>) -> DomainResult<(Contact, bool)> {
+        let alias = parse_alias(alias)?;
+        let user = self.resolve(who).await?;
+        if user.id == caller.user_id {
+            return Err(DomainError::invalid("invalid_contact", "you cannot add yourself as a contact"));
+        }
+        let entry = ContactEntry { owner: caller.user_id, contact: user.id, alias, added_at: self.clock.now() };
+        let created = self.contacts.put_contact(&entry).await?;
+        Ok((Contact { user, alias: entry.alias, added_at: entry.added_at }, created))
+    }
+
+    pub async fn remove(&self, caller: Caller, contact: UserId) -> DomainResult<()> {
+        if !self.contacts.remove_contact(caller.user_id, contact).await? {
+            return Err(DomainError::not_found("contact_not_found", "not in your contacts"));
+        }
+        Ok(())
+    }
+
+    /// The blocked person can no longer open a direct chat with, or write in the
+    /// direct chat to, the caller.
+    pub async fn block(&self, caller: Caller, user: UserId) -> DomainResult<()> {
+        if user == caller.user_id {
+            return Err(DomainError::invalid("invalid_block", "you cannot block yourself"));
+        }
+        self.users.get(user).await?.ok_or_else(user_not_found)?;
+        self.contacts.block(caller.user_id, user, self.clock.now()).await
+    }
+
+    pub async fn unblock(&self, caller: Caller, user: UserId) -> DomainResult<()> {
+        self.contacts.unblock(caller.user_id, user).await
+    }
+
+    async fn resolve(&self, who: ContactRef<'_>) -> DomainResult<User> {
+        match who {
+            ContactRef::Id(id) => self.users.get(id).await?.ok_or_else(user_not_found),
+            ContactRef::Phone(raw) => {
+                let phone = Phone::parse(raw, self.region)?;
+                self.users.get_by_phone(&phone).await?.ok_or_else(user_not_found)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::services::test_support::{caller, ports, MockSet};
+    use crate::user::Region;
+    use chrono::Utc;
+
+    fn someone(id: UserId) -> User {
+        let mut u = User::new(
+            Phone::parse("+919876543219", Region::default()).unwrap(),
+            UserName::parse("Zoya").unwrap(),
+            Utc::now(),
+        );
+        u.id = id;
+        u
+    }
+
+    #[tokio::test]
+    async fn a_contact_is_saved_with_its_alias() {
+        let me = caller();
+        let other = UserId::new();
+        let mut m = MockSet::new(Utc::now());
+        m.users.expect_get().returning(|id| Ok(Some(someone(id))));
+        m.contacts
+            .expect_put_contact()
+            .withf(move |e| e.owner == me.user_id && e.contact == other && e.alias.as_deref() == Some("Zo"))
+            .returning(|_| Ok(true));
+        let service = ContactService::new(&ports(m), Region::default());
+        let (contact, created) = service.add(me, ContactRef::Id(other), Some(" Zo ")).await.unwrap();
+        assert!(created);
+        assert_eq!(contact.alias.as_deref(), Some("Zo"));
+    }
+
+    #[tokio::test]
+    async fn nobody_adds_or_blocks_themself() {
+        let me = caller();
+        let mut m = MockSet::new(Utc::now());
+        m.users.expect_get().returning(|id| Ok(Some(someone(id))));
+        m.contacts.expect_put_contact().never();
+        m.contacts.expect_block().never();
+        let service = ContactService::new(&ports(m), Region::default());
+        assert_eq!(service.add(me, ContactRef::Id(me.user_id), None).await.unwrap_err().code(), "invalid_contact");
+        assert_eq!(service.block(me, me.user_id).await.unwrap_err().code(), "invalid_block");
+    }
+
+    #[tokio::test]
+    async fn an_unknown_phone_is_not_found_and_a_bad_one_is_invalid() {
+        let mut m = MockSet::new(Utc::now());
+        m.users.expect_get_by_phone().returning(|_| Ok(None));
+        let service = ContactService::new(&ports(m), Region::default());
+        assert_eq!(
+            service.add(caller(), ContactRef::Phone("9876543299"), None).await.unwrap_err().code(),
+            "user_not_found"
+        );
+        assert_eq!(service.add(caller(), ContactRef::Phone("12"), None).await.unwrap_err().code(), "invalid_phone");
+    }
+
+    #[tokio::test]
+    async fn profile_changes_are_validated() {
+        let mut m = MockSet::new(Utc::now());
+        m.users.expect_update_profile().never();
+        let service = ContactService::new(&ports(m), Region::default());
+        assert_eq!(service.update_profile(caller(), Some(" "), None).await.unwrap_err().code(), "invalid_name");
+        let long = "x".repeat(141);
+        assert_eq!(
+            service.update_profile(caller(), None, Some(&long)).await.unwrap_err().code(),
+            "invalid_status_line"
+        );
+    }
+}

@@ -1,0 +1,122 @@
+use crate::error::StoreError;
+use crate::pool::SqlStore;
+use crate::schema::{blocks, contacts};
+use crate::time::{from_micros, to_micros};
+use async_trait::async_trait;
+use chitchat_domain::contact::ContactEntry;
+use chitchat_domain::ports::ContactRepo;
+use chitchat_domain::{DomainResult, UserId};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::upsert::excluded;
+use diesel_async::RunQueryDsl;
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = contacts)]
+struct ContactRow {
+    owner_id: String,
+    contact_id: String,
+    alias: Option<String>,
+    added_at: i64,
+}
+
+impl TryFrom<ContactRow> for ContactEntry {
+    type Error = StoreError;
+    fn try_from(r: ContactRow) -> Result<Self, StoreError> {
+        let id = |raw: &str| raw.parse().map_err(|_| StoreError::Corrupt(format!("user id {raw:?}")));
+        Ok(Self {
+            owner: id(&r.owner_id)?,
+            contact: id(&r.contact_id)?,
+            alias: r.alias,
+            added_at: from_micros(r.added_at)?,
+        })
+    }
+}
+
+#[async_trait]
+impl ContactRepo for SqlStore {
+    async fn put_contact(&self, entry: &ContactEntry) -> DomainResult<bool> {
+        let row = ContactRow {
+            owner_id: entry.owner.to_string(),
+            contact_id: entry.contact.to_string(),
+            alias: entry.alias.clone(),
+            added_at: to_micros(entry.added_at),
+        };
+        let existed: bool = db_run!(self, |conn| {
+            let existing = contacts::table
+                .find((&row.owner_id, &row.contact_id))
+                .select(contacts::owner_id)
+                .first::<String>(conn)
+                .await
+                .optional()
+                .map_err(StoreError::from)?;
+            diesel::insert_into(contacts::table)
+                .values(&row)
+                .on_conflict((contacts::owner_id, contacts::contact_id))
+                .do_update()
+                .set(contacts::alias.eq(excluded(contacts::alias)))
+                .execute(conn)
+                .await
+                .map_err(StoreError::from)?;
+            existing.is_some()
+        });
+        Ok(!existed)
+    }
+
+    async fn remove_contact(&self, owner: UserId, contact: UserId) -> DomainResult<bool> {
+        let key = (owner.to_string(), contact.to_string());
+        let removed = db_run!(self, |conn| {
+            diesel::delete(contacts::table.find((&key.0, &key.1))).execute(conn).await.map_err(StoreError::from)?
+        });
+        Ok(removed > 0)
+    }
+
+    async fn contacts(&self, owner: UserId) -> DomainResult<Vec<ContactEntry>> {
+        let owner = owner.to_string();
+        let rows: Vec<ContactRow> = db_run!(self, |conn| {
+            contacts::table
+                .filter(contacts::owner_id.eq(&owner))
+                .order((contacts::added_at.asc(), contacts::contact_id.asc()))
+                .select(ContactRow::as_select())
+                .load(conn)
+                .await
+                .map_err(StoreError::from)?
+        });
+        Ok(crate::models::convert_all(rows)?)
+    }
+
+    async fn block(&self, blocker: UserId, blocked: UserId, at: DateTime<Utc>) -> DomainResult<()> {
+        let (blocker, blocked, at) = (blocker.to_string(), blocked.to_string(), to_micros(at));
+        db_run!(self, |conn| {
+            diesel::insert_into(blocks::table)
+                .values((blocks::blocker_id.eq(&blocker), blocks::blocked_id.eq(&blocked), blocks::blocked_at.eq(at)))
+                .on_conflict_do_nothing()
+                .execute(conn)
+                .await
+                .map_err(StoreError::from)?
+        });
+        Ok(())
+    }
+
+    async fn unblock(&self, blocker: UserId, blocked: UserId) -> DomainResult<()> {
+        let key = (blocker.to_string(), blocked.to_string());
+        db_run!(self, |conn| {
+            diesel::delete(blocks::table.find((&key.0, &key.1))).execute(conn).await.map_err(StoreError::from)?
+        });
+        Ok(())
+    }
+
+    async fn is_blocked(&self, blocker: UserId, blocked: UserId) -> DomainResult<bool> {
+        let key = (blocker.to_string(), blocked.to_string());
+        let found: Option<String> = db_run!(self, |conn| {
+            blocks::table
+                .find((&key.0, &key.1))
+                .select(blocks::blocker_id)
+                .first(conn)
+                .await
+                .optional()
+                .map_err(StoreError::from)?
+        });
+        Ok(found.is_some())
+    }
+}

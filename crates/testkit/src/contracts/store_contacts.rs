@@ -1,0 +1,52 @@
+use super::store::{now, phone, user, Store};
+use chitchat_domain::contact::ContactEntry;
+use chitchat_domain::UserId;
+use chrono::Duration;
+
+pub async fn contacts_are_saved_renamed_listed_and_removed<S: Store>(store: S) {
+    let me = user(&store, 1, "Asha").await;
+    let b = user(&store, 2, "Bilal").await;
+    let c = user(&store, 3, "Chen").await;
+    let at = now();
+    let entry = |contact: UserId, alias: Option<&str>, secs: i64| ContactEntry {
+        owner: me.id,
+        contact,
+        alias: alias.map(str::to_owned),
+        added_at: at + Duration::seconds(secs),
+    };
+    assert!(store.put_contact(&entry(b.id, None, 1)).await.unwrap(), "new");
+    assert!(store.put_contact(&entry(c.id, Some("C"), 2)).await.unwrap());
+    assert!(!store.put_contact(&entry(b.id, Some("Bil"), 3)).await.unwrap(), "an update, not new");
+    let listed = store.contacts(me.id).await.unwrap();
+    assert_eq!(
+        listed,
+        vec![entry(b.id, Some("Bil"), 1), entry(c.id, Some("C"), 2)],
+        "alias updated, first added time kept"
+    );
+    assert!(store.contacts(b.id).await.unwrap().is_empty(), "contacts are one-way");
+    assert!(store.remove_contact(me.id, b.id).await.unwrap());
+    assert!(!store.remove_contact(me.id, b.id).await.unwrap());
+    assert_eq!(store.contacts(me.id).await.unwrap().len(), 1);
+}
+
+pub async fn blocks_are_one_way_and_idempotent<S: Store>(store: S) {
+    let a = user(&store, 1, "Asha").await;
+    let b = user(&store, 2, "Bilal").await;
+    store.block(a.id, b.id, now()).await.unwrap();
+    store.block(a.id, b.id, now()).await.unwrap();
+    assert!(store.is_blocked(a.id, b.id).await.unwrap());
+    assert!(!store.is_blocked(b.id, a.id).await.unwrap());
+    store.unblock(a.id, b.id).await.unwrap();
+    assert!(!store.is_blocked(a.id, b.id).await.unwrap());
+}
+
+pub async fn users_profiles_change_and_are_found_by_phone<S: Store>(store: S) {
+    let a = user(&store, 1, "Asha").await;
+    let changed = store.update_profile(a.id, Some("Asha K".into()), Some("At work".into())).await.unwrap().unwrap();
+    assert_eq!((changed.name.as_str(), changed.status.as_str()), ("Asha K", "At work"));
+    let only_status = store.update_profile(a.id, None, Some(String::new())).await.unwrap().unwrap();
+    assert_eq!((only_status.name.as_str(), only_status.status.as_str()), ("Asha K", ""));
+    assert_eq!(store.get_by_phone(&phone(1)).await.unwrap().map(|u| u.id), Some(a.id));
+    assert_eq!(store.get_by_phone(&phone(9)).await.unwrap(), None);
+    assert_eq!(store.update_profile(UserId::new(), Some("x".into()), None).await.unwrap(), None);
+}
