@@ -145,6 +145,12 @@ pub(crate) async fn run(
                         break Exit::ClientClosed;
                     }
                 }
+                // Live-only updates have no place in the log: they go out as they come.
+                Some(Delivery::Ephemeral(update)) => {
+                    if device.send(update.frame.to_string()).await.is_err() {
+                        break Exit::ClientClosed;
+                    }
+                }
                 Some(Delivery::CatchUp) => {
                     if device.catch_up_all(&conn).await.is_err() {
                         break Exit::ClientClosed;

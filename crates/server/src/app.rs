@@ -4,6 +4,7 @@ use crate::config::{Config, RunMode};
 use crate::secret::signing_secret;
 use actix_web::{web, App, HttpServer};
 use chitchat_auth::{FixedCode, JwtTokens, LogOtpSender, RandomCodes};
+use chitchat_domain::chat::GroupPolicy;
 use chitchat_domain::clock::SystemClock;
 use chitchat_domain::ports::CodeGenerator;
 use chitchat_domain::services::{AuthPolicy, Ports};
@@ -90,7 +91,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         otp_pepper: format!("otp:{secret}"),
         ..AuthPolicy::default()
     };
-    let services = web::Data::new(Services::new(ports, policy));
+    let services = web::Data::new(Services::new(ports, policy, GroupPolicy::default()));
     let gateway = web::Data::new(GatewaySettings {
         max_frame_bytes: config.ws_max_message_size,
         ping_period: config.ws_ping_period,

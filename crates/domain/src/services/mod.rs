@@ -3,6 +3,7 @@
 
 mod auth;
 mod chats;
+mod groups;
 mod messages;
 mod sync;
 mod users;
@@ -11,11 +12,13 @@ mod users;
 mod test_support;
 
 pub use auth::{AuthPolicy, AuthService, LoginRequest};
-pub use chats::ChatService;
+pub use chats::{ChatService, NewChat};
+pub use groups::GroupEdit;
 pub use messages::{MessageService, SendMessage};
 pub use sync::{CatchUp, SyncService, MAX_REPLAY_EVENTS};
 pub use users::UserService;
 
+use crate::chat::GroupPolicy;
 use crate::clock::Clock;
 use crate::ports::{
     ChatRepo, CodeGenerator, EventBus, MessageRepo, OtpRepo, OtpSender, SessionRepo, StoreHealth, TokenCodec, UserRepo,
@@ -51,11 +54,11 @@ pub struct Services {
 }
 
 impl Services {
-    pub fn new(ports: Ports, policy: AuthPolicy) -> Self {
+    pub fn new(ports: Ports, auth: AuthPolicy, groups: GroupPolicy) -> Self {
         Self {
-            auth: Arc::new(AuthService::new(&ports, policy)),
+            auth: Arc::new(AuthService::new(&ports, auth)),
             users: Arc::new(UserService::new(&ports)),
-            chats: Arc::new(ChatService::new(&ports)),
+            chats: Arc::new(ChatService::new(&ports, groups)),
             messages: Arc::new(MessageService::new(&ports)),
             sync: Arc::new(SyncService::new(&ports)),
             bus: ports.bus,

@@ -1,4 +1,4 @@
-use super::chats::require_member;
+use super::chats::require_reader;
 use super::Ports;
 use crate::auth::Caller;
 use crate::error::DomainResult;
@@ -33,13 +33,24 @@ impl SyncService {
     }
 
     /// The events of `chat` after position `after`, for a member only (others get
-    /// "chat not found" and learn nothing).
+    /// "chat not found" and learn nothing). A former member gets the events up to
+    /// the one that recorded their leaving, and none after.
     pub async fn catch_up(&self, caller: Caller, chat: ChatId, after: i64) -> DomainResult<CatchUp> {
-        require_member(self.chats.as_ref(), chat, caller.user_id).await?;
+        let member = require_reader(self.chats.as_ref(), chat, caller.user_id).await?;
+        let until = member.left_at.map(|left| left.event_seq);
         let after = after.max(0);
-        let events = self.messages.events_after(chat, after, MAX_REPLAY_EVENTS + 1).await?;
+        if until.is_some_and(|until| after >= until) {
+            return Ok(CatchUp::Events(Vec::new()));
+        }
+        let mut events = self.messages.events_after(chat, after, MAX_REPLAY_EVENTS + 1).await?;
+        if let Some(until) = until {
+            events.retain(|event| event.event_seq <= until);
+        }
         if events.len() as i64 > MAX_REPLAY_EVENTS {
-            let latest = self.chats.get(chat).await?.map_or(after, |c| c.last_event_seq);
+            let latest = match until {
+                Some(until) => until,
+                None => self.chats.get(chat).await?.map_or(after, |c| c.last_event_seq),
+            };
             return Ok(CatchUp::Reload { last_event_seq: latest });
         }
         Ok(CatchUp::Events(events.iter().map(|e| e.to_delivery()).collect()))
@@ -49,7 +60,7 @@ impl SyncService {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chat::{Chat, ChatKind, Member, Role};
+    use crate::chat::{Chat, ChatKind, LogPosition, Member, Role};
     use crate::event::{ChatEvent, EventKind};
     use crate::ids::{MessageId, SessionId, UserId};
     use crate::message::{ContentType, Message, MessageStatus};
@@ -76,17 +87,20 @@ mod tests {
                 status: MessageStatus::Sent,
                 client_msg_id: None,
                 created_at: Utc::now(),
+                system: None,
             }),
         }
+    }
+
+    fn member(chat_id: ChatId, user_id: UserId) -> Member {
+        Member { chat_id, user_id, role: Role::Member, joined_at: Utc::now(), left_at: None }
     }
 
     #[tokio::test]
     async fn a_member_gets_the_events_after_their_position_in_order() {
         let chat = ChatId::new();
         let mut m = MockSet::new(Utc::now());
-        m.chats
-            .expect_member()
-            .returning(|c, u| Ok(Some(Member { chat_id: c, user_id: u, role: Role::Member, joined_at: Utc::now() })));
+        m.chats.expect_member().returning(|c, u| Ok(Some(member(c, u))));
         m.messages
             .expect_events_after()
             .withf(move |c, after, limit| *c == chat && *after == 4 && *limit == MAX_REPLAY_EVENTS + 1)
@@ -100,9 +114,7 @@ mod tests {
     async fn a_device_too_far_behind_is_told_to_reload() {
         let chat = ChatId::new();
         let mut m = MockSet::new(Utc::now());
-        m.chats
-            .expect_member()
-            .returning(|c, u| Ok(Some(Member { chat_id: c, user_id: u, role: Role::Member, joined_at: Utc::now() })));
+        m.chats.expect_member().returning(|c, u| Ok(Some(member(c, u))));
         m.messages
             .expect_events_after()
             .returning(|c, after, limit| Ok((after + 1..=after + limit).map(|s| event(c, s)).collect()));
@@ -111,13 +123,33 @@ mod tests {
                 id,
                 kind: ChatKind::Direct,
                 name: None,
+                description: None,
                 created_by: UserId::new(),
                 created_at: Utc::now(),
                 last_event_seq: 5000,
+                group_version: 0,
             }))
         });
         let service = SyncService::new(&ports(m));
         assert_eq!(service.catch_up(caller(), chat, 0).await.unwrap(), CatchUp::Reload { last_event_seq: 5000 });
+    }
+
+    #[tokio::test]
+    async fn a_former_member_catches_up_to_their_removal_and_no_further() {
+        let chat = ChatId::new();
+        let mut m = MockSet::new(Utc::now());
+        m.chats
+            .expect_member()
+            .returning(|c, u| Ok(Some(Member { left_at: Some(LogPosition { seq: 4, event_seq: 6 }), ..member(c, u) })));
+        m.messages
+            .expect_events_after()
+            .times(1)
+            .returning(|c, after, _| Ok((after + 1..=after + 5).map(|s| event(c, s)).collect()));
+        let service = SyncService::new(&ports(m));
+        let CatchUp::Events(events) = service.catch_up(caller(), chat, 3).await.unwrap() else { panic!("events") };
+        assert_eq!(events.iter().map(|d| d.event_seq).collect::<Vec<_>>(), vec![4, 5, 6]);
+        // Already at the removal: nothing to read, and the log is not even asked.
+        assert_eq!(service.catch_up(caller(), chat, 6).await.unwrap(), CatchUp::Events(vec![]));
     }
 
     #[tokio::test]

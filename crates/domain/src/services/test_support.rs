@@ -2,10 +2,13 @@
 
 use super::Ports;
 use crate::clock::MockClock;
+use crate::ids::UserId;
+use crate::message::{Message, MessageStatus, NewMessage};
 use crate::ports::{
     MockChatRepo, MockCodeGenerator, MockEventBus, MockMessageRepo, MockOtpRepo, MockOtpSender, MockSessionRepo,
     MockStoreHealth, MockTokenCodec, MockUserRepo,
 };
+use crate::user::{Phone, Region, User, UserName};
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 
@@ -56,5 +59,32 @@ pub fn ports(m: MockSet) -> Ports {
         codes: Arc::new(m.codes),
         tokens: Arc::new(m.tokens),
         clock: Arc::new(clock),
+    }
+}
+
+/// A registered user with this id and name.
+pub fn user(id: UserId, name: &str) -> User {
+    let mut user = User::new(
+        Phone::parse("+919876543210", Region::default()).unwrap(),
+        UserName::parse(name).unwrap(),
+        Utc::now(),
+    );
+    user.id = id;
+    user
+}
+
+/// `new` as the store returns it once stored at `seq`.
+pub fn stored(new: &NewMessage, seq: i64) -> Message {
+    Message {
+        id: new.id,
+        chat_id: new.chat_id,
+        sender_id: new.sender_id,
+        content: new.content.clone().into_inner(),
+        content_type: new.content_type,
+        seq,
+        status: MessageStatus::Sent,
+        client_msg_id: new.client_msg_id.as_ref().map(|c| c.as_str().to_owned()),
+        created_at: new.created_at,
+        system: new.system.clone(),
     }
 }

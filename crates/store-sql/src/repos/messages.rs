@@ -2,7 +2,6 @@ use crate::error::StoreError;
 use crate::models::{convert_all, ChatEventRow, MessageRow, EVENT_MESSAGE};
 use crate::pool::SqlStore;
 use crate::schema::{chat_events, chats, messages};
-use crate::time::to_micros;
 use async_trait::async_trait;
 use chitchat_domain::event::{ChatEvent, EventKind};
 use chitchat_domain::message::{Appended, ClientMsgId, Message, NewMessage, Page};
@@ -12,34 +11,14 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 
 impl SqlStore {
-    /// Bumps the chat's `last_seq` and `last_event_seq` and stores the message and
-    /// its log entry under them, in one transaction: the row lock on the chat
-    /// orders concurrent senders. Returns the message and its event_seq.
+    /// Stores the message with the chat's next `seq` and `event_seq`, in one
+    /// transaction. Returns the message and its event_seq.
     async fn insert_with_next_seq(&self, message: &NewMessage) -> Result<(Message, i64), StoreError> {
-        let chat_id = message.chat_id.to_string();
-        let now = to_micros(message.created_at);
+        let row = MessageRow::new(message)?;
         let (row, event_seq): (MessageRow, i64) = db_run!(self, |conn| {
             conn.transaction(async |tx| {
-                let (seq, event_seq): (i64, i64) = diesel::update(chats::table.find(&chat_id))
-                    .set((
-                        chats::last_seq.eq(chats::last_seq + 1),
-                        chats::last_event_seq.eq(chats::last_event_seq + 1),
-                        chats::last_activity_at.eq(now),
-                    ))
-                    .returning((chats::last_seq, chats::last_event_seq))
-                    .get_result(tx)
-                    .await?;
-                let row = MessageRow::new(message, seq);
-                diesel::insert_into(messages::table).values(&row).execute(tx).await?;
-                let event = ChatEventRow {
-                    chat_id: row.chat_id.clone(),
-                    event_seq,
-                    kind: EVENT_MESSAGE.to_owned(),
-                    actor_id: row.sender_id.clone(),
-                    message_id: Some(row.id.clone()),
-                    created_at: now,
-                };
-                diesel::insert_into(chat_events::table).values(&event).execute(tx).await?;
+                let mut row = row.clone();
+                let event_seq = append_in_tx!(tx, &mut row);
                 Ok::<_, diesel::result::Error>((row, event_seq))
             })
             .await?
@@ -94,9 +73,11 @@ impl MessageRepo for SqlStore {
 
     async fn list(&self, chat: ChatId, page: Page) -> DomainResult<Vec<Message>> {
         let chat = chat.to_string();
+        let max_seq = page.max_seq.unwrap_or(i64::MAX);
         let rows: Vec<MessageRow> = db_run!(self, |conn| {
             messages::table
                 .filter(messages::chat_id.eq(&chat))
+                .filter(messages::seq.le(max_seq))
                 .order(messages::seq.desc())
                 .offset(page.offset)
                 .limit(page.limit)

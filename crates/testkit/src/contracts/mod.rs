@@ -7,6 +7,7 @@ pub mod event_bus;
 pub mod event_relay;
 pub mod store;
 mod store_chats;
+mod store_groups;
 mod store_messages;
 mod store_users;
 
@@ -49,8 +50,14 @@ macro_rules! store_contract_tests {
             messages_concurrent_appends_get_distinct_consecutive_seqs,
             messages_repeated_client_msg_id_returns_the_first,
             messages_history_is_newest_first_and_paged,
+            messages_history_can_end_at_a_seq,
             messages_last_message_per_chat,
             messages_are_logged_as_events_replayable_in_order,
+            groups_create_stores_members_details_and_the_created_message,
+            groups_change_appends_each_step_and_applies_its_effects,
+            groups_change_on_a_stale_version_changes_nothing,
+            groups_concurrent_changes_on_one_version_let_exactly_one_through,
+            groups_rejoining_makes_a_former_member_active_again,
             health_ping_answers,
         );
     };

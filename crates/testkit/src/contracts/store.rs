@@ -1,6 +1,7 @@
 //! The repository contract: every store adapter must pass all of these.
 
 pub use super::store_chats::*;
+pub use super::store_groups::*;
 pub use super::store_messages::*;
 pub use super::store_users::*;
 
