@@ -91,7 +91,8 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         otp_pepper: format!("otp:{secret}"),
         ..AuthPolicy::default()
     };
-    let services = web::Data::new(Services::new(ports, policy, GroupPolicy::default()));
+    let groups = GroupPolicy { max_members: config.group_max_members };
+    let services = web::Data::new(Services::new(ports, policy, groups));
     let gateway = web::Data::new(GatewaySettings {
         max_frame_bytes: config.ws_max_message_size,
         ping_period: config.ws_ping_period,

@@ -40,7 +40,7 @@ async fn two_browsers_log_in_and_chat_live() {
     if prerequisites().is_none() {
         return;
     }
-    let server = support::start(TestBackend::Sqlite).await.expect("SQLite needs no service");
+    let server = support::start(TestBackend::Sqlite, &[]).await.expect("SQLite needs no service");
     let run = tokio::process::Command::new("node")
         .arg("chat.e2e.mjs")
         .current_dir(e2e_dir())

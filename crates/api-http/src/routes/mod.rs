@@ -19,6 +19,10 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
             .route("/chats", web::post().to(chats::create))
             .route("/chats", web::get().to(chats::list))
             .route("/chats/{id}", web::get().to(chats::get))
+            .route("/chats/{id}", web::patch().to(chats::update))
+            .route("/chats/{id}/members", web::post().to(chats::add_members))
+            .route("/chats/{id}/members/{user_id}", web::delete().to(chats::remove_member))
+            .route("/chats/{id}/members/{user_id}", web::patch().to(chats::set_role))
             .route("/messages", web::post().to(messages::send))
             .route("/messages", web::get().to(messages::history)),
     );

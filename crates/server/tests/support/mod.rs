@@ -5,20 +5,22 @@ use chitchat_testkit::{TestBackend, TestServer};
 
 pub const BINARY: &str = env!("CARGO_BIN_EXE_chitchat");
 
-pub async fn start(backend: TestBackend) -> Option<TestServer> {
-    TestServer::start(BINARY, backend).await
+pub async fn start(backend: TestBackend, env: &[(&str, &str)]) -> Option<TestServer> {
+    TestServer::start_with_env(BINARY, backend, env).await
 }
 
 /// Defines `async fn $name(server: TestServer)` once and runs it as two tests,
-/// `sqlite::$name` and `postgres::$name`, each on a fresh database.
+/// `sqlite::$name` and `postgres::$name`, each on a fresh database. With
+/// `env = [(VAR, value), ...];` first, every server starts with those variables.
 #[macro_export]
 macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
+    (env = $env:expr; $($name:ident),* $(,)?) => {
         mod sqlite {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    let Some(server) = $crate::support::start(chitchat_testkit::TestBackend::Sqlite).await else { return };
+                    let backend = chitchat_testkit::TestBackend::Sqlite;
+                    let Some(server) = $crate::support::start(backend, &$env).await else { return };
                     super::$name(server).await;
                 }
             )*
@@ -27,10 +29,14 @@ macro_rules! on_both_backends {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    let Some(server) = $crate::support::start(chitchat_testkit::TestBackend::Postgres).await else { return };
+                    let backend = chitchat_testkit::TestBackend::Postgres;
+                    let Some(server) = $crate::support::start(backend, &$env).await else { return };
                     super::$name(server).await;
                 }
             )*
         }
+    };
+    ($($name:ident),* $(,)?) => {
+        $crate::on_both_backends!(env = []; $($name),*);
     };
 }
