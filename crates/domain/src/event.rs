@@ -197,4 +197,14 @@ mod tests {
         assert!(frame["payload"].get("membership").is_none());
         assert!(matches!(update.to_delivery(), Delivery::Ephemeral(e) if e.room_id == chat.id));
     }
+
+    #[test]
+    fn an_ephemeral_delivery_crosses_the_relay_intact() {
+        let delivery = Delivery::Ephemeral(EphemeralDelivery {
+            room_id: ChatId::new(),
+            frame: Arc::from("{\"type\":\"chat_update\"}"),
+        });
+        let json = serde_json::to_string(&delivery).unwrap();
+        assert_eq!(serde_json::from_str::<Delivery>(&json).unwrap(), delivery);
+    }
 }
