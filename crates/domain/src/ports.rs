@@ -85,7 +85,9 @@ pub const GROUP_CHANGED: &str = "group_changed";
 pub trait MessageRepo: Send + Sync {
     /// Stores the message with the chat's next `seq` in one transaction and returns
     /// it durable. When the sender used `client_msg_id` before, stores nothing and
-    /// returns the first message with `created: false`.
+    /// returns the first message with `created: false`. Err(`chat_not_found`), with
+    /// nothing stored, when the sender is not an active member of the chat at that
+    /// moment (say, removed while the message was on its way).
     async fn append(&self, message: &NewMessage) -> DomainResult<Appended>;
     async fn find_by_client_id(&self, sender: UserId, client_msg_id: &ClientMsgId) -> DomainResult<Option<Message>>;
     /// A page of the chat's history, newest first, only up to `page.max_seq` when set.

@@ -1,7 +1,7 @@
 use crate::error::StoreError;
 use crate::models::{convert_all, ChatEventRow, MessageRow, EVENT_MESSAGE};
 use crate::pool::SqlStore;
-use crate::schema::{chat_events, chats, messages};
+use crate::schema::{chat_events, chat_members, chats, messages};
 use async_trait::async_trait;
 use chitchat_domain::event::{ChatEvent, EventKind};
 use chitchat_domain::message::{Appended, ClientMsgId, Message, NewMessage, Page};
@@ -12,14 +12,26 @@ use diesel_async::{AsyncConnection, RunQueryDsl};
 
 impl SqlStore {
     /// Stores the message with the chat's next `seq` and `event_seq`, in one
-    /// transaction. Returns the message and its event_seq.
+    /// transaction, provided its sender is still an active member once the chat
+    /// is locked: a removal stored meanwhile wins. Returns the message and its
+    /// event_seq.
     async fn insert_with_next_seq(&self, message: &NewMessage) -> Result<(Message, i64), StoreError> {
         let row = MessageRow::new(message)?;
         let (row, event_seq): (MessageRow, i64) = db_run!(self, |conn| {
             conn.transaction(async |tx| {
                 let mut row = row.clone();
                 let event_seq = append_in_tx!(tx, &mut row);
-                Ok::<_, diesel::result::Error>((row, event_seq))
+                let sender_is_member: i64 = chat_members::table
+                    .filter(chat_members::chat_id.eq(&row.chat_id))
+                    .filter(chat_members::user_id.eq(&row.sender_id))
+                    .filter(chat_members::left_at_seq.is_null())
+                    .count()
+                    .get_result(tx)
+                    .await?;
+                if sender_is_member == 0 {
+                    return Err(StoreError::NotAMember);
+                }
+                Ok((row, event_seq))
             })
             .await?
         });

@@ -58,6 +58,7 @@ macro_rules! store_contract_tests {
             groups_change_on_a_stale_version_changes_nothing,
             groups_concurrent_changes_on_one_version_let_exactly_one_through,
             groups_rejoining_makes_a_former_member_active_again,
+            groups_only_active_members_can_append,
             health_ping_answers,
         );
     };

@@ -187,3 +187,23 @@ pub async fn groups_rejoining_makes_a_former_member_active_again<S: Store>(store
     assert_eq!(store.members(chat.id).await.unwrap().len(), 2);
     assert_eq!(store.list_for_user(b.id).await.unwrap().len(), 1, "still one chat in their list");
 }
+
+pub async fn groups_only_active_members_can_append<S: Store>(store: S) {
+    let a = user(&store, 1, "Asha").await;
+    let b = user(&store, 2, "Bilal").await;
+    let c = user(&store, 3, "Chen").await;
+    let (chat, _) = group(&store, &a, &[&b]).await;
+    let refused = store.append(&text(chat.id, &c, "let me in", None)).await.unwrap_err();
+    assert_eq!(refused, DomainError::chat_not_found(), "an outsider's message is not stored");
+
+    let leave = vec![step(chat.id, &b, SystemAction::MemberLeft, vec![GroupEffect::Leave(b.id)], &[&b])];
+    let v = version(&store, chat.id).await;
+    store.change_group(&GroupChange { chat_id: chat.id, expected_version: v, steps: leave }).await.unwrap();
+    let refused = store.append(&text(chat.id, &b, "one more thing", Some("late-1"))).await.unwrap_err();
+    assert_eq!(refused, DomainError::chat_not_found(), "nor is a former member's");
+
+    let stored = ChatRepo::get(&store, chat.id).await.unwrap().unwrap();
+    assert_eq!(stored.last_event_seq, 2, "refused messages take no position");
+    let kept = store.append(&text(chat.id, &a, "still here", None)).await.unwrap();
+    assert_eq!((kept.message.seq, kept.event_seq), (3, Some(3)));
+}
