@@ -3,11 +3,14 @@
 
 import * as api from './js/api.js';
 import { Connection } from './js/ws.js';
-import { Thread } from './js/thread.js';
+import { Thread, furtherStatus, statusAt } from './js/thread.js';
 import { LoginView } from './js/login.js';
 import { ChatListView, chatTitle, otherMember } from './js/chatlist.js';
 import { ConversationView } from './js/conversation.js';
-import { avatar, el, uuid } from './js/dom.js';
+import { MessageInfoView } from './js/info.js';
+import { SettingsView } from './js/settings.js';
+import { PresenceBook, ReceiptOutbox, TypingBook, TypingSender } from './js/live.js';
+import { avatar, el, formatLastSeen, uuid } from './js/dom.js';
 
 /** @typedef {import('./js/types.js').User} User */
 /** @typedef {import('./js/types.js').Message} Message */
@@ -21,6 +24,10 @@ const PAGE = 50;
 const ACK_TIMEOUT_MS = 10_000;
 /** Screens at most this wide show one pane at a time. */
 const NARROW = window.matchMedia('(max-width: 700px)');
+/** After a disconnect this long, who is online is forgotten: presence changes may have been missed. */
+const PRESENCE_STALE_MS = 30_000;
+/** Shown on the login screen when another device (or the server) logged this one out. */
+const REVOKED_TEXT = 'This device was logged out. Log in again to continue.';
 
 const state = {
   /** @type {User | null} */
@@ -30,10 +37,26 @@ const state = {
   chatsLoaded: false,
   /** Messages of chats opened in this session. @type {Map<string, Thread>} */
   threads: new Map(),
-  /** Client-side unread counts of chats that are not open. @type {Map<string, number>} */
-  unread: new Map(),
-  /** Ids of messages already received, so a repeat is not counted as unread twice. @type {Set<string>} */
-  seen: new Set(),
+  /**
+   * Per chat, the newest message seq known here. With `readSeq` it gives the
+   * unread count: everything after the user's read position.
+   * @type {Map<string, number>}
+   */
+  lastSeq: new Map(),
+  /**
+   * Per chat, how far this user has read (on any of their devices): from the
+   * chat list's `unread_count`, their own `status_update` frames, their own
+   * messages (sending moves it), and what this device marks read.
+   * @type {Map<string, number>}
+   */
+  readSeq: new Map(),
+  /**
+   * Per chat, what every member has received and read (`status_update`'s `chat`,
+   * and the statuses of loaded messages): own messages up to `read` show blue
+   * ticks, up to `delivered` two grey ticks.
+   * @type {Map<string, { delivered: number, read: number }>}
+   */
+  progress: new Map(),
   /**
    * Per chat, the last event_seq whose event is reflected here: sent in `resume` on
    * every (re)connect so the server replays only what came after. In memory only:
@@ -46,6 +69,10 @@ const state = {
   loadingOlder: false,
   /** The chat was opened from inside the app, so Back can pop history. */
   openedInApp: false,
+  /** When the socket was lost (null while connected). @type {number | null} */
+  socketLostAt: null,
+  /** This device is logging out by itself: its socket closing with 4001 is expected. */
+  loggingOut: false,
 };
 
 /**
@@ -65,7 +92,6 @@ const dom = {
   toast: /** @type {HTMLElement} */ (document.getElementById('toast')),
   meAvatar: /** @type {HTMLElement} */ (document.getElementById('me-avatar')),
   meName: /** @type {HTMLElement} */ (document.getElementById('me-name')),
-  logout: /** @type {HTMLButtonElement} */ (document.getElementById('logout')),
 };
 
 const login = new LoginView((result) => {
@@ -80,13 +106,40 @@ const chatList = new ChatListView({
 });
 
 const conversation = new ConversationView({
-  onSend: (text) => sendMessage(text),
+  onSend: (text) => {
+    typingOut.stop();
+    sendMessage(text);
+  },
   onRetry: (entry) => {
     if (state.openChatId && entry.cid) dispatch(state.openChatId, entry.cid);
   },
   onBack: () => goBack(),
   onNeedOlder: () => void loadOlder(),
+  onComposerInput: (text) => {
+    if (state.openChatId) typingOut.input(state.openChatId, text);
+  },
+  onViewed: () => markRead(),
+  onMessageInfo: (entry) => openMessageInfo(entry),
 });
+
+const messageInfo = new MessageInfoView();
+
+const settings = new SettingsView({
+  onLogout: () => void logout(),
+  me: () => state.me,
+});
+
+/** Delivered and read receipts this device sends. */
+const receipts = new ReceiptOutbox((frame) => connection.send(frame));
+/** The typing indicator this user sends. */
+const typingOut = new TypingSender((frame) => connection.send(frame));
+/** Who is typing in which chat. */
+const typingIn = new TypingBook((chatId) => {
+  renderList();
+  if (chatId === state.openChatId) updateHeaderStatus();
+});
+/** Who is online, as far as this page has been told. */
+const presence = new PresenceBook(() => updateHeaderStatus());
 
 const connection = new Connection(
   () => {
@@ -95,13 +148,23 @@ const connection = new Connection(
   },
   {
     onFrame: handleFrame,
-    onState: showConnectionState,
+    onState: (connState) => {
+      if ((connState === 'offline' || connState === 'connecting') && connection.everOpened && state.socketLostAt === null) {
+        state.socketLostAt = Date.now();
+      }
+      showConnectionState(connState);
+    },
     positions: () => state.positions,
     onOpen: () => {
       for (const pending of outbox.values()) clearTimeout(pending.timer);
       outbox.clear(); // frames sent on an old socket will never be acked
+      receipts.socketLost(); // receipts too: they go out again once caught up
+      typingOut.reset();
     },
+    onRevoked: () => sessionRevoked(),
     onReady: (_reconnected, result) => {
+      if (state.socketLostAt !== null && Date.now() - state.socketLostAt > PRESENCE_STALE_MS) presence.clear();
+      state.socketLostAt = null;
       // Every replayed event has been handled by now (they come before this answer).
       for (const [chatId, position] of result.chats) notePosition(chatId, position);
       for (const chatId of result.notFound) state.positions.delete(chatId);
@@ -113,6 +176,8 @@ const connection = new Connection(
       // list brings them (and their positions).
       void refreshChats();
       resendPending();
+      receipts.flush();
+      markRead();
     },
     onFailure: () => {
       // A refused upgrade looks like any other failure; ask HTTP whether the
@@ -127,15 +192,20 @@ const connection = new Connection(
 function setup() {
   api.setUnauthorizedHandler(() => endSession('Your session has ended. Please log in again.'));
   dom.bootRetry.addEventListener('click', () => void boot());
-  dom.logout.addEventListener('click', () => void logout());
   window.addEventListener('hashchange', () => route());
   window.addEventListener('online', () => connection.reconnectNow());
   // An open socket can outlive the network unnoticed for a long time: drop it at
   // once, show "offline", and resume when the network is back.
   window.addEventListener('offline', () => connection.drop());
   document.addEventListener('visibilitychange', () => {
-    if (document.visibilityState === 'visible') connection.reconnectNow();
+    if (document.visibilityState !== 'visible') return;
+    connection.reconnectNow();
+    markRead(); // what arrived while the tab was hidden is on screen now
   });
+  // "last seen today at …" turns into "yesterday" at midnight.
+  setInterval(() => updateHeaderStatus(), 60_000);
+  // Leaving the page: the others' "typing…" goes now rather than when it expires.
+  window.addEventListener('pagehide', () => typingOut.stop());
   NARROW.addEventListener('change', () => syncView());
   // Tabs share the token: logging out or in in one tab does it in the others.
   window.addEventListener('storage', (event) => {
@@ -205,13 +275,22 @@ function endSession(message) {
   state.chats.clear();
   state.chatsLoaded = false;
   state.threads.clear();
-  state.unread.clear();
-  state.seen.clear();
+  state.lastSeq.clear();
+  state.readSeq.clear();
+  state.progress.clear();
   state.positions.clear();
   state.openChatId = null;
+  state.socketLostAt = null;
+  state.loggingOut = false;
+  receipts.clear();
+  typingOut.reset();
+  typingIn.clearAll();
+  presence.clear();
   api.clearToken();
   chatList.resetSearch();
-  chatList.render([], { myId: '', openChatId: null, unread: state.unread });
+  chatList.render([], listContext(new Map()));
+  settings.reset();
+  messageInfo.close();
   conversation.hide();
   dom.banner.hidden = true;
   document.title = 'ChitChat';
@@ -221,15 +300,22 @@ function endSession(message) {
 }
 
 async function logout() {
-  dom.logout.disabled = true;
+  if (!state.me || state.loggingOut) return;
+  state.loggingOut = true;
+  // The server closes this device's socket with 4001 on logout: close it first.
+  connection.stop();
   try {
     await api.logout();
   } catch {
     // The token is dropped either way.
-  } finally {
-    dom.logout.disabled = false;
   }
   endSession('');
+}
+
+/** The server ended this device's session (`session_revoked`, close 4001): no reconnecting. */
+function sessionRevoked() {
+  if (!state.me) return;
+  endSession(state.loggingOut ? '' : REVOKED_TEXT);
 }
 
 // ---------------------------------------------------------------- chats
@@ -269,6 +355,17 @@ function applyChats(chats) {
     // position is right for it. An opened chat's messages come from the socket and
     // its own history pages; its position advances only with events received.
     if (!state.threads.has(chat.id)) notePosition(chat.id, chat.last_event_seq);
+    const last = chat.last_message;
+    if (last) {
+      // The server's unread count is "after my read position": keep the position,
+      // so that live messages and receipts can move the count from here.
+      const unread = typeof chat.unread_count === 'number' && chat.unread_count > 0 ? chat.unread_count : 0;
+      noteSeq(chat.id, last.seq);
+      raiseReadSeq(chat.id, last.seq - unread);
+      if (noteProgressOf(last)) refreshTicks(chat.id);
+      // The newest message reached this device with the list.
+      if (unread > 0 && last.sender_id !== state.me.id) receipts.delivered(chat.id, last.seq);
+    }
     const known = state.chats.get(chat.id);
     // A live message may be newer than the list the server had when it answered.
     if (known?.last_message && (!chat.last_message || known.last_message.seq > chat.last_message.seq)) {
@@ -284,19 +381,65 @@ function applyChats(chats) {
   if (state.openChatId) {
     const open = state.chats.get(state.openChatId);
     if (open) conversation.setHeader(headerInfo(open));
+    updateHeaderStatus();
   }
+}
+
+/**
+ * What the chat list needs besides the chats.
+ * @param {Map<string, number>} unread
+ * @returns {import('./js/chatlist.js').ListContext}
+ */
+function listContext(unread) {
+  return {
+    myId: state.me?.id ?? '',
+    openChatId: state.openChatId,
+    unread,
+    typing: (chat) => typingText(chat),
+    lastStatus: (chat) => lastMessageStatus(chat),
+  };
 }
 
 function renderList() {
   if (!state.me) return;
-  chatList.render([...state.chats.values()], {
-    myId: state.me.id,
-    openChatId: state.openChatId,
-    unread: state.unread,
-  });
+  /** @type {Map<string, number>} */
+  const unread = new Map();
   let total = 0;
-  for (const n of state.unread.values()) total += n;
+  for (const chatId of state.chats.keys()) {
+    const n = unreadCount(chatId);
+    if (n > 0) {
+      unread.set(chatId, n);
+      total += n;
+    }
+  }
+  chatList.render([...state.chats.values()], listContext(unread));
   document.title = total > 0 ? `(${total}) ChitChat` : 'ChitChat';
+}
+
+/**
+ * Messages after the user's read position, counting only what is known here.
+ * @param {string} chatId
+ */
+function unreadCount(chatId) {
+  return Math.max(0, (state.lastSeq.get(chatId) ?? 0) - (state.readSeq.get(chatId) ?? 0));
+}
+
+/**
+ * @param {string} chatId
+ * @param {number} seq  a message of the chat that exists
+ */
+function noteSeq(chatId, seq) {
+  if (Number.isSafeInteger(seq) && seq > (state.lastSeq.get(chatId) ?? 0)) state.lastSeq.set(chatId, seq);
+}
+
+/**
+ * @param {string} chatId
+ * @param {number} seq  the user has read up to here
+ */
+function raiseReadSeq(chatId, seq) {
+  if (!Number.isSafeInteger(seq) || seq <= (state.readSeq.get(chatId) ?? 0)) return false;
+  state.readSeq.set(chatId, seq);
+  return true;
 }
 
 /** @param {User} user */
@@ -322,6 +465,54 @@ function headerInfo(chat) {
     subtitle: other?.phone ?? '',
     avatarKey: other?.id ?? chat.id,
   };
+}
+
+/**
+ * "typing…" when someone else is typing in the chat, else null.
+ * @param {ChatView} chat
+ * @returns {string | null}
+ */
+function typingText(chat) {
+  const myId = state.me?.id ?? '';
+  const who = typingIn.who(chat.id).filter((id) => id !== myId);
+  if (who.length === 0) return null;
+  if (chat.type === 'direct') return 'typing…';
+  if (who.length > 1) return `${who.length} people are typing…`;
+  const name = chat.members.find((m) => m.user_id === who[0])?.user.name || 'Someone';
+  return `${name} is typing…`;
+}
+
+/**
+ * The line under the open chat's title: typing, online, or last seen.
+ * @param {ChatView} chat
+ * @returns {import('./js/conversation.js').HeaderStatus}
+ */
+function headerStatus(chat) {
+  const typing = typingText(chat);
+  const other = chat.type === 'direct' ? otherMember(chat, state.me?.id ?? '') : null;
+  if (!other) return { typing, presence: '', state: 'none' };
+  const known = presence.get(other.id);
+  if (known?.online) return { typing, presence: 'online', state: 'online' };
+  // Unknown (no frame since this page connected): the stored last seen.
+  const lastSeen = known?.lastSeen ?? other.last_seen;
+  return { typing, presence: lastSeen ? formatLastSeen(lastSeen) : '', state: known ? 'offline' : 'unknown' };
+}
+
+function updateHeaderStatus() {
+  const chat = state.openChatId ? state.chats.get(state.openChatId) : undefined;
+  if (chat && state.me) conversation.setStatus(headerStatus(chat));
+}
+
+/**
+ * The ticks of a chat's last message, if it is the user's own.
+ * @param {ChatView} chat
+ * @returns {'sent' | 'delivered' | 'read'}
+ */
+function lastMessageStatus(chat) {
+  const last = chat.last_message;
+  if (!last) return 'sent';
+  const stored = last.status === 'read' || last.status === 'delivered' ? last.status : 'sent';
+  return /** @type {'sent' | 'delivered' | 'read'} */ (furtherStatus(stored, statusAt(last.seq, state.progress.get(chat.id))));
 }
 
 // ---------------------------------------------------------------- navigation
@@ -368,7 +559,9 @@ function route() {
   if (chatId && state.chatsLoaded) {
     history.replaceState(null, '', location.pathname + location.search); // not one of ours
   }
+  if (state.openChatId) typingOut.stop();
   state.openChatId = null;
+  messageInfo.close();
   conversation.hide();
   syncView();
   renderList();
@@ -384,14 +577,15 @@ function showChat(chatId) {
   const chat = state.chats.get(chatId);
   if (!chat || !state.me) return;
   const wasOpen = state.openChatId === chatId;
+  if (!wasOpen) typingOut.stop(); // left the previous chat
   state.openChatId = chatId;
-  state.unread.delete(chatId);
   let thread = state.threads.get(chatId);
   if (!thread) {
     thread = new Thread(chatId);
     state.threads.set(chatId, thread);
   }
   conversation.show(thread, headerInfo(chat), state.me.id);
+  updateHeaderStatus();
   syncView();
   renderList();
   if (!NARROW.matches) conversation.focusComposer();
@@ -415,8 +609,12 @@ async function loadNewest(chatId) {
     if (state.threads.get(chatId) !== thread) return; // logged out meanwhile
     if (thread.generation !== generation) return; // reset meanwhile (resync); its own load follows
     thread.mergeNewest(page, PAGE);
-    for (const msg of page) state.seen.add(msg.id);
-    if (page.length > 0) noteLastMessage(page[0]);
+    for (const msg of page) noteProgressOf(msg);
+    thread.applyProgress(state.me?.id ?? '', state.progress.get(chatId));
+    if (page.length > 0) {
+      noteSeq(chatId, page[0].seq);
+      noteLastMessage(page[0]);
+    }
     if (state.openChatId === chatId) {
       conversation.setOlderStatus('');
       conversation.render({ mode: firstLoad ? 'bottom' : 'keep-bottom' });
@@ -443,7 +641,8 @@ async function loadOlder() {
     const page = await api.getMessages(chatId, PAGE, thread.confirmedCount());
     if (thread.generation !== generation) return; // reset meanwhile: the offset no longer fits
     thread.mergeOlder(page, PAGE);
-    for (const msg of page) state.seen.add(msg.id);
+    for (const msg of page) noteProgressOf(msg);
+    thread.applyProgress(state.me?.id ?? '', state.progress.get(chatId));
     if (state.openChatId === chatId) {
       conversation.render({ mode: 'prepend' });
       again = conversation.wantsMore();
@@ -582,6 +781,7 @@ function handleFrame(frame) {
       }
       return; // its event_seq is set by resync()
     case 'ack': {
+      if (receipts.answered(frame.id)) break;
       const pending = frame.id ? outbox.get(frame.id) : undefined;
       if (pending && frame.id) {
         clearTimeout(pending.timer);
@@ -591,6 +791,8 @@ function handleFrame(frame) {
       break;
     }
     case 'error': {
+      // A receipt refused (say the chat is gone): nothing to tell the user.
+      if (receipts.answered(frame.id)) break;
       const pending = frame.id ? outbox.get(frame.id) : undefined;
       const payload = /** @type {any} */ (frame.payload) ?? {};
       const reason = typeof payload.message === 'string' && payload.message ? payload.message : 'Not sent';
@@ -603,6 +805,37 @@ function handleFrame(frame) {
       }
       break;
     }
+    case 'status_update':
+      if (typeof frame.room_id === 'string' && frame.payload && typeof frame.payload === 'object') {
+        applyStatusUpdate(frame.room_id, frame.payload);
+      }
+      break;
+    case 'typing': {
+      const payload = /** @type {any} */ (frame.payload) ?? {};
+      if (typeof frame.room_id === 'string' && typeof frame.sender === 'string' && frame.sender !== state.me?.id) {
+        const typing = payload.typing !== false;
+        typingIn.set(frame.room_id, frame.sender, typing, Number(payload.expires_in_ms));
+        // Only a connected device can be typing.
+        if (typing) presence.set(frame.sender, true, null);
+      }
+      break;
+    }
+    case 'presence': {
+      const payload = /** @type {any} */ (frame.payload) ?? {};
+      const userId = typeof payload.user_id === 'string' ? payload.user_id : frame.sender;
+      if (typeof userId === 'string' && typeof payload.online === 'boolean' && userId !== state.me?.id) {
+        const lastSeen = typeof payload.last_seen === 'string' ? payload.last_seen : null;
+        if (!payload.online) {
+          typingIn.clearUser(userId);
+          if (lastSeen) noteLastSeen(userId, lastSeen);
+        }
+        presence.set(userId, payload.online, lastSeen);
+      }
+      break;
+    }
+    case 'session_revoked':
+      sessionRevoked(); // the close (4001) follows; do not reconnect
+      return;
     default:
       break; // unknown frame types are ignored (their position still counts)
   }
@@ -646,29 +879,144 @@ function resync(chatId, position) {
 /**
  * A stored message, from a live frame, an ack or an HTTP answer.
  * @param {Message} msg
- * @param {boolean} live  pushed by the server (counts towards unread)
+ * @param {boolean} live  pushed by the server (not the answer to an own send)
  */
 function receiveMessage(msg, live) {
   if (!state.me) return;
   const chat = state.chats.get(msg.chat_id);
   const thread = state.threads.get(msg.chat_id);
-  const isNew = !state.seen.has(msg.id);
-  state.seen.add(msg.id);
+  const own = msg.sender_id === state.me.id;
+  // Unread is "after the read position": a new message of someone else raises it
+  // (a repeat does not: same seq), an own one (from any device) clears it, since
+  // sending moves the sender's positions.
+  noteSeq(msg.chat_id, msg.seq);
+  if (own) {
+    raiseReadSeq(msg.chat_id, msg.seq);
+    receipts.known(msg.chat_id, msg.seq, msg.seq);
+  } else {
+    typingIn.clear(msg.chat_id, msg.sender_id); // they sent what they were typing
+    receipts.delivered(msg.chat_id, msg.seq);
+  }
+  noteProgressOf(msg);
   // No gap check: the server sends each chat's events in order and without gaps,
   // replaying missed ones first. A repeat (ack and frame, or a reloaded page) merges by id.
-  if (thread) thread.upsert(msg);
-  const own = msg.sender_id === state.me.id;
+  if (thread) {
+    thread.upsert(msg);
+    thread.applyProgress(state.me.id, state.progress.get(msg.chat_id));
+  }
   if (thread && state.openChatId === msg.chat_id) {
     conversation.render({ mode: own && !live ? 'bottom' : 'keep-bottom' });
-  }
-  if (live && isNew && !own && state.openChatId !== msg.chat_id) {
-    state.unread.set(msg.chat_id, (state.unread.get(msg.chat_id) ?? 0) + 1);
   }
   if (chat) {
     noteLastMessage(msg);
   } else {
     void refreshChats(); // a chat someone just started with us
   }
+}
+
+// ---------------------------------------------------------------- receipts
+
+/**
+ * Raises what the chat as a whole has received and read. Returns whether it moved.
+ * @param {string} chatId
+ * @param {number} delivered
+ * @param {number} read
+ */
+function noteProgress(chatId, delivered, read) {
+  const known = state.progress.get(chatId) ?? { delivered: 0, read: 0 };
+  const next = {
+    delivered: Math.max(known.delivered, safeSeq(delivered), safeSeq(read)),
+    read: Math.max(known.read, safeSeq(read)),
+  };
+  if (next.delivered === known.delivered && next.read === known.read && state.progress.has(chatId)) return false;
+  state.progress.set(chatId, next);
+  return true;
+}
+
+/**
+ * A message's status says how far the whole chat had got when it was computed.
+ * @param {Message} msg
+ */
+function noteProgressOf(msg) {
+  if (msg.status === 'read') return noteProgress(msg.chat_id, msg.seq, msg.seq);
+  if (msg.status === 'delivered') return noteProgress(msg.chat_id, msg.seq, 0);
+  return false;
+}
+
+/** @param {unknown} value */
+function safeSeq(value) {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value > 0 ? value : 0;
+}
+
+/**
+ * Redraws the ticks of own messages in a chat after its progress moved.
+ * @param {string} chatId
+ */
+function refreshTicks(chatId) {
+  const thread = state.threads.get(chatId);
+  if (!thread || !state.me) return;
+  if (thread.applyProgress(state.me.id, state.progress.get(chatId)) && state.openChatId === chatId) {
+    conversation.render({ mode: 'keep-bottom' });
+  }
+}
+
+/**
+ * A member's receipt position moved (`status_update`, durable, also replayed).
+ * @param {string} chatId
+ * @param {any} payload  {user_id, delivered_seq, read_seq, chat: {delivered_seq, read_seq}}
+ */
+function applyStatusUpdate(chatId, payload) {
+  if (!state.me) return;
+  const whole = payload.chat && typeof payload.chat === 'object' ? payload.chat : {};
+  if (noteProgress(chatId, whole.delivered_seq, whole.read_seq)) refreshTicks(chatId);
+  if (payload.user_id === state.me.id) {
+    // This user, on this device or another: nothing up to there needs reporting,
+    // and whatever they read there is read here too.
+    receipts.known(chatId, safeSeq(payload.delivered_seq), safeSeq(payload.read_seq));
+    raiseReadSeq(chatId, safeSeq(payload.read_seq));
+  }
+  renderList();
+  messageInfo.refreshIf(chatId);
+}
+
+/**
+ * When the open chat's newest messages are on screen in a visible tab, they are
+ * read: the unread count clears here at once and a `read` receipt follows.
+ */
+function markRead() {
+  const chatId = state.openChatId;
+  if (!chatId || !state.me || document.visibilityState !== 'visible') return;
+  const thread = state.threads.get(chatId);
+  if (!thread || !thread.loaded || !conversation.showsNewest()) return;
+  const seq = thread.maxSeq();
+  // Only when it moves: a read position learnt from the server needs no receipt.
+  if (!raiseReadSeq(chatId, seq)) return;
+  receipts.read(chatId, seq);
+  renderList();
+}
+
+/**
+ * A presence frame gave someone's new last seen: the stored profiles follow.
+ * @param {string} userId
+ * @param {string} lastSeen
+ */
+function noteLastSeen(userId, lastSeen) {
+  for (const chat of state.chats.values()) {
+    for (const member of chat.members) if (member.user_id === userId) member.user.last_seen = lastSeen;
+  }
+}
+
+/**
+ * "Message info" of an own message.
+ * @param {Entry} entry
+ */
+function openMessageInfo(entry) {
+  const chat = state.openChatId ? state.chats.get(state.openChatId) : undefined;
+  if (!chat || !state.me || !entry.id) return;
+  /** @type {Map<string, User>} */
+  const people = new Map();
+  for (const member of chat.members) if (member.user_id !== state.me.id) people.set(member.user_id, member.user);
+  messageInfo.open(chat.id, entry, people);
 }
 
 /**

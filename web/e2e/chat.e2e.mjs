@@ -4,12 +4,18 @@
 //
 // Env: BASE_URL (default http://127.0.0.1:18080), OTP_CODE (default 123456, the
 // server's OTP_FIXED_CODE), CHROMIUM (default /usr/bin/chromium), E2E_TIMEOUT_MS
-// (default 15000, the bound of every wait).
+// (default 15000, the bound of every wait), E2E_PRESENCE_OFFLINE (set to 1 when
+// the server runs with a short PRESENCE_GRACE_PERIOD, 1 s or less: then going
+// offline and coming back are checked too, each within E2E_PRESENCE_WITHIN_MS,
+// default 5000).
 // Two people log in through the UI in separate browser contexts, find each other
-// by name, exchange messages live over the WebSocket, the history survives a
-// reload, and a person who lost the connection catches up on what was sent
-// meanwhile (resume) without reloading. Exits 0 and prints "e2e: 1 passed, 0 failed" on success; otherwise saves
-// screenshots to web/e2e/test-results/ and exits 1.
+// by name, exchange messages live over the WebSocket (ticks: sent, delivered,
+// read; unread badges; typing; presence; message info), the history survives a
+// reload, a person who lost the connection catches up on what was sent
+// meanwhile (resume) without reloading, and a device logged out from the
+// devices panel returns to the login screen. Exits 0 and prints
+// "e2e: 1 passed, 0 failed" on success; otherwise saves screenshots to
+// web/e2e/test-results/ and exits 1.
 
 import { chromium } from 'playwright-core';
 import { randomInt, randomBytes } from 'node:crypto';
@@ -21,6 +27,12 @@ const BASE_URL = (process.env.BASE_URL || 'http://127.0.0.1:18080').replace(/\/+
 const OTP_CODE = process.env.OTP_CODE || '123456';
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const TIMEOUT = Number(process.env.E2E_TIMEOUT_MS || 15000);
+const PRESENCE_OFFLINE = process.env.E2E_PRESENCE_OFFLINE === '1';
+const PRESENCE_WITHIN = Math.min(TIMEOUT, Number(process.env.E2E_PRESENCE_WITHIN_MS || 5000));
+/** Any stored status: the message was acknowledged (one, two grey or two blue ticks). */
+const STORED = ['sent', 'delivered', 'read'];
+/** The colour of read ticks (--tick-read), in light and dark themes alike. */
+const READ_TICK_COLOR = 'rgb(83, 189, 235)';
 const RESULTS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'test-results');
 
 const XSS_TEXT = '<img src=x onerror=alert(1)>';
@@ -122,26 +134,53 @@ async function logIn(person, phone, name, { tryMistakes = false } = {}) {
 }
 
 /**
- * Waits for a bubble whose text is exactly `text`.
- * @param {{ own?: boolean, status?: string }} [want]
+ * Waits for a bubble whose text is exactly `text`. `status` (one or several)
+ * must match both the bubble's data-status and, on own bubbles, the data-status
+ * of its ticks.
+ * @param {{ own?: boolean, status?: string | string[], timeout?: number }} [want]
  */
 async function waitForBubble(person, text, want = {}) {
-  const what = `${person.label}: bubble ${JSON.stringify(text)}${want.own === undefined ? '' : want.own ? ' (own)' : ' (theirs)'}${want.status ? ` status=${want.status}` : ''}`;
-  await within(
-    what,
-    person.page.waitForFunction(
-      ([t, own, status]) =>
-        [...document.querySelectorAll('[data-testid="message"]')].some(
-          (m) =>
-            m instanceof HTMLElement &&
-            m.querySelector('[data-testid="message-text"]')?.textContent === t &&
-            (own === null || m.dataset.own === String(own)) &&
-            (status === null || m.dataset.status === status),
-        ),
-      [text, want.own ?? null, want.status ?? null],
-      { timeout: TIMEOUT },
-    ),
-  );
+  const statuses = want.status === undefined ? null : [want.status].flat();
+  const what = `${person.label}: bubble ${JSON.stringify(text)}${want.own === undefined ? '' : want.own ? ' (own)' : ' (theirs)'}${statuses ? ` status=${statuses.join('|')}` : ''}`;
+  try {
+    await within(
+      what,
+      person.page.waitForFunction(
+        ([t, own, wanted]) =>
+          [...document.querySelectorAll('[data-testid="message"]')].some((m) => {
+            if (!(m instanceof HTMLElement) || m.querySelector('[data-testid="message-text"]')?.textContent !== t) return false;
+            if (own !== null && m.dataset.own !== String(own)) return false;
+            if (wanted === null) return true;
+            const ticks = m.querySelector('[data-testid="ticks"]');
+            const ticksOk = m.dataset.own !== 'true' || (ticks instanceof HTMLElement && wanted.includes(ticks.dataset.status ?? ''));
+            return wanted.includes(m.dataset.status ?? '') && ticksOk;
+          }),
+        [text, want.own ?? null, statuses],
+        { timeout: want.timeout ?? TIMEOUT },
+      ),
+    );
+  } catch (err) {
+    const seen = await bubbleState(person, text).catch(() => null);
+    throw new Error(`${err instanceof Error ? err.message : err} (the bubble is ${JSON.stringify(seen)})`);
+  }
+}
+
+/** What one bubble shows: its status, its ticks' status and their colour. */
+async function bubbleState(person, text) {
+  return person.page.evaluate((t) => {
+    const m = [...document.querySelectorAll('[data-testid="message"]')].find(
+      (n) => n.querySelector('[data-testid="message-text"]')?.textContent === t,
+    );
+    if (!(m instanceof HTMLElement)) return null;
+    const ticks = m.querySelector('[data-testid="ticks"]');
+    const svg = ticks?.querySelector('svg');
+    return {
+      status: m.dataset.status ?? null,
+      ticks: ticks instanceof HTMLElement ? (ticks.dataset.status ?? null) : null,
+      label: ticks?.getAttribute('aria-label') ?? null,
+      color: svg ? getComputedStyle(svg).color : null,
+    };
+  }, text);
 }
 
 /** The bubbles on screen, in order: text, seq, own. */
@@ -161,6 +200,32 @@ async function sendText(person, text, how) {
   await composer.fill(text);
   if (how === 'enter') await composer.press('Enter');
   else await person.page.getByTestId('send-button').click();
+}
+
+/** The line under the open conversation's title. */
+function header(person) {
+  const bar = person.page.locator('.conversation-bar');
+  return { typing: bar.getByTestId('typing-indicator'), presence: bar.getByTestId('presence-status') };
+}
+
+/** Waits until the header's presence line is in `state` (online / offline / unknown) with matching text. */
+async function waitPresence(person, state, textPattern, timeout = TIMEOUT) {
+  const { presence } = header(person);
+  try {
+    await within(
+      `${person.label}: header presence ${state} ${textPattern}`,
+      presence.and(person.page.locator(`[data-state="${state}"]`)).filter({ hasText: textPattern }).waitFor({ state: 'visible', timeout }),
+    );
+  } catch (err) {
+    const now = await presence.evaluate((n) => ({ state: n.dataset.state, text: n.textContent, hidden: n.hidden })).catch(() => null);
+    throw new Error(`${err instanceof Error ? err.message : err} (it shows ${JSON.stringify(now)})`);
+  }
+}
+
+/** Opens the menu of the chat-list header and picks an item. */
+async function pickMenu(person, testid) {
+  await person.page.getByTestId('menu-button').click();
+  await within(`${person.label}: menu item ${testid}`, person.page.getByTestId(testid).click());
 }
 
 /**
@@ -247,12 +312,17 @@ async function main() {
     );
     step('Alice opened the chat with Bob');
 
+    // Bob's presence is unknown to Alice's page (no frame since it connected; the
+    // chat did not exist when Bob connected): the header shows his stored last seen.
+    await waitPresence(A, 'unknown', /^last seen /);
+    step(`Alice's header shows Bob's stored "${(await header(A).presence.textContent())?.trim()}" while his presence is unknown`);
+
     // Alice sends two messages; each shows at once and gets its tick from the ack.
     await sendText(A, text1, 'enter');
-    await waitForBubble(A, text1, { own: true, status: 'sent' });
-    step('Alice sent a message (Enter) and it was acknowledged (single tick)');
+    await waitForBubble(A, text1, { own: true, status: STORED });
+    step('Alice sent a message (Enter) and it was acknowledged');
     await sendText(A, XSS_TEXT, 'button');
-    await waitForBubble(A, XSS_TEXT, { own: true, status: 'sent' });
+    await waitForBubble(A, XSS_TEXT, { own: true, status: STORED });
     step('Alice sent an HTML-looking message (send button) and it was acknowledged');
     const draft = await A.page.getByTestId('composer').inputValue();
     if (draft !== '') throw new Error(`Alice: composer not cleared after sending (${JSON.stringify(draft)})`);
@@ -271,6 +341,20 @@ async function main() {
       throw new Error(`Bob: expected unread badge "2" on Alice's row, got ${JSON.stringify(badge)}`);
     }
     step('Bob sees the chat with Alice appear live, with the preview and 2 unread');
+    const bobTitle = await B.page.title();
+    if (bobTitle !== '(2) ChitChat') throw new Error(`Bob: tab title is ${JSON.stringify(bobTitle)}, expected "(2) ChitChat"`);
+
+    // Bob's page has the messages but has not shown them: two grey ticks for Alice.
+    await waitForBubble(A, text1, { own: true, status: 'delivered' });
+    await waitForBubble(A, XSS_TEXT, { own: true, status: 'delivered' });
+    const aliceRow = A.page.getByTestId('chat-row').filter({ hasText: bob.name }).first();
+    await within(
+      "Alice: the row's preview shows two grey ticks",
+      aliceRow.locator('[data-testid="preview-ticks"][data-status="delivered"]').waitFor({ state: 'visible' }),
+    );
+    const grey = await bubbleState(A, text1);
+    if (grey?.color === READ_TICK_COLOR) throw new Error(`Alice: delivered ticks are blue: ${JSON.stringify(grey)}`);
+    step("Alice's bubbles (and her chat row) show two grey ticks: delivered to Bob's page, not read");
 
     await row.first().click();
     await within(
@@ -283,14 +367,65 @@ async function main() {
     step("Bob opened the chat and sees both of Alice's messages; the HTML-looking one as literal text");
     const badgeAfter = await row.first().getByTestId('unread-badge').count();
     if (badgeAfter !== 0) throw new Error('Bob: unread badge still shown after opening the chat');
+    const bobTitleAfter = await B.page.title();
+    if (bobTitleAfter !== 'ChitChat') throw new Error(`Bob: tab title is ${JSON.stringify(bobTitleAfter)} after reading, expected "ChitChat"`);
+    step("Bob's unread badge and tab title count cleared as soon as he opened the chat");
 
-    // Bob replies; Alice sees it live.
+    // Bob has read them: two blue ticks for Alice, live.
+    await waitForBubble(A, text1, { own: true, status: 'read' });
+    await waitForBubble(A, XSS_TEXT, { own: true, status: 'read' });
+    const blue = await bubbleState(A, text1);
+    if (blue?.color !== READ_TICK_COLOR || blue.label !== 'Read') {
+      throw new Error(`Alice: read ticks are not blue and labelled "Read": ${JSON.stringify(blue)}`);
+    }
+    await within(
+      "Alice: the row's preview shows blue ticks",
+      aliceRow.locator('[data-testid="preview-ticks"][data-status="read"]').waitFor({ state: 'visible' }),
+    );
+    step('Alice sees two blue ticks on both messages (and in her chat row) once Bob opened the chat');
+
+    // Message info: who read it, and when.
+    const firstBubble = A.page.getByTestId('message').filter({ hasText: text1 }).first();
+    await firstBubble.hover();
+    await firstBubble.getByTestId('message-menu').click();
+    await within('Alice: "Message info" in the message menu', A.page.getByTestId('message-info-action').click());
+    const info = A.page.getByTestId('message-info');
+    await within('Alice: the message info dialog', info.waitFor({ state: 'visible' }));
+    const receiptRow = info.locator('[data-testid="receipt-row"][data-state="read"]').filter({ hasText: bob.name });
+    await within('Alice: message info lists Bob as having read it', receiptRow.waitFor({ state: 'visible' }));
+    const receiptText = (await receiptRow.innerText()).replace(/\s+/g, ' ').trim();
+    if (!/Read/.test(receiptText) || !/Delivered/.test(receiptText)) {
+      throw new Error(`Alice: message info row lacks the read and delivered times: ${JSON.stringify(receiptText)}`);
+    }
+    await A.page.keyboard.press('Escape');
+    await within('Alice: message info closes with Escape', info.waitFor({ state: 'hidden' }));
+    step(`Alice opened "Message info" of her first message: ${receiptText}`);
+
+    // Bob types: Alice sees "typing…" in the header and in her chat row, and that
+    // Bob is online (only a connected device can be typing).
+    await B.page.getByTestId('composer').pressSequentially(reply.slice(0, 12), { delay: 30 });
+    const aliceHeader = header(A);
+    await within("Alice: Bob's typing indicator in the header", aliceHeader.typing.filter({ hasText: 'typing…' }).waitFor({ state: 'visible' }));
+    await within("Alice: Bob's typing indicator in the chat row", aliceRow.getByTestId('typing-indicator').waitFor({ state: 'visible' }));
+    step('Bob is typing and Alice sees "typing…" in the conversation header and in the chat row');
+
+    // Bob replies; Alice sees it live, and the typing indicator goes at once (not
+    // only when it expires after 6 s).
     await sendText(B, reply, 'enter');
-    await waitForBubble(B, reply, { own: true, status: 'sent' });
+    await waitForBubble(B, reply, { own: true, status: STORED });
     await waitForBubble(A, reply, { own: false });
     step("Bob replied and Alice saw the reply live");
+    await within(
+      "Alice: Bob's typing indicator hidden after his message",
+      aliceHeader.typing.waitFor({ state: 'hidden', timeout: Math.min(TIMEOUT, 3000) }),
+    );
+    if (await aliceRow.getByTestId('typing-indicator').count()) throw new Error("Alice: the chat row still says typing after Bob's message");
+    await waitPresence(A, 'online', /^online$/);
+    step('The typing indicator went away when Bob sent, and Alice\'s header shows Bob "online"');
 
-    // Alice reloads: the history is there, in order.
+    // Alice reloads: the history is there, in order. (Her sockets are recorded from
+    // here on, for the presence frames.)
+    const aliceSockets = recordSockets(A);
     await within('Alice: reload', A.page.reload({ waitUntil: 'domcontentloaded' }));
     await within('Alice: app after reload', A.page.getByTestId('user-search').waitFor({ state: 'visible' }));
     const title = A.page.getByTestId('conversation-title').filter({ hasText: bob.name });
@@ -316,9 +451,11 @@ async function main() {
     if (JSON.stringify(owners) !== JSON.stringify(['true', 'true', 'false'])) {
       throw new Error(`Alice: data-own after reload is ${JSON.stringify(owners)}, expected ["true","true","false"]`);
     }
+    await waitForBubble(A, text1, { own: true, status: 'read' });
+    await waitForBubble(A, XSS_TEXT, { own: true, status: 'read' });
     await checkLiteral(A);
     await waitConnected(A);
-    step('Alice reloaded and sees the 3 messages in order (seq 1, 2, 3)');
+    step('Alice reloaded and sees the 3 messages in order (seq 1, 2, 3), hers with blue ticks from the history');
 
     // Bob loses his connection; Alice writes twice meanwhile; once back, Bob's page
     // catches up through resume: no reload, no history refetch, each message once.
@@ -349,7 +486,16 @@ async function main() {
     await new Promise((resolve) => setTimeout(resolve, 500)); // room for a socket that was not really closed
     const early = (await bubbles(B)).filter((b) => missed.includes(b.text ?? ''));
     if (early.length !== 0) throw new Error("Bob: Alice's messages arrived while Bob was offline: his socket was still open");
-    step('Alice sent two messages while Bob was offline; Bob does not have them');
+    for (const text of missed) {
+      const state = await bubbleState(A, text);
+      if (state?.status !== 'sent' || state.ticks !== 'sent') throw new Error(`Alice: ${JSON.stringify(text)} should show one tick while Bob is away: ${JSON.stringify(state)}`);
+    }
+    step('Alice sent two messages while Bob was offline; Bob does not have them; Alice sees one grey tick');
+
+    if (PRESENCE_OFFLINE) {
+      await waitPresence(A, 'offline', /^last seen today at /, PRESENCE_WITHIN);
+      step(`Bob has been offline for longer than the server's grace period: Alice's header says "${(await aliceHeader.presence.textContent())?.trim()}"`);
+    }
 
     await within('Bob: go online', B.context.setOffline(false));
     await waitConnected(B);
@@ -379,17 +525,84 @@ async function main() {
     const from = resumed.sent[0].payload?.chats?.[bobChatId];
     if (typeof from !== 'number') throw new Error(`Bob: resume did not carry the chat's position: ${JSON.stringify(resumed.sent[0])}`);
     const answerAt = resumed.received.findIndex((f) => f.type === 'ack' && f.id === resumed.sent[0].id);
-    const replayed = resumed.received.slice(0, answerAt).filter((f) => f.type === 'message' && f.room_id === bobChatId);
-    const replayedView = replayed.map((f) => [f.event_seq, f.payload?.content]);
-    if (JSON.stringify(replayedView) !== JSON.stringify([[from + 1, missed[0]], [from + 2, missed[1]]])) {
-      throw new Error(`Bob: replay after resume from ${from} was ${JSON.stringify(replayedView)}, expected the two missed messages at ${from + 1} and ${from + 2}`);
+    // Every durable event of the chat after `from`, gap-free: the two messages, and
+    // receipts (status_update) if any moved meanwhile.
+    const replayed = resumed.received.slice(0, answerAt).filter((f) => f.room_id === bobChatId && typeof f.event_seq === 'number');
+    const replayedView = replayed.map((f) => [f.event_seq, f.type, f.type === 'message' ? f.payload?.content : f.payload?.user_id]);
+    const gapFree = replayed.every((f, i) => f.event_seq === from + 1 + i);
+    const replayedMessages = replayed.filter((f) => f.type === 'message').map((f) => f.payload?.content);
+    if (!gapFree || JSON.stringify(replayedMessages) !== JSON.stringify(missed)) {
+      throw new Error(`Bob: replay after resume from ${from} was ${JSON.stringify(replayedView)}, expected the two missed messages in order, event_seq ${from + 1}, ${from + 2}, …`);
     }
     const reached = resumed.received[answerAt].payload?.chats?.[bobChatId];
-    if (reached !== from + 2) throw new Error(`Bob: resume answered position ${JSON.stringify(reached)} for the chat, expected ${from + 2}`);
-    step(`Bob came back online and caught up without a reload: resume from ${from} replayed both messages, shown once each, in order (seq 4, 5)`);
+    if (reached !== from + replayed.length) {
+      throw new Error(`Bob: resume answered position ${JSON.stringify(reached)} for the chat, expected ${from + replayed.length}`);
+    }
+    step(`Bob came back online and caught up without a reload: resume from ${from} replayed ${JSON.stringify(replayedView.map((r) => r.slice(0, 2)))}, both messages shown once each, in order (seq 4, 5)`);
 
-    // Log out ends the session.
-    await A.page.getByTestId('logout').click();
+    // Bob's page shows the chat: Alice's two new messages turn blue for her.
+    await waitForBubble(A, missed[0], { own: true, status: 'read' });
+    await waitForBubble(A, missed[1], { own: true, status: 'read' });
+    step('Bob read what he missed: Alice sees blue ticks on both');
+    const receiptsSent = bobSockets.flatMap((s) => s.sent).filter((f) => f.type === 'status_update' && f.room_id === bobChatId);
+    if (!receiptsSent.some((f) => f.payload?.status === 'read' && f.payload?.seq === 5)) {
+      throw new Error(`Bob: no "read" receipt up to seq 5 on the wire: ${JSON.stringify(receiptsSent.map((f) => f.payload))}`);
+    }
+
+    if (PRESENCE_OFFLINE) {
+      // Alice reloaded since she last saw Bob type: only a presence frame can say he is online.
+      await waitPresence(A, 'online', /^online$/, PRESENCE_WITHIN);
+      const bobId = await B.page.evaluate(async () => {
+        const res = await fetch('/api/auth/verify', { headers: { Authorization: `Bearer ${localStorage.getItem('chitchat.token')}` } });
+        return (await res.json()).user.id;
+      });
+      const presenceFrames = aliceSockets.flatMap((s) => s.received).filter((f) => f.type === 'presence' && f.payload?.user_id === bobId);
+      const offline = presenceFrames.findIndex((f) => f.payload?.online === false && typeof f.payload?.last_seen === 'string');
+      const online = presenceFrames.findIndex((f, i) => i > offline && f.payload?.online === true && f.payload?.last_seen === null);
+      if (offline < 0 || online < 0) {
+        throw new Error(`Alice: expected presence frames for Bob going offline, then online: ${JSON.stringify(presenceFrames)}`);
+      }
+      step("Bob came back: a presence frame turned Alice's header to \"online\" again");
+    }
+
+    // Devices: Alice logs in on a second device, sees both in the devices panel,
+    // and logs the other one out from here; that page returns to the login screen.
+    const A2 = await openPerson(browser, 'Alice (second device)');
+    people.push(A2);
+    await logIn(A2, alice.phone, alice.name);
+    await pickMenu(A, 'menu-settings');
+    const panel = A.page.getByTestId('devices-panel');
+    await within('Alice: the devices panel', panel.waitFor({ state: 'visible' }));
+    const deviceRows = panel.getByTestId('device-row');
+    await until('Alice: two devices in the panel', async () => (await deviceRows.count()) === 2);
+    const current = panel.locator('[data-testid="device-row"][data-current="true"]');
+    if ((await current.count()) !== 1 || !/This device/.test((await current.textContent()) ?? '')) {
+      throw new Error('Alice: the devices panel does not mark exactly one row "This device"');
+    }
+    if ((await current.getByTestId('revoke-device').count()) !== 0) throw new Error('Alice: "Log out" offered for this device in the list');
+    const profile = (await panel.getByTestId('profile').textContent()) ?? '';
+    if (!profile.includes(alice.name) || !profile.includes(alice.phone)) throw new Error(`Alice: the profile shows ${JSON.stringify(profile)}`);
+    step(`Alice's devices panel shows her profile and two devices: ${JSON.stringify(await deviceRows.evaluateAll((rows) => rows.map((r) => (r instanceof HTMLElement ? r.innerText : '').replace(/\s+/g, ' ').trim())))}`);
+    await panel.locator('[data-testid="device-row"][data-current="false"]').getByTestId('revoke-device').click();
+    await within('Alice (second device): back on the login screen', A2.page.getByTestId('phone-input').waitFor({ state: 'visible' }));
+    await within(
+      'Alice (second device): the login screen says the device was logged out',
+      A2.page.getByTestId('login-error').filter({ hasText: /logged out/i }).waitFor({ state: 'visible' }),
+    );
+    if (await A2.page.evaluate(() => localStorage.getItem('chitchat.token'))) throw new Error('Alice (second device): token still stored after being logged out');
+    await until('Alice: one device left in the panel', async () => (await deviceRows.count()) === 1);
+    step(`Alice logged her second device out from the panel; that page shows the login screen: "${(await A2.page.getByTestId('login-error').textContent())?.trim()}"`);
+    await A.page.getByRole('button', { name: 'Close settings' }).click();
+    await within('Alice: the devices panel closes', panel.waitFor({ state: 'hidden' }));
+
+    if (PRESENCE_OFFLINE) {
+      await within("Bob: close his page", B.context.close());
+      await waitPresence(A, 'offline', /^last seen today at /, PRESENCE_WITHIN);
+      step(`Bob closed his page: within seconds Alice's header says "${(await aliceHeader.presence.textContent())?.trim()}"`);
+    }
+
+    // Log out (from the header menu) ends the session.
+    await pickMenu(A, 'logout');
     await within('Alice: login screen after logout', A.page.getByTestId('phone-input').waitFor({ state: 'visible' }));
     const left = await A.page.evaluate(() => localStorage.getItem('chitchat.token'));
     if (left) throw new Error('Alice: token still stored after logout');

@@ -207,3 +207,30 @@ export function postMessage(chatId, content, clientMsgId) {
     client_msg_id: clientMsgId,
   });
 }
+
+/**
+ * The user's logged-in devices, newest first.
+ * @returns {Promise<import('./types.js').DeviceSession[]>}
+ */
+export async function listSessions() {
+  const data = await request('GET', '/api/auth/sessions');
+  return Array.isArray(data?.sessions) ? data.sessions : [];
+}
+
+/**
+ * Logs one of the user's devices out (204); its socket is closed at once.
+ * @param {string} sessionId
+ */
+export function revokeSession(sessionId) {
+  return request('DELETE', `/api/auth/sessions/${encodeURIComponent(sessionId)}`);
+}
+
+/**
+ * Who received and read an own message, and when (sender only: 403 `not_sender`).
+ * @param {string} messageId
+ * @returns {Promise<import('./types.js').Receipt[]>}
+ */
+export async function getReceipts(messageId) {
+  const data = await request('GET', `/api/messages/${encodeURIComponent(messageId)}/receipts`);
+  return Array.isArray(data?.receipts) ? data.receipts : [];
+}

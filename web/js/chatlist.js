@@ -40,6 +40,16 @@ export function activityTime(chat) {
 }
 
 /**
+ * What a render needs besides the chats.
+ * @typedef {object} ListContext
+ * @property {string} myId
+ * @property {string | null} openChatId
+ * @property {Map<string, number>} unread          unread count per chat
+ * @property {(chat: ChatView) => string | null} typing   "typing…" text for a chat, if someone is
+ * @property {(chat: ChatView) => 'sent' | 'delivered' | 'read'} lastStatus  ticks of an own last message
+ */
+
+/**
  * @typedef {object} ChatListHandlers
  * @property {(chatId: string) => void} onOpenChat
  * @property {(user: User) => void} onPickUser
@@ -90,7 +100,7 @@ export class ChatListView {
   /**
    * Redraws the rows, most recent first.
    * @param {ChatView[]} chats
-   * @param {{ myId: string, openChatId: string | null, unread: Map<string, number> }} ctx
+   * @param {ListContext} ctx
    */
   render(chats, ctx) {
     const sorted = [...chats].sort((a, b) => activityTime(b) - activityTime(a));
@@ -106,7 +116,7 @@ export class ChatListView {
   /**
    * @private
    * @param {ChatView} chat
-   * @param {{ myId: string, openChatId: string | null, unread: Map<string, number> }} ctx
+   * @param {ListContext} ctx
    */
   row(chat, ctx) {
     const title = chatTitle(chat, ctx.myId);
@@ -115,9 +125,13 @@ export class ChatListView {
     const unread = ctx.unread.get(chat.id) ?? 0;
     const selected = chat.id === ctx.openChatId;
 
+    const typing = ctx.typing(chat);
     const preview = el('span', { class: 'row-preview', testid: 'chat-preview' });
-    if (last) {
-      if (last.sender_id === ctx.myId) preview.append(icon('tick', 'row-tick'));
+    if (typing) {
+      // Instead of the preview, like the header.
+      preview.append(el('span', { class: 'row-typing', testid: 'typing-indicator', text: typing }));
+    } else if (last) {
+      if (last.sender_id === ctx.myId) preview.append(previewTicks(ctx.lastStatus(chat)));
       preview.append(el('span', { class: 'row-preview-text', text: firstLine(last.content) }));
     } else {
       preview.append(el('span', { class: 'row-preview-text row-preview-text--muted', text: 'No messages yet' }));
@@ -223,6 +237,23 @@ export class ChatListView {
     button.addEventListener('click', () => this.handlers.onPickUser(user));
     return el('li', { class: 'chat-item' }, button);
   }
+}
+
+/** @type {Record<'sent' | 'delivered' | 'read', string>} */
+const TICK_LABELS = { sent: 'Sent', delivered: 'Delivered', read: 'Read' };
+
+/**
+ * The ticks before an own last message in its row.
+ * @param {'sent' | 'delivered' | 'read'} status
+ */
+function previewTicks(status) {
+  const node = el('span', {
+    class: `row-ticks row-ticks--${status}`,
+    testid: 'preview-ticks',
+    attrs: { role: 'img', 'aria-label': TICK_LABELS[status], 'data-status': status },
+  });
+  node.append(icon(status === 'sent' ? 'tick' : 'ticks', 'row-tick'));
+  return node;
 }
 
 /** @param {string} text */

@@ -16,6 +16,18 @@ const BOTTOM_THRESHOLD = 120;
  * @property {(entry: Entry) => void} onRetry
  * @property {() => void} onBack
  * @property {() => void} onNeedOlder
+ * @property {(text: string) => void} onComposerInput  the draft changed (typing indicator)
+ * @property {() => void} onViewed   the newest messages are in view (after a render or a scroll)
+ * @property {(entry: Entry) => void} onMessageInfo  "Message info" was picked for an own message
+ */
+
+/**
+ * The header's line under the title.
+ * @typedef {object} HeaderStatus
+ * @property {string | null} typing   e.g. "typing…", shown instead of the presence
+ * @property {string} presence        "online", "last seen today at 14:05", or ''
+ * @property {'online' | 'offline' | 'unknown' | 'none'} state  where the presence comes from:
+ *   a frame said online / offline, or only the stored last seen is known
  */
 
 /**
@@ -36,7 +48,12 @@ export class ConversationView {
     this.emptyState = $('#conversation-empty');
     this.pane = $('#conversation-pane');
     this.title = $('#conversation-title');
-    this.subtitle = $('#conversation-subtitle');
+    this.statusLine = $('#conversation-status');
+    this.typingLabel = $('#conversation-typing');
+    this.presenceLabel = $('#conversation-presence');
+    this.menu = $('#message-menu');
+    this.menuInfo = /** @type {HTMLButtonElement} */ ($('#message-menu-info'));
+    this.menuCopy = /** @type {HTMLButtonElement} */ ($('#message-menu-copy'));
     this.avatarSlot = $('#conversation-avatar');
     this.scroller = $('#messages');
     this.list = $('#message-list');
@@ -55,6 +72,10 @@ export class ConversationView {
     this.nodes = new Map();
     /** @type {Map<string, HTMLElement>} */
     this.separators = new Map();
+    /** The entry the message menu is open for. @type {Entry | null} */
+    this.menuEntry = null;
+    /** What opened the menu, to return focus to. @type {HTMLElement | null} */
+    this.menuOpener = null;
 
     this.form.addEventListener('submit', (event) => {
       event.preventDefault();
@@ -66,17 +87,143 @@ export class ConversationView {
         this.submit();
       }
     });
-    this.composer.addEventListener('input', () => this.autosize());
+    this.composer.addEventListener('input', () => {
+      this.autosize();
+      this.handlers.onComposerInput(this.composer.value);
+    });
     this.backButton.addEventListener('click', () => this.handlers.onBack());
     this.jumpButton.addEventListener('click', () => this.scrollToBottom(true));
-    this.scroller.addEventListener('scroll', () => this.onScroll(), { passive: true });
+    this.scroller.addEventListener(
+      'scroll',
+      () => {
+        this.closeMenu(false);
+        this.onScroll();
+      },
+      { passive: true },
+    );
     this.list.addEventListener('click', (event) => {
-      const target = event.target instanceof Element ? event.target.closest('[data-retry]') : null;
+      const target = event.target instanceof Element ? event.target : null;
       if (!target || !this.thread) return;
-      const key = target.getAttribute('data-retry');
-      const entry = this.thread.entries.find((e) => e.key === key);
-      if (entry) this.handlers.onRetry(entry);
+      const retry = target.closest('[data-retry]');
+      if (retry) {
+        const entry = this.entryByKey(retry.getAttribute('data-retry'));
+        if (entry) this.handlers.onRetry(entry);
+        return;
+      }
+      const menuButton = target.closest('[data-menu-for]');
+      if (menuButton instanceof HTMLElement) {
+        const entry = this.entryByKey(menuButton.getAttribute('data-menu-for'));
+        if (entry) this.openMenu(entry, menuButton, null);
+      }
     });
+    // Right-click (and long-press, which fires contextmenu on touch screens) on a bubble.
+    this.list.addEventListener('contextmenu', (event) => {
+      const node = event.target instanceof Element ? event.target.closest('[data-testid="message"]') : null;
+      if (!(node instanceof HTMLElement) || !this.thread) return;
+      const entry = this.entryByKey(node.dataset.key ?? null);
+      if (!entry || !entry.id) return;
+      event.preventDefault();
+      const button = node.querySelector('[data-menu-for]');
+      this.openMenu(entry, button instanceof HTMLElement ? button : node, { x: event.clientX, y: event.clientY });
+    });
+    this.menuInfo.addEventListener('click', () => {
+      const entry = this.menuEntry;
+      this.closeMenu(false);
+      if (entry) this.handlers.onMessageInfo(entry);
+    });
+    this.menuCopy.addEventListener('click', () => {
+      const entry = this.menuEntry;
+      this.closeMenu(true);
+      if (entry && navigator.clipboard) void navigator.clipboard.writeText(entry.content).catch(() => {});
+    });
+    this.menu.addEventListener('keydown', (event) => this.menuKey(event));
+    document.addEventListener('pointerdown', (event) => {
+      if (this.menu.hidden) return;
+      const target = event.target instanceof Node ? event.target : null;
+      if (target && (this.menu.contains(target) || this.menuOpener?.contains(target))) return;
+      this.closeMenu(false);
+    });
+  }
+
+  /**
+   * @private
+   * @param {string | null} key
+   */
+  entryByKey(key) {
+    return this.thread?.entries.find((e) => e.key === key) ?? null;
+  }
+
+  /**
+   * Opens the options of one message, under its button or at the pointer.
+   * @private
+   * @param {Entry} entry
+   * @param {HTMLElement} opener
+   * @param {{ x: number, y: number } | null} at
+   */
+  openMenu(entry, opener, at) {
+    if (!entry.id) return;
+    if (!this.menu.hidden && this.menuEntry === entry && !at) {
+      this.closeMenu(true);
+      return;
+    }
+    this.closeMenu(false);
+    const own = entry.senderId === this.myId;
+    this.menuEntry = entry;
+    this.menuOpener = opener;
+    this.menuInfo.hidden = !own;
+    this.menuCopy.hidden = !navigator.clipboard;
+    if (this.menuInfo.hidden && this.menuCopy.hidden) return;
+    opener.setAttribute('aria-expanded', 'true');
+    this.menu.hidden = false;
+    const pane = this.pane.getBoundingClientRect();
+    const anchor = at ?? (() => {
+      const r = opener.getBoundingClientRect();
+      return { x: own ? r.right : r.left, y: r.bottom };
+    })();
+    const width = this.menu.offsetWidth;
+    const height = this.menu.offsetHeight;
+    let left = own ? anchor.x - width : anchor.x;
+    left = Math.min(Math.max(8, left - pane.left), pane.width - width - 8);
+    let top = anchor.y - pane.top + 4;
+    if (top + height > pane.height - 8) top = Math.max(8, anchor.y - pane.top - height - 28);
+    this.menu.style.left = `${left}px`;
+    this.menu.style.top = `${top}px`;
+    const first = [...this.menu.querySelectorAll('[role="menuitem"]')].find((n) => n instanceof HTMLElement && !n.hidden);
+    if (first instanceof HTMLElement) first.focus();
+  }
+
+  /**
+   * @private
+   * @param {boolean} restoreFocus
+   */
+  closeMenu(restoreFocus) {
+    if (this.menu.hidden) return;
+    this.menu.hidden = true;
+    const opener = this.menuOpener;
+    opener?.setAttribute('aria-expanded', 'false');
+    this.menuEntry = null;
+    this.menuOpener = null;
+    if (restoreFocus && opener?.isConnected) opener.focus({ preventScroll: true });
+  }
+
+  /**
+   * Arrow keys move between the items, Escape and Tab close.
+   * @private
+   * @param {KeyboardEvent} event
+   */
+  menuKey(event) {
+    const items = [...this.menu.querySelectorAll('[role="menuitem"]')].filter(
+      (n) => n instanceof HTMLElement && !n.hidden,
+    );
+    const at = items.indexOf(/** @type {Element} */ (document.activeElement));
+    if (event.key === 'Escape' || event.key === 'Tab') {
+      event.preventDefault();
+      this.closeMenu(true);
+    } else if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
+      event.preventDefault();
+      const next = items[(at + (event.key === 'ArrowDown' ? 1 : items.length - 1)) % items.length];
+      if (next instanceof HTMLElement) next.focus();
+    }
   }
 
   /**
@@ -87,6 +234,7 @@ export class ConversationView {
    */
   show(thread, info, myId) {
     const sameChat = this.thread?.chatId === thread.chatId;
+    if (!sameChat) this.closeMenu(false);
     this.thread = thread;
     this.myId = myId;
     this.emptyState.hidden = true;
@@ -103,15 +251,34 @@ export class ConversationView {
     this.render({ mode: 'bottom' });
   }
 
-  /** @param {{ title: string, subtitle: string, avatarKey: string }} info */
+  /** @param {{ title: string, subtitle: string, avatarKey: string }} info  subtitle: the phone, as a tooltip */
   setHeader(info) {
     this.title.textContent = info.title;
-    this.subtitle.textContent = info.subtitle;
-    this.subtitle.hidden = !info.subtitle;
+    this.title.title = info.subtitle;
     this.avatarSlot.replaceChildren(avatar(info.title, info.avatarKey));
   }
 
+  /**
+   * The line under the title: "typing…", else the presence.
+   * @param {HeaderStatus} status
+   */
+  setStatus(status) {
+    const typing = status.typing ?? '';
+    if (this.typingLabel.textContent !== typing) this.typingLabel.textContent = typing;
+    this.typingLabel.hidden = !typing;
+    if (this.presenceLabel.textContent !== status.presence) this.presenceLabel.textContent = status.presence;
+    this.presenceLabel.dataset.state = status.state;
+    this.presenceLabel.hidden = !!typing || !status.presence;
+    this.statusLine.hidden = !typing && !status.presence;
+  }
+
+  /** The draft in the composer. */
+  draft() {
+    return this.composer.value;
+  }
+
   hide() {
+    this.closeMenu(false);
     this.thread = null;
     this.nodes.clear();
     this.separators.clear();
@@ -144,7 +311,9 @@ export class ConversationView {
   /** @private */
   onScroll() {
     if (!this.thread) return;
-    this.jumpButton.hidden = this.isNearBottom();
+    const atBottom = this.isNearBottom();
+    this.jumpButton.hidden = atBottom;
+    if (atBottom) this.handlers.onViewed();
     if (this.scroller.scrollTop < TOP_THRESHOLD) this.handlers.onNeedOlder();
   }
 
@@ -198,7 +367,14 @@ export class ConversationView {
     } else if (mode === 'prepend') {
       this.scroller.scrollTop = this.scroller.scrollHeight - oldHeight + oldTop;
     }
-    this.jumpButton.hidden = this.isNearBottom();
+    const atBottom = this.isNearBottom();
+    this.jumpButton.hidden = atBottom;
+    if (atBottom) this.handlers.onViewed();
+  }
+
+  /** Whether the newest messages are on screen now. */
+  showsNewest() {
+    return !!this.thread && !this.pane.hidden && this.pane.offsetParent !== null && this.isNearBottom();
   }
 
   /**
@@ -226,7 +402,7 @@ export class ConversationView {
     if (!node) {
       const text = el('span', { class: 'msg-text', testid: 'message-text', text: entry.content });
       const time = el('time', { class: 'msg-time' });
-      const status = el('span', { class: 'msg-status' });
+      const status = own ? el('span', { class: 'msg-status', testid: 'ticks', attrs: { role: 'img' } }) : null;
       const meta = el('span', { class: 'msg-meta' }, time, status);
       const spacer = el('span', { class: 'msg-spacer', attrs: { 'aria-hidden': 'true' } });
       const bubble = el('div', { class: 'bubble' }, text, spacer, meta);
@@ -259,12 +435,31 @@ export class ConversationView {
     if (time.textContent !== label) time.textContent = label;
     time.dateTime = entry.createdAt;
 
-    const status = /** @type {HTMLElement} */ (node.querySelector('.msg-status'));
-    if (own && status.dataset.state !== entry.status) {
-      status.dataset.state = entry.status;
+    const status = /** @type {HTMLElement | null} */ (node.querySelector('.msg-status'));
+    if (own && status && status.dataset.status !== entry.status) {
+      status.dataset.status = entry.status;
       status.replaceChildren(statusIcon(entry.status));
       status.title = STATUS_TITLES[entry.status];
       status.setAttribute('aria-label', STATUS_TITLES[entry.status]);
+    }
+
+    // The options button, once the message is stored (info needs its id).
+    let menuButton = /** @type {HTMLButtonElement | null} */ (node.querySelector('.msg-menu-button'));
+    if (entry.id && !menuButton) {
+      menuButton = el('button', {
+        class: 'msg-menu-button',
+        testid: 'message-menu',
+        attrs: {
+          type: 'button',
+          'aria-label': 'Message options',
+          'aria-haspopup': 'menu',
+          'aria-expanded': 'false',
+          'aria-controls': 'message-menu',
+          'data-menu-for': entry.key,
+        },
+      });
+      menuButton.append(icon('chevron'));
+      node.querySelector('.bubble')?.append(menuButton);
     }
 
     let error = /** @type {HTMLElement | null} */ (node.querySelector('.msg-error'));
@@ -292,6 +487,12 @@ export class ConversationView {
 
   /** @private Grows the composer with its text, up to the CSS max-height. */
   autosize() {
+    // Not rendered (the list pane is the one shown on a narrow screen): keep the
+    // CSS height, a measure now would be 0.
+    if (this.composer.offsetParent === null) {
+      this.composer.style.height = '';
+      return;
+    }
     this.composer.style.height = 'auto';
     this.composer.style.height = `${this.composer.scrollHeight}px`;
   }

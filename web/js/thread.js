@@ -26,6 +26,32 @@ function serverStatus(status) {
   return status === 'delivered' || status === 'read' ? status : 'sent';
 }
 
+/** Order of the stored statuses: ticks only ever move forward. */
+const RANK = { pending: 0, failed: 0, sent: 1, delivered: 2, read: 3 };
+
+/**
+ * The further of two statuses of a stored message.
+ * @param {EntryStatus} a
+ * @param {EntryStatus} b
+ * @returns {EntryStatus}
+ */
+export function furtherStatus(a, b) {
+  return RANK[b] > RANK[a] ? b : a;
+}
+
+/**
+ * What the chat's progress (the positions every member has reached) means for
+ * the message at `seq`: read, delivered, or only sent.
+ * @param {number} seq
+ * @param {{ delivered: number, read: number } | undefined} progress
+ * @returns {'sent' | 'delivered' | 'read'}
+ */
+export function statusAt(seq, progress) {
+  if (progress && progress.read >= seq) return 'read';
+  if (progress && progress.delivered >= seq) return 'delivered';
+  return 'sent';
+}
+
 export class Thread {
   /** @param {string} chatId */
   constructor(chatId) {
@@ -57,12 +83,14 @@ export class Thread {
       if (pending && pending.senderId === msg.sender_id) entry = pending;
     }
     if (entry) {
+      // A repeat (ack and frame, a reloaded page) may carry older ticks than those
+      // already shown: statuses only move forward.
+      entry.status = entry.id === null ? serverStatus(msg.status) : furtherStatus(entry.status, serverStatus(msg.status));
       entry.id = msg.id;
       entry.seq = msg.seq;
       entry.content = msg.content;
       entry.createdAt = msg.created_at;
       entry.senderId = msg.sender_id;
-      entry.status = serverStatus(msg.status);
       entry.error = null;
       this.byId.set(msg.id, entry);
       return { entry, added: false };
@@ -125,6 +153,26 @@ export class Thread {
   /** Messages the server has confirmed. */
   confirmedCount() {
     return this.byId.size;
+  }
+
+  /**
+   * Moves the ticks of `senderId`'s stored messages to what the chat's progress
+   * means for them. Returns whether any changed.
+   * @param {string} senderId
+   * @param {{ delivered: number, read: number } | undefined} progress
+   */
+  applyProgress(senderId, progress) {
+    if (!progress) return false;
+    let changed = false;
+    for (const entry of this.byId.values()) {
+      if (entry.senderId !== senderId || entry.seq === null) continue;
+      const next = furtherStatus(entry.status, statusAt(entry.seq, progress));
+      if (next !== entry.status) {
+        entry.status = next;
+        changed = true;
+      }
+    }
+    return changed;
   }
 
   /** @returns {number} highest known seq, 0 when none */

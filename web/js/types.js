@@ -39,8 +39,37 @@
  * @property {string} created_by
  * @property {string} created_at
  * @property {Member[]} members
- * @property {Message|null} last_message
+ * @property {Message|null} last_message   its `status` is the ticks its sender sees
  * @property {number} last_event_seq  position of the chat's newest event (0 when none)
+ * @property {number} [unread_count]  messages after the viewer's read position
+ */
+
+/**
+ * One logged-in device of the user (`GET /api/auth/sessions`).
+ * @typedef {object} DeviceSession
+ * @property {string} id
+ * @property {string} device      the User-Agent of the login
+ * @property {string} created_at  RFC 3339
+ * @property {string} expires_at  RFC 3339
+ * @property {boolean} current    the session of the token that asked
+ */
+
+/**
+ * Who received and read one message (`GET /api/messages/{id}/receipts`).
+ * @typedef {object} Receipt
+ * @property {string} user_id
+ * @property {string|null} delivered_at  RFC 3339
+ * @property {string|null} read_at       RFC 3339
+ */
+
+/**
+ * The payload of a `status_update` frame from the server: where one member
+ * (`user_id`) has got to, and where the whole chat has.
+ * @typedef {object} StatusUpdatePayload
+ * @property {string} user_id
+ * @property {number} delivered_seq
+ * @property {number} read_seq
+ * @property {{ delivered_seq: number, read_seq: number }} chat  what every member has reached
  */
 
 /**

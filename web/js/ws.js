@@ -16,6 +16,8 @@ const JITTER = 0.2;
 export const MAX_RESUME_CHATS = 5000;
 /** A catch-up that sends nothing for this long is abandoned: the socket is dropped and reopened. */
 const RESUME_STALL_MS = 20_000;
+/** Close code of a socket whose device session was revoked (logout, device removed): never reconnect. */
+export const SESSION_REVOKED_CLOSE = 4001;
 
 /**
  * @typedef {object} ConnectionHandlers
@@ -25,6 +27,7 @@ const RESUME_STALL_MS = 20_000;
  * @property {(reconnected: boolean) => void} onOpen the socket opened and `resume` was sent; replay follows
  * @property {(reconnected: boolean, result: ResumeResult) => void} onReady  caught up: `resume` was answered
  * @property {(failures: number) => void} [onFailure]   a connect attempt closed before opening
+ * @property {() => void} [onRevoked]  closed with 4001: this device was logged out; the connection has stopped
  */
 
 export class Connection {
@@ -157,15 +160,22 @@ export class Connection {
     socket.onerror = () => {
       // Always followed by onclose, which does the work.
     };
-    socket.onclose = () => {
+    socket.onclose = (event) => {
       if (this.socket !== socket) return;
       this.socket = null;
       clearTimeout(this.stallTimer);
+      if (event.code === SESSION_REVOKED_CLOSE) {
+        // The token is dead: reconnecting would only be refused.
+        clearTimeout(this.timer);
+        this.setState('stopped', null);
+        this.handlers.onRevoked?.();
+        return;
+      }
       if (!opened) {
         this.failures += 1;
         this.handlers.onFailure?.(this.failures);
       }
-      // Whatever the close code (1000 no pong, 1009 too large, 1013 fell behind,
+      // Whatever other close code (1000 no pong, 1009 too large, 1013 fell behind,
       // a network failure): reconnect and resume.
       if (this.state !== 'stopped') this.scheduleReconnect();
     };

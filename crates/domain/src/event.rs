@@ -2,6 +2,7 @@
 //! `{type, room_id, sender, payload}` plus `event_seq`, the event's position in
 //! the chat's durable log, which devices use to resume without gaps.
 
+use crate::chat::ChatView;
 use crate::ids::{ChatId, SessionId, UserId};
 use crate::message::Message;
 use crate::receipt::ChatProgress;
@@ -71,22 +72,30 @@ pub struct EventDelivery {
     pub frame: Arc<str>,
 }
 
+/// A change pushed live but not logged (a chat's new state, typing, presence),
+/// ready for devices: the frame, serialised once and shared. Devices that miss it
+/// lose nothing durable.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EphemeralDelivery {
+    /// The chat it is about, if any (presence is about a person).
+    pub room_id: Option<ChatId>,
+    #[serde(with = "shared_str")]
+    pub frame: Arc<str>,
+}
+
 /// What the bus carries to a user's devices.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Delivery {
     /// A durable chat event.
     Event(EventDelivery),
+    /// A live-only update (a chat's new state, typing, presence): delivered as is, never replayed.
+    Ephemeral(EphemeralDelivery),
     /// A device session was revoked: the device holding it must disconnect at once.
     SessionRevoked { session_id: SessionId },
     /// Live events may have been lost on their way here: every device must catch
     /// up its chats from the durable log.
     CatchUp,
-    /// A frame that is sent live only and never stored (typing, presence).
-    Ephemeral {
-        #[serde(with = "shared_str")]
-        frame: Arc<str>,
-    },
 }
 
 /// How long a typing indicator shows unless renewed.
@@ -117,7 +126,7 @@ struct PresencePayload {
 impl Delivery {
     fn ephemeral<P: Serialize>(kind: &'static str, room_id: Option<ChatId>, sender: UserId, payload: P) -> Self {
         let frame = serde_json::to_string(&EphemeralEnvelope { kind, room_id, sender, payload }).unwrap_or_default();
-        Self::Ephemeral { frame: Arc::from(frame) }
+        Self::Ephemeral(EphemeralDelivery { room_id, frame: Arc::from(frame) })
     }
 
     /// `{"type":"typing","room_id","sender","payload":{"typing","expires_in_ms"}}`.
@@ -146,42 +155,71 @@ mod shared_str {
     }
 }
 
+/// A group's new state after a change, pushed live to its members as a
+/// `chat_update` frame. Not logged: the change's system messages are its durable
+/// record, and a device that missed it reloads the chat.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatUpdate {
+    pub room_id: ChatId,
+    /// Who made the change.
+    pub actor: UserId,
+    pub chat: ChatView,
+}
+
 #[derive(Serialize)]
 struct Envelope<'a, P: Serialize> {
     #[serde(rename = "type")]
     kind: &'static str,
     room_id: ChatId,
     sender: UserId,
-    event_seq: i64,
+    /// Only on logged events.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    event_seq: Option<i64>,
     payload: &'a P,
+}
+
+/// Every server-to-client event frame is written here: the seed's envelope with the
+/// event's log position when it has one.
+fn to_frame<P: Serialize>(
+    kind: &'static str,
+    room_id: ChatId,
+    sender: UserId,
+    event_seq: Option<i64>,
+    payload: &P,
+) -> String {
+    // Serialising plain structs of strings, numbers and ids cannot fail.
+    serde_json::to_string(&Envelope { kind, room_id, sender, event_seq, payload }).unwrap_or_default()
 }
 
 impl ChatEvent {
     /// The frame as clients receive it.
     pub fn to_frame(&self) -> String {
-        let result = match &self.kind {
-            EventKind::Message(message) => serde_json::to_string(&Envelope {
-                kind: self.kind.wire_type(),
-                room_id: self.room_id,
-                sender: self.actor,
-                event_seq: self.event_seq,
-                payload: message,
-            }),
-            EventKind::StatusUpdate(update) => serde_json::to_string(&Envelope {
-                kind: self.kind.wire_type(),
-                room_id: self.room_id,
-                sender: self.actor,
-                event_seq: self.event_seq,
-                payload: update,
-            }),
-        };
-        // Serialising plain structs of strings, numbers and ids cannot fail.
-        result.unwrap_or_default()
+        let event_seq = Some(self.event_seq);
+        match &self.kind {
+            EventKind::Message(message) => {
+                to_frame(self.kind.wire_type(), self.room_id, self.actor, event_seq, message)
+            }
+            EventKind::StatusUpdate(update) => {
+                to_frame(self.kind.wire_type(), self.room_id, self.actor, event_seq, update)
+            }
+        }
     }
 
     /// Serialises once into what every device of every recipient receives.
     pub fn to_delivery(&self) -> EventDelivery {
         EventDelivery { room_id: self.room_id, event_seq: self.event_seq, frame: Arc::from(self.to_frame()) }
+    }
+}
+
+impl ChatUpdate {
+    /// The `chat_update` frame as clients receive it: the ChatView as payload.
+    pub fn to_frame(&self) -> String {
+        to_frame("chat_update", self.room_id, self.actor, None, &self.chat)
+    }
+
+    /// Serialises once into what every device of every member receives.
+    pub fn to_delivery(&self) -> Delivery {
+        Delivery::Ephemeral(EphemeralDelivery { room_id: Some(self.room_id), frame: Arc::from(self.to_frame()) })
     }
 }
 
@@ -205,6 +243,7 @@ mod tests {
             status: MessageStatus::Sent,
             client_msg_id: None,
             created_at: chrono::Utc::now(),
+            system: None,
         };
         let event = ChatEvent { room_id: chat, event_seq: 9, actor: sender, kind: EventKind::Message(message) };
         let frame: serde_json::Value = serde_json::from_str(&event.to_frame()).unwrap();
@@ -214,5 +253,40 @@ mod tests {
         assert_eq!(frame["event_seq"], 9);
         assert_eq!(frame["payload"]["seq"], 3);
         assert_eq!(event.to_delivery().event_seq, 9);
+    }
+
+    #[test]
+    fn a_chat_update_frame_carries_the_view_and_no_log_position() {
+        let (chat, _) = crate::chat::new_direct(UserId::new(), UserId::new(), chrono::Utc::now()).unwrap();
+        let actor = chat.created_by;
+        let update = ChatUpdate {
+            room_id: chat.id,
+            actor,
+            chat: ChatView {
+                chat: chat.clone(),
+                members: Vec::new(),
+                last_message: None,
+                unread_count: 0,
+                membership: None,
+            },
+        };
+        let frame: serde_json::Value = serde_json::from_str(&update.to_frame()).unwrap();
+        assert_eq!(frame["type"], "chat_update");
+        assert_eq!(frame["room_id"], chat.id.to_string());
+        assert_eq!(frame["sender"], actor.to_string());
+        assert_eq!(frame["payload"]["id"], chat.id.to_string());
+        assert!(frame.get("event_seq").is_none());
+        assert!(frame["payload"].get("membership").is_none());
+        assert!(matches!(update.to_delivery(), Delivery::Ephemeral(e) if e.room_id == Some(chat.id)));
+    }
+
+    #[test]
+    fn an_ephemeral_delivery_crosses_the_relay_intact() {
+        let delivery = Delivery::Ephemeral(EphemeralDelivery {
+            room_id: Some(ChatId::new()),
+            frame: Arc::from("{\"type\":\"chat_update\"}"),
+        });
+        let json = serde_json::to_string(&delivery).unwrap();
+        assert_eq!(serde_json::from_str::<Delivery>(&json).unwrap(), delivery);
     }
 }

@@ -3,7 +3,7 @@
 //! `DomainError::Unavailable`.
 
 use crate::auth::{OtpChallenge, OtpCode, Session, TokenClaims};
-use crate::chat::{Chat, Member};
+use crate::chat::{Chat, GroupChange, GroupStep, Member};
 use crate::contact::ContactEntry;
 use crate::error::DomainResult;
 use crate::event::{ChatEvent, Delivery};
@@ -68,24 +68,45 @@ pub trait ChatRepo: Send + Sync {
     /// returns whichever is stored (idempotent under concurrent calls).
     async fn create_direct(&self, chat: &Chat, members: &[Member], direct_key: &str) -> DomainResult<Chat>;
     async fn get(&self, id: ChatId) -> DomainResult<Option<Chat>>;
-    /// The chats `user` is a member of, most recently active first.
-    async fn list_for_user(&self, user: UserId) -> DomainResult<Vec<Chat>>;
+    /// The chats `user` is or was a member of, with their membership (active or
+    /// former), most recently active first.
+    async fn list_for_user(&self, user: UserId) -> DomainResult<Vec<(Chat, Member)>>;
+    /// The chat's active members, longest-standing first (by `joined_at`, then user id).
     async fn members(&self, chat: ChatId) -> DomainResult<Vec<Member>>;
+    /// The user's membership of the chat, active or former; None if they never belonged.
     async fn member(&self, chat: ChatId, user: UserId) -> DomainResult<Option<Member>>;
     /// Everyone who shares at least one chat with `user` (without `user`), once each.
     async fn co_members(&self, user: UserId) -> DomainResult<Vec<UserId>>;
+    /// Stores a new group and the steps that set it up (its members and the
+    /// `group_created` message) in one transaction. Returns each step's appended
+    /// system message, in order.
+    async fn create_group(&self, chat: &Chat, steps: &[GroupStep]) -> DomainResult<Vec<Appended>>;
+    /// Applies a change to a group in one transaction, step by step: appends the
+    /// step's system message exactly as `MessageRepo::append` does (next `seq` and
+    /// `event_seq`), then applies its effects, a `Leave` recording that message's
+    /// position, and adds one to the group's `group_version`. Returns each step's
+    /// appended message, in order. Changes nothing and returns Err(Conflict
+    /// `group_changed`) unless the chat exists with `group_version` equal to
+    /// `change.expected_version`.
+    async fn change_group(&self, change: &GroupChange) -> DomainResult<Vec<Appended>>;
 }
+
+/// The code of the conflict `ChatRepo::change_group` returns when the group changed
+/// after the change was decided.
+pub const GROUP_CHANGED: &str = "group_changed";
 
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait MessageRepo: Send + Sync {
     /// Stores the message with the chat's next `seq` in one transaction and returns
     /// it durable. When the sender used `client_msg_id` before, stores nothing and
-    /// returns the first message with `created: false`.
+    /// returns the first message with `created: false`. Err(`chat_not_found`), with
+    /// nothing stored, when the sender is not an active member of the chat at that
+    /// moment (say, removed while the message was on its way).
     async fn append(&self, message: &NewMessage) -> DomainResult<Appended>;
     async fn get(&self, id: MessageId) -> DomainResult<Option<Message>>;
     async fn find_by_client_id(&self, sender: UserId, client_msg_id: &ClientMsgId) -> DomainResult<Option<Message>>;
-    /// A page of the chat's history, newest first.
+    /// A page of the chat's history, newest first, only up to `page.max_seq` when set.
     async fn list(&self, chat: ChatId, page: Page) -> DomainResult<Vec<Message>>;
     /// The newest message of each chat given, if any.
     async fn last_messages(&self, chats: &[ChatId]) -> DomainResult<Vec<Message>>;

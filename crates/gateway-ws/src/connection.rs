@@ -186,8 +186,9 @@ pub(crate) async fn run(
                         break exit_for(closed);
                     }
                 }
-                Some(Delivery::Ephemeral { frame }) => {
-                    if let Err(closed) = device.send(frame.to_string()).await {
+                // Live-only updates have no place in the log: they go out as they come.
+                Some(Delivery::Ephemeral(update)) => {
+                    if let Err(closed) = device.send(update.frame.to_string()).await {
                         break exit_for(closed);
                     }
                 }

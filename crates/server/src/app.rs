@@ -5,6 +5,7 @@ use crate::secret::signing_secret;
 use actix_web::{web, App, HttpServer};
 use chitchat_api_http::RateLimits;
 use chitchat_auth::{FixedCode, JwtTokens, LogOtpSender, RandomCodes};
+use chitchat_domain::chat::GroupPolicy;
 use chitchat_domain::clock::SystemClock;
 use chitchat_domain::ports::{CodeGenerator, PresenceTracker};
 use chitchat_domain::services::{AuthPolicy, Ports};
@@ -139,7 +140,8 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         otp_pepper: format!("otp:{secret}"),
         ..AuthPolicy::default()
     };
-    let services = web::Data::new(Services::new(ports, policy));
+    let groups = GroupPolicy { max_members: config.group_max_members };
+    let services = web::Data::new(Services::new(ports, policy, groups));
     spawn_presence_sweeper(services.clone().into_inner(), config.ws_pong_wait);
     let gateway = web::Data::new(GatewaySettings {
         max_frame_bytes: config.ws_max_message_size,

@@ -56,6 +56,7 @@ struct Raw {
     cors_allowed_origins: String,
     otp_fixed_code: Option<String>,
     default_region: String,
+    group_max_members: usize,
 }
 
 impl Default for Raw {
@@ -83,6 +84,7 @@ impl Default for Raw {
             cors_allowed_origins: String::new(),
             otp_fixed_code: None,
             default_region: "IN".into(),
+            group_max_members: chitchat_domain::chat::DEFAULT_GROUP_MAX_MEMBERS,
         }
     }
 }
@@ -123,6 +125,8 @@ pub struct Config {
     pub cors_allowed_origins: Vec<String>,
     pub otp_fixed_code: Option<OtpCode>,
     pub default_region: Region,
+    /// Most active members of one group, its admins included (`GROUP_MAX_MEMBERS`).
+    pub group_max_members: usize,
 }
 
 fn non_empty(value: Option<String>) -> Option<String> {
@@ -189,6 +193,9 @@ impl Config {
         if raw.db_max_open_conns == 0 {
             return Err(invalid("DB_MAX_OPEN_CONNS", "must be at least 1"));
         }
+        if raw.group_max_members < 2 {
+            return Err(invalid("GROUP_MAX_MEMBERS", "must be at least 2"));
+        }
         Ok(Self {
             port: raw.port,
             host: raw.host,
@@ -223,6 +230,7 @@ impl Config {
                 .collect(),
             otp_fixed_code,
             default_region,
+            group_max_members: raw.group_max_members,
         })
     }
 }
@@ -238,6 +246,7 @@ mod tests {
         assert_eq!(c.mode, RunMode::Development);
         assert_eq!(c.database_url, "sqlite://./data/chitchat.db");
         assert_eq!(c.jwt_expiration, Duration::from_secs(168 * 3600));
+        assert_eq!(c.group_max_members, 1024);
     }
 
     #[test]
@@ -266,5 +275,7 @@ mod tests {
         assert!(err.to_string().contains("OTP_FIXED_CODE"));
         let err = Config::check(Raw { env: "staging".into(), ..Raw::default() }).unwrap_err();
         assert!(err.to_string().contains("ENV"));
+        let err = Config::check(Raw { group_max_members: 1, ..Raw::default() }).unwrap_err();
+        assert!(err.to_string().contains("GROUP_MAX_MEMBERS"));
     }
 }

@@ -40,13 +40,14 @@ async fn two_browsers_log_in_and_chat_live() {
     if prerequisites().is_none() {
         return;
     }
-    let server = support::start(TestBackend::Sqlite).await.expect("SQLite needs no service");
+    let server = support::start(TestBackend::Sqlite, &[]).await.expect("SQLite needs no service");
     let run = tokio::process::Command::new("node")
         .arg("chat.e2e.mjs")
         .current_dir(e2e_dir())
         .env("BASE_URL", &server.base_url)
         .env("OTP_CODE", chitchat_testkit::server::TEST_OTP_CODE)
         .env("CHROMIUM", chromium())
+        .env("E2E_PRESENCE_OFFLINE", "1")
         .kill_on_drop(true)
         .output();
     let output = tokio::time::timeout(Duration::from_secs(240), run)

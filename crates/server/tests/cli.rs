@@ -48,7 +48,7 @@ fn migrate_prepares_a_fresh_database_and_exits() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn healthcheck_tells_whether_the_local_server_is_healthy() {
-    let server = support::start(TestBackend::Sqlite).await.expect("SQLite");
+    let server = support::start(TestBackend::Sqlite, &[]).await.expect("SQLite");
     let port = server.base_url.rsplit(':').next().unwrap().to_owned();
     let dir = tempfile_dir();
     let up = chitchat(&["healthcheck"], &[("PORT", &port)], &dir);

@@ -41,7 +41,7 @@ async fn a_caller_over_the_limit_waits_and_others_do_not() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn browsers_on_other_origins_are_answered_in_development() {
-    let server = support::start(TestBackend::Sqlite).await.expect("SQLite");
+    let server = support::start(TestBackend::Sqlite, &[]).await.expect("SQLite");
     let preflight = reqwest::Client::new()
         .request(Method::OPTIONS, format!("{}/api/chats", server.base_url))
         .header("Origin", "http://localhost:5173")

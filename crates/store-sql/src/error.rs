@@ -16,6 +16,9 @@ pub enum StoreError {
     UnsupportedUrl(String),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// The sender of a message is not an active member of its chat (anymore).
+    #[error("the sender is not a member of the chat")]
+    NotAMember,
 }
 
 impl StoreError {
@@ -34,6 +37,9 @@ impl StoreError {
 
 impl From<StoreError> for DomainError {
     fn from(error: StoreError) -> Self {
+        if let StoreError::NotAMember = error {
+            return DomainError::chat_not_found();
+        }
         tracing::error!(%error, "store error");
         DomainError::unavailable(error)
     }

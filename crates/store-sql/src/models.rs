@@ -6,8 +6,8 @@ use crate::schema::{
 };
 use crate::time::{from_micros, to_micros};
 use chitchat_domain::auth::{OtpChallenge, Session};
-use chitchat_domain::chat::{Chat, ChatKind, Member, Role};
-use chitchat_domain::message::{ContentType, Message, MessageStatus, NewMessage};
+use chitchat_domain::chat::{Chat, ChatKind, LogPosition, Member, Role};
+use chitchat_domain::message::{ContentType, Message, MessageStatus, NewMessage, SystemInfo};
 use chitchat_domain::user::{Phone, User};
 use diesel::prelude::*;
 use std::str::FromStr;
@@ -143,6 +143,8 @@ pub(crate) struct ChatRow {
     pub last_seq: i64,
     pub last_activity_at: i64,
     pub last_event_seq: i64,
+    pub description: Option<String>,
+    pub group_version: i64,
 }
 
 impl ChatRow {
@@ -157,6 +159,8 @@ impl ChatRow {
             last_seq: 0,
             last_activity_at: to_micros(c.created_at),
             last_event_seq: 0,
+            description: c.description.clone(),
+            group_version: c.group_version,
         }
     }
 }
@@ -168,9 +172,11 @@ impl TryFrom<ChatRow> for Chat {
             id: parse_id(&r.id)?,
             kind: ChatKind::parse(&r.kind).map_err(corrupt("chat kind"))?,
             name: r.name,
+            description: r.description,
             created_by: parse_id(&r.created_by)?,
             created_at: from_micros(r.created_at)?,
             last_event_seq: r.last_event_seq,
+            group_version: r.group_version,
         })
     }
 }
@@ -182,6 +188,8 @@ pub(crate) struct MemberRow {
     pub user_id: String,
     pub role: String,
     pub joined_at: i64,
+    pub left_at_seq: Option<i64>,
+    pub left_at_event_seq: Option<i64>,
 }
 
 impl From<&Member> for MemberRow {
@@ -191,6 +199,8 @@ impl From<&Member> for MemberRow {
             user_id: m.user_id.to_string(),
             role: m.role.as_str().to_owned(),
             joined_at: to_micros(m.joined_at),
+            left_at_seq: m.left_at.map(|at| at.seq),
+            left_at_event_seq: m.left_at.map(|at| at.event_seq),
         }
     }
 }
@@ -203,11 +213,16 @@ impl TryFrom<MemberRow> for Member {
             user_id: parse_id(&r.user_id)?,
             role: Role::parse(&r.role).map_err(corrupt("role"))?,
             joined_at: from_micros(r.joined_at)?,
+            left_at: match (r.left_at_seq, r.left_at_event_seq) {
+                (Some(seq), Some(event_seq)) => Some(LogPosition { seq, event_seq }),
+                (None, None) => None,
+                _ => return Err(StoreError::Corrupt(format!("member {} left half-way", r.user_id))),
+            },
         })
     }
 }
 
-#[derive(Queryable, Selectable, Insertable)]
+#[derive(Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = messages)]
 pub(crate) struct MessageRow {
     pub id: String,
@@ -218,20 +233,29 @@ pub(crate) struct MessageRow {
     pub content_type: String,
     pub client_msg_id: Option<String>,
     pub created_at: i64,
+    pub system_info: Option<String>,
 }
 
 impl MessageRow {
-    pub fn new(m: &NewMessage, seq: i64) -> Self {
-        Self {
+    /// The row of a message about to be stored; its `seq` is set when it is.
+    pub fn new(m: &NewMessage) -> Result<Self, StoreError> {
+        let system_info = m
+            .system
+            .as_ref()
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(format!("system info of message {}: {e}", m.id)))?;
+        Ok(Self {
             id: m.id.to_string(),
             chat_id: m.chat_id.to_string(),
             sender_id: m.sender_id.to_string(),
-            seq,
+            seq: 0,
             content: m.content.clone().into_inner(),
             content_type: m.content_type.as_str().to_owned(),
             client_msg_id: m.client_msg_id.as_ref().map(|c| c.as_str().to_owned()),
             created_at: to_micros(m.created_at),
-        }
+            system_info,
+        })
     }
 }
 
@@ -243,12 +267,19 @@ impl TryFrom<MessageRow> for Message {
             chat_id: parse_id(&r.chat_id)?,
             sender_id: parse_id(&r.sender_id)?,
             content: r.content,
-            content_type: ContentType::parse(&r.content_type).map_err(corrupt("content type"))?,
+            content_type: ContentType::from_name(&r.content_type)
+                .ok_or_else(|| StoreError::Corrupt(format!("content type {:?}", r.content_type)))?,
             seq: r.seq,
             // Receipts are not tracked yet: every stored message is "sent".
             status: MessageStatus::Sent,
             client_msg_id: r.client_msg_id,
             created_at: from_micros(r.created_at)?,
+            system: r
+                .system_info
+                .as_deref()
+                .map(serde_json::from_str::<SystemInfo>)
+                .transpose()
+                .map_err(|e| StoreError::Corrupt(format!("system info: {e}")))?,
         })
     }
 }

@@ -43,6 +43,8 @@ diesel::table! {
         last_seq -> BigInt,
         last_activity_at -> BigInt,
         last_event_seq -> BigInt,
+        description -> Nullable<Text>,
+        group_version -> BigInt,
     }
 }
 
@@ -85,6 +87,8 @@ diesel::table! {
         user_id -> Text,
         role -> Text,
         joined_at -> BigInt,
+        left_at_seq -> Nullable<BigInt>,
+        left_at_event_seq -> Nullable<BigInt>,
     }
 }
 
@@ -98,6 +102,7 @@ diesel::table! {
         content_type -> Text,
         client_msg_id -> Nullable<Text>,
         created_at -> BigInt,
+        system_info -> Nullable<Text>,
     }
 }
 

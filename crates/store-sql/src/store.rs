@@ -8,7 +8,7 @@ use crate::error::StoreError;
 use crate::pool::{Backend, SqlStore, StoreConfig};
 use async_trait::async_trait;
 use chitchat_domain::auth::{OtpChallenge, Session};
-use chitchat_domain::chat::{Chat, Member};
+use chitchat_domain::chat::{Chat, GroupChange, GroupStep, Member};
 use chitchat_domain::contact::ContactEntry;
 use chitchat_domain::event::ChatEvent;
 use chitchat_domain::message::{Appended, ClientMsgId, Message, NewMessage, Page};
@@ -133,7 +133,7 @@ impl ChatRepo for Store {
     async fn get(&self, id: ChatId) -> DomainResult<Option<Chat>> {
         self.detached(move |s| async move { ChatRepo::get(&*s, id).await }).await
     }
-    async fn list_for_user(&self, user: UserId) -> DomainResult<Vec<Chat>> {
+    async fn list_for_user(&self, user: UserId) -> DomainResult<Vec<(Chat, Member)>> {
         self.detached(move |s| async move { s.list_for_user(user).await }).await
     }
     async fn members(&self, chat: ChatId) -> DomainResult<Vec<Member>> {
@@ -144,6 +144,14 @@ impl ChatRepo for Store {
     }
     async fn co_members(&self, user: UserId) -> DomainResult<Vec<UserId>> {
         self.detached(move |s| async move { s.co_members(user).await }).await
+    }
+    async fn create_group(&self, chat: &Chat, steps: &[GroupStep]) -> DomainResult<Vec<Appended>> {
+        let (chat, steps) = (chat.clone(), steps.to_vec());
+        self.detached(|s| async move { s.create_group(&chat, &steps).await }).await
+    }
+    async fn change_group(&self, change: &GroupChange) -> DomainResult<Vec<Appended>> {
+        let change = change.clone();
+        self.detached(|s| async move { s.change_group(&change).await }).await
     }
 }
 

@@ -3,9 +3,17 @@ use crate::auth::Authenticated;
 use crate::error::ApiResult;
 use crate::json_body::JsonBody;
 use actix_web::{web, HttpResponse};
-use chitchat_domain::chat::{ChatKind, ChatView};
+use chitchat_domain::chat::{ChatKind, ChatView, Role};
+use chitchat_domain::services::{GroupEdit, NewChat};
 use chitchat_domain::{DomainError, Services, UserId};
 use serde::{Deserialize, Serialize};
+
+/// User ids from a body; malformed ids are simply unknown users.
+fn parse_user_ids(raw: &[String]) -> Result<Vec<UserId>, DomainError> {
+    raw.iter()
+        .map(|id| id.trim().parse().map_err(|_| DomainError::not_found("user_not_found", "no such user")))
+        .collect()
+}
 
 #[derive(Deserialize)]
 pub(crate) struct CreateChat {
@@ -13,29 +21,107 @@ pub(crate) struct CreateChat {
     kind: String,
     #[serde(default)]
     user_ids: Vec<String>,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
 }
 
 impl CreateChat {
-    fn try_into_domain(&self) -> Result<(ChatKind, Vec<UserId>), DomainError> {
-        let kind = ChatKind::parse(&self.kind)?;
-        let ids = self
-            .user_ids
-            .iter()
-            .map(|raw| raw.trim().parse().map_err(|_| DomainError::not_found("user_not_found", "no such user")))
-            .collect::<Result<_, _>>()?;
-        Ok((kind, ids))
+    fn try_into_domain(self) -> Result<NewChat, DomainError> {
+        Ok(NewChat {
+            kind: ChatKind::parse(&self.kind)?,
+            user_ids: parse_user_ids(&self.user_ids)?,
+            name: self.name,
+            description: self.description,
+        })
     }
 }
 
-/// `POST /api/chats`: 201 with a new chat, 200 with the existing direct chat.
+/// `POST /api/chats`: 201 with a new chat (every group is new), 200 with the
+/// existing direct chat.
 pub(crate) async fn create(
     services: web::Data<Services>,
     caller: Authenticated,
     body: JsonBody<CreateChat>,
 ) -> ApiResult<HttpResponse> {
-    let (kind, user_ids) = body.try_into_domain()?;
-    let (view, created) = services.chats.create(caller.0, kind, &user_ids).await?;
+    let (view, created) = services.chats.create(caller.0, body.into_inner().try_into_domain()?).await?;
     Ok(if created { HttpResponse::Created().json(view) } else { HttpResponse::Ok().json(view) })
+}
+
+#[derive(Deserialize)]
+pub(crate) struct UpdateChat {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+}
+
+/// `PATCH /api/chats/{id}`: a group's name and description (admins).
+pub(crate) async fn update(
+    services: web::Data<Services>,
+    caller: Authenticated,
+    path: web::Path<String>,
+    body: JsonBody<UpdateChat>,
+) -> ApiResult<HttpResponse> {
+    let chat_id = parse_chat_id(&path)?;
+    let UpdateChat { name, description } = body.into_inner();
+    let view = services.chats.update_group(caller.0, chat_id, GroupEdit { name, description }).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct AddMembers {
+    user_ids: Vec<String>,
+}
+
+/// `POST /api/chats/{id}/members`: adds people to a group (admins).
+pub(crate) async fn add_members(
+    services: web::Data<Services>,
+    caller: Authenticated,
+    path: web::Path<String>,
+    body: JsonBody<AddMembers>,
+) -> ApiResult<HttpResponse> {
+    let chat_id = parse_chat_id(&path)?;
+    let user_ids = parse_user_ids(&body.user_ids)?;
+    Ok(HttpResponse::Ok().json(services.chats.add_members(caller.0, chat_id, &user_ids).await?))
+}
+
+/// A member's id from a path; a malformed one is no member.
+fn parse_member_id(raw: &str) -> Result<UserId, DomainError> {
+    raw.trim()
+        .parse()
+        .map_err(|_| DomainError::not_found("member_not_found", "that user is not a member of this group"))
+}
+
+/// `DELETE /api/chats/{id}/members/{user_id}`: removes a member (admins), or
+/// leaves when it is the caller. Answers the chat as the caller now sees it.
+pub(crate) async fn remove_member(
+    services: web::Data<Services>,
+    caller: Authenticated,
+    path: web::Path<(String, String)>,
+) -> ApiResult<HttpResponse> {
+    let chat_id = parse_chat_id(&path.0)?;
+    let user_id = parse_member_id(&path.1)?;
+    Ok(HttpResponse::Ok().json(services.chats.remove_member(caller.0, chat_id, user_id).await?))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct SetRole {
+    role: String,
+}
+
+/// `PATCH /api/chats/{id}/members/{user_id}`: makes a member admin or not (admins).
+pub(crate) async fn set_role(
+    services: web::Data<Services>,
+    caller: Authenticated,
+    path: web::Path<(String, String)>,
+    body: JsonBody<SetRole>,
+) -> ApiResult<HttpResponse> {
+    let chat_id = parse_chat_id(&path.0)?;
+    let user_id = parse_member_id(&path.1)?;
+    let role = Role::parse(&body.role)?;
+    Ok(HttpResponse::Ok().json(services.chats.set_role(caller.0, chat_id, user_id, role).await?))
 }
 
 #[derive(Serialize)]
@@ -49,7 +135,7 @@ pub(crate) async fn list(services: web::Data<Services>, caller: Authenticated) -
     Ok(HttpResponse::Ok().json(ChatList { chats }))
 }
 
-/// `GET /api/chats/{id}`: one chat, for members only (404 otherwise).
+/// `GET /api/chats/{id}`: one chat, for members and former members (404 otherwise).
 pub(crate) async fn get(
     services: web::Data<Services>,
     caller: Authenticated,

@@ -1,5 +1,14 @@
 //! Chats, their members and the rules about who belongs where.
 
+mod group;
+
+#[cfg(test)]
+pub(crate) use group::joins;
+pub use group::{
+    describe, new_group, Group, GroupChange, GroupDescription, GroupEffect, GroupName, GroupPolicy, GroupStep,
+    PlannedStep, DEFAULT_GROUP_MAX_MEMBERS, MAX_GROUP_DESCRIPTION_CHARS, MAX_GROUP_NAME_CHARS,
+};
+
 use crate::error::DomainError;
 use crate::ids::{ChatId, UserId};
 use crate::message::Message;
@@ -62,21 +71,54 @@ pub struct Chat {
     pub id: ChatId,
     #[serde(rename = "type")]
     pub kind: ChatKind,
+    /// The group's name; None for direct chats.
     pub name: Option<String>,
+    /// The group's description (possibly empty); None for direct chats.
+    #[serde(default)]
+    pub description: Option<String>,
     pub created_by: UserId,
     pub created_at: DateTime<Utc>,
     /// Position of the chat's newest logged event: a device that loaded the chat
     /// over REST resumes its live stream from here.
     #[serde(default)]
     pub last_event_seq: i64,
+    /// Counts the changes made to a group's details and members; a change is stored
+    /// only if nothing else changed the group since it was decided. Not shown to clients.
+    #[serde(skip)]
+    pub group_version: i64,
 }
 
+/// A position in a chat: a message's `seq` and its `event_seq` in the chat's log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogPosition {
+    pub seq: i64,
+    pub event_seq: i64,
+}
+
+/// Someone's membership of a chat. A member who left or was removed keeps the row,
+/// with the position of the system message that recorded it: they may still read
+/// the chat up to there, and nothing after.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Member {
     pub chat_id: ChatId,
     pub user_id: UserId,
     pub role: Role,
     pub joined_at: DateTime<Utc>,
+    /// None while the member is active.
+    #[serde(default)]
+    pub left_at: Option<LogPosition>,
+}
+
+impl Member {
+    /// A member who has not left.
+    pub fn is_active(&self) -> bool {
+        self.left_at.is_none()
+    }
+
+    /// An active admin.
+    pub fn is_admin(&self) -> bool {
+        self.is_active() && self.role == Role::Admin
+    }
 }
 
 /// The key that makes "the direct chat of A and B" unique whichever of them asks.
@@ -94,13 +136,15 @@ pub fn new_direct(creator: UserId, other: UserId, now: DateTime<Utc>) -> Result<
         id: ChatId::new(),
         kind: ChatKind::Direct,
         name: None,
+        description: None,
         created_by: creator,
         created_at: now,
         last_event_seq: 0,
+        group_version: 0,
     };
     let members = [creator, other]
         .into_iter()
-        .map(|user_id| Member { chat_id: chat.id, user_id, role: Role::Member, joined_at: now })
+        .map(|user_id| Member { chat_id: chat.id, user_id, role: Role::Member, joined_at: now, left_at: None })
         .collect();
     Ok((chat, members))
 }
@@ -114,15 +158,52 @@ pub struct MemberView {
     pub user: User,
 }
 
-/// A chat as its members see it in the list and in details.
+/// Whether the caller is still in a chat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MembershipStatus {
+    Active,
+    /// Left or was removed: the chat is read-only up to `left_at_seq`.
+    Left,
+}
+
+/// The caller's own membership, in the answers they get over REST.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Membership {
+    pub status: MembershipStatus,
+    pub role: Role,
+    pub joined_at: DateTime<Utc>,
+    /// The `seq` of the system message that recorded their leaving; None while active.
+    pub left_at_seq: Option<i64>,
+}
+
+impl From<&Member> for Membership {
+    fn from(m: &Member) -> Self {
+        Self {
+            status: if m.is_active() { MembershipStatus::Active } else { MembershipStatus::Left },
+            role: m.role,
+            joined_at: m.joined_at,
+            left_at_seq: m.left_at.map(|at| at.seq),
+        }
+    }
+}
+
+/// A chat as its members see it in the list and in details. A former member sees
+/// it as it was when they left: no members, and the last message and log position
+/// of then.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ChatView {
     #[serde(flatten)]
     pub chat: Chat,
+    /// The active members, longest-standing first.
     pub members: Vec<MemberView>,
     pub last_message: Option<Message>,
     /// Messages after the viewer's read position.
     pub unread_count: i64,
+    /// The caller's membership: in REST answers, not in `chat_update` frames (which
+    /// every member shares).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub membership: Option<Membership>,
 }
 
 #[cfg(test)]

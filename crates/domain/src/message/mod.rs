@@ -14,29 +14,67 @@ pub const MAX_PAGE: i64 = 100;
 /// History page size when the client does not say.
 pub const DEFAULT_PAGE: i64 = 50;
 
-/// What kind of content a message carries. Only text exists until attachments land.
+/// What kind of content a message carries. Clients send text (attachments come
+/// later); the server writes `system` messages that record changes to a group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ContentType {
     Text,
+    System,
 }
 
 impl ContentType {
+    /// A content type a client may send: `system` is the server's alone.
     pub fn parse(raw: &str) -> Result<Self, DomainError> {
-        match raw {
-            "text" => Ok(Self::Text),
-            other => Err(DomainError::invalid(
+        match Self::from_name(raw) {
+            Some(Self::Text) => Ok(Self::Text),
+            _ => Err(DomainError::invalid(
                 "unsupported_content_type",
-                format!("content_type {other:?} is not supported; use \"text\""),
+                format!("content_type {raw:?} is not supported; use \"text\""),
             )),
+        }
+    }
+
+    /// Any known content type by its name, as stored.
+    pub fn from_name(raw: &str) -> Option<Self> {
+        match raw {
+            "text" => Some(Self::Text),
+            "system" => Some(Self::System),
+            _ => None,
         }
     }
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Text => "text",
+            Self::System => "system",
         }
     }
+}
+
+/// What a system message records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SystemAction {
+    GroupCreated,
+    MemberAdded,
+    MemberRemoved,
+    MemberLeft,
+    RoleChanged,
+    GroupUpdated,
+}
+
+/// The machine-readable side of a system message: what happened, who did it and
+/// to whom. `content` carries the same as a sentence for people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SystemInfo {
+    pub action: SystemAction,
+    pub actor_id: UserId,
+    /// The members the change is about (added, removed, promoted...); may be empty.
+    pub user_ids: Vec<UserId>,
+    /// The new role, on `role_changed`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<crate::chat::Role>,
 }
 
 /// Message text: not blank, at most 64 KiB.
@@ -104,6 +142,9 @@ pub struct Message {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_msg_id: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// Only on system messages (`content_type: "system"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system: Option<SystemInfo>,
 }
 
 /// A message ready to be stored; the store assigns `seq`.
@@ -116,6 +157,8 @@ pub struct NewMessage {
     pub content_type: ContentType,
     pub client_msg_id: Option<ClientMsgId>,
     pub created_at: DateTime<Utc>,
+    /// Set on system messages only.
+    pub system: Option<SystemInfo>,
 }
 
 /// The result of an append: the stored message, and whether this call created it
@@ -133,6 +176,9 @@ pub struct Appended {
 pub struct Page {
     pub offset: i64,
     pub limit: i64,
+    /// Only messages with `seq` up to this one (a former member's history ends at
+    /// their removal); None for no bound.
+    pub max_seq: Option<i64>,
 }
 
 impl Page {
@@ -146,7 +192,12 @@ impl Page {
         if limit < 1 {
             return Err(DomainError::invalid("invalid_limit", "limit must be at least 1"));
         }
-        Ok(Self { offset, limit: limit.min(MAX_PAGE) })
+        Ok(Self { offset, limit: limit.min(MAX_PAGE), max_seq: None })
+    }
+
+    /// The same page of the history that ends at `seq`.
+    pub fn up_to(self, seq: i64) -> Self {
+        Self { max_seq: Some(self.max_seq.map_or(seq, |bound| bound.min(seq))), ..self }
     }
 }
 
@@ -167,9 +218,48 @@ mod tests {
     }
 
     #[test]
-    fn only_text_is_a_content_type_for_now() {
+    fn clients_may_send_only_text() {
         assert_eq!(ContentType::parse("text").unwrap(), ContentType::Text);
         assert_eq!(ContentType::parse("image").unwrap_err().code(), "unsupported_content_type");
+        assert_eq!(ContentType::parse("system").unwrap_err().code(), "unsupported_content_type");
+        assert_eq!(ContentType::from_name("system"), Some(ContentType::System));
+    }
+
+    #[test]
+    fn system_info_is_serialised_only_when_present() {
+        let mut message = Message {
+            id: MessageId::new(),
+            chat_id: ChatId::new(),
+            sender_id: UserId::new(),
+            content: "hi".into(),
+            content_type: ContentType::Text,
+            seq: 1,
+            status: MessageStatus::Sent,
+            client_msg_id: None,
+            created_at: Utc::now(),
+            system: None,
+        };
+        assert!(serde_json::to_value(&message).unwrap().get("system").is_none());
+        message.content_type = ContentType::System;
+        message.system = Some(SystemInfo {
+            action: SystemAction::MemberAdded,
+            actor_id: message.sender_id,
+            user_ids: vec![UserId::new()],
+            role: None,
+        });
+        let json = serde_json::to_value(&message).unwrap();
+        assert_eq!(json["content_type"], "system");
+        assert_eq!(json["system"]["action"], "member_added");
+        assert_eq!(json["system"]["actor_id"], message.sender_id.to_string());
+        assert!(json["system"].get("role").is_none());
+    }
+
+    #[test]
+    fn a_page_up_to_a_seq_keeps_the_lower_bound() {
+        let page = Page::new(None, None).unwrap();
+        assert_eq!(page.max_seq, None);
+        assert_eq!(page.up_to(9).max_seq, Some(9));
+        assert_eq!(page.up_to(9).up_to(12).max_seq, Some(9));
     }
 
     #[test]

@@ -1,47 +1,69 @@
 use super::Ports;
 use crate::auth::Caller;
-use crate::chat::{direct_key, new_direct, Chat, ChatKind, ChatView, Member, MemberView};
+use crate::chat::{direct_key, new_direct, Chat, ChatKind, ChatView, GroupPolicy, LogPosition, Member, MemberView};
 use crate::clock::Clock;
 use crate::error::{DomainError, DomainResult};
 use crate::ids::{ChatId, UserId};
-use crate::ports::{ChatRepo, MessageRepo, ReceiptRepo, UserRepo};
+use crate::message::{Message, Page};
+use crate::ports::{ChatRepo, EventBus, MessageRepo, ReceiptRepo, UserRepo};
 use crate::receipt::ChatProgress;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// Creating, listing and showing chats, for members only.
+/// Creating, listing and showing chats, and administering groups, for members only.
 pub struct ChatService {
-    chats: Arc<dyn ChatRepo>,
-    users: Arc<dyn UserRepo>,
-    messages: Arc<dyn MessageRepo>,
-    receipts: Arc<dyn ReceiptRepo>,
-    clock: Arc<dyn Clock>,
+    pub(super) chats: Arc<dyn ChatRepo>,
+    pub(super) users: Arc<dyn UserRepo>,
+    pub(super) messages: Arc<dyn MessageRepo>,
+    pub(super) receipts: Arc<dyn ReceiptRepo>,
+    pub(super) bus: Arc<dyn EventBus>,
+    pub(super) clock: Arc<dyn Clock>,
+    pub(super) policy: GroupPolicy,
 }
 
-/// Fails with "chat not found" unless `user` is a member, so that outsiders cannot
-/// even learn that the chat exists.
+/// A chat as the client asked to create it, before validation.
+#[derive(Debug, Clone)]
+pub struct NewChat {
+    pub kind: ChatKind,
+    pub user_ids: Vec<UserId>,
+    /// Groups only.
+    pub name: Option<String>,
+    /// Groups only.
+    pub description: Option<String>,
+}
+
+/// Fails with "chat not found" unless `user` is an active member, so that outsiders
+/// cannot even learn that the chat exists, and former members cannot act in it.
 pub(crate) async fn require_member(chats: &dyn ChatRepo, chat: ChatId, user: UserId) -> DomainResult<Member> {
+    chats.member(chat, user).await?.filter(Member::is_active).ok_or_else(DomainError::chat_not_found)
+}
+
+/// The user's membership, active or former: a former member may still read the chat
+/// up to their leaving.
+pub(crate) async fn require_reader(chats: &dyn ChatRepo, chat: ChatId, user: UserId) -> DomainResult<Member> {
     chats.member(chat, user).await?.ok_or_else(DomainError::chat_not_found)
 }
 
 impl ChatService {
-    pub fn new(ports: &Ports) -> Self {
+    pub fn new(ports: &Ports, policy: GroupPolicy) -> Self {
         Self {
             chats: ports.chats.clone(),
             users: ports.users.clone(),
             messages: ports.messages.clone(),
             receipts: ports.receipts.clone(),
+            bus: ports.bus.clone(),
             clock: ports.clock.clone(),
+            policy,
         }
     }
 
-    /// Creates a chat of `kind` with `user_ids`. A direct chat is idempotent: the
-    /// same two people always get the same chat, whoever asks first. The flag says
-    /// whether this call created it.
-    pub async fn create(&self, caller: Caller, kind: ChatKind, user_ids: &[UserId]) -> DomainResult<(ChatView, bool)> {
-        match kind {
+    /// Creates a chat. A direct chat is idempotent: the same two people always get
+    /// the same chat, whoever asks first. A group is always new, with the caller as
+    /// its admin. The flag says whether this call created the chat.
+    pub async fn create(&self, caller: Caller, request: NewChat) -> DomainResult<(ChatView, bool)> {
+        match request.kind {
             ChatKind::Direct => {
-                let [other] = user_ids else {
+                let [other] = request.user_ids.as_slice() else {
                     return Err(DomainError::invalid(
                         "invalid_members",
                         "a direct chat takes exactly one other user in user_ids",
@@ -54,60 +76,82 @@ impl ChatService {
                 let key = direct_key(caller.user_id, *other);
                 let stored = self.chats.create_direct(&chat, &members, &key).await?;
                 let created = stored.id == chat.id;
-                let last = self.last_message(stored.id).await?;
-                Ok((self.view(stored, caller.user_id, last).await?, created))
+                let me = members.into_iter().find(|m| m.user_id == caller.user_id);
+                let me = match me {
+                    Some(me) if created => me,
+                    _ => require_reader(self.chats.as_ref(), stored.id, caller.user_id).await?,
+                };
+                Ok((self.view_for(stored, &me).await?, created))
             }
-            ChatKind::Group => {
-                Err(DomainError::invalid("unsupported_chat_type", "group chats are not available yet on this server"))
-            }
+            ChatKind::Group => Ok((self.create_group(caller, request).await?, true)),
         }
     }
 
-    /// The caller's chats, most recently active first.
+    /// The caller's chats, those they left included, most recently active first.
     pub async fn list(&self, caller: Caller) -> DomainResult<Vec<ChatView>> {
         let chats = self.chats.list_for_user(caller.user_id).await?;
-        let ids: Vec<ChatId> = chats.iter().map(|c| c.id).collect();
+        let active: Vec<ChatId> = chats.iter().filter(|(_, me)| me.is_active()).map(|(c, _)| c.id).collect();
         let mut last: HashMap<ChatId, _> =
-            self.messages.last_messages(&ids).await?.into_iter().map(|m| (m.chat_id, m)).collect();
+            self.messages.last_messages(&active).await?.into_iter().map(|m| (m.chat_id, m)).collect();
         let mut views = Vec::with_capacity(chats.len());
-        for chat in chats {
-            let last_message = last.remove(&chat.id);
-            views.push(self.view(chat, caller.user_id, last_message).await?);
+        for (chat, me) in chats {
+            let view = match me.left_at {
+                None => {
+                    let last_message = last.remove(&chat.id);
+                    self.assemble(chat, Some(&me), last_message).await?
+                }
+                Some(left) => self.former_view(chat, &me, left).await?,
+            };
+            views.push(view);
         }
         Ok(views)
     }
 
-    /// One chat, for its members.
+    /// One chat, for its members; a former member sees it as it was when they left.
     pub async fn get(&self, caller: Caller, chat_id: ChatId) -> DomainResult<ChatView> {
-        require_member(self.chats.as_ref(), chat_id, caller.user_id).await?;
+        let me = require_reader(self.chats.as_ref(), chat_id, caller.user_id).await?;
         let chat = self.chats.get(chat_id).await?.ok_or_else(DomainError::chat_not_found)?;
-        let last = self.last_message(chat_id).await?;
-        self.view(chat, caller.user_id, last).await
+        self.view_for(chat, &me).await
     }
 
-    async fn last_message(&self, chat: ChatId) -> DomainResult<Option<crate::message::Message>> {
-        Ok(self.messages.last_messages(&[chat]).await?.into_iter().next())
+    /// The chat as `me` sees it.
+    pub(super) async fn view_for(&self, chat: Chat, me: &Member) -> DomainResult<ChatView> {
+        match me.left_at {
+            None => {
+                let last_message = self.messages.last_messages(&[chat.id]).await?.into_iter().next();
+                self.assemble(chat, Some(me), last_message).await
+            }
+            Some(left) => self.former_view(chat, me, left).await,
+        }
     }
 
-    /// The chat as `viewer` sees it: members, the last message with its ticks, and
-    /// how many messages the viewer has not read.
-    async fn view(
-        &self,
-        chat: Chat,
-        viewer: UserId,
-        last_message: Option<crate::message::Message>,
-    ) -> DomainResult<ChatView> {
+    /// The chat as every active member sees it, without anyone's own membership.
+    pub(super) async fn shared_view(&self, chat: Chat) -> DomainResult<ChatView> {
+        let last_message = self.messages.last_messages(&[chat.id]).await?.into_iter().next();
+        self.assemble(chat, None, last_message).await
+    }
+
+    /// The view with the last message's ticks and, for a viewer, their unread count.
+    async fn assemble(&self, chat: Chat, me: Option<&Member>, last_message: Option<Message>) -> DomainResult<ChatView> {
         let members = self.member_views(chat.id).await?;
         let positions = self.receipts.positions(chat.id).await?;
         let member_ids: Vec<UserId> = members.iter().map(|m| m.user_id).collect();
         let progress = ChatProgress::of(&positions, &member_ids);
-        let read_seq = positions.iter().find(|p| p.user_id == viewer).map_or(0, |p| p.read_seq);
-        let unread_count = last_message.as_ref().map_or(0, |m| (m.seq - read_seq).max(0));
+        let unread_count = unread(&positions, me, last_message.as_ref());
         let last_message = last_message.map(|mut m| {
             m.status = progress.status_of(m.seq);
             m
         });
-        Ok(ChatView { chat, members, last_message, unread_count })
+        Ok(ChatView { chat, members, last_message, unread_count, membership: me.map(Into::into) })
+    }
+
+    /// What a former member sees: no members, and the chat as of their leaving.
+    async fn former_view(&self, mut chat: Chat, me: &Member, left: LogPosition) -> DomainResult<ChatView> {
+        let newest = Page { offset: 0, limit: 1, max_seq: Some(left.seq) };
+        let last_message = self.messages.list(chat.id, newest).await?.into_iter().next();
+        chat.last_event_seq = left.event_seq;
+        let unread_count = unread(&self.receipts.positions(chat.id).await?, Some(me), last_message.as_ref());
+        Ok(ChatView { chat, members: Vec::new(), last_message, unread_count, membership: Some(me.into()) })
     }
 
     async fn member_views(&self, chat: ChatId) -> DomainResult<Vec<MemberView>> {
@@ -128,22 +172,25 @@ impl ChatService {
     }
 }
 
+/// Messages after the viewer's read position, up to the last one they can see.
+fn unread(positions: &[crate::receipt::ReadPosition], me: Option<&Member>, last: Option<&Message>) -> i64 {
+    let (Some(me), Some(last)) = (me, last) else { return 0 };
+    let read_seq = positions.iter().find(|p| p.user_id == me.user_id).map_or(0, |p| p.read_seq);
+    (last.seq - read_seq).max(0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    use crate::services::test_support::{caller, ports, MockSet};
-    use crate::user::{Phone, Region, User, UserName};
+    use crate::services::test_support::{caller, ports, user, MockSet};
     use chrono::Utc;
 
-    fn user(id: UserId) -> User {
-        let mut u = User::new(
-            Phone::parse("+919876543210", Region::default()).unwrap(),
-            UserName::parse("Ravi").unwrap(),
-            Utc::now(),
-        );
-        u.id = id;
-        u
+    fn service(m: MockSet) -> ChatService {
+        ChatService::new(&ports(m), GroupPolicy::default())
+    }
+
+    fn direct(user_ids: Vec<UserId>) -> NewChat {
+        NewChat { kind: ChatKind::Direct, user_ids, name: None, description: None }
     }
 
     #[tokio::test]
@@ -151,8 +198,8 @@ mod tests {
         let me = caller();
         let other = UserId::new();
         let mut m = MockSet::new(Utc::now());
-        m.users.expect_get().returning(move |id| Ok(Some(user(id))));
-        m.users.expect_get_many().returning(|ids| Ok(ids.iter().map(|id| user(*id)).collect()));
+        m.users.expect_get().returning(move |id| Ok(Some(user(id, "Ravi"))));
+        m.users.expect_get_many().returning(|ids| Ok(ids.iter().map(|id| user(*id, "Ravi")).collect()));
         let expected_key = direct_key(other, me.user_id);
         m.chats
             .expect_create_direct()
@@ -162,8 +209,8 @@ mod tests {
         m.chats.expect_members().returning(|_| Ok(vec![]));
         m.messages.expect_last_messages().returning(|_| Ok(vec![]));
         m.receipts.expect_positions().returning(|_| Ok(vec![]));
-        let service = ChatService::new(&ports(m));
-        let (view, created) = service.create(me, ChatKind::Direct, &[other]).await.unwrap();
+        let service = service(m);
+        let (view, created) = service.create(me, direct(vec![other])).await.unwrap();
         assert_eq!(view.chat.kind, ChatKind::Direct);
         assert!(created);
     }
@@ -173,16 +220,16 @@ mod tests {
         let mut m = MockSet::new(Utc::now());
         m.users.expect_get().returning(|_| Ok(None));
         m.chats.expect_create_direct().never();
-        let service = ChatService::new(&ports(m));
-        let err = service.create(caller(), ChatKind::Direct, &[UserId::new()]).await.unwrap_err();
+        let service = service(m);
+        let err = service.create(caller(), direct(vec![UserId::new()])).await.unwrap_err();
         assert_eq!(err.code(), "user_not_found");
     }
 
     #[tokio::test]
     async fn a_direct_chat_needs_exactly_one_other_user() {
-        let service = ChatService::new(&ports(MockSet::new(Utc::now())));
+        let service = service(MockSet::new(Utc::now()));
         for ids in [vec![], vec![UserId::new(), UserId::new()]] {
-            let err = service.create(caller(), ChatKind::Direct, &ids).await.unwrap_err();
+            let err = service.create(caller(), direct(ids)).await.unwrap_err();
             assert_eq!(err.code(), "invalid_members");
         }
     }
@@ -192,8 +239,41 @@ mod tests {
         let mut m = MockSet::new(Utc::now());
         m.chats.expect_member().returning(|_, _| Ok(None));
         m.chats.expect_get().never();
-        let service = ChatService::new(&ports(m));
+        let service = service(m);
         let err = service.get(caller(), ChatId::new()).await.unwrap_err();
         assert_eq!(err, DomainError::chat_not_found());
+    }
+
+    #[tokio::test]
+    async fn a_former_member_sees_the_chat_as_it_was_when_they_left() {
+        let mut m = MockSet::new(Utc::now());
+        m.chats.expect_member().returning(|chat_id, user_id| {
+            Ok(Some(Member {
+                chat_id,
+                user_id,
+                role: crate::chat::Role::Member,
+                joined_at: Utc::now(),
+                left_at: Some(LogPosition { seq: 7, event_seq: 9 }),
+            }))
+        });
+        m.chats.expect_get().returning(|id| {
+            let (mut chat, _) = new_direct(UserId::new(), UserId::new(), Utc::now()).unwrap();
+            chat.id = id;
+            chat.kind = ChatKind::Group;
+            chat.last_event_seq = 30;
+            Ok(Some(chat))
+        });
+        m.chats.expect_members().never();
+        m.messages.expect_last_messages().never();
+        m.messages
+            .expect_list()
+            .withf(|_, page| page.max_seq == Some(7) && page.limit == 1)
+            .times(1)
+            .returning(|_, _| Ok(vec![]));
+        let view = service(m).get(caller(), ChatId::new()).await.unwrap();
+        assert!(view.members.is_empty(), "the members of now are not theirs to see");
+        assert_eq!(view.chat.last_event_seq, 9, "their log ends at their leaving");
+        let membership = view.membership.unwrap();
+        assert_eq!((membership.status, membership.left_at_seq), (crate::chat::MembershipStatus::Left, Some(7)));
     }
 }

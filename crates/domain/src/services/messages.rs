@@ -1,10 +1,10 @@
-use super::chats::require_member;
+use super::chats::{require_member, require_reader};
 use super::Ports;
 use crate::auth::Caller;
 use crate::clock::Clock;
 use crate::error::{DomainError, DomainResult};
 use crate::event::{ChatEvent, Delivery, EventKind};
-use crate::ids::{ChatId, MessageId};
+use crate::ids::{ChatId, MessageId, UserId};
 use crate::message::{Appended, ClientMsgId, ContentType, Message, MessageBody, NewMessage, Page};
 use crate::ports::{ChatRepo, EventBus, MessageRepo, ReceiptRepo};
 use crate::receipt::ChatProgress;
@@ -63,6 +63,7 @@ impl MessageService {
                 content_type,
                 client_msg_id,
                 created_at: self.clock.now(),
+                system: None,
             })
             .await?;
         match appended.event_seq {
@@ -72,11 +73,19 @@ impl MessageService {
         Ok(appended)
     }
 
-    /// A page of a chat's history, newest first, for members only, each message
-    /// with its ticks (sent, delivered to everyone, read by everyone).
+    /// A page of a chat's history, newest first, for members, each message with its
+    /// ticks (sent, delivered to everyone, read by everyone); a former member's
+    /// history ends at the message that recorded their leaving.
     pub async fn history(&self, caller: Caller, chat_id: ChatId, page: Page) -> DomainResult<Vec<Message>> {
-        require_member(self.chats.as_ref(), chat_id, caller.user_id).await?;
+        let member = require_reader(self.chats.as_ref(), chat_id, caller.user_id).await?;
+        let page = match member.left_at {
+            Some(left) => page.up_to(left.seq),
+            None => page,
+        };
         let messages = self.messages.list(chat_id, page).await?;
+        if messages.is_empty() {
+            return Ok(messages);
+        }
         let members: Vec<_> = self.chats.members(chat_id).await?.into_iter().map(|m| m.user_id).collect();
         let progress = ChatProgress::of(&self.receipts.positions(chat_id).await?, &members);
         Ok(super::receipts::with_status(messages, progress))
@@ -91,15 +100,22 @@ impl MessageService {
                 return;
             }
         };
-        let event = ChatEvent {
-            room_id: message.chat_id,
-            event_seq,
-            actor: message.sender_id,
-            kind: EventKind::Message(message.clone()),
-        };
-        if let Err(error) = self.bus.publish(&recipients, Delivery::Event(event.to_delivery())).await {
-            tracing::warn!(%error, message_id = %message.id, "live delivery failed; message is stored");
-        }
+        publish_message(self.bus.as_ref(), &recipients, message, event_seq).await;
+    }
+}
+
+/// Pushes a stored message to the devices of `recipients` as the logged event
+/// `event_seq`. A failure is only logged: the message is durable, and devices
+/// catch up from the log.
+pub(crate) async fn publish_message(bus: &dyn EventBus, recipients: &[UserId], message: &Message, event_seq: i64) {
+    let event = ChatEvent {
+        room_id: message.chat_id,
+        event_seq,
+        actor: message.sender_id,
+        kind: EventKind::Message(message.clone()),
+    };
+    if let Err(error) = bus.publish(recipients, Delivery::Event(event.to_delivery())).await {
+        tracing::warn!(%error, message_id = %message.id, chat_id = %message.chat_id, "live delivery failed; message is stored");
     }
 }
 
@@ -116,24 +132,17 @@ fn same_chat_or_conflict(first: Message, chat_id: ChatId) -> DomainResult<Append
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    use crate::ids::UserId;
-    use crate::message::MessageStatus;
-    use crate::services::test_support::{caller, member, ports, MockSet};
+    use crate::chat::{LogPosition, Member, Role};
+    use crate::ids::SessionId;
+    use crate::services::test_support::{ports, stored, MockSet};
     use chrono::Utc;
 
-    fn stored(new: &NewMessage, seq: i64) -> Message {
-        Message {
-            id: new.id,
-            chat_id: new.chat_id,
-            sender_id: new.sender_id,
-            content: new.content.clone().into_inner(),
-            content_type: new.content_type,
-            seq,
-            status: MessageStatus::Sent,
-            client_msg_id: new.client_msg_id.as_ref().map(|c| c.as_str().to_owned()),
-            created_at: new.created_at,
-        }
+    fn caller() -> Caller {
+        Caller { user_id: UserId::new(), session_id: SessionId::new() }
+    }
+
+    fn member(chat_id: ChatId, user_id: UserId) -> Member {
+        Member { chat_id, user_id, role: Role::Member, joined_at: Utc::now(), left_at: None }
     }
 
     fn text(chat_id: ChatId, client_msg_id: Option<&str>) -> SendMessage {
@@ -196,6 +205,7 @@ mod tests {
             content_type: ContentType::Text,
             client_msg_id: Some(ClientMsgId::parse("c-1".into()).unwrap()),
             created_at: Utc::now(),
+            system: None,
         };
         let first_stored = stored(&first, 3);
         m.messages.expect_find_by_client_id().returning(move |_, _| Ok(Some(first_stored.clone())));
@@ -220,6 +230,7 @@ mod tests {
             content_type: ContentType::Text,
             client_msg_id: Some(ClientMsgId::parse("c-1".into()).unwrap()),
             created_at: Utc::now(),
+            system: None,
         };
         let first = stored(&other_chat_msg, 1);
         m.messages.expect_find_by_client_id().returning(move |_, _| Ok(Some(first.clone())));
@@ -237,6 +248,35 @@ mod tests {
         let mut image = text(ChatId::new(), None);
         image.content_type = "image".into();
         assert_eq!(service.send(caller(), image).await.unwrap_err().code(), "unsupported_content_type");
+    }
+
+    #[tokio::test]
+    async fn a_former_member_cannot_send_and_reads_only_up_to_their_removal() {
+        let me = caller();
+        let chat = ChatId::new();
+        let mut m = MockSet::new(Utc::now());
+        m.chats.expect_member().returning(|c, u| {
+            Ok(Some(Member { left_at: Some(LogPosition { seq: 12, event_seq: 15 }), ..member(c, u) }))
+        });
+        m.messages.expect_append().never();
+        m.messages
+            .expect_list()
+            .withf(move |c, page| *c == chat && page.max_seq == Some(12) && page.limit == 50)
+            .times(1)
+            .returning(|_, _| Ok(vec![]));
+        let service = MessageService::new(&ports(m));
+        assert_eq!(service.send(me, text(chat, None)).await.unwrap_err().code(), "chat_not_found");
+        service.history(me, chat, Page::new(None, None).unwrap()).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn an_active_members_history_is_not_cut() {
+        let chat = ChatId::new();
+        let mut m = MockSet::new(Utc::now());
+        m.chats.expect_member().returning(move |c, u| Ok(Some(member(c, u))));
+        m.messages.expect_list().withf(|_, page| page.max_seq.is_none()).times(1).returning(|_, _| Ok(vec![]));
+        let service = MessageService::new(&ports(m));
+        service.history(caller(), chat, Page::new(None, None).unwrap()).await.unwrap();
     }
 
     #[tokio::test]

@@ -4,6 +4,7 @@
 mod auth;
 mod chats;
 mod contacts;
+mod groups;
 mod messages;
 mod presence;
 mod receipts;
@@ -14,14 +15,16 @@ mod users;
 mod test_support;
 
 pub use auth::{AuthPolicy, AuthService, LoginRequest};
-pub use chats::ChatService;
+pub use chats::{ChatService, NewChat};
 pub use contacts::{ContactRef, ContactService};
+pub use groups::GroupEdit;
 pub use messages::{MessageService, SendMessage};
 pub use presence::PresenceService;
 pub use receipts::ReceiptService;
 pub use sync::{CatchUp, SyncService, MAX_REPLAY_EVENTS};
 pub use users::UserService;
 
+use crate::chat::GroupPolicy;
 use crate::clock::Clock;
 use crate::ports::{
     ChatRepo, CodeGenerator, ContactRepo, EventBus, MessageRepo, OtpRepo, OtpSender, PresenceTracker, ReceiptRepo,
@@ -64,12 +67,12 @@ pub struct Services {
 }
 
 impl Services {
-    pub fn new(ports: Ports, policy: AuthPolicy) -> Self {
-        let region = policy.region;
+    pub fn new(ports: Ports, auth: AuthPolicy, groups: GroupPolicy) -> Self {
+        let region = auth.region;
         Self {
-            auth: Arc::new(AuthService::new(&ports, policy)),
+            auth: Arc::new(AuthService::new(&ports, auth)),
             users: Arc::new(UserService::new(&ports)),
-            chats: Arc::new(ChatService::new(&ports)),
+            chats: Arc::new(ChatService::new(&ports, groups)),
             messages: Arc::new(MessageService::new(&ports)),
             sync: Arc::new(SyncService::new(&ports)),
             presence: Arc::new(PresenceService::new(&ports)),

@@ -99,7 +99,7 @@ mod tests {
 
     fn frame(delivery: &Delivery) -> serde_json::Value {
         match delivery {
-            Delivery::Ephemeral { frame } => serde_json::from_str(frame).unwrap(),
+            Delivery::Ephemeral(e) => serde_json::from_str(&e.frame).unwrap(),
             other => panic!("expected an ephemeral frame, got {other:?}"),
         }
     }

@@ -115,6 +115,7 @@ mod tests {
             status: MessageStatus::Sent,
             client_msg_id: None,
             created_at: Utc::now(),
+            system: None,
         }
     }
 

@@ -1,4 +1,4 @@
-use super::chats::require_member;
+use super::chats::require_reader;
 use super::Ports;
 use crate::auth::Caller;
 use crate::error::DomainResult;
@@ -33,16 +33,27 @@ impl SyncService {
     }
 
     /// The events of `chat` after position `after`, for a member only (others get
-    /// "chat not found" and learn nothing).
+    /// "chat not found" and learn nothing). A former member gets the events up to
+    /// the one that recorded their leaving, and none after.
     pub async fn catch_up(&self, caller: Caller, chat: ChatId, after: i64) -> DomainResult<CatchUp> {
-        require_member(self.chats.as_ref(), chat, caller.user_id).await?;
+        let member = require_reader(self.chats.as_ref(), chat, caller.user_id).await?;
+        let until = member.left_at.map(|left| left.event_seq);
         let after = after.max(0);
-        let latest = self.chats.get(chat).await?.ok_or_else(crate::DomainError::chat_not_found)?.last_event_seq;
+        let latest = match until {
+            Some(until) => until,
+            None => self.chats.get(chat).await?.ok_or_else(crate::DomainError::chat_not_found)?.last_event_seq,
+        };
         if after > latest {
             // The device claims events that do not exist: its state is wrong; start it over.
             return Ok(CatchUp::Reload { last_event_seq: latest });
         }
-        let events = self.messages.events_after(chat, after, MAX_REPLAY_EVENTS + 1).await?;
+        if after == latest {
+            return Ok(CatchUp::Events(Vec::new()));
+        }
+        let mut events = self.messages.events_after(chat, after, MAX_REPLAY_EVENTS + 1).await?;
+        if let Some(until) = until {
+            events.retain(|event| event.event_seq <= until);
+        }
         if events.len() as i64 > MAX_REPLAY_EVENTS {
             return Ok(CatchUp::Reload { last_event_seq: latest });
         }
@@ -53,11 +64,11 @@ impl SyncService {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chat::{Chat, ChatKind};
+    use crate::chat::{Chat, ChatKind, LogPosition, Member, Role};
     use crate::event::{ChatEvent, EventKind};
     use crate::ids::{MessageId, UserId};
     use crate::message::{ContentType, Message, MessageStatus};
-    use crate::services::test_support::{caller, member, ports, MockSet};
+    use crate::services::test_support::{caller, ports, MockSet};
     use chrono::Utc;
 
     fn event(chat: ChatId, event_seq: i64) -> ChatEvent {
@@ -76,8 +87,13 @@ mod tests {
                 status: MessageStatus::Sent,
                 client_msg_id: None,
                 created_at: Utc::now(),
+                system: None,
             }),
         }
+    }
+
+    fn member(chat_id: ChatId, user_id: UserId) -> Member {
+        Member { chat_id, user_id, role: Role::Member, joined_at: Utc::now(), left_at: None }
     }
 
     #[tokio::test]
@@ -113,9 +129,11 @@ mod tests {
             id,
             kind: ChatKind::Direct,
             name: None,
+            description: None,
             created_by: UserId::new(),
             created_at: Utc::now(),
             last_event_seq,
+            group_version: 0,
         }
     }
 
@@ -127,6 +145,24 @@ mod tests {
         m.messages.expect_events_after().never();
         let service = SyncService::new(&ports(m));
         assert_eq!(service.catch_up(caller(), ChatId::new(), 99).await.unwrap(), CatchUp::Reload { last_event_seq: 5 });
+    }
+
+    #[tokio::test]
+    async fn a_former_member_catches_up_to_their_removal_and_no_further() {
+        let chat = ChatId::new();
+        let mut m = MockSet::new(Utc::now());
+        m.chats
+            .expect_member()
+            .returning(|c, u| Ok(Some(Member { left_at: Some(LogPosition { seq: 4, event_seq: 6 }), ..member(c, u) })));
+        m.messages
+            .expect_events_after()
+            .times(1)
+            .returning(|c, after, _| Ok((after + 1..=after + 5).map(|s| event(c, s)).collect()));
+        let service = SyncService::new(&ports(m));
+        let CatchUp::Events(events) = service.catch_up(caller(), chat, 3).await.unwrap() else { panic!("events") };
+        assert_eq!(events.iter().map(|d| d.event_seq).collect::<Vec<_>>(), vec![4, 5, 6]);
+        // Already at the removal: nothing to read, and the log is not even asked.
+        assert_eq!(service.catch_up(caller(), chat, 6).await.unwrap(), CatchUp::Events(vec![]));
     }
 
     #[tokio::test]

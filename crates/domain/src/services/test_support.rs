@@ -2,10 +2,13 @@
 
 use super::Ports;
 use crate::clock::MockClock;
+use crate::ids::UserId;
+use crate::message::{Message, MessageStatus, NewMessage};
 use crate::ports::{
     MockChatRepo, MockCodeGenerator, MockContactRepo, MockEventBus, MockMessageRepo, MockOtpRepo, MockOtpSender,
     MockPresenceTracker, MockReceiptRepo, MockSessionRepo, MockStoreHealth, MockTokenCodec, MockUserRepo,
 };
+use crate::user::{Phone, Region, User, UserName};
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 
@@ -27,14 +30,18 @@ pub struct MockSet {
 }
 
 impl MockSet {
+    /// Fresh mocks; receipt positions default to none (a test may expect more:
+    /// mockall tries the latest expectation first).
     pub fn new(now: DateTime<Utc>) -> Self {
+        let mut receipts = MockReceiptRepo::new();
+        receipts.expect_positions().returning(|_| Ok(Vec::new()));
         Self {
             users: MockUserRepo::new(),
             otps: MockOtpRepo::new(),
             sessions: MockSessionRepo::new(),
             chats: MockChatRepo::new(),
             messages: MockMessageRepo::new(),
-            receipts: MockReceiptRepo::new(),
+            receipts,
             contacts: MockContactRepo::new(),
             bus: MockEventBus::new(),
             presence: MockPresenceTracker::new(),
@@ -73,7 +80,34 @@ pub fn caller() -> crate::auth::Caller {
     crate::auth::Caller { user_id: crate::ids::UserId::new(), session_id: crate::ids::SessionId::new() }
 }
 
-/// An ordinary member of a chat since now.
+/// An ordinary, active member of a chat since now.
 pub fn member(chat_id: crate::ids::ChatId, user_id: crate::ids::UserId) -> crate::chat::Member {
-    crate::chat::Member { chat_id, user_id, role: crate::chat::Role::Member, joined_at: Utc::now() }
+    crate::chat::Member { chat_id, user_id, role: crate::chat::Role::Member, joined_at: Utc::now(), left_at: None }
+}
+
+/// A registered user with this id and name.
+pub fn user(id: UserId, name: &str) -> User {
+    let mut user = User::new(
+        Phone::parse("+919876543210", Region::default()).unwrap(),
+        UserName::parse(name).unwrap(),
+        Utc::now(),
+    );
+    user.id = id;
+    user
+}
+
+/// `new` as the store returns it once stored at `seq`.
+pub fn stored(new: &NewMessage, seq: i64) -> Message {
+    Message {
+        id: new.id,
+        chat_id: new.chat_id,
+        sender_id: new.sender_id,
+        content: new.content.clone().into_inner(),
+        content_type: new.content_type,
+        seq,
+        status: MessageStatus::Sent,
+        client_msg_id: new.client_msg_id.as_ref().map(|c| c.as_str().to_owned()),
+        created_at: new.created_at,
+        system: new.system.clone(),
+    }
 }

@@ -9,20 +9,25 @@ pub const BINARY: &str = env!("CARGO_BIN_EXE_chitchat");
 /// short, so presence tests run quickly.
 pub const PRESENCE_GRACE: &str = "400ms";
 
-pub async fn start(backend: TestBackend) -> Option<TestServer> {
-    TestServer::start_with_env(BINARY, backend, &[("PRESENCE_GRACE_PERIOD", PRESENCE_GRACE)]).await
+/// Starts the binary with `env` on top of the test defaults.
+pub async fn start(backend: TestBackend, env: &[(&str, &str)]) -> Option<TestServer> {
+    let mut all = vec![("PRESENCE_GRACE_PERIOD", PRESENCE_GRACE)];
+    all.extend_from_slice(env);
+    TestServer::start_with_env(BINARY, backend, &all).await
 }
 
 /// Defines `async fn $name(server: TestServer)` once and runs it as two tests,
-/// `sqlite::$name` and `postgres::$name`, each on a fresh database.
+/// `sqlite::$name` and `postgres::$name`, each on a fresh database. With
+/// `env = [(VAR, value), ...];` first, every server starts with those variables.
 #[macro_export]
 macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
+    (env = $env:expr; $($name:ident),* $(,)?) => {
         mod sqlite {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    let Some(server) = $crate::support::start(chitchat_testkit::TestBackend::Sqlite).await else { return };
+                    let backend = chitchat_testkit::TestBackend::Sqlite;
+                    let Some(server) = $crate::support::start(backend, &$env).await else { return };
                     super::$name(server).await;
                 }
             )*
@@ -31,10 +36,14 @@ macro_rules! on_both_backends {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    let Some(server) = $crate::support::start(chitchat_testkit::TestBackend::Postgres).await else { return };
+                    let backend = chitchat_testkit::TestBackend::Postgres;
+                    let Some(server) = $crate::support::start(backend, &$env).await else { return };
                     super::$name(server).await;
                 }
             )*
         }
+    };
+    ($($name:ident),* $(,)?) => {
+        $crate::on_both_backends!(env = []; $($name),*);
     };
 }

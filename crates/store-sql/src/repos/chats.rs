@@ -3,9 +3,10 @@ use crate::models::{convert_all, ChatRow, MemberRow};
 use crate::pool::SqlStore;
 use crate::schema::{chat_members, chats};
 use async_trait::async_trait;
-use chitchat_domain::chat::{Chat, Member};
-use chitchat_domain::ports::ChatRepo;
-use chitchat_domain::{ChatId, DomainResult, UserId};
+use chitchat_domain::chat::{Chat, GroupChange, GroupStep, Member};
+use chitchat_domain::message::Appended;
+use chitchat_domain::ports::{ChatRepo, GROUP_CHANGED};
+use chitchat_domain::{ChatId, DomainError, DomainResult, UserId};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 
@@ -51,19 +52,20 @@ impl ChatRepo for SqlStore {
         Ok(row.map(Chat::try_from).transpose()?)
     }
 
-    async fn list_for_user(&self, user: UserId) -> DomainResult<Vec<Chat>> {
+    async fn list_for_user(&self, user: UserId) -> DomainResult<Vec<(Chat, Member)>> {
         let user = user.to_string();
-        let rows: Vec<ChatRow> = db_run!(self, |conn| {
+        let rows: Vec<(ChatRow, MemberRow)> = db_run!(self, |conn| {
             chats::table
                 .inner_join(chat_members::table)
                 .filter(chat_members::user_id.eq(&user))
                 .order((chats::last_activity_at.desc(), chats::id.desc()))
-                .select(ChatRow::as_select())
+                .select((ChatRow::as_select(), MemberRow::as_select()))
                 .load(conn)
                 .await
                 .map_err(StoreError::from)?
         });
-        Ok(convert_all(rows)?)
+        let pairs = rows.into_iter().map(|(chat, member)| Ok((Chat::try_from(chat)?, Member::try_from(member)?)));
+        Ok(pairs.collect::<Result<_, StoreError>>()?)
     }
 
     async fn members(&self, chat: ChatId) -> DomainResult<Vec<Member>> {
@@ -71,6 +73,7 @@ impl ChatRepo for SqlStore {
         let rows: Vec<MemberRow> = db_run!(self, |conn| {
             chat_members::table
                 .filter(chat_members::chat_id.eq(&chat))
+                .filter(chat_members::left_at_seq.is_null())
                 .order((chat_members::joined_at.asc(), chat_members::user_id.asc()))
                 .select(MemberRow::as_select())
                 .load(conn)
@@ -98,11 +101,14 @@ impl ChatRepo for SqlStore {
         let user = user.to_string();
         let ids: Vec<String> = db_run!(self, |conn| {
             let mine = diesel::alias!(chat_members as mine);
-            let my_chats =
-                mine.filter(mine.field(chat_members::user_id).eq(&user)).select(mine.field(chat_members::chat_id));
+            let my_chats = mine
+                .filter(mine.field(chat_members::user_id).eq(&user))
+                .filter(mine.field(chat_members::left_at_seq).is_null())
+                .select(mine.field(chat_members::chat_id));
             chat_members::table
                 .filter(chat_members::chat_id.eq_any(my_chats))
                 .filter(chat_members::user_id.ne(&user))
+                .filter(chat_members::left_at_seq.is_null())
                 .select(chat_members::user_id)
                 .distinct()
                 .load(conn)
@@ -114,5 +120,17 @@ impl ChatRepo for SqlStore {
             .map(|id| id.parse())
             .collect::<Result<_, _>>()
             .map_err(|_| StoreError::Corrupt("user id".into()))?)
+    }
+
+    async fn create_group(&self, chat: &Chat, steps: &[GroupStep]) -> DomainResult<Vec<Appended>> {
+        self.apply_group_steps(Some(chat), chat.id, chat.group_version, steps)
+            .await?
+            .ok_or_else(|| DomainError::unavailable("a new group was claimed before it was stored"))
+    }
+
+    async fn change_group(&self, change: &GroupChange) -> DomainResult<Vec<Appended>> {
+        self.apply_group_steps(None, change.chat_id, change.expected_version, &change.steps).await?.ok_or_else(|| {
+            DomainError::conflict(GROUP_CHANGED, "the group was changed by someone else meanwhile; try again")
+        })
     }
 }

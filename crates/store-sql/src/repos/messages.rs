@@ -1,8 +1,7 @@
 use crate::error::StoreError;
-use crate::models::{convert_all, ChatEventRow, MessageRow, ReadPositionRow, EVENT_MESSAGE, EVENT_STATUS_UPDATE};
+use crate::models::{convert_all, ChatEventRow, MessageRow, EVENT_MESSAGE, EVENT_STATUS_UPDATE};
 use crate::pool::SqlStore;
-use crate::schema::{chat_events, chats, messages, read_positions};
-use crate::time::to_micros;
+use crate::schema::{chat_events, chat_members, chats, messages};
 use async_trait::async_trait;
 use chitchat_domain::event::{ChatEvent, EventKind};
 use chitchat_domain::message::{Appended, ClientMsgId, Message, NewMessage, Page};
@@ -12,59 +11,27 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 
 impl SqlStore {
-    /// Bumps the chat's `last_seq` and `last_event_seq` and stores the message and
-    /// its log entry under them, in one transaction: the row lock on the chat
-    /// orders concurrent senders. Returns the message and its event_seq.
+    /// Stores the message with the chat's next `seq` and `event_seq`, in one
+    /// transaction, provided its sender is still an active member once the chat
+    /// is locked: a removal stored meanwhile wins. Returns the message and its
+    /// event_seq.
     async fn insert_with_next_seq(&self, message: &NewMessage) -> Result<(Message, i64), StoreError> {
-        let chat_id = message.chat_id.to_string();
-        let now = to_micros(message.created_at);
+        let row = MessageRow::new(message)?;
         let (row, event_seq): (MessageRow, i64) = db_run!(self, |conn| {
             conn.transaction(async |tx| {
-                let (seq, event_seq): (i64, i64) = diesel::update(chats::table.find(&chat_id))
-                    .set((
-                        chats::last_seq.eq(chats::last_seq + 1),
-                        chats::last_event_seq.eq(chats::last_event_seq + 1),
-                        chats::last_activity_at.eq(now),
-                    ))
-                    .returning((chats::last_seq, chats::last_event_seq))
+                let mut row = row.clone();
+                let event_seq = append_in_tx!(tx, &mut row);
+                let sender_is_member: i64 = chat_members::table
+                    .filter(chat_members::chat_id.eq(&row.chat_id))
+                    .filter(chat_members::user_id.eq(&row.sender_id))
+                    .filter(chat_members::left_at_seq.is_null())
+                    .count()
                     .get_result(tx)
                     .await?;
-                let row = MessageRow::new(message, seq);
-                diesel::insert_into(messages::table).values(&row).execute(tx).await?;
-                let event = ChatEventRow {
-                    chat_id: row.chat_id.clone(),
-                    event_seq,
-                    kind: EVENT_MESSAGE.to_owned(),
-                    actor_id: row.sender_id.clone(),
-                    message_id: Some(row.id.clone()),
-                    created_at: now,
-                    payload: None,
-                };
-                diesel::insert_into(chat_events::table).values(&event).execute(tx).await?;
-                // The sender has (and has read) everything up to their own message.
-                diesel::insert_into(read_positions::table)
-                    .values(ReadPositionRow {
-                        chat_id: row.chat_id.clone(),
-                        user_id: row.sender_id.clone(),
-                        delivered_seq: 0,
-                        read_seq: 0,
-                        delivered_at: None,
-                        read_at: None,
-                    })
-                    .on_conflict((read_positions::chat_id, read_positions::user_id))
-                    .do_nothing()
-                    .execute(tx)
-                    .await?;
-                let own = read_positions::table.find((&row.chat_id, &row.sender_id));
-                diesel::update(own.filter(read_positions::delivered_seq.lt(seq)))
-                    .set(read_positions::delivered_seq.eq(seq))
-                    .execute(tx)
-                    .await?;
-                diesel::update(own.filter(read_positions::read_seq.lt(seq)))
-                    .set(read_positions::read_seq.eq(seq))
-                    .execute(tx)
-                    .await?;
-                Ok::<_, diesel::result::Error>((row, event_seq))
+                if sender_is_member == 0 {
+                    return Err(StoreError::NotAMember);
+                }
+                Ok((row, event_seq))
             })
             .await?
         });
@@ -136,9 +103,11 @@ impl MessageRepo for SqlStore {
 
     async fn list(&self, chat: ChatId, page: Page) -> DomainResult<Vec<Message>> {
         let chat = chat.to_string();
+        let max_seq = page.max_seq.unwrap_or(i64::MAX);
         let rows: Vec<MessageRow> = db_run!(self, |conn| {
             messages::table
                 .filter(messages::chat_id.eq(&chat))
+                .filter(messages::seq.le(max_seq))
                 .order(messages::seq.desc())
                 .offset(page.offset)
                 .limit(page.limit)

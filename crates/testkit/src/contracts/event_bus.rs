@@ -23,6 +23,7 @@ fn event(recipients: Vec<UserId>, seq: i64) -> (Vec<UserId>, Delivery) {
             status: MessageStatus::Sent,
             client_msg_id: None,
             created_at: chrono::Utc::now(),
+            system: None,
         }),
     };
     (recipients, Delivery::Event(event.to_delivery()))

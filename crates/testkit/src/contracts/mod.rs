@@ -9,6 +9,7 @@ pub mod presence;
 pub mod store;
 mod store_chats;
 mod store_contacts;
+mod store_groups;
 mod store_messages;
 mod store_receipts;
 mod store_users;
@@ -54,6 +55,7 @@ macro_rules! store_contract_tests {
             messages_concurrent_appends_get_distinct_consecutive_seqs,
             messages_repeated_client_msg_id_returns_the_first,
             messages_history_is_newest_first_and_paged,
+            messages_history_can_end_at_a_seq,
             messages_last_message_per_chat,
             messages_are_logged_as_events_replayable_in_order,
             receipts_positions_only_move_forward_and_log_each_move,
@@ -62,6 +64,12 @@ macro_rules! store_contract_tests {
             contacts_are_saved_renamed_listed_and_removed,
             blocks_are_one_way_and_idempotent,
             users_profiles_change_and_are_found_by_phone,
+            groups_create_stores_members_details_and_the_created_message,
+            groups_change_appends_each_step_and_applies_its_effects,
+            groups_change_on_a_stale_version_changes_nothing,
+            groups_concurrent_changes_on_one_version_let_exactly_one_through,
+            groups_rejoining_makes_a_former_member_active_again,
+            groups_only_active_members_can_append,
             health_ping_answers,
         );
     };

@@ -75,11 +75,14 @@ pub async fn chats_list_for_user_only_their_chats_by_activity<S: Store>(store: S
             content_type: ContentType::Text,
             client_msg_id: None,
             created_at: later,
+            system: None,
         })
         .await
         .unwrap();
-    let ids: Vec<ChatId> = store.list_for_user(a.id).await.unwrap().into_iter().map(|c| c.id).collect();
+    let listed = store.list_for_user(a.id).await.unwrap();
+    let ids: Vec<ChatId> = listed.iter().map(|(c, _)| c.id).collect();
     assert_eq!(ids, vec![ab.id, ac.id]);
+    assert!(listed.iter().all(|(c, m)| m.user_id == a.id && m.chat_id == c.id && m.is_active()));
     assert!(!ids.contains(&bc.id));
 }
 

@@ -1,10 +1,10 @@
 use super::store::{direct, now, user, Store};
-use chitchat_domain::message::{ClientMsgId, ContentType, Message, MessageBody, NewMessage, Page};
+use chitchat_domain::message::{ClientMsgId, ContentType, MessageBody, NewMessage, Page};
 use chitchat_domain::user::User;
 use chitchat_domain::{ChatId, MessageId};
 use std::sync::Arc;
 
-fn text(chat: ChatId, sender: &User, content: &str, client_msg_id: Option<&str>) -> NewMessage {
+pub(crate) fn text(chat: ChatId, sender: &User, content: &str, client_msg_id: Option<&str>) -> NewMessage {
     NewMessage {
         id: MessageId::new(),
         chat_id: chat,
@@ -13,6 +13,7 @@ fn text(chat: ChatId, sender: &User, content: &str, client_msg_id: Option<&str>)
         content_type: ContentType::Text,
         client_msg_id: client_msg_id.map(|c| ClientMsgId::parse(c.into()).unwrap()),
         created_at: now(),
+        system: None,
     }
 }
 
@@ -75,18 +76,37 @@ pub async fn messages_repeated_client_msg_id_returns_the_first<S: Store>(store: 
     assert_eq!(history.len(), 2);
 }
 
-pub async fn messages_history_is_newest_first_and_paged<S: Store>(store: S) {
-    let a = user(&store, 1, "Asha").await;
-    let b = user(&store, 2, "Bilal").await;
-    let (chat, _) = direct(&store, &a, &b).await;
+/// A direct chat with the messages "m1" to "m7" (seq 1 to 7).
+async fn seven_messages<S: Store>(store: &S) -> ChatId {
+    let a = user(store, 1, "Asha").await;
+    let b = user(store, 2, "Bilal").await;
+    let (chat, _) = direct(store, &a, &b).await;
     for i in 1..=7 {
         store.append(&text(chat.id, &a, &format!("m{i}"), None)).await.unwrap();
     }
-    let seqs = |page: Vec<Message>| page.into_iter().map(|m| m.seq).collect::<Vec<_>>();
-    assert_eq!(seqs(store.list(chat.id, Page::new(None, Some(3)).unwrap()).await.unwrap()), vec![7, 6, 5]);
-    assert_eq!(seqs(store.list(chat.id, Page::new(Some(3), Some(3)).unwrap()).await.unwrap()), vec![4, 3, 2]);
-    assert_eq!(seqs(store.list(chat.id, Page::new(Some(6), Some(3)).unwrap()).await.unwrap()), vec![1]);
+    chat.id
+}
+
+async fn seqs<S: Store>(store: &S, chat: ChatId, page: Page) -> Vec<i64> {
+    store.list(chat, page).await.unwrap().into_iter().map(|m| m.seq).collect()
+}
+
+pub async fn messages_history_is_newest_first_and_paged<S: Store>(store: S) {
+    let chat = seven_messages(&store).await;
+    assert_eq!(seqs(&store, chat, Page::new(None, Some(3)).unwrap()).await, vec![7, 6, 5]);
+    assert_eq!(seqs(&store, chat, Page::new(Some(3), Some(3)).unwrap()).await, vec![4, 3, 2]);
+    assert_eq!(seqs(&store, chat, Page::new(Some(6), Some(3)).unwrap()).await, vec![1]);
     assert!(store.list(ChatId::new(), Page::new(None, None).unwrap()).await.unwrap().is_empty());
+}
+
+pub async fn messages_history_can_end_at_a_seq<S: Store>(store: S) {
+    let chat = seven_messages(&store).await;
+    let until_5 = Page::new(None, Some(3)).unwrap().up_to(5);
+    assert_eq!(seqs(&store, chat, until_5).await, vec![5, 4, 3]);
+    let next = Page::new(Some(3), Some(3)).unwrap().up_to(5);
+    assert_eq!(seqs(&store, chat, next).await, vec![2, 1]);
+    let newest = Page { offset: 0, limit: 1, max_seq: Some(2) };
+    assert_eq!(seqs(&store, chat, newest).await, vec![2]);
 }
 
 pub async fn messages_last_message_per_chat<S: Store>(store: S) {

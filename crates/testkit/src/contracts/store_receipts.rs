@@ -17,6 +17,7 @@ async fn send<S: Store>(store: &S, chat: ChatId, sender: &User, n: usize) {
             content_type: ContentType::Text,
             client_msg_id: None,
             created_at: now(),
+            system: None,
         };
         store.append(&message).await.unwrap();
     }

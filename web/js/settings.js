@@ -1,0 +1,272 @@
+// The menu of the chat-list header, and the settings panel it opens: the
+// profile and the devices logged in to the account, each of which (but this
+// one) can be logged out from here.
+
+import * as api from './api.js';
+import { avatar, el, formatMoment, icon } from './dom.js';
+
+/** @typedef {import('./types.js').User} User */
+/** @typedef {import('./types.js').DeviceSession} DeviceSession */
+
+/**
+ * @param {string} id
+ * @returns {HTMLElement}
+ */
+function byId(id) {
+  const node = document.getElementById(id);
+  if (!(node instanceof HTMLElement)) throw new Error(`missing #${id}`);
+  return node;
+}
+
+/**
+ * A readable name for a device from the User-Agent of its login:
+ * "Chrome on Linux", "Safari on iPhone", else the text itself.
+ * @param {string} ua
+ */
+export function deviceName(ua) {
+  const browser = /Edg\//.test(ua)
+    ? 'Edge'
+    : /OPR\//.test(ua)
+      ? 'Opera'
+      : /Firefox\//.test(ua)
+        ? 'Firefox'
+        : /HeadlessChrome\//.test(ua)
+          ? 'Headless Chrome'
+          : /Chrom(e|ium)\//.test(ua)
+            ? 'Chrome'
+            : /Safari\//.test(ua)
+              ? 'Safari'
+              : null;
+  const system = /iPhone/.test(ua)
+    ? 'iPhone'
+    : /iPad/.test(ua)
+      ? 'iPad'
+      : /Android/.test(ua)
+        ? 'Android'
+        : /Windows/.test(ua)
+          ? 'Windows'
+          : /Mac OS X|Macintosh/.test(ua)
+            ? 'macOS'
+            : /CrOS/.test(ua)
+              ? 'ChromeOS'
+              : /Linux/.test(ua)
+                ? 'Linux'
+                : null;
+  if (browser && system) return `${browser} on ${system}`;
+  if (browser || system) return /** @type {string} */ (browser || system);
+  const text = ua.trim();
+  return text ? (text.length > 60 ? `${text.slice(0, 60)}…` : text) : 'Unknown device';
+}
+
+/**
+ * @typedef {object} SettingsHandlers
+ * @property {() => void} onLogout  "Log out" (this device)
+ * @property {() => User | null} me
+ */
+
+export class SettingsView {
+  /** @param {SettingsHandlers} handlers */
+  constructor(handlers) {
+    this.handlers = handlers;
+    this.menuButton = /** @type {HTMLButtonElement} */ (byId('menu-button'));
+    this.menu = byId('main-menu');
+    this.menuSettings = byId('menu-settings');
+    this.menuLogout = /** @type {HTMLButtonElement} */ (byId('logout'));
+    this.panel = byId('devices-panel');
+    this.back = byId('devices-back');
+    this.profileAvatar = byId('profile-avatar');
+    this.profileName = byId('profile-name');
+    this.profilePhone = byId('profile-phone');
+    this.profileAbout = byId('profile-about');
+    this.status = byId('devices-status');
+    this.list = byId('device-list');
+    this.panelLogout = /** @type {HTMLButtonElement} */ (byId('panel-logout'));
+    this.loadSeq = 0;
+
+    this.menuButton.addEventListener('click', () => (this.menu.hidden ? this.openMenu() : this.closeMenu(true)));
+    this.menuButton.addEventListener('keydown', (event) => {
+      if (event.key === 'ArrowDown' && this.menu.hidden) {
+        event.preventDefault();
+        this.openMenu();
+      }
+    });
+    this.menu.addEventListener('keydown', (event) => this.menuKey(event));
+    document.addEventListener('pointerdown', (event) => {
+      if (this.menu.hidden) return;
+      const target = event.target instanceof Node ? event.target : null;
+      if (target && (this.menu.contains(target) || this.menuButton.contains(target))) return;
+      this.closeMenu(false);
+    });
+    this.menuSettings.addEventListener('click', () => {
+      this.closeMenu(false);
+      this.open();
+    });
+    this.menuLogout.addEventListener('click', () => {
+      this.closeMenu(false);
+      this.handlers.onLogout();
+    });
+    this.panelLogout.addEventListener('click', () => this.handlers.onLogout());
+    this.back.addEventListener('click', () => this.close());
+    this.panel.addEventListener('keydown', (event) => {
+      if (event.key === 'Escape') {
+        event.preventDefault();
+        this.close();
+      }
+    });
+    this.list.addEventListener('click', (event) => {
+      const button = event.target instanceof Element ? event.target.closest('[data-revoke]') : null;
+      if (button instanceof HTMLButtonElement) void this.revoke(button);
+    });
+  }
+
+  /** @private */
+  openMenu() {
+    this.menu.hidden = false;
+    this.menuButton.setAttribute('aria-expanded', 'true');
+    this.menuSettings.focus();
+  }
+
+  /**
+   * @private
+   * @param {boolean} restoreFocus
+   */
+  closeMenu(restoreFocus) {
+    if (this.menu.hidden) return;
+    this.menu.hidden = true;
+    this.menuButton.setAttribute('aria-expanded', 'false');
+    if (restoreFocus) this.menuButton.focus();
+  }
+
+  /**
+   * @private
+   * @param {KeyboardEvent} event
+   */
+  menuKey(event) {
+    const items = [...this.menu.querySelectorAll('[role="menuitem"]')];
+    const at = items.indexOf(/** @type {Element} */ (document.activeElement));
+    if (event.key === 'Escape' || event.key === 'Tab') {
+      event.preventDefault();
+      this.closeMenu(true);
+    } else if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
+      event.preventDefault();
+      const next = items[(at + (event.key === 'ArrowDown' ? 1 : items.length - 1)) % items.length];
+      if (next instanceof HTMLElement) next.focus();
+    }
+  }
+
+  get isOpen() {
+    return !this.panel.hidden;
+  }
+
+  /** Opens the panel and loads the devices. */
+  open() {
+    const me = this.handlers.me();
+    if (!me) return;
+    this.profileAvatar.replaceChildren(avatar(me.name, me.id, 'avatar--large'));
+    this.profileName.textContent = me.name;
+    this.profilePhone.textContent = me.phone;
+    this.profileAbout.textContent = me.status;
+    this.profileAbout.hidden = !me.status;
+    this.panel.hidden = false;
+    this.back.focus();
+    void this.load();
+  }
+
+  close() {
+    if (this.panel.hidden) return;
+    this.panel.hidden = true;
+    this.loadSeq += 1;
+    this.list.replaceChildren();
+    this.menuButton.focus();
+  }
+
+  /** Closes without moving the focus (the session ended). */
+  reset() {
+    this.closeMenu(false);
+    this.panel.hidden = true;
+    this.loadSeq += 1;
+    this.list.replaceChildren();
+  }
+
+  /**
+   * @private
+   * @param {string} [notice]  shown once loaded
+   */
+  async load(notice = '') {
+    const seq = ++this.loadSeq;
+    if (this.list.childElementCount === 0) this.setStatus('Loading devices…', false);
+    try {
+      const sessions = await api.listSessions();
+      if (seq !== this.loadSeq) return;
+      this.setStatus(notice || (sessions.length ? '' : 'No devices.'), false);
+      // This device first, then the others, newest first (the server's order).
+      const ordered = [...sessions.filter((s) => s.current), ...sessions.filter((s) => !s.current)];
+      this.list.replaceChildren(...ordered.map((s) => this.row(s)));
+    } catch (err) {
+      if (seq !== this.loadSeq) return;
+      this.setStatus(err instanceof Error ? err.message : String(err), true);
+    }
+  }
+
+  /**
+   * @private
+   * @param {DeviceSession} session
+   */
+  row(session) {
+    const name = deviceName(session.device);
+    const title = el('span', { class: 'device-name', text: name, attrs: { title: session.device } });
+    const top = el('span', { class: 'device-top' }, title);
+    if (session.current) top.append(el('span', { class: 'device-current', testid: 'this-device', text: 'This device' }));
+    const details = el('span', { class: 'device-details', text: `Logged in ${formatMoment(session.created_at)}` });
+    const body = el('span', { class: 'device-body' }, top, details);
+    const mobile = /Android|iPhone|iPad|Mobile/.test(session.device);
+    const item = el('li', { class: 'device-row', testid: 'device-row' }, el('span', { class: 'device-icon' }, icon(mobile ? 'phone' : 'laptop')), body);
+    item.dataset.sessionId = session.id;
+    item.dataset.current = String(session.current);
+    if (!session.current) {
+      item.append(
+        el('button', {
+          class: 'button button--small',
+          testid: 'revoke-device',
+          text: 'Log out',
+          attrs: { type: 'button', 'data-revoke': session.id, 'aria-label': `Log out ${name}, logged in ${formatMoment(session.created_at)}` },
+        }),
+      );
+    }
+    return item;
+  }
+
+  /**
+   * @private
+   * @param {HTMLButtonElement} button
+   */
+  async revoke(button) {
+    const id = button.dataset.revoke;
+    if (!id || button.disabled) return;
+    button.disabled = true;
+    button.textContent = 'Logging out…';
+    const name = button.closest('[data-testid="device-row"]')?.querySelector('.device-name')?.textContent ?? 'The device';
+    try {
+      await api.revokeSession(id);
+    } catch (err) {
+      // Already gone (404 session_not_found) ends up the same: the list shows the truth.
+      if (!(err instanceof api.ApiError && err.status === 404)) {
+        button.disabled = false;
+        button.textContent = 'Log out';
+        this.setStatus(err instanceof Error ? err.message : String(err), true);
+        return;
+      }
+    }
+    if (!this.panel.hidden) await this.load(`${name} was logged out.`);
+  }
+
+  /**
+   * @private
+   * @param {string} text
+   * @param {boolean} isError
+   */
+  setStatus(text, isError) {
+    this.status.textContent = text;
+    this.status.classList.toggle('search-status--error', isError);
+  }
+}
