@@ -47,6 +47,26 @@ async fn profile_contacts_and_blocks_work_as_a_person_expects(server: TestServer
 
     let block = api.call(Method::POST, &format!("/api/users/{}/block", ravi.user_id()), Some(&asha.token), None).await;
     assert_eq!(block.status, StatusCode::NO_CONTENT);
+    let new_chat = api.post("/api/chats", &ravi.token, json!({"type": "direct", "user_ids": [asha.user_id()]})).await;
+    assert_eq!(
+        (new_chat.status, new_chat.error_code()),
+        (StatusCode::FORBIDDEN, "blocked"),
+        "a blocked person cannot start a chat"
+    );
+    let unblock =
+        api.call(Method::DELETE, &format!("/api/users/{}/block", ravi.user_id()), Some(&asha.token), None).await;
+    assert_eq!(unblock.status, StatusCode::NO_CONTENT);
+    let chat = api.direct_chat(&ravi, &asha.user_id()).await;
+    assert_eq!(api.send_text(&ravi, &chat, "hi", None).await.status, StatusCode::CREATED);
+    api.call(Method::POST, &format!("/api/users/{}/block", ravi.user_id()), Some(&asha.token), None).await;
+    let refused = api.send_text(&ravi, &chat, "hello?", None).await;
+    assert_eq!(
+        (refused.status, refused.error_code()),
+        (StatusCode::FORBIDDEN, "blocked"),
+        "nor write in the existing one"
+    );
+    let history = api.get(&format!("/api/messages?chat_id={chat}"), &asha.token).await;
+    assert_eq!(history.body["messages"].as_array().unwrap().len(), 1, "nothing reached her");
     let unblock =
         api.call(Method::DELETE, &format!("/api/users/{}/block", ravi.user_id()), Some(&asha.token), None).await;
     assert_eq!(unblock.status, StatusCode::NO_CONTENT);

@@ -5,7 +5,7 @@ use crate::clock::Clock;
 use crate::error::{DomainError, DomainResult};
 use crate::ids::{ChatId, UserId};
 use crate::message::{Message, Page};
-use crate::ports::{ChatRepo, EventBus, MessageRepo, ReceiptRepo, UserRepo};
+use crate::ports::{ChatRepo, ContactRepo, EventBus, MessageRepo, ReceiptRepo, UserRepo};
 use crate::receipt::ChatProgress;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -16,6 +16,7 @@ pub struct ChatService {
     pub(super) users: Arc<dyn UserRepo>,
     pub(super) messages: Arc<dyn MessageRepo>,
     pub(super) receipts: Arc<dyn ReceiptRepo>,
+    pub(super) contacts: Arc<dyn ContactRepo>,
     pub(super) bus: Arc<dyn EventBus>,
     pub(super) clock: Arc<dyn Clock>,
     pub(super) policy: GroupPolicy,
@@ -51,6 +52,7 @@ impl ChatService {
             users: ports.users.clone(),
             messages: ports.messages.clone(),
             receipts: ports.receipts.clone(),
+            contacts: ports.contacts.clone(),
             bus: ports.bus.clone(),
             clock: ports.clock.clone(),
             policy,
@@ -71,6 +73,9 @@ impl ChatService {
                 };
                 if self.users.get(*other).await?.is_none() {
                     return Err(DomainError::not_found("user_not_found", "no such user"));
+                }
+                if self.contacts.is_blocked(*other, caller.user_id).await? {
+                    return Err(super::messages::blocked());
                 }
                 let (chat, members) = new_direct(caller.user_id, *other, self.clock.now())?;
                 let key = direct_key(caller.user_id, *other);

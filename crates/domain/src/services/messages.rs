@@ -1,12 +1,13 @@
 use super::chats::{require_member, require_reader};
 use super::Ports;
 use crate::auth::Caller;
+use crate::chat::ChatKind;
 use crate::clock::Clock;
 use crate::error::{DomainError, DomainResult};
 use crate::event::{ChatEvent, Delivery, EventKind};
 use crate::ids::{ChatId, MessageId, UserId};
 use crate::message::{Appended, ClientMsgId, ContentType, Message, MessageBody, NewMessage, Page};
-use crate::ports::{ChatRepo, EventBus, MessageRepo, ReceiptRepo};
+use crate::ports::{ChatRepo, ContactRepo, EventBus, MessageRepo, ReceiptRepo};
 use crate::receipt::ChatProgress;
 use std::sync::Arc;
 
@@ -15,6 +16,7 @@ pub struct MessageService {
     chats: Arc<dyn ChatRepo>,
     messages: Arc<dyn MessageRepo>,
     receipts: Arc<dyn ReceiptRepo>,
+    contacts: Arc<dyn ContactRepo>,
     bus: Arc<dyn EventBus>,
     clock: Arc<dyn Clock>,
 }
@@ -34,6 +36,7 @@ impl MessageService {
             chats: ports.chats.clone(),
             messages: ports.messages.clone(),
             receipts: ports.receipts.clone(),
+            contacts: ports.contacts.clone(),
             bus: ports.bus.clone(),
             clock: ports.clock.clone(),
         }
@@ -47,6 +50,7 @@ impl MessageService {
         let content = MessageBody::parse(request.content)?;
         let client_msg_id = request.client_msg_id.map(ClientMsgId::parse).transpose()?;
         require_member(self.chats.as_ref(), request.chat_id, caller.user_id).await?;
+        refuse_if_blocked(self.chats.as_ref(), self.contacts.as_ref(), request.chat_id, caller.user_id).await?;
 
         if let Some(key) = &client_msg_id {
             if let Some(first) = self.messages.find_by_client_id(caller.user_id, key).await? {
@@ -119,6 +123,31 @@ pub(crate) async fn publish_message(bus: &dyn EventBus, recipients: &[UserId], m
     }
 }
 
+/// In a direct chat, the other person may have blocked the sender: then nothing
+/// reaches them.
+async fn refuse_if_blocked(
+    chats: &dyn ChatRepo,
+    contacts: &dyn ContactRepo,
+    chat: ChatId,
+    sender: UserId,
+) -> DomainResult<()> {
+    let Some(found) = chats.get(chat).await? else { return Ok(()) };
+    if found.kind != ChatKind::Direct {
+        return Ok(());
+    }
+    for member in chats.members(chat).await? {
+        if member.user_id != sender && contacts.is_blocked(member.user_id, sender).await? {
+            return Err(blocked());
+        }
+    }
+    Ok(())
+}
+
+/// The answer to someone who was blocked.
+pub(crate) fn blocked() -> DomainError {
+    DomainError::forbidden("blocked", "this person does not accept your messages")
+}
+
 fn same_chat_or_conflict(first: Message, chat_id: ChatId) -> DomainResult<Appended> {
     if first.chat_id != chat_id {
         return Err(DomainError::conflict(
@@ -161,6 +190,7 @@ mod tests {
         let chat = ChatId::new();
         let mut m = MockSet::new(Utc::now());
         m.chats.expect_member().returning(move |c, u| Ok(Some(member(c, u))));
+        m.chats.expect_get().returning(|_| Ok(None));
         m.chats.expect_members().returning(move |c| Ok(vec![member(c, me.user_id), member(c, other)]));
         m.messages
             .expect_append()
@@ -197,6 +227,7 @@ mod tests {
         let chat = ChatId::new();
         let mut m = MockSet::new(Utc::now());
         m.chats.expect_member().returning(move |c, u| Ok(Some(member(c, u))));
+        m.chats.expect_get().returning(|_| Ok(None));
         let first = NewMessage {
             id: MessageId::new(),
             chat_id: chat,
@@ -222,6 +253,7 @@ mod tests {
         let me = caller();
         let mut m = MockSet::new(Utc::now());
         m.chats.expect_member().returning(move |c, u| Ok(Some(member(c, u))));
+        m.chats.expect_get().returning(|_| Ok(None));
         let other_chat_msg = NewMessage {
             id: MessageId::new(),
             chat_id: ChatId::new(),
@@ -274,9 +306,40 @@ mod tests {
         let chat = ChatId::new();
         let mut m = MockSet::new(Utc::now());
         m.chats.expect_member().returning(move |c, u| Ok(Some(member(c, u))));
+        m.chats.expect_get().returning(|_| Ok(None));
         m.messages.expect_list().withf(|_, page| page.max_seq.is_none()).times(1).returning(|_, _| Ok(vec![]));
         let service = MessageService::new(&ports(m));
         service.history(caller(), chat, Page::new(None, None).unwrap()).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn someone_blocked_cannot_write_in_the_direct_chat() {
+        let me = caller();
+        let blocker = UserId::new();
+        let chat = ChatId::new();
+        let mut m = MockSet::new(Utc::now());
+        m.chats.expect_member().returning(|c, u| Ok(Some(member(c, u))));
+        m.chats.expect_get().returning(|id| {
+            Ok(Some(crate::chat::Chat {
+                id,
+                kind: ChatKind::Direct,
+                name: None,
+                description: None,
+                created_by: UserId::new(),
+                created_at: Utc::now(),
+                last_event_seq: 0,
+                group_version: 0,
+            }))
+        });
+        m.chats.expect_members().returning(move |c| Ok(vec![member(c, me.user_id), member(c, blocker)]));
+        m.contacts = crate::ports::MockContactRepo::new();
+        m.contacts
+            .expect_is_blocked()
+            .withf(move |by, who| *by == blocker && *who == me.user_id)
+            .returning(|_, _| Ok(true));
+        m.messages.expect_append().never();
+        let service = MessageService::new(&ports(m));
+        assert_eq!(service.send(me, text(chat, None)).await.unwrap_err().code(), "blocked");
     }
 
     #[tokio::test]
@@ -284,6 +347,7 @@ mod tests {
         let me = caller();
         let mut m = MockSet::new(Utc::now());
         m.chats.expect_member().returning(move |c, u| Ok(Some(member(c, u))));
+        m.chats.expect_get().returning(|_| Ok(None));
         m.chats.expect_members().returning(move |c| Ok(vec![member(c, me.user_id)]));
         m.messages
             .expect_append()

@@ -30,11 +30,14 @@ pub struct MockSet {
 }
 
 impl MockSet {
-    /// Fresh mocks; receipt positions default to none (a test may expect more:
-    /// mockall tries the latest expectation first).
+    /// Fresh mocks. Defaults: no receipt positions and nobody blocked (mockall uses
+    /// the first matching expectation, so a test that needs otherwise replaces the mock).
     pub fn new(now: DateTime<Utc>) -> Self {
         let mut receipts = MockReceiptRepo::new();
         receipts.expect_positions().returning(|_| Ok(Vec::new()));
+        let mut contacts = MockContactRepo::new();
+        contacts.expect_is_blocked().returning(|_, _| Ok(false));
+
         Self {
             users: MockUserRepo::new(),
             otps: MockOtpRepo::new(),
@@ -42,7 +45,7 @@ impl MockSet {
             chats: MockChatRepo::new(),
             messages: MockMessageRepo::new(),
             receipts,
-            contacts: MockContactRepo::new(),
+            contacts,
             bus: MockEventBus::new(),
             presence: MockPresenceTracker::new(),
             sender: MockOtpSender::new(),
