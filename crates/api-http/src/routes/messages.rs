@@ -3,7 +3,7 @@ use crate::auth::Authenticated;
 use crate::error::ApiResult;
 use crate::json_body::JsonBody;
 use actix_web::{web, HttpResponse};
-use chitchat_domain::message::{Message, Page};
+use chitchat_domain::message::{Cursor, Message, Page};
 use chitchat_domain::services::SendMessage;
 use chitchat_domain::{DomainError, Services};
 use serde::{Deserialize, Serialize};
@@ -53,6 +53,8 @@ pub(crate) struct HistoryQuery {
     chat_id: String,
     offset: Option<i64>,
     limit: Option<i64>,
+    before_seq: Option<i64>,
+    after_seq: Option<i64>,
 }
 
 #[derive(Serialize)]
@@ -60,14 +62,16 @@ struct HistoryResponse {
     messages: Vec<Message>,
 }
 
-/// `GET /api/messages?chat_id=&offset=&limit=`: newest first, at most 100.
+/// `GET /api/messages?chat_id=&offset=&limit=&before_seq=&after_seq=`: newest
+/// first (oldest first with `after_seq`), at most 100.
 pub(crate) async fn history(
     services: web::Data<Services>,
     caller: Authenticated,
     query: web::Query<HistoryQuery>,
 ) -> ApiResult<HttpResponse> {
     let chat_id = parse_chat_id(&query.chat_id)?;
-    let page = Page::new(query.offset, query.limit)?;
+    let cursor = Cursor { before_seq: query.before_seq, after_seq: query.after_seq };
+    let page = Page::new(query.offset, query.limit)?.with_cursor(cursor)?;
     let messages = services.messages.history(caller.0, chat_id, page).await?;
     Ok(HttpResponse::Ok().json(HistoryResponse { messages }))
 }

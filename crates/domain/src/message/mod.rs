@@ -177,8 +177,19 @@ pub struct Page {
     pub offset: i64,
     pub limit: i64,
     /// Only messages with `seq` up to this one (a former member's history ends at
-    /// their removal); None for no bound.
+    /// their removal, `before_seq` pages end before it); None for no bound.
     pub max_seq: Option<i64>,
+    /// Only messages with `seq` after this one (`after_seq`); such pages run oldest
+    /// first, so a client can page forward from a position.
+    pub after_seq: Option<i64>,
+}
+
+/// Where a page of history starts: the seed's offset from the newest, or a cursor
+/// that stays stable while new messages arrive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Cursor {
+    pub before_seq: Option<i64>,
+    pub after_seq: Option<i64>,
 }
 
 impl Page {
@@ -192,7 +203,29 @@ impl Page {
         if limit < 1 {
             return Err(DomainError::invalid("invalid_limit", "limit must be at least 1"));
         }
-        Ok(Self { offset, limit: limit.min(MAX_PAGE), max_seq: None })
+        Ok(Self { offset, limit: limit.min(MAX_PAGE), max_seq: None, after_seq: None })
+    }
+
+    /// A page positioned by a cursor: newest first before `before_seq`, oldest
+    /// first after `after_seq`; not both.
+    pub fn with_cursor(self, cursor: Cursor) -> Result<Self, DomainError> {
+        match (cursor.before_seq, cursor.after_seq) {
+            (Some(_), Some(_)) => Err(DomainError::invalid("invalid_cursor", "give before_seq or after_seq, not both")),
+            (Some(before), None) if before < 1 => {
+                Err(DomainError::invalid("invalid_cursor", "before_seq must be at least 1"))
+            }
+            (Some(before), None) => Ok(self.up_to(before - 1)),
+            (None, Some(after)) if after < 0 => {
+                Err(DomainError::invalid("invalid_cursor", "after_seq must not be negative"))
+            }
+            (None, Some(after)) => Ok(Self { after_seq: Some(after), ..self }),
+            (None, None) => Ok(self),
+        }
+    }
+
+    /// True when the page runs oldest first.
+    pub fn ascending(&self) -> bool {
+        self.after_seq.is_some()
     }
 
     /// The same page of the history that ends at `seq`.
@@ -260,6 +293,20 @@ mod tests {
         assert_eq!(page.max_seq, None);
         assert_eq!(page.up_to(9).max_seq, Some(9));
         assert_eq!(page.up_to(9).up_to(12).max_seq, Some(9));
+    }
+
+    #[test]
+    fn cursors_bound_the_page_and_exclude_each_other() {
+        let page = Page::new(None, Some(10)).unwrap();
+        let before = page.with_cursor(Cursor { before_seq: Some(40), after_seq: None }).unwrap();
+        assert_eq!((before.max_seq, before.ascending()), (Some(39), false));
+        let after = page.with_cursor(Cursor { before_seq: None, after_seq: Some(7) }).unwrap();
+        assert_eq!((after.after_seq, after.ascending()), (Some(7), true));
+        let former =
+            Page::new(None, None).unwrap().up_to(12).with_cursor(Cursor { before_seq: Some(40), after_seq: None });
+        assert_eq!(former.unwrap().max_seq, Some(12), "a former member's bound still holds");
+        assert!(page.with_cursor(Cursor { before_seq: Some(3), after_seq: Some(1) }).is_err());
+        assert!(page.with_cursor(Cursor { before_seq: Some(0), after_seq: None }).is_err());
     }
 
     #[test]

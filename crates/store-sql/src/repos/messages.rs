@@ -104,11 +104,16 @@ impl MessageRepo for SqlStore {
     async fn list(&self, chat: ChatId, page: Page) -> DomainResult<Vec<Message>> {
         let chat = chat.to_string();
         let max_seq = page.max_seq.unwrap_or(i64::MAX);
+        let after_seq = page.after_seq.unwrap_or(0);
         let rows: Vec<MessageRow> = db_run!(self, |conn| {
-            messages::table
+            let query = messages::table
                 .filter(messages::chat_id.eq(&chat))
                 .filter(messages::seq.le(max_seq))
-                .order(messages::seq.desc())
+                .filter(messages::seq.gt(after_seq))
+                .into_boxed();
+            let query =
+                if page.ascending() { query.order(messages::seq.asc()) } else { query.order(messages::seq.desc()) };
+            query
                 .offset(page.offset)
                 .limit(page.limit)
                 .select(MessageRow::as_select())

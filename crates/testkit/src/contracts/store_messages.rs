@@ -105,7 +105,7 @@ pub async fn messages_history_can_end_at_a_seq<S: Store>(store: S) {
     assert_eq!(seqs(&store, chat, until_5).await, vec![5, 4, 3]);
     let next = Page::new(Some(3), Some(3)).unwrap().up_to(5);
     assert_eq!(seqs(&store, chat, next).await, vec![2, 1]);
-    let newest = Page { offset: 0, limit: 1, max_seq: Some(2) };
+    let newest = Page { offset: 0, limit: 1, max_seq: Some(2), after_seq: None };
     assert_eq!(seqs(&store, chat, newest).await, vec![2]);
 }
 
@@ -151,4 +151,23 @@ pub async fn messages_are_logged_as_events_replayable_in_order<S: Store>(store: 
     assert!(store.events_after(chat.id, 5, 100).await.unwrap().is_empty());
     let stored_chat = chitchat_domain::ports::ChatRepo::get(&store, chat.id).await.unwrap().unwrap();
     assert_eq!(stored_chat.last_event_seq, 5);
+}
+
+pub async fn messages_pages_by_cursor_are_stable<S: Store>(store: S) {
+    let a = user(&store, 1, "Asha").await;
+    let b = user(&store, 2, "Bilal").await;
+    let (chat, _) = direct(&store, &a, &b).await;
+    for i in 1..=6 {
+        store.append(&text(chat.id, &a, &format!("m{i}"), None)).await.unwrap();
+    }
+    let seqs = |page: Vec<chitchat_domain::message::Message>| page.into_iter().map(|m| m.seq).collect::<Vec<_>>();
+    let cursor = |before_seq, after_seq| chitchat_domain::message::Cursor { before_seq, after_seq };
+    let page = Page::new(None, Some(2)).unwrap();
+    let older = page.with_cursor(cursor(Some(5), None)).unwrap();
+    assert_eq!(seqs(store.list(chat.id, older).await.unwrap()), vec![4, 3]);
+    let newer = page.with_cursor(cursor(None, Some(2))).unwrap();
+    assert_eq!(seqs(store.list(chat.id, newer).await.unwrap()), vec![3, 4], "oldest first after a position");
+    // New messages do not shift a cursor page.
+    store.append(&text(chat.id, &a, "m7", None)).await.unwrap();
+    assert_eq!(seqs(store.list(chat.id, older).await.unwrap()), vec![4, 3]);
 }
