@@ -267,6 +267,7 @@ mod tests {
                 members: Vec::new(),
                 last_message: None,
                 unread_count: 0,
+                settings: None,
                 membership: None,
             },
         };

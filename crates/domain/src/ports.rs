@@ -3,7 +3,7 @@
 //! `DomainError::Unavailable`.
 
 use crate::auth::{OtpChallenge, OtpCode, Session, TokenClaims};
-use crate::chat::{Chat, GroupChange, GroupStep, Member};
+use crate::chat::{Chat, ChatSettings, GroupChange, GroupStep, Member};
 use crate::contact::ContactEntry;
 use crate::error::DomainResult;
 use crate::event::{ChatEvent, Delivery};
@@ -128,6 +128,17 @@ pub trait ContactRepo: Send + Sync {
     async fn unblock(&self, blocker: UserId, blocked: UserId) -> DomainResult<()>;
     /// True when `blocker` blocks `blocked`.
     async fn is_blocked(&self, blocker: UserId, blocked: UserId) -> DomainResult<bool>;
+}
+
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait ChatSettingsRepo: Send + Sync {
+    async fn put_settings(&self, chat: ChatId, user: UserId, settings: &ChatSettings) -> DomainResult<()>;
+    /// The user's settings for those of `chats` that have any.
+    async fn settings(&self, user: UserId, chats: &[ChatId]) -> DomainResult<Vec<(ChatId, ChatSettings)>>;
+    /// A new message arrived: members who archived the chat without muting it (or
+    /// whose mute has ended by `now`) get it back in their main list.
+    async fn unarchive_unmuted(&self, chat: ChatId, now: chrono::DateTime<chrono::Utc>) -> DomainResult<()>;
 }
 
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]

@@ -124,6 +124,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         messages: store.clone(),
         receipts: store.clone(),
         contacts: store.clone(),
+        chat_settings: store.clone(),
         store_health: store.clone(),
         bus: realtime.bus,
         presence: realtime.presence,

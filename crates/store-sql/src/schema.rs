@@ -123,6 +123,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    chat_settings (chat_id, user_id) {
+        chat_id -> Text,
+        user_id -> Text,
+        archived -> Bool,
+        muted_until -> Nullable<BigInt>,
+        pinned -> Bool,
+    }
+}
+
 diesel::joinable!(chat_members -> chats (chat_id));
 diesel::joinable!(messages -> chats (chat_id));
 diesel::joinable!(chat_events -> chats (chat_id));

@@ -8,12 +8,12 @@ use crate::error::StoreError;
 use crate::pool::{Backend, SqlStore, StoreConfig};
 use async_trait::async_trait;
 use chitchat_domain::auth::{OtpChallenge, Session};
-use chitchat_domain::chat::{Chat, GroupChange, GroupStep, Member};
+use chitchat_domain::chat::{Chat, ChatSettings, GroupChange, GroupStep, Member};
 use chitchat_domain::contact::ContactEntry;
 use chitchat_domain::event::ChatEvent;
 use chitchat_domain::message::{Appended, ClientMsgId, Message, NewMessage, Page};
 use chitchat_domain::ports::{
-    ChatRepo, ContactRepo, MessageRepo, OtpRepo, ReceiptRepo, SessionRepo, StoreHealth, UserRepo,
+    ChatRepo, ChatSettingsRepo, ContactRepo, MessageRepo, OtpRepo, ReceiptRepo, SessionRepo, StoreHealth, UserRepo,
 };
 use chitchat_domain::receipt::{ReadPosition, Receipt, ReceiptKind};
 use chitchat_domain::user::{Phone, User};
@@ -222,6 +222,21 @@ impl ContactRepo for Store {
     }
     async fn is_blocked(&self, blocker: UserId, blocked: UserId) -> DomainResult<bool> {
         self.detached(move |s| async move { s.is_blocked(blocker, blocked).await }).await
+    }
+}
+
+#[async_trait]
+impl ChatSettingsRepo for Store {
+    async fn put_settings(&self, chat: ChatId, user: UserId, settings: &ChatSettings) -> DomainResult<()> {
+        let settings = *settings;
+        self.detached(move |s| async move { s.put_settings(chat, user, &settings).await }).await
+    }
+    async fn settings(&self, user: UserId, chats: &[ChatId]) -> DomainResult<Vec<(ChatId, ChatSettings)>> {
+        let chats = chats.to_vec();
+        self.detached(move |s| async move { s.settings(user, &chats).await }).await
+    }
+    async fn unarchive_unmuted(&self, chat: ChatId, now: DateTime<Utc>) -> DomainResult<()> {
+        self.detached(move |s| async move { s.unarchive_unmuted(chat, now).await }).await
     }
 }
 

@@ -3,7 +3,7 @@ use crate::auth::Authenticated;
 use crate::error::ApiResult;
 use crate::json_body::JsonBody;
 use actix_web::{web, HttpResponse};
-use chitchat_domain::chat::{ChatKind, ChatView, Role};
+use chitchat_domain::chat::{ChatKind, ChatSettings, ChatView, Role};
 use chitchat_domain::services::{GroupEdit, NewChat};
 use chitchat_domain::{DomainError, Services, UserId};
 use serde::{Deserialize, Serialize};
@@ -130,9 +130,42 @@ struct ChatList {
 }
 
 /// `GET /api/chats`: the caller's chats, most recent first.
-pub(crate) async fn list(services: web::Data<Services>, caller: Authenticated) -> ApiResult<HttpResponse> {
-    let chats = services.chats.list(caller.0).await?;
+#[derive(Deserialize)]
+pub(crate) struct ListQuery {
+    #[serde(default)]
+    archived: bool,
+}
+
+/// `GET /api/chats[?archived=true]`: the chat list, or the archive.
+pub(crate) async fn list(
+    services: web::Data<Services>,
+    caller: Authenticated,
+    query: web::Query<ListQuery>,
+) -> ApiResult<HttpResponse> {
+    let chats = services.chats.list(caller.0, query.archived).await?;
     Ok(HttpResponse::Ok().json(ChatList { chats }))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct SettingsBody {
+    #[serde(default)]
+    archived: bool,
+    #[serde(default)]
+    muted_until: Option<chrono::DateTime<chrono::Utc>>,
+    #[serde(default)]
+    pinned: bool,
+}
+
+/// `PUT /api/chats/{id}/settings {"archived","muted_until","pinned"}`: the caller's own.
+pub(crate) async fn put_settings(
+    services: web::Data<Services>,
+    caller: Authenticated,
+    path: web::Path<String>,
+    body: JsonBody<SettingsBody>,
+) -> ApiResult<HttpResponse> {
+    let chat = parse_chat_id(&path)?;
+    let settings = ChatSettings { archived: body.archived, muted_until: body.muted_until, pinned: body.pinned };
+    Ok(HttpResponse::Ok().json(services.chats.update_settings(caller.0, chat, settings).await?))
 }
 
 /// `GET /api/chats/{id}`: one chat, for members and former members (404 otherwise).

@@ -31,6 +31,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
             .route("/chats/{id}", web::get().to(chats::get))
             .route("/chats/{id}", web::patch().to(chats::update))
             .route("/chats/{id}/read", web::post().to(receipts::read_up_to))
+            .route("/chats/{id}/settings", web::put().to(chats::put_settings))
             .route("/chats/{id}/members", web::post().to(chats::add_members))
             .route("/chats/{id}/members/{user_id}", web::delete().to(chats::remove_member))
             .route("/chats/{id}/members/{user_id}", web::patch().to(chats::set_role))

@@ -200,6 +200,9 @@ pub struct ChatView {
     pub last_message: Option<Message>,
     /// Messages after the viewer's read position.
     pub unread_count: i64,
+    /// The viewer's own settings (absent in frames shared by every member).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub settings: Option<ChatSettings>,
     /// The caller's membership: in REST answers, not in `chat_update` frames (which
     /// every member shares).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -230,5 +233,22 @@ mod tests {
         assert_eq!(chat.kind, ChatKind::Direct);
         let ids: Vec<_> = members.iter().map(|m| m.user_id).collect();
         assert_eq!(ids, vec![a, b]);
+    }
+}
+
+/// One person's settings for a chat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ChatSettings {
+    /// Hidden from the main chat list.
+    pub archived: bool,
+    /// No notifications until then; None when not muted.
+    pub muted_until: Option<DateTime<Utc>>,
+    /// Shown at the top of the chat list.
+    pub pinned: bool,
+}
+
+impl ChatSettings {
+    pub fn is_muted(&self, now: DateTime<Utc>) -> bool {
+        self.muted_until.is_some_and(|until| until > now)
     }
 }

@@ -1,11 +1,13 @@
 use super::Ports;
 use crate::auth::Caller;
-use crate::chat::{direct_key, new_direct, Chat, ChatKind, ChatView, GroupPolicy, LogPosition, Member, MemberView};
+use crate::chat::{
+    direct_key, new_direct, Chat, ChatKind, ChatSettings, ChatView, GroupPolicy, LogPosition, Member, MemberView,
+};
 use crate::clock::Clock;
 use crate::error::{DomainError, DomainResult};
 use crate::ids::{ChatId, UserId};
 use crate::message::{Message, Page};
-use crate::ports::{ChatRepo, ContactRepo, EventBus, MessageRepo, ReceiptRepo, UserRepo};
+use crate::ports::{ChatRepo, ChatSettingsRepo, ContactRepo, EventBus, MessageRepo, ReceiptRepo, UserRepo};
 use crate::receipt::ChatProgress;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -17,6 +19,7 @@ pub struct ChatService {
     pub(super) messages: Arc<dyn MessageRepo>,
     pub(super) receipts: Arc<dyn ReceiptRepo>,
     pub(super) contacts: Arc<dyn ContactRepo>,
+    pub(super) chat_settings: Arc<dyn ChatSettingsRepo>,
     pub(super) bus: Arc<dyn EventBus>,
     pub(super) clock: Arc<dyn Clock>,
     pub(super) policy: GroupPolicy,
@@ -53,6 +56,7 @@ impl ChatService {
             messages: ports.messages.clone(),
             receipts: ports.receipts.clone(),
             contacts: ports.contacts.clone(),
+            chat_settings: ports.chat_settings.clone(),
             bus: ports.bus.clone(),
             clock: ports.clock.clone(),
             policy,
@@ -92,8 +96,9 @@ impl ChatService {
         }
     }
 
-    /// The caller's chats, those they left included, most recently active first.
-    pub async fn list(&self, caller: Caller) -> DomainResult<Vec<ChatView>> {
+    /// The caller's chats, those they left included, pinned first, then most recently
+    /// active first; their archive instead when `archived`.
+    pub async fn list(&self, caller: Caller, archived: bool) -> DomainResult<Vec<ChatView>> {
         let chats = self.chats.list_for_user(caller.user_id).await?;
         let active: Vec<ChatId> = chats.iter().filter(|(_, me)| me.is_active()).map(|(c, _)| c.id).collect();
         let mut last: HashMap<ChatId, _> =
@@ -109,6 +114,9 @@ impl ChatService {
             };
             views.push(view);
         }
+        // The caller's list, or their archive; pinned chats first, then by activity.
+        views.retain(|v| v.settings.unwrap_or_default().archived == archived);
+        views.sort_by_key(|v| !v.settings.unwrap_or_default().pinned);
         Ok(views)
     }
 
@@ -147,7 +155,28 @@ impl ChatService {
             m.status = progress.status_of(m.seq);
             m
         });
-        Ok(ChatView { chat, members, last_message, unread_count, membership: me.map(Into::into) })
+        let settings = match me {
+            Some(me) => Some(self.settings_of(chat.id, me.user_id).await?),
+            None => None,
+        };
+        Ok(ChatView { chat, members, last_message, unread_count, settings, membership: me.map(Into::into) })
+    }
+
+    /// `me`'s settings for the chat (the defaults when never set).
+    async fn settings_of(&self, chat: ChatId, user: UserId) -> DomainResult<ChatSettings> {
+        Ok(self.chat_settings.settings(user, &[chat]).await?.into_iter().next().map(|(_, s)| s).unwrap_or_default())
+    }
+
+    /// Archives, mutes or pins a chat for the caller only.
+    pub async fn update_settings(
+        &self,
+        caller: Caller,
+        chat: ChatId,
+        settings: ChatSettings,
+    ) -> DomainResult<ChatSettings> {
+        require_reader(self.chats.as_ref(), chat, caller.user_id).await?;
+        self.chat_settings.put_settings(chat, caller.user_id, &settings).await?;
+        Ok(settings)
     }
 
     /// What a former member sees: no members, and the chat as of their leaving.
@@ -156,7 +185,8 @@ impl ChatService {
         let last_message = self.messages.list(chat.id, newest).await?.into_iter().next();
         chat.last_event_seq = left.event_seq;
         let unread_count = unread(&self.receipts.positions(chat.id).await?, Some(me), last_message.as_ref());
-        Ok(ChatView { chat, members: Vec::new(), last_message, unread_count, membership: Some(me.into()) })
+        let settings = Some(self.settings_of(chat.id, me.user_id).await?);
+        Ok(ChatView { chat, members: Vec::new(), last_message, unread_count, settings, membership: Some(me.into()) })
     }
 
     async fn member_views(&self, chat: ChatId) -> DomainResult<Vec<MemberView>> {

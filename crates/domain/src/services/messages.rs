@@ -7,7 +7,7 @@ use crate::error::{DomainError, DomainResult};
 use crate::event::{ChatEvent, Delivery, EventKind};
 use crate::ids::{ChatId, MessageId, UserId};
 use crate::message::{Appended, ClientMsgId, ContentType, Message, MessageBody, NewMessage, Page};
-use crate::ports::{ChatRepo, ContactRepo, EventBus, MessageRepo, ReceiptRepo};
+use crate::ports::{ChatRepo, ChatSettingsRepo, ContactRepo, EventBus, MessageRepo, ReceiptRepo};
 use crate::receipt::ChatProgress;
 use std::sync::Arc;
 
@@ -17,6 +17,7 @@ pub struct MessageService {
     messages: Arc<dyn MessageRepo>,
     receipts: Arc<dyn ReceiptRepo>,
     contacts: Arc<dyn ContactRepo>,
+    chat_settings: Arc<dyn ChatSettingsRepo>,
     bus: Arc<dyn EventBus>,
     clock: Arc<dyn Clock>,
 }
@@ -37,6 +38,7 @@ impl MessageService {
             messages: ports.messages.clone(),
             receipts: ports.receipts.clone(),
             contacts: ports.contacts.clone(),
+            chat_settings: ports.chat_settings.clone(),
             bus: ports.bus.clone(),
             clock: ports.clock.clone(),
         }
@@ -73,6 +75,10 @@ impl MessageService {
         match appended.event_seq {
             Some(event_seq) if appended.created => self.publish(&appended.message, event_seq).await,
             _ => return same_chat_or_conflict(appended.message, request.chat_id),
+        }
+        // As WhatsApp does: a chat archived without muting comes back with a new message.
+        if let Err(error) = self.chat_settings.unarchive_unmuted(request.chat_id, self.clock.now()).await {
+            tracing::warn!(%error, chat = %request.chat_id, "could not bring the chat back from archives");
         }
         Ok(appended)
     }

@@ -27,8 +27,8 @@ pub use users::UserService;
 use crate::chat::GroupPolicy;
 use crate::clock::Clock;
 use crate::ports::{
-    ChatRepo, CodeGenerator, ContactRepo, EventBus, MessageRepo, OtpRepo, OtpSender, PresenceTracker, ReceiptRepo,
-    SessionRepo, StoreHealth, TokenCodec, UserRepo,
+    ChatRepo, ChatSettingsRepo, CodeGenerator, ContactRepo, EventBus, MessageRepo, OtpRepo, OtpSender, PresenceTracker,
+    ReceiptRepo, SessionRepo, StoreHealth, TokenCodec, UserRepo,
 };
 use std::sync::Arc;
 
@@ -42,6 +42,7 @@ pub struct Ports {
     pub messages: Arc<dyn MessageRepo>,
     pub receipts: Arc<dyn ReceiptRepo>,
     pub contacts: Arc<dyn ContactRepo>,
+    pub chat_settings: Arc<dyn ChatSettingsRepo>,
     pub store_health: Arc<dyn StoreHealth>,
     pub bus: Arc<dyn EventBus>,
     pub presence: Arc<dyn PresenceTracker>,

@@ -5,8 +5,9 @@ use crate::clock::MockClock;
 use crate::ids::UserId;
 use crate::message::{Message, MessageStatus, NewMessage};
 use crate::ports::{
-    MockChatRepo, MockCodeGenerator, MockContactRepo, MockEventBus, MockMessageRepo, MockOtpRepo, MockOtpSender,
-    MockPresenceTracker, MockReceiptRepo, MockSessionRepo, MockStoreHealth, MockTokenCodec, MockUserRepo,
+    MockChatRepo, MockChatSettingsRepo, MockCodeGenerator, MockContactRepo, MockEventBus, MockMessageRepo, MockOtpRepo,
+    MockOtpSender, MockPresenceTracker, MockReceiptRepo, MockSessionRepo, MockStoreHealth, MockTokenCodec,
+    MockUserRepo,
 };
 use crate::user::{Phone, Region, User, UserName};
 use chrono::{DateTime, Utc};
@@ -21,6 +22,7 @@ pub struct MockSet {
     pub messages: MockMessageRepo,
     pub receipts: MockReceiptRepo,
     pub contacts: MockContactRepo,
+    pub chat_settings: MockChatSettingsRepo,
     pub bus: MockEventBus,
     pub presence: MockPresenceTracker,
     pub sender: MockOtpSender,
@@ -30,13 +32,16 @@ pub struct MockSet {
 }
 
 impl MockSet {
-    /// Fresh mocks. Defaults: no receipt positions and nobody blocked (mockall uses
+    /// Fresh mocks. Defaults: no receipt positions, nobody blocked, no chat settings (mockall uses
     /// the first matching expectation, so a test that needs otherwise replaces the mock).
     pub fn new(now: DateTime<Utc>) -> Self {
         let mut receipts = MockReceiptRepo::new();
         receipts.expect_positions().returning(|_| Ok(Vec::new()));
         let mut contacts = MockContactRepo::new();
         contacts.expect_is_blocked().returning(|_, _| Ok(false));
+        let mut chat_settings = MockChatSettingsRepo::new();
+        chat_settings.expect_settings().returning(|_, _| Ok(Vec::new()));
+        chat_settings.expect_unarchive_unmuted().returning(|_, _| Ok(()));
 
         Self {
             users: MockUserRepo::new(),
@@ -46,6 +51,7 @@ impl MockSet {
             messages: MockMessageRepo::new(),
             receipts,
             contacts,
+            chat_settings,
             bus: MockEventBus::new(),
             presence: MockPresenceTracker::new(),
             sender: MockOtpSender::new(),
@@ -68,6 +74,7 @@ pub fn ports(m: MockSet) -> Ports {
         messages: Arc::new(m.messages),
         receipts: Arc::new(m.receipts),
         contacts: Arc::new(m.contacts),
+        chat_settings: Arc::new(m.chat_settings),
         store_health: Arc::new(MockStoreHealth::new()),
         bus: Arc::new(m.bus),
         presence: Arc::new(m.presence),

@@ -58,6 +58,7 @@ macro_rules! append_in_tx {
     }};
 }
 
+mod chat_settings;
 mod chats;
 mod contacts;
 mod groups;

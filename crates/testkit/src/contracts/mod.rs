@@ -51,6 +51,7 @@ macro_rules! store_contract_tests {
             chats_members_and_membership,
             chats_list_for_user_only_their_chats_by_activity,
             chats_co_members_are_everyone_sharing_a_chat_once,
+            chat_settings_are_per_person_and_new_messages_unarchive_unmuted_chats,
             messages_seq_is_consecutive_per_chat,
             messages_concurrent_appends_get_distinct_consecutive_seqs,
             messages_repeated_client_msg_id_returns_the_first,

@@ -9,7 +9,7 @@ pub use super::store_users::*;
 
 use chitchat_domain::chat::{new_direct, Chat, Member};
 use chitchat_domain::ports::{
-    ChatRepo, ContactRepo, MessageRepo, OtpRepo, ReceiptRepo, SessionRepo, StoreHealth, UserRepo,
+    ChatRepo, ChatSettingsRepo, ContactRepo, MessageRepo, OtpRepo, ReceiptRepo, SessionRepo, StoreHealth, UserRepo,
 };
 use chitchat_domain::user::{Phone, Region, User, UserName};
 use chrono::{DateTime, SubsecRound, Utc};
@@ -23,6 +23,7 @@ pub trait Store:
     + MessageRepo
     + ReceiptRepo
     + ContactRepo
+    + ChatSettingsRepo
     + StoreHealth
     + Send
     + Sync
@@ -37,6 +38,7 @@ impl<
             + MessageRepo
             + ReceiptRepo
             + ContactRepo
+            + ChatSettingsRepo
             + StoreHealth
             + Send
             + Sync

@@ -101,3 +101,24 @@ pub async fn chats_co_members_are_everyone_sharing_a_chat_once<S: Store>(store: 
     assert_eq!(of_a, expected);
     assert!(store.co_members(loner.id).await.unwrap().is_empty());
 }
+
+pub async fn chat_settings_are_per_person_and_new_messages_unarchive_unmuted_chats<S: Store>(store: S) {
+    use chitchat_domain::chat::ChatSettings;
+    let a = user(&store, 1, "Asha").await;
+    let b = user(&store, 2, "Bilal").await;
+    let (chat, _) = direct(&store, &a, &b).await;
+    assert!(store.settings(a.id, &[chat.id]).await.unwrap().is_empty(), "nothing set yet");
+    let muted_until = now() + chrono::Duration::hours(8);
+    let asha = ChatSettings { archived: true, muted_until: None, pinned: true };
+    let bilal = ChatSettings { archived: true, muted_until: Some(muted_until), pinned: false };
+    store.put_settings(chat.id, a.id, &asha).await.unwrap();
+    store.put_settings(chat.id, b.id, &bilal).await.unwrap();
+    assert_eq!(store.settings(a.id, &[chat.id]).await.unwrap(), vec![(chat.id, asha)]);
+
+    store.unarchive_unmuted(chat.id, now()).await.unwrap();
+    let asha_now = store.settings(a.id, &[chat.id]).await.unwrap()[0].1;
+    assert_eq!(asha_now, ChatSettings { archived: false, ..asha }, "not muted: back in the list, still pinned");
+    assert_eq!(store.settings(b.id, &[chat.id]).await.unwrap()[0].1, bilal, "muted: stays archived");
+    store.unarchive_unmuted(chat.id, muted_until + chrono::Duration::seconds(1)).await.unwrap();
+    assert!(!store.settings(b.id, &[chat.id]).await.unwrap()[0].1.archived, "once the mute ends, it comes back too");
+}
