@@ -12,6 +12,7 @@ pub mod ids;
 pub mod message;
 pub mod ports;
 pub mod receipt;
+pub mod search;
 pub mod services;
 pub mod user;
 

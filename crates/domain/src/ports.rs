@@ -163,6 +163,22 @@ pub trait ReceiptRepo: Send + Sync {
     async fn receipts(&self, chat: ChatId, seq: i64) -> DomainResult<Vec<Receipt>>;
 }
 
+/// Full-text search over messages.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait MessageSearch: Send + Sync {
+    /// Text messages matching `query` (whole or partial words, any script) in the
+    /// chats `user` is an active member of (only `chat` when given), best first.
+    async fn search(
+        &self,
+        user: UserId,
+        query: &crate::search::SearchQuery,
+        chat: Option<ChatId>,
+        limit: i64,
+        offset: i64,
+    ) -> DomainResult<Vec<Message>>;
+}
+
 /// Tells whether the store answers, for `/health`.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]

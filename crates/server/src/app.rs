@@ -125,6 +125,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         receipts: store.clone(),
         contacts: store.clone(),
         chat_settings: store.clone(),
+        search: store.clone(),
         store_health: store.clone(),
         bus: realtime.bus,
         presence: realtime.presence,

@@ -13,9 +13,11 @@ use chitchat_domain::contact::ContactEntry;
 use chitchat_domain::event::ChatEvent;
 use chitchat_domain::message::{Appended, ClientMsgId, Message, NewMessage, Page};
 use chitchat_domain::ports::{
-    ChatRepo, ChatSettingsRepo, ContactRepo, MessageRepo, OtpRepo, ReceiptRepo, SessionRepo, StoreHealth, UserRepo,
+    ChatRepo, ChatSettingsRepo, ContactRepo, MessageRepo, MessageSearch, OtpRepo, ReceiptRepo, SessionRepo,
+    StoreHealth, UserRepo,
 };
 use chitchat_domain::receipt::{ReadPosition, Receipt, ReceiptKind};
+use chitchat_domain::search::SearchQuery;
 use chitchat_domain::user::{Phone, User};
 use chitchat_domain::{ChatId, DomainError, DomainResult, MessageId, SessionId, UserId};
 use chrono::{DateTime, Utc};
@@ -83,7 +85,7 @@ impl UserRepo for Store {
     }
     async fn search(&self, query: &str, exclude: UserId, limit: i64) -> DomainResult<Vec<User>> {
         let query = query.to_owned();
-        self.detached(move |s| async move { s.search(&query, exclude, limit).await }).await
+        self.detached(move |s| async move { UserRepo::search(&*s, &query, exclude, limit).await }).await
     }
 }
 
@@ -237,6 +239,21 @@ impl ChatSettingsRepo for Store {
     }
     async fn unarchive_unmuted(&self, chat: ChatId, now: DateTime<Utc>) -> DomainResult<()> {
         self.detached(move |s| async move { s.unarchive_unmuted(chat, now).await }).await
+    }
+}
+
+#[async_trait]
+impl MessageSearch for Store {
+    async fn search(
+        &self,
+        user: UserId,
+        query: &SearchQuery,
+        chat: Option<ChatId>,
+        limit: i64,
+        offset: i64,
+    ) -> DomainResult<Vec<Message>> {
+        let query = query.clone();
+        self.detached(move |s| async move { MessageSearch::search(&*s, user, &query, chat, limit, offset).await }).await
     }
 }
 

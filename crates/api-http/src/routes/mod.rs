@@ -4,6 +4,7 @@ pub(crate) mod contacts;
 pub(crate) mod health;
 pub(crate) mod messages;
 pub(crate) mod receipts;
+pub(crate) mod search;
 pub(crate) mod users;
 
 use actix_web::web;
@@ -37,6 +38,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
             .route("/chats/{id}/members/{user_id}", web::patch().to(chats::set_role))
             .route("/messages", web::post().to(messages::send))
             .route("/messages", web::get().to(messages::history))
+            .route("/messages/search", web::get().to(search::messages))
             .route("/messages/status", web::post().to(receipts::message_status))
             .route("/messages/{id}/receipts", web::get().to(receipts::list)),
     );

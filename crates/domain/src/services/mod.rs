@@ -8,6 +8,7 @@ mod groups;
 mod messages;
 mod presence;
 mod receipts;
+mod search;
 mod sync;
 mod users;
 
@@ -21,14 +22,15 @@ pub use groups::GroupEdit;
 pub use messages::{MessageService, SendMessage};
 pub use presence::PresenceService;
 pub use receipts::ReceiptService;
+pub use search::SearchService;
 pub use sync::{CatchUp, SyncService, MAX_REPLAY_EVENTS};
 pub use users::UserService;
 
 use crate::chat::GroupPolicy;
 use crate::clock::Clock;
 use crate::ports::{
-    ChatRepo, ChatSettingsRepo, CodeGenerator, ContactRepo, EventBus, MessageRepo, OtpRepo, OtpSender, PresenceTracker,
-    ReceiptRepo, SessionRepo, StoreHealth, TokenCodec, UserRepo,
+    ChatRepo, ChatSettingsRepo, CodeGenerator, ContactRepo, EventBus, MessageRepo, MessageSearch, OtpRepo, OtpSender,
+    PresenceTracker, ReceiptRepo, SessionRepo, StoreHealth, TokenCodec, UserRepo,
 };
 use std::sync::Arc;
 
@@ -43,6 +45,7 @@ pub struct Ports {
     pub receipts: Arc<dyn ReceiptRepo>,
     pub contacts: Arc<dyn ContactRepo>,
     pub chat_settings: Arc<dyn ChatSettingsRepo>,
+    pub search: Arc<dyn MessageSearch>,
     pub store_health: Arc<dyn StoreHealth>,
     pub bus: Arc<dyn EventBus>,
     pub presence: Arc<dyn PresenceTracker>,
@@ -63,6 +66,7 @@ pub struct Services {
     pub presence: Arc<PresenceService>,
     pub receipts: Arc<ReceiptService>,
     pub contacts: Arc<ContactService>,
+    pub search: Arc<SearchService>,
     pub bus: Arc<dyn EventBus>,
     pub store_health: Arc<dyn StoreHealth>,
 }
@@ -79,6 +83,7 @@ impl Services {
             presence: Arc::new(PresenceService::new(&ports)),
             receipts: Arc::new(ReceiptService::new(&ports)),
             contacts: Arc::new(ContactService::new(&ports, region)),
+            search: Arc::new(SearchService::new(&ports)),
             bus: ports.bus,
             store_health: ports.store_health,
         }

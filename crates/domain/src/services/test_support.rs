@@ -5,9 +5,9 @@ use crate::clock::MockClock;
 use crate::ids::UserId;
 use crate::message::{Message, MessageStatus, NewMessage};
 use crate::ports::{
-    MockChatRepo, MockChatSettingsRepo, MockCodeGenerator, MockContactRepo, MockEventBus, MockMessageRepo, MockOtpRepo,
-    MockOtpSender, MockPresenceTracker, MockReceiptRepo, MockSessionRepo, MockStoreHealth, MockTokenCodec,
-    MockUserRepo,
+    MockChatRepo, MockChatSettingsRepo, MockCodeGenerator, MockContactRepo, MockEventBus, MockMessageRepo,
+    MockMessageSearch, MockOtpRepo, MockOtpSender, MockPresenceTracker, MockReceiptRepo, MockSessionRepo,
+    MockStoreHealth, MockTokenCodec, MockUserRepo,
 };
 use crate::user::{Phone, Region, User, UserName};
 use chrono::{DateTime, Utc};
@@ -23,6 +23,7 @@ pub struct MockSet {
     pub receipts: MockReceiptRepo,
     pub contacts: MockContactRepo,
     pub chat_settings: MockChatSettingsRepo,
+    pub search: MockMessageSearch,
     pub bus: MockEventBus,
     pub presence: MockPresenceTracker,
     pub sender: MockOtpSender,
@@ -52,6 +53,7 @@ impl MockSet {
             receipts,
             contacts,
             chat_settings,
+            search: MockMessageSearch::new(),
             bus: MockEventBus::new(),
             presence: MockPresenceTracker::new(),
             sender: MockOtpSender::new(),
@@ -75,6 +77,7 @@ pub fn ports(m: MockSet) -> Ports {
         receipts: Arc::new(m.receipts),
         contacts: Arc::new(m.contacts),
         chat_settings: Arc::new(m.chat_settings),
+        search: Arc::new(m.search),
         store_health: Arc::new(MockStoreHealth::new()),
         bus: Arc::new(m.bus),
         presence: Arc::new(m.presence),

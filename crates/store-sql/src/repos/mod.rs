@@ -66,5 +66,6 @@ mod health;
 mod messages;
 mod otps;
 mod receipts;
+mod search;
 mod sessions;
 mod users;

@@ -57,6 +57,7 @@ macro_rules! store_contract_tests {
             messages_repeated_client_msg_id_returns_the_first,
             messages_history_is_newest_first_and_paged,
             messages_pages_by_cursor_are_stable,
+            messages_search_finds_words_parts_and_cjk_in_the_searchers_chats_only,
             messages_history_can_end_at_a_seq,
             messages_last_message_per_chat,
             messages_are_logged_as_events_replayable_in_order,

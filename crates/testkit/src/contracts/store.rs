@@ -9,7 +9,8 @@ pub use super::store_users::*;
 
 use chitchat_domain::chat::{new_direct, Chat, Member};
 use chitchat_domain::ports::{
-    ChatRepo, ChatSettingsRepo, ContactRepo, MessageRepo, OtpRepo, ReceiptRepo, SessionRepo, StoreHealth, UserRepo,
+    ChatRepo, ChatSettingsRepo, ContactRepo, MessageRepo, MessageSearch, OtpRepo, ReceiptRepo, SessionRepo,
+    StoreHealth, UserRepo,
 };
 use chitchat_domain::user::{Phone, Region, User, UserName};
 use chrono::{DateTime, SubsecRound, Utc};
@@ -24,26 +25,27 @@ pub trait Store:
     + ReceiptRepo
     + ContactRepo
     + ChatSettingsRepo
+    + MessageSearch
     + StoreHealth
     + Send
     + Sync
     + 'static
 {
 }
-impl<
-        T: UserRepo
-            + OtpRepo
-            + SessionRepo
-            + ChatRepo
-            + MessageRepo
-            + ReceiptRepo
-            + ContactRepo
-            + ChatSettingsRepo
-            + StoreHealth
-            + Send
-            + Sync
-            + 'static,
-    > Store for T
+impl<T> Store for T where
+    T: UserRepo
+        + OtpRepo
+        + SessionRepo
+        + ChatRepo
+        + MessageRepo
+        + ReceiptRepo
+        + ContactRepo
+        + ChatSettingsRepo
+        + MessageSearch
+        + StoreHealth
+        + Send
+        + Sync
+        + 'static
 {
 }
 

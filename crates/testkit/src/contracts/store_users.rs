@@ -34,24 +34,24 @@ pub async fn users_search_by_name_or_phone_excludes_caller<S: Store>(store: S) {
         names.sort();
         names
     };
-    assert_eq!(names(store.search("ravi", me.id, 20).await.unwrap()), vec![ravi.name.clone()]);
-    assert_eq!(names(store.search("ravi", asha.id, 20).await.unwrap()), {
+    assert_eq!(names(UserRepo::search(&store, "ravi", me.id, 20).await.unwrap()), vec![ravi.name.clone()]);
+    assert_eq!(names(UserRepo::search(&store, "ravi", asha.id, 20).await.unwrap()), {
         let mut both = vec![ravi.name.clone(), me.name.clone()];
         both.sort();
         both
     });
     // Digits search phones: +919876540003 is Asha's.
-    assert_eq!(names(store.search("540003", me.id, 20).await.unwrap()), vec![asha.name.clone()]);
-    assert_eq!(store.search("ravi", asha.id, 1).await.unwrap().len(), 1, "limit is honoured");
+    assert_eq!(names(UserRepo::search(&store, "540003", me.id, 20).await.unwrap()), vec![asha.name.clone()]);
+    assert_eq!(UserRepo::search(&store, "ravi", asha.id, 1).await.unwrap().len(), 1, "limit is honoured");
 }
 
 pub async fn users_search_treats_wildcards_literally<S: Store>(store: S) {
     let me = user(&store, 1, "Me").await;
     user(&store, 2, "Anna").await;
     user(&store, 3, "100% Real").await;
-    let found = store.search("%", me.id, 20).await.unwrap();
+    let found = UserRepo::search(&store, "%", me.id, 20).await.unwrap();
     assert_eq!(found.into_iter().map(|u| u.name).collect::<Vec<_>>(), vec!["100% Real".to_owned()]);
-    assert!(store.search("_", me.id, 20).await.unwrap().is_empty());
+    assert!(UserRepo::search(&store, "_", me.id, 20).await.unwrap().is_empty());
 }
 
 fn challenge(n: u32, hash: &str) -> OtpChallenge {

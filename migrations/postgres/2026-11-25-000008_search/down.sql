@@ -1,0 +1,2 @@
+DROP INDEX messages_content_trgm;
+DROP INDEX messages_content_fts;
