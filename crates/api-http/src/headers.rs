@@ -4,9 +4,16 @@ use actix_web::middleware::DefaultHeaders;
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
 img-src 'self' data: blob:; connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
-/// Headers sent with every response.
-pub fn security_headers() -> DefaultHeaders {
-    DefaultHeaders::new()
+/// Headers sent with every response; with `https_only` (production) browsers are
+/// also told to use HTTPS for a year.
+pub fn security_headers(https_only: bool) -> DefaultHeaders {
+    let headers = DefaultHeaders::new();
+    let headers = if https_only {
+        headers.add(("Strict-Transport-Security", "max-age=31536000; includeSubDomains"))
+    } else {
+        headers
+    };
+    headers
         .add(("Content-Security-Policy", CONTENT_SECURITY_POLICY))
         .add(("X-Content-Type-Options", "nosniff"))
         .add(("Referrer-Policy", "no-referrer"))

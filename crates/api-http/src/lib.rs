@@ -7,6 +7,7 @@ mod error;
 mod headers;
 mod json_body;
 mod limits;
+mod observability;
 mod routes;
 mod static_files;
 
@@ -17,6 +18,7 @@ use actix_web::web;
 
 pub use json_body::MAX_JSON_BODY;
 pub use limits::{cors, RateLimits};
+pub use observability::{metrics_route, observe, RequestId, REQUEST_ID};
 
 /// Registers `/api/*` and `/health`. Expects `web::Data<chitchat_domain::Services>` in the app.
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -89,7 +89,10 @@ struct Device {
 impl Device {
     async fn send(&mut self, text: impl Into<String>) -> Result<(), Closed> {
         match tokio::time::timeout(self.write_wait, self.session.text(text.into())).await {
-            Ok(Ok(())) => Ok(()),
+            Ok(Ok(())) => {
+                metrics::counter!("chitchat_ws_frames_sent_total").increment(1);
+                Ok(())
+            }
             Ok(Err(_)) => Err(GONE),
             Err(_) => Err(Closed { too_slow: true }),
         }
@@ -169,6 +172,7 @@ pub(crate) async fn run(
         holding_live: hold_live_until_first_frame,
         typing_sent: HashMap::new(),
     };
+    metrics::gauge!("chitchat_ws_connections").increment(1.0);
     if let Err(error) = conn.services.presence.device_connected(conn.caller).await {
         tracing::warn!(user = %conn.caller.user_id, %error, "could not announce presence");
     }
@@ -244,6 +248,7 @@ pub(crate) async fn run(
     };
 
     drop(subscription);
+    metrics::gauge!("chitchat_ws_connections").decrement(1.0);
     tracing::info!(user = %conn.caller.user_id, session = %conn.caller.session_id, "websocket disconnected");
     let (services, caller, grace) = (conn.services.clone(), conn.caller, conn.settings.presence_grace);
     actix_web::rt::spawn(async move {
@@ -269,7 +274,10 @@ async fn handle_text(conn: &Connection, device: &mut Device, text: &str) -> Resu
     let id = frame.id.as_ref();
     let reply = match frame.kind.as_str() {
         "message" => match send(conn, frame.room_id.as_deref(), frame.payload).await {
-            Ok(message) => frames::ack(id, &message),
+            Ok(message) => {
+                metrics::counter!("chitchat_messages_sent_total", "via" => "ws").increment(1);
+                frames::ack(id, &message)
+            }
             Err(error) => frames::domain_error(id, &error),
         },
         "typing" => match typing(conn, device, frame.room_id.as_deref(), &frame.payload).await {

@@ -14,6 +14,7 @@ use chitchat_gateway_ws::{GatewaySettings, Shutdown};
 use chitchat_realtime_local::{LocalBus, LocalPresence, DEFAULT_DEVICE_QUEUE};
 use chitchat_realtime_redis::{RedisPresence, RedisPresenceConfig, RedisRelay, RedisRelayConfig};
 use chitchat_store_sql::{Store, StoreConfig};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use std::sync::Arc;
 use thiserror::Error;
 
@@ -25,6 +26,8 @@ pub enum StartError {
     Io(#[from] std::io::Error),
     #[error("JWT_EXPIRATION: {0}")]
     Duration(String),
+    #[error("metrics: {0}")]
+    Metrics(String),
     #[error("REDIS_URL: {0}")]
     Redis(#[from] chitchat_realtime_redis::RelayError),
 }
@@ -38,6 +41,27 @@ pub fn init_tracing(mode: RunMode) {
         RunMode::Production => builder.json().init(),
         RunMode::Development => builder.init(),
     }
+}
+
+/// The process-wide metrics recorder behind `/metrics`, with its upkeep task.
+fn install_metrics() -> Result<PrometheusHandle, StartError> {
+    let handle = PrometheusBuilder::new()
+        .set_buckets_for_metric(
+            Matcher::Suffix("_seconds".to_owned()),
+            &[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5],
+        )
+        .map_err(|e| StartError::Metrics(e.to_string()))?
+        .install_recorder()
+        .map_err(|e| StartError::Metrics(e.to_string()))?;
+    let upkeep = handle.clone();
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(std::time::Duration::from_secs(5));
+        loop {
+            ticks.tick().await;
+            upkeep.run_upkeep();
+        }
+    });
+    Ok(handle)
 }
 
 /// Forgets idle callers' rate-limit state once a minute, so memory stays bounded.
@@ -156,6 +180,8 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     let limits = web::Data::new(RateLimits::new(config.rate_limit_requests_per_minute, config.rate_limit_burst));
     spawn_limit_sweeper(limits.get_ref().clone());
     let (origins, any_origin) = (config.cors_allowed_origins.clone(), config.mode == RunMode::Development);
+    let metrics = install_metrics()?;
+    let https_only = config.mode == RunMode::Production;
     let shutdown = Shutdown::default();
     let sockets = web::Data::new(shutdown.clone());
     let server = HttpServer::new(move || {
@@ -165,7 +191,9 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
             .app_data(sockets.clone())
             .app_data(limits.clone())
             .wrap(chitchat_api_http::cors(&origins, any_origin))
-            .wrap(chitchat_api_http::security_headers())
+            .wrap(chitchat_api_http::security_headers(https_only))
+            .wrap(actix_web::middleware::from_fn(chitchat_api_http::observe))
+            .configure(chitchat_api_http::metrics_route(metrics.clone()))
             .configure(chitchat_api_http::configure)
             .configure(chitchat_gateway_ws::configure)
             .default_service(chitchat_api_http::default_service())

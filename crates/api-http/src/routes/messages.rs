@@ -41,6 +41,7 @@ pub(crate) async fn send(
     body: JsonBody<SendBody>,
 ) -> ApiResult<HttpResponse> {
     let appended = services.messages.send(caller.0, body.into_inner().try_into_domain()?).await?;
+    metrics::counter!("chitchat_messages_sent_total", "via" => "rest").increment(1);
     Ok(if appended.created {
         HttpResponse::Created().json(appended.message)
     } else {
