@@ -10,6 +10,7 @@ use actix_web::{web, Error, HttpResponse, ResponseError};
 use chitchat_domain::Services;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
@@ -17,13 +18,29 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct RateLimits {
     limiter: Arc<DefaultKeyedRateLimiter<String>>,
+    /// Proxies whose `X-Forwarded-For` names the real client (`TRUSTED_PROXIES`).
+    trusted_proxies: Arc<Vec<IpAddr>>,
 }
 
 impl RateLimits {
-    pub fn new(per_minute: u32, burst: u32) -> Self {
+    pub fn new(per_minute: u32, burst: u32, trusted_proxies: Vec<IpAddr>) -> Self {
         let per_minute = NonZeroU32::new(per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
         let burst = NonZeroU32::new(burst.max(1)).unwrap_or(NonZeroU32::MIN);
-        Self { limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute).allow_burst(burst))) }
+        Self {
+            limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute).allow_burst(burst))),
+            trusted_proxies: Arc::new(trusted_proxies),
+        }
+    }
+
+    /// The client's address: the peer, or, when the peer is a trusted proxy, the
+    /// address that proxy put last in `X-Forwarded-For` (the one it saw).
+    fn client_ip(&self, req: &ServiceRequest) -> Option<IpAddr> {
+        let peer = req.peer_addr()?.ip();
+        if !self.trusted_proxies.contains(&peer) {
+            return Some(peer);
+        }
+        let forwarded = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
+        forwarded.and_then(|list| list.rsplit(',').next()).and_then(|ip| ip.trim().parse().ok()).or(Some(peer))
     }
 
     /// Forgets callers that have been quiet long enough to be back at full burst.
@@ -38,7 +55,7 @@ impl RateLimits {
 }
 
 /// Who a request counts against: the user of a genuine token, else the client address.
-fn caller_key(req: &ServiceRequest) -> String {
+fn caller_key(req: &ServiceRequest, limits: &RateLimits) -> String {
     let token = req
         .headers()
         .get(header::AUTHORIZATION)
@@ -51,7 +68,7 @@ fn caller_key(req: &ServiceRequest) -> String {
     });
     match user {
         Some(user) => format!("user:{user}"),
-        None => format!("ip:{}", req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default()),
+        None => format!("ip:{}", limits.client_ip(req).map(|ip| ip.to_string()).unwrap_or_default()),
     }
 }
 
@@ -62,7 +79,7 @@ pub async fn rate_limit(
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let limits = req.app_data::<web::Data<RateLimits>>().cloned();
     if let Some(limits) = limits {
-        if let Err(wait) = limits.check(caller_key(&req)) {
+        if let Err(wait) = limits.check(caller_key(&req, &limits)) {
             let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
             let error = ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,

@@ -177,7 +177,11 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         presence_grace: config.presence_grace_period,
     });
 
-    let limits = web::Data::new(RateLimits::new(config.rate_limit_requests_per_minute, config.rate_limit_burst));
+    let limits = web::Data::new(RateLimits::new(
+        config.rate_limit_requests_per_minute,
+        config.rate_limit_burst,
+        config.trusted_proxies.clone(),
+    ));
     spawn_limit_sweeper(limits.get_ref().clone());
     let (origins, any_origin) = (config.cors_allowed_origins.clone(), config.mode == RunMode::Development);
     let metrics = install_metrics()?;

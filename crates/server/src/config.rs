@@ -54,6 +54,7 @@ struct Raw {
     rate_limit_requests_per_minute: u32,
     rate_limit_burst: u32,
     cors_allowed_origins: String,
+    trusted_proxies: String,
     otp_fixed_code: Option<String>,
     default_region: String,
     group_max_members: usize,
@@ -82,6 +83,7 @@ impl Default for Raw {
             rate_limit_requests_per_minute: 60,
             rate_limit_burst: 100,
             cors_allowed_origins: String::new(),
+            trusted_proxies: "127.0.0.1,::1".into(),
             otp_fixed_code: None,
             default_region: "IN".into(),
             group_max_members: chitchat_domain::chat::DEFAULT_GROUP_MAX_MEMBERS,
@@ -123,6 +125,9 @@ pub struct Config {
     /// Origins allowed to call the API from a browser (`CORS_ALLOWED_ORIGINS`,
     /// comma-separated); any origin in development.
     pub cors_allowed_origins: Vec<String>,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (`TRUSTED_PROXIES`,
+    /// comma-separated addresses; default loopback, where a local nginx sits).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     pub otp_fixed_code: Option<OtpCode>,
     pub default_region: Region,
     /// Most active members of one group, its admins included (`GROUP_MAX_MEMBERS`).
@@ -228,6 +233,13 @@ impl Config {
                 .filter(|o| !o.is_empty())
                 .map(str::to_owned)
                 .collect(),
+            trusted_proxies: raw
+                .trusted_proxies
+                .split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(|p| p.parse().map_err(|_| invalid("TRUSTED_PROXIES", format!("{p:?} is not an IP address"))))
+                .collect::<Result<_, _>>()?,
             otp_fixed_code,
             default_region,
             group_max_members: raw.group_max_members,

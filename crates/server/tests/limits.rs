@@ -35,6 +35,15 @@ async fn a_caller_over_the_limit_waits_and_others_do_not() {
     }
     let otp = api.call(Method::POST, "/api/auth/otp", None, Some(json!({"phone": "9876543219"}))).await;
     assert_eq!(otp.status, StatusCode::TOO_MANY_REQUESTS);
+    // Behind a trusted proxy (loopback by default), each client has its own budget.
+    let behind_proxy = reqwest::Client::new()
+        .post(format!("{}/api/auth/otp", api.base))
+        .header("X-Forwarded-For", "203.0.113.9")
+        .json(&json!({"phone": "9876543219"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(behind_proxy.status(), StatusCode::ACCEPTED);
     let health = api.call(Method::GET, "/health", None, None).await;
     assert_eq!(health.status, StatusCode::OK, "health checks are never limited");
 }

@@ -32,7 +32,8 @@ async fn metrics_count_requests_messages_and_sockets_and_requests_carry_ids() {
     }
     assert!(!metrics.contains(&chat), "no ids in metric labels");
 
-    let echoed = http.get(format!("{}/health", server.base_url)).header("X-Request-Id", "trace-me-42").send().await.unwrap();
+    let echoed =
+        http.get(format!("{}/health", server.base_url)).header("X-Request-Id", "trace-me-42").send().await.unwrap();
     assert_eq!(echoed.headers()["x-request-id"], "trace-me-42");
     let made_up = http.get(format!("{}/health", server.base_url)).send().await.unwrap();
     assert!(!made_up.headers()["x-request-id"].is_empty());
