@@ -24,7 +24,7 @@ pub enum StartError {
     Store(#[from] chitchat_store_sql::StoreError),
     #[error("{0}")]
     Io(#[from] std::io::Error),
-    #[error("JWT_EXPIRATION: {0}")]
+    #[error("{0}")]
     Duration(String),
     #[error("metrics: {0}")]
     Metrics(String),
@@ -158,12 +158,14 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         tokens: Arc::new(JwtTokens::new(secret.as_bytes())),
         clock: Arc::new(SystemClock),
     };
-    let token_ttl =
-        chrono::Duration::from_std(config.jwt_expiration).map_err(|e| StartError::Duration(e.to_string()))?;
+    let token_ttl = chrono::Duration::from_std(config.jwt_expiration)
+        .map_err(|e| StartError::Duration(format!("JWT_EXPIRATION: {e}")))?;
     let policy = AuthPolicy {
         region: config.default_region,
         token_ttl,
         otp_pepper: format!("otp:{secret}"),
+        otp_resend_cooldown: chrono::Duration::from_std(config.otp_resend_cooldown)
+            .map_err(|e| StartError::Duration(format!("OTP_RESEND_COOLDOWN: {e}")))?,
         ..AuthPolicy::default()
     };
     let groups = GroupPolicy { max_members: config.group_max_members };

@@ -51,6 +51,7 @@ struct Raw {
     ws_pong_wait: String,
     ws_write_wait: String,
     presence_grace_period: String,
+    otp_resend_cooldown: String,
     rate_limit_requests_per_minute: u32,
     rate_limit_burst: u32,
     cors_allowed_origins: String,
@@ -80,6 +81,7 @@ impl Default for Raw {
             ws_pong_wait: "60s".into(),
             ws_write_wait: "10s".into(),
             presence_grace_period: "5s".into(),
+            otp_resend_cooldown: "30s".into(),
             rate_limit_requests_per_minute: 60,
             rate_limit_burst: 100,
             cors_allowed_origins: String::new(),
@@ -118,6 +120,8 @@ pub struct Config {
     pub ws_write_wait: Duration,
     /// How long a user stays online after their last device leaves (`PRESENCE_GRACE_PERIOD`).
     pub presence_grace_period: Duration,
+    /// How long a phone waits before another login code is sent (`OTP_RESEND_COOLDOWN`; may be 0s).
+    pub otp_resend_cooldown: Duration,
     /// REST requests a minute per user (per address when anonymous), on average.
     pub rate_limit_requests_per_minute: u32,
     /// REST requests a caller may make at once before the average applies.
@@ -221,6 +225,8 @@ impl Config {
             ws_pong_wait: duration("WS_PONG_WAIT", &raw.ws_pong_wait)?,
             ws_write_wait: duration("WS_WRITE_WAIT", &raw.ws_write_wait)?,
             presence_grace_period: duration("PRESENCE_GRACE_PERIOD", &raw.presence_grace_period)?,
+            otp_resend_cooldown: humantime::parse_duration(raw.otp_resend_cooldown.trim())
+                .map_err(|e| invalid("OTP_RESEND_COOLDOWN", format!("{:?}: {e}", raw.otp_resend_cooldown)))?,
             rate_limit_requests_per_minute: positive(
                 "RATE_LIMIT_REQUESTS_PER_MINUTE",
                 raw.rate_limit_requests_per_minute,

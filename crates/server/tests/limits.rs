@@ -62,3 +62,16 @@ async fn browsers_on_other_origins_are_answered_in_development() {
     assert!(preflight.status().is_success(), "{}", preflight.status());
     assert_eq!(preflight.headers()["access-control-allow-origin"], "http://localhost:5173");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_phone_waits_before_another_code_is_sent() {
+    let env = [("OTP_RESEND_COOLDOWN", "30s")];
+    let server = TestServer::start_with_env(support::BINARY, TestBackend::Sqlite, &env).await.expect("SQLite");
+    let api = server.client();
+    let first = api.call(Method::POST, "/api/auth/otp", None, Some(json!({"phone": "9876543210"}))).await;
+    assert_eq!(first.status, StatusCode::ACCEPTED);
+    let again = api.call(Method::POST, "/api/auth/otp", None, Some(json!({"phone": "+91 98765 43210"}))).await;
+    assert_eq!((again.status, again.error_code()), (StatusCode::TOO_MANY_REQUESTS, "code_recently_sent"));
+    let other = api.call(Method::POST, "/api/auth/otp", None, Some(json!({"phone": "9876543211"}))).await;
+    assert_eq!(other.status, StatusCode::ACCEPTED, "other phones are not held up");
+}

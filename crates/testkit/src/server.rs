@@ -111,6 +111,7 @@ impl TestServer {
             // Tests send in bursts; the limit itself has a test of its own.
             .env("RATE_LIMIT_REQUESTS_PER_MINUTE", "1000000")
             .env("RATE_LIMIT_BURST", "1000000")
+            .env("OTP_RESEND_COOLDOWN", "0s")
             .envs(self.extra_env.iter().map(|(k, v)| (k, v)))
             .current_dir(self.data_dir.path())
             .stdin(Stdio::null())

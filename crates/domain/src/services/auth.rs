@@ -20,6 +20,9 @@ pub struct AuthPolicy {
     pub token_ttl: Duration,
     /// Secret mixed into stored code hashes, so a leaked table reveals no codes.
     pub otp_pepper: String,
+    /// How long a phone must wait before another code is sent: together with the
+    /// five tries per code this bounds guessing to a few tries a minute.
+    pub otp_resend_cooldown: Duration,
 }
 
 impl Default for AuthPolicy {
@@ -30,6 +33,7 @@ impl Default for AuthPolicy {
             otp_max_attempts: 5,
             token_ttl: Duration::hours(168),
             otp_pepper: String::new(),
+            otp_resend_cooldown: Duration::seconds(30),
         }
     }
 }
@@ -83,8 +87,17 @@ impl AuthService {
     /// the same whether or not the phone belongs to a user.
     pub async fn request_code(&self, raw_phone: &str) -> DomainResult<DateTime<Utc>> {
         let phone = Phone::parse(raw_phone, self.policy.region)?;
-        let code = self.codes.generate();
         let now = self.clock.now();
+        if let Some(previous) = self.otps.get(&phone).await? {
+            let wait = previous.created_at + self.policy.otp_resend_cooldown - now;
+            if wait > Duration::zero() {
+                return Err(DomainError::too_many(
+                    "code_recently_sent",
+                    format!("a code was just sent; ask again in {} s", wait.num_seconds().max(1)),
+                ));
+            }
+        }
+        let code = self.codes.generate();
         let challenge = OtpChallenge {
             code_hash: code.hash(&phone, &self.policy.otp_pepper),
             phone: phone.clone(),
@@ -248,6 +261,7 @@ mod tests {
         let now = Utc::now();
         let mut m = MockSet::new(now);
         m.codes.expect_generate().returning(|| OtpCode::parse("424242").unwrap());
+        m.otps.expect_get().returning(|_| Ok(None));
         m.otps
             .expect_put()
             .withf(move |c| {
@@ -265,6 +279,20 @@ mod tests {
             .returning(|_, _| Ok(()));
         let service = AuthService::new(&ports(m), policy());
         assert_eq!(service.request_code("98765 43210").await.unwrap(), now + Duration::minutes(5));
+    }
+
+    #[tokio::test]
+    async fn a_new_code_waits_for_the_cooldown() {
+        let now = Utc::now();
+        let mut m = MockSet::new(now);
+        let recent = challenge("123456", now - Duration::seconds(10), 0);
+        m.otps.expect_get().returning(move |_| Ok(Some(recent.clone())));
+        m.otps.expect_put().never();
+        m.sender.expect_send().never();
+        let service = AuthService::new(&ports(m), policy());
+        let err = service.request_code("9876543210").await.unwrap_err();
+        assert_eq!(err.code(), "code_recently_sent");
+        assert!(err.to_string().contains("20 s"), "{err}");
     }
 
     #[tokio::test]
