@@ -11,6 +11,8 @@ pub mod event;
 pub mod ids;
 pub mod message;
 pub mod ports;
+#[cfg(test)]
+mod properties;
 pub mod receipt;
 pub mod search;
 pub mod services;
