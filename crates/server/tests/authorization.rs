@@ -1,0 +1,108 @@
+//! Black-box authorization matrix over the REST API: anonymous callers get 401
+//! everywhere but login; a stranger gets 404 (never 200, never the data) on
+//! everything that names a chat, a message or a group; a member who is not an
+//! admin gets 403 on admin actions; the chat's members get what they may.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use chitchat_testkit::TestServer;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+on_both_backends!(every_endpoint_checks_who_is_asking,);
+
+/// Every endpoint, with a body that would be valid for an allowed caller.
+fn endpoints(chat: &str, group: &str, message: &str, user: &str) -> Vec<(Method, String, Option<Value>)> {
+    vec![
+        (Method::GET, "/api/auth/verify".into(), None),
+        (Method::POST, "/api/auth/logout".into(), None),
+        (Method::GET, "/api/auth/sessions".into(), None),
+        (Method::GET, "/api/users/search?q=a".into(), None),
+        (Method::GET, "/api/users/me".into(), None),
+        (Method::PATCH, "/api/users/me".into(), Some(json!({"status": "hi"}))),
+        (Method::POST, format!("/api/users/{user}/block"), None),
+        (Method::DELETE, format!("/api/users/{user}/block"), None),
+        (Method::GET, "/api/contacts".into(), None),
+        (Method::POST, "/api/contacts".into(), Some(json!({"user_id": user}))),
+        (Method::GET, "/api/chats".into(), None),
+        (Method::POST, "/api/chats".into(), Some(json!({"type": "direct", "user_ids": [user]}))),
+        (Method::GET, format!("/api/chats/{chat}"), None),
+        (Method::PATCH, format!("/api/chats/{group}"), Some(json!({"name": "renamed"}))),
+        (Method::POST, format!("/api/chats/{chat}/read"), Some(json!({"seq": 1}))),
+        (Method::PUT, format!("/api/chats/{chat}/settings"), Some(json!({"pinned": true}))),
+        (Method::POST, format!("/api/chats/{group}/members"), Some(json!({"user_ids": [user]}))),
+        (Method::PATCH, format!("/api/chats/{group}/members/{user}"), Some(json!({"role": "admin"}))),
+        (Method::DELETE, format!("/api/chats/{group}/members/{user}"), None),
+        (Method::POST, "/api/messages".into(), Some(json!({"chat_id": chat, "content": "x"}))),
+        (Method::GET, format!("/api/messages?chat_id={chat}"), None),
+        (Method::GET, "/api/messages/search?q=secret".into(), None),
+        (Method::POST, "/api/messages/status".into(), Some(json!({"message_id": message, "status": "read"}))),
+        (Method::GET, format!("/api/messages/{message}/receipts"), None),
+    ]
+}
+
+async fn every_endpoint_checks_who_is_asking(server: TestServer) {
+    let api = server.client();
+    let asha = api.login("9876543210", "Asha").await;
+    let ravi = api.login("9876543211", "Ravi").await;
+    let chen = api.login("9876543212", "Chen").await;
+    let mallory = api.login("9876543213", "Mallory").await;
+    let chat = api.direct_chat(&asha, &ravi.user_id()).await;
+    let sent = api.send_text(&asha, &chat, "secret plans", None).await;
+    let message = sent.body["id"].as_str().unwrap().to_owned();
+    let group = api
+        .post(
+            "/api/chats",
+            &asha.token,
+            json!({"type": "group", "name": "Plans", "user_ids": [ravi.user_id(), chen.user_id()]}),
+        )
+        .await;
+    assert_eq!(group.status, StatusCode::CREATED, "{:?}", group.body);
+    let group = group.body["id"].as_str().unwrap().to_owned();
+
+    // Anonymous: 401 everywhere.
+    for (method, path, body) in endpoints(&chat, &group, &message, &ravi.user_id()) {
+        let reply = api.call(method.clone(), &path, None, body).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "anonymous {method} {path}: {:?}", reply.body);
+    }
+
+    // A stranger: never the data, never a change, whatever the endpoint.
+    let scoped = |path: &str| path.contains(&chat) || path.contains(&group) || path.contains(&message);
+    for (method, path, body) in endpoints(&chat, &group, &message, &chen.user_id()) {
+        let names_chat = scoped(&path) || body.as_ref().is_some_and(|b| scoped(&b.to_string()));
+        if !names_chat {
+            continue;
+        }
+        let reply = api.call(method.clone(), &path, Some(&mallory.token), body).await;
+        assert!(
+            reply.status == StatusCode::NOT_FOUND || reply.status == StatusCode::FORBIDDEN,
+            "stranger {method} {path}: {} {:?}",
+            reply.status,
+            reply.body
+        );
+        assert!(!reply.body.to_string().contains("secret plans"), "stranger {method} {path} saw the data");
+    }
+    let search = api.get("/api/messages/search?q=secret", &mallory.token).await;
+    assert_eq!(search.body["results"], json!([]));
+
+    // A member who is not an admin: 403 on admin actions, fine on the rest.
+    let admin_only = [
+        (Method::PATCH, format!("/api/chats/{group}"), Some(json!({"name": "mine now"}))),
+        (Method::POST, format!("/api/chats/{group}/members"), Some(json!({"user_ids": [mallory.user_id()]}))),
+        (Method::PATCH, format!("/api/chats/{group}/members/{}", chen.user_id()), Some(json!({"role": "admin"}))),
+        (Method::DELETE, format!("/api/chats/{group}/members/{}", chen.user_id()), None),
+    ];
+    for (method, path, body) in admin_only {
+        let reply = api.call(method.clone(), &path, Some(&ravi.token), body).await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "member {method} {path}: {:?}", reply.body);
+    }
+    // The sender alone sees receipts; members read and write.
+    assert_eq!(api.get(&format!("/api/messages/{message}/receipts"), &ravi.token).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(api.get(&format!("/api/messages/{message}/receipts"), &asha.token).await.status, StatusCode::OK);
+    assert_eq!(api.get(&format!("/api/messages?chat_id={chat}"), &ravi.token).await.status, StatusCode::OK);
+    let admin = api
+        .call(Method::PATCH, &format!("/api/chats/{group}"), Some(&asha.token), Some(json!({"name": "Plans 2"})))
+        .await;
+    assert_eq!(admin.status, StatusCode::OK);
+}
