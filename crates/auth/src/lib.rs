@@ -1,10 +1,12 @@
-//! Small security adapters: JWT bearer tokens, random login codes, and the
-//! development code sender that writes codes to the log.
+//! Small security adapters: JWT bearer tokens, random login codes, and the code
+//! senders: a webhook to an SMS gateway, or the log (development only).
 
 mod codes;
 mod jwt;
 mod log_sender;
+mod webhook_sender;
 
 pub use codes::{FixedCode, RandomCodes};
 pub use jwt::JwtTokens;
 pub use log_sender::LogOtpSender;
+pub use webhook_sender::WebhookOtpSender;

@@ -4,10 +4,10 @@ use crate::config::{Config, RunMode};
 use crate::secret::signing_secret;
 use actix_web::{web, App, HttpServer};
 use chitchat_api_http::RateLimits;
-use chitchat_auth::{FixedCode, JwtTokens, LogOtpSender, RandomCodes};
+use chitchat_auth::{FixedCode, JwtTokens, LogOtpSender, RandomCodes, WebhookOtpSender};
 use chitchat_domain::chat::GroupPolicy;
 use chitchat_domain::clock::SystemClock;
-use chitchat_domain::ports::{CodeGenerator, PresenceTracker};
+use chitchat_domain::ports::{CodeGenerator, OtpSender, PresenceTracker};
 use chitchat_domain::services::{AuthPolicy, Ports};
 use chitchat_domain::Services;
 use chitchat_gateway_ws::{GatewaySettings, Shutdown};
@@ -26,6 +26,8 @@ pub enum StartError {
     Io(#[from] std::io::Error),
     #[error("{0}")]
     Duration(String),
+    #[error("OTP_WEBHOOK_URL: {0}")]
+    Otp(String),
     #[error("metrics: {0}")]
     Metrics(String),
     #[error("REDIS_URL: {0}")]
@@ -40,6 +42,21 @@ pub fn init_tracing(mode: RunMode) {
     match mode {
         RunMode::Production => builder.json().init(),
         RunMode::Development => builder.init(),
+    }
+}
+
+/// Where login codes go: the SMS webhook when configured, else (development) the log.
+fn otp_sender(config: &Config) -> Result<Arc<dyn OtpSender>, StartError> {
+    match &config.otp_webhook_url {
+        Some(url) => {
+            let sender =
+                WebhookOtpSender::new(url.clone(), config.otp_webhook_token.clone()).map_err(StartError::Otp)?;
+            Ok(Arc::new(sender))
+        }
+        None => {
+            tracing::warn!("no OTP_WEBHOOK_URL: login codes are written to this log (development only)");
+            Ok(Arc::new(LogOtpSender))
+        }
     }
 }
 
@@ -153,7 +170,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         store_health: store.clone(),
         bus: realtime.bus,
         presence: realtime.presence,
-        otp_sender: Arc::new(LogOtpSender),
+        otp_sender: otp_sender(&config)?,
         codes,
         tokens: Arc::new(JwtTokens::new(secret.as_bytes())),
         clock: Arc::new(SystemClock),

@@ -56,6 +56,8 @@ struct Raw {
     rate_limit_burst: u32,
     cors_allowed_origins: String,
     trusted_proxies: String,
+    otp_webhook_url: Option<String>,
+    otp_webhook_token: Option<String>,
     otp_fixed_code: Option<String>,
     default_region: String,
     group_max_members: usize,
@@ -86,6 +88,8 @@ impl Default for Raw {
             rate_limit_burst: 100,
             cors_allowed_origins: String::new(),
             trusted_proxies: "127.0.0.1,::1".into(),
+            otp_webhook_url: None,
+            otp_webhook_token: None,
             otp_fixed_code: None,
             default_region: "IN".into(),
             group_max_members: chitchat_domain::chat::DEFAULT_GROUP_MAX_MEMBERS,
@@ -132,6 +136,11 @@ pub struct Config {
     /// Reverse proxies whose `X-Forwarded-For` is believed (`TRUSTED_PROXIES`,
     /// comma-separated addresses; default loopback, where a local nginx sits).
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Where login codes are POSTed for delivery by SMS (`OTP_WEBHOOK_URL`);
+    /// required in production, where codes are never logged.
+    pub otp_webhook_url: Option<String>,
+    /// Bearer token for that webhook (`OTP_WEBHOOK_TOKEN`).
+    pub otp_webhook_token: Option<String>,
     pub otp_fixed_code: Option<OtpCode>,
     pub default_region: Region,
     /// Most active members of one group, its admins included (`GROUP_MAX_MEMBERS`).
@@ -190,6 +199,17 @@ impl Config {
                 Some(_) => {}
             }
         }
+        let otp_webhook_url = non_empty(raw.otp_webhook_url);
+        if let Some(url) = &otp_webhook_url {
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                return Err(invalid("OTP_WEBHOOK_URL", "must be an http:// or https:// URL"));
+            }
+        } else if mode == RunMode::Production {
+            return Err(invalid(
+                "OTP_WEBHOOK_URL",
+                "must be set when ENV=production: login codes are sent through it and never logged",
+            ));
+        }
         let otp_fixed_code = match non_empty(raw.otp_fixed_code) {
             None => None,
             Some(_) if mode == RunMode::Production => {
@@ -239,6 +259,8 @@ impl Config {
                 .filter(|o| !o.is_empty())
                 .map(str::to_owned)
                 .collect(),
+            otp_webhook_url,
+            otp_webhook_token: non_empty(raw.otp_webhook_token),
             trusted_proxies: raw
                 .trusted_proxies
                 .split(',')
@@ -273,6 +295,7 @@ mod tests {
             env: "production".into(),
             jwt_secret: secret.map(str::to_owned),
             otp_fixed_code: code.map(str::to_owned),
+            otp_webhook_url: Some("https://sms.example/send".into()),
             ..Raw::default()
         };
         for secret in [None, Some("short"), Some(SEED_EXAMPLE_SECRET)] {
@@ -283,6 +306,13 @@ mod tests {
         assert!(Config::check(prod(Some(&strong), None)).is_ok());
         let err = Config::check(prod(Some(&strong), Some("123456"))).unwrap_err().to_string();
         assert!(err.contains("OTP_FIXED_CODE"), "{err}");
+    }
+
+    #[test]
+    fn production_needs_a_way_to_deliver_codes() {
+        let raw = Raw { env: "production".into(), jwt_secret: Some("k".repeat(40)), ..Raw::default() };
+        let err = Config::check(raw).unwrap_err().to_string();
+        assert!(err.contains("OTP_WEBHOOK_URL"), "{err}");
     }
 
     #[test]
