@@ -7,6 +7,7 @@ use chitchat_api_http::RateLimits;
 use chitchat_auth::{FixedCode, JwtTokens, LogOtpSender, RandomCodes};
 use chitchat_domain::chat::GroupPolicy;
 use chitchat_domain::clock::SystemClock;
+use chitchat_domain::message::MessagePolicy;
 use chitchat_domain::ports::{CodeGenerator, PresenceTracker};
 use chitchat_domain::services::{AuthPolicy, Ports};
 use chitchat_domain::Services;
@@ -132,8 +133,9 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         tokens: Arc::new(JwtTokens::new(secret.as_bytes())),
         clock: Arc::new(SystemClock),
     };
-    let token_ttl =
-        chrono::Duration::from_std(config.jwt_expiration).map_err(|e| StartError::Duration(e.to_string()))?;
+    let to_chrono =
+        |d: std::time::Duration| chrono::Duration::from_std(d).map_err(|e| StartError::Duration(e.to_string()));
+    let token_ttl = to_chrono(config.jwt_expiration)?;
     let policy = AuthPolicy {
         region: config.default_region,
         token_ttl,
@@ -141,7 +143,11 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         ..AuthPolicy::default()
     };
     let groups = GroupPolicy { max_members: config.group_max_members };
-    let services = web::Data::new(Services::new(ports, policy, groups));
+    let messages = MessagePolicy {
+        edit_window: to_chrono(config.message_edit_window)?,
+        delete_window: to_chrono(config.message_delete_window)?,
+    };
+    let services = web::Data::new(Services::new(ports, policy, groups, messages));
     spawn_presence_sweeper(services.clone().into_inner(), config.ws_pong_wait);
     let gateway = web::Data::new(GatewaySettings {
         max_frame_bytes: config.ws_max_message_size,

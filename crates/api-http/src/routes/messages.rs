@@ -29,6 +29,7 @@ impl SendBody {
             content: self.content,
             content_type: self.content_type,
             client_msg_id: self.client_msg_id,
+            reply_to_id: None,
         })
     }
 }
