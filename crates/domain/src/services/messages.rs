@@ -32,8 +32,8 @@ pub struct SendMessage {
     pub content: String,
     pub content_type: String,
     pub client_msg_id: Option<String>,
-    /// A message of the same chat this one replies to.
-    pub reply_to_id: Option<MessageId>,
+    /// The id of a message of the same chat this one replies to.
+    pub reply_to_id: Option<String>,
 }
 
 impl MessageService {
@@ -64,8 +64,15 @@ impl MessageService {
                 return same_chat_or_conflict(first, request.chat_id);
             }
         }
-        let reply_to_id = match request.reply_to_id {
-            Some(id) => Some(check_reply_target(self.messages.get(id).await?.as_ref(), request.chat_id)?),
+        let reply_to_id = match request.reply_to_id.as_deref().map(str::trim) {
+            Some(raw) => {
+                // A malformed id names no message of the chat.
+                let target = match raw.parse::<MessageId>() {
+                    Ok(id) => self.messages.get(id).await?,
+                    Err(_) => None,
+                };
+                Some(check_reply_target(target.as_ref(), request.chat_id)?)
+            }
             None => None,
         };
         let appended = self
@@ -387,7 +394,7 @@ mod tests {
             content: "yes".into(),
             content_type: "text".into(),
             client_msg_id: None,
-            reply_to_id: Some(reply_to_id),
+            reply_to_id: Some(reply_to_id.to_string()),
         }
     }
 
@@ -420,6 +427,8 @@ mod tests {
         let service = service(m);
         let err = service.send(caller(), reply(ChatId::new(), MessageId::new())).await.unwrap_err();
         assert_eq!(err.code(), "invalid_reply");
+        let malformed = SendMessage { reply_to_id: Some("not-an-id".into()), ..reply(ChatId::new(), MessageId::new()) };
+        assert_eq!(service.send(caller(), malformed).await.unwrap_err().code(), "invalid_reply");
     }
 
     #[tokio::test]
