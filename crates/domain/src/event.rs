@@ -3,8 +3,8 @@
 //! the chat's durable log, which devices use to resume without gaps.
 
 use crate::chat::ChatView;
-use crate::ids::{ChatId, SessionId, UserId};
-use crate::message::Message;
+use crate::ids::{ChatId, MessageId, SessionId, UserId};
+use crate::message::{Message, ReactionChange, UpdateAction};
 use crate::receipt::ChatProgress;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -17,6 +17,20 @@ pub enum EventKind {
     Message(Message),
     /// A member's receipt position moved (`status_update`).
     StatusUpdate(StatusUpdate),
+    /// A message was edited, deleted for everyone, or reacted to (`message_update`).
+    MessageUpdate(MessageUpdate),
+}
+
+/// A stored message changed: the message as it now is, and what happened to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MessageUpdate {
+    pub action: UpdateAction,
+    /// The message as it now is: an edit's new text, a deletion's placeholder, the
+    /// reaction counts (not anyone's own reaction).
+    pub message: Message,
+    /// On `reaction` only: who reacted with what, or took it back.
+    #[serde(flatten)]
+    pub reaction: Option<ReactionChange>,
 }
 
 /// A member received or read messages up to a position; with where the chat
@@ -47,6 +61,7 @@ impl EventKind {
         match self {
             Self::Message(_) => "message",
             Self::StatusUpdate(_) => "status_update",
+            Self::MessageUpdate(_) => "message_update",
         }
     }
 }
@@ -117,6 +132,11 @@ struct TypingPayload {
 }
 
 #[derive(Serialize)]
+struct HiddenPayload {
+    message_id: MessageId,
+}
+
+#[derive(Serialize)]
 struct PresencePayload {
     user_id: UserId,
     online: bool,
@@ -132,6 +152,12 @@ impl Delivery {
     /// `{"type":"typing","room_id","sender","payload":{"typing","expires_in_ms"}}`.
     pub fn typing(chat: ChatId, user: UserId, typing: bool) -> Self {
         Self::ephemeral("typing", Some(chat), user, TypingPayload { typing, expires_in_ms: TYPING_EXPIRES_MS })
+    }
+
+    /// `{"type":"message_hidden","room_id","sender","payload":{"message_id"}}`: the
+    /// sender deleted the message for themself, for their other devices only.
+    pub fn message_hidden(chat: ChatId, user: UserId, message: MessageId) -> Self {
+        Self::ephemeral("message_hidden", Some(chat), user, HiddenPayload { message_id: message })
     }
 
     /// `{"type":"presence","room_id":null,"sender","payload":{"user_id","online","last_seen"}}`;
@@ -202,6 +228,9 @@ impl ChatEvent {
             EventKind::StatusUpdate(update) => {
                 to_frame(self.kind.wire_type(), self.room_id, self.actor, event_seq, update)
             }
+            EventKind::MessageUpdate(update) => {
+                to_frame(self.kind.wire_type(), self.room_id, self.actor, event_seq, update)
+            }
         }
     }
 
@@ -226,25 +255,13 @@ impl ChatUpdate {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ids::MessageId;
-    use crate::message::{ContentType, MessageStatus};
+    use crate::services::test_support::text_message;
 
     #[test]
     fn a_message_frame_is_the_seed_envelope_with_its_log_position() {
         let chat = ChatId::new();
         let sender = UserId::new();
-        let message = Message {
-            id: MessageId::new(),
-            chat_id: chat,
-            sender_id: sender,
-            content: "hi".into(),
-            content_type: ContentType::Text,
-            seq: 3,
-            status: MessageStatus::Sent,
-            client_msg_id: None,
-            created_at: chrono::Utc::now(),
-            system: None,
-        };
+        let message = text_message(chat, sender, 3);
         let event = ChatEvent { room_id: chat, event_seq: 9, actor: sender, kind: EventKind::Message(message) };
         let frame: serde_json::Value = serde_json::from_str(&event.to_frame()).unwrap();
         assert_eq!(frame["type"], "message");
@@ -253,6 +270,46 @@ mod tests {
         assert_eq!(frame["event_seq"], 9);
         assert_eq!(frame["payload"]["seq"], 3);
         assert_eq!(event.to_delivery().event_seq, 9);
+    }
+
+    #[test]
+    fn a_message_update_frame_carries_the_action_and_the_message_as_it_now_is() {
+        let chat = ChatId::new();
+        let (sender, reactor) = (UserId::new(), UserId::new());
+        let mut message = text_message(chat, sender, 2);
+        message.reactions.insert("👍".into(), 1);
+        let reaction = ReactionChange { emoji: "👍".into(), user_id: reactor, removed: false };
+        let update = MessageUpdate { action: UpdateAction::Reaction, message, reaction: Some(reaction) };
+        let event = ChatEvent { room_id: chat, event_seq: 5, actor: reactor, kind: EventKind::MessageUpdate(update) };
+        let frame: serde_json::Value = serde_json::from_str(&event.to_frame()).unwrap();
+        assert_eq!(frame["type"], "message_update");
+        assert_eq!(
+            (frame["sender"].as_str(), frame["event_seq"].as_i64()),
+            (Some(reactor.to_string().as_str()), Some(5))
+        );
+        let payload = &frame["payload"];
+        assert_eq!(payload["action"], "reaction");
+        assert_eq!((payload["emoji"].as_str(), payload["removed"].as_bool()), (Some("👍"), Some(false)));
+        assert_eq!(payload["user_id"], reactor.to_string());
+        assert_eq!(payload["message"]["reactions"]["👍"], 1);
+
+        let EventKind::MessageUpdate(mut edited) = event.kind else { unreachable!() };
+        edited.action = UpdateAction::Edited;
+        edited.reaction = None;
+        let event = ChatEvent { room_id: chat, event_seq: 6, actor: sender, kind: EventKind::MessageUpdate(edited) };
+        let frame: serde_json::Value = serde_json::from_str(&event.to_frame()).unwrap();
+        assert_eq!(frame["payload"]["action"], "edited");
+        assert!(frame["payload"].get("emoji").is_none() && frame["payload"].get("removed").is_none());
+    }
+
+    #[test]
+    fn a_message_hidden_frame_names_the_message_and_is_not_logged() {
+        let (chat, user, message) = (ChatId::new(), UserId::new(), MessageId::new());
+        let Delivery::Ephemeral(hidden) = Delivery::message_hidden(chat, user, message) else { panic!("ephemeral") };
+        let frame: serde_json::Value = serde_json::from_str(&hidden.frame).unwrap();
+        assert_eq!(frame["type"], "message_hidden");
+        assert_eq!(frame["payload"]["message_id"], message.to_string());
+        assert_eq!(hidden.room_id, Some(chat));
     }
 
     #[test]

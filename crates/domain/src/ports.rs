@@ -9,7 +9,7 @@ use crate::error::DomainResult;
 use crate::event::{ChatEvent, Delivery};
 use crate::ids::MessageId;
 use crate::ids::{ChatId, SessionId, UserId};
-use crate::message::{Appended, ClientMsgId, Message, NewMessage, Page};
+use crate::message::{Appended, ClientMsgId, Emoji, Message, MessageBody, MessageEdit, NewMessage, Page};
 use crate::receipt::{ReadPosition, Receipt, ReceiptKind};
 use crate::user::{Phone, User};
 use async_trait::async_trait;
@@ -107,11 +107,62 @@ pub trait MessageRepo: Send + Sync {
     async fn get(&self, id: MessageId) -> DomainResult<Option<Message>>;
     async fn find_by_client_id(&self, sender: UserId, client_msg_id: &ClientMsgId) -> DomainResult<Option<Message>>;
     /// A page of the chat's history, newest first, only up to `page.max_seq` when set.
+    /// With `page.viewer`, without the messages the viewer hid and with their own
+    /// reaction on each message (`my_reaction`).
     async fn list(&self, chat: ChatId, page: Page) -> DomainResult<Vec<Message>>;
     /// The newest message of each chat given, if any.
     async fn last_messages(&self, chats: &[ChatId]) -> DomainResult<Vec<Message>>;
-    /// The chat's logged events after `after` (an event_seq), oldest first, at most `limit`.
+    /// The chat's logged events after `after` (an event_seq), oldest first, at most
+    /// `limit`. Message events carry their message as it now is (edited, deleted),
+    /// never an older version.
     async fn events_after(&self, chat: ChatId, after: i64, limit: i64) -> DomainResult<Vec<ChatEvent>>;
+
+    // Every message returned by the methods above and below carries its reply
+    // preview (`reply_to`) and reaction counts as they are when read.
+
+    /// Replaces the text of `message` with `content` in one transaction: keeps the
+    /// text it had in its edit history, sets `edited_at` to `at`, and logs a
+    /// `message_update` (action `edited`) by `editor` with the chat's next
+    /// `event_seq`. Returns the logged event. Err(Conflict `message_deleted`), with
+    /// nothing changed, when the message was deleted meanwhile; Err(`chat_not_found`)
+    /// when `editor` is no longer an active member of the chat.
+    async fn edit(
+        &self,
+        message: &Message,
+        editor: UserId,
+        content: &MessageBody,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> DomainResult<ChatEvent>;
+    /// Deletes `message` for everyone in one transaction: empties its content, sets
+    /// `deleted_at`, removes its edit history and reactions, and logs a
+    /// `message_update` (action `deleted`) by `actor`. Returns the logged event;
+    /// None, with nothing logged, when it was deleted already. Err(`chat_not_found`)
+    /// when `actor` is no longer an active member of the chat.
+    async fn delete_for_everyone(
+        &self,
+        message: &Message,
+        actor: UserId,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> DomainResult<Option<ChatEvent>>;
+    /// Sets `user`'s one reaction to `message` (replacing any other) or, with None,
+    /// removes it, and logs a `message_update` (action `reaction`) in the same
+    /// transaction. Returns the logged event; None, with nothing logged, when
+    /// nothing changed. Err(Conflict `message_deleted`) when setting a reaction on a
+    /// message deleted meanwhile; Err(`chat_not_found`) when `user` is no longer an
+    /// active member of the chat.
+    async fn set_reaction(
+        &self,
+        message: &Message,
+        user: UserId,
+        emoji: Option<Emoji>,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> DomainResult<Option<ChatEvent>>;
+    /// The earlier versions of a message, oldest first (empty once it is deleted).
+    async fn edits(&self, message: MessageId) -> DomainResult<Vec<MessageEdit>>;
+    /// Hides `message` from `user` alone; true when it was not hidden yet.
+    async fn hide(&self, user: UserId, message: &Message, at: chrono::DateTime<chrono::Utc>) -> DomainResult<bool>;
+    /// True when `user` hid the message.
+    async fn is_hidden(&self, user: UserId, message: MessageId) -> DomainResult<bool>;
 }
 
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]

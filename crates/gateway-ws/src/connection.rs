@@ -391,6 +391,7 @@ async fn send(
                 content: payload.content,
                 content_type: payload.content_type,
                 client_msg_id: payload.client_msg_id,
+                reply_to_id: payload.reply_to_id,
             },
         )
         .await?;

@@ -30,6 +30,9 @@ pub(crate) struct SendPayload {
     pub content_type: String,
     #[serde(default)]
     pub client_msg_id: Option<String>,
+    /// A message of the same chat this one replies to.
+    #[serde(default)]
+    pub reply_to_id: Option<String>,
 }
 
 /// The payload of a client's `resume` frame: the last `event_seq` it has per chat.

@@ -7,6 +7,7 @@ use chitchat_api_http::RateLimits;
 use chitchat_auth::{FixedCode, JwtTokens, LogOtpSender, RandomCodes, WebhookOtpSender};
 use chitchat_domain::chat::GroupPolicy;
 use chitchat_domain::clock::SystemClock;
+use chitchat_domain::message::MessagePolicy;
 use chitchat_domain::ports::{CodeGenerator, OtpSender, PresenceTracker};
 use chitchat_domain::services::{AuthPolicy, Ports};
 use chitchat_domain::Services;
@@ -175,18 +176,24 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         tokens: Arc::new(JwtTokens::new(secret.as_bytes())),
         clock: Arc::new(SystemClock),
     };
-    let token_ttl = chrono::Duration::from_std(config.jwt_expiration)
-        .map_err(|e| StartError::Duration(format!("JWT_EXPIRATION: {e}")))?;
+    // Durations from configuration, named for the error when one does not fit.
+    let to_chrono = |var: &str, d: std::time::Duration| {
+        chrono::Duration::from_std(d).map_err(|e| StartError::Duration(format!("{var}: {e}")))
+    };
+    let token_ttl = to_chrono("JWT_EXPIRATION", config.jwt_expiration)?;
     let policy = AuthPolicy {
         region: config.default_region,
         token_ttl,
         otp_pepper: format!("otp:{secret}"),
-        otp_resend_cooldown: chrono::Duration::from_std(config.otp_resend_cooldown)
-            .map_err(|e| StartError::Duration(format!("OTP_RESEND_COOLDOWN: {e}")))?,
+        otp_resend_cooldown: to_chrono("OTP_RESEND_COOLDOWN", config.otp_resend_cooldown)?,
         ..AuthPolicy::default()
     };
     let groups = GroupPolicy { max_members: config.group_max_members };
-    let services = web::Data::new(Services::new(ports, policy, groups));
+    let messages = MessagePolicy {
+        edit_window: to_chrono("MESSAGE_EDIT_WINDOW", config.message_edit_window)?,
+        delete_window: to_chrono("MESSAGE_DELETE_WINDOW", config.message_delete_window)?,
+    };
+    let services = web::Data::new(Services::new(ports, policy, groups, messages));
     spawn_presence_sweeper(services.clone().into_inner(), config.ws_pong_wait);
     let gateway = web::Data::new(GatewaySettings {
         max_frame_bytes: config.ws_max_message_size,

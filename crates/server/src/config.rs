@@ -61,6 +61,8 @@ struct Raw {
     otp_fixed_code: Option<String>,
     default_region: String,
     group_max_members: usize,
+    message_edit_window: String,
+    message_delete_window: String,
 }
 
 impl Default for Raw {
@@ -93,6 +95,8 @@ impl Default for Raw {
             otp_fixed_code: None,
             default_region: "IN".into(),
             group_max_members: chitchat_domain::chat::DEFAULT_GROUP_MAX_MEMBERS,
+            message_edit_window: "15m".into(),
+            message_delete_window: "48h".into(),
         }
     }
 }
@@ -145,6 +149,11 @@ pub struct Config {
     pub default_region: Region,
     /// Most active members of one group, its admins included (`GROUP_MAX_MEMBERS`).
     pub group_max_members: usize,
+    /// How long after sending its sender may edit a message (`MESSAGE_EDIT_WINDOW`).
+    pub message_edit_window: Duration,
+    /// How long after sending its sender may delete a message for everyone
+    /// (`MESSAGE_DELETE_WINDOW`); group admins may at any time.
+    pub message_delete_window: Duration,
 }
 
 fn non_empty(value: Option<String>) -> Option<String> {
@@ -271,6 +280,8 @@ impl Config {
             otp_fixed_code,
             default_region,
             group_max_members: raw.group_max_members,
+            message_edit_window: duration("MESSAGE_EDIT_WINDOW", &raw.message_edit_window)?,
+            message_delete_window: duration("MESSAGE_DELETE_WINDOW", &raw.message_delete_window)?,
         })
     }
 }
@@ -287,6 +298,8 @@ mod tests {
         assert_eq!(c.database_url, "sqlite://./data/chitchat.db");
         assert_eq!(c.jwt_expiration, Duration::from_secs(168 * 3600));
         assert_eq!(c.group_max_members, 1024);
+        assert_eq!(c.message_edit_window, Duration::from_secs(15 * 60));
+        assert_eq!(c.message_delete_window, Duration::from_secs(48 * 3600));
     }
 
     #[test]
@@ -325,5 +338,9 @@ mod tests {
         assert!(err.to_string().contains("ENV"));
         let err = Config::check(Raw { group_max_members: 1, ..Raw::default() }).unwrap_err();
         assert!(err.to_string().contains("GROUP_MAX_MEMBERS"));
+        let err = Config::check(Raw { message_edit_window: "0s".into(), ..Raw::default() }).unwrap_err();
+        assert!(err.to_string().contains("MESSAGE_EDIT_WINDOW"));
+        let err = Config::check(Raw { message_delete_window: "two days".into(), ..Raw::default() }).unwrap_err();
+        assert!(err.to_string().contains("MESSAGE_DELETE_WINDOW"));
     }
 }

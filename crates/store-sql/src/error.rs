@@ -19,6 +19,13 @@ pub enum StoreError {
     /// The sender of a message is not an active member of its chat (anymore).
     #[error("the sender is not a member of the chat")]
     NotAMember,
+    /// The message was deleted for everyone before the change could be made.
+    #[error("the message was deleted")]
+    MessageDeleted,
+    /// The change would change nothing; the transaction is rolled back and nothing
+    /// is logged. Repositories turn it into their "nothing happened" answer.
+    #[error("nothing to change")]
+    Unchanged,
 }
 
 impl StoreError {
@@ -37,8 +44,10 @@ impl StoreError {
 
 impl From<StoreError> for DomainError {
     fn from(error: StoreError) -> Self {
-        if let StoreError::NotAMember = error {
-            return DomainError::chat_not_found();
+        match error {
+            StoreError::NotAMember => return DomainError::chat_not_found(),
+            StoreError::MessageDeleted => return DomainError::conflict("message_deleted", "the message was deleted"),
+            _ => {}
         }
         tracing::error!(%error, "store error");
         DomainError::unavailable(error)

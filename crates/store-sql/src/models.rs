@@ -2,14 +2,19 @@
 
 use crate::error::StoreError;
 use crate::schema::{
-    chat_events, chat_members, chats, messages, otp_challenges, read_positions, receipt_marks, sessions, users,
+    chat_events, chat_members, chats, hidden_messages, message_edits, message_reactions, messages, otp_challenges,
+    read_positions, receipt_marks, sessions, users,
 };
 use crate::time::{from_micros, to_micros};
 use chitchat_domain::auth::{OtpChallenge, Session};
 use chitchat_domain::chat::{Chat, ChatKind, LogPosition, Member, Role};
-use chitchat_domain::message::{ContentType, Message, MessageStatus, NewMessage, SystemInfo};
+use chitchat_domain::message::{
+    ContentType, Message, MessageStatus, NewMessage, ReactionChange, ReplyPreview, SystemInfo, UpdateAction,
+};
 use chitchat_domain::user::{Phone, User};
 use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
 
 fn parse_id<T: FromStr>(raw: &str) -> Result<T, StoreError> {
@@ -234,6 +239,10 @@ pub(crate) struct MessageRow {
     pub client_msg_id: Option<String>,
     pub created_at: i64,
     pub system_info: Option<String>,
+    pub reply_to_id: Option<String>,
+    pub forwarded: bool,
+    pub edited_at: Option<i64>,
+    pub deleted_at: Option<i64>,
 }
 
 impl MessageRow {
@@ -255,6 +264,10 @@ impl MessageRow {
             client_msg_id: m.client_msg_id.as_ref().map(|c| c.as_str().to_owned()),
             created_at: to_micros(m.created_at),
             system_info,
+            reply_to_id: m.reply_to_id.map(|id| id.to_string()),
+            forwarded: m.forwarded,
+            edited_at: None,
+            deleted_at: None,
         })
     }
 }
@@ -280,13 +293,61 @@ impl TryFrom<MessageRow> for Message {
                 .map(serde_json::from_str::<SystemInfo>)
                 .transpose()
                 .map_err(|e| StoreError::Corrupt(format!("system info: {e}")))?,
+            // Filled in by `assemble`, from other rows.
+            reply_to: None,
+            forwarded: r.forwarded,
+            edited_at: r.edited_at.map(from_micros).transpose()?,
+            deleted_at: r.deleted_at.map(from_micros).transpose()?,
+            reactions: BTreeMap::new(),
+            my_reaction: None,
         })
     }
+}
+
+/// What `hydrate!` read besides the messages themselves: the originals they reply
+/// to, the reaction counts `(message_id, emoji, count)` and the viewer's own
+/// reactions `(message_id, emoji)`.
+pub(crate) struct MessageExtras {
+    pub originals: Vec<MessageRow>,
+    pub counts: Vec<(String, String, i64)>,
+    pub mine: Vec<(String, String)>,
+}
+
+/// The messages of `rows` as they are when read, in the same order.
+pub(crate) fn assemble(rows: Vec<MessageRow>, extras: MessageExtras) -> Result<Vec<Message>, StoreError> {
+    let mut previews = HashMap::with_capacity(extras.originals.len());
+    for row in extras.originals {
+        let id = row.id.clone();
+        previews.insert(id, ReplyPreview::of(&Message::try_from(row)?));
+    }
+    let mut counts: HashMap<String, BTreeMap<String, i64>> = HashMap::new();
+    for (message_id, emoji, count) in extras.counts {
+        counts.entry(message_id).or_default().insert(emoji, count);
+    }
+    let mut mine: HashMap<String, String> = extras.mine.into_iter().collect();
+    rows.into_iter()
+        .map(|row| {
+            let reply_to = row.reply_to_id.as_ref().and_then(|original| previews.get(original).cloned());
+            let reactions = counts.remove(&row.id).unwrap_or_default();
+            let my_reaction = mine.remove(&row.id);
+            Ok(Message { reply_to, reactions, my_reaction, ..Message::try_from(row)? })
+        })
+        .collect()
 }
 
 /// The kinds of logged chat events, as stored.
 pub(crate) const EVENT_MESSAGE: &str = "message";
 pub(crate) const EVENT_STATUS_UPDATE: &str = "status_update";
+pub(crate) const EVENT_MESSAGE_UPDATE: &str = "message_update";
+
+/// The payload of a logged `message_update`. The message itself is not copied: a
+/// replay shows it as it is then, so that nothing of a deleted message comes back.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct UpdatePayload {
+    pub action: UpdateAction,
+    #[serde(default)]
+    pub reaction: Option<ReactionChange>,
+}
 
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = chat_events)]
@@ -333,6 +394,40 @@ pub(crate) struct ReceiptMarkRow {
     pub kind: String,
     pub seq: i64,
     pub at: i64,
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = message_edits)]
+pub(crate) struct MessageEditRow {
+    pub message_id: String,
+    pub version: i64,
+    pub content: String,
+    pub edited_at: i64,
+}
+
+impl TryFrom<MessageEditRow> for chitchat_domain::message::MessageEdit {
+    type Error = StoreError;
+    fn try_from(r: MessageEditRow) -> Result<Self, StoreError> {
+        Ok(Self { content: r.content, edited_at: from_micros(r.edited_at)? })
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = message_reactions)]
+pub(crate) struct ReactionRow {
+    pub message_id: String,
+    pub user_id: String,
+    pub emoji: String,
+    pub reacted_at: i64,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = hidden_messages)]
+pub(crate) struct HiddenRow {
+    pub user_id: String,
+    pub message_id: String,
+    pub chat_id: String,
+    pub hidden_at: i64,
 }
 
 /// Converts a list of rows, failing on the first corrupt one.

@@ -103,6 +103,37 @@ diesel::table! {
         client_msg_id -> Nullable<Text>,
         created_at -> BigInt,
         system_info -> Nullable<Text>,
+        reply_to_id -> Nullable<Text>,
+        forwarded -> Bool,
+        edited_at -> Nullable<BigInt>,
+        deleted_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    message_edits (message_id, version) {
+        message_id -> Text,
+        version -> BigInt,
+        content -> Text,
+        edited_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    message_reactions (message_id, user_id) {
+        message_id -> Text,
+        user_id -> Text,
+        emoji -> Text,
+        reacted_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    hidden_messages (user_id, message_id) {
+        user_id -> Text,
+        message_id -> Text,
+        chat_id -> Text,
+        hidden_at -> BigInt,
     }
 }
 
@@ -138,6 +169,9 @@ diesel::joinable!(messages -> chats (chat_id));
 diesel::joinable!(chat_events -> chats (chat_id));
 diesel::joinable!(chat_events -> messages (message_id));
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(message_edits -> messages (message_id));
+diesel::joinable!(message_reactions -> messages (message_id));
+diesel::joinable!(hidden_messages -> messages (message_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -146,5 +180,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     chats,
     chat_members,
     messages,
-    chat_events
+    chat_events,
+    message_edits,
+    message_reactions,
+    hidden_messages
 );

@@ -11,7 +11,7 @@ use chitchat_domain::auth::{OtpChallenge, Session};
 use chitchat_domain::chat::{Chat, ChatSettings, GroupChange, GroupStep, Member};
 use chitchat_domain::contact::ContactEntry;
 use chitchat_domain::event::ChatEvent;
-use chitchat_domain::message::{Appended, ClientMsgId, Message, NewMessage, Page};
+use chitchat_domain::message::{Appended, ClientMsgId, Emoji, Message, MessageBody, MessageEdit, NewMessage, Page};
 use chitchat_domain::ports::{
     ChatRepo, ChatSettingsRepo, ContactRepo, MessageRepo, MessageSearch, OtpRepo, ReceiptRepo, SessionRepo,
     StoreHealth, UserRepo,
@@ -179,6 +179,45 @@ impl MessageRepo for Store {
     }
     async fn events_after(&self, chat: ChatId, after: i64, limit: i64) -> DomainResult<Vec<ChatEvent>> {
         self.detached(move |s| async move { s.events_after(chat, after, limit).await }).await
+    }
+    async fn edit(
+        &self,
+        message: &Message,
+        editor: UserId,
+        content: &MessageBody,
+        at: DateTime<Utc>,
+    ) -> DomainResult<ChatEvent> {
+        let (message, content) = (message.clone(), content.clone());
+        self.detached(move |s| async move { s.edit(&message, editor, &content, at).await }).await
+    }
+    async fn delete_for_everyone(
+        &self,
+        message: &Message,
+        actor: UserId,
+        at: DateTime<Utc>,
+    ) -> DomainResult<Option<ChatEvent>> {
+        let message = message.clone();
+        self.detached(move |s| async move { s.delete_for_everyone(&message, actor, at).await }).await
+    }
+    async fn set_reaction(
+        &self,
+        message: &Message,
+        user: UserId,
+        emoji: Option<Emoji>,
+        at: DateTime<Utc>,
+    ) -> DomainResult<Option<ChatEvent>> {
+        let message = message.clone();
+        self.detached(move |s| async move { s.set_reaction(&message, user, emoji, at).await }).await
+    }
+    async fn edits(&self, message: MessageId) -> DomainResult<Vec<MessageEdit>> {
+        self.detached(move |s| async move { s.edits(message).await }).await
+    }
+    async fn hide(&self, user: UserId, message: &Message, at: DateTime<Utc>) -> DomainResult<bool> {
+        let message = message.clone();
+        self.detached(move |s| async move { s.hide(user, &message, at).await }).await
+    }
+    async fn is_hidden(&self, user: UserId, message: MessageId) -> DomainResult<bool> {
+        self.detached(move |s| async move { s.is_hidden(user, message).await }).await
     }
 }
 

@@ -16,6 +16,8 @@ pub(crate) struct SendBody {
     content_type: String,
     #[serde(default)]
     client_msg_id: Option<String>,
+    #[serde(default)]
+    reply_to_id: Option<String>,
 }
 
 fn text() -> String {
@@ -29,6 +31,7 @@ impl SendBody {
             content: self.content,
             content_type: self.content_type,
             client_msg_id: self.client_msg_id,
+            reply_to_id: self.reply_to_id,
         })
     }
 }

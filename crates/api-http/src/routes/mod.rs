@@ -2,6 +2,7 @@ pub(crate) mod auth;
 pub(crate) mod chats;
 pub(crate) mod contacts;
 pub(crate) mod health;
+pub(crate) mod message_actions;
 pub(crate) mod messages;
 pub(crate) mod receipts;
 pub(crate) mod search;
@@ -40,7 +41,13 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
             .route("/messages", web::get().to(messages::history))
             .route("/messages/search", web::get().to(search::messages))
             .route("/messages/status", web::post().to(receipts::message_status))
-            .route("/messages/{id}/receipts", web::get().to(receipts::list)),
+            .route("/messages/{id}/receipts", web::get().to(receipts::list))
+            .route("/messages/{id}", web::patch().to(message_actions::edit))
+            .route("/messages/{id}", web::delete().to(message_actions::delete))
+            .route("/messages/{id}/edits", web::get().to(message_actions::edits))
+            .route("/messages/{id}/forward", web::post().to(message_actions::forward))
+            .route("/messages/{id}/reactions", web::put().to(message_actions::react))
+            .route("/messages/{id}/reactions", web::delete().to(message_actions::unreact)),
     );
 }
 

@@ -142,6 +142,8 @@ impl PlannedStep {
             client_msg_id: None,
             created_at: now,
             system: Some(self.system),
+            reply_to_id: None,
+            forwarded: false,
         };
         Ok(GroupStep { effects: self.effects, message })
     }

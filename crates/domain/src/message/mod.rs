@@ -1,9 +1,18 @@
 //! Messages and the values a sender provides.
 
+mod actions;
+
+pub use actions::{
+    check_delete_for_everyone, check_edit, check_reply_target, check_shareable, forward_targets, DeleteScope, Emoji,
+    MessageEdit, MessagePolicy, ReactionChange, ReplyPreview, UpdateAction, MAX_EMOJI_CHARS, MAX_FORWARD_CHATS,
+    REPLY_PREVIEW_CHARS,
+};
+
 use crate::error::DomainError;
 use crate::ids::{ChatId, MessageId, UserId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// Largest message text accepted, in bytes of UTF-8.
 pub const MAX_CONTENT_BYTES: usize = 64 * 1024;
@@ -95,6 +104,10 @@ impl MessageBody {
         Ok(Self(raw))
     }
 
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
     pub fn into_inner(self) -> String {
         self.0
     }
@@ -130,6 +143,8 @@ pub enum MessageStatus {
 }
 
 /// A stored message. `seq` is its 1-based position in the chat, assigned when stored.
+/// The fields after `system` are left out of its JSON while empty, so clients that
+/// do not know them see the message as before.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Message {
     pub id: MessageId,
@@ -145,6 +160,24 @@ pub struct Message {
     /// Only on system messages (`content_type: "system"`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub system: Option<SystemInfo>,
+    /// The message this one replies to, as it is when read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<ReplyPreview>,
+    /// True on a copy made by forwarding another message.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub forwarded: bool,
+    /// When the sender last edited it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edited_at: Option<DateTime<Utc>>,
+    /// When it was deleted for everyone; its `content` is empty from then on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted_at: Option<DateTime<Utc>>,
+    /// How many members reacted with each emoji.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub reactions: BTreeMap<String, i64>,
+    /// The reaction of whoever reads it, in their own history.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub my_reaction: Option<String>,
 }
 
 /// A message ready to be stored; the store assigns `seq`.
@@ -159,6 +192,10 @@ pub struct NewMessage {
     pub created_at: DateTime<Utc>,
     /// Set on system messages only.
     pub system: Option<SystemInfo>,
+    /// The message of the same chat this one replies to.
+    pub reply_to_id: Option<MessageId>,
+    /// A copy made by forwarding.
+    pub forwarded: bool,
 }
 
 /// The result of an append: the stored message, and whether this call created it
@@ -182,6 +219,9 @@ pub struct Page {
     /// Only messages with `seq` after this one (`after_seq`); such pages run oldest
     /// first, so a client can page forward from a position.
     pub after_seq: Option<i64>,
+    /// Whose history it is: their hidden messages are left out and their own
+    /// reactions filled in. None for the chat as such.
+    pub viewer: Option<UserId>,
 }
 
 /// Where a page of history starts: the seed's offset from the newest, or a cursor
@@ -203,7 +243,12 @@ impl Page {
         if limit < 1 {
             return Err(DomainError::invalid("invalid_limit", "limit must be at least 1"));
         }
-        Ok(Self { offset, limit: limit.min(MAX_PAGE), max_seq: None, after_seq: None })
+        Ok(Self { offset, limit: limit.min(MAX_PAGE), max_seq: None, after_seq: None, viewer: None })
+    }
+
+    /// The same page as `viewer` sees it.
+    pub fn for_viewer(self, viewer: UserId) -> Self {
+        Self { viewer: Some(viewer), ..self }
     }
 
     /// A page positioned by a cursor: newest first before `before_seq`, oldest
@@ -271,8 +316,17 @@ mod tests {
             client_msg_id: None,
             created_at: Utc::now(),
             system: None,
+            reply_to: None,
+            forwarded: false,
+            edited_at: None,
+            deleted_at: None,
+            reactions: BTreeMap::new(),
+            my_reaction: None,
         };
-        assert!(serde_json::to_value(&message).unwrap().get("system").is_none());
+        let json = serde_json::to_value(&message).unwrap();
+        for absent in ["system", "reply_to", "forwarded", "edited_at", "deleted_at", "reactions", "my_reaction"] {
+            assert!(json.get(absent).is_none(), "{absent} is left out while empty");
+        }
         message.content_type = ContentType::System;
         message.system = Some(SystemInfo {
             action: SystemAction::MemberAdded,

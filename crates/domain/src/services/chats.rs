@@ -181,7 +181,7 @@ impl ChatService {
 
     /// What a former member sees: no members, and the chat as of their leaving.
     async fn former_view(&self, mut chat: Chat, me: &Member, left: LogPosition) -> DomainResult<ChatView> {
-        let newest = Page { offset: 0, limit: 1, max_seq: Some(left.seq), after_seq: None };
+        let newest = Page { offset: 0, limit: 1, max_seq: Some(left.seq), after_seq: None, viewer: None };
         let last_message = self.messages.list(chat.id, newest).await?.into_iter().next();
         chat.last_event_seq = left.event_seq;
         let unread_count = unread(&self.receipts.positions(chat.id).await?, Some(me), last_message.as_ref());

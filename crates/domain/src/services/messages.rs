@@ -6,20 +6,24 @@ use crate::clock::Clock;
 use crate::error::{DomainError, DomainResult};
 use crate::event::{ChatEvent, Delivery, EventKind};
 use crate::ids::{ChatId, MessageId, UserId};
-use crate::message::{Appended, ClientMsgId, ContentType, Message, MessageBody, NewMessage, Page};
+use crate::message::{
+    check_reply_target, Appended, ClientMsgId, ContentType, Message, MessageBody, MessagePolicy, NewMessage, Page,
+};
 use crate::ports::{ChatRepo, ChatSettingsRepo, ContactRepo, EventBus, MessageRepo, ReceiptRepo};
 use crate::receipt::ChatProgress;
 use std::sync::Arc;
 
-/// Sending and reading messages.
+/// Sending and reading messages, and what people do to them afterwards
+/// (`message_actions`).
 pub struct MessageService {
-    chats: Arc<dyn ChatRepo>,
-    messages: Arc<dyn MessageRepo>,
+    pub(super) chats: Arc<dyn ChatRepo>,
+    pub(super) messages: Arc<dyn MessageRepo>,
     receipts: Arc<dyn ReceiptRepo>,
-    contacts: Arc<dyn ContactRepo>,
-    chat_settings: Arc<dyn ChatSettingsRepo>,
-    bus: Arc<dyn EventBus>,
-    clock: Arc<dyn Clock>,
+    pub(super) contacts: Arc<dyn ContactRepo>,
+    pub(super) chat_settings: Arc<dyn ChatSettingsRepo>,
+    pub(super) bus: Arc<dyn EventBus>,
+    pub(super) clock: Arc<dyn Clock>,
+    pub(super) policy: MessagePolicy,
 }
 
 /// A send as the client asked for it, before validation.
@@ -29,10 +33,12 @@ pub struct SendMessage {
     pub content: String,
     pub content_type: String,
     pub client_msg_id: Option<String>,
+    /// The id of a message of the same chat this one replies to.
+    pub reply_to_id: Option<String>,
 }
 
 impl MessageService {
-    pub fn new(ports: &Ports) -> Self {
+    pub fn new(ports: &Ports, policy: MessagePolicy) -> Self {
         Self {
             chats: ports.chats.clone(),
             messages: ports.messages.clone(),
@@ -41,6 +47,7 @@ impl MessageService {
             chat_settings: ports.chat_settings.clone(),
             bus: ports.bus.clone(),
             clock: ports.clock.clone(),
+            policy,
         }
     }
 
@@ -59,6 +66,17 @@ impl MessageService {
                 return same_chat_or_conflict(first, request.chat_id);
             }
         }
+        let reply_to_id = match request.reply_to_id.as_deref().map(str::trim) {
+            Some(raw) => {
+                // A malformed id names no message of the chat.
+                let target = match raw.parse::<MessageId>() {
+                    Ok(id) => self.messages.get(id).await?,
+                    Err(_) => None,
+                };
+                Some(check_reply_target(target.as_ref(), request.chat_id)?)
+            }
+            None => None,
+        };
         let appended = self
             .messages
             .append(&NewMessage {
@@ -70,10 +88,12 @@ impl MessageService {
                 client_msg_id,
                 created_at: self.clock.now(),
                 system: None,
+                reply_to_id,
+                forwarded: false,
             })
             .await?;
         match appended.event_seq {
-            Some(event_seq) if appended.created => self.publish(&appended.message, event_seq).await,
+            Some(event_seq) if appended.created => self.publish(message_event(&appended.message, event_seq)).await,
             _ => return same_chat_or_conflict(appended.message, request.chat_id),
         }
         // As WhatsApp does: a chat archived without muting comes back with a new message.
@@ -84,10 +104,12 @@ impl MessageService {
     }
 
     /// A page of a chat's history, newest first, for members, each message with its
-    /// ticks (sent, delivered to everyone, read by everyone); a former member's
-    /// history ends at the message that recorded their leaving.
+    /// ticks (sent, delivered to everyone, read by everyone) and the caller's own
+    /// reaction, without the messages the caller hid; a former member's history
+    /// ends at the message that recorded their leaving.
     pub async fn history(&self, caller: Caller, chat_id: ChatId, page: Page) -> DomainResult<Vec<Message>> {
         let member = require_reader(self.chats.as_ref(), chat_id, caller.user_id).await?;
+        let page = page.for_viewer(caller.user_id);
         let page = match member.left_at {
             Some(left) => page.up_to(left.seq),
             None => page,
@@ -101,16 +123,27 @@ impl MessageService {
         Ok(super::receipts::with_status(messages, progress))
     }
 
-    async fn publish(&self, message: &Message, event_seq: i64) {
-        let recipients: Vec<_> = match self.chats.members(message.chat_id).await {
+    /// Pushes a logged event to the devices of the chat's active members.
+    pub(super) async fn publish(&self, event: ChatEvent) {
+        let recipients: Vec<_> = match self.chats.members(event.room_id).await {
             Ok(members) => members.into_iter().map(|m| m.user_id).collect(),
             Err(error) => {
-                // The message is durable; devices catch up from history.
-                tracing::warn!(%error, message_id = %message.id, "could not load members for live delivery");
+                // The change is durable; devices catch up from the log.
+                tracing::warn!(%error, chat_id = %event.room_id, "could not load members for live delivery");
                 return;
             }
         };
-        publish_message(self.bus.as_ref(), &recipients, message, event_seq).await;
+        publish_event(self.bus.as_ref(), &recipients, &event).await;
+    }
+}
+
+/// The logged event of a stored message.
+pub(crate) fn message_event(message: &Message, event_seq: i64) -> ChatEvent {
+    ChatEvent {
+        room_id: message.chat_id,
+        event_seq,
+        actor: message.sender_id,
+        kind: EventKind::Message(message.clone()),
     }
 }
 
@@ -118,20 +151,20 @@ impl MessageService {
 /// `event_seq`. A failure is only logged: the message is durable, and devices
 /// catch up from the log.
 pub(crate) async fn publish_message(bus: &dyn EventBus, recipients: &[UserId], message: &Message, event_seq: i64) {
-    let event = ChatEvent {
-        room_id: message.chat_id,
-        event_seq,
-        actor: message.sender_id,
-        kind: EventKind::Message(message.clone()),
-    };
+    publish_event(bus, recipients, &message_event(message, event_seq)).await;
+}
+
+/// Pushes a logged event to the devices of `recipients`. A failure is only logged:
+/// the change is durable, and devices catch up from the log.
+pub(crate) async fn publish_event(bus: &dyn EventBus, recipients: &[UserId], event: &ChatEvent) {
     if let Err(error) = bus.publish(recipients, Delivery::Event(event.to_delivery())).await {
-        tracing::warn!(%error, message_id = %message.id, chat_id = %message.chat_id, "live delivery failed; message is stored");
+        tracing::warn!(%error, chat_id = %event.room_id, event_seq = event.event_seq, "live delivery failed; the event is stored");
     }
 }
 
 /// In a direct chat, the other person may have blocked the sender: then nothing
 /// reaches them.
-async fn refuse_if_blocked(
+pub(super) async fn refuse_if_blocked(
     chats: &dyn ChatRepo,
     contacts: &dyn ContactRepo,
     chat: ChatId,
@@ -169,7 +202,7 @@ mod tests {
     use super::*;
     use crate::chat::{LogPosition, Member, Role};
     use crate::ids::SessionId;
-    use crate::services::test_support::{ports, stored, MockSet};
+    use crate::services::test_support::{self, ports, stored, text_message, MockSet};
     use chrono::Utc;
 
     fn caller() -> Caller {
@@ -186,7 +219,12 @@ mod tests {
             content: "hello".into(),
             content_type: "text".into(),
             client_msg_id: client_msg_id.map(str::to_owned),
+            reply_to_id: None,
         }
+    }
+
+    fn service(m: MockSet) -> MessageService {
+        MessageService::new(&ports(m), MessagePolicy::default())
     }
 
     #[tokio::test]
@@ -210,7 +248,7 @@ mod tests {
             })
             .times(1)
             .returning(|_, _| Ok(()));
-        let service = MessageService::new(&ports(m));
+        let service = service(m);
         let sent = service.send(me, text(chat, None)).await.unwrap();
         assert!(sent.created);
         assert_eq!(sent.message.seq, 7);
@@ -222,7 +260,7 @@ mod tests {
         m.chats.expect_member().returning(|_, _| Ok(None));
         m.messages.expect_append().never();
         m.bus.expect_publish().never();
-        let service = MessageService::new(&ports(m));
+        let service = service(m);
         let err = service.send(caller(), text(ChatId::new(), None)).await.unwrap_err();
         assert_eq!(err.code(), "chat_not_found");
     }
@@ -243,12 +281,14 @@ mod tests {
             client_msg_id: Some(ClientMsgId::parse("c-1".into()).unwrap()),
             created_at: Utc::now(),
             system: None,
+            reply_to_id: None,
+            forwarded: false,
         };
         let first_stored = stored(&first, 3);
         m.messages.expect_find_by_client_id().returning(move |_, _| Ok(Some(first_stored.clone())));
         m.messages.expect_append().never();
         m.bus.expect_publish().never();
-        let service = MessageService::new(&ports(m));
+        let service = service(m);
         let again = service.send(me, text(chat, Some("c-1"))).await.unwrap();
         assert!(!again.created);
         assert_eq!((again.message.id, again.message.seq), (first.id, 3));
@@ -269,17 +309,19 @@ mod tests {
             client_msg_id: Some(ClientMsgId::parse("c-1".into()).unwrap()),
             created_at: Utc::now(),
             system: None,
+            reply_to_id: None,
+            forwarded: false,
         };
         let first = stored(&other_chat_msg, 1);
         m.messages.expect_find_by_client_id().returning(move |_, _| Ok(Some(first.clone())));
-        let service = MessageService::new(&ports(m));
+        let service = service(m);
         let err = service.send(me, text(ChatId::new(), Some("c-1"))).await.unwrap_err();
         assert_eq!(err.code(), "client_msg_id_reused");
     }
 
     #[tokio::test]
     async fn invalid_content_is_refused_before_touching_storage() {
-        let service = MessageService::new(&ports(MockSet::new(Utc::now())));
+        let service = service(MockSet::new(Utc::now()));
         let mut empty = text(ChatId::new(), None);
         empty.content = "   ".into();
         assert_eq!(service.send(caller(), empty).await.unwrap_err().code(), "empty_content");
@@ -302,7 +344,7 @@ mod tests {
             .withf(move |c, page| *c == chat && page.max_seq == Some(12) && page.limit == 50)
             .times(1)
             .returning(|_, _| Ok(vec![]));
-        let service = MessageService::new(&ports(m));
+        let service = service(m);
         assert_eq!(service.send(me, text(chat, None)).await.unwrap_err().code(), "chat_not_found");
         service.history(me, chat, Page::new(None, None).unwrap()).await.unwrap();
     }
@@ -314,7 +356,7 @@ mod tests {
         m.chats.expect_member().returning(move |c, u| Ok(Some(member(c, u))));
         m.chats.expect_get().returning(|_| Ok(None));
         m.messages.expect_list().withf(|_, page| page.max_seq.is_none()).times(1).returning(|_, _| Ok(vec![]));
-        let service = MessageService::new(&ports(m));
+        let service = service(m);
         service.history(caller(), chat, Page::new(None, None).unwrap()).await.unwrap();
     }
 
@@ -325,18 +367,7 @@ mod tests {
         let chat = ChatId::new();
         let mut m = MockSet::new(Utc::now());
         m.chats.expect_member().returning(|c, u| Ok(Some(member(c, u))));
-        m.chats.expect_get().returning(|id| {
-            Ok(Some(crate::chat::Chat {
-                id,
-                kind: ChatKind::Direct,
-                name: None,
-                description: None,
-                created_by: UserId::new(),
-                created_at: Utc::now(),
-                last_event_seq: 0,
-                group_version: 0,
-            }))
-        });
+        m.chats.expect_get().returning(|id| Ok(Some(test_support::chat(id, ChatKind::Direct))));
         m.chats.expect_members().returning(move |c| Ok(vec![member(c, me.user_id), member(c, blocker)]));
         m.contacts = crate::ports::MockContactRepo::new();
         m.contacts
@@ -344,7 +375,7 @@ mod tests {
             .withf(move |by, who| *by == blocker && *who == me.user_id)
             .returning(|_, _| Ok(true));
         m.messages.expect_append().never();
-        let service = MessageService::new(&ports(m));
+        let service = service(m);
         assert_eq!(service.send(me, text(chat, None)).await.unwrap_err().code(), "blocked");
     }
 
@@ -359,7 +390,69 @@ mod tests {
             .expect_append()
             .returning(|new| Ok(Appended { message: stored(new, 1), created: true, event_seq: Some(1) }));
         m.bus.expect_publish().returning(|_, _| Err(DomainError::unavailable("bus down")));
-        let service = MessageService::new(&ports(m));
+        let service = service(m);
         assert!(service.send(me, text(ChatId::new(), None)).await.is_ok());
+    }
+
+    fn reply(chat_id: ChatId, reply_to_id: MessageId) -> SendMessage {
+        SendMessage {
+            chat_id,
+            content: "yes".into(),
+            content_type: "text".into(),
+            client_msg_id: None,
+            reply_to_id: Some(reply_to_id.to_string()),
+        }
+    }
+
+    fn member_of_every_chat(m: &mut MockSet) {
+        m.chats.expect_member().returning(|c, u| Ok(Some(member(c, u))));
+        m.chats.expect_get().returning(|_| Ok(None));
+        m.chats.expect_members().returning(|_| Ok(vec![]));
+    }
+
+    #[tokio::test]
+    async fn a_reply_to_a_message_of_another_chat_is_refused_and_nothing_is_stored() {
+        let me = caller();
+        let elsewhere = text_message(ChatId::new(), UserId::new(), 4);
+        let mut m = MockSet::new(Utc::now());
+        member_of_every_chat(&mut m);
+        let found = elsewhere.clone();
+        m.messages.expect_get().returning(move |_| Ok(Some(found.clone())));
+        m.messages.expect_append().never();
+        let service = service(m);
+        let err = service.send(me, reply(ChatId::new(), elsewhere.id)).await.unwrap_err();
+        assert_eq!(err.code(), "invalid_reply");
+    }
+
+    #[tokio::test]
+    async fn a_reply_to_an_unknown_message_is_refused_like_one_to_another_chat() {
+        let mut m = MockSet::new(Utc::now());
+        member_of_every_chat(&mut m);
+        m.messages.expect_get().returning(|_| Ok(None));
+        m.messages.expect_append().never();
+        let service = service(m);
+        let err = service.send(caller(), reply(ChatId::new(), MessageId::new())).await.unwrap_err();
+        assert_eq!(err.code(), "invalid_reply");
+        let malformed = SendMessage { reply_to_id: Some("not-an-id".into()), ..reply(ChatId::new(), MessageId::new()) };
+        assert_eq!(service.send(caller(), malformed).await.unwrap_err().code(), "invalid_reply");
+    }
+
+    #[tokio::test]
+    async fn a_reply_in_the_same_chat_is_stored_with_its_original() {
+        let chat = ChatId::new();
+        let original = text_message(chat, UserId::new(), 1);
+        let mut m = MockSet::new(Utc::now());
+        member_of_every_chat(&mut m);
+        let found = original.clone();
+        m.messages.expect_get().returning(move |_| Ok(Some(found.clone())));
+        let original_id = original.id;
+        m.messages
+            .expect_append()
+            .withf(move |new| new.reply_to_id == Some(original_id) && !new.forwarded)
+            .times(1)
+            .returning(|new| Ok(Appended { message: stored(new, 2), created: true, event_seq: Some(2) }));
+        m.bus.expect_publish().returning(|_, _| Ok(()));
+        let service = service(m);
+        assert!(service.send(caller(), reply(chat, original.id)).await.unwrap().created);
     }
 }

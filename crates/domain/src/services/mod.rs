@@ -5,6 +5,7 @@ mod auth;
 mod chats;
 mod contacts;
 mod groups;
+mod message_actions;
 mod messages;
 mod presence;
 mod receipts;
@@ -13,7 +14,7 @@ mod sync;
 mod users;
 
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
 
 pub use auth::{AuthPolicy, AuthService, LoginRequest};
 pub use chats::{ChatService, NewChat};
@@ -28,6 +29,7 @@ pub use users::UserService;
 
 use crate::chat::GroupPolicy;
 use crate::clock::Clock;
+use crate::message::MessagePolicy;
 use crate::ports::{
     ChatRepo, ChatSettingsRepo, CodeGenerator, ContactRepo, EventBus, MessageRepo, MessageSearch, OtpRepo, OtpSender,
     PresenceTracker, ReceiptRepo, SessionRepo, StoreHealth, TokenCodec, UserRepo,
@@ -72,13 +74,13 @@ pub struct Services {
 }
 
 impl Services {
-    pub fn new(ports: Ports, auth: AuthPolicy, groups: GroupPolicy) -> Self {
+    pub fn new(ports: Ports, auth: AuthPolicy, groups: GroupPolicy, messages: MessagePolicy) -> Self {
         let region = auth.region;
         Self {
             auth: Arc::new(AuthService::new(&ports, auth)),
             users: Arc::new(UserService::new(&ports)),
             chats: Arc::new(ChatService::new(&ports, groups)),
-            messages: Arc::new(MessageService::new(&ports)),
+            messages: Arc::new(MessageService::new(&ports, messages)),
             sync: Arc::new(SyncService::new(&ports)),
             presence: Arc::new(PresenceService::new(&ports)),
             receipts: Arc::new(ReceiptService::new(&ports)),

@@ -100,23 +100,12 @@ pub(crate) fn with_status(mut messages: Vec<Message>, progress: ChatProgress) ->
 mod tests {
     use super::*;
     use crate::event::{ChatEvent, EventKind, StatusUpdate};
-    use crate::message::{ContentType, MessageStatus};
-    use crate::services::test_support::{caller, member, ports, MockSet};
+    use crate::message::MessageStatus;
+    use crate::services::test_support::{caller, member, ports, text_message, MockSet};
     use chrono::Utc;
 
     fn message(chat: ChatId, sender: UserId, seq: i64) -> Message {
-        Message {
-            id: MessageId::new(),
-            chat_id: chat,
-            sender_id: sender,
-            content: "hi".into(),
-            content_type: ContentType::Text,
-            seq,
-            status: MessageStatus::Sent,
-            client_msg_id: None,
-            created_at: Utc::now(),
-            system: None,
-        }
+        text_message(chat, sender, seq)
     }
 
     #[tokio::test]

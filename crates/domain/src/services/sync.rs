@@ -66,9 +66,8 @@ mod tests {
     use super::*;
     use crate::chat::{Chat, ChatKind, LogPosition, Member, Role};
     use crate::event::{ChatEvent, EventKind};
-    use crate::ids::{MessageId, UserId};
-    use crate::message::{ContentType, Message, MessageStatus};
-    use crate::services::test_support::{caller, ports, MockSet};
+    use crate::ids::UserId;
+    use crate::services::test_support::{caller, ports, text_message, MockSet};
     use chrono::Utc;
 
     fn event(chat: ChatId, event_seq: i64) -> ChatEvent {
@@ -77,18 +76,7 @@ mod tests {
             room_id: chat,
             event_seq,
             actor: sender,
-            kind: EventKind::Message(Message {
-                id: MessageId::new(),
-                chat_id: chat,
-                sender_id: sender,
-                content: format!("m{event_seq}"),
-                content_type: ContentType::Text,
-                seq: event_seq,
-                status: MessageStatus::Sent,
-                client_msg_id: None,
-                created_at: Utc::now(),
-                system: None,
-            }),
+            kind: EventKind::Message(text_message(chat, sender, event_seq)),
         }
     }
 

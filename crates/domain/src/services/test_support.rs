@@ -98,6 +98,20 @@ pub fn member(chat_id: crate::ids::ChatId, user_id: crate::ids::UserId) -> crate
     crate::chat::Member { chat_id, user_id, role: crate::chat::Role::Member, joined_at: Utc::now(), left_at: None }
 }
 
+/// A chat of `kind` with this id, made just now by someone.
+pub fn chat(id: crate::ids::ChatId, kind: crate::chat::ChatKind) -> crate::chat::Chat {
+    crate::chat::Chat {
+        id,
+        kind,
+        name: None,
+        description: None,
+        created_by: UserId::new(),
+        created_at: Utc::now(),
+        last_event_seq: 0,
+        group_version: 0,
+    }
+}
+
 /// A registered user with this id and name.
 pub fn user(id: UserId, name: &str) -> User {
     let mut user = User::new(
@@ -122,5 +136,28 @@ pub fn stored(new: &NewMessage, seq: i64) -> Message {
         client_msg_id: new.client_msg_id.as_ref().map(|c| c.as_str().to_owned()),
         created_at: new.created_at,
         system: new.system.clone(),
+        reply_to: None,
+        forwarded: new.forwarded,
+        edited_at: None,
+        deleted_at: None,
+        reactions: Default::default(),
+        my_reaction: None,
     }
+}
+
+/// A stored text message "m{seq}" from `sender`, sent now.
+pub fn text_message(chat_id: crate::ids::ChatId, sender: UserId, seq: i64) -> Message {
+    let new = NewMessage {
+        id: crate::ids::MessageId::new(),
+        chat_id,
+        sender_id: sender,
+        content: crate::message::MessageBody::parse(format!("m{seq}")).unwrap(),
+        content_type: crate::message::ContentType::Text,
+        client_msg_id: None,
+        created_at: Utc::now(),
+        system: None,
+        reply_to_id: None,
+        forwarded: false,
+    };
+    stored(&new, seq)
 }

@@ -1,14 +1,18 @@
 use crate::error::StoreError;
-use crate::models::{convert_all, ChatEventRow, MessageRow, EVENT_MESSAGE, EVENT_STATUS_UPDATE};
+use crate::models::{
+    ChatEventRow, MessageRow, UpdatePayload, EVENT_MESSAGE, EVENT_MESSAGE_UPDATE, EVENT_STATUS_UPDATE,
+};
 use crate::pool::SqlStore;
-use crate::schema::{chat_events, chat_members, chats, messages};
+use crate::schema::{chat_events, chat_members, chats, hidden_messages, messages};
 use async_trait::async_trait;
-use chitchat_domain::event::{ChatEvent, EventKind};
-use chitchat_domain::message::{Appended, ClientMsgId, Message, NewMessage, Page};
+use chitchat_domain::event::{ChatEvent, EventKind, MessageUpdate};
+use chitchat_domain::message::{Appended, ClientMsgId, Emoji, Message, MessageBody, MessageEdit, NewMessage, Page};
 use chitchat_domain::ports::MessageRepo;
 use chitchat_domain::{ChatId, DomainError, DomainResult, MessageId, UserId};
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
+use std::collections::HashMap;
 
 impl SqlStore {
     /// Stores the message with the chat's next `seq` and `event_seq`, in one
@@ -17,7 +21,7 @@ impl SqlStore {
     /// event_seq.
     async fn insert_with_next_seq(&self, message: &NewMessage) -> Result<(Message, i64), StoreError> {
         let row = MessageRow::new(message)?;
-        let (row, event_seq): (MessageRow, i64) = db_run!(self, |conn| {
+        let (message, event_seq): (Message, i64) = db_run!(self, |conn| {
             conn.transaction(async |tx| {
                 let mut row = row.clone();
                 let event_seq = append_in_tx!(tx, &mut row);
@@ -31,21 +35,57 @@ impl SqlStore {
                 if sender_is_member == 0 {
                     return Err(StoreError::NotAMember);
                 }
-                Ok((row, event_seq))
+                let message = hydrate!(tx, vec![row], None)?.pop();
+                Ok((message.ok_or_else(|| StoreError::Corrupt("an appended message vanished".into()))?, event_seq))
             })
             .await?
         });
-        Ok((Message::try_from(row)?, event_seq))
+        Ok((message, event_seq))
+    }
+
+    /// One message, as it is when read.
+    async fn find_one(&self, lookup: Lookup<'_>) -> Result<Option<Message>, StoreError> {
+        let found: Vec<Message> = db_run!(self, |conn| {
+            let rows: Vec<MessageRow> = match lookup {
+                Lookup::Id(id) => messages::table.find(id).select(MessageRow::as_select()).load(conn).await?,
+                Lookup::ClientKey { sender, key } => {
+                    messages::table
+                        .filter(messages::sender_id.eq(sender))
+                        .filter(messages::client_msg_id.eq(key))
+                        .select(MessageRow::as_select())
+                        .load(conn)
+                        .await?
+                }
+            };
+            hydrate!(conn, rows, None)?
+        });
+        Ok(found.into_iter().next())
     }
 }
 
-pub(crate) fn chat_event(event: ChatEventRow, message: Option<MessageRow>) -> Result<ChatEvent, StoreError> {
+/// How `find_one` finds its message.
+#[derive(Clone, Copy)]
+enum Lookup<'a> {
+    Id(&'a str),
+    ClientKey { sender: &'a str, key: &'a str },
+}
+
+/// Parses a logged event's payload.
+fn payload<T: serde::de::DeserializeOwned>(event: &ChatEventRow) -> Result<T, StoreError> {
+    serde_json::from_str(event.payload.as_deref().unwrap_or_default())
+        .map_err(|e| StoreError::Corrupt(format!("{} payload: {e}", event.kind)))
+}
+
+/// A logged event as devices receive it; `message` is the event's message (for
+/// message events) as it is now.
+pub(crate) fn chat_event(event: ChatEventRow, message: Option<Message>) -> Result<ChatEvent, StoreError> {
     let kind = match (event.kind.as_str(), message) {
-        (EVENT_MESSAGE, Some(row)) => EventKind::Message(Message::try_from(row)?),
-        (EVENT_STATUS_UPDATE, _) => EventKind::StatusUpdate(
-            serde_json::from_str(event.payload.as_deref().unwrap_or_default())
-                .map_err(|e| StoreError::Corrupt(format!("status_update payload: {e}")))?,
-        ),
+        (EVENT_MESSAGE, Some(message)) => EventKind::Message(message),
+        (EVENT_STATUS_UPDATE, _) => EventKind::StatusUpdate(payload(&event)?),
+        (EVENT_MESSAGE_UPDATE, Some(message)) => {
+            let UpdatePayload { action, reaction } = payload(&event)?;
+            EventKind::MessageUpdate(MessageUpdate { action, message, reaction })
+        }
         (kind, _) => return Err(StoreError::Corrupt(format!("chat event {kind:?} without its data"))),
     };
     Ok(ChatEvent {
@@ -73,55 +113,41 @@ impl MessageRepo for SqlStore {
     }
 
     async fn get(&self, id: MessageId) -> DomainResult<Option<Message>> {
-        let id = id.to_string();
-        let row: Option<MessageRow> = db_run!(self, |conn| {
-            messages::table
-                .find(&id)
-                .select(MessageRow::as_select())
-                .first(conn)
-                .await
-                .optional()
-                .map_err(StoreError::from)?
-        });
-        Ok(row.map(Message::try_from).transpose()?)
+        Ok(self.find_one(Lookup::Id(&id.to_string())).await?)
     }
 
     async fn find_by_client_id(&self, sender: UserId, client_msg_id: &ClientMsgId) -> DomainResult<Option<Message>> {
         let sender = sender.to_string();
-        let row: Option<MessageRow> = db_run!(self, |conn| {
-            messages::table
-                .filter(messages::sender_id.eq(&sender))
-                .filter(messages::client_msg_id.eq(client_msg_id.as_str()))
-                .select(MessageRow::as_select())
-                .first(conn)
-                .await
-                .optional()
-                .map_err(StoreError::from)?
-        });
-        Ok(row.map(Message::try_from).transpose()?)
+        Ok(self.find_one(Lookup::ClientKey { sender: &sender, key: client_msg_id.as_str() }).await?)
     }
 
     async fn list(&self, chat: ChatId, page: Page) -> DomainResult<Vec<Message>> {
         let chat = chat.to_string();
         let max_seq = page.max_seq.unwrap_or(i64::MAX);
         let after_seq = page.after_seq.unwrap_or(0);
-        let rows: Vec<MessageRow> = db_run!(self, |conn| {
-            let query = messages::table
-                .filter(messages::chat_id.eq(&chat))
-                .filter(messages::seq.le(max_seq))
-                .filter(messages::seq.gt(after_seq))
-                .into_boxed();
-            let query =
-                if page.ascending() { query.order(messages::seq.asc()) } else { query.order(messages::seq.desc()) };
-            query
-                .offset(page.offset)
-                .limit(page.limit)
-                .select(MessageRow::as_select())
-                .load(conn)
-                .await
-                .map_err(StoreError::from)?
+        let viewer = page.viewer.map(|v| v.to_string());
+        // Without a viewer, nobody's hidden messages are left out (no user has the id "").
+        let hidden_by = viewer.clone().unwrap_or_default();
+        let messages: Vec<Message> = db_run!(self, |conn| {
+            async {
+                let hidden = hidden_messages::table
+                    .filter(hidden_messages::user_id.eq(&hidden_by))
+                    .filter(hidden_messages::message_id.eq(messages::id));
+                let query = messages::table
+                    .filter(messages::chat_id.eq(&chat))
+                    .filter(messages::seq.le(max_seq))
+                    .filter(messages::seq.gt(after_seq))
+                    .filter(diesel::dsl::not(diesel::dsl::exists(hidden)))
+                    .into_boxed();
+                let query =
+                    if page.ascending() { query.order(messages::seq.asc()) } else { query.order(messages::seq.desc()) };
+                let rows: Vec<MessageRow> =
+                    query.offset(page.offset).limit(page.limit).select(MessageRow::as_select()).load(conn).await?;
+                hydrate!(conn, rows, viewer.as_deref())
+            }
+            .await?
         });
-        Ok(convert_all(rows)?)
+        Ok(messages)
     }
 
     async fn last_messages(&self, chat_ids: &[ChatId]) -> DomainResult<Vec<Message>> {
@@ -129,22 +155,23 @@ impl MessageRepo for SqlStore {
             return Ok(Vec::new());
         }
         let ids: Vec<String> = chat_ids.iter().map(ToString::to_string).collect();
-        let rows: Vec<MessageRow> = db_run!(self, |conn| {
-            messages::table
+        let messages: Vec<Message> = db_run!(self, |conn| {
+            let rows: Vec<MessageRow> = messages::table
                 .inner_join(chats::table.on(chats::id.eq(messages::chat_id).and(chats::last_seq.eq(messages::seq))))
                 .filter(chats::id.eq_any(&ids))
                 .select(MessageRow::as_select())
                 .load(conn)
                 .await
-                .map_err(StoreError::from)?
+                .map_err(StoreError::from)?;
+            hydrate!(conn, rows, None)?
         });
-        Ok(convert_all(rows)?)
+        Ok(messages)
     }
 
     async fn events_after(&self, chat: ChatId, after: i64, limit: i64) -> DomainResult<Vec<ChatEvent>> {
         let chat = chat.to_string();
-        let rows: Vec<(ChatEventRow, Option<MessageRow>)> = db_run!(self, |conn| {
-            chat_events::table
+        let (events, messages): (Vec<ChatEventRow>, Vec<Message>) = db_run!(self, |conn| {
+            let rows: Vec<(ChatEventRow, Option<MessageRow>)> = chat_events::table
                 .left_join(messages::table)
                 .filter(chat_events::chat_id.eq(&chat))
                 .filter(chat_events::event_seq.gt(after))
@@ -153,8 +180,69 @@ impl MessageRepo for SqlStore {
                 .select((ChatEventRow::as_select(), Option::<MessageRow>::as_select()))
                 .load(conn)
                 .await
-                .map_err(StoreError::from)?
+                .map_err(StoreError::from)?;
+            // A message and its updates share one row: read each message once.
+            let mut events = Vec::with_capacity(rows.len());
+            let mut message_rows: HashMap<String, MessageRow> = HashMap::new();
+            for (event, message) in rows {
+                if let Some(row) = message {
+                    message_rows.entry(row.id.clone()).or_insert(row);
+                }
+                events.push(event);
+            }
+            (events, hydrate!(conn, message_rows.into_values().collect(), None)?)
         });
-        Ok(rows.into_iter().map(|(event, message)| chat_event(event, message)).collect::<Result<_, _>>()?)
+        let messages: HashMap<MessageId, Message> = messages.into_iter().map(|m| (m.id, m)).collect();
+        let mut logged = Vec::with_capacity(events.len());
+        for event in events {
+            let message = match event.message_id.as_deref().map(str::parse::<MessageId>) {
+                Some(Ok(id)) => messages.get(&id).cloned(),
+                Some(Err(_)) => return Err(StoreError::Corrupt(format!("message id {:?}", event.message_id)).into()),
+                None => None,
+            };
+            logged.push(chat_event(event, message)?);
+        }
+        Ok(logged)
+    }
+
+    async fn edit(
+        &self,
+        message: &Message,
+        editor: UserId,
+        content: &MessageBody,
+        at: DateTime<Utc>,
+    ) -> DomainResult<ChatEvent> {
+        Ok(self.edit_message(message, editor, content, at).await?)
+    }
+
+    async fn delete_for_everyone(
+        &self,
+        message: &Message,
+        actor: UserId,
+        at: DateTime<Utc>,
+    ) -> DomainResult<Option<ChatEvent>> {
+        Ok(self.delete_message_for_everyone(message, actor, at).await?)
+    }
+
+    async fn set_reaction(
+        &self,
+        message: &Message,
+        user: UserId,
+        emoji: Option<Emoji>,
+        at: DateTime<Utc>,
+    ) -> DomainResult<Option<ChatEvent>> {
+        Ok(self.set_message_reaction(message, user, emoji, at).await?)
+    }
+
+    async fn edits(&self, message: MessageId) -> DomainResult<Vec<MessageEdit>> {
+        Ok(self.message_edits(message).await?)
+    }
+
+    async fn hide(&self, user: UserId, message: &Message, at: DateTime<Utc>) -> DomainResult<bool> {
+        Ok(self.hide_message(user, message, at).await?)
+    }
+
+    async fn is_hidden(&self, user: UserId, message: MessageId) -> DomainResult<bool> {
+        Ok(self.is_message_hidden(user, message).await?)
     }
 }

@@ -58,11 +58,99 @@ macro_rules! append_in_tx {
     }};
 }
 
+/// Turns message rows into messages as they are when read, on `$conn` (a pooled
+/// connection or an open transaction): each with its reply preview, its reaction
+/// counts and, when `$viewer` (an `Option<&str>` user id) is given, the viewer's
+/// own reaction. Evaluates to `Result<Vec<Message>, StoreError>`, in the rows' order.
+macro_rules! hydrate {
+    ($conn:ident, $rows:expr, $viewer:expr) => {{
+        use $crate::schema::{message_reactions, messages};
+        let rows: Vec<$crate::models::MessageRow> = $rows;
+        let viewer: Option<&str> = $viewer;
+        async {
+            let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+            let reply_ids: Vec<String> = rows.iter().filter_map(|r| r.reply_to_id.clone()).collect();
+            let mut extras =
+                $crate::models::MessageExtras { originals: Vec::new(), counts: Vec::new(), mine: Vec::new() };
+            if !reply_ids.is_empty() {
+                extras.originals = messages::table
+                    .filter(messages::id.eq_any(&reply_ids))
+                    .select($crate::models::MessageRow::as_select())
+                    .load($conn)
+                    .await?;
+            }
+            if !ids.is_empty() {
+                extras.counts = message_reactions::table
+                    .filter(message_reactions::message_id.eq_any(&ids))
+                    .group_by((message_reactions::message_id, message_reactions::emoji))
+                    .select((message_reactions::message_id, message_reactions::emoji, diesel::dsl::count_star()))
+                    .load($conn)
+                    .await?;
+                if let Some(viewer) = viewer {
+                    extras.mine = message_reactions::table
+                        .filter(message_reactions::message_id.eq_any(&ids))
+                        .filter(message_reactions::user_id.eq(viewer))
+                        .select((message_reactions::message_id, message_reactions::emoji))
+                        .load($conn)
+                        .await?;
+                }
+            }
+            $crate::models::assemble(rows, extras)
+        }
+        .await
+    }};
+}
+
+/// Logs a change to message `$message_id` of chat `$chat_id` (ids as `&str`) by
+/// `$actor` inside an open transaction `$tx`: bumps the chat's `last_event_seq`
+/// first (the row lock orders every writer of the chat's log), refuses an actor who
+/// is no longer an active member (`StoreError::NotAMember`), runs `$change`, which
+/// makes the change and evaluates to its `UpdatePayload` (or returns an error from
+/// the transaction body, rolling everything back), and logs the `message_update`
+/// at `$at` (microseconds). Evaluates to `(event_seq, payload)`.
+macro_rules! update_in_tx {
+    ($tx:ident, $chat_id:expr, $message_id:expr, $actor:expr, $at:expr, $change:block) => {{
+        use $crate::schema::{chat_events, chat_members, chats};
+        let (chat_id, message_id, actor): (&str, &str, &str) = ($chat_id, $message_id, $actor);
+        let event_seq: i64 = diesel::update(chats::table.find(chat_id))
+            .set(chats::last_event_seq.eq(chats::last_event_seq + 1))
+            .returning(chats::last_event_seq)
+            .get_result($tx)
+            .await?;
+        let active: i64 = chat_members::table
+            .filter(chat_members::chat_id.eq(chat_id))
+            .filter(chat_members::user_id.eq(actor))
+            .filter(chat_members::left_at_seq.is_null())
+            .count()
+            .get_result($tx)
+            .await?;
+        if active == 0 {
+            return Err($crate::error::StoreError::NotAMember);
+        }
+        let payload: $crate::models::UpdatePayload = $change;
+        let json = serde_json::to_string(&payload).map_err(|e| $crate::error::StoreError::Corrupt(e.to_string()))?;
+        diesel::insert_into(chat_events::table)
+            .values($crate::models::ChatEventRow {
+                chat_id: chat_id.to_owned(),
+                event_seq,
+                kind: $crate::models::EVENT_MESSAGE_UPDATE.to_owned(),
+                actor_id: actor.to_owned(),
+                message_id: Some(message_id.to_owned()),
+                created_at: $at,
+                payload: Some(json),
+            })
+            .execute($tx)
+            .await?;
+        (event_seq, payload)
+    }};
+}
+
 mod chat_settings;
 mod chats;
 mod contacts;
 mod groups;
 mod health;
+mod message_actions;
 mod messages;
 mod otps;
 mod receipts;

@@ -29,7 +29,13 @@ impl ReceiptRepo for SqlStore {
         let member_ids: Vec<String> = members.iter().map(ToString::to_string).collect();
         let logged: Option<(i64, StatusUpdate)> = db_run!(self, |conn| {
             conn.transaction(async |tx| {
-                let newest: i64 = chats::table.find(&chat_id).select(chats::last_seq).first(tx).await?;
+                // Lock the chat row first, as every writer of the chat's log does, so
+                // that a read mark and a send in the same chat cannot deadlock.
+                let newest: i64 = diesel::update(chats::table.find(&chat_id))
+                    .set(chats::last_seq.eq(chats::last_seq))
+                    .returning(chats::last_seq)
+                    .get_result(tx)
+                    .await?;
                 let seq = seq.min(newest);
                 diesel::insert_into(read_positions::table)
                     .values(ReadPositionRow {

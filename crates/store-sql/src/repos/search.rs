@@ -3,7 +3,7 @@
 //! finds the ids, best first; the messages are then loaded with the shared query.
 
 use crate::error::StoreError;
-use crate::models::{convert_all, MessageRow};
+use crate::models::MessageRow;
 use crate::pool::{DbPool, SqlStore};
 use crate::schema::messages;
 use async_trait::async_trait;
@@ -27,6 +27,8 @@ SELECT m.id FROM messages m
 JOIN chat_members cm ON cm.chat_id = m.chat_id AND cm.user_id = $1 AND cm.left_at_seq IS NULL
 WHERE ($2::text IS NULL OR m.chat_id = $2)
   AND m.content_type = 'text'
+  AND m.deleted_at IS NULL
+  AND NOT EXISTS (SELECT 1 FROM hidden_messages h WHERE h.user_id = $1 AND h.message_id = m.id)
   AND (to_tsvector('simple', m.content) @@ plainto_tsquery('simple', $3) OR m.content ILIKE $4 ESCAPE '\\')
 ORDER BY ts_rank(to_tsvector('simple', m.content), plainto_tsquery('simple', $3)) DESC,
          similarity(m.content, $3) DESC, m.seq DESC
@@ -40,6 +42,8 @@ JOIN chat_members cm ON cm.chat_id = m.chat_id AND cm.user_id = ? AND cm.left_at
 WHERE messages_fts MATCH ?
   AND (? IS NULL OR m.chat_id = ?)
   AND m.content_type = 'text'
+  AND m.deleted_at IS NULL
+  AND NOT EXISTS (SELECT 1 FROM hidden_messages h WHERE h.user_id = ? AND h.message_id = m.id)
 ORDER BY bm25(messages_fts), m.seq DESC
 LIMIT ? OFFSET ?";
 
@@ -49,6 +53,8 @@ JOIN chat_members cm ON cm.chat_id = m.chat_id AND cm.user_id = ? AND cm.left_at
 WHERE m.content LIKE ? ESCAPE '\\'
   AND (? IS NULL OR m.chat_id = ?)
   AND m.content_type = 'text'
+  AND m.deleted_at IS NULL
+  AND NOT EXISTS (SELECT 1 FROM hidden_messages h WHERE h.user_id = ? AND h.message_id = m.id)
 ORDER BY m.seq DESC
 LIMIT ? OFFSET ?";
 
@@ -96,6 +102,7 @@ impl SqlStore {
                     .bind::<Text, _>(needle)
                     .bind::<Nullable<Text>, _>(&chat)
                     .bind::<Nullable<Text>, _>(&chat)
+                    .bind::<Text, _>(&user)
                     .bind::<BigInt, _>(limit)
                     .bind::<BigInt, _>(offset)
                     .load(&mut *conn)
@@ -121,15 +128,18 @@ impl MessageSearch for SqlStore {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let rows: Vec<MessageRow> = db_run!(self, |conn| {
-            messages::table
-                .filter(messages::id.eq_any(&ids))
-                .select(MessageRow::as_select())
-                .load(conn)
-                .await
-                .map_err(StoreError::from)?
+        let viewer = user.to_string();
+        let mut found: Vec<Message> = db_run!(self, |conn| {
+            async {
+                let rows: Vec<MessageRow> = messages::table
+                    .filter(messages::id.eq_any(&ids))
+                    .select(MessageRow::as_select())
+                    .load(conn)
+                    .await?;
+                hydrate!(conn, rows, Some(viewer.as_str()))
+            }
+            .await?
         });
-        let mut found: Vec<Message> = convert_all(rows)?;
         // Back into the order of relevance the search gave.
         found.sort_by_key(|m| ids.iter().position(|id| *id == m.id.to_string()));
         Ok(found)

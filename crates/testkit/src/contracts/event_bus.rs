@@ -24,6 +24,12 @@ fn event(recipients: Vec<UserId>, seq: i64) -> (Vec<UserId>, Delivery) {
             client_msg_id: None,
             created_at: chrono::Utc::now(),
             system: None,
+            reply_to: None,
+            forwarded: false,
+            edited_at: None,
+            deleted_at: None,
+            reactions: Default::default(),
+            my_reaction: None,
         }),
     };
     (recipients, Delivery::Event(event.to_delivery()))

@@ -10,6 +10,7 @@ pub mod store;
 mod store_chats;
 mod store_contacts;
 mod store_groups;
+mod store_message_actions;
 mod store_messages;
 mod store_receipts;
 mod store_users;
@@ -73,6 +74,14 @@ macro_rules! store_contract_tests {
             groups_concurrent_changes_on_one_version_let_exactly_one_through,
             groups_rejoining_makes_a_former_member_active_again,
             groups_only_active_members_can_append,
+            messages_replies_carry_a_preview_of_the_original,
+            messages_forwarded_copies_are_marked,
+            messages_edits_keep_earlier_versions_and_are_logged,
+            messages_delete_for_everyone_leaves_a_placeholder_once,
+            messages_replays_show_a_deleted_message_as_deleted,
+            messages_hidden_only_for_the_one_who_hid_them,
+            messages_reactions_are_one_per_user_replaced_and_counted,
+            messages_only_active_members_change_messages,
             health_ping_answers,
         );
     };

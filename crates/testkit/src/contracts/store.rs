@@ -3,6 +3,7 @@
 pub use super::store_chats::*;
 pub use super::store_contacts::*;
 pub use super::store_groups::*;
+pub use super::store_message_actions::*;
 pub use super::store_messages::*;
 pub use super::store_receipts::*;
 pub use super::store_users::*;

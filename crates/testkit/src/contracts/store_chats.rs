@@ -76,6 +76,8 @@ pub async fn chats_list_for_user_only_their_chats_by_activity<S: Store>(store: S
             client_msg_id: None,
             created_at: later,
             system: None,
+            reply_to_id: None,
+            forwarded: false,
         })
         .await
         .unwrap();

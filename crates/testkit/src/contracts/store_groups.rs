@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Stores a group made by `creator` with `others`, as the service would.
-async fn group<S: Store>(store: &S, creator: &User, others: &[&User]) -> (Chat, Appended) {
+pub(crate) async fn group<S: Store>(store: &S, creator: &User, others: &[&User]) -> (Chat, Appended) {
     let ids: Vec<UserId> = others.iter().map(|u| u.id).collect();
     let name = GroupName::parse("Friends").unwrap();
     let description = GroupDescription::parse("Weekend plans").unwrap();
@@ -30,12 +30,18 @@ fn ready(chat: ChatId, planned: PlannedStep) -> GroupStep {
     planned.into_step(chat, content, now()).unwrap()
 }
 
-fn step(chat: ChatId, actor: &User, action: SystemAction, effects: Vec<GroupEffect>, users: &[&User]) -> GroupStep {
+pub(crate) fn step(
+    chat: ChatId,
+    actor: &User,
+    action: SystemAction,
+    effects: Vec<GroupEffect>,
+    users: &[&User],
+) -> GroupStep {
     let system = SystemInfo { action, actor_id: actor.id, user_ids: users.iter().map(|u| u.id).collect(), role: None };
     ready(chat, PlannedStep { effects, system })
 }
 
-async fn version<S: Store>(store: &S, chat: ChatId) -> i64 {
+pub(crate) async fn version<S: Store>(store: &S, chat: ChatId) -> i64 {
     ChatRepo::get(store, chat).await.unwrap().unwrap().group_version
 }
 

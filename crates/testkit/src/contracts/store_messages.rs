@@ -14,6 +14,8 @@ pub(crate) fn text(chat: ChatId, sender: &User, content: &str, client_msg_id: Op
         client_msg_id: client_msg_id.map(|c| ClientMsgId::parse(c.into()).unwrap()),
         created_at: now(),
         system: None,
+        reply_to_id: None,
+        forwarded: false,
     }
 }
 
@@ -105,7 +107,7 @@ pub async fn messages_history_can_end_at_a_seq<S: Store>(store: S) {
     assert_eq!(seqs(&store, chat, until_5).await, vec![5, 4, 3]);
     let next = Page::new(Some(3), Some(3)).unwrap().up_to(5);
     assert_eq!(seqs(&store, chat, next).await, vec![2, 1]);
-    let newest = Page { offset: 0, limit: 1, max_seq: Some(2), after_seq: None };
+    let newest = Page { offset: 0, limit: 1, max_seq: Some(2), after_seq: None, viewer: None };
     assert_eq!(seqs(&store, chat, newest).await, vec![2]);
 }
 

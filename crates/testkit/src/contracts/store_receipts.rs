@@ -18,6 +18,8 @@ async fn send<S: Store>(store: &S, chat: ChatId, sender: &User, n: usize) {
             client_msg_id: None,
             created_at: now(),
             system: None,
+            reply_to_id: None,
+            forwarded: false,
         };
         store.append(&message).await.unwrap();
     }
