@@ -39,6 +39,15 @@ fn endpoints(chat: &str, group: &str, message: &str, user: &str) -> Vec<(Method,
         (Method::GET, "/api/messages/search?q=secret".into(), None),
         (Method::POST, "/api/messages/status".into(), Some(json!({"message_id": message, "status": "read"}))),
         (Method::GET, format!("/api/messages/{message}/receipts"), None),
+        (Method::PATCH, format!("/api/messages/{message}"), Some(json!({"content": "changed"}))),
+        (Method::DELETE, format!("/api/messages/{message}?for=everyone"), None),
+        (Method::DELETE, format!("/api/messages/{message}?for=me"), None),
+        (Method::GET, format!("/api/messages/{message}/edits"), None),
+        (Method::POST, format!("/api/messages/{message}/forward"), Some(json!({"chat_ids": [chat]}))),
+        (Method::PUT, format!("/api/messages/{message}/reactions"), Some(json!({"emoji": "👍"}))),
+        (Method::DELETE, format!("/api/messages/{message}/reactions"), None),
+        (Method::DELETE, format!("/api/contacts/{user}"), None),
+        (Method::DELETE, "/api/auth/sessions/00000000-0000-4000-8000-000000000000".into(), None),
     ]
 }
 
@@ -97,6 +106,14 @@ async fn every_endpoint_checks_who_is_asking(server: TestServer) {
         let reply = api.call(method.clone(), &path, Some(&ravi.token), body).await;
         assert_eq!(reply.status, StatusCode::FORBIDDEN, "member {method} {path}: {:?}", reply.body);
     }
+    // Only the sender edits or deletes for everyone in a direct chat.
+    let edit = api
+        .call(Method::PATCH, &format!("/api/messages/{message}"), Some(&ravi.token), Some(json!({"content": "mine"})))
+        .await;
+    assert_eq!(edit.status, StatusCode::FORBIDDEN, "{:?}", edit.body);
+    let delete =
+        api.call(Method::DELETE, &format!("/api/messages/{message}?for=everyone"), Some(&ravi.token), None).await;
+    assert_eq!(delete.status, StatusCode::FORBIDDEN);
     // The sender alone sees receipts; members read and write.
     assert_eq!(api.get(&format!("/api/messages/{message}/receipts"), &ravi.token).await.status, StatusCode::FORBIDDEN);
     assert_eq!(api.get(&format!("/api/messages/{message}/receipts"), &asha.token).await.status, StatusCode::OK);
