@@ -5,10 +5,15 @@ import * as api from './js/api.js';
 import { Connection } from './js/ws.js';
 import { Thread, furtherStatus, statusAt } from './js/thread.js';
 import { LoginView } from './js/login.js';
-import { ChatListView, chatTitle, otherMember } from './js/chatlist.js';
+import { ChatListView, chatTitle, isArchived, isMuted, otherMember } from './js/chatlist.js';
 import { ConversationView } from './js/conversation.js';
 import { MessageInfoView } from './js/info.js';
 import { SettingsView } from './js/settings.js';
+import { NewGroupView } from './js/groups.js';
+import { ChatInfoView } from './js/chatinfo.js';
+import { ContactsView } from './js/contacts.js';
+import { cancelConfirm } from './js/confirm.js';
+import * as people from './js/people.js';
 import { PresenceBook, ReceiptOutbox, TypingBook, TypingSender } from './js/live.js';
 import { avatar, el, formatLastSeen, uuid } from './js/dom.js';
 
@@ -20,6 +25,16 @@ import { avatar, el, formatLastSeen, uuid } from './js/dom.js';
 
 /** Messages per history page. */
 const PAGE = 50;
+/** Messages fetched on each side of a search result that is not loaded yet. */
+const WINDOW = 25;
+/** A search result at most this many messages before what is loaded is reached by paging back; further ones open a window there. */
+const NEAR = 200;
+/** How long after a system message its chat is reloaded (several in a row make one request). */
+const CHAT_RELOAD_MS = 300;
+/** "Mute for 8 hours", "1 week"; "Always" is a date far ahead. */
+const MUTE_8H_MS = 8 * 3600_000;
+const MUTE_1W_MS = 7 * 24 * 3600_000;
+const MUTE_ALWAYS = '9999-12-31T23:59:59Z';
 /** How long a send waits for its ack on the socket before it is retried over HTTP. */
 const ACK_TIMEOUT_MS = 10_000;
 /** Screens at most this wide show one pane at a time. */
@@ -67,6 +82,11 @@ const state = {
   /** @type {string | null} */
   openChatId: null,
   loadingOlder: false,
+  loadingNewer: false,
+  /** Newest-page loads in flight, by chat (a search result waits for its chat's). @type {Map<string, Promise<void>>} */
+  newestLoads: new Map(),
+  /** Chats to reload from the server soon (after system messages). @type {Map<string, ReturnType<typeof setTimeout>>} */
+  chatReloads: new Map(),
   /** The chat was opened from inside the app, so Back can pop history. */
   openedInApp: false,
   /** When the socket was lost (null while connected). @type {number | null} */
@@ -92,6 +112,7 @@ const dom = {
   toast: /** @type {HTMLElement} */ (document.getElementById('toast')),
   meAvatar: /** @type {HTMLElement} */ (document.getElementById('me-avatar')),
   meName: /** @type {HTMLElement} */ (document.getElementById('me-name')),
+  menuButton: /** @type {HTMLElement} */ (document.getElementById('menu-button')),
 };
 
 const login = new LoginView((result) => {
@@ -103,6 +124,8 @@ const login = new LoginView((result) => {
 const chatList = new ChatListView({
   onOpenChat: (chatId) => openChat(chatId),
   onPickUser: (user) => void startChatWith(user),
+  onOpenMessage: (chatId, seq) => openMessage(chatId, seq),
+  onChatAction: (chatId, action) => void chatAction(chatId, action),
 });
 
 const conversation = new ConversationView({
@@ -116,10 +139,15 @@ const conversation = new ConversationView({
   onBack: () => goBack(),
   onNeedOlder: () => void loadOlder(),
   onComposerInput: (text) => {
-    if (state.openChatId) typingOut.input(state.openChatId, text);
+    if (state.openChatId && conversation.canWrite()) typingOut.input(state.openChatId, text);
   },
   onViewed: () => markRead(),
   onMessageInfo: (entry) => openMessageInfo(entry),
+  onNeedNewer: () => void loadNewer(),
+  onJumpNewest: () => jumpToNewest(),
+  onOpenInfo: () => {
+    if (state.openChatId) chatInfo.open(state.openChatId);
+  },
 });
 
 const messageInfo = new MessageInfoView();
@@ -127,6 +155,55 @@ const messageInfo = new MessageInfoView();
 const settings = new SettingsView({
   onLogout: () => void logout(),
   me: () => state.me,
+  onNewGroup: () => {
+    closeDrawers();
+    newGroup.open();
+  },
+  onContacts: () => {
+    closeDrawers();
+    contactsView.open();
+  },
+  onOpen: () => closeDrawers(),
+  onProfileSaved: (user) => {
+    if (!state.me || user.id !== state.me.id) return;
+    state.me = user;
+    people.noteUser(user);
+    showMe(user);
+    chatInfo.refresh(state.openChatId ?? '');
+  },
+});
+
+const newGroup = new NewGroupView({
+  suggestions: () => suggestedPeople(),
+  myId: () => state.me?.id ?? '',
+  onCreated: (chat) => {
+    applyChatView(chat);
+    chatList.resetSearch();
+    chatList.setArchiveView(false);
+    openChat(chat.id);
+  },
+  onClosed: () => dom.menuButton.focus(),
+});
+
+const chatInfo = new ChatInfoView({
+  me: () => state.me,
+  chat: (chatId) => state.chats.get(chatId),
+  onChatView: (view) => applyChatView(view),
+  suggestions: () => suggestedPeople(),
+  onPeopleChanged: (userId) => peopleChanged(userId),
+  onClosed: () => {
+    if (state.openChatId && !NARROW.matches) conversation.focusComposer();
+  },
+  toast: (text) => toast(text),
+});
+
+const contactsView = new ContactsView({
+  onStartChat: (user) => {
+    contactsView.reset();
+    void startChatWith(user);
+  },
+  onChanged: (userId) => peopleChanged(userId),
+  onClosed: () => dom.menuButton.focus(),
 });
 
 /** Delivered and read receipts this device sends. */
@@ -251,17 +328,84 @@ function showLogin() {
 /** @param {User} me */
 async function enterApp(me) {
   state.me = me;
+  people.start(me.id);
+  people.noteUser(me);
   dom.boot.hidden = true;
   dom.app.hidden = false;
-  dom.meAvatar.replaceChildren(avatar(me.name, me.id, 'avatar--small'));
-  dom.meName.textContent = me.name;
-  dom.meName.title = me.phone;
+  showMe(me);
+  void loadContacts();
   // The chat list first: its positions go into the socket's first `resume`, so the
   // server replays whatever happens between the two.
   await refreshChats();
   if (state.me !== me) return; // logged out meanwhile
   connection.start();
   route();
+}
+
+/** @param {User} me */
+function showMe(me) {
+  dom.meAvatar.replaceChildren(avatar(me.name, me.id, 'avatar--small'));
+  dom.meName.textContent = me.name;
+  dom.meName.title = me.phone;
+}
+
+/** The saved contacts (their aliases name people everywhere). */
+async function loadContacts() {
+  const me = state.me;
+  try {
+    const contacts = await api.listContacts();
+    if (state.me !== me) return;
+    people.setContacts(contacts);
+    peopleChanged(null);
+  } catch {
+    // Names fall back to the profiles; the contacts panel shows the error if it persists.
+  }
+}
+
+/**
+ * A contact or a block changed (null: maybe all): titles, names and the
+ * composer's state follow.
+ * @param {string | null} _userId
+ */
+function peopleChanged(_userId) {
+  renderList();
+  contactsView.render();
+  const chat = state.openChatId ? state.chats.get(state.openChatId) : undefined;
+  if (chat) {
+    conversation.setHeader(headerInfo(chat));
+    updateComposerState(chat);
+    conversation.render({ mode: 'keep-bottom' });
+    chatInfo.refresh(chat.id);
+  }
+}
+
+/**
+ * People to offer first when picking members: contacts, then the people of direct chats.
+ * @returns {User[]}
+ */
+function suggestedPeople() {
+  const myId = state.me?.id ?? '';
+  /** @type {Map<string, User>} */
+  const out = new Map();
+  for (const contact of people.contactList()) out.set(contact.user.id, contact.user);
+  const direct = [...state.chats.values()].filter((c) => c.type === 'direct').sort((a, b) => activity(b) - activity(a));
+  for (const chat of direct) {
+    const other = otherMember(chat, myId);
+    if (other && !out.has(other.id)) out.set(other.id, other);
+  }
+  return [...out.values()];
+}
+
+/** @param {ChatView} chat */
+function activity(chat) {
+  return Date.parse(chat.last_message?.created_at ?? chat.created_at) || 0;
+}
+
+/** Closes the panels that cover the chat list (one at a time). */
+function closeDrawers() {
+  newGroup.reset();
+  contactsView.reset();
+  settings.reset();
 }
 
 /** @param {string} message  shown on the login screen, if any */
@@ -282,14 +426,24 @@ function endSession(message) {
   state.openChatId = null;
   state.socketLostAt = null;
   state.loggingOut = false;
+  state.newestLoads.clear();
+  for (const timer of state.chatReloads.values()) clearTimeout(timer);
+  state.chatReloads.clear();
   receipts.clear();
   typingOut.reset();
   typingIn.clearAll();
   presence.clear();
   api.clearToken();
   chatList.resetSearch();
+  chatList.closeMenu(false);
+  chatList.setArchiveView(false);
   chatList.render([], listContext(new Map()));
   settings.reset();
+  newGroup.reset();
+  contactsView.reset();
+  chatInfo.reset();
+  cancelConfirm();
+  people.clear();
   messageInfo.close();
   conversation.hide();
   dom.banner.hidden = true;
@@ -334,7 +488,10 @@ function refreshChats() {
     try {
       do {
         refreshAgain = false;
-        applyChats(await api.listChats());
+        // The archive too: archived chats are still chats (opened, resumed, found).
+        const [main, archived] = await Promise.all([api.listChats(false), api.listChats(true)]);
+        const ids = new Set(main.map((c) => c.id));
+        applyChats([...main, ...archived.filter((c) => !ids.has(c.id))]);
       } while (refreshAgain);
     } catch (err) {
       if (err instanceof api.ApiError && !err.isNetwork && err.status !== 401) toast(err.message);
@@ -350,29 +507,7 @@ function applyChats(chats) {
   if (!state.me) return;
   /** @type {Map<string, ChatView>} */
   const next = new Map();
-  for (const chat of chats) {
-    // The row is all this client holds of a chat it has not opened, so the list's
-    // position is right for it. An opened chat's messages come from the socket and
-    // its own history pages; its position advances only with events received.
-    if (!state.threads.has(chat.id)) notePosition(chat.id, chat.last_event_seq);
-    const last = chat.last_message;
-    if (last) {
-      // The server's unread count is "after my read position": keep the position,
-      // so that live messages and receipts can move the count from here.
-      const unread = typeof chat.unread_count === 'number' && chat.unread_count > 0 ? chat.unread_count : 0;
-      noteSeq(chat.id, last.seq);
-      raiseReadSeq(chat.id, last.seq - unread);
-      if (noteProgressOf(last)) refreshTicks(chat.id);
-      // The newest message reached this device with the list.
-      if (unread > 0 && last.sender_id !== state.me.id) receipts.delivered(chat.id, last.seq);
-    }
-    const known = state.chats.get(chat.id);
-    // A live message may be newer than the list the server had when it answered.
-    if (known?.last_message && (!chat.last_message || known.last_message.seq > chat.last_message.seq)) {
-      chat.last_message = known.last_message;
-    }
-    next.set(chat.id, chat);
-  }
+  for (const chat of chats) next.set(chat.id, absorbChat(chat));
   // Keep chats known locally that the answer missed (created a moment ago).
   for (const [id, chat] of state.chats) if (!next.has(id)) next.set(id, chat);
   state.chats = next;
@@ -380,8 +515,178 @@ function applyChats(chats) {
   renderList();
   if (state.openChatId) {
     const open = state.chats.get(state.openChatId);
-    if (open) conversation.setHeader(headerInfo(open));
+    if (open) {
+      conversation.setHeader(headerInfo(open));
+      updateComposerState(open);
+      chatInfo.refresh(open.id);
+    }
     updateHeaderStatus();
+  }
+}
+
+/**
+ * Takes in one chat from a REST answer: its position, unread count and ticks.
+ * Returns what to keep of it.
+ * @param {ChatView} chat
+ * @returns {ChatView}
+ */
+function absorbChat(chat) {
+  const me = /** @type {User} */ (state.me);
+  // The row is all this client holds of a chat it has not opened, so the list's
+  // position is right for it. An opened chat's messages come from the socket and
+  // its own history pages; its position advances only with events received.
+  if (!state.threads.has(chat.id)) notePosition(chat.id, chat.last_event_seq);
+  const last = chat.last_message;
+  if (last) {
+    // The server's unread count is "after my read position": keep the position,
+    // so that live messages and receipts can move the count from here.
+    const unread = typeof chat.unread_count === 'number' && chat.unread_count > 0 ? chat.unread_count : 0;
+    noteSeq(chat.id, last.seq);
+    raiseReadSeq(chat.id, last.seq - unread);
+    if (noteProgressOf(last)) refreshTicks(chat.id);
+    // The newest message reached this device with the list.
+    if (unread > 0 && last.sender_id !== me.id) receipts.delivered(chat.id, last.seq);
+  }
+  const known = state.chats.get(chat.id);
+  // A live message may be newer than the list the server had when it answered.
+  if (known?.last_message && (!chat.last_message || known.last_message.seq > chat.last_message.seq)) {
+    chat.last_message = known.last_message;
+  }
+  if (!chat.settings && known?.settings) chat.settings = known.settings;
+  for (const member of chat.members) people.noteUser(member.user);
+  return chat;
+}
+
+/**
+ * A chat's new state from a REST answer (a group change, a reload): kept, and
+ * everything that shows it redrawn.
+ * @param {ChatView} view
+ */
+function applyChatView(view) {
+  if (!state.me || !view || typeof view.id !== 'string') return;
+  state.chats.set(view.id, absorbChat(view));
+  chatChanged(view.id);
+}
+
+/**
+ * A `chat_update` frame: a group's new state, shared by every member, so without
+ * this user's membership and settings (which stay as known; the role is read
+ * from the members).
+ * @param {any} view
+ */
+function applyChatUpdate(view) {
+  if (!state.me || !view || typeof view.id !== 'string' || !Array.isArray(view.members)) return;
+  const known = state.chats.get(view.id);
+  const mine = view.members.find((/** @type {any} */ m) => m.user_id === state.me?.id);
+  if (!known || !mine) {
+    // A chat this page does not hold yet, or one this user is no longer in.
+    scheduleChatReload(view.id);
+    return;
+  }
+  /** @type {ChatView} */
+  const next = {
+    ...view,
+    membership: { status: 'active', role: mine.role, joined_at: mine.joined_at, left_at_seq: null },
+    settings: known.settings,
+    unread_count: known.unread_count,
+    last_message: known.last_message && (!view.last_message || known.last_message.seq > view.last_message.seq) ? known.last_message : view.last_message,
+  };
+  for (const member of next.members) people.noteUser(member.user);
+  state.chats.set(view.id, next);
+  chatChanged(view.id);
+}
+
+/**
+ * Redraws what shows a chat: its row, and its header, composer and info panel when open.
+ * @param {string} chatId
+ */
+function chatChanged(chatId) {
+  renderList();
+  const chat = state.chats.get(chatId);
+  if (chat && state.openChatId === chatId) {
+    conversation.setHeader(headerInfo(chat));
+    updateComposerState(chat);
+    updateHeaderStatus();
+  }
+  chatInfo.refresh(chatId);
+}
+
+/**
+ * Reloads one chat from the server soon: after a system message (the change it
+ * records may have removed this user, who then gets no `chat_update`), or a
+ * `chat_update` for a chat not held here.
+ * @param {string} chatId
+ */
+function scheduleChatReload(chatId) {
+  if (state.chatReloads.has(chatId)) return;
+  const me = state.me;
+  state.chatReloads.set(
+    chatId,
+    setTimeout(async () => {
+      state.chatReloads.delete(chatId);
+      try {
+        const view = await api.getChat(chatId);
+        if (state.me === me) applyChatView(view);
+      } catch (err) {
+        if (err instanceof api.ApiError && err.status === 404) void refreshChats();
+      }
+    }, CHAT_RELOAD_MS),
+  );
+}
+
+/**
+ * Archive, mute, pin from a row's menu: the user's own settings of the chat.
+ * @param {string} chatId
+ * @param {import('./js/chatlist.js').ChatAction} action
+ */
+async function chatAction(chatId, action) {
+  const chat = state.chats.get(chatId);
+  if (!chat) return;
+  const before = chat.settings ?? { archived: false, muted_until: null, pinned: false };
+  const next = { ...before };
+  const now = Date.now();
+  switch (action) {
+    case 'archive':
+      next.archived = true;
+      next.pinned = false; // archived chats are not pinned (as elsewhere)
+      break;
+    case 'unarchive':
+      next.archived = false;
+      break;
+    case 'mute-8h':
+      next.muted_until = new Date(now + MUTE_8H_MS).toISOString();
+      break;
+    case 'mute-1w':
+      next.muted_until = new Date(now + MUTE_1W_MS).toISOString();
+      break;
+    case 'mute-always':
+      next.muted_until = MUTE_ALWAYS;
+      break;
+    case 'unmute':
+      next.muted_until = null;
+      break;
+    case 'pin':
+      next.pinned = true;
+      break;
+    case 'unpin':
+      next.pinned = false;
+      break;
+  }
+  // At once here; put back if the server refuses.
+  chat.settings = next;
+  renderList();
+  try {
+    const saved = await api.putChatSettings(chatId, next);
+    const current = state.chats.get(chatId);
+    if (current && saved && typeof saved === 'object') current.settings = saved;
+    renderList();
+    if (action === 'archive') toast('Chat archived');
+    else if (action === 'unarchive') toast('Chat unarchived');
+  } catch (err) {
+    const current = state.chats.get(chatId);
+    if (current) current.settings = before;
+    renderList();
+    toast(errorText(err));
   }
 }
 
@@ -405,11 +710,11 @@ function renderList() {
   /** @type {Map<string, number>} */
   const unread = new Map();
   let total = 0;
-  for (const chatId of state.chats.keys()) {
+  for (const [chatId, chat] of state.chats) {
     const n = unreadCount(chatId);
     if (n > 0) {
       unread.set(chatId, n);
-      total += n;
+      if (!isMuted(chat)) total += n; // muted chats do not call for attention
     }
   }
   chatList.render([...state.chats.values()], listContext(unread));
@@ -446,9 +751,10 @@ function raiseReadSeq(chatId, seq) {
 async function startChatWith(user) {
   try {
     const chat = await api.createDirectChat(user.id);
-    if (!state.chats.has(chat.id)) state.chats.set(chat.id, chat);
-    if (!state.threads.has(chat.id)) notePosition(chat.id, chat.last_event_seq);
+    people.noteUser(user);
+    if (!state.chats.has(chat.id)) state.chats.set(chat.id, absorbChat(chat));
     chatList.resetSearch();
+    if (isArchived(chat)) chatList.setArchiveView(true);
     renderList();
     openChat(chat.id);
   } catch (err) {
@@ -456,15 +762,46 @@ async function startChatWith(user) {
   }
 }
 
-/** @param {ChatView} chat */
+/**
+ * @param {ChatView} chat
+ * @returns {import('./js/conversation.js').HeaderInfo}
+ */
 function headerInfo(chat) {
   const myId = state.me?.id ?? '';
   const other = otherMember(chat, myId);
+  const isGroup = chat.type === 'group';
+  const left = chat.membership?.status === 'left';
+  const count = chat.members.length;
+  const names = chat.members
+    .map((m) => (m.user_id === myId ? 'You' : people.displayName(m.user_id, m.user.name)))
+    .sort((a, b) => (a === 'You' ? 1 : b === 'You' ? -1 : a.localeCompare(b)));
   return {
     title: chatTitle(chat, myId),
-    subtitle: other?.phone ?? '',
+    subtitle: isGroup ? (chat.description ?? '') : other?.phone ?? '',
     avatarKey: other?.id ?? chat.id,
+    isGroup,
+    members: isGroup && !left ? `${count} ${count === 1 ? 'member' : 'members'}` : '',
+    membersTitle: isGroup ? names.join(', ') : '',
   };
+}
+
+/**
+ * The composer, or why there is none: a former member of a group, a blocked person.
+ * @param {ChatView} chat
+ */
+function updateComposerState(chat) {
+  if (chat.membership?.status === 'left') {
+    conversation.setReadOnly("You're no longer a member of this group.");
+    typingOut.stop();
+    return;
+  }
+  const other = otherMember(chat, state.me?.id ?? '');
+  if (other && people.isBlocked(other.id)) {
+    conversation.setReadOnly(`You blocked ${people.displayName(other.id, other.name)}. Unblock them in contact info to send messages.`);
+    typingOut.stop();
+    return;
+  }
+  conversation.setReadOnly(null);
 }
 
 /**
@@ -478,8 +815,8 @@ function typingText(chat) {
   if (who.length === 0) return null;
   if (chat.type === 'direct') return 'typing…';
   if (who.length > 1) return `${who.length} people are typing…`;
-  const name = chat.members.find((m) => m.user_id === who[0])?.user.name || 'Someone';
-  return `${name} is typing…`;
+  const member = chat.members.find((m) => m.user_id === who[0]);
+  return `${people.displayName(who[0], member?.user.name || 'Someone')} is typing…`;
 }
 
 /**
@@ -562,6 +899,7 @@ function route() {
   if (state.openChatId) typingOut.stop();
   state.openChatId = null;
   messageInfo.close();
+  chatInfo.reset();
   conversation.hide();
   syncView();
   renderList();
@@ -577,7 +915,10 @@ function showChat(chatId) {
   const chat = state.chats.get(chatId);
   if (!chat || !state.me) return;
   const wasOpen = state.openChatId === chatId;
-  if (!wasOpen) typingOut.stop(); // left the previous chat
+  if (!wasOpen) {
+    typingOut.stop(); // left the previous chat
+    if (chatInfo.isOpen && !chatInfo.isOpenFor(chatId)) chatInfo.reset();
+  }
   state.openChatId = chatId;
   let thread = state.threads.get(chatId);
   if (!thread) {
@@ -585,11 +926,106 @@ function showChat(chatId) {
     state.threads.set(chatId, thread);
   }
   conversation.show(thread, headerInfo(chat), state.me.id);
+  updateComposerState(chat);
   updateHeaderStatus();
   syncView();
   renderList();
-  if (!NARROW.matches) conversation.focusComposer();
-  if (!wasOpen || !thread.loaded) void loadNewest(chatId);
+  if (!NARROW.matches && conversation.canWrite()) conversation.focusComposer();
+  if ((!wasOpen || !thread.loaded) && !state.newestLoads.has(chatId)) void loadNewest(chatId);
+}
+
+/**
+ * A message search result: opens its chat at that message, highlighted.
+ * @param {string} chatId
+ * @param {number} seq
+ */
+function openMessage(chatId, seq) {
+  if (!state.chats.has(chatId)) {
+    toast('That chat is not available.');
+    return;
+  }
+  openChat(chatId);
+  // From the list the address changes first and the chat opens on `hashchange`,
+  // later: open it now, so that the message is looked for in its thread.
+  if (state.openChatId !== chatId) route();
+  void revealMessage(chatId, seq);
+}
+
+/**
+ * Brings one message of the open chat into view: loaded already, a few pages
+ * back (paged with before_seq), or further (a window around it, newer pages load
+ * as the reader scrolls down).
+ * @param {string} chatId
+ * @param {number} seq
+ */
+async function revealMessage(chatId, seq) {
+  const thread = state.threads.get(chatId);
+  if (!thread) return;
+  try {
+    if (!thread.loaded) await (state.newestLoads.get(chatId) ?? loadNewest(chatId));
+    if (state.openChatId !== chatId || state.threads.get(chatId) !== thread) return;
+    if (!thread.hasSeq(seq)) {
+      const gap = thread.minSeq() - seq;
+      if (!thread.detached && Number.isFinite(gap) && gap > 0 && gap <= NEAR) {
+        // A few pages at most (NEAR / PAGE), plus waits for a load the scrolling started.
+        for (let tries = 0; tries < 40 && !thread.hasSeq(seq) && !thread.reachedStart && state.openChatId === chatId; tries++) {
+          if (state.loadingOlder) {
+            await new Promise((resolve) => setTimeout(resolve, 100));
+            continue;
+          }
+          const before = thread.minSeq();
+          await loadOlder();
+          if (thread.minSeq() === before && !state.loadingOlder) break; // nothing older came
+        }
+      } else {
+        await loadWindow(chatId, seq);
+      }
+    }
+    if (state.openChatId !== chatId) return;
+    if (!conversation.focusMessage(seq)) toast('That message is no longer available.');
+  } catch (err) {
+    if (state.openChatId === chatId) toast(errorText(err));
+  }
+}
+
+/**
+ * Shows a window of history around `seq` (newest first up to it, oldest first after it).
+ * @param {string} chatId
+ * @param {number} seq
+ */
+async function loadWindow(chatId, seq) {
+  const thread = state.threads.get(chatId);
+  if (!thread) return;
+  conversation.setOlderStatus('Loading messages…');
+  try {
+    const [before, after] = await Promise.all([
+      api.getMessages(chatId, WINDOW, { before: seq + 1 }),
+      api.getMessages(chatId, WINDOW, { after: seq }),
+    ]);
+    if (state.threads.get(chatId) !== thread) return;
+    thread.openWindow(before, after, WINDOW);
+    for (const msg of [...before, ...after]) noteProgressOf(msg);
+    thread.applyProgress(state.me?.id ?? '', state.progress.get(chatId));
+    if (state.openChatId === chatId) conversation.render({ mode: 'keep-bottom' });
+    // It reached the newest: fetch it again, for anything sent meanwhile.
+    if (!thread.detached) void loadNewest(chatId);
+  } finally {
+    if (state.openChatId === chatId) conversation.setOlderStatus('');
+  }
+}
+
+/** Back to the newest messages from a window further back. */
+function jumpToNewest() {
+  const chatId = state.openChatId;
+  const thread = chatId ? state.threads.get(chatId) : undefined;
+  if (!chatId || !thread) return;
+  if (thread.detached) {
+    thread.reset();
+    conversation.render({ mode: 'bottom' });
+    void loadNewest(chatId);
+  } else {
+    conversation.scrollToBottom(true);
+  }
 }
 
 // ---------------------------------------------------------------- history
@@ -598,7 +1034,16 @@ function showChat(chatId) {
  * Fetches the newest page and merges it (first open, and after a reconnect).
  * @param {string} chatId
  */
-async function loadNewest(chatId) {
+function loadNewest(chatId) {
+  const running = fetchNewest(chatId).finally(() => {
+    if (state.newestLoads.get(chatId) === running) state.newestLoads.delete(chatId);
+  });
+  state.newestLoads.set(chatId, running);
+  return running;
+}
+
+/** @param {string} chatId */
+async function fetchNewest(chatId) {
   const thread = state.threads.get(chatId);
   if (!thread) return;
   const firstLoad = !thread.loaded;
@@ -628,18 +1073,23 @@ async function loadNewest(chatId) {
   }
 }
 
-/** Fetches the page before the oldest loaded message, keeping the scroll position. */
+/**
+ * Fetches the page before the oldest loaded message (`before_seq`: new messages
+ * arriving meanwhile do not shift it), keeping the scroll position.
+ */
 async function loadOlder() {
   const chatId = state.openChatId;
   const thread = chatId ? state.threads.get(chatId) : undefined;
   if (!chatId || !thread || state.loadingOlder || thread.reachedStart || !thread.loaded) return;
+  const oldest = thread.minSeq();
+  if (!Number.isFinite(oldest)) return;
   state.loadingOlder = true;
   conversation.setOlderStatus('Loading older messages…');
   let again = false;
   const generation = thread.generation;
   try {
-    const page = await api.getMessages(chatId, PAGE, thread.confirmedCount());
-    if (thread.generation !== generation) return; // reset meanwhile: the offset no longer fits
+    const page = await api.getMessages(chatId, PAGE, { before: oldest });
+    if (thread.generation !== generation) return; // reset meanwhile: another page is coming
     thread.mergeOlder(page, PAGE);
     for (const msg of page) noteProgressOf(msg);
     thread.applyProgress(state.me?.id ?? '', state.progress.get(chatId));
@@ -656,13 +1106,41 @@ async function loadOlder() {
   if (again) void loadOlder();
 }
 
+/**
+ * A window further back is shown and its bottom is in view: the next newer page
+ * (`after_seq`). The last one attaches the window to the newest messages again.
+ */
+async function loadNewer() {
+  const chatId = state.openChatId;
+  const thread = chatId ? state.threads.get(chatId) : undefined;
+  if (!chatId || !thread || state.loadingNewer || !thread.detached || !thread.loaded) return;
+  state.loadingNewer = true;
+  const generation = thread.generation;
+  try {
+    const page = await api.getMessages(chatId, PAGE, { after: thread.maxSeq() });
+    if (thread.generation !== generation) return;
+    thread.mergeNewer(page, PAGE);
+    for (const msg of page) noteProgressOf(msg);
+    thread.applyProgress(state.me?.id ?? '', state.progress.get(chatId));
+    if (state.openChatId === chatId) conversation.render({ mode: 'append' });
+    // Attached again: what arrived live while detached was left out; the newest page brings it.
+    if (!thread.detached) void loadNewest(chatId);
+  } catch (err) {
+    if (state.openChatId === chatId) toast(errorText(err));
+  } finally {
+    state.loadingNewer = false;
+  }
+}
+
 // ---------------------------------------------------------------- sending
 
 /** @param {string} text */
 function sendMessage(text) {
   const chatId = state.openChatId;
   const thread = chatId ? state.threads.get(chatId) : undefined;
-  if (!chatId || !thread || !state.me) return;
+  if (!chatId || !thread || !state.me || !conversation.canWrite()) return;
+  // Written while reading further back: the conversation returns to the newest messages.
+  if (thread.detached) jumpToNewest();
   const cid = uuid();
   thread.addPending(cid, text, state.me.id);
   conversation.render({ mode: 'bottom' });
@@ -833,6 +1311,9 @@ function handleFrame(frame) {
       }
       break;
     }
+    case 'chat_update':
+      applyChatUpdate(frame.payload);
+      break;
     case 'session_revoked':
       sessionRevoked(); // the close (4001) follows; do not reconnect
       return;
@@ -900,17 +1381,25 @@ function receiveMessage(msg, live) {
   noteProgressOf(msg);
   // No gap check: the server sends each chat's events in order and without gaps,
   // replaying missed ones first. A repeat (ack and frame, or a reloaded page) merges by id.
-  if (thread) {
+  // A window further back takes in only what it shows; newer pages bring the rest.
+  const shown = !!thread && thread.accepts(msg);
+  if (thread && shown) {
     thread.upsert(msg);
     thread.applyProgress(state.me.id, state.progress.get(msg.chat_id));
   }
-  if (thread && state.openChatId === msg.chat_id) {
+  if (thread && shown && state.openChatId === msg.chat_id) {
     conversation.render({ mode: own && !live ? 'bottom' : 'keep-bottom' });
   }
   if (chat) {
+    // A new message brings an archived chat back to the list, unless it is muted
+    // (the server does the same with the stored settings).
+    const isNew = !chat.last_message || msg.seq > chat.last_message.seq;
+    if (isNew && chat.settings && isArchived(chat) && !isMuted(chat)) chat.settings = { ...chat.settings, archived: false };
     noteLastMessage(msg);
+    // A change to a group: its new state (for one removed, the only word of it).
+    if (msg.content_type === 'system') scheduleChatReload(msg.chat_id);
   } else {
-    void refreshChats(); // a chat someone just started with us
+    void refreshChats(); // a chat someone just started with us, or a group we were added to
   }
 }
 

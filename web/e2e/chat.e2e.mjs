@@ -12,8 +12,13 @@
 // by name, exchange messages live over the WebSocket (ticks: sent, delivered,
 // read; unread badges; typing; presence; message info), the history survives a
 // reload, a person who lost the connection catches up on what was sent
-// meanwhile (resume) without reloading, and a device logged out from the
-// devices panel returns to the login screen. Exits 0 and prints
+// meanwhile (resume) without reloading. Then groups: Alice creates one with Bob
+// and a third person made over the HTTP API (Carol), Bob sees it live with the
+// "created the group" notice and Alice's name on her bubble, Alice makes Bob an
+// admin and removes Carol from the group info (Carol's view stops there); the
+// chat menu archives, pins and mutes; the search box finds messages and opens
+// their chat at them (a deep one paged in with before_seq). Finally a device
+// logged out from the devices panel returns to the login screen. Exits 0 and prints
 // "e2e: 1 passed, 0 failed" on success; otherwise saves screenshots to
 // web/e2e/test-results/ and exits 1.
 
@@ -258,6 +263,72 @@ async function until(what, check) {
     if (Date.now() > deadline) throw new Error(`timed out after ${TIMEOUT} ms: ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/** A call to the HTTP API (for a person who only exists there). */
+async function rest(method, urlPath, body, token) {
+  const res = await fetch(`${BASE_URL}${urlPath}`, {
+    method,
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${urlPath} answered ${res.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+/** Someone who logs in over the HTTP API only. */
+async function restPerson(phone, name) {
+  await rest('POST', '/api/auth/otp', { phone });
+  const reg = await rest('POST', '/api/auth/register', { phone, name, code: OTP_CODE });
+  return { phone, name, token: reg.token, id: reg.user.id };
+}
+
+/** The token a page is logged in with. */
+async function tokenOf(person) {
+  return person.page.evaluate(() => localStorage.getItem('chitchat.token'));
+}
+
+/** The list item of the chat whose row is titled exactly `title`. */
+function chatItem(person, title) {
+  return person.page.locator('.chat-item').filter({ has: person.page.getByTestId('chat-name').getByText(title, { exact: true }) });
+}
+
+/** Opens the menu of a chat's row (hover, chevron) and picks an item. */
+async function pickChatMenu(person, title, testid) {
+  const item = chatItem(person, title).first();
+  await item.hover();
+  await item.getByTestId('chat-menu').click();
+  await within(`${person.label}: "${testid}" in the menu of ${JSON.stringify(title)}`, person.page.getByTestId(testid).click());
+}
+
+/** Searches the box and opens the message result containing `text`; the chat opens at it, highlighted. */
+async function openSearchResult(person, query, text, chatTitle) {
+  const { page, label } = person;
+  await page.getByTestId('user-search').fill(query);
+  const hit = page.getByTestId('search-message-result').filter({ hasText: text });
+  await within(`${label}: a message result for ${JSON.stringify(query)}`, hit.first().waitFor({ state: 'visible' }));
+  const marked = ((await hit.first().locator('mark').allTextContents()) ?? []).join(' ');
+  if (!marked.toLowerCase().includes(query.split(' ')[0].toLowerCase())) {
+    throw new Error(`${label}: the result does not mark the match: marks ${JSON.stringify(marked)}`);
+  }
+  const seq = Number(await hit.first().getAttribute('data-seq'));
+  await hit.first().click();
+  await within(
+    `${label}: ${JSON.stringify(chatTitle)} opened from the search result`,
+    page.getByTestId('conversation-title').getByText(chatTitle, { exact: true }).waitFor({ state: 'visible' }),
+  );
+  const found = page.locator(`[data-testid="message"][data-seq="${seq}"]`);
+  await within(`${label}: the message (seq ${seq}) is highlighted`, found.and(page.locator('[data-highlighted="true"]')).waitFor({ state: 'visible' }));
+  const text0 = await found.getByTestId('message-text').textContent();
+  if (!text0?.includes(text)) throw new Error(`${label}: the highlighted message is ${JSON.stringify(text0)}, expected it to contain ${JSON.stringify(text)}`);
+  const inView = await found.evaluate((node) => {
+    const box = node.getBoundingClientRect();
+    const pane = document.getElementById('messages')?.getBoundingClientRect();
+    return !!pane && box.bottom > pane.top && box.top < pane.bottom;
+  });
+  if (!inView) throw new Error(`${label}: the highlighted message is not scrolled into view`);
+  return seq;
 }
 
 async function checkLiteral(person) {
@@ -565,6 +636,170 @@ async function main() {
       step("Bob came back: a presence frame turned Alice's header to \"online\" again");
     }
 
+    // ------------------------------------------------------------ groups
+    // Carol exists only over the HTTP API. She also writes Alice a long direct
+    // chat whose first message is found by search later (far above a first page).
+    const carol = await restPerson(randomPhone(), `Carol ${run}`);
+    const aliceToken = await tokenOf(A);
+    const aliceId = (await rest('GET', '/api/users/me', undefined, aliceToken)).user.id;
+    const bobId = (await rest('GET', '/api/users/me', undefined, await tokenOf(B))).user.id;
+    const deepWord = `zebra${run}`;
+    const carolChat = await rest('POST', '/api/chats', { type: 'direct', user_ids: [aliceId] }, carol.token);
+    const FILLER = 80;
+    await rest('POST', '/api/messages', { chat_id: carolChat.id, content: `The ${deepWord} crossing is at noon`, client_msg_id: `deep-${run}` }, carol.token);
+    for (let i = 1; i <= FILLER; i++) {
+      await rest('POST', '/api/messages', { chat_id: carolChat.id, content: `Filler ${i} (${run})`, client_msg_id: `filler-${run}-${i}` }, carol.token);
+    }
+    step(`Carol (over the HTTP API) wrote Alice ${FILLER + 1} messages`);
+
+    const groupName = `Trip ${run} ${XSS_TEXT}`;
+    await pickMenu(A, 'new-group');
+    await within('Alice: the new group panel', A.page.getByTestId('new-group-panel').waitFor({ state: 'visible' }));
+    await A.page.getByTestId('group-name-input').fill(groupName);
+    await A.page.getByTestId('group-description-input').fill('Flights on Friday');
+    for (const who of [bob.name, carol.name]) {
+      await A.page.getByTestId('group-member-search').fill(who);
+      const pick = A.page.getByTestId('pick-person').filter({ hasText: who }).first();
+      await within(`Alice: ${who} offered in the group's people search`, pick.waitFor({ state: 'visible' }));
+      await pick.click();
+      await within(`Alice: ${who} picked`, A.page.getByTestId('picked-person').filter({ hasText: who }).waitFor({ state: 'visible' }));
+    }
+    await A.page.getByTestId('group-create').click();
+    const aliceTitle = A.page.getByTestId('conversation-title');
+    await within('Alice: the new group opens', aliceTitle.getByText(groupName, { exact: true }).waitFor({ state: 'visible' }));
+    await within('Alice: "created the group" notice', A.page.getByTestId('system-message').filter({ hasText: 'created the group' }).waitFor({ state: 'visible' }));
+    await within('Alice: the header says 3 members', A.page.getByTestId('member-count').filter({ hasText: /^3 members$/ }).waitFor({ state: 'visible' }));
+    const groupId = await A.page.evaluate(() => decodeURIComponent(location.hash.replace(/^#\/chat\//, '')));
+    step('Alice created a group with Bob and Carol from the "New group" panel; it opened with the "created the group" notice and "3 members"');
+
+    // Bob: the group appears live; he opens it and sees Alice's message live, with her name.
+    const bobGroupRow = chatItem(B, groupName).first();
+    await within('Bob: the group appears in his list live', bobGroupRow.waitFor({ state: 'visible' }));
+    await bobGroupRow.getByTestId('chat-row').click();
+    await within('Bob: the group opens', B.page.getByTestId('conversation-title').getByText(groupName, { exact: true }).waitFor({ state: 'visible' }));
+    await within('Bob: "created the group" notice', B.page.getByTestId('system-message').filter({ hasText: `${alice.name} created the group` }).waitFor({ state: 'visible' }));
+    const groupText = `Hello group, Alice here (${run})`;
+    await sendText(A, groupText, 'enter');
+    await waitForBubble(A, groupText, { own: true, status: STORED });
+    await waitForBubble(B, groupText, { own: false });
+    const senderLabel = (await B.page.getByTestId('message').filter({ hasText: groupText }).getByTestId('message-sender').textContent())?.trim();
+    if (senderLabel !== alice.name) throw new Error(`Bob: the group bubble is labelled ${JSON.stringify(senderLabel)}, expected ${JSON.stringify(alice.name)}`);
+    if ((await A.page.getByTestId('message').filter({ hasText: groupText }).getByTestId('message-sender').count()) !== 0) {
+      throw new Error("Alice: her own bubble carries a sender name");
+    }
+    for (const person of [A, B]) {
+      const shown = await person.page.evaluate(() => ({
+        imgs: document.querySelectorAll('img[src="x"]').length,
+        title: document.getElementById('conversation-title')?.textContent,
+      }));
+      if (shown.imgs !== 0 || shown.title !== groupName) throw new Error(`${person.label}: the group name was not shown as literal text: ${JSON.stringify(shown)}`);
+    }
+    const bobRowName = await bobGroupRow.getByTestId('chat-name').textContent();
+    if (bobRowName !== groupName) throw new Error(`Bob: the group's row is named ${JSON.stringify(bobRowName)}`);
+    step(`Bob saw the group appear live and Alice's message with her name on the bubble; the group name ${JSON.stringify(XSS_TEXT)} stays literal text everywhere`);
+
+    // Group info: Alice makes Bob an admin, then removes Carol.
+    await A.page.getByTestId('chat-info-button').click();
+    const groupInfo = A.page.getByTestId('group-info');
+    await within('Alice: the group info panel', groupInfo.waitFor({ state: 'visible' }));
+    const infoName = await groupInfo.getByTestId('group-info-name').textContent();
+    if (infoName !== groupName) throw new Error(`Alice: group info names the group ${JSON.stringify(infoName)}`);
+    await until('Alice: three members in the group info', async () => (await groupInfo.getByTestId('member-row').count()) === 3);
+    const aliceMember = groupInfo.locator(`[data-testid="member-row"][data-user-id="${aliceId}"]`);
+    if ((await aliceMember.getAttribute('data-role')) !== 'admin') throw new Error('Alice: not shown as the group admin');
+    await groupInfo.locator(`[data-testid="member-row"][data-user-id="${bobId}"]`).getByTestId('member-role').click();
+    await within('Alice: Bob shown as an admin', groupInfo.locator(`[data-testid="member-row"][data-user-id="${bobId}"][data-role="admin"]`).waitFor({ state: 'visible' }));
+    await within('Bob: "is now an admin" notice live', B.page.getByTestId('system-message').filter({ hasText: 'is now an admin' }).waitFor({ state: 'visible' }));
+    await groupInfo.locator(`[data-testid="member-row"][data-user-id="${carol.id}"]`).getByTestId('member-remove').click();
+    await within('Alice: confirm removing Carol', A.page.getByTestId('confirm-ok').click());
+    await until('Alice: two members left in the group info', async () => (await groupInfo.getByTestId('member-row').count()) === 2);
+    await within('Bob: "removed" notice live', B.page.getByTestId('system-message').filter({ hasText: `removed ${carol.name}` }).waitFor({ state: 'visible' }));
+    await within('Bob: his header says 2 members (chat_update)', B.page.getByTestId('member-count').filter({ hasText: /^2 members$/ }).waitFor({ state: 'visible' }));
+    const afterText = `Carol has left us (${run})`;
+    await sendText(A, afterText, 'enter');
+    await waitForBubble(B, afterText, { own: false });
+    const carolView = await rest('GET', `/api/chats/${groupId}`, undefined, carol.token);
+    const carolHistory = await rest('GET', `/api/messages?chat_id=${groupId}&limit=100`, undefined, carol.token);
+    if (carolView.membership?.status !== 'left') throw new Error(`Carol: membership after removal is ${JSON.stringify(carolView.membership)}`);
+    if (carolHistory.messages.some((m) => m.content === afterText)) throw new Error('Carol: sees a message sent after she was removed');
+    await A.page.getByRole('button', { name: 'Close info' }).click();
+    await within('Alice: the group info closes', groupInfo.waitFor({ state: 'hidden' }));
+    step('Alice made Bob an admin and removed Carol from the group info; Bob saw both notices live and "2 members"; Carol sees nothing after her removal');
+
+    // The chat menu: archive the direct chat with Bob, find it under Archived; pin and mute the group.
+    await pickChatMenu(A, bob.name, 'archive-chat');
+    await within("Alice: Bob's chat leaves the list", chatItem(A, bob.name).waitFor({ state: 'hidden' }));
+    const archivedEntry = A.page.getByTestId('archived-entry');
+    await within('Alice: the "Archived" entry', archivedEntry.waitFor({ state: 'visible' }));
+    const archivedOnServer = await rest('GET', '/api/chats?archived=true', undefined, aliceToken);
+    if (!archivedOnServer.chats.some((c) => c.members.some((m) => m.user_id === bobId) && c.type === 'direct')) {
+      throw new Error(`Alice: the server's archive lacks the chat with Bob: ${JSON.stringify(archivedOnServer.chats.map((c) => c.id))}`);
+    }
+    await archivedEntry.click();
+    await within('Alice: the archive shows the chat with Bob', chatItem(A, bob.name).waitFor({ state: 'visible' }));
+    if ((await chatItem(A, groupName).count()) !== 0) throw new Error('Alice: the archive shows the group, which is not archived');
+    await A.page.getByRole('button', { name: 'Back to chats' }).first().click();
+    await within('Alice: back to the chat list', chatItem(A, groupName).waitFor({ state: 'visible' }));
+    step('Alice archived her chat with Bob from its menu; it left the list and is under "Archived" (and archived on the server)');
+
+    await pickChatMenu(A, groupName, 'pin-chat');
+    await within('Alice: the group is pinned', chatItem(A, groupName).getByTestId('pinned-mark').waitFor({ state: 'visible' }));
+    const firstRow = await A.page.locator('#chat-list [data-testid="chat-row"]').first().getByTestId('chat-name').textContent();
+    if (firstRow !== groupName) throw new Error(`Alice: the pinned group is not first in the list (first: ${JSON.stringify(firstRow)})`);
+    await pickChatMenu(A, groupName, 'mute-chat');
+    await within('Alice: "Mute for 8 hours"', A.page.getByTestId('mute-8h').click());
+    await within('Alice: the group is muted', chatItem(A, groupName).getByTestId('muted-mark').waitFor({ state: 'visible' }));
+    step('Alice pinned the group (first in the list) and muted it for 8 hours (muted mark)');
+
+    // Search: a message deep in Carol's chat (paged in with before_seq), then the first message to Bob (archived chat).
+    const historyUrls = [];
+    const noteHistory = (request) => {
+      const url = new URL(request.url());
+      if (url.pathname === '/api/messages' && request.method() === 'GET') historyUrls.push(url.search);
+    };
+    A.page.on('request', noteHistory);
+    const deepSeq = await openSearchResult(A, deepWord, `The ${deepWord} crossing`, carol.name);
+    A.page.off('request', noteHistory);
+    if (deepSeq !== 1) throw new Error(`Alice: the deep result is seq ${deepSeq}, expected 1`);
+    if (!historyUrls.some((q) => /[?&]before_seq=\d+/.test(q)) || historyUrls.some((q) => /[?&]offset=/.test(q))) {
+      throw new Error(`Alice: history was not paged with before_seq: ${JSON.stringify(historyUrls)}`);
+    }
+    step(`Alice searched ${JSON.stringify(deepWord)}: the result opened Carol's chat at that first message, highlighted, paged in with before_seq (${historyUrls.length} history requests)`);
+    const earlySeq = await openSearchResult(A, 'this is Alice', 'this is Alice', bob.name);
+    if (earlySeq !== 1) throw new Error(`Alice: the result for "this is Alice" is seq ${earlySeq}, expected 1`);
+    await A.page.getByTestId('user-search').press('Escape');
+    step('Alice searched "this is Alice": the result opened the archived chat with Bob at her first message, highlighted');
+
+    // Contacts: Alice saves Carol by phone under a name of her own; the chat list uses it.
+    const carolAlias = `Caro ${run}`;
+    await pickMenu(A, 'menu-contacts');
+    const contacts = A.page.getByTestId('contacts-panel');
+    await within('Alice: the contacts panel', contacts.waitFor({ state: 'visible' }));
+    await contacts.getByTestId('contact-phone').fill(carol.phone);
+    await contacts.getByTestId('contact-alias').fill(carolAlias);
+    await contacts.getByTestId('contact-add').click();
+    const carolContact = contacts.locator(`[data-testid="contact-row"][data-user-id="${carol.id}"]`);
+    await within('Alice: Carol in her contacts under the alias', carolContact.filter({ hasText: carolAlias }).waitFor({ state: 'visible' }));
+    await contacts.getByRole('button', { name: 'Close contacts' }).click();
+    await within('Alice: the chat with Carol is listed under the alias', chatItem(A, carolAlias).waitFor({ state: 'visible' }));
+    const savedContacts = await rest('GET', '/api/contacts', undefined, aliceToken);
+    if (!savedContacts.contacts.some((c) => c.user.id === carol.id && c.alias === carolAlias)) {
+      throw new Error(`Alice: the server's contacts are ${JSON.stringify(savedContacts.contacts.map((c) => [c.user.name, c.alias]))}`);
+    }
+    step(`Alice added Carol to her contacts by phone as ${JSON.stringify(carolAlias)}; her chat list names Carol so`);
+
+    // Profile: Alice changes her "about" line in the settings panel.
+    const about = `Packing for the trip (${run})`;
+    await pickMenu(A, 'menu-settings');
+    await within('Alice: the settings panel', A.page.getByTestId('devices-panel').waitFor({ state: 'visible' }));
+    await A.page.getByTestId('profile-status').fill(about);
+    await A.page.getByTestId('profile-save').click();
+    await within('Alice: profile saved', A.page.getByTestId('profile-note').filter({ hasText: 'Saved' }).waitFor({ state: 'visible' }));
+    const meNow = (await rest('GET', '/api/users/me', undefined, aliceToken)).user;
+    if (meNow.status !== about || meNow.name !== alice.name) throw new Error(`Alice: the server has her profile as ${JSON.stringify(meNow)}`);
+    await A.page.getByRole('button', { name: 'Close settings' }).click();
+    step(`Alice changed her about line to ${JSON.stringify(about)} in the settings panel`);
+
     // Devices: Alice logs in on a second device, sees both in the devices panel,
     // and logs the other one out from here; that page returns to the login screen.
     const A2 = await openPerson(browser, 'Alice (second device)');
@@ -580,8 +815,11 @@ async function main() {
       throw new Error('Alice: the devices panel does not mark exactly one row "This device"');
     }
     if ((await current.getByTestId('revoke-device').count()) !== 0) throw new Error('Alice: "Log out" offered for this device in the list');
-    const profile = (await panel.getByTestId('profile').textContent()) ?? '';
-    if (!profile.includes(alice.name) || !profile.includes(alice.phone)) throw new Error(`Alice: the profile shows ${JSON.stringify(profile)}`);
+    const profileName = await panel.getByTestId('profile-name').inputValue();
+    const profilePhone = (await panel.getByTestId('profile-phone').textContent()) ?? '';
+    if (profileName !== alice.name || !profilePhone.includes(alice.phone)) {
+      throw new Error(`Alice: the profile shows ${JSON.stringify({ profileName, profilePhone })}`);
+    }
     step(`Alice's devices panel shows her profile and two devices: ${JSON.stringify(await deviceRows.evaluateAll((rows) => rows.map((r) => (r instanceof HTMLElement ? r.innerText : '').replace(/\s+/g, ' ').trim())))}`);
     await panel.locator('[data-testid="device-row"][data-current="false"]').getByTestId('revoke-device').click();
     await within('Alice (second device): back on the login screen', A2.page.getByTestId('phone-input').waitFor({ state: 'visible' }));

@@ -1,7 +1,10 @@
-// A look at the UI: seeds a few people and chats through the HTTP API, then
-// takes screenshots of the login screen, the chat list and a conversation at
-// desktop (1280×800) and phone (390×844) sizes, light and dark, and checks
-// that scrolling up loads older history without moving what is on screen.
+// A look at the UI: seeds a few people, chats and groups through the HTTP API,
+// then takes screenshots of the login screen, the chat list, the search
+// results, a chat's menu, a conversation, a group, its info panel and a group
+// one was removed from, at desktop (1280×800) and phone (390×844) sizes, light
+// and dark. Checks that scrolling up loads older history without moving what is
+// on screen, and that a search result far back in a long chat opens a window
+// there that fills in downwards to the newest message without gaps.
 //
 //   cd web/e2e && BASE_URL=http://127.0.0.1:18080 SHOTS_DIR=/tmp/webtest node ui-tour.mjs
 //
@@ -78,10 +81,30 @@ async function main() {
   const ac = await call('POST', '/api/chats', { type: 'direct', user_ids: [alice.user.id] }, carol.token);
   await say(carol, ac.id, 'Did you see the game last night?');
 
-  // A long chat for the paging check.
+  // A long chat for the paging check (archived by Alice, so the list shows "Archived").
   const ad = await call('POST', '/api/chats', { type: 'direct', user_ids: [dave.user.id] }, alice.token);
   for (let i = 1; i <= 120; i++) await say(i % 3 ? dave : alice, ad.id, `Message number ${i}`);
-  console.log(`ui-tour: seeded 4 people and 3 chats (${tag})`);
+  await call('PUT', `/api/chats/${ad.id}/settings`, { archived: true, muted_until: null, pinned: false }, alice.token);
+  await call('PUT', `/api/chats/${ac.id}/settings`, { archived: false, muted_until: '9999-12-31T23:59:59Z', pinned: false }, alice.token);
+
+  // A group: created by Alice, Bob made admin, a description change, people talking.
+  const groupName = 'Goa trip 🌴';
+  const group = await call('POST', '/api/chats', { type: 'group', name: groupName, description: 'Flights on Friday, 7:40 from BOM', user_ids: [bob.user.id, carol.user.id] }, alice.token);
+  await say(alice, group.id, 'Welcome to the trip group! 🎉');
+  await call('POST', `/api/chats/${group.id}/members`, { user_ids: [dave.user.id] }, alice.token);
+  await call('PATCH', `/api/chats/${group.id}/members/${bob.user.id}`, { role: 'admin' }, alice.token);
+  await say(bob, group.id, 'Thanks! I booked the hotel near the beach.');
+  await say(bob, group.id, 'Check-in is at 2pm.');
+  await say(carol, group.id, 'Can someone share the flight details?');
+  await say(dave, group.id, 'Same question 🙂');
+  await say(alice, group.id, 'Sure, sending them tonight.');
+  await call('PUT', `/api/chats/${group.id}/settings`, { archived: false, muted_until: null, pinned: true }, alice.token);
+
+  // A group Alice was removed from: read-only for her.
+  const old = await call('POST', '/api/chats', { type: 'group', name: 'Old project', user_ids: [alice.user.id, carol.user.id] }, bob.token);
+  await say(bob, old.id, 'Wrapping this up, thanks all.');
+  await call('DELETE', `/api/chats/${old.id}/members/${alice.user.id}`, undefined, bob.token);
+  console.log(`ui-tour: seeded 4 people, 3 chats and 2 groups (${tag})`);
 
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -98,7 +121,7 @@ async function main() {
         await login.goto(`${BASE_URL}/`);
         await login.getByTestId('phone-input').waitFor({ timeout: TIMEOUT });
         await login.screenshot({ path: `${prefix}-login.png` });
-        await login.getByTestId('phone-input').fill('+919800000000');
+        await login.getByTestId('phone-input').fill(randomPhone());
         await login.getByTestId('send-code').click();
         await login.getByTestId('code-input').waitFor({ timeout: TIMEOUT });
         await login.getByTestId('code-input').fill('000000');
@@ -119,11 +142,42 @@ async function main() {
         await page.getByTestId('chat-row').nth(2).waitFor({ timeout: TIMEOUT });
         await page.getByTestId('connection-banner').waitFor({ state: 'hidden', timeout: TIMEOUT });
         await page.screenshot({ path: `${prefix}-list.png` });
+        // A row's menu (archive, mute, pin).
+        const bobItem = page.locator('.chat-item').filter({ has: page.getByTestId('chat-name').getByText(bob.name, { exact: true }) });
+        await bobItem.hover();
+        await bobItem.getByTestId('chat-menu').click();
+        await page.getByTestId('archive-chat').waitFor({ timeout: TIMEOUT });
+        await page.screenshot({ path: `${prefix}-chat-menu.png` });
+        await page.keyboard.press('Escape');
         await page.getByTestId('user-search').fill('Bob');
         await page.getByTestId('search-result').first().waitFor({ timeout: TIMEOUT });
+        await page.getByTestId('search-message-result').first().waitFor({ timeout: TIMEOUT });
         await page.screenshot({ path: `${prefix}-search.png` });
         await page.getByTestId('user-search').fill('');
-        await page.getByTestId('chat-row').filter({ hasText: bob.name }).click();
+        // The group, its info panel.
+        await page.locator('.chat-item').filter({ has: page.getByTestId('chat-name').getByText(groupName, { exact: true }) }).getByTestId('chat-row').click();
+        await page.getByTestId('system-message').first().waitFor({ timeout: TIMEOUT });
+        await page.getByTestId('message').nth(5).waitFor({ timeout: TIMEOUT });
+        await page.waitForTimeout(300);
+        await page.screenshot({ path: `${prefix}-group.png` });
+        await page.getByTestId('chat-info-button').click();
+        await page.getByTestId('member-row').nth(3).waitFor({ timeout: TIMEOUT });
+        await page.screenshot({ path: `${prefix}-group-info.png` });
+        await page.getByRole('button', { name: 'Close info' }).click();
+        if (size.name === 'phone') {
+          await page.getByRole('button', { name: 'Back to chats' }).click();
+          await page.getByTestId('chat-list').waitFor({ state: 'visible', timeout: TIMEOUT });
+        }
+        // The group Alice was removed from: no composer.
+        await page.locator('.chat-item').filter({ has: page.getByTestId('chat-name').getByText('Old project', { exact: true }) }).getByTestId('chat-row').click();
+        await page.getByTestId('readonly-notice').waitFor({ timeout: TIMEOUT });
+        if (await page.getByTestId('composer').isVisible()) throw new Error('a former member still has a composer');
+        await page.screenshot({ path: `${prefix}-former-member.png` });
+        if (size.name === 'phone') {
+          await page.getByRole('button', { name: 'Back to chats' }).click();
+          await page.getByTestId('chat-list').waitFor({ state: 'visible', timeout: TIMEOUT });
+        }
+        await bobItem.getByTestId('chat-row').click();
         await page.getByTestId('message').nth(6).waitFor({ timeout: TIMEOUT });
         await page.getByTestId('composer').fill('Typing a reply…');
         await page.waitForTimeout(300);
@@ -188,6 +242,56 @@ async function main() {
     if (!inOrder) throw new Error(`after loading everything the seqs are not 1..120: ${seqs.slice(0, 10)}…`);
     console.log('ui-tour: all 120 messages loaded, in seq order, no duplicates');
     await ctx.close();
+
+    // A search result far back: 270 messages (three writers, to stay under the
+    // per-person rate limit), the first one found; the chat opens at a window
+    // around it and fills in downwards as it is scrolled, to the newest.
+    // A reader of her own: Alice's requests so far may have used up her rate limit.
+    const hana = await person(`Hana ${tag}`);
+    const writers = [await person(`Erin ${tag}`), await person(`Farid ${tag}`), await person(`Gita ${tag}`)];
+    const long = await call('POST', '/api/chats', { type: 'group', name: `Long group ${tag}`, user_ids: writers.map((w) => w.user.id) }, hana.token);
+    const word = `needle${tag}`;
+    await say(writers[0], long.id, `The ${word} is here`);
+    for (let i = 1; i < 270; i++) await say(writers[i % 3], long.id, `Line ${i}`);
+    const total = 271; // with the "created the group" notice
+    const ctx2 = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    await ctx2.addInitScript((token) => localStorage.setItem('chitchat.token', token), hana.token);
+    const page2 = await ctx2.newPage();
+    const cursors = [];
+    page2.on('request', (r) => {
+      const u = new URL(r.url());
+      if (u.pathname === '/api/messages') cursors.push(u.search.replace(/chat_id=[^&]*&?/, ''));
+    });
+    await page2.goto(`${BASE_URL}/`);
+    await page2.getByTestId('connection-banner').waitFor({ state: 'hidden', timeout: TIMEOUT });
+    await page2.getByTestId('user-search').fill(word);
+    await page2.getByTestId('search-message-result').first().click();
+    try {
+      await page2.locator('[data-testid="message"][data-seq="2"][data-highlighted="true"]').waitFor({ timeout: TIMEOUT });
+    } catch (err) {
+      const toast = await page2.locator('#toast').textContent().catch(() => null);
+      throw new Error(`the far result was not shown highlighted (requests: ${cursors.join(' | ')}; toast: ${JSON.stringify(toast)})`);
+    }
+    const windowCount = await page2.locator('#message-list > li[data-seq]').count();
+    if (windowCount > 60) throw new Error(`the window around the result holds ${windowCount} messages`);
+    await page2.screenshot({ path: path.join(SHOTS_DIR, 'desktop-light-search-jump.png') });
+    console.log(`ui-tour: the result 270 back opened a window of ${windowCount} around it (${cursors.join(' | ')})`);
+    for (let i = 0; i < 30; i++) {
+      const done = await page2.locator(`#message-list > li[data-seq="${total}"]`).count();
+      if (done) break;
+      await page2.evaluate(() => {
+        const s = /** @type {HTMLElement} */ (document.getElementById('messages'));
+        s.scrollTop = s.scrollHeight;
+      });
+      await page2.waitForTimeout(250);
+    }
+    const seqs2 = await page2.evaluate(() => [...document.querySelectorAll('#message-list > li[data-seq]')].map((m) => Number(/** @type {HTMLElement} */ (m).dataset.seq)));
+    const contiguous = seqs2.every((s, i) => i === 0 || s === seqs2[i - 1] + 1);
+    if (!contiguous || seqs2[seqs2.length - 1] !== total) {
+      throw new Error(`scrolling down from the window: ${seqs2.length} messages, contiguous ${contiguous}, last ${seqs2[seqs2.length - 1]}`);
+    }
+    console.log(`ui-tour: scrolled down from the window to the newest (seq ${seqs2[0]}..${total}, contiguous, after_seq pages: ${cursors.filter((c) => c.includes('after_seq')).length})`);
+    await ctx2.close();
   } catch (err) {
     failed = true;
     console.error(`ui-tour: FAILED: ${err instanceof Error ? err.message : String(err)}`);

@@ -155,10 +155,87 @@ export function logout() {
   return request('POST', '/api/auth/logout');
 }
 
-/** @returns {Promise<ChatView[]>} */
-export async function listChats() {
-  const data = await request('GET', '/api/chats');
+/**
+ * The chat list (pinned first, then by activity), or the archive.
+ * @param {boolean} [archived]
+ * @returns {Promise<ChatView[]>}
+ */
+export async function listChats(archived = false) {
+  const data = await request('GET', archived ? '/api/chats?archived=true' : '/api/chats');
   return Array.isArray(data?.chats) ? data.chats : [];
+}
+
+/**
+ * One chat, as the caller sees it (a former member: as it was when they left).
+ * @param {string} chatId
+ * @returns {Promise<ChatView>}
+ */
+export function getChat(chatId) {
+  return request('GET', `/api/chats/${encodeURIComponent(chatId)}`);
+}
+
+/**
+ * A new group with the caller as its admin (201).
+ * @param {string} name
+ * @param {string} description
+ * @param {string[]} userIds  the other members
+ * @returns {Promise<ChatView>}
+ */
+export function createGroup(name, description, userIds) {
+  return request('POST', '/api/chats', { type: 'group', name, description, user_ids: userIds });
+}
+
+/**
+ * Renames a group or changes its description (admins). Left-out fields stay.
+ * @param {string} chatId
+ * @param {{ name?: string, description?: string }} changes
+ * @returns {Promise<ChatView>}
+ */
+export function updateGroup(chatId, changes) {
+  return request('PATCH', `/api/chats/${encodeURIComponent(chatId)}`, changes);
+}
+
+/**
+ * @param {string} chatId
+ * @param {string[]} userIds
+ * @returns {Promise<ChatView>}
+ */
+export function addMembers(chatId, userIds) {
+  return request('POST', `/api/chats/${encodeURIComponent(chatId)}/members`, { user_ids: userIds });
+}
+
+/**
+ * Removes a member (admins), or leaves when `userId` is the caller's own.
+ * @param {string} chatId
+ * @param {string} userId
+ * @returns {Promise<ChatView>}  the chat as the caller now sees it
+ */
+export function removeMember(chatId, userId) {
+  return request('DELETE', `/api/chats/${encodeURIComponent(chatId)}/members/${encodeURIComponent(userId)}`);
+}
+
+/**
+ * @param {string} chatId
+ * @param {string} userId
+ * @param {'admin' | 'member'} role
+ * @returns {Promise<ChatView>}
+ */
+export function setMemberRole(chatId, userId, role) {
+  return request('PATCH', `/api/chats/${encodeURIComponent(chatId)}/members/${encodeURIComponent(userId)}`, { role });
+}
+
+/**
+ * The caller's own settings of a chat; every field is sent (a left-out one resets).
+ * @param {string} chatId
+ * @param {import('./types.js').ChatSettings} settings
+ * @returns {Promise<import('./types.js').ChatSettings>}
+ */
+export function putChatSettings(chatId, settings) {
+  return request('PUT', `/api/chats/${encodeURIComponent(chatId)}/settings`, {
+    archived: settings.archived,
+    muted_until: settings.muted_until,
+    pinned: settings.pinned,
+  });
 }
 
 /**
@@ -179,17 +256,34 @@ export async function searchUsers(query) {
 }
 
 /**
- * One page of history, newest first.
+ * One page of history: the newest messages (newest first); with `before`, those
+ * before that seq (newest first); with `after`, those after it (oldest first).
+ * Seq cursors stay right while new messages arrive, unlike offsets.
  * @param {string} chatId
  * @param {number} limit
- * @param {number} [offset]
+ * @param {{ before?: number, after?: number }} [cursor]
  * @returns {Promise<Message[]>}
  */
-export async function getMessages(chatId, limit, offset = 0) {
+export async function getMessages(chatId, limit, cursor = {}) {
   const params = new URLSearchParams({ chat_id: chatId, limit: String(limit) });
-  if (offset > 0) params.set('offset', String(offset));
+  if (cursor.before !== undefined) params.set('before_seq', String(cursor.before));
+  else if (cursor.after !== undefined) params.set('after_seq', String(cursor.after));
   const data = await request('GET', `/api/messages?${params}`);
   return Array.isArray(data?.messages) ? data.messages : [];
+}
+
+/**
+ * Messages of the caller's chats that match, best first, with an excerpt whose
+ * `highlights` are [start, end) offsets in characters (code points) of its text.
+ * @param {string} query
+ * @param {{ chatId?: string, limit?: number }} [options]
+ * @returns {Promise<import('./types.js').SearchHit[]>}
+ */
+export async function searchMessages(query, options = {}) {
+  const params = new URLSearchParams({ q: query, limit: String(options.limit ?? 20) });
+  if (options.chatId) params.set('chat_id', options.chatId);
+  const data = await request('GET', `/api/messages/search?${params}`);
+  return Array.isArray(data?.results) ? data.results : [];
 }
 
 /**
@@ -233,4 +327,51 @@ export function revokeSession(sessionId) {
 export async function getReceipts(messageId) {
   const data = await request('GET', `/api/messages/${encodeURIComponent(messageId)}/receipts`);
   return Array.isArray(data?.receipts) ? data.receipts : [];
+}
+
+// ---------------------------------------------------------------- profile, contacts, blocks
+
+/** @returns {Promise<User>} */
+export async function getMe() {
+  const data = await request('GET', '/api/users/me');
+  return data.user;
+}
+
+/**
+ * @param {{ name?: string, status?: string }} changes  name 1-64, status 0-140 characters
+ * @returns {Promise<User>}
+ */
+export async function updateMe(changes) {
+  const data = await request('PATCH', '/api/users/me', changes);
+  return data.user;
+}
+
+/** @returns {Promise<import('./types.js').Contact[]>} */
+export async function listContacts() {
+  const data = await request('GET', '/api/contacts');
+  return Array.isArray(data?.contacts) ? data.contacts : [];
+}
+
+/**
+ * Saves someone as a contact (201), or renames one (200).
+ * @param {{ user_id: string } | { phone: string }} who
+ * @param {string} [alias]
+ * @returns {Promise<import('./types.js').Contact>}
+ */
+export function addContact(who, alias) {
+  return request('POST', '/api/contacts', alias ? { ...who, alias } : who);
+}
+
+/** @param {string} userId */
+export function removeContact(userId) {
+  return request('DELETE', `/api/contacts/${encodeURIComponent(userId)}`);
+}
+
+/**
+ * Blocks (true) or unblocks (false) someone; both are idempotent (204).
+ * @param {string} userId
+ * @param {boolean} blocked
+ */
+export function setBlocked(userId, blocked) {
+  return request(blocked ? 'POST' : 'DELETE', `/api/users/${encodeURIComponent(userId)}/block`);
 }

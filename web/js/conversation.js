@@ -1,6 +1,8 @@
-// The right pane: header, message history with day separators, composer.
+// The right pane: header, message history with day separators, system notices
+// and sender names in groups, composer (or why there is none).
 
-import { avatar, dayKey, dayLabel, el, formatTime, icon, reconcile } from './dom.js';
+import { avatar, colorSlot, dayKey, dayLabel, el, formatTime, icon, menuKeys, reconcile } from './dom.js';
+import { displayName } from './people.js';
 
 /** @typedef {import('./thread.js').Thread} Thread */
 /** @typedef {import('./thread.js').Entry} Entry */
@@ -9,6 +11,8 @@ import { avatar, dayKey, dayLabel, el, formatTime, icon, reconcile } from './dom
 const TOP_THRESHOLD = 80;
 /** How close to the bottom (px) counts as "at the bottom". */
 const BOTTOM_THRESHOLD = 120;
+/** How long a message found by search stays highlighted. */
+const HIGHLIGHT_MS = 2500;
 
 /**
  * @typedef {object} ConversationHandlers
@@ -19,6 +23,20 @@ const BOTTOM_THRESHOLD = 120;
  * @property {(text: string) => void} onComposerInput  the draft changed (typing indicator)
  * @property {() => void} onViewed   the newest messages are in view (after a render or a scroll)
  * @property {(entry: Entry) => void} onMessageInfo  "Message info" was picked for an own message
+ * @property {() => void} onNeedNewer   a window further back is shown and its bottom is in view
+ * @property {() => void} onJumpNewest  "scroll to the newest" while a window further back is shown
+ * @property {() => void} onOpenInfo    the header was clicked: group or contact info
+ */
+
+/**
+ * What the header shows of a chat.
+ * @typedef {object} HeaderInfo
+ * @property {string} title
+ * @property {string} subtitle   a tooltip for the title (the phone)
+ * @property {string} avatarKey  what picks the avatar's colour
+ * @property {boolean} isGroup
+ * @property {string} members    a group's line under the title ("3 members"), '' otherwise
+ * @property {string} membersTitle  the members' names, as a tooltip
  */
 
 /**
@@ -51,6 +69,11 @@ export class ConversationView {
     this.statusLine = $('#conversation-status');
     this.typingLabel = $('#conversation-typing');
     this.presenceLabel = $('#conversation-presence');
+    this.membersLabel = $('#conversation-members');
+    this.infoButton = /** @type {HTMLButtonElement} */ ($('#chat-info-button'));
+    this.heading = $('#conversation-heading');
+    this.readonlyBar = $('#readonly-bar');
+    this.readonlyText = $('#readonly-text');
     this.menu = $('#message-menu');
     this.menuInfo = /** @type {HTMLButtonElement} */ ($('#message-menu-info'));
     this.menuCopy = /** @type {HTMLButtonElement} */ ($('#message-menu-copy'));
@@ -76,6 +99,10 @@ export class ConversationView {
     this.menuEntry = null;
     /** What opened the menu, to return focus to. @type {HTMLElement | null} */
     this.menuOpener = null;
+    /** Sender names are shown on others' bubbles (groups). */
+    this.isGroup = false;
+    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    this.highlightTimer = undefined;
 
     this.form.addEventListener('submit', (event) => {
       event.preventDefault();
@@ -92,7 +119,14 @@ export class ConversationView {
       this.handlers.onComposerInput(this.composer.value);
     });
     this.backButton.addEventListener('click', () => this.handlers.onBack());
-    this.jumpButton.addEventListener('click', () => this.scrollToBottom(true));
+    this.infoButton.addEventListener('click', () => this.handlers.onOpenInfo());
+    // The avatar and title open the info too (the button is the keyboard's way).
+    this.heading.addEventListener('click', () => this.handlers.onOpenInfo());
+    this.avatarSlot.addEventListener('click', () => this.handlers.onOpenInfo());
+    this.jumpButton.addEventListener('click', () => {
+      if (this.thread?.detached) this.handlers.onJumpNewest();
+      else this.scrollToBottom(true);
+    });
     this.scroller.addEventListener(
       'scroll',
       () => {
@@ -121,7 +155,7 @@ export class ConversationView {
       const node = event.target instanceof Element ? event.target.closest('[data-testid="message"]') : null;
       if (!(node instanceof HTMLElement) || !this.thread) return;
       const entry = this.entryByKey(node.dataset.key ?? null);
-      if (!entry || !entry.id) return;
+      if (!entry || !entry.id || entry.contentType === 'system') return;
       event.preventDefault();
       const button = node.querySelector('[data-menu-for]');
       this.openMenu(entry, button instanceof HTMLElement ? button : node, { x: event.clientX, y: event.clientY });
@@ -136,7 +170,7 @@ export class ConversationView {
       this.closeMenu(true);
       if (entry && navigator.clipboard) void navigator.clipboard.writeText(entry.content).catch(() => {});
     });
-    this.menu.addEventListener('keydown', (event) => this.menuKey(event));
+    this.menu.addEventListener('keydown', (event) => menuKeys(this.menu, event, () => this.closeMenu(true)));
     document.addEventListener('pointerdown', (event) => {
       if (this.menu.hidden) return;
       const target = event.target instanceof Node ? event.target : null;
@@ -207,29 +241,9 @@ export class ConversationView {
   }
 
   /**
-   * Arrow keys move between the items, Escape and Tab close.
-   * @private
-   * @param {KeyboardEvent} event
-   */
-  menuKey(event) {
-    const items = [...this.menu.querySelectorAll('[role="menuitem"]')].filter(
-      (n) => n instanceof HTMLElement && !n.hidden,
-    );
-    const at = items.indexOf(/** @type {Element} */ (document.activeElement));
-    if (event.key === 'Escape' || event.key === 'Tab') {
-      event.preventDefault();
-      this.closeMenu(true);
-    } else if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
-      event.preventDefault();
-      const next = items[(at + (event.key === 'ArrowDown' ? 1 : items.length - 1)) % items.length];
-      if (next instanceof HTMLElement) next.focus();
-    }
-  }
-
-  /**
    * Shows a chat. Keeps the composer's draft only when re-showing the same chat.
    * @param {Thread} thread
-   * @param {{ title: string, subtitle: string, avatarKey: string }} info
+   * @param {HeaderInfo} info
    * @param {string} myId
    */
   show(thread, info, myId) {
@@ -251,11 +265,53 @@ export class ConversationView {
     this.render({ mode: 'bottom' });
   }
 
-  /** @param {{ title: string, subtitle: string, avatarKey: string }} info  subtitle: the phone, as a tooltip */
+  /** @param {HeaderInfo} info */
   setHeader(info) {
-    this.title.textContent = info.title;
+    if (this.title.textContent !== info.title) this.title.textContent = info.title;
     this.title.title = info.subtitle;
-    this.avatarSlot.replaceChildren(avatar(info.title, info.avatarKey));
+    const current = this.avatarSlot.firstElementChild;
+    if (!(current instanceof HTMLElement) || current.dataset.key !== `${info.avatarKey}:${info.title}`) {
+      const node = avatar(info.title, info.avatarKey);
+      node.dataset.key = `${info.avatarKey}:${info.title}`;
+      this.avatarSlot.replaceChildren(node);
+    }
+    this.infoButton.setAttribute('aria-label', info.isGroup ? 'Group info' : 'Contact info');
+    this.infoButton.title = info.isGroup ? 'Group info' : 'Contact info';
+    if (this.membersLabel.textContent !== info.members) this.membersLabel.textContent = info.members;
+    this.membersLabel.title = info.membersTitle;
+    this.membersLabel.dataset.shown = String(!!info.members);
+    if (this.isGroup !== info.isGroup) {
+      this.isGroup = info.isGroup;
+      if (this.thread) this.render({ mode: 'keep-bottom' });
+    }
+    this.syncStatusLine();
+  }
+
+  /**
+   * Hides the composer and says why (a former member of a group, a blocked
+   * person), or shows it again with `null`.
+   * @param {string | null} text
+   */
+  setReadOnly(text) {
+    const readOnly = text !== null;
+    if (readOnly) this.readonlyText.textContent = text;
+    this.readonlyBar.hidden = !readOnly;
+    const wasShown = !this.form.hidden;
+    this.form.hidden = readOnly;
+    if (!readOnly && !wasShown) this.autosize();
+  }
+
+  /** Whether the composer is shown. */
+  canWrite() {
+    return !this.form.hidden;
+  }
+
+  /** @private The status line: typing, else presence (direct) or the members (group). */
+  syncStatusLine() {
+    const typing = !this.typingLabel.hidden;
+    const members = this.membersLabel.dataset.shown === 'true';
+    this.membersLabel.hidden = typing || !members;
+    this.statusLine.hidden = this.typingLabel.hidden && this.presenceLabel.hidden && this.membersLabel.hidden;
   }
 
   /**
@@ -269,7 +325,7 @@ export class ConversationView {
     if (this.presenceLabel.textContent !== status.presence) this.presenceLabel.textContent = status.presence;
     this.presenceLabel.dataset.state = status.state;
     this.presenceLabel.hidden = !!typing || !status.presence;
-    this.statusLine.hidden = !typing && !status.presence;
+    this.syncStatusLine();
   }
 
   /** The draft in the composer. */
@@ -279,6 +335,7 @@ export class ConversationView {
 
   hide() {
     this.closeMenu(false);
+    clearTimeout(this.highlightTimer);
     this.thread = null;
     this.nodes.clear();
     this.separators.clear();
@@ -312,9 +369,34 @@ export class ConversationView {
   onScroll() {
     if (!this.thread) return;
     const atBottom = this.isNearBottom();
-    this.jumpButton.hidden = atBottom;
-    if (atBottom) this.handlers.onViewed();
+    this.jumpButton.hidden = atBottom && !this.thread.detached;
+    if (atBottom && this.thread.detached) this.handlers.onNeedNewer();
+    else if (atBottom) this.handlers.onViewed();
     if (this.scroller.scrollTop < TOP_THRESHOLD) this.handlers.onNeedOlder();
+  }
+
+  /**
+   * Scrolls a message into the middle of the view and highlights it for a moment.
+   * Returns false when it is not in what is shown.
+   * @param {number} seq
+   */
+  focusMessage(seq) {
+    const node = this.list.querySelector(`[data-seq="${seq}"]`);
+    if (!(node instanceof HTMLElement)) return false;
+    for (const old of this.list.querySelectorAll('.msg--highlight')) {
+      old.classList.remove('msg--highlight');
+      if (old instanceof HTMLElement) delete old.dataset.highlighted;
+    }
+    node.scrollIntoView({ block: 'center' });
+    node.classList.add('msg--highlight');
+    node.dataset.highlighted = 'true';
+    clearTimeout(this.highlightTimer);
+    this.highlightTimer = setTimeout(() => {
+      node.classList.remove('msg--highlight');
+      delete node.dataset.highlighted;
+    }, HIGHLIGHT_MS);
+    this.jumpButton.hidden = this.isNearBottom() && !this.thread?.detached;
+    return true;
   }
 
   /** Whether older history should be fetched because the list does not fill the pane yet. */
@@ -327,7 +409,8 @@ export class ConversationView {
    * - 'bottom': scroll to the newest message
    * - 'keep-bottom': new messages; follow them only if the reader was at the bottom
    * - 'prepend': older history was added above; keep what is on screen where it is
-   * @param {{ mode: 'bottom' | 'keep-bottom' | 'prepend' }} options
+   * - 'append': newer history was added below a window further back; nothing moves
+   * @param {{ mode: 'bottom' | 'keep-bottom' | 'prepend' | 'append' }} options
    */
   render({ mode }) {
     const thread = this.thread;
@@ -352,8 +435,16 @@ export class ConversationView {
         lastDay = day;
         lastSender = '';
       }
+      if (entry.contentType === 'system') {
+        nodes.push(this.notice(entry));
+        liveKeys.add(entry.key);
+        lastSender = ''; // the next bubble starts a run again
+        continue;
+      }
       const node = this.bubble(entry);
-      node.classList.toggle('msg--first', entry.senderId !== lastSender);
+      const first = entry.senderId !== lastSender;
+      node.classList.toggle('msg--first', first);
+      this.setSender(node, entry, first && this.isGroup && entry.senderId !== this.myId);
       lastSender = entry.senderId;
       nodes.push(node);
       liveKeys.add(entry.key);
@@ -362,19 +453,66 @@ export class ConversationView {
     for (const key of this.separators.keys()) if (!liveDays.has(key)) this.separators.delete(key);
     reconcile(this.list, nodes);
 
-    if (mode === 'bottom' || (mode === 'keep-bottom' && wasNearBottom)) {
+    if (mode === 'bottom' || (mode === 'keep-bottom' && wasNearBottom && !thread.detached)) {
       this.scrollToBottom();
     } else if (mode === 'prepend') {
       this.scroller.scrollTop = this.scroller.scrollHeight - oldHeight + oldTop;
     }
     const atBottom = this.isNearBottom();
-    this.jumpButton.hidden = atBottom;
-    if (atBottom) this.handlers.onViewed();
+    this.jumpButton.hidden = atBottom && !thread.detached;
+    if (atBottom && !thread.detached) this.handlers.onViewed();
+  }
+
+  /**
+   * A system message: a centred notice ("Asha added Ravi"), not a bubble.
+   * @private
+   * @param {Entry} entry
+   */
+  notice(entry) {
+    let node = this.nodes.get(entry.key);
+    if (!node) {
+      node = el(
+        'li',
+        { class: 'msg-system', testid: 'system-message' },
+        el('span', { class: 'msg-system-text', testid: 'system-text' }),
+      );
+      node.dataset.key = entry.key;
+      this.nodes.set(entry.key, node);
+    }
+    if (entry.seq !== null) node.dataset.seq = String(entry.seq);
+    if (entry.id) node.dataset.id = entry.id;
+    node.dataset.action = entry.system?.action ?? '';
+    const text = /** @type {HTMLElement} */ (node.firstElementChild);
+    if (text.textContent !== entry.content) text.textContent = entry.content;
+    text.title = formatTime(entry.createdAt);
+    return node;
+  }
+
+  /**
+   * The sender's name at the top of the first bubble of a run of someone else's
+   * messages in a group.
+   * @private
+   * @param {HTMLElement} node
+   * @param {Entry} entry
+   * @param {boolean} shown
+   */
+  setSender(node, entry, shown) {
+    let label = /** @type {HTMLElement | null} */ (node.querySelector('.msg-sender'));
+    if (!shown) {
+      label?.remove();
+      return;
+    }
+    const name = displayName(entry.senderId, 'Former member');
+    if (!label) {
+      label = el('span', { class: `msg-sender msg-sender--c${colorSlot(entry.senderId)}`, testid: 'message-sender' });
+      node.querySelector('.bubble')?.prepend(label);
+    }
+    if (label.textContent !== name) label.textContent = name;
   }
 
   /** Whether the newest messages are on screen now. */
   showsNewest() {
-    return !!this.thread && !this.pane.hidden && this.pane.offsetParent !== null && this.isNearBottom();
+    return !!this.thread && !this.thread.detached && !this.pane.hidden && this.pane.offsetParent !== null && this.isNearBottom();
   }
 
   /**

@@ -52,11 +52,32 @@ const ICONS = {
   phone: 'M17 1.01 7 1c-1.1 0-2 .9-2 2v18c0 1.1.9 2 2 2h10c1.1 0 2-.9 2-2V3c0-1.1-.9-1.99-2-1.99zM17 19H7V5h10v14z',
   retry:
     'M17.65 6.35A7.96 7.96 0 0 0 12 4c-4.42 0-7.99 3.58-7.99 8s3.57 8 7.99 8c3.73 0 6.84-2.55 7.73-6h-2.08A5.99 5.99 0 0 1 12 18c-3.31 0-6-2.69-6-6s2.69-6 6-6c1.66 0 3.14.69 4.22 1.78L13 11h7V4l-2.35 2.35z',
+  pin: 'M16 9V4h1c.55 0 1-.45 1-1s-.45-1-1-1H7c-.55 0-1 .45-1 1s.45 1 1 1h1v5c0 1.66-1.34 3-3 3v2h5.97v7l1 1 1-1v-7H19v-2c-1.66 0-3-1.34-3-3z',
+  muted:
+    'M16.5 12c0-1.77-1.02-3.29-2.5-4.03v2.21l2.45 2.45c.03-.2.05-.41.05-.63zm2.5 0c0 .94-.2 1.82-.54 2.64l1.51 1.51C20.63 14.91 21 13.5 21 12c0-4.28-2.99-7.86-7-8.77v2.06c2.89.86 5 3.54 5 6.71zM4.27 3 3 4.27 7.73 9H3v6h4l5 5v-6.73l4.25 4.25c-.67.52-1.42.93-2.25 1.18v2.06c1.38-.31 2.63-.95 3.69-1.81L19.73 21 21 19.73l-9-9L4.27 3zM12 4 9.91 6.09 12 8.18V4z',
+  archive:
+    'M20.54 5.23l-1.39-1.68C18.88 3.21 18.47 3 18 3H6c-.47 0-.88.21-1.16.55L3.46 5.23C3.17 5.57 3 6.02 3 6.5V19c0 1.1.9 2 2 2h14c1.1 0 2-.9 2-2V6.5c0-.48-.17-.93-.46-1.27zM12 17.5 6.5 12H10v-2h4v2h3.5L12 17.5zM5.12 5l.81-1h12l.94 1H5.12z',
+  back: 'M20 11H7.83l5.59-5.59L12 4l-8 8 8 8 1.41-1.41L7.83 13H20v-2z',
+  edit: 'M3 17.25V21h3.75L17.81 9.94l-3.75-3.75L3 17.25zM20.71 7.04a1 1 0 0 0 0-1.41l-2.34-2.34a1 1 0 0 0-1.41 0l-1.83 1.83 3.75 3.75 1.83-1.83z',
+  group:
+    'M16 11c1.66 0 2.99-1.34 2.99-3S17.66 5 16 5c-1.66 0-3 1.34-3 3s1.34 3 3 3zm-8 0c1.66 0 2.99-1.34 2.99-3S9.66 5 8 5C6.34 5 5 6.34 5 8s1.34 3 3 3zm0 2c-2.33 0-7 1.17-7 3.5V19h14v-2.5c0-2.33-4.67-3.5-7-3.5zm8 0c-.29 0-.62.02-.97.05 1.16.84 1.97 1.97 1.97 3.45V19h6v-2.5c0-2.33-4.67-3.5-7-3.5z',
+  personAdd:
+    'M15 12c2.21 0 4-1.79 4-4s-1.79-4-4-4-4 1.79-4 4 1.79 4 4 4zm-9-2V7H4v3H1v2h3v3h2v-3h3v-2H6zm9 4c-2.67 0-8 1.34-8 4v2h16v-2c0-2.66-5.33-4-8-4z',
+  info: 'M12 2C6.48 2 2 6.48 2 12s4.48 10 10 10 10-4.48 10-10S17.52 2 12 2zm1 15h-2v-6h2v6zm0-8h-2V7h2v2z',
+  block:
+    'M12 2C6.48 2 2 6.48 2 12s4.48 10 10 10 10-4.48 10-10S17.52 2 12 2zM4 12c0-4.42 3.58-8 8-8 1.85 0 3.55.63 4.9 1.69L5.69 16.9A7.902 7.902 0 0 1 4 12zm8 8c-1.85 0-3.55-.63-4.9-1.69L18.31 7.1A7.902 7.902 0 0 1 20 12c0 4.42-3.58 8-8 8z',
+  exit: 'M10.09 15.59 11.5 17l5-5-5-5-1.41 1.41L12.67 11H3v2h9.67l-2.58 2.59zM19 3H5a2 2 0 0 0-2 2v4h2V5h14v14H5v-4H3v4a2 2 0 0 0 2 2h14c1.1 0 2-.9 2-2V5c0-1.1-.9-2-2-2z',
+  chat: 'M20 2H4c-1.1 0-1.99.9-1.99 2L2 22l4-4h14c1.1 0 2-.9 2-2V4c0-1.1-.9-2-2-2zM6 9h12v2H6V9zm8 5H6v-2h8v2zm4-6H6V6h12v2z',
+  trash: 'M6 19c0 1.1.9 2 2 2h8c1.1 0 2-.9 2-2V7H6v12zM19 4h-3.5l-1-1h-5l-1 1H5v2h14V4z',
+  contacts:
+    'M20 0H4v2h16V0zM4 24h16v-2H4v2zM20 4H4c-1.1 0-2 .9-2 2v12c0 1.1.9 2 2 2h16c1.1 0 2-.9 2-2V6c0-1.1-.9-2-2-2zm-8 2.75c1.24 0 2.25 1.01 2.25 2.25s-1.01 2.25-2.25 2.25S9.75 10.24 9.75 9 10.76 6.75 12 6.75zM17 17H7v-1.5c0-1.67 3.33-2.5 5-2.5s5 .83 5 2.5V17z',
 };
+
+/** The names of the icons above. @typedef {keyof typeof ICONS} IconName */
 
 /**
  * An inline SVG icon that takes the current text colour.
- * @param {keyof typeof ICONS} name
+ * @param {IconName} name
  * @param {string} [className]
  * @returns {SVGSVGElement}
  */
@@ -259,4 +280,78 @@ export function debounce(fn, ms) {
   );
   debounced.cancel = () => clearTimeout(timer);
   return debounced;
+}
+
+/**
+ * Text with some ranges marked (`<mark>`), built from text nodes only. The
+ * ranges are [start, end) offsets in characters (code points), as the server
+ * counts them, not UTF-16 units: an emoji before a match does not shift it.
+ * @param {string} text
+ * @param {Array<[number, number]>} ranges
+ * @param {string} [markClass]
+ * @returns {DocumentFragment}
+ */
+export function highlighted(text, ranges, markClass = 'hit') {
+  const chars = Array.from(text);
+  const fragment = document.createDocumentFragment();
+  const sorted = ranges
+    .filter((r) => Array.isArray(r) && Number.isInteger(r[0]) && Number.isInteger(r[1]) && r[1] > r[0])
+    .sort((a, b) => a[0] - b[0]);
+  let at = 0;
+  for (const [start, end] of sorted) {
+    const from = Math.max(start, at);
+    const to = Math.min(end, chars.length);
+    if (to <= from) continue;
+    if (from > at) fragment.append(chars.slice(at, from).join(''));
+    fragment.append(el('mark', { class: markClass, text: chars.slice(from, to).join('') }));
+    at = to;
+  }
+  if (at < chars.length) fragment.append(chars.slice(at).join(''));
+  return fragment;
+}
+
+/**
+ * A popup menu's keys: arrows move between the visible items (wrapping), Home
+ * and End jump, Escape and Tab call `close`.
+ * @param {HTMLElement} menu
+ * @param {KeyboardEvent} event
+ * @param {() => void} close
+ */
+export function menuKeys(menu, event, close) {
+  const items = [...menu.querySelectorAll('[role="menuitem"]')].filter(
+    (n) => n instanceof HTMLElement && !n.hidden,
+  );
+  const at = items.indexOf(/** @type {Element} */ (document.activeElement));
+  let next = null;
+  if (event.key === 'Escape' || event.key === 'Tab') {
+    event.preventDefault();
+    close();
+    return;
+  }
+  if (event.key === 'ArrowDown') next = items[(at + 1) % items.length];
+  else if (event.key === 'ArrowUp') next = items[(at + items.length - 1) % items.length];
+  else if (event.key === 'Home') next = items[0];
+  else if (event.key === 'End') next = items[items.length - 1];
+  else return;
+  event.preventDefault();
+  if (next instanceof HTMLElement) next.focus();
+}
+
+/**
+ * Places a popup (absolutely positioned in `container`) at a point, or under an
+ * element, kept inside the container.
+ * @param {HTMLElement} popup
+ * @param {HTMLElement} container
+ * @param {{ x: number, y: number, alignRight?: boolean }} at  viewport coordinates
+ */
+export function placePopup(popup, container, at) {
+  const box = container.getBoundingClientRect();
+  const width = popup.offsetWidth;
+  const height = popup.offsetHeight;
+  let left = (at.alignRight ? at.x - width : at.x) - box.left;
+  left = Math.min(Math.max(8, left), box.width - width - 8);
+  let top = at.y - box.top + 4;
+  if (top + height > box.height - 8) top = Math.max(8, at.y - box.top - height - 4);
+  popup.style.left = `${Math.max(0, left)}px`;
+  popup.style.top = `${top}px`;
 }

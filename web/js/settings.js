@@ -1,9 +1,10 @@
-// The menu of the chat-list header, and the settings panel it opens: the
-// profile and the devices logged in to the account, each of which (but this
-// one) can be logged out from here.
+// The menu of the chat-list header (new group, contacts, settings, log out),
+// and the settings panel: the profile (name and about, editable) and the
+// devices logged in to the account, each of which (but this one) can be logged
+// out from here.
 
 import * as api from './api.js';
-import { avatar, el, formatMoment, icon } from './dom.js';
+import { avatar, el, formatMoment, icon, menuKeys } from './dom.js';
 
 /** @typedef {import('./types.js').User} User */
 /** @typedef {import('./types.js').DeviceSession} DeviceSession */
@@ -62,6 +63,10 @@ export function deviceName(ua) {
  * @typedef {object} SettingsHandlers
  * @property {() => void} onLogout  "Log out" (this device)
  * @property {() => User | null} me
+ * @property {() => void} onNewGroup
+ * @property {() => void} onContacts
+ * @property {() => void} onOpen       the settings panel opens (others close)
+ * @property {(user: User) => void} onProfileSaved
  */
 
 export class SettingsView {
@@ -71,13 +76,18 @@ export class SettingsView {
     this.menuButton = /** @type {HTMLButtonElement} */ (byId('menu-button'));
     this.menu = byId('main-menu');
     this.menuSettings = byId('menu-settings');
+    this.menuNewGroup = byId('new-group');
+    this.menuContacts = byId('menu-contacts');
     this.menuLogout = /** @type {HTMLButtonElement} */ (byId('logout'));
     this.panel = byId('devices-panel');
     this.back = byId('devices-back');
     this.profileAvatar = byId('profile-avatar');
-    this.profileName = byId('profile-name');
+    this.profileForm = /** @type {HTMLFormElement} */ (byId('profile-form'));
+    this.profileName = /** @type {HTMLInputElement} */ (byId('profile-name'));
+    this.profileStatus = /** @type {HTMLInputElement} */ (byId('profile-status'));
+    this.profileSave = /** @type {HTMLButtonElement} */ (byId('profile-save'));
+    this.profileNote = byId('profile-note');
     this.profilePhone = byId('profile-phone');
-    this.profileAbout = byId('profile-about');
     this.status = byId('devices-status');
     this.list = byId('device-list');
     this.panelLogout = /** @type {HTMLButtonElement} */ (byId('panel-logout'));
@@ -90,7 +100,7 @@ export class SettingsView {
         this.openMenu();
       }
     });
-    this.menu.addEventListener('keydown', (event) => this.menuKey(event));
+    this.menu.addEventListener('keydown', (event) => menuKeys(this.menu, event, () => this.closeMenu(true)));
     document.addEventListener('pointerdown', (event) => {
       if (this.menu.hidden) return;
       const target = event.target instanceof Node ? event.target : null;
@@ -100,6 +110,26 @@ export class SettingsView {
     this.menuSettings.addEventListener('click', () => {
       this.closeMenu(false);
       this.open();
+    });
+    this.menuNewGroup.addEventListener('click', () => {
+      this.closeMenu(false);
+      this.handlers.onNewGroup();
+    });
+    this.menuContacts.addEventListener('click', () => {
+      this.closeMenu(false);
+      this.handlers.onContacts();
+    });
+    const edited = () => {
+      const me = this.handlers.me();
+      const changed = !!me && (this.profileName.value.trim() !== me.name || this.profileStatus.value.trim() !== me.status);
+      this.profileSave.disabled = !changed;
+      if (changed) this.setProfileNote('', false);
+    };
+    this.profileName.addEventListener('input', edited);
+    this.profileStatus.addEventListener('input', edited);
+    this.profileForm.addEventListener('submit', (event) => {
+      event.preventDefault();
+      void this.saveProfile();
     });
     this.menuLogout.addEventListener('click', () => {
       this.closeMenu(false);
@@ -123,7 +153,7 @@ export class SettingsView {
   openMenu() {
     this.menu.hidden = false;
     this.menuButton.setAttribute('aria-expanded', 'true');
-    this.menuSettings.focus();
+    this.menuNewGroup.focus();
   }
 
   /**
@@ -137,23 +167,6 @@ export class SettingsView {
     if (restoreFocus) this.menuButton.focus();
   }
 
-  /**
-   * @private
-   * @param {KeyboardEvent} event
-   */
-  menuKey(event) {
-    const items = [...this.menu.querySelectorAll('[role="menuitem"]')];
-    const at = items.indexOf(/** @type {Element} */ (document.activeElement));
-    if (event.key === 'Escape' || event.key === 'Tab') {
-      event.preventDefault();
-      this.closeMenu(true);
-    } else if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
-      event.preventDefault();
-      const next = items[(at + (event.key === 'ArrowDown' ? 1 : items.length - 1)) % items.length];
-      if (next instanceof HTMLElement) next.focus();
-    }
-  }
-
   get isOpen() {
     return !this.panel.hidden;
   }
@@ -162,14 +175,62 @@ export class SettingsView {
   open() {
     const me = this.handlers.me();
     if (!me) return;
-    this.profileAvatar.replaceChildren(avatar(me.name, me.id, 'avatar--large'));
-    this.profileName.textContent = me.name;
-    this.profilePhone.textContent = me.phone;
-    this.profileAbout.textContent = me.status;
-    this.profileAbout.hidden = !me.status;
+    this.handlers.onOpen();
+    this.showProfile(me);
+    this.setProfileNote('', false);
     this.panel.hidden = false;
     this.back.focus();
     void this.load();
+  }
+
+  /**
+   * @private
+   * @param {User} me
+   */
+  showProfile(me) {
+    this.profileAvatar.replaceChildren(avatar(me.name, me.id, 'avatar--large'));
+    this.profileName.value = me.name;
+    this.profileStatus.value = me.status;
+    this.profilePhone.textContent = me.phone;
+    this.profileSave.disabled = true;
+  }
+
+  /** @private */
+  async saveProfile() {
+    const me = this.handlers.me();
+    if (!me || this.profileSave.disabled) return;
+    const name = this.profileName.value.trim();
+    const status = this.profileStatus.value.trim();
+    if (!name) {
+      this.setProfileNote('Your name cannot be empty.', true);
+      this.profileName.focus();
+      return;
+    }
+    /** @type {{ name?: string, status?: string }} */
+    const changes = {};
+    if (name !== me.name) changes.name = name;
+    if (status !== me.status) changes.status = status;
+    this.profileSave.disabled = true;
+    this.setProfileNote('Saving…', false);
+    try {
+      const user = await api.updateMe(changes);
+      this.handlers.onProfileSaved(user);
+      this.showProfile(user);
+      this.setProfileNote('Saved.', false);
+    } catch (err) {
+      this.profileSave.disabled = false;
+      this.setProfileNote(err instanceof Error ? err.message : String(err), true);
+    }
+  }
+
+  /**
+   * @private
+   * @param {string} text
+   * @param {boolean} isError
+   */
+  setProfileNote(text, isError) {
+    this.profileNote.textContent = text;
+    this.profileNote.classList.toggle('search-status--error', isError);
   }
 
   close() {

@@ -3,6 +3,7 @@
 // client_msg_id). Pure data, no DOM, so it can be reasoned about on its own.
 
 /** @typedef {import('./types.js').Message} Message */
+/** @typedef {import('./types.js').SystemInfo} SystemInfo */
 /** @typedef {'pending' | 'sent' | 'delivered' | 'read' | 'failed'} EntryStatus */
 
 /**
@@ -13,6 +14,8 @@
  * @property {number | null} seq position in the chat, once stored
  * @property {string} senderId
  * @property {string} content
+ * @property {string} contentType "text", or "system" for the notices that record changes to a group
+ * @property {SystemInfo | null} system  what a system message records
  * @property {string} createdAt  RFC 3339
  * @property {EntryStatus} status
  * @property {string | null} error  why a send failed
@@ -68,6 +71,27 @@ export class Thread {
     this.loaded = false;
     /** Bumped by reset(), so that a page fetched before it is not merged after it. */
     this.generation = 0;
+    /**
+     * The messages held are a window further back (opened at a search result),
+     * not the newest: newer pages load as the reader scrolls down, and live
+     * messages wait for them.
+     */
+    this.detached = false;
+  }
+
+  /**
+   * Whether a live message belongs in what is held: always, unless a window
+   * further back is shown and the message is newer than it.
+   * @param {Message} msg
+   */
+  accepts(msg) {
+    return !this.detached || msg.seq <= this.maxSeq() || (msg.client_msg_id !== undefined && this.byCid.has(msg.client_msg_id));
+  }
+
+  /** @param {number} seq */
+  hasSeq(seq) {
+    for (const e of this.byId.values()) if (e.seq === seq) return true;
+    return false;
   }
 
   /**
@@ -89,6 +113,8 @@ export class Thread {
       entry.id = msg.id;
       entry.seq = msg.seq;
       entry.content = msg.content;
+      entry.contentType = msg.content_type || 'text';
+      entry.system = msg.system ?? null;
       entry.createdAt = msg.created_at;
       entry.senderId = msg.sender_id;
       entry.error = null;
@@ -102,6 +128,8 @@ export class Thread {
       seq: msg.seq,
       senderId: msg.sender_id,
       content: msg.content,
+      contentType: msg.content_type || 'text',
+      system: msg.system ?? null,
       createdAt: msg.created_at,
       status: serverStatus(msg.status),
       error: null,
@@ -129,6 +157,8 @@ export class Thread {
       seq: null,
       senderId,
       content,
+      contentType: 'text',
+      system: null,
       createdAt: new Date().toISOString(),
       status: 'pending',
       error: null,
@@ -191,8 +221,8 @@ export class Thread {
 
   /**
    * Merges the newest page (newest first, as the server sends it). When it does
-   * not touch what is already held (a long disconnect), what is held is dropped,
-   * so that what stays is contiguous and `offset = confirmedCount()` stays right.
+   * not touch what is already held (a long disconnect, or a window further back),
+   * what is held is dropped, so that what stays is contiguous.
    * @param {Message[]} page
    * @param {number} limit
    */
@@ -205,10 +235,11 @@ export class Thread {
     if (!this.loaded) this.reachedStart = page.length < limit;
     if (this.minSeq() <= 1) this.reachedStart = true;
     this.loaded = true;
+    this.detached = false;
   }
 
   /**
-   * Merges an older page. Returns how many entries were new.
+   * Merges an older page (`before_seq` the oldest held). Returns how many entries were new.
    * @param {Message[]} page
    * @param {number} limit
    */
@@ -217,6 +248,33 @@ export class Thread {
     for (const msg of page) if (this.upsert(msg).added) added += 1;
     if (page.length < limit || this.minSeq() <= 1 || added === 0) this.reachedStart = true;
     return added;
+  }
+
+  /**
+   * Merges a newer page of a detached window (`after_seq` the newest held, oldest
+   * first). A short page reached the newest message: the window is attached again.
+   * @param {Message[]} page
+   * @param {number} limit
+   */
+  mergeNewer(page, limit) {
+    for (const msg of page) this.upsert(msg);
+    if (page.length < limit) this.detached = false;
+  }
+
+  /**
+   * Starts afresh at a window around one message: `before` holds it and what came
+   * before (newest first), `after` what came after it (oldest first).
+   * @param {Message[]} before
+   * @param {Message[]} after
+   * @param {number} limit  the size asked for each side
+   */
+  openWindow(before, after, limit) {
+    this.reset();
+    for (const msg of before) this.upsert(msg);
+    for (const msg of after) this.upsert(msg);
+    this.loaded = true;
+    this.reachedStart = before.length < limit || this.minSeq() <= 1;
+    this.detached = after.length >= limit;
   }
 
   /**
@@ -231,6 +289,7 @@ export class Thread {
     this.byCid = new Map(this.entries.filter((e) => e.cid).map((e) => [/** @type {string} */ (e.cid), e]));
     this.reachedStart = false;
     this.loaded = false;
+    this.detached = false;
   }
 
   /** Entries in display order: stored ones by seq, then unconfirmed by creation. */

@@ -11,24 +11,53 @@
  */
 
 /**
+ * What a system message records (a change to a group). Switch on `action`, not
+ * on the message's `content` (a sentence for people).
+ * @typedef {object} SystemInfo
+ * @property {'group_created' | 'member_added' | 'member_removed' | 'member_left' | 'role_changed' | 'group_updated'} action
+ * @property {string} actor_id
+ * @property {string[]} user_ids  who the change is about (may be empty)
+ * @property {'admin' | 'member'} [role]  the new role, on `role_changed`
+ */
+
+/**
  * @typedef {object} Message
  * @property {string} id
  * @property {string} chat_id
  * @property {string} sender_id
  * @property {string} content
- * @property {string} content_type  "text"
+ * @property {string} content_type  "text" | "system"
  * @property {number} seq           1, 2, 3… per chat
  * @property {string} status        "sent" | "delivered" | "read"
  * @property {string} [client_msg_id]
  * @property {string} created_at    RFC 3339
+ * @property {SystemInfo | null} [system]  on system messages only
  */
 
 /**
  * @typedef {object} Member
  * @property {string} user_id
- * @property {string} role
+ * @property {'admin' | 'member'} role
  * @property {string} joined_at
  * @property {User} user
+ */
+
+/**
+ * The viewer's own place in a chat. A former member ("left": left or removed)
+ * reads it as it was when they left, and can no longer write.
+ * @typedef {object} Membership
+ * @property {'active' | 'left'} status
+ * @property {'admin' | 'member'} role
+ * @property {string} joined_at
+ * @property {number | null} left_at_seq
+ */
+
+/**
+ * The viewer's own settings of a chat.
+ * @typedef {object} ChatSettings
+ * @property {boolean} archived      hidden from the main list (a new message brings it back unless muted)
+ * @property {string | null} muted_until  RFC 3339; muted while in the future
+ * @property {boolean} pinned        listed first
  */
 
 /**
@@ -36,12 +65,31 @@
  * @property {string} id
  * @property {string} type          "direct" | "group"
  * @property {string|null} name
+ * @property {string|null} [description]  groups: possibly ""; null for direct chats
  * @property {string} created_by
  * @property {string} created_at
- * @property {Member[]} members
+ * @property {Member[]} members     the active members, longest-standing first (none for a former member)
  * @property {Message|null} last_message   its `status` is the ticks its sender sees
  * @property {number} last_event_seq  position of the chat's newest event (0 when none)
  * @property {number} [unread_count]  messages after the viewer's read position
+ * @property {ChatSettings} [settings]  in REST answers, not in `chat_update` frames
+ * @property {Membership} [membership]  in REST answers, not in `chat_update` frames
+ */
+
+/**
+ * One message search result (`GET /api/messages/search`).
+ * @typedef {object} SearchHit
+ * @property {Message} message
+ * @property {{ text: string, highlights: Array<[number, number]> }} snippet
+ *   an excerpt; highlights are [start, end) offsets in characters (code points) of `text`
+ */
+
+/**
+ * A saved contact (`GET /api/contacts`).
+ * @typedef {object} Contact
+ * @property {User} user
+ * @property {string | null} alias
+ * @property {string} added_at
  */
 
 /**

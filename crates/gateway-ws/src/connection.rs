@@ -113,6 +113,24 @@ impl Device {
         }
     }
 
+    /// Tells the device who is online now among the people it shares chats with.
+    async fn send_presence(&mut self, conn: &Connection) -> Result<(), Closed> {
+        match conn.services.presence.online_now(conn.caller).await {
+            Ok(frames) => {
+                for delivery in frames {
+                    if let Delivery::Ephemeral(presence) = delivery {
+                        self.send(presence.frame.to_string()).await?;
+                    }
+                }
+                Ok(())
+            }
+            Err(error) => {
+                tracing::warn!(user = %conn.caller.user_id, %error, "could not tell who is online");
+                Ok(())
+            }
+        }
+    }
+
     /// Catches up every chat this device follows, after live events may have been lost.
     async fn catch_up_all(&mut self, conn: &Connection) -> Result<(), Closed> {
         let chats: Vec<(ChatId, i64)> = self.positions.iter().map(|(chat, span)| (*chat, span.last)).collect();
@@ -176,6 +194,14 @@ pub(crate) async fn run(
     if let Err(error) = conn.services.presence.device_connected(conn.caller).await {
         tracing::warn!(user = %conn.caller.user_id, %error, "could not announce presence");
     }
+    // Who is online now: at once, or after the first frame when the client resumes first.
+    let mut presence_sent = false;
+    if !device.holding_live {
+        presence_sent = true;
+        if let Err(closed) = device.send_presence(&conn).await {
+            let _ = closed;
+        }
+    }
     let mut shutdown = conn.shutdown.clone();
     let mut heartbeat = tokio::time::interval(conn.settings.ping_period);
     heartbeat.tick().await;
@@ -216,7 +242,12 @@ pub(crate) async fn run(
                     Some(Ok(AggregatedMessage::Text(text))) => {
                         let step = handle_text(&conn, &mut device, &text).await;
                         device.holding_live = false;
-                        step
+                        if step.is_ok() && !presence_sent {
+                            presence_sent = true;
+                            device.send_presence(&conn).await
+                        } else {
+                            step
+                        }
                     }
                     Some(Ok(AggregatedMessage::Binary(_))) => {
                         device.send(frames::error(None, "invalid_frame", "send JSON text frames")).await

@@ -48,6 +48,7 @@ async fn two_browsers_log_in_and_chat_live() {
         .env("OTP_CODE", chitchat_testkit::server::TEST_OTP_CODE)
         .env("CHROMIUM", chromium())
         .env("E2E_PRESENCE_OFFLINE", "1")
+        .env("E2E_PRESENCE_WITHIN_MS", "8000")
         .kill_on_drop(true)
         .output();
     let output = tokio::time::timeout(Duration::from_secs(240), run)

@@ -129,7 +129,7 @@ async fn presence_and_typing_cross_instances() {
     assert_eq!(typing["sender"], asha.user_id(), "typing crosses instances");
     drop(asha_ws);
     assert!(
-        ravi_ws.collect_of_type("presence", Duration::from_millis(1500)).await.is_empty(),
+        ravi_ws.collect_of_type("presence", Duration::from_millis(2500)).await.is_empty(),
         "the laptop keeps her online"
     );
     drop(laptop_ws);

@@ -65,7 +65,7 @@ async fn presence_follows_devices_with_a_grace_period(server: TestServer) {
     drop(asha_ws);
     let asha_ws = api.ws(&asha.token).await;
     assert!(
-        ravi_ws.collect_of_type("presence", Duration::from_millis(1200)).await.is_empty(),
+        ravi_ws.collect_of_type("presence", Duration::from_millis(2500)).await.is_empty(),
         "no offline/online flap"
     );
 

@@ -176,8 +176,8 @@ impl WsClient {
         self.socket.send(WsMessage::text(raw.to_owned())).await.expect("websocket send");
     }
 
-    /// The next JSON text frame within `wait`, skipping control frames; None on timeout or close.
-    pub async fn next_json_within(&mut self, wait: Duration) -> Option<Value> {
+    /// The next JSON text frame within `wait`, of any type; None on timeout or close.
+    async fn next_any_within(&mut self, wait: Duration) -> Option<Value> {
         let deadline = tokio::time::Instant::now() + wait;
         loop {
             let message = tokio::time::timeout_at(deadline, self.socket.next()).await.ok()??.ok()?;
@@ -189,15 +189,16 @@ impl WsClient {
         }
     }
 
-    /// Reads (and discards) frames until the socket ends, for at most `wait`.
-    pub async fn wait_for_end(&mut self, wait: Duration) -> SocketEnd {
+    /// The next JSON text frame within `wait`, passing over `presence` frames (who
+    /// comes and goes is asynchronous to everything else; presence tests ask for
+    /// them by type); None on timeout or close.
+    pub async fn next_json_within(&mut self, wait: Duration) -> Option<Value> {
         let deadline = tokio::time::Instant::now() + wait;
         loop {
-            match tokio::time::timeout_at(deadline, self.socket.next()).await {
-                Err(_) => return SocketEnd::StillOpen,
-                Ok(None) | Ok(Some(Err(_))) => return SocketEnd::Dropped,
-                Ok(Some(Ok(WsMessage::Close(frame)))) => return SocketEnd::Closed(frame.map(|f| u16::from(f.code))),
-                Ok(Some(Ok(_))) => continue,
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let frame = self.next_any_within(left).await?;
+            if frame["type"] != "presence" {
+                return Some(frame);
             }
         }
     }
@@ -212,7 +213,7 @@ impl WsClient {
         let deadline = tokio::time::Instant::now() + FRAME_WAIT;
         loop {
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-            let frame = self.next_json_within(left).await.unwrap_or_else(|| panic!("no {kind} frame in time"));
+            let frame = self.next_any_within(left).await.unwrap_or_else(|| panic!("no {kind} frame in time"));
             if frame["type"] == kind {
                 return frame;
             }
@@ -225,7 +226,7 @@ impl WsClient {
         let deadline = tokio::time::Instant::now() + wait;
         loop {
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-            match self.next_json_within(left).await {
+            match self.next_any_within(left).await {
                 None => return true,
                 Some(frame) if frame["type"] == "presence" => continue,
                 Some(_) => return false,
@@ -239,7 +240,7 @@ impl WsClient {
         let mut found = Vec::new();
         loop {
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-            match self.next_json_within(left).await {
+            match self.next_any_within(left).await {
                 None => return found,
                 Some(frame) if frame["type"] == kind => found.push(frame),
                 Some(_) => {}

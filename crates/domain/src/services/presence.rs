@@ -47,6 +47,17 @@ impl PresenceService {
         Ok(())
     }
 
+    /// Who of the people sharing a chat with the caller is online right now, as
+    /// `presence` frames for a device that just connected (it hears of changes later).
+    pub async fn online_now(&self, caller: Caller) -> DomainResult<Vec<Delivery>> {
+        let people = self.chats.co_members(caller.user_id).await?;
+        if people.is_empty() {
+            return Ok(Vec::new());
+        }
+        let online = self.tracker.online(&people).await?;
+        Ok(online.into_iter().map(|user| Delivery::presence(user, true, None)).collect())
+    }
+
     /// A device left (the gateway calls this after a short grace period, so that a
     /// page reload does not flap); when it was the last one, the user goes offline
     /// and `last_seen` is recorded.
@@ -130,6 +141,25 @@ mod tests {
         m.bus.expect_publish().never();
         let err = PresenceService::new(&ports(m)).typing(caller(), ChatId::new(), true).await.unwrap_err();
         assert_eq!(err.code(), "chat_not_found");
+    }
+
+    #[tokio::test]
+    async fn a_new_device_hears_who_is_online_among_the_people_it_shares_chats_with() {
+        let me = caller();
+        let (friend, away) = (UserId::new(), UserId::new());
+        let mut m = MockSet::new(Utc::now());
+        m.chats.expect_co_members().returning(move |_| Ok(vec![friend, away]));
+        m.presence
+            .expect_online()
+            .withf(move |users| users == [friend, away].as_slice())
+            .returning(move |_| Ok(vec![friend]));
+        let frames = PresenceService::new(&ports(m)).online_now(me).await.unwrap();
+        assert_eq!(frames.len(), 1);
+        let f = frame(&frames[0]);
+        assert_eq!(
+            (f["payload"]["user_id"].as_str(), f["payload"]["online"].as_bool()),
+            (Some(friend.to_string().as_str()), Some(true))
+        );
     }
 
     #[tokio::test]

@@ -7,7 +7,7 @@ pub const BINARY: &str = env!("CARGO_BIN_EXE_chitchat");
 
 /// How long test servers keep a user online after their last device leaves:
 /// short, so presence tests run quickly.
-pub const PRESENCE_GRACE: &str = "400ms";
+pub const PRESENCE_GRACE: &str = "1500ms";
 
 /// Starts the binary with `env` on top of the test defaults.
 pub async fn start(backend: TestBackend, env: &[(&str, &str)]) -> Option<TestServer> {

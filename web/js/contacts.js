@@ -1,0 +1,246 @@
+// The contacts panel: the people the user saved (with the name they gave them),
+// adding one by phone number, removing, blocking and unblocking, and starting a
+// chat with one.
+
+import * as api from './api.js';
+import { confirmAction } from './confirm.js';
+import { avatar, el, icon } from './dom.js';
+import { contactList, displayName, dropContact, isBlocked, noteBlocked, putContact, setContacts } from './people.js';
+
+/** @typedef {import('./types.js').User} User */
+/** @typedef {import('./types.js').Contact} Contact */
+
+/**
+ * @param {string} id
+ * @returns {HTMLElement}
+ */
+function byId(id) {
+  const node = document.getElementById(id);
+  if (!(node instanceof HTMLElement)) throw new Error(`missing #${id}`);
+  return node;
+}
+
+/**
+ * @typedef {object} ContactsHandlers
+ * @property {(user: User) => void} onStartChat
+ * @property {(userId: string | null) => void} onChanged  contacts or blocks changed (null: all of them)
+ * @property {() => void} onClosed
+ */
+
+export class ContactsView {
+  /** @param {ContactsHandlers} handlers */
+  constructor(handlers) {
+    this.handlers = handlers;
+    this.panel = byId('contacts-panel');
+    this.back = byId('contacts-back');
+    this.form = /** @type {HTMLFormElement} */ (byId('contact-form'));
+    this.phone = /** @type {HTMLInputElement} */ (byId('contact-phone'));
+    this.alias = /** @type {HTMLInputElement} */ (byId('contact-alias'));
+    this.addButton = /** @type {HTMLButtonElement} */ (byId('contact-add'));
+    this.status = byId('contact-status');
+    this.list = byId('contact-list');
+    this.listStatus = byId('contact-list-status');
+    this.loadSeq = 0;
+
+    this.back.addEventListener('click', () => this.close());
+    this.panel.addEventListener('keydown', (event) => {
+      if (event.key === 'Escape') {
+        event.preventDefault();
+        this.close();
+      }
+    });
+    this.form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      void this.add();
+    });
+    this.list.addEventListener('click', (event) => {
+      const button = event.target instanceof Element ? event.target.closest('button[data-do]') : null;
+      if (!(button instanceof HTMLButtonElement)) return;
+      const row = button.closest('[data-user-id]');
+      const id = row instanceof HTMLElement ? row.dataset.userId ?? '' : '';
+      const contact = contactList().find((c) => c.user.id === id);
+      if (!contact) return;
+      if (button.dataset.do === 'message') this.handlers.onStartChat(contact.user);
+      else if (button.dataset.do === 'block') void this.toggleBlock(contact, button);
+      else if (button.dataset.do === 'remove') void this.remove(contact, button);
+    });
+  }
+
+  get isOpen() {
+    return !this.panel.hidden;
+  }
+
+  open() {
+    this.setStatus('', false);
+    this.panel.hidden = false;
+    this.render();
+    this.phone.focus();
+    void this.load();
+  }
+
+  close() {
+    if (this.panel.hidden) return;
+    this.panel.hidden = true;
+    this.loadSeq += 1;
+    this.handlers.onClosed();
+  }
+
+  /** Closes without moving the focus (the session ended). */
+  reset() {
+    this.panel.hidden = true;
+    this.loadSeq += 1;
+    this.list.replaceChildren();
+    this.phone.value = '';
+    this.alias.value = '';
+  }
+
+  /** Loads the contacts from the server into the directory and redraws. */
+  async load() {
+    const seq = ++this.loadSeq;
+    if (contactList().length === 0) this.listStatus.textContent = 'Loading contacts…';
+    try {
+      const contacts = await api.listContacts();
+      if (seq !== this.loadSeq) return;
+      setContacts(contacts);
+      this.handlers.onChanged(null);
+      this.render();
+    } catch (err) {
+      if (seq !== this.loadSeq) return;
+      this.listStatus.textContent = err instanceof Error ? err.message : String(err);
+    }
+  }
+
+  /** Redraws the list from the directory. */
+  render() {
+    if (this.panel.hidden) return;
+    const contacts = contactList();
+    this.listStatus.textContent = contacts.length ? '' : 'No contacts yet. Add someone by their phone number.';
+    this.list.replaceChildren(...contacts.map((c) => this.row(c)));
+  }
+
+  /**
+   * @private
+   * @param {Contact} contact
+   */
+  row(contact) {
+    const user = contact.user;
+    const name = displayName(user.id, user.name);
+    const blocked = isBlocked(user.id);
+    const sub = contact.alias && contact.alias !== user.name ? `${user.name} · ${user.phone}` : user.phone;
+    const body = el(
+      'span',
+      { class: 'device-body' },
+      el('span', { class: 'device-top' }, el('span', { class: 'device-name', text: name }), blocked ? el('span', { class: 'device-current contact-blocked', text: 'Blocked' }) : null),
+      el('span', { class: 'device-details', text: sub }),
+    );
+    const message = iconButton('chat', `Message ${name}`, 'contact-message', 'message');
+    const block = iconButton('block', blocked ? `Unblock ${name}` : `Block ${name}`, 'contact-block', 'block');
+    block.setAttribute('aria-pressed', String(blocked));
+    const remove = iconButton('trash', `Remove ${name} from contacts`, 'contact-remove', 'remove');
+    const item = el('li', { class: 'device-row contact-row', testid: 'contact-row' }, avatar(name, user.id), body, el('span', { class: 'contact-actions' }, message, block, remove));
+    item.dataset.userId = user.id;
+    item.dataset.blocked = String(blocked);
+    return item;
+  }
+
+  /** @private */
+  async add() {
+    const phone = this.phone.value.trim();
+    if (!phone) {
+      this.setStatus('Enter a phone number, for example +919876543210.', true);
+      this.phone.focus();
+      return;
+    }
+    this.addButton.disabled = true;
+    this.setStatus('Adding…', false);
+    try {
+      const contact = await api.addContact({ phone }, this.alias.value.trim() || undefined);
+      putContact(contact);
+      this.phone.value = '';
+      this.alias.value = '';
+      this.setStatus(`${displayName(contact.user.id, contact.user.name)} is in your contacts.`, false);
+      this.handlers.onChanged(contact.user.id);
+      this.render();
+    } catch (err) {
+      const text =
+        err instanceof api.ApiError && err.code === 'user_not_found'
+          ? 'Nobody uses ChitChat with this number yet.'
+          : err instanceof Error
+            ? err.message
+            : String(err);
+      this.setStatus(text, true);
+    } finally {
+      this.addButton.disabled = false;
+    }
+  }
+
+  /**
+   * @private
+   * @param {Contact} contact
+   * @param {HTMLButtonElement} button
+   */
+  async toggleBlock(contact, button) {
+    const id = contact.user.id;
+    const name = displayName(id, contact.user.name);
+    const block = !isBlocked(id);
+    if (block && !(await confirmAction(`Block ${name}? They will not be able to message you in your direct chat.`, 'Block'))) return;
+    button.disabled = true;
+    try {
+      await api.setBlocked(id, block);
+      noteBlocked(id, block);
+      this.setStatus(block ? `${name} is blocked.` : `${name} is unblocked.`, false);
+      this.handlers.onChanged(id);
+      this.render();
+    } catch (err) {
+      button.disabled = false;
+      this.setStatus(err instanceof Error ? err.message : String(err), true);
+    }
+  }
+
+  /**
+   * @private
+   * @param {Contact} contact
+   * @param {HTMLButtonElement} button
+   */
+  async remove(contact, button) {
+    const id = contact.user.id;
+    const name = displayName(id, contact.user.name);
+    if (!(await confirmAction(`Remove ${name} from your contacts?`, 'Remove'))) return;
+    button.disabled = true;
+    try {
+      await api.removeContact(id);
+    } catch (err) {
+      if (!(err instanceof api.ApiError && err.status === 404)) {
+        button.disabled = false;
+        this.setStatus(err instanceof Error ? err.message : String(err), true);
+        return;
+      }
+    }
+    dropContact(id);
+    this.setStatus(`${name} was removed from your contacts.`, false);
+    this.handlers.onChanged(id);
+    this.render();
+  }
+
+  /**
+   * @private
+   * @param {string} text
+   * @param {boolean} isError
+   */
+  setStatus(text, isError) {
+    this.status.textContent = text;
+    this.status.classList.toggle('search-status--error', isError);
+  }
+}
+
+/**
+ * @param {import('./dom.js').IconName} name
+ * @param {string} label
+ * @param {string} testid
+ * @param {string} action
+ */
+function iconButton(name, label, testid, action) {
+  const button = el('button', { class: 'icon-button', testid, attrs: { type: 'button', 'aria-label': label, title: label, 'data-do': action } });
+  button.append(icon(name));
+  return button;
+}
