@@ -8,7 +8,7 @@ use chitchat_auth::{FixedCode, JwtTokens, LogOtpSender, RandomCodes, WebhookOtpS
 use chitchat_domain::chat::GroupPolicy;
 use chitchat_domain::clock::SystemClock;
 use chitchat_domain::message::MessagePolicy;
-use chitchat_domain::ports::{CodeGenerator, OtpSender, PresenceTracker};
+use chitchat_domain::ports::{CodeGenerator, OtpSender, PresenceTracker, RelayStatus};
 use chitchat_domain::services::{AuthPolicy, Ports};
 use chitchat_domain::Services;
 use chitchat_gateway_ws::{GatewaySettings, Shutdown};
@@ -94,7 +94,8 @@ fn spawn_limit_sweeper(limits: RateLimits) {
 }
 
 /// Periodically takes the users of crashed instances offline (a no-op on one instance).
-fn spawn_presence_sweeper(services: Arc<Services>, every: std::time::Duration) {
+/// Also refreshes the gauges of the database pool and the Redis link.
+fn spawn_presence_sweeper(services: Arc<Services>, store: Arc<Store>, every: std::time::Duration) {
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(every / 2);
         loop {
@@ -102,6 +103,12 @@ fn spawn_presence_sweeper(services: Arc<Services>, every: std::time::Duration) {
             if let Err(error) = services.presence.expire_dead_instances().await {
                 tracing::warn!(%error, "could not expire the presence of dead instances");
             }
+            let pool = store.pool_status();
+            metrics::gauge!("chitchat_db_pool_connections", "state" => "open").set(pool.open as f64);
+            metrics::gauge!("chitchat_db_pool_connections", "state" => "idle").set(pool.idle as f64);
+            metrics::gauge!("chitchat_db_pool_max_connections").set(pool.max as f64);
+            let redis = services.bus.relay_status().await;
+            metrics::gauge!("chitchat_redis_connected").set(if redis == RelayStatus::Connected { 1.0 } else { 0.0 });
         }
     });
 }
@@ -194,7 +201,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         delete_window: to_chrono("MESSAGE_DELETE_WINDOW", config.message_delete_window)?,
     };
     let services = web::Data::new(Services::new(ports, policy, groups, messages));
-    spawn_presence_sweeper(services.clone().into_inner(), config.ws_pong_wait);
+    spawn_presence_sweeper(services.clone().into_inner(), store.clone(), config.ws_pong_wait);
     let gateway = web::Data::new(GatewaySettings {
         max_frame_bytes: config.ws_max_message_size,
         ping_period: config.ws_ping_period,

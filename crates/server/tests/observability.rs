@@ -27,6 +27,8 @@ async fn metrics_count_requests_messages_and_sockets_and_requests_carry_ids() {
         "chitchat_messages_sent_total{via=\"ws\"} 1",
         "chitchat_ws_connections 1",
         "route=\"/api/messages\"",
+        "chitchat_db_pool_max_connections",
+        "chitchat_redis_connected 0",
     ] {
         assert!(metrics.contains(expected), "missing {expected} in:\n{metrics}");
     }

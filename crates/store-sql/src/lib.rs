@@ -12,5 +12,5 @@ mod store;
 mod time;
 
 pub use error::StoreError;
-pub use pool::{Backend, StoreConfig};
+pub use pool::{Backend, PoolStatus, StoreConfig};
 pub use store::Store;

@@ -27,6 +27,14 @@ pub(crate) enum DbPool {
     Sqlite(Pool<SqliteConn>),
 }
 
+/// How busy the connection pool is, for metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStatus {
+    pub open: usize,
+    pub idle: usize,
+    pub max: usize,
+}
+
 /// Which database a store talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -87,6 +95,15 @@ impl SqlStore {
         } else {
             Err(StoreError::UnsupportedUrl(redact(&config.url)))
         }
+    }
+
+    /// Connections open and connections idle in the pool.
+    pub(crate) fn pool_status(&self) -> PoolStatus {
+        let status = match &self.pool {
+            DbPool::Postgres(pool) => pool.status(),
+            DbPool::Sqlite(pool) => pool.status(),
+        };
+        PoolStatus { open: status.size, idle: status.available, max: status.max_size }
     }
 
     pub(crate) fn backend(&self) -> Backend {

@@ -5,7 +5,7 @@
 //! which must not be dropped mid-query on a single-threaded actix worker, never is.
 
 use crate::error::StoreError;
-use crate::pool::{Backend, SqlStore, StoreConfig};
+use crate::pool::{Backend, PoolStatus, SqlStore, StoreConfig};
 use async_trait::async_trait;
 use chitchat_domain::auth::{OtpChallenge, Session};
 use chitchat_domain::chat::{Chat, ChatSettings, GroupChange, GroupStep, Member};
@@ -42,6 +42,10 @@ impl Store {
 
     pub fn backend(&self) -> Backend {
         self.inner.backend()
+    }
+
+    pub fn pool_status(&self) -> PoolStatus {
+        self.inner.pool_status()
     }
 
     /// Runs `work` to completion on the store's runtime, whatever happens to the caller.
