@@ -154,6 +154,8 @@ pub async fn migrate(config: &Config) -> Result<(), StartError> {
 }
 
 pub async fn serve(config: Config) -> Result<(), StartError> {
+    // First, so that everything started below is measured from its first moment.
+    let metrics = install_metrics()?;
     let store = open_store(&config).await?;
     let realtime = realtime(&config).await?;
     let store = Arc::new(store);
@@ -217,7 +219,6 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     ));
     spawn_limit_sweeper(limits.get_ref().clone());
     let (origins, any_origin) = (config.cors_allowed_origins.clone(), config.mode == RunMode::Development);
-    let metrics = install_metrics()?;
     let https_only = config.mode == RunMode::Production;
     let shutdown = Shutdown::default();
     let sockets = web::Data::new(shutdown.clone());
