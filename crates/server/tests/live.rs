@@ -64,10 +64,10 @@ async fn presence_follows_devices_with_a_grace_period(server: TestServer) {
     // A reload inside the grace period does not flap.
     drop(asha_ws);
     let asha_ws = api.ws(&asha.token).await;
-    assert!(
-        ravi_ws.collect_of_type("presence", Duration::from_millis(2500)).await.is_empty(),
-        "no offline/online flap"
-    );
+    // A repeated "online" is harmless (the snapshot a device gets on connecting may
+    // cross the announcement); an "offline" would be the flap.
+    let flap = ravi_ws.collect_of_type("presence", Duration::from_millis(2500)).await;
+    assert!(flap.iter().all(|f| f["payload"]["online"] == true), "no offline/online flap: {flap:?}");
 
     drop(asha_ws);
     let offline = ravi_ws.next_of_type("presence").await;

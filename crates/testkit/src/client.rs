@@ -203,6 +203,19 @@ impl WsClient {
         }
     }
 
+    /// Reads (and discards) frames until the socket ends, for at most `wait`.
+    pub async fn wait_for_end(&mut self, wait: Duration) -> SocketEnd {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            match tokio::time::timeout_at(deadline, self.socket.next()).await {
+                Err(_) => return SocketEnd::StillOpen,
+                Ok(None) | Ok(Some(Err(_))) => return SocketEnd::Dropped,
+                Ok(Some(Ok(WsMessage::Close(frame)))) => return SocketEnd::Closed(frame.map(|f| u16::from(f.code))),
+                Ok(Some(Ok(_))) => continue,
+            }
+        }
+    }
+
     /// The next JSON frame; panics when none comes in time.
     pub async fn next_json(&mut self) -> Value {
         self.next_json_within(FRAME_WAIT).await.expect("a frame within the wait")
