@@ -296,10 +296,20 @@ fn latency_report(name: &str, result: &LatencyReport) -> ScenarioReport {
         name: name.to_owned(),
         tables,
         notes: vec![format!(
-            "Open loop: {} pairs share the offered rate evenly; latency counts from the time each message was due, \
-             for messages due after the warm-up; the bare server is measured with the same clients, pairs and idle \
-             connections.",
-            result.pairs
+            "Open loop: {} pairs share the offered rate evenly and send on a fixed schedule whatever arrives; \
+             latency counts from the moment a frame is handed to the socket, for messages sent after the warm-up; \
+             the bare server is measured with the same clients, pairs and idle connections. Senders were at most \
+             {} ms behind their schedule.",
+            result.pairs,
+            result
+                .rows
+                .iter()
+                .flat_map(|r| [
+                    format!("{:.1}", r.bare.sender_late_max_ms),
+                    format!("{:.1}", r.chitchat.sender_late_max_ms)
+                ])
+                .collect::<Vec<_>>()
+                .join(" / ")
         )],
         errors,
         data: json!(result),

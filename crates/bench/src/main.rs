@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 const USAGE: &str = "usage: chitchat-bench all|quick [send-rate|fanout|latency|connections|embedded ...] \
-                     [--out DIR] [--plots DIR]";
+                     [--out DIR] [--plots DIR] [--warmup SECONDS] [--measure SECONDS] [--rates N,N] [--idle N] [--senders N]";
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -31,11 +31,16 @@ async fn run() -> Result<bool> {
     let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
     let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| workspace.join("target"), PathBuf::from);
     let (mut plan, mut scenarios, mut json_dir, mut plot_dir) = (None, Vec::new(), None, None);
+    let mut changes: Vec<(String, String)> = Vec::new();
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
         match arg.as_str() {
             "all" | "full" => plan = Some(Plan::full()),
             "quick" => plan = Some(Plan::quick()),
+            "--warmup" | "--measure" | "--rates" | "--idle" | "--senders" => {
+                let value = rest.next().with_context(|| format!("{arg} needs a value"))?;
+                changes.push((arg.clone(), value.clone()));
+            }
             "--out" => json_dir = Some(PathBuf::from(rest.next().context("--out needs a folder")?)),
             "--plots" => plot_dir = Some(PathBuf::from(rest.next().context("--plots needs a folder")?)),
             "-h" | "--help" => {
@@ -45,7 +50,10 @@ async fn run() -> Result<bool> {
             name => scenarios.push(Scenario::parse(name)?),
         }
     }
-    let Some(plan) = plan else { bail!("{USAGE}") };
+    let Some(mut plan) = plan else { bail!("{USAGE}") };
+    for (option, value) in changes {
+        adjust(&mut plan, &option, &value).with_context(|| format!("{option} {value}"))?;
+    }
     if scenarios.is_empty() {
         scenarios = Scenario::ALL.to_vec();
     }
@@ -72,4 +80,21 @@ async fn run() -> Result<bool> {
     let with_errors = reports.iter().filter(|r| r.as_ref().is_ok_and(|r| !r.errors.is_empty())).count();
     eprintln!("{} scenarios: {failed} failed, {with_errors} reported errors", reports.len());
     Ok(failed == 0)
+}
+
+/// Options that change the plan, for exploring one figure.
+fn adjust(plan: &mut Plan, option: &str, value: &str) -> Result<()> {
+    let seconds = || value.parse::<f64>().map(std::time::Duration::from_secs_f64);
+    match option {
+        "--warmup" => plan.warmup = seconds()?,
+        "--measure" => {
+            plan.measure = seconds()?;
+            plan.latency_duration = plan.measure;
+        }
+        "--rates" => plan.latency_rates = value.split(',').map(str::parse).collect::<Result<_, _>>()?,
+        "--idle" => plan.latency_idle = value.parse()?,
+        "--senders" => plan.senders = value.parse()?,
+        _ => bail!("unknown option"),
+    }
+    Ok(())
 }

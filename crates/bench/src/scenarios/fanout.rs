@@ -217,17 +217,18 @@ pub async fn drive(room: &Room, ctx: &Ctx) -> Result<FanoutRun> {
     for task in senders_done {
         let (sink, errs) = task.await.map_err(|e| anyhow!("sender task: {e}"))?;
         sinks.push(sink);
-        errors.extend(errs);
+        errors.extend(errs.into_iter().map(|e| format!("sending device: {e}")));
     }
     let _ = finish.send(true);
     let (mut min, mut max) = (u64::MAX, 0);
     for task in receiving {
         let (count, errs) = task.await.map_err(|e| anyhow!("receiver task: {e}"))?;
         (min, max) = (min.min(count), max.max(count));
-        errors.extend(errs);
+        errors.extend(errs.into_iter().map(|e| format!("receiving device: {e}")));
     }
     for task in sending {
-        errors.extend(task.await.map_err(|e| anyhow!("sender task: {e}"))?);
+        let errs = task.await.map_err(|e| anyhow!("sender task: {e}"))?;
+        errors.extend(errs.into_iter().map(|e| format!("sending device: {e}")));
     }
     let expected = shared.sent.load(Ordering::Relaxed) * n;
     Ok(FanoutRun {

@@ -3,9 +3,12 @@
 //! idle clients connected to the same instance; against the bare server under the
 //! same load, in the same run.
 //!
-//! The load is open-loop: message k of a pair is due at a fixed time whether or not
-//! earlier ones have arrived, and its latency counts from that due time, so that a
-//! server that falls behind shows it (no coordinated omission).
+//! The load is open-loop: message k of a pair goes out at a fixed time whether or
+//! not earlier ones have arrived, so that a server that falls behind shows it in the
+//! latencies instead of slowing the senders down. Latency counts from the moment
+//! the frame is handed to the socket (tokio's timer wakes the sender up to a
+//! millisecond after the due time, which is no part of a server's latency); how late
+//! the senders themselves were is reported, to show the client kept up.
 
 use super::{send_rate::summarize, Ctx, Running};
 use crate::load::{self, Idle, Latency, Socket};
@@ -32,6 +35,8 @@ pub struct LatencyRun {
     pub deliver: Latency,
     /// Send -> ack (ChitChat only: the bare server has no acks).
     pub ack: Option<Latency>,
+    /// The longest a sender was behind its schedule (a client that cannot keep up).
+    pub sender_late_max_ms: f64,
     /// (percentile, milliseconds) points of the delivery latency, for plots.
     pub curve: Vec<(f64, f64)>,
     pub errors: Vec<String>,
@@ -207,6 +212,8 @@ async fn run_rates(ctx: &Ctx, pairs: &[Pair], idle_urls: &[String], acks: bool) 
 struct Counters {
     sent: AtomicU64,
     delivered: AtomicU64,
+    /// The longest a sender sent after a message's due time.
+    late_max_us: AtomicU64,
 }
 
 async fn one_rate(ctx: &Ctx, pairs: &[Pair], rate: u32, acks: bool) -> Result<LatencyRun> {
@@ -219,7 +226,8 @@ async fn one_rate(ctx: &Ctx, pairs: &[Pair], rate: u32, acks: bool) -> Result<La
     let start = Instant::now() + Duration::from_millis(200);
     let measured_from_us = load::us_at(start + plan.warmup);
     let end = start + plan.warmup + plan.latency_duration;
-    let counters = Arc::new(Counters { sent: AtomicU64::new(0), delivered: AtomicU64::new(0) });
+    let counters =
+        Arc::new(Counters { sent: AtomicU64::new(0), delivered: AtomicU64::new(0), late_max_us: AtomicU64::new(0) });
     let (finish, finished) = watch::channel(false);
     let interval = Duration::from_secs_f64(1.0 / f64::from(rate.max(1)));
     let count = pairs.len();
@@ -273,6 +281,7 @@ async fn one_rate(ctx: &Ctx, pairs: &[Pair], rate: u32, acks: bool) -> Result<La
         deliver: Latency::of(&deliver),
         ack: acks.then(|| Latency::of(&ack)),
         curve: curve(&deliver),
+        sender_late_max_ms: counters.late_max_us.load(Ordering::Relaxed) as f64 / 1000.0,
         errors: summarize(errors),
     })
 }
@@ -312,8 +321,9 @@ async fn send(
     while due <= schedule.end {
         tokio::time::sleep_until(due.into()).await;
         seq += 1;
-        // Latency counts from when the message was due, not from when it went out.
-        let frame = load::message_frame(seq, &room_id, &load::content(load::us_at(due)), &format!("l{sender}-{seq}"));
+        let now = load::now_us();
+        counters.late_max_us.fetch_max(now.saturating_sub(load::us_at(due)), Ordering::Relaxed);
+        let frame = load::message_frame(seq, &room_id, &load::content(now), &format!("l{sender}-{seq}"));
         if let Err(error) = sink.send(WsMessage::text(frame)).await {
             errors.push(format!("send: {error}"));
             break;
