@@ -100,10 +100,13 @@ async fn connect(
     Ok(response)
 }
 
-/// Serves on `listener` until the process ends, with actix-web's default workers.
+/// Serves on `listener` until the process ends, with actix-web's default workers and
+/// Nagle's algorithm off (actix-web leaves it on unless told otherwise, and then a
+/// small frame written after another may wait for the client's delayed ACK).
 pub async fn serve(listener: std::net::TcpListener) -> std::io::Result<()> {
     let rooms = web::Data::new(Rooms::default());
     HttpServer::new(move || App::new().app_data(rooms.clone()).route("/ws", web::get().to(connect)))
+        .tcp_nodelay(true)
         .listen(listener)?
         .run()
         .await

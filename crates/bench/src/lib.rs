@@ -129,8 +129,9 @@ impl Runner {
                 )?;
                 let mut errors = Vec::new();
                 let mut notes = vec![format!(
-                    "Closed loop: {} sending connections keep at most {} messages each on their way to every \
-                     receiver; deliveries are counted at the receivers only, over {:.1} s after a {:.1} s warm-up.",
+                    "Closed loop: {} sending connections, each sending its next message when its previous one \
+                     came back to it, together keep at most {} messages per sender on their way to every receiver; \
+                     deliveries are counted at the receivers only, over {:.1} s after a {:.1} s warm-up.",
                     result.senders,
                     result.window,
                     ctx.plan.measure.as_secs_f64(),

@@ -115,6 +115,8 @@ pub struct IncomingPayload<'a> {
     pub content: Option<&'a str>,
     #[serde(default, borrow)]
     pub code: Option<&'a str>,
+    #[serde(default, borrow)]
+    pub client_msg_id: Option<&'a str>,
 }
 
 impl<'a> Incoming<'a> {
@@ -125,6 +127,11 @@ impl<'a> Incoming<'a> {
     /// The send time of a delivered message.
     pub fn sent_us(&self) -> Option<u64> {
         self.payload.as_ref()?.content.and_then(sent_us)
+    }
+
+    /// The `client_msg_id` of a delivered message (both servers carry it).
+    pub fn client_msg_id(&self) -> Option<&str> {
+        self.payload.as_ref()?.client_msg_id
     }
 
     pub fn error_code(&self) -> &str {

@@ -72,7 +72,8 @@ pub struct Plan {
     pub fanout_sizes: Vec<usize>,
     /// Sending connections in a fan-out run.
     pub fanout_senders: usize,
-    /// Messages each fan-out sender may have on their way to every receiver.
+    /// Messages per fan-out sender that may be on their way to every receiver
+    /// (each sender has one message in flight itself).
     pub fanout_window: usize,
     /// Offered loads of the latency scenario, messages per second.
     pub latency_rates: Vec<u32>,
@@ -108,7 +109,7 @@ impl Plan {
             senders: 50,
             db_connections: 25,
             fanout_sizes: vec![10, 100, 1000],
-            fanout_senders: 4,
+            fanout_senders: 8,
             fanout_window: 8,
             latency_rates: vec![200, 1000],
             latency_pairs: 50,

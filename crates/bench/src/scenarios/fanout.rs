@@ -2,9 +2,11 @@
 //! bare actix-ws broadcast server with the same N, the same senders and the same
 //! client code, in the same run.
 //!
-//! The load is closed-loop: the senders keep at most `window` messages per sender on
-//! their way to every receiver, so that each server runs as fast as it delivers and
-//! no queue grows without bound.
+//! The load is closed-loop: each sender sends its next message once its own socket
+//! has received the previous one back (both servers send a message to the sender's
+//! connection too), and all senders together keep at most `window` messages per
+//! sender on their way to every receiver, so that each server runs as fast as it
+//! delivers and no queue grows without bound.
 
 use super::{send_rate::summarize, Ctx};
 use crate::load::{self, Socket};
@@ -188,12 +190,20 @@ pub async fn drive(room: &Room, ctx: &Ctx) -> Result<FanoutRun> {
     let (mut sending, mut senders_done) = (Vec::new(), Vec::new());
     for (i, socket) in senders.into_iter().enumerate() {
         let (sink, stream) = socket.split();
-        senders_done.push(tokio::spawn(send(sink, room.room_id.clone(), i, shared.clone(), n, limit)));
+        let own = Arc::new(Echoes::default());
+        senders_done.push(tokio::spawn(send(sink, room.room_id.clone(), i, shared.clone(), own.clone(), n, limit)));
         let mut finished = finished.clone();
-        // Read the sender's socket too (acks, its own messages), so that the server never waits for it.
+        // Read the sender's socket: acks, everybody's messages, and its own coming back.
+        let prefix = format!("f{i}-");
         sending.push(tokio::spawn(async move {
             let mut stream = stream;
-            load::read_frames(&mut stream, &mut finished, |_, _| {}).await
+            load::read_frames(&mut stream, &mut finished, |incoming, _| {
+                if incoming.kind == "message" && incoming.client_msg_id().is_some_and(|id| id.starts_with(&prefix)) {
+                    own.echoed.fetch_add(1, Ordering::Relaxed);
+                    own.progress.notify_waiters();
+                }
+            })
+            .await
         }));
     }
 
@@ -251,24 +261,20 @@ async fn send(
     room_id: String,
     sender: usize,
     shared: Arc<Shared>,
+    own: Arc<Echoes>,
     n: u64,
     limit: u64,
 ) -> (Sink, Vec<String>) {
     let mut seq = 0u64;
     let mut errors = Vec::new();
     while !shared.stop.load(Ordering::Relaxed) {
-        // Wait until every receiver is within the window.
-        loop {
-            let progress = shared.progress.notified();
-            tokio::pin!(progress);
-            progress.as_mut().enable();
+        // The previous message came back to this sender, and every receiver is within the window.
+        wait_until(&own.progress, &shared.stop, || own.echoed.load(Ordering::Relaxed) >= seq).await;
+        wait_until(&shared.progress, &shared.stop, || {
             let expected = shared.sent.load(Ordering::Relaxed) * n;
-            let outstanding = expected.saturating_sub(shared.delivered.load(Ordering::Relaxed));
-            if outstanding < limit || shared.stop.load(Ordering::Relaxed) {
-                break;
-            }
-            let _ = tokio::time::timeout(Duration::from_millis(5), progress).await;
-        }
+            expected.saturating_sub(shared.delivered.load(Ordering::Relaxed)) < limit
+        })
+        .await;
         if shared.stop.load(Ordering::Relaxed) {
             break;
         }
@@ -281,6 +287,26 @@ async fn send(
         shared.sent.fetch_add(1, Ordering::Relaxed);
     }
     (sink, errors)
+}
+
+/// Waits until `ready()` or `stop`, woken by `progress` (and every 5 ms regardless).
+async fn wait_until(progress: &Notify, stop: &AtomicBool, ready: impl Fn() -> bool) {
+    loop {
+        let woken = progress.notified();
+        tokio::pin!(woken);
+        woken.as_mut().enable();
+        if ready() || stop.load(Ordering::Relaxed) {
+            return;
+        }
+        let _ = tokio::time::timeout(Duration::from_millis(5), woken).await;
+    }
+}
+
+/// A sender's own messages that came back to its socket.
+#[derive(Default)]
+struct Echoes {
+    echoed: AtomicU64,
+    progress: Notify,
 }
 
 async fn receive(mut socket: Socket, shared: Arc<Shared>, mut finished: watch::Receiver<bool>) -> (u64, Vec<String>) {

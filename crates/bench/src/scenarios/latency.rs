@@ -225,6 +225,7 @@ async fn one_rate(ctx: &Ctx, pairs: &[Pair], rate: u32, acks: bool) -> Result<La
 
     let start = Instant::now() + Duration::from_millis(200);
     let measured_from_us = load::us_at(start + plan.warmup);
+    let run = load::now_us();
     let end = start + plan.warmup + plan.latency_duration;
     let counters =
         Arc::new(Counters { sent: AtomicU64::new(0), delivered: AtomicU64::new(0), late_max_us: AtomicU64::new(0) });
@@ -242,7 +243,7 @@ async fn one_rate(ctx: &Ctx, pairs: &[Pair], rate: u32, acks: bool) -> Result<La
     for (i, (socket, pair)) in senders.into_iter().zip(pairs).enumerate() {
         let (sink, stream) = socket.split();
         let schedule =
-            Schedule { first: start + interval.mul_f64(i as f64), every: interval.mul_f64(count as f64), end };
+            Schedule { run, first: start + interval.mul_f64(i as f64), every: interval.mul_f64(count as f64), end };
         sending.push(tokio::spawn(send(sink, pair.room_id.clone(), i, schedule, counters.clone())));
         acking.push(tokio::spawn(read_acks(stream, load::histogram()?, measured_from_us, finished.clone())));
     }
@@ -300,6 +301,9 @@ fn curve(histogram: &Histogram<u64>) -> Vec<(f64, f64)> {
 /// When a sender's messages are due: `first`, then every `every`, until `end`.
 #[derive(Clone, Copy)]
 struct Schedule {
+    /// Unique to the run: the pairs send again in the next run, and a reused
+    /// `client_msg_id` would be taken for a retry (acknowledged, not delivered again).
+    run: u64,
     first: Instant,
     every: Duration,
     end: Instant,
@@ -323,7 +327,8 @@ async fn send(
         seq += 1;
         let now = load::now_us();
         counters.late_max_us.fetch_max(now.saturating_sub(load::us_at(due)), Ordering::Relaxed);
-        let frame = load::message_frame(seq, &room_id, &load::content(now), &format!("l{sender}-{seq}"));
+        let client_msg_id = format!("l{}-{sender}-{seq}", schedule.run);
+        let frame = load::message_frame(seq, &room_id, &load::content(now), &client_msg_id);
         if let Err(error) = sink.send(WsMessage::text(frame)).await {
             errors.push(format!("send: {error}"));
             break;
