@@ -113,9 +113,9 @@ impl Plan {
             fanout_window: 8,
             latency_rates: vec![200, 1000],
             latency_pairs: 50,
-            latency_idle: 5000,
+            latency_idle: 10_000,
             latency_duration: Duration::from_secs(20),
-            connection_steps: vec![2500, 5000, 10_000],
+            connection_steps: vec![2500, 5000, 10_000, 18_000],
             source_addresses: 8,
             setup_concurrency: 16,
         }
