@@ -87,7 +87,7 @@ pub async fn run(ctx: &Ctx, backend: TestBackend, senders: usize) -> Result<Send
                 (writers, postgres_inserts(&server.database_url, writers, plan.warmup, plan.measure).await?)
             }
             TestBackend::Sqlite => {
-                let scratch = tempfile_path(&server.database_url)?;
+                let scratch = scratch_sqlite_path(&server.database_url)?;
                 (1, sqlite_inserts(&scratch, plan.warmup, plan.measure).await?)
             }
         };
@@ -339,7 +339,7 @@ impl PlainRow {
 }
 
 /// A scratch SQLite file next to the server's database (same disk).
-fn tempfile_path(database_url: &str) -> Result<std::path::PathBuf> {
+fn scratch_sqlite_path(database_url: &str) -> Result<std::path::PathBuf> {
     let path = database_url.strip_prefix("sqlite://").context("a sqlite:// URL")?;
     Ok(Path::new(path).with_file_name("bench-plain.db"))
 }
