@@ -25,6 +25,12 @@ check:
 e2e-install:
     npm ci --prefix web/e2e
 
+# Run the benchmark suite: `just bench` is the documented full run (about ten minutes;
+# JSON in target/bench, plots in docs/bench), `just bench quick` a look in seconds.
+# Raises the open-file limit to its maximum for the many WebSocket connections.
+bench *ARGS='all':
+    ulimit -n "$(ulimit -Hn)" && cargo run --release -p chitchat-bench -- {{ARGS}}
+
 # Run the CI script locally.
 ci:
     bash .ci/run

@@ -165,6 +165,11 @@ impl TestServer {
         }
     }
 
+    /// The process id of the running server (for reading its memory from `/proc`).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().and_then(Child::id)
+    }
+
     /// `ws://host:port` of this server.
     pub fn ws_url(&self) -> String {
         self.base_url.replacen("http://", "ws://", 1)

@@ -1,0 +1,152 @@
+//! How big and how long each scenario runs: `full` for the documented figures
+//! (about ten minutes on a 2-core machine), `quick` for a look in seconds.
+
+use anyhow::{bail, Result};
+use chitchat_testkit::TestBackend;
+use serde::Serialize;
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    Quick,
+    Full,
+}
+
+/// The scenarios, in the order `all` runs them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scenario {
+    /// 1. Durable send rate on PostgreSQL against plain INSERTs.
+    SendRate,
+    /// 2. Deliveries per second to N connected devices against the bare server.
+    Fanout,
+    /// 3. Send -> deliver latency at a fixed rate with idle clients connected.
+    Latency,
+    /// 4. Memory per idle connection.
+    Connections,
+    /// 7. Embedded mode: send rate and latency on SQLite.
+    Embedded,
+}
+
+impl Scenario {
+    pub const ALL: [Scenario; 5] =
+        [Scenario::SendRate, Scenario::Fanout, Scenario::Latency, Scenario::Connections, Scenario::Embedded];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Scenario::SendRate => "send-rate",
+            Scenario::Fanout => "fanout",
+            Scenario::Latency => "latency",
+            Scenario::Connections => "connections",
+            Scenario::Embedded => "embedded",
+        }
+    }
+
+    pub fn parse(name: &str) -> Result<Self> {
+        match Self::ALL.into_iter().find(|s| s.name() == name) {
+            Some(scenario) => Ok(scenario),
+            None => bail!("unknown scenario {name:?}; known: {}", Self::ALL.map(Scenario::name).join(", ")),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    pub mode: Mode,
+    /// Database of the server in the fan-out, latency and connection scenarios
+    /// (PostgreSQL; the smoke test uses SQLite). Send rate is always PostgreSQL,
+    /// embedded always SQLite.
+    #[serde(serialize_with = "backend_name")]
+    pub backend: TestBackend,
+    /// Load before a measurement window starts.
+    pub warmup: Duration,
+    /// Length of a throughput measurement window.
+    pub measure: Duration,
+    /// Concurrent senders, each in a direct chat of its own (send rate, embedded).
+    pub senders: usize,
+    /// Database connections: the server's pool (`DB_MAX_OPEN_CONNS`) and the number
+    /// of concurrent writers of the plain-INSERT baseline.
+    pub db_connections: usize,
+    /// Receiving devices per fan-out run.
+    pub fanout_sizes: Vec<usize>,
+    /// Sending connections in a fan-out run.
+    pub fanout_senders: usize,
+    /// Messages per fan-out sender that may be on their way to every receiver
+    /// (each sender has one message in flight itself).
+    pub fanout_window: usize,
+    /// Offered loads of the latency scenario, messages per second.
+    pub latency_rates: Vec<u32>,
+    /// Sender/receiver pairs sharing the offered load.
+    pub latency_pairs: usize,
+    /// Idle connected clients during the latency runs.
+    pub latency_idle: usize,
+    /// Length of one latency run (after the warm-up).
+    pub latency_duration: Duration,
+    /// Idle connection counts at which memory is read.
+    pub connection_steps: Vec<usize>,
+    /// Loopback source addresses used in turn (127.0.0.1 ..= 127.0.0.N).
+    pub source_addresses: usize,
+    /// Logins (and WebSocket handshakes) in flight at once while setting up.
+    pub setup_concurrency: usize,
+}
+
+fn backend_name<S: serde::Serializer>(backend: &TestBackend, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(match backend {
+        TestBackend::Sqlite => "sqlite",
+        TestBackend::Postgres => "postgres",
+    })
+}
+
+impl Plan {
+    /// The documented run.
+    pub fn full() -> Self {
+        Self {
+            mode: Mode::Full,
+            backend: TestBackend::Postgres,
+            warmup: Duration::from_secs(2),
+            measure: Duration::from_secs(10),
+            senders: 50,
+            db_connections: 25,
+            fanout_sizes: vec![10, 100, 1000],
+            fanout_senders: 8,
+            fanout_window: 8,
+            latency_rates: vec![200, 1000],
+            latency_pairs: 50,
+            latency_idle: 10_000,
+            latency_duration: Duration::from_secs(20),
+            connection_steps: vec![2500, 5000, 10_000, 18_000],
+            source_addresses: 8,
+            setup_concurrency: 16,
+        }
+    }
+
+    /// Seconds per scenario.
+    pub fn quick() -> Self {
+        Self {
+            mode: Mode::Quick,
+            warmup: Duration::from_millis(500),
+            measure: Duration::from_secs(2),
+            senders: 20,
+            fanout_sizes: vec![10, 100],
+            latency_rates: vec![200],
+            latency_pairs: 20,
+            latency_idle: 1000,
+            latency_duration: Duration::from_secs(3),
+            connection_steps: vec![500, 1000, 2000],
+            ..Self::full()
+        }
+    }
+
+    /// Description of the backend for tables.
+    pub fn backend_label(&self) -> &'static str {
+        backend_label(self.backend)
+    }
+}
+
+pub fn backend_label(backend: TestBackend) -> &'static str {
+    match backend {
+        TestBackend::Sqlite => "SQLite",
+        TestBackend::Postgres => "PostgreSQL",
+    }
+}

@@ -1,0 +1,410 @@
+//! Durable send rate: messages per second acknowledged over WebSocket by N
+//! concurrent senders, each in a direct chat of its own and waiting for each `ack`
+//! before sending the next message, against plain single-row autocommit INSERTs of
+//! rows of the same shape into a scratch table of the same database, in the same run.
+
+use super::Ctx;
+use crate::load::{self, Latency, Socket};
+use crate::report::{self, Table};
+use anyhow::{anyhow, Context, Result};
+use chitchat_testkit::TestBackend;
+use futures_util::{SinkExt, StreamExt};
+use serde::Serialize;
+use std::path::Path;
+use std::time::{Duration, Instant};
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+
+/// The scratch table: the columns, types and unique keys of `messages`, without
+/// foreign keys.
+const SCRATCH_TABLE: &str = "CREATE TABLE bench_plain_messages (
+    id TEXT PRIMARY KEY,
+    chat_id TEXT NOT NULL,
+    sender_id TEXT NOT NULL,
+    seq BIGINT NOT NULL,
+    content TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    client_msg_id TEXT,
+    created_at BIGINT NOT NULL,
+    UNIQUE (chat_id, seq),
+    UNIQUE (sender_id, client_msg_id)
+)";
+
+/// The PostgreSQL baseline's statement, prepared once per connection.
+const INSERT: &str = "INSERT INTO bench_plain_messages \
+    (id, chat_id, sender_id, seq, content, content_type, client_msg_id, created_at) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SendRate {
+    pub backend: &'static str,
+    pub senders: usize,
+    /// Concurrent writers of the plain-INSERT baseline.
+    pub baseline_writers: usize,
+    pub baseline_per_s: f64,
+    pub chitchat_per_s: f64,
+    pub ratio: f64,
+    /// Send -> ack of the measured messages.
+    pub ack_latency: Latency,
+    pub baseline_latency: Latency,
+    pub errors: Vec<String>,
+}
+
+impl SendRate {
+    pub fn table(&self) -> Table {
+        let mut table = Table::new(
+            format!("Durable send rate, {} ({} senders)", self.backend, self.senders),
+            &["what", "messages/s", "p50 ms", "p99 ms", "ratio to plain INSERTs"],
+        );
+        table.row(vec![
+            format!("plain single-row INSERTs, {} connections", self.baseline_writers),
+            report::rate(self.baseline_per_s),
+            report::ms(self.baseline_latency.p50_ms),
+            report::ms(self.baseline_latency.p99_ms),
+            report::ratio(1.0),
+        ]);
+        table.row(vec![
+            format!("ChitChat, {} WebSocket senders, ack after commit", self.senders),
+            report::rate(self.chitchat_per_s),
+            report::ms(self.ack_latency.p50_ms),
+            report::ms(self.ack_latency.p99_ms),
+            report::ratio(self.ratio),
+        ]);
+        table
+    }
+}
+
+/// Measures the baseline, then ChitChat, on one fresh database of `backend`.
+pub async fn run(ctx: &Ctx, backend: TestBackend, senders: usize) -> Result<SendRate> {
+    let plan = &ctx.plan;
+    load::progress("starting chitchat");
+    let running = ctx.start_chitchat(backend).await?;
+    let result = async {
+        let server = &running.server;
+        load::progress("plain INSERT baseline");
+        let (baseline_writers, (baseline_per_s, baseline_latency)) = match backend {
+            TestBackend::Postgres => {
+                let writers = plan.db_connections;
+                (writers, postgres_inserts(&server.database_url, writers, plan.warmup, plan.measure).await?)
+            }
+            TestBackend::Sqlite => {
+                let scratch = scratch_sqlite_path(&server.database_url)?;
+                (1, sqlite_inserts(&scratch, plan.warmup, plan.measure).await?)
+            }
+        };
+
+        load::progress("logging in");
+        let api = server.client();
+        let logins = load::login_users(&api, 0, senders * 2, plan.setup_concurrency).await;
+        let pairs: Vec<_> = logins.chunks(2).map(|pair| (pair[0].clone(), pair[1].user_id())).collect();
+        let chats: Vec<String> = futures_util::stream::iter(pairs.iter())
+            .map(|(login, other)| api.direct_chat(login, other))
+            .buffered(plan.setup_concurrency)
+            .collect()
+            .await;
+        let urls: Vec<String> = pairs.iter().map(|(login, _)| load::device_url(&server.ws_url(), login)).collect();
+        let sockets = load::connect_all(&urls, plan.source_addresses, plan.setup_concurrency).await?;
+        load::progress("sending");
+
+        let start = Instant::now() + Duration::from_millis(100);
+        let window = (start + plan.warmup, start + plan.warmup + plan.measure);
+        let tasks: Vec<_> = sockets
+            .into_iter()
+            .zip(chats)
+            .enumerate()
+            .map(|(i, (socket, chat))| {
+                let histogram = load::histogram()?;
+                Ok(tokio::spawn(send_until(socket, chat, i, histogram, start, window)))
+            })
+            .collect::<Result<_>>()?;
+        let mut acked = 0u64;
+        let mut histogram = load::histogram()?;
+        let mut errors = Vec::new();
+        for task in tasks {
+            let outcome = task.await.map_err(|e| anyhow!("sender task: {e}"))?;
+            acked += outcome.acked_in_window;
+            histogram.add(&outcome.histogram).map_err(|e| anyhow!("{e}"))?;
+            errors.extend(outcome.errors);
+        }
+        let chitchat_per_s = acked as f64 / plan.measure.as_secs_f64();
+        Ok::<_, anyhow::Error>(SendRate {
+            backend: crate::plan::backend_label(backend),
+            senders,
+            baseline_writers,
+            baseline_per_s,
+            chitchat_per_s,
+            ratio: report::div(chitchat_per_s, baseline_per_s),
+            ack_latency: Latency::of(&histogram),
+            baseline_latency,
+            errors: summarize(errors),
+        })
+    }
+    .await;
+    load::progress("stopping chitchat");
+    running.finish().await;
+    load::progress("stopped");
+    result
+}
+
+/// Keeps the first few distinct errors and counts the rest.
+pub fn summarize(errors: Vec<String>) -> Vec<String> {
+    let total = errors.len();
+    let mut kept: Vec<String> = Vec::new();
+    for error in errors {
+        if !kept.contains(&error) && kept.len() < 5 {
+            kept.push(error);
+        }
+    }
+    if total > kept.len() {
+        kept.push(format!("{total} errors in all"));
+    }
+    kept
+}
+
+struct SenderOutcome {
+    acked_in_window: u64,
+    histogram: hdrhistogram::Histogram<u64>,
+    errors: Vec<String>,
+}
+
+/// One sender: message, wait for its ack, next message, until the window closes.
+async fn send_until(
+    mut socket: Socket,
+    chat: String,
+    sender: usize,
+    histogram: hdrhistogram::Histogram<u64>,
+    start: Instant,
+    (from, until): (Instant, Instant),
+) -> SenderOutcome {
+    let mut outcome = SenderOutcome { acked_in_window: 0, histogram, errors: Vec::new() };
+    tokio::time::sleep_until(start.into()).await;
+    let mut seq = 0u64;
+    while Instant::now() < until {
+        seq += 1;
+        let sent_at = Instant::now();
+        let frame = load::message_frame(seq, &chat, &load::content(load::now_us()), &format!("s{sender}-{seq}"));
+        if let Err(error) = socket.send(WsMessage::text(frame)).await {
+            outcome.errors.push(format!("send: {error}"));
+            break;
+        }
+        match next_answer(&mut socket, until + Duration::from_secs(10)).await {
+            Ok(()) => {
+                let done = Instant::now();
+                if sent_at >= from && done <= until {
+                    outcome.acked_in_window += 1;
+                    let micros = u64::try_from(done.duration_since(sent_at).as_micros()).unwrap_or(u64::MAX);
+                    load::record(&mut outcome.histogram, micros);
+                }
+            }
+            Err(error) => {
+                outcome.errors.push(error.to_string());
+                if error.to_string().starts_with("socket") {
+                    break;
+                }
+            }
+        }
+    }
+    let _ = socket.close(None).await;
+    outcome
+}
+
+/// Reads until the answer (`ack` or `error`) to the frame just sent, skipping the
+/// other frames (the sender's own device also receives the message).
+async fn next_answer(socket: &mut Socket, deadline: Instant) -> Result<()> {
+    loop {
+        let frame = tokio::time::timeout_at(deadline.into(), socket.next())
+            .await
+            .map_err(|_| anyhow!("socket: no ack in time"))?
+            .ok_or_else(|| anyhow!("socket closed"))?
+            .map_err(|e| anyhow!("socket: {e}"))?;
+        let WsMessage::Text(text) = frame else {
+            if let WsMessage::Close(reason) = frame {
+                return Err(anyhow!("socket closed by the server: {reason:?}"));
+            }
+            continue;
+        };
+        let incoming = load::Incoming::parse(text.as_str())?;
+        match incoming.kind {
+            "ack" => return Ok(()),
+            "error" => return Err(anyhow!("error frame: {}", incoming.error_code())),
+            _ => continue,
+        }
+    }
+}
+
+/// When a baseline measures: inserts that start and finish inside the window count.
+struct Window {
+    from: Instant,
+    until: Instant,
+}
+
+impl Window {
+    fn after(warmup: Duration, measure: Duration) -> Self {
+        let from = Instant::now() + warmup;
+        Self { from, until: from + measure }
+    }
+}
+
+/// Plain single-row autocommit INSERTs from `writers` connections of their own,
+/// each with a prepared statement.
+async fn postgres_inserts(url: &str, writers: usize, warmup: Duration, measure: Duration) -> Result<(f64, Latency)> {
+    let (admin, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
+    let admin_task = tokio::spawn(connection);
+    admin.batch_execute(SCRATCH_TABLE).await.context("creating the scratch table")?;
+    let window = Window::after(warmup, measure);
+    let mut tasks = Vec::new();
+    for writer in 0..writers {
+        let url = url.to_owned();
+        let (from, until) = (window.from, window.until);
+        tasks.push(tokio::spawn(async move {
+            let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await?;
+            let task = tokio::spawn(connection);
+            let insert = client.prepare(INSERT).await?;
+            let (chat, sender) = (uuid::Uuid::new_v4().to_string(), uuid::Uuid::new_v4().to_string());
+            let mut histogram = load::histogram()?;
+            let (mut count, mut seq) = (0u64, 0i64);
+            while Instant::now() < until {
+                seq += 1;
+                let row = PlainRow::new(&chat, &sender, seq, writer);
+                let started = Instant::now();
+                client
+                    .execute(
+                        &insert,
+                        &[
+                            &row.id,
+                            &row.chat_id,
+                            &row.sender_id,
+                            &row.seq,
+                            &row.content,
+                            &"text",
+                            &row.client_msg_id,
+                            &row.created_at,
+                        ],
+                    )
+                    .await?;
+                let done = Instant::now();
+                if started >= from && done <= until {
+                    count += 1;
+                    load::record(&mut histogram, u64::try_from((done - started).as_micros()).unwrap_or(u64::MAX));
+                }
+            }
+            drop(client);
+            let _ = task.await;
+            Ok::<_, anyhow::Error>((count, histogram))
+        }));
+    }
+    let total = collect_writers(tasks).await?;
+    let _ = admin.batch_execute("DROP TABLE bench_plain_messages").await;
+    drop(admin);
+    let _ = admin_task.await;
+    Ok((total.0 as f64 / measure.as_secs_f64(), Latency::of(&total.1)))
+}
+
+/// Rows written in the window, and their latencies.
+type Written = (u64, hdrhistogram::Histogram<u64>);
+
+async fn collect_writers(tasks: Vec<tokio::task::JoinHandle<Result<Written>>>) -> Result<Written> {
+    let mut total = 0;
+    let mut histogram = load::histogram()?;
+    for task in tasks {
+        let (count, part) = task.await.map_err(|e| anyhow!("writer task: {e}"))??;
+        total += count;
+        histogram.add(&part).map_err(|e| anyhow!("{e}"))?;
+    }
+    Ok((total, histogram))
+}
+
+/// A row shaped like a stored message.
+struct PlainRow {
+    id: String,
+    chat_id: String,
+    sender_id: String,
+    seq: i64,
+    content: String,
+    client_msg_id: String,
+    created_at: i64,
+}
+
+impl PlainRow {
+    fn new(chat: &str, sender: &str, seq: i64, writer: usize) -> Self {
+        Self {
+            id: uuid::Uuid::now_v7().to_string(),
+            chat_id: chat.to_owned(),
+            sender_id: sender.to_owned(),
+            seq,
+            content: load::content(load::now_us()),
+            client_msg_id: format!("w{writer}-{seq}"),
+            created_at: i64::try_from(load::now_us()).unwrap_or_default(),
+        }
+    }
+}
+
+/// A scratch SQLite file next to the server's database (same disk).
+fn scratch_sqlite_path(database_url: &str) -> Result<std::path::PathBuf> {
+    let path = database_url.strip_prefix("sqlite://").context("a sqlite:// URL")?;
+    Ok(Path::new(path).with_file_name("bench-plain.db"))
+}
+
+/// The scratch table for diesel (SQLite baseline).
+mod scratch {
+    diesel::table! {
+        bench_plain_messages (id) {
+            id -> Text,
+            chat_id -> Text,
+            sender_id -> Text,
+            seq -> BigInt,
+            content -> Text,
+            content_type -> Text,
+            client_msg_id -> Text,
+            created_at -> BigInt,
+        }
+    }
+}
+
+/// Plain single-row autocommit INSERTs into a scratch SQLite file with the server's
+/// settings (WAL, `synchronous = NORMAL`), from one connection: SQLite has one
+/// writer at a time, and the server's pool has one connection.
+async fn sqlite_inserts(path: &Path, warmup: Duration, measure: Duration) -> Result<(f64, Latency)> {
+    use diesel::connection::SimpleConnection;
+    use diesel::prelude::*;
+    use scratch::bench_plain_messages as t;
+    let path = path.to_owned();
+    let window = Window::after(warmup, measure);
+    let (count, histogram) = tokio::task::spawn_blocking(move || -> Result<Written> {
+        let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
+        conn.batch_execute(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; \
+             PRAGMA foreign_keys = ON;",
+        )?;
+        conn.batch_execute(SCRATCH_TABLE)?;
+        let (chat, sender) = (uuid::Uuid::new_v4().to_string(), uuid::Uuid::new_v4().to_string());
+        let mut histogram = load::histogram()?;
+        let (mut count, mut seq) = (0u64, 0i64);
+        while Instant::now() < window.until {
+            seq += 1;
+            let row = PlainRow::new(&chat, &sender, seq, 0);
+            let started = Instant::now();
+            // diesel caches the prepared statement of a query built this way (not of `sql_query`).
+            diesel::insert_into(t::table)
+                .values((
+                    t::id.eq(&row.id),
+                    t::chat_id.eq(&row.chat_id),
+                    t::sender_id.eq(&row.sender_id),
+                    t::seq.eq(row.seq),
+                    t::content.eq(&row.content),
+                    t::content_type.eq("text"),
+                    t::client_msg_id.eq(&row.client_msg_id),
+                    t::created_at.eq(row.created_at),
+                ))
+                .execute(&mut conn)?;
+            let done = Instant::now();
+            if started >= window.from && done <= window.until {
+                count += 1;
+                load::record(&mut histogram, u64::try_from((done - started).as_micros()).unwrap_or(u64::MAX));
+            }
+        }
+        Ok((count, histogram))
+    })
+    .await
+    .map_err(|e| anyhow!("SQLite writer: {e}"))??;
+    Ok((count as f64 / measure.as_secs_f64(), Latency::of(&histogram)))
+}
