@@ -6,7 +6,7 @@
 // on screen, and that a search result far back in a long chat opens a window
 // there that fills in downwards to the newest message without gaps.
 //
-//   cd web/e2e && BASE_URL=http://127.0.0.1:18080 SHOTS_DIR=/tmp/webtest node ui-tour.mjs
+//   cd web/e2e && BASE_URL=http://127.0.0.1:18080 SHOTS_DIR="$(mktemp -d)" node ui-tour.mjs
 //
 // Env: BASE_URL, OTP_CODE (default 123456), CHROMIUM, SHOTS_DIR (default
 // web/e2e/test-results/shots). Exits 1 if a check fails.
