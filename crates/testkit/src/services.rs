@@ -69,18 +69,6 @@ pub async fn fresh_postgres_database() -> Option<String> {
     Some(with_database(&admin, &name))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn database_name_is_replaced_keeping_options() {
-        assert_eq!(with_database("postgres://u@h:5432/test", "x"), "postgres://u@h:5432/x");
-        assert_eq!(with_database("postgres://u@h/test?sslmode=disable", "x"), "postgres://u@h/x?sslmode=disable");
-        assert_eq!(with_database("postgres://u@h:5432", "x"), "postgres://u@h:5432/x");
-    }
-}
-
 /// `TEST_REDIS_URL` when a Redis server answers there; None (after SKIPPED) or a
 /// failure when it does not, as `CHITCHAT_REQUIRE_SERVICES` says.
 pub async fn reachable_redis() -> Option<String> {
@@ -91,5 +79,17 @@ pub async fn reachable_redis() -> Option<String> {
         Ok(Ok(_)) => Some(url),
         Ok(Err(error)) => skip_or_fail("Redis (TEST_REDIS_URL)", error),
         Err(_) => skip_or_fail("Redis (TEST_REDIS_URL)", "connection timed out"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_name_is_replaced_keeping_options() {
+        assert_eq!(with_database("postgres://u@h:5432/test", "x"), "postgres://u@h:5432/x");
+        assert_eq!(with_database("postgres://u@h/test?sslmode=disable", "x"), "postgres://u@h/x?sslmode=disable");
+        assert_eq!(with_database("postgres://u@h:5432", "x"), "postgres://u@h:5432/x");
     }
 }
