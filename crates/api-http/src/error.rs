@@ -13,15 +13,21 @@ pub struct ApiError {
     message: String,
 }
 
-#[derive(Serialize)]
-struct Body<'a> {
-    error: Inner<'a>,
+/// The body of every error response.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Error)]
+pub(crate) struct ErrorBody {
+    error: ErrorDetail,
 }
 
-#[derive(Serialize)]
-struct Inner<'a> {
-    code: &'a str,
-    message: &'a str,
+#[derive(Serialize, utoipa::ToSchema)]
+struct ErrorDetail {
+    /// Machine-readable, stable: clients branch on it.
+    #[schema(example = "chat_not_found")]
+    code: String,
+    /// For people; may change between versions.
+    #[schema(example = "chat not found")]
+    message: String,
 }
 
 impl ApiError {
@@ -65,7 +71,8 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status).json(Body { error: Inner { code: self.code, message: &self.message } })
+        HttpResponse::build(self.status)
+            .json(ErrorBody { error: ErrorDetail { code: self.code.to_owned(), message: self.message.clone() } })
     }
 }
 

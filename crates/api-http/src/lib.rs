@@ -8,6 +8,7 @@ mod headers;
 mod json_body;
 mod limits;
 mod observability;
+mod openapi;
 mod routes;
 mod static_files;
 
@@ -19,10 +20,15 @@ use actix_web::web;
 pub use json_body::MAX_JSON_BODY;
 pub use limits::{cors, RateLimits};
 pub use observability::{metrics_route, observe, RequestId, REQUEST_ID};
+pub use openapi::{document as openapi_document, swagger_ui, OPENAPI_PATH};
 
-/// Registers `/api/*` and `/health`. Expects `web::Data<chitchat_domain::Services>` in the app.
+/// Registers `/api/*`, `/health` and Swagger UI at `/swagger/`. Expects
+/// `web::Data<chitchat_domain::Services>` in the app.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.app_data(error::query_config()).app_data(error::path_config()).configure(routes::configure);
+    cfg.app_data(error::query_config())
+        .app_data(error::path_config())
+        .service(openapi::swagger_ui())
+        .configure(routes::configure);
 }
 
 /// The fallback for every path no route matched: the web client's files, or a

@@ -9,23 +9,32 @@ use chitchat_domain::user::User;
 use chitchat_domain::Services;
 use serde::{Deserialize, Serialize};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct OtpRequest {
     phone: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct OtpResponse {
     expires_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// `POST /api/auth/otp`: sends a login code.
+#[utoipa::path(
+    post,
+    path = "/api/auth/otp",
+    tag = "auth",
+    request_body = OtpRequest,
+    responses(
+        (status = 202, description = "A code is on its way", body = OtpResponse),
+    ),
+)]
 pub(crate) async fn request_code(services: web::Data<Services>, body: JsonBody<OtpRequest>) -> ApiResult<HttpResponse> {
     let expires_at = services.auth.request_code(&body.phone).await?;
     Ok(HttpResponse::Accepted().json(OtpResponse { expires_at }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct RegisterRequest {
     phone: String,
     #[serde(default)]
@@ -35,6 +44,16 @@ pub(crate) struct RegisterRequest {
 
 /// `POST /api/auth/register`: checks the code, creates the user on first login,
 /// and opens a device session.
+#[utoipa::path(
+    post,
+    path = "/api/auth/register",
+    tag = "auth",
+    request_body = RegisterRequest,
+    responses(
+        (status = 200, description = "Logged in: a token for this device", body = chitchat_domain::auth::LoginOutcome),
+        (status = 401, description = "Wrong, used or expired code", body = crate::error::ErrorBody),
+    ),
+)]
 pub(crate) async fn register(
     services: web::Data<Services>,
     req: HttpRequest,
@@ -48,35 +67,71 @@ pub(crate) async fn register(
     Ok(HttpResponse::Ok().json(outcome))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct VerifyResponse {
     user: User,
 }
 
 /// `GET /api/auth/verify`: who the token belongs to.
+#[utoipa::path(
+    get,
+    path = "/api/auth/verify",
+    tag = "auth",
+    responses(
+        (status = 200, description = "The token's user", body = VerifyResponse),
+    ),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn verify(services: web::Data<Services>, caller: Authenticated) -> ApiResult<HttpResponse> {
     let user = services.auth.me(caller.0).await?;
     Ok(HttpResponse::Ok().json(VerifyResponse { user }))
 }
 
 /// `POST /api/auth/logout`: revokes this device's token.
+#[utoipa::path(
+    post,
+    path = "/api/auth/logout",
+    tag = "auth",
+    responses((status = 204, description = "This device is logged out")),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn logout(services: web::Data<Services>, caller: Authenticated) -> ApiResult<HttpResponse> {
     services.auth.logout(caller.0).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct DeviceList {
     sessions: Vec<DeviceSession>,
 }
 
 /// `GET /api/auth/sessions`: the caller's logged-in devices.
+#[utoipa::path(
+    get,
+    path = "/api/auth/sessions",
+    tag = "auth",
+    responses(
+        (status = 200, description = "The caller's devices", body = DeviceList),
+    ),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn devices(services: web::Data<Services>, caller: Authenticated) -> ApiResult<HttpResponse> {
     let sessions = services.auth.devices(caller.0).await?;
     Ok(HttpResponse::Ok().json(DeviceList { sessions }))
 }
 
 /// `DELETE /api/auth/sessions/{id}`: logs that device out; its socket closes at once.
+#[utoipa::path(
+    delete,
+    path = "/api/auth/sessions/{id}",
+    tag = "auth",
+    params(("id" = String, Path, format = Uuid, description = "Device session id")),
+    responses(
+        (status = 204, description = "That device is logged out and its socket closed"),
+        (status = 404, description = "No such device of the caller", body = crate::error::ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn revoke_device(
     services: web::Data<Services>,
     caller: Authenticated,

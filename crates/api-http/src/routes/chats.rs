@@ -15,11 +15,14 @@ fn parse_user_ids(raw: &[String]) -> Result<Vec<UserId>, DomainError> {
         .collect()
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct CreateChat {
     #[serde(rename = "type")]
+    #[schema(value_type = ChatKind)]
     kind: String,
+    /// The other person of a direct chat, or a group's first members.
     #[serde(default)]
+    #[schema(value_type = Vec<uuid::Uuid>)]
     user_ids: Vec<String>,
     #[serde(default)]
     name: Option<String>,
@@ -40,6 +43,19 @@ impl CreateChat {
 
 /// `POST /api/chats`: 201 with a new chat (every group is new), 200 with the
 /// existing direct chat.
+#[utoipa::path(
+    post,
+    path = "/api/chats",
+    tag = "chats",
+    request_body = CreateChat,
+    responses(
+        (status = 201, description = "A new chat", body = chitchat_domain::chat::ChatView),
+        (status = 200, description = "The existing direct chat with that person", body = chitchat_domain::chat::ChatView),
+        (status = 403, description = "Blocked by that person", body = crate::error::ErrorBody),
+        (status = 404, description = "No such user", body = crate::error::ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn create(
     services: web::Data<Services>,
     caller: Authenticated,
@@ -49,7 +65,7 @@ pub(crate) async fn create(
     Ok(if created { HttpResponse::Created().json(view) } else { HttpResponse::Ok().json(view) })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct UpdateChat {
     #[serde(default)]
     name: Option<String>,
@@ -58,6 +74,20 @@ pub(crate) struct UpdateChat {
 }
 
 /// `PATCH /api/chats/{id}`: a group's name and description (admins).
+#[utoipa::path(
+    patch,
+    path = "/api/chats/{id}",
+    tag = "chats",
+    params(("id" = String, Path, format = Uuid, description = "Chat id")),
+    request_body = UpdateChat,
+    responses(
+        (status = 200, description = "The group as it now is", body = chitchat_domain::chat::ChatView),
+        (status = 403, description = "Not an admin, or not a group", body = crate::error::ErrorBody),
+        (status = 404, description = "No such chat, or not a member", body = crate::error::ErrorBody),
+        (status = 409, description = "Changed by someone else meanwhile; retry", body = crate::error::ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn update(
     services: web::Data<Services>,
     caller: Authenticated,
@@ -70,12 +100,27 @@ pub(crate) async fn update(
     Ok(HttpResponse::Ok().json(view))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct AddMembers {
+    #[schema(value_type = Vec<uuid::Uuid>)]
     user_ids: Vec<String>,
 }
 
 /// `POST /api/chats/{id}/members`: adds people to a group (admins).
+#[utoipa::path(
+    post,
+    path = "/api/chats/{id}/members",
+    tag = "chats",
+    params(("id" = String, Path, format = Uuid, description = "Chat id")),
+    request_body = AddMembers,
+    responses(
+        (status = 200, description = "The group as it now is", body = chitchat_domain::chat::ChatView),
+        (status = 403, description = "Not an admin, or not a group", body = crate::error::ErrorBody),
+        (status = 404, description = "No such chat or user", body = crate::error::ErrorBody),
+        (status = 409, description = "Changed by someone else meanwhile; retry", body = crate::error::ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn add_members(
     services: web::Data<Services>,
     caller: Authenticated,
@@ -96,6 +141,22 @@ fn parse_member_id(raw: &str) -> Result<UserId, DomainError> {
 
 /// `DELETE /api/chats/{id}/members/{user_id}`: removes a member (admins), or
 /// leaves when it is the caller. Answers the chat as the caller now sees it.
+#[utoipa::path(
+    delete,
+    path = "/api/chats/{id}/members/{user_id}",
+    tag = "chats",
+    params(
+        ("id" = String, Path, format = Uuid, description = "Chat id"),
+        ("user_id" = String, Path, format = Uuid, description = "Member's user id"),
+    ),
+    responses(
+        (status = 200, description = "The chat as the caller now sees it", body = chitchat_domain::chat::ChatView),
+        (status = 403, description = "Not an admin, or not a group", body = crate::error::ErrorBody),
+        (status = 404, description = "No such chat or member", body = crate::error::ErrorBody),
+        (status = 409, description = "Changed by someone else meanwhile; retry", body = crate::error::ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn remove_member(
     services: web::Data<Services>,
     caller: Authenticated,
@@ -106,12 +167,30 @@ pub(crate) async fn remove_member(
     Ok(HttpResponse::Ok().json(services.chats.remove_member(caller.0, chat_id, user_id).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct SetRole {
+    #[schema(value_type = chitchat_domain::chat::Role)]
     role: String,
 }
 
 /// `PATCH /api/chats/{id}/members/{user_id}`: makes a member admin or not (admins).
+#[utoipa::path(
+    patch,
+    path = "/api/chats/{id}/members/{user_id}",
+    tag = "chats",
+    params(
+        ("id" = String, Path, format = Uuid, description = "Chat id"),
+        ("user_id" = String, Path, format = Uuid, description = "Member's user id"),
+    ),
+    request_body = SetRole,
+    responses(
+        (status = 200, description = "The group as it now is", body = chitchat_domain::chat::ChatView),
+        (status = 403, description = "Not an admin, or not a group", body = crate::error::ErrorBody),
+        (status = 404, description = "No such chat or member", body = crate::error::ErrorBody),
+        (status = 409, description = "Changed by someone else meanwhile; retry", body = crate::error::ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn set_role(
     services: web::Data<Services>,
     caller: Authenticated,
@@ -124,19 +203,30 @@ pub(crate) async fn set_role(
     Ok(HttpResponse::Ok().json(services.chats.set_role(caller.0, chat_id, user_id, role).await?))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct ChatList {
     chats: Vec<ChatView>,
 }
 
 /// `GET /api/chats`: the caller's chats, most recent first.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ListQuery {
     #[serde(default)]
     archived: bool,
 }
 
 /// `GET /api/chats[?archived=true]`: the chat list, or the archive.
+#[utoipa::path(
+    get,
+    path = "/api/chats",
+    tag = "chats",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "The caller's chats, most recent activity first", body = ChatList),
+    ),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn list(
     services: web::Data<Services>,
     caller: Authenticated,
@@ -146,7 +236,7 @@ pub(crate) async fn list(
     Ok(HttpResponse::Ok().json(ChatList { chats }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct SettingsBody {
     #[serde(default)]
     archived: bool,
@@ -157,6 +247,18 @@ pub(crate) struct SettingsBody {
 }
 
 /// `PUT /api/chats/{id}/settings {"archived","muted_until","pinned"}`: the caller's own.
+#[utoipa::path(
+    put,
+    path = "/api/chats/{id}/settings",
+    tag = "chats",
+    params(("id" = String, Path, format = Uuid, description = "Chat id")),
+    request_body = SettingsBody,
+    responses(
+        (status = 200, description = "The caller's settings for the chat, as stored", body = ChatSettings),
+        (status = 404, description = "No such chat, or not a member", body = crate::error::ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn put_settings(
     services: web::Data<Services>,
     caller: Authenticated,
@@ -169,6 +271,17 @@ pub(crate) async fn put_settings(
 }
 
 /// `GET /api/chats/{id}`: one chat, for members and former members (404 otherwise).
+#[utoipa::path(
+    get,
+    path = "/api/chats/{id}",
+    tag = "chats",
+    params(("id" = String, Path, format = Uuid, description = "Chat id")),
+    responses(
+        (status = 200, description = "The chat", body = chitchat_domain::chat::ChatView),
+        (status = 404, description = "No such chat, or never a member", body = crate::error::ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn get(
     services: web::Data<Services>,
     caller: Authenticated,

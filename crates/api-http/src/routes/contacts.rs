@@ -12,23 +12,38 @@ fn user_id(raw: &str) -> Result<UserId, DomainError> {
     raw.trim().parse().map_err(|_| DomainError::not_found("user_not_found", "no such user"))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct Me {
     user: User,
 }
 
 /// `GET /api/users/me`: the caller's profile.
+#[utoipa::path(
+    get,
+    path = "/api/users/me",
+    tag = "users",
+    responses((status = 200, description = "The caller's profile", body = Me)),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn me(services: web::Data<Services>, caller: Authenticated) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(Me { user: services.auth.me(caller.0).await? }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct ProfileBody {
     name: Option<String>,
     status: Option<String>,
 }
 
 /// `PATCH /api/users/me {"name"?, "status"?}`.
+#[utoipa::path(
+    patch,
+    path = "/api/users/me",
+    tag = "users",
+    request_body = ProfileBody,
+    responses((status = 200, description = "The updated profile", body = Me)),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn update_me(
     services: web::Data<Services>,
     caller: Authenticated,
@@ -38,17 +53,26 @@ pub(crate) async fn update_me(
     Ok(HttpResponse::Ok().json(Me { user }))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct ContactList {
     contacts: Vec<Contact>,
 }
 
 /// `GET /api/contacts` (seed).
+#[utoipa::path(
+    get,
+    path = "/api/contacts",
+    tag = "contacts",
+    responses(
+        (status = 200, description = "The caller's contacts", body = ContactList),
+    ),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn list(services: web::Data<Services>, caller: Authenticated) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(ContactList { contacts: services.contacts.list(caller.0).await? }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct AddBody {
     user_id: Option<String>,
     phone: Option<String>,
@@ -56,6 +80,18 @@ pub(crate) struct AddBody {
 }
 
 /// `POST /api/contacts {"user_id" | "phone", "alias"?}`: 201 new, 200 updated.
+#[utoipa::path(
+    post,
+    path = "/api/contacts",
+    tag = "contacts",
+    request_body = AddBody,
+    responses(
+        (status = 201, description = "Added", body = chitchat_domain::contact::Contact),
+        (status = 200, description = "Already a contact: alias updated", body = chitchat_domain::contact::Contact),
+        (status = 404, description = "No such user", body = crate::error::ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn add(
     services: web::Data<Services>,
     caller: Authenticated,
@@ -71,6 +107,19 @@ pub(crate) async fn add(
 }
 
 /// `DELETE /api/contacts/{user_id}`.
+#[utoipa::path(
+    delete,
+    path = "/api/contacts/{user_id}",
+    tag = "contacts",
+    params(
+        ("user_id" = String, Path, format = Uuid, description = "The contact's user id"),
+    ),
+    responses(
+        (status = 204, description = "Removed (or was no contact)"),
+        (status = 404, description = "No such user", body = crate::error::ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn remove(
     services: web::Data<Services>,
     caller: Authenticated,
@@ -81,6 +130,17 @@ pub(crate) async fn remove(
 }
 
 /// `POST /api/users/{id}/block`.
+#[utoipa::path(
+    post,
+    path = "/api/users/{id}/block",
+    tag = "contacts",
+    params(("id" = String, Path, format = Uuid, description = "User to block")),
+    responses(
+        (status = 204, description = "Blocked"),
+        (status = 404, description = "No such user", body = crate::error::ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn block(
     services: web::Data<Services>,
     caller: Authenticated,
@@ -91,6 +151,17 @@ pub(crate) async fn block(
 }
 
 /// `DELETE /api/users/{id}/block`.
+#[utoipa::path(
+    delete,
+    path = "/api/users/{id}/block",
+    tag = "contacts",
+    params(("id" = String, Path, format = Uuid, description = "User to unblock")),
+    responses(
+        (status = 204, description = "Unblocked"),
+        (status = 404, description = "No such user", body = crate::error::ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn unblock(
     services: web::Data<Services>,
     caller: Authenticated,

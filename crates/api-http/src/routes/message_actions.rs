@@ -9,13 +9,27 @@ use chitchat_domain::message::{DeleteScope, Message, MessageEdit};
 use chitchat_domain::{ChatId, DomainError, Services};
 use serde::{Deserialize, Serialize};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct EditBody {
     content: String,
 }
 
 /// `PATCH /api/messages/{id} {"content"}`: the sender replaces the text within
 /// `MESSAGE_EDIT_WINDOW`; 200 with the message as it now is.
+#[utoipa::path(
+    patch,
+    path = "/api/messages/{id}",
+    tag = "messages",
+    params(("id" = String, Path, format = Uuid, description = "Message id")),
+    request_body = EditBody,
+    responses(
+        (status = 200, description = "The message as it now is", body = chitchat_domain::message::Message),
+        (status = 403, description = "Not the sender, or the edit window has passed", body = crate::error::ErrorBody),
+        (status = 404, description = "No such message visible to the caller", body = crate::error::ErrorBody),
+        (status = 409, description = "The message was deleted", body = crate::error::ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn edit(
     services: web::Data<Services>,
     caller: Authenticated,
@@ -27,12 +41,23 @@ pub(crate) async fn edit(
     Ok(HttpResponse::Ok().json(message))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct EditList {
     edits: Vec<MessageEdit>,
 }
 
 /// `GET /api/messages/{id}/edits`: the earlier versions, oldest first.
+#[utoipa::path(
+    get,
+    path = "/api/messages/{id}/edits",
+    tag = "messages",
+    params(("id" = String, Path, format = Uuid, description = "Message id")),
+    responses(
+        (status = 200, description = "Earlier versions, oldest first", body = EditList),
+        (status = 404, description = "No such message visible to the caller", body = crate::error::ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn edits(
     services: web::Data<Services>,
     caller: Authenticated,
@@ -43,13 +68,32 @@ pub(crate) async fn edits(
     Ok(HttpResponse::Ok().json(EditList { edits }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct DeleteQuery {
+    /// `me` (the default) or `everyone`.
     #[serde(rename = "for", default)]
+    #[param(value_type = Option<chitchat_domain::message::DeleteScope>)]
     scope: Option<String>,
 }
 
 /// `DELETE /api/messages/{id}?for=me|everyone`: 204.
+#[utoipa::path(
+    delete,
+    path = "/api/messages/{id}",
+    tag = "messages",
+    params(
+        ("id" = String, Path, format = Uuid, description = "Message id"),
+        DeleteQuery,
+    ),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 403, description = "Not allowed to delete it for everyone", body = crate::error::ErrorBody),
+        (status = 404, description = "No such message visible to the caller", body = crate::error::ErrorBody),
+        (status = 409, description = "Already deleted", body = crate::error::ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn delete(
     services: web::Data<Services>,
     caller: Authenticated,
@@ -62,17 +106,32 @@ pub(crate) async fn delete(
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct ForwardBody {
+    #[schema(value_type = Vec<uuid::Uuid>)]
     chat_ids: Vec<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct Forwarded {
     messages: Vec<Message>,
 }
 
 /// `POST /api/messages/{id}/forward {"chat_ids"}`: 201 with the copies, one per chat.
+#[utoipa::path(
+    post,
+    path = "/api/messages/{id}/forward",
+    tag = "messages",
+    params(("id" = String, Path, format = Uuid, description = "Message id")),
+    request_body = ForwardBody,
+    responses(
+        (status = 201, description = "The copies, one per chat", body = Forwarded),
+        (status = 403, description = "Not allowed to send in a target chat", body = crate::error::ErrorBody),
+        (status = 404, description = "No such message or chat visible to the caller", body = crate::error::ErrorBody),
+        (status = 409, description = "The message was deleted", body = crate::error::ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn forward(
     services: web::Data<Services>,
     caller: Authenticated,
@@ -85,12 +144,26 @@ pub(crate) async fn forward(
     Ok(HttpResponse::Created().json(Forwarded { messages }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct ReactionBody {
     emoji: String,
 }
 
 /// `PUT /api/messages/{id}/reactions {"emoji"}`: sets the caller's one reaction; 204.
+#[utoipa::path(
+    put,
+    path = "/api/messages/{id}/reactions",
+    tag = "messages",
+    params(("id" = String, Path, format = Uuid, description = "Message id")),
+    request_body = ReactionBody,
+    responses(
+        (status = 204, description = "The caller's reaction is set"),
+        (status = 403, description = "Left the chat", body = crate::error::ErrorBody),
+        (status = 404, description = "No such message visible to the caller", body = crate::error::ErrorBody),
+        (status = 409, description = "The message was deleted", body = crate::error::ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn react(
     services: web::Data<Services>,
     caller: Authenticated,
@@ -103,6 +176,18 @@ pub(crate) async fn react(
 }
 
 /// `DELETE /api/messages/{id}/reactions`: takes the caller's reaction back; 204.
+#[utoipa::path(
+    delete,
+    path = "/api/messages/{id}/reactions",
+    tag = "messages",
+    params(("id" = String, Path, format = Uuid, description = "Message id")),
+    responses(
+        (status = 204, description = "The caller's reaction is gone"),
+        (status = 403, description = "Left the chat", body = crate::error::ErrorBody),
+        (status = 404, description = "No such message visible to the caller", body = crate::error::ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn unreact(
     services: web::Data<Services>,
     caller: Authenticated,

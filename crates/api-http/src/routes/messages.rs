@@ -8,15 +8,18 @@ use chitchat_domain::services::SendMessage;
 use chitchat_domain::{DomainError, Services};
 use serde::{Deserialize, Serialize};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct SendBody {
+    #[schema(format = Uuid)]
     chat_id: String,
     content: String,
     #[serde(default = "text")]
     content_type: String,
     #[serde(default)]
     client_msg_id: Option<String>,
+    /// A message of the same chat that this one answers.
     #[serde(default)]
+    #[schema(format = Uuid)]
     reply_to_id: Option<String>,
 }
 
@@ -38,6 +41,19 @@ impl SendBody {
 
 /// `POST /api/messages`: 201 with the stored message; 200 with the first one
 /// when the `client_msg_id` was used before.
+#[utoipa::path(
+    post,
+    path = "/api/messages",
+    tag = "messages",
+    request_body = SendBody,
+    responses(
+        (status = 201, description = "Stored; the message with its seq", body = chitchat_domain::message::Message),
+        (status = 200, description = "This client_msg_id was sent before: the stored message", body = chitchat_domain::message::Message),
+        (status = 403, description = "Left the chat, or blocked", body = crate::error::ErrorBody),
+        (status = 404, description = "No such chat, or not a member", body = crate::error::ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn send(
     services: web::Data<Services>,
     caller: Authenticated,
@@ -52,8 +68,10 @@ pub(crate) async fn send(
     })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct HistoryQuery {
+    #[param(format = Uuid)]
     chat_id: String,
     offset: Option<i64>,
     limit: Option<i64>,
@@ -61,13 +79,24 @@ pub(crate) struct HistoryQuery {
     after_seq: Option<i64>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct HistoryResponse {
     messages: Vec<Message>,
 }
 
 /// `GET /api/messages?chat_id=&offset=&limit=&before_seq=&after_seq=`: newest
 /// first (oldest first with `after_seq`), at most 100.
+#[utoipa::path(
+    get,
+    path = "/api/messages",
+    tag = "messages",
+    params(HistoryQuery),
+    responses(
+        (status = 200, description = "A page of history", body = HistoryResponse),
+        (status = 404, description = "No such chat, or never a member", body = crate::error::ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn history(
     services: web::Data<Services>,
     caller: Authenticated,

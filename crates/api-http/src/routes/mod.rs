@@ -14,6 +14,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/health", web::get().to(health::health)).service(
         web::scope("/api")
             .wrap(actix_web::middleware::from_fn(crate::limits::rate_limit))
+            .route("/openapi.json", web::get().to(crate::openapi::openapi_json))
             .route("/auth/otp", web::post().to(auth::request_code))
             .route("/auth/register", web::post().to(auth::register))
             .route("/auth/verify", web::get().to(auth::verify))

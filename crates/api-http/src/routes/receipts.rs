@@ -7,14 +7,27 @@ use chitchat_domain::receipt::{Receipt, ReceiptKind};
 use chitchat_domain::Services;
 use serde::{Deserialize, Serialize};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct StatusBody {
+    #[schema(format = Uuid)]
     message_id: String,
+    #[schema(value_type = chitchat_domain::receipt::ReceiptKind)]
     status: String,
 }
 
 /// `POST /api/messages/status {"message_id","status":"delivered"|"read"}` (seed):
 /// the caller has that message and every earlier one.
+#[utoipa::path(
+    post,
+    path = "/api/messages/status",
+    tag = "receipts",
+    request_body = StatusBody,
+    responses(
+        (status = 204, description = "Recorded (a status never moves back)"),
+        (status = 404, description = "No such message visible to the caller", body = crate::error::ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn message_status(
     services: web::Data<Services>,
     caller: Authenticated,
@@ -26,12 +39,24 @@ pub(crate) async fn message_status(
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct ReadBody {
     seq: i64,
 }
 
 /// `POST /api/chats/{id}/read {"seq"}`: the caller read everything up to `seq`.
+#[utoipa::path(
+    post,
+    path = "/api/chats/{id}/read",
+    tag = "receipts",
+    params(("id" = String, Path, format = Uuid, description = "Chat id")),
+    request_body = ReadBody,
+    responses(
+        (status = 204, description = "Recorded (a position never moves back)"),
+        (status = 404, description = "No such chat, or not a member", body = crate::error::ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn read_up_to(
     services: web::Data<Services>,
     caller: Authenticated,
@@ -43,12 +68,24 @@ pub(crate) async fn read_up_to(
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct ReceiptList {
     receipts: Vec<Receipt>,
 }
 
 /// `GET /api/messages/{id}/receipts`: who received and read it, and when (sender only).
+#[utoipa::path(
+    get,
+    path = "/api/messages/{id}/receipts",
+    tag = "receipts",
+    params(("id" = String, Path, format = Uuid, description = "Message id")),
+    responses(
+        (status = 200, description = "Who received and read it, and when", body = ReceiptList),
+        (status = 403, description = "Only the sender sees receipts", body = crate::error::ErrorBody),
+        (status = 404, description = "No such message visible to the caller", body = crate::error::ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn list(
     services: web::Data<Services>,
     caller: Authenticated,

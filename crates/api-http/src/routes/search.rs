@@ -6,22 +6,36 @@ use chitchat_domain::search::SearchHit;
 use chitchat_domain::Services;
 use serde::{Deserialize, Serialize};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct SearchParams {
     #[serde(default)]
     q: String,
+    /// Only this chat.
+    #[param(format = Uuid)]
     chat_id: Option<String>,
     limit: Option<i64>,
     offset: Option<i64>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct Results {
     results: Vec<SearchHit>,
 }
 
 /// `GET /api/messages/search?q=&chat_id=&limit=&offset=`: the caller's messages
 /// that match, best first, each with an excerpt and the matches' positions.
+#[utoipa::path(
+    get,
+    path = "/api/messages/search",
+    tag = "search",
+    params(SearchParams),
+    responses(
+        (status = 200, description = "Matches, best first, with highlighted excerpts", body = Results),
+        (status = 404, description = "No such chat, or not a member", body = crate::error::ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn messages(
     services: web::Data<Services>,
     caller: Authenticated,

@@ -5,18 +5,29 @@ use chitchat_domain::user::User;
 use chitchat_domain::Services;
 use serde::{Deserialize, Serialize};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct SearchQuery {
     #[serde(default)]
     q: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct SearchResponse {
     users: Vec<User>,
 }
 
 /// `GET /api/users/search?q=`: people to start a chat with.
+#[utoipa::path(
+    get,
+    path = "/api/users/search",
+    tag = "users",
+    params(SearchQuery),
+    responses(
+        (status = 200, description = "Matching people, by name or phone", body = SearchResponse),
+    ),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn search(
     services: web::Data<Services>,
     caller: Authenticated,

@@ -42,6 +42,7 @@ pub struct Caller {
 }
 
 /// The answer to a successful login: the seed's register response.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LoginOutcome {
     pub token: String,
@@ -50,6 +51,7 @@ pub struct LoginOutcome {
 }
 
 /// A device session as its owner sees it in the device list.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DeviceSession {
     pub id: SessionId,

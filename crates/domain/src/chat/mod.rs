@@ -17,6 +17,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// A direct chat between two people, or a group.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ChatKind {
@@ -42,6 +43,7 @@ impl ChatKind {
 }
 
 /// What a member may do in a chat.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
@@ -66,6 +68,7 @@ impl Role {
     }
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Chat {
     pub id: ChatId,
@@ -150,6 +153,7 @@ pub fn new_direct(creator: UserId, other: UserId, now: DateTime<Utc>) -> Result<
 }
 
 /// A member as clients see it: with the person's public profile.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MemberView {
     pub user_id: UserId,
@@ -159,6 +163,7 @@ pub struct MemberView {
 }
 
 /// Whether the caller is still in a chat.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MembershipStatus {
@@ -168,6 +173,7 @@ pub enum MembershipStatus {
 }
 
 /// The caller's own membership, in the answers they get over REST.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Membership {
     pub status: MembershipStatus,
@@ -191,6 +197,7 @@ impl From<&Member> for Membership {
 /// A chat as its members see it in the list and in details. A former member sees
 /// it as it was when they left: no members, and the last message and log position
 /// of then.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ChatView {
     #[serde(flatten)]
@@ -237,6 +244,7 @@ mod tests {
 }
 
 /// One person's settings for a chat.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ChatSettings {
     /// Hidden from the main chat list.

@@ -9,6 +9,7 @@ use serde::Serialize;
 const MAX_ALIAS_CHARS: usize = 64;
 
 /// A saved contact as its owner sees it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Contact {
     pub user: User,

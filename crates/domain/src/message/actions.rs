@@ -34,6 +34,7 @@ impl Default for MessagePolicy {
 }
 
 /// The message a reply answers, as it is when read.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReplyPreview {
     pub id: MessageId,
@@ -57,6 +58,7 @@ impl ReplyPreview {
 }
 
 /// One earlier version of an edited message: its text, and when an edit replaced it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MessageEdit {
     pub content: String,
@@ -92,6 +94,7 @@ impl Emoji {
 
 /// `DELETE /api/messages/{id}?for=`: hide it from oneself, or remove it for everyone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(rename_all = "snake_case"))]
 pub enum DeleteScope {
     Me,
     Everyone,

@@ -25,6 +25,7 @@ pub const DEFAULT_PAGE: i64 = 50;
 
 /// What kind of content a message carries. Clients send text (attachments come
 /// later); the server writes `system` messages that record changes to a group.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ContentType {
@@ -62,6 +63,7 @@ impl ContentType {
 }
 
 /// What a system message records.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SystemAction {
@@ -75,6 +77,7 @@ pub enum SystemAction {
 
 /// The machine-readable side of a system message: what happened, who did it and
 /// to whom. `content` carries the same as a sentence for people.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SystemInfo {
     pub action: SystemAction,
@@ -134,6 +137,7 @@ impl ClientMsgId {
 }
 
 /// Delivery state as the sender sees it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MessageStatus {
@@ -145,6 +149,7 @@ pub enum MessageStatus {
 /// A stored message. `seq` is its 1-based position in the chat, assigned when stored.
 /// The fields after `system` are left out of its JSON while empty, so clients that
 /// do not know them see the message as before.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Message {
     pub id: MessageId,

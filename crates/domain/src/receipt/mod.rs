@@ -9,6 +9,7 @@ use serde::Serialize;
 
 /// What a device reports about messages it has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(rename_all = "snake_case"))]
 pub enum ReceiptKind {
     Delivered,
     Read,
@@ -76,6 +77,7 @@ impl ChatProgress {
 }
 
 /// Who received and read one message, and when (for its sender).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Receipt {
     pub user_id: UserId,

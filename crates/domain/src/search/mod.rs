@@ -31,6 +31,7 @@ impl SearchQuery {
 }
 
 /// An excerpt of a message around its matches.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Snippet {
     pub text: String,
@@ -39,6 +40,7 @@ pub struct Snippet {
 }
 
 /// One result, best first.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SearchHit {
     pub message: Message,

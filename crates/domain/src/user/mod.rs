@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 pub const DEFAULT_STATUS: &str = "Hey there! I am using ChitChat";
 
 /// A registered person. The JSON shape is the seed's `user` object.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
     pub id: UserId,

@@ -5,6 +5,7 @@ use std::str::FromStr;
 
 /// A phone number in E.164 form (`+919876543210`). The only way to make one is
 /// `Phone::parse`, so two spellings of one number are always one user.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Phone(String);

@@ -1,0 +1,210 @@
+//! The OpenAPI document of the REST API, built from the handlers' annotations, served
+//! at `/api/openapi.json`, and Swagger UI at `/swagger/` with its files built in.
+
+use crate::routes::{auth, chats, contacts, health, message_actions, messages, receipts, search, users};
+use actix_web::HttpResponse;
+use std::sync::OnceLock;
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::{HttpMethod, OpenApi as Document, Ref, ResponseBuilder};
+use utoipa::{Modify, OpenApi};
+use utoipa_swagger_ui::SwaggerUi;
+
+/// Where the document is served.
+pub const OPENAPI_PATH: &str = "/api/openapi.json";
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "ChitChat",
+        description = "REST API of ChitChat, a self-hosted messenger. Real-time events travel over the \
+                       WebSocket at `/ws`, described in docs/protocol.md. Every error is \
+                       `{\"error\":{\"code\",\"message\"}}`."
+    ),
+    paths(
+        health::health,
+        auth::request_code,
+        auth::register,
+        auth::verify,
+        auth::logout,
+        auth::devices,
+        auth::revoke_device,
+        users::search,
+        contacts::me,
+        contacts::update_me,
+        contacts::block,
+        contacts::unblock,
+        contacts::list,
+        contacts::add,
+        contacts::remove,
+        chats::create,
+        chats::list,
+        chats::get,
+        chats::update,
+        receipts::read_up_to,
+        chats::put_settings,
+        chats::add_members,
+        chats::remove_member,
+        chats::set_role,
+        messages::send,
+        messages::history,
+        search::messages,
+        receipts::message_status,
+        receipts::list,
+        message_actions::edit,
+        message_actions::delete,
+        message_actions::edits,
+        message_actions::forward,
+        message_actions::react,
+        message_actions::unreact,
+    ),
+    // Schemas that only query parameters name are not collected on their own.
+    components(schemas(crate::error::ErrorBody, chitchat_domain::message::DeleteScope)),
+    modifiers(&SecurityAndCommonErrors),
+    tags(
+        (name = "auth", description = "Login by phone and one-time code; devices"),
+        (name = "users", description = "Profiles and people search"),
+        (name = "contacts", description = "Contacts and blocking"),
+        (name = "chats", description = "Direct chats, groups, members, per-person settings"),
+        (name = "messages", description = "Sending, history, edit, delete, forward, reactions"),
+        (name = "receipts", description = "Delivered and read"),
+        (name = "search", description = "Full-text message search"),
+        (name = "health", description = "For load balancers and probes"),
+    )
+)]
+struct ApiDoc;
+
+/// Declares the bearer scheme and adds to every operation the errors any of them
+/// can answer, so that each handler lists only its own.
+struct SecurityAndCommonErrors;
+
+impl Modify for SecurityAndCommonErrors {
+    fn modify(&self, doc: &mut Document) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::builder().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
+        for item in doc.paths.paths.values_mut() {
+            for method in [HttpMethod::Get, HttpMethod::Post, HttpMethod::Put, HttpMethod::Patch, HttpMethod::Delete] {
+                if let Some(operation) = operation_mut(item, method) {
+                    add_common_errors(operation);
+                }
+            }
+        }
+    }
+}
+
+fn operation_mut(item: &mut utoipa::openapi::PathItem, method: HttpMethod) -> Option<&mut Operation> {
+    match method {
+        HttpMethod::Get => item.get.as_mut(),
+        HttpMethod::Post => item.post.as_mut(),
+        HttpMethod::Put => item.put.as_mut(),
+        HttpMethod::Patch => item.patch.as_mut(),
+        HttpMethod::Delete => item.delete.as_mut(),
+        _ => None,
+    }
+}
+
+fn add_common_errors(operation: &mut Operation) {
+    let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+    let has_body = operation.request_body.is_some();
+    let has_query = operation
+        .parameters
+        .as_ref()
+        .is_some_and(|ps| ps.iter().any(|p| matches!(p.parameter_in, utoipa::openapi::path::ParameterIn::Query)));
+    let mut errors: Vec<(&str, &str)> = vec![("429", "Too many requests: wait for `Retry-After` seconds")];
+    if secured {
+        errors.push(("401", "Missing, expired or revoked token"));
+        errors.push(("422", "The request breaks a rule (the error code says which)"));
+    }
+    if has_body {
+        errors.push(("400", "The body is not valid JSON or could not be read"));
+        errors.push(("413", "The body or a field in it is too large"));
+        errors.push(("415", "The body is not `application/json`"));
+    }
+    if has_body || has_query {
+        errors.push(("400", "A query parameter has the wrong type"));
+        errors.push(("422", "A field is missing, has the wrong type or breaks a rule"));
+    }
+    for (status, description) in errors {
+        if !operation.responses.responses.contains_key(status) {
+            let response = ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/json",
+                    utoipa::openapi::ContentBuilder::new().schema(Some(Ref::from_schema_name("Error"))).build(),
+                )
+                .build();
+            operation.responses.responses.insert(status.to_owned(), response.into());
+        }
+    }
+}
+
+/// The document, built once.
+pub fn document() -> &'static Document {
+    static DOC: OnceLock<Document> = OnceLock::new();
+    DOC.get_or_init(|| {
+        let mut doc = ApiDoc::openapi();
+        doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
+        doc
+    })
+}
+
+/// `GET /api/openapi.json`.
+pub(crate) async fn openapi_json() -> HttpResponse {
+    HttpResponse::Ok().json(document())
+}
+
+/// Swagger UI at `/swagger/index.html`, reading the document from [`OPENAPI_PATH`].
+pub fn swagger_ui() -> SwaggerUi {
+    SwaggerUi::new("/swagger/{_:.*}").config(utoipa_swagger_ui::Config::from(OPENAPI_PATH))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_operation_documents_its_errors_with_the_error_schema() {
+        let doc = document();
+        let json = serde_json::to_value(doc).unwrap();
+        let paths = json["paths"].as_object().unwrap();
+        assert!(paths.len() >= 25, "only {} paths documented", paths.len());
+        for (path, item) in paths {
+            for (method, op) in item.as_object().unwrap() {
+                let responses = op["responses"].as_object().unwrap();
+                assert!(responses.contains_key("429"), "{method} {path} lacks 429");
+                if op.get("security").is_some() {
+                    assert!(responses.contains_key("401"), "{method} {path} needs a token but lacks 401");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_referenced_schema_is_defined() {
+        let json = serde_json::to_string(document()).unwrap();
+        let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let defined = doc["components"]["schemas"].as_object().unwrap();
+        for reference in json.split("\"$ref\":\"#/components/schemas/").skip(1) {
+            let name = reference.split('"').next().unwrap();
+            assert!(defined.contains_key(name), "schema {name} is referenced but not defined");
+        }
+    }
+
+    #[test]
+    fn anonymous_endpoints_are_exactly_login_and_health() {
+        let json = serde_json::to_value(document()).unwrap();
+        let mut anonymous = Vec::new();
+        for (path, item) in json["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                if op.get("security").is_none() {
+                    anonymous.push(format!("{method} {path}"));
+                }
+            }
+        }
+        anonymous.sort();
+        assert_eq!(anonymous, ["get /health", "post /api/auth/otp", "post /api/auth/register"]);
+    }
+}
