@@ -797,8 +797,22 @@ async function main() {
     await within('Alice: profile saved', A.page.getByTestId('profile-note').filter({ hasText: 'Saved' }).waitFor({ state: 'visible' }));
     const meNow = (await rest('GET', '/api/users/me', undefined, aliceToken)).user;
     if (meNow.status !== about || meNow.name !== alice.name) throw new Error(`Alice: the server has her profile as ${JSON.stringify(meNow)}`);
-    await A.page.getByRole('button', { name: 'Close settings' }).click();
     step(`Alice changed her about line to ${JSON.stringify(about)} in the settings panel`);
+
+    // Privacy: Alice shows when she was last online to her contacts only.
+    const lastSeenSelect = A.page.getByTestId('privacy-last-seen');
+    await within('Alice: the privacy setting loads', until('Alice: privacy loaded', async () => !(await lastSeenSelect.isDisabled())));
+    if ((await lastSeenSelect.inputValue()) !== 'everyone') throw new Error('Alice: last seen is not "everyone" by default');
+    await lastSeenSelect.selectOption('contacts');
+    await within('Alice: privacy saved', A.page.getByTestId('privacy-note').filter({ hasText: 'Saved' }).waitFor({ state: 'visible' }));
+    const privacyNow = (await rest('GET', '/api/users/me', undefined, aliceToken)).privacy;
+    if (privacyNow?.last_seen !== 'contacts') throw new Error(`Alice: the server has her privacy as ${JSON.stringify(privacyNow)}`);
+    const bobToken = await tokenOf(B);
+    const bobSees = (await rest('GET', `/api/users/search?q=${encodeURIComponent(alice.name)}`, undefined, bobToken)).users;
+    const aliceForBob = bobSees.find((/** @type {{ id: string }} */ u) => u.id === meNow.id);
+    if (!aliceForBob || aliceForBob.last_seen !== null) throw new Error(`Bob (not her contact) still sees Alice's last seen: ${JSON.stringify(aliceForBob)}`);
+    await A.page.getByRole('button', { name: 'Close settings' }).click();
+    step('Alice limited her last seen to her contacts; Bob, not among them, no longer sees it');
 
     // Devices: Alice logs in on a second device, sees both in the devices panel,
     // and logs the other one out from here; that page returns to the login screen.

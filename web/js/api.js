@@ -337,6 +337,21 @@ export async function getMe() {
   return data.user;
 }
 
+/** @returns {Promise<import('./types.js').LastSeenVisibility>} who sees when the caller was last online */
+export async function getLastSeenPrivacy() {
+  const data = await request('GET', '/api/users/me');
+  return data.privacy?.last_seen ?? 'everyone';
+}
+
+/**
+ * @param {import('./types.js').LastSeenVisibility} lastSeen
+ * @returns {Promise<import('./types.js').LastSeenVisibility>} the stored setting
+ */
+export async function setLastSeenPrivacy(lastSeen) {
+  const data = await request('PATCH', '/api/users/me', { privacy: { last_seen: lastSeen } });
+  return data.privacy.last_seen;
+}
+
 /**
  * @param {{ name?: string, status?: string }} changes  name 1-64, status 0-140 characters
  * @returns {Promise<User>}

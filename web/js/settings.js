@@ -88,6 +88,8 @@ export class SettingsView {
     this.profileSave = /** @type {HTMLButtonElement} */ (byId('profile-save'));
     this.profileNote = byId('profile-note');
     this.profilePhone = byId('profile-phone');
+    this.privacyLastSeen = /** @type {HTMLSelectElement} */ (byId('privacy-last-seen'));
+    this.privacyNote = byId('privacy-note');
     this.status = byId('devices-status');
     this.list = byId('device-list');
     this.panelLogout = /** @type {HTMLButtonElement} */ (byId('panel-logout'));
@@ -127,6 +129,7 @@ export class SettingsView {
     };
     this.profileName.addEventListener('input', edited);
     this.profileStatus.addEventListener('input', edited);
+    this.privacyLastSeen.addEventListener('change', () => void this.savePrivacy());
     this.profileForm.addEventListener('submit', (event) => {
       event.preventDefault();
       void this.saveProfile();
@@ -181,6 +184,40 @@ export class SettingsView {
     this.panel.hidden = false;
     this.back.focus();
     void this.load();
+    void this.loadPrivacy();
+  }
+
+  /**
+   * @private
+   * @param {boolean} [keepNote]  leave the note (an error) in place
+   */
+  async loadPrivacy(keepNote = false) {
+    if (!keepNote) this.privacyNote.textContent = '';
+    this.privacyLastSeen.disabled = true;
+    try {
+      this.privacyLastSeen.value = await api.getLastSeenPrivacy();
+      this.privacyLastSeen.disabled = false;
+    } catch (err) {
+      this.privacyNote.textContent = err instanceof Error ? err.message : String(err);
+    }
+  }
+
+  /** @private */
+  async savePrivacy() {
+    const wanted = /** @type {import('./types.js').LastSeenVisibility} */ (this.privacyLastSeen.value);
+    this.privacyLastSeen.disabled = true;
+    this.privacyNote.classList.remove('search-status--error');
+    this.privacyNote.textContent = 'Saving…';
+    try {
+      this.privacyLastSeen.value = await api.setLastSeenPrivacy(wanted);
+      this.privacyNote.textContent = 'Saved.';
+    } catch (err) {
+      this.privacyNote.classList.add('search-status--error');
+      this.privacyNote.textContent = err instanceof Error ? err.message : String(err);
+      void this.loadPrivacy(true);
+    } finally {
+      this.privacyLastSeen.disabled = false;
+    }
   }
 
   /**

@@ -6,8 +6,13 @@
  * @property {string} phone
  * @property {string} name
  * @property {string} status
- * @property {string} last_seen   RFC 3339
+ * @property {string | null} last_seen   RFC 3339; null where their privacy setting hides it
  * @property {string} created_at  RFC 3339
+ */
+
+/**
+ * Who may see when someone was last online.
+ * @typedef {'everyone' | 'contacts' | 'nobody'} LastSeenVisibility
  */
 
 /**

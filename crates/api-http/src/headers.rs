@@ -4,6 +4,15 @@ use actix_web::middleware::DefaultHeaders;
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
 img-src 'self' data: blob:; connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
+/// Swagger UI's pages also need inline styles (its script writes them); scripts stay
+/// strict. Set on `/swagger/*` before [`security_headers`], which then keeps it.
+const SWAGGER_CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
+style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+pub(crate) fn swagger_headers() -> DefaultHeaders {
+    DefaultHeaders::new().add(("Content-Security-Policy", SWAGGER_CONTENT_SECURITY_POLICY))
+}
+
 /// Headers sent with every response; with `https_only` (production) browsers are
 /// also told to use HTTPS for a year.
 pub fn security_headers(https_only: bool) -> DefaultHeaders {

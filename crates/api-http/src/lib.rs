@@ -20,14 +20,19 @@ use actix_web::web;
 pub use json_body::MAX_JSON_BODY;
 pub use limits::{cors, RateLimits};
 pub use observability::{metrics_route, observe, RequestId, REQUEST_ID};
-pub use openapi::{document as openapi_document, swagger_ui, OPENAPI_PATH};
+pub use openapi::{document as openapi_document, OPENAPI_PATH};
 
 /// Registers `/api/*`, `/health` and Swagger UI at `/swagger/`. Expects
 /// `web::Data<chitchat_domain::Services>` in the app.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(error::query_config())
         .app_data(error::path_config())
-        .service(openapi::swagger_ui())
+        .service(
+            web::scope("/swagger")
+                .wrap(headers::swagger_headers())
+                .route("", web::get().to(openapi::swagger_home))
+                .service(openapi::swagger_ui()),
+        )
         .configure(routes::configure);
 }
 

@@ -156,9 +156,15 @@ pub(crate) async fn openapi_json() -> HttpResponse {
     HttpResponse::Ok().json(document())
 }
 
-/// Swagger UI at `/swagger/index.html`, reading the document from [`OPENAPI_PATH`].
-pub fn swagger_ui() -> SwaggerUi {
-    SwaggerUi::new("/swagger/{_:.*}").config(utoipa_swagger_ui::Config::from(OPENAPI_PATH))
+/// `GET /swagger`: on to the page.
+pub(crate) async fn swagger_home() -> HttpResponse {
+    HttpResponse::Found().insert_header(("Location", "/swagger/index.html")).finish()
+}
+
+/// Swagger UI, mounted under `/swagger` (so at `/swagger/index.html`), reading the
+/// document from [`OPENAPI_PATH`].
+pub(crate) fn swagger_ui() -> SwaggerUi {
+    SwaggerUi::new("/{_:.*}").config(utoipa_swagger_ui::Config::from(OPENAPI_PATH))
 }
 
 #[cfg(test)]

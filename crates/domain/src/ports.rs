@@ -30,6 +30,12 @@ pub trait UserRepo: Send + Sync {
         name: Option<String>,
         status: Option<String>,
     ) -> DomainResult<Option<User>>;
+    /// Changes who may see the user's `last_seen`; returns the user, None when unknown.
+    async fn set_last_seen_visibility(
+        &self,
+        id: UserId,
+        visibility: crate::user::LastSeenVisibility,
+    ) -> DomainResult<Option<User>>;
     /// Records when the user was last online.
     async fn touch_last_seen(&self, id: UserId, at: chrono::DateTime<chrono::Utc>) -> DomainResult<()>;
     /// Users whose name contains `query` (case-insensitive) or whose phone contains
@@ -174,6 +180,8 @@ pub trait ContactRepo: Send + Sync {
     async fn remove_contact(&self, owner: UserId, contact: UserId) -> DomainResult<bool>;
     /// The owner's contacts, in the order they were added.
     async fn contacts(&self, owner: UserId) -> DomainResult<Vec<ContactEntry>>;
+    /// The users who have `contact` among their contacts.
+    async fn saved_by(&self, contact: UserId) -> DomainResult<Vec<UserId>>;
     /// Records that `blocker` blocks `blocked` (idempotent).
     async fn block(&self, blocker: UserId, blocked: UserId, at: chrono::DateTime<chrono::Utc>) -> DomainResult<()>;
     async fn unblock(&self, blocker: UserId, blocked: UserId) -> DomainResult<()>;

@@ -64,3 +64,26 @@ async fn two_browsers_log_in_and_chat_live() {
     );
     assert!(stdout.contains("1 passed, 0 failed"), "unexpected output:\n{stdout}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn swagger_ui_works_in_a_browser_under_our_content_security_policy() {
+    if prerequisites().is_none() {
+        return;
+    }
+    let server = support::start(TestBackend::Sqlite, &[]).await.expect("SQLite needs no service");
+    let run = tokio::process::Command::new("node")
+        .arg("swagger.e2e.mjs")
+        .current_dir(e2e_dir())
+        .env("BASE_URL", &server.base_url)
+        .env("CHROMIUM", chromium())
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(Duration::from_secs(120), run)
+        .await
+        .expect("the Swagger UI check finishes within 2 minutes")
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "Swagger UI failed in the browser\n--- stdout\n{stdout}\n--- stderr\n{stderr}");
+    assert!(stdout.contains("swagger: "), "unexpected output:\n{stdout}");
+}

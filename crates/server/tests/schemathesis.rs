@@ -59,7 +59,7 @@ async fn generated_requests_get_no_server_error_and_match_the_spec(server: TestS
         // Logging out, or revoking the device (schemathesis finds its id in the
         // token), would end the session every later request uses.
         .args(["--exclude-path", "/api/auth/logout", "--exclude-path", "/api/auth/sessions/{id}"])
-        .args(["--workers", "1", "--request-timeout", "10", "--no-color"])
+        .args(["--workers", "1", "--request-timeout", "30", "--no-color"])
         .env("NO_COLOR", "1")
         // Its example database and reports stay out of the source tree, one per run.
         .current_dir(scratch.path())

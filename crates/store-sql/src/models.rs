@@ -11,13 +11,13 @@ use chitchat_domain::chat::{Chat, ChatKind, LogPosition, Member, Role};
 use chitchat_domain::message::{
     ContentType, Message, MessageStatus, NewMessage, ReactionChange, ReplyPreview, SystemInfo, UpdateAction,
 };
-use chitchat_domain::user::{Phone, User};
+use chitchat_domain::user::{LastSeenVisibility, Phone, User};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
 
-fn parse_id<T: FromStr>(raw: &str) -> Result<T, StoreError> {
+pub(crate) fn parse_id<T: FromStr>(raw: &str) -> Result<T, StoreError> {
     raw.parse().map_err(|_| StoreError::Corrupt(format!("id {raw:?}")))
 }
 
@@ -34,6 +34,7 @@ pub(crate) struct UserRow {
     pub status: String,
     pub last_seen: i64,
     pub created_at: i64,
+    pub last_seen_visibility: String,
 }
 
 impl From<&User> for UserRow {
@@ -43,8 +44,10 @@ impl From<&User> for UserRow {
             phone: u.phone.as_str().to_owned(),
             name: u.name.clone(),
             status: u.status.clone(),
-            last_seen: to_micros(u.last_seen),
+            // A user is stored once, at first login, when they were just seen.
+            last_seen: to_micros(u.last_seen.unwrap_or(u.created_at)),
             created_at: to_micros(u.created_at),
+            last_seen_visibility: u.last_seen_visibility.as_str().to_owned(),
         }
     }
 }
@@ -57,8 +60,10 @@ impl TryFrom<UserRow> for User {
             phone: Phone::from_trusted(r.phone),
             name: r.name,
             status: r.status,
-            last_seen: from_micros(r.last_seen)?,
+            last_seen: Some(from_micros(r.last_seen)?),
             created_at: from_micros(r.created_at)?,
+            last_seen_visibility: LastSeenVisibility::parse(&r.last_seen_visibility)
+                .map_err(|e| StoreError::Corrupt(format!("users.last_seen_visibility: {e}")))?,
         })
     }
 }

@@ -8,6 +8,7 @@ diesel::table! {
         status -> Text,
         last_seen -> BigInt,
         created_at -> BigInt,
+        last_seen_visibility -> Text,
     }
 }
 

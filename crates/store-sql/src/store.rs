@@ -84,6 +84,13 @@ impl UserRepo for Store {
     ) -> DomainResult<Option<User>> {
         self.detached(move |s| async move { s.update_profile(id, name, status).await }).await
     }
+    async fn set_last_seen_visibility(
+        &self,
+        id: UserId,
+        visibility: chitchat_domain::user::LastSeenVisibility,
+    ) -> DomainResult<Option<User>> {
+        self.detached(move |s| async move { s.set_last_seen_visibility(id, visibility).await }).await
+    }
     async fn touch_last_seen(&self, id: UserId, at: DateTime<Utc>) -> DomainResult<()> {
         self.detached(move |s| async move { s.touch_last_seen(id, at).await }).await
     }
@@ -258,6 +265,9 @@ impl ContactRepo for Store {
     }
     async fn contacts(&self, owner: UserId) -> DomainResult<Vec<ContactEntry>> {
         self.detached(move |s| async move { s.contacts(owner).await }).await
+    }
+    async fn saved_by(&self, contact: UserId) -> DomainResult<Vec<UserId>> {
+        self.detached(move |s| async move { s.saved_by(contact).await }).await
     }
     async fn block(&self, blocker: UserId, blocked: UserId, at: DateTime<Utc>) -> DomainResult<()> {
         self.detached(move |s| async move { s.block(blocker, blocked, at).await }).await

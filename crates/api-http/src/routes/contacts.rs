@@ -4,7 +4,7 @@ use crate::json_body::JsonBody;
 use actix_web::{web, HttpResponse};
 use chitchat_domain::contact::Contact;
 use chitchat_domain::services::ContactRef;
-use chitchat_domain::user::User;
+use chitchat_domain::user::{LastSeenVisibility, Privacy, User};
 use chitchat_domain::{DomainError, Services, UserId};
 use serde::{Deserialize, Serialize};
 
@@ -15,6 +15,15 @@ fn user_id(raw: &str) -> Result<UserId, DomainError> {
 #[derive(Serialize, utoipa::ToSchema)]
 struct Me {
     user: User,
+    /// The caller's privacy settings (only the caller sees them).
+    privacy: Privacy,
+}
+
+impl Me {
+    fn of(user: User) -> Self {
+        let privacy = Privacy { last_seen: user.last_seen_visibility };
+        Self { user, privacy }
+    }
 }
 
 /// `GET /api/users/me`: the caller's profile.
@@ -26,16 +35,24 @@ struct Me {
     security(("bearer" = [])),
 )]
 pub(crate) async fn me(services: web::Data<Services>, caller: Authenticated) -> ApiResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(Me { user: services.auth.me(caller.0).await? }))
+    Ok(HttpResponse::Ok().json(Me::of(services.auth.me(caller.0).await?)))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct ProfileBody {
     name: Option<String>,
     status: Option<String>,
+    privacy: Option<PrivacyBody>,
 }
 
-/// `PATCH /api/users/me {"name"?, "status"?}`.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(crate) struct PrivacyBody {
+    /// Who sees when the caller was last online.
+    #[schema(value_type = Option<LastSeenVisibility>)]
+    last_seen: Option<String>,
+}
+
+/// `PATCH /api/users/me {"name"?, "status"?, "privacy"?: {"last_seen"}}`.
 #[utoipa::path(
     patch,
     path = "/api/users/me",
@@ -49,8 +66,17 @@ pub(crate) async fn update_me(
     caller: Authenticated,
     body: JsonBody<ProfileBody>,
 ) -> ApiResult<HttpResponse> {
-    let user = services.contacts.update_profile(caller.0, body.name.as_deref(), body.status.as_deref()).await?;
-    Ok(HttpResponse::Ok().json(Me { user }))
+    let body = body.into_inner();
+    // Validate everything before changing anything.
+    let last_seen = body.privacy.and_then(|p| p.last_seen);
+    if let Some(raw) = &last_seen {
+        LastSeenVisibility::parse(raw)?;
+    }
+    let mut user = services.contacts.update_profile(caller.0, body.name.as_deref(), body.status.as_deref()).await?;
+    if let Some(raw) = &last_seen {
+        user = services.contacts.set_last_seen_visibility(caller.0, raw).await?;
+    }
+    Ok(HttpResponse::Ok().json(Me::of(user)))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]

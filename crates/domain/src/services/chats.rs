@@ -146,7 +146,7 @@ impl ChatService {
 
     /// The view with the last message's ticks and, for a viewer, their unread count.
     async fn assemble(&self, chat: Chat, me: Option<&Member>, last_message: Option<Message>) -> DomainResult<ChatView> {
-        let members = self.member_views(chat.id).await?;
+        let members = self.member_views(chat.id, me.map(|m| m.user_id)).await?;
         let positions = self.receipts.positions(chat.id).await?;
         let member_ids: Vec<UserId> = members.iter().map(|m| m.user_id).collect();
         let progress = ChatProgress::of(&positions, &member_ids);
@@ -189,10 +189,17 @@ impl ChatService {
         Ok(ChatView { chat, members: Vec::new(), last_message, unread_count, settings, membership: Some(me.into()) })
     }
 
-    async fn member_views(&self, chat: ChatId) -> DomainResult<Vec<MemberView>> {
+    /// The active members with their profiles as `viewer` may see them (None: as
+    /// in a frame every member shares).
+    async fn member_views(&self, chat: ChatId, viewer: Option<UserId>) -> DomainResult<Vec<MemberView>> {
         let members = self.chats.members(chat).await?;
         let ids: Vec<UserId> = members.iter().map(|m| m.user_id).collect();
-        let mut users: HashMap<UserId, _> = self.users.get_many(&ids).await?.into_iter().map(|u| (u.id, u)).collect();
+        let found = self.users.get_many(&ids).await?;
+        let mut users: HashMap<UserId, _> = super::privacy::as_seen_by(self.contacts.as_ref(), viewer, found)
+            .await?
+            .into_iter()
+            .map(|u| (u.id, u))
+            .collect();
         Ok(members
             .into_iter()
             .filter_map(|m| {

@@ -5,7 +5,7 @@ use crate::contact::{parse_alias, Contact, ContactEntry};
 use crate::error::{DomainError, DomainResult};
 use crate::ids::UserId;
 use crate::ports::{ContactRepo, UserRepo};
-use crate::user::{Phone, StatusLine, User, UserName};
+use crate::user::{LastSeenVisibility, Phone, StatusLine, User, UserName};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -40,12 +40,23 @@ impl ContactService {
         self.users.update_profile(caller.user_id, name, status).await?.ok_or_else(user_not_found)
     }
 
+    /// Changes who may see when the caller was last online.
+    pub async fn set_last_seen_visibility(&self, caller: Caller, visibility: &str) -> DomainResult<User> {
+        let visibility = LastSeenVisibility::parse(visibility)?;
+        self.users.set_last_seen_visibility(caller.user_id, visibility).await?.ok_or_else(user_not_found)
+    }
+
     /// The caller's contacts with their profiles.
     pub async fn list(&self, caller: Caller) -> DomainResult<Vec<Contact>> {
         let entries = self.contacts.contacts(caller.user_id).await?;
         let ids: Vec<UserId> = entries.iter().map(|e| e.contact).collect();
+        let found = self.users.get_many(&ids).await?;
         let mut users: HashMap<UserId, User> =
-            self.users.get_many(&ids).await?.into_iter().map(|u| (u.id, u)).collect();
+            super::privacy::as_seen_by(self.contacts.as_ref(), Some(caller.user_id), found)
+                .await?
+                .into_iter()
+                .map(|u| (u.id, u))
+                .collect();
         Ok(entries
             .into_iter()
             .filter_map(|e| users.remove(&e.contact).map(|user| Contact { user, alias: e.alias, added_at: e.added_at }))
@@ -62,6 +73,7 @@ impl ContactService {
         }
         let entry = ContactEntry { owner: caller.user_id, contact: user.id, alias, added_at: self.clock.now() };
         let created = self.contacts.put_contact(&entry).await?;
+        let user = super::privacy::one_as_seen_by(self.contacts.as_ref(), caller.user_id, user).await?;
         Ok((Contact { user, alias: entry.alias, added_at: entry.added_at }, created))
     }
 

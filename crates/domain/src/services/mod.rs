@@ -8,6 +8,7 @@ mod groups;
 mod message_actions;
 mod messages;
 mod presence;
+mod privacy;
 mod receipts;
 mod search;
 mod sync;

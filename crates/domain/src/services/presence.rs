@@ -5,7 +5,8 @@ use crate::clock::Clock;
 use crate::error::DomainResult;
 use crate::event::Delivery;
 use crate::ids::{ChatId, UserId};
-use crate::ports::{ChatRepo, EventBus, PresenceTracker, UserRepo};
+use crate::ports::{ChatRepo, ContactRepo, EventBus, PresenceTracker, UserRepo};
+use crate::user::LastSeenVisibility;
 use chrono::SubsecRound;
 use std::sync::Arc;
 
@@ -13,6 +14,7 @@ use std::sync::Arc;
 pub struct PresenceService {
     chats: Arc<dyn ChatRepo>,
     users: Arc<dyn UserRepo>,
+    contacts: Arc<dyn ContactRepo>,
     bus: Arc<dyn EventBus>,
     tracker: Arc<dyn PresenceTracker>,
     clock: Arc<dyn Clock>,
@@ -23,6 +25,7 @@ impl PresenceService {
         Self {
             chats: ports.chats.clone(),
             users: ports.users.clone(),
+            contacts: ports.contacts.clone(),
             bus: ports.bus.clone(),
             tracker: ports.presence.clone(),
             clock: ports.clock.clone(),
@@ -87,17 +90,42 @@ impl PresenceService {
         self.tracker.online(users).await
     }
 
+    /// Tells the people who share a chat with `user` or saved them as a contact;
+    /// `last_seen` goes only to those the user's privacy setting allows.
     async fn announce(
         &self,
         user: UserId,
         online: bool,
         last_seen: Option<chrono::DateTime<chrono::Utc>>,
     ) -> DomainResult<()> {
-        let audience = self.chats.co_members(user).await?;
+        let mut audience = self.chats.co_members(user).await?;
+        audience.extend(self.contacts.saved_by(user).await?);
+        audience.sort();
+        audience.dedup();
+        audience.retain(|u| *u != user);
         if audience.is_empty() {
             return Ok(());
         }
-        self.bus.publish(&audience, Delivery::presence(user, online, last_seen)).await
+        let visibility = match last_seen {
+            Some(_) => self.users.get(user).await?.map(|u| u.last_seen_visibility).unwrap_or_default(),
+            None => LastSeenVisibility::Everyone,
+        };
+        let (shown, hidden): (Vec<UserId>, Vec<UserId>) = match visibility {
+            LastSeenVisibility::Everyone => (audience, Vec::new()),
+            LastSeenVisibility::Nobody => (Vec::new(), audience),
+            LastSeenVisibility::Contacts => {
+                let saved: std::collections::HashSet<UserId> =
+                    self.contacts.contacts(user).await?.into_iter().map(|entry| entry.contact).collect();
+                audience.into_iter().partition(|u| saved.contains(u))
+            }
+        };
+        if !shown.is_empty() {
+            self.bus.publish(&shown, Delivery::presence(user, online, last_seen)).await?;
+        }
+        if !hidden.is_empty() {
+            self.bus.publish(&hidden, Delivery::presence(user, online, None)).await?;
+        }
+        Ok(())
     }
 }
 
@@ -105,7 +133,8 @@ impl PresenceService {
 mod tests {
     use super::*;
 
-    use crate::services::test_support::{caller, member, ports, MockSet};
+    use crate::contact::ContactEntry;
+    use crate::services::test_support::{caller, member, ports, user, MockSet};
     use chrono::Utc;
 
     fn frame(delivery: &Delivery) -> serde_json::Value {
@@ -193,11 +222,74 @@ mod tests {
             .times(1)
             .returning(|_, _| Ok(()));
         m.chats.expect_co_members().returning(move |_| Ok(vec![friend]));
+        m.users.expect_get().returning(move |id| Ok(Some(user(id, "Asha"))));
         m.bus
             .expect_publish()
             .withf(|_, d| frame(d)["payload"]["online"] == false && frame(d)["payload"]["last_seen"].is_string())
             .times(1)
             .returning(|_, _| Ok(()));
         PresenceService::new(&ports(m)).device_disconnected(me).await.unwrap();
+    }
+
+    /// Who got an offline announcement, split by whether it carried `last_seen`.
+    async fn offline_announcement(visibility: LastSeenVisibility) -> (Vec<UserId>, Vec<UserId>, UserId, UserId) {
+        let me = caller();
+        let (saved_friend, group_mate) = (UserId::new(), UserId::new());
+        let mut m = MockSet::new(Utc::now());
+        m.presence.expect_disconnected().returning(|_| Ok(true));
+        m.users.expect_touch_last_seen().returning(|_, _| Ok(()));
+        m.users.expect_get().returning(move |id| {
+            let mut u = user(id, "Asha");
+            u.last_seen_visibility = visibility;
+            Ok(Some(u))
+        });
+        m.chats.expect_co_members().returning(move |_| Ok(vec![saved_friend, group_mate]));
+        m.contacts.expect_contacts().returning(move |owner| {
+            Ok(vec![ContactEntry { owner, contact: saved_friend, alias: None, added_at: Utc::now() }])
+        });
+        let sent = Arc::new(std::sync::Mutex::new((Vec::new(), Vec::new())));
+        let record = sent.clone();
+        m.bus.expect_publish().returning(move |to, d| {
+            let mut sent = record.lock().unwrap();
+            if frame(&d)["payload"]["last_seen"].is_string() {
+                sent.0.extend_from_slice(to);
+            } else {
+                sent.1.extend_from_slice(to);
+            }
+            Ok(())
+        });
+        PresenceService::new(&ports(m)).device_disconnected(me).await.unwrap();
+        let (shown, hidden) = sent.lock().unwrap().clone();
+        (shown, hidden, saved_friend, group_mate)
+    }
+
+    #[tokio::test]
+    async fn last_seen_goes_only_where_the_privacy_setting_allows() {
+        let (shown, hidden, saved, mate) = offline_announcement(LastSeenVisibility::Contacts).await;
+        assert_eq!((shown, hidden), (vec![saved], vec![mate]), "contacts only: the saved friend alone sees the time");
+        let (shown, mut hidden, saved, mate) = offline_announcement(LastSeenVisibility::Nobody).await;
+        hidden.sort();
+        let mut both = vec![saved, mate];
+        both.sort();
+        assert_eq!((shown, hidden), (vec![], both), "nobody: everyone hears offline, nobody the time");
+        let (mut shown, hidden, saved, mate) = offline_announcement(LastSeenVisibility::Everyone).await;
+        shown.sort();
+        let mut both = vec![saved, mate];
+        both.sort();
+        assert_eq!((shown, hidden), (both, vec![]));
+    }
+
+    #[tokio::test]
+    async fn people_who_saved_the_user_hear_of_them_too() {
+        let me = caller();
+        let admirer = UserId::new();
+        let mut m = MockSet::new(Utc::now());
+        m.presence.expect_connected().returning(|_| Ok(true));
+        m.chats.expect_co_members().returning(|_| Ok(Vec::new()));
+        let mut contacts = crate::ports::MockContactRepo::new();
+        contacts.expect_saved_by().returning(move |_| Ok(vec![admirer]));
+        m.contacts = contacts;
+        m.bus.expect_publish().withf(move |to, _| to == [admirer]).times(1).returning(|_, _| Ok(()));
+        PresenceService::new(&ports(m)).device_connected(me).await.unwrap();
     }
 }

@@ -33,13 +33,15 @@ pub struct MockSet {
 }
 
 impl MockSet {
-    /// Fresh mocks. Defaults: no receipt positions, nobody blocked, no chat settings (mockall uses
+    /// Fresh mocks. Defaults: no receipt positions, nobody blocked, nobody saved anyone
+    /// as a contact, no chat settings (mockall uses
     /// the first matching expectation, so a test that needs otherwise replaces the mock).
     pub fn new(now: DateTime<Utc>) -> Self {
         let mut receipts = MockReceiptRepo::new();
         receipts.expect_positions().returning(|_| Ok(Vec::new()));
         let mut contacts = MockContactRepo::new();
         contacts.expect_is_blocked().returning(|_, _| Ok(false));
+        contacts.expect_saved_by().returning(|_| Ok(Vec::new()));
         let mut chat_settings = MockChatSettingsRepo::new();
         chat_settings.expect_settings().returning(|_, _| Ok(Vec::new()));
         chat_settings.expect_unarchive_unmuted().returning(|_, _| Ok(()));

@@ -1,7 +1,7 @@
 use super::Ports;
 use crate::auth::Caller;
 use crate::error::{DomainError, DomainResult};
-use crate::ports::UserRepo;
+use crate::ports::{ContactRepo, UserRepo};
 use crate::user::User;
 use std::sync::Arc;
 
@@ -12,11 +12,12 @@ const MAX_QUERY_CHARS: usize = 64;
 /// Finding people to chat with.
 pub struct UserService {
     users: Arc<dyn UserRepo>,
+    contacts: Arc<dyn ContactRepo>,
 }
 
 impl UserService {
     pub fn new(ports: &Ports) -> Self {
-        Self { users: ports.users.clone() }
+        Self { users: ports.users.clone(), contacts: ports.contacts.clone() }
     }
 
     /// Other users whose name or phone matches `query`.
@@ -25,7 +26,8 @@ impl UserService {
         if query.is_empty() || query.chars().count() > MAX_QUERY_CHARS {
             return Err(DomainError::invalid("invalid_query", format!("q must be 1 to {MAX_QUERY_CHARS} characters")));
         }
-        self.users.search(query, caller.user_id, SEARCH_LIMIT).await
+        let found = self.users.search(query, caller.user_id, SEARCH_LIMIT).await?;
+        super::privacy::as_seen_by(self.contacts.as_ref(), Some(caller.user_id), found).await
     }
 }
 

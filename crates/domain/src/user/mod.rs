@@ -2,10 +2,12 @@
 
 mod name;
 mod phone;
+mod privacy;
 mod status;
 
 pub use name::UserName;
 pub use phone::{Phone, Region};
+pub use privacy::{LastSeenVisibility, Privacy};
 pub use status::StatusLine;
 
 use crate::ids::UserId;
@@ -23,8 +25,13 @@ pub struct User {
     pub phone: Phone,
     pub name: String,
     pub status: String,
-    pub last_seen: DateTime<Utc>,
+    /// When the person was last online; null where their privacy setting hides it
+    /// from whoever is looking.
+    pub last_seen: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    /// Who may see `last_seen`; shown only to the person themself, as `privacy`.
+    #[serde(skip)]
+    pub last_seen_visibility: LastSeenVisibility,
 }
 
 impl User {
@@ -35,8 +42,20 @@ impl User {
             phone,
             name: name.into_inner(),
             status: DEFAULT_STATUS.to_owned(),
-            last_seen: now,
+            last_seen: Some(now),
             created_at: now,
+            last_seen_visibility: LastSeenVisibility::default(),
         }
+    }
+
+    /// The user as `viewer` may see them: `last_seen` hidden unless the setting
+    /// shows it (`saved_viewer`: the user has the viewer among their contacts). A
+    /// viewer of None stands for a frame many people share: only what everyone may see.
+    pub fn as_seen_by(mut self, viewer: Option<UserId>, saved_viewer: bool) -> Self {
+        let own = viewer == Some(self.id);
+        if !own && !self.last_seen_visibility.shows_to_other(saved_viewer && viewer.is_some()) {
+            self.last_seen = None;
+        }
+        self
     }
 }

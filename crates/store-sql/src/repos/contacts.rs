@@ -106,6 +106,19 @@ impl ContactRepo for SqlStore {
         Ok(())
     }
 
+    async fn saved_by(&self, contact: UserId) -> DomainResult<Vec<UserId>> {
+        let contact = contact.to_string();
+        let owners: Vec<String> = db_run!(self, |conn| {
+            contacts::table
+                .filter(contacts::contact_id.eq(&contact))
+                .select(contacts::owner_id)
+                .load(conn)
+                .await
+                .map_err(StoreError::from)?
+        });
+        Ok(owners.iter().map(|id| crate::models::parse_id(id)).collect::<Result<_, _>>()?)
+    }
+
     async fn is_blocked(&self, blocker: UserId, blocked: UserId) -> DomainResult<bool> {
         let key = (blocker.to_string(), blocked.to_string());
         let found: Option<String> = db_run!(self, |conn| {

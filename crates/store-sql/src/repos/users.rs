@@ -114,6 +114,24 @@ impl UserRepo for SqlStore {
         Ok(row.map(User::try_from).transpose()?)
     }
 
+    async fn set_last_seen_visibility(
+        &self,
+        id: UserId,
+        visibility: chitchat_domain::user::LastSeenVisibility,
+    ) -> DomainResult<Option<User>> {
+        let id = id.to_string();
+        let row: Option<UserRow> = db_run!(self, |conn| {
+            diesel::update(users::table.find(&id))
+                .set(users::last_seen_visibility.eq(visibility.as_str()))
+                .returning(UserRow::as_returning())
+                .get_result(conn)
+                .await
+                .optional()
+                .map_err(StoreError::from)?
+        });
+        Ok(row.map(User::try_from).transpose()?)
+    }
+
     async fn update_profile(
         &self,
         id: UserId,

@@ -29,6 +29,22 @@ pub async fn contacts_are_saved_renamed_listed_and_removed<S: Store>(store: S) {
     assert_eq!(store.contacts(me.id).await.unwrap().len(), 1);
 }
 
+pub async fn contacts_saved_by_lists_who_saved_a_user<S: Store>(store: S) {
+    let (a, b, c) = (user(&store, 1, "Asha").await, user(&store, 2, "Bilal").await, user(&store, 3, "Chen").await);
+    let save = |owner: UserId, contact: UserId| ContactEntry { owner, contact, alias: None, added_at: now() };
+    store.put_contact(&save(a.id, c.id)).await.unwrap();
+    store.put_contact(&save(b.id, c.id)).await.unwrap();
+    store.put_contact(&save(c.id, a.id)).await.unwrap();
+    let mut savers = store.saved_by(c.id).await.unwrap();
+    savers.sort();
+    let mut expected = vec![a.id, b.id];
+    expected.sort();
+    assert_eq!(savers, expected);
+    assert_eq!(store.saved_by(b.id).await.unwrap(), Vec::<UserId>::new());
+    store.remove_contact(a.id, c.id).await.unwrap();
+    assert_eq!(store.saved_by(c.id).await.unwrap(), vec![b.id]);
+}
+
 pub async fn blocks_are_one_way_and_idempotent<S: Store>(store: S) {
     let a = user(&store, 1, "Asha").await;
     let b = user(&store, 2, "Bilal").await;

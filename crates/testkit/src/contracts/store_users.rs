@@ -1,6 +1,6 @@
 use super::store::{now, phone, user, Store};
 use chitchat_domain::auth::{OtpChallenge, Session};
-use chitchat_domain::user::{User, UserName};
+use chitchat_domain::user::{LastSeenVisibility, User, UserName};
 use chitchat_domain::{SessionId, UserId};
 use chrono::Duration;
 
@@ -139,5 +139,20 @@ pub async fn users_last_seen_is_recorded<S: Store>(store: S) {
     let asha = user(&store, 1, "Asha").await;
     let later = now() + Duration::minutes(3);
     store.touch_last_seen(asha.id, later).await.unwrap();
-    assert_eq!(UserRepo::get(&store, asha.id).await.unwrap().unwrap().last_seen, later);
+    assert_eq!(UserRepo::get(&store, asha.id).await.unwrap().unwrap().last_seen, Some(later));
+}
+
+pub async fn users_last_seen_visibility_is_kept<S: Store>(store: S) {
+    let asha = user(&store, 1, "Asha").await;
+    assert_eq!(asha.last_seen_visibility, LastSeenVisibility::Everyone, "everyone by default");
+    for visibility in [LastSeenVisibility::Contacts, LastSeenVisibility::Nobody, LastSeenVisibility::Everyone] {
+        let changed = store.set_last_seen_visibility(asha.id, visibility).await.unwrap().unwrap();
+        assert_eq!(changed.last_seen_visibility, visibility);
+        assert_eq!(UserRepo::get(&store, asha.id).await.unwrap().unwrap().last_seen_visibility, visibility);
+    }
+    store.set_last_seen_visibility(asha.id, LastSeenVisibility::Nobody).await.unwrap();
+    let many = store.get_many(&[asha.id]).await.unwrap();
+    assert_eq!(many[0].last_seen_visibility, LastSeenVisibility::Nobody);
+    assert!(many[0].last_seen.is_some(), "the store keeps the time; services decide who sees it");
+    assert_eq!(store.set_last_seen_visibility(UserId::new(), LastSeenVisibility::Nobody).await.unwrap(), None);
 }
