@@ -16,9 +16,15 @@ async fn bad_requests_get_clear_errors_and_change_nothing(server: TestServer) {
     let ravi = api.login("9876543211", "Ravi").await;
     let chat = api.direct_chat(&asha, &ravi.user_id()).await;
     api.send_text(&asha, &chat, "kept", None).await;
+    for search in ["/api/users/search?q=as%00ha", "/api/messages/search?q=ke%00pt"] {
+        let refused = api.get(search, &asha.token).await;
+        assert_eq!((refused.status.as_u16(), refused.error_code()), (422, "invalid_query"), "{search}");
+    }
 
     let cases = [
         (json!({"chat_id": chat, "content": "   "}), StatusCode::UNPROCESSABLE_ENTITY, "empty_content"),
+        // PostgreSQL cannot store a NUL in text: refused up front on both backends.
+        (json!({"chat_id": chat, "content": "a\u{0}b"}), StatusCode::UNPROCESSABLE_ENTITY, "invalid_content"),
         (
             json!({"chat_id": chat, "content": "x".repeat(64 * 1024 + 1)}),
             StatusCode::PAYLOAD_TOO_LARGE,

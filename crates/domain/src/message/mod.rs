@@ -98,6 +98,10 @@ impl MessageBody {
         if raw.trim().is_empty() {
             return Err(DomainError::invalid("empty_content", "message content must not be empty"));
         }
+        // No store keeps a NUL inside text (PostgreSQL refuses it), and no person types one.
+        if raw.contains('\0') {
+            return Err(DomainError::invalid("invalid_content", "message content must not contain NUL characters"));
+        }
         if raw.len() > MAX_CONTENT_BYTES {
             return Err(DomainError::too_large(
                 "content_too_large",
@@ -291,6 +295,8 @@ mod tests {
     #[test]
     fn blank_content_is_refused() {
         assert_eq!(MessageBody::parse(" \n\t".into()).unwrap_err().code(), "empty_content");
+        assert_eq!(MessageBody::parse("a\0b".into()).unwrap_err().code(), "invalid_content");
+        assert!(MessageBody::parse("two\nlines\tand a tab".into()).is_ok());
     }
 
     #[test]

@@ -23,8 +23,11 @@ impl UserService {
     /// Other users whose name or phone matches `query`.
     pub async fn search(&self, caller: Caller, query: &str) -> DomainResult<Vec<User>> {
         let query = query.trim();
-        if query.is_empty() || query.chars().count() > MAX_QUERY_CHARS {
-            return Err(DomainError::invalid("invalid_query", format!("q must be 1 to {MAX_QUERY_CHARS} characters")));
+        if query.is_empty() || query.chars().count() > MAX_QUERY_CHARS || query.chars().any(char::is_control) {
+            return Err(DomainError::invalid(
+                "invalid_query",
+                format!("q must be 1 to {MAX_QUERY_CHARS} printable characters"),
+            ));
         }
         let found = self.users.search(query, caller.user_id, SEARCH_LIMIT).await?;
         super::privacy::as_seen_by(self.contacts.as_ref(), Some(caller.user_id), found).await
@@ -50,5 +53,6 @@ mod tests {
         let service = UserService::new(&ports(m));
         assert!(service.search(caller, "  asha ").await.unwrap().is_empty());
         assert_eq!(service.search(caller, "   ").await.unwrap_err().code(), "invalid_query");
+        assert_eq!(service.search(caller, "as\0ha").await.unwrap_err().code(), "invalid_query");
     }
 }
