@@ -423,6 +423,7 @@ async fn send(
                 content_type: payload.content_type,
                 client_msg_id: payload.client_msg_id,
                 reply_to_id: payload.reply_to_id,
+                attachment_ids: payload.attachment_ids,
             },
         )
         .await?;

@@ -25,6 +25,8 @@ pub(crate) struct ClientFrame {
 /// The payload of a client's `message` frame.
 #[derive(Debug, Deserialize)]
 pub(crate) struct SendPayload {
+    /// Required for text; the optional caption of a file message.
+    #[serde(default)]
     pub content: String,
     #[serde(default = "text")]
     pub content_type: String,
@@ -33,6 +35,9 @@ pub(crate) struct SendPayload {
     /// A message of the same chat this one replies to.
     #[serde(default)]
     pub reply_to_id: Option<String>,
+    /// The uploads an image, video, audio or document message carries.
+    #[serde(default)]
+    pub attachment_ids: Vec<String>,
 }
 
 /// The payload of a client's `resume` frame: the last `event_seq` it has per chat.

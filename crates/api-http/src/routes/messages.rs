@@ -11,6 +11,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Deserialize)]
 pub(crate) struct SendBody {
     chat_id: String,
+    /// Required for text; the optional caption of a file message.
+    #[serde(default)]
     content: String,
     #[serde(default = "text")]
     content_type: String,
@@ -18,6 +20,9 @@ pub(crate) struct SendBody {
     client_msg_id: Option<String>,
     #[serde(default)]
     reply_to_id: Option<String>,
+    /// The uploads an image, video, audio or document message carries.
+    #[serde(default)]
+    attachment_ids: Vec<String>,
 }
 
 fn text() -> String {
@@ -32,6 +37,7 @@ impl SendBody {
             content_type: self.content_type,
             client_msg_id: self.client_msg_id,
             reply_to_id: self.reply_to_id,
+            attachment_ids: self.attachment_ids,
         })
     }
 }
