@@ -419,7 +419,7 @@ async fn send(
             conn.caller,
             SendMessage {
                 chat_id,
-                content: payload.content,
+                content: payload.text()?,
                 content_type: payload.content_type,
                 client_msg_id: payload.client_msg_id,
                 reply_to_id: payload.reply_to_id,

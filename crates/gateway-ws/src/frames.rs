@@ -27,7 +27,7 @@ pub(crate) struct ClientFrame {
 pub(crate) struct SendPayload {
     /// Required for text; the optional caption of a file message.
     #[serde(default)]
-    pub content: String,
+    pub content: Option<String>,
     #[serde(default = "text")]
     pub content_type: String,
     #[serde(default)]
@@ -38,6 +38,19 @@ pub(crate) struct SendPayload {
     /// The uploads an image, video, audio or document message carries.
     #[serde(default)]
     pub attachment_ids: Vec<String>,
+}
+
+impl SendPayload {
+    /// The text: required in a text message, an optional caption with files.
+    pub fn text(&self) -> Result<String, DomainError> {
+        match (&self.content, self.content_type.as_str()) {
+            (Some(content), _) => Ok(content.clone()),
+            (None, "text") => {
+                Err(DomainError::invalid("invalid_payload", "invalid message payload: missing field `content`"))
+            }
+            (None, _) => Ok(String::new()),
+        }
+    }
 }
 
 /// The payload of a client's `resume` frame: the last `event_seq` it has per chat.

@@ -13,7 +13,7 @@ pub(crate) struct SendBody {
     chat_id: String,
     /// Required for text; the optional caption of a file message.
     #[serde(default)]
-    content: String,
+    content: Option<String>,
     #[serde(default = "text")]
     content_type: String,
     #[serde(default)]
@@ -31,9 +31,16 @@ fn text() -> String {
 
 impl SendBody {
     fn try_into_domain(self) -> Result<SendMessage, DomainError> {
+        let content = match (self.content, self.content_type.as_str()) {
+            (Some(content), _) => content,
+            (None, "text") => {
+                return Err(DomainError::invalid("invalid_body", "invalid request body: missing field `content`"))
+            }
+            (None, _) => String::new(),
+        };
         Ok(SendMessage {
             chat_id: parse_chat_id(&self.chat_id)?,
-            content: self.content,
+            content,
             content_type: self.content_type,
             client_msg_id: self.client_msg_id,
             reply_to_id: self.reply_to_id,
