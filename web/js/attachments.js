@@ -157,14 +157,14 @@ function view(attachment) {
     case 'audio': {
       const tag = attachment.kind;
       const start = el('button', { class: `msg-play msg-play--${tag}`, testid: `attachment-${tag}`, attrs: { type: 'button', 'aria-label': `Play ${label}` } });
-      start.append(el('span', { class: 'msg-play-icon', text: '▶' }), el('span', { class: 'msg-file-name', text: attachment.name }), el('span', { class: 'msg-file-size', text: formatSize(attachment.size) }));
+      start.append(el('span', { class: 'msg-play-icon' }, icon('play')), el('span', { class: 'msg-file-name', text: attachment.name }), el('span', { class: 'msg-file-size', text: formatSize(attachment.size) }));
       const holder = el('div', { class: `msg-media msg-${tag}` }, start);
       start.addEventListener('click', () => void play(holder, attachment, tag));
       return holder;
     }
     default: {
       const button = el('button', { class: 'msg-document', testid: 'attachment-document', attrs: { type: 'button', 'aria-label': `Download ${label}` } });
-      button.append(el('span', { class: 'msg-document-icon', text: '📄' }), el('span', { class: 'msg-file-name', text: attachment.name }), el('span', { class: 'msg-file-size', text: `${formatSize(attachment.size)} · ${attachment.mime_type}` }));
+      button.append(el('span', { class: 'msg-document-icon' }, icon('file')), el('span', { class: 'msg-file-name', text: attachment.name }), el('span', { class: 'msg-file-size', text: `${formatSize(attachment.size)} · ${attachment.mime_type}` }));
       button.addEventListener('click', () => void save(attachment).catch(() => (button.dataset.state = 'failed')));
       return button;
     }
@@ -187,13 +187,13 @@ export function attachmentsView(attachments) {
 export function mediaLabel(contentType) {
   switch (contentType) {
     case 'image':
-      return '📷 Photo';
+      return 'Photo';
     case 'video':
-      return '🎥 Video';
+      return 'Video';
     case 'audio':
-      return '🎤 Audio';
+      return 'Audio';
     case 'document':
-      return '📄 Document';
+      return 'Document';
     default:
       return '';
   }
