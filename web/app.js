@@ -129,9 +129,9 @@ const chatList = new ChatListView({
 });
 
 const conversation = new ConversationView({
-  onSend: (text) => {
+  onSend: (text, files) => {
     typingOut.stop();
-    sendMessage(text);
+    sendMessage(text, files);
   },
   onRetry: (entry) => {
     if (state.openChatId && entry.cid) dispatch(state.openChatId, entry.cid);
@@ -1134,17 +1134,46 @@ async function loadNewer() {
 
 // ---------------------------------------------------------------- sending
 
-/** @param {string} text */
-function sendMessage(text) {
+/** Most files one message carries (the server's limit). */
+const MAX_FILES_PER_MESSAGE = 10;
+
+/**
+ * Sends the text, or the uploaded files with the text as their caption: one
+ * message per kind of file (a photo message carries only photos), at most ten
+ * files each, the caption on the first.
+ * @param {string} text
+ * @param {import('./js/types.js').Attachment[]} [files]
+ */
+function sendMessage(text, files = []) {
   const chatId = state.openChatId;
   const thread = chatId ? state.threads.get(chatId) : undefined;
   if (!chatId || !thread || !state.me || !conversation.canWrite()) return;
   // Written while reading further back: the conversation returns to the newest messages.
   if (thread.detached) jumpToNewest();
-  const cid = uuid();
-  thread.addPending(cid, text, state.me.id);
+  /** @type {{ kind: string, files: import('./js/types.js').Attachment[] }[]} */
+  const groups = [];
+  for (const file of files) {
+    let group = groups.find((g) => g.kind === file.kind && g.files.length < MAX_FILES_PER_MESSAGE);
+    if (!group) {
+      group = { kind: file.kind, files: [] };
+      groups.push(group);
+    }
+    group.files.push(file);
+  }
+  const cids = [];
+  if (groups.length === 0) {
+    const cid = uuid();
+    thread.addPending(cid, text, state.me.id);
+    cids.push(cid);
+  }
+  groups.forEach((group, i) => {
+    const cid = uuid();
+    const caption = i === 0 && text.trim() ? text : '';
+    thread.addPending(cid, caption, /** @type {User} */ (state.me).id, group.kind, group.files);
+    cids.push(cid);
+  });
   conversation.render({ mode: 'bottom' });
-  dispatch(chatId, cid);
+  for (const cid of cids) dispatch(chatId, cid);
 }
 
 /**
@@ -1167,7 +1196,12 @@ function dispatch(chatId, cid) {
     id: frameId,
     type: 'message',
     room_id: chatId,
-    payload: { content: entry.content, content_type: 'text', client_msg_id: cid },
+    payload: {
+      content: entry.content,
+      content_type: entry.contentType,
+      client_msg_id: cid,
+      attachment_ids: entry.attachments.map((a) => a.id),
+    },
   });
   if (!sent) {
     void sendOverHttp(chatId, cid);
@@ -1188,7 +1222,8 @@ async function sendOverHttp(chatId, cid) {
   if (!entry || httpInFlight.has(cid)) return;
   httpInFlight.add(cid);
   try {
-    const msg = await api.postMessage(chatId, entry.content, cid);
+    const ids = entry.attachments.map((a) => a.id);
+    const msg = await api.postMessage(chatId, entry.content, cid, entry.contentType, ids);
     receiveMessage(msg, false);
   } catch (err) {
     // Unreachable server: stay pending, the reconnect re-sends it.

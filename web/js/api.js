@@ -291,14 +291,17 @@ export async function searchMessages(query, options = {}) {
  * @param {string} chatId
  * @param {string} content
  * @param {string} clientMsgId
+ * @param {string} [contentType]  "text", or "image" / "video" / "audio" / "document" with files
+ * @param {string[]} [attachmentIds]  uploads the message carries
  * @returns {Promise<Message>}
  */
-export function postMessage(chatId, content, clientMsgId) {
+export function postMessage(chatId, content, clientMsgId, contentType = 'text', attachmentIds = []) {
   return request('POST', '/api/messages', {
     chat_id: chatId,
     content,
-    content_type: 'text',
+    content_type: contentType,
     client_msg_id: clientMsgId,
+    attachment_ids: attachmentIds,
   });
 }
 

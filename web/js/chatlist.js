@@ -5,6 +5,7 @@
 import { avatar, debounce, el, formatListTime, highlighted, icon, menuKeys, placePopup, reconcile } from './dom.js';
 import * as api from './api.js';
 import { displayName, noteUser } from './people.js';
+import { mediaLabel } from './attachments.js';
 
 /** @typedef {import('./types.js').ChatView} ChatView */
 /** @typedef {import('./types.js').User} User */
@@ -447,7 +448,7 @@ export class ChatListView {
           'span',
           { class: `row-preview-text${system ? ' row-preview-text--system' : ''}` },
           sender ? el('span', { class: 'row-sender', text: sender }) : null,
-          firstLine(last.content),
+          firstLine(last.content || mediaLabel(last.content_type)),
         ),
       );
     } else {

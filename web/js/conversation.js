@@ -3,6 +3,8 @@
 
 import { avatar, colorSlot, dayKey, dayLabel, el, formatTime, icon, menuKeys, reconcile } from './dom.js';
 import { displayName } from './people.js';
+import { attachmentsView } from './attachments.js';
+import { UploadTray } from './uploads.js';
 
 /** @typedef {import('./thread.js').Thread} Thread */
 /** @typedef {import('./thread.js').Entry} Entry */
@@ -16,7 +18,7 @@ const HIGHLIGHT_MS = 2500;
 
 /**
  * @typedef {object} ConversationHandlers
- * @property {(text: string) => void} onSend
+ * @property {(text: string, files: import('./types.js').Attachment[]) => void} onSend  text, and the uploaded files to send with it
  * @property {(entry: Entry) => void} onRetry
  * @property {() => void} onBack
  * @property {() => void} onNeedOlder
@@ -86,6 +88,10 @@ export class ConversationView {
     this.composer = /** @type {HTMLTextAreaElement} */ ($('#composer'));
     this.sendButton = /** @type {HTMLButtonElement} */ ($('#send-button'));
     this.backButton = /** @type {HTMLButtonElement} */ ($('#back-button'));
+    this.attachButton = /** @type {HTMLButtonElement} */ ($('#attach-button'));
+    this.fileInput = /** @type {HTMLInputElement} */ ($('#file-input'));
+    this.dropHint = $('#drop-hint');
+    this.tray = new UploadTray($('#upload-tray'), () => {});
 
     /** @type {Thread | null} */
     this.thread = null;
@@ -119,6 +125,36 @@ export class ConversationView {
       this.handlers.onComposerInput(this.composer.value);
     });
     this.backButton.addEventListener('click', () => this.handlers.onBack());
+    this.attachButton.addEventListener('click', () => this.fileInput.click());
+    this.fileInput.addEventListener('change', () => {
+      if (this.fileInput.files && this.canWrite()) this.tray.add([...this.fileInput.files]);
+      this.fileInput.value = '';
+    });
+    // Files dropped anywhere on the conversation join the tray.
+    let dragDepth = 0;
+    const carriesFiles = (/** @type {DragEvent} */ event) => !!event.dataTransfer && [...event.dataTransfer.types].includes('Files');
+    this.pane.addEventListener('dragenter', (event) => {
+      if (!carriesFiles(event) || !this.canWrite()) return;
+      event.preventDefault();
+      dragDepth += 1;
+      this.dropHint.hidden = false;
+    });
+    this.pane.addEventListener('dragover', (event) => {
+      if (!carriesFiles(event) || !this.canWrite()) return;
+      event.preventDefault();
+      if (event.dataTransfer) event.dataTransfer.dropEffect = 'copy';
+    });
+    this.pane.addEventListener('dragleave', () => {
+      dragDepth = Math.max(0, dragDepth - 1);
+      if (dragDepth === 0) this.dropHint.hidden = true;
+    });
+    this.pane.addEventListener('drop', (event) => {
+      dragDepth = 0;
+      this.dropHint.hidden = true;
+      if (!carriesFiles(event) || !this.canWrite()) return;
+      event.preventDefault();
+      if (event.dataTransfer) this.tray.add([...event.dataTransfer.files]);
+    });
     this.infoButton.addEventListener('click', () => this.handlers.onOpenInfo());
     // The avatar and title open the info too (the button is the keyboard's way).
     this.heading.addEventListener('click', () => this.handlers.onOpenInfo());
@@ -260,6 +296,7 @@ export class ConversationView {
       this.list.replaceChildren();
       this.composer.value = '';
       this.autosize();
+      this.tray.clear();
     }
     this.setOlderStatus('');
     this.render({ mode: 'bottom' });
@@ -298,6 +335,7 @@ export class ConversationView {
     this.readonlyBar.hidden = !readOnly;
     const wasShown = !this.form.hidden;
     this.form.hidden = readOnly;
+    if (readOnly) this.tray.clear();
     if (!readOnly && !wasShown) this.autosize();
   }
 
@@ -335,6 +373,7 @@ export class ConversationView {
 
   hide() {
     this.closeMenu(false);
+    this.tray.clear();
     clearTimeout(this.highlightTimer);
     this.thread = null;
     this.nodes.clear();
@@ -565,6 +604,7 @@ export class ConversationView {
     if (entry.id) node.dataset.id = entry.id;
     node.dataset.status = entry.status;
     node.classList.toggle('msg--failed', entry.status === 'failed');
+    this.syncAttachments(node, entry);
 
     const text = /** @type {HTMLElement} */ (node.querySelector('.msg-text'));
     if (text.textContent !== entry.content) text.textContent = entry.content;
@@ -613,13 +653,30 @@ export class ConversationView {
     }
   }
 
-  /** @private */
+  /**
+   * The files of a bubble, drawn once per set of files (a message deleted for
+   * everyone loses them).
+   * @private
+   * @param {HTMLElement} node
+   * @param {Entry} entry
+   */
+  syncAttachments(node, entry) {
+    const ids = entry.attachments.map((a) => a.id).join(',');
+    if ((node.dataset.files ?? '') === ids) return;
+    node.dataset.files = ids;
+    node.querySelector('.msg-attachments')?.remove();
+    node.classList.toggle('msg--media', ids !== '');
+    if (ids) node.querySelector('.bubble')?.prepend(attachmentsView(entry.attachments));
+  }
+
+  /** @private Sends the text, with the files that finished uploading. */
   submit() {
     const text = this.composer.value;
-    if (!text.trim() || !this.thread) return;
+    if (!this.thread || (!text.trim() && !this.tray.hasReady())) return;
+    const files = this.tray.takeReady();
     this.composer.value = '';
     this.autosize();
-    this.handlers.onSend(text);
+    this.handlers.onSend(text, files);
     this.composer.focus({ preventScroll: true });
   }
 

@@ -16,6 +16,7 @@
  * @property {string} content
  * @property {string} contentType "text", or "system" for the notices that record changes to a group
  * @property {SystemInfo | null} system  what a system message records
+ * @property {import('./types.js').Attachment[]} attachments  the files it carries
  * @property {string} createdAt  RFC 3339
  * @property {EntryStatus} status
  * @property {string | null} error  why a send failed
@@ -115,6 +116,7 @@ export class Thread {
       entry.content = msg.content;
       entry.contentType = msg.content_type || 'text';
       entry.system = msg.system ?? null;
+      entry.attachments = msg.attachments ?? [];
       entry.createdAt = msg.created_at;
       entry.senderId = msg.sender_id;
       entry.error = null;
@@ -130,6 +132,7 @@ export class Thread {
       content: msg.content,
       contentType: msg.content_type || 'text',
       system: msg.system ?? null,
+      attachments: msg.attachments ?? [],
       createdAt: msg.created_at,
       status: serverStatus(msg.status),
       error: null,
@@ -146,9 +149,11 @@ export class Thread {
    * @param {string} cid
    * @param {string} content
    * @param {string} senderId
+   * @param {string} [contentType]  "text", or the kind of the files it carries
+   * @param {import('./types.js').Attachment[]} [attachments]
    * @returns {Entry}
    */
-  addPending(cid, content, senderId) {
+  addPending(cid, content, senderId, contentType = 'text', attachments = []) {
     /** @type {Entry} */
     const entry = {
       key: `c:${cid}`,
@@ -157,8 +162,9 @@ export class Thread {
       seq: null,
       senderId,
       content,
-      contentType: 'text',
+      contentType,
       system: null,
+      attachments,
       createdAt: new Date().toISOString(),
       status: 'pending',
       error: null,

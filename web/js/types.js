@@ -26,17 +26,32 @@
  */
 
 /**
+ * A file a message carries (and the answer to an upload, `POST /api/attachments`).
+ * Download it from `/api/attachments/{id}` (and `/thumbnail`) with the bearer token.
+ * @typedef {object} Attachment
+ * @property {string} id
+ * @property {'image' | 'video' | 'audio' | 'document'} kind
+ * @property {string} mime_type   found in its bytes
+ * @property {string} name        the uploader's file name, made safe
+ * @property {number} size        bytes
+ * @property {number | null} width   images only
+ * @property {number | null} height  images only
+ * @property {boolean} has_thumbnail
+ */
+
+/**
  * @typedef {object} Message
  * @property {string} id
  * @property {string} chat_id
  * @property {string} sender_id
  * @property {string} content
- * @property {string} content_type  "text" | "system"
+ * @property {string} content_type  "text" | "system" | "image" | "video" | "audio" | "document"
  * @property {number} seq           1, 2, 3… per chat
  * @property {string} status        "sent" | "delivered" | "read"
  * @property {string} [client_msg_id]
  * @property {string} created_at    RFC 3339
  * @property {SystemInfo | null} [system]  on system messages only
+ * @property {Attachment[]} [attachments]  the files it carries (empty for text)
  */
 
 /**

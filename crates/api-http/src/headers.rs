@@ -2,7 +2,7 @@ use actix_web::middleware::DefaultHeaders;
 
 /// What the web client may load: only its own files, and its own WebSocket.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
-img-src 'self' data: blob:; connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 /// Swagger UI's pages also need inline styles (its script writes them); scripts stay
 /// strict. Set on `/swagger/*` before [`security_headers`], which then keeps it.

@@ -1,7 +1,10 @@
 //! The OpenAPI document of the REST API, built from the handlers' annotations, served
 //! at `/api/openapi.json`, and Swagger UI at `/swagger/` with its files built in.
 
-use crate::routes::{auth, chats, contacts, health, message_actions, messages, receipts, search, users};
+use crate::routes::{
+    attachment_download, attachment_upload, auth, chats, contacts, health, message_actions, messages, receipts, search,
+    users,
+};
 use actix_web::HttpResponse;
 use std::sync::OnceLock;
 use utoipa::openapi::path::Operation;
@@ -57,6 +60,9 @@ pub const OPENAPI_PATH: &str = "/api/openapi.json";
         message_actions::forward,
         message_actions::react,
         message_actions::unreact,
+        attachment_upload::upload,
+        attachment_download::original,
+        attachment_download::thumbnail,
     ),
     // Schemas that only query parameters name are not collected on their own.
     components(schemas(crate::error::ErrorBody, chitchat_domain::message::DeleteScope)),
@@ -69,6 +75,7 @@ pub const OPENAPI_PATH: &str = "/api/openapi.json";
         (name = "messages", description = "Sending, history, edit, delete, forward, reactions"),
         (name = "receipts", description = "Delivered and read"),
         (name = "search", description = "Full-text message search"),
+        (name = "attachments", description = "Photos, videos, voice and documents: upload, then send by id"),
         (name = "health", description = "For load balancers and probes"),
     )
 )]

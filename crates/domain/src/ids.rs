@@ -57,3 +57,7 @@ id_type!(
     /// Identifies one login on one device; the token carries it so it can be revoked alone.
     SessionId
 );
+id_type!(
+    /// Identifies an uploaded file (photo, video, voice note, document).
+    AttachmentId
+);

@@ -2,6 +2,7 @@
 //! adapters implement. Nothing here performs I/O; services talk to the outside only
 //! through the port traits in `ports`.
 
+pub mod attachment;
 pub mod auth;
 pub mod chat;
 pub mod clock;
@@ -19,5 +20,5 @@ pub mod services;
 pub mod user;
 
 pub use error::{DomainError, DomainResult};
-pub use ids::{ChatId, MessageId, SessionId, UserId};
+pub use ids::{AttachmentId, ChatId, MessageId, SessionId, UserId};
 pub use services::Services;

@@ -2,13 +2,14 @@
 //! implementation must return; anything else a backend reports becomes
 //! `DomainError::Unavailable`.
 
+use crate::attachment::{Attachment, BlobKey, ByteRange, ImageFacts};
 use crate::auth::{OtpChallenge, OtpCode, Session, TokenClaims};
 use crate::chat::{Chat, ChatSettings, GroupChange, GroupStep, Member};
 use crate::contact::ContactEntry;
 use crate::error::DomainResult;
 use crate::event::{ChatEvent, Delivery};
 use crate::ids::MessageId;
-use crate::ids::{ChatId, SessionId, UserId};
+use crate::ids::{AttachmentId, ChatId, SessionId, UserId};
 use crate::message::{Appended, ClientMsgId, Emoji, Message, MessageBody, MessageEdit, NewMessage, Page};
 use crate::receipt::{ReadPosition, Receipt, ReceiptKind};
 use crate::user::{Phone, User};
@@ -360,4 +361,80 @@ pub trait EventRelay: Send + Sync {
 pub trait Subscription: Send {
     /// The next delivery, or None when the bus dropped this device (queue overflow or shutdown).
     async fn next(&mut self) -> Option<SharedDelivery>;
+}
+
+/// Facts about uploaded files: who uploaded what, and which messages carry it.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait AttachmentRepo: Send + Sync {
+    /// Stores the facts about a finished upload (its bytes are already stored).
+    async fn insert_attachment(&self, attachment: &Attachment) -> DomainResult<()>;
+    async fn get_attachment(&self, id: AttachmentId) -> DomainResult<Option<Attachment>>;
+    /// Those of `ids` that exist, in any order.
+    async fn get_attachments(&self, ids: &[AttachmentId]) -> DomainResult<Vec<Attachment>>;
+    /// True when `user` may download it: its uploader, or a member of a chat with
+    /// a message (not deleted for everyone) that carries it; a former member only
+    /// when that message is not newer than their leaving, as with history.
+    async fn can_read_attachment(&self, id: AttachmentId, user: UserId) -> DomainResult<bool>;
+    /// Removes the facts about those of `ids` that no message carries (any
+    /// more) and returns them, so that the caller removes their bytes. One still
+    /// carried by a message, a forwarded copy say, stays.
+    async fn remove_unreferenced(&self, ids: &[AttachmentId]) -> DomainResult<Vec<Attachment>>;
+    /// Removes at most `limit` uploads made before `before` that no message
+    /// carries (never sent, or whose messages were deleted) and returns them.
+    async fn remove_orphans(&self, before: chrono::DateTime<chrono::Utc>, limit: i64) -> DomainResult<Vec<Attachment>>;
+}
+
+// `MessageRepo::append` stores a `NewMessage`'s `attachments` with the message, in
+// its transaction; an attachment that no longer exists fails the append with
+// NotFound `attachment_not_found` and nothing is stored. Deleting a message for
+// everyone drops what it carried (its `attachments` are empty from then on).
+
+/// Where the bytes of uploaded files live: a directory, or S3-compatible storage.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait BlobStore: Send + Sync {
+    /// Starts storing a new blob under `key`, written chunk by chunk. Nothing is
+    /// readable under the key until `BlobWriter::finish`; an aborted or dropped
+    /// writer leaves nothing behind.
+    async fn put(&self, key: &BlobKey) -> DomainResult<Box<dyn BlobWriter>>;
+    /// The blob's bytes, all of them or `range` (already within its size); None
+    /// when there is no such blob.
+    async fn get(&self, key: &BlobKey, range: Option<ByteRange>) -> DomainResult<Option<Box<dyn BlobChunks>>>;
+    /// The blob's size in bytes; None when there is no such blob.
+    async fn size(&self, key: &BlobKey) -> DomainResult<Option<u64>>;
+    /// Removes the blob; removing one that is not there is no error.
+    async fn delete(&self, key: &BlobKey) -> DomainResult<()>;
+}
+
+/// A blob being written. Dropping it without `finish` discards what was written.
+#[async_trait]
+pub trait BlobWriter: Send {
+    async fn write(&mut self, chunk: &[u8]) -> DomainResult<()>;
+    /// Makes the blob readable under its key.
+    async fn finish(self: Box<Self>) -> DomainResult<()>;
+    /// Discards what was written.
+    async fn abort(self: Box<Self>) -> DomainResult<()>;
+}
+
+/// A blob being read, chunk by chunk.
+#[async_trait]
+pub trait BlobChunks: Send {
+    /// The next chunk, or None at the end.
+    async fn next_chunk(&mut self) -> DomainResult<Option<Vec<u8>>>;
+}
+
+/// Recognises files by their bytes and makes thumbnails of images.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait MediaInspector: Send + Sync {
+    /// The media type of a file whose first bytes (`SNIFF_BYTES`, or all of a
+    /// shorter file) are `head`: found in the bytes, never from a name;
+    /// `application/octet-stream` when unknown.
+    fn sniff(&self, head: &[u8]) -> String;
+    /// The size of an image and a thumbnail (at most `THUMBNAIL_MAX_SIDE` on its
+    /// longer side, aspect kept), decoding within memory limits. With only the
+    /// start of the file (`complete` false), the size when its header tells it.
+    /// None when it cannot be read as an image.
+    async fn inspect_image(&self, bytes: Vec<u8>, complete: bool) -> Option<ImageFacts>;
 }

@@ -419,10 +419,11 @@ async fn send(
             conn.caller,
             SendMessage {
                 chat_id,
-                content: payload.content,
+                content: payload.text()?,
                 content_type: payload.content_type,
                 client_msg_id: payload.client_msg_id,
                 reply_to_id: payload.reply_to_id,
+                attachment_ids: payload.attachment_ids,
             },
         )
         .await?;

@@ -25,7 +25,9 @@ pub(crate) struct ClientFrame {
 /// The payload of a client's `message` frame.
 #[derive(Debug, Deserialize)]
 pub(crate) struct SendPayload {
-    pub content: String,
+    /// Required for text; the optional caption of a file message.
+    #[serde(default)]
+    pub content: Option<String>,
     #[serde(default = "text")]
     pub content_type: String,
     #[serde(default)]
@@ -33,6 +35,22 @@ pub(crate) struct SendPayload {
     /// A message of the same chat this one replies to.
     #[serde(default)]
     pub reply_to_id: Option<String>,
+    /// The uploads an image, video, audio or document message carries.
+    #[serde(default)]
+    pub attachment_ids: Vec<String>,
+}
+
+impl SendPayload {
+    /// The text: required in a text message, an optional caption with files.
+    pub fn text(&self) -> Result<String, DomainError> {
+        match (&self.content, self.content_type.as_str()) {
+            (Some(content), _) => Ok(content.clone()),
+            (None, "text") => {
+                Err(DomainError::invalid("invalid_payload", "invalid message payload: missing field `content`"))
+            }
+            (None, _) => Ok(String::new()),
+        }
+    }
 }
 
 /// The payload of a client's `resume` frame: the last `event_seq` it has per chat.

@@ -5,6 +5,8 @@ use crate::secret::signing_secret;
 use actix_web::{web, App, HttpServer};
 use chitchat_api_http::RateLimits;
 use chitchat_auth::{FixedCode, JwtTokens, LogOtpSender, RandomCodes, WebhookOtpSender};
+use chitchat_blob_store::ObjectBlobStore;
+use chitchat_domain::attachment::AttachmentPolicy;
 use chitchat_domain::chat::GroupPolicy;
 use chitchat_domain::clock::SystemClock;
 use chitchat_domain::message::MessagePolicy;
@@ -33,6 +35,8 @@ pub enum StartError {
     Metrics(String),
     #[error("REDIS_URL: {0}")]
     Redis(#[from] chitchat_realtime_redis::RelayError),
+    #[error("{0}")]
+    Storage(#[from] chitchat_blob_store::BlobStoreError),
 }
 
 /// Development: readable text. Production: one JSON object per line.
@@ -113,6 +117,29 @@ fn spawn_presence_sweeper(services: Arc<Services>, store: Arc<Store>, every: std
     });
 }
 
+/// How often uploads that were never sent are looked for.
+const ORPHAN_SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+
+/// Periodically removes uploads no message carries once they are a day old.
+fn spawn_attachment_sweeper(services: Arc<Services>) {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(ORPHAN_SWEEP_EVERY);
+        loop {
+            ticks.tick().await;
+            if let Err(error) = services.attachments.sweep_orphans().await {
+                tracing::warn!(%error, "could not sweep unsent uploads");
+            }
+        }
+    });
+}
+
+/// Where attachment files live: `STORAGE_URL`, else `DATA_DIR/attachments`.
+fn blob_store(config: &Config) -> Result<ObjectBlobStore, StartError> {
+    let blobs = ObjectBlobStore::open(config.storage_url.as_deref(), &config.data_dir.join("attachments"))?;
+    tracing::info!(storage = blobs.describe(), "attachment storage ready");
+    Ok(blobs)
+}
+
 /// The live side of the deployment: in-process on one instance; with `REDIS_URL`,
 /// events and presence shared by every instance through Redis.
 struct Realtime {
@@ -177,6 +204,9 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         contacts: store.clone(),
         chat_settings: store.clone(),
         search: store.clone(),
+        attachments: store.clone(),
+        blobs: Arc::new(blob_store(&config)?),
+        media: Arc::new(chitchat_media::Media),
         store_health: store.clone(),
         bus: realtime.bus,
         presence: realtime.presence,
@@ -202,8 +232,10 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         edit_window: to_chrono("MESSAGE_EDIT_WINDOW", config.message_edit_window)?,
         delete_window: to_chrono("MESSAGE_DELETE_WINDOW", config.message_delete_window)?,
     };
-    let services = web::Data::new(Services::new(ports, policy, groups, messages));
+    let attachments = AttachmentPolicy { max_upload_size: config.max_upload_size, ..AttachmentPolicy::default() };
+    let services = web::Data::new(Services::new(ports, policy, groups, messages, attachments));
     spawn_presence_sweeper(services.clone().into_inner(), store.clone(), config.ws_pong_wait);
+    spawn_attachment_sweeper(services.clone().into_inner());
     let gateway = web::Data::new(GatewaySettings {
         max_frame_bytes: config.ws_max_message_size,
         ping_period: config.ws_ping_period,

@@ -63,6 +63,8 @@ struct Raw {
     group_max_members: usize,
     message_edit_window: String,
     message_delete_window: String,
+    max_upload_size: u64,
+    storage_url: Option<String>,
 }
 
 impl Default for Raw {
@@ -97,6 +99,8 @@ impl Default for Raw {
             group_max_members: chitchat_domain::chat::DEFAULT_GROUP_MAX_MEMBERS,
             message_edit_window: "15m".into(),
             message_delete_window: "48h".into(),
+            max_upload_size: 64 * 1024 * 1024,
+            storage_url: None,
         }
     }
 }
@@ -154,6 +158,11 @@ pub struct Config {
     /// How long after sending its sender may delete a message for everyone
     /// (`MESSAGE_DELETE_WINDOW`); group admins may at any time.
     pub message_delete_window: Duration,
+    /// Largest file accepted by `POST /api/attachments`, in bytes (`MAX_UPLOAD_SIZE`).
+    pub max_upload_size: u64,
+    /// Where attachments are stored (`STORAGE_URL`, `s3://bucket/prefix`); None:
+    /// the directory `DATA_DIR/attachments`.
+    pub storage_url: Option<String>,
 }
 
 fn non_empty(value: Option<String>) -> Option<String> {
@@ -231,6 +240,9 @@ impl Config {
         if raw.db_max_open_conns == 0 {
             return Err(invalid("DB_MAX_OPEN_CONNS", "must be at least 1"));
         }
+        if raw.max_upload_size == 0 {
+            return Err(invalid("MAX_UPLOAD_SIZE", "must be at least 1 (bytes)"));
+        }
         if raw.group_max_members < 2 {
             return Err(invalid("GROUP_MAX_MEMBERS", "must be at least 2"));
         }
@@ -282,6 +294,8 @@ impl Config {
             group_max_members: raw.group_max_members,
             message_edit_window: duration("MESSAGE_EDIT_WINDOW", &raw.message_edit_window)?,
             message_delete_window: duration("MESSAGE_DELETE_WINDOW", &raw.message_delete_window)?,
+            max_upload_size: raw.max_upload_size,
+            storage_url: non_empty(raw.storage_url),
         })
     }
 }
@@ -300,6 +314,8 @@ mod tests {
         assert_eq!(c.group_max_members, 1024);
         assert_eq!(c.message_edit_window, Duration::from_secs(15 * 60));
         assert_eq!(c.message_delete_window, Duration::from_secs(48 * 3600));
+        assert_eq!(c.max_upload_size, 64 * 1024 * 1024);
+        assert_eq!(c.storage_url, None, "attachments go to DATA_DIR/attachments");
     }
 
     #[test]
@@ -342,5 +358,7 @@ mod tests {
         assert!(err.to_string().contains("MESSAGE_EDIT_WINDOW"));
         let err = Config::check(Raw { message_delete_window: "two days".into(), ..Raw::default() }).unwrap_err();
         assert!(err.to_string().contains("MESSAGE_DELETE_WINDOW"));
+        let err = Config::check(Raw { max_upload_size: 0, ..Raw::default() }).unwrap_err();
+        assert!(err.to_string().contains("MAX_UPLOAD_SIZE"));
     }
 }

@@ -1,5 +1,6 @@
 //! End-to-end in real headless Chromium: two people log in through the web client
-//! and exchange messages live (web/e2e/chat.e2e.mjs drives the browsers).
+//! and exchange messages live (web/e2e/chat.e2e.mjs drives the browsers), and a
+//! photo uploaded in one browser shows in the other (web/e2e/attachments.e2e.mjs).
 //! Needs Debian's `chromium` and `npm ci --prefix web/e2e`; skipped without them
 //! unless `CHITCHAT_REQUIRE_BROWSER=1`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -35,20 +36,19 @@ fn prerequisites() -> Option<()> {
     Some(())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_browsers_log_in_and_chat_live() {
+/// Runs `script` from web/e2e against a fresh server and checks it reports `passed`.
+async fn run_script(script: &str, env: &[(&str, &str)], passed: &str) {
     if prerequisites().is_none() {
         return;
     }
     let server = support::start(TestBackend::Sqlite, &[]).await.expect("SQLite needs no service");
     let run = tokio::process::Command::new("node")
-        .arg("chat.e2e.mjs")
+        .arg(script)
         .current_dir(e2e_dir())
         .env("BASE_URL", &server.base_url)
         .env("OTP_CODE", chitchat_testkit::server::TEST_OTP_CODE)
         .env("CHROMIUM", chromium())
-        .env("E2E_PRESENCE_OFFLINE", "1")
-        .env("E2E_PRESENCE_WITHIN_MS", "8000")
+        .envs(env.iter().copied())
         .kill_on_drop(true)
         .output();
     let output = tokio::time::timeout(Duration::from_secs(240), run)
@@ -62,7 +62,18 @@ async fn two_browsers_log_in_and_chat_live() {
         "browser test failed\n--- stdout\n{stdout}\n--- stderr\n{stderr}\n--- server log\n{}",
         server.log_text()
     );
-    assert!(stdout.contains("1 passed, 0 failed"), "unexpected output:\n{stdout}");
+    assert!(stdout.contains(passed), "unexpected output:\n{stdout}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_browsers_log_in_and_chat_live() {
+    let env = [("E2E_PRESENCE_OFFLINE", "1"), ("E2E_PRESENCE_WITHIN_MS", "8000")];
+    run_script("chat.e2e.mjs", &env, "e2e: 1 passed, 0 failed").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_photo_uploaded_in_one_browser_shows_in_the_other() {
+    run_script("attachments.e2e.mjs", &[], "attachments: 1 passed, 0 failed").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

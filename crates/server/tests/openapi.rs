@@ -44,6 +44,9 @@ const DOCUMENTED: &[(&str, &str)] = &[
     ("post", "/api/messages/{id}/forward"),
     ("put", "/api/messages/{id}/reactions"),
     ("delete", "/api/messages/{id}/reactions"),
+    ("post", "/api/attachments"),
+    ("get", "/api/attachments/{id}"),
+    ("get", "/api/attachments/{id}/thumbnail"),
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

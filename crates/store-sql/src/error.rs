@@ -26,11 +26,25 @@ pub enum StoreError {
     /// is logged. Repositories turn it into their "nothing happened" answer.
     #[error("nothing to change")]
     Unchanged,
+    /// A message named an attachment that no longer exists.
+    #[error("an attachment is gone")]
+    AttachmentGone,
 }
 
 impl StoreError {
     pub(crate) fn pool(error: impl std::fmt::Display) -> Self {
         Self::Pool(error.to_string())
+    }
+
+    /// The error of storing a message's attachment links: a missing attachment
+    /// (a foreign key) is `AttachmentGone`.
+    pub(crate) fn from_link(error: diesel::result::Error) -> Self {
+        match error {
+            diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::ForeignKeyViolation, _) => {
+                Self::AttachmentGone
+            }
+            other => Self::Query(other),
+        }
     }
 
     /// True when the query broke a unique constraint (a duplicate insert).
@@ -47,6 +61,9 @@ impl From<StoreError> for DomainError {
         match error {
             StoreError::NotAMember => return DomainError::chat_not_found(),
             StoreError::MessageDeleted => return DomainError::conflict("message_deleted", "the message was deleted"),
+            StoreError::AttachmentGone => {
+                return DomainError::not_found("attachment_not_found", "attachment not found")
+            }
             _ => {}
         }
         tracing::error!(%error, "store error");

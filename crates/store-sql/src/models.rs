@@ -2,10 +2,11 @@
 
 use crate::error::StoreError;
 use crate::schema::{
-    chat_events, chat_members, chats, hidden_messages, message_edits, message_reactions, messages, otp_challenges,
-    read_positions, receipt_marks, sessions, users,
+    attachments, chat_events, chat_members, chats, hidden_messages, message_attachments, message_edits,
+    message_reactions, messages, otp_challenges, read_positions, receipt_marks, sessions, users,
 };
 use crate::time::{from_micros, to_micros};
+use chitchat_domain::attachment::{Attachment, AttachmentInfo, AttachmentKind, ThumbnailFacts};
 use chitchat_domain::auth::{OtpChallenge, Session};
 use chitchat_domain::chat::{Chat, ChatKind, LogPosition, Member, Role};
 use chitchat_domain::message::{
@@ -305,6 +306,8 @@ impl TryFrom<MessageRow> for Message {
             deleted_at: r.deleted_at.map(from_micros).transpose()?,
             reactions: BTreeMap::new(),
             my_reaction: None,
+            // Filled in by `assemble`, from the attachment rows.
+            attachments: Vec::new(),
         })
     }
 }
@@ -316,6 +319,8 @@ pub(crate) struct MessageExtras {
     pub originals: Vec<MessageRow>,
     pub counts: Vec<(String, String, i64)>,
     pub mine: Vec<(String, String)>,
+    /// `(message_id, attachment)` in each message's order.
+    pub attachments: Vec<(String, AttachmentRow)>,
 }
 
 /// The messages of `rows` as they are when read, in the same order.
@@ -330,12 +335,17 @@ pub(crate) fn assemble(rows: Vec<MessageRow>, extras: MessageExtras) -> Result<V
         counts.entry(message_id).or_default().insert(emoji, count);
     }
     let mut mine: HashMap<String, String> = extras.mine.into_iter().collect();
+    let mut carried: HashMap<String, Vec<AttachmentInfo>> = HashMap::new();
+    for (message_id, attachment) in extras.attachments {
+        carried.entry(message_id).or_default().push(Attachment::try_from(attachment)?.info);
+    }
     rows.into_iter()
         .map(|row| {
             let reply_to = row.reply_to_id.as_ref().and_then(|original| previews.get(original).cloned());
             let reactions = counts.remove(&row.id).unwrap_or_default();
             let my_reaction = mine.remove(&row.id);
-            Ok(Message { reply_to, reactions, my_reaction, ..Message::try_from(row)? })
+            let attachments = carried.remove(&row.id).unwrap_or_default();
+            Ok(Message { reply_to, reactions, my_reaction, attachments, ..Message::try_from(row)? })
         })
         .collect()
 }
@@ -441,4 +451,72 @@ where
     T: TryFrom<R, Error = StoreError>,
 {
     rows.into_iter().map(T::try_from).collect()
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = attachments)]
+pub(crate) struct AttachmentRow {
+    pub id: String,
+    pub uploader_id: String,
+    pub kind: String,
+    pub mime_type: String,
+    pub name: String,
+    pub size: i64,
+    pub width: Option<i32>,
+    pub height: Option<i32>,
+    pub thumbnail_mime_type: Option<String>,
+    pub thumbnail_size: Option<i64>,
+    pub created_at: i64,
+}
+
+impl From<&Attachment> for AttachmentRow {
+    fn from(a: &Attachment) -> Self {
+        Self {
+            id: a.info.id.to_string(),
+            uploader_id: a.uploader_id.to_string(),
+            kind: a.info.kind.as_str().to_owned(),
+            mime_type: a.info.mime_type.clone(),
+            name: a.info.name.clone(),
+            size: a.info.size,
+            width: a.info.width,
+            height: a.info.height,
+            thumbnail_mime_type: a.thumbnail.as_ref().map(|t| t.mime_type.clone()),
+            thumbnail_size: a.thumbnail.as_ref().map(|t| t.size),
+            created_at: to_micros(a.created_at),
+        }
+    }
+}
+
+impl TryFrom<AttachmentRow> for Attachment {
+    type Error = StoreError;
+    fn try_from(r: AttachmentRow) -> Result<Self, StoreError> {
+        let thumbnail = match (r.thumbnail_mime_type, r.thumbnail_size) {
+            (Some(mime_type), Some(size)) => Some(ThumbnailFacts { mime_type, size }),
+            _ => None,
+        };
+        Ok(Self {
+            info: AttachmentInfo {
+                id: parse_id(&r.id)?,
+                kind: AttachmentKind::from_name(&r.kind)
+                    .ok_or_else(|| StoreError::Corrupt(format!("attachment kind {:?}", r.kind)))?,
+                mime_type: r.mime_type,
+                name: r.name,
+                size: r.size,
+                width: r.width,
+                height: r.height,
+                has_thumbnail: thumbnail.is_some(),
+            },
+            uploader_id: parse_id(&r.uploader_id)?,
+            thumbnail,
+            created_at: from_micros(r.created_at)?,
+        })
+    }
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = message_attachments)]
+pub(crate) struct MessageAttachmentRow {
+    pub message_id: String,
+    pub attachment_id: String,
+    pub position: i32,
 }

@@ -165,7 +165,33 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    attachments (id) {
+        id -> Text,
+        uploader_id -> Text,
+        kind -> Text,
+        mime_type -> Text,
+        name -> Text,
+        size -> BigInt,
+        width -> Nullable<Integer>,
+        height -> Nullable<Integer>,
+        thumbnail_mime_type -> Nullable<Text>,
+        thumbnail_size -> Nullable<BigInt>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    message_attachments (message_id, attachment_id) {
+        message_id -> Text,
+        attachment_id -> Text,
+        position -> Integer,
+    }
+}
+
 diesel::joinable!(chat_members -> chats (chat_id));
+diesel::joinable!(message_attachments -> messages (message_id));
+diesel::joinable!(message_attachments -> attachments (attachment_id));
 diesel::joinable!(messages -> chats (chat_id));
 diesel::joinable!(chat_events -> chats (chat_id));
 diesel::joinable!(chat_events -> messages (message_id));
@@ -184,5 +210,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     chat_events,
     message_edits,
     message_reactions,
-    hidden_messages
+    hidden_messages,
+    attachments,
+    message_attachments
 );

@@ -7,19 +7,20 @@
 use crate::error::StoreError;
 use crate::pool::{Backend, PoolStatus, SqlStore, StoreConfig};
 use async_trait::async_trait;
+use chitchat_domain::attachment::Attachment;
 use chitchat_domain::auth::{OtpChallenge, Session};
 use chitchat_domain::chat::{Chat, ChatSettings, GroupChange, GroupStep, Member};
 use chitchat_domain::contact::ContactEntry;
 use chitchat_domain::event::ChatEvent;
 use chitchat_domain::message::{Appended, ClientMsgId, Emoji, Message, MessageBody, MessageEdit, NewMessage, Page};
 use chitchat_domain::ports::{
-    ChatRepo, ChatSettingsRepo, ContactRepo, MessageRepo, MessageSearch, OtpRepo, ReceiptRepo, SessionRepo,
-    StoreHealth, UserRepo,
+    AttachmentRepo, ChatRepo, ChatSettingsRepo, ContactRepo, MessageRepo, MessageSearch, OtpRepo, ReceiptRepo,
+    SessionRepo, StoreHealth, UserRepo,
 };
 use chitchat_domain::receipt::{ReadPosition, Receipt, ReceiptKind};
 use chitchat_domain::search::SearchQuery;
 use chitchat_domain::user::{Phone, User};
-use chitchat_domain::{ChatId, DomainError, DomainResult, MessageId, SessionId, UserId};
+use chitchat_domain::{AttachmentId, ChatId, DomainError, DomainResult, MessageId, SessionId, UserId};
 use chrono::{DateTime, Utc};
 use std::future::Future;
 use std::sync::Arc;
@@ -314,5 +315,30 @@ impl MessageSearch for Store {
 impl StoreHealth for Store {
     async fn ping(&self) -> bool {
         self.detached(|s| async move { Ok(s.ping().await) }).await.unwrap_or(false)
+    }
+}
+
+#[async_trait]
+impl AttachmentRepo for Store {
+    async fn insert_attachment(&self, attachment: &Attachment) -> DomainResult<()> {
+        let attachment = attachment.clone();
+        self.detached(|s| async move { s.insert_attachment(&attachment).await }).await
+    }
+    async fn get_attachment(&self, id: AttachmentId) -> DomainResult<Option<Attachment>> {
+        self.detached(move |s| async move { s.get_attachment(id).await }).await
+    }
+    async fn get_attachments(&self, ids: &[AttachmentId]) -> DomainResult<Vec<Attachment>> {
+        let ids = ids.to_vec();
+        self.detached(|s| async move { s.get_attachments(&ids).await }).await
+    }
+    async fn can_read_attachment(&self, id: AttachmentId, user: UserId) -> DomainResult<bool> {
+        self.detached(move |s| async move { s.can_read_attachment(id, user).await }).await
+    }
+    async fn remove_unreferenced(&self, ids: &[AttachmentId]) -> DomainResult<Vec<Attachment>> {
+        let ids = ids.to_vec();
+        self.detached(|s| async move { s.remove_unreferenced(&ids).await }).await
+    }
+    async fn remove_orphans(&self, before: DateTime<Utc>, limit: i64) -> DomainResult<Vec<Attachment>> {
+        self.detached(move |s| async move { s.remove_orphans(before, limit).await }).await
     }
 }

@@ -122,6 +122,25 @@ impl ApiClient {
         self.post("/api/messages", &login.token, body).await
     }
 
+    /// Uploads `bytes` as the multipart field `file` named `file_name` to
+    /// `POST /api/attachments`.
+    pub async fn upload(&self, token: &str, file_name: &str, bytes: Vec<u8>) -> Reply {
+        let part = reqwest::multipart::Part::bytes(bytes).file_name(file_name.to_owned());
+        let form = reqwest::multipart::Form::new().text("note", "ignored").part("file", part);
+        let request = self.http.post(format!("{}/api/attachments", self.base)).bearer_auth(token).multipart(form);
+        self.finish(request).await
+    }
+
+    /// `GET path` with the token and extra headers; the raw response, for bodies
+    /// that are not JSON (attachments).
+    pub async fn get_raw(&self, path: &str, token: &str, headers: &[(&str, &str)]) -> reqwest::Response {
+        let mut request = self.http.get(format!("{}{}", self.base, path)).bearer_auth(token);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send().await.expect("server answers")
+    }
+
     /// Opens a WebSocket for the device; panics when refused.
     pub async fn ws(&self, token: &str) -> WsClient {
         self.ws_with(token, "").await

@@ -5,6 +5,7 @@
 
 pub mod client;
 pub mod contracts;
+pub mod files;
 pub mod redis;
 pub mod server;
 pub mod services;

@@ -170,6 +170,11 @@ impl TestServer {
         self.child.as_ref().and_then(Child::id)
     }
 
+    /// The server's `DATA_DIR` (its SQLite file, its attachments directory).
+    pub fn data_dir(&self) -> &Path {
+        self.data_dir.path()
+    }
+
     /// `ws://host:port` of this server.
     pub fn ws_url(&self) -> String {
         self.base_url.replacen("http://", "ws://", 1)

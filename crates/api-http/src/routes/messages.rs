@@ -12,7 +12,9 @@ use serde::{Deserialize, Serialize};
 pub(crate) struct SendBody {
     #[schema(format = Uuid)]
     chat_id: String,
-    content: String,
+    /// Required for text; the optional caption of a file message.
+    #[serde(default)]
+    content: Option<String>,
     #[serde(default = "text")]
     content_type: String,
     #[serde(default)]
@@ -21,6 +23,10 @@ pub(crate) struct SendBody {
     #[serde(default)]
     #[schema(format = Uuid)]
     reply_to_id: Option<String>,
+    /// The uploads an image, video, audio or document message carries.
+    #[serde(default)]
+    #[schema(value_type = Vec<uuid::Uuid>)]
+    attachment_ids: Vec<String>,
 }
 
 fn text() -> String {
@@ -29,12 +35,20 @@ fn text() -> String {
 
 impl SendBody {
     fn try_into_domain(self) -> Result<SendMessage, DomainError> {
+        let content = match (self.content, self.content_type.as_str()) {
+            (Some(content), _) => content,
+            (None, "text") => {
+                return Err(DomainError::invalid("invalid_body", "invalid request body: missing field `content`"))
+            }
+            (None, _) => String::new(),
+        };
         Ok(SendMessage {
             chat_id: parse_chat_id(&self.chat_id)?,
-            content: self.content,
+            content,
             content_type: self.content_type,
             client_msg_id: self.client_msg_id,
             reply_to_id: self.reply_to_id,
+            attachment_ids: self.attachment_ids,
         })
     }
 }

@@ -144,6 +144,7 @@ impl PlannedStep {
             system: Some(self.system),
             reply_to_id: None,
             forwarded: false,
+            attachments: Vec::new(),
         };
         Ok(GroupStep { effects: self.effects, message })
     }

@@ -196,7 +196,7 @@ pub fn check_delete_for_everyone(
 /// deleted nor a system message. `target` is what the id named, if anything.
 pub fn check_reply_target(target: Option<&Message>, chat: ChatId) -> Result<MessageId, DomainError> {
     match target {
-        Some(t) if t.chat_id == chat && t.content_type == ContentType::Text && t.deleted_at.is_none() => Ok(t.id),
+        Some(t) if t.chat_id == chat && t.content_type != ContentType::System && t.deleted_at.is_none() => Ok(t.id),
         _ => Err(DomainError::invalid(
             "invalid_reply",
             "reply_to_id must name a message of the same chat that is not deleted",

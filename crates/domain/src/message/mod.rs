@@ -8,8 +8,9 @@ pub use actions::{
     REPLY_PREVIEW_CHARS,
 };
 
+use crate::attachment::{AttachmentInfo, AttachmentKind};
 use crate::error::DomainError;
-use crate::ids::{ChatId, MessageId, UserId};
+use crate::ids::{AttachmentId, ChatId, MessageId, UserId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -23,25 +24,30 @@ pub const MAX_PAGE: i64 = 100;
 /// History page size when the client does not say.
 pub const DEFAULT_PAGE: i64 = 50;
 
-/// What kind of content a message carries. Clients send text (attachments come
-/// later); the server writes `system` messages that record changes to a group.
+/// What kind of content a message carries. Clients send text, or files they
+/// uploaded (`image`, `video`, `audio`, `document`, with an optional caption);
+/// the server writes `system` messages that record changes to a group.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ContentType {
     Text,
     System,
+    Image,
+    Video,
+    Audio,
+    Document,
 }
 
 impl ContentType {
     /// A content type a client may send: `system` is the server's alone.
     pub fn parse(raw: &str) -> Result<Self, DomainError> {
         match Self::from_name(raw) {
-            Some(Self::Text) => Ok(Self::Text),
-            _ => Err(DomainError::invalid(
+            Some(Self::System) | None => Err(DomainError::invalid(
                 "unsupported_content_type",
-                format!("content_type {raw:?} is not supported; use \"text\""),
+                format!("content_type {raw:?} is not supported; use text, image, video, audio or document"),
             )),
+            Some(known) => Ok(known),
         }
     }
 
@@ -50,7 +56,7 @@ impl ContentType {
         match raw {
             "text" => Some(Self::Text),
             "system" => Some(Self::System),
-            _ => None,
+            other => AttachmentKind::from_name(other).map(Self::carrying),
         }
     }
 
@@ -58,6 +64,31 @@ impl ContentType {
         match self {
             Self::Text => "text",
             Self::System => "system",
+            Self::Image => "image",
+            Self::Video => "video",
+            Self::Audio => "audio",
+            Self::Document => "document",
+        }
+    }
+
+    /// The kind of file a message of this type carries; None for text and system.
+    pub fn attachment_kind(self) -> Option<AttachmentKind> {
+        match self {
+            Self::Text | Self::System => None,
+            Self::Image => Some(AttachmentKind::Image),
+            Self::Video => Some(AttachmentKind::Video),
+            Self::Audio => Some(AttachmentKind::Audio),
+            Self::Document => Some(AttachmentKind::Document),
+        }
+    }
+
+    /// The content type of a message carrying files of `kind`.
+    pub fn carrying(kind: AttachmentKind) -> Self {
+        match kind {
+            AttachmentKind::Image => Self::Image,
+            AttachmentKind::Video => Self::Video,
+            AttachmentKind::Audio => Self::Audio,
+            AttachmentKind::Document => Self::Document,
         }
     }
 }
@@ -109,6 +140,15 @@ impl MessageBody {
             ));
         }
         Ok(Self(raw))
+    }
+
+    /// The optional caption of a photo, video, voice or document message: may be
+    /// empty (a blank one is), at most 64 KiB.
+    pub fn caption(raw: String) -> Result<Self, DomainError> {
+        if raw.trim().is_empty() {
+            return Ok(Self(String::new()));
+        }
+        Self::parse(raw)
     }
 
     pub fn as_str(&self) -> &str {
@@ -187,6 +227,10 @@ pub struct Message {
     /// The reaction of whoever reads it, in their own history.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub my_reaction: Option<String>,
+    /// The files it carries, in the order sent; always present, empty on text
+    /// and system messages and once the message is deleted for everyone.
+    #[serde(default)]
+    pub attachments: Vec<AttachmentInfo>,
 }
 
 /// A message ready to be stored; the store assigns `seq`.
@@ -205,6 +249,9 @@ pub struct NewMessage {
     pub reply_to_id: Option<MessageId>,
     /// A copy made by forwarding.
     pub forwarded: bool,
+    /// The uploads it carries, in order (checked by the service: the sender's own,
+    /// of the message's kind).
+    pub attachments: Vec<AttachmentId>,
 }
 
 /// The result of an append: the stored message, and whether this call created it
@@ -307,11 +354,23 @@ mod tests {
     }
 
     #[test]
-    fn clients_may_send_only_text() {
+    fn clients_send_text_and_files_but_never_system_messages() {
         assert_eq!(ContentType::parse("text").unwrap(), ContentType::Text);
-        assert_eq!(ContentType::parse("image").unwrap_err().code(), "unsupported_content_type");
+        for name in ["image", "video", "audio", "document"] {
+            assert_eq!(ContentType::parse(name).unwrap().as_str(), name);
+        }
+        assert_eq!(ContentType::parse("sticker").unwrap_err().code(), "unsupported_content_type");
         assert_eq!(ContentType::parse("system").unwrap_err().code(), "unsupported_content_type");
         assert_eq!(ContentType::from_name("system"), Some(ContentType::System));
+        assert_eq!(ContentType::Image.attachment_kind(), Some(AttachmentKind::Image));
+        assert_eq!(ContentType::Text.attachment_kind(), None);
+    }
+
+    #[test]
+    fn a_caption_may_be_empty_but_not_too_large() {
+        assert_eq!(MessageBody::caption("  ".into()).unwrap().as_str(), "");
+        assert_eq!(MessageBody::caption("look".into()).unwrap().as_str(), "look");
+        assert!(MessageBody::caption("a".repeat(MAX_CONTENT_BYTES + 1)).is_err());
     }
 
     #[test]
@@ -333,8 +392,10 @@ mod tests {
             deleted_at: None,
             reactions: BTreeMap::new(),
             my_reaction: None,
+            attachments: Vec::new(),
         };
         let json = serde_json::to_value(&message).unwrap();
+        assert_eq!(json["attachments"], serde_json::json!([]), "attachments is always an array");
         for absent in ["system", "reply_to", "forwarded", "edited_at", "deleted_at", "reactions", "my_reaction"] {
             assert!(json.get(absent).is_none(), "{absent} is left out while empty");
         }

@@ -9,7 +9,7 @@
 //! like sending. Everyone else, and whoever hid it, is told it does not exist.
 
 use super::chats::require_member;
-use super::messages::{message_event, refuse_if_blocked, MessageService};
+use super::messages::{body_of, message_event, refuse_if_blocked, MessageService};
 use crate::auth::Caller;
 use crate::chat::Member;
 use crate::error::{DomainError, DomainResult};
@@ -116,6 +116,8 @@ impl MessageService {
                 let deleted = self.messages.delete_for_everyone(&message, caller.user_id, now).await;
                 if let Some(event) = deleted.map_err(as_message_error)? {
                     self.publish(event).await;
+                    let carried: Vec<_> = message.attachments.iter().map(|a| a.id).collect();
+                    super::attachments::release(self.attachments.as_ref(), self.blobs.as_ref(), &carried).await;
                 }
             }
         }
@@ -157,7 +159,9 @@ impl MessageService {
             require_member(self.chats.as_ref(), *chat, caller.user_id).await?;
             refuse_if_blocked(self.chats.as_ref(), self.contacts.as_ref(), *chat, caller.user_id).await?;
         }
-        let content = MessageBody::parse(source.content)?;
+        let content = body_of(source.content_type, source.content)?;
+        // The copies carry the same stored files: nothing is uploaded again.
+        let attachments: Vec<_> = source.attachments.iter().map(|a| a.id).collect();
         let mut copies = Vec::with_capacity(targets.len());
         for chat in targets {
             let appended = self
@@ -173,6 +177,7 @@ impl MessageService {
                     system: None,
                     reply_to_id: None,
                     forwarded: true,
+                    attachments: attachments.clone(),
                 })
                 .await?;
             if let Some(event_seq) = appended.event_seq {

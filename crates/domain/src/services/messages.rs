@@ -1,5 +1,6 @@
 use super::chats::{require_member, require_reader};
 use super::Ports;
+use crate::attachment::check_for_send;
 use crate::auth::Caller;
 use crate::chat::ChatKind;
 use crate::clock::Clock;
@@ -9,7 +10,9 @@ use crate::ids::{ChatId, MessageId, UserId};
 use crate::message::{
     check_reply_target, Appended, ClientMsgId, ContentType, Message, MessageBody, MessagePolicy, NewMessage, Page,
 };
-use crate::ports::{ChatRepo, ChatSettingsRepo, ContactRepo, EventBus, MessageRepo, ReceiptRepo};
+use crate::ports::{
+    AttachmentRepo, BlobStore, ChatRepo, ChatSettingsRepo, ContactRepo, EventBus, MessageRepo, ReceiptRepo,
+};
 use crate::receipt::ChatProgress;
 use std::sync::Arc;
 
@@ -24,6 +27,8 @@ pub struct MessageService {
     pub(super) bus: Arc<dyn EventBus>,
     pub(super) clock: Arc<dyn Clock>,
     pub(super) policy: MessagePolicy,
+    pub(super) attachments: Arc<dyn AttachmentRepo>,
+    pub(super) blobs: Arc<dyn BlobStore>,
 }
 
 /// A send as the client asked for it, before validation.
@@ -35,6 +40,9 @@ pub struct SendMessage {
     pub client_msg_id: Option<String>,
     /// The id of a message of the same chat this one replies to.
     pub reply_to_id: Option<String>,
+    /// The uploads a photo, video, voice or document message carries (the
+    /// caller's own); none for text.
+    pub attachment_ids: Vec<String>,
 }
 
 impl MessageService {
@@ -48,6 +56,8 @@ impl MessageService {
             bus: ports.bus.clone(),
             clock: ports.clock.clone(),
             policy,
+            attachments: ports.attachments.clone(),
+            blobs: ports.blobs.clone(),
         }
     }
 
@@ -56,7 +66,8 @@ impl MessageService {
     /// first message with `created: false` and stores nothing.
     pub async fn send(&self, caller: Caller, request: SendMessage) -> DomainResult<Appended> {
         let content_type = ContentType::parse(&request.content_type)?;
-        let content = MessageBody::parse(request.content)?;
+        let content = body_of(content_type, request.content)?;
+        let requested = super::attachments::parse_ids(&request.attachment_ids)?;
         let client_msg_id = request.client_msg_id.map(ClientMsgId::parse).transpose()?;
         require_member(self.chats.as_ref(), request.chat_id, caller.user_id).await?;
         refuse_if_blocked(self.chats.as_ref(), self.contacts.as_ref(), request.chat_id, caller.user_id).await?;
@@ -77,6 +88,10 @@ impl MessageService {
             }
             None => None,
         };
+        // Only messages that name files look them up: text sends cost nothing more.
+        let found =
+            if requested.is_empty() { Vec::new() } else { self.attachments.get_attachments(&requested).await? };
+        let attachments = check_for_send(caller.user_id, content_type, &requested, &found)?;
         let appended = self
             .messages
             .append(&NewMessage {
@@ -90,6 +105,7 @@ impl MessageService {
                 system: None,
                 reply_to_id,
                 forwarded: false,
+                attachments,
             })
             .await?;
         match appended.event_seq {
@@ -134,6 +150,14 @@ impl MessageService {
             }
         };
         publish_event(self.bus.as_ref(), &recipients, &event).await;
+    }
+}
+
+/// The text of a message: required for text, an optional caption for files.
+pub(crate) fn body_of(content_type: ContentType, content: String) -> DomainResult<MessageBody> {
+    match content_type.attachment_kind() {
+        Some(_) => MessageBody::caption(content),
+        None => MessageBody::parse(content),
     }
 }
 
@@ -220,6 +244,7 @@ mod tests {
             content_type: "text".into(),
             client_msg_id: client_msg_id.map(str::to_owned),
             reply_to_id: None,
+            attachment_ids: Vec::new(),
         }
     }
 
@@ -283,6 +308,7 @@ mod tests {
             system: None,
             reply_to_id: None,
             forwarded: false,
+            attachments: Vec::new(),
         };
         let first_stored = stored(&first, 3);
         m.messages.expect_find_by_client_id().returning(move |_, _| Ok(Some(first_stored.clone())));
@@ -311,6 +337,7 @@ mod tests {
             system: None,
             reply_to_id: None,
             forwarded: false,
+            attachments: Vec::new(),
         };
         let first = stored(&other_chat_msg, 1);
         m.messages.expect_find_by_client_id().returning(move |_, _| Ok(Some(first.clone())));
@@ -325,9 +352,9 @@ mod tests {
         let mut empty = text(ChatId::new(), None);
         empty.content = "   ".into();
         assert_eq!(service.send(caller(), empty).await.unwrap_err().code(), "empty_content");
-        let mut image = text(ChatId::new(), None);
-        image.content_type = "image".into();
-        assert_eq!(service.send(caller(), image).await.unwrap_err().code(), "unsupported_content_type");
+        let mut sticker = text(ChatId::new(), None);
+        sticker.content_type = "sticker".into();
+        assert_eq!(service.send(caller(), sticker).await.unwrap_err().code(), "unsupported_content_type");
     }
 
     #[tokio::test]
@@ -401,6 +428,7 @@ mod tests {
             content_type: "text".into(),
             client_msg_id: None,
             reply_to_id: Some(reply_to_id.to_string()),
+            attachment_ids: Vec::new(),
         }
     }
 

@@ -1,6 +1,7 @@
 //! Use cases. Every rule about who may do what is enforced here, once, whichever
 //! edge (REST or WebSocket) the request came through.
 
+mod attachments;
 mod auth;
 mod chats;
 mod contacts;
@@ -15,8 +16,11 @@ mod sync;
 mod users;
 
 #[cfg(test)]
+mod attachment_sends;
+#[cfg(test)]
 pub(crate) mod test_support;
 
+pub use attachments::{AttachmentService, Download, Upload};
 pub use auth::{AuthPolicy, AuthService, LoginRequest};
 pub use chats::{ChatService, NewChat};
 pub use contacts::{ContactRef, ContactService};
@@ -28,12 +32,14 @@ pub use search::SearchService;
 pub use sync::{CatchUp, SyncService, MAX_REPLAY_EVENTS};
 pub use users::UserService;
 
+use crate::attachment::AttachmentPolicy;
 use crate::chat::GroupPolicy;
 use crate::clock::Clock;
 use crate::message::MessagePolicy;
 use crate::ports::{
-    ChatRepo, ChatSettingsRepo, CodeGenerator, ContactRepo, EventBus, MessageRepo, MessageSearch, OtpRepo, OtpSender,
-    PresenceTracker, ReceiptRepo, SessionRepo, StoreHealth, TokenCodec, UserRepo,
+    AttachmentRepo, BlobStore, ChatRepo, ChatSettingsRepo, CodeGenerator, ContactRepo, EventBus, MediaInspector,
+    MessageRepo, MessageSearch, OtpRepo, OtpSender, PresenceTracker, ReceiptRepo, SessionRepo, StoreHealth, TokenCodec,
+    UserRepo,
 };
 use std::sync::Arc;
 
@@ -49,6 +55,9 @@ pub struct Ports {
     pub contacts: Arc<dyn ContactRepo>,
     pub chat_settings: Arc<dyn ChatSettingsRepo>,
     pub search: Arc<dyn MessageSearch>,
+    pub attachments: Arc<dyn AttachmentRepo>,
+    pub blobs: Arc<dyn BlobStore>,
+    pub media: Arc<dyn MediaInspector>,
     pub store_health: Arc<dyn StoreHealth>,
     pub bus: Arc<dyn EventBus>,
     pub presence: Arc<dyn PresenceTracker>,
@@ -70,12 +79,19 @@ pub struct Services {
     pub receipts: Arc<ReceiptService>,
     pub contacts: Arc<ContactService>,
     pub search: Arc<SearchService>,
+    pub attachments: Arc<AttachmentService>,
     pub bus: Arc<dyn EventBus>,
     pub store_health: Arc<dyn StoreHealth>,
 }
 
 impl Services {
-    pub fn new(ports: Ports, auth: AuthPolicy, groups: GroupPolicy, messages: MessagePolicy) -> Self {
+    pub fn new(
+        ports: Ports,
+        auth: AuthPolicy,
+        groups: GroupPolicy,
+        messages: MessagePolicy,
+        attachments: AttachmentPolicy,
+    ) -> Self {
         let region = auth.region;
         Self {
             auth: Arc::new(AuthService::new(&ports, auth)),
@@ -87,6 +103,7 @@ impl Services {
             receipts: Arc::new(ReceiptService::new(&ports)),
             contacts: Arc::new(ContactService::new(&ports, region)),
             search: Arc::new(SearchService::new(&ports)),
+            attachments: Arc::new(AttachmentService::new(&ports, attachments)),
             bus: ports.bus,
             store_health: ports.store_health,
         }

@@ -5,9 +5,9 @@ use crate::clock::MockClock;
 use crate::ids::UserId;
 use crate::message::{Message, MessageStatus, NewMessage};
 use crate::ports::{
-    MockChatRepo, MockChatSettingsRepo, MockCodeGenerator, MockContactRepo, MockEventBus, MockMessageRepo,
-    MockMessageSearch, MockOtpRepo, MockOtpSender, MockPresenceTracker, MockReceiptRepo, MockSessionRepo,
-    MockStoreHealth, MockTokenCodec, MockUserRepo,
+    MockAttachmentRepo, MockBlobStore, MockChatRepo, MockChatSettingsRepo, MockCodeGenerator, MockContactRepo,
+    MockEventBus, MockMediaInspector, MockMessageRepo, MockMessageSearch, MockOtpRepo, MockOtpSender,
+    MockPresenceTracker, MockReceiptRepo, MockSessionRepo, MockStoreHealth, MockTokenCodec, MockUserRepo,
 };
 use crate::user::{Phone, Region, User, UserName};
 use chrono::{DateTime, Utc};
@@ -24,6 +24,9 @@ pub struct MockSet {
     pub contacts: MockContactRepo,
     pub chat_settings: MockChatSettingsRepo,
     pub search: MockMessageSearch,
+    pub attachments: MockAttachmentRepo,
+    pub blobs: MockBlobStore,
+    pub media: MockMediaInspector,
     pub bus: MockEventBus,
     pub presence: MockPresenceTracker,
     pub sender: MockOtpSender,
@@ -56,6 +59,9 @@ impl MockSet {
             contacts,
             chat_settings,
             search: MockMessageSearch::new(),
+            attachments: MockAttachmentRepo::new(),
+            blobs: MockBlobStore::new(),
+            media: MockMediaInspector::new(),
             bus: MockEventBus::new(),
             presence: MockPresenceTracker::new(),
             sender: MockOtpSender::new(),
@@ -80,6 +86,9 @@ pub fn ports(m: MockSet) -> Ports {
         contacts: Arc::new(m.contacts),
         chat_settings: Arc::new(m.chat_settings),
         search: Arc::new(m.search),
+        attachments: Arc::new(m.attachments),
+        blobs: Arc::new(m.blobs),
+        media: Arc::new(m.media),
         store_health: Arc::new(MockStoreHealth::new()),
         bus: Arc::new(m.bus),
         presence: Arc::new(m.presence),
@@ -144,6 +153,7 @@ pub fn stored(new: &NewMessage, seq: i64) -> Message {
         deleted_at: None,
         reactions: Default::default(),
         my_reaction: None,
+        attachments: Vec::new(),
     }
 }
 
@@ -160,6 +170,7 @@ pub fn text_message(chat_id: crate::ids::ChatId, sender: UserId, seq: i64) -> Me
         system: None,
         reply_to_id: None,
         forwarded: false,
+        attachments: Vec::new(),
     };
     stored(&new, seq)
 }

@@ -5,7 +5,7 @@
 use crate::error::StoreError;
 use crate::models::{convert_all, HiddenRow, MessageEditRow, MessageRow, ReactionRow, UpdatePayload};
 use crate::pool::SqlStore;
-use crate::schema::{hidden_messages, message_edits, message_reactions, messages};
+use crate::schema::{hidden_messages, message_attachments, message_edits, message_reactions, messages};
 use crate::time::to_micros;
 use chitchat_domain::event::{ChatEvent, EventKind, MessageUpdate};
 use chitchat_domain::message::{Emoji, Message, MessageBody, MessageEdit, ReactionChange, UpdateAction};
@@ -110,6 +110,11 @@ impl SqlStore {
                             .execute(tx)
                             .await?;
                         diesel::delete(message_reactions::table.filter(message_reactions::message_id.eq(&id)))
+                            .execute(tx)
+                            .await?;
+                        // Its files are no longer carried by it; the service removes
+                        // those nothing else carries.
+                        diesel::delete(message_attachments::table.filter(message_attachments::message_id.eq(&id)))
                             .execute(tx)
                             .await?;
                         UpdatePayload { action: UpdateAction::Deleted, reaction: None }

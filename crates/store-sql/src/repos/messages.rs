@@ -21,10 +21,12 @@ impl SqlStore {
     /// event_seq.
     async fn insert_with_next_seq(&self, message: &NewMessage) -> Result<(Message, i64), StoreError> {
         let row = MessageRow::new(message)?;
+        let attachments = &message.attachments;
         let (message, event_seq): (Message, i64) = db_run!(self, |conn| {
             conn.transaction(async |tx| {
                 let mut row = row.clone();
                 let event_seq = append_in_tx!(tx, &mut row);
+                link_attachments_in_tx!(tx, &row.id, attachments);
                 let sender_is_member: i64 = chat_members::table
                     .filter(chat_members::chat_id.eq(&row.chat_id))
                     .filter(chat_members::user_id.eq(&row.sender_id))

@@ -64,14 +64,18 @@ macro_rules! append_in_tx {
 /// own reaction. Evaluates to `Result<Vec<Message>, StoreError>`, in the rows' order.
 macro_rules! hydrate {
     ($conn:ident, $rows:expr, $viewer:expr) => {{
-        use $crate::schema::{message_reactions, messages};
+        use $crate::schema::{attachments, message_attachments, message_reactions, messages};
         let rows: Vec<$crate::models::MessageRow> = $rows;
         let viewer: Option<&str> = $viewer;
         async {
             let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
             let reply_ids: Vec<String> = rows.iter().filter_map(|r| r.reply_to_id.clone()).collect();
-            let mut extras =
-                $crate::models::MessageExtras { originals: Vec::new(), counts: Vec::new(), mine: Vec::new() };
+            let mut extras = $crate::models::MessageExtras {
+                originals: Vec::new(),
+                counts: Vec::new(),
+                mine: Vec::new(),
+                attachments: Vec::new(),
+            };
             if !reply_ids.is_empty() {
                 extras.originals = messages::table
                     .filter(messages::id.eq_any(&reply_ids))
@@ -94,6 +98,18 @@ macro_rules! hydrate {
                         .load($conn)
                         .await?;
                 }
+            }
+            // Only messages of a file-carrying type have attachments: text costs no query.
+            let carriers: Vec<&String> =
+                rows.iter().filter(|r| !matches!(r.content_type.as_str(), "text" | "system")).map(|r| &r.id).collect();
+            if !carriers.is_empty() {
+                extras.attachments = message_attachments::table
+                    .inner_join(attachments::table)
+                    .filter(message_attachments::message_id.eq_any(carriers))
+                    .order((message_attachments::message_id, message_attachments::position))
+                    .select((message_attachments::message_id, $crate::models::AttachmentRow::as_select()))
+                    .load($conn)
+                    .await?;
             }
             $crate::models::assemble(rows, extras)
         }
@@ -145,6 +161,29 @@ macro_rules! update_in_tx {
     }};
 }
 
+/// Stores, inside an open transaction `$tx`, that message `$message_id` (`&str`)
+/// carries the attachments `$ids` (`&[AttachmentId]`), in that order. One that
+/// no longer exists (swept meanwhile) fails with `StoreError::AttachmentGone`.
+macro_rules! link_attachments_in_tx {
+    ($tx:ident, $message_id:expr, $ids:expr) => {{
+        let ids: &[chitchat_domain::AttachmentId] = $ids;
+        // One insert per file (at most ten): diesel's multi-row insert is not
+        // available on the SQLite connection wrapper.
+        for (position, id) in ids.iter().enumerate() {
+            diesel::insert_into($crate::schema::message_attachments::table)
+                .values($crate::models::MessageAttachmentRow {
+                    message_id: $message_id.to_owned(),
+                    attachment_id: id.to_string(),
+                    position: i32::try_from(position).unwrap_or(i32::MAX),
+                })
+                .execute($tx)
+                .await
+                .map_err($crate::error::StoreError::from_link)?;
+        }
+    }};
+}
+
+mod attachments;
 mod chat_settings;
 mod chats;
 mod contacts;

@@ -30,6 +30,7 @@ fn event(recipients: Vec<UserId>, seq: i64) -> (Vec<UserId>, Delivery) {
             deleted_at: None,
             reactions: Default::default(),
             my_reaction: None,
+            attachments: Vec::new(),
         }),
     };
     (recipients, Delivery::Event(event.to_delivery()))

@@ -3,10 +3,12 @@
 //! `event_bus_contract_tests!` or `event_relay_contract_tests!`, one test per case,
 //! each on fresh state.
 
+pub mod blob_store;
 pub mod event_bus;
 pub mod event_relay;
 pub mod presence;
 pub mod store;
+mod store_attachments;
 mod store_chats;
 mod store_contacts;
 mod store_groups;
@@ -84,7 +86,29 @@ macro_rules! store_contract_tests {
             messages_hidden_only_for_the_one_who_hid_them,
             messages_reactions_are_one_per_user_replaced_and_counted,
             messages_only_active_members_change_messages,
+            attachments_are_stored_and_found_by_id,
+            attachments_travel_with_their_messages_in_order,
+            attachments_are_readable_by_the_uploader_and_the_members_of_chats_where_sent,
+            attachments_a_former_member_reads_only_what_was_sent_before_leaving,
+            attachments_still_carried_are_not_removed,
+            attachments_orphans_are_removed_once_old,
+            attachments_an_append_naming_a_missing_attachment_stores_nothing,
             health_ping_answers,
+        );
+    };
+}
+
+/// Expands to one `#[tokio::test]` per blob store contract case. `$make` yields `Option<B>`.
+#[macro_export]
+macro_rules! blob_store_contract_tests {
+    ($make:expr) => {
+        $crate::__contract_cases!(blob_store, $make;
+            blobs_written_in_chunks_read_back_whole,
+            blobs_read_the_range_asked_for,
+            blobs_unknown_are_none,
+            blobs_are_invisible_until_finished_and_aborted_ones_never_appear,
+            blobs_deleted_are_gone_and_deleting_again_is_fine,
+            blobs_overwritten_hold_the_new_bytes,
         );
     };
 }

@@ -1,5 +1,6 @@
 //! The repository contract: every store adapter must pass all of these.
 
+pub use super::store_attachments::*;
 pub use super::store_chats::*;
 pub use super::store_contacts::*;
 pub use super::store_groups::*;
@@ -10,8 +11,8 @@ pub use super::store_users::*;
 
 use chitchat_domain::chat::{new_direct, Chat, Member};
 use chitchat_domain::ports::{
-    ChatRepo, ChatSettingsRepo, ContactRepo, MessageRepo, MessageSearch, OtpRepo, ReceiptRepo, SessionRepo,
-    StoreHealth, UserRepo,
+    AttachmentRepo, ChatRepo, ChatSettingsRepo, ContactRepo, MessageRepo, MessageSearch, OtpRepo, ReceiptRepo,
+    SessionRepo, StoreHealth, UserRepo,
 };
 use chitchat_domain::user::{Phone, Region, User, UserName};
 use chrono::{DateTime, SubsecRound, Utc};
@@ -19,6 +20,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 /// Everything a SQL store implements.
 pub trait Store:
     UserRepo
+    + AttachmentRepo
     + OtpRepo
     + SessionRepo
     + ChatRepo
@@ -35,6 +37,7 @@ pub trait Store:
 }
 impl<T> Store for T where
     T: UserRepo
+        + AttachmentRepo
         + OtpRepo
         + SessionRepo
         + ChatRepo

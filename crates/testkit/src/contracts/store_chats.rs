@@ -78,6 +78,7 @@ pub async fn chats_list_for_user_only_their_chats_by_activity<S: Store>(store: S
             system: None,
             reply_to_id: None,
             forwarded: false,
+            attachments: Vec::new(),
         })
         .await
         .unwrap();

@@ -16,6 +16,7 @@ pub(crate) fn text(chat: ChatId, sender: &User, content: &str, client_msg_id: Op
         system: None,
         reply_to_id: None,
         forwarded: false,
+        attachments: Vec::new(),
     }
 }
 

@@ -20,6 +20,7 @@ async fn send<S: Store>(store: &S, chat: ChatId, sender: &User, n: usize) {
             system: None,
             reply_to_id: None,
             forwarded: false,
+            attachments: Vec::new(),
         };
         store.append(&message).await.unwrap();
     }
