@@ -32,14 +32,6 @@ impl StoreError {
     pub(crate) fn pool(error: impl std::fmt::Display) -> Self {
         Self::Pool(error.to_string())
     }
-
-    /// True when the query broke a unique constraint (a duplicate insert).
-    pub(crate) fn is_unique_violation(&self) -> bool {
-        matches!(
-            self,
-            Self::Query(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _))
-        )
-    }
 }
 
 impl From<StoreError> for DomainError {

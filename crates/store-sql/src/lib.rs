@@ -5,6 +5,7 @@
 #[macro_use]
 mod pool;
 mod error;
+mod group_commit;
 mod models;
 mod repos;
 mod schema;

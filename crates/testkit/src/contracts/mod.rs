@@ -9,6 +9,7 @@ pub mod presence;
 pub mod store;
 mod store_chats;
 mod store_contacts;
+mod store_group_commit;
 mod store_groups;
 mod store_message_actions;
 mod store_messages;
@@ -82,6 +83,11 @@ macro_rules! store_contract_tests {
             messages_hidden_only_for_the_one_who_hid_them,
             messages_reactions_are_one_per_user_replaced_and_counted,
             messages_only_active_members_change_messages,
+            sends_at_once_to_one_chat_get_gap_free_numbers_and_are_all_stored,
+            sends_at_once_to_many_chats_number_each_chat_on_its_own,
+            one_client_msg_id_sent_many_times_at_once_is_stored_once,
+            refused_sends_in_a_batch_leave_no_gap_and_fail_no_one_else,
+            a_send_brings_back_a_chat_archived_without_muting,
             health_ping_answers,
         );
     };
