@@ -10,7 +10,7 @@ use crate::error::DomainResult;
 use crate::event::{ChatEvent, Delivery};
 use crate::ids::MessageId;
 use crate::ids::{AttachmentId, ChatId, SessionId, UserId};
-use crate::message::{Appended, ClientMsgId, Emoji, Message, MessageBody, MessageEdit, NewMessage, Page};
+use crate::message::{Appended, ClientMsgId, Emoji, Message, MessageBody, MessageEdit, NewMessage, Page, SendOutcome};
 use crate::receipt::{ReadPosition, Receipt, ReceiptKind};
 use crate::user::{Phone, User};
 use async_trait::async_trait;
@@ -111,6 +111,18 @@ pub trait MessageRepo: Send + Sync {
     /// nothing stored, when the sender is not an active member of the chat at that
     /// moment (say, removed while the message was on its way).
     async fn append(&self, message: &NewMessage) -> DomainResult<Appended>;
+    /// Stores a message a person sends, with every check that decides whether it
+    /// may be stored made in the same transaction, in this order: the sender must
+    /// be an active member (`NotAMember`); in a direct chat, the other member must
+    /// not block the sender (`Blocked`); a `client_msg_id` the sender used before
+    /// returns the first message (`Duplicate`), also when that one was sent a
+    /// moment earlier in the same batch. Otherwise stores it as `append` does,
+    /// brings the chat back from the archive of the members who archived it
+    /// without muting it (or whose mute ended by `created_at`), and returns it
+    /// durable with the chat's active members (`Stored`). An implementation may
+    /// store concurrent sends together (group commit) but returns only after the
+    /// message's transaction has committed; an error means nothing was stored.
+    async fn send(&self, message: &NewMessage) -> DomainResult<SendOutcome>;
     async fn get(&self, id: MessageId) -> DomainResult<Option<Message>>;
     async fn find_by_client_id(&self, sender: UserId, client_msg_id: &ClientMsgId) -> DomainResult<Option<Message>>;
     /// A page of the chat's history, newest first, only up to `page.max_seq` when set.

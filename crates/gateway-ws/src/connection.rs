@@ -2,10 +2,16 @@
 //! remembers, per chat, the last event position it delivered, so the device gets
 //! every event exactly once and in order: duplicates are dropped, and a gap (an
 //! event that arrives before one it follows) is filled from the chat's log first.
+//!
+//! Sends and receipts from the client wait for the database; they run one at a
+//! time, in the order they came, while the loop goes on delivering live events,
+//! so that a device that keeps sending never falls behind on what it receives.
 
 use crate::frames::{self, ClientFrame, ReceiptPayload, ResumePayload, SendPayload};
 use crate::GatewaySettings;
+use actix_web::web::Bytes;
 use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, Session};
+use bytestring::ByteString;
 use chitchat_domain::auth::Caller;
 use chitchat_domain::event::{Delivery, EventDelivery};
 use chitchat_domain::ports::Subscription;
@@ -14,7 +20,9 @@ use chitchat_domain::services::{CatchUp, SendMessage};
 use chitchat_domain::{ChatId, DomainError, Services};
 use futures_util::StreamExt;
 use serde_json::Value;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -28,6 +36,26 @@ const TYPING_THROTTLE: Duration = Duration::from_secs(3);
 
 /// Most chats one `resume` frame may list.
 const MAX_RESUME_CHATS: usize = 5000;
+
+/// Client frames (sends, receipts) that may wait behind the one being handled;
+/// beyond that the connection stops reading from the socket until one is done.
+const MAX_QUEUED_COMMANDS: usize = 32;
+
+/// A client frame being handled in the background; yields the reply frame.
+type Command = Pin<Box<dyn Future<Output = String>>>;
+
+/// A shared serialised frame as a WebSocket text payload, without copying it:
+/// every device that gets the event sends the same bytes.
+fn shared_text(frame: &Arc<str>) -> ByteString {
+    struct Shared(Arc<str>);
+    impl AsRef<[u8]> for Shared {
+        fn as_ref(&self) -> &[u8] {
+            self.0.as_bytes()
+        }
+    }
+    // Always valid UTF-8 (it is a `str`); the copy is only a fallback.
+    ByteString::try_from(Bytes::from_owner(Shared(frame.clone()))).unwrap_or_else(|_| ByteString::from(&**frame))
+}
 
 pub(crate) struct Connection {
     pub caller: Caller,
@@ -87,7 +115,7 @@ struct Device {
 }
 
 impl Device {
-    async fn send(&mut self, text: impl Into<String>) -> Result<(), Closed> {
+    async fn send(&mut self, text: impl Into<ByteString>) -> Result<(), Closed> {
         match tokio::time::timeout(self.write_wait, self.session.text(text.into())).await {
             Ok(Ok(())) => {
                 metrics::counter!("chitchat_ws_frames_sent_total").increment(1);
@@ -108,7 +136,7 @@ impl Device {
             known => {
                 let first = known.map_or(delivery.event_seq, |span| span.first);
                 self.positions.insert(delivery.room_id, Span { first, last: delivery.event_seq });
-                self.send(delivery.frame.to_string()).await
+                self.send(shared_text(&delivery.frame)).await
             }
         }
     }
@@ -119,7 +147,7 @@ impl Device {
             Ok(frames) => {
                 for delivery in frames {
                     if let Delivery::Ephemeral(presence) = delivery {
-                        self.send(presence.frame.to_string()).await?;
+                        self.send(shared_text(&presence.frame)).await?;
                     }
                 }
                 Ok(())
@@ -150,7 +178,7 @@ impl Device {
                 let mut last = known.map_or(from, |span| span.last.max(from));
                 for event in events.iter().filter(|e| e.event_seq > from && !had(e.event_seq)) {
                     last = last.max(event.event_seq);
-                    self.send(event.frame.to_string()).await?;
+                    self.send(shared_text(&event.frame)).await?;
                 }
                 let first = known.map_or(from + 1, |span| span.first.min(from + 1));
                 self.positions.insert(chat, Span { first, last });
@@ -206,9 +234,17 @@ pub(crate) async fn run(
     let mut heartbeat = tokio::time::interval(conn.settings.ping_period);
     heartbeat.tick().await;
     let mut last_heard = Instant::now();
+    let mut in_flight: Option<Command> = None;
+    let mut queued: VecDeque<ClientFrame> = VecDeque::new();
 
     let exit = loop {
         tokio::select! {
+            reply = finish(&mut in_flight), if in_flight.is_some() => {
+                in_flight = queued.pop_front().map(|frame| command(&conn, frame));
+                if let Err(closed) = device.send(reply).await {
+                    break exit_for(closed);
+                }
+            }
             // While held, live events wait in the device's bounded queue.
             delivery = subscription.next(), if !device.holding_live => match delivery.as_deref() {
                 Some(Delivery::Event(event)) => {
@@ -218,7 +254,7 @@ pub(crate) async fn run(
                 }
                 // Live-only updates have no place in the log: they go out as they come.
                 Some(Delivery::Ephemeral(update)) => {
-                    if let Err(closed) = device.send(update.frame.to_string()).await {
+                    if let Err(closed) = device.send(shared_text(&update.frame)).await {
                         break exit_for(closed);
                     }
                 }
@@ -236,11 +272,23 @@ pub(crate) async fn run(
                 // The bus dropped this device (it fell too far behind): reconnect and resume.
                 None => break close(CloseCode::Again, "resume: reconnect and send resume"),
             },
-            incoming = stream.next() => {
+            // While too many client frames wait, leave the next ones in the socket.
+            incoming = stream.next(), if queued.len() < MAX_QUEUED_COMMANDS => {
                 last_heard = Instant::now();
                 let step = match incoming {
                     Some(Ok(AggregatedMessage::Text(text))) => {
-                        let step = handle_text(&conn, &mut device, &text).await;
+                        let step = match serde_json::from_str::<ClientFrame>(&text) {
+                            Err(_) => device.send(frames::error(None, "invalid_frame", "frames are JSON objects with a \"type\"")).await,
+                            Ok(frame) if is_command(&frame) => {
+                                if in_flight.is_none() {
+                                    in_flight = Some(command(&conn, frame));
+                                } else {
+                                    queued.push_back(frame);
+                                }
+                                Ok(())
+                            }
+                            Ok(frame) => handle_frame(&conn, &mut device, frame).await,
+                        };
                         device.holding_live = false;
                         if step.is_ok() && !presence_sent {
                             presence_sent = true;
@@ -294,34 +342,54 @@ pub(crate) async fn run(
     }
 }
 
-/// Answers one client text frame.
-async fn handle_text(conn: &Connection, device: &mut Device, text: &str) -> Result<(), Closed> {
-    let frame: ClientFrame = match serde_json::from_str(text) {
-        Ok(frame) => frame,
-        Err(_) => {
-            return device.send(frames::error(None, "invalid_frame", "frames are JSON objects with a \"type\"")).await;
+/// Waits for the command in flight (the caller makes sure there is one).
+async fn finish(in_flight: &mut Option<Command>) -> String {
+    match in_flight {
+        Some(command) => command.await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Frames answered after a database write, without touching what the device has
+/// been sent: handled in the background, one at a time, in order.
+fn is_command(frame: &ClientFrame) -> bool {
+    matches!(frame.kind.as_str(), "message" | "status_update")
+}
+
+/// Handles a `message` or `status_update` frame; yields the reply frame.
+fn command(conn: &Connection, frame: ClientFrame) -> Command {
+    let (services, caller) = (conn.services.clone(), conn.caller);
+    Box::pin(async move {
+        let ClientFrame { id, kind, room_id, payload } = frame;
+        let id = id.as_ref();
+        if kind == "message" {
+            match send(&services, caller, room_id.as_deref(), payload).await {
+                Ok(message) => {
+                    metrics::counter!("chitchat_messages_sent_total", "via" => "ws").increment(1);
+                    frames::ack(id, &message)
+                }
+                Err(error) => frames::domain_error(id, &error),
+            }
+        } else {
+            match receipt(&services, caller, room_id.as_deref(), &payload).await {
+                Ok(()) => frames::ack_empty(id),
+                Err(error) => frames::domain_error(id, &error),
+            }
         }
-    };
+    })
+}
+
+/// Answers a client frame that is not a command, at once.
+async fn handle_frame(conn: &Connection, device: &mut Device, frame: ClientFrame) -> Result<(), Closed> {
     let id = frame.id.as_ref();
     let reply = match frame.kind.as_str() {
-        "message" => match send(conn, frame.room_id.as_deref(), frame.payload).await {
-            Ok(message) => {
-                metrics::counter!("chitchat_messages_sent_total", "via" => "ws").increment(1);
-                frames::ack(id, &message)
-            }
-            Err(error) => frames::domain_error(id, &error),
-        },
         "typing" => match typing(conn, device, frame.room_id.as_deref(), &frame.payload).await {
             // Typing needs no answer unless the client asked for one with an id.
             Ok(()) if id.is_none() => return Ok(()),
             Ok(()) => frames::ack_empty(id),
             Err(error) => frames::domain_error(id, &error),
         },
-        "status_update" => match receipt(conn, frame.room_id.as_deref(), &frame.payload).await {
-            Ok(()) => frames::ack_empty(id),
-            Err(error) => frames::domain_error(id, &error),
-        },
-        "resume" => match resume(conn, device, frame.payload).await? {
+        "resume" => match resume(conn, device, frame.payload.clone()).await? {
             Ok(reached) => frames::resumed(id, &reached),
             Err(error) => frames::domain_error(id, &error),
         },
@@ -357,12 +425,17 @@ async fn typing(
 
 /// `{"type":"status_update","room_id","payload":{"status":"delivered"|"read","seq"}}`:
 /// this device has (or showed) the chat's messages up to `seq`.
-async fn receipt(conn: &Connection, room_id: Option<&str>, payload: &Value) -> Result<(), DomainError> {
+async fn receipt(
+    services: &Services,
+    caller: Caller,
+    room_id: Option<&str>,
+    payload: &Value,
+) -> Result<(), DomainError> {
     let chat: ChatId = room_id.and_then(|r| r.trim().parse().ok()).ok_or_else(DomainError::chat_not_found)?;
     let payload: ReceiptPayload = serde_json::from_value(payload.clone())
         .map_err(|e| DomainError::invalid("invalid_payload", format!("invalid status_update payload: {e}")))?;
     let kind = ReceiptKind::parse(&payload.status)?;
-    conn.services.receipts.mark(conn.caller, chat, kind, payload.seq).await
+    services.receipts.mark(caller, chat, kind, payload.seq).await
 }
 
 /// What `resume` answers: the position reached in each chat, and the chats the
@@ -405,18 +478,18 @@ async fn resume(
 }
 
 async fn send(
-    conn: &Connection,
+    services: &Services,
+    caller: Caller,
     room_id: Option<&str>,
     payload: Value,
 ) -> Result<chitchat_domain::message::Message, DomainError> {
     let chat_id = room_id.and_then(|r| r.trim().parse().ok()).ok_or_else(DomainError::chat_not_found)?;
     let payload: SendPayload = serde_json::from_value(payload)
         .map_err(|e| DomainError::invalid("invalid_payload", format!("invalid message payload: {e}")))?;
-    let appended = conn
-        .services
+    let appended = services
         .messages
         .send(
-            conn.caller,
+            caller,
             SendMessage {
                 chat_id,
                 content: payload.text()?,

@@ -4,9 +4,12 @@
 
 #[macro_use]
 mod pool;
-mod error;
-mod models;
+// Before `group_commit`, which reads messages back with `hydrate!`.
+#[macro_use]
 mod repos;
+mod error;
+mod group_commit;
+mod models;
 mod schema;
 mod store;
 mod time;

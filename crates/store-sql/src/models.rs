@@ -235,6 +235,9 @@ impl TryFrom<MemberRow> for Member {
 
 #[derive(Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = messages)]
+// NULL rather than DEFAULT for None (the same here): lets SQLite insert many rows
+// in one statement, and PostgreSQL cache the statement.
+#[diesel(treat_none_as_default_value = false)]
 pub(crate) struct MessageRow {
     pub id: String,
     pub chat_id: String,
@@ -366,6 +369,9 @@ pub(crate) struct UpdatePayload {
 
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = chat_events)]
+// NULL rather than DEFAULT for None (the same here): lets SQLite insert many rows
+// in one statement, and PostgreSQL cache the statement.
+#[diesel(treat_none_as_default_value = false)]
 pub(crate) struct ChatEventRow {
     pub chat_id: String,
     pub event_seq: i64,
@@ -378,6 +384,9 @@ pub(crate) struct ChatEventRow {
 
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = read_positions)]
+// NULL rather than DEFAULT for None (the same here): lets SQLite insert many rows
+// in one statement, and PostgreSQL cache the statement.
+#[diesel(treat_none_as_default_value = false)]
 pub(crate) struct ReadPositionRow {
     pub chat_id: String,
     pub user_id: String,

@@ -2,10 +2,11 @@
 //! body against whichever backend is configured.
 
 use crate::error::StoreError;
+use crate::group_commit::GroupCommit;
 use diesel::SqliteConnection;
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
 use diesel_async::pooled_connection::deadpool::Pool;
-use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod};
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
@@ -56,6 +57,19 @@ pub struct StoreConfig {
 #[derive(Clone)]
 pub(crate) struct SqlStore {
     pub(crate) pool: DbPool,
+    /// The writers that store new messages in batches.
+    pub(crate) appends: GroupCommit,
+}
+
+impl SqlStore {
+    fn new(pool: DbPool) -> Self {
+        let backend = match pool {
+            DbPool::Postgres(_) => Backend::Postgres,
+            DbPool::Sqlite(_) => Backend::Sqlite,
+        };
+        let appends = GroupCommit::start(&pool, backend);
+        Self { pool, appends }
+    }
 }
 
 /// Runs `$body` with `$conn` bound to a pooled connection of the configured
@@ -116,9 +130,16 @@ impl SqlStore {
     async fn connect_postgres(config: &StoreConfig) -> Result<Self, StoreError> {
         let conn = AsyncPgConnection::establish(&config.url).await.map_err(|e| StoreError::Connect(e.to_string()))?;
         run_migrations(conn, POSTGRES_MIGRATIONS).await?;
-        let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(config.url.clone());
+        let mut manager_config = ManagerConfig::<AsyncPgConnection>::default();
+        // No `SELECT 1` each time a connection is taken from the pool: that was a
+        // round trip of its own for every query. A connection that broke fails
+        // its next query instead, which is reported like any query error, and the
+        // pool drops it (diesel-async marks broken connections).
+        manager_config.recycling_method = RecyclingMethod::Fast;
+        let manager =
+            AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(config.url.clone(), manager_config);
         let pool = Pool::builder(manager).max_size(config.max_connections.max(1)).build().map_err(StoreError::pool)?;
-        Ok(Self { pool: DbPool::Postgres(pool) })
+        Ok(Self::new(DbPool::Postgres(pool)))
     }
 
     async fn connect_sqlite(path: &str) -> Result<Self, StoreError> {
@@ -129,11 +150,12 @@ impl SqlStore {
         run_migrations(conn, SQLITE_MIGRATIONS).await?;
         let mut manager_config = ManagerConfig::<SqliteConn>::default();
         manager_config.custom_setup = Box::new(|url| Box::pin(establish_sqlite(url.to_owned())));
+        manager_config.recycling_method = RecyclingMethod::Fast;
         let manager = AsyncDieselConnectionManager::<SqliteConn>::new_with_config(path, manager_config);
         // One connection: SQLite has a single writer, and one connection avoids
         // "database is locked" upgrades between concurrent transactions.
         let pool = Pool::builder(manager).max_size(1).build().map_err(StoreError::pool)?;
-        Ok(Self { pool: DbPool::Sqlite(pool) })
+        Ok(Self::new(DbPool::Sqlite(pool)))
     }
 }
 

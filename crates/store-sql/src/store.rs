@@ -12,7 +12,9 @@ use chitchat_domain::auth::{OtpChallenge, Session};
 use chitchat_domain::chat::{Chat, ChatSettings, GroupChange, GroupStep, Member};
 use chitchat_domain::contact::ContactEntry;
 use chitchat_domain::event::ChatEvent;
-use chitchat_domain::message::{Appended, ClientMsgId, Emoji, Message, MessageBody, MessageEdit, NewMessage, Page};
+use chitchat_domain::message::{
+    Appended, ClientMsgId, Emoji, Message, MessageBody, MessageEdit, NewMessage, Page, SendOutcome,
+};
 use chitchat_domain::ports::{
     AttachmentRepo, ChatRepo, ChatSettingsRepo, ContactRepo, MessageRepo, MessageSearch, OtpRepo, ReceiptRepo,
     SessionRepo, StoreHealth, UserRepo,
@@ -174,6 +176,10 @@ impl MessageRepo for Store {
     async fn append(&self, message: &NewMessage) -> DomainResult<Appended> {
         let message = message.clone();
         self.detached(|s| async move { s.append(&message).await }).await
+    }
+    async fn send(&self, message: &NewMessage) -> DomainResult<SendOutcome> {
+        let message = message.clone();
+        self.detached(|s| async move { MessageRepo::send(&*s, &message).await }).await
     }
     async fn get(&self, id: MessageId) -> DomainResult<Option<Message>> {
         self.detached(move |s| async move { MessageRepo::get(&*s, id).await }).await

@@ -264,6 +264,22 @@ pub struct Appended {
     pub event_seq: Option<i64>,
 }
 
+/// What `MessageRepo::send` found and did with a message sent by a person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendOutcome {
+    /// Stored with the chat's next `seq`: the message as stored, its position in
+    /// the chat's event log, and the chat's active members at that moment (who
+    /// get it live).
+    Stored { message: Message, event_seq: i64, recipients: Vec<UserId> },
+    /// The sender used this `client_msg_id` before: the first message (perhaps of
+    /// another chat). Nothing was stored.
+    Duplicate(Message),
+    /// The sender is not an active member of the chat. Nothing was stored.
+    NotAMember,
+    /// A direct chat whose other member blocks the sender. Nothing was stored.
+    Blocked,
+}
+
 /// A page of history, newest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Page {

@@ -9,10 +9,9 @@ use crate::event::{ChatEvent, Delivery, EventKind};
 use crate::ids::{ChatId, MessageId, UserId};
 use crate::message::{
     check_reply_target, Appended, ClientMsgId, ContentType, Message, MessageBody, MessagePolicy, NewMessage, Page,
+    SendOutcome,
 };
-use crate::ports::{
-    AttachmentRepo, BlobStore, ChatRepo, ChatSettingsRepo, ContactRepo, EventBus, MessageRepo, ReceiptRepo,
-};
+use crate::ports::{AttachmentRepo, BlobStore, ChatRepo, ContactRepo, EventBus, MessageRepo, ReceiptRepo};
 use crate::receipt::ChatProgress;
 use std::sync::Arc;
 
@@ -23,7 +22,6 @@ pub struct MessageService {
     pub(super) messages: Arc<dyn MessageRepo>,
     receipts: Arc<dyn ReceiptRepo>,
     pub(super) contacts: Arc<dyn ContactRepo>,
-    pub(super) chat_settings: Arc<dyn ChatSettingsRepo>,
     pub(super) bus: Arc<dyn EventBus>,
     pub(super) clock: Arc<dyn Clock>,
     pub(super) policy: MessagePolicy,
@@ -52,7 +50,6 @@ impl MessageService {
             messages: ports.messages.clone(),
             receipts: ports.receipts.clone(),
             contacts: ports.contacts.clone(),
-            chat_settings: ports.chat_settings.clone(),
             bus: ports.bus.clone(),
             clock: ports.clock.clone(),
             policy,
@@ -69,16 +66,10 @@ impl MessageService {
         let content = body_of(content_type, request.content)?;
         let requested = super::attachments::parse_ids(&request.attachment_ids)?;
         let client_msg_id = request.client_msg_id.map(ClientMsgId::parse).transpose()?;
-        require_member(self.chats.as_ref(), request.chat_id, caller.user_id).await?;
-        refuse_if_blocked(self.chats.as_ref(), self.contacts.as_ref(), request.chat_id, caller.user_id).await?;
-
-        if let Some(key) = &client_msg_id {
-            if let Some(first) = self.messages.find_by_client_id(caller.user_id, key).await? {
-                return same_chat_or_conflict(first, request.chat_id);
-            }
-        }
         let reply_to_id = match request.reply_to_id.as_deref().map(str::trim) {
             Some(raw) => {
+                // Membership first, so that a stranger learns nothing about the target.
+                require_member(self.chats.as_ref(), request.chat_id, caller.user_id).await?;
                 // A malformed id names no message of the chat.
                 let target = match raw.parse::<MessageId>() {
                     Ok(id) => self.messages.get(id).await?,
@@ -89,34 +80,39 @@ impl MessageService {
             None => None,
         };
         // Only messages that name files look them up: text sends cost nothing more.
-        let found =
-            if requested.is_empty() { Vec::new() } else { self.attachments.get_attachments(&requested).await? };
-        let attachments = check_for_send(caller.user_id, content_type, &requested, &found)?;
-        let appended = self
-            .messages
-            .append(&NewMessage {
-                id: MessageId::new(),
-                chat_id: request.chat_id,
-                sender_id: caller.user_id,
-                content,
-                content_type,
-                client_msg_id,
-                created_at: self.clock.now(),
-                system: None,
-                reply_to_id,
-                forwarded: false,
-                attachments,
-            })
-            .await?;
-        match appended.event_seq {
-            Some(event_seq) if appended.created => self.publish(message_event(&appended.message, event_seq)).await,
-            _ => return same_chat_or_conflict(appended.message, request.chat_id),
+        // Membership first, so that a stranger learns nothing about the chat.
+        let attachments = if requested.is_empty() {
+            Vec::new()
+        } else {
+            require_member(self.chats.as_ref(), request.chat_id, caller.user_id).await?;
+            let found = self.attachments.get_attachments(&requested).await?;
+            check_for_send(caller.user_id, content_type, &requested, &found)?
+        };
+        let new = NewMessage {
+            id: MessageId::new(),
+            chat_id: request.chat_id,
+            sender_id: caller.user_id,
+            content,
+            content_type,
+            client_msg_id,
+            created_at: self.clock.now(),
+            system: None,
+            reply_to_id,
+            forwarded: false,
+            attachments,
+        };
+        // Membership, blocks and idempotency are checked by the store in the
+        // transaction that stores the message (batched with other sends), so
+        // that a send costs no round trips of its own to the database.
+        match self.messages.send(&new).await? {
+            SendOutcome::Stored { message, event_seq, recipients } => {
+                publish_message(self.bus.as_ref(), &recipients, &message, event_seq).await;
+                Ok(Appended { message, created: true, event_seq: Some(event_seq) })
+            }
+            SendOutcome::Duplicate(first) => same_chat_or_conflict(first, request.chat_id),
+            SendOutcome::NotAMember => Err(DomainError::chat_not_found()),
+            SendOutcome::Blocked => Err(blocked()),
         }
-        // As WhatsApp does: a chat archived without muting comes back with a new message.
-        if let Err(error) = self.chat_settings.unarchive_unmuted(request.chat_id, self.clock.now()).await {
-            tracing::warn!(%error, chat = %request.chat_id, "could not bring the chat back from archives");
-        }
-        Ok(appended)
     }
 
     /// A page of a chat's history, newest first, for members, each message with its
@@ -226,7 +222,7 @@ mod tests {
     use super::*;
     use crate::chat::{LogPosition, Member, Role};
     use crate::ids::SessionId;
-    use crate::services::test_support::{self, ports, stored, text_message, MockSet};
+    use crate::services::test_support::{ports, stored, text_message, MockSet};
     use chrono::Utc;
 
     fn caller() -> Caller {
@@ -258,13 +254,9 @@ mod tests {
         let other = UserId::new();
         let chat = ChatId::new();
         let mut m = MockSet::new(Utc::now());
-        m.chats.expect_member().returning(move |c, u| Ok(Some(member(c, u))));
-        m.chats.expect_get().returning(|_| Ok(None));
-        m.chats.expect_members().returning(move |c| Ok(vec![member(c, me.user_id), member(c, other)]));
-        m.messages
-            .expect_append()
-            .times(1)
-            .returning(|new| Ok(Appended { message: stored(new, 7), created: true, event_seq: Some(7) }));
+        m.messages.expect_send().times(1).returning(move |new| {
+            Ok(SendOutcome::Stored { message: stored(new, 7), event_seq: 7, recipients: vec![me.user_id, other] })
+        });
         m.bus
             .expect_publish()
             .withf(move |recipients, delivery| {
@@ -282,8 +274,7 @@ mod tests {
     #[tokio::test]
     async fn a_non_member_cannot_send_and_nothing_is_stored() {
         let mut m = MockSet::new(Utc::now());
-        m.chats.expect_member().returning(|_, _| Ok(None));
-        m.messages.expect_append().never();
+        m.messages.expect_send().times(1).returning(|_| Ok(SendOutcome::NotAMember));
         m.bus.expect_publish().never();
         let service = service(m);
         let err = service.send(caller(), text(ChatId::new(), None)).await.unwrap_err();
@@ -295,8 +286,6 @@ mod tests {
         let me = caller();
         let chat = ChatId::new();
         let mut m = MockSet::new(Utc::now());
-        m.chats.expect_member().returning(move |c, u| Ok(Some(member(c, u))));
-        m.chats.expect_get().returning(|_| Ok(None));
         let first = NewMessage {
             id: MessageId::new(),
             chat_id: chat,
@@ -311,8 +300,10 @@ mod tests {
             attachments: Vec::new(),
         };
         let first_stored = stored(&first, 3);
-        m.messages.expect_find_by_client_id().returning(move |_, _| Ok(Some(first_stored.clone())));
-        m.messages.expect_append().never();
+        m.messages
+            .expect_send()
+            .withf(|new| new.client_msg_id.as_ref().map(ClientMsgId::as_str) == Some("c-1"))
+            .returning(move |_| Ok(SendOutcome::Duplicate(first_stored.clone())));
         m.bus.expect_publish().never();
         let service = service(m);
         let again = service.send(me, text(chat, Some("c-1"))).await.unwrap();
@@ -324,8 +315,6 @@ mod tests {
     async fn reusing_a_client_msg_id_in_another_chat_is_a_conflict() {
         let me = caller();
         let mut m = MockSet::new(Utc::now());
-        m.chats.expect_member().returning(move |c, u| Ok(Some(member(c, u))));
-        m.chats.expect_get().returning(|_| Ok(None));
         let other_chat_msg = NewMessage {
             id: MessageId::new(),
             chat_id: ChatId::new(),
@@ -340,7 +329,8 @@ mod tests {
             attachments: Vec::new(),
         };
         let first = stored(&other_chat_msg, 1);
-        m.messages.expect_find_by_client_id().returning(move |_, _| Ok(Some(first.clone())));
+        m.messages.expect_send().returning(move |_| Ok(SendOutcome::Duplicate(first.clone())));
+        m.bus.expect_publish().never();
         let service = service(m);
         let err = service.send(me, text(ChatId::new(), Some("c-1"))).await.unwrap_err();
         assert_eq!(err.code(), "client_msg_id_reused");
@@ -365,7 +355,8 @@ mod tests {
         m.chats.expect_member().returning(|c, u| {
             Ok(Some(Member { left_at: Some(LogPosition { seq: 12, event_seq: 15 }), ..member(c, u) }))
         });
-        m.messages.expect_append().never();
+        // The store sees that the former member is no longer active.
+        m.messages.expect_send().times(1).returning(|_| Ok(SendOutcome::NotAMember));
         m.messages
             .expect_list()
             .withf(move |c, page| *c == chat && page.max_seq == Some(12) && page.limit == 50)
@@ -390,18 +381,10 @@ mod tests {
     #[tokio::test]
     async fn someone_blocked_cannot_write_in_the_direct_chat() {
         let me = caller();
-        let blocker = UserId::new();
         let chat = ChatId::new();
         let mut m = MockSet::new(Utc::now());
-        m.chats.expect_member().returning(|c, u| Ok(Some(member(c, u))));
-        m.chats.expect_get().returning(|id| Ok(Some(test_support::chat(id, ChatKind::Direct))));
-        m.chats.expect_members().returning(move |c| Ok(vec![member(c, me.user_id), member(c, blocker)]));
-        m.contacts = crate::ports::MockContactRepo::new();
-        m.contacts
-            .expect_is_blocked()
-            .withf(move |by, who| *by == blocker && *who == me.user_id)
-            .returning(|_, _| Ok(true));
-        m.messages.expect_append().never();
+        m.messages.expect_send().times(1).returning(|_| Ok(SendOutcome::Blocked));
+        m.bus.expect_publish().never();
         let service = service(m);
         assert_eq!(service.send(me, text(chat, None)).await.unwrap_err().code(), "blocked");
     }
@@ -410,12 +393,9 @@ mod tests {
     async fn a_failed_live_push_does_not_fail_a_stored_message() {
         let me = caller();
         let mut m = MockSet::new(Utc::now());
-        m.chats.expect_member().returning(move |c, u| Ok(Some(member(c, u))));
-        m.chats.expect_get().returning(|_| Ok(None));
-        m.chats.expect_members().returning(move |c| Ok(vec![member(c, me.user_id)]));
-        m.messages
-            .expect_append()
-            .returning(|new| Ok(Appended { message: stored(new, 1), created: true, event_seq: Some(1) }));
+        m.messages.expect_send().returning(move |new| {
+            Ok(SendOutcome::Stored { message: stored(new, 1), event_seq: 1, recipients: vec![me.user_id] })
+        });
         m.bus.expect_publish().returning(|_, _| Err(DomainError::unavailable("bus down")));
         let service = service(m);
         assert!(service.send(me, text(ChatId::new(), None)).await.is_ok());
@@ -434,8 +414,6 @@ mod tests {
 
     fn member_of_every_chat(m: &mut MockSet) {
         m.chats.expect_member().returning(|c, u| Ok(Some(member(c, u))));
-        m.chats.expect_get().returning(|_| Ok(None));
-        m.chats.expect_members().returning(|_| Ok(vec![]));
     }
 
     #[tokio::test]
@@ -446,7 +424,7 @@ mod tests {
         member_of_every_chat(&mut m);
         let found = elsewhere.clone();
         m.messages.expect_get().returning(move |_| Ok(Some(found.clone())));
-        m.messages.expect_append().never();
+        m.messages.expect_send().never();
         let service = service(m);
         let err = service.send(me, reply(ChatId::new(), elsewhere.id)).await.unwrap_err();
         assert_eq!(err.code(), "invalid_reply");
@@ -457,12 +435,23 @@ mod tests {
         let mut m = MockSet::new(Utc::now());
         member_of_every_chat(&mut m);
         m.messages.expect_get().returning(|_| Ok(None));
-        m.messages.expect_append().never();
+        m.messages.expect_send().never();
         let service = service(m);
         let err = service.send(caller(), reply(ChatId::new(), MessageId::new())).await.unwrap_err();
         assert_eq!(err.code(), "invalid_reply");
         let malformed = SendMessage { reply_to_id: Some("not-an-id".into()), ..reply(ChatId::new(), MessageId::new()) };
         assert_eq!(service.send(caller(), malformed).await.unwrap_err().code(), "invalid_reply");
+    }
+
+    #[tokio::test]
+    async fn a_stranger_replying_is_refused_before_the_target_is_looked_up() {
+        let mut m = MockSet::new(Utc::now());
+        m.chats.expect_member().returning(|_, _| Ok(None));
+        m.messages.expect_get().never();
+        m.messages.expect_send().never();
+        let service = service(m);
+        let err = service.send(caller(), reply(ChatId::new(), MessageId::new())).await.unwrap_err();
+        assert_eq!(err.code(), "chat_not_found");
     }
 
     #[tokio::test]
@@ -475,10 +464,10 @@ mod tests {
         m.messages.expect_get().returning(move |_| Ok(Some(found.clone())));
         let original_id = original.id;
         m.messages
-            .expect_append()
+            .expect_send()
             .withf(move |new| new.reply_to_id == Some(original_id) && !new.forwarded)
             .times(1)
-            .returning(|new| Ok(Appended { message: stored(new, 2), created: true, event_seq: Some(2) }));
+            .returning(|new| Ok(SendOutcome::Stored { message: stored(new, 2), event_seq: 2, recipients: vec![] }));
         m.bus.expect_publish().returning(|_, _| Ok(()));
         let service = service(m);
         assert!(service.send(caller(), reply(chat, original.id)).await.unwrap().created);

@@ -1,48 +1,27 @@
 use crate::error::StoreError;
+use crate::group_commit::{Mode, Request};
 use crate::models::{
     ChatEventRow, MessageRow, UpdatePayload, EVENT_MESSAGE, EVENT_MESSAGE_UPDATE, EVENT_STATUS_UPDATE,
 };
 use crate::pool::SqlStore;
-use crate::schema::{chat_events, chat_members, chats, hidden_messages, messages};
+use crate::schema::{chat_events, chats, hidden_messages, messages};
 use async_trait::async_trait;
 use chitchat_domain::event::{ChatEvent, EventKind, MessageUpdate};
-use chitchat_domain::message::{Appended, ClientMsgId, Emoji, Message, MessageBody, MessageEdit, NewMessage, Page};
+use chitchat_domain::message::{
+    Appended, ClientMsgId, Emoji, Message, MessageBody, MessageEdit, NewMessage, Page, SendOutcome,
+};
 use chitchat_domain::ports::MessageRepo;
-use chitchat_domain::{ChatId, DomainError, DomainResult, MessageId, UserId};
+use chitchat_domain::{ChatId, DomainResult, MessageId, UserId};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use std::collections::HashMap;
 
 impl SqlStore {
-    /// Stores the message with the chat's next `seq` and `event_seq`, in one
-    /// transaction, provided its sender is still an active member once the chat
-    /// is locked: a removal stored meanwhile wins. Returns the message and its
-    /// event_seq.
-    async fn insert_with_next_seq(&self, message: &NewMessage) -> Result<(Message, i64), StoreError> {
-        let row = MessageRow::new(message)?;
-        let attachments = &message.attachments;
-        let (message, event_seq): (Message, i64) = db_run!(self, |conn| {
-            conn.transaction(async |tx| {
-                let mut row = row.clone();
-                let event_seq = append_in_tx!(tx, &mut row);
-                link_attachments_in_tx!(tx, &row.id, attachments);
-                let sender_is_member: i64 = chat_members::table
-                    .filter(chat_members::chat_id.eq(&row.chat_id))
-                    .filter(chat_members::user_id.eq(&row.sender_id))
-                    .filter(chat_members::left_at_seq.is_null())
-                    .count()
-                    .get_result(tx)
-                    .await?;
-                if sender_is_member == 0 {
-                    return Err(StoreError::NotAMember);
-                }
-                let message = hydrate!(tx, vec![row], None)?.pop();
-                Ok((message.ok_or_else(|| StoreError::Corrupt("an appended message vanished".into()))?, event_seq))
-            })
-            .await?
-        });
-        Ok((message, event_seq))
+    /// Checks and stores the message with the next group commit of its chat's
+    /// writer; see `group_commit`.
+    async fn store_new(&self, message: &NewMessage, mode: Mode) -> Result<SendOutcome, StoreError> {
+        self.appends.submit(Request { row: MessageRow::new(message)?, mode, attachments: message.attachments.clone() }).await
     }
 
     /// One message, as it is when read.
@@ -101,17 +80,17 @@ pub(crate) fn chat_event(event: ChatEventRow, message: Option<Message>) -> Resul
 #[async_trait]
 impl MessageRepo for SqlStore {
     async fn append(&self, message: &NewMessage) -> DomainResult<Appended> {
-        match self.insert_with_next_seq(message).await {
-            Ok((stored, event_seq)) => Ok(Appended { message: stored, created: true, event_seq: Some(event_seq) }),
-            // A concurrent retry with the same client_msg_id won the race: return its message.
-            Err(error) if error.is_unique_violation() => {
-                let key = message.client_msg_id.as_ref().ok_or_else(|| DomainError::from(error))?;
-                let first = self.find_by_client_id(message.sender_id, key).await?;
-                let first = first.ok_or_else(|| DomainError::unavailable("duplicate message vanished"))?;
-                Ok(Appended { message: first, created: false, event_seq: None })
+        match self.store_new(message, Mode::Append).await? {
+            SendOutcome::Stored { message, event_seq, .. } => {
+                Ok(Appended { message, created: true, event_seq: Some(event_seq) })
             }
-            Err(error) => Err(error.into()),
+            SendOutcome::Duplicate(first) => Ok(Appended { message: first, created: false, event_seq: None }),
+            SendOutcome::NotAMember | SendOutcome::Blocked => Err(StoreError::NotAMember.into()),
         }
+    }
+
+    async fn send(&self, message: &NewMessage) -> DomainResult<SendOutcome> {
+        Ok(self.store_new(message, Mode::Send).await?)
     }
 
     async fn get(&self, id: MessageId) -> DomainResult<Option<Message>> {

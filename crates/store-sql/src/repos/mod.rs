@@ -161,28 +161,6 @@ macro_rules! update_in_tx {
     }};
 }
 
-/// Stores, inside an open transaction `$tx`, that message `$message_id` (`&str`)
-/// carries the attachments `$ids` (`&[AttachmentId]`), in that order. One that
-/// no longer exists (swept meanwhile) fails with `StoreError::AttachmentGone`.
-macro_rules! link_attachments_in_tx {
-    ($tx:ident, $message_id:expr, $ids:expr) => {{
-        let ids: &[chitchat_domain::AttachmentId] = $ids;
-        // One insert per file (at most ten): diesel's multi-row insert is not
-        // available on the SQLite connection wrapper.
-        for (position, id) in ids.iter().enumerate() {
-            diesel::insert_into($crate::schema::message_attachments::table)
-                .values($crate::models::MessageAttachmentRow {
-                    message_id: $message_id.to_owned(),
-                    attachment_id: id.to_string(),
-                    position: i32::try_from(position).unwrap_or(i32::MAX),
-                })
-                .execute($tx)
-                .await
-                .map_err($crate::error::StoreError::from_link)?;
-        }
-    }};
-}
-
 mod attachments;
 mod chat_settings;
 mod chats;

@@ -11,6 +11,7 @@ pub mod store;
 mod store_attachments;
 mod store_chats;
 mod store_contacts;
+mod store_group_commit;
 mod store_groups;
 mod store_message_actions;
 mod store_messages;
@@ -93,6 +94,11 @@ macro_rules! store_contract_tests {
             attachments_still_carried_are_not_removed,
             attachments_orphans_are_removed_once_old,
             attachments_an_append_naming_a_missing_attachment_stores_nothing,
+            sends_at_once_to_one_chat_get_gap_free_numbers_and_are_all_stored,
+            sends_at_once_to_many_chats_number_each_chat_on_its_own,
+            one_client_msg_id_sent_many_times_at_once_is_stored_once,
+            refused_sends_in_a_batch_leave_no_gap_and_fail_no_one_else,
+            a_send_brings_back_a_chat_archived_without_muting,
             health_ping_answers,
         );
     };

@@ -3,6 +3,7 @@
 pub use super::store_attachments::*;
 pub use super::store_chats::*;
 pub use super::store_contacts::*;
+pub use super::store_group_commit::*;
 pub use super::store_groups::*;
 pub use super::store_message_actions::*;
 pub use super::store_messages::*;

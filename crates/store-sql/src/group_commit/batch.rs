@@ -1,0 +1,298 @@
+//! One group commit: the messages of a batch checked and stored in one
+//! transaction, with a fixed number of statements whatever the batch's size.
+
+use super::insert::InsertRows;
+use super::{Mode, Request, Writer};
+use crate::error::StoreError;
+use crate::models::{ChatEventRow, MessageAttachmentRow, MessageRow, ReadPositionRow, EVENT_MESSAGE};
+use crate::pool::Backend;
+use crate::schema::{blocks, chat_members, chat_settings, chats, messages};
+use chitchat_domain::message::{Message, SendOutcome};
+use chitchat_domain::UserId;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text};
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use std::collections::{HashMap, HashSet};
+
+/// What the batch decided for one request before the messages are read back.
+enum Decision {
+    /// Stored: the index of its row among the stored rows, and its event_seq.
+    Store(usize, i64),
+    /// An earlier message with the same `client_msg_id` (its id).
+    Earlier(String),
+    NotAMember,
+    Blocked,
+}
+
+/// A chat as the batch found it once its row was locked.
+struct ChatState {
+    direct: bool,
+    last_seq: i64,
+    last_event_seq: i64,
+    /// Active members, longest-standing first.
+    members: Vec<String>,
+    /// The `created_at` of the last message the batch stores in it.
+    last_activity: Option<i64>,
+}
+
+/// Checks and stores `requests` in one transaction. Returns one outcome per
+/// request, in order; an error means nothing of the batch was stored.
+pub(super) async fn store(writer: &Writer, requests: &[Request]) -> Result<Vec<SendOutcome>, StoreError> {
+    let mut chat_ids: Vec<&str> = requests.iter().map(|r| r.row.chat_id.as_str()).collect();
+    chat_ids.sort_unstable();
+    chat_ids.dedup();
+    let backend = writer.backend;
+    db_run!(writer, |conn| {
+        conn.transaction(async |tx| {
+            // Lock the chats' rows first, as every writer of a chat's log does: no
+            // membership change, receipt or other message of these chats can slip in
+            // between the checks below and the commit.
+            let locked: Vec<(String, String, i64, i64)> =
+                diesel::update(chats::table.filter(chats::id.eq_any(&chat_ids)))
+                    .set(chats::last_seq.eq(chats::last_seq))
+                    .returning((chats::id, chats::kind, chats::last_seq, chats::last_event_seq))
+                    .load(tx)
+                    .await?;
+            let mut states: HashMap<String, ChatState> = locked
+                .into_iter()
+                .map(|(id, kind, last_seq, last_event_seq)| {
+                    let state = ChatState {
+                        direct: kind == "direct",
+                        last_seq,
+                        last_event_seq,
+                        members: Vec::new(),
+                        last_activity: None,
+                    };
+                    (id, state)
+                })
+                .collect();
+            let members: Vec<(String, String)> = chat_members::table
+                .filter(chat_members::chat_id.eq_any(&chat_ids))
+                .filter(chat_members::left_at_seq.is_null())
+                .order((chat_members::chat_id, chat_members::joined_at, chat_members::user_id))
+                .select((chat_members::chat_id, chat_members::user_id))
+                .load(tx)
+                .await?;
+            for (chat, user) in members {
+                if let Some(state) = states.get_mut(&chat) {
+                    state.members.push(user);
+                }
+            }
+            // Who blocks the senders of direct chats (then filtered to the chats' members).
+            let direct_senders: Vec<&str> = requests
+                .iter()
+                .filter(|r| r.mode == Mode::Send && states.get(&r.row.chat_id).is_some_and(|s| s.direct))
+                .map(|r| r.row.sender_id.as_str())
+                .collect();
+            let mut blockers: HashMap<String, HashSet<String>> = HashMap::new();
+            if !direct_senders.is_empty() {
+                let pairs: Vec<(String, String)> = blocks::table
+                    .filter(blocks::blocked_id.eq_any(&direct_senders))
+                    .select((blocks::blocked_id, blocks::blocker_id))
+                    .load(tx)
+                    .await?;
+                for (blocked, blocker) in pairs {
+                    blockers.entry(blocked).or_default().insert(blocker);
+                }
+            }
+            // Messages stored before with the same (sender, client_msg_id).
+            let keyed: Vec<&MessageRow> =
+                requests.iter().map(|r| &r.row).filter(|r| r.client_msg_id.is_some()).collect();
+            let mut earlier: HashMap<(String, String), MessageRow> = HashMap::new();
+            if !keyed.is_empty() {
+                let senders: Vec<&str> = keyed.iter().map(|r| r.sender_id.as_str()).collect();
+                let keys: Vec<&str> = keyed.iter().filter_map(|r| r.client_msg_id.as_deref()).collect();
+                let found: Vec<MessageRow> = messages::table
+                    .filter(messages::sender_id.eq_any(&senders))
+                    .filter(messages::client_msg_id.eq_any(&keys))
+                    .select(MessageRow::as_select())
+                    .load(tx)
+                    .await?;
+                for row in found {
+                    if let Some(key) = row.client_msg_id.clone() {
+                        earlier.insert((row.sender_id.clone(), key), row);
+                    }
+                }
+            }
+
+            // Decide each request in order; stored ones take their chat's next numbers.
+            let mut stored: Vec<MessageRow> = Vec::new();
+            let mut stored_keys: HashMap<(&str, &str), String> = HashMap::new();
+            let mut decisions = Vec::with_capacity(requests.len());
+            for request in requests {
+                let row = &request.row;
+                let Some(state) = states.get_mut(&row.chat_id).filter(|s| s.members.contains(&row.sender_id)) else {
+                    decisions.push(Decision::NotAMember);
+                    continue;
+                };
+                if request.mode == Mode::Send
+                    && state.direct
+                    && blockers.get(&row.sender_id).is_some_and(|by| state.members.iter().any(|m| by.contains(m)))
+                {
+                    decisions.push(Decision::Blocked);
+                    continue;
+                }
+                if let Some(key) = row.client_msg_id.as_deref() {
+                    let first = earlier.get(&(row.sender_id.clone(), key.to_owned())).map(|r| r.id.clone());
+                    if let Some(id) = first.or_else(|| stored_keys.get(&(row.sender_id.as_str(), key)).cloned()) {
+                        decisions.push(Decision::Earlier(id));
+                        continue;
+                    }
+                    stored_keys.insert((row.sender_id.as_str(), key), row.id.clone());
+                }
+                state.last_seq += 1;
+                state.last_event_seq += 1;
+                state.last_activity = Some(row.created_at);
+                let mut row = row.clone();
+                row.seq = state.last_seq;
+                decisions.push(Decision::Store(stored.len(), state.last_event_seq));
+                stored.push(row);
+            }
+
+            if !stored.is_empty() {
+                tx.insert_messages(&stored).await?;
+                let events: Vec<ChatEventRow> = decisions
+                    .iter()
+                    .filter_map(|d| match d {
+                        Decision::Store(i, event_seq) => Some((&stored[*i], *event_seq)),
+                        _ => None,
+                    })
+                    .map(|(row, event_seq)| ChatEventRow {
+                        chat_id: row.chat_id.clone(),
+                        event_seq,
+                        kind: EVENT_MESSAGE.to_owned(),
+                        actor_id: row.sender_id.clone(),
+                        message_id: Some(row.id.clone()),
+                        created_at: row.created_at,
+                        payload: None,
+                    })
+                    .collect();
+                tx.insert_events(&events).await?;
+                let links: Vec<MessageAttachmentRow> = decisions
+                    .iter()
+                    .zip(requests)
+                    .filter_map(|(d, r)| match d {
+                        Decision::Store(i, _) => Some((&stored[*i], r)),
+                        _ => None,
+                    })
+                    .flat_map(|(row, r)| {
+                        r.attachments.iter().enumerate().map(|(position, id)| MessageAttachmentRow {
+                            message_id: row.id.clone(),
+                            attachment_id: id.to_string(),
+                            position: i32::try_from(position).unwrap_or(i32::MAX),
+                        })
+                    })
+                    .collect();
+                if !links.is_empty() {
+                    tx.link_attachments(&links).await.map_err(StoreError::from_link)?;
+                }
+                let touched: Vec<(&String, &ChatState)> =
+                    states.iter().filter(|(_, s)| s.last_activity.is_some()).collect();
+                let mut counters = diesel::sql_query(counters_update_sql(backend, touched.len())).into_boxed();
+                for (id, state) in touched {
+                    counters = counters
+                        .bind::<Text, _>(id.clone())
+                        .bind::<BigInt, _>(state.last_seq)
+                        .bind::<BigInt, _>(state.last_event_seq)
+                        .bind::<BigInt, _>(state.last_activity.unwrap_or_default());
+                }
+                counters.execute(tx).await?;
+                // Each sender has (and has read) everything up to their own message.
+                let mut own: HashMap<(&str, &str), i64> = HashMap::new();
+                for row in &stored {
+                    let seq = own.entry((row.chat_id.as_str(), row.sender_id.as_str())).or_default();
+                    *seq = (*seq).max(row.seq);
+                }
+                let positions: Vec<ReadPositionRow> = own
+                    .into_iter()
+                    .map(|((chat, user), seq)| ReadPositionRow {
+                        chat_id: chat.to_owned(),
+                        user_id: user.to_owned(),
+                        delivered_seq: seq,
+                        read_seq: seq,
+                        delivered_at: None,
+                        read_at: None,
+                    })
+                    .collect();
+                tx.advance_positions(&positions).await?;
+                // As WhatsApp does: a chat archived without muting comes back with a new message.
+                let sent_to: Vec<&str> = decisions
+                    .iter()
+                    .zip(requests)
+                    .filter(|(d, r)| matches!(d, Decision::Store(..)) && r.mode == Mode::Send)
+                    .map(|(_, r)| r.row.chat_id.as_str())
+                    .collect();
+                if let Some(now) = stored.iter().map(|r| r.created_at).max().filter(|_| !sent_to.is_empty()) {
+                    diesel::update(
+                        chat_settings::table
+                            .filter(chat_settings::chat_id.eq_any(&sent_to))
+                            .filter(chat_settings::archived.eq(true))
+                            .filter(chat_settings::muted_until.is_null().or(chat_settings::muted_until.le(now))),
+                    )
+                    .set(chat_settings::archived.eq(false))
+                    .execute(tx)
+                    .await?;
+                }
+            }
+
+            // Read back what the senders get: their messages, and earlier messages as
+            // they now are (with their reactions).
+            let mut rows: Vec<MessageRow> = stored.clone();
+            rows.extend(earlier.into_values());
+            let messages: HashMap<String, Message> =
+                hydrate!(tx, rows, None)?.into_iter().map(|m| (m.id.to_string(), m)).collect();
+            outcomes(decisions, &stored, &states, &messages)
+        })
+        .await
+    })
+}
+
+/// Sets the counters and last activity of several chats in one statement:
+/// `rows` rows of (id, last_seq, last_event_seq, last_activity_at) to bind.
+fn counters_update_sql(backend: Backend, rows: usize) -> String {
+    let mut values = Vec::with_capacity(rows);
+    for row in 0..rows {
+        values.push(match backend {
+            Backend::Postgres => {
+                let n = row * 4;
+                format!("(${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 4)
+            }
+            Backend::Sqlite => "(?, ?, ?, ?)".to_owned(),
+        });
+    }
+    format!(
+        "WITH v(id, seq, event_seq, at) AS (VALUES {}) \
+         UPDATE chats SET last_seq = v.seq, last_event_seq = v.event_seq, last_activity_at = v.at \
+         FROM v WHERE chats.id = v.id",
+        values.join(", ")
+    )
+}
+
+/// The answer to each request, in order.
+fn outcomes(
+    decisions: Vec<Decision>,
+    stored: &[MessageRow],
+    states: &HashMap<String, ChatState>,
+    messages: &HashMap<String, Message>,
+) -> Result<Vec<SendOutcome>, StoreError> {
+    let find = |id: &str| {
+        messages.get(id).cloned().ok_or_else(|| StoreError::Corrupt(format!("message {id} vanished from its batch")))
+    };
+    decisions
+        .into_iter()
+        .map(|decision| match decision {
+            Decision::Store(i, event_seq) => {
+                let row = &stored[i];
+                let members = states.get(&row.chat_id).map(|s| s.members.as_slice()).unwrap_or_default();
+                let recipients = members
+                    .iter()
+                    .map(|m| m.parse::<UserId>().map_err(|_| StoreError::Corrupt(format!("user id {m:?}"))))
+                    .collect::<Result<_, _>>()?;
+                Ok(SendOutcome::Stored { message: find(&row.id)?, event_seq, recipients })
+            }
+            Decision::Earlier(id) => Ok(SendOutcome::Duplicate(find(&id)?)),
+            Decision::NotAMember => Ok(SendOutcome::NotAMember),
+            Decision::Blocked => Ok(SendOutcome::Blocked),
+        })
+        .collect()
+}
