@@ -112,13 +112,15 @@ struct Device {
     holding_live: bool,
     /// When this device last forwarded "typing: true" per chat (throttling).
     typing_sent: HashMap<ChatId, Instant>,
+    /// `chitchat_ws_frames_sent_total`, looked up once rather than for every frame.
+    frames_sent: metrics::Counter,
 }
 
 impl Device {
     async fn send(&mut self, text: impl Into<ByteString>) -> Result<(), Closed> {
         match tokio::time::timeout(self.write_wait, self.session.text(text.into())).await {
             Ok(Ok(())) => {
-                metrics::counter!("chitchat_ws_frames_sent_total").increment(1);
+                self.frames_sent.increment(1);
                 Ok(())
             }
             Ok(Err(_)) => Err(GONE),
@@ -217,6 +219,7 @@ pub(crate) async fn run(
         write_wait: conn.settings.write_wait,
         holding_live: hold_live_until_first_frame,
         typing_sent: HashMap::new(),
+        frames_sent: metrics::counter!("chitchat_ws_frames_sent_total"),
     };
     metrics::gauge!("chitchat_ws_connections").increment(1.0);
     if let Err(error) = conn.services.presence.device_connected(conn.caller).await {

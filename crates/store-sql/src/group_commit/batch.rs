@@ -1,16 +1,14 @@
 //! One group commit: the messages of a batch checked and stored in one
 //! transaction, with a fixed number of statements whatever the batch's size.
 
-use super::insert::InsertRows;
+use super::statements::{BatchStatements, Lookups, Writes};
 use super::{Mode, Request, Writer};
 use crate::error::StoreError;
 use crate::models::{ChatEventRow, MessageAttachmentRow, MessageRow, ReadPositionRow, EVENT_MESSAGE};
-use crate::pool::Backend;
-use crate::schema::{blocks, chat_members, chat_settings, chats, messages};
+use crate::schema::chats;
 use chitchat_domain::message::{Message, SendOutcome};
 use chitchat_domain::UserId;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use std::collections::{HashMap, HashSet};
 
@@ -41,7 +39,6 @@ pub(super) async fn store(writer: &Writer, requests: &[Request]) -> Result<Vec<S
     let mut chat_ids: Vec<&str> = requests.iter().map(|r| r.row.chat_id.as_str()).collect();
     chat_ids.sort_unstable();
     chat_ids.dedup();
-    let backend = writer.backend;
     db_run!(writer, |conn| {
         conn.transaction(async |tx| {
             // Lock the chats' rows first, as every writer of a chat's log does: no
@@ -66,52 +63,35 @@ pub(super) async fn store(writer: &Writer, requests: &[Request]) -> Result<Vec<S
                     (id, state)
                 })
                 .collect();
-            let members: Vec<(String, String)> = chat_members::table
-                .filter(chat_members::chat_id.eq_any(&chat_ids))
-                .filter(chat_members::left_at_seq.is_null())
-                .order((chat_members::chat_id, chat_members::joined_at, chat_members::user_id))
-                .select((chat_members::chat_id, chat_members::user_id))
-                .load(tx)
-                .await?;
-            for (chat, user) in members {
-                if let Some(state) = states.get_mut(&chat) {
-                    state.members.push(user);
-                }
-            }
-            // Who blocks the senders of direct chats (then filtered to the chats' members).
             let direct_senders: Vec<&str> = requests
                 .iter()
                 .filter(|r| r.mode == Mode::Send && states.get(&r.row.chat_id).is_some_and(|s| s.direct))
                 .map(|r| r.row.sender_id.as_str())
                 .collect();
-            let mut blockers: HashMap<String, HashSet<String>> = HashMap::new();
-            if !direct_senders.is_empty() {
-                let pairs: Vec<(String, String)> = blocks::table
-                    .filter(blocks::blocked_id.eq_any(&direct_senders))
-                    .select((blocks::blocked_id, blocks::blocker_id))
-                    .load(tx)
-                    .await?;
-                for (blocked, blocker) in pairs {
-                    blockers.entry(blocked).or_default().insert(blocker);
-                }
-            }
-            // Messages stored before with the same (sender, client_msg_id).
             let keyed: Vec<&MessageRow> =
                 requests.iter().map(|r| &r.row).filter(|r| r.client_msg_id.is_some()).collect();
+            let lookups = Lookups {
+                chat_ids: chat_ids.clone(),
+                direct_senders,
+                keyed_senders: keyed.iter().map(|r| r.sender_id.as_str()).collect(),
+                keys: keyed.iter().filter_map(|r| r.client_msg_id.as_deref()).collect(),
+            };
+            let facts = tx.read(&lookups).await?;
+            for (chat, user) in facts.members {
+                if let Some(state) = states.get_mut(&chat) {
+                    state.members.push(user);
+                }
+            }
+            // Who blocks the senders of direct chats (then filtered to the chats' members).
+            let mut blockers: HashMap<String, HashSet<String>> = HashMap::new();
+            for (blocked, blocker) in facts.blocks {
+                blockers.entry(blocked).or_default().insert(blocker);
+            }
+            // Messages stored before with the same (sender, client_msg_id).
             let mut earlier: HashMap<(String, String), MessageRow> = HashMap::new();
-            if !keyed.is_empty() {
-                let senders: Vec<&str> = keyed.iter().map(|r| r.sender_id.as_str()).collect();
-                let keys: Vec<&str> = keyed.iter().filter_map(|r| r.client_msg_id.as_deref()).collect();
-                let found: Vec<MessageRow> = messages::table
-                    .filter(messages::sender_id.eq_any(&senders))
-                    .filter(messages::client_msg_id.eq_any(&keys))
-                    .select(MessageRow::as_select())
-                    .load(tx)
-                    .await?;
-                for row in found {
-                    if let Some(key) = row.client_msg_id.clone() {
-                        earlier.insert((row.sender_id.clone(), key), row);
-                    }
+            for row in facts.earlier {
+                if let Some(key) = row.client_msg_id.clone() {
+                    earlier.insert((row.sender_id.clone(), key), row);
                 }
             }
 
@@ -149,90 +129,77 @@ pub(super) async fn store(writer: &Writer, requests: &[Request]) -> Result<Vec<S
                 stored.push(row);
             }
 
-            if !stored.is_empty() {
-                tx.insert_messages(&stored).await?;
-                let events: Vec<ChatEventRow> = decisions
-                    .iter()
-                    .filter_map(|d| match d {
-                        Decision::Store(i, event_seq) => Some((&stored[*i], *event_seq)),
-                        _ => None,
+            let events: Vec<ChatEventRow> = decisions
+                .iter()
+                .filter_map(|d| match d {
+                    Decision::Store(i, event_seq) => Some((&stored[*i], *event_seq)),
+                    _ => None,
+                })
+                .map(|(row, event_seq)| ChatEventRow {
+                    chat_id: row.chat_id.clone(),
+                    event_seq,
+                    kind: EVENT_MESSAGE.to_owned(),
+                    actor_id: row.sender_id.clone(),
+                    message_id: Some(row.id.clone()),
+                    created_at: row.created_at,
+                    payload: None,
+                })
+                .collect();
+            let counters: Vec<(String, i64, i64, i64)> = states
+                .iter()
+                .filter_map(|(id, s)| s.last_activity.map(|at| (id.clone(), s.last_seq, s.last_event_seq, at)))
+                .collect();
+            // Each sender has (and has read) everything up to their own message.
+            let mut own: HashMap<(&str, &str), i64> = HashMap::new();
+            for row in &stored {
+                let seq = own.entry((row.chat_id.as_str(), row.sender_id.as_str())).or_default();
+                *seq = (*seq).max(row.seq);
+            }
+            let positions: Vec<ReadPositionRow> = own
+                .into_iter()
+                .map(|((chat, user), seq)| ReadPositionRow {
+                    chat_id: chat.to_owned(),
+                    user_id: user.to_owned(),
+                    delivered_seq: seq,
+                    read_seq: seq,
+                    delivered_at: None,
+                    read_at: None,
+                })
+                .collect();
+            // As WhatsApp does: a chat archived without muting comes back with a new message.
+            let sent_to: Vec<&str> = decisions
+                .iter()
+                .zip(requests)
+                .filter(|(d, r)| matches!(d, Decision::Store(..)) && r.mode == Mode::Send)
+                .map(|(_, r)| r.row.chat_id.as_str())
+                .collect();
+            let newest = stored.iter().map(|r| r.created_at).max();
+            let unarchive = newest.filter(|_| !sent_to.is_empty()).map(|now| (sent_to, now));
+            tx.write(&Writes {
+                messages: &stored,
+                events: &events,
+                counters: &counters,
+                positions: &positions,
+                unarchive,
+            })
+            .await?;
+            let links: Vec<MessageAttachmentRow> = decisions
+                .iter()
+                .zip(requests)
+                .filter_map(|(d, r)| match d {
+                    Decision::Store(i, _) => Some((&stored[*i], r)),
+                    _ => None,
+                })
+                .flat_map(|(row, r)| {
+                    r.attachments.iter().enumerate().map(|(position, id)| MessageAttachmentRow {
+                        message_id: row.id.clone(),
+                        attachment_id: id.to_string(),
+                        position: i32::try_from(position).unwrap_or(i32::MAX),
                     })
-                    .map(|(row, event_seq)| ChatEventRow {
-                        chat_id: row.chat_id.clone(),
-                        event_seq,
-                        kind: EVENT_MESSAGE.to_owned(),
-                        actor_id: row.sender_id.clone(),
-                        message_id: Some(row.id.clone()),
-                        created_at: row.created_at,
-                        payload: None,
-                    })
-                    .collect();
-                tx.insert_events(&events).await?;
-                let links: Vec<MessageAttachmentRow> = decisions
-                    .iter()
-                    .zip(requests)
-                    .filter_map(|(d, r)| match d {
-                        Decision::Store(i, _) => Some((&stored[*i], r)),
-                        _ => None,
-                    })
-                    .flat_map(|(row, r)| {
-                        r.attachments.iter().enumerate().map(|(position, id)| MessageAttachmentRow {
-                            message_id: row.id.clone(),
-                            attachment_id: id.to_string(),
-                            position: i32::try_from(position).unwrap_or(i32::MAX),
-                        })
-                    })
-                    .collect();
-                if !links.is_empty() {
-                    tx.link_attachments(&links).await.map_err(StoreError::from_link)?;
-                }
-                let touched: Vec<(&String, &ChatState)> =
-                    states.iter().filter(|(_, s)| s.last_activity.is_some()).collect();
-                let mut counters = diesel::sql_query(counters_update_sql(backend, touched.len())).into_boxed();
-                for (id, state) in touched {
-                    counters = counters
-                        .bind::<Text, _>(id.clone())
-                        .bind::<BigInt, _>(state.last_seq)
-                        .bind::<BigInt, _>(state.last_event_seq)
-                        .bind::<BigInt, _>(state.last_activity.unwrap_or_default());
-                }
-                counters.execute(tx).await?;
-                // Each sender has (and has read) everything up to their own message.
-                let mut own: HashMap<(&str, &str), i64> = HashMap::new();
-                for row in &stored {
-                    let seq = own.entry((row.chat_id.as_str(), row.sender_id.as_str())).or_default();
-                    *seq = (*seq).max(row.seq);
-                }
-                let positions: Vec<ReadPositionRow> = own
-                    .into_iter()
-                    .map(|((chat, user), seq)| ReadPositionRow {
-                        chat_id: chat.to_owned(),
-                        user_id: user.to_owned(),
-                        delivered_seq: seq,
-                        read_seq: seq,
-                        delivered_at: None,
-                        read_at: None,
-                    })
-                    .collect();
-                tx.advance_positions(&positions).await?;
-                // As WhatsApp does: a chat archived without muting comes back with a new message.
-                let sent_to: Vec<&str> = decisions
-                    .iter()
-                    .zip(requests)
-                    .filter(|(d, r)| matches!(d, Decision::Store(..)) && r.mode == Mode::Send)
-                    .map(|(_, r)| r.row.chat_id.as_str())
-                    .collect();
-                if let Some(now) = stored.iter().map(|r| r.created_at).max().filter(|_| !sent_to.is_empty()) {
-                    diesel::update(
-                        chat_settings::table
-                            .filter(chat_settings::chat_id.eq_any(&sent_to))
-                            .filter(chat_settings::archived.eq(true))
-                            .filter(chat_settings::muted_until.is_null().or(chat_settings::muted_until.le(now))),
-                    )
-                    .set(chat_settings::archived.eq(false))
-                    .execute(tx)
-                    .await?;
-                }
+                })
+                .collect();
+            if !links.is_empty() {
+                tx.link_attachments(&links).await.map_err(StoreError::from_link)?;
             }
 
             // Read back what the senders get: their messages, and earlier messages as
@@ -245,27 +212,6 @@ pub(super) async fn store(writer: &Writer, requests: &[Request]) -> Result<Vec<S
         })
         .await
     })
-}
-
-/// Sets the counters and last activity of several chats in one statement:
-/// `rows` rows of (id, last_seq, last_event_seq, last_activity_at) to bind.
-fn counters_update_sql(backend: Backend, rows: usize) -> String {
-    let mut values = Vec::with_capacity(rows);
-    for row in 0..rows {
-        values.push(match backend {
-            Backend::Postgres => {
-                let n = row * 4;
-                format!("(${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 4)
-            }
-            Backend::Sqlite => "(?, ?, ?, ?)".to_owned(),
-        });
-    }
-    format!(
-        "WITH v(id, seq, event_seq, at) AS (VALUES {}) \
-         UPDATE chats SET last_seq = v.seq, last_event_seq = v.event_seq, last_activity_at = v.at \
-         FROM v WHERE chats.id = v.id",
-        values.join(", ")
-    )
 }
 
 /// The answer to each request, in order.

@@ -9,7 +9,7 @@
 //! writer, as it has one connection.
 
 mod batch;
-mod insert;
+mod statements;
 
 use crate::error::StoreError;
 use crate::models::MessageRow;
@@ -28,7 +28,7 @@ const QUEUE: usize = 4096;
 
 /// Writers for PostgreSQL: enough to keep a batch on the wire while the previous
 /// one commits, few enough to leave the pool to everything else.
-const POSTGRES_WRITERS: usize = 4;
+const POSTGRES_WRITERS: usize = 2;
 
 /// How a message is checked before it is stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,7 +56,6 @@ struct Job {
 /// What a writer needs to run a batch (`db_run!` takes it like a store).
 pub(crate) struct Writer {
     pub(crate) pool: DbPool,
-    pub(crate) backend: Backend,
 }
 
 /// The queues of the writer tasks. Cheap to clone.
@@ -76,7 +75,7 @@ impl GroupCommit {
         let queues = (0..writers)
             .map(|_| {
                 let (tx, rx) = mpsc::channel(QUEUE);
-                tokio::spawn(run(Writer { pool: pool.clone(), backend }, rx));
+                tokio::spawn(run(Writer { pool: pool.clone() }, rx));
                 tx
             })
             .collect();

@@ -1,0 +1,226 @@
+//! The statements of a batch after the lock, grouped into the reads and the writes
+//! that do not depend on each other. On PostgreSQL each group is sent at once
+//! (pipelined: one wait for the database per group rather than per statement, which
+//! matters most when the machine is busy and every wait is a wake-up). SQLite runs
+//! them one after the other, in process, and inserts row by row (diesel-async's
+//! SQLite wrapper has no multi-row insert).
+
+use crate::models::{ChatEventRow, MessageAttachmentRow, MessageRow, ReadPositionRow};
+use crate::pool::SqliteConn;
+use crate::schema::{blocks, chat_events, chat_members, chat_settings, message_attachments, messages, read_positions};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text};
+use diesel::QueryResult;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use futures_util::future::{try_join3, try_join4};
+use std::future::Future;
+
+/// What the reads of a batch look up.
+pub(super) struct Lookups<'a> {
+    pub chat_ids: Vec<&'a str>,
+    /// Senders in direct chats (whose blocks matter).
+    pub direct_senders: Vec<&'a str>,
+    /// Senders and keys of the messages with a `client_msg_id`.
+    pub keyed_senders: Vec<&'a str>,
+    pub keys: Vec<&'a str>,
+}
+
+/// What the reads found.
+pub(super) struct Facts {
+    /// (chat, user) of active members, longest-standing first.
+    pub members: Vec<(String, String)>,
+    /// (blocked, blocker).
+    pub blocks: Vec<(String, String)>,
+    /// Messages stored before with one of the senders and keys.
+    pub earlier: Vec<MessageRow>,
+}
+
+/// What the writes of a batch store.
+pub(super) struct Writes<'a> {
+    pub messages: &'a [MessageRow],
+    pub events: &'a [ChatEventRow],
+    /// (chat, last_seq, last_event_seq, last_activity_at) of each chat written to.
+    pub counters: &'a [(String, i64, i64, i64)],
+    pub positions: &'a [ReadPositionRow],
+    /// Chats to bring back from archives, and the time of the newest message.
+    pub unarchive: Option<(Vec<&'a str>, i64)>,
+}
+
+/// A position moves forward only: the greater of the stored and the new one.
+const DELIVERED_FORWARD: &str = "CASE WHEN excluded.delivered_seq > read_positions.delivered_seq \
+                                 THEN excluded.delivered_seq ELSE read_positions.delivered_seq END";
+const READ_FORWARD: &str =
+    "CASE WHEN excluded.read_seq > read_positions.read_seq THEN excluded.read_seq ELSE read_positions.read_seq END";
+
+macro_rules! members {
+    ($l:expr) => {
+        chat_members::table
+            .filter(chat_members::chat_id.eq_any(&$l.chat_ids))
+            .filter(chat_members::left_at_seq.is_null())
+            .order((chat_members::chat_id, chat_members::joined_at, chat_members::user_id))
+            .select((chat_members::chat_id, chat_members::user_id))
+    };
+}
+
+macro_rules! blocks_of {
+    ($l:expr) => {
+        blocks::table
+            .filter(blocks::blocked_id.eq_any(&$l.direct_senders))
+            .select((blocks::blocked_id, blocks::blocker_id))
+    };
+}
+
+macro_rules! earlier {
+    ($l:expr) => {
+        messages::table
+            .filter(messages::sender_id.eq_any(&$l.keyed_senders))
+            .filter(messages::client_msg_id.eq_any(&$l.keys))
+            .select(MessageRow::as_select())
+    };
+}
+
+/// The insert of `$values` (one row or many) into `read_positions` that moves
+/// existing positions forward instead of failing.
+macro_rules! advance {
+    ($values:expr) => {
+        diesel::insert_into(read_positions::table)
+            .values($values)
+            .on_conflict((read_positions::chat_id, read_positions::user_id))
+            .do_update()
+            .set((
+                read_positions::delivered_seq.eq(diesel::dsl::sql::<BigInt>(DELIVERED_FORWARD)),
+                read_positions::read_seq.eq(diesel::dsl::sql::<BigInt>(READ_FORWARD)),
+            ))
+    };
+}
+
+macro_rules! unarchive {
+    ($chats:expr, $now:expr) => {
+        diesel::update(
+            chat_settings::table
+                .filter(chat_settings::chat_id.eq_any($chats))
+                .filter(chat_settings::archived.eq(true))
+                .filter(chat_settings::muted_until.is_null().or(chat_settings::muted_until.le($now))),
+        )
+        .set(chat_settings::archived.eq(false))
+    };
+}
+
+/// Sets the counters and last activity of several chats in one statement.
+macro_rules! counters {
+    ($counters:expr, $placeholder:expr) => {{
+        let values: Vec<String> = (0..$counters.len())
+            .map(|row| {
+                let p = |n: usize| $placeholder(row * 4 + n);
+                format!("({}, {}, {}, {})", p(1), p(2), p(3), p(4))
+            })
+            .collect();
+        let sql = format!(
+            "WITH v(id, seq, event_seq, at) AS (VALUES {}) \
+             UPDATE chats SET last_seq = v.seq, last_event_seq = v.event_seq, last_activity_at = v.at \
+             FROM v WHERE chats.id = v.id",
+            values.join(", ")
+        );
+        let mut query = diesel::sql_query(sql).into_boxed();
+        for (id, seq, event_seq, at) in $counters {
+            query = query
+                .bind::<Text, _>(id.clone())
+                .bind::<BigInt, _>(*seq)
+                .bind::<BigInt, _>(*event_seq)
+                .bind::<BigInt, _>(*at);
+        }
+        query
+    }};
+}
+
+/// The reads and writes of a batch, on its open transaction.
+pub(super) trait BatchStatements {
+    fn read(&mut self, lookups: &Lookups<'_>) -> impl Future<Output = QueryResult<Facts>> + Send;
+    /// Stores what `writes` holds (nothing when it has no messages).
+    fn write(&mut self, writes: &Writes<'_>) -> impl Future<Output = QueryResult<()>> + Send;
+    /// Links stored messages to the files they carry (after `write`); a file that
+    /// no longer exists breaks a foreign key.
+    fn link_attachments(&mut self, links: &[MessageAttachmentRow]) -> impl Future<Output = QueryResult<()>> + Send;
+}
+
+impl BatchStatements for AsyncPgConnection {
+    async fn read(&mut self, lookups: &Lookups<'_>) -> QueryResult<Facts> {
+        let conn: &AsyncPgConnection = self;
+        let members = members!(lookups).load(&mut &*conn);
+        let blocks = async {
+            if lookups.direct_senders.is_empty() {
+                return Ok(Vec::new());
+            }
+            blocks_of!(lookups).load(&mut &*conn).await
+        };
+        let earlier = async {
+            if lookups.keys.is_empty() {
+                return Ok(Vec::new());
+            }
+            earlier!(lookups).load(&mut &*conn).await
+        };
+        let (members, blocks, earlier) = try_join3(members, blocks, earlier).await?;
+        Ok(Facts { members, blocks, earlier })
+    }
+
+    async fn write(&mut self, writes: &Writes<'_>) -> QueryResult<()> {
+        if writes.messages.is_empty() {
+            return Ok(());
+        }
+        let conn: &AsyncPgConnection = self;
+        let messages = diesel::insert_into(messages::table).values(writes.messages).execute(&mut &*conn);
+        let counters = counters!(writes.counters, |n: usize| format!("${n}")).execute(&mut &*conn);
+        let positions = advance!(writes.positions).execute(&mut &*conn);
+        let unarchive = async {
+            match &writes.unarchive {
+                Some((chats, now)) => unarchive!(chats, *now).execute(&mut &*conn).await,
+                None => Ok(0),
+            }
+        };
+        try_join4(messages, counters, positions, unarchive).await?;
+        // The log refers to the messages: after them, never in the same pipeline.
+        diesel::insert_into(chat_events::table).values(writes.events).execute(&mut &*conn).await?;
+        Ok(())
+    }
+
+    async fn link_attachments(&mut self, links: &[MessageAttachmentRow]) -> QueryResult<()> {
+        diesel::insert_into(message_attachments::table).values(links).execute(self).await.map(drop)
+    }
+}
+
+impl BatchStatements for SqliteConn {
+    async fn read(&mut self, lookups: &Lookups<'_>) -> QueryResult<Facts> {
+        let members = members!(lookups).load(self).await?;
+        let blocks =
+            if lookups.direct_senders.is_empty() { Vec::new() } else { blocks_of!(lookups).load(self).await? };
+        let earlier = if lookups.keys.is_empty() { Vec::new() } else { earlier!(lookups).load(self).await? };
+        Ok(Facts { members, blocks, earlier })
+    }
+
+    async fn write(&mut self, writes: &Writes<'_>) -> QueryResult<()> {
+        if writes.messages.is_empty() {
+            return Ok(());
+        }
+        for row in writes.messages {
+            diesel::insert_into(messages::table).values(row).execute(self).await?;
+        }
+        for row in writes.events {
+            diesel::insert_into(chat_events::table).values(row).execute(self).await?;
+        }
+        counters!(writes.counters, |_: usize| "?".to_owned()).execute(self).await?;
+        for row in writes.positions {
+            advance!(row).execute(self).await?;
+        }
+        if let Some((chats, now)) = &writes.unarchive {
+            unarchive!(chats, *now).execute(self).await?;
+        }
+        Ok(())
+    }
+
+    async fn link_attachments(&mut self, links: &[MessageAttachmentRow]) -> QueryResult<()> {
+        for row in links {
+            diesel::insert_into(message_attachments::table).values(row).execute(self).await?;
+        }
+        Ok(())
+    }
+}
