@@ -7,29 +7,31 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{header, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{web, Error, HttpResponse, ResponseError};
+use chitchat_domain::ports::{RateQuota, RequestCounter};
 use chitchat_domain::Services;
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use std::net::IpAddr;
-use std::num::NonZeroU32;
 use std::sync::Arc;
 
-/// A keyed token bucket: `per_minute` requests a minute on average, up to `burst` at once.
+/// Request allowances per caller, counted by the deployment's shared counters
+/// (Redis) when there are any, else, or while they fail, by this instance's own.
 #[derive(Clone)]
 pub struct RateLimits {
-    limiter: Arc<DefaultKeyedRateLimiter<String>>,
+    quota: RateQuota,
+    shared: Option<Arc<dyn RequestCounter>>,
+    local: Arc<dyn RequestCounter>,
     /// Proxies whose `X-Forwarded-For` names the real client (`TRUSTED_PROXIES`).
     trusted_proxies: Arc<Vec<IpAddr>>,
 }
 
 impl RateLimits {
-    pub fn new(per_minute: u32, burst: u32, trusted_proxies: Vec<IpAddr>) -> Self {
-        let per_minute = NonZeroU32::new(per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
-        let burst = NonZeroU32::new(burst.max(1)).unwrap_or(NonZeroU32::MIN);
-        Self {
-            limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute).allow_burst(burst))),
-            trusted_proxies: Arc::new(trusted_proxies),
-        }
+    /// `per_minute` requests a minute on average, up to `burst` at once, per caller.
+    pub fn new(
+        quota: RateQuota,
+        shared: Option<Arc<dyn RequestCounter>>,
+        local: Arc<dyn RequestCounter>,
+        trusted_proxies: Vec<IpAddr>,
+    ) -> Self {
+        Self { quota, shared, local, trusted_proxies: Arc::new(trusted_proxies) }
     }
 
     /// The client's address: the peer, or, when the peer is a trusted proxy, the
@@ -43,14 +45,24 @@ impl RateLimits {
         forwarded.and_then(|list| list.rsplit(',').next()).and_then(|ip| ip.trim().parse().ok()).or(Some(peer))
     }
 
-    /// Forgets callers that have been quiet long enough to be back at full burst.
-    pub fn forget_idle(&self) {
-        self.limiter.retain_recent();
-    }
-
     /// Ok, or how long the caller must wait.
-    fn check(&self, key: String) -> Result<(), std::time::Duration> {
-        self.limiter.check_key(&key).map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
+    async fn check(&self, key: String) -> Result<(), std::time::Duration> {
+        let verdict = match &self.shared {
+            Some(shared) => match shared.take(&key, self.quota).await {
+                Ok(verdict) => Ok(verdict),
+                Err(error) => {
+                    tracing::debug!(%error, "shared request counters unavailable; counting on this instance");
+                    self.local.take(&key, self.quota).await
+                }
+            },
+            None => self.local.take(&key, self.quota).await,
+        };
+        match verdict {
+            Ok(None) => Ok(()),
+            Ok(Some(wait)) => Err(wait),
+            // In-process counters do not fail; if one ever did, the request goes on.
+            Err(_) => Ok(()),
+        }
     }
 }
 
@@ -79,7 +91,7 @@ pub async fn rate_limit(
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let limits = req.app_data::<web::Data<RateLimits>>().cloned();
     if let Some(limits) = limits {
-        if let Err(wait) = limits.check(caller_key(&req, &limits)) {
+        if let Err(wait) = limits.check(caller_key(&req, &limits)).await {
             let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
             let error = ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,

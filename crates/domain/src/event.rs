@@ -85,6 +85,10 @@ pub struct EventDelivery {
     pub event_seq: i64,
     #[serde(with = "shared_str")]
     pub frame: Arc<str>,
+    /// For a new message, when it was stored (Unix microseconds), so that the
+    /// gateway can measure how long it took to reach each device.
+    #[serde(default)]
+    pub message_stored_at: Option<i64>,
 }
 
 /// A change pushed live but not logged (a chat's new state, typing, presence),
@@ -236,7 +240,16 @@ impl ChatEvent {
 
     /// Serialises once into what every device of every recipient receives.
     pub fn to_delivery(&self) -> EventDelivery {
-        EventDelivery { room_id: self.room_id, event_seq: self.event_seq, frame: Arc::from(self.to_frame()) }
+        let message_stored_at = match &self.kind {
+            EventKind::Message(message) => Some(message.created_at.timestamp_micros()),
+            _ => None,
+        };
+        EventDelivery {
+            room_id: self.room_id,
+            event_seq: self.event_seq,
+            frame: Arc::from(self.to_frame()),
+            message_stored_at,
+        }
     }
 }
 

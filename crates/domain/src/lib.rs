@@ -10,6 +10,7 @@ pub mod contact;
 pub mod error;
 pub mod event;
 pub mod ids;
+pub mod membership;
 pub mod message;
 pub mod ports;
 #[cfg(test)]

@@ -450,3 +450,60 @@ pub trait MediaInspector: Send + Sync {
     /// None when it cannot be read as an image.
     async fn inspect_image(&self, bytes: Vec<u8>, complete: bool) -> Option<ImageFacts>;
 }
+
+/// What a membership cache answers for a chat: its active members, or a ticket
+/// with which to fill the entry once they have been read from the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CacheLookup {
+    Hit(Vec<Member>),
+    Miss(CacheTicket),
+}
+
+/// The version of a chat's entry when a lookup missed: a fill with it is ignored
+/// when the entry was invalidated in between, so that a reader that loaded the
+/// members before a change cannot put them back after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CacheTicket(pub u64);
+
+/// Active members of chats kept out of the database, shared by every instance
+/// that shares the cache. Errors only cost the cache: callers read the store.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait MembershipCache: Send + Sync {
+    async fn lookup(&self, chat: ChatId) -> DomainResult<CacheLookup>;
+    /// Stores `members` (active ones, in the store's order) for `chat`, unless the
+    /// entry was invalidated after `ticket` was issued.
+    async fn fill(&self, chat: ChatId, ticket: CacheTicket, members: &[Member]) -> DomainResult<()>;
+    /// Drops the entry and makes every ticket issued before this call stale.
+    async fn invalidate(&self, chat: ChatId) -> DomainResult<()>;
+}
+
+/// A request allowance: `per_minute` on average, up to `burst` at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateQuota {
+    pub per_minute: u32,
+    pub burst: u32,
+}
+
+impl RateQuota {
+    /// The time one request uses up (GCRA's emission interval).
+    pub fn interval(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(60) / self.per_minute.max(1)
+    }
+
+    /// How far ahead of now a caller's allowance may be used (the burst beyond one).
+    pub fn tolerance(&self) -> std::time::Duration {
+        self.interval() * self.burst.max(1).saturating_sub(1)
+    }
+}
+
+/// Request counters per caller (a user or an address), shared by the instances
+/// that share the counter store, so that a limit holds however requests are
+/// spread over instances.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait RequestCounter: Send + Sync {
+    /// Counts one request of `key` against `quota`: None when it is allowed,
+    /// else how long the caller must wait (and the request is not counted).
+    async fn take(&self, key: &str, quota: RateQuota) -> DomainResult<Option<std::time::Duration>>;
+}

@@ -37,9 +37,6 @@ const TYPING_THROTTLE: Duration = Duration::from_secs(3);
 /// Most chats one `resume` frame may list.
 const MAX_RESUME_CHATS: usize = 5000;
 
-/// Client frames (sends, receipts) that may wait behind the one being handled;
-/// beyond that the connection stops reading from the socket until one is done.
-const MAX_QUEUED_COMMANDS: usize = 32;
 
 /// A client frame being handled in the background; yields the reply frame.
 type Command = Pin<Box<dyn Future<Output = String>>>;
@@ -114,6 +111,9 @@ struct Device {
     typing_sent: HashMap<ChatId, Instant>,
     /// `chitchat_ws_frames_sent_total`, looked up once rather than for every frame.
     frames_sent: metrics::Counter,
+    /// `chitchat_messages_delivered_total` and `chitchat_message_delivery_seconds`.
+    messages_delivered: metrics::Counter,
+    delivery_latency: metrics::Histogram,
 }
 
 impl Device {
@@ -138,9 +138,22 @@ impl Device {
             known => {
                 let first = known.map_or(delivery.event_seq, |span| span.first);
                 self.positions.insert(delivery.room_id, Span { first, last: delivery.event_seq });
-                self.send(shared_text(&delivery.frame)).await
+                self.send(shared_text(&delivery.frame)).await?;
+                if let Some(stored_at) = delivery.message_stored_at {
+                    self.record_delivery(stored_at);
+                }
+                Ok(())
             }
         }
+    }
+
+    /// Counts a new message written to this device live, and how long after it
+    /// was stored (messages a device catches up on are not counted: their
+    /// latency is the device's absence, not the server's).
+    fn record_delivery(&self, stored_at_micros: i64) {
+        self.messages_delivered.increment(1);
+        let age_micros = chrono::Utc::now().timestamp_micros().saturating_sub(stored_at_micros).max(0);
+        self.delivery_latency.record(age_micros as f64 / 1e6);
     }
 
     /// Tells the device who is online now among the people it shares chats with.
@@ -220,6 +233,8 @@ pub(crate) async fn run(
         holding_live: hold_live_until_first_frame,
         typing_sent: HashMap::new(),
         frames_sent: metrics::counter!("chitchat_ws_frames_sent_total"),
+        messages_delivered: metrics::counter!("chitchat_messages_delivered_total"),
+        delivery_latency: metrics::histogram!("chitchat_message_delivery_seconds"),
     };
     metrics::gauge!("chitchat_ws_connections").increment(1.0);
     if let Err(error) = conn.services.presence.device_connected(conn.caller).await {
@@ -238,12 +253,17 @@ pub(crate) async fn run(
     heartbeat.tick().await;
     let mut last_heard = Instant::now();
     let mut in_flight: Option<Command> = None;
-    let mut queued: VecDeque<ClientFrame> = VecDeque::new();
+    // Client frames waiting behind the one in flight, with their sizes in bytes.
+    let mut queued: VecDeque<(ClientFrame, usize)> = VecDeque::new();
+    let mut queued_bytes = 0usize;
 
     let exit = loop {
         tokio::select! {
             reply = finish(&mut in_flight), if in_flight.is_some() => {
-                in_flight = queued.pop_front().map(|frame| command(&conn, frame));
+                in_flight = queued.pop_front().map(|(frame, bytes)| {
+                    queued_bytes -= bytes;
+                    command(&conn, frame)
+                });
                 if let Err(closed) = device.send(reply).await {
                     break exit_for(closed);
                 }
@@ -275,8 +295,8 @@ pub(crate) async fn run(
                 // The bus dropped this device (it fell too far behind): reconnect and resume.
                 None => break close(CloseCode::Again, "resume: reconnect and send resume"),
             },
-            // While too many client frames wait, leave the next ones in the socket.
-            incoming = stream.next(), if queued.len() < MAX_QUEUED_COMMANDS => {
+            // While client frames fill the read buffer, leave the next ones in the socket.
+            incoming = stream.next(), if queued.is_empty() || queued_bytes < conn.settings.read_buffer_bytes => {
                 last_heard = Instant::now();
                 let step = match incoming {
                     Some(Ok(AggregatedMessage::Text(text))) => {
@@ -286,7 +306,8 @@ pub(crate) async fn run(
                                 if in_flight.is_none() {
                                     in_flight = Some(command(&conn, frame));
                                 } else {
-                                    queued.push_back(frame);
+                                    queued_bytes += text.len();
+                                    queued.push_back((frame, text.len()));
                                 }
                                 Ok(())
                             }

@@ -14,6 +14,11 @@ use std::time::Duration;
 pub struct GatewaySettings {
     /// Largest client frame accepted (`WS_MAX_MESSAGE_SIZE`).
     pub max_frame_bytes: usize,
+    /// Bytes of client frames (sends, receipts) that may wait behind the one being
+    /// handled; beyond, the socket is not read until they are done, so a client
+    /// that floods is slowed by TCP rather than buffered (`WS_READ_BUFFER_SIZE`).
+    /// One frame is always taken, whatever its size.
+    pub read_buffer_bytes: usize,
     /// How often the server pings (`WS_PING_PERIOD`).
     pub ping_period: Duration,
     /// How long a socket may stay silent before it is closed (`WS_PONG_WAIT`).
@@ -30,6 +35,7 @@ impl Default for GatewaySettings {
     fn default() -> Self {
         Self {
             max_frame_bytes: 10 * 1024 * 1024,
+            read_buffer_bytes: 1024,
             ping_period: Duration::from_secs(54),
             pong_wait: Duration::from_secs(60),
             write_wait: Duration::from_secs(10),
@@ -103,7 +109,11 @@ async fn connect(
         }
     };
     let (response, session, stream) = actix_ws::handle(&req, body)?;
-    let stream = stream.max_frame_size(settings.max_frame_bytes).aggregate_continuations();
+    // The limit holds for a whole message, also when it comes in fragments each under it.
+    let stream = stream
+        .max_frame_size(settings.max_frame_bytes)
+        .aggregate_continuations()
+        .max_continuation_size(settings.max_frame_bytes);
     let subscription = services.bus.subscribe(caller.user_id);
     tracing::info!(user = %caller.user_id, session = %caller.session_id, "websocket connected");
     actix_web::rt::spawn(connection::run(

@@ -187,6 +187,7 @@ mod tests {
             room_id: chitchat_domain::ChatId::new(),
             event_seq: 1,
             frame: Arc::from("{}"),
+            message_stored_at: None,
         }));
         for _ in 0..2 {
             bus.deliver(&[user], &frame);

@@ -17,3 +17,29 @@ mod presence {
 
     chitchat_testkit::presence_contract_tests!(local_presence());
 }
+
+mod membership_cache {
+    use chitchat_realtime_local::LocalMembershipCache;
+    use chitchat_testkit::contracts::membership_cache::CachePair;
+    use std::sync::Arc;
+
+    async fn local_cache() -> Option<CachePair> {
+        let cache = Arc::new(LocalMembershipCache::default());
+        Some((cache.clone(), cache))
+    }
+
+    chitchat_testkit::membership_cache_contract_tests!(local_cache());
+}
+
+mod request_counter {
+    use chitchat_realtime_local::LocalRequestCounter;
+    use chitchat_testkit::contracts::request_counter::CounterPair;
+    use std::sync::Arc;
+
+    async fn local_counter() -> Option<CounterPair> {
+        let counter = Arc::new(LocalRequestCounter::default());
+        Some((counter.clone(), counter))
+    }
+
+    chitchat_testkit::request_counter_contract_tests!(local_counter());
+}

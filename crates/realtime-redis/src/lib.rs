@@ -7,11 +7,15 @@
 mod config;
 mod connection;
 mod error;
+mod membership;
 mod presence;
+mod rate;
 mod relay;
 mod subscriber;
 
 pub use config::{RedisRelayConfig, DEFAULT_CHANNEL};
 pub use error::RelayError;
+pub use membership::{RedisMembershipCache, DEFAULT_MEMBERS_TTL};
 pub use presence::{RedisPresence, RedisPresenceConfig};
+pub use rate::RedisRequestCounter;
 pub use relay::RedisRelay;

@@ -40,3 +40,53 @@ mod presence {
 
     chitchat_testkit::presence_contract_tests!(redis_presence());
 }
+
+mod membership_cache {
+    use chitchat_realtime_redis::{RedisMembershipCache, RedisRelayConfig, DEFAULT_MEMBERS_TTL};
+    use chitchat_testkit::contracts::membership_cache::CachePair;
+    use chitchat_testkit::services::{skip_or_fail, test_redis_url};
+    use std::sync::Arc;
+
+    /// Two instances' caches on one key prefix of their own.
+    async fn redis_caches() -> Option<CachePair> {
+        let config = RedisRelayConfig::new(test_redis_url());
+        let prefix = format!("chitchat:test:{}", uuid::Uuid::new_v4().simple());
+        let connect = async {
+            Ok::<_, chitchat_realtime_redis::RelayError>((
+                RedisMembershipCache::connect(&config, &prefix, DEFAULT_MEMBERS_TTL).await?,
+                RedisMembershipCache::connect(&config, &prefix, DEFAULT_MEMBERS_TTL).await?,
+            ))
+        };
+        match connect.await {
+            Ok((a, b)) => Some((Arc::new(a), Arc::new(b))),
+            Err(error) => skip_or_fail("Redis (TEST_REDIS_URL)", error),
+        }
+    }
+
+    chitchat_testkit::membership_cache_contract_tests!(redis_caches());
+}
+
+mod request_counter {
+    use chitchat_realtime_redis::{RedisRelayConfig, RedisRequestCounter};
+    use chitchat_testkit::contracts::request_counter::CounterPair;
+    use chitchat_testkit::services::{skip_or_fail, test_redis_url};
+    use std::sync::Arc;
+
+    /// Two instances' counters on one key prefix of their own.
+    async fn redis_counters() -> Option<CounterPair> {
+        let config = RedisRelayConfig::new(test_redis_url());
+        let prefix = format!("chitchat:test:{}", uuid::Uuid::new_v4().simple());
+        let connect = async {
+            Ok::<_, chitchat_realtime_redis::RelayError>((
+                RedisRequestCounter::connect(&config, &prefix).await?,
+                RedisRequestCounter::connect(&config, &prefix).await?,
+            ))
+        };
+        match connect.await {
+            Ok((a, b)) => Some((Arc::new(a), Arc::new(b))),
+            Err(error) => skip_or_fail("Redis (TEST_REDIS_URL)", error),
+        }
+    }
+
+    chitchat_testkit::request_counter_contract_tests!(redis_counters());
+}

@@ -9,13 +9,19 @@ use chitchat_blob_store::ObjectBlobStore;
 use chitchat_domain::attachment::AttachmentPolicy;
 use chitchat_domain::chat::GroupPolicy;
 use chitchat_domain::clock::SystemClock;
+use chitchat_domain::membership::CachedChatRepo;
 use chitchat_domain::message::MessagePolicy;
-use chitchat_domain::ports::{CodeGenerator, OtpSender, PresenceTracker, RelayStatus};
+use chitchat_domain::ports::{
+    CodeGenerator, MembershipCache, OtpSender, PresenceTracker, RateQuota, RelayStatus, RequestCounter,
+};
 use chitchat_domain::services::{AuthPolicy, Ports};
 use chitchat_domain::Services;
 use chitchat_gateway_ws::{GatewaySettings, Shutdown};
-use chitchat_realtime_local::{LocalBus, LocalPresence, DEFAULT_DEVICE_QUEUE};
-use chitchat_realtime_redis::{RedisPresence, RedisPresenceConfig, RedisRelay, RedisRelayConfig};
+use chitchat_realtime_local::{LocalBus, LocalMembershipCache, LocalPresence, LocalRequestCounter};
+use chitchat_realtime_redis::{
+    RedisMembershipCache, RedisPresence, RedisPresenceConfig, RedisRelay, RedisRelayConfig, RedisRequestCounter,
+    DEFAULT_MEMBERS_TTL,
+};
 use chitchat_store_sql::{Store, StoreConfig};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use std::sync::Arc;
@@ -86,17 +92,6 @@ fn install_metrics() -> Result<PrometheusHandle, StartError> {
     Ok(handle)
 }
 
-/// Forgets idle callers' rate-limit state once a minute, so memory stays bounded.
-fn spawn_limit_sweeper(limits: RateLimits) {
-    tokio::spawn(async move {
-        let mut ticks = tokio::time::interval(std::time::Duration::from_secs(60));
-        loop {
-            ticks.tick().await;
-            limits.forget_idle();
-        }
-    });
-}
-
 /// Periodically takes the users of crashed instances offline (a no-op on one instance).
 /// Also refreshes the gauges of the database pool and the Redis link.
 fn spawn_presence_sweeper(services: Arc<Services>, store: Arc<Store>, every: std::time::Duration) {
@@ -141,15 +136,25 @@ fn blob_store(config: &Config) -> Result<ObjectBlobStore, StartError> {
 }
 
 /// The live side of the deployment: in-process on one instance; with `REDIS_URL`,
-/// events and presence shared by every instance through Redis.
+/// events, presence, cached memberships and request counters shared by every
+/// instance through Redis.
 struct Realtime {
     bus: Arc<LocalBus>,
     presence: Arc<dyn PresenceTracker>,
+    members: Arc<dyn MembershipCache>,
+    /// None on one instance: the local counters count alone.
+    shared_counters: Option<Arc<dyn RequestCounter>>,
 }
 
 async fn realtime(config: &Config) -> Result<Realtime, StartError> {
+    let device_queue = config.ws_write_buffer_size;
     let Some(url) = &config.redis_url else {
-        return Ok(Realtime { bus: Arc::new(LocalBus::default()), presence: Arc::new(LocalPresence::default()) });
+        return Ok(Realtime {
+            bus: Arc::new(LocalBus::new(device_queue)),
+            presence: Arc::new(LocalPresence::default()),
+            members: Arc::new(LocalMembershipCache::default()),
+            shared_counters: None,
+        });
     };
     let redis = RedisRelayConfig {
         url: url.clone(),
@@ -158,11 +163,15 @@ async fn realtime(config: &Config) -> Result<Realtime, StartError> {
         channel: config.redis_channel.clone(),
     };
     let relay = RedisRelay::connect(redis.clone()).await?;
+    let members = RedisMembershipCache::connect(&redis, &config.redis_channel, DEFAULT_MEMBERS_TTL).await?;
+    let counters = RedisRequestCounter::connect(&redis, &config.redis_channel).await?;
     let presence = RedisPresence::connect(RedisPresenceConfig::new(redis, config.ws_pong_wait)).await?;
-    tracing::info!(channel = %config.redis_channel, "Redis connected: events and presence reach every instance");
+    tracing::info!(channel = %config.redis_channel, "Redis connected: events, presence, memberships and request counts shared by every instance");
     Ok(Realtime {
-        bus: Arc::new(LocalBus::with_relay(DEFAULT_DEVICE_QUEUE, Arc::new(relay))),
+        bus: Arc::new(LocalBus::with_relay(device_queue, Arc::new(relay))),
         presence: Arc::new(presence),
+        members: Arc::new(members),
+        shared_counters: Some(Arc::new(counters)),
     })
 }
 
@@ -198,7 +207,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         users: store.clone(),
         otps: store.clone(),
         sessions: store.clone(),
-        chats: store.clone(),
+        chats: Arc::new(CachedChatRepo::new(store.clone(), realtime.members)),
         messages: store.clone(),
         receipts: store.clone(),
         contacts: store.clone(),
@@ -238,6 +247,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     spawn_attachment_sweeper(services.clone().into_inner());
     let gateway = web::Data::new(GatewaySettings {
         max_frame_bytes: config.ws_max_message_size,
+        read_buffer_bytes: config.ws_read_buffer_size,
         ping_period: config.ws_ping_period,
         pong_wait: config.ws_pong_wait,
         write_wait: config.ws_write_wait,
@@ -245,11 +255,11 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     });
 
     let limits = web::Data::new(RateLimits::new(
-        config.rate_limit_requests_per_minute,
-        config.rate_limit_burst,
+        RateQuota { per_minute: config.rate_limit_requests_per_minute, burst: config.rate_limit_burst },
+        realtime.shared_counters,
+        Arc::new(LocalRequestCounter::default()),
         config.trusted_proxies.clone(),
     ));
-    spawn_limit_sweeper(limits.get_ref().clone());
     let (origins, any_origin) = (config.cors_allowed_origins.clone(), config.mode == RunMode::Development);
     let https_only = config.mode == RunMode::Production;
     let shutdown = Shutdown::default();

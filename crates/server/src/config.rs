@@ -47,6 +47,8 @@ struct Raw {
     jwt_secret: Option<String>,
     jwt_expiration: String,
     ws_max_message_size: usize,
+    ws_read_buffer_size: usize,
+    ws_write_buffer_size: usize,
     ws_ping_period: String,
     ws_pong_wait: String,
     ws_write_wait: String,
@@ -83,6 +85,8 @@ impl Default for Raw {
             jwt_secret: None,
             jwt_expiration: "168h".into(),
             ws_max_message_size: 10 * 1024 * 1024,
+            ws_read_buffer_size: 1024,
+            ws_write_buffer_size: 1024,
             ws_ping_period: "54s".into(),
             ws_pong_wait: "60s".into(),
             ws_write_wait: "10s".into(),
@@ -126,6 +130,12 @@ pub struct Config {
     pub jwt_secret: Option<String>,
     pub jwt_expiration: Duration,
     pub ws_max_message_size: usize,
+    /// Bytes of client frames that may wait behind the one being handled before
+    /// the server stops reading the socket (`WS_READ_BUFFER_SIZE`).
+    pub ws_read_buffer_size: usize,
+    /// Events one device may have waiting to be written before it is cut off as
+    /// too slow and told to resume (`WS_WRITE_BUFFER_SIZE`).
+    pub ws_write_buffer_size: usize,
     pub ws_ping_period: Duration,
     pub ws_pong_wait: Duration,
     /// How long one WebSocket send may wait for a client that does not read (`WS_WRITE_WAIT`).
@@ -177,8 +187,8 @@ fn duration(var: &'static str, raw: &str) -> Result<Duration, ConfigError> {
     Ok(parsed)
 }
 
-fn positive(var: &'static str, value: u32) -> Result<u32, ConfigError> {
-    if value == 0 {
+fn positive<T: PartialEq + Default>(var: &'static str, value: T) -> Result<T, ConfigError> {
+    if value == T::default() {
         return Err(invalid(var, "must be at least 1"));
     }
     Ok(value)
@@ -262,6 +272,8 @@ impl Config {
             jwt_secret,
             jwt_expiration: duration("JWT_EXPIRATION", &raw.jwt_expiration)?,
             ws_max_message_size: raw.ws_max_message_size.max(1024),
+            ws_read_buffer_size: raw.ws_read_buffer_size,
+            ws_write_buffer_size: positive("WS_WRITE_BUFFER_SIZE", raw.ws_write_buffer_size)?,
             ws_ping_period: duration("WS_PING_PERIOD", &raw.ws_ping_period)?,
             ws_pong_wait: duration("WS_PONG_WAIT", &raw.ws_pong_wait)?,
             ws_write_wait: duration("WS_WRITE_WAIT", &raw.ws_write_wait)?,

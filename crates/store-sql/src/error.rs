@@ -46,14 +46,6 @@ impl StoreError {
             other => Self::Query(other),
         }
     }
-
-    /// True when the query broke a unique constraint (a duplicate insert).
-    pub(crate) fn is_unique_violation(&self) -> bool {
-        matches!(
-            self,
-            Self::Query(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _))
-        )
-    }
 }
 
 impl From<StoreError> for DomainError {

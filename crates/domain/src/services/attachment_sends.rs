@@ -9,7 +9,7 @@ use crate::chat::ChatKind;
 use crate::error::DomainError;
 use crate::event::{ChatEvent, EventKind, MessageUpdate};
 use crate::ids::{AttachmentId, ChatId, UserId};
-use crate::message::{Appended, ContentType, DeleteScope, Message, MessagePolicy, UpdateAction};
+use crate::message::{Appended, ContentType, DeleteScope, Message, MessagePolicy, SendOutcome, UpdateAction};
 use chrono::Utc;
 
 fn service(m: MockSet) -> MessageService {
@@ -66,12 +66,12 @@ async fn a_photo_carries_the_senders_uploads_in_order_and_needs_no_caption() {
     member_with_uploads(&mut m, vec![first.clone(), second.clone()]);
     let expected = wanted.clone();
     m.messages
-        .expect_append()
+        .expect_send()
         .withf(move |new| {
             new.attachments == expected && new.content.as_str().is_empty() && new.content_type == ContentType::Image
         })
         .times(1)
-        .returning(|new| Ok(Appended { message: stored(new, 1), created: true, event_seq: Some(1) }));
+        .returning(|new| Ok(SendOutcome::Stored { message: stored(new, 1), event_seq: 1, recipients: Vec::new() }));
     let sent = service(m).send(me, media(ChatId::new(), "image", "  ", &wanted)).await.unwrap();
     assert!(sent.created);
 }
@@ -81,7 +81,7 @@ async fn someone_elses_upload_cannot_be_sent_and_is_not_revealed() {
     let theirs = upload(UserId::new(), AttachmentKind::Image);
     let mut m = MockSet::new(Utc::now());
     member_with_uploads(&mut m, vec![theirs.clone()]);
-    m.messages.expect_append().never();
+    m.messages.expect_send().never();
     let err = service(m).send(caller(), media(ChatId::new(), "image", "", &[theirs.id()])).await.unwrap_err();
     assert_eq!(err.code(), "attachment_not_found");
 }
@@ -90,7 +90,7 @@ async fn someone_elses_upload_cannot_be_sent_and_is_not_revealed() {
 async fn unknown_and_malformed_ids_are_not_found() {
     let mut m = MockSet::new(Utc::now());
     member_with_uploads(&mut m, Vec::new());
-    m.messages.expect_append().never();
+    m.messages.expect_send().never();
     let service = service(m);
     let err = service.send(caller(), media(ChatId::new(), "video", "", &[AttachmentId::new()])).await.unwrap_err();
     assert_eq!(err.code(), "attachment_not_found");
@@ -105,7 +105,7 @@ async fn the_content_type_must_be_the_kind_of_every_file() {
     let pdf = upload(me.user_id, AttachmentKind::Document);
     let mut m = MockSet::new(Utc::now());
     member_with_uploads(&mut m, vec![pdf.clone()]);
-    m.messages.expect_append().never();
+    m.messages.expect_send().never();
     let err = service(m).send(me, media(ChatId::new(), "image", "", &[pdf.id()])).await.unwrap_err();
     assert_eq!(err.code(), "attachment_kind_mismatch");
 }
@@ -116,7 +116,7 @@ async fn text_needs_words_and_carries_no_files_while_files_need_ids() {
     let photo = upload(me.user_id, AttachmentKind::Image);
     let mut m = MockSet::new(Utc::now());
     member_with_uploads(&mut m, vec![photo.clone()]);
-    m.messages.expect_append().never();
+    m.messages.expect_send().never();
     let service = service(m);
     let with_file = media(ChatId::new(), "text", "look", &[photo.id()]);
     assert_eq!(service.send(me, with_file).await.unwrap_err().code(), "attachments_not_allowed");
@@ -135,8 +135,8 @@ async fn a_message_carries_at_most_ten_files() {
     let mut m = MockSet::new(Utc::now());
     member_with_uploads(&mut m, uploads);
     m.messages
-        .expect_append()
-        .returning(|new| Ok(Appended { message: stored(new, 1), created: true, event_seq: Some(1) }));
+        .expect_send()
+        .returning(|new| Ok(SendOutcome::Stored { message: stored(new, 1), event_seq: 1, recipients: Vec::new() }));
     let service = service(m);
     let err = service.send(me, media(ChatId::new(), "image", "", &ids)).await.unwrap_err();
     assert_eq!(err.code(), "too_many_attachments");
@@ -149,7 +149,8 @@ async fn a_stranger_to_the_chat_cannot_send_even_their_own_upload() {
     let photo = upload(me.user_id, AttachmentKind::Image);
     let mut m = MockSet::new(Utc::now());
     m.chats.expect_member().returning(|_, _| Ok(None));
-    m.messages.expect_append().never();
+    m.messages.expect_send().never();
+    m.attachments.expect_get_attachments().never();
     let err = service(m).send(me, media(ChatId::new(), "image", "", &[photo.id()])).await.unwrap_err();
     assert_eq!(err.code(), "chat_not_found");
 }

@@ -81,13 +81,13 @@ impl MessageService {
         };
         // Only messages that name files look them up: text sends cost nothing more.
         // Membership first, so that a stranger learns nothing about the chat.
-        let attachments = if requested.is_empty() {
+        let found = if requested.is_empty() {
             Vec::new()
         } else {
             require_member(self.chats.as_ref(), request.chat_id, caller.user_id).await?;
-            let found = self.attachments.get_attachments(&requested).await?;
-            check_for_send(caller.user_id, content_type, &requested, &found)?
+            self.attachments.get_attachments(&requested).await?
         };
+        let attachments = check_for_send(caller.user_id, content_type, &requested, &found)?;
         let new = NewMessage {
             id: MessageId::new(),
             chat_id: request.chat_id,

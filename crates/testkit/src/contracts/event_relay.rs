@@ -15,7 +15,12 @@ pub fn envelope(frame: &str) -> RelayEnvelope {
     RelayEnvelope {
         origin: uuid::Uuid::new_v4(),
         recipients: vec![UserId::new(), UserId::new()],
-        delivery: Delivery::Event(EventDelivery { room_id: ChatId::new(), event_seq: 1, frame: Arc::from(frame) }),
+        delivery: Delivery::Event(EventDelivery {
+            room_id: ChatId::new(),
+            event_seq: 1,
+            frame: Arc::from(frame),
+            message_stored_at: Some(1_700_000_000_000_000),
+        }),
     }
 }
 

@@ -6,7 +6,9 @@
 pub mod blob_store;
 pub mod event_bus;
 pub mod event_relay;
+pub mod membership_cache;
 pub mod presence;
+pub mod request_counter;
 pub mod store;
 mod store_attachments;
 mod store_chats;
@@ -152,6 +154,35 @@ macro_rules! event_relay_contract_tests {
             let Some(theirs) = $make.await else { return };
             $crate::contracts::event_relay::relay_keeps_deployments_apart(ours, theirs).await;
         }
+    };
+}
+
+/// Expands to one `#[tokio::test]` per membership cache contract case. `$make`
+/// yields `Option<CachePair>`: two handles on one fresh cache.
+#[macro_export]
+macro_rules! membership_cache_contract_tests {
+    ($make:expr) => {
+        $crate::__contract_cases!(membership_cache, $make;
+            membership_cache_misses_until_filled_then_hits_on_every_instance,
+            membership_cache_an_invalidation_on_one_instance_empties_the_entry_for_all,
+            membership_cache_ignores_a_fill_with_a_ticket_from_before_an_invalidation,
+            membership_cache_keeps_chats_apart,
+            membership_cache_holds_an_empty_member_list,
+        );
+    };
+}
+
+/// Expands to one `#[tokio::test]` per request counter contract case. `$make`
+/// yields `Option<CounterPair>`: two handles on one fresh set of counters.
+#[macro_export]
+macro_rules! request_counter_contract_tests {
+    ($make:expr) => {
+        $crate::__contract_cases!(request_counter, $make;
+            counter_allows_the_burst_at_once_then_asks_to_wait,
+            counter_keeps_callers_apart,
+            counter_is_shared_by_instances,
+            counter_lets_a_caller_in_after_the_wait_it_was_told,
+        );
     };
 }
 
