@@ -37,7 +37,6 @@ const TYPING_THROTTLE: Duration = Duration::from_secs(3);
 /// Most chats one `resume` frame may list.
 const MAX_RESUME_CHATS: usize = 5000;
 
-
 /// A client frame being handled in the background; yields the reply frame.
 type Command = Pin<Box<dyn Future<Output = String>>>;
 

@@ -37,7 +37,7 @@ impl RequestCounter for LocalRequestCounter {
         let now = self.start.elapsed();
         let mut counters = self.counters.lock().unwrap_or_else(PoisonError::into_inner);
         counters.takes = counters.takes.wrapping_add(1);
-        if counters.takes % SWEEP_EVERY == 0 {
+        if counters.takes.is_multiple_of(SWEEP_EVERY) {
             counters.arrival.retain(|_, at| *at > now);
         }
         let arrival = counters.arrival.get(key).copied().unwrap_or(now).max(now);

@@ -102,7 +102,7 @@ impl Shared {
     async fn invalidate(&self, chat: ChatId) -> Result<(), RelayError> {
         let (entry, version) = self.keys(chat);
         let ttl = u64::try_from(VERSION_TTL.as_millis()).unwrap_or(u64::MAX);
-        script::<i64>(&self.pool, &self.invalidate.key(&entry).key(&version).arg(ttl)).await.map(drop)
+        script::<i64>(&self.pool, self.invalidate.key(&entry).key(&version).arg(ttl)).await.map(drop)
     }
 
     fn pending(&self) -> std::sync::MutexGuard<'_, HashSet<ChatId>> {

@@ -21,7 +21,9 @@ impl SqlStore {
     /// Checks and stores the message with the next group commit of its chat's
     /// writer; see `group_commit`.
     async fn store_new(&self, message: &NewMessage, mode: Mode) -> Result<SendOutcome, StoreError> {
-        self.appends.submit(Request { row: MessageRow::new(message)?, mode, attachments: message.attachments.clone() }).await
+        self.appends
+            .submit(Request { row: MessageRow::new(message)?, mode, attachments: message.attachments.clone() })
+            .await
     }
 
     /// One message, as it is when read.
