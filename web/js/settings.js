@@ -1,10 +1,11 @@
 // The menu of the chat-list header (new group, contacts, settings, log out),
-// and the settings panel: the profile (name and about, editable) and the
-// devices logged in to the account, each of which (but this one) can be logged
-// out from here.
+// and the settings panel: the profile (name and about, editable), who sees
+// the last seen, the theme (kept in this browser), and the devices logged in
+// to the account, each of which (but this one) can be logged out from here.
 
 import * as api from './api.js';
 import { avatar, el, formatMoment, icon, menuKeys } from './dom.js';
+import { currentTheme, saveTheme, startTheme } from './theme.js';
 
 /** @typedef {import('./types.js').User} User */
 /** @typedef {import('./types.js').DeviceSession} DeviceSession */
@@ -90,6 +91,7 @@ export class SettingsView {
     this.profilePhone = byId('profile-phone');
     this.privacyLastSeen = /** @type {HTMLSelectElement} */ (byId('privacy-last-seen'));
     this.privacyNote = byId('privacy-note');
+    this.themePicker = byId('theme-picker');
     this.status = byId('devices-status');
     this.list = byId('device-list');
     this.panelLogout = /** @type {HTMLButtonElement} */ (byId('panel-logout'));
@@ -130,6 +132,11 @@ export class SettingsView {
     this.profileName.addEventListener('input', edited);
     this.profileStatus.addEventListener('input', edited);
     this.privacyLastSeen.addEventListener('change', () => void this.savePrivacy());
+    this.themePicker.addEventListener('change', (event) => {
+      const input = event.target;
+      if (input instanceof HTMLInputElement && input.checked) saveTheme(/** @type {import('./theme.js').Theme} */ (input.value));
+    });
+    startTheme(() => this.showTheme());
     this.profileForm.addEventListener('submit', (event) => {
       event.preventDefault();
       void this.saveProfile();
@@ -181,10 +188,19 @@ export class SettingsView {
     this.handlers.onOpen();
     this.showProfile(me);
     this.setProfileNote('', false);
+    this.showTheme();
     this.panel.hidden = false;
     this.back.focus();
     void this.load();
     void this.loadPrivacy();
+  }
+
+  /** Marks the theme in force in the picker. @private */
+  showTheme() {
+    const theme = currentTheme();
+    for (const input of this.themePicker.querySelectorAll('input[name="theme"]')) {
+      if (input instanceof HTMLInputElement) input.checked = input.value === theme;
+    }
   }
 
   /**
