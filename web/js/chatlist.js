@@ -448,7 +448,7 @@ export class ChatListView {
           'span',
           { class: `row-preview-text${system ? ' row-preview-text--system' : ''}` },
           sender ? el('span', { class: 'row-sender', text: sender }) : null,
-          firstLine(last.content || mediaLabel(last.content_type)),
+          previewText(last),
         ),
       );
     } else {
@@ -730,6 +730,15 @@ function mark(name, testid, label) {
   const node = el('span', { class: `row-mark row-mark--${name}`, testid, attrs: { role: 'img', 'aria-label': label, title: label } });
   node.append(icon(name));
   return node;
+}
+
+/**
+ * What a row (or a notification) shows of a message: its first line, or the
+ * kind of file it carries.
+ * @param {Message} msg
+ */
+export function previewText(msg) {
+  return firstLine(msg.content || mediaLabel(msg.content_type));
 }
 
 /** @param {string} text */
