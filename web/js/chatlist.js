@@ -2,7 +2,7 @@
 // an "Archived" entry and the archive), each row's menu (archive, mute, pin),
 // and the search box over chats, people and messages.
 
-import { avatar, debounce, el, formatListTime, highlighted, icon, menuKeys, placePopup, reconcile } from './dom.js';
+import { avatar, byId, debounce, el, formatListTime, highlighted, icon, menuKeys, placePopup, reconcile } from './dom.js';
 import * as api from './api.js';
 import { displayName, noteUser } from './people.js';
 import { mediaLabel } from './attachments.js';
@@ -106,16 +106,6 @@ function listOrder(a, b) {
  * @property {(chatId: string, seq: number) => void} onOpenMessage  a message search result was picked
  * @property {(chatId: string, action: ChatAction) => void} onChatAction
  */
-
-/**
- * @param {string} id
- * @returns {HTMLElement}
- */
-function byId(id) {
-  const node = document.getElementById(id);
-  if (!(node instanceof HTMLElement)) throw new Error(`missing #${id}`);
-  return node;
-}
 
 export class ChatListView {
   /** @param {ChatListHandlers} handlers */

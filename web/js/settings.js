@@ -5,22 +5,12 @@
 // one) can be logged out from here.
 
 import * as api from './api.js';
-import { avatar, el, formatMoment, icon, menuKeys } from './dom.js';
+import { avatar, byId, el, formatMoment, icon, menuKeys } from './dom.js';
 import { notificationsOn, permission, setNotificationsOn } from './notifications.js';
 import { currentTheme, saveTheme, startTheme } from './theme.js';
 
 /** @typedef {import('./types.js').User} User */
 /** @typedef {import('./types.js').DeviceSession} DeviceSession */
-
-/**
- * @param {string} id
- * @returns {HTMLElement}
- */
-function byId(id) {
-  const node = document.getElementById(id);
-  if (!(node instanceof HTMLElement)) throw new Error(`missing #${id}`);
-  return node;
-}
 
 /**
  * A readable name for a device from the User-Agent of its login:
