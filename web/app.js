@@ -5,7 +5,7 @@ import * as api from './js/api.js';
 import { Connection } from './js/ws.js';
 import { Thread, furtherStatus, statusAt } from './js/thread.js';
 import { LoginView } from './js/login.js';
-import { ChatListView, chatTitle, isArchived, isMuted, otherMember } from './js/chatlist.js';
+import { ChatListView, chatTitle, isArchived, isMuted, otherMember, previewText } from './js/chatlist.js';
 import { ConversationView } from './js/conversation.js';
 import { MessageInfoView } from './js/info.js';
 import { SettingsView } from './js/settings.js';
@@ -13,6 +13,7 @@ import { NewGroupView } from './js/groups.js';
 import { ChatInfoView } from './js/chatinfo.js';
 import { ContactsView } from './js/contacts.js';
 import { cancelConfirm } from './js/confirm.js';
+import { Notifier } from './js/notifications.js';
 import * as people from './js/people.js';
 import { PresenceBook, ReceiptOutbox, TypingBook, TypingSender } from './js/live.js';
 import { avatar, el, formatLastSeen, uuid } from './js/dom.js';
@@ -217,6 +218,10 @@ const typingIn = new TypingBook((chatId) => {
 });
 /** Who is online, as far as this page has been told. */
 const presence = new PresenceBook(() => updateHeaderStatus());
+/** Notifications of new messages while the tab is hidden; a click opens the chat. */
+const notifier = new Notifier((chatId) => {
+  if (state.me && state.chats.has(chatId)) openChat(chatId);
+});
 
 const connection = new Connection(
   () => {
@@ -430,6 +435,7 @@ function endSession(message) {
   for (const timer of state.chatReloads.values()) clearTimeout(timer);
   state.chatReloads.clear();
   receipts.clear();
+  notifier.clear();
   typingOut.reset();
   typingIn.clearAll();
   presence.clear();
@@ -744,6 +750,7 @@ function noteSeq(chatId, seq) {
 function raiseReadSeq(chatId, seq) {
   if (!Number.isSafeInteger(seq) || seq <= (state.readSeq.get(chatId) ?? 0)) return false;
   state.readSeq.set(chatId, seq);
+  notifier.read(chatId, seq); // read here or elsewhere: its notification has done its job
   return true;
 }
 
@@ -1402,6 +1409,7 @@ function receiveMessage(msg, live) {
   const chat = state.chats.get(msg.chat_id);
   const thread = state.threads.get(msg.chat_id);
   const own = msg.sender_id === state.me.id;
+  const unseen = msg.seq > (state.lastSeq.get(msg.chat_id) ?? 0); // not a repeat of one known here
   // Unread is "after the read position": a new message of someone else raises it
   // (a repeat does not: same seq), an own one (from any device) clears it, since
   // sending moves the sender's positions.
@@ -1433,9 +1441,34 @@ function receiveMessage(msg, live) {
     noteLastMessage(msg);
     // A change to a group: its new state (for one removed, the only word of it).
     if (msg.content_type === 'system') scheduleChatReload(msg.chat_id);
+    if (live && unseen && !own) notifyOf(msg);
   } else {
-    void refreshChats(); // a chat someone just started with us, or a group we were added to
+    // A chat someone just started with us, or a group we were added to.
+    const me = state.me;
+    void refreshChats().then(() => {
+      if (live && !own && state.me === me) notifyOf(msg);
+    });
   }
+}
+
+/**
+ * A notification of someone else's new message (shown only while the tab is
+ * hidden), unless its chat is muted or the user read that far on another device.
+ * @param {Message} msg
+ */
+function notifyOf(msg) {
+  const chat = state.chats.get(msg.chat_id);
+  if (!chat || !state.me || msg.content_type === 'system' || isMuted(chat)) return;
+  if (msg.seq <= (state.readSeq.get(msg.chat_id) ?? 0)) return;
+  const member = chat.members.find((m) => m.user_id === msg.sender_id);
+  const sender = people.displayName(msg.sender_id, member?.user.name || 'Someone');
+  const preview = previewText(msg);
+  notifier.show({
+    chatId: chat.id,
+    seq: msg.seq,
+    title: chatTitle(chat, state.me.id),
+    body: chat.type === 'group' ? `${sender}: ${preview}` : preview,
+  });
 }
 
 // ---------------------------------------------------------------- receipts

@@ -10,53 +10,17 @@
 // E2E_TIMEOUT_MS (default 15000). Logs in over the HTTP API (chat.e2e.mjs covers
 // the login screen). Prints "attachments: 1 passed, 0 failed" on success.
 
-import { chromium } from 'playwright-core';
-import { randomInt } from 'node:crypto';
+import { api, openAs, register, runTest } from './support.mjs';
 
-const BASE_URL = (process.env.BASE_URL || 'http://127.0.0.1:18080').replace(/\/+$/, '');
-const OTP_CODE = process.env.OTP_CODE || '123456';
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const TIMEOUT = Number(process.env.E2E_TIMEOUT_MS || 15000);
 const CAPTION = 'Sunset <b>not bold</b>';
 
 const log = (text) => console.log(`attachments: ${text}`);
 
-async function api(method, path, token, body) {
-  const res = await fetch(`${BASE_URL}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const data = await res.json().catch(() => null);
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(data)}`);
-  return data;
-}
-
-/** A new person, logged in over the API: { token, user }. */
-async function register(name) {
-  const phone = `+9197${String(randomInt(10 ** 8)).padStart(8, '0')}`;
-  await api('POST', '/api/auth/otp', null, { phone });
-  return api('POST', '/api/auth/register', null, { phone, name, code: OTP_CODE });
-}
-
-/** A page logged in as `who` with `chatId` open; records script errors and CSP refusals. */
+/** A page logged in as `who` with `chatId` open. */
 async function open(browser, label, who, chatId) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  context.setDefaultTimeout(TIMEOUT);
-  await context.addInitScript((token) => localStorage.setItem('chitchat.token', token), who.token);
-  const page = await context.newPage();
-  const problems = [];
-  page.on('pageerror', (err) => problems.push(`${label}: page error: ${err.message}`));
-  page.on('console', (msg) => {
-    if (msg.type() === 'error' && /Content.Security.Policy|Refused to/i.test(msg.text())) problems.push(`${label}: ${msg.text()}`);
-  });
-  page.on('dialog', (dialog) => {
-    problems.push(`${label}: a dialog opened: user content ran as code`);
-    void dialog.dismiss();
-  });
-  await page.goto(`${BASE_URL}/#/chat/${chatId}`);
-  await page.getByTestId('composer').waitFor({ state: 'visible' });
-  return { label, page, problems };
+  const person = await openAs(browser, label, who, { path: `/#/chat/${chatId}` });
+  await person.page.getByTestId('composer').waitFor({ state: 'visible' });
+  return person;
 }
 
 /** A PNG drawn in the page (a canvas), as bytes. */
@@ -77,94 +41,72 @@ async function drawPng(page, width, height) {
   return Buffer.from(bytes);
 }
 
-async function main() {
+await runTest('attachments', async (browser, people) => {
   const alice = await register('Alice Attach');
   const bob = await register('Bob Attach');
   const chat = await api('POST', '/api/chats', alice.token, { type: 'direct', user_ids: [bob.user.id] });
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-  let failed = false;
-  const people = [];
-  try {
-    const a = await open(browser, 'Alice', alice, chat.id);
-    const b = await open(browser, 'Bob', bob, chat.id);
-    people.push(a, b);
+  const a = await open(browser, 'Alice', alice, chat.id);
+  const b = await open(browser, 'Bob', bob, chat.id);
+  people.push(a, b);
 
-    // A photo through the attach button: progress, ready, sent with a caption.
-    const png = await drawPng(a.page, 640, 480);
-    await a.page.getByTestId('file-input').setInputFiles({ name: 'sunset.png', mimeType: 'image/png', buffer: png });
-    const item = a.page.getByTestId('upload-item');
-    await item.and(a.page.locator('[data-state="ready"]')).waitFor();
-    log('Alice uploaded a photo; the tray shows it ready');
-    await a.page.getByTestId('composer').fill(CAPTION);
-    await a.page.getByTestId('send-button').click();
-    await item.waitFor({ state: 'detached' });
+  // A photo through the attach button: progress, ready, sent with a caption.
+  const png = await drawPng(a.page, 640, 480);
+  await a.page.getByTestId('file-input').setInputFiles({ name: 'sunset.png', mimeType: 'image/png', buffer: png });
+  const item = a.page.getByTestId('upload-item');
+  await item.and(a.page.locator('[data-state="ready"]')).waitFor();
+  log('Alice uploaded a photo; the tray shows it ready');
+  await a.page.getByTestId('composer').fill(CAPTION);
+  await a.page.getByTestId('send-button').click();
+  await item.waitFor({ state: 'detached' });
 
-    const photo = b.page.getByTestId('message').filter({ hasText: CAPTION }).getByTestId('attachment-image').locator('img');
-    await photo.waitFor();
-    await b.page.waitForFunction(
-      () => [...document.querySelectorAll('[data-testid="attachment-image"] img')].some((i) => i instanceof HTMLImageElement && i.complete && i.naturalWidth > 0 && i.src.startsWith('blob:')),
-    );
-    const shown = await photo.evaluate((i) => ({ w: i.naturalWidth, h: i.naturalHeight }));
-    if (shown.w !== 320 || shown.h !== 240) throw new Error(`Bob's bubble shows a ${shown.w}x${shown.h} picture, not the 320x240 thumbnail`);
-    log(`Bob sees the photo in the conversation (thumbnail ${shown.w}x${shown.h}) with its caption as text`);
+  const photo = b.page.getByTestId('message').filter({ hasText: CAPTION }).getByTestId('attachment-image').locator('img');
+  await photo.waitFor();
+  await b.page.waitForFunction(
+    () => [...document.querySelectorAll('[data-testid="attachment-image"] img')].some((i) => i instanceof HTMLImageElement && i.complete && i.naturalWidth > 0 && i.src.startsWith('blob:')),
+  );
+  const shown = await photo.evaluate((i) => ({ w: i.naturalWidth, h: i.naturalHeight }));
+  if (shown.w !== 320 || shown.h !== 240) throw new Error(`Bob's bubble shows a ${shown.w}x${shown.h} picture, not the 320x240 thumbnail`);
+  log(`Bob sees the photo in the conversation (thumbnail ${shown.w}x${shown.h}) with its caption as text`);
 
-    await photo.click();
-    const large = b.page.getByTestId('viewer-image');
-    await b.page.waitForFunction(() => {
-      const i = document.querySelector('[data-testid="viewer-image"]');
-      return i instanceof HTMLImageElement && i.complete && i.naturalWidth === 640;
-    });
-    if (!(await large.isVisible())) throw new Error('the viewer is not visible');
-    log('Bob opens it large in the viewer (640x480)');
-    await b.page.getByTestId('viewer-close').click();
+  await photo.click();
+  const large = b.page.getByTestId('viewer-image');
+  await b.page.waitForFunction(() => {
+    const i = document.querySelector('[data-testid="viewer-image"]');
+    return i instanceof HTMLImageElement && i.complete && i.naturalWidth === 640;
+  });
+  if (!(await large.isVisible())) throw new Error('the viewer is not visible');
+  log('Bob opens it large in the viewer (640x480)');
+  await b.page.getByTestId('viewer-close').click();
 
-    // A document dropped on the conversation.
-    await a.page.evaluate(() => {
-      const transfer = new DataTransfer();
-      transfer.items.add(new File(['minutes of the meeting\n'], 'minutes.txt', { type: 'text/plain' }));
-      const pane = document.getElementById('conversation-pane');
-      for (const type of ['dragenter', 'dragover', 'drop']) {
-        pane?.dispatchEvent(new DragEvent(type, { dataTransfer: transfer, bubbles: true, cancelable: true }));
-      }
-    });
-    await item.and(a.page.locator('[data-state="ready"]')).waitFor();
-    await a.page.getByTestId('send-button').click();
-    const doc = b.page.getByTestId('attachment-document').filter({ hasText: 'minutes.txt' });
-    await doc.waitFor();
-    log('Alice dropped a document on the conversation; Bob gets it as a download');
+  // A document dropped on the conversation.
+  await a.page.evaluate(() => {
+    const transfer = new DataTransfer();
+    transfer.items.add(new File(['minutes of the meeting\n'], 'minutes.txt', { type: 'text/plain' }));
+    const pane = document.getElementById('conversation-pane');
+    for (const type of ['dragenter', 'dragover', 'drop']) {
+      pane?.dispatchEvent(new DragEvent(type, { dataTransfer: transfer, bubbles: true, cancelable: true }));
+    }
+  });
+  await item.and(a.page.locator('[data-state="ready"]')).waitFor();
+  await a.page.getByTestId('send-button').click();
+  const doc = b.page.getByTestId('attachment-document').filter({ hasText: 'minutes.txt' });
+  await doc.waitFor();
+  log('Alice dropped a document on the conversation; Bob gets it as a download');
 
-    // A slow upload is cancelled half-way: nothing is sent.
-    const cdp = await a.page.context().newCDPSession(a.page);
-    await cdp.send('Network.enable');
-    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 64 * 1024 });
-    await a.page.getByTestId('file-input').setInputFiles({ name: 'big.bin', mimeType: 'application/octet-stream', buffer: Buffer.alloc(4 * 1024 * 1024, 7) });
-    await item.and(a.page.locator('[data-state="uploading"]')).waitFor();
-    await a.page.waitForFunction(() => {
-      const p = document.querySelector('[data-testid="upload-progress"]');
-      return p instanceof HTMLProgressElement && p.value > 0;
-    });
-    await a.page.getByTestId('upload-cancel').click();
-    await item.waitFor({ state: 'detached' });
-    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
-    const history = await api('GET', `/api/messages?chat_id=${chat.id}`, alice.token);
-    if (history.messages.length !== 2) throw new Error(`expected 2 messages after the cancel, found ${history.messages.length}`);
-    log('a slow upload showed its progress and was cancelled; nothing was sent');
-
-    const problems = people.flatMap((p) => p.problems);
-    if (problems.length) throw new Error(`problems seen in the pages:\n  ${problems.join('\n  ')}`);
-  } catch (err) {
-    failed = true;
-    console.error(`attachments: FAILED: ${err instanceof Error ? err.message : String(err)}`);
-    for (const p of people) for (const problem of p.problems) console.error(`attachments:   ${problem}`);
-  } finally {
-    await browser.close().catch(() => {});
-  }
-  console.log(failed ? 'attachments: 0 passed, 1 failed' : 'attachments: 1 passed, 0 failed');
-  process.exit(failed ? 1 : 0);
-}
-
-main().catch((err) => {
-  console.error(`attachments: FAILED before the test could run: ${err instanceof Error ? err.stack : String(err)}`);
-  console.log('attachments: 0 passed, 1 failed');
-  process.exit(1);
+  // A slow upload is cancelled half-way: nothing is sent.
+  const cdp = await a.page.context().newCDPSession(a.page);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 64 * 1024 });
+  await a.page.getByTestId('file-input').setInputFiles({ name: 'big.bin', mimeType: 'application/octet-stream', buffer: Buffer.alloc(4 * 1024 * 1024, 7) });
+  await item.and(a.page.locator('[data-state="uploading"]')).waitFor();
+  await a.page.waitForFunction(() => {
+    const p = document.querySelector('[data-testid="upload-progress"]');
+    return p instanceof HTMLProgressElement && p.value > 0;
+  });
+  await a.page.getByTestId('upload-cancel').click();
+  await item.waitFor({ state: 'detached' });
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+  const history = await api('GET', `/api/messages?chat_id=${chat.id}`, alice.token);
+  if (history.messages.length !== 2) throw new Error(`expected 2 messages after the cancel, found ${history.messages.length}`);
+  log('a slow upload showed its progress and was cancelled; nothing was sent');
 });

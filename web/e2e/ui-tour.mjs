@@ -1,28 +1,46 @@
 // A look at the UI: seeds a few people, chats and groups through the HTTP API,
-// then takes screenshots of the login screen, the chat list, the search
-// results, a chat's menu, a conversation, a group, its info panel and a group
-// one was removed from, at desktop (1280×800) and phone (390×844) sizes, light
-// and dark. Checks that scrolling up loads older history without moving what is
-// on screen, and that a search result far back in a long chat opens a window
+// then takes screenshots of the login screen, the chat list, the settings, the
+// search results, a chat's menu, a conversation, a group, its info panel and a
+// group one was removed from, at desktop (1280×800) and phone (390×844) sizes,
+// light and dark (the system's preference, which the "System" theme follows).
+// Checks that scrolling up loads older history without moving what is on
+// screen, and that a search result far back in a long chat opens a window
 // there that fills in downwards to the newest message without gaps.
 //
 //   cd web/e2e && BASE_URL=http://127.0.0.1:18080 SHOTS_DIR="$(mktemp -d)" node ui-tour.mjs
+//   cd web/e2e && BASE_URL=http://127.0.0.1:18080 SHOTS_DIR="$(mktemp -d)" node ui-tour.mjs --docs
 //
+// With --docs the people have plain names (no run tag: use a fresh server) and
+// the screenshots shown in the README are written to docs/screenshots too.
 // Env: BASE_URL, OTP_CODE (default 123456), CHROMIUM, SHOTS_DIR (default
 // web/e2e/test-results/shots). Exits 1 if a check fails.
 
 import { chromium } from 'playwright-core';
-import { randomInt, randomBytes, randomUUID } from 'node:crypto';
+import { randomInt, randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BASE_URL, CHROMIUM, TIMEOUT, api, openAs, register, say } from './support.mjs';
 
-const BASE_URL = (process.env.BASE_URL || 'http://127.0.0.1:18080').replace(/\/+$/, '');
-const OTP_CODE = process.env.OTP_CODE || '123456';
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const SHOTS_DIR = process.env.SHOTS_DIR || path.join(HERE, 'test-results', 'shots');
-const TIMEOUT = 15000;
+const DOCS = process.argv.includes('--docs');
+const DOCS_DIR = path.join(HERE, '..', '..', 'docs', 'screenshots');
+/** The screenshots the README shows (size-scheme-name.png). */
+const DOCS_SHOTS = new Set([
+  'desktop-light-login',
+  'desktop-dark-login',
+  'desktop-light-conversation',
+  'desktop-dark-conversation',
+  'desktop-light-group-info',
+  'desktop-dark-group-info',
+  'desktop-light-settings',
+  'desktop-dark-settings',
+  'phone-light-list',
+  'phone-dark-list',
+  'phone-light-conversation',
+  'phone-dark-conversation',
+]);
 
 const SIZES = [
   { name: 'desktop', viewport: { width: 1280, height: 800 } },
@@ -35,75 +53,69 @@ function randomPhone() {
   return `+9197${digits}`;
 }
 
-async function call(method, urlPath, body, token) {
-  const res = await fetch(`${BASE_URL}${urlPath}`, {
-    method,
-    headers: {
-      'content-type': 'application/json',
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  const data = text ? JSON.parse(text) : null;
-  if (!res.ok) throw new Error(`${method} ${urlPath} -> ${res.status} ${text}`);
-  return data;
-}
-
 async function person(name) {
-  const phone = randomPhone();
-  await call('POST', '/api/auth/otp', { phone });
-  const reg = await call('POST', '/api/auth/register', { phone, name, code: OTP_CODE });
-  return { name, phone, token: reg.token, user: reg.user };
+  return { name, ...(await register(name)) };
 }
 
-async function say(from, chatId, content) {
-  return call('POST', '/api/messages', { chat_id: chatId, content, content_type: 'text', client_msg_id: randomUUID() }, from.token);
+/**
+ * Saves a screenshot as `<prefix>-<name>.png` in SHOTS_DIR, and with --docs in
+ * docs/screenshots too when the README shows it.
+ * @param {import('playwright-core').Page} page
+ * @param {string} prefix  size and scheme: "desktop-light"
+ * @param {string} name
+ */
+async function shot(page, prefix, name) {
+  const file = `${prefix}-${name}.png`;
+  await page.screenshot({ path: path.join(SHOTS_DIR, file) });
+  if (DOCS && DOCS_SHOTS.has(`${prefix}-${name}`)) await page.screenshot({ path: path.join(DOCS_DIR, file) });
 }
 
 async function main() {
   mkdirSync(SHOTS_DIR, { recursive: true });
+  if (DOCS) mkdirSync(DOCS_DIR, { recursive: true });
   const tag = randomBytes(2).toString('hex');
-  const alice = await person(`Alice Sharma ${tag}`);
-  const bob = await person(`Bob Mehta ${tag}`);
-  const carol = await person(`Carol D'Souza ${tag}`);
-  const dave = await person(`Dave ${tag}`);
+  // A run's tag tells its people apart from earlier runs' on the same server.
+  const named = (name) => (DOCS ? name : `${name} ${tag}`);
+  const alice = await person(named('Alice Sharma'));
+  const bob = await person(named('Bob Mehta'));
+  const carol = await person(named("Carol D'Souza"));
+  const dave = await person(named('Dave'));
 
-  const ab = await call('POST', '/api/chats', { type: 'direct', user_ids: [bob.user.id] }, alice.token);
+  const ab = await api('POST', '/api/chats', alice.token, { type: 'direct', user_ids: [bob.user.id] });
   await say(alice, ab.id, 'Hi Bob! Are we still on for tomorrow?');
   await say(bob, ab.id, 'Yes! 10am at the usual place ☕');
   await say(bob, ab.id, 'I will bring the slides.\nAnd the charger you forgot last time 😄');
   await say(alice, ab.id, 'Perfect, thanks.');
   await say(alice, ab.id, 'This one is a longer message to see how wrapping looks inside a bubble when the text goes on for quite a while and does not fit on one line at all.');
-  await say(bob, ab.id, '<b>not bold</b> & <script>alert(1)</script>');
+  await say(bob, ab.id, DOCS ? 'See you there 👋' : '<b>not bold</b> & <script>alert(1)</script>');
   await say(alice, ab.id, 'ok');
 
-  const ac = await call('POST', '/api/chats', { type: 'direct', user_ids: [alice.user.id] }, carol.token);
+  const ac = await api('POST', '/api/chats', carol.token, { type: 'direct', user_ids: [alice.user.id] });
   await say(carol, ac.id, 'Did you see the game last night?');
 
   // A long chat for the paging check (archived by Alice, so the list shows "Archived").
-  const ad = await call('POST', '/api/chats', { type: 'direct', user_ids: [dave.user.id] }, alice.token);
+  const ad = await api('POST', '/api/chats', alice.token, { type: 'direct', user_ids: [dave.user.id] });
   for (let i = 1; i <= 120; i++) await say(i % 3 ? dave : alice, ad.id, `Message number ${i}`);
-  await call('PUT', `/api/chats/${ad.id}/settings`, { archived: true, muted_until: null, pinned: false }, alice.token);
-  await call('PUT', `/api/chats/${ac.id}/settings`, { archived: false, muted_until: '9999-12-31T23:59:59Z', pinned: false }, alice.token);
+  await api('PUT', `/api/chats/${ad.id}/settings`, alice.token, { archived: true, muted_until: null, pinned: false });
+  await api('PUT', `/api/chats/${ac.id}/settings`, alice.token, { archived: false, muted_until: '9999-12-31T23:59:59Z', pinned: false });
 
   // A group: created by Alice, Bob made admin, a description change, people talking.
   const groupName = 'Goa trip 🌴';
-  const group = await call('POST', '/api/chats', { type: 'group', name: groupName, description: 'Flights on Friday, 7:40 from BOM', user_ids: [bob.user.id, carol.user.id] }, alice.token);
+  const group = await api('POST', '/api/chats', alice.token, { type: 'group', name: groupName, description: 'Flights on Friday, 7:40 from BOM', user_ids: [bob.user.id, carol.user.id] });
   await say(alice, group.id, 'Welcome to the trip group! 🎉');
-  await call('POST', `/api/chats/${group.id}/members`, { user_ids: [dave.user.id] }, alice.token);
-  await call('PATCH', `/api/chats/${group.id}/members/${bob.user.id}`, { role: 'admin' }, alice.token);
+  await api('POST', `/api/chats/${group.id}/members`, alice.token, { user_ids: [dave.user.id] });
+  await api('PATCH', `/api/chats/${group.id}/members/${bob.user.id}`, alice.token, { role: 'admin' });
   await say(bob, group.id, 'Thanks! I booked the hotel near the beach.');
   await say(bob, group.id, 'Check-in is at 2pm.');
   await say(carol, group.id, 'Can someone share the flight details?');
   await say(dave, group.id, 'Same question 🙂');
   await say(alice, group.id, 'Sure, sending them tonight.');
-  await call('PUT', `/api/chats/${group.id}/settings`, { archived: false, muted_until: null, pinned: true }, alice.token);
+  await api('PUT', `/api/chats/${group.id}/settings`, alice.token, { archived: false, muted_until: null, pinned: true });
 
   // A group Alice was removed from: read-only for her.
-  const old = await call('POST', '/api/chats', { type: 'group', name: 'Old project', user_ids: [alice.user.id, carol.user.id] }, bob.token);
+  const old = await api('POST', '/api/chats', bob.token, { type: 'group', name: 'Old project', user_ids: [alice.user.id, carol.user.id] });
   await say(bob, old.id, 'Wrapping this up, thanks all.');
-  await call('DELETE', `/api/chats/${old.id}/members/${alice.user.id}`, undefined, bob.token);
+  await api('DELETE', `/api/chats/${old.id}/members/${alice.user.id}`, bob.token);
   console.log(`ui-tour: seeded 4 people, 3 chats and 2 groups (${tag})`);
 
   const browser = await chromium.launch({
@@ -115,54 +127,57 @@ async function main() {
   try {
     for (const scheme of ['light', 'dark']) {
       for (const size of SIZES) {
-        const prefix = path.join(SHOTS_DIR, `${size.name}-${scheme}`);
+        const prefix = `${size.name}-${scheme}`;
         const anon = await browser.newContext({ viewport: size.viewport, colorScheme: scheme });
         const login = await anon.newPage();
         await login.goto(`${BASE_URL}/`);
         await login.getByTestId('phone-input').waitFor({ timeout: TIMEOUT });
-        await login.screenshot({ path: `${prefix}-login.png` });
+        await shot(login, prefix, 'login');
         await login.getByTestId('phone-input').fill(randomPhone());
         await login.getByTestId('send-code').click();
         await login.getByTestId('code-input').waitFor({ timeout: TIMEOUT });
         await login.getByTestId('code-input').fill('000000');
         await login.getByTestId('verify-code').click();
         await login.getByTestId('login-error').waitFor({ timeout: TIMEOUT });
-        await login.screenshot({ path: `${prefix}-login-error.png` });
+        await shot(login, prefix, 'login-error');
         await anon.close();
 
-        const ctx = await browser.newContext({ viewport: size.viewport, colorScheme: scheme });
-        await ctx.addInitScript((token) => localStorage.setItem('chitchat.token', token), alice.token);
-        const page = await ctx.newPage();
-        const problems = [];
-        page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-        page.on('console', (m) => {
-          if (m.type() === 'error' && /Content.Security.Policy|Refused to/i.test(m.text())) problems.push(`CSP: ${m.text()}`);
+        const { context: ctx, page, problems } = await openAs(browser, prefix, alice, {
+          contextOptions: { viewport: size.viewport, colorScheme: scheme },
         });
-        await page.goto(`${BASE_URL}/`);
         await page.getByTestId('chat-row').nth(2).waitFor({ timeout: TIMEOUT });
         await page.getByTestId('connection-banner').waitFor({ state: 'hidden', timeout: TIMEOUT });
-        await page.screenshot({ path: `${prefix}-list.png` });
+        await shot(page, prefix, 'list');
+        // The settings panel (profile, privacy, notifications, theme, devices).
+        await page.getByTestId('menu-button').click();
+        await page.getByTestId('menu-settings').click();
+        await page.getByTestId('device-row').first().waitFor({ timeout: TIMEOUT });
+        await page.locator('#privacy-last-seen:enabled').waitFor({ timeout: TIMEOUT });
+        await shot(page, prefix, 'settings');
+        await page.keyboard.press('Escape');
+        await page.getByTestId('devices-panel').waitFor({ state: 'hidden', timeout: TIMEOUT });
         // A row's menu (archive, mute, pin).
         const bobItem = page.locator('.chat-item').filter({ has: page.getByTestId('chat-name').getByText(bob.name, { exact: true }) });
         await bobItem.hover();
         await bobItem.getByTestId('chat-menu').click();
         await page.getByTestId('archive-chat').waitFor({ timeout: TIMEOUT });
-        await page.screenshot({ path: `${prefix}-chat-menu.png` });
+        await shot(page, prefix, 'chat-menu');
         await page.keyboard.press('Escape');
         await page.getByTestId('user-search').fill('Bob');
-        await page.getByTestId('search-result').first().waitFor({ timeout: TIMEOUT });
+        // Bob is found among the chats (and, on a server used before, Bobs of earlier runs among the people).
+        await page.getByTestId('search-chat-result').first().waitFor({ timeout: TIMEOUT });
         await page.getByTestId('search-message-result').first().waitFor({ timeout: TIMEOUT });
-        await page.screenshot({ path: `${prefix}-search.png` });
+        await shot(page, prefix, 'search');
         await page.getByTestId('user-search').fill('');
         // The group, its info panel.
         await page.locator('.chat-item').filter({ has: page.getByTestId('chat-name').getByText(groupName, { exact: true }) }).getByTestId('chat-row').click();
         await page.getByTestId('system-message').first().waitFor({ timeout: TIMEOUT });
         await page.getByTestId('message').nth(5).waitFor({ timeout: TIMEOUT });
         await page.waitForTimeout(300);
-        await page.screenshot({ path: `${prefix}-group.png` });
+        await shot(page, prefix, 'group');
         await page.getByTestId('chat-info-button').click();
         await page.getByTestId('member-row').nth(3).waitFor({ timeout: TIMEOUT });
-        await page.screenshot({ path: `${prefix}-group-info.png` });
+        await shot(page, prefix, 'group-info');
         await page.getByRole('button', { name: 'Close info' }).click();
         if (size.name === 'phone') {
           await page.getByRole('button', { name: 'Back to chats' }).click();
@@ -172,7 +187,7 @@ async function main() {
         await page.locator('.chat-item').filter({ has: page.getByTestId('chat-name').getByText('Old project', { exact: true }) }).getByTestId('chat-row').click();
         await page.getByTestId('readonly-notice').waitFor({ timeout: TIMEOUT });
         if (await page.getByTestId('composer').isVisible()) throw new Error('a former member still has a composer');
-        await page.screenshot({ path: `${prefix}-former-member.png` });
+        await shot(page, prefix, 'former-member');
         if (size.name === 'phone') {
           await page.getByRole('button', { name: 'Back to chats' }).click();
           await page.getByTestId('chat-list').waitFor({ state: 'visible', timeout: TIMEOUT });
@@ -181,7 +196,7 @@ async function main() {
         await page.getByTestId('message').nth(6).waitFor({ timeout: TIMEOUT });
         await page.getByTestId('composer').fill('Typing a reply…');
         await page.waitForTimeout(300);
-        await page.screenshot({ path: `${prefix}-conversation.png` });
+        await shot(page, prefix, 'conversation');
         if (size.name === 'phone') {
           // One pane at a time: the list is hidden while a chat is open; Back returns to it.
           if (await page.getByTestId('chat-list').isVisible()) throw new Error('phone: chat list visible next to the conversation');
@@ -197,10 +212,7 @@ async function main() {
 
     // Paging: 120 messages, 50 per page; scrolling to the top loads the next 50
     // and the message that was at the top stays where it was.
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    await ctx.addInitScript((token) => localStorage.setItem('chitchat.token', token), alice.token);
-    const page = await ctx.newPage();
-    await page.goto(`${BASE_URL}/#/chat/${ad.id}`);
+    const { context: ctx, page } = await openAs(browser, 'paging', alice, { path: `/#/chat/${ad.id}` });
     await page.getByTestId('message').nth(49).waitFor({ timeout: TIMEOUT });
     await page.waitForTimeout(500);
     const count = async () => page.getByTestId('message').count();
@@ -249,7 +261,7 @@ async function main() {
     // A reader of her own: Alice's requests so far may have used up her rate limit.
     const hana = await person(`Hana ${tag}`);
     const writers = [await person(`Erin ${tag}`), await person(`Farid ${tag}`), await person(`Gita ${tag}`)];
-    const long = await call('POST', '/api/chats', { type: 'group', name: `Long group ${tag}`, user_ids: writers.map((w) => w.user.id) }, hana.token);
+    const long = await api('POST', '/api/chats', hana.token, { type: 'group', name: `Long group ${tag}`, user_ids: writers.map((w) => w.user.id) });
     const word = `needle${tag}`;
     await say(writers[0], long.id, `The ${word} is here`);
     for (let i = 1; i < 270; i++) await say(writers[i % 3], long.id, `Line ${i}`);

@@ -5,23 +5,13 @@
 
 import * as api from './api.js';
 import { confirmAction } from './confirm.js';
-import { avatar, el, formatMoment, icon } from './dom.js';
+import { avatar, byId, el, formatMoment, icon } from './dom.js';
 import { PeoplePicker } from './groups.js';
 import { contactOf, displayName, isBlocked, noteBlocked, putContact, dropContact } from './people.js';
 
 /** @typedef {import('./types.js').ChatView} ChatView */
 /** @typedef {import('./types.js').Member} Member */
 /** @typedef {import('./types.js').User} User */
-
-/**
- * @param {string} id
- * @returns {HTMLElement}
- */
-function byId(id) {
-  const node = document.getElementById(id);
-  if (!(node instanceof HTMLElement)) throw new Error(`missing #${id}`);
-  return node;
-}
 
 /**
  * @typedef {object} ChatInfoHandlers
@@ -115,12 +105,7 @@ export class ChatInfoView {
 
   close() {
     if (this.panel.hidden) return;
-    this.panel.hidden = true;
-    this.chatId = null;
-    this.editing = false;
-    this.adding = false;
-    this.picker.reset();
-    this.body.replaceChildren();
+    this.reset();
     this.handlers.onClosed();
   }
 

@@ -2,7 +2,7 @@
 // an "Archived" entry and the archive), each row's menu (archive, mute, pin),
 // and the search box over chats, people and messages.
 
-import { avatar, debounce, el, formatListTime, highlighted, icon, menuKeys, placePopup, reconcile } from './dom.js';
+import { avatar, byId, debounce, el, formatListTime, highlighted, icon, menuKeys, placePopup, reconcile } from './dom.js';
 import * as api from './api.js';
 import { displayName, noteUser } from './people.js';
 import { mediaLabel } from './attachments.js';
@@ -106,16 +106,6 @@ function listOrder(a, b) {
  * @property {(chatId: string, seq: number) => void} onOpenMessage  a message search result was picked
  * @property {(chatId: string, action: ChatAction) => void} onChatAction
  */
-
-/**
- * @param {string} id
- * @returns {HTMLElement}
- */
-function byId(id) {
-  const node = document.getElementById(id);
-  if (!(node instanceof HTMLElement)) throw new Error(`missing #${id}`);
-  return node;
-}
 
 export class ChatListView {
   /** @param {ChatListHandlers} handlers */
@@ -448,7 +438,7 @@ export class ChatListView {
           'span',
           { class: `row-preview-text${system ? ' row-preview-text--system' : ''}` },
           sender ? el('span', { class: 'row-sender', text: sender }) : null,
-          firstLine(last.content || mediaLabel(last.content_type)),
+          previewText(last),
         ),
       );
     } else {
@@ -730,6 +720,15 @@ function mark(name, testid, label) {
   const node = el('span', { class: `row-mark row-mark--${name}`, testid, attrs: { role: 'img', 'aria-label': label, title: label } });
   node.append(icon(name));
   return node;
+}
+
+/**
+ * What a row (or a notification) shows of a message: its first line, or the
+ * kind of file it carries.
+ * @param {Message} msg
+ */
+export function previewText(msg) {
+  return firstLine(msg.content || mediaLabel(msg.content_type));
 }
 
 /** @param {string} text */

@@ -1,18 +1,10 @@
 // A small confirmation dialog ("Exit group?", "Block …?") made of page
 // elements: no window.confirm, so it looks like the rest and can be styled.
 
+import { byId } from './dom.js';
+
 /** @type {((ok: boolean) => void) | null} */
 let settle = null;
-
-/**
- * @param {string} id
- * @returns {HTMLElement}
- */
-function byId(id) {
-  const node = document.getElementById(id);
-  if (!(node instanceof HTMLElement)) throw new Error(`missing #${id}`);
-  return node;
-}
 
 let wired = false;
 

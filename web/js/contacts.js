@@ -4,21 +4,11 @@
 
 import * as api from './api.js';
 import { confirmAction } from './confirm.js';
-import { avatar, el, icon } from './dom.js';
+import { avatar, byId, el, icon } from './dom.js';
 import { contactList, displayName, dropContact, isBlocked, noteBlocked, putContact, setContacts } from './people.js';
 
 /** @typedef {import('./types.js').User} User */
 /** @typedef {import('./types.js').Contact} Contact */
-
-/**
- * @param {string} id
- * @returns {HTMLElement}
- */
-function byId(id) {
-  const node = document.getElementById(id);
-  if (!(node instanceof HTMLElement)) throw new Error(`missing #${id}`);
-  return node;
-}
 
 /**
  * @typedef {object} ContactsHandlers

@@ -313,6 +313,18 @@ export function highlighted(text, ranges, markClass = 'hit') {
 }
 
 /**
+ * The element with this id; throws when the page lacks it (index.html and the
+ * code disagree).
+ * @param {string} id
+ * @returns {HTMLElement}
+ */
+export function byId(id) {
+  const node = document.getElementById(id);
+  if (!(node instanceof HTMLElement)) throw new Error(`missing #${id}`);
+  return node;
+}
+
+/**
  * A popup menu's keys: arrows move between the visible items (wrapping), Home
  * and End jump, Escape and Tab call `close`.
  * @param {HTMLElement} menu

@@ -1,23 +1,13 @@
 // Picking people (for a new group, or to add to one) and the "New group" panel.
 
 import * as api from './api.js';
-import { avatar, debounce, el, icon } from './dom.js';
+import { avatar, byId, debounce, el, icon } from './dom.js';
 import { displayName, noteUser } from './people.js';
 
 /** @typedef {import('./types.js').User} User */
 /** @typedef {import('./types.js').ChatView} ChatView */
 
 const SEARCH_DELAY_MS = 250;
-
-/**
- * @param {string} id
- * @returns {HTMLElement}
- */
-function byId(id) {
-  const node = document.getElementById(id);
-  if (!(node instanceof HTMLElement)) throw new Error(`missing #${id}`);
-  return node;
-}
 
 /**
  * @typedef {object} PickerParts

@@ -1,21 +1,11 @@
 // "Message info": who received and read an own message, and when.
 
 import * as api from './api.js';
-import { avatar, el, formatMoment, icon } from './dom.js';
+import { avatar, byId, el, formatMoment, icon } from './dom.js';
 
 /** @typedef {import('./thread.js').Entry} Entry */
 /** @typedef {import('./types.js').Receipt} Receipt */
 /** @typedef {import('./types.js').User} User */
-
-/**
- * @param {string} id
- * @returns {HTMLElement}
- */
-function byId(id) {
-  const node = document.getElementById(id);
-  if (!(node instanceof HTMLElement)) throw new Error(`missing #${id}`);
-  return node;
-}
 
 export class MessageInfoView {
   constructor() {

@@ -1,48 +1,26 @@
 // The login screen: phone and name, then the 6-digit code.
 
 import * as api from './api.js';
+import { byId } from './dom.js';
 
 /** @typedef {import('./types.js').LoginResult} LoginResult */
-
-/**
- * @param {string} id
- * @returns {any}
- */
-function byId(id) {
-  const node = document.getElementById(id);
-  if (!node) throw new Error(`missing #${id}`);
-  return node;
-}
 
 export class LoginView {
   /** @param {(result: LoginResult) => void} onLoggedIn */
   constructor(onLoggedIn) {
     this.onLoggedIn = onLoggedIn;
-    /** @type {HTMLElement} */
     this.root = byId('login');
-    /** @type {HTMLFormElement} */
-    this.phoneForm = byId('phone-form');
-    /** @type {HTMLFormElement} */
-    this.codeForm = byId('code-form');
-    /** @type {HTMLInputElement} */
-    this.phone = byId('phone-input');
-    /** @type {HTMLInputElement} */
-    this.name = byId('name-input');
-    /** @type {HTMLButtonElement} */
-    this.sendCode = byId('send-code');
-    /** @type {HTMLInputElement} */
-    this.code = byId('code-input');
-    /** @type {HTMLButtonElement} */
-    this.verifyButton = byId('verify-code');
-    /** @type {HTMLButtonElement} */
-    this.changeNumber = byId('change-number');
-    /** @type {HTMLButtonElement} */
-    this.resend = byId('resend-code');
-    /** @type {HTMLElement} */
+    this.phoneForm = /** @type {HTMLFormElement} */ (byId('phone-form'));
+    this.codeForm = /** @type {HTMLFormElement} */ (byId('code-form'));
+    this.phone = /** @type {HTMLInputElement} */ (byId('phone-input'));
+    this.name = /** @type {HTMLInputElement} */ (byId('name-input'));
+    this.sendCode = /** @type {HTMLButtonElement} */ (byId('send-code'));
+    this.code = /** @type {HTMLInputElement} */ (byId('code-input'));
+    this.verifyButton = /** @type {HTMLButtonElement} */ (byId('verify-code'));
+    this.changeNumber = /** @type {HTMLButtonElement} */ (byId('change-number'));
+    this.resend = /** @type {HTMLButtonElement} */ (byId('resend-code'));
     this.codeHint = byId('code-hint');
-    /** @type {HTMLElement} */
     this.error = byId('login-error');
-    /** @type {HTMLElement} */
     this.info = byId('login-info');
     /** The phone the code was sent to, as typed. */
     this.sentTo = '';

@@ -1,23 +1,16 @@
 // The menu of the chat-list header (new group, contacts, settings, log out),
-// and the settings panel: the profile (name and about, editable) and the
-// devices logged in to the account, each of which (but this one) can be logged
-// out from here.
+// and the settings panel: the profile (name and about, editable), who sees
+// the last seen, message notifications and the theme (both kept in this
+// browser), and the devices logged in to the account, each of which (but this
+// one) can be logged out from here.
 
 import * as api from './api.js';
-import { avatar, el, formatMoment, icon, menuKeys } from './dom.js';
+import { avatar, byId, el, formatMoment, icon, menuKeys } from './dom.js';
+import { notificationsOn, permission, setNotificationsOn } from './notifications.js';
+import { currentTheme, saveTheme, startTheme } from './theme.js';
 
 /** @typedef {import('./types.js').User} User */
 /** @typedef {import('./types.js').DeviceSession} DeviceSession */
-
-/**
- * @param {string} id
- * @returns {HTMLElement}
- */
-function byId(id) {
-  const node = document.getElementById(id);
-  if (!(node instanceof HTMLElement)) throw new Error(`missing #${id}`);
-  return node;
-}
 
 /**
  * A readable name for a device from the User-Agent of its login:
@@ -90,6 +83,9 @@ export class SettingsView {
     this.profilePhone = byId('profile-phone');
     this.privacyLastSeen = /** @type {HTMLSelectElement} */ (byId('privacy-last-seen'));
     this.privacyNote = byId('privacy-note');
+    this.notifyToggle = /** @type {HTMLInputElement} */ (byId('notifications-toggle'));
+    this.notifyNote = byId('notifications-note');
+    this.themePicker = byId('theme-picker');
     this.status = byId('devices-status');
     this.list = byId('device-list');
     this.panelLogout = /** @type {HTMLButtonElement} */ (byId('panel-logout'));
@@ -130,6 +126,12 @@ export class SettingsView {
     this.profileName.addEventListener('input', edited);
     this.profileStatus.addEventListener('input', edited);
     this.privacyLastSeen.addEventListener('change', () => void this.savePrivacy());
+    this.notifyToggle.addEventListener('change', () => void this.toggleNotifications());
+    this.themePicker.addEventListener('change', (event) => {
+      const input = event.target;
+      if (input instanceof HTMLInputElement && input.checked) saveTheme(/** @type {import('./theme.js').Theme} */ (input.value));
+    });
+    startTheme(() => this.showTheme());
     this.profileForm.addEventListener('submit', (event) => {
       event.preventDefault();
       void this.saveProfile();
@@ -181,10 +183,47 @@ export class SettingsView {
     this.handlers.onOpen();
     this.showProfile(me);
     this.setProfileNote('', false);
+    this.showNotifications();
+    this.showTheme();
     this.panel.hidden = false;
     this.back.focus();
     void this.load();
     void this.loadPrivacy();
+  }
+
+  /**
+   * The toggle was flipped: on asks the browser's permission (this is a click).
+   * The toggle stays enabled while the browser asks, so that the focus stays on it.
+   * @private
+   */
+  async toggleNotifications() {
+    const wanted = this.notifyToggle.checked;
+    if (wanted && permission() === 'default') this.notifyNote.textContent = 'Allow notifications when the browser asks.';
+    const on = await setNotificationsOn(wanted);
+    this.showNotifications();
+    if (wanted && on) this.notifyNote.textContent = 'On. New messages show while ChitChat is in the background.';
+    else if (wanted && permission() === 'default') this.notifyNote.textContent = "Still off: the browser's permission was not given.";
+  }
+
+  /** @private */
+  showNotifications() {
+    const allowed = permission();
+    this.notifyToggle.checked = notificationsOn();
+    this.notifyToggle.disabled = allowed === 'unsupported';
+    this.notifyNote.textContent =
+      allowed === 'unsupported'
+        ? 'This browser cannot show notifications.'
+        : allowed === 'denied'
+          ? "Notifications are blocked for this site: allow them in the browser's site settings, then turn them on here."
+          : '';
+  }
+
+  /** Marks the theme in force in the picker. @private */
+  showTheme() {
+    const theme = currentTheme();
+    for (const input of this.themePicker.querySelectorAll('input[name="theme"]')) {
+      if (input instanceof HTMLInputElement) input.checked = input.value === theme;
+    }
   }
 
   /**
