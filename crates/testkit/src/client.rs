@@ -152,9 +152,23 @@ impl ApiClient {
     }
 
     async fn ws_with(&self, token: &str, extra_query: &str) -> WsClient {
+        self.try_ws_with(token, extra_query).await.expect("websocket upgrade")
+    }
+
+    /// Like `ws_resuming`, but a refused or failed connection is returned, not a
+    /// panic: a client moving between instances tries another one.
+    pub async fn try_ws_resuming(&self, token: &str) -> Result<WsClient, tokio_tungstenite::tungstenite::Error> {
+        self.try_ws_with(token, "&resume=1").await
+    }
+
+    async fn try_ws_with(
+        &self,
+        token: &str,
+        extra_query: &str,
+    ) -> Result<WsClient, tokio_tungstenite::tungstenite::Error> {
         let url = format!("{}/ws?token={}{}", self.ws_base, token, extra_query);
-        let (socket, _) = tokio_tungstenite::connect_async(url).await.expect("websocket upgrade");
-        WsClient { socket }
+        let (socket, _) = tokio_tungstenite::connect_async(url).await?;
+        Ok(WsClient { socket })
     }
 
     /// Tries a WebSocket upgrade and returns the HTTP status of a refusal.
@@ -189,6 +203,30 @@ pub struct WsClient {
 impl WsClient {
     pub async fn send_json(&mut self, frame: Value) {
         self.socket.send(WsMessage::text(frame.to_string())).await.expect("websocket send");
+    }
+
+    /// Sends a frame; false when the connection has ended.
+    pub async fn try_send_json(&mut self, frame: Value) -> bool {
+        self.socket.send(WsMessage::text(frame.to_string())).await.is_ok()
+    }
+
+    /// The next JSON text frame within `wait`, of any type, or how the socket
+    /// ended (`StillOpen` when nothing came in time).
+    pub async fn next_frame_or_end(&mut self, wait: Duration) -> Result<Value, SocketEnd> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            match tokio::time::timeout_at(deadline, self.socket.next()).await {
+                Err(_) => return Err(SocketEnd::StillOpen),
+                Ok(None) | Ok(Some(Err(_))) => return Err(SocketEnd::Dropped),
+                Ok(Some(Ok(WsMessage::Close(frame)))) => {
+                    return Err(SocketEnd::Closed(frame.map(|f| u16::from(f.code))))
+                }
+                Ok(Some(Ok(WsMessage::Text(text)))) => {
+                    return Ok(serde_json::from_str(text.as_str()).expect("JSON frame"))
+                }
+                Ok(Some(Ok(_))) => continue,
+            }
+        }
     }
 
     pub async fn send_text(&mut self, raw: &str) {
@@ -226,11 +264,9 @@ impl WsClient {
     pub async fn wait_for_end(&mut self, wait: Duration) -> SocketEnd {
         let deadline = tokio::time::Instant::now() + wait;
         loop {
-            match tokio::time::timeout_at(deadline, self.socket.next()).await {
-                Err(_) => return SocketEnd::StillOpen,
-                Ok(None) | Ok(Some(Err(_))) => return SocketEnd::Dropped,
-                Ok(Some(Ok(WsMessage::Close(frame)))) => return SocketEnd::Closed(frame.map(|f| u16::from(f.code))),
-                Ok(Some(Ok(_))) => continue,
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            if let Err(end) = self.next_frame_or_end(left).await {
+                return end;
             }
         }
     }
