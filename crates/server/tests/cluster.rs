@@ -10,7 +10,7 @@ use std::time::Duration;
 const ENV: &[(&str, &str)] = &[("PRESENCE_GRACE_PERIOD", support::PRESENCE_GRACE)];
 
 async fn two_instances() -> Option<Vec<TestServer>> {
-    TestServer::start_cluster(support::BINARY, 2, ENV).await
+    support::start_cluster(2).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

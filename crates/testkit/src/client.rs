@@ -5,6 +5,7 @@ use futures_util::{SinkExt, StreamExt};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use std::time::Duration;
+use tokio_tungstenite::tungstenite::protocol::frame::Frame;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 /// How long a test waits for a frame that should come.
@@ -113,6 +114,15 @@ impl ApiClient {
         reply.body["id"].as_str().expect("chat id").to_owned()
     }
 
+    /// Creates a group of `owner` with `members`; returns its ChatView.
+    pub async fn create_group(&self, owner: &Login, name: &str, members: &[&Login]) -> Value {
+        let ids: Vec<String> = members.iter().map(|m| m.user_id()).collect();
+        let reply =
+            self.post("/api/chats", &owner.token, json!({ "type": "group", "name": name, "user_ids": ids })).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "create group: {:?}", reply.body);
+        reply.body
+    }
+
     /// Sends a text message over REST.
     pub async fn send_text(&self, login: &Login, chat_id: &str, content: &str, client_msg_id: Option<&str>) -> Reply {
         let mut body = json!({ "chat_id": chat_id, "content": content, "content_type": "text" });
@@ -149,6 +159,21 @@ impl ApiClient {
     /// Opens a WebSocket that will `resume` first (`?resume=1`): live events wait until then.
     pub async fn ws_resuming(&self, token: &str) -> WsClient {
         self.ws_with(token, "&resume=1").await
+    }
+
+    /// Opens a WebSocket whose receive buffer in the kernel is about `bytes` and
+    /// stays so (it does not grow with the traffic): a client that stops reading
+    /// then holds up the server's sends after little data.
+    pub async fn ws_with_receive_buffer(&self, token: &str, bytes: u32) -> WsClient {
+        let address = self.ws_base.trim_start_matches("ws://");
+        let tcp = tokio::net::TcpSocket::new_v4().expect("tcp socket");
+        tcp.set_recv_buffer_size(bytes).expect("SO_RCVBUF");
+        let stream = tcp.connect(address.parse().expect("ip:port")).await.expect("tcp connect");
+        let url = format!("{}/ws?token={}", self.ws_base, token);
+        let (socket, _) = tokio_tungstenite::client_async(url, tokio_tungstenite::MaybeTlsStream::Plain(stream))
+            .await
+            .expect("websocket upgrade");
+        WsClient { socket }
     }
 
     async fn ws_with(&self, token: &str, extra_query: &str) -> WsClient {
@@ -233,6 +258,22 @@ impl WsClient {
         self.socket.send(WsMessage::text(raw.to_owned())).await.expect("websocket send");
     }
 
+    /// Sends one WebSocket frame as built (masked, as a client must), for frames
+    /// that no well-behaved client would send: binary, fragments out of order,
+    /// invalid UTF-8, reserved opcodes.
+    pub async fn send_frame(&mut self, frame: Frame) {
+        self.socket.send(WsMessage::Frame(frame)).await.expect("websocket send");
+    }
+
+    /// Writes `bytes` straight to the TCP connection, past the WebSocket framing
+    /// (for example an unmasked frame, which the library would never write).
+    pub async fn send_raw_bytes(&mut self, bytes: &[u8]) {
+        use tokio::io::AsyncWriteExt;
+        let stream = self.socket.get_mut();
+        stream.write_all(bytes).await.expect("tcp write");
+        stream.flush().await.expect("tcp flush");
+    }
+
     /// The next JSON text frame within `wait`, of any type; None on timeout or close.
     async fn next_any_within(&mut self, wait: Duration) -> Option<Value> {
         let deadline = tokio::time::Instant::now() + wait;
@@ -262,11 +303,19 @@ impl WsClient {
 
     /// Reads (and discards) frames until the socket ends, for at most `wait`.
     pub async fn wait_for_end(&mut self, wait: Duration) -> SocketEnd {
+        self.frames_until_end(wait).await.1
+    }
+
+    /// Reads frames until the socket ends, for at most `wait`; returns the JSON text
+    /// frames read (presence included) and how the socket ended.
+    pub async fn frames_until_end(&mut self, wait: Duration) -> (Vec<Value>, SocketEnd) {
         let deadline = tokio::time::Instant::now() + wait;
+        let mut frames = Vec::new();
         loop {
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-            if let Err(end) = self.next_frame_or_end(left).await {
-                return end;
+            match self.next_frame_or_end(left).await {
+                Ok(frame) => frames.push(frame),
+                Err(end) => return (frames, end),
             }
         }
     }
@@ -278,12 +327,35 @@ impl WsClient {
 
     /// The next frame of `kind`, skipping others; panics when none comes in time.
     pub async fn next_of_type(&mut self, kind: &str) -> Value {
+        self.next_where(kind, |_| true).await
+    }
+
+    /// The next frame of `kind` for which `wanted` holds, skipping others; panics
+    /// when none comes in time.
+    pub async fn next_where(&mut self, kind: &str, wanted: impl Fn(&Value) -> bool) -> Value {
         let deadline = tokio::time::Instant::now() + FRAME_WAIT;
         loop {
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-            let frame = self.next_any_within(left).await.unwrap_or_else(|| panic!("no {kind} frame in time"));
-            if frame["type"] == kind {
+            let frame = self.next_any_within(left).await.unwrap_or_else(|| panic!("no matching {kind} frame in time"));
+            if frame["type"] == kind && wanted(&frame) {
                 return frame;
+            }
+        }
+    }
+
+    /// Sends `resume` with `positions` (chat id to `event_seq`) and reads up to its
+    /// answer; returns the durable frames replayed before it (those with an
+    /// `event_seq`) and the answer.
+    pub async fn resume(&mut self, frame_id: &str, positions: Value) -> (Vec<Value>, Value) {
+        self.send_json(json!({ "id": frame_id, "type": "resume", "payload": { "chats": positions } })).await;
+        let mut replayed = Vec::new();
+        loop {
+            let frame = self.next_json().await;
+            if frame["id"] == frame_id {
+                return (replayed, frame);
+            }
+            if frame.get("event_seq").is_some() {
+                replayed.push(frame);
             }
         }
     }

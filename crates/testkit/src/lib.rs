@@ -12,3 +12,5 @@ pub mod services;
 
 pub use client::{ApiClient, Login, SocketEnd, WsClient};
 pub use server::{TestBackend, TestServer};
+/// WebSocket frames as the client library builds them, for `WsClient::send_frame`.
+pub use tokio_tungstenite::tungstenite::protocol::frame as ws_frame;

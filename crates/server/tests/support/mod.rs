@@ -16,6 +16,13 @@ pub async fn start(backend: TestBackend, env: &[(&str, &str)]) -> Option<TestSer
     TestServer::start_with_env(BINARY, backend, &all).await
 }
 
+/// Starts `instances` servers on one fresh PostgreSQL database and one Redis
+/// channel, with the test presence grace period; None when PostgreSQL or Redis is
+/// unavailable and not required.
+pub async fn start_cluster(instances: usize) -> Option<Vec<TestServer>> {
+    TestServer::start_cluster(BINARY, instances, &[("PRESENCE_GRACE_PERIOD", PRESENCE_GRACE)]).await
+}
+
 /// Defines `async fn $name(server: TestServer)` once and runs it as two tests,
 /// `sqlite::$name` and `postgres::$name`, each on a fresh database. With
 /// `env = [(VAR, value), ...];` first, every server starts with those variables.
