@@ -16,10 +16,22 @@ pub(crate) struct ClientFrame {
     pub id: Option<Value>,
     #[serde(rename = "type")]
     pub kind: String,
-    #[serde(default)]
+    /// Any JSON: a `room_id` that is not a string names no chat (`chat_not_found`,
+    /// answered with the frame's `id`), rather than making the frame unreadable.
+    #[serde(default, deserialize_with = "room_id")]
     pub room_id: Option<String>,
     #[serde(default)]
     pub payload: Value,
+}
+
+/// A `room_id` as given: a string as is, anything else as its JSON text (which
+/// parses as no chat id).
+fn room_id<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    Ok(match Value::deserialize(deserializer)? {
+        Value::Null => None,
+        Value::String(id) => Some(id),
+        other => Some(other.to_string()),
+    })
 }
 
 /// The payload of a client's `message` frame.

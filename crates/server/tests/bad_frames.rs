@@ -104,6 +104,11 @@ async fn frames_that_are_not_chitchat_frames_get_errors_and_the_socket_lives() {
             "chat_not_found",
         ),
         (json!({"id": "p9", "type": "message", "payload": {"content": "hi"}}), "chat_not_found"),
+        (json!({"id": "p11", "type": "typing", "room_id": 5, "payload": {"typing": true}}), "chat_not_found"),
+        (
+            json!({"id": "p12", "type": "status_update", "room_id": [room], "payload": {"status": "read", "seq": 1}}),
+            "chat_not_found",
+        ),
         (
             json!({"id": "p10", "type": "message", "room_id": room, "payload": {"content": "x".repeat(64 * 1024 + 1)}}),
             "content_too_large",

@@ -1,5 +1,6 @@
 //! Black-box: each caller gets RATE_LIMIT_BURST requests at once, then 429 with
-//! Retry-After; other callers are not affected. CORS answers browsers.
+//! Retry-After; other callers are not affected; with Redis the allowance is one for
+//! all instances. CORS answers browsers.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
@@ -7,6 +8,31 @@ mod support;
 use chitchat_testkit::{TestBackend, TestServer};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
+
+/// Two instances on one Redis: requests spread over both count against one
+/// allowance, so a caller cannot double it by being balanced across instances.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_allowance_holds_across_instances() {
+    let env = [("RATE_LIMIT_REQUESTS_PER_MINUTE", "1"), ("RATE_LIMIT_BURST", "10")];
+    let Some(cluster) = TestServer::start_cluster(support::BINARY, 2, &env).await else { return };
+    let (a, b) = (cluster[0].client(), cluster[1].client());
+    let asha = a.login("9876543210", "Asha").await;
+    let mut allowed = 0;
+    for request in 0..20 {
+        let instance = if request % 2 == 0 { &a } else { &b };
+        let reply = instance.get("/api/chats", &asha.token).await;
+        if reply.status == StatusCode::TOO_MANY_REQUESTS {
+            break;
+        }
+        assert_eq!(reply.status, StatusCode::OK);
+        allowed += 1;
+    }
+    assert_eq!(allowed, 10, "the burst is shared, not 10 per instance");
+    let limited = b.get("/api/chats", &asha.token).await;
+    assert_eq!((limited.status, limited.error_code()), (StatusCode::TOO_MANY_REQUESTS, "rate_limited"));
+    let limited = a.get("/api/chats", &asha.token).await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS, "on both instances");
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_caller_over_the_limit_waits_and_others_do_not() {

@@ -61,6 +61,12 @@ async fn presence_follows_devices_with_a_grace_period(server: TestServer) {
     assert_eq!(online["sender"], asha.user_id());
     assert_eq!(online["payload"]["online"], true);
 
+    // A device that connects now hears at once who is online already.
+    let mut ravi_laptop = api.ws(&ravi.token).await;
+    let snapshot = ravi_laptop.next_of_type("presence").await;
+    assert_eq!((&snapshot["sender"], &snapshot["payload"]["online"]), (&asha.user_id().into(), &true.into()));
+    drop(ravi_laptop);
+
     // A reload inside the grace period does not flap.
     drop(asha_ws);
     let asha_ws = api.ws(&asha.token).await;
