@@ -50,10 +50,7 @@ async fn next_content(ws: &mut WsClient) -> String {
 async fn receipts_cross_instances_and_clear_unread_on_the_readers_other_device() {
     let Some(servers) = support::start_cluster(2).await else { return };
     let (a, b) = (servers[0].client(), servers[1].client());
-    let asha = a.login("9876543210", "Asha").await;
-    let ravi_phone = b.login("9876543211", "Ravi").await;
-    let ravi_laptop = a.login("9876543211", "Ravi").await;
-    let chat = a.direct_chat(&asha, &ravi_phone.user_id()).await;
+    let support::AcrossInstances { asha, ravi_phone, ravi_laptop, chat } = support::asha_and_ravi_across(&a, &b).await;
     let mut asha_ws = a.ws(&asha.token).await;
     let mut phone_ws = b.ws(&ravi_phone.token).await;
     let mut laptop_ws = a.ws(&ravi_laptop.token).await;

@@ -6,6 +6,7 @@
 pub mod client;
 pub mod contracts;
 pub mod files;
+pub mod postgres;
 pub mod redis;
 pub mod server;
 pub mod services;

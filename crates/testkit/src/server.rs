@@ -48,6 +48,13 @@ impl TestServer {
         Some(Self::launch_new(binary.as_ref(), data_dir, database_url, env).await)
     }
 
+    /// Starts the binary on the database at `database_url` (a server of the test's
+    /// own, say), which it migrates like any other.
+    pub async fn start_on_database(binary: impl AsRef<Path>, database_url: String, env: &[(&str, &str)]) -> Self {
+        let data_dir = Arc::new(tempfile::tempdir().expect("temporary data directory"));
+        Self::launch_new(binary.as_ref(), data_dir, database_url, env).await
+    }
+
     /// Starts `instances` servers as one deployment: one fresh PostgreSQL database,
     /// one Redis channel of their own, one signing secret. None when PostgreSQL or
     /// Redis is unavailable and not required (SKIPPED was printed).

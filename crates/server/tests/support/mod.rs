@@ -54,3 +54,20 @@ macro_rules! on_both_backends {
         $crate::on_both_backends!(env = []; $($name),*);
     };
 }
+
+/// Asha on instance `a`, and Ravi with a phone on `b` and a laptop on `a`, in a
+/// direct chat: the people of the tests across two instances.
+pub struct AcrossInstances {
+    pub asha: chitchat_testkit::Login,
+    pub ravi_phone: chitchat_testkit::Login,
+    pub ravi_laptop: chitchat_testkit::Login,
+    pub chat: String,
+}
+
+pub async fn asha_and_ravi_across(a: &chitchat_testkit::ApiClient, b: &chitchat_testkit::ApiClient) -> AcrossInstances {
+    let asha = a.login("9876543210", "Asha").await;
+    let ravi_phone = b.login("9876543211", "Ravi").await;
+    let ravi_laptop = a.login("9876543211", "Ravi").await;
+    let chat = a.direct_chat(&asha, &ravi_phone.user_id()).await;
+    AcrossInstances { asha, ravi_phone, ravi_laptop, chat }
+}
