@@ -1,7 +1,8 @@
 //! End-to-end in real headless Chromium: two people log in through the web client
 //! and exchange messages live (web/e2e/chat.e2e.mjs drives the browsers), a
 //! photo uploaded in one browser shows in the other (web/e2e/attachments.e2e.mjs),
-//! and the theme and notification settings work (web/e2e/settings.e2e.mjs).
+//! the theme and notification settings work (web/e2e/settings.e2e.mjs), and the
+//! pages ride out a server restart (web/e2e/restart.e2e.mjs).
 //! Needs Debian's `chromium` and `npm ci --prefix web/e2e`; skipped without them
 //! unless `CHITCHAT_REQUIRE_BROWSER=1`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -80,6 +81,61 @@ async fn a_photo_uploaded_in_one_browser_shows_in_the_other() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_theme_switch_sticks_and_hidden_tabs_notify_of_new_messages() {
     run_script("settings.e2e.mjs", &[], "settings: 1 passed, 0 failed").await;
+}
+
+/// The restart test: the script asks (a line on its output) for the server to be
+/// stopped with SIGTERM and started again; the server keeps its port, so the pages
+/// find it where they left it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pages_reconnect_after_a_server_restart_and_show_every_message_once() {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    if prerequisites().is_none() {
+        return;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
+    let mut server = support::start(TestBackend::Sqlite, &[("PORT", &port)]).await.expect("SQLite needs no service");
+    let mut node = tokio::process::Command::new("node")
+        .arg("restart.e2e.mjs")
+        .current_dir(e2e_dir())
+        .env("BASE_URL", &server.base_url)
+        .env("OTP_CODE", chitchat_testkit::server::TEST_OTP_CODE)
+        .env("CHROMIUM", chromium())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("node runs");
+    let mut answers = node.stdin.take().unwrap();
+    let mut lines = BufReader::new(node.stdout.take().unwrap()).lines();
+    let mut output = String::new();
+    let run = async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            output.push_str(&line);
+            output.push('\n');
+            if line == "restart: STOP-SERVER" {
+                let status = server.terminate(Duration::from_secs(15)).await;
+                assert!(status.is_some_and(|s| s.success()), "the server stops cleanly on SIGTERM");
+            } else if line == "restart: START-SERVER" {
+                server.start_again().await;
+            } else {
+                continue;
+            }
+            answers.write_all(b"done\n").await.unwrap();
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(240), run).await.expect("the browser test finishes within 4 minutes");
+    let status = node.wait().await.unwrap();
+    let mut stderr = String::new();
+    if let Some(mut err) = node.stderr.take() {
+        use tokio::io::AsyncReadExt;
+        let _ = err.read_to_string(&mut stderr).await;
+    }
+    assert!(
+        status.success() && output.contains("restart: 1 passed, 0 failed"),
+        "browser test failed\n--- stdout\n{output}\n--- stderr\n{stderr}\n--- server log\n{}",
+        server.log_text()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
