@@ -728,6 +728,7 @@ function mark(name, testid, label) {
  * @param {Message} msg
  */
 export function previewText(msg) {
+  if (msg.deleted_at) return 'This message was deleted';
   return firstLine(msg.content || mediaLabel(msg.content_type));
 }
 

@@ -1,7 +1,9 @@
 //! End-to-end in real headless Chromium: two people log in through the web client
 //! and exchange messages live (web/e2e/chat.e2e.mjs drives the browsers), a
 //! photo uploaded in one browser shows in the other (web/e2e/attachments.e2e.mjs),
-//! and the theme and notification settings work (web/e2e/settings.e2e.mjs).
+//! the theme and notification settings work (web/e2e/settings.e2e.mjs), and the
+//! message actions (reply, edit, react, delete, forward) reach the other side
+//! live, with a phone-sized pass (web/e2e/actions.e2e.mjs).
 //! Needs Debian's `chromium` and `npm ci --prefix web/e2e`; skipped without them
 //! unless `CHITCHAT_REQUIRE_BROWSER=1`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -80,6 +82,11 @@ async fn a_photo_uploaded_in_one_browser_shows_in_the_other() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_theme_switch_sticks_and_hidden_tabs_notify_of_new_messages() {
     run_script("settings.e2e.mjs", &[], "settings: 1 passed, 0 failed").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replies_edits_reactions_deletions_and_forwards_show_live_in_the_other_browser() {
+    run_script("actions.e2e.mjs", &[], "actions: 1 passed, 0 failed").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
