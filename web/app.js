@@ -154,7 +154,7 @@ const conversation = new ConversationView({
   onDelete: (entry, scope) => void deleteMessage(entry, scope),
   onReact: (entry, emoji) => void react(entry, emoji),
   onForward: (entry) => forwardMessage(entry),
-  onQuoteMissing: () => toast('The original message is further back in the chat.'),
+  onQuoteMissing: (replyId) => void revealOriginal(replyId),
   isAdmin: () => {
     const chat = state.openChatId ? state.chats.get(state.openChatId) : undefined;
     return chat?.type === 'group' && chat.membership?.status !== 'left' && chat.membership?.role === 'admin';
@@ -986,16 +986,7 @@ async function revealMessage(chatId, seq) {
     if (!thread.hasSeq(seq)) {
       const gap = thread.minSeq() - seq;
       if (!thread.detached && Number.isFinite(gap) && gap > 0 && gap <= NEAR) {
-        // A few pages at most (NEAR / PAGE), plus waits for a load the scrolling started.
-        for (let tries = 0; tries < 40 && !thread.hasSeq(seq) && !thread.reachedStart && state.openChatId === chatId; tries++) {
-          if (state.loadingOlder) {
-            await new Promise((resolve) => setTimeout(resolve, 100));
-            continue;
-          }
-          const before = thread.minSeq();
-          await loadOlder();
-          if (thread.minSeq() === before && !state.loadingOlder) break; // nothing older came
-        }
+        await pageOlderUntil(chatId, thread, () => thread.hasSeq(seq));
       } else {
         await loadWindow(chatId, seq);
       }
@@ -1005,6 +996,40 @@ async function revealMessage(chatId, seq) {
   } catch (err) {
     if (state.openChatId === chatId) toast(errorText(err));
   }
+}
+
+/**
+ * Loads older pages of the open chat until `found()` or the start of the chat:
+ * a few pages at most (NEAR / PAGE), plus waits for a load the scrolling started.
+ * @param {string} chatId
+ * @param {Thread} thread
+ * @param {() => boolean} found
+ */
+async function pageOlderUntil(chatId, thread, found) {
+  for (let tries = 0; tries < 40 && !found() && !thread.reachedStart && state.openChatId === chatId; tries++) {
+    if (state.loadingOlder) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      continue;
+    }
+    const before = thread.minSeq();
+    await loadOlder();
+    if (thread.minSeq() === before && !state.loadingOlder) break; // nothing older came
+  }
+}
+
+/**
+ * Shows the message a reply quotes: pages older history in (a few pages) when
+ * it is not held yet, then scrolls to it and highlights it.
+ * @param {string} messageId
+ */
+async function revealOriginal(messageId) {
+  const chatId = state.openChatId;
+  const thread = chatId ? state.threads.get(chatId) : undefined;
+  if (!chatId || !thread) return;
+  await pageOlderUntil(chatId, thread, () => thread.byId.has(messageId));
+  const seq = thread.byId.get(messageId)?.seq;
+  if (state.openChatId !== chatId) return;
+  if (seq === undefined || seq === null || !conversation.focusMessage(seq)) toast('The original message is no longer available.');
 }
 
 /**

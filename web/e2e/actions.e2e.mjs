@@ -6,13 +6,16 @@
 // everyone turns into the placeholder on Bob's side live, and one for Alice
 // only leaves Bob's copy alone; a forward into Alice's chat with Carol shows
 // there with the "Forwarded" label. Then a phone-sized screen (390×844) shows
-// one pane at a time: opening a chat shows the conversation, Back the list.
+// one pane at a time: opening a chat shows the conversation, Back the list; there
+// the quote of a reply to a message more than a page back pages it in and
+// highlights it.
 //
 //   cd web/e2e && npm ci && BASE_URL=http://127.0.0.1:18080 node actions.e2e.mjs
 //
 // Env: BASE_URL, OTP_CODE (default 123456), CHROMIUM (default /usr/bin/chromium),
 // E2E_TIMEOUT_MS (default 15000). Prints "actions: 1 passed, 0 failed" on success.
 
+import { randomUUID } from 'node:crypto';
 import { api, openAs, register, runTest, say } from './support.mjs';
 
 const log = (text) => console.log(`actions: ${text}`);
@@ -150,6 +153,18 @@ await runTest('actions', async (browser, people) => {
   }
   log('a deletion for me hides the message for Alice only');
 
+  // A reply to a message more than a page back: its quote pages the original in.
+  const editedId = await bubble(a.page, edited).getAttribute('data-id');
+  for (let i = 1; i <= 55; i++) await say(alice, withBob.id, `filler ${i}`);
+  const late = 'About the time: 7 is fine';
+  await api('POST', '/api/messages', bob.token, {
+    chat_id: withBob.id,
+    content: late,
+    content_type: 'text',
+    client_msg_id: randomUUID(),
+    reply_to_id: editedId,
+  });
+
   // A phone-sized screen: one pane at a time.
   const phone = await openAs(browser, 'Bob (phone)', bob, { contextOptions: { viewport: { width: 390, height: 844 } } });
   people.push(phone);
@@ -158,9 +173,13 @@ await runTest('actions', async (browser, people) => {
   await list.waitFor();
   if (await composer.isVisible()) throw new Error('the phone shows the conversation next to the list');
   await openChat(phone.page, 'Alice Actions');
-  await bubble(phone.page, edited).waitFor();
   await composer.waitFor();
   if (await list.isVisible()) throw new Error('the phone shows the list next to the conversation');
+  await bubble(phone.page, late).waitFor();
+  if ((await bubble(phone.page, edited).count()) !== 0) throw new Error('the first page already holds the quoted message: the paging is not tested');
+  await bubble(phone.page, late).getByTestId('message-quote').click();
+  await phone.page.locator('[data-testid="message"][data-highlighted="true"]').filter({ hasText: edited }).waitFor();
+  log("a quote of a message pages back pages it in and highlights it");
   await phone.page.getByRole('button', { name: 'Back to chats' }).click();
   await list.waitFor();
   await composer.waitFor({ state: 'hidden' });
