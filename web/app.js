@@ -1644,7 +1644,7 @@ function applyMessageUpdate(msg, update) {
   const entry = thread && state.me ? thread.applyUpdate(msg, update, state.me.id) : null;
   if (entry && state.openChatId === msg.chat_id) {
     conversation.render({ mode: 'keep-bottom' });
-    if (msg.id) conversation.noteChanged(msg.id);
+    conversation.noteChanged(msg.id);
   }
   const chat = state.chats.get(msg.chat_id);
   if (chat?.last_message?.id === msg.id) noteLastMessage({ ...msg, status: chat.last_message.status });
@@ -1657,7 +1657,10 @@ function applyMessageUpdate(msg, update) {
  */
 function hideMessage(chatId, messageId) {
   const thread = state.threads.get(chatId);
-  if (thread?.remove(messageId) && state.openChatId === chatId) conversation.render({ mode: 'keep-bottom' });
+  if (thread?.remove(messageId) && state.openChatId === chatId) {
+    conversation.render({ mode: 'keep-bottom' });
+    conversation.noteChanged(messageId);
+  }
   const chat = state.chats.get(chatId);
   if (chat?.last_message?.id === messageId) scheduleChatReload(chatId);
 }

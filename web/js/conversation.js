@@ -718,6 +718,7 @@ export class ConversationView {
     node.dataset.deleted = String(!!entry.deletedAt);
     const edited = /** @type {HTMLElement} */ (node.querySelector('.msg-edited'));
     edited.hidden = !entry.editedAt || !!entry.deletedAt;
+    node.classList.toggle('msg--edited', !edited.hidden);
     if (entry.editedAt) edited.title = `Edited ${formatTime(entry.editedAt)}`;
     this.syncHead(node, entry);
     this.syncReactions(node, entry);
@@ -921,13 +922,13 @@ export class ConversationView {
   }
 
   /**
-   * The message an update (edit, deletion) touched: leaves reply or edit mode
-   * when that message can no longer be replied to or edited.
+   * The message an update touched (deleted for everyone, or hidden for this
+   * user): leaves reply or edit mode when that message is gone.
    * @param {string} id
    */
   noteChanged(id) {
     const entry = this.context?.entry;
-    if (entry && entry.id === id && entry.deletedAt) this.setContext(null);
+    if (entry && entry.id === id && (entry.deletedAt || !this.thread?.byId.has(id))) this.setContext(null);
   }
 
   /** @private Sends the text (with the files that finished uploading), or saves an edit. */
