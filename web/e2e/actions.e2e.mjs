@@ -5,10 +5,10 @@
 // (the own one marked) and choosing it again takes it back; a deletion for
 // everyone turns into the placeholder on Bob's side live, and one for Alice
 // only leaves Bob's copy alone; a forward into Alice's chat with Carol shows
-// there with the "Forwarded" label. Then a phone-sized screen (390×844) shows
-// one pane at a time: opening a chat shows the conversation, Back the list; there
-// the quote of a reply to a message more than a page back pages it in and
-// highlights it.
+// there with the "Forwarded" label, and a refused one says why. Then a
+// phone-sized screen (390×844) shows one pane at a time: opening a chat shows
+// the conversation, Back the list; there the quote of a reply to a message
+// more than a page back pages it in and highlights it.
 //
 //   cd web/e2e && npm ci && BASE_URL=http://127.0.0.1:18080 node actions.e2e.mjs
 //
@@ -142,6 +142,16 @@ await runTest('actions', async (browser, people) => {
   await dialog.waitFor({ state: 'hidden' });
   await bubble(c.page, question).getByTestId('message-forwarded').getByText('Forwarded').waitFor();
   log('a forward into another chat shows there with the "Forwarded" label');
+
+  // Refused (Carol blocked Alice meanwhile): the dialog says why and stays open.
+  await api('POST', `/api/users/${alice.user.id}/block`, carol.token);
+  await pick(a.page, bubble(a.page, question), 'message-forward-action');
+  await dialog.getByTestId('forward-chat').filter({ hasText: 'Carol Actions' }).getByRole('checkbox').check();
+  await dialog.getByTestId('forward-send').click();
+  await dialog.getByTestId('forward-error').getByText(/^Could not forward the message: \S/).waitFor();
+  await dialog.getByTestId('forward-cancel').click();
+  await dialog.waitFor({ state: 'hidden' });
+  log('a refused forward says why in the dialog');
 
   // Delete for me: gone for Alice, still there for Bob.
   await pick(a.page, bubble(a.page, question), 'message-delete-me-action');
