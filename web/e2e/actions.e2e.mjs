@@ -132,7 +132,13 @@ await runTest('actions', async (browser, people) => {
     await p.page.locator('[data-testid="message"][data-deleted="true"]').getByText('This message was deleted').waitFor();
     if ((await bubble(p.page, oops).count()) !== 0) throw new Error(`${p.label} still sees the deleted text`);
   }
-  log('a deletion for everyone turns into the placeholder on both sides, live');
+  await b.page
+    .locator('.chat-item')
+    .filter({ has: b.page.getByTestId('chat-name').getByText('Alice Actions', { exact: true }) })
+    .getByTestId('chat-preview')
+    .getByText('This message was deleted')
+    .waitFor();
+  log('a deletion for everyone turns into the placeholder on both sides and in the chat list, live');
 
   // Forward into the chat with Carol: she sees it with "Forwarded".
   await pick(a.page, bubble(a.page, question), 'message-forward-action');

@@ -5,6 +5,7 @@ import { avatar, colorSlot, dayKey, dayLabel, el, formatTime, icon, menuKeys, re
 import { displayName } from './people.js';
 import { attachmentsView } from './attachments.js';
 import { UploadTray } from './uploads.js';
+import { DELETED_TEXT } from './thread.js';
 
 /** @typedef {import('./thread.js').Thread} Thread */
 /** @typedef {import('./thread.js').Entry} Entry */
@@ -20,9 +21,7 @@ const EDIT_WINDOW_MS = 15 * 60 * 1000;
 /** The server's default window for deleting an own message for everyone (MESSAGE_DELETE_WINDOW). */
 const DELETE_WINDOW_MS = 48 * 60 * 60 * 1000;
 /** The reactions offered in the message menu. */
-export const QUICK_REACTIONS = ['👍', '❤️', '😂', '😮', '😢', '🙏'];
-/** What a message deleted for everyone shows instead of its text. */
-const DELETED_TEXT = 'This message was deleted';
+const QUICK_REACTIONS = ['👍', '❤️', '😂', '😮', '😢', '🙏'];
 
 /**
  * What the composer is doing besides writing a new message.

@@ -30,6 +30,9 @@
  * @property {string | null} myReaction  this user's own reaction
  */
 
+/** What a message deleted for everyone shows instead of its text. */
+export const DELETED_TEXT = 'This message was deleted';
+
 let localCounter = 0;
 
 /** @param {string} status @returns {EntryStatus} */
