@@ -1,8 +1,9 @@
 // Browser test of the message actions, with Alice, Bob and Carol in separate
 // browser contexts. A reply shows its quote on both sides and a click on the
-// quote highlights the original; Escape leaves reply mode; an edit reaches Bob
-// live with the "edited" label; a reaction shows on both sides with its count
-// (the own one marked) and choosing it again takes it back; a deletion for
+// quote highlights the original; the menu works from the keyboard and Escape
+// leaves reply mode; an edit reaches Bob live with the "edited" label; a
+// reaction shows on both sides with its count (the own one marked) and
+// choosing it again takes it back; a deletion for
 // everyone turns into the placeholder on Bob's side live, and one for Alice
 // only leaves Bob's copy alone; a forward into Alice's chat with Carol shows
 // there with the "Forwarded" label, and a refused one says why. Then a
@@ -73,7 +74,13 @@ await runTest('actions', async (browser, people) => {
 
   // Reply: Escape leaves reply mode; the sent reply quotes the original on both sides.
   const context = a.page.getByTestId('composer-context');
-  await pick(a.page, bubble(a.page, question), 'message-reply-action');
+  // From the keyboard: the menu opens on its first reaction; Reply follows the six.
+  await bubble(a.page, question).getByTestId('message-menu').focus();
+  await a.page.keyboard.press('Enter');
+  for (let i = 0; i < 6; i++) await a.page.keyboard.press('ArrowDown');
+  const focused = await a.page.evaluate(() => document.activeElement?.textContent);
+  if (focused !== 'Reply') throw new Error(`six ArrowDowns in the message menu reach ${focused}, not Reply`);
+  await a.page.keyboard.press('Enter');
   await context.getByText('Reply to Bob Actions').waitFor();
   await a.page.keyboard.press('Escape');
   await context.waitFor({ state: 'hidden' });
@@ -90,7 +97,7 @@ await runTest('actions', async (browser, people) => {
   }
   await bubble(b.page, answer).getByTestId('message-quote').click();
   await b.page.locator('[data-testid="message"][data-highlighted="true"]').filter({ hasText: question }).waitFor();
-  log('a reply shows its quote on both sides; Escape cancels; the quote highlights the original');
+  log('a reply (picked from the keyboard first, Escape cancels) shows its quote on both sides; the quote highlights the original');
 
   // Edit: Enter saves; Bob sees the new text live with "edited".
   await pick(a.page, bubble(a.page, answer), 'message-edit-action');
