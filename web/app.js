@@ -12,7 +12,8 @@ import { SettingsView } from './js/settings.js';
 import { NewGroupView } from './js/groups.js';
 import { ChatInfoView } from './js/chatinfo.js';
 import { ContactsView } from './js/contacts.js';
-import { cancelConfirm } from './js/confirm.js';
+import { cancelConfirm, confirmAction } from './js/confirm.js';
+import { ForwardDialog } from './js/forward.js';
 import { Notifier } from './js/notifications.js';
 import * as people from './js/people.js';
 import { PresenceBook, ReceiptOutbox, TypingBook, TypingSender } from './js/live.js';
@@ -130,9 +131,9 @@ const chatList = new ChatListView({
 });
 
 const conversation = new ConversationView({
-  onSend: (text, files) => {
+  onSend: (text, files, replyTo) => {
     typingOut.stop();
-    sendMessage(text, files);
+    sendMessage(text, files, replyTo);
   },
   onRetry: (entry) => {
     if (state.openChatId && entry.cid) dispatch(state.openChatId, entry.cid);
@@ -149,7 +150,18 @@ const conversation = new ConversationView({
   onOpenInfo: () => {
     if (state.openChatId) chatInfo.open(state.openChatId);
   },
+  onEdit: (entry, text) => editMessage(entry, text),
+  onDelete: (entry, scope) => void deleteMessage(entry, scope),
+  onReact: (entry, emoji) => void react(entry, emoji),
+  onForward: (entry) => forwardMessage(entry),
+  onQuoteMissing: (replyId) => void revealOriginal(replyId),
+  isAdmin: () => {
+    const chat = state.openChatId ? state.chats.get(state.openChatId) : undefined;
+    return chat?.type === 'group' && chat.membership?.status !== 'left' && chat.membership?.role === 'admin';
+  },
 });
+
+const forwardDialog = new ForwardDialog();
 
 const messageInfo = new MessageInfoView();
 
@@ -974,16 +986,7 @@ async function revealMessage(chatId, seq) {
     if (!thread.hasSeq(seq)) {
       const gap = thread.minSeq() - seq;
       if (!thread.detached && Number.isFinite(gap) && gap > 0 && gap <= NEAR) {
-        // A few pages at most (NEAR / PAGE), plus waits for a load the scrolling started.
-        for (let tries = 0; tries < 40 && !thread.hasSeq(seq) && !thread.reachedStart && state.openChatId === chatId; tries++) {
-          if (state.loadingOlder) {
-            await new Promise((resolve) => setTimeout(resolve, 100));
-            continue;
-          }
-          const before = thread.minSeq();
-          await loadOlder();
-          if (thread.minSeq() === before && !state.loadingOlder) break; // nothing older came
-        }
+        await pageOlderUntil(chatId, thread, () => thread.hasSeq(seq));
       } else {
         await loadWindow(chatId, seq);
       }
@@ -993,6 +996,40 @@ async function revealMessage(chatId, seq) {
   } catch (err) {
     if (state.openChatId === chatId) toast(errorText(err));
   }
+}
+
+/**
+ * Loads older pages of the open chat until `found()` or the start of the chat:
+ * a few pages at most (NEAR / PAGE), plus waits for a load the scrolling started.
+ * @param {string} chatId
+ * @param {Thread} thread
+ * @param {() => boolean} found
+ */
+async function pageOlderUntil(chatId, thread, found) {
+  for (let tries = 0; tries < 40 && !found() && !thread.reachedStart && state.openChatId === chatId; tries++) {
+    if (state.loadingOlder) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      continue;
+    }
+    const before = thread.minSeq();
+    await loadOlder();
+    if (thread.minSeq() === before && !state.loadingOlder) break; // nothing older came
+  }
+}
+
+/**
+ * Shows the message a reply quotes: pages older history in (a few pages) when
+ * it is not held yet, then scrolls to it and highlights it.
+ * @param {string} messageId
+ */
+async function revealOriginal(messageId) {
+  const chatId = state.openChatId;
+  const thread = chatId ? state.threads.get(chatId) : undefined;
+  if (!chatId || !thread) return;
+  await pageOlderUntil(chatId, thread, () => thread.byId.has(messageId));
+  const seq = thread.byId.get(messageId)?.seq;
+  if (state.openChatId !== chatId) return;
+  if (seq === undefined || seq === null || !conversation.focusMessage(seq)) toast('The original message is no longer available.');
 }
 
 /**
@@ -1150,8 +1187,9 @@ const MAX_FILES_PER_MESSAGE = 10;
  * files each, the caption on the first.
  * @param {string} text
  * @param {import('./js/types.js').Attachment[]} [files]
+ * @param {Entry | null} [replyTo]  the message it replies to
  */
-function sendMessage(text, files = []) {
+function sendMessage(text, files = [], replyTo = null) {
   const chatId = state.openChatId;
   const thread = chatId ? state.threads.get(chatId) : undefined;
   if (!chatId || !thread || !state.me || !conversation.canWrite()) return;
@@ -1167,16 +1205,22 @@ function sendMessage(text, files = []) {
     }
     group.files.push(file);
   }
+  /** @type {import('./js/types.js').ReplyRef | null} */
+  const quote =
+    replyTo?.id && !replyTo.deletedAt
+      ? { id: replyTo.id, sender_id: replyTo.senderId, preview: replyTo.content.slice(0, 100), deleted: false }
+      : null;
   const cids = [];
   if (groups.length === 0) {
     const cid = uuid();
-    thread.addPending(cid, text, state.me.id);
+    thread.addPending(cid, text, state.me.id, 'text', [], quote);
     cids.push(cid);
   }
   groups.forEach((group, i) => {
     const cid = uuid();
     const caption = i === 0 && text.trim() ? text : '';
-    thread.addPending(cid, caption, /** @type {User} */ (state.me).id, group.kind, group.files);
+    // The reply goes with the first message of the set.
+    thread.addPending(cid, caption, /** @type {User} */ (state.me).id, group.kind, group.files, i === 0 ? quote : null);
     cids.push(cid);
   });
   conversation.render({ mode: 'bottom' });
@@ -1208,6 +1252,7 @@ function dispatch(chatId, cid) {
       content_type: entry.contentType,
       client_msg_id: cid,
       attachment_ids: entry.attachments.map((a) => a.id),
+      ...(entry.replyToId ? { reply_to_id: entry.replyToId } : {}),
     },
   });
   if (!sent) {
@@ -1230,7 +1275,7 @@ async function sendOverHttp(chatId, cid) {
   httpInFlight.add(cid);
   try {
     const ids = entry.attachments.map((a) => a.id);
-    const msg = await api.postMessage(chatId, entry.content, cid, entry.contentType, ids);
+    const msg = await api.postMessage(chatId, entry.content, cid, entry.contentType, ids, entry.replyToId);
     receiveMessage(msg, false);
   } catch (err) {
     // Unreachable server: stay pending, the reconnect re-sends it.
@@ -1356,6 +1401,16 @@ function handleFrame(frame) {
     case 'chat_update':
       applyChatUpdate(frame.payload);
       break;
+    case 'message_update': {
+      const payload = /** @type {any} */ (frame.payload) ?? {};
+      if (isMessage(payload.message)) applyMessageUpdate(payload.message, payload);
+      break;
+    }
+    case 'message_hidden': {
+      const payload = /** @type {any} */ (frame.payload) ?? {};
+      if (typeof frame.room_id === 'string' && typeof payload.message_id === 'string') hideMessage(frame.room_id, payload.message_id);
+      break;
+    }
     case 'session_revoked':
       sessionRevoked(); // the close (4001) follows; do not reconnect
       return;
@@ -1574,6 +1629,133 @@ function openMessageInfo(entry) {
   const people = new Map();
   for (const member of chat.members) if (member.user_id !== state.me.id) people.set(member.user_id, member.user);
   messageInfo.open(chat.id, entry, people);
+}
+
+// ---------------------------------------------------------------- message actions
+
+/**
+ * A message as it now is (edited, deleted for everyone, reacted to): replaces
+ * the one held, and the chat's preview when it is the newest.
+ * @param {Message} msg
+ * @param {{ action?: string, emoji?: string, user_id?: string, removed?: boolean }} update
+ */
+function applyMessageUpdate(msg, update) {
+  const thread = state.threads.get(msg.chat_id);
+  const entry = thread && state.me ? thread.applyUpdate(msg, update, state.me.id) : null;
+  if (entry && state.openChatId === msg.chat_id) {
+    conversation.render({ mode: 'keep-bottom' });
+    conversation.noteChanged(msg.id);
+  }
+  const chat = state.chats.get(msg.chat_id);
+  if (chat?.last_message?.id === msg.id) noteLastMessage({ ...msg, status: chat.last_message.status });
+}
+
+/**
+ * A message this user deleted for themself (here or on another device).
+ * @param {string} chatId
+ * @param {string} messageId
+ */
+function hideMessage(chatId, messageId) {
+  const thread = state.threads.get(chatId);
+  if (thread?.remove(messageId) && state.openChatId === chatId) {
+    conversation.render({ mode: 'keep-bottom' });
+    conversation.noteChanged(messageId);
+  }
+  const chat = state.chats.get(chatId);
+  if (chat?.last_message?.id === messageId) scheduleChatReload(chatId);
+}
+
+/**
+ * Saves an edit; resolves whether it was saved (the update frame redraws it).
+ * @param {Entry} entry
+ * @param {string} text
+ */
+async function editMessage(entry, text) {
+  if (!entry.id) return false;
+  try {
+    const msg = await api.editMessage(entry.id, text);
+    applyMessageUpdate(msg, { action: 'edited' });
+    return true;
+  } catch (err) {
+    toast(actionError('Could not edit the message', err));
+    return false;
+  }
+}
+
+/**
+ * @param {Entry} entry
+ * @param {'me' | 'everyone'} scope
+ */
+async function deleteMessage(entry, scope) {
+  const chatId = state.openChatId;
+  if (!entry.id || !chatId) return;
+  const question = scope === 'everyone' ? 'Delete this message for everyone?' : 'Delete this message for you?';
+  if (!(await confirmAction(question, scope === 'everyone' ? 'Delete for everyone' : 'Delete for me'))) return;
+  try {
+    await api.deleteMessage(entry.id, scope);
+    if (scope === 'me') hideMessage(chatId, entry.id);
+  } catch (err) {
+    toast(actionError('Could not delete the message', err));
+  }
+}
+
+/**
+ * @param {Entry} entry
+ * @param {string | null} emoji  null takes the own reaction back
+ */
+async function react(entry, emoji) {
+  if (!entry.id) return;
+  try {
+    await api.setReaction(entry.id, emoji);
+  } catch (err) {
+    toast(actionError('Could not react', err));
+  }
+}
+
+/** @param {Entry} entry */
+function forwardMessage(entry) {
+  const messageId = entry.id;
+  if (!messageId || !state.me) return;
+  const myId = state.me.id;
+  const targets = [...state.chats.values()]
+    .filter((chat) => {
+      if (chat.membership?.status === 'left') return false;
+      const other = otherMember(chat, myId);
+      return !(other && people.isBlocked(other.id));
+    })
+    .sort((a, b) => activity(b) - activity(a))
+    .map((chat) => ({ id: chat.id, title: chatTitle(chat, myId), avatarKey: otherMember(chat, myId)?.id ?? chat.id }));
+  forwardDialog.open(targets, async (chatIds) => {
+    try {
+      const copies = await api.forwardMessage(messageId, chatIds);
+      for (const msg of copies) receiveMessage(msg, false);
+      toast(copies.length > 1 ? `Forwarded to ${copies.length} chats` : 'Message forwarded');
+      return null;
+    } catch (err) {
+      return actionError('Could not forward the message', err);
+    }
+  });
+}
+
+/**
+ * What a refused message action tells the user.
+ * @param {string} what
+ * @param {unknown} err
+ */
+function actionError(what, err) {
+  if (err instanceof api.ApiError) {
+    const reasons = /** @type {Record<string, string>} */ ({
+      edit_window_passed: 'the time for editing it has passed',
+      delete_window_passed: 'the time for deleting it for everyone has passed',
+      message_deleted: 'it was deleted',
+      message_not_found: 'it is no longer available',
+      blocked: 'you cannot write in this chat',
+      not_sender: 'it is not your message',
+    });
+    const reason = reasons[err.code];
+    if (reason) return `${what}: ${reason}.`;
+  }
+  return `${what}: ${errorText(err)}`;
 }
 
 /**

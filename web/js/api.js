@@ -293,16 +293,60 @@ export async function searchMessages(query, options = {}) {
  * @param {string} clientMsgId
  * @param {string} [contentType]  "text", or "image" / "video" / "audio" / "document" with files
  * @param {string[]} [attachmentIds]  uploads the message carries
+ * @param {string | null} [replyToId]  the message of the same chat it replies to
  * @returns {Promise<Message>}
  */
-export function postMessage(chatId, content, clientMsgId, contentType = 'text', attachmentIds = []) {
+export function postMessage(chatId, content, clientMsgId, contentType = 'text', attachmentIds = [], replyToId = null) {
   return request('POST', '/api/messages', {
     chat_id: chatId,
     content,
     content_type: contentType,
     client_msg_id: clientMsgId,
     attachment_ids: attachmentIds,
+    ...(replyToId ? { reply_to_id: replyToId } : {}),
   });
+}
+
+/**
+ * Replaces the text of an own text message (within the edit window).
+ * @param {string} messageId
+ * @param {string} content
+ * @returns {Promise<Message>}
+ */
+export function editMessage(messageId, content) {
+  return request('PATCH', `/api/messages/${encodeURIComponent(messageId)}`, { content });
+}
+
+/**
+ * Deletes a message for the caller only, or for everyone (a placeholder stays).
+ * @param {string} messageId
+ * @param {'me' | 'everyone'} scope
+ * @returns {Promise<void>}
+ */
+export function deleteMessage(messageId, scope) {
+  return request('DELETE', `/api/messages/${encodeURIComponent(messageId)}?for=${scope}`);
+}
+
+/**
+ * Copies a message into 1 to 5 chats.
+ * @param {string} messageId
+ * @param {string[]} chatIds
+ * @returns {Promise<Message[]>}
+ */
+export async function forwardMessage(messageId, chatIds) {
+  const data = await request('POST', `/api/messages/${encodeURIComponent(messageId)}/forward`, { chat_ids: chatIds });
+  return Array.isArray(data?.messages) ? data.messages : [];
+}
+
+/**
+ * Sets the caller's reaction, or takes it back with `null`.
+ * @param {string} messageId
+ * @param {string | null} emoji
+ * @returns {Promise<void>}
+ */
+export function setReaction(messageId, emoji) {
+  const path = `/api/messages/${encodeURIComponent(messageId)}/reactions`;
+  return emoji ? request('PUT', path, { emoji }) : request('DELETE', path);
 }
 
 /**

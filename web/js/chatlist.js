@@ -6,6 +6,7 @@ import { avatar, byId, debounce, el, formatListTime, highlighted, icon, menuKeys
 import * as api from './api.js';
 import { displayName, noteUser } from './people.js';
 import { mediaLabel } from './attachments.js';
+import { DELETED_TEXT } from './thread.js';
 
 /** @typedef {import('./types.js').ChatView} ChatView */
 /** @typedef {import('./types.js').User} User */
@@ -728,6 +729,7 @@ function mark(name, testid, label) {
  * @param {Message} msg
  */
 export function previewText(msg) {
+  if (msg.deleted_at) return DELETED_TEXT;
   return firstLine(msg.content || mediaLabel(msg.content_type));
 }
 

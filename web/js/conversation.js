@@ -5,6 +5,7 @@ import { avatar, colorSlot, dayKey, dayLabel, el, formatTime, icon, menuKeys, re
 import { displayName } from './people.js';
 import { attachmentsView } from './attachments.js';
 import { UploadTray } from './uploads.js';
+import { DELETED_TEXT } from './thread.js';
 
 /** @typedef {import('./thread.js').Thread} Thread */
 /** @typedef {import('./thread.js').Entry} Entry */
@@ -15,10 +16,22 @@ const TOP_THRESHOLD = 80;
 const BOTTOM_THRESHOLD = 120;
 /** How long a message found by search stays highlighted. */
 const HIGHLIGHT_MS = 2500;
+/** The server's default edit window (MESSAGE_EDIT_WINDOW): Edit is offered within it. */
+const EDIT_WINDOW_MS = 15 * 60 * 1000;
+/** The server's default window for deleting an own message for everyone (MESSAGE_DELETE_WINDOW). */
+const DELETE_WINDOW_MS = 48 * 60 * 60 * 1000;
+/** The reactions offered in the message menu. */
+const QUICK_REACTIONS = ['👍', '❤️', '😂', '😮', '😢', '🙏'];
+
+/**
+ * What the composer is doing besides writing a new message.
+ * @typedef {{ kind: 'reply' | 'edit', entry: Entry } | null} ComposerContext
+ */
 
 /**
  * @typedef {object} ConversationHandlers
- * @property {(text: string, files: import('./types.js').Attachment[]) => void} onSend  text, and the uploaded files to send with it
+ * @property {(text: string, files: import('./types.js').Attachment[], replyTo: Entry | null) => void} onSend
+ *   text, the uploaded files to send with it, and the message it replies to
  * @property {(entry: Entry) => void} onRetry
  * @property {() => void} onBack
  * @property {() => void} onNeedOlder
@@ -28,6 +41,12 @@ const HIGHLIGHT_MS = 2500;
  * @property {() => void} onNeedNewer   a window further back is shown and its bottom is in view
  * @property {() => void} onJumpNewest  "scroll to the newest" while a window further back is shown
  * @property {() => void} onOpenInfo    the header was clicked: group or contact info
+ * @property {(entry: Entry, text: string) => Promise<boolean>} onEdit  saves an edit; resolves whether it was saved
+ * @property {(entry: Entry, scope: 'me' | 'everyone') => void} onDelete
+ * @property {(entry: Entry, emoji: string | null) => void} onReact  sets (or, with null, takes back) the own reaction
+ * @property {(entry: Entry) => void} onForward
+ * @property {(replyId: string) => void} onQuoteMissing  a reply's original is not among the messages held
+ * @property {() => boolean} isAdmin  the user is an admin of the open group (may delete anyone's messages)
  */
 
 /**
@@ -79,6 +98,28 @@ export class ConversationView {
     this.menu = $('#message-menu');
     this.menuInfo = /** @type {HTMLButtonElement} */ ($('#message-menu-info'));
     this.menuCopy = /** @type {HTMLButtonElement} */ ($('#message-menu-copy'));
+    this.menuReply = /** @type {HTMLButtonElement} */ ($('#message-menu-reply'));
+    this.menuForward = /** @type {HTMLButtonElement} */ ($('#message-menu-forward'));
+    this.menuEdit = /** @type {HTMLButtonElement} */ ($('#message-menu-edit'));
+    this.menuDeleteMe = /** @type {HTMLButtonElement} */ ($('#message-menu-delete-me'));
+    this.menuDeleteAll = /** @type {HTMLButtonElement} */ ($('#message-menu-delete-all'));
+    this.menuReactions = $('#message-menu-reactions');
+    for (const emoji of QUICK_REACTIONS) {
+      this.menuReactions.append(
+        el('button', {
+          class: 'reaction-choice',
+          testid: 'reaction-choice',
+          text: emoji,
+          attrs: { type: 'button', role: 'menuitem', 'data-emoji': emoji, 'aria-label': `React ${emoji}` },
+        }),
+      );
+    }
+    this.contextBar = $('#composer-context');
+    this.contextLabel = $('#composer-context-label');
+    this.contextText = $('#composer-context-text');
+    this.contextCancel = /** @type {HTMLButtonElement} */ ($('#composer-context-cancel'));
+    /** @type {ComposerContext} */
+    this.context = null;
     this.avatarSlot = $('#conversation-avatar');
     this.scroller = $('#messages');
     this.list = $('#message-list');
@@ -118,8 +159,12 @@ export class ConversationView {
       if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
         event.preventDefault();
         this.submit();
+      } else if (event.key === 'Escape' && this.context) {
+        event.preventDefault();
+        this.cancelContext();
       }
     });
+    this.contextCancel.addEventListener('click', () => this.cancelContext());
     this.composer.addEventListener('input', () => {
       this.autosize();
       this.handlers.onComposerInput(this.composer.value);
@@ -180,6 +225,18 @@ export class ConversationView {
         if (entry) this.handlers.onRetry(entry);
         return;
       }
+      const quote = target.closest('[data-quote-of]');
+      if (quote) {
+        this.jumpToOriginal(quote.getAttribute('data-quote-of') ?? '');
+        return;
+      }
+      const chip = target.closest('[data-react-to]');
+      if (chip instanceof HTMLElement) {
+        const entry = this.entryByKey(chip.dataset.reactTo ?? null);
+        const emoji = chip.dataset.emoji ?? '';
+        if (entry && emoji && this.canWrite()) this.handlers.onReact(entry, entry.myReaction === emoji ? null : emoji);
+        return;
+      }
       const menuButton = target.closest('[data-menu-for]');
       if (menuButton instanceof HTMLElement) {
         const entry = this.entryByKey(menuButton.getAttribute('data-menu-for'));
@@ -196,15 +253,38 @@ export class ConversationView {
       const button = node.querySelector('[data-menu-for]');
       this.openMenu(entry, button instanceof HTMLElement ? button : node, { x: event.clientX, y: event.clientY });
     });
-    this.menuInfo.addEventListener('click', () => {
+    /**
+     * A menu item acting on the message the menu is open for.
+     * @param {HTMLButtonElement} item
+     * @param {(entry: Entry) => void} act
+     * @param {boolean} [restoreFocus]  back to the message's button (nothing else takes the focus)
+     */
+    const onPick = (item, act, restoreFocus = false) =>
+      item.addEventListener('click', () => {
+        const entry = this.menuEntry;
+        this.closeMenu(restoreFocus);
+        if (entry) act(entry);
+      });
+    onPick(this.menuInfo, (entry) => this.handlers.onMessageInfo(entry));
+    onPick(
+      this.menuCopy,
+      (entry) => {
+        if (navigator.clipboard) void navigator.clipboard.writeText(entry.content).catch(() => {});
+      },
+      true,
+    );
+    onPick(this.menuReply, (entry) => this.startContext('reply', entry));
+    onPick(this.menuEdit, (entry) => this.startContext('edit', entry));
+    onPick(this.menuForward, (entry) => this.handlers.onForward(entry));
+    onPick(this.menuDeleteMe, (entry) => this.handlers.onDelete(entry, 'me'));
+    onPick(this.menuDeleteAll, (entry) => this.handlers.onDelete(entry, 'everyone'));
+    this.menuReactions.addEventListener('click', (event) => {
+      const choice = event.target instanceof Element ? event.target.closest('[data-emoji]') : null;
       const entry = this.menuEntry;
-      this.closeMenu(false);
-      if (entry) this.handlers.onMessageInfo(entry);
-    });
-    this.menuCopy.addEventListener('click', () => {
-      const entry = this.menuEntry;
+      if (!(choice instanceof HTMLElement) || !entry) return;
+      const emoji = choice.dataset.emoji ?? '';
       this.closeMenu(true);
-      if (entry && navigator.clipboard) void navigator.clipboard.writeText(entry.content).catch(() => {});
+      this.handlers.onReact(entry, entry.myReaction === emoji ? null : emoji);
     });
     this.menu.addEventListener('keydown', (event) => menuKeys(this.menu, event, () => this.closeMenu(true)));
     document.addEventListener('pointerdown', (event) => {
@@ -238,11 +318,27 @@ export class ConversationView {
     }
     this.closeMenu(false);
     const own = entry.senderId === this.myId;
+    const live = !entry.deletedAt;
+    const writable = live && this.canWrite();
+    const age = Date.now() - Date.parse(entry.createdAt);
     this.menuEntry = entry;
     this.menuOpener = opener;
+    this.menuReactions.hidden = !writable;
+    for (const choice of this.menuReactions.querySelectorAll('[data-emoji]')) {
+      if (!(choice instanceof HTMLElement)) continue;
+      // Hidden one by one too: the menu's keys skip hidden items, not hidden groups.
+      choice.hidden = !writable;
+      const mine = choice.dataset.emoji === entry.myReaction;
+      choice.setAttribute('aria-pressed', String(mine));
+      choice.setAttribute('aria-label', mine ? `Remove reaction ${entry.myReaction}` : `React ${choice.textContent}`);
+    }
+    this.menuReply.hidden = !writable;
+    this.menuForward.hidden = !live;
+    this.menuEdit.hidden = !(writable && own && entry.contentType === 'text' && !entry.forwarded && age < EDIT_WINDOW_MS);
     this.menuInfo.hidden = !own;
-    this.menuCopy.hidden = !navigator.clipboard;
-    if (this.menuInfo.hidden && this.menuCopy.hidden) return;
+    this.menuCopy.hidden = !navigator.clipboard || !live || !entry.content;
+    this.menuDeleteMe.hidden = false;
+    this.menuDeleteAll.hidden = !(writable && ((own && age < DELETE_WINDOW_MS) || (this.isGroup && this.handlers.isAdmin())));
     opener.setAttribute('aria-expanded', 'true');
     this.menu.hidden = false;
     const pane = this.pane.getBoundingClientRect();
@@ -295,6 +391,7 @@ export class ConversationView {
       this.separators.clear();
       this.list.replaceChildren();
       this.composer.value = '';
+      this.setContext(null);
       this.autosize();
       this.tray.clear();
     }
@@ -335,7 +432,10 @@ export class ConversationView {
     this.readonlyBar.hidden = !readOnly;
     const wasShown = !this.form.hidden;
     this.form.hidden = readOnly;
-    if (readOnly) this.tray.clear();
+    if (readOnly) {
+      this.tray.clear();
+      this.setContext(null);
+    }
     if (!readOnly && !wasShown) this.autosize();
   }
 
@@ -373,6 +473,7 @@ export class ConversationView {
 
   hide() {
     this.closeMenu(false);
+    this.setContext(null);
     this.tray.clear();
     clearTimeout(this.highlightTimer);
     this.thread = null;
@@ -578,11 +679,14 @@ export class ConversationView {
     let node = this.nodes.get(entry.key);
     if (!node) {
       const text = el('span', { class: 'msg-text', testid: 'message-text', text: entry.content });
+      const head = el('div', { class: 'msg-head' });
+      const edited = el('span', { class: 'msg-edited', testid: 'message-edited', text: 'edited' });
+      edited.hidden = true;
       const time = el('time', { class: 'msg-time' });
       const status = own ? el('span', { class: 'msg-status', testid: 'ticks', attrs: { role: 'img' } }) : null;
-      const meta = el('span', { class: 'msg-meta' }, time, status);
+      const meta = el('span', { class: 'msg-meta' }, edited, time, status);
       const spacer = el('span', { class: 'msg-spacer', attrs: { 'aria-hidden': 'true' } });
-      const bubble = el('div', { class: 'bubble' }, text, spacer, meta);
+      const bubble = el('div', { class: 'bubble' }, head, text, spacer, meta);
       node = el('li', { class: `msg ${own ? 'msg--own' : 'msg--other'}`, testid: 'message' }, bubble);
       node.dataset.own = String(own);
       node.dataset.key = entry.key;
@@ -607,7 +711,16 @@ export class ConversationView {
     this.syncAttachments(node, entry);
 
     const text = /** @type {HTMLElement} */ (node.querySelector('.msg-text'));
-    if (text.textContent !== entry.content) text.textContent = entry.content;
+    const shownText = entry.deletedAt ? DELETED_TEXT : entry.content;
+    if (text.textContent !== shownText) text.textContent = shownText;
+    text.classList.toggle('msg-text--deleted', !!entry.deletedAt);
+    node.dataset.deleted = String(!!entry.deletedAt);
+    const edited = /** @type {HTMLElement} */ (node.querySelector('.msg-edited'));
+    edited.hidden = !entry.editedAt || !!entry.deletedAt;
+    node.classList.toggle('msg--edited', !edited.hidden);
+    if (entry.editedAt) edited.title = `Edited ${formatTime(entry.editedAt)}`;
+    this.syncHead(node, entry);
+    this.syncReactions(node, entry);
     const time = /** @type {HTMLTimeElement} */ (node.querySelector('.msg-time'));
     const label = formatTime(entry.createdAt);
     if (time.textContent !== label) time.textContent = label;
@@ -669,14 +782,178 @@ export class ConversationView {
     if (ids) node.querySelector('.bubble')?.prepend(attachmentsView(entry.attachments));
   }
 
-  /** @private Sends the text, with the files that finished uploading. */
+  /**
+   * The "Forwarded" label and the reply quote at the top of a bubble, redrawn
+   * when what they show changes.
+   * @private
+   * @param {HTMLElement} node
+   * @param {Entry} entry
+   */
+  syncHead(node, entry) {
+    const reply = entry.replyTo;
+    const quoteSender = reply ? (reply.sender_id === this.myId ? 'You' : displayName(reply.sender_id, 'Former member')) : '';
+    const quoteText = reply ? (reply.deleted ? DELETED_TEXT : (reply.preview ?? '')) : '';
+    const key = JSON.stringify([entry.forwarded, reply?.id ?? '', quoteSender, quoteText]);
+    if (node.dataset.head === key) return;
+    node.dataset.head = key;
+    const head = /** @type {HTMLElement} */ (node.querySelector('.msg-head'));
+    /** @type {HTMLElement[]} */
+    const parts = [];
+    if (entry.forwarded) {
+      parts.push(el('span', { class: 'msg-forwarded', testid: 'message-forwarded' }, icon('forward'), el('span', { text: 'Forwarded' })));
+    }
+    if (reply) {
+      const quote = el(
+        'button',
+        {
+          class: `msg-quote msg-sender--c${colorSlot(reply.sender_id)}`,
+          testid: 'message-quote',
+          attrs: { type: 'button', 'data-quote-of': reply.id, 'aria-label': `Reply to ${quoteSender}: ${quoteText}. Show the original` },
+        },
+        el('span', { class: 'msg-quote-sender', testid: 'message-quote-sender', text: quoteSender }),
+        el('span', { class: `msg-quote-text${reply.deleted ? ' msg-text--deleted' : ''}`, testid: 'message-quote-text', text: quoteText }),
+      );
+      parts.push(quote);
+    }
+    head.replaceChildren(...parts);
+    head.hidden = parts.length === 0;
+  }
+
+  /**
+   * The reactions under a bubble: each emoji with its count, the own one marked.
+   * A chip toggles the own reaction to that emoji.
+   * @private
+   * @param {HTMLElement} node
+   * @param {Entry} entry
+   */
+  syncReactions(node, entry) {
+    const counts = entry.deletedAt ? [] : Object.entries(entry.reactions).filter(([, n]) => n > 0);
+    const key = JSON.stringify([counts, entry.myReaction]);
+    let row = /** @type {HTMLElement | null} */ (node.querySelector('.msg-reactions'));
+    if ((row?.dataset.key ?? '[[],null]') === key) return;
+    if (counts.length === 0) {
+      row?.remove();
+      return;
+    }
+    if (!row) {
+      row = el('div', { class: 'msg-reactions', testid: 'message-reactions', attrs: { role: 'group', 'aria-label': 'Reactions' } });
+      node.querySelector('.bubble')?.after(row);
+    }
+    row.dataset.key = key;
+    row.replaceChildren(
+      ...counts.map(([emoji, count]) => {
+        const mine = emoji === entry.myReaction;
+        const chip = el(
+          'button',
+          {
+            class: `reaction-chip${mine ? ' reaction-chip--mine' : ''}`,
+            testid: 'reaction',
+            attrs: {
+              type: 'button',
+              'data-react-to': entry.key,
+              'data-emoji': emoji,
+              'aria-pressed': String(mine),
+              'aria-label': `${emoji} ${count}${mine ? ', including you' : ''}`,
+            },
+          },
+          el('span', { class: 'reaction-emoji', text: emoji }),
+          el('span', { class: 'reaction-count', testid: 'reaction-count', text: String(count) }),
+        );
+        if (mine) chip.dataset.mine = 'true';
+        return chip;
+      }),
+    );
+  }
+
+  /**
+   * Scrolls to the message a reply quotes and highlights it, when it is held.
+   * @private
+   * @param {string} id
+   */
+  jumpToOriginal(id) {
+    const original = this.thread?.byId.get(id);
+    if (original && original.seq !== null && this.focusMessage(original.seq)) return;
+    this.handlers.onQuoteMissing(id);
+  }
+
+  /**
+   * Replies to or edits a message from the composer.
+   * @private
+   * @param {'reply' | 'edit'} kind
+   * @param {Entry} entry
+   */
+  startContext(kind, entry) {
+    if (!this.canWrite()) return;
+    this.setContext({ kind, entry });
+    if (kind === 'edit') {
+      this.composer.value = entry.content;
+      this.autosize();
+    }
+    this.composer.focus({ preventScroll: true });
+  }
+
+  /** @private Leaves reply or edit mode (an edit gives its text back). */
+  cancelContext() {
+    if (this.context?.kind === 'edit') {
+      this.composer.value = '';
+      this.autosize();
+    }
+    this.setContext(null);
+    this.composer.focus({ preventScroll: true });
+  }
+
+  /**
+   * @private
+   * @param {ComposerContext} context
+   */
+  setContext(context) {
+    this.context = context;
+    this.contextBar.hidden = !context;
+    this.form.dataset.mode = context?.kind ?? 'new';
+    this.sendButton.setAttribute('aria-label', context?.kind === 'edit' ? 'Save edit' : 'Send');
+    if (!context) return;
+    const { entry } = context;
+    this.contextBar.dataset.kind = context.kind;
+    this.contextLabel.textContent =
+      context.kind === 'edit' ? 'Edit message' : `Reply to ${entry.senderId === this.myId ? 'yourself' : displayName(entry.senderId, 'Former member')}`;
+    this.contextText.textContent = entry.content || (entry.attachments[0]?.name ?? '');
+    this.contextCancel.setAttribute('aria-label', context.kind === 'edit' ? 'Cancel edit' : 'Cancel reply');
+  }
+
+  /**
+   * The message an update touched (deleted for everyone, or hidden for this
+   * user): leaves reply or edit mode when that message is gone.
+   * @param {string} id
+   */
+  noteChanged(id) {
+    const entry = this.context?.entry;
+    if (entry && entry.id === id && (entry.deletedAt || !this.thread?.byId.has(id))) this.setContext(null);
+  }
+
+  /** @private Sends the text (with the files that finished uploading), or saves an edit. */
   submit() {
     const text = this.composer.value;
+    const context = this.context;
+    if (context?.kind === 'edit') {
+      if (!text.trim()) return;
+      if (text === context.entry.content) {
+        this.cancelContext();
+        return;
+      }
+      void this.handlers.onEdit(context.entry, text).then((saved) => {
+        if (!saved || this.context !== context) return;
+        this.composer.value = '';
+        this.autosize();
+        this.setContext(null);
+      });
+      return;
+    }
     if (!this.thread || (!text.trim() && !this.tray.hasReady())) return;
     const files = this.tray.takeReady();
     this.composer.value = '';
     this.autosize();
-    this.handlers.onSend(text, files);
+    this.setContext(null);
+    this.handlers.onSend(text, files, context?.kind === 'reply' ? context.entry : null);
     this.composer.focus({ preventScroll: true });
   }
 

@@ -2,6 +2,7 @@
 
 import * as api from './api.js';
 import { avatar, byId, el, formatMoment, icon } from './dom.js';
+import { DELETED_TEXT } from './thread.js';
 
 /** @typedef {import('./thread.js').Entry} Entry */
 /** @typedef {import('./types.js').Receipt} Receipt */
@@ -39,7 +40,7 @@ export class MessageInfoView {
     if (!entry.id) return;
     this.current = { chatId, messageId: entry.id, people };
     this.bubble.replaceChildren(
-      el('span', { class: 'msg-text', text: entry.content }),
+      el('span', { class: `msg-text${entry.deletedAt ? ' msg-text--deleted' : ''}`, text: entry.deletedAt ? DELETED_TEXT : entry.content }),
       el('time', { class: 'info-bubble-time', text: formatMoment(entry.createdAt), attrs: { datetime: entry.createdAt } }),
     );
     this.list.replaceChildren();

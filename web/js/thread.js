@@ -21,7 +21,17 @@
  * @property {EntryStatus} status
  * @property {string | null} error  why a send failed
  * @property {number} localOrder order of creation here, for entries without seq
+ * @property {import('./types.js').ReplyRef | null} replyTo  the message it replies to
+ * @property {string | null} replyToId  for an own send in flight: what it replies to
+ * @property {boolean} forwarded
+ * @property {string | null} editedAt
+ * @property {string | null} deletedAt  deleted for everyone: a placeholder
+ * @property {Record<string, number>} reactions
+ * @property {string | null} myReaction  this user's own reaction
  */
+
+/** What a message deleted for everyone shows instead of its text. */
+export const DELETED_TEXT = 'This message was deleted';
 
 let localCounter = 0;
 
@@ -54,6 +64,23 @@ export function statusAt(seq, progress) {
   if (progress && progress.read >= seq) return 'read';
   if (progress && progress.delivered >= seq) return 'delivered';
   return 'sent';
+}
+
+/**
+ * Copies the optional fields of a message (reply, forward, edit, deletion,
+ * reactions). The own reaction is only replaced when the message carries it
+ * (history pages do; shared frames never do).
+ * @param {Entry} entry
+ * @param {Message} msg
+ */
+function applyExtras(entry, msg) {
+  entry.replyTo = msg.reply_to ?? null;
+  entry.forwarded = msg.forwarded === true;
+  entry.editedAt = msg.edited_at ?? null;
+  entry.deletedAt = msg.deleted_at ?? null;
+  entry.reactions = msg.reactions ?? {};
+  if (msg.my_reaction !== undefined) entry.myReaction = msg.my_reaction;
+  else if (entry.myReaction && !entry.reactions[entry.myReaction]) entry.myReaction = null;
 }
 
 export class Thread {
@@ -120,6 +147,7 @@ export class Thread {
       entry.createdAt = msg.created_at;
       entry.senderId = msg.sender_id;
       entry.error = null;
+      applyExtras(entry, msg);
       this.byId.set(msg.id, entry);
       return { entry, added: false };
     }
@@ -137,7 +165,15 @@ export class Thread {
       status: serverStatus(msg.status),
       error: null,
       localOrder: ++localCounter,
+      replyTo: null,
+      replyToId: null,
+      forwarded: false,
+      editedAt: null,
+      deletedAt: null,
+      reactions: {},
+      myReaction: null,
     };
+    applyExtras(entry, msg);
     this.entries.push(entry);
     this.byId.set(msg.id, entry);
     if (entry.cid) this.byCid.set(entry.cid, entry);
@@ -151,9 +187,10 @@ export class Thread {
    * @param {string} senderId
    * @param {string} [contentType]  "text", or the kind of the files it carries
    * @param {import('./types.js').Attachment[]} [attachments]
+   * @param {import('./types.js').ReplyRef | null} [replyTo]  the message it replies to
    * @returns {Entry}
    */
-  addPending(cid, content, senderId, contentType = 'text', attachments = []) {
+  addPending(cid, content, senderId, contentType = 'text', attachments = [], replyTo = null) {
     /** @type {Entry} */
     const entry = {
       key: `c:${cid}`,
@@ -169,10 +206,53 @@ export class Thread {
       status: 'pending',
       error: null,
       localOrder: ++localCounter,
+      replyTo,
+      replyToId: replyTo?.id ?? null,
+      forwarded: false,
+      editedAt: null,
+      deletedAt: null,
+      reactions: {},
+      myReaction: null,
     };
     this.entries.push(entry);
     this.byCid.set(cid, entry);
     return entry;
+  }
+
+  /**
+   * Applies a `message_update`: the message as it now is replaces the one held
+   * (messages not held are ignored). A reaction of `myId` moves the own reaction,
+   * which the shared message never carries. Returns the entry when it changed.
+   * @param {Message} msg
+   * @param {{ action?: string, emoji?: string, user_id?: string, removed?: boolean }} update
+   * @param {string} myId
+   */
+  applyUpdate(msg, update, myId) {
+    const entry = this.byId.get(msg.id);
+    if (!entry) return null;
+    this.upsert(msg);
+    if (update.action === 'reaction' && update.user_id === myId) {
+      if (update.removed) {
+        if (entry.myReaction === update.emoji) entry.myReaction = null;
+      } else {
+        entry.myReaction = update.emoji ?? null;
+      }
+    }
+    if (entry.deletedAt) entry.myReaction = null;
+    return entry;
+  }
+
+  /**
+   * Drops a message (deleted for this user only). Returns whether it was held.
+   * @param {string} id
+   */
+  remove(id) {
+    const entry = this.byId.get(id);
+    if (!entry) return false;
+    this.byId.delete(id);
+    if (entry.cid) this.byCid.delete(entry.cid);
+    this.entries = this.entries.filter((e) => e !== entry);
+    return true;
   }
 
   /** @param {string} cid */

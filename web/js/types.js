@@ -52,6 +52,21 @@
  * @property {string} created_at    RFC 3339
  * @property {SystemInfo | null} [system]  on system messages only
  * @property {Attachment[]} [attachments]  the files it carries (empty for text)
+ * @property {ReplyRef} [reply_to]  the message this one replies to
+ * @property {boolean} [forwarded]  a forwarded copy
+ * @property {string} [edited_at]   RFC 3339, when its sender last edited it
+ * @property {string} [deleted_at]  RFC 3339, when it was deleted for everyone (content is then "")
+ * @property {Record<string, number>} [reactions]  how many people reacted with each emoji
+ * @property {string} [my_reaction]  the caller's own reaction (history pages only)
+ */
+
+/**
+ * The original a reply quotes, as it is now.
+ * @typedef {object} ReplyRef
+ * @property {string} id
+ * @property {string} sender_id
+ * @property {string | null} preview  its first characters; null once deleted for everyone
+ * @property {boolean} deleted
  */
 
 /**

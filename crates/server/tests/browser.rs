@@ -2,7 +2,9 @@
 //! and exchange messages live (web/e2e/chat.e2e.mjs drives the browsers), a
 //! photo uploaded in one browser shows in the other (web/e2e/attachments.e2e.mjs),
 //! the theme and notification settings work (web/e2e/settings.e2e.mjs), and the
-//! pages ride out a server restart (web/e2e/restart.e2e.mjs).
+//! message actions (reply, edit, react, delete, forward) reach the other side
+//! live, with a phone-sized pass (web/e2e/actions.e2e.mjs), and the pages ride
+//! out a server restart (web/e2e/restart.e2e.mjs).
 //! Needs Debian's `chromium` and `npm ci --prefix web/e2e`; skipped without them
 //! unless `CHITCHAT_REQUIRE_BROWSER=1`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -136,6 +138,11 @@ async fn the_pages_reconnect_after_a_server_restart_and_show_every_message_once(
         "browser test failed\n--- stdout\n{output}\n--- stderr\n{stderr}\n--- server log\n{}",
         server.log_text()
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replies_edits_reactions_deletions_and_forwards_show_live_in_the_other_browser() {
+    run_script("actions.e2e.mjs", &[], "actions: 1 passed, 0 failed").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
