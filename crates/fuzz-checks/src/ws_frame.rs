@@ -8,8 +8,11 @@ pub fn ws_frame(bytes: &[u8]) {
     let Ok(text) = std::str::from_utf8(bytes) else { return };
     let Ok(frame) = decode_client_frame(text) else { return };
     // Only a JSON object with a string `type` is a frame, and `kind` is that string.
-    let value: Value = serde_json::from_str(text).unwrap_or_else(|e| panic!("a decoded frame is not JSON: {e}"));
-    assert_eq!(value.get("type").and_then(Value::as_str), Some(frame.kind.as_str()));
+    // (Fields the frame ignores are skipped unchecked, so a number out of range there
+    // decodes as a frame though not as a `Value`.)
+    if let Ok(value) = serde_json::from_str::<Value>(text) {
+        assert_eq!(value.get("type").and_then(Value::as_str), Some(frame.kind.as_str()));
+    }
 
     if let Err(error) = frame.chat() {
         assert_client_error(&error);
