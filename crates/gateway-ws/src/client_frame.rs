@@ -26,6 +26,10 @@ pub struct ClientFrame {
 
 /// Reads a text frame; anything but a JSON object with a string `type` is refused.
 pub fn decode_client_frame(text: &str) -> Result<ClientFrame, serde_json::Error> {
+    // serde would also read a struct from an array (`[id, "type", …]`).
+    if !text.trim_start_matches([' ', '\t', '\n', '\r']).starts_with('{') {
+        return Err(serde::de::Error::custom("a frame is a JSON object"));
+    }
     serde_json::from_str(text)
 }
 
@@ -117,4 +121,17 @@ struct ReceiptPayload {
 
 fn text() -> String {
     "text".to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_objects_are_frames() {
+        assert_eq!(decode_client_frame(" {\"type\":\"typing\"}").unwrap().kind, "typing");
+        for text in [r#"[1,"typing"]"#, r#"[null,"message","room",{}]"#, "\"typing\"", "7"] {
+            assert!(decode_client_frame(text).is_err(), "{text}");
+        }
+    }
 }
