@@ -31,6 +31,13 @@ e2e-install:
 bench *ARGS='all':
     ulimit -n "$(ulimit -Hn)" && cargo run --release -p chitchat-bench -- {{ARGS}}
 
+# Fuzz one target (ws_frame, request_bodies, phone) until stopped; extra arguments go
+# to libFuzzer, e.g. `just fuzz phone -max_total_time=600`. Needs `cargo install cargo-fuzz`;
+# `-s none` builds on the stable toolchain (coverage-guided, no sanitizer).
+fuzz TARGET *ARGS:
+    mkdir -p fuzz/target/corpus/{{TARGET}}
+    cargo fuzz run {{TARGET}} -s none fuzz/target/corpus/{{TARGET}} fuzz/corpus/{{TARGET}} -- {{ARGS}}
+
 # Run the CI script locally.
 ci:
     bash .ci/run

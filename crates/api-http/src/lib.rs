@@ -3,6 +3,7 @@
 //! statuses, `/health`, security headers, and the embedded web client.
 
 mod auth;
+mod body_check;
 mod error;
 mod headers;
 mod json_body;
@@ -12,6 +13,7 @@ mod openapi;
 mod routes;
 mod static_files;
 
+pub use body_check::{BodyCheck, REQUEST_BODIES};
 pub use error::ApiError;
 pub use headers::security_headers;
 

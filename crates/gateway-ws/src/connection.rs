@@ -7,7 +7,8 @@
 //! time, in the order they came, while the loop goes on delivering live events,
 //! so that a device that keeps sending never falls behind on what it receives.
 
-use crate::frames::{self, ClientFrame, ReceiptPayload, ResumePayload, SendPayload};
+use crate::client_frame::{decode_client_frame, ClientFrame};
+use crate::frames;
 use crate::GatewaySettings;
 use actix_web::web::Bytes;
 use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, Session};
@@ -15,11 +16,9 @@ use bytestring::ByteString;
 use chitchat_domain::auth::Caller;
 use chitchat_domain::event::{Delivery, EventDelivery};
 use chitchat_domain::ports::Subscription;
-use chitchat_domain::receipt::ReceiptKind;
 use chitchat_domain::services::{CatchUp, SendMessage};
 use chitchat_domain::{ChatId, DomainError, Services};
 use futures_util::StreamExt;
-use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::future::Future;
 use std::pin::Pin;
@@ -33,9 +32,6 @@ const SESSION_REVOKED_CLOSE: u16 = 4001;
 /// A device forwards at most one "typing" per chat this often; the indicator
 /// expires on the other side unless renewed.
 const TYPING_THROTTLE: Duration = Duration::from_secs(3);
-
-/// Most chats one `resume` frame may list.
-const MAX_RESUME_CHATS: usize = 5000;
 
 /// A client frame being handled in the background; yields the reply frame.
 type Command = Pin<Box<dyn Future<Output = String>>>;
@@ -299,7 +295,7 @@ pub(crate) async fn run(
                 last_heard = Instant::now();
                 let step = match incoming {
                     Some(Ok(AggregatedMessage::Text(text))) => {
-                        let step = match serde_json::from_str::<ClientFrame>(&text) {
+                        let step = match decode_client_frame(&text) {
                             Err(_) => device.send(frames::error(None, "invalid_frame", "frames are JSON objects with a \"type\"")).await,
                             Ok(frame) if is_command(&frame) => {
                                 if in_flight.is_none() {
@@ -383,10 +379,9 @@ fn is_command(frame: &ClientFrame) -> bool {
 fn command(conn: &Connection, frame: ClientFrame) -> Command {
     let (services, caller) = (conn.services.clone(), conn.caller);
     Box::pin(async move {
-        let ClientFrame { id, kind, room_id, payload } = frame;
-        let id = id.as_ref();
-        if kind == "message" {
-            match send(&services, caller, room_id.as_deref(), payload).await {
+        let id = frame.id.as_ref();
+        if frame.kind == "message" {
+            match send(&services, caller, &frame).await {
                 Ok(message) => {
                     metrics::counter!("chitchat_messages_sent_total", "via" => "ws").increment(1);
                     frames::ack(id, &message)
@@ -394,7 +389,7 @@ fn command(conn: &Connection, frame: ClientFrame) -> Command {
                 Err(error) => frames::domain_error(id, &error),
             }
         } else {
-            match receipt(&services, caller, room_id.as_deref(), &payload).await {
+            match receipt(&services, caller, &frame).await {
                 Ok(()) => frames::ack_empty(id),
                 Err(error) => frames::domain_error(id, &error),
             }
@@ -406,13 +401,13 @@ fn command(conn: &Connection, frame: ClientFrame) -> Command {
 async fn handle_frame(conn: &Connection, device: &mut Device, frame: ClientFrame) -> Result<(), Closed> {
     let id = frame.id.as_ref();
     let reply = match frame.kind.as_str() {
-        "typing" => match typing(conn, device, frame.room_id.as_deref(), &frame.payload).await {
+        "typing" => match typing(conn, device, &frame).await {
             // Typing needs no answer unless the client asked for one with an id.
             Ok(()) if id.is_none() => return Ok(()),
             Ok(()) => frames::ack_empty(id),
             Err(error) => frames::domain_error(id, &error),
         },
-        "resume" => match resume(conn, device, frame.payload.clone()).await? {
+        "resume" => match resume(conn, device, &frame).await? {
             Ok(reached) => frames::resumed(id, &reached),
             Err(error) => frames::domain_error(id, &error),
         },
@@ -423,18 +418,9 @@ async fn handle_frame(conn: &Connection, device: &mut Device, frame: ClientFrame
 
 /// Forwards "typing" to the chat's other members, at most once per throttle period
 /// per chat (a stop is always forwarded after a start).
-async fn typing(
-    conn: &Connection,
-    device: &mut Device,
-    room_id: Option<&str>,
-    payload: &Value,
-) -> Result<(), DomainError> {
-    let chat: ChatId = room_id.and_then(|r| r.trim().parse().ok()).ok_or_else(DomainError::chat_not_found)?;
-    let typing = match payload.get("typing") {
-        None => true,
-        Some(Value::Bool(typing)) => *typing,
-        Some(_) => return Err(DomainError::invalid("invalid_payload", "typing must be true or false")),
-    };
+async fn typing(conn: &Connection, device: &mut Device, frame: &ClientFrame) -> Result<(), DomainError> {
+    let chat = frame.chat()?;
+    let typing = frame.typing()?;
     if typing {
         if device.typing_sent.get(&chat).is_some_and(|at| at.elapsed() < TYPING_THROTTLE) {
             return Ok(());
@@ -448,17 +434,10 @@ async fn typing(
 
 /// `{"type":"status_update","room_id","payload":{"status":"delivered"|"read","seq"}}`:
 /// this device has (or showed) the chat's messages up to `seq`.
-async fn receipt(
-    services: &Services,
-    caller: Caller,
-    room_id: Option<&str>,
-    payload: &Value,
-) -> Result<(), DomainError> {
-    let chat: ChatId = room_id.and_then(|r| r.trim().parse().ok()).ok_or_else(DomainError::chat_not_found)?;
-    let payload: ReceiptPayload = serde_json::from_value(payload.clone())
-        .map_err(|e| DomainError::invalid("invalid_payload", format!("invalid status_update payload: {e}")))?;
-    let kind = ReceiptKind::parse(&payload.status)?;
-    services.receipts.mark(caller, chat, kind, payload.seq).await
+async fn receipt(services: &Services, caller: Caller, frame: &ClientFrame) -> Result<(), DomainError> {
+    let chat = frame.chat()?;
+    let (kind, seq) = frame.receipt()?;
+    services.receipts.mark(caller, chat, kind, seq).await
 }
 
 /// What `resume` answers: the position reached in each chat, and the chats the
@@ -472,18 +451,12 @@ pub(crate) struct Resumed {
 async fn resume(
     conn: &Connection,
     device: &mut Device,
-    payload: Value,
+    frame: &ClientFrame,
 ) -> Result<Result<Resumed, DomainError>, Closed> {
-    let payload: ResumePayload = match serde_json::from_value(payload) {
-        Ok(p) => p,
-        Err(e) => return Ok(Err(DomainError::invalid("invalid_payload", format!("invalid resume payload: {e}")))),
+    let payload = match frame.resume_payload() {
+        Ok(payload) => payload,
+        Err(error) => return Ok(Err(error)),
     };
-    if payload.chats.len() > MAX_RESUME_CHATS {
-        return Ok(Err(DomainError::invalid(
-            "too_many_chats",
-            format!("resume at most {MAX_RESUME_CHATS} chats at once"),
-        )));
-    }
     let mut resumed = Resumed { chats: BTreeMap::new(), not_found: Vec::new() };
     for (raw_id, position) in payload.chats {
         let Ok(chat) = raw_id.parse::<ChatId>() else {
@@ -503,12 +476,10 @@ async fn resume(
 async fn send(
     services: &Services,
     caller: Caller,
-    room_id: Option<&str>,
-    payload: Value,
+    frame: &ClientFrame,
 ) -> Result<chitchat_domain::message::Message, DomainError> {
-    let chat_id = room_id.and_then(|r| r.trim().parse().ok()).ok_or_else(DomainError::chat_not_found)?;
-    let payload: SendPayload = serde_json::from_value(payload)
-        .map_err(|e| DomainError::invalid("invalid_payload", format!("invalid message payload: {e}")))?;
+    let chat_id = frame.chat()?;
+    let payload = frame.send_payload()?;
     let appended = services
         .messages
         .send(

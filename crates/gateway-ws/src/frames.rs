@@ -5,82 +5,9 @@ use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
 use chitchat_domain::message::Message;
 use chitchat_domain::{ChatId, DomainError};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
-
-/// A frame from a client: the seed's envelope plus an optional `id` echoed in replies.
-#[derive(Debug, Deserialize)]
-pub(crate) struct ClientFrame {
-    #[serde(default)]
-    pub id: Option<Value>,
-    #[serde(rename = "type")]
-    pub kind: String,
-    /// Any JSON: a `room_id` that is not a string names no chat (`chat_not_found`,
-    /// answered with the frame's `id`), rather than making the frame unreadable.
-    #[serde(default, deserialize_with = "room_id")]
-    pub room_id: Option<String>,
-    #[serde(default)]
-    pub payload: Value,
-}
-
-/// A `room_id` as given: a string as is, anything else as its JSON text (which
-/// parses as no chat id).
-fn room_id<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
-    Ok(match Value::deserialize(deserializer)? {
-        Value::Null => None,
-        Value::String(id) => Some(id),
-        other => Some(other.to_string()),
-    })
-}
-
-/// The payload of a client's `message` frame.
-#[derive(Debug, Deserialize)]
-pub(crate) struct SendPayload {
-    /// Required for text; the optional caption of a file message.
-    #[serde(default)]
-    pub content: Option<String>,
-    #[serde(default = "text")]
-    pub content_type: String,
-    #[serde(default)]
-    pub client_msg_id: Option<String>,
-    /// A message of the same chat this one replies to.
-    #[serde(default)]
-    pub reply_to_id: Option<String>,
-    /// The uploads an image, video, audio or document message carries.
-    #[serde(default)]
-    pub attachment_ids: Vec<String>,
-}
-
-impl SendPayload {
-    /// The text: required in a text message, an optional caption with files.
-    pub fn text(&self) -> Result<String, DomainError> {
-        match (&self.content, self.content_type.as_str()) {
-            (Some(content), _) => Ok(content.clone()),
-            (None, "text") => {
-                Err(DomainError::invalid("invalid_payload", "invalid message payload: missing field `content`"))
-            }
-            (None, _) => Ok(String::new()),
-        }
-    }
-}
-
-/// The payload of a client's `resume` frame: the last `event_seq` it has per chat.
-#[derive(Debug, Deserialize)]
-pub(crate) struct ResumePayload {
-    pub chats: BTreeMap<String, i64>,
-}
-
-/// The payload of a client's `status_update` frame.
-#[derive(Debug, Deserialize)]
-pub(crate) struct ReceiptPayload {
-    pub status: String,
-    pub seq: i64,
-}
-
-fn text() -> String {
-    "text".to_owned()
-}
 
 #[derive(Serialize)]
 struct Ack<'a> {

@@ -1,8 +1,11 @@
 //! The WebSocket edge at `/ws`: authenticates the device, turns client frames
 //! into domain commands, and streams the device's events to it.
 
+mod client_frame;
 mod connection;
 mod frames;
+
+pub use client_frame::{decode_client_frame, ClientFrame, ResumePayload, SendPayload, MAX_RESUME_CHATS};
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use chitchat_domain::Services;

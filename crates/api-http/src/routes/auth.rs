@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct OtpRequest {
-    phone: String,
+    pub(crate) phone: String,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -36,10 +36,10 @@ pub(crate) async fn request_code(services: web::Data<Services>, body: JsonBody<O
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct RegisterRequest {
-    phone: String,
+    pub(crate) phone: String,
     #[serde(default)]
-    name: Option<String>,
-    code: String,
+    pub(crate) name: Option<String>,
+    pub(crate) code: String,
 }
 
 /// `POST /api/auth/register`: checks the code, creates the user on first login,

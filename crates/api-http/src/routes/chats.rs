@@ -9,7 +9,7 @@ use chitchat_domain::{DomainError, Services, UserId};
 use serde::{Deserialize, Serialize};
 
 /// User ids from a body; malformed ids are simply unknown users.
-fn parse_user_ids(raw: &[String]) -> Result<Vec<UserId>, DomainError> {
+pub(crate) fn parse_user_ids(raw: &[String]) -> Result<Vec<UserId>, DomainError> {
     raw.iter()
         .map(|id| id.trim().parse().map_err(|_| DomainError::not_found("user_not_found", "no such user")))
         .collect()
@@ -19,19 +19,19 @@ fn parse_user_ids(raw: &[String]) -> Result<Vec<UserId>, DomainError> {
 pub(crate) struct CreateChat {
     #[serde(rename = "type")]
     #[schema(value_type = ChatKind)]
-    kind: String,
+    pub(crate) kind: String,
     /// The other person of a direct chat, or a group's first members.
     #[serde(default)]
     #[schema(value_type = Vec<uuid::Uuid>)]
-    user_ids: Vec<String>,
+    pub(crate) user_ids: Vec<String>,
     #[serde(default)]
-    name: Option<String>,
+    pub(crate) name: Option<String>,
     #[serde(default)]
-    description: Option<String>,
+    pub(crate) description: Option<String>,
 }
 
 impl CreateChat {
-    fn try_into_domain(self) -> Result<NewChat, DomainError> {
+    pub(crate) fn try_into_domain(self) -> Result<NewChat, DomainError> {
         Ok(NewChat {
             kind: ChatKind::parse(&self.kind)?,
             user_ids: parse_user_ids(&self.user_ids)?,
@@ -68,9 +68,9 @@ pub(crate) async fn create(
 #[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct UpdateChat {
     #[serde(default)]
-    name: Option<String>,
+    pub(crate) name: Option<String>,
     #[serde(default)]
-    description: Option<String>,
+    pub(crate) description: Option<String>,
 }
 
 /// `PATCH /api/chats/{id}`: a group's name and description (admins).
@@ -103,7 +103,7 @@ pub(crate) async fn update(
 #[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct AddMembers {
     #[schema(value_type = Vec<uuid::Uuid>)]
-    user_ids: Vec<String>,
+    pub(crate) user_ids: Vec<String>,
 }
 
 /// `POST /api/chats/{id}/members`: adds people to a group (admins).
@@ -170,7 +170,7 @@ pub(crate) async fn remove_member(
 #[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct SetRole {
     #[schema(value_type = chitchat_domain::chat::Role)]
-    role: String,
+    pub(crate) role: String,
 }
 
 /// `PATCH /api/chats/{id}/members/{user_id}`: makes a member admin or not (admins).
@@ -239,11 +239,11 @@ pub(crate) async fn list(
 #[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct SettingsBody {
     #[serde(default)]
-    archived: bool,
+    pub(crate) archived: bool,
     #[serde(default)]
-    muted_until: Option<chrono::DateTime<chrono::Utc>>,
+    pub(crate) muted_until: Option<chrono::DateTime<chrono::Utc>>,
     #[serde(default)]
-    pinned: bool,
+    pub(crate) pinned: bool,
 }
 
 /// `PUT /api/chats/{id}/settings {"archived","muted_until","pinned"}`: the caller's own.

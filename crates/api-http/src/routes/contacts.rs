@@ -8,7 +8,7 @@ use chitchat_domain::user::{LastSeenVisibility, Privacy, User};
 use chitchat_domain::{DomainError, Services, UserId};
 use serde::{Deserialize, Serialize};
 
-fn user_id(raw: &str) -> Result<UserId, DomainError> {
+pub(crate) fn user_id(raw: &str) -> Result<UserId, DomainError> {
     raw.trim().parse().map_err(|_| DomainError::not_found("user_not_found", "no such user"))
 }
 
@@ -40,16 +40,16 @@ pub(crate) async fn me(services: web::Data<Services>, caller: Authenticated) -> 
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct ProfileBody {
-    name: Option<String>,
-    status: Option<String>,
-    privacy: Option<PrivacyBody>,
+    pub(crate) name: Option<String>,
+    pub(crate) status: Option<String>,
+    pub(crate) privacy: Option<PrivacyBody>,
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct PrivacyBody {
     /// Who sees when the caller was last online.
     #[schema(value_type = Option<LastSeenVisibility>)]
-    last_seen: Option<String>,
+    pub(crate) last_seen: Option<String>,
 }
 
 /// `PATCH /api/users/me {"name"?, "status"?, "privacy"?: {"last_seen"}}`.
@@ -100,9 +100,9 @@ pub(crate) async fn list(services: web::Data<Services>, caller: Authenticated) -
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct AddBody {
-    user_id: Option<String>,
-    phone: Option<String>,
-    alias: Option<String>,
+    pub(crate) user_id: Option<String>,
+    pub(crate) phone: Option<String>,
+    pub(crate) alias: Option<String>,
 }
 
 /// `POST /api/contacts {"user_id" | "phone", "alias"?}`: 201 new, 200 updated.

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct EditBody {
-    content: String,
+    pub(crate) content: String,
 }
 
 /// `PATCH /api/messages/{id} {"content"}`: the sender replaces the text within
@@ -109,7 +109,7 @@ pub(crate) async fn delete(
 #[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct ForwardBody {
     #[schema(value_type = Vec<uuid::Uuid>)]
-    chat_ids: Vec<String>,
+    pub(crate) chat_ids: Vec<String>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -146,7 +146,7 @@ pub(crate) async fn forward(
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct ReactionBody {
-    emoji: String,
+    pub(crate) emoji: String,
 }
 
 /// `PUT /api/messages/{id}/reactions {"emoji"}`: sets the caller's one reaction; 204.

@@ -11,22 +11,22 @@ use serde::{Deserialize, Serialize};
 #[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct SendBody {
     #[schema(format = Uuid)]
-    chat_id: String,
+    pub(crate) chat_id: String,
     /// Required for text; the optional caption of a file message.
     #[serde(default)]
-    content: Option<String>,
+    pub(crate) content: Option<String>,
     #[serde(default = "text")]
-    content_type: String,
+    pub(crate) content_type: String,
     #[serde(default)]
-    client_msg_id: Option<String>,
+    pub(crate) client_msg_id: Option<String>,
     /// A message of the same chat that this one answers.
     #[serde(default)]
     #[schema(format = Uuid)]
-    reply_to_id: Option<String>,
+    pub(crate) reply_to_id: Option<String>,
     /// The uploads an image, video, audio or document message carries.
     #[serde(default)]
     #[schema(value_type = Vec<uuid::Uuid>)]
-    attachment_ids: Vec<String>,
+    pub(crate) attachment_ids: Vec<String>,
 }
 
 fn text() -> String {
@@ -34,7 +34,7 @@ fn text() -> String {
 }
 
 impl SendBody {
-    fn try_into_domain(self) -> Result<SendMessage, DomainError> {
+    pub(crate) fn try_into_domain(self) -> Result<SendMessage, DomainError> {
         let content = match (self.content, self.content_type.as_str()) {
             (Some(content), _) => content,
             (None, "text") => {

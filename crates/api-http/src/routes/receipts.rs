@@ -10,9 +10,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct StatusBody {
     #[schema(format = Uuid)]
-    message_id: String,
+    pub(crate) message_id: String,
     #[schema(value_type = chitchat_domain::receipt::ReceiptKind)]
-    status: String,
+    pub(crate) status: String,
 }
 
 /// `POST /api/messages/status {"message_id","status":"delivered"|"read"}` (seed):
@@ -41,7 +41,7 @@ pub(crate) async fn message_status(
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct ReadBody {
-    seq: i64,
+    pub(crate) seq: i64,
 }
 
 /// `POST /api/chats/{id}/read {"seq"}`: the caller read everything up to `seq`.

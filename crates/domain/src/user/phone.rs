@@ -41,7 +41,11 @@ impl Phone {
         if raw.is_empty() || raw.len() > MAX_PHONE_INPUT {
             return Err(invalid());
         }
-        let number = phonenumber::parse(Some(region.0), raw).map_err(|_| invalid())?;
+        // A `+country` number means the same everywhere; giving the parser the region
+        // as well makes it drop the leading zero of Italian numbers (+39 06…) when the
+        // region is not Italy, so such numbers would fail on any other server.
+        let region = if raw.starts_with('+') { None } else { Some(region.0) };
+        let number = phonenumber::parse(region, raw).map_err(|_| invalid())?;
         if !phonenumber::is_valid(&number) {
             return Err(invalid());
         }
@@ -81,6 +85,16 @@ mod tests {
     fn other_regions_follow_the_default_region() {
         let gb = Region::parse("gb").unwrap();
         assert_eq!(Phone::parse("07400 123456", gb).unwrap().as_str(), "+447400123456");
+    }
+
+    #[test]
+    fn international_spellings_do_not_depend_on_the_region() {
+        let italy = Phone::parse("012563 10", Region::parse("IT").unwrap()).unwrap();
+        assert_eq!(italy.as_str(), "+3901256310");
+        for region in ["IN", "GB", "US", "IT"] {
+            let region = Region::parse(region).unwrap();
+            assert_eq!(Phone::parse("+39 0125 6310", region), Ok(italy.clone()));
+        }
     }
 
     #[test]

@@ -1,0 +1,113 @@
+//! Every JSON request body the API reads, decoded as its route decodes it and
+//! checked by the domain rules that need no storage. Must be total over any bytes
+//! a client sends; the fuzz targets and the corpus test hold it to that.
+
+use crate::routes::auth::{OtpRequest, RegisterRequest};
+use crate::routes::chats::{parse_user_ids, AddMembers, CreateChat, SetRole, SettingsBody, UpdateChat};
+use crate::routes::contacts::{user_id, AddBody, ProfileBody};
+use crate::routes::message_actions::{EditBody, ForwardBody, ReactionBody};
+use crate::routes::messages::SendBody;
+use crate::routes::receipts::{ReadBody, StatusBody};
+use crate::routes::{parse_chat_id, parse_message_id};
+use chitchat_domain::auth::OtpCode;
+use chitchat_domain::chat::{ChatKind, GroupDescription, GroupName, Role};
+use chitchat_domain::contact::parse_alias;
+use chitchat_domain::message::{ClientMsgId, ContentType, Emoji, MessageBody};
+use chitchat_domain::receipt::ReceiptKind;
+use chitchat_domain::user::{LastSeenVisibility, Phone, Region, StatusLine, UserName};
+use chitchat_domain::DomainError;
+use serde::de::DeserializeOwned;
+
+/// What became of a body: not JSON of its shape (a 400 before any rule runs),
+/// refused by a rule, or accepted.
+#[derive(Debug)]
+pub enum BodyCheck {
+    Undecodable(serde_json::Error),
+    Refused(DomainError),
+    Accepted,
+}
+
+type Check = fn(&[u8], Region) -> BodyCheck;
+
+/// The JSON bodies, by route.
+pub const REQUEST_BODIES: &[(&str, Check)] = &[
+    ("POST /api/auth/otp", |b, r| check::<OtpRequest>(b, |x| Phone::parse(&x.phone, r).map(drop))),
+    ("POST /api/auth/register", |b, r| check(b, |x: RegisterRequest| register(x, r))),
+    ("POST /api/messages", |b, _| check(b, send_message)),
+    ("PATCH /api/messages/{id}", |b, _| check(b, |x: EditBody| MessageBody::parse(x.content).map(drop))),
+    ("POST /api/messages/{id}/forward", |b, _| check(b, |x: ForwardBody| each(&x.chat_ids, parse_chat_id))),
+    ("PUT /api/messages/{id}/reactions", |b, _| check(b, |x: ReactionBody| Emoji::parse(x.emoji).map(drop))),
+    ("POST /api/messages/status", |b, _| check(b, message_status)),
+    ("POST /api/chats/{id}/read", |b, _| check(b, |_: ReadBody| Ok(()))),
+    ("POST /api/chats", |b, _| check(b, create_chat)),
+    ("PATCH /api/chats/{id}", |b, _| check(b, |x: UpdateChat| group_texts(x.name, x.description))),
+    ("POST /api/chats/{id}/members", |b, _| check(b, |x: AddMembers| parse_user_ids(&x.user_ids).map(drop))),
+    ("PATCH /api/chats/{id}/members/{user_id}", |b, _| check(b, |x: SetRole| Role::parse(&x.role).map(drop))),
+    ("PUT /api/chats/{id}/settings", |b, _| check(b, |_: SettingsBody| Ok(()))),
+    ("PATCH /api/users/me", |b, _| check(b, profile)),
+    ("POST /api/contacts", |b, r| check(b, |x: AddBody| add_contact(x, r))),
+];
+
+fn check<T: DeserializeOwned>(bytes: &[u8], rules: impl FnOnce(T) -> Result<(), DomainError>) -> BodyCheck {
+    match serde_json::from_slice(bytes) {
+        Err(error) => BodyCheck::Undecodable(error),
+        Ok(body) => match rules(body) {
+            Ok(()) => BodyCheck::Accepted,
+            Err(error) => BodyCheck::Refused(error),
+        },
+    }
+}
+
+fn each<T>(raw: &[String], parse: fn(&str) -> Result<T, DomainError>) -> Result<(), DomainError> {
+    raw.iter().try_for_each(|id| parse(id).map(drop))
+}
+
+fn register(body: RegisterRequest, region: Region) -> Result<(), DomainError> {
+    Phone::parse(&body.phone, region)?;
+    OtpCode::parse(&body.code)?;
+    body.name.as_deref().map(UserName::parse).transpose().map(drop)
+}
+
+fn send_message(body: SendBody) -> Result<(), DomainError> {
+    let send = body.try_into_domain()?;
+    let kind = ContentType::parse(&send.content_type)?;
+    if kind == ContentType::Text || !send.content.is_empty() {
+        MessageBody::parse(send.content)?;
+    }
+    send.client_msg_id.map(ClientMsgId::parse).transpose()?;
+    send.reply_to_id.as_deref().map(parse_message_id).transpose()?;
+    Ok(())
+}
+
+fn message_status(body: StatusBody) -> Result<(), DomainError> {
+    ReceiptKind::parse(&body.status)?;
+    parse_message_id(&body.message_id).map(drop)
+}
+
+fn create_chat(body: CreateChat) -> Result<(), DomainError> {
+    let chat = body.try_into_domain()?;
+    match chat.kind {
+        ChatKind::Group => group_texts(chat.name, chat.description),
+        ChatKind::Direct => Ok(()),
+    }
+}
+
+fn group_texts(name: Option<String>, description: Option<String>) -> Result<(), DomainError> {
+    name.as_deref().map(GroupName::parse).transpose()?;
+    description.as_deref().map(GroupDescription::parse).transpose().map(drop)
+}
+
+fn profile(body: ProfileBody) -> Result<(), DomainError> {
+    body.privacy.and_then(|p| p.last_seen).as_deref().map(LastSeenVisibility::parse).transpose()?;
+    body.name.as_deref().map(UserName::parse).transpose()?;
+    body.status.as_deref().map(StatusLine::parse).transpose().map(drop)
+}
+
+fn add_contact(body: AddBody, region: Region) -> Result<(), DomainError> {
+    match (&body.user_id, &body.phone) {
+        (Some(id), None) => user_id(id).map(drop)?,
+        (None, Some(phone)) => Phone::parse(phone, region).map(drop)?,
+        _ => return Err(DomainError::invalid("invalid_contact", "give exactly one of user_id and phone")),
+    }
+    parse_alias(body.alias.as_deref()).map(drop)
+}

@@ -1,0 +1,39 @@
+use crate::assert_client_error;
+use chitchat_gateway_ws::{decode_client_frame, MAX_RESUME_CHATS};
+use serde_json::Value;
+
+/// A WebSocket text frame, decoded and checked as the gateway does. Text frames
+/// are UTF-8 by the protocol, so other bytes are not a frame.
+pub fn ws_frame(bytes: &[u8]) {
+    let Ok(text) = std::str::from_utf8(bytes) else { return };
+    let Ok(frame) = decode_client_frame(text) else { return };
+    // Only a JSON object with a string `type` is a frame, and `kind` is that string.
+    // (Fields the frame ignores are skipped unchecked, so a number out of range there
+    // decodes as a frame though not as a `Value`.)
+    if let Ok(value) = serde_json::from_str::<Value>(text) {
+        assert_eq!(value.get("type").and_then(Value::as_str), Some(frame.kind.as_str()));
+    }
+
+    if let Err(error) = frame.chat() {
+        assert_client_error(&error);
+    }
+    match frame.send_payload() {
+        Ok(payload) => {
+            if let Err(error) = payload.text() {
+                assert_client_error(&error);
+            }
+        }
+        Err(error) => assert_client_error(&error),
+    }
+    if let Err(error) = frame.receipt() {
+        assert_client_error(&error);
+    }
+    match frame.resume_payload() {
+        Ok(payload) => assert!(payload.chats.len() <= MAX_RESUME_CHATS),
+        Err(error) => assert_client_error(&error),
+    }
+    match frame.typing() {
+        Ok(typing) => assert!(typing || frame.payload.get("typing") == Some(&Value::Bool(false))),
+        Err(error) => assert_client_error(&error),
+    }
+}

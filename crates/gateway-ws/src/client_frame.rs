@@ -1,0 +1,149 @@
+//! Decoding and checking a client's frame (docs/protocol.md): everything that
+//! can be refused before any storage is touched. Total over any text a client
+//! sends, which the fuzz targets and the corpus test hold it to.
+
+use chitchat_domain::receipt::ReceiptKind;
+use chitchat_domain::{ChatId, DomainError};
+use serde::Deserialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// Most chats one `resume` may name; bounds the work one frame can ask for.
+pub const MAX_RESUME_CHATS: usize = 5000;
+
+/// A frame from a client: the seed's envelope plus an optional `id` echoed in replies.
+#[derive(Debug, Deserialize)]
+pub struct ClientFrame {
+    #[serde(default)]
+    pub id: Option<Value>,
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Any JSON: a `room_id` that is not a string names no chat (`chat_not_found`,
+    /// answered with the frame's `id`), rather than making the frame unreadable.
+    #[serde(default, deserialize_with = "room_id")]
+    pub room_id: Option<String>,
+    #[serde(default)]
+    pub payload: Value,
+}
+
+/// A `room_id` as given: a string as is, anything else as its JSON text (which
+/// parses as no chat id).
+fn room_id<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    Ok(match Value::deserialize(deserializer)? {
+        Value::Null => None,
+        Value::String(id) => Some(id),
+        other => Some(other.to_string()),
+    })
+}
+
+/// Reads a text frame; anything but a JSON object with a string `type` is refused.
+pub fn decode_client_frame(text: &str) -> Result<ClientFrame, serde_json::Error> {
+    // serde would also read a struct from an array (`[id, "type", …]`).
+    if !text.trim_start_matches([' ', '\t', '\n', '\r']).starts_with('{') {
+        return Err(serde::de::Error::custom("a frame is a JSON object"));
+    }
+    serde_json::from_str(text)
+}
+
+impl ClientFrame {
+    /// The chat named by `room_id`; a missing or malformed id is an unknown chat.
+    pub fn chat(&self) -> Result<ChatId, DomainError> {
+        self.room_id.as_deref().and_then(|r| r.trim().parse().ok()).ok_or_else(DomainError::chat_not_found)
+    }
+
+    /// The payload of a `message` frame.
+    pub fn send_payload(&self) -> Result<SendPayload, DomainError> {
+        SendPayload::deserialize(&self.payload)
+            .map_err(|e| DomainError::invalid("invalid_payload", format!("invalid message payload: {e}")))
+    }
+
+    /// The receipt a `status_update` frame reports, and up to which `seq`.
+    pub fn receipt(&self) -> Result<(ReceiptKind, i64), DomainError> {
+        let payload = ReceiptPayload::deserialize(&self.payload)
+            .map_err(|e| DomainError::invalid("invalid_payload", format!("invalid status_update payload: {e}")))?;
+        Ok((ReceiptKind::parse(&payload.status)?, payload.seq))
+    }
+
+    /// The positions a `resume` frame reports, at most [`MAX_RESUME_CHATS`] of them.
+    pub fn resume_payload(&self) -> Result<ResumePayload, DomainError> {
+        let payload = ResumePayload::deserialize(&self.payload)
+            .map_err(|e| DomainError::invalid("invalid_payload", format!("invalid resume payload: {e}")))?;
+        if payload.chats.len() > MAX_RESUME_CHATS {
+            return Err(DomainError::invalid(
+                "too_many_chats",
+                format!("resume at most {MAX_RESUME_CHATS} chats at once"),
+            ));
+        }
+        Ok(payload)
+    }
+
+    /// Whether a `typing` frame starts (the default) or stops typing.
+    pub fn typing(&self) -> Result<bool, DomainError> {
+        match self.payload.get("typing") {
+            None => Ok(true),
+            Some(Value::Bool(typing)) => Ok(*typing),
+            Some(_) => Err(DomainError::invalid("invalid_payload", "typing must be true or false")),
+        }
+    }
+}
+
+/// The payload of a client's `message` frame.
+#[derive(Debug, Deserialize)]
+pub struct SendPayload {
+    /// Required for text; the optional caption of a file message.
+    #[serde(default)]
+    pub content: Option<String>,
+    #[serde(default = "text")]
+    pub content_type: String,
+    #[serde(default)]
+    pub client_msg_id: Option<String>,
+    /// A message of the same chat this one replies to.
+    #[serde(default)]
+    pub reply_to_id: Option<String>,
+    /// The uploads an image, video, audio or document message carries.
+    #[serde(default)]
+    pub attachment_ids: Vec<String>,
+}
+
+impl SendPayload {
+    /// The text: required in a text message, an optional caption with files.
+    pub fn text(&self) -> Result<String, DomainError> {
+        match (&self.content, self.content_type.as_str()) {
+            (Some(content), _) => Ok(content.clone()),
+            (None, "text") => {
+                Err(DomainError::invalid("invalid_payload", "invalid message payload: missing field `content`"))
+            }
+            (None, _) => Ok(String::new()),
+        }
+    }
+}
+
+/// The payload of a client's `resume` frame: the last `event_seq` it has per chat.
+#[derive(Debug, Deserialize)]
+pub struct ResumePayload {
+    pub chats: BTreeMap<String, i64>,
+}
+
+/// The payload of a client's `status_update` frame.
+#[derive(Debug, Deserialize)]
+struct ReceiptPayload {
+    status: String,
+    seq: i64,
+}
+
+fn text() -> String {
+    "text".to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_objects_are_frames() {
+        assert_eq!(decode_client_frame(" {\"type\":\"typing\"}").unwrap().kind, "typing");
+        for text in [r#"[1,"typing"]"#, r#"[null,"message","room",{}]"#, "\"typing\"", "7"] {
+            assert!(decode_client_frame(text).is_err(), "{text}");
+        }
+    }
+}
