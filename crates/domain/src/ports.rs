@@ -135,6 +135,10 @@ pub trait MessageRepo: Send + Sync {
     /// `limit`. Message events carry their message as it now is (edited, deleted),
     /// never an older version.
     async fn events_after(&self, chat: ChatId, after: i64, limit: i64) -> DomainResult<Vec<ChatEvent>>;
+    /// The `event_seq` under which the chat's log recorded the message as sent, if
+    /// it did. Meant for recent messages (a retried send): the log is searched from
+    /// its newest event back.
+    async fn sent_event_seq(&self, chat: ChatId, message: MessageId) -> DomainResult<Option<i64>>;
 
     // Every message returned by the methods above and below carries its reply
     // preview (`reply_to`) and reaction counts as they are when read.

@@ -1,7 +1,9 @@
 //! Black-box authorization matrix over the REST API: anonymous callers get 401
 //! everywhere but login; a stranger gets 404 (never 200, never the data) on
 //! everything that names a chat, a message or a group; a member who is not an
-//! admin gets 403 on admin actions; the chat's members get what they may.
+//! admin gets 403 on admin actions; the chat's members get what they may. The
+//! matrix must name every operation of `/api/openapi.json` that needs a token, so a
+//! new endpoint cannot be added without being checked here.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
@@ -13,8 +15,11 @@ use serde_json::{json, Value};
 on_both_backends!(every_endpoint_checks_who_is_asking,);
 
 /// Every endpoint, with a body that would be valid for an allowed caller.
-fn endpoints(chat: &str, group: &str, message: &str, user: &str) -> Vec<(Method, String, Option<Value>)> {
+fn endpoints(chat: &str, group: &str, message: &str, file: &str, user: &str) -> Vec<(Method, String, Option<Value>)> {
     vec![
+        (Method::POST, "/api/attachments".into(), None),
+        (Method::GET, format!("/api/attachments/{file}"), None),
+        (Method::GET, format!("/api/attachments/{file}/thumbnail"), None),
         (Method::GET, "/api/auth/verify".into(), None),
         (Method::POST, "/api/auth/logout".into(), None),
         (Method::GET, "/api/auth/sessions".into(), None),
@@ -51,6 +56,21 @@ fn endpoints(chat: &str, group: &str, message: &str, user: &str) -> Vec<(Method,
     ]
 }
 
+/// A path with each id, or each `{parameter}` of the spec, replaced by `{}`.
+fn template(path: &str) -> String {
+    path.split('/')
+        .map(|segment| {
+            let is_id = segment.len() == 36 && segment.chars().filter(|c| *c == '-').count() == 4;
+            if is_id || segment.starts_with('{') {
+                "{}"
+            } else {
+                segment
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 async fn every_endpoint_checks_who_is_asking(server: TestServer) {
     let api = server.client();
     let asha = api.login("9876543210", "Asha").await;
@@ -60,6 +80,17 @@ async fn every_endpoint_checks_who_is_asking(server: TestServer) {
     let chat = api.direct_chat(&asha, &ravi.user_id()).await;
     let sent = api.send_text(&asha, &chat, "secret plans", None).await;
     let message = sent.body["id"].as_str().unwrap().to_owned();
+    let uploaded = api.upload(&asha.token, "plan.pdf", b"%PDF-1.4 secret plans".to_vec()).await;
+    assert_eq!(uploaded.status, StatusCode::CREATED, "{:?}", uploaded.body);
+    let file = uploaded.body["id"].as_str().unwrap().to_owned();
+    let with_file = api
+        .post(
+            "/api/messages",
+            &asha.token,
+            json!({"chat_id": chat, "content_type": "document", "attachment_ids": [file]}),
+        )
+        .await;
+    assert_eq!(with_file.status, StatusCode::CREATED, "{:?}", with_file.body);
     let group = api
         .post(
             "/api/chats",
@@ -70,15 +101,35 @@ async fn every_endpoint_checks_who_is_asking(server: TestServer) {
     assert_eq!(group.status, StatusCode::CREATED, "{:?}", group.body);
     let group = group.body["id"].as_str().unwrap().to_owned();
 
+    // The matrix covers every operation that needs a token.
+    let spec = api.call(Method::GET, "/api/openapi.json", None, None).await.body;
+    let mut secured: Vec<String> = Vec::new();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            if operation.get("security").is_some_and(|s| s != &json!([])) {
+                secured.push(format!("{} {}", method.to_uppercase(), template(path)));
+            }
+        }
+    }
+    let mut listed: Vec<String> = endpoints(&chat, &group, &message, &file, &ravi.user_id())
+        .iter()
+        .map(|(method, path, _)| format!("{method} {}", template(path.split('?').next().unwrap())))
+        .collect();
+    secured.sort();
+    listed.sort();
+    listed.dedup();
+    assert_eq!(listed, secured, "the matrix lists exactly the operations that need a token");
+
     // Anonymous: 401 everywhere.
-    for (method, path, body) in endpoints(&chat, &group, &message, &ravi.user_id()) {
+    for (method, path, body) in endpoints(&chat, &group, &message, &file, &ravi.user_id()) {
         let reply = api.call(method.clone(), &path, None, body).await;
         assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "anonymous {method} {path}: {:?}", reply.body);
     }
 
     // A stranger: never the data, never a change, whatever the endpoint.
-    let scoped = |path: &str| path.contains(&chat) || path.contains(&group) || path.contains(&message);
-    for (method, path, body) in endpoints(&chat, &group, &message, &chen.user_id()) {
+    let scoped =
+        |path: &str| path.contains(&chat) || path.contains(&group) || path.contains(&message) || path.contains(&file);
+    for (method, path, body) in endpoints(&chat, &group, &message, &file, &chen.user_id()) {
         let names_chat = scoped(&path) || body.as_ref().is_some_and(|b| scoped(&b.to_string()));
         if !names_chat {
             continue;
@@ -118,6 +169,8 @@ async fn every_endpoint_checks_who_is_asking(server: TestServer) {
     assert_eq!(api.get(&format!("/api/messages/{message}/receipts"), &ravi.token).await.status, StatusCode::FORBIDDEN);
     assert_eq!(api.get(&format!("/api/messages/{message}/receipts"), &asha.token).await.status, StatusCode::OK);
     assert_eq!(api.get(&format!("/api/messages?chat_id={chat}"), &ravi.token).await.status, StatusCode::OK);
+    let download = api.get_raw(&format!("/api/attachments/{file}"), &ravi.token, &[]).await;
+    assert_eq!(download.status(), StatusCode::OK, "a member downloads the chat's file");
     let admin = api
         .call(Method::PATCH, &format!("/api/chats/{group}"), Some(&asha.token), Some(json!({"name": "Plans 2"})))
         .await;

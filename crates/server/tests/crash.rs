@@ -1,22 +1,35 @@
 //! Black-box: instances killed with SIGKILL at random moments while people send.
 //! Every acknowledged message ends up stored exactly once, in order, and reaches
-//! the other person's device exactly once.
+//! the other person's device exactly once. Two tests: one sender over REST
+//! alternating between the instances while one of them is killed again and again,
+//! and devices on both instances over WebSockets while either instance may be
+//! killed, each device reconnecting to whichever instance answers and resuming.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 
-use chitchat_testkit::{ApiClient, Login, TestServer};
+use chitchat_testkit::{ApiClient, Login, SocketEnd, TestServer};
 use reqwest::StatusCode;
 use serde_json::json;
 use std::collections::BTreeSet;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+use support::roaming::{wait_for_progress, Device, FourRoaming};
 
-/// Kills of instance A: 3 in the normal run; the full run in docs/reliability.md
+/// Kills: 3 in the normal run; the full run in docs/reliability.md
 /// sets `CHITCHAT_CRASH_KILLS=20`.
 fn kills() -> usize {
     std::env::var("CHITCHAT_CRASH_KILLS").ok().and_then(|n| n.parse().ok()).unwrap_or(3)
 }
 const MESSAGES_PER_ROUND: usize = 40;
+/// Acknowledgements every WebSocket device gets between two kills and after each
+/// restart, so that every kill happens under traffic from every device.
+const ACKS_BETWEEN_KILLS: usize = 10;
+
+/// The next pseudo-random number, reproducible from the seed.
+fn next(seed: &mut u64) -> u64 {
+    *seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    *seed >> 33
+}
 
 /// Sends `client_msg_id`'s message through `first`, and through `second` whenever
 /// `first` fails (it may be dead); true once acknowledged.
@@ -68,8 +81,7 @@ async fn acknowledged_messages_survive_instances_being_killed() {
             })
         };
         // A pseudo-random moment within the round, reproducible from the seed.
-        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        tokio::time::sleep(Duration::from_millis(20 + (seed >> 33) % 300)).await;
+        tokio::time::sleep(Duration::from_millis(20 + next(&mut seed) % 300)).await;
         servers[0].stop().await; // SIGKILL
         acked.extend(sender.await.unwrap());
         servers[0].start_again().await;
@@ -108,5 +120,49 @@ async fn acknowledged_messages_survive_instances_being_killed() {
         "crash: {} kills, {} messages acknowledged, each stored and delivered once, in order",
         kills(),
         acked.len()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn devices_on_both_instances_lose_nothing_when_either_is_killed() {
+    let Some(mut servers) = TestServer::start_cluster(support::BINARY, 2, &[]).await else { return };
+    let started = Instant::now();
+    let mut people = FourRoaming::start(&servers, "Crashes").await;
+
+    // Either instance, at a pseudo-random moment after every device has made
+    // progress; the devices on it lose their sockets without a close frame.
+    let mut seed: u64 = 0xc0ffee;
+    let mut killed = [0; 2];
+    for _ in 0..kills() {
+        wait_for_progress(&people.progress, ACKS_BETWEEN_KILLS).await;
+        tokio::time::sleep(Duration::from_millis(next(&mut seed) % 200)).await;
+        let victim = (next(&mut seed) % 2) as usize;
+        servers[victim].stop().await; // SIGKILL
+        killed[victim] += 1;
+        wait_for_progress(&people.progress, ACKS_BETWEEN_KILLS).await;
+        servers[victim].start_again().await;
+        people.directory.lock().unwrap()[victim] = servers[victim].client();
+    }
+    wait_for_progress(&people.progress, ACKS_BETWEEN_KILLS).await;
+    let mut devices = people.stop().await;
+
+    // A killed instance sends no close frame: every connection that ended, ended so.
+    for device in &devices {
+        let unexpected: Vec<SocketEnd> =
+            device.ends.iter().map(|(end, _)| *end).filter(|end| *end != SocketEnd::Dropped).collect();
+        assert!(unexpected.is_empty(), "{}: connections ended otherwise: {unexpected:?}", device.name);
+    }
+    let acknowledged = people.check(&mut devices).await;
+    let resent: usize = devices.iter().map(|d| d.resent).sum();
+    let dropped: usize = devices.iter().map(|d| d.ends.len()).sum();
+    let longest_gap = devices.iter().map(Device::longest_gap).max().unwrap();
+    eprintln!(
+        "crash over websockets: {} kills (A {}, B {}), {acknowledged} messages acknowledged by 4 devices in {:.1} s; \
+         {dropped} connections dropped, {resent} sends resent on the next connection; longest time from a drop to \
+         the next acknowledgement {longest_gap:?}; every message stored once and held once, in order, by every member",
+        kills(),
+        killed[0],
+        killed[1],
+        started.elapsed().as_secs_f64(),
     );
 }

@@ -198,6 +198,9 @@ impl MessageRepo for Store {
     async fn events_after(&self, chat: ChatId, after: i64, limit: i64) -> DomainResult<Vec<ChatEvent>> {
         self.detached(move |s| async move { s.events_after(chat, after, limit).await }).await
     }
+    async fn sent_event_seq(&self, chat: ChatId, message: MessageId) -> DomainResult<Option<i64>> {
+        self.detached(move |s| async move { s.sent_event_seq(chat, message).await }).await
+    }
     async fn edit(
         &self,
         message: &Message,

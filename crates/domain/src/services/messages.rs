@@ -109,7 +109,11 @@ impl MessageService {
                 publish_message(self.bus.as_ref(), &recipients, &message, event_seq).await;
                 Ok(Appended { message, created: true, event_seq: Some(event_seq) })
             }
-            SendOutcome::Duplicate(first) => same_chat_or_conflict(first, request.chat_id),
+            SendOutcome::Duplicate(first) => {
+                let appended = same_chat_or_conflict(first, request.chat_id)?;
+                self.push_again(&appended.message).await;
+                Ok(appended)
+            }
             SendOutcome::NotAMember => Err(DomainError::chat_not_found()),
             SendOutcome::Blocked => Err(blocked()),
         }
@@ -133,6 +137,21 @@ impl MessageService {
         let members: Vec<_> = self.chats.members(chat_id).await?.into_iter().map(|m| m.user_id).collect();
         let progress = ChatProgress::of(&self.receipts.positions(chat_id).await?, &members);
         Ok(super::receipts::with_status(messages, progress))
+    }
+
+    /// Pushes a message sent before to the chat's devices again, under its logged
+    /// `event_seq`. A send is retried when its ack was lost, and the ack may have
+    /// been lost because the instance that stored the message stopped before it
+    /// pushed the message live: without this, devices on the other instances would
+    /// not see it until the chat's next event. Devices that have it skip it.
+    async fn push_again(&self, message: &Message) {
+        match self.messages.sent_event_seq(message.chat_id, message.id).await {
+            Ok(Some(event_seq)) => self.publish(message_event(message, event_seq)).await,
+            Ok(None) => {}
+            Err(error) => {
+                tracing::warn!(%error, message_id = %message.id, "could not push a retried message again");
+            }
+        }
     }
 
     /// Pushes a logged event to the devices of the chat's active members.
@@ -282,7 +301,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_repeated_client_msg_id_returns_the_first_message_without_storing_or_pushing() {
+    async fn a_repeated_client_msg_id_returns_the_first_message_and_pushes_it_again_unchanged() {
         let me = caller();
         let chat = ChatId::new();
         let mut m = MockSet::new(Utc::now());
@@ -304,7 +323,22 @@ mod tests {
             .expect_send()
             .withf(|new| new.client_msg_id.as_ref().map(ClientMsgId::as_str) == Some("c-1"))
             .returning(move |_| Ok(SendOutcome::Duplicate(first_stored.clone())));
-        m.bus.expect_publish().never();
+        // Stored before under event 5; the retry stores nothing new.
+        let first_id = first.id;
+        m.messages
+            .expect_sent_event_seq()
+            .withf(move |c, id| *c == chat && *id == first_id)
+            .returning(|_, _| Ok(Some(5)));
+        let other = UserId::new();
+        m.chats.expect_members().returning(move |c| Ok(vec![member(c, me.user_id), member(c, other)]));
+        m.bus
+            .expect_publish()
+            .withf(move |recipients, delivery| {
+                recipients == [me.user_id, other].as_slice()
+                    && matches!(delivery, Delivery::Event(e) if e.event_seq == 5 && e.frame.contains("\"seq\":3"))
+            })
+            .times(1)
+            .returning(|_, _| Ok(()));
         let service = service(m);
         let again = service.send(me, text(chat, Some("c-1"))).await.unwrap();
         assert!(!again.created);

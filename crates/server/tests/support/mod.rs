@@ -1,6 +1,8 @@
 //! Shared by the black-box tests: start the real binary on each backend.
 #![allow(dead_code)]
 
+pub mod roaming;
+
 use chitchat_testkit::{TestBackend, TestServer};
 
 pub const BINARY: &str = env!("CARGO_BIN_EXE_chitchat");

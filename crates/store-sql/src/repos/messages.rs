@@ -188,6 +188,23 @@ impl MessageRepo for SqlStore {
         Ok(logged)
     }
 
+    async fn sent_event_seq(&self, chat: ChatId, message: MessageId) -> DomainResult<Option<i64>> {
+        let (chat, message) = (chat.to_string(), message.to_string());
+        let found: Option<i64> = db_run!(self, |conn| {
+            chat_events::table
+                .filter(chat_events::chat_id.eq(&chat))
+                .filter(chat_events::message_id.eq(&message))
+                .filter(chat_events::kind.eq(crate::models::EVENT_MESSAGE))
+                .order(chat_events::event_seq.desc())
+                .select(chat_events::event_seq)
+                .first(conn)
+                .await
+                .optional()
+                .map_err(StoreError::from)?
+        });
+        Ok(found)
+    }
+
     async fn edit(
         &self,
         message: &Message,

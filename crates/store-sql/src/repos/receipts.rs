@@ -1,7 +1,7 @@
 use crate::error::StoreError;
 use crate::models::{convert_all, ChatEventRow, ReadPositionRow, ReceiptMarkRow, EVENT_STATUS_UPDATE};
 use crate::pool::SqlStore;
-use crate::schema::{chat_events, chats, read_positions, receipt_marks};
+use crate::schema::{chat_events, chats, messages, read_positions, receipt_marks};
 use crate::time::{from_micros, to_micros};
 use async_trait::async_trait;
 use chitchat_domain::event::{ChatEvent, EventKind, StatusUpdate};
@@ -153,16 +153,33 @@ impl ReceiptRepo for SqlStore {
                 .await
                 .map_err(StoreError::from)?
         });
+        // Writing in the chat after the message moved the writer's position past it
+        // without a report (see `append`): their first later message is when they
+        // had and had read it, as far as their reports do not say earlier.
+        let writers: Vec<(String, Option<i64>)> = db_run!(self, |conn| {
+            messages::table
+                .filter(messages::chat_id.eq(&chat))
+                .filter(messages::seq.gt(seq))
+                .group_by(messages::sender_id)
+                .select((messages::sender_id, min(messages::created_at)))
+                .load(conn)
+                .await
+                .map_err(StoreError::from)?
+        });
+        let written = writers.into_iter().flat_map(|(user_id, at)| {
+            [(user_id.clone(), "delivered".to_owned(), at), (user_id, "read".to_owned(), at)]
+        });
         let mut receipts: BTreeMap<String, Receipt> = BTreeMap::new();
-        for (user_id, kind, at) in marks {
+        for (user_id, kind, at) in marks.into_iter().chain(written) {
             let Some(at) = at else { continue };
             let user = user_id.parse().map_err(|_| StoreError::Corrupt(format!("user id {user_id:?}")))?;
             let entry = receipts.entry(user_id).or_insert(Receipt { user_id: user, delivered_at: None, read_at: None });
             let at = from_micros(at)?;
-            match kind.as_str() {
-                "read" => entry.read_at = Some(at),
-                _ => entry.delivered_at = Some(at),
-            }
+            let slot = match kind.as_str() {
+                "read" => &mut entry.read_at,
+                _ => &mut entry.delivered_at,
+            };
+            *slot = Some(slot.map_or(at, |earlier| earlier.min(at)));
         }
         // Reading implies having received.
         Ok(receipts

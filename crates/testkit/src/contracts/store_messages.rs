@@ -1,5 +1,6 @@
 use super::store::{direct, now, user, Store};
 use chitchat_domain::message::{ClientMsgId, ContentType, MessageBody, NewMessage, Page};
+use chitchat_domain::receipt::ReceiptKind;
 use chitchat_domain::user::User;
 use chitchat_domain::{ChatId, MessageId};
 use std::sync::Arc;
@@ -204,4 +205,21 @@ pub async fn messages_search_finds_words_parts_and_cjk_in_the_searchers_chats_on
     assert!(found("%", None).await.is_empty(), "wildcards are literal");
     let page = MessageSearch::search(&store, a.id, &SearchQuery::parse("e").unwrap(), None, 2, 0).await.unwrap();
     assert_eq!(page.len(), 2, "limit is honoured");
+}
+
+pub async fn messages_sent_event_seq_names_the_logged_send<S: Store>(store: S) {
+    let a = user(&store, 1, "Asha").await;
+    let b = user(&store, 2, "Bilal").await;
+    let (chat, _) = direct(&store, &a, &b).await;
+    let first = store.append(&text(chat.id, &a, "first", Some("c1"))).await.unwrap();
+    // Other events in between: a receipt, then another message.
+    let now = first.message.created_at;
+    store.advance(chat.id, b.id, ReceiptKind::Read, 1, now, &[a.id, b.id]).await.unwrap();
+    let second = store.append(&text(chat.id, &b, "second", None)).await.unwrap();
+    assert_eq!(store.sent_event_seq(chat.id, first.message.id).await.unwrap(), first.event_seq);
+    assert_eq!(store.sent_event_seq(chat.id, second.message.id).await.unwrap(), second.event_seq);
+    assert_ne!(first.event_seq, second.event_seq);
+    assert_eq!(store.sent_event_seq(chat.id, MessageId::new()).await.unwrap(), None, "an unknown message");
+    let (other, _) = direct(&store, &a, &user(&store, 3, "Chen").await).await;
+    assert_eq!(store.sent_event_seq(other.id, first.message.id).await.unwrap(), None, "another chat's log");
 }

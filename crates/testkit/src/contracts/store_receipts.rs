@@ -86,3 +86,24 @@ pub async fn receipts_tell_when_each_member_first_had_and_read_a_message<S: Stor
     let bilal = for_fourth.iter().find(|r| r.user_id == b.id).unwrap();
     assert_eq!((bilal.delivered_at, bilal.read_at), (Some(t2), Some(t2)), "delivered by the read at t2");
 }
+
+pub async fn receipts_count_writing_after_a_message_as_having_read_it<S: Store>(store: S) {
+    let a = user(&store, 1, "Asha").await;
+    let b = user(&store, 2, "Bilal").await;
+    let (chat, _) = direct(&store, &a, &b).await;
+    send(&store, chat.id, &a, 2).await;
+    let members = [a.id, b.id];
+    let t1 = now();
+    store.advance(chat.id, b.id, ReceiptKind::Delivered, 1, t1, &members).await.unwrap();
+    // Bilal answers without reporting anything more: he has had and read both.
+    send(&store, chat.id, &b, 1).await;
+    let answered = store.last_messages(&[chat.id]).await.unwrap()[0].created_at;
+
+    let for_first = store.receipts(chat.id, 1).await.unwrap();
+    let bilal = for_first.iter().find(|r| r.user_id == b.id).unwrap();
+    assert_eq!((bilal.delivered_at, bilal.read_at), (Some(t1), Some(answered)), "the report is earlier");
+    let for_second = store.receipts(chat.id, 2).await.unwrap();
+    let bilal = for_second.iter().find(|r| r.user_id == b.id).unwrap();
+    assert_eq!((bilal.delivered_at, bilal.read_at), (Some(answered), Some(answered)));
+    assert!(store.receipts(chat.id, 3).await.unwrap().iter().all(|r| r.user_id != b.id), "not for his own");
+}

@@ -1,0 +1,189 @@
+//! Black-box authorization matrix over the WebSocket: every client frame type
+//! (`message`, `status_update`, `typing`, `resume`) from an anonymous caller, a
+//! stranger, a former member, a member, an admin and the sender. Outsiders get an
+//! `error` frame (or `not_found` in a resume) and change nothing anyone can see: no
+//! message stored or delivered, no receipt, no typing indicator, no event of the
+//! chat on their own socket. Members, admins and senders are served.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use chitchat_testkit::{Login, TestServer, WsClient};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use std::time::Duration;
+
+on_both_backends!(every_frame_type_checks_who_is_sending_it,);
+
+const QUIET: Duration = Duration::from_millis(400);
+
+/// One client frame of each type for `chat`, with the frame id `id`; the receipt
+/// reports everything up to `seq` read. It comes first: a member's own message
+/// moves their position past `seq`, after which the receipt would change nothing.
+fn frames(id: &str, chat: &str, seq: i64) -> Vec<(&'static str, Value)> {
+    vec![
+        (
+            "status_update",
+            json!({"id": id, "type": "status_update", "room_id": chat, "payload": {"status": "read", "seq": seq}}),
+        ),
+        (
+            "message",
+            json!({"id": id, "type": "message", "room_id": chat,
+                   "payload": {"content": format!("sent as {id}"), "client_msg_id": id}}),
+        ),
+        ("typing", json!({"id": id, "type": "typing", "room_id": chat, "payload": {"typing": true}})),
+        ("resume", json!({"id": id, "type": "resume", "payload": {"chats": {chat: 0}}})),
+    ]
+}
+
+/// Sends `frame` and returns the events that came before its answer, and the answer.
+async fn answer(ws: &mut WsClient, frame: Value) -> (Vec<Value>, Value) {
+    let id = frame["id"].clone();
+    ws.send_json(frame).await;
+    let mut before = Vec::new();
+    loop {
+        let next = ws.next_json().await;
+        if next["id"] == id && (next["type"] == "ack" || next["type"] == "error") {
+            return (before, next);
+        }
+        before.push(next);
+    }
+}
+
+/// Frames of `chat` that arrive on `ws` within a short while.
+async fn frames_of_chat(ws: &mut WsClient, chat: &str) -> Vec<Value> {
+    let mut seen = Vec::new();
+    while let Some(frame) = ws.next_json_within(QUIET).await {
+        if frame["room_id"] == chat || frame["payload"]["chat_id"] == chat {
+            seen.push(frame);
+        }
+    }
+    seen
+}
+
+async fn history(server: &TestServer, login: &Login, chat: &str) -> Vec<String> {
+    let reply = server.client().get(&format!("/api/messages?chat_id={chat}&limit=100"), &login.token).await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+    reply.body["messages"].as_array().unwrap().iter().map(|m| m["content"].as_str().unwrap_or("").to_owned()).collect()
+}
+
+async fn every_frame_type_checks_who_is_sending_it(server: TestServer) {
+    let api = server.client();
+    let asha = api.login("9876543210", "Asha").await; // admin of the group, sender of its message
+    let ravi = api.login("9876543211", "Ravi").await; // member
+    let chen = api.login("9876543212", "Chen").await; // former member
+    let mallory = api.login("9876543213", "Mallory").await; // stranger
+    let group = api.create_group(&asha, "Plans", &[&ravi, &chen]).await["id"].as_str().unwrap().to_owned();
+    let sent = api.send_text(&asha, &group, "secret plans", None).await;
+    let message = sent.body["id"].as_str().unwrap().to_owned();
+    let seq = sent.body["seq"].as_i64().unwrap();
+    let removed = api
+        .call(Method::DELETE, &format!("/api/chats/{group}/members/{}", chen.user_id()), Some(&asha.token), None)
+        .await;
+    assert_eq!(removed.status, StatusCode::OK, "{:?}", removed.body);
+    let removal = removed.body["last_event_seq"].as_i64().unwrap();
+
+    // Anonymous: no socket without a valid, live token.
+    assert_eq!(api.ws_refusal("").await, 401, "no token");
+    assert_eq!(api.ws_refusal("?token=not-a-token").await, 401, "a garbage token");
+    let gone = api.login("9876543214", "Gone").await;
+    let logout = api.call(Method::POST, "/api/auth/logout", Some(&gone.token), None).await;
+    assert!(logout.status.is_success(), "{:?}", logout.body);
+    assert_eq!(api.ws_refusal(&format!("?token={}", gone.token)).await, 401, "a logged-out device's token");
+
+    let mut asha_ws = api.ws(&asha.token).await;
+    let mut ravi_ws = api.ws(&ravi.token).await;
+    let mut chen_ws = api.ws(&chen.token).await;
+    let mut mallory_ws = api.ws(&mallory.token).await;
+    let stored_before = history(&server, &asha, &group).await;
+
+    // Outsiders: every frame refused, nothing of the chat shown to them.
+    for (who, ws) in [("stranger", &mut mallory_ws), ("former member", &mut chen_ws)] {
+        for (kind, frame) in frames(&who.replace(' ', "-"), &group, seq) {
+            let (events, reply) = answer(ws, frame).await;
+            if kind == "resume" {
+                assert_eq!(reply["type"], "ack", "{who} resume: {reply}");
+                if who == "stranger" {
+                    assert_eq!(reply["payload"]["not_found"], json!([group]), "{who} resume");
+                    assert!(events.is_empty(), "a stranger's resume replays nothing: {events:?}");
+                } else {
+                    assert_caught_up_to_removal_only(&events, &reply, &group, removal);
+                }
+            } else {
+                assert_eq!(reply["type"], "error", "{who} {kind}: {reply}");
+                let code = reply["payload"]["code"].as_str().unwrap_or_default();
+                assert!(["chat_not_found", "forbidden", "not_member"].contains(&code), "{who} {kind}: {reply}");
+                assert!(events.is_empty(), "{who} {kind} saw events: {events:?}");
+            }
+        }
+    }
+    assert!(frames_of_chat(&mut asha_ws, &group).await.is_empty(), "the admin saw nothing of the outsiders");
+    assert!(frames_of_chat(&mut ravi_ws, &group).await.is_empty(), "the member saw nothing of the outsiders");
+    assert_eq!(history(&server, &asha, &group).await, stored_before, "outsiders stored nothing");
+    let receipts = api.get(&format!("/api/messages/{message}/receipts"), &asha.token).await;
+    assert_eq!(receipts.status, StatusCode::OK);
+    let readers: Vec<&Value> = receipts.body["receipts"].as_array().unwrap().iter().map(|r| &r["user_id"]).collect();
+    assert!(
+        !readers.contains(&&json!(mallory.user_id())) && !readers.contains(&&json!(chen.user_id())),
+        "outsiders left no receipt: {readers:?}"
+    );
+
+    // Insiders: the member, then the admin who is also the message's sender.
+    let (mut to_ravi, mut to_asha) = (Vec::new(), Vec::new());
+    for (who, login, ws, heard) in
+        [("member", &ravi, &mut ravi_ws, &mut to_ravi), ("admin", &asha, &mut asha_ws, &mut to_asha)]
+    {
+        for (kind, frame) in frames(who, &group, seq) {
+            let (events, reply) = answer(ws, frame).await;
+            heard.extend(events);
+            assert_eq!(reply["type"], "ack", "{who} {kind}: {reply}");
+            if kind == "message" {
+                assert_eq!(reply["payload"]["sender_id"], login.user_id(), "{who}: {reply}");
+            }
+            if kind == "resume" {
+                assert_eq!(reply["payload"]["not_found"], json!([]), "{who} resume");
+            }
+        }
+    }
+    let stored = history(&server, &asha, &group).await;
+    assert!(
+        stored.contains(&"sent as member".to_owned()) && stored.contains(&"sent as admin".to_owned()),
+        "{stored:?}"
+    );
+    let receipts = api.get(&format!("/api/messages/{message}/receipts"), &asha.token).await;
+    let readers: Vec<&Value> = receipts.body["receipts"].as_array().unwrap().iter().map(|r| &r["user_id"]).collect();
+    assert_eq!(
+        readers,
+        vec![&json!(ravi.user_id())],
+        "the member's read receipt reached the sender: {:?}",
+        receipts.body
+    );
+    // Each insider's frames reached the other: the message, the receipt and typing.
+    to_asha.extend(frames_of_chat(&mut asha_ws, &group).await);
+    for kind in ["message", "status_update", "typing"] {
+        assert!(
+            to_asha.iter().any(|f| f["type"] == kind && f["sender"] == ravi.user_id()),
+            "the admin got the member's {kind}: {to_asha:?}"
+        );
+    }
+    to_ravi.extend(frames_of_chat(&mut ravi_ws, &group).await);
+    assert!(to_ravi.iter().any(|f| f["type"] == "typing" && f["sender"] == asha.user_id()), "{to_ravi:?}");
+
+    // Neither outsider's socket heard anything of the chat meanwhile, and a former
+    // member's new socket still replays nothing after the removal.
+    assert!(frames_of_chat(&mut mallory_ws, &group).await.is_empty(), "the stranger heard the chat");
+    assert!(frames_of_chat(&mut chen_ws, &group).await.is_empty(), "the former member heard the chat");
+    let mut chen_again = api.ws(&chen.token).await;
+    let (events, reply) =
+        answer(&mut chen_again, json!({"id": "again", "type": "resume", "payload": {"chats": {group.clone(): 0}}}))
+            .await;
+    assert_caught_up_to_removal_only(&events, &reply, &group, removal);
+}
+
+/// A former member's resume replays the chat up to their removal and no further.
+fn assert_caught_up_to_removal_only(events: &[Value], reply: &Value, group: &str, removal: i64) {
+    assert_eq!(reply["type"], "ack", "former member resume: {reply}");
+    let replayed: Vec<i64> = events.iter().filter_map(|e| e["event_seq"].as_i64()).collect();
+    assert_eq!(replayed, (1..=removal).collect::<Vec<_>>(), "former member resume: {events:?}");
+    assert_eq!(reply["payload"]["chats"][group], removal, "former member resume: {reply}");
+}
