@@ -49,7 +49,16 @@ impl Phone {
         if !phonenumber::is_valid(&number) {
             return Err(invalid());
         }
-        Ok(Self(number.format().mode(phonenumber::Mode::E164).to_string()))
+        let e164 = number.format().mode(phonenumber::Mode::E164).to_string();
+        // What is stored must mean the same number when typed back as `+country`:
+        // the parser can read a national spelling as a number that is not valid
+        // internationally (found by fuzzing, in Kazakhstan's plan), and such a
+        // person could then never be found or log in by their E.164 number.
+        let again = phonenumber::parse(None, &e164).ok().filter(phonenumber::is_valid);
+        if again.map(|n| n.format().mode(phonenumber::Mode::E164).to_string()).as_deref() != Some(e164.as_str()) {
+            return Err(invalid());
+        }
+        Ok(Self(e164))
     }
 
     /// Rebuilds a phone that was already normalised (read back from storage).
@@ -95,6 +104,21 @@ mod tests {
             let region = Region::parse(region).unwrap();
             assert_eq!(Phone::parse("+39 0125 6310", region), Ok(italy.clone()));
         }
+    }
+
+    #[test]
+    fn every_accepted_number_parses_back_to_itself() {
+        // Kazakhstan's plan read this national spelling as +7 808 880 1367, which is
+        // not a valid number when typed that way.
+        let kazakhstan = Region::parse("KZ").unwrap();
+        for raw in ["888088801367", "888088801367\0\u{fffd}\u{fffd}"] {
+            if let Ok(phone) = Phone::parse(raw, kazakhstan) {
+                assert_eq!(Phone::parse(phone.as_str(), kazakhstan), Ok(phone.clone()), "{raw:?}");
+                assert_eq!(Phone::parse(phone.as_str(), Region::default()), Ok(phone), "{raw:?}");
+            }
+        }
+        let almaty = Phone::parse("8 727 258 4040", kazakhstan).unwrap();
+        assert_eq!(almaty.as_str(), "+77272584040", "ordinary Kazakh numbers still pass");
     }
 
     #[test]
