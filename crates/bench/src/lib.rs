@@ -229,6 +229,93 @@ impl Runner {
                 report.data = json!({ "send_rate": send, "latency": latency });
                 Ok(report)
             }
+            Scenario::History => {
+                let result = scenarios::history::run(ctx).await?;
+                history_plot(plots.join("history.svg"), &result)?;
+                Ok(ScenarioReport {
+                    name: scenario.name().to_owned(),
+                    tables: vec![result.table()],
+                    notes: history_notes(&result),
+                    errors: result.errors.clone(),
+                    data: json!(result),
+                })
+            }
+            Scenario::ClusterConnections => {
+                let result = scenarios::cluster_connections::run(ctx).await?;
+                Ok(ScenarioReport {
+                    name: scenario.name().to_owned(),
+                    tables: vec![result.table()],
+                    notes: result.notes(),
+                    errors: if result.dropped > 0 {
+                        vec![format!("{} connections dropped while held", result.dropped)]
+                    } else {
+                        Vec::new()
+                    },
+                    data: json!(result),
+                })
+            }
+            Scenario::ScaleOut => {
+                let result = scenarios::scale_out::run(ctx).await?;
+                let (one, more) = (&result.one, &result.more);
+                let deployments = ["1 instance".to_owned(), format!("{} instances", more.instances)];
+                plot::bars(
+                    &plots.join("scale-out.svg"),
+                    &format!("Scale-out with Redis ({}): 1 against {} instances", result.backend, more.instances),
+                    "per second",
+                    &[
+                        format!("fan-out deliveries/s ({} receivers)", result.receivers),
+                        format!("durable sends/s ({} senders)", result.senders),
+                    ],
+                    &[
+                        plot::Bars { name: &deployments[0], values: vec![one.fanout.deliveries_per_s, one.send_per_s] },
+                        plot::Bars {
+                            name: &deployments[1],
+                            values: vec![more.fanout.deliveries_per_s, more.send_per_s],
+                        },
+                    ],
+                    false,
+                )?;
+                let mut notes = vec![format!(
+                    "Each deployment is fresh: its own PostgreSQL database, one Redis channel, the instances' \
+                     connections taken in turn (receivers, sending devices and senders spread evenly). Fan-out as in \
+                     the fan-out scenario ({} sending devices of one user, closed loop, {:.1} s after a {:.1} s \
+                     warm-up); the send rate as in the send-rate scenario ({} senders, ack after commit).",
+                    result.fanout_senders,
+                    ctx.plan.measure.as_secs_f64(),
+                    ctx.plan.warmup.as_secs_f64(),
+                    result.senders
+                )];
+                for run in [one, more] {
+                    let cpu = |share: &procs::CpuShare| {
+                        format!(
+                            "chitchat {:.2}, load generator {:.2}, whole machine {:.2}",
+                            share.chitchat, share.load_generator, share.machine
+                        )
+                    };
+                    notes.push(format!(
+                        "{} instance(s): cores busy (setup included) during fan-out: {}; during the send rate: {}; \
+                         fan-out messages per receiver min/max {}/{}, missing after the run {}",
+                        run.instances,
+                        cpu(&run.fanout_cpu),
+                        cpu(&run.send_cpu),
+                        run.fanout.min_per_receiver,
+                        run.fanout.max_per_receiver,
+                        run.fanout.missing
+                    ));
+                }
+                notes.push(self.postgres_note());
+                let mut errors = Vec::new();
+                for run in [one, more] {
+                    errors.extend(run.errors.iter().map(|e| format!("{} instance(s), {e}", run.instances)));
+                }
+                Ok(ScenarioReport {
+                    name: scenario.name().to_owned(),
+                    tables: vec![result.table()],
+                    notes,
+                    errors,
+                    data: json!(result),
+                })
+            }
         }
     }
 
@@ -284,6 +371,88 @@ fn latency_plot(path: PathBuf, result: &LatencyReport) -> Result<()> {
         &series,
         true,
     )
+}
+
+/// p50 and p99 of every kind of request, the bare query beside ChitChat's HTTP
+/// answer; a log scale, as searches take orders of magnitude longer than pages.
+fn history_plot(path: PathBuf, result: &scenarios::history::History) -> Result<()> {
+    let categories: Vec<String> = result
+        .rows
+        .iter()
+        .map(|r| match r.request {
+            scenarios::history::Request::NewestPage => "newest page".to_owned(),
+            scenarios::history::Request::DeepPage => "page further back".to_owned(),
+            scenarios::history::Request::SearchRare => "search: rare word".to_owned(),
+            scenarios::history::Request::SearchCommon => "search: common word".to_owned(),
+            scenarios::history::Request::SearchPartial => "search: part of a word".to_owned(),
+        })
+        .collect();
+    let pick = |f: fn(&scenarios::history::HistoryRow) -> f64| result.rows.iter().map(f).collect::<Vec<_>>();
+    plot::bars(
+        &path,
+        &format!(
+            "History and search, {} messages ({}): ms, log scale",
+            report::rate(result.loaded.messages as f64),
+            result.backend
+        ),
+        "milliseconds",
+        &categories,
+        &[
+            plot::Bars { name: "bare SQL p50", values: pick(|r| r.sql.latency.p50_ms) },
+            plot::Bars { name: "bare SQL p99", values: pick(|r| r.sql.latency.p99_ms) },
+            plot::Bars { name: "ChitChat HTTP p50", values: pick(|r| r.chitchat.latency.p50_ms) },
+            plot::Bars { name: "ChitChat HTTP p99", values: pick(|r| r.chitchat.latency.p99_ms) },
+        ],
+        true,
+    )
+}
+
+fn history_notes(result: &scenarios::history::History) -> Vec<String> {
+    let loaded = &result.loaded;
+    let mut notes = vec![
+        format!(
+            "{} messages ({} per chat) written straight into the server's database with their chat_events, \
+             in {:.0} s, the search indexes built again in {:.0} s, VACUUM ANALYZE {:.0} s; messages with \
+             indexes {:.0} MiB, chat_events {:.0} MiB. Matching messages: rare word {}, common word {}, part of \
+             a word {}.",
+            report::rate(loaded.messages as f64),
+            loaded.messages_per_chat,
+            loaded.insert_s,
+            loaded.index_s,
+            loaded.vacuum_s,
+            loaded.messages_mib,
+            loaded.events_mib,
+            loaded.rare_matches,
+            loaded.common_matches,
+            loaded.partial_matches
+        ),
+        "One client, one request at a time, after a warm-up of a tenth as many (at most a tenth of the time \
+         limit); the HTTP time runs until the whole body has arrived. Bare SQL: the history query (prepared, by (chat_id, seq)) and the server's \
+         search query (planned for its parameters each time, as the server's unnamed statements are) on a \
+         connection of their own, with the same random chats and seqs. Searches have no chat_id: they look \
+         through all of the reader's messages, the hardest case."
+            .to_owned(),
+    ];
+    for row in &result.rows {
+        if row.sql.cut_short || row.chitchat.cut_short {
+            notes.push(format!("{}: the time limit ended the requests early", row.what));
+        }
+        notes.push(format!(
+            "{}: {:.1} items per answer over HTTP, {:.1} rows per bare query",
+            row.what, row.chitchat.items_per_request, row.sql.items_per_request
+        ));
+    }
+    let cpu = &result.measuring_cpu;
+    notes.push(format!(
+        "Cores busy while measuring: chitchat {:.2}, load generator {:.2}, whole machine {:.2} (PostgreSQL and \
+         other work included).",
+        cpu.chitchat, cpu.load_generator, cpu.machine
+    ));
+    for plan in &result.plans {
+        let time = plan.plan.iter().rev().find(|l| l.starts_with("Execution Time")).cloned().unwrap_or_default();
+        notes.push(format!("EXPLAIN of {:?}: {}; {}", plan.request, plan.plan.first().map_or("", |l| l.trim()), time));
+    }
+    notes
 }
 
 fn latency_report(name: &str, result: &LatencyReport) -> ScenarioReport {

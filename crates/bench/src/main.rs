@@ -11,7 +11,8 @@ use chitchat_bench::{Output, Runner};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: chitchat-bench all|quick [send-rate|fanout|latency|connections|embedded ...] \
+const USAGE: &str = "usage: chitchat-bench all|quick \
+                     [send-rate|fanout|latency|connections|embedded|history|scale-out|cluster-connections ...] \
                      [--out DIR] [--plots DIR] [--warmup SECONDS] [--measure SECONDS] [--rates N,N] [--idle N] [--senders N]";
 
 #[tokio::main]

@@ -1,5 +1,7 @@
 //! How big and how long each scenario runs: `full` for the documented figures
-//! (about ten minutes on a 2-core machine), `quick` for a look in seconds.
+//! (about twelve minutes on a 2-core machine for sections 1 to 7 of
+//! `docs/benchmarks.md`, six of them history and search), `quick` for a look in
+//! about two minutes.
 
 use anyhow::{bail, Result};
 use chitchat_testkit::TestBackend;
@@ -27,11 +29,25 @@ pub enum Scenario {
     Connections,
     /// 7. Embedded mode: send rate and latency on SQLite.
     Embedded,
+    /// 6. History pages and message search with many messages stored.
+    History,
+    /// 5. One against two instances linked by Redis, same load.
+    ScaleOut,
+    /// 4. Idle connections across several instances sharing Redis.
+    ClusterConnections,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 5] =
-        [Scenario::SendRate, Scenario::Fanout, Scenario::Latency, Scenario::Connections, Scenario::Embedded];
+    pub const ALL: [Scenario; 8] = [
+        Scenario::SendRate,
+        Scenario::Fanout,
+        Scenario::Latency,
+        Scenario::Connections,
+        Scenario::Embedded,
+        Scenario::History,
+        Scenario::ScaleOut,
+        Scenario::ClusterConnections,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -40,6 +56,9 @@ impl Scenario {
             Scenario::Latency => "latency",
             Scenario::Connections => "connections",
             Scenario::Embedded => "embedded",
+            Scenario::History => "history",
+            Scenario::ScaleOut => "scale-out",
+            Scenario::ClusterConnections => "cluster-connections",
         }
     }
 
@@ -89,6 +108,24 @@ pub struct Plan {
     pub source_addresses: usize,
     /// Logins (and WebSocket handshakes) in flight at once while setting up.
     pub setup_concurrency: usize,
+    /// Messages bulk-loaded into the database of the history scenario.
+    pub history_messages: usize,
+    /// Direct chats they are spread over, the reader a member of every one.
+    pub history_chats: usize,
+    /// Measured requests per kind of history or search request, one at a time,
+    /// after a warm-up of a tenth as many (or of a tenth of the time limit).
+    pub history_requests: usize,
+    /// The most time one kind of request may take in all, so that a slow query
+    /// cannot stretch the run: fewer requests are made then.
+    pub history_time_limit: Duration,
+    /// Receivers of the fan-out load of the scale-out scenario.
+    pub scale_out_receivers: usize,
+    /// Instances of the larger deployment of the scale-out scenario.
+    pub scale_out_instances: usize,
+    /// Idle devices spread over the instances of the cluster-connections scenario.
+    pub cluster_connections: usize,
+    /// Instances they are spread over, sharing one database and one Redis.
+    pub cluster_instances: usize,
 }
 
 fn backend_name<S: serde::Serializer>(backend: &TestBackend, s: S) -> Result<S::Ok, S::Error> {
@@ -118,6 +155,14 @@ impl Plan {
             connection_steps: vec![2500, 5000, 10_000, 18_000],
             source_addresses: 8,
             setup_concurrency: 16,
+            history_messages: 1_000_000,
+            history_chats: 100,
+            history_requests: 1000,
+            history_time_limit: Duration::from_secs(60),
+            scale_out_receivers: 100,
+            scale_out_instances: 2,
+            cluster_connections: 100_000,
+            cluster_instances: 6,
         }
     }
 
@@ -134,6 +179,12 @@ impl Plan {
             latency_idle: 1000,
             latency_duration: Duration::from_secs(3),
             connection_steps: vec![500, 1000, 2000],
+            history_messages: 20_000,
+            history_chats: 20,
+            history_requests: 200,
+            history_time_limit: Duration::from_secs(10),
+            cluster_connections: 2000,
+            cluster_instances: 2,
             ..Self::full()
         }
     }

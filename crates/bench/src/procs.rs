@@ -9,52 +9,49 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
-/// The two server binaries a run starts.
+/// The binaries a run starts: the two servers, and the process that holds idle
+/// client connections.
 #[derive(Debug, Clone)]
 pub struct Binaries {
     pub chitchat: PathBuf,
     pub bare: PathBuf,
+    pub idle_clients: PathBuf,
 }
 
 impl Binaries {
-    /// Finds both next to `bench_exe` (the `chitchat-bench` binary, or a test's
+    /// Finds them next to `bench_exe` (the `chitchat-bench` binary, or a test's
     /// `deps/` folder below it). `CHITCHAT_BIN` overrides the server's path. When
-    /// started through cargo (`CARGO` is set) or when the server binary is missing,
-    /// it is built first with the profile of the folder, so that a run never
-    /// measures a stale server.
+    /// started through cargo (`CARGO` is set) or when one is missing, they are built
+    /// first with the profile of the folder (`cargo run` builds only the binary it
+    /// runs), so that a run never measures a stale server.
     pub fn beside(bench_exe: &Path, rebuild: bool) -> Result<Self> {
         let mut dir = bench_exe.parent().context("binary has no folder")?.to_owned();
         if dir.file_name().is_some_and(|n| n == "deps") {
             dir.pop();
         }
-        let bare = dir.join("bare-broadcast");
-        if !bare.exists() {
-            bail!("{} is missing: build the chitchat-bench package", bare.display());
+        let chitchat = std::env::var_os("CHITCHAT_BIN").map_or_else(|| dir.join("chitchat"), PathBuf::from);
+        let binaries = Self { chitchat, bare: dir.join("bare-broadcast"), idle_clients: dir.join("idle-clients") };
+        let missing = [&binaries.chitchat, &binaries.bare, &binaries.idle_clients].iter().any(|path| !path.exists());
+        if rebuild || missing {
+            build_binaries(&dir)?;
         }
-        if let Some(path) = std::env::var_os("CHITCHAT_BIN") {
-            return Ok(Self { chitchat: PathBuf::from(path), bare });
-        }
-        let chitchat = dir.join("chitchat");
-        if rebuild || !chitchat.exists() {
-            build_server(&dir)?;
-        }
-        Ok(Self { chitchat, bare })
+        Ok(binaries)
     }
 }
 
-fn build_server(profile_dir: &Path) -> Result<()> {
+fn build_binaries(profile_dir: &Path) -> Result<()> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = std::process::Command::new(cargo);
-    command.args(["build", "--quiet", "-p", "chitchat-server", "--bin", "chitchat"]);
+    command.args(["build", "--quiet", "-p", "chitchat-server", "-p", "chitchat-bench", "--bins"]);
     if profile_dir.file_name().is_some_and(|n| n == "release") {
         command.arg("--release");
     }
     if let Some(target) = profile_dir.parent() {
         command.env("CARGO_TARGET_DIR", target);
     }
-    let status = command.status().context("running cargo build for the chitchat binary")?;
+    let status = command.status().context("running cargo build for the server and the benchmark's binaries")?;
     if !status.success() {
-        bail!("cargo build -p chitchat-server failed ({status})");
+        bail!("cargo build -p chitchat-server -p chitchat-bench --bins failed ({status})");
     }
     Ok(())
 }
@@ -110,6 +107,74 @@ pub fn rss_kib(pid: u32) -> Result<u64> {
         .and_then(|rest| rest.split_whitespace().next())
         .and_then(|kib| kib.parse().ok())
         .context("no VmRSS in /proc status")
+}
+
+/// CPU time a process has used so far, user and system, all threads together, in
+/// seconds (`utime` + `stime` of `/proc/PID/stat`, in ticks of `USER_HZ`, which is
+/// 100 on Linux).
+pub fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name may hold spaces; the fields after it are plain numbers.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i)?.parse::<u64>().ok();
+    Some((ticks(11)? + ticks(12)?) as f64 / 100.0)
+}
+
+/// CPU time the whole machine has spent busy and in all, in seconds summed over
+/// cores (the `cpu` line of `/proc/stat`: busy is everything but `idle` and
+/// `iowait`), to see how much of the machine other work took during a run.
+pub fn machine_cpu_seconds() -> Option<(f64, f64)> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let ticks: Vec<u64> =
+        stat.lines().next()?.split_whitespace().skip(1).take(8).filter_map(|t| t.parse().ok()).collect();
+    let total: u64 = ticks.iter().sum();
+    let idle = ticks.get(3)? + ticks.get(4)?;
+    Some(((total - idle) as f64 / 100.0, total as f64 / 100.0))
+}
+
+/// Cores busy on average over a stretch of time (CPU seconds per second).
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct CpuShare {
+    /// The chitchat processes together.
+    pub chitchat: f64,
+    /// This process: the load generator.
+    pub load_generator: f64,
+    /// The whole machine: the above, PostgreSQL, Redis and any other work.
+    pub machine: f64,
+}
+
+/// Reads the CPU counters at the start of a stretch of time.
+pub struct CpuClock {
+    pids: Vec<u32>,
+    started: std::time::Instant,
+    chitchat: f64,
+    load_generator: f64,
+    machine: f64,
+}
+
+impl CpuClock {
+    pub fn start(pids: &[u32]) -> Self {
+        let (chitchat, load_generator, machine) = Self::read(pids);
+        Self { pids: pids.to_vec(), started: std::time::Instant::now(), chitchat, load_generator, machine }
+    }
+
+    fn read(pids: &[u32]) -> (f64, f64, f64) {
+        (
+            pids.iter().filter_map(|&pid| cpu_seconds(pid)).sum(),
+            cpu_seconds(std::process::id()).unwrap_or_default(),
+            machine_cpu_seconds().map_or(0.0, |(busy, _)| busy),
+        )
+    }
+
+    pub fn share(&self) -> CpuShare {
+        let (chitchat, load_generator, machine) = Self::read(&self.pids);
+        let seconds = self.started.elapsed().as_secs_f64();
+        CpuShare {
+            chitchat: (chitchat - self.chitchat) / seconds,
+            load_generator: (load_generator - self.load_generator) / seconds,
+            machine: (machine - self.machine) / seconds,
+        }
+    }
 }
 
 /// Threads of a process (`Threads` of `/proc/PID/status`).

@@ -1,5 +1,7 @@
 //! Smoke test of the benchmark suite, so that it cannot rot: the quick fan-out and
-//! embedded scenarios, shrunk to a few seconds, against SQLite and the bare server.
+//! embedded scenarios, shrunk to a few seconds, against SQLite and the bare server;
+//! and the history and scale-out scenarios, shrunk likewise, when PostgreSQL and
+//! Redis are there (skipped without them unless `CHITCHAT_REQUIRE_SERVICES=1`).
 //! It asserts only that figures were produced without errors, never a timing.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -54,6 +56,62 @@ async fn quick_fanout_and_embedded_scenarios_produce_figures() {
     positive(&latency["bare"]["deliver"]["count"], "bare latencies recorded");
 
     for file in ["fanout.json", "fanout.svg", "embedded.json", "embedded.svg", "embedded-latency.svg"] {
+        assert!(out.path().join(file).exists(), "{file} was written");
+    }
+}
+
+/// PostgreSQL at `TEST_DATABASE_URL` and Redis at `TEST_REDIS_URL`, or None after
+/// printing SKIPPED (a failure when `CHITCHAT_REQUIRE_SERVICES=1`).
+async fn services_reachable() -> Option<()> {
+    let url = std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| chitchat_testkit::services::DEFAULT_TEST_DATABASE_URL.to_owned());
+    if let Err(error) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await {
+        return chitchat_testkit::services::skip_or_fail("PostgreSQL (TEST_DATABASE_URL)", error);
+    }
+    chitchat_testkit::services::reachable_redis().await.map(|_| ())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shrunk_history_and_scale_out_scenarios_produce_figures() {
+    if services_reachable().await.is_none() {
+        return;
+    }
+    let binaries = Binaries::beside(Path::new(env!("CARGO_BIN_EXE_chitchat-bench")), false).expect("binaries");
+    let plan = Plan {
+        warmup: Duration::from_millis(300),
+        measure: Duration::from_secs(1),
+        senders: 4,
+        fanout_senders: 2,
+        history_messages: 2000,
+        history_chats: 4,
+        history_requests: 20,
+        history_time_limit: Duration::from_secs(2),
+        scale_out_receivers: 10,
+        ..Plan::quick()
+    };
+    let out = tempfile::tempdir().expect("output folder");
+    let output = Output { json_dir: out.path().to_owned(), plot_dir: out.path().to_owned() };
+    let mut runner = Runner::new(plan, binaries, output, "smoke".to_owned()).await;
+    let reports = runner.run(&[Scenario::History, Scenario::ScaleOut]).await;
+
+    let mut reports = reports.into_iter().map(|r| r.expect("scenario ran"));
+    let history = reports.next().expect("history report");
+    assert!(history.errors.is_empty(), "history errors: {:?}", history.errors);
+    assert_eq!(history.data["loaded"]["messages"], 2000, "every message was loaded");
+    for row in history.data["rows"].as_array().expect("rows") {
+        positive(&row["chitchat"]["latency"]["count"], "ChitChat requests timed");
+        positive(&row["sql"]["latency"]["count"], "bare queries timed");
+    }
+
+    let scale_out = reports.next().expect("scale-out report");
+    assert!(scale_out.errors.is_empty(), "scale-out errors: {:?}", scale_out.errors);
+    for deployment in ["one", "more"] {
+        positive(&scale_out.data[deployment]["fanout"]["deliveries_per_s"], "deliveries/s");
+        positive(&scale_out.data[deployment]["send_per_s"], "durable sends/s");
+        assert_eq!(scale_out.data[deployment]["fanout"]["missing"], 0, "every message reached every device");
+    }
+
+    for file in ["history.json", "history.svg", "scale-out.json", "scale-out.svg"] {
         assert!(out.path().join(file).exists(), "{file} was written");
     }
 }

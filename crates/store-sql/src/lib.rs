@@ -16,4 +16,5 @@ mod time;
 
 pub use error::StoreError;
 pub use pool::{Backend, PoolStatus, StoreConfig};
+pub use repos::search::POSTGRES_SEARCH_SQL;
 pub use store::Store;

@@ -13,7 +13,7 @@ use crate::load::{self, Socket};
 use crate::procs::BareServer;
 use crate::report::{self, Table};
 use anyhow::{anyhow, Result};
-use chitchat_testkit::TestServer;
+use chitchat_testkit::{ApiClient, Login, TestServer};
 use futures_util::{SinkExt, StreamExt};
 use serde::Serialize;
 use serde_json::json;
@@ -124,9 +124,7 @@ pub async fn run(ctx: &Ctx) -> Result<Fanout> {
     Ok(Fanout { backend: plan.backend_label(), senders: plan.fanout_senders, window: plan.fanout_window, rows })
 }
 
-/// ChitChat's room of `n` receivers: a group of `n` members when the server has
-/// groups, otherwise the direct chat of the sender with one user logged in on `n`
-/// devices (every device of a member receives every message of the chat).
+/// ChitChat's room of `n` receivers on one server.
 async fn chitchat_room(
     server: &TestServer,
     n: usize,
@@ -134,32 +132,73 @@ async fn chitchat_room(
     first_user: usize,
     ctx: &Ctx,
 ) -> Result<(Room, String)> {
-    let api = server.client();
-    let ws = server.ws_url();
-    let sender_devices = load::login_devices(&api, first_user, senders).await;
-    let sender = &sender_devices[0];
-    let sender_urls = sender_devices.iter().map(|login| load::device_url(&ws, login)).collect();
+    let members = chitchat_members(&server.client(), n, senders, first_user, ctx).await?;
+    let label = members.label.clone();
+    Ok((members.spread_over(&[server.ws_url()]), label))
+}
 
-    let probe = load::login_users(&api, first_user + 1, 1, 1).await;
+/// The devices of a ChitChat room: who sends, who receives, in which chat.
+pub struct Members {
+    pub room_id: String,
+    pub senders: Vec<Login>,
+    pub receivers: Vec<Login>,
+    /// How the room was made: a group, or N devices of one user.
+    pub label: String,
+}
+
+impl Members {
+    /// The room with its devices' connections spread over servers in turn (one
+    /// server, or the instances of one deployment).
+    pub fn spread_over(&self, ws_bases: &[String]) -> Room {
+        let urls = |logins: &[Login]| -> Vec<String> {
+            logins.iter().enumerate().map(|(i, login)| load::device_url(&ws_bases[i % ws_bases.len()], login)).collect()
+        };
+        Room { room_id: self.room_id.clone(), senders: urls(&self.senders), receivers: urls(&self.receivers) }
+    }
+}
+
+/// The members of a room of `n` receivers, logged in through `api`: a group of `n`
+/// members when the server has groups, otherwise the direct chat of the sender with
+/// one user logged in on `n` devices (every device of a member receives every
+/// message of the chat). The senders are `senders` devices of one user.
+pub async fn chitchat_members(
+    api: &ApiClient,
+    n: usize,
+    senders: usize,
+    first_user: usize,
+    ctx: &Ctx,
+) -> Result<Members> {
+    let sender_devices = load::login_devices(api, first_user, senders).await;
+    let sender = &sender_devices[0];
+
+    let probe = load::login_users(api, first_user + 1, 1, 1).await;
     let group = json!({ "type": "group", "name": "bench", "user_ids": [probe[0].user_id()] });
     let groups = api.post("/api/chats", &sender.token, group).await;
     if groups.status.is_success() {
         let mut members = probe;
-        members.extend(load::login_users(&api, first_user + 2, n - 1, ctx.plan.setup_concurrency).await);
+        members.extend(load::login_users(api, first_user + 2, n - 1, ctx.plan.setup_concurrency).await);
         let ids: Vec<String> = members.iter().map(|m| m.user_id()).collect();
         let reply =
             api.post("/api/chats", &sender.token, json!({ "type": "group", "name": "bench", "user_ids": ids })).await;
         if reply.status.is_success() {
             let room_id = reply.body["id"].as_str().unwrap_or_default().to_owned();
-            let receivers = members.iter().map(|login| load::device_url(&ws, login)).collect();
-            return Ok((Room { room_id, senders: sender_urls, receivers }, format!("group of {} members", n + 1)));
+            return Ok(Members {
+                room_id,
+                senders: sender_devices,
+                receivers: members,
+                label: format!("group of {} members", n + 1),
+            });
         }
         return Err(anyhow!("creating a group of {} members: {} {}", n + 1, reply.status, reply.body));
     }
-    let recipient = load::login_devices(&api, first_user + 1, n).await;
+    let recipient = load::login_devices(api, first_user + 1, n).await;
     let room_id = api.direct_chat(sender, &recipient[0].user_id()).await;
-    let receivers = recipient.iter().map(|login| load::device_url(&ws, login)).collect();
-    Ok((Room { room_id, senders: sender_urls, receivers }, format!("{n} devices of one user (direct chat)")))
+    Ok(Members {
+        room_id,
+        senders: sender_devices,
+        receivers: recipient,
+        label: format!("{n} devices of one user (direct chat)"),
+    })
 }
 
 struct Shared {

@@ -1,9 +1,13 @@
 //! The scenarios. Each starts the servers it measures, drives them with the same
 //! client code, and returns a report with the ratio of ChitChat to its baseline.
 
+pub mod cluster_connections;
 pub mod connections;
 pub mod fanout;
+pub mod history;
+pub mod history_data;
 pub mod latency;
+pub mod scale_out;
 pub mod send_rate;
 
 use crate::plan::Plan;
@@ -27,6 +31,45 @@ impl Ctx {
             bail!("PostgreSQL is not reachable (TEST_DATABASE_URL); the benchmarks need it");
         };
         Ok(Running { server, backend })
+    }
+
+    /// Starts `instances` chitchat processes as one deployment: one fresh PostgreSQL
+    /// database, one Redis (`TEST_REDIS_URL`) linking them, the plan's pool size each.
+    pub async fn start_deployment(&self, instances: usize) -> Result<Deployment> {
+        let pool = self.plan.db_connections.to_string();
+        let env = [("DB_MAX_OPEN_CONNS", pool.as_str()), ("DB_MAX_IDLE_CONNS", pool.as_str())];
+        let Some(servers) = TestServer::start_cluster(&self.binaries.chitchat, instances, &env).await else {
+            bail!("PostgreSQL (TEST_DATABASE_URL) or Redis (TEST_REDIS_URL) is not reachable; scale-out needs both");
+        };
+        Ok(Deployment { servers })
+    }
+}
+
+/// Several `chitchat` processes on one database, linked by Redis; `finish` stops
+/// them and drops the database.
+pub struct Deployment {
+    pub servers: Vec<TestServer>,
+}
+
+impl Deployment {
+    /// `ws://host:port` of every instance.
+    pub fn ws_bases(&self) -> Vec<String> {
+        self.servers.iter().map(TestServer::ws_url).collect()
+    }
+
+    pub fn pids(&self) -> Vec<u32> {
+        self.servers.iter().filter_map(TestServer::pid).collect()
+    }
+
+    pub async fn finish(mut self) {
+        for server in &mut self.servers {
+            server.stop().await;
+        }
+        if let Some(server) = self.servers.first() {
+            if let Err(error) = drop_database(&server.database_url).await {
+                eprintln!("warning: could not drop the benchmark database: {error}");
+            }
+        }
     }
 }
 

@@ -7,7 +7,7 @@ use super::Ctx;
 use crate::load::{self, Latency, Socket};
 use crate::report::{self, Table};
 use anyhow::{anyhow, Context, Result};
-use chitchat_testkit::TestBackend;
+use chitchat_testkit::{ApiClient, TestBackend};
 use futures_util::{SinkExt, StreamExt};
 use serde::Serialize;
 use std::path::Path;
@@ -92,40 +92,9 @@ pub async fn run(ctx: &Ctx, backend: TestBackend, senders: usize) -> Result<Send
             }
         };
 
-        load::progress("logging in");
-        let api = server.client();
-        let logins = load::login_users(&api, 0, senders * 2, plan.setup_concurrency).await;
-        let pairs: Vec<_> = logins.chunks(2).map(|pair| (pair[0].clone(), pair[1].user_id())).collect();
-        let chats: Vec<String> = futures_util::stream::iter(pairs.iter())
-            .map(|(login, other)| api.direct_chat(login, other))
-            .buffered(plan.setup_concurrency)
-            .collect()
-            .await;
-        let urls: Vec<String> = pairs.iter().map(|(login, _)| load::device_url(&server.ws_url(), login)).collect();
-        let sockets = load::connect_all(&urls, plan.source_addresses, plan.setup_concurrency).await?;
-        load::progress("sending");
-
-        let start = Instant::now() + Duration::from_millis(100);
-        let window = (start + plan.warmup, start + plan.warmup + plan.measure);
-        let tasks: Vec<_> = sockets
-            .into_iter()
-            .zip(chats)
-            .enumerate()
-            .map(|(i, (socket, chat))| {
-                let histogram = load::histogram()?;
-                Ok(tokio::spawn(send_until(socket, chat, i, histogram, start, window)))
-            })
-            .collect::<Result<_>>()?;
-        let mut acked = 0u64;
-        let mut histogram = load::histogram()?;
-        let mut errors = Vec::new();
-        for task in tasks {
-            let outcome = task.await.map_err(|e| anyhow!("sender task: {e}"))?;
-            acked += outcome.acked_in_window;
-            histogram.add(&outcome.histogram).map_err(|e| anyhow!("{e}"))?;
-            errors.extend(outcome.errors);
-        }
-        let chitchat_per_s = acked as f64 / plan.measure.as_secs_f64();
+        let acked = chitchat_sends(&server.client(), &[server.ws_url()], senders, ctx).await?;
+        let chitchat_per_s = acked.per_s;
+        let (histogram, errors) = (acked.histogram, acked.errors);
         Ok::<_, anyhow::Error>(SendRate {
             backend: crate::plan::backend_label(backend),
             senders,
@@ -143,6 +112,58 @@ pub async fn run(ctx: &Ctx, backend: TestBackend, senders: usize) -> Result<Send
     running.finish().await;
     load::progress("stopped");
     result
+}
+
+/// What the ChitChat senders got: acks per second in the measurement window, their
+/// latencies, and what went wrong.
+pub struct Acked {
+    pub per_s: f64,
+    pub histogram: hdrhistogram::Histogram<u64>,
+    pub errors: Vec<String>,
+}
+
+/// Logs in `senders` pairs of users through `api`, opens a direct chat per pair,
+/// connects each sender to one of `ws_bases` in turn (one server, or the instances
+/// of one deployment) and runs the closed-loop send load on them.
+pub async fn chitchat_sends(api: &ApiClient, ws_bases: &[String], senders: usize, ctx: &Ctx) -> Result<Acked> {
+    let plan = &ctx.plan;
+    load::progress("logging in");
+    let logins = load::login_users(api, 0, senders * 2, plan.setup_concurrency).await;
+    let pairs: Vec<_> = logins.chunks(2).map(|pair| (pair[0].clone(), pair[1].user_id())).collect();
+    let chats: Vec<String> = futures_util::stream::iter(pairs.iter())
+        .map(|(login, other)| api.direct_chat(login, other))
+        .buffered(plan.setup_concurrency)
+        .collect()
+        .await;
+    let urls: Vec<String> = pairs
+        .iter()
+        .enumerate()
+        .map(|(i, (login, _))| load::device_url(&ws_bases[i % ws_bases.len()], login))
+        .collect();
+    let sockets = load::connect_all(&urls, plan.source_addresses, plan.setup_concurrency).await?;
+    load::progress("sending");
+
+    let start = Instant::now() + Duration::from_millis(100);
+    let window = (start + plan.warmup, start + plan.warmup + plan.measure);
+    let tasks: Vec<_> = sockets
+        .into_iter()
+        .zip(chats)
+        .enumerate()
+        .map(|(i, (socket, chat))| {
+            let histogram = load::histogram()?;
+            Ok(tokio::spawn(send_until(socket, chat, i, histogram, start, window)))
+        })
+        .collect::<Result<_>>()?;
+    let mut acked = 0u64;
+    let mut histogram = load::histogram()?;
+    let mut errors = Vec::new();
+    for task in tasks {
+        let outcome = task.await.map_err(|e| anyhow!("sender task: {e}"))?;
+        acked += outcome.acked_in_window;
+        histogram.add(&outcome.histogram).map_err(|e| anyhow!("{e}"))?;
+        errors.extend(outcome.errors);
+    }
+    Ok(Acked { per_s: acked as f64 / plan.measure.as_secs_f64(), histogram, errors })
 }
 
 /// Keeps the first few distinct errors and counts the rest.

@@ -171,6 +171,6 @@ mod message_actions;
 mod messages;
 mod otps;
 mod receipts;
-mod search;
+pub(crate) mod search;
 mod sessions;
 mod users;
