@@ -242,6 +242,7 @@ impl Runner {
             }
             Scenario::ClusterConnections => {
                 let result = scenarios::cluster_connections::run(ctx).await?;
+                result.plot(&plots.join("cluster-connections.svg"))?;
                 Ok(ScenarioReport {
                     name: scenario.name().to_owned(),
                     tables: vec![result.table()],

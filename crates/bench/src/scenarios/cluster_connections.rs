@@ -93,6 +93,33 @@ impl ClusterConnections {
         table
     }
 
+    /// Each instance's memory without and with its share of the sockets, and the
+    /// bare server's with as many.
+    pub fn plot(&self, path: &Path) -> Result<()> {
+        let mut categories: Vec<String> = (1..=self.instances.len()).map(|i| format!("instance {i}")).collect();
+        categories.push("bare actix-ws".to_owned());
+        let bare_after = self.bare_per_connection_kib * self.bare_connections as f64 / 1024.0;
+        let mut before: Vec<f64> = self.instances.iter().map(|i| i.rss_before_kib as f64 / 1024.0).collect();
+        let mut after: Vec<f64> = self.instances.iter().map(|i| i.rss_after_kib as f64 / 1024.0).collect();
+        before.push(0.0);
+        after.push(bare_after);
+        crate::plot::bars(
+            path,
+            &format!(
+                "{} idle connections over {} instances with Redis (bare: growth with as many as one instance)",
+                report::rate(self.connections as f64),
+                self.instances.len()
+            ),
+            "resident memory, MiB",
+            &categories,
+            &[
+                crate::plot::Bars { name: "without sockets", values: before },
+                crate::plot::Bars { name: "with sockets", values: after },
+            ],
+            false,
+        )
+    }
+
     pub fn notes(&self) -> Vec<String> {
         vec![
             format!(
