@@ -1,13 +1,15 @@
 //! One device's socket: client frames in, events out, heartbeats. The connection
 //! remembers, per chat, the last event position it delivered, so the device gets
 //! every event exactly once and in order: duplicates are dropped, and a gap (an
-//! event that arrives before one it follows) is filled from the chat's log first.
+//! event that arrives before one it follows) is filled from the chat's log first,
+//! unless the missing events come live within a moment (see `early`).
 //!
 //! Sends and receipts from the client wait for the database; they run one at a
 //! time, in the order they came, while the loop goes on delivering live events,
 //! so that a device that keeps sending never falls behind on what it receives.
 
 use crate::client_frame::{decode_client_frame, ClientFrame};
+use crate::early::Early;
 use crate::frames;
 use crate::GatewaySettings;
 use actix_web::web::Bytes;
@@ -35,6 +37,14 @@ const TYPING_THROTTLE: Duration = Duration::from_secs(3);
 
 /// A client frame being handled in the background; yields the reply frame.
 type Command = Pin<Box<dyn Future<Output = String>>>;
+
+/// Waits until `deadline` (forever without one).
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(tokio::time::Instant::from_std(at)).await,
+        None => std::future::pending().await,
+    }
+}
 
 /// A shared serialised frame as a WebSocket text payload, without copying it:
 /// every device that gets the event sends the same bytes.
@@ -97,6 +107,8 @@ struct Device {
     session: Session,
     /// Per chat, which events this device has been sent or already had.
     positions: HashMap<ChatId, Span>,
+    /// Live events that came before the ones they follow, waiting for them.
+    early: Early,
     /// How long one send may wait for the client to take it.
     write_wait: Duration,
     /// True until the client's first frame when it asked (`?resume=1`) to resume
@@ -123,23 +135,51 @@ impl Device {
         }
     }
 
-    /// Sends a live event unless the device has it; fills a gap before it first.
+    /// Sends a live event unless the device has it. An event that comes before one
+    /// it follows waits a moment for it (events of one batch are published in no
+    /// particular order); if the gap stays, or too many wait, it is filled from the
+    /// log (`fill_overdue_gaps`).
     async fn deliver(&mut self, conn: &Connection, delivery: &EventDelivery) -> Result<(), Closed> {
-        match self.positions.get(&delivery.room_id).copied() {
+        let chat = delivery.room_id;
+        match self.positions.get(&chat).copied() {
             Some(span) if delivery.event_seq <= span.last => Ok(()),
             Some(span) if delivery.event_seq > span.last + 1 => {
-                self.catch_up(conn, delivery.room_id, span.last).await.map(|_| ())
+                if self.early.hold(delivery, Instant::now()) {
+                    return Ok(());
+                }
+                self.catch_up(conn, chat, span.last).await.map(|_| ())
             }
             known => {
-                let first = known.map_or(delivery.event_seq, |span| span.first);
-                self.positions.insert(delivery.room_id, Span { first, last: delivery.event_seq });
-                self.send(shared_text(&delivery.frame)).await?;
-                if let Some(stored_at) = delivery.message_stored_at {
-                    self.record_delivery(stored_at);
+                self.send_next(delivery, known).await?;
+                let mut last = delivery.event_seq;
+                while let Some(next) = self.early.next_after(chat, last) {
+                    let known = self.positions.get(&chat).copied();
+                    self.send_next(&next, known).await?;
+                    last = next.event_seq;
                 }
                 Ok(())
             }
         }
+    }
+
+    /// Sends the event that directly follows what the device has of its chat.
+    async fn send_next(&mut self, delivery: &EventDelivery, known: Option<Span>) -> Result<(), Closed> {
+        let first = known.map_or(delivery.event_seq, |span| span.first);
+        self.positions.insert(delivery.room_id, Span { first, last: delivery.event_seq });
+        self.send(shared_text(&delivery.frame)).await?;
+        if let Some(stored_at) = delivery.message_stored_at {
+            self.record_delivery(stored_at);
+        }
+        Ok(())
+    }
+
+    /// Fills from the log the gaps whose missing events did not come live in time.
+    async fn fill_overdue_gaps(&mut self, conn: &Connection) -> Result<(), Closed> {
+        for chat in self.early.overdue(Instant::now()) {
+            let last = self.positions.get(&chat).map_or(0, |span| span.last);
+            self.catch_up(conn, chat, last).await?;
+        }
+        Ok(())
     }
 
     /// Counts a new message written to this device live, and how long after it
@@ -181,6 +221,8 @@ impl Device {
     /// Sends what the chat's log holds after `from` that the device does not have;
     /// returns the position reached, or None when the caller may not read the chat.
     async fn catch_up(&mut self, conn: &Connection, chat: ChatId, from: i64) -> Result<Option<i64>, Closed> {
+        // Events held early were stored before they were published: the log has them.
+        self.early.forget(chat);
         let known = self.positions.get(&chat).copied();
         let had = |seq: i64| known.is_some_and(|span| seq >= span.first && seq <= span.last);
         match conn.services.sync.catch_up(conn.caller, chat, from).await {
@@ -224,6 +266,7 @@ pub(crate) async fn run(
     let mut device = Device {
         session,
         positions: HashMap::new(),
+        early: Early::default(),
         write_wait: conn.settings.write_wait,
         holding_live: hold_live_until_first_frame,
         typing_sent: HashMap::new(),
@@ -253,6 +296,7 @@ pub(crate) async fn run(
     let mut queued_bytes = 0usize;
 
     let exit = loop {
+        let early_deadline = device.early.deadline();
         tokio::select! {
             reply = finish(&mut in_flight), if in_flight.is_some() => {
                 in_flight = queued.pop_front().map(|(frame, bytes)| {
@@ -333,6 +377,12 @@ pub(crate) async fn run(
             }
             _ = shutdown.wait_for(|stopping| *stopping) => {
                 break close(CloseCode::Restart, "resume: server restarting; reconnect");
+            }
+            // A live event came before one it follows, and the wait for it is over.
+            _ = sleep_until(early_deadline), if early_deadline.is_some() => {
+                if let Err(closed) = device.fill_overdue_gaps(&conn).await {
+                    break exit_for(closed);
+                }
             }
             _ = heartbeat.tick() => {
                 if last_heard.elapsed() > conn.settings.pong_wait {

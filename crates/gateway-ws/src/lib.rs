@@ -3,6 +3,7 @@
 
 mod client_frame;
 mod connection;
+mod early;
 mod frames;
 
 pub use client_frame::{decode_client_frame, ClientFrame, ResumePayload, SendPayload, MAX_RESUME_CHATS};
