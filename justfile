@@ -25,7 +25,7 @@ check:
 e2e-install:
     npm ci --prefix web/e2e
 
-# Run the benchmark suite: `just bench` is the documented full run (about ten minutes;
+# Run the benchmark suite: `just bench` is the documented full run (about sixteen minutes;
 # JSON in target/bench, plots in docs/bench), `just bench quick` a look in seconds.
 # Raises the open-file limit to its maximum for the many WebSocket connections.
 bench *ARGS='all':

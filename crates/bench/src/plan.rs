@@ -1,7 +1,7 @@
 //! How big and how long each scenario runs: `full` for the documented figures
-//! (about twelve minutes on a 2-core machine for sections 1 to 7 of
-//! `docs/benchmarks.md`, six of them history and search), `quick` for a look in
-//! about two minutes.
+//! (about sixteen minutes on a 2-core machine for every section of
+//! `docs/benchmarks.md`, six of them history and search, four the 100k
+//! connections), `quick` for a look in about two minutes.
 
 use anyhow::{bail, Result};
 use chitchat_testkit::TestBackend;
