@@ -450,10 +450,36 @@ fn history_notes(result: &scenarios::history::History) -> Vec<String> {
         cpu.chitchat, cpu.load_generator, cpu.machine
     ));
     for plan in &result.plans {
-        let time = plan.plan.iter().rev().find(|l| l.starts_with("Execution Time")).cloned().unwrap_or_default();
-        notes.push(format!("EXPLAIN of {:?}: {}; {}", plan.request, plan.plan.first().map_or("", |l| l.trim()), time));
+        notes.push(format!("EXPLAIN of {:?}: {}", plan.request, explain_summary(&plan.plan)));
     }
     notes
+}
+
+/// The top node and the execution time of each statement of an `EXPLAIN ANALYZE`
+/// output (several statements are separated by `-- step N of M` lines).
+fn explain_summary(plan: &[String]) -> String {
+    let mut statements: Vec<Vec<&str>> = vec![Vec::new()];
+    for line in plan {
+        if line.starts_with("-- ") {
+            statements.push(vec![line.as_str()]);
+        } else if let Some(current) = statements.last_mut() {
+            current.push(line.as_str());
+        }
+    }
+    statements
+        .iter()
+        .filter(|lines| !lines.is_empty())
+        .map(|lines| {
+            let mut rest = lines.iter().map(|l| l.trim());
+            let heading = match lines[0].strip_prefix("-- ") {
+                Some(step) => format!("{step}: {}", rest.nth(1).unwrap_or("")),
+                None => rest.next().unwrap_or("").to_string(),
+            };
+            let time = lines.iter().rev().find(|l| l.starts_with("Execution Time")).copied().unwrap_or("");
+            format!("{heading}; {time}")
+        })
+        .collect::<Vec<_>>()
+        .join(" | ")
 }
 
 fn latency_report(name: &str, result: &LatencyReport) -> ScenarioReport {

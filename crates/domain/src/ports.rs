@@ -244,7 +244,7 @@ pub trait ReceiptRepo: Send + Sync {
 #[async_trait]
 pub trait MessageSearch: Send + Sync {
     /// Text messages matching `query` (whole or partial words, any script) in the
-    /// chats `user` is an active member of (only `chat` when given), best first.
+    /// chats `user` is an active member of (only `chat` when given), newest first.
     async fn search(
         &self,
         user: UserId,

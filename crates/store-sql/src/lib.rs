@@ -16,5 +16,5 @@ mod time;
 
 pub use error::StoreError;
 pub use pool::{Backend, PoolStatus, StoreConfig};
-pub use repos::search::POSTGRES_SEARCH_SQL;
+pub use repos::search::{POSTGRES_SEARCH_ALL_SQL, POSTGRES_SEARCH_RECENT_SQL, POSTGRES_SEARCH_RECENT_WINDOW};
 pub use store::Store;

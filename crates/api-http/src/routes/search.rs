@@ -24,14 +24,14 @@ struct Results {
 }
 
 /// `GET /api/messages/search?q=&chat_id=&limit=&offset=`: the caller's messages
-/// that match, best first, each with an excerpt and the matches' positions.
+/// that match, newest first, each with an excerpt and the matches' positions.
 #[utoipa::path(
     get,
     path = "/api/messages/search",
     tag = "search",
     params(SearchParams),
     responses(
-        (status = 200, description = "Matches, best first, with highlighted excerpts", body = Results),
+        (status = 200, description = "Matches, newest first, with highlighted excerpts", body = Results),
         (status = 404, description = "No such chat, or not a member", body = crate::error::ErrorBody),
     ),
     security(("bearer" = [])),

@@ -34,9 +34,12 @@ const SQL_NEWEST: &str = "SELECT id, chat_id, sender_id, seq, content, content_t
 /// The page of the 50 messages before a seq.
 const SQL_BEFORE: &str = "SELECT id, chat_id, sender_id, seq, content, content_type, client_msg_id, created_at \
     FROM messages WHERE chat_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT 50";
-/// The server's search query on PostgreSQL (which then loads the messages it found
-/// with a second query).
-const SQL_SEARCH: &str = chitchat_store_sql::POSTGRES_SEARCH_SQL;
+/// The server's two search steps on PostgreSQL: the newest messages first, every
+/// match when they do not fill the page (the server then loads the messages found
+/// with one more query).
+const SQL_SEARCH_RECENT: &str = chitchat_store_sql::POSTGRES_SEARCH_RECENT_SQL;
+const SQL_SEARCH_ALL: &str = chitchat_store_sql::POSTGRES_SEARCH_ALL_SQL;
+const SEARCH_WINDOW: i64 = chitchat_store_sql::POSTGRES_SEARCH_RECENT_WINDOW;
 
 /// The kinds of request measured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -384,14 +387,20 @@ impl Sampler {
     }
 }
 
-/// The request as a bare query: the statement and its parameters.
-fn sql_for<'a>(request: Request, chat: &'a str, before: &'a i64, reader: &'a str) -> (&'static str, SqlParams<'a>) {
+/// The request as bare queries: the statements in the order the server runs them
+/// (the second only when the first comes up short of a page), and their parameters.
+fn sql_for<'a>(
+    request: Request,
+    chat: &'a str,
+    before: &'a i64,
+    reader: &'a str,
+) -> (&'static [&'static str], SqlParams<'a>) {
     match request {
-        Request::NewestPage => (SQL_NEWEST, SqlParams::Page(chat, None)),
-        Request::DeepPage => (SQL_BEFORE, SqlParams::Page(chat, Some(before))),
+        Request::NewestPage => (&[SQL_NEWEST], SqlParams::Page(chat, None)),
+        Request::DeepPage => (&[SQL_BEFORE], SqlParams::Page(chat, Some(before))),
         _ => {
             let text = request.search_text().unwrap_or_default();
-            (SQL_SEARCH, SqlParams::Search { reader, text, pattern: format!("%{text}%") })
+            (&[SQL_SEARCH_RECENT, SQL_SEARCH_ALL], SqlParams::Search { reader, text, pattern: format!("%{text}%") })
         }
     }
 }
@@ -404,27 +413,54 @@ enum SqlParams<'a> {
 const NO_CHAT: Option<&str> = None;
 
 impl SqlParams<'_> {
-    fn list(&self) -> Vec<&(dyn ToSql + Sync)> {
+    /// The parameters of the `step`-th statement.
+    fn list(&self, step: usize) -> Vec<&(dyn ToSql + Sync)> {
         match self {
             SqlParams::Page(chat, None) => vec![chat],
             SqlParams::Page(chat, Some(before)) => vec![chat, *before],
             SqlParams::Search { reader, text, pattern } => {
-                vec![reader, &NO_CHAT, text, pattern, &SEARCH_LIMIT, &0i64]
+                let mut params: Vec<&(dyn ToSql + Sync)> = vec![reader, &NO_CHAT, text, pattern, &SEARCH_LIMIT, &0i64];
+                if step == 0 {
+                    params.push(&SEARCH_WINDOW);
+                }
+                params
             }
         }
     }
 }
 
+/// Runs the statements of a request in turn until one fills a page (a history page
+/// always does), as the server does; the rows of the last one run.
+async fn query_steps(
+    client: &tokio_postgres::Client,
+    statements: &[tokio_postgres::Statement],
+    params: &SqlParams<'_>,
+    full: usize,
+) -> Result<Vec<tokio_postgres::Row>, tokio_postgres::Error> {
+    let mut rows = Vec::new();
+    for (step, statement) in statements.iter().enumerate() {
+        rows = client.query(statement, &params.list(step)).await?;
+        if rows.len() >= full {
+            break;
+        }
+    }
+    Ok(rows)
+}
+
 async fn measure_sql(client: &tokio_postgres::Client, setup: &Setup, request: Request, ctx: &Ctx) -> Result<Measured> {
     let reader = setup.reader.user_id();
-    let statement = client.prepare(sql_for(request, "", &0, &reader).0).await.context("preparing")?;
+    let mut statements = Vec::new();
+    for sql in sql_for(request, "", &0, &reader).0 {
+        statements.push(client.prepare(sql).await.context("preparing")?);
+    }
+    let full = if request.search_text().is_some() { SEARCH_LIMIT as usize } else { PAGE as usize };
     let mut choices = Choices::new(request);
     let mut sampler = Sampler::new(ctx)?;
     while sampler.more() {
         let (chat, before) = choices.chat_and_seq(setup);
         let (_, params) = sql_for(request, chat, &before, &reader);
         let started = Instant::now();
-        let rows = client.query(&statement, &params.list()).await.with_context(|| request.label())?;
+        let rows = query_steps(client, &statements, &params, full).await.with_context(|| request.label())?;
         sampler.record(started.elapsed(), rows.len());
     }
     Ok(sampler.finish())
@@ -460,15 +496,23 @@ async fn measure_http(setup: &Setup, request: Request, ctx: &Ctx) -> Result<(Mea
     Ok((sampler.finish(), errors))
 }
 
-/// `EXPLAIN (ANALYZE, BUFFERS)` of the bare query with the first parameters the
-/// measurement used.
+/// `EXPLAIN (ANALYZE, BUFFERS)` of each bare statement of the request with the
+/// first parameters the measurement used (both search steps, whether or not the
+/// first filled the page).
 async fn explain(client: &tokio_postgres::Client, setup: &Setup, request: Request) -> Result<Vec<String>> {
     let reader = setup.reader.user_id();
     let (chat, before) = Choices::new(request).chat_and_seq(setup);
-    let (sql, params) = sql_for(request, chat, &before, &reader);
-    let rows = client
-        .query(&format!("EXPLAIN (ANALYZE, BUFFERS) {sql}"), &params.list())
-        .await
-        .with_context(|| format!("EXPLAIN of {}", request.label()))?;
-    Ok(rows.iter().map(|row| row.get::<_, String>(0)).collect())
+    let (statements, params) = sql_for(request, chat, &before, &reader);
+    let mut plan = Vec::new();
+    for (step, sql) in statements.iter().enumerate() {
+        let rows = client
+            .query(&format!("EXPLAIN (ANALYZE, BUFFERS) {sql}"), &params.list(step))
+            .await
+            .with_context(|| format!("EXPLAIN of {}", request.label()))?;
+        if statements.len() > 1 {
+            plan.push(format!("-- step {} of {}", step + 1, statements.len()));
+        }
+        plan.extend(rows.iter().map(|row| row.get::<_, String>(0)));
+    }
+    Ok(plan)
 }

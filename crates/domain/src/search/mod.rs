@@ -39,7 +39,7 @@ pub struct Snippet {
     pub highlights: Vec<[usize; 2]>,
 }
 
-/// One result, best first.
+/// One result; results come newest first.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SearchHit {

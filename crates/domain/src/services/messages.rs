@@ -134,8 +134,11 @@ impl MessageService {
         if messages.is_empty() {
             return Ok(messages);
         }
-        let members: Vec<_> = self.chats.members(chat_id).await?.into_iter().map(|m| m.user_id).collect();
-        let progress = ChatProgress::of(&self.receipts.positions(chat_id).await?, &members);
+        // Two independent reads: asked for together, the page waits for one.
+        let (members, positions) =
+            futures_util::future::try_join(self.chats.members(chat_id), self.receipts.positions(chat_id)).await?;
+        let members: Vec<_> = members.into_iter().map(|m| m.user_id).collect();
+        let progress = ChatProgress::of(&positions, &members);
         Ok(super::receipts::with_status(messages, progress))
     }
 

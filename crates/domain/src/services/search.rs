@@ -19,7 +19,7 @@ impl SearchService {
         Self { search: ports.search.clone() }
     }
 
-    /// The caller's messages matching `query`, best first, with excerpts.
+    /// The caller's messages matching `query`, newest first, with excerpts.
     pub async fn messages(
         &self,
         caller: Caller,

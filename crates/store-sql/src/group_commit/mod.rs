@@ -111,7 +111,11 @@ async fn run(writer: Writer, mut queue: mpsc::Receiver<Job>) {
 /// only that message this way.
 async fn commit(writer: &Writer, jobs: Vec<Job>) {
     let (requests, replies): (Vec<Request>, Vec<_>) = jobs.into_iter().map(|j| (j.request, j.reply)).unzip();
-    match batch::store(writer, &requests).await {
+    let started = std::time::Instant::now();
+    let stored = batch::store(writer, &requests).await;
+    // At debug level, the size and time of every batch: what a message waits for.
+    tracing::debug!(messages = requests.len(), took_us = started.elapsed().as_micros(), ok = stored.is_ok(), "batch");
+    match stored {
         Ok(outcomes) => {
             for (reply, outcome) in replies.into_iter().zip(outcomes) {
                 // A caller that went away still had its message stored.

@@ -84,19 +84,29 @@ macro_rules! hydrate {
                     .await?;
             }
             if !ids.is_empty() {
-                extras.counts = message_reactions::table
+                // Each emoji's count and whether the viewer is among its senders, in
+                // one query: `count(CASE ...)` is portable where `bool_or` is not, and
+                // built from the DSL rather than SQL text so its statement is cached.
+                let viewer_reacted = diesel::dsl::count(diesel::dsl::case_when(
+                    message_reactions::user_id.eq(viewer.unwrap_or_default()),
+                    message_reactions::user_id,
+                ));
+                let reactions: Vec<(String, String, i64, i64)> = message_reactions::table
                     .filter(message_reactions::message_id.eq_any(&ids))
                     .group_by((message_reactions::message_id, message_reactions::emoji))
-                    .select((message_reactions::message_id, message_reactions::emoji, diesel::dsl::count_star()))
+                    .select((
+                        message_reactions::message_id,
+                        message_reactions::emoji,
+                        diesel::dsl::count_star(),
+                        viewer_reacted,
+                    ))
                     .load($conn)
                     .await?;
-                if let Some(viewer) = viewer {
-                    extras.mine = message_reactions::table
-                        .filter(message_reactions::message_id.eq_any(&ids))
-                        .filter(message_reactions::user_id.eq(viewer))
-                        .select((message_reactions::message_id, message_reactions::emoji))
-                        .load($conn)
-                        .await?;
+                for (message_id, emoji, count, by_viewer) in reactions {
+                    if viewer.is_some() && by_viewer > 0 {
+                        extras.mine.push((message_id.clone(), emoji.clone()));
+                    }
+                    extras.counts.push((message_id, emoji, count));
                 }
             }
             // Only messages of a file-carrying type have attachments: text costs no query.

@@ -203,8 +203,19 @@ pub async fn messages_search_finds_words_parts_and_cjk_in_the_searchers_chats_on
     assert!(found("dinner", Some(bc.id)).await.is_empty(), "a chat the searcher is not in");
     assert_eq!(found("dinner", Some(ab.id)).await.len(), 1);
     assert!(found("%", None).await.is_empty(), "wildcards are literal");
-    let page = MessageSearch::search(&store, a.id, &SearchQuery::parse("e").unwrap(), None, 2, 0).await.unwrap();
-    assert_eq!(page.len(), 2, "limit is honoured");
+    store.append(&text(ab.id, &b, "dinner is ready", None)).await.unwrap();
+    assert_eq!(found("dinner", None).await, vec!["dinner is ready", "Dinner at eight?"], "newest first");
+    let page = |offset: i64| {
+        let store = &store;
+        async move {
+            let query = SearchQuery::parse("e").unwrap();
+            let hits = MessageSearch::search(store, a.id, &query, None, 2, offset).await.unwrap();
+            hits.into_iter().map(|m| m.content).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(page(0).await, vec!["dinner is ready", "no match here"], "limit is honoured, newest first");
+    assert_eq!(page(2).await, vec!["The station is unbelievably crowded", "Dinner at eight?"], "the next page");
+    assert!(page(4).await.is_empty(), "past the last match");
 }
 
 pub async fn messages_sent_event_seq_names_the_logged_send<S: Store>(store: S) {
