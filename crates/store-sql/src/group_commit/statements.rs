@@ -20,7 +20,8 @@ pub(super) struct Lookups<'a> {
     pub chat_ids: Vec<&'a str>,
     /// Senders in direct chats (whose blocks matter).
     pub direct_senders: Vec<&'a str>,
-    /// Senders and keys of the messages with a `client_msg_id`.
+    /// Senders and keys of the messages with a `client_msg_id`, pair by pair (the
+    /// key at an index is its sender's at the same index).
     pub keyed_senders: Vec<&'a str>,
     pub keys: Vec<&'a str>,
 }
@@ -70,13 +71,20 @@ macro_rules! blocks_of {
     };
 }
 
+/// The messages stored before under the exact (sender, key) pairs of the batch:
+/// one probe of the `(sender_id, client_msg_id)` key per pair. Filtering by "any of
+/// the senders" and "any of the keys" instead made PostgreSQL walk every message of
+/// every sender in the batch, which took more time than all of the batch's inserts
+/// together and grew with each sender's history (`pg_stat_statements`, section 1 of
+/// docs/benchmarks.md).
 macro_rules! earlier {
-    ($l:expr) => {
-        messages::table
-            .filter(messages::sender_id.eq_any(&$l.keyed_senders))
-            .filter(messages::client_msg_id.eq_any(&$l.keys))
-            .select(MessageRow::as_select())
-    };
+    ($l:expr) => {{
+        let mut query = messages::table.select(MessageRow::as_select()).into_boxed();
+        for (sender, key) in $l.keyed_senders.iter().zip(&$l.keys) {
+            query = query.or_filter(messages::sender_id.eq(*sender).and(messages::client_msg_id.eq(*key)));
+        }
+        query
+    }};
 }
 
 /// The insert of `$values` (one row or many) into `read_positions` that moves
