@@ -206,8 +206,11 @@ pub(super) async fn store(writer: &Writer, requests: &[Request]) -> Result<Vec<S
             // they now are (with their reactions).
             let mut rows: Vec<MessageRow> = stored.clone();
             rows.extend(earlier.into_values());
+            // A text batch without replies reads nothing more here, so the chats'
+            // locks are held for no extra round trip.
+            let new: HashSet<&str> = stored.iter().map(|r| r.id.as_str()).collect();
             let messages: HashMap<String, Message> =
-                hydrate!(tx, rows, None)?.into_iter().map(|m| (m.id.to_string(), m)).collect();
+                hydrate!(tx, rows, None, new: &new)?.into_iter().map(|m| (m.id.to_string(), m)).collect();
             outcomes(decisions, &stored, &states, &messages)
         })
         .await

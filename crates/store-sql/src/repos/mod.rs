@@ -62,13 +62,19 @@ macro_rules! append_in_tx {
 /// connection or an open transaction): each with its reply preview, its reaction
 /// counts and, when `$viewer` (an `Option<&str>` user id) is given, the viewer's
 /// own reaction. Evaluates to `Result<Vec<Message>, StoreError>`, in the rows' order.
+/// With `new: $new` (a set of ids), those rows are messages stored in the open
+/// transaction, which nobody can have reacted to yet: their reactions are not read.
 macro_rules! hydrate {
-    ($conn:ident, $rows:expr, $viewer:expr) => {{
+    ($conn:ident, $rows:expr, $viewer:expr) => {
+        hydrate!($conn, $rows, $viewer, new: &std::collections::HashSet::<&str>::new())
+    };
+    ($conn:ident, $rows:expr, $viewer:expr, new: $new:expr) => {{
         use $crate::schema::{attachments, message_attachments, message_reactions, messages};
         let rows: Vec<$crate::models::MessageRow> = $rows;
         let viewer: Option<&str> = $viewer;
+        let new: &std::collections::HashSet<&str> = $new;
         async {
-            let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+            let ids: Vec<String> = rows.iter().filter(|r| !new.contains(r.id.as_str())).map(|r| r.id.clone()).collect();
             let reply_ids: Vec<String> = rows.iter().filter_map(|r| r.reply_to_id.clone()).collect();
             let mut extras = $crate::models::MessageExtras {
                 originals: Vec::new(),
