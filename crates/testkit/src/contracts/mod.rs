@@ -101,6 +101,7 @@ macro_rules! store_contract_tests {
             sends_at_once_to_one_chat_get_gap_free_numbers_and_are_all_stored,
             sends_at_once_to_many_chats_number_each_chat_on_its_own,
             one_client_msg_id_sent_many_times_at_once_is_stored_once,
+            a_client_msg_id_is_a_duplicate_only_for_the_sender_who_used_it,
             refused_sends_in_a_batch_leave_no_gap_and_fail_no_one_else,
             a_send_brings_back_a_chat_archived_without_muting,
             health_ping_answers,

@@ -126,6 +126,26 @@ pub async fn one_client_msg_id_sent_many_times_at_once_is_stored_once<S: Store>(
     assert_eq!(again, SendOutcome::Duplicate(first));
 }
 
+pub async fn a_client_msg_id_is_a_duplicate_only_for_the_sender_who_used_it<S: Store>(store: S) {
+    let store = Arc::new(store);
+    let a = user(store.as_ref(), 1, "Asha").await;
+    let b = user(store.as_ref(), 2, "Bilal").await;
+    let (chat, _) = direct(store.as_ref(), &a, &b).await;
+    let first = stored(send_all(&store, vec![(chat.id, a.clone(), Some("k1".to_owned()))]).await).remove(0).0;
+    // At once: Asha's new key, Bilal's use of Asha's key, Asha's retry of it.
+    let sends = vec![
+        (chat.id, a.clone(), Some("k2".to_owned())),
+        (chat.id, b.clone(), Some("k1".to_owned())),
+        (chat.id, a.clone(), Some("k1".to_owned())),
+    ];
+    let mut outcomes = send_all(&store, sends).await;
+    assert_eq!(outcomes.pop(), Some(SendOutcome::Duplicate(first.clone())), "Asha's retry gets her first message");
+    let new = stored(outcomes);
+    assert_eq!((new[0].0.sender_id, new[1].0.sender_id), (a.id, b.id));
+    assert_ne!(new[1].0.id, first.id, "Bilal's k1 is a message of its own");
+    history_matches(store.as_ref(), chat.id, &[&first, &new[0].0, &new[1].0]).await;
+}
+
 pub async fn refused_sends_in_a_batch_leave_no_gap_and_fail_no_one_else<S: Store>(store: S) {
     let store = Arc::new(store);
     let a = user(store.as_ref(), 1, "Asha").await;
