@@ -5,7 +5,6 @@ use super::statements::{BatchStatements, Lookups, Writes};
 use super::{Mode, Request, Writer};
 use crate::error::StoreError;
 use crate::models::{ChatEventRow, MessageAttachmentRow, MessageRow, ReadPositionRow, EVENT_MESSAGE};
-use crate::schema::chats;
 use chitchat_domain::message::{Message, SendOutcome};
 use chitchat_domain::UserId;
 use diesel::prelude::*;
@@ -44,12 +43,7 @@ pub(super) async fn store(writer: &Writer, requests: &[Request]) -> Result<Vec<S
             // Lock the chats' rows first, as every writer of a chat's log does: no
             // membership change, receipt or other message of these chats can slip in
             // between the checks below and the commit.
-            let locked: Vec<(String, String, i64, i64)> =
-                diesel::update(chats::table.filter(chats::id.eq_any(&chat_ids)))
-                    .set(chats::last_seq.eq(chats::last_seq))
-                    .returning((chats::id, chats::kind, chats::last_seq, chats::last_event_seq))
-                    .load(tx)
-                    .await?;
+            let locked = tx.lock(&chat_ids).await?;
             let mut states: HashMap<String, ChatState> = locked
                 .into_iter()
                 .map(|(id, kind, last_seq, last_event_seq)| {

@@ -9,6 +9,7 @@
 //! writer, as it has one connection.
 
 mod batch;
+mod fixed_shape;
 mod statements;
 
 use crate::error::StoreError;

@@ -1,19 +1,26 @@
-//! The statements of a batch after the lock, grouped into the reads and the writes
-//! that do not depend on each other. On PostgreSQL each group is sent at once
-//! (pipelined: one wait for the database per group rather than per statement, which
-//! matters most when the machine is busy and every wait is a wake-up). SQLite runs
-//! them one after the other, in process, and inserts row by row (diesel-async's
-//! SQLite wrapper has no multi-row insert).
+//! The statements of a batch: the lock, then the reads and the writes, each group
+//! of statements that do not depend on each other. On PostgreSQL each group is sent
+//! at once (pipelined: one wait for the database per group rather than per
+//! statement, which matters most when the machine is busy and every wait is a
+//! wake-up), and every statement has a fixed shape so that it stays prepared
+//! (`fixed_shape`). SQLite runs them one after the other, in process, and inserts
+//! row by row (diesel-async's SQLite wrapper has no multi-row insert).
 
+use super::fixed_shape;
 use crate::models::{ChatEventRow, MessageAttachmentRow, MessageRow, ReadPositionRow};
 use crate::pool::SqliteConn;
-use crate::schema::{blocks, chat_events, chat_members, chat_settings, message_attachments, messages, read_positions};
+use crate::schema::{
+    blocks, chat_events, chat_members, chat_settings, chats, message_attachments, messages, read_positions,
+};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 use diesel::QueryResult;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use futures_util::future::{try_join3, try_join4};
 use std::future::Future;
+
+/// A chat's row as its lock found it: (id, kind, last_seq, last_event_seq).
+pub(super) type LockedChat = (String, String, i64, i64);
 
 /// What the reads of a batch look up.
 pub(super) struct Lookups<'a> {
@@ -87,62 +94,11 @@ macro_rules! earlier {
     }};
 }
 
-/// The insert of `$values` (one row or many) into `read_positions` that moves
-/// existing positions forward instead of failing.
-macro_rules! advance {
-    ($values:expr) => {
-        diesel::insert_into(read_positions::table)
-            .values($values)
-            .on_conflict((read_positions::chat_id, read_positions::user_id))
-            .do_update()
-            .set((
-                read_positions::delivered_seq.eq(diesel::dsl::sql::<BigInt>(DELIVERED_FORWARD)),
-                read_positions::read_seq.eq(diesel::dsl::sql::<BigInt>(READ_FORWARD)),
-            ))
-    };
-}
-
-macro_rules! unarchive {
-    ($chats:expr, $now:expr) => {
-        diesel::update(
-            chat_settings::table
-                .filter(chat_settings::chat_id.eq_any($chats))
-                .filter(chat_settings::archived.eq(true))
-                .filter(chat_settings::muted_until.is_null().or(chat_settings::muted_until.le($now))),
-        )
-        .set(chat_settings::archived.eq(false))
-    };
-}
-
-/// Sets the counters and last activity of several chats in one statement.
-macro_rules! counters {
-    ($counters:expr, $placeholder:expr) => {{
-        let values: Vec<String> = (0..$counters.len())
-            .map(|row| {
-                let p = |n: usize| $placeholder(row * 4 + n);
-                format!("({}, {}, {}, {})", p(1), p(2), p(3), p(4))
-            })
-            .collect();
-        let sql = format!(
-            "WITH v(id, seq, event_seq, at) AS (VALUES {}) \
-             UPDATE chats SET last_seq = v.seq, last_event_seq = v.event_seq, last_activity_at = v.at \
-             FROM v WHERE chats.id = v.id",
-            values.join(", ")
-        );
-        let mut query = diesel::sql_query(sql).into_boxed();
-        for (id, seq, event_seq, at) in $counters {
-            query = query
-                .bind::<Text, _>(id.clone())
-                .bind::<BigInt, _>(*seq)
-                .bind::<BigInt, _>(*event_seq)
-                .bind::<BigInt, _>(*at);
-        }
-        query
-    }};
-}
-
 /// The reads and writes of a batch, on its open transaction.
 pub(super) trait BatchStatements {
+    /// Locks the rows of `chat_ids` (sorted) until the transaction ends, as every
+    /// writer of a chat's log does first, and returns them as they are then.
+    fn lock(&mut self, chat_ids: &[&str]) -> impl Future<Output = QueryResult<Vec<LockedChat>>> + Send;
     fn read(&mut self, lookups: &Lookups<'_>) -> impl Future<Output = QueryResult<Facts>> + Send;
     /// Stores what `writes` holds (nothing when it has no messages).
     fn write(&mut self, writes: &Writes<'_>) -> impl Future<Output = QueryResult<()>> + Send;
@@ -152,6 +108,18 @@ pub(super) trait BatchStatements {
 }
 
 impl BatchStatements for AsyncPgConnection {
+    async fn lock(&mut self, chat_ids: &[&str]) -> QueryResult<Vec<LockedChat>> {
+        // The lock an UPDATE takes (not `FOR UPDATE`, which would also hold off
+        // inserts that merely refer to the chat), from a statement that stays prepared.
+        chats::table
+            .filter(chats::id.eq_any(chat_ids))
+            .order(chats::id)
+            .select((chats::id, chats::kind, chats::last_seq, chats::last_event_seq))
+            .for_no_key_update()
+            .load(self)
+            .await
+    }
+
     async fn read(&mut self, lookups: &Lookups<'_>) -> QueryResult<Facts> {
         let conn: &AsyncPgConnection = self;
         let members = members!(lookups).load(&mut &*conn);
@@ -176,18 +144,16 @@ impl BatchStatements for AsyncPgConnection {
             return Ok(());
         }
         let conn: &AsyncPgConnection = self;
-        let messages = diesel::insert_into(messages::table).values(writes.messages).execute(&mut &*conn);
-        let counters = counters!(writes.counters, |n: usize| format!("${n}")).execute(&mut &*conn);
-        let positions = advance!(writes.positions).execute(&mut &*conn);
+        let messages = fixed_shape::insert_messages_and_events(writes.messages, writes.events).execute(&mut &*conn);
+        let counters = fixed_shape::set_counters(writes.counters).execute(&mut &*conn);
+        let positions = fixed_shape::advance_positions(writes.positions).execute(&mut &*conn);
         let unarchive = async {
             match &writes.unarchive {
-                Some((chats, now)) => unarchive!(chats, *now).execute(&mut &*conn).await,
+                Some((chats, now)) => fixed_shape::unarchive(chats, *now).execute(&mut &*conn).await,
                 None => Ok(0),
             }
         };
         try_join4(messages, counters, positions, unarchive).await?;
-        // The log refers to the messages: after them, never in the same pipeline.
-        diesel::insert_into(chat_events::table).values(writes.events).execute(&mut &*conn).await?;
         Ok(())
     }
 
@@ -197,6 +163,14 @@ impl BatchStatements for AsyncPgConnection {
 }
 
 impl BatchStatements for SqliteConn {
+    async fn lock(&mut self, chat_ids: &[&str]) -> QueryResult<Vec<LockedChat>> {
+        diesel::update(chats::table.filter(chats::id.eq_any(chat_ids)))
+            .set(chats::last_seq.eq(chats::last_seq))
+            .returning((chats::id, chats::kind, chats::last_seq, chats::last_event_seq))
+            .load(self)
+            .await
+    }
+
     async fn read(&mut self, lookups: &Lookups<'_>) -> QueryResult<Facts> {
         let members = members!(lookups).load(self).await?;
         let blocks =
@@ -215,12 +189,45 @@ impl BatchStatements for SqliteConn {
         for row in writes.events {
             diesel::insert_into(chat_events::table).values(row).execute(self).await?;
         }
-        counters!(writes.counters, |_: usize| "?".to_owned()).execute(self).await?;
+        // The chats' counters in one statement: each statement is a hop to the
+        // connection's thread.
+        let values = vec!["(?, ?, ?, ?)"; writes.counters.len()].join(", ");
+        let sql = format!(
+            "WITH v(id, seq, event_seq, at) AS (VALUES {values}) \
+             UPDATE chats SET last_seq = v.seq, last_event_seq = v.event_seq, last_activity_at = v.at \
+             FROM v WHERE chats.id = v.id"
+        );
+        let mut counters = diesel::sql_query(sql).into_boxed();
+        for (id, seq, event_seq, at) in writes.counters {
+            counters = counters
+                .bind::<Text, _>(id)
+                .bind::<BigInt, _>(*seq)
+                .bind::<BigInt, _>(*event_seq)
+                .bind::<BigInt, _>(*at);
+        }
+        counters.execute(self).await?;
         for row in writes.positions {
-            advance!(row).execute(self).await?;
+            diesel::insert_into(read_positions::table)
+                .values(row)
+                .on_conflict((read_positions::chat_id, read_positions::user_id))
+                .do_update()
+                .set((
+                    read_positions::delivered_seq.eq(diesel::dsl::sql::<BigInt>(DELIVERED_FORWARD)),
+                    read_positions::read_seq.eq(diesel::dsl::sql::<BigInt>(READ_FORWARD)),
+                ))
+                .execute(self)
+                .await?;
         }
         if let Some((chats, now)) = &writes.unarchive {
-            unarchive!(chats, *now).execute(self).await?;
+            diesel::update(
+                chat_settings::table
+                    .filter(chat_settings::chat_id.eq_any(chats))
+                    .filter(chat_settings::archived.eq(true))
+                    .filter(chat_settings::muted_until.is_null().or(chat_settings::muted_until.le(*now))),
+            )
+            .set(chat_settings::archived.eq(false))
+            .execute(self)
+            .await?;
         }
         Ok(())
     }
