@@ -29,7 +29,11 @@ impl Binaries {
         if dir.file_name().is_some_and(|n| n == "deps") {
             dir.pop();
         }
-        let chitchat = std::env::var_os("CHITCHAT_BIN").map_or_else(|| dir.join("chitchat"), PathBuf::from);
+        // Made absolute: the testkit starts the server from another working directory.
+        let chitchat = match std::env::var_os("CHITCHAT_BIN") {
+            Some(path) => std::path::absolute(&path).with_context(|| format!("CHITCHAT_BIN {path:?}"))?,
+            None => dir.join("chitchat"),
+        };
         let binaries = Self { chitchat, bare: dir.join("bare-broadcast"), idle_clients: dir.join("idle-clients") };
         let missing = [&binaries.chitchat, &binaries.bare, &binaries.idle_clients].iter().any(|path| !path.exists());
         if rebuild || missing {
