@@ -8,6 +8,7 @@ mod pool;
 #[macro_use]
 mod repos;
 mod error;
+mod fixed_shape;
 mod group_commit;
 mod models;
 mod schema;

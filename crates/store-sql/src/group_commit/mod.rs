@@ -9,8 +9,8 @@
 //! writer, as it has one connection.
 
 mod batch;
-mod fixed_shape;
 mod statements;
+mod unnest;
 
 use crate::error::StoreError;
 use crate::models::MessageRow;

@@ -3,10 +3,10 @@
 //! at once (pipelined: one wait for the database per group rather than per
 //! statement, which matters most when the machine is busy and every wait is a
 //! wake-up), and every statement has a fixed shape so that it stays prepared
-//! (`fixed_shape`). SQLite runs them one after the other, in process, and inserts
+//! (`unnest`). SQLite runs them one after the other, in process, and inserts
 //! row by row (diesel-async's SQLite wrapper has no multi-row insert).
 
-use super::fixed_shape;
+use super::unnest;
 use crate::models::{ChatEventRow, MessageAttachmentRow, MessageRow, ReadPositionRow};
 use crate::pool::SqliteConn;
 use crate::schema::{
@@ -144,12 +144,12 @@ impl BatchStatements for AsyncPgConnection {
             return Ok(());
         }
         let conn: &AsyncPgConnection = self;
-        let messages = fixed_shape::insert_messages_and_events(writes.messages, writes.events).execute(&mut &*conn);
-        let counters = fixed_shape::set_counters(writes.counters).execute(&mut &*conn);
-        let positions = fixed_shape::advance_positions(writes.positions).execute(&mut &*conn);
+        let messages = unnest::insert_messages_and_events(writes.messages, writes.events).execute(&mut &*conn);
+        let counters = unnest::set_counters(writes.counters).execute(&mut &*conn);
+        let positions = unnest::advance_positions(writes.positions).execute(&mut &*conn);
         let unarchive = async {
             match &writes.unarchive {
-                Some((chats, now)) => fixed_shape::unarchive(chats, *now).execute(&mut &*conn).await,
+                Some((chats, now)) => unnest::unarchive(chats, *now).execute(&mut &*conn).await,
                 None => Ok(0),
             }
         };

@@ -142,13 +142,9 @@ macro_rules! hydrate {
 /// at `$at` (microseconds). Evaluates to `(event_seq, payload)`.
 macro_rules! update_in_tx {
     ($tx:ident, $chat_id:expr, $message_id:expr, $actor:expr, $at:expr, $change:block) => {{
-        use $crate::schema::{chat_events, chat_members, chats};
+        use $crate::schema::{chat_events, chat_members};
         let (chat_id, message_id, actor): (&str, &str, &str) = ($chat_id, $message_id, $actor);
-        let event_seq: i64 = diesel::update(chats::table.find(chat_id))
-            .set(chats::last_event_seq.eq(chats::last_event_seq + 1))
-            .returning(chats::last_event_seq)
-            .get_result($tx)
-            .await?;
+        let event_seq: i64 = $crate::repos::next_event_seq(chat_id).get_result($tx).await?;
         let active: i64 = chat_members::table
             .filter(chat_members::chat_id.eq(chat_id))
             .filter(chat_members::user_id.eq(actor))
@@ -175,6 +171,16 @@ macro_rules! update_in_tx {
             .await?;
         (event_seq, payload)
     }};
+}
+
+/// Takes chat `chat_id`'s next `event_seq`; its row stays locked until the
+/// transaction ends. A statement of fixed shape, so it stays prepared.
+pub(crate) fn next_event_seq(chat_id: &str) -> crate::fixed_shape::FixedShape<'_, diesel::sql_types::BigInt> {
+    crate::fixed_shape::FixedShape::new(
+        "UPDATE chats SET last_event_seq = last_event_seq + 1 WHERE id = ? RETURNING last_event_seq",
+        vec![crate::fixed_shape::Bind::Text(chat_id)],
+    )
+    .returning()
 }
 
 mod attachments;

@@ -1,7 +1,8 @@
 use crate::error::StoreError;
+use crate::fixed_shape::{Bind, FixedShape};
 use crate::models::{convert_all, ChatEventRow, ReadPositionRow, ReceiptMarkRow, EVENT_STATUS_UPDATE};
 use crate::pool::SqlStore;
-use crate::schema::{chat_events, chats, messages, read_positions, receipt_marks};
+use crate::schema::{chat_events, messages, read_positions, receipt_marks};
 use crate::time::{from_micros, to_micros};
 use async_trait::async_trait;
 use chitchat_domain::event::{ChatEvent, EventKind, StatusUpdate};
@@ -11,6 +12,7 @@ use chitchat_domain::{ChatId, DomainResult, UserId};
 use chrono::{DateTime, Utc};
 use diesel::dsl::min;
 use diesel::prelude::*;
+use diesel::sql_types::BigInt;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use std::collections::BTreeMap;
 
@@ -31,11 +33,15 @@ impl ReceiptRepo for SqlStore {
             conn.transaction(async |tx| {
                 // Lock the chat row first, as every writer of the chat's log does, so
                 // that a read mark and a send in the same chat cannot deadlock.
-                let newest: i64 = diesel::update(chats::table.find(&chat_id))
-                    .set(chats::last_seq.eq(chats::last_seq))
-                    .returning(chats::last_seq)
-                    .get_result(tx)
-                    .await?;
+                // Statements of fixed shape stay prepared: one round trip each, while
+                // the chat's row is locked.
+                let newest: i64 = FixedShape::new(
+                    "UPDATE chats SET last_seq = last_seq WHERE id = ? RETURNING last_seq",
+                    vec![Bind::Text(&chat_id)],
+                )
+                .returning::<BigInt>()
+                .get_result(tx)
+                .await?;
                 let seq = seq.min(newest);
                 diesel::insert_into(read_positions::table)
                     .values(ReadPositionRow {
@@ -50,20 +56,32 @@ impl ReceiptRepo for SqlStore {
                     .do_nothing()
                     .execute(tx)
                     .await?;
-                let mine = read_positions::table.find((&chat_id, &user_id));
+                // Sets a position and its time to (seq, at) if that moves it forward;
+                // binds (seq, at, chat, user, seq).
+                let forward = |sql| {
+                    let (chat, user) = (Bind::Text(&chat_id), Bind::Text(&user_id));
+                    FixedShape::new(
+                        sql,
+                        vec![Bind::BigInt(seq), Bind::BigInt(at_micros), chat, user, Bind::BigInt(seq)],
+                    )
+                };
                 let mut moved = Vec::new();
-                let delivered = diesel::update(mine.filter(read_positions::delivered_seq.lt(seq)))
-                    .set((read_positions::delivered_seq.eq(seq), read_positions::delivered_at.eq(Some(at_micros))))
-                    .execute(tx)
-                    .await?;
+                let delivered = forward(
+                    "UPDATE read_positions SET delivered_seq = ?, delivered_at = ? \
+                     WHERE chat_id = ? AND user_id = ? AND delivered_seq < ?",
+                )
+                .execute(tx)
+                .await?;
                 if delivered > 0 {
                     moved.push(ReceiptKind::Delivered);
                 }
                 if kind == ReceiptKind::Read {
-                    let read = diesel::update(mine.filter(read_positions::read_seq.lt(seq)))
-                        .set((read_positions::read_seq.eq(seq), read_positions::read_at.eq(Some(at_micros))))
-                        .execute(tx)
-                        .await?;
+                    let read = forward(
+                        "UPDATE read_positions SET read_seq = ?, read_at = ? \
+                         WHERE chat_id = ? AND user_id = ? AND read_seq < ?",
+                    )
+                    .execute(tx)
+                    .await?;
                     if read > 0 {
                         moved.push(ReceiptKind::Read);
                     }
@@ -98,11 +116,7 @@ impl ReceiptRepo for SqlStore {
                     read_seq: own.as_ref().map_or(0, |p| p.read_seq),
                     chat: ChatProgress::of(&positions, members).into(),
                 };
-                let event_seq: i64 = diesel::update(chats::table.find(&chat_id))
-                    .set(chats::last_event_seq.eq(chats::last_event_seq + 1))
-                    .returning(chats::last_event_seq)
-                    .get_result(tx)
-                    .await?;
+                let event_seq: i64 = super::next_event_seq(&chat_id).get_result(tx).await?;
                 let payload = serde_json::to_string(&update).map_err(|e| StoreError::Corrupt(e.to_string()))?;
                 diesel::insert_into(chat_events::table)
                     .values(ChatEventRow {
