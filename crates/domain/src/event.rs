@@ -115,6 +115,10 @@ pub enum Delivery {
     /// Live events may have been lost on their way here: every device must catch
     /// up its chats from the durable log.
     CatchUp,
+    /// The chat's log reaches `event_seq` (announced between instances a moment
+    /// after its events were published): a device behind it lost a live event on
+    /// the way and catches up from the log. Never sent to clients.
+    Head { room_id: ChatId, event_seq: i64 },
 }
 
 /// How long a typing indicator shows unless renewed.

@@ -11,6 +11,7 @@
 use crate::client_frame::{decode_client_frame, ClientFrame};
 use crate::early::Early;
 use crate::frames;
+use crate::sockets::SocketPermit;
 use crate::GatewaySettings;
 use actix_web::web::Bytes;
 use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, Session};
@@ -27,8 +28,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Close code for a device whose session was revoked (logout or device removal):
-/// do not reconnect with the same token.
+/// Close code for a device whose session was revoked (logout or device removal)
+/// or has expired: do not reconnect with the same token.
 const SESSION_REVOKED_CLOSE: u16 = 4001;
 
 /// A device forwards at most one "typing" per chat this often; the indicator
@@ -65,6 +66,10 @@ pub(crate) struct Connection {
     pub settings: GatewaySettings,
     /// Turns true when the instance shuts down.
     pub shutdown: tokio::sync::watch::Receiver<bool>,
+    /// When the device session ends: the socket closes then, as after a logout.
+    pub session_expires_at: chrono::DateTime<chrono::Utc>,
+    /// This socket's place among the user's and the session's; freed when it closes.
+    pub _permit: SocketPermit,
 }
 
 /// The socket is gone, or the client stopped reading (a send waited longer than
@@ -114,6 +119,9 @@ struct Device {
     /// True until the client's first frame when it asked (`?resume=1`) to resume
     /// before any live event, so that replayed events come first and in order.
     holding_live: bool,
+    /// Where the chats stood just after the socket subscribed, to read what was
+    /// stored while it did (`go_live`).
+    stored_while_subscribing: Vec<(ChatId, i64)>,
     /// When this device last forwarded "typing: true" per chat (throttling).
     typing_sent: HashMap<ChatId, Instant>,
     /// `chitchat_ws_frames_sent_total`, looked up once rather than for every frame.
@@ -149,16 +157,53 @@ impl Device {
                 }
                 self.catch_up(conn, chat, span.last).await.map(|_| ())
             }
-            known => {
-                self.send_next(delivery, known).await?;
-                let mut last = delivery.event_seq;
-                while let Some(next) = self.early.next_after(chat, last) {
-                    let known = self.positions.get(&chat).copied();
-                    self.send_next(&next, known).await?;
-                    last = next.event_seq;
+            // A chat the device has no position in (it joined after connecting): the
+            // events before this one, if any are on their way, may come a moment
+            // later, so all of them wait and go out in order (`send_first_held`).
+            None => {
+                if self.early.hold(delivery, Instant::now()) {
+                    return Ok(());
                 }
-                Ok(())
+                // Too many held: out with them, and the rest from the log.
+                self.send_first_held(chat).await?;
+                match self.positions.get(&chat).map(|span| span.last) {
+                    Some(last) if delivery.event_seq > last => self.catch_up(conn, chat, last).await.map(|_| ()),
+                    _ => Ok(()),
+                }
             }
+            known => self.send_in_order(delivery, known).await,
+        }
+    }
+
+    /// Sends `delivery`, which directly follows what the device has of its chat,
+    /// then the held events that follow it.
+    async fn send_in_order(&mut self, delivery: &EventDelivery, known: Option<Span>) -> Result<(), Closed> {
+        let chat = delivery.room_id;
+        self.send_next(delivery, known).await?;
+        let mut last = delivery.event_seq;
+        while let Some(next) = self.early.next_after(chat, last) {
+            let known = self.positions.get(&chat).copied();
+            self.send_next(&next, known).await?;
+            last = next.event_seq;
+        }
+        Ok(())
+    }
+
+    /// Sends the oldest held event of a chat the device had no position in, and
+    /// those that follow it: the device's position there starts at it.
+    async fn send_first_held(&mut self, chat: ChatId) -> Result<(), Closed> {
+        match self.early.take_first(chat) {
+            Some(first) => self.send_in_order(&first, None).await,
+            None => Ok(()),
+        }
+    }
+
+    /// A chat's log reaches `event_seq` (announced by the instance that published
+    /// its events): a device behind it lost a live event and catches up.
+    async fn catch_up_to(&mut self, conn: &Connection, chat: ChatId, event_seq: i64) -> Result<(), Closed> {
+        match self.positions.get(&chat).copied() {
+            Some(span) if span.last < event_seq => self.catch_up(conn, chat, span.last).await.map(|_| ()),
+            _ => Ok(()),
         }
     }
 
@@ -176,8 +221,13 @@ impl Device {
     /// Fills from the log the gaps whose missing events did not come live in time.
     async fn fill_overdue_gaps(&mut self, conn: &Connection) -> Result<(), Closed> {
         for chat in self.early.overdue(Instant::now()) {
-            let last = self.positions.get(&chat).map_or(0, |span| span.last);
-            self.catch_up(conn, chat, last).await?;
+            match self.positions.get(&chat) {
+                Some(span) => {
+                    let last = span.last;
+                    self.catch_up(conn, chat, last).await?;
+                }
+                None => self.send_first_held(chat).await?,
+            }
         }
         Ok(())
     }
@@ -189,6 +239,15 @@ impl Device {
         self.messages_delivered.increment(1);
         let age_micros = chrono::Utc::now().timestamp_micros().saturating_sub(stored_at_micros).max(0);
         self.delivery_latency.record(age_micros as f64 / 1e6);
+    }
+
+    /// Once live events flow: the events stored while the socket subscribed, then
+    /// who is online now.
+    async fn go_live(&mut self, conn: &Connection) -> Result<(), Closed> {
+        for (chat, event_seq) in std::mem::take(&mut self.stored_while_subscribing) {
+            self.catch_up_to(conn, chat, event_seq).await?;
+        }
+        self.send_presence(conn).await
     }
 
     /// Tells the device who is online now among the people it shares chats with.
@@ -209,11 +268,22 @@ impl Device {
         }
     }
 
-    /// Catches up every chat this device follows, after live events may have been lost.
+    /// Catches up every chat this device follows whose log is ahead of it, after
+    /// live events may have been lost.
     async fn catch_up_all(&mut self, conn: &Connection) -> Result<(), Closed> {
-        let chats: Vec<(ChatId, i64)> = self.positions.iter().map(|(chat, span)| (*chat, span.last)).collect();
-        for (chat, last) in chats {
-            self.catch_up(conn, chat, last).await?;
+        match conn.services.sync.positions(conn.caller).await {
+            Ok(now) => {
+                for (chat, event_seq) in now {
+                    self.catch_up_to(conn, chat, event_seq).await?;
+                }
+            }
+            Err(error) => {
+                tracing::warn!(user = %conn.caller.user_id, %error, "could not read where the chats stand");
+                let chats: Vec<(ChatId, i64)> = self.positions.iter().map(|(chat, span)| (*chat, span.last)).collect();
+                for (chat, last) in chats {
+                    self.catch_up(conn, chat, last).await?;
+                }
+            }
         }
         Ok(())
     }
@@ -261,6 +331,7 @@ pub(crate) async fn run(
     session: Session,
     mut stream: AggregatedMessageStream,
     mut subscription: Box<dyn Subscription>,
+    start: Option<Vec<(ChatId, i64)>>,
     hold_live_until_first_frame: bool,
 ) {
     let mut device = Device {
@@ -269,20 +340,31 @@ pub(crate) async fn run(
         early: Early::default(),
         write_wait: conn.settings.write_wait,
         holding_live: hold_live_until_first_frame,
+        stored_while_subscribing: Vec::new(),
         typing_sent: HashMap::new(),
         frames_sent: metrics::counter!("chitchat_ws_frames_sent_total"),
         messages_delivered: metrics::counter!("chitchat_messages_delivered_total"),
         delivery_latency: metrics::histogram!("chitchat_message_delivery_seconds"),
     };
+    // The device gets every event stored after `start` (read before it subscribed),
+    // and live events are checked for gaps from the first one on. Events stored
+    // between that read and the subscription are read from the log when it goes live.
+    if let Some(start) = start {
+        device.positions = start.into_iter().map(|(chat, last)| (chat, Span { first: last + 1, last })).collect();
+        match conn.services.sync.positions(conn.caller).await {
+            Ok(now) => device.stored_while_subscribing = now,
+            Err(error) => tracing::warn!(user = %conn.caller.user_id, %error, "could not read where the chats stand"),
+        }
+    }
     metrics::gauge!("chitchat_ws_connections").increment(1.0);
     if let Err(error) = conn.services.presence.device_connected(conn.caller).await {
         tracing::warn!(user = %conn.caller.user_id, %error, "could not announce presence");
     }
-    // Who is online now: at once, or after the first frame when the client resumes first.
-    let mut presence_sent = false;
+    // Live at once, or after the first frame when the client resumes first.
+    let mut went_live = false;
     if !device.holding_live {
-        presence_sent = true;
-        if let Err(closed) = device.send_presence(&conn).await {
+        went_live = true;
+        if let Err(closed) = device.go_live(&conn).await {
             let _ = closed;
         }
     }
@@ -290,6 +372,9 @@ pub(crate) async fn run(
     let mut heartbeat = tokio::time::interval(conn.settings.ping_period);
     heartbeat.tick().await;
     let mut last_heard = Instant::now();
+    let session_left = (conn.session_expires_at - chrono::Utc::now()).to_std().unwrap_or_default();
+    let session_ends = tokio::time::sleep(session_left);
+    tokio::pin!(session_ends);
     let mut in_flight: Option<Command> = None;
     // Client frames waiting behind the one in flight, with their sizes in bytes.
     let mut queued: VecDeque<(ClientFrame, usize)> = VecDeque::new();
@@ -299,11 +384,25 @@ pub(crate) async fn run(
         let early_deadline = device.early.deadline();
         tokio::select! {
             reply = finish(&mut in_flight), if in_flight.is_some() => {
-                in_flight = queued.pop_front().map(|(frame, bytes)| {
-                    queued_bytes -= bytes;
-                    command(&conn, frame)
-                });
+                in_flight = None;
                 if let Err(closed) = device.send(reply).await {
+                    break exit_for(closed);
+                }
+                // The frames that waited: those up to the next command are answered
+                // now, and that command goes in flight.
+                let mut step = Ok(());
+                while let Some((frame, bytes)) = queued.pop_front() {
+                    queued_bytes -= bytes;
+                    if is_command(&frame) {
+                        in_flight = Some(command(&conn, frame));
+                        break;
+                    }
+                    step = handle_frame(&conn, &mut device, frame).await;
+                    if step.is_err() {
+                        break;
+                    }
+                }
+                if let Err(closed) = step {
                     break exit_for(closed);
                 }
             }
@@ -325,6 +424,11 @@ pub(crate) async fn run(
                         break exit_for(closed);
                     }
                 }
+                Some(Delivery::Head { room_id, event_seq }) => {
+                    if let Err(closed) = device.catch_up_to(&conn, *room_id, *event_seq).await {
+                        break exit_for(closed);
+                    }
+                }
                 Some(Delivery::SessionRevoked { session_id }) => {
                     if *session_id == conn.caller.session_id {
                         let _ = device.send(frames::session_revoked()).await;
@@ -341,21 +445,23 @@ pub(crate) async fn run(
                     Some(Ok(AggregatedMessage::Text(text))) => {
                         let step = match decode_client_frame(&text) {
                             Err(_) => device.send(frames::error(None, "invalid_frame", "frames are JSON objects with a \"type\"")).await,
+                            // Behind a command in flight every frame waits its turn, so
+                            // that answers come in the order the frames were sent.
+                            Ok(frame) if in_flight.is_some() => {
+                                queued_bytes += text.len();
+                                queued.push_back((frame, text.len()));
+                                Ok(())
+                            }
                             Ok(frame) if is_command(&frame) => {
-                                if in_flight.is_none() {
-                                    in_flight = Some(command(&conn, frame));
-                                } else {
-                                    queued_bytes += text.len();
-                                    queued.push_back((frame, text.len()));
-                                }
+                                in_flight = Some(command(&conn, frame));
                                 Ok(())
                             }
                             Ok(frame) => handle_frame(&conn, &mut device, frame).await,
                         };
                         device.holding_live = false;
-                        if step.is_ok() && !presence_sent {
-                            presence_sent = true;
-                            device.send_presence(&conn).await
+                        if step.is_ok() && !went_live {
+                            went_live = true;
+                            device.go_live(&conn).await
                         } else {
                             step
                         }
@@ -368,12 +474,16 @@ pub(crate) async fn run(
                     Some(Ok(AggregatedMessage::Close(_))) | None => break Exit::ClientClosed,
                     Some(Err(error)) => {
                         tracing::info!(user = %conn.caller.user_id, %error, "websocket protocol error");
-                        break close(CloseCode::Size, "frame too large or malformed");
+                        break protocol_error_exit(&error);
                     }
                 };
                 if let Err(closed) = step {
                     break exit_for(closed);
                 }
+            }
+            () = &mut session_ends => {
+                let _ = device.send(frames::error(None, "session_expired", "the session has expired; log in again")).await;
+                break close(CloseCode::Other(SESSION_REVOKED_CLOSE), "session expired: log in again");
             }
             _ = shutdown.wait_for(|stopping| *stopping) => {
                 break close(CloseCode::Restart, "resume: server restarting; reconnect");
@@ -408,6 +518,28 @@ pub(crate) async fn run(
     if let Exit::Reason(reason) = exit {
         // A client that stopped reading may not take the close frame either.
         let _ = tokio::time::timeout(device.write_wait, device.session.close(Some(reason))).await;
+    }
+}
+
+/// How a socket that broke the WebSocket protocol is closed (RFC 6455 §7.4.1):
+/// 1007 for text that is not UTF-8, 1009 for a frame over the size limit, 1002
+/// for the rest.
+fn protocol_error_exit(error: &actix_ws::ProtocolError) -> Exit {
+    use actix_ws::ProtocolError;
+    // actix-ws reports some of these as I/O errors that only their text tells apart.
+    let too_large = |io: &std::io::Error| {
+        io.get_ref().is_some_and(|inner| inner.is::<actix_web::error::PayloadError>())
+            || io.to_string().contains("maximum continuation size")
+    };
+    let not_utf8 = |io: &std::io::Error| {
+        io.kind() == std::io::ErrorKind::InvalidData
+            && (io.get_ref().is_some_and(|inner| inner.is::<std::str::Utf8Error>()) || io.to_string().contains("utf-8"))
+    };
+    match error {
+        ProtocolError::Overflow => close(CloseCode::Size, "frame too large"),
+        ProtocolError::Io(io) if too_large(io) => close(CloseCode::Size, "frame too large"),
+        ProtocolError::Io(io) if not_utf8(io) => close(CloseCode::Invalid, "text frame is not UTF-8"),
+        _ => close(CloseCode::Protocol, "frame breaks the WebSocket protocol"),
     }
 }
 

@@ -4,20 +4,39 @@
 mod client_frame;
 mod connection;
 mod early;
+mod frame_guard;
 mod frames;
+mod sockets;
 
 pub use client_frame::{decode_client_frame, ClientFrame, ResumePayload, SendPayload, MAX_RESUME_CHATS};
+pub use sockets::SocketCounts;
+
+/// The default of `WS_MAX_MESSAGE_SIZE`: room for the largest frame a client has
+/// reason to send, a `resume` over `MAX_RESUME_CHATS` chats (a message's content is
+/// at most 64 KiB), with some to spare.
+pub const DEFAULT_MAX_FRAME_BYTES: usize = 512 * 1024;
+/// The default of `WS_MAX_CONNECTIONS_PER_USER`.
+pub const DEFAULT_MAX_SOCKETS_PER_USER: usize = 20;
+/// The default of `WS_MAX_CONNECTIONS_PER_SESSION`: a browser with a few tabs open.
+pub const DEFAULT_MAX_SOCKETS_PER_SESSION: usize = 10;
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use chitchat_domain::Services;
+use frame_guard::FrameGuard;
 use serde::Deserialize;
+use sockets::OverLimit;
 use std::time::Duration;
 
 /// Limits and timers of a socket, from configuration.
 #[derive(Debug, Clone)]
 pub struct GatewaySettings {
-    /// Largest client frame accepted (`WS_MAX_MESSAGE_SIZE`).
+    /// Largest client frame accepted (`WS_MAX_MESSAGE_SIZE`), refused on the
+    /// length its header announces.
     pub max_frame_bytes: usize,
+    /// Sockets one user may hold open on this instance (`WS_MAX_CONNECTIONS_PER_USER`).
+    pub max_sockets_per_user: usize,
+    /// Sockets one device session may hold open on this instance (`WS_MAX_CONNECTIONS_PER_SESSION`).
+    pub max_sockets_per_session: usize,
     /// Bytes of client frames (sends, receipts) that may wait behind the one being
     /// handled; beyond, the socket is not read until they are done, so a client
     /// that floods is slowed by TCP rather than buffered (`WS_READ_BUFFER_SIZE`).
@@ -38,7 +57,9 @@ pub struct GatewaySettings {
 impl Default for GatewaySettings {
     fn default() -> Self {
         Self {
-            max_frame_bytes: 10 * 1024 * 1024,
+            max_frame_bytes: DEFAULT_MAX_FRAME_BYTES,
+            max_sockets_per_user: DEFAULT_MAX_SOCKETS_PER_USER,
+            max_sockets_per_session: DEFAULT_MAX_SOCKETS_PER_SESSION,
             read_buffer_bytes: 1024,
             ping_period: Duration::from_secs(54),
             pong_wait: Duration::from_secs(60),
@@ -72,8 +93,8 @@ impl Shutdown {
     }
 }
 
-/// Registers `GET /ws`. Expects `web::Data<Services>`, `web::Data<GatewaySettings>`
-/// and `web::Data<Shutdown>`.
+/// Registers `GET /ws`. Expects `web::Data<Services>`, `web::Data<GatewaySettings>`,
+/// `web::Data<SocketCounts>` and `web::Data<Shutdown>`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/ws", web::get().to(connect));
 }
@@ -93,6 +114,7 @@ async fn connect(
     services: web::Data<Services>,
     settings: web::Data<GatewaySettings>,
     shutdown: web::Data<Shutdown>,
+    sockets: web::Data<SocketCounts>,
     query: web::Query<ConnectQuery>,
 ) -> actix_web::Result<HttpResponse> {
     let Some(token) = query.token.as_deref().filter(|t| !t.is_empty()) else {
@@ -102,8 +124,8 @@ async fn connect(
             "connect to /ws?token=<token>",
         ));
     };
-    let caller = match services.auth.authenticate(token).await {
-        Ok(caller) => caller,
+    let (caller, session_expires_at) = match services.auth.authenticate_until(token).await {
+        Ok(authenticated) => authenticated,
         Err(error) => {
             let status = match error {
                 chitchat_domain::DomainError::Unavailable(_) => actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
@@ -112,12 +134,42 @@ async fn connect(
             return Ok(frames::http_error(status, error.code(), &error.public_message()));
         }
     };
+    let permit = match sockets.open(caller, settings.max_sockets_per_user, settings.max_sockets_per_session) {
+        Ok(permit) => permit,
+        Err(over) => {
+            let (variable, limit) = match over {
+                OverLimit::User => ("WS_MAX_CONNECTIONS_PER_USER", settings.max_sockets_per_user),
+                OverLimit::Session => ("WS_MAX_CONNECTIONS_PER_SESSION", settings.max_sockets_per_session),
+            };
+            tracing::warn!(user = %caller.user_id, session = %caller.session_id, limit, variable, "socket refused: too many open");
+            return Ok(frames::http_error(
+                actix_web::http::StatusCode::TOO_MANY_REQUESTS,
+                "too_many_connections",
+                &format!("at most {limit} open connections; close one first"),
+            ));
+        }
+    };
+    // Over-long frames are refused on their header, before their payload is buffered.
+    let guarded = FrameGuard::new(body.into_inner(), settings.max_frame_bytes);
+    let guarded: std::pin::Pin<
+        Box<dyn futures_util::Stream<Item = Result<web::Bytes, actix_web::error::PayloadError>>>,
+    > = Box::pin(guarded);
+    let mut guarded = actix_web::dev::Payload::from(guarded);
+    let body = <web::Payload as actix_web::FromRequest>::from_request(&req, &mut guarded).await?;
     let (response, session, stream) = actix_ws::handle(&req, body)?;
     // The limit holds for a whole message, also when it comes in fragments each under it.
     let stream = stream
         .max_frame_size(settings.max_frame_bytes)
         .aggregate_continuations()
         .max_continuation_size(settings.max_frame_bytes);
+    // Where the chats stand, read before subscribing: see `connection::run`.
+    let start = match services.sync.positions(caller).await {
+        Ok(positions) => Some(positions),
+        Err(error) => {
+            tracing::warn!(user = %caller.user_id, %error, "could not read where the chats stand");
+            None
+        }
+    };
     let subscription = services.bus.subscribe(caller.user_id);
     tracing::info!(user = %caller.user_id, session = %caller.session_id, "websocket connected");
     actix_web::rt::spawn(connection::run(
@@ -126,10 +178,13 @@ async fn connect(
             services: services.into_inner(),
             settings: settings.get_ref().clone(),
             shutdown: shutdown.watch(),
+            session_expires_at,
+            _permit: permit,
         },
         session,
         stream,
         subscription,
+        start,
         matches!(query.resume.as_deref(), Some("1" | "true")),
     ));
     Ok(response)

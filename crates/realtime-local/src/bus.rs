@@ -7,7 +7,14 @@ use chitchat_domain::{DomainResult, UserId};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 use tokio::sync::mpsc;
+
+use crate::heads::Heads;
+
+/// How often this instance tells the others where the logs of the chats it
+/// published to lately stand (see `heads`).
+pub const HEAD_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Frames a device may have waiting before it counts as too slow and is dropped.
 pub const DEFAULT_DEVICE_QUEUE: usize = 1024;
@@ -29,6 +36,8 @@ pub struct LocalBus {
     next_device: Arc<AtomicU64>,
     queue_len: usize,
     relay: Option<Arc<dyn EventRelay>>,
+    /// With a relay: the chats this instance published to lately, to announce.
+    heads: Arc<Mutex<Heads>>,
     instance: uuid::Uuid,
 }
 
@@ -38,10 +47,10 @@ impl Default for LocalBus {
     }
 }
 
-fn lock(registry: &Mutex<Registry>) -> MutexGuard<'_, Registry> {
+fn lock<T>(shared: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic while holding the lock cannot leave the map half-updated in a way
-    // that matters (every update is a single push or retain), so keep going.
-    registry.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    // that matters (every update is a single push, retain or insert), so keep going.
+    shared.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl LocalBus {
@@ -51,16 +60,24 @@ impl LocalBus {
             next_device: Arc::default(),
             queue_len: queue_len.max(1),
             relay: None,
+            heads: Arc::default(),
             instance: uuid::Uuid::new_v4(),
         }
     }
 
     /// A bus that also exchanges events with other instances through `relay`.
-    /// Spawns the task that delivers other instances' events here, so it must be
-    /// called inside a tokio runtime.
+    /// Spawns the task that delivers other instances' events here, and the one
+    /// that announces where the chats this instance published to stand, so it
+    /// must be called inside a tokio runtime.
     pub fn with_relay(queue_len: usize, relay: Arc<dyn EventRelay>) -> Self {
+        Self::with_relay_every(queue_len, relay, HEAD_INTERVAL)
+    }
+
+    /// `with_relay`, announcing chats' positions every `head_interval`.
+    pub fn with_relay_every(queue_len: usize, relay: Arc<dyn EventRelay>, head_interval: Duration) -> Self {
         let mut bus = Self::new(queue_len);
         bus.relay = Some(relay.clone());
+        tokio::spawn(bus.clone().announce_heads(relay.clone(), head_interval));
         let local = bus.clone();
         tokio::spawn(async move {
             loop {
@@ -77,6 +94,33 @@ impl LocalBus {
             }
         });
         bus
+    }
+
+    /// Every `interval`, tells the other instances how far the logs of the chats
+    /// this instance published to lately reach, so that their devices notice a
+    /// live event that never arrived (a failed `PUBLISH`, a dropped subscriber).
+    async fn announce_heads(self, relay: Arc<dyn EventRelay>, interval: Duration) {
+        let mut ticks = tokio::time::interval(interval);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            let due = lock(&self.heads).due();
+            for head in due {
+                let envelope = RelayEnvelope {
+                    origin: self.instance,
+                    recipients: head.recipients.to_vec(),
+                    delivery: Delivery::Head { room_id: head.chat, event_seq: head.event_seq },
+                };
+                match relay.publish(&envelope).await {
+                    Ok(()) => lock(&self.heads).announced(head.chat, head.event_seq),
+                    // Said again at the next tick; the relay logs its outage.
+                    Err(error) => {
+                        tracing::debug!(chat_id = %head.chat, event_seq = head.event_seq, %error, "could not announce a chat's position");
+                        break;
+                    }
+                }
+            }
+        }
     }
 
     /// Devices currently subscribed, across all users.
@@ -120,12 +164,17 @@ impl EventBus for LocalBus {
         let delivery = Arc::new(delivery);
         self.deliver(recipients, &delivery);
         if let Some(relay) = &self.relay {
+            if let Delivery::Event(event) = &*delivery {
+                // Before the publish: should it fail, the announcement still goes out.
+                lock(&self.heads).record(event.room_id, event.event_seq, recipients);
+            }
             let envelope = RelayEnvelope {
                 origin: self.instance,
                 recipients: recipients.to_vec(),
                 delivery: Delivery::clone(&delivery),
             };
-            // Local devices have it; devices on other instances catch up when they resume.
+            // Local devices have it; should this fail, devices elsewhere learn of the
+            // event from the announcement of its chat's position (`announce_heads`).
             relay.publish(&envelope).await?;
         }
         Ok(())
@@ -200,6 +249,50 @@ mod tests {
         assert!(slow.next().await.is_some());
         assert!(slow.next().await.is_some());
         assert!(slow.next().await.is_none(), "its stream ends after what was queued");
+    }
+
+    /// A relay whose first `fail` publishes fail, as during a Redis outage.
+    struct FlakyRelay {
+        fail: std::sync::atomic::AtomicUsize,
+        published: Mutex<Vec<Delivery>>,
+    }
+
+    #[async_trait]
+    impl EventRelay for FlakyRelay {
+        async fn publish(&self, envelope: &RelayEnvelope) -> DomainResult<()> {
+            if self.fail.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1)).is_ok() {
+                return Err(chitchat_domain::DomainError::unavailable("relay down"));
+            }
+            lock(&self.published).push(envelope.delivery.clone());
+            Ok(())
+        }
+        async fn next(&self) -> RelayItem {
+            std::future::pending().await
+        }
+        async fn status(&self) -> RelayStatus {
+            RelayStatus::Connected
+        }
+    }
+
+    #[tokio::test]
+    async fn an_event_whose_publish_failed_reaches_the_other_instances_as_its_chats_position() {
+        let relay = Arc::new(FlakyRelay { fail: 3.into(), published: Mutex::default() });
+        let bus = LocalBus::with_relay_every(8, relay.clone(), Duration::from_millis(20));
+        let (chat, user) = (chitchat_domain::ChatId::new(), UserId::new());
+        let event = |event_seq| {
+            Delivery::Event(EventDelivery { room_id: chat, event_seq, frame: Arc::from("{}"), message_stored_at: None })
+        };
+        // The relay is down: the event does not get through, and neither do the
+        // first announcements.
+        assert!(bus.publish(&[user], event(7)).await.is_err());
+        let head = Delivery::Head { room_id: chat, event_seq: 7 };
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        while lock(&relay.published).iter().filter(|d| **d == head).count() < 2 {
+            assert!(tokio::time::Instant::now() < deadline, "announced: {:?}", lock(&relay.published));
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(lock(&relay.published).len(), 2, "said twice once through, then no more");
     }
 
     #[tokio::test]

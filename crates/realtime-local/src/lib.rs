@@ -2,6 +2,7 @@
 //! devices connected to this process (the embedded default when `REDIS_URL` is unset).
 
 mod bus;
+mod heads;
 mod membership;
 mod presence;
 mod rate;

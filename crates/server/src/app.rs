@@ -1,5 +1,6 @@
 //! Wiring: adapters chosen by configuration, services built once, the actix-web app.
 
+use crate::client_noise;
 use crate::config::{Config, RunMode};
 use crate::secret::signing_secret;
 use actix_web::{web, App, HttpServer};
@@ -16,7 +17,7 @@ use chitchat_domain::ports::{
 };
 use chitchat_domain::services::{AuthPolicy, Ports};
 use chitchat_domain::Services;
-use chitchat_gateway_ws::{GatewaySettings, Shutdown};
+use chitchat_gateway_ws::{GatewaySettings, Shutdown, SocketCounts};
 use chitchat_realtime_local::{LocalBus, LocalMembershipCache, LocalPresence, LocalRequestCounter};
 use chitchat_realtime_redis::{
     RedisMembershipCache, RedisPresence, RedisPresenceConfig, RedisRelay, RedisRelayConfig, RedisRequestCounter,
@@ -47,13 +48,18 @@ pub enum StartError {
 
 /// Development: readable text. Production: one JSON object per line.
 pub fn init_tracing(mode: RunMode) {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::Layer;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(false);
-    match mode {
-        RunMode::Production => builder.json().init(),
-        RunMode::Development => builder.init(),
-    }
+    let output = tracing_subscriber::fmt::layer().with_ansi(false);
+    let output = match mode {
+        RunMode::Production => output.json().boxed(),
+        RunMode::Development => output.boxed(),
+    };
+    let output = output.with_filter(tracing_subscriber::filter::filter_fn(|meta| !client_noise::is_peer_caused(meta)));
+    tracing_subscriber::registry().with(filter).with(output).with(client_noise::DemotePeerErrors).init();
 }
 
 /// Where login codes go: the SMS webhook when configured, else (development) the log.
@@ -247,6 +253,8 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     spawn_attachment_sweeper(services.clone().into_inner());
     let gateway = web::Data::new(GatewaySettings {
         max_frame_bytes: config.ws_max_message_size,
+        max_sockets_per_user: config.ws_max_connections_per_user,
+        max_sockets_per_session: config.ws_max_connections_per_session,
         read_buffer_bytes: config.ws_read_buffer_size,
         ping_period: config.ws_ping_period,
         pong_wait: config.ws_pong_wait,
@@ -264,11 +272,13 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     let https_only = config.mode == RunMode::Production;
     let shutdown = Shutdown::default();
     let sockets = web::Data::new(shutdown.clone());
+    let open_sockets = web::Data::new(SocketCounts::default());
     let server = HttpServer::new(move || {
         App::new()
             .app_data(services.clone())
             .app_data(gateway.clone())
             .app_data(sockets.clone())
+            .app_data(open_sockets.clone())
             .app_data(limits.clone())
             .wrap(chitchat_api_http::cors(&origins, any_origin))
             .wrap(chitchat_api_http::security_headers(https_only))

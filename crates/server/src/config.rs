@@ -47,6 +47,8 @@ struct Raw {
     jwt_secret: Option<String>,
     jwt_expiration: String,
     ws_max_message_size: usize,
+    ws_max_connections_per_user: usize,
+    ws_max_connections_per_session: usize,
     ws_read_buffer_size: usize,
     ws_write_buffer_size: usize,
     ws_ping_period: String,
@@ -84,7 +86,9 @@ impl Default for Raw {
             redis_channel: "chitchat:events".into(),
             jwt_secret: None,
             jwt_expiration: "168h".into(),
-            ws_max_message_size: 10 * 1024 * 1024,
+            ws_max_message_size: chitchat_gateway_ws::DEFAULT_MAX_FRAME_BYTES,
+            ws_max_connections_per_user: chitchat_gateway_ws::DEFAULT_MAX_SOCKETS_PER_USER,
+            ws_max_connections_per_session: chitchat_gateway_ws::DEFAULT_MAX_SOCKETS_PER_SESSION,
             ws_read_buffer_size: 1024,
             ws_write_buffer_size: 1024,
             ws_ping_period: "54s".into(),
@@ -130,6 +134,10 @@ pub struct Config {
     pub jwt_secret: Option<String>,
     pub jwt_expiration: Duration,
     pub ws_max_message_size: usize,
+    /// Sockets one user may hold open on one instance (`WS_MAX_CONNECTIONS_PER_USER`).
+    pub ws_max_connections_per_user: usize,
+    /// Sockets one device session may hold open on one instance (`WS_MAX_CONNECTIONS_PER_SESSION`).
+    pub ws_max_connections_per_session: usize,
     /// Bytes of client frames that may wait behind the one being handled before
     /// the server stops reading the socket (`WS_READ_BUFFER_SIZE`).
     pub ws_read_buffer_size: usize,
@@ -272,6 +280,11 @@ impl Config {
             jwt_secret,
             jwt_expiration: duration("JWT_EXPIRATION", &raw.jwt_expiration)?,
             ws_max_message_size: raw.ws_max_message_size.max(1024),
+            ws_max_connections_per_user: positive("WS_MAX_CONNECTIONS_PER_USER", raw.ws_max_connections_per_user)?,
+            ws_max_connections_per_session: positive(
+                "WS_MAX_CONNECTIONS_PER_SESSION",
+                raw.ws_max_connections_per_session,
+            )?,
             ws_read_buffer_size: raw.ws_read_buffer_size,
             ws_write_buffer_size: positive("WS_WRITE_BUFFER_SIZE", raw.ws_write_buffer_size)?,
             ws_ping_period: duration("WS_PING_PERIOD", &raw.ws_ping_period)?,

@@ -3,6 +3,7 @@
 
 mod app;
 mod cli;
+mod client_noise;
 mod config;
 mod healthcheck;
 mod secret;

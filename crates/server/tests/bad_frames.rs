@@ -3,7 +3,9 @@
 //! wrong payloads, steps out of order) get an `error` frame and the socket lives
 //! on; frames that break the WebSocket protocol itself (oversized, fragments out
 //! of order, invalid UTF-8, unmasked, reserved opcodes and bits, bad control
-//! frames) close that one socket with 1009. The server never panics, and the
+//! frames) close that one socket: 1009 for a frame over the size limit (refused on
+//! the length its header announces), 1007 for text that is not UTF-8, 1002 for the
+//! rest. The server never panics, logs nothing a client causes above WARN, and the
 //! other sockets, of other people and of the same person, carry on untouched.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -18,7 +20,9 @@ use std::time::Duration;
 /// `WS_MAX_MESSAGE_SIZE` for these tests: small, so that oversized frames are
 /// quick to send, and above the 64 KiB content limit.
 const MAX_FRAME: usize = 100 * 1024;
-const CLOSE_MALFORMED: u16 = 1009;
+const CLOSE_TOO_BIG: u16 = 1009;
+const CLOSE_NOT_UTF8: u16 = 1007;
+const CLOSE_PROTOCOL: u16 = 1002;
 
 async fn start() -> TestServer {
     support::start(TestBackend::Sqlite, &[("WS_MAX_MESSAGE_SIZE", &MAX_FRAME.to_string())]).await.expect("SQLite")
@@ -174,28 +178,94 @@ async fn frames_that_break_the_websocket_protocol_close_that_socket_only() {
     let mut reserved_bit = text(&b"{}"[..], true);
     reserved_bit.header_mut().rsv1 = true;
 
-    let cases: Vec<(&str, Vec<Frame>)> = vec![
-        ("a frame over WS_MAX_MESSAGE_SIZE", vec![text(oversized, true)]),
+    let cases: Vec<(&str, Vec<Frame>, u16)> = vec![
+        ("a frame over WS_MAX_MESSAGE_SIZE", vec![text(oversized, true)], CLOSE_TOO_BIG),
         (
             "a continuation with no message begun",
             vec![Frame::message(b"{}".to_vec(), OpCode::Data(Data::Continue), true)],
+            CLOSE_PROTOCOL,
         ),
-        ("a new message inside a fragmented one", vec![text(&b"{\"type\":"[..], false), text(&b"{}"[..], true)]),
-        ("text that is not UTF-8", vec![text(vec![b'"', 0xff, 0xfe, b'"'], true)]),
-        ("a reserved opcode", vec![Frame::message(b"{}".to_vec(), OpCode::Data(Data::Reserved(3)), true)]),
-        ("a reserved bit", vec![reserved_bit]),
-        ("a ping over 125 bytes", vec![too_long_ping]),
-        ("a fragmented ping", vec![fragmented_ping]),
+        (
+            "a new message inside a fragmented one",
+            vec![text(&b"{\"type\":"[..], false), text(&b"{}"[..], true)],
+            CLOSE_PROTOCOL,
+        ),
+        ("text that is not UTF-8", vec![text(vec![b'"', 0xff, 0xfe, b'"'], true)], CLOSE_NOT_UTF8),
+        (
+            "a reserved opcode",
+            vec![Frame::message(b"{}".to_vec(), OpCode::Data(Data::Reserved(3)), true)],
+            CLOSE_PROTOCOL,
+        ),
+        ("a reserved bit", vec![reserved_bit], CLOSE_PROTOCOL),
+        ("a ping over 125 bytes", vec![too_long_ping], CLOSE_PROTOCOL),
+        ("a fragmented ping", vec![fragmented_ping], CLOSE_PROTOCOL),
     ];
-    for (what, frames) in cases {
-        assert_eq!(end_after(&chat, frames).await, SocketEnd::Closed(Some(CLOSE_MALFORMED)), "{what}");
+    for (what, frames, code) in cases {
+        assert_eq!(end_after(&chat, frames).await, SocketEnd::Closed(Some(code)), "{what}");
     }
     // An unmasked frame (`{}` as text), which no client library would write.
     let mut ws = chat.api.ws(&chat.asha.token).await;
     ws.send_raw_bytes(&[0x81, 0x02, b'{', b'}']).await;
-    assert_eq!(ws.wait_for_end(Duration::from_secs(5)).await, SocketEnd::Closed(Some(CLOSE_MALFORMED)), "unmasked");
+    assert_eq!(ws.wait_for_end(Duration::from_secs(5)).await, SocketEnd::Closed(Some(CLOSE_PROTOCOL)), "unmasked");
 
     others_carry_on(&server, &chat, &mut bystanders, "nobody else noticed").await;
+}
+
+/// A masked text frame header announcing `length` payload bytes, and a few of them.
+fn announcing(length: u64) -> Vec<u8> {
+    let mut bytes = vec![0x81, 0x80 | 127];
+    bytes.extend_from_slice(&length.to_be_bytes());
+    bytes.extend_from_slice(&[0, 0, 0, 0]);
+    bytes.extend_from_slice(b"{\"type\":");
+    bytes
+}
+
+/// A frame is refused on the length its header announces: the socket is closed at
+/// once, without waiting for (and buffering) the payload.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_frame_announcing_more_than_the_limit_is_refused_on_its_header() {
+    let server = start().await;
+    let chat = chat(&server).await;
+    for length in [MAX_FRAME as u64 + 1, 10 * 1024 * 1024, i64::MAX as u64] {
+        let mut ws = chat.api.ws(&chat.asha.token).await;
+        ws.send_raw_bytes(&announcing(length)).await;
+        let end = ws.wait_for_end(Duration::from_secs(3)).await;
+        assert_eq!(end, SocketEnd::Closed(Some(CLOSE_TOO_BIG)), "a header announcing {length} bytes");
+    }
+    let mut bystanders = vec![chat.api.ws(&chat.ravi.token).await];
+    others_carry_on(&server, &chat, &mut bystanders, "still here").await;
+}
+
+/// What a client sends, however broken, is logged at WARN at most: a client must
+/// not be able to raise the operator's alarms.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_a_client_sends_is_logged_as_an_error() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = start().await;
+    let chat = chat(&server).await;
+    let mut fragmented_ping = Frame::ping(b"a".to_vec());
+    fragmented_ping.header_mut().is_final = false;
+    end_after(&chat, vec![fragmented_ping]).await;
+    end_after(&chat, vec![text(vec![0xff], true)]).await;
+    let address = server.base_url.trim_start_matches("http://").to_owned();
+    for request in [
+        "GET /health HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n".to_owned(),
+        "GET /health HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n".to_owned(),
+        format!(
+            "GET /ws?token={} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
+            chat.asha.token
+        ),
+    ] {
+        let mut socket = tokio::net::TcpStream::connect(&address).await.unwrap();
+        socket.write_all(request.as_bytes()).await.unwrap();
+        let mut answer = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(2), socket.read_to_end(&mut answer)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let log = server.log_text();
+    let errors: Vec<&str> = log.lines().filter(|line| line.contains(" ERROR ")).collect();
+    assert!(errors.is_empty(), "client input logged as errors: {errors:#?}");
+    assert!(log.contains("chitchat::peer"), "the library's complaint is still there, at WARN:\n{log}");
 }
 
 /// `WS_MAX_MESSAGE_SIZE` bounds a client frame however it is cut into WebSocket
@@ -208,5 +278,5 @@ async fn a_message_over_the_limit_in_fragments_under_it_closes_the_socket() {
     let piece = "x".repeat(MAX_FRAME * 3 / 5);
     let frames =
         vec![text(piece.clone(), false), Frame::message(piece.into_bytes(), OpCode::Data(Data::Continue), true)];
-    assert_eq!(end_after(&chat, frames).await, SocketEnd::Closed(Some(CLOSE_MALFORMED)));
+    assert_eq!(end_after(&chat, frames).await, SocketEnd::Closed(Some(CLOSE_TOO_BIG)));
 }

@@ -157,11 +157,16 @@ impl AuthService {
 
     /// Who holds this token: it must be genuine, unexpired, and its device session not revoked.
     pub async fn authenticate(&self, token: &str) -> DomainResult<Caller> {
+        self.authenticate_until(token).await.map(|(caller, _)| caller)
+    }
+
+    /// `authenticate`, and when the session expires: a socket that outlives it is closed then.
+    pub async fn authenticate_until(&self, token: &str) -> DomainResult<(Caller, DateTime<Utc>)> {
         let claims = self.tokens.verify(token)?;
         let session = self.sessions.get(claims.session_id).await?;
         match session {
             Some(s) if s.user_id == claims.user_id && s.is_active(self.clock.now()) => {
-                Ok(Caller { user_id: s.user_id, session_id: s.id })
+                Ok((Caller { user_id: s.user_id, session_id: s.id }, s.expires_at))
             }
             _ => Err(DomainError::unauthorized("invalid_token", "the session has ended; log in again")),
         }

@@ -59,6 +59,17 @@ impl SyncService {
         }
         Ok(CatchUp::Events(events.iter().map(|e| e.to_delivery()).collect()))
     }
+
+    /// Where the log of each of the caller's chats stands now (a former member's
+    /// at their leaving). A socket that did not resume starts from here, so that
+    /// the first live event of each chat is checked for gaps like any other.
+    pub async fn positions(&self, caller: Caller) -> DomainResult<Vec<(ChatId, i64)>> {
+        let chats = self.chats.list_for_user(caller.user_id).await?;
+        Ok(chats
+            .into_iter()
+            .map(|(chat, me)| (chat.id, me.left_at.map_or(chat.last_event_seq, |left| left.event_seq)))
+            .collect())
+    }
 }
 
 #[cfg(test)]
@@ -151,6 +162,20 @@ mod tests {
         assert_eq!(events.iter().map(|d| d.event_seq).collect::<Vec<_>>(), vec![4, 5, 6]);
         // Already at the removal: nothing to read, and the log is not even asked.
         assert_eq!(service.catch_up(caller(), chat, 6).await.unwrap(), CatchUp::Events(vec![]));
+    }
+
+    #[tokio::test]
+    async fn positions_are_each_chats_newest_event_or_a_former_members_leaving() {
+        let (active, left) = (ChatId::new(), ChatId::new());
+        let mut m = MockSet::new(Utc::now());
+        m.chats.expect_list_for_user().returning(move |u| {
+            Ok(vec![
+                (chat_at(active, 9), member(active, u)),
+                (chat_at(left, 30), Member { left_at: Some(LogPosition { seq: 3, event_seq: 12 }), ..member(left, u) }),
+            ])
+        });
+        let service = SyncService::new(&ports(m));
+        assert_eq!(service.positions(caller()).await.unwrap(), vec![(active, 9), (left, 12)]);
     }
 
     #[tokio::test]
