@@ -189,3 +189,25 @@ async fn connect(
     ));
     Ok(response)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chitchat_domain::message::MAX_CONTENT_BYTES;
+
+    #[test]
+    fn the_default_frame_limit_fits_the_largest_frames_a_client_has_reason_to_send() {
+        let chats: serde_json::Map<String, serde_json::Value> =
+            (0..MAX_RESUME_CHATS).map(|_| (uuid::Uuid::new_v4().to_string(), i64::MAX.into())).collect();
+        let resume = serde_json::json!({"id": "resume-1", "type": "resume", "payload": {"chats": chats}}).to_string();
+        // Content that JSON escapes to twice its size.
+        let content = "\"".repeat(MAX_CONTENT_BYTES);
+        let message = serde_json::json!({"id": "m", "type": "message", "room_id": uuid::Uuid::new_v4(),
+            "payload": {"content": content, "content_type": "text", "client_msg_id": "x".repeat(128)}})
+        .to_string();
+        for frame in [resume, message] {
+            assert!(decode_client_frame(&frame).is_ok());
+            assert!(frame.len() < DEFAULT_MAX_FRAME_BYTES, "{} bytes", frame.len());
+        }
+    }
+}
