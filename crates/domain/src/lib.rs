@@ -18,6 +18,7 @@ mod properties;
 pub mod receipt;
 pub mod search;
 pub mod services;
+pub mod text;
 pub mod user;
 
 pub use error::{DomainError, DomainResult};

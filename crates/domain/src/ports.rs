@@ -47,14 +47,27 @@ pub trait UserRepo: Send + Sync {
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait OtpRepo: Send + Sync {
-    /// Replaces any pending challenge for the same phone.
-    async fn put(&self, challenge: &OtpChallenge) -> DomainResult<()>;
+    /// Stores the challenge, replacing the phone's pending one (and its count of
+    /// tries) only when that one was created at or before `cutoff`; returns whether
+    /// it was stored. One conditional statement: of any number of concurrent calls
+    /// for one phone, on any instance, only one stores a challenge per cooldown.
+    async fn put_unless_recent(
+        &self,
+        challenge: &OtpChallenge,
+        cutoff: chrono::DateTime<chrono::Utc>,
+    ) -> DomainResult<bool>;
     async fn get(&self, phone: &Phone) -> DomainResult<Option<OtpChallenge>>;
-    /// Counts one wrong try; returns the new number of attempts.
-    async fn record_failure(&self, phone: &Phone) -> DomainResult<i32>;
-    /// Removes the challenge whose hash is `code_hash`. Returns false when it was
-    /// already gone, so that of two racing logins with one code only one succeeds.
-    async fn consume(&self, phone: &Phone, code_hash: &str) -> DomainResult<bool>;
+    /// Counts one try against the phone's challenge unless `max_attempts` are
+    /// already counted, and returns the challenge with this try counted; None when
+    /// there is no challenge or its tries are used up. One conditional statement, run
+    /// before the code is compared, so concurrent tries never compare more than
+    /// `max_attempts` codes.
+    async fn reserve_attempt(&self, phone: &Phone, max_attempts: i32) -> DomainResult<Option<OtpChallenge>>;
+    /// Removes the challenge whose hash is `code_hash`, unless more than
+    /// `max_attempts` tries were counted against it. Returns false when it was
+    /// already gone (or locked), so that of two racing logins with one code only one
+    /// succeeds.
+    async fn consume(&self, phone: &Phone, code_hash: &str, max_attempts: i32) -> DomainResult<bool>;
 }
 
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]

@@ -18,11 +18,12 @@ proptest! {
         }
     }
 
-    /// A message body is accepted exactly when it is not blank and fits 64 KiB.
+    /// A message body is accepted exactly when it shows something and fits 64 KiB;
+    /// invisible characters alone are blank.
     #[test]
-    fn message_bodies_are_accepted_by_the_rule(raw in "\\PC{0,200}", pad in 0usize..3) {
+    fn message_bodies_are_accepted_by_the_rule(raw in "[\\PC\u{200B}\u{FEFF}\u{2060}\u{3164}]{0,200}", pad in 0usize..3) {
         let raw = if pad == 2 { raw.repeat(400) } else { raw };
-        let ok = !raw.trim().is_empty() && raw.len() <= MAX_CONTENT_BYTES;
+        let ok = !crate::text::renders_empty(&raw) && raw.len() <= MAX_CONTENT_BYTES;
         prop_assert_eq!(MessageBody::parse(raw).is_ok(), ok);
     }
 
@@ -35,10 +36,11 @@ proptest! {
 
     /// Names never panic and, when accepted, are trimmed and bounded.
     #[test]
-    fn names_are_trimmed_and_bounded(raw in "\\PC{0,80}") {
+    fn names_are_trimmed_and_bounded(raw in "[\\PC\u{200B}\u{202E}\u{200D}]{0,80}") {
         if let Ok(name) = UserName::parse(&raw) {
             prop_assert_eq!(name.as_str(), raw.trim());
             prop_assert!(name.as_str().chars().count() <= 64);
+            prop_assert!(!crate::text::has_stray_format_char(name.as_str()) && !crate::text::renders_empty(name.as_str()));
         }
     }
 

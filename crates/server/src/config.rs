@@ -23,6 +23,36 @@ fn invalid(var: &'static str, message: impl Into<String>) -> ConfigError {
 /// The seed's example secret; never acceptable in production.
 const SEED_EXAMPLE_SECRET: &str = "your-secret-key-change-in-production";
 const MIN_PRODUCTION_SECRET: usize = 32;
+/// Least estimated randomness of a production secret, in bits: every output of
+/// `openssl rand -base64 48` (and of `-hex 16`) scores far above it, while repeated,
+/// sequential or few distinct characters score far below.
+const MIN_PRODUCTION_SECRET_BITS: f64 = 80.0;
+const MAKE_A_SECRET: &str = "make one with `openssl rand -base64 48`";
+
+/// An upper estimate of the randomness in `secret`, in bits, from the secret alone:
+/// only its shortest repeating unit counts (`changemechangeme` is `changeme`), and
+/// each character of it counts the smaller of the entropy of its characters and
+/// that of the steps between neighbours (so `aaaa…`, `abab…` and `abcd…` score
+/// near zero). It refuses the obvious; a phrase can still score high, so a secret
+/// should come from a generator.
+fn estimated_entropy_bits(secret: &str) -> f64 {
+    let chars: Vec<char> = secret.chars().collect();
+    let repeats_every = |p: usize| (p..chars.len()).all(|i| chars[i] == chars[i - p]);
+    let period = (1..chars.len()).find(|&p| repeats_every(p)).unwrap_or(chars.len());
+    let unit = &chars[..period];
+    let steps: Vec<i64> = unit.windows(2).map(|w| i64::from(u32::from(w[1])) - i64::from(u32::from(w[0]))).collect();
+    unit.len() as f64 * shannon_bits(unit).min(shannon_bits(&steps))
+}
+
+/// Shannon entropy per item of the distribution of `items`, in bits.
+fn shannon_bits<T: Ord>(items: &[T]) -> f64 {
+    let mut counts = std::collections::BTreeMap::new();
+    for item in items {
+        *counts.entry(item).or_insert(0usize) += 1;
+    }
+    let total = items.len() as f64;
+    counts.values().map(|&n| n as f64 / total).map(|p| -p * p.log2()).sum()
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RunMode {
@@ -229,7 +259,19 @@ impl Config {
                 Some(s) if s == SEED_EXAMPLE_SECRET || s.len() < MIN_PRODUCTION_SECRET => {
                     return Err(invalid(
                         "JWT_SECRET",
-                        format!("must be a random value of at least {MIN_PRODUCTION_SECRET} characters in production"),
+                        format!(
+                            "must be a random value of at least {MIN_PRODUCTION_SECRET} characters in production; \
+                             {MAKE_A_SECRET}"
+                        ),
+                    ))
+                }
+                Some(s) if estimated_entropy_bits(s) < MIN_PRODUCTION_SECRET_BITS => {
+                    return Err(invalid(
+                        "JWT_SECRET",
+                        format!(
+                            "is too easy to guess (repeated, sequential or too few different characters); \
+                             {MAKE_A_SECRET}"
+                        ),
                     ))
                 }
                 Some(_) => {}
@@ -356,15 +398,47 @@ mod tests {
             let err = Config::check(prod(secret, None)).unwrap_err().to_string();
             assert!(err.contains("JWT_SECRET"), "{err}");
         }
-        let strong = "k".repeat(40);
-        assert!(Config::check(prod(Some(&strong), None)).is_ok());
-        let err = Config::check(prod(Some(&strong), Some("123456"))).unwrap_err().to_string();
+        let strong = GENERATED_SECRET;
+        assert!(Config::check(prod(Some(strong), None)).is_ok());
+        let err = Config::check(prod(Some(strong), Some("123456"))).unwrap_err().to_string();
         assert!(err.contains("OTP_FIXED_CODE"), "{err}");
+    }
+
+    /// An output of `openssl rand -base64 48`.
+    const GENERATED_SECRET: &str = "q0pZ3Yw8cJ1kXv7TnE5bR2uHgL9sAfD4mWiKoB6tQyVzNj+Cx/PeUr0hGlS3aI8d";
+
+    #[test]
+    fn production_refuses_secrets_that_are_long_but_easy_to_guess() {
+        let prod = |secret: &str| Raw {
+            env: "production".into(),
+            jwt_secret: Some(secret.to_owned()),
+            otp_webhook_url: Some("https://sms.example/send".into()),
+            ..Raw::default()
+        };
+        let trivial = [
+            "a".repeat(32),
+            "k".repeat(40),
+            "ab".repeat(16),
+            "0123456789".repeat(4),
+            "abcdefghijklmnopqrstuvwxyz012345".to_owned(),
+            "changeme".repeat(4),
+            "password1234".repeat(3),
+        ];
+        for secret in &trivial {
+            let err = Config::check(prod(secret)).unwrap_err().to_string();
+            assert!(err.contains("JWT_SECRET") && err.contains("openssl rand -base64 48"), "{secret}: {err}");
+        }
+        // Generated secrets pass: base64 and hex, as operators make them.
+        for secret in
+            [GENERATED_SECRET, "9f86d081884c7d659a2feaa0c55ad015", "a-production-secret-of-more-than-32-characters"]
+        {
+            assert!(Config::check(prod(secret)).is_ok(), "{secret}: {:.0} bits", estimated_entropy_bits(secret));
+        }
     }
 
     #[test]
     fn production_needs_a_way_to_deliver_codes() {
-        let raw = Raw { env: "production".into(), jwt_secret: Some("k".repeat(40)), ..Raw::default() };
+        let raw = Raw { env: "production".into(), jwt_secret: Some(GENERATED_SECRET.into()), ..Raw::default() };
         let err = Config::check(raw).unwrap_err().to_string();
         assert!(err.contains("OTP_WEBHOOK_URL"), "{err}");
     }

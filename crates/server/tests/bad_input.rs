@@ -58,6 +58,11 @@ async fn bad_requests_get_clear_errors_and_change_nothing(server: TestServer) {
 
     let bad_phone = api.call(Method::POST, "/api/auth/otp", None, Some(json!({"phone": "12"}))).await;
     assert_eq!((bad_phone.status, bad_phone.error_code()), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_phone"));
+    // A premium-rate number would make each code a charge to the operator.
+    for premium in ["+1 900 555 0199", "+44 909 879 0000"] {
+        let refused = api.call(Method::POST, "/api/auth/otp", None, Some(json!({"phone": premium}))).await;
+        assert_eq!((refused.status, refused.error_code()), (StatusCode::UNPROCESSABLE_ENTITY, "phone_not_mobile"));
+    }
     let group = api.post("/api/chats", &asha.token, json!({"type": "channel", "user_ids": []})).await;
     assert_eq!(group.status, StatusCode::UNPROCESSABLE_ENTITY);
     let myself = api.post("/api/chats", &asha.token, json!({"type": "direct", "user_ids": [asha.user_id()]})).await;
@@ -101,4 +106,63 @@ async fn bad_frames_get_error_frames_and_the_socket_lives(server: TestServer) {
     assert_eq!(ack["type"], "ack", "the socket survives bad frames: {ack}");
     let history = api.get(&format!("/api/messages?chat_id={chat}"), &ravi.token).await;
     assert_eq!(history.body["messages"].as_array().unwrap().len(), 1);
+}
+
+/// Names that hide or reverse text, and messages that show nothing, are refused
+/// wherever they come in; emoji sequences that need a joiner still work.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invisible_and_direction_changing_characters_are_refused() {
+    let server = support::start(chitchat_testkit::TestBackend::Sqlite, &[]).await.expect("SQLite");
+    let api = server.client();
+    let asha = api.login("9876543210", "Asha").await;
+    let ravi = api.login("9876543211", "Ravi").await;
+    let chat = api.direct_chat(&asha, &ravi.user_id()).await;
+    let tricks = ["Ravi\u{202E}ivaR", "Asha\u{200B}", "\u{FEFF}Asha", "Asha\u{E0041}\u{E0042}", "\u{200B}\u{200B}"];
+
+    for name in tricks {
+        let otp = api.call(Method::POST, "/api/auth/otp", None, Some(json!({"phone": "9876543212"}))).await;
+        assert_eq!(otp.status, StatusCode::ACCEPTED);
+        let body = json!({"phone": "9876543212", "name": name, "code": "123456"});
+        let signup = api.call(Method::POST, "/api/auth/register", None, Some(body)).await;
+        assert_eq!(
+            (signup.status, signup.error_code()),
+            (StatusCode::UNPROCESSABLE_ENTITY, "invalid_name"),
+            "{name:?}"
+        );
+        let rename = api.call(Method::PATCH, "/api/users/me", Some(&asha.token), Some(json!({"name": name}))).await;
+        assert_eq!(
+            (rename.status, rename.error_code()),
+            (StatusCode::UNPROCESSABLE_ENTITY, "invalid_name"),
+            "{name:?}"
+        );
+        let group = json!({"type": "group", "name": name, "user_ids": [ravi.user_id()]});
+        let group = api.post("/api/chats", &asha.token, group).await;
+        assert_eq!(group.error_code(), "invalid_group_name", "{name:?}");
+    }
+    assert_eq!(api.get("/api/users/me", &asha.token).await.body["user"]["name"], "Asha", "the name is unchanged");
+
+    let message = api.send_text(&asha, &chat, "hi", None).await;
+    let message_id = message.body["id"].as_str().unwrap().to_owned();
+    for blank in ["\u{200B}\u{200B}\u{200B}", "\u{FEFF}", "\u{2060} \u{200B}", "\u{3164}"] {
+        let reply = api.post("/api/messages", &asha.token, json!({"chat_id": chat, "content": blank})).await;
+        assert_eq!(
+            (reply.status, reply.error_code()),
+            (StatusCode::UNPROCESSABLE_ENTITY, "empty_content"),
+            "{blank:?}"
+        );
+    }
+    let reactions = format!("/api/messages/{message_id}/reactions");
+    for emoji in ["\u{200B}", "\u{202E}👍", "👍\u{200B}", "\u{FE0F}"] {
+        let reply = api.call(Method::PUT, &reactions, Some(&ravi.token), Some(json!({"emoji": emoji}))).await;
+        assert_eq!(
+            (reply.status, reply.error_code()),
+            (StatusCode::UNPROCESSABLE_ENTITY, "invalid_emoji"),
+            "{emoji:?}"
+        );
+    }
+    let family = "👨\u{200D}👩\u{200D}👧\u{200D}👦";
+    let reply = api.call(Method::PUT, &reactions, Some(&ravi.token), Some(json!({"emoji": family}))).await;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT, "{:?}", reply.body);
+    let history = api.get(&format!("/api/messages?chat_id={chat}"), &asha.token).await;
+    assert_eq!(history.body["messages"].as_array().unwrap().len(), 1, "nothing blank was stored");
 }

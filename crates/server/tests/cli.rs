@@ -39,6 +39,23 @@ fn bad_configuration_stops_with_one_line_naming_the_variable() {
 }
 
 #[test]
+fn a_long_but_trivial_jwt_secret_stops_production_and_says_how_to_make_one() {
+    let dir = tempfile_dir();
+    let thirty_two_a = "a".repeat(32);
+    let env = [
+        ("ENV", "production"),
+        ("JWT_SECRET", thirty_two_a.as_str()),
+        ("OTP_WEBHOOK_URL", "https://sms.example/send"),
+        ("DATA_DIR", dir.to_str().unwrap()),
+    ];
+    let out = chitchat(&["migrate"], &env, &dir);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("JWT_SECRET") && stderr.contains("openssl rand -base64 48"), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+}
+
+#[test]
 fn migrate_prepares_a_fresh_database_and_exits() {
     let dir = tempfile_dir();
     let out = chitchat(&["migrate"], &[("DATA_DIR", dir.to_str().unwrap())], &dir);

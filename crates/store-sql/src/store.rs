@@ -105,21 +105,21 @@ impl UserRepo for Store {
 
 #[async_trait]
 impl OtpRepo for Store {
-    async fn put(&self, challenge: &OtpChallenge) -> DomainResult<()> {
+    async fn put_unless_recent(&self, challenge: &OtpChallenge, cutoff: DateTime<Utc>) -> DomainResult<bool> {
         let challenge = challenge.clone();
-        self.detached(|s| async move { s.put(&challenge).await }).await
+        self.detached(move |s| async move { s.put_unless_recent(&challenge, cutoff).await }).await
     }
     async fn get(&self, phone: &Phone) -> DomainResult<Option<OtpChallenge>> {
         let phone = phone.clone();
         self.detached(|s| async move { OtpRepo::get(&*s, &phone).await }).await
     }
-    async fn record_failure(&self, phone: &Phone) -> DomainResult<i32> {
+    async fn reserve_attempt(&self, phone: &Phone, max_attempts: i32) -> DomainResult<Option<OtpChallenge>> {
         let phone = phone.clone();
-        self.detached(|s| async move { s.record_failure(&phone).await }).await
+        self.detached(move |s| async move { s.reserve_attempt(&phone, max_attempts).await }).await
     }
-    async fn consume(&self, phone: &Phone, code_hash: &str) -> DomainResult<bool> {
+    async fn consume(&self, phone: &Phone, code_hash: &str, max_attempts: i32) -> DomainResult<bool> {
         let (phone, code_hash) = (phone.clone(), code_hash.to_owned());
-        self.detached(|s| async move { s.consume(&phone, &code_hash).await }).await
+        self.detached(move |s| async move { s.consume(&phone, &code_hash, max_attempts).await }).await
     }
 }
 

@@ -48,7 +48,7 @@ pub struct OtpChallenge {
     pub phone: Phone,
     pub code_hash: String,
     pub expires_at: DateTime<Utc>,
-    /// Wrong codes tried so far.
+    /// Codes tried so far (each counted before it is compared).
     pub attempts: i32,
     pub created_at: DateTime<Utc>,
 }

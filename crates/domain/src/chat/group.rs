@@ -44,7 +44,8 @@ impl GroupPolicy {
     }
 }
 
-/// A group's name: trimmed, 1 to 100 characters, no control characters.
+/// A group's name: trimmed, 1 to 100 characters that show something, no control
+/// characters and no invisible or direction-changing ones (see `crate::text`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GroupName(String);
 
@@ -56,6 +57,12 @@ impl GroupName {
             return Err(DomainError::invalid(
                 "invalid_group_name",
                 format!("a group name is 1 to {MAX_GROUP_NAME_CHARS} characters without control characters"),
+            ));
+        }
+        if crate::text::renders_empty(name) || crate::text::has_stray_format_char(name) {
+            return Err(DomainError::invalid(
+                "invalid_group_name",
+                "a group name must show something, without invisible or direction-changing characters",
             ));
         }
         Ok(Self(name.to_owned()))
@@ -462,7 +469,17 @@ mod tests {
     fn names_are_trimmed_and_1_to_100_characters() {
         assert_eq!(GroupName::parse("  Trip  ").unwrap().into_inner(), "Trip");
         assert!(GroupName::parse(&"é".repeat(100)).is_ok());
-        for bad in ["", "   ", &"a".repeat(101), "a\u{7}b"] {
+        for bad in [
+            "",
+            "   ",
+            &"a".repeat(101),
+            "a\u{7}b",
+            "Trip\u{202E}pirT",
+            "\u{200B}",
+            "Tr\u{200B}ip",
+            "\u{FEFF}Trip",
+            "\u{3164}",
+        ] {
             assert_eq!(GroupName::parse(bad).unwrap_err().code(), "invalid_group_name", "{bad:?}");
         }
         assert!(GroupDescription::parse("line one\nline two").is_ok());

@@ -26,10 +26,12 @@ pub struct ContactEntry {
     pub added_at: DateTime<Utc>,
 }
 
-/// An alias: trimmed, at most 64 characters, no control characters; blank means none.
+/// An alias: trimmed, at most 64 characters, no control characters and no invisible
+/// or direction-changing ones (see `crate::text`); blank means none.
 pub fn parse_alias(raw: Option<&str>) -> Result<Option<String>, DomainError> {
     let Some(alias) = raw.map(str::trim).filter(|a| !a.is_empty()) else { return Ok(None) };
-    if alias.chars().count() > MAX_ALIAS_CHARS || alias.chars().any(char::is_control) {
+    let invisible = crate::text::renders_empty(alias) || crate::text::has_stray_format_char(alias);
+    if alias.chars().count() > MAX_ALIAS_CHARS || alias.chars().any(char::is_control) || invisible {
         return Err(DomainError::invalid(
             "invalid_alias",
             format!("alias must be at most {MAX_ALIAS_CHARS} printable characters"),
@@ -48,5 +50,8 @@ mod tests {
         assert_eq!(parse_alias(Some("   ")).unwrap(), None);
         assert_eq!(parse_alias(None).unwrap(), None);
         assert!(parse_alias(Some(&"x".repeat(65))).is_err());
+        for hidden in ["Mum\u{202E}", "\u{200B}", "M\u{200B}um", "\u{3164}"] {
+            assert_eq!(parse_alias(Some(hidden)).unwrap_err().code(), "invalid_alias", "{hidden:?}");
+        }
     }
 }

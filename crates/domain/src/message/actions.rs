@@ -66,7 +66,9 @@ pub struct MessageEdit {
 }
 
 /// A reaction: 1 to 8 Unicode scalar values with no letters or digits of ASCII, no
-/// white space and no control characters (an emoji, not a word).
+/// white space and no control characters (an emoji, not a word), that show
+/// something and hold no format character outside an emoji sequence (see
+/// `crate::text`): a joiner between emoji is allowed, a lone U+200B is not.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Emoji(String);
 
@@ -74,7 +76,8 @@ impl Emoji {
     pub fn parse(raw: String) -> Result<Self, DomainError> {
         let count = raw.chars().count();
         let refused = |c: char| c.is_ascii_alphanumeric() || c.is_whitespace() || c.is_control();
-        if count == 0 || count > MAX_EMOJI_CHARS || raw.chars().any(refused) {
+        let invisible = crate::text::renders_empty(&raw) || crate::text::has_stray_format_char(&raw);
+        if count == 0 || count > MAX_EMOJI_CHARS || raw.chars().any(refused) || invisible {
             return Err(DomainError::invalid(
                 "invalid_emoji",
                 format!("emoji must be 1 to {MAX_EMOJI_CHARS} characters of an emoji, without letters or digits"),
@@ -342,10 +345,34 @@ mod tests {
 
     #[test]
     fn reactions_are_emoji_not_words() {
-        for ok in ["👍", "❤️", "🇮🇳", "👨‍👩‍👧‍👦", "🙏🏽", "!"] {
+        for ok in [
+            "👍",
+            "❤️",
+            "🇮🇳",
+            "👨‍👩‍👧‍👦",
+            "🙏🏽",
+            "!",
+            "❤\u{FE0F}\u{200D}🔥",
+            "🏴\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F}",
+        ] {
             assert!(Emoji::parse(ok.into()).is_ok(), "{ok}");
         }
-        for refused in ["", "ok", "1", "👍 ", "\u{7}", "😀😀😀😀😀😀😀😀😀"] {
+        for refused in [
+            "",
+            "ok",
+            "1",
+            "👍 ",
+            "\u{7}",
+            "😀😀😀😀😀😀😀😀😀",
+            "\u{200B}",
+            "\u{202E}👍",
+            "👍\u{200B}",
+            "\u{FEFF}",
+            "\u{FE0F}",
+            "\u{E0041}",
+            "👍\u{200D}",
+            "\u{2800}",
+        ] {
             assert_eq!(Emoji::parse(refused.into()).unwrap_err().code(), "invalid_emoji", "{refused:?}");
         }
     }

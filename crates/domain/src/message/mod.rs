@@ -120,13 +120,14 @@ pub struct SystemInfo {
     pub role: Option<crate::chat::Role>,
 }
 
-/// Message text: not blank, at most 64 KiB.
+/// Message text: not blank (it must show something: white space, zero-width and
+/// other invisible characters alone are blank), at most 64 KiB.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MessageBody(String);
 
 impl MessageBody {
     pub fn parse(raw: String) -> Result<Self, DomainError> {
-        if raw.trim().is_empty() {
+        if crate::text::renders_empty(&raw) {
             return Err(DomainError::invalid("empty_content", "message content must not be empty"));
         }
         // No store keeps a NUL inside text (PostgreSQL refuses it), and no person types one.
@@ -145,7 +146,7 @@ impl MessageBody {
     /// The optional caption of a photo, video, voice or document message: may be
     /// empty (a blank one is), at most 64 KiB.
     pub fn caption(raw: String) -> Result<Self, DomainError> {
-        if raw.trim().is_empty() {
+        if crate::text::renders_empty(&raw) {
             return Ok(Self(String::new()));
         }
         Self::parse(raw)
@@ -360,6 +361,20 @@ mod tests {
         assert_eq!(MessageBody::parse(" \n\t".into()).unwrap_err().code(), "empty_content");
         assert_eq!(MessageBody::parse("a\0b".into()).unwrap_err().code(), "invalid_content");
         assert!(MessageBody::parse("two\nlines\tand a tab".into()).is_ok());
+    }
+
+    #[test]
+    fn text_that_shows_nothing_is_blank() {
+        for blank in
+            ["\u{200B}\u{200B}\u{200B}", "\u{FEFF}", " \u{200B}\n\u{2060}", "\u{3164}", "\u{2800}", "\u{E0020}"]
+        {
+            assert_eq!(MessageBody::parse(blank.into()).unwrap_err().code(), "empty_content", "{blank:?}");
+            assert_eq!(MessageBody::caption(blank.into()).unwrap().as_str(), "", "{blank:?}");
+        }
+        // Direction marks and joiners inside real text are kept: Arabic, Hebrew and emoji need them.
+        for text in ["👨\u{200D}👩\u{200D}👧", "שלום\u{200F}!", "a\u{200B}b"] {
+            assert_eq!(MessageBody::parse(text.into()).unwrap().as_str(), text);
+        }
     }
 
     #[test]

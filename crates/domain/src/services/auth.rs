@@ -64,6 +64,10 @@ fn wrong_code() -> DomainError {
     DomainError::unauthorized("invalid_code", "the code is wrong; check it and try again")
 }
 
+fn too_many_attempts() -> DomainError {
+    DomainError::too_many("too_many_attempts", "too many wrong codes; request a new code")
+}
+
 impl AuthService {
     pub fn new(ports: &Ports, policy: AuthPolicy) -> Self {
         Self {
@@ -88,15 +92,6 @@ impl AuthService {
     pub async fn request_code(&self, raw_phone: &str) -> DomainResult<DateTime<Utc>> {
         let phone = Phone::parse(raw_phone, self.policy.region)?;
         let now = self.clock.now();
-        if let Some(previous) = self.otps.get(&phone).await? {
-            let wait = previous.created_at + self.policy.otp_resend_cooldown - now;
-            if wait > Duration::zero() {
-                return Err(DomainError::too_many(
-                    "code_recently_sent",
-                    format!("a code was just sent; ask again in {} s", wait.num_seconds().max(1)),
-                ));
-            }
-        }
         let code = self.codes.generate();
         let challenge = OtpChallenge {
             code_hash: code.hash(&phone, &self.policy.otp_pepper),
@@ -105,7 +100,17 @@ impl AuthService {
             attempts: 0,
             created_at: now,
         };
-        self.otps.put(&challenge).await?;
+        // The cooldown is checked by the write itself: of concurrent requests, on
+        // any instance, only the one that stored its challenge sends a code.
+        let cutoff = now - self.policy.otp_resend_cooldown;
+        if !self.otps.put_unless_recent(&challenge, cutoff).await? {
+            let previous = self.otps.get(&phone).await?.map(|p| p.created_at).unwrap_or(now);
+            let wait = previous + self.policy.otp_resend_cooldown - now;
+            return Err(DomainError::too_many(
+                "code_recently_sent",
+                format!("a code was just sent; ask again in {} s", wait.num_seconds().max(1)),
+            ));
+        }
         self.sender.send(&phone, &code).await?;
         Ok(challenge.expires_at)
     }
@@ -116,20 +121,24 @@ impl AuthService {
         let phone = Phone::parse(request.phone, self.policy.region)?;
         let code = OtpCode::parse(request.code)?;
         let now = self.clock.now();
-        let challenge = self.otps.get(&phone).await?.ok_or_else(wrong_code)?;
-        if challenge.attempts >= self.policy.otp_max_attempts {
-            return Err(DomainError::too_many("too_many_attempts", "too many wrong codes; request a new code"));
-        }
+        let max_attempts = self.policy.otp_max_attempts;
+        // The try is counted before the code is compared, so that concurrent tries
+        // cannot compare more codes than the limit allows.
+        let Some(challenge) = self.otps.reserve_attempt(&phone, max_attempts).await? else {
+            return Err(match self.otps.get(&phone).await? {
+                Some(_) => too_many_attempts(),
+                None => wrong_code(),
+            });
+        };
         if now >= challenge.expires_at {
             return Err(DomainError::unauthorized("code_expired", "the code has expired; request a new code"));
         }
         let hash = code.hash(&phone, &self.policy.otp_pepper);
         if !hashes_match(&hash, &challenge.code_hash) {
-            self.otps.record_failure(&phone).await?;
             return Err(wrong_code());
         }
         // Single use: of two logins racing with one code, only one consumes it.
-        if !self.otps.consume(&phone, &hash).await? {
+        if !self.otps.consume(&phone, &hash, max_attempts).await? {
             return Err(wrong_code());
         }
         let name = match request.name {
@@ -266,17 +275,18 @@ mod tests {
         let now = Utc::now();
         let mut m = MockSet::new(now);
         m.codes.expect_generate().returning(|| OtpCode::parse("424242").unwrap());
-        m.otps.expect_get().returning(|_| Ok(None));
+        m.otps.expect_get().never();
         m.otps
-            .expect_put()
-            .withf(move |c| {
+            .expect_put_unless_recent()
+            .withf(move |c, cutoff| {
                 c.phone.as_str() == "+919876543210"
                     && !c.code_hash.contains("424242")
                     && c.expires_at == now + Duration::minutes(5)
                     && c.attempts == 0
+                    && *cutoff == now - Duration::seconds(30)
             })
             .times(1)
-            .returning(|_| Ok(()));
+            .returning(|_, _| Ok(true));
         m.sender
             .expect_send()
             .withf(|p, c| p.as_str() == "+919876543210" && c.reveal() == "424242")
@@ -291,8 +301,10 @@ mod tests {
         let now = Utc::now();
         let mut m = MockSet::new(now);
         let recent = challenge("123456", now - Duration::seconds(10), 0);
+        m.codes.expect_generate().returning(|| OtpCode::parse("424242").unwrap());
+        // The store refuses the write: a code younger than the cooldown is pending.
+        m.otps.expect_put_unless_recent().times(1).returning(|_, _| Ok(false));
         m.otps.expect_get().returning(move |_| Ok(Some(recent.clone())));
-        m.otps.expect_put().never();
         m.sender.expect_send().never();
         let service = AuthService::new(&ports(m), policy());
         let err = service.request_code("9876543210").await.unwrap_err();
@@ -310,9 +322,9 @@ mod tests {
     async fn the_right_code_creates_a_session_and_a_token() {
         let now = Utc::now();
         let mut m = MockSet::new(now);
-        let c = challenge("123456", now, 0);
-        m.otps.expect_get().returning(move |_| Ok(Some(c.clone())));
-        m.otps.expect_consume().times(1).returning(|_, _| Ok(true));
+        let c = challenge("123456", now, 1);
+        m.otps.expect_reserve_attempt().withf(|_, max| *max == 5).times(1).returning(move |_, _| Ok(Some(c.clone())));
+        m.otps.expect_consume().withf(|_, _, max| *max == 5).times(1).returning(|_, _, _| Ok(true));
         m.users.expect_insert_or_get_by_phone().returning(|u| Ok(u.clone()));
         m.sessions.expect_create().times(1).returning(|_| Ok(()));
         m.tokens.expect_issue().returning(|_| Ok("tok".into()));
@@ -327,9 +339,9 @@ mod tests {
     async fn a_wrong_code_counts_a_try_and_is_refused() {
         let now = Utc::now();
         let mut m = MockSet::new(now);
-        let c = challenge("123456", now, 2);
-        m.otps.expect_get().returning(move |_| Ok(Some(c.clone())));
-        m.otps.expect_record_failure().times(1).returning(|_| Ok(3));
+        let c = challenge("123456", now, 3);
+        // The try is counted (reserved) before the code is compared.
+        m.otps.expect_reserve_attempt().withf(|_, max| *max == 5).times(1).returning(move |_, _| Ok(Some(c.clone())));
         m.otps.expect_consume().never();
         let service = AuthService::new(&ports(m), policy());
         let err = service.login(login("654321")).await.unwrap_err();
@@ -341,6 +353,8 @@ mod tests {
         let now = Utc::now();
         let mut m = MockSet::new(now);
         let c = challenge("123456", now, 5);
+        // No try is left to reserve: the code is not even compared.
+        m.otps.expect_reserve_attempt().times(1).returning(|_, _| Ok(None));
         m.otps.expect_get().returning(move |_| Ok(Some(c.clone())));
         m.otps.expect_consume().never();
         let service = AuthService::new(&ports(m), policy());
@@ -348,11 +362,21 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_code_never_requested_is_wrong() {
+        let mut m = MockSet::new(Utc::now());
+        m.otps.expect_reserve_attempt().returning(|_, _| Ok(None));
+        m.otps.expect_get().returning(|_| Ok(None));
+        m.otps.expect_consume().never();
+        let service = AuthService::new(&ports(m), policy());
+        assert_eq!(service.login(login("123456")).await.unwrap_err().code(), "invalid_code");
+    }
+
+    #[tokio::test]
     async fn an_expired_code_is_refused() {
         let issued = Utc::now();
         let mut m = MockSet::new(issued + Duration::minutes(5));
-        let c = challenge("123456", issued, 0);
-        m.otps.expect_get().returning(move |_| Ok(Some(c.clone())));
+        let c = challenge("123456", issued, 1);
+        m.otps.expect_reserve_attempt().returning(move |_, _| Ok(Some(c.clone())));
         m.otps.expect_consume().never();
         let service = AuthService::new(&ports(m), policy());
         assert_eq!(service.login(login("123456")).await.unwrap_err().code(), "code_expired");
@@ -362,9 +386,9 @@ mod tests {
     async fn a_code_already_used_is_refused() {
         let now = Utc::now();
         let mut m = MockSet::new(now);
-        let c = challenge("123456", now, 0);
-        m.otps.expect_get().returning(move |_| Ok(Some(c.clone())));
-        m.otps.expect_consume().returning(|_, _| Ok(false));
+        let c = challenge("123456", now, 1);
+        m.otps.expect_reserve_attempt().returning(move |_, _| Ok(Some(c.clone())));
+        m.otps.expect_consume().returning(|_, _, _| Ok(false));
         m.sessions.expect_create().never();
         let service = AuthService::new(&ports(m), policy());
         assert_eq!(service.login(login("123456")).await.unwrap_err().code(), "invalid_code");

@@ -34,7 +34,9 @@ const MAX_PHONE_INPUT: usize = 32;
 
 impl Phone {
     /// Normalises what a person typed into E.164, rejecting anything that is not a
-    /// valid number in the numbering plan.
+    /// valid number in the numbering plan (`invalid_phone`) or not one that can
+    /// receive text messages: only mobile numbers, and those of plans where mobile
+    /// and fixed-line numbers look alike, such as the US (`phone_not_mobile`).
     pub fn parse(raw: &str, region: Region) -> Result<Self, DomainError> {
         let invalid = || DomainError::invalid("invalid_phone", "enter a valid phone number, for example +919876543210");
         let raw = raw.trim();
@@ -58,7 +60,16 @@ impl Phone {
         if again.map(|n| n.format().mode(phonenumber::Mode::E164).to_string()).as_deref() != Some(e164.as_str()) {
             return Err(invalid());
         }
-        Ok(Self(e164))
+        // A person proves their number with a text message: only numbers that can
+        // receive one are accounts. Premium-rate numbers would also make every code
+        // a charge to the operator, paid to whoever owns the number.
+        match number.number_type(&phonenumber::metadata::DATABASE) {
+            phonenumber::Type::Mobile | phonenumber::Type::FixedLineOrMobile => Ok(Self(e164)),
+            _ => Err(DomainError::invalid(
+                "phone_not_mobile",
+                "this number cannot receive text messages; enter a mobile number",
+            )),
+        }
     }
 
     /// Rebuilds a phone that was already normalised (read back from storage).
@@ -98,11 +109,27 @@ mod tests {
 
     #[test]
     fn international_spellings_do_not_depend_on_the_region() {
-        let italy = Phone::parse("012563 10", Region::parse("IT").unwrap()).unwrap();
-        assert_eq!(italy.as_str(), "+3901256310");
+        let italy = Phone::parse("312 345 6789", Region::parse("IT").unwrap()).unwrap();
+        assert_eq!(italy.as_str(), "+393123456789");
         for region in ["IN", "GB", "US", "IT"] {
             let region = Region::parse(region).unwrap();
-            assert_eq!(Phone::parse("+39 0125 6310", region), Ok(italy.clone()));
+            assert_eq!(Phone::parse("+39 312 345 6789", region), Ok(italy.clone()));
+            // An Italian fixed line (leading zero kept) is refused the same everywhere.
+            let landline = Phone::parse("+39 0125 6310", region).unwrap_err();
+            assert_eq!(landline.code(), "phone_not_mobile");
+        }
+    }
+
+    #[test]
+    fn only_numbers_that_receive_text_messages_are_accepted() {
+        let region = Region::default();
+        for raw in ["+1 900 555 0199", "+1 900 200 1234", "+44 909 879 0000", "+91 1800 123 4567", "+44 20 7946 0958"] {
+            let err = Phone::parse(raw, region).unwrap_err();
+            assert_eq!(err.code(), "phone_not_mobile", "{raw:?}");
+            assert!(matches!(err, DomainError::Invalid { .. }), "answered 422: {raw:?}");
+        }
+        for raw in ["+1 415 555 2671", "+44 7400 123456", "+91 98765 43210"] {
+            assert!(Phone::parse(raw, region).is_ok(), "{raw:?}");
         }
     }
 
@@ -117,8 +144,8 @@ mod tests {
                 assert_eq!(Phone::parse(phone.as_str(), Region::default()), Ok(phone), "{raw:?}");
             }
         }
-        let almaty = Phone::parse("8 727 258 4040", kazakhstan).unwrap();
-        assert_eq!(almaty.as_str(), "+77272584040", "ordinary Kazakh numbers still pass");
+        let mobile = Phone::parse("8 701 234 5678", kazakhstan).unwrap();
+        assert_eq!(mobile.as_str(), "+77012345678", "ordinary Kazakh numbers still pass");
     }
 
     #[test]

@@ -3,6 +3,7 @@ use chitchat_domain::auth::{OtpChallenge, Session};
 use chitchat_domain::user::{LastSeenVisibility, User, UserName};
 use chitchat_domain::{SessionId, UserId};
 use chrono::Duration;
+use std::sync::Arc;
 
 pub async fn users_insert_or_get_is_idempotent_by_phone<S: Store>(store: S) {
     let first = user(&store, 1, "Asha").await;
@@ -65,27 +66,86 @@ fn challenge(n: u32, hash: &str) -> OtpChallenge {
     }
 }
 
-pub async fn otps_put_replaces_and_resets_attempts<S: Store>(store: S) {
-    store.put(&challenge(1, "h1")).await.unwrap();
-    store.record_failure(&phone(1)).await.unwrap();
-    let replacement = challenge(1, "h2");
-    store.put(&replacement).await.unwrap();
-    assert_eq!(OtpRepo::get(&store, &phone(1)).await.unwrap(), Some(replacement));
+pub async fn otps_put_unless_recent_replaces_only_after_the_cutoff<S: Store>(store: S) {
+    let first = challenge(1, "h1");
+    assert!(store.put_unless_recent(&first, first.created_at - Duration::seconds(30)).await.unwrap());
+    assert_eq!(store.reserve_attempt(&phone(1), 5).await.unwrap().unwrap().attempts, 1);
+    let mut too_soon = challenge(1, "h2");
+    too_soon.created_at = first.created_at + Duration::seconds(10);
+    let cutoff = too_soon.created_at - Duration::seconds(30);
+    assert!(!store.put_unless_recent(&too_soon, cutoff).await.unwrap(), "the pending code is newer than the cutoff");
+    let mut stored = first.clone();
+    stored.attempts = 1;
+    assert_eq!(OtpRepo::get(&store, &phone(1)).await.unwrap(), Some(stored), "nothing was written");
+    let mut later = challenge(1, "h3");
+    later.created_at = first.created_at + Duration::seconds(30);
+    let cutoff = later.created_at - Duration::seconds(30);
+    assert!(store.put_unless_recent(&later, cutoff).await.unwrap(), "a cutoff at the pending code's time replaces it");
+    assert_eq!(OtpRepo::get(&store, &phone(1)).await.unwrap(), Some(later), "replaced, and its tries reset");
     assert_eq!(OtpRepo::get(&store, &phone(2)).await.unwrap(), None);
 }
 
-pub async fn otps_record_failure_counts_tries<S: Store>(store: S) {
-    store.put(&challenge(1, "h")).await.unwrap();
-    assert_eq!(store.record_failure(&phone(1)).await.unwrap(), 1);
-    assert_eq!(store.record_failure(&phone(1)).await.unwrap(), 2);
-    assert_eq!(OtpRepo::get(&store, &phone(1)).await.unwrap().unwrap().attempts, 2);
+/// Thirty requests for one phone at once, as a flood of `POST /api/auth/otp` would
+/// make them: exactly one challenge is stored, so exactly one code is sent.
+pub async fn otps_concurrent_puts_store_one_challenge<S: Store>(store: S) {
+    let store = Arc::new(store);
+    let tasks: Vec<_> = (0..30)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let candidate = challenge(1, &format!("h{i}"));
+                let cutoff = candidate.created_at - Duration::seconds(30);
+                store.put_unless_recent(&candidate, cutoff).await.unwrap().then_some(candidate.code_hash)
+            })
+        })
+        .collect();
+    let mut stored = Vec::new();
+    for task in tasks {
+        stored.extend(task.await.unwrap());
+    }
+    assert_eq!(stored.len(), 1, "one challenge per cooldown: {stored:?}");
+    assert_eq!(OtpRepo::get(store.as_ref(), &phone(1)).await.unwrap().unwrap().code_hash, stored[0]);
 }
 
-pub async fn otps_consume_is_single_use_and_needs_the_hash<S: Store>(store: S) {
-    store.put(&challenge(1, "right")).await.unwrap();
-    assert!(!store.consume(&phone(1), "wrong").await.unwrap());
-    assert!(store.consume(&phone(1), "right").await.unwrap());
-    assert!(!store.consume(&phone(1), "right").await.unwrap(), "a code works once");
+pub async fn otps_reserve_attempt_counts_tries_up_to_the_limit<S: Store>(store: S) {
+    assert_eq!(store.reserve_attempt(&phone(1), 5).await.unwrap(), None, "no challenge, nothing to try");
+    store.put_unless_recent(&challenge(1, "h"), now()).await.unwrap();
+    for attempt in 1..=5 {
+        let reserved = store.reserve_attempt(&phone(1), 5).await.unwrap().expect("a try is left");
+        assert_eq!((reserved.attempts, reserved.code_hash.as_str()), (attempt, "h"));
+    }
+    assert_eq!(store.reserve_attempt(&phone(1), 5).await.unwrap(), None, "the sixth try is refused");
+    assert_eq!(OtpRepo::get(&store, &phone(1)).await.unwrap().unwrap().attempts, 5, "and not counted");
+}
+
+/// Sixty tries at once against one code, as a burst of `POST /api/auth/register`
+/// would make them: only five are ever let through to compare a code.
+pub async fn otps_concurrent_tries_never_pass_the_limit<S: Store>(store: S) {
+    let store = Arc::new(store);
+    store.put_unless_recent(&challenge(1, "h"), now()).await.unwrap();
+    let tasks: Vec<_> = (0..60)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.reserve_attempt(&phone(1), 5).await.unwrap().map(|c| c.attempts) })
+        })
+        .collect();
+    let mut reserved = Vec::new();
+    for task in tasks {
+        reserved.extend(task.await.unwrap());
+    }
+    reserved.sort_unstable();
+    assert_eq!(reserved, vec![1, 2, 3, 4, 5], "each try counted once, five in all");
+}
+
+pub async fn otps_consume_is_single_use_needs_the_hash_and_honours_the_limit<S: Store>(store: S) {
+    let mut locked = challenge(1, "right");
+    locked.attempts = 6;
+    store.put_unless_recent(&locked, now()).await.unwrap();
+    assert!(!store.consume(&phone(1), "right", 5).await.unwrap(), "a code past the limit is not consumed");
+    store.put_unless_recent(&challenge(1, "right"), now()).await.unwrap();
+    assert!(!store.consume(&phone(1), "wrong", 5).await.unwrap());
+    assert!(store.consume(&phone(1), "right", 5).await.unwrap());
+    assert!(!store.consume(&phone(1), "right", 5).await.unwrap(), "a code works once");
     assert_eq!(OtpRepo::get(&store, &phone(1)).await.unwrap(), None);
 }
 
