@@ -241,11 +241,19 @@ async fn presence_reaches_only_people_the_user_exchanged_messages_with(server: T
         ws.next_where("presence", |f| f["sender"] == asha.user_id() && f["payload"]["online"] == false).await;
     }
 
-    // `last_seen: nobody` hides being online too, from everyone.
+    // `last_seen: nobody` hides being online too, from everyone: set while she is
+    // online, those who saw her see her go offline, without a time.
+    let asha_ws = api.ws(&asha.token).await;
+    for ws in [&mut mallory_ws, &mut ravi_ws] {
+        ws.next_where("presence", |f| f["sender"] == asha.user_id() && f["payload"]["online"] == true).await;
+    }
     let body = json!({"privacy": {"last_seen": "nobody"}});
     let hidden = api.call(Method::PATCH, "/api/users/me", Some(&asha.token), Some(body)).await;
     assert_eq!(hidden.status, StatusCode::OK, "{:?}", hidden.body);
-    let asha_ws = api.ws(&asha.token).await;
+    for ws in [&mut mallory_ws, &mut ravi_ws] {
+        let gone = ws.next_where("presence", |f| f["sender"] == asha.user_id()).await;
+        assert_eq!((&gone["payload"]["online"], &gone["payload"]["last_seen"]), (&json!(false), &Value::Null));
+    }
     let mut ravi_laptop = api.ws(&ravi.token).await;
     drop(asha_ws);
     for (who, ws) in [("Ravi", &mut ravi_ws), ("Mallory", &mut mallory_ws), ("Ravi's new device", &mut ravi_laptop)] {
@@ -310,6 +318,15 @@ async fn a_former_member_sees_messages_as_they_were_when_they_left(server: TestS
     let texts: Vec<&str> =
         edits.body["edits"].as_array().unwrap().iter().filter_map(|e| e["content"].as_str()).collect();
     assert_eq!(texts, ["plan A"], "{:?}", edits.body);
+
+    // Forwarding it elsewhere copies it as they can read it.
+    let elsewhere = api.direct_chat(&chen, &ravi.user_id()).await;
+    let path = format!("/api/messages/{message}/forward");
+    let forward = api.post(&path, &chen.token, json!({"chat_ids": [elsewhere]})).await;
+    assert_eq!(forward.status, StatusCode::CREATED, "{:?}", forward.body);
+    assert!(!forward.body.to_string().contains("secret"), "{:?}", forward.body);
+    let copied = api.get(&format!("/api/messages?chat_id={elsewhere}"), &ravi.token).await;
+    assert_eq!(copied.body["messages"][0]["content"], "plan B", "{:?}", copied.body);
 
     // Resume: every replayed frame carries the message as it was.
     let mut chen_ws = api.ws(&chen.token).await;

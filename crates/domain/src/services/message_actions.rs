@@ -159,7 +159,16 @@ impl MessageService {
     /// is forwarded.
     pub async fn forward(&self, caller: Caller, id: MessageId, chat_ids: &[ChatId]) -> DomainResult<Vec<Message>> {
         let targets = forward_targets(chat_ids)?;
-        let (source, _) = self.visible(caller, id).await?;
+        let (source, member) = self.visible(caller, id).await?;
+        // A former member forwards the message as they can read it: as it was when they left.
+        let source = match member.left_at {
+            Some(left) => {
+                let chat = source.chat_id;
+                let then = super::former::as_they_were(self.messages.as_ref(), chat, left.event_seq, vec![source]);
+                then.await?.pop().ok_or_else(message_not_found)?
+            }
+            None => source,
+        };
         check_shareable(&source)?;
         for chat in &targets {
             require_member(self.chats.as_ref(), *chat, caller.user_id).await?;

@@ -121,6 +121,48 @@ impl PresenceService {
         Ok((related, saved_me))
     }
 
+    /// The caller changed their `last_seen` setting from `before`. While they are
+    /// online, the people who saw them and no longer may are told they went offline
+    /// (without a time), and those who now may are told they are online: nobody
+    /// keeps seeing them online against the new setting.
+    pub async fn last_seen_setting_changed(&self, caller: Caller, before: LastSeenVisibility) -> DomainResult<()> {
+        let user = caller.user_id;
+        let after = self.users.get(user).await?.map(|u| u.last_seen_visibility).unwrap_or_default();
+        if after == before || self.tracker.online(&[user]).await?.is_empty() {
+            return Ok(());
+        }
+        let (related, _) = self.related(user).await?;
+        let saved = self.saved_by_user(user, [before, after]).await?;
+        let (mut lost, mut gained) = (Vec::new(), Vec::new());
+        for viewer in related {
+            let saved = saved.contains(&viewer);
+            match (shows_presence(before, saved), shows_presence(after, saved)) {
+                (true, false) => lost.push(viewer),
+                (false, true) => gained.push(viewer),
+                _ => {}
+            }
+        }
+        if !lost.is_empty() {
+            self.bus.publish(&lost, Delivery::presence(user, false, None)).await?;
+        }
+        if !gained.is_empty() {
+            self.bus.publish(&gained, Delivery::presence(user, true, None)).await?;
+        }
+        Ok(())
+    }
+
+    /// The people `user` saved as contacts, when one of `settings` depends on them.
+    async fn saved_by_user(
+        &self,
+        user: UserId,
+        settings: impl IntoIterator<Item = LastSeenVisibility>,
+    ) -> DomainResult<HashSet<UserId>> {
+        if !settings.into_iter().any(|s| s == LastSeenVisibility::Contacts) {
+            return Ok(HashSet::new());
+        }
+        Ok(self.contacts.contacts(user).await?.into_iter().map(|entry| entry.contact).collect())
+    }
+
     /// Tells the people who may see `user`'s presence (`shows_presence`) that they
     /// came online or went offline, with the time.
     async fn announce(
@@ -134,12 +176,7 @@ impl PresenceService {
             return Ok(());
         }
         let (related, _) = self.related(user).await?;
-        let saved: HashSet<UserId> = match visibility {
-            LastSeenVisibility::Contacts => {
-                self.contacts.contacts(user).await?.into_iter().map(|entry| entry.contact).collect()
-            }
-            _ => HashSet::new(),
-        };
+        let saved = self.saved_by_user(user, [visibility]).await?;
         let audience: Vec<UserId> =
             related.into_iter().filter(|viewer| shows_presence(visibility, saved.contains(viewer))).collect();
         if audience.is_empty() {
@@ -334,6 +371,32 @@ mod tests {
             let frames = PresenceService::new(&ports(m)).online_now(me).await.unwrap();
             assert!(frames.is_empty(), "{visibility:?}: {frames:?}");
         }
+    }
+
+    #[tokio::test]
+    async fn narrowing_the_setting_while_online_takes_the_user_offline_for_those_left_out() {
+        let me = caller();
+        let (saved_pen_pal, other_pen_pal) = (UserId::new(), UserId::new());
+        let mut m = related_mocks(
+            me.user_id,
+            vec![saved_pen_pal, other_pen_pal],
+            vec![saved_pen_pal],
+            vec![],
+            LastSeenVisibility::Contacts,
+        );
+        m.presence.expect_online().returning(|users| Ok(users.to_vec()));
+        m.bus
+            .expect_publish()
+            .withf(move |to, d| {
+                to == [other_pen_pal].as_slice()
+                    && frame(d)["payload"]["online"] == false
+                    && frame(d)["payload"]["last_seen"].is_null()
+            })
+            .times(1)
+            .returning(|_, _| Ok(()));
+        let service = PresenceService::new(&ports(m));
+        service.last_seen_setting_changed(me, LastSeenVisibility::Everyone).await.unwrap();
+        service.last_seen_setting_changed(me, LastSeenVisibility::Contacts).await.unwrap();
     }
 
     #[tokio::test]
