@@ -289,6 +289,9 @@ async fn a_former_member_sees_messages_as_they_were_when_they_left(server: TestS
     };
     assert_eq!(edit("plan B").await.status, StatusCode::OK);
     assert_eq!(react(&ravi, "👍").await.status, StatusCode::NO_CONTENT);
+    let reply =
+        api.post("/api/messages", &ravi.token, json!({"chat_id": group, "content": "ok", "reply_to_id": message}));
+    let reply = reply.await.body["id"].as_str().unwrap().to_owned();
     let as_left = api.get(&format!("/api/messages?chat_id={group}"), &asha.token).await.body["messages"].clone();
     let as_left = message_in(as_left.as_array().unwrap(), &message)[0].clone();
     let removed = api
@@ -311,6 +314,8 @@ async fn a_former_member_sees_messages_as_they_were_when_they_left(server: TestS
         assert_eq!(seen[field], as_left[field], "history {field}: {seen}");
     }
     assert_eq!((seen["content"].as_str(), &seen["reactions"]), (Some("plan B"), &json!({"👍": 1})));
+    let quoting = message_in(history.body["messages"].as_array().unwrap(), &reply)[0].clone();
+    assert_eq!(quoting["reply_to"]["preview"], "plan B", "a reply quotes it as it was: {quoting}");
 
     // Edits: only those made before.
     let edits = api.get(&format!("/api/messages/{message}/edits"), &chen.token).await;

@@ -1,7 +1,7 @@
 //! A message as it was at an earlier point of its chat's log: what a former member
 //! of a group sees, since nothing that happens after they left reaches them.
 
-use super::{Message, MessageEdit, ReactionChange, UpdateAction};
+use super::{Message, MessageEdit, ReactionChange, ReplyPreview, UpdateAction, REPLY_PREVIEW_CHARS};
 use crate::ids::{MessageId, UserId};
 use std::collections::{BTreeMap, HashMap};
 
@@ -57,6 +57,23 @@ pub fn as_of(mut message: Message, updates: &[LoggedUpdate], edits: &[MessageEdi
     }
     message.reactions = reactions_at(message.id, updates, until);
     message
+}
+
+/// The preview of a reply's original (`original`'s logged `updates` and stored
+/// `edits`) as it was at position `until`: the text it had then, unless it was
+/// deleted since.
+pub fn reply_as_of(
+    mut original: ReplyPreview,
+    updates: &[LoggedUpdate],
+    edits: &[MessageEdit],
+    until: i64,
+) -> ReplyPreview {
+    if let LaterChanges::Changed { later_edits } = later_changes(original.id, updates, until) {
+        if let Some(then) = edits.get(edits.len().saturating_sub(later_edits)).filter(|_| later_edits > 0) {
+            original.preview = Some(then.content.chars().take(REPLY_PREVIEW_CHARS).collect());
+        }
+    }
+    original
 }
 
 /// The edits of `message` that had been made by position `until`, oldest first.
@@ -160,6 +177,20 @@ mod tests {
         let then = as_of(now.clone(), &updates, &edits, 4);
         assert_eq!((then.content.as_str(), then.edited_at), ("typo", None));
         assert!(edits_as_of(now.id, &updates, edits, 4).is_empty());
+    }
+
+    #[test]
+    fn a_reply_previews_its_original_as_it_was() {
+        let original = ReplyPreview {
+            id: MessageId::new(),
+            sender_id: UserId::new(),
+            preview: Some("new".into()),
+            deleted: false,
+        };
+        let edits = vec![MessageEdit { content: "old".into(), edited_at: Utc::now() }];
+        let updates = vec![edit(original.id, 9)];
+        assert_eq!(reply_as_of(original.clone(), &updates, &edits, 4).preview.as_deref(), Some("old"));
+        assert_eq!(reply_as_of(original.clone(), &updates, &edits, 9), original);
     }
 
     #[test]

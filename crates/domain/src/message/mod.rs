@@ -8,7 +8,7 @@ pub use actions::{
     MessageEdit, MessagePolicy, ReactionChange, ReplyPreview, UpdateAction, MAX_EMOJI_CHARS, MAX_FORWARD_CHATS,
     REPLY_PREVIEW_CHARS,
 };
-pub use as_of::{as_of, edits_as_of, later_changes, LaterChanges, LoggedUpdate};
+pub use as_of::{as_of, edits_as_of, later_changes, reply_as_of, LaterChanges, LoggedUpdate};
 
 use crate::attachment::{AttachmentInfo, AttachmentKind};
 use crate::error::DomainError;

@@ -4,7 +4,9 @@
 use crate::error::DomainResult;
 use crate::event::{ChatEvent, EventKind};
 use crate::ids::{ChatId, MessageId};
-use crate::message::{as_of, edits_as_of, later_changes, LaterChanges, LoggedUpdate, Message, MessageEdit};
+use crate::message::{
+    as_of, edits_as_of, later_changes, reply_as_of, LaterChanges, LoggedUpdate, Message, MessageEdit,
+};
 use crate::ports::MessageRepo;
 
 /// `list`, messages of `chat`, as they were at position `until` of its log.
@@ -17,10 +19,18 @@ pub(super) async fn as_they_were(
     if list.is_empty() {
         return Ok(list);
     }
-    let ids: Vec<MessageId> = list.iter().map(|m| m.id).collect();
+    // The originals replies quote are of the same chat, and may have changed too.
+    let mut ids: Vec<MessageId> =
+        list.iter().flat_map(|m| std::iter::once(m.id).chain(m.reply_to.as_ref().map(|r| r.id))).collect();
+    ids.sort_unstable();
+    ids.dedup();
     let updates = messages.updates_of(chat, &ids).await?;
     let mut then = Vec::with_capacity(list.len());
-    for message in list {
+    for mut message in list {
+        if let Some(original) = message.reply_to.take() {
+            let edits = edits_if_needed(messages, original.id, &updates, until).await?;
+            message.reply_to = Some(reply_as_of(original, &updates, &edits, until));
+        }
         let edits = edits_if_needed(messages, message.id, &updates, until).await?;
         then.push(as_of(message, &updates, &edits, until));
     }
