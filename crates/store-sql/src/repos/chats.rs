@@ -101,9 +101,8 @@ impl ChatRepo for SqlStore {
         let user = user.to_string();
         let system = ContentType::System.as_str();
         let ids: Vec<String> = db_run!(self, |conn| {
-            // Whether the member of the row has written in its chat: their own
-            // messages are found through the (sender_id, ...) index, and EXISTS
-            // stops at the first one.
+            // Whether the member of the row has written in its chat: one probe of
+            // the (chat_id, sender_id) index, EXISTS stopping at the first message.
             let wrote_there = || {
                 diesel::dsl::exists(
                     messages::table
