@@ -73,8 +73,8 @@ impl ChatRepo for CachedChatRepo {
         self.store.member(chat, user).await
     }
 
-    async fn co_members(&self, user: UserId) -> DomainResult<Vec<UserId>> {
-        self.store.co_members(user).await
+    async fn correspondents(&self, user: UserId) -> DomainResult<Vec<UserId>> {
+        self.store.correspondents(user).await
     }
 
     async fn create_group(&self, chat: &Chat, steps: &[GroupStep]) -> DomainResult<Vec<Appended>> {

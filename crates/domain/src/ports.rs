@@ -10,7 +10,9 @@ use crate::error::DomainResult;
 use crate::event::{ChatEvent, Delivery};
 use crate::ids::MessageId;
 use crate::ids::{AttachmentId, ChatId, SessionId, UserId};
-use crate::message::{Appended, ClientMsgId, Emoji, Message, MessageBody, MessageEdit, NewMessage, Page, SendOutcome};
+use crate::message::{
+    Appended, ClientMsgId, Emoji, LoggedUpdate, Message, MessageBody, MessageEdit, NewMessage, Page, SendOutcome,
+};
 use crate::receipt::{ReadPosition, Receipt, ReceiptKind};
 use crate::user::{Phone, User};
 use async_trait::async_trait;
@@ -95,8 +97,10 @@ pub trait ChatRepo: Send + Sync {
     async fn members(&self, chat: ChatId) -> DomainResult<Vec<Member>>;
     /// The user's membership of the chat, active or former; None if they never belonged.
     async fn member(&self, chat: ChatId, user: UserId) -> DomainResult<Option<Member>>;
-    /// Everyone who shares at least one chat with `user` (without `user`), once each.
-    async fn co_members(&self, user: UserId) -> DomainResult<Vec<UserId>>;
+    /// The people `user` has exchanged messages with, once each: those who are,
+    /// with `user`, active members of a chat in which each of the two has sent at
+    /// least one message (system messages do not count, deleted ones do).
+    async fn correspondents(&self, user: UserId) -> DomainResult<Vec<UserId>>;
     /// Stores a new group and the steps that set it up (its members and the
     /// `group_created` message) in one transaction. Returns each step's appended
     /// system message, in order.
@@ -195,6 +199,9 @@ pub trait MessageRepo: Send + Sync {
     ) -> DomainResult<Option<ChatEvent>>;
     /// The earlier versions of a message, oldest first (empty once it is deleted).
     async fn edits(&self, message: MessageId) -> DomainResult<Vec<MessageEdit>>;
+    /// The logged changes (`message_update` events) of these messages of `chat`,
+    /// oldest first.
+    async fn updates_of(&self, chat: ChatId, messages: &[MessageId]) -> DomainResult<Vec<LoggedUpdate>>;
     /// Hides `message` from `user` alone; true when it was not hidden yet.
     async fn hide(&self, user: UserId, message: &Message, at: chrono::DateTime<chrono::Utc>) -> DomainResult<bool>;
     /// True when `user` hid the message.
@@ -217,6 +224,8 @@ pub trait ContactRepo: Send + Sync {
     async fn unblock(&self, blocker: UserId, blocked: UserId) -> DomainResult<()>;
     /// True when `blocker` blocks `blocked`.
     async fn is_blocked(&self, blocker: UserId, blocked: UserId) -> DomainResult<bool>;
+    /// Those of `among` who block `blocked`, once each.
+    async fn blockers_among(&self, blocked: UserId, among: &[UserId]) -> DomainResult<Vec<UserId>>;
 }
 
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]

@@ -3,7 +3,8 @@
 //! everything that names a chat, a message or a group; a member who is not an
 //! admin gets 403 on admin actions; the chat's members get what they may. The
 //! matrix must name every operation of `/api/openapi.json` that needs a token, so a
-//! new endpoint cannot be added without being checked here.
+//! new endpoint cannot be added without being checked here. Someone blocked cannot
+//! put the person who blocked them in a group.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
@@ -12,7 +13,7 @@ use chitchat_testkit::TestServer;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-on_both_backends!(every_endpoint_checks_who_is_asking,);
+on_both_backends!(every_endpoint_checks_who_is_asking, a_blocked_person_cannot_put_the_blocker_in_a_group,);
 
 /// Every endpoint, with a body that would be valid for an allowed caller.
 fn endpoints(chat: &str, group: &str, message: &str, file: &str, user: &str) -> Vec<(Method, String, Option<Value>)> {
@@ -175,4 +176,44 @@ async fn every_endpoint_checks_who_is_asking(server: TestServer) {
         .call(Method::PATCH, &format!("/api/chats/{group}"), Some(&asha.token), Some(json!({"name": "Plans 2"})))
         .await;
     assert_eq!(admin.status, StatusCode::OK);
+}
+
+async fn a_blocked_person_cannot_put_the_blocker_in_a_group(server: TestServer) {
+    let api = server.client();
+    let ravi = api.login("9876543211", "Ravi").await; // blocks Mallory
+    let chen = api.login("9876543212", "Chen").await;
+    let mallory = api.login("9876543213", "Mallory").await;
+    let block = format!("/api/users/{}/block", mallory.user_id());
+    assert!(api.call(Method::POST, &block, Some(&ravi.token), None).await.status.is_success());
+    let unknown = "0193a1f3-1d7e-7f00-b2c4-5e6f7a8b9c0d";
+    let group_with = |ids: Vec<String>| json!({"type": "group", "name": "Surprise", "user_ids": ids});
+
+    // Creating a group with him: refused exactly like naming nobody who exists.
+    let refused = api.post("/api/chats", &mallory.token, group_with(vec![chen.user_id(), ravi.user_id()])).await;
+    let no_such = api.post("/api/chats", &mallory.token, group_with(vec![chen.user_id(), unknown.into()])).await;
+    assert_eq!(refused.status, StatusCode::NOT_FOUND, "{:?}", refused.body);
+    assert_eq!((refused.status, &refused.body), (no_such.status, &no_such.body), "the same answer as an unknown id");
+
+    // Adding him to a group of hers: refused the same way, nobody added.
+    let group = api.post("/api/chats", &mallory.token, group_with(vec![chen.user_id()])).await;
+    assert_eq!(group.status, StatusCode::CREATED, "{:?}", group.body);
+    let group = group.body["id"].as_str().unwrap().to_owned();
+    let members = format!("/api/chats/{group}/members");
+    let refused = api.post(&members, &mallory.token, json!({"user_ids": [ravi.user_id()]})).await;
+    let no_such = api.post(&members, &mallory.token, json!({"user_ids": [unknown]})).await;
+    assert_eq!(refused.status, StatusCode::NOT_FOUND, "{:?}", refused.body);
+    assert_eq!((refused.status, &refused.body), (no_such.status, &no_such.body), "the same answer as an unknown id");
+    let view = api.get(&format!("/api/chats/{group}"), &mallory.token).await;
+    assert_eq!(view.body["members"].as_array().unwrap().len(), 2, "only Mallory and Chen: {:?}", view.body);
+
+    // Ravi is in no chat of hers and can be written to nowhere.
+    let his = api.get("/api/chats", &ravi.token).await;
+    assert_eq!(his.body["chats"], json!([]), "{:?}", his.body);
+    let write = api.send_text(&mallory, &group, "gotcha", None).await;
+    assert_eq!(write.status, StatusCode::CREATED);
+    assert_eq!(api.get("/api/chats", &ravi.token).await.body["chats"], json!([]));
+
+    // Others may still add him, and she stays free to add those who do not block her.
+    let by_chen = api.post("/api/chats", &chen.token, group_with(vec![ravi.user_id(), mallory.user_id()])).await;
+    assert_eq!(by_chen.status, StatusCode::CREATED, "a group both are in, made by someone else: {:?}", by_chen.body);
 }

@@ -116,7 +116,7 @@ async fn presence_and_typing_cross_instances() {
     let asha = a.login("9876543210", "Asha").await;
     let asha_laptop = b.login("9876543210", "Asha").await;
     let ravi = b.login("9876543211", "Ravi").await;
-    let chat = a.direct_chat(&asha, &ravi.user_id()).await;
+    let chat = a.exchange_messages(&asha, &ravi).await;
     let mut ravi_ws = b.ws(&ravi.token).await;
 
     let asha_ws = a.ws(&asha.token).await;

@@ -20,7 +20,7 @@ async fn a_silent_socket_is_closed_after_the_pong_wait_and_its_user_goes_offline
     let api = server.client();
     let asha = api.login("9876543210", "Asha").await;
     let ravi = api.login("9876543211", "Ravi").await;
-    api.direct_chat(&asha, &ravi.user_id()).await;
+    api.exchange_messages(&asha, &ravi).await;
     let mut ravi_ws = api.ws(&ravi.token).await;
     // Asha's device connects, then goes silent: it never reads, so it never answers a ping.
     let asha_silent = api.ws(&asha.token).await;

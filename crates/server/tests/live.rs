@@ -52,7 +52,7 @@ async fn presence_follows_devices_with_a_grace_period(server: TestServer) {
     let asha = api.login("9876543210", "Asha").await;
     let ravi = api.login("9876543211", "Ravi").await;
     let mallory = api.login("9876543212", "Mallory").await;
-    api.direct_chat(&asha, &ravi.user_id()).await;
+    api.exchange_messages(&asha, &ravi).await;
     let mut ravi_ws = api.ws(&ravi.token).await;
     let mut mallory_ws = api.ws(&mallory.token).await;
 

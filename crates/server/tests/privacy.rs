@@ -37,8 +37,8 @@ async fn last_seen_follows_the_privacy_setting(server: TestServer) {
     let asha = api.login("9876543210", "Asha").await;
     let ravi = api.login("9876543211", "Ravi").await;
     let zoya = api.login("9876543212", "Zoya").await;
-    let with_ravi = api.direct_chat(&asha, &ravi.user_id()).await;
-    let with_zoya = api.direct_chat(&asha, &zoya.user_id()).await;
+    let with_ravi = api.exchange_messages(&asha, &ravi).await;
+    let with_zoya = api.exchange_messages(&asha, &zoya).await;
     let saved = api.post("/api/contacts", &asha.token, json!({ "user_id": ravi.user_id() })).await;
     assert_eq!(saved.status, 201);
 
@@ -57,20 +57,27 @@ async fn last_seen_follows_the_privacy_setting(server: TestServer) {
     let found = api.get("/api/users/search?q=Asha", &ravi.token).await;
     assert!(found.body["users"][0]["last_seen"].is_string());
 
-    // Going offline: both hear it, only the saved contact hears when.
+    // Coming online and going offline: only the saved contact hears of it, and
+    // when; the setting covers being online as well as the time.
     let mut ravi_ws = api.ws(&ravi.token).await;
     let mut zoya_ws = api.ws(&zoya.token).await;
     let asha_ws = api.ws(&asha.token).await;
     assert_eq!(ravi_ws.next_of_type("presence").await["payload"]["online"], true);
-    assert_eq!(zoya_ws.next_of_type("presence").await["payload"]["online"], true);
     drop(asha_ws);
     let to_ravi = next_offline(&mut ravi_ws).await;
-    let to_zoya = next_offline(&mut zoya_ws).await;
     assert!(to_ravi["payload"]["last_seen"].is_string(), "{to_ravi}");
-    assert!(to_zoya["payload"]["last_seen"].is_null(), "{to_zoya}");
+    let to_zoya = zoya_ws.collect_of_type("presence", std::time::Duration::from_millis(300)).await;
+    assert!(to_zoya.is_empty(), "not a contact: nothing at all: {to_zoya:?}");
 
     assert_eq!(set_last_seen(&server, &asha, "nobody").await.status, 200);
     assert!(last_seen_in_chat(&server, &ravi, &with_ravi, &asha).await.is_null(), "nobody means nobody");
+    let asha_ws = api.ws(&asha.token).await;
+    let mut ravi_laptop = api.ws(&ravi.token).await;
+    drop(asha_ws);
+    let to_ravi = ravi_ws.collect_of_type("presence", std::time::Duration::from_millis(2500)).await;
+    assert!(to_ravi.is_empty(), "nobody: not even the saved contact sees her online or offline: {to_ravi:?}");
+    let snapshot = ravi_laptop.collect_of_type("presence", std::time::Duration::from_millis(300)).await;
+    assert!(snapshot.is_empty(), "nor in a new device's list of who is online: {snapshot:?}");
     let contacts = api.get("/api/contacts", &asha.token).await;
     assert_eq!(contacts.status, 200);
 

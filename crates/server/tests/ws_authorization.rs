@@ -3,7 +3,9 @@
 //! stranger, a former member, a member, an admin and the sender. Outsiders get an
 //! `error` frame (or `not_found` in a resume) and change nothing anyone can see: no
 //! message stored or delivered, no receipt, no typing indicator, no event of the
-//! chat on their own socket. Members, admins and senders are served.
+//! chat on their own socket. Members, admins and senders are served. Presence
+//! reaches only the people a user exchanged messages with (or mutual contacts),
+//! and a former member reads messages as they were when they left.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
@@ -13,7 +15,11 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use std::time::Duration;
 
-on_both_backends!(every_frame_type_checks_who_is_sending_it,);
+on_both_backends!(
+    every_frame_type_checks_who_is_sending_it,
+    presence_reaches_only_people_the_user_exchanged_messages_with,
+    a_former_member_sees_messages_as_they_were_when_they_left,
+);
 
 const QUIET: Duration = Duration::from_millis(400);
 
@@ -186,4 +192,160 @@ fn assert_caught_up_to_removal_only(events: &[Value], reply: &Value, group: &str
     let replayed: Vec<i64> = events.iter().filter_map(|e| e["event_seq"].as_i64()).collect();
     assert_eq!(replayed, (1..=removal).collect::<Vec<_>>(), "former member resume: {events:?}");
     assert_eq!(reply["payload"]["chats"][group], removal, "former member resume: {reply}");
+}
+
+/// The `presence` frames about `user` that arrive on `ws` within `wait`.
+async fn presence_of(ws: &mut WsClient, user: &Login, wait: Duration) -> Vec<Value> {
+    let frames = ws.collect_of_type("presence", wait).await;
+    frames.into_iter().filter(|f| f["sender"] == user.user_id()).collect()
+}
+
+async fn presence_reaches_only_people_the_user_exchanged_messages_with(server: TestServer) {
+    let api = server.client();
+    let asha = api.login("9876543210", "Asha").await; // the one watched
+    let ravi = api.login("9876543211", "Ravi").await; // exchanged messages with Asha
+    let mallory = api.login("9876543213", "Mallory").await; // saved her number, opened an empty chat
+    let eve = api.login("9876543214", "Eve").await; // wrote to her; she never answered
+    api.exchange_messages(&asha, &ravi).await;
+    let saved = api.post("/api/contacts", &mallory.token, json!({"phone": "9876543210"})).await;
+    assert_eq!(saved.status, StatusCode::CREATED, "{:?}", saved.body);
+    api.direct_chat(&mallory, &asha.user_id()).await;
+    let to_asha = api.direct_chat(&eve, &asha.user_id()).await;
+    let sent = api.send_text(&eve, &to_asha, "hi, remember me?", None).await;
+    assert_eq!(sent.status, StatusCode::CREATED, "{:?}", sent.body);
+    assert_eq!(api.post("/api/contacts", &eve.token, json!({"user_id": asha.user_id()})).await.status, 201);
+
+    let mut ravi_ws = api.ws(&ravi.token).await;
+    let mut mallory_ws = api.ws(&mallory.token).await;
+    let mut eve_ws = api.ws(&eve.token).await;
+    let asha_ws = api.ws(&asha.token).await;
+    let online = ravi_ws.next_where("presence", |f| f["sender"] == asha.user_id()).await;
+    assert_eq!(online["payload"]["online"], true, "the person she wrote with sees her online");
+    let mut mallory_laptop = api.ws(&mallory.token).await;
+    drop(asha_ws);
+    let offline = ravi_ws.next_where("presence", |f| f["sender"] == asha.user_id() && f["payload"]["online"] == false);
+    assert!(offline.await["payload"]["last_seen"].is_string());
+    for (who, ws) in [("Mallory", &mut mallory_ws), ("Eve", &mut eve_ws), ("Mallory's new device", &mut mallory_laptop)]
+    {
+        let heard = presence_of(ws, &asha, Duration::from_millis(300)).await;
+        assert!(heard.is_empty(), "{who} watched Asha come and go: {heard:?}");
+    }
+
+    // Saved by both sides, contacts see each other.
+    assert_eq!(api.post("/api/contacts", &asha.token, json!({"user_id": mallory.user_id()})).await.status, 201);
+    let asha_ws = api.ws(&asha.token).await;
+    let online = mallory_ws.next_where("presence", |f| f["sender"] == asha.user_id()).await;
+    assert_eq!(online["payload"]["online"], true, "mutual contacts see each other");
+    drop(asha_ws);
+    for ws in [&mut mallory_ws, &mut ravi_ws] {
+        ws.next_where("presence", |f| f["sender"] == asha.user_id() && f["payload"]["online"] == false).await;
+    }
+
+    // `last_seen: nobody` hides being online too, from everyone: set while she is
+    // online, those who saw her see her go offline, without a time.
+    let asha_ws = api.ws(&asha.token).await;
+    for ws in [&mut mallory_ws, &mut ravi_ws] {
+        ws.next_where("presence", |f| f["sender"] == asha.user_id() && f["payload"]["online"] == true).await;
+    }
+    let body = json!({"privacy": {"last_seen": "nobody"}});
+    let hidden = api.call(Method::PATCH, "/api/users/me", Some(&asha.token), Some(body)).await;
+    assert_eq!(hidden.status, StatusCode::OK, "{:?}", hidden.body);
+    for ws in [&mut mallory_ws, &mut ravi_ws] {
+        let gone = ws.next_where("presence", |f| f["sender"] == asha.user_id()).await;
+        assert_eq!((&gone["payload"]["online"], &gone["payload"]["last_seen"]), (&json!(false), &Value::Null));
+    }
+    let mut ravi_laptop = api.ws(&ravi.token).await;
+    drop(asha_ws);
+    for (who, ws) in [("Ravi", &mut ravi_ws), ("Mallory", &mut mallory_ws), ("Ravi's new device", &mut ravi_laptop)] {
+        let heard = presence_of(ws, &asha, Duration::from_millis(2500)).await;
+        assert!(heard.is_empty(), "{who} saw Asha despite `nobody`: {heard:?}");
+    }
+}
+
+/// The messages of a history page, or the frames carrying a message, with `id`.
+fn message_in<'a>(frames: &'a [Value], id: &str) -> Vec<&'a Value> {
+    frames.iter().filter(|m| m["id"] == id || m["payload"]["id"] == id || m["payload"]["message"]["id"] == id).collect()
+}
+
+async fn a_former_member_sees_messages_as_they_were_when_they_left(server: TestServer) {
+    let api = server.client();
+    let asha = api.login("9876543210", "Asha").await; // admin, writes and edits
+    let ravi = api.login("9876543211", "Ravi").await; // member, reacts
+    let chen = api.login("9876543212", "Chen").await; // removed
+    let group = api.create_group(&asha, "Plans", &[&ravi, &chen]).await["id"].as_str().unwrap().to_owned();
+    let sent = api.send_text(&asha, &group, "plan A", None).await;
+    let message = sent.body["id"].as_str().unwrap().to_owned();
+    let edit = |content: &'static str| {
+        let path = format!("/api/messages/{message}");
+        let token = asha.token.clone();
+        let api = &api;
+        async move { api.call(Method::PATCH, &path, Some(&token), Some(json!({"content": content}))).await }
+    };
+    let react = |who: &Login, emoji: &'static str| {
+        let path = format!("/api/messages/{message}/reactions");
+        let token = who.token.clone();
+        let api = &api;
+        async move { api.call(Method::PUT, &path, Some(&token), Some(json!({"emoji": emoji}))).await }
+    };
+    assert_eq!(edit("plan B").await.status, StatusCode::OK);
+    assert_eq!(react(&ravi, "👍").await.status, StatusCode::NO_CONTENT);
+    let reply =
+        api.post("/api/messages", &ravi.token, json!({"chat_id": group, "content": "ok", "reply_to_id": message}));
+    let reply = reply.await.body["id"].as_str().unwrap().to_owned();
+    let as_left = api.get(&format!("/api/messages?chat_id={group}"), &asha.token).await.body["messages"].clone();
+    let as_left = message_in(as_left.as_array().unwrap(), &message)[0].clone();
+    let removed = api
+        .call(Method::DELETE, &format!("/api/chats/{group}/members/{}", chen.user_id()), Some(&asha.token), None)
+        .await;
+    assert_eq!(removed.status, StatusCode::OK, "{:?}", removed.body);
+
+    // After Chen left: another edit, Ravi changes his reaction, Asha reacts.
+    assert_eq!(edit("plan C, the secret one").await.status, StatusCode::OK);
+    assert_eq!(react(&ravi, "😂").await.status, StatusCode::NO_CONTENT);
+    assert_eq!(react(&asha, "🎉").await.status, StatusCode::NO_CONTENT);
+    let now = api.get(&format!("/api/messages?chat_id={group}"), &ravi.token).await.body["messages"].clone();
+    assert_eq!(message_in(now.as_array().unwrap(), &message)[0]["content"], "plan C, the secret one");
+
+    // History: the message as it was.
+    let history = api.get(&format!("/api/messages?chat_id={group}"), &chen.token).await;
+    assert_eq!(history.status, StatusCode::OK);
+    let seen = message_in(history.body["messages"].as_array().unwrap(), &message)[0].clone();
+    for field in ["content", "edited_at", "reactions"] {
+        assert_eq!(seen[field], as_left[field], "history {field}: {seen}");
+    }
+    assert_eq!((seen["content"].as_str(), &seen["reactions"]), (Some("plan B"), &json!({"👍": 1})));
+    let quoting = message_in(history.body["messages"].as_array().unwrap(), &reply)[0].clone();
+    assert_eq!(quoting["reply_to"]["preview"], "plan B", "a reply quotes it as it was: {quoting}");
+
+    // Edits: only those made before.
+    let edits = api.get(&format!("/api/messages/{message}/edits"), &chen.token).await;
+    assert_eq!(edits.status, StatusCode::OK);
+    let texts: Vec<&str> =
+        edits.body["edits"].as_array().unwrap().iter().filter_map(|e| e["content"].as_str()).collect();
+    assert_eq!(texts, ["plan A"], "{:?}", edits.body);
+
+    // Forwarding it elsewhere copies it as they can read it.
+    let elsewhere = api.direct_chat(&chen, &ravi.user_id()).await;
+    let path = format!("/api/messages/{message}/forward");
+    let forward = api.post(&path, &chen.token, json!({"chat_ids": [elsewhere]})).await;
+    assert_eq!(forward.status, StatusCode::CREATED, "{:?}", forward.body);
+    assert!(!forward.body.to_string().contains("secret"), "{:?}", forward.body);
+    let copied = api.get(&format!("/api/messages?chat_id={elsewhere}"), &ravi.token).await;
+    assert_eq!(copied.body["messages"][0]["content"], "plan B", "{:?}", copied.body);
+
+    // Resume: every replayed frame carries the message as it was.
+    let mut chen_ws = api.ws(&chen.token).await;
+    let (events, reply) =
+        answer(&mut chen_ws, json!({"id": "r", "type": "resume", "payload": {"chats": {group.clone(): 0}}})).await;
+    assert_eq!(reply["type"], "ack", "{reply}");
+    let carried = message_in(&events, &message);
+    assert!(!carried.is_empty(), "the message is replayed: {events:?}");
+    for frame in carried {
+        let shown =
+            if frame["payload"]["message"].is_object() { &frame["payload"]["message"] } else { &frame["payload"] };
+        assert_eq!(shown["content"], "plan B", "{frame}");
+        assert!(shown["reactions"].get("🎉").is_none() && shown["reactions"].get("😂").is_none(), "{frame}");
+    }
+    let everything = serde_json::to_string(&events).unwrap();
+    assert!(!everything.contains("secret") && !everything.contains("🎉"), "nothing after: {everything}");
 }

@@ -13,7 +13,7 @@ use chitchat_domain::chat::{Chat, ChatSettings, GroupChange, GroupStep, Member};
 use chitchat_domain::contact::ContactEntry;
 use chitchat_domain::event::ChatEvent;
 use chitchat_domain::message::{
-    Appended, ClientMsgId, Emoji, Message, MessageBody, MessageEdit, NewMessage, Page, SendOutcome,
+    Appended, ClientMsgId, Emoji, LoggedUpdate, Message, MessageBody, MessageEdit, NewMessage, Page, SendOutcome,
 };
 use chitchat_domain::ports::{
     AttachmentRepo, ChatRepo, ChatSettingsRepo, ContactRepo, MessageRepo, MessageSearch, OtpRepo, ReceiptRepo,
@@ -158,8 +158,8 @@ impl ChatRepo for Store {
     async fn member(&self, chat: ChatId, user: UserId) -> DomainResult<Option<Member>> {
         self.detached(move |s| async move { s.member(chat, user).await }).await
     }
-    async fn co_members(&self, user: UserId) -> DomainResult<Vec<UserId>> {
-        self.detached(move |s| async move { s.co_members(user).await }).await
+    async fn correspondents(&self, user: UserId) -> DomainResult<Vec<UserId>> {
+        self.detached(move |s| async move { s.correspondents(user).await }).await
     }
     async fn create_group(&self, chat: &Chat, steps: &[GroupStep]) -> DomainResult<Vec<Appended>> {
         let (chat, steps) = (chat.clone(), steps.to_vec());
@@ -233,6 +233,10 @@ impl MessageRepo for Store {
     async fn edits(&self, message: MessageId) -> DomainResult<Vec<MessageEdit>> {
         self.detached(move |s| async move { s.edits(message).await }).await
     }
+    async fn updates_of(&self, chat: ChatId, messages: &[MessageId]) -> DomainResult<Vec<LoggedUpdate>> {
+        let messages = messages.to_vec();
+        self.detached(move |s| async move { s.updates_of(chat, &messages).await }).await
+    }
     async fn hide(&self, user: UserId, message: &Message, at: DateTime<Utc>) -> DomainResult<bool> {
         let message = message.clone();
         self.detached(move |s| async move { s.hide(user, &message, at).await }).await
@@ -287,6 +291,10 @@ impl ContactRepo for Store {
     }
     async fn is_blocked(&self, blocker: UserId, blocked: UserId) -> DomainResult<bool> {
         self.detached(move |s| async move { s.is_blocked(blocker, blocked).await }).await
+    }
+    async fn blockers_among(&self, blocked: UserId, among: &[UserId]) -> DomainResult<Vec<UserId>> {
+        let among = among.to_vec();
+        self.detached(move |s| async move { s.blockers_among(blocked, &among).await }).await
     }
 }
 

@@ -114,6 +114,17 @@ impl ApiClient {
         reply.body["id"].as_str().expect("chat id").to_owned()
     }
 
+    /// Opens the direct chat of `a` and `b`, and each writes in it once: they have
+    /// exchanged messages, so each sees the other's presence. Returns the chat id.
+    pub async fn exchange_messages(&self, a: &Login, b: &Login) -> String {
+        let chat = self.direct_chat(a, &b.user_id()).await;
+        for (who, text) in [(a, "hi"), (b, "hello")] {
+            let sent = self.send_text(who, &chat, text, None).await;
+            assert!(sent.status.is_success(), "exchange: {} {:?}", sent.status, sent.body);
+        }
+        chat
+    }
+
     /// Creates a group of `owner` with `members`; returns its ChatView.
     pub async fn create_group(&self, owner: &Login, name: &str, members: &[&Login]) -> Value {
         let ids: Vec<String> = members.iter().map(|m| m.user_id()).collect();

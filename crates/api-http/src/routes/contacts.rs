@@ -74,7 +74,12 @@ pub(crate) async fn update_me(
     }
     let mut user = services.contacts.update_profile(caller.0, body.name.as_deref(), body.status.as_deref()).await?;
     if let Some(raw) = &last_seen {
+        let before = user.last_seen_visibility;
         user = services.contacts.set_last_seen_visibility(caller.0, raw).await?;
+        if let Err(error) = services.presence.last_seen_setting_changed(caller.0, before).await {
+            // The setting is stored; only devices showing the user online may lag.
+            tracing::warn!(%error, user_id = %caller.0.user_id, "could not apply a new last_seen setting to presence");
+        }
     }
     Ok(HttpResponse::Ok().json(Me::of(user)))
 }

@@ -138,6 +138,14 @@ impl PlannedStep {
         members_after.iter().copied().chain(departing).collect()
     }
 
+    /// Who the step makes a member (new or back), apart from the one making the change.
+    pub fn joining(&self) -> impl Iterator<Item = UserId> + '_ {
+        self.effects.iter().filter_map(|effect| match effect {
+            GroupEffect::Join(member) if member.user_id != self.system.actor_id => Some(member.user_id),
+            _ => None,
+        })
+    }
+
     /// The step ready to store, its system message worded as `content`.
     pub fn into_step(self, chat_id: ChatId, content: String, now: DateTime<Utc>) -> Result<GroupStep, DomainError> {
         let message = NewMessage {

@@ -1,12 +1,14 @@
 //! Messages and the values a sender provides.
 
 mod actions;
+mod as_of;
 
 pub use actions::{
     check_delete_for_everyone, check_edit, check_reply_target, check_shareable, forward_targets, DeleteScope, Emoji,
     MessageEdit, MessagePolicy, ReactionChange, ReplyPreview, UpdateAction, MAX_EMOJI_CHARS, MAX_FORWARD_CHATS,
     REPLY_PREVIEW_CHARS,
 };
+pub use as_of::{as_of, edits_as_of, later_changes, reply_as_of, LaterChanges, LoggedUpdate};
 
 use crate::attachment::{AttachmentInfo, AttachmentKind};
 use crate::error::DomainError;

@@ -40,6 +40,7 @@ impl ChatService {
         let (chat, planned) = new_group(caller.user_id, name, description, &request.user_ids, self.policy, now)?;
         let planned = vec![planned];
         let names = self.names(&planned).await?;
+        self.refuse_blocked_joins(caller.user_id, &planned).await?;
         let after = Group::new(chat.clone(), Vec::new())?.members_after(&planned);
         let (steps, recipients) = self.prepare(chat.id, planned, &after, &names)?;
         let appended = self.chats.create_group(&chat, &steps).await?;
@@ -104,6 +105,7 @@ impl ChatService {
                 return self.get(caller, chat_id).await;
             }
             let names = self.names(&planned).await?;
+            self.refuse_blocked_joins(caller.user_id, &planned).await?;
             let after = group.members_after(&planned);
             let (steps, recipients) = self.prepare(chat_id, planned, &after, &names)?;
             match self.chats.change_group(&GroupChange { chat_id, expected_version, steps }).await {
@@ -136,6 +138,22 @@ impl ChatService {
             return Err(user_not_found());
         }
         Ok(names)
+    }
+
+    /// Nobody is made a member of a group by someone they block, neither when it
+    /// is created nor later: the answer is the same `user_not_found` as for an
+    /// unknown id, so the block stays as silent as elsewhere, and nobody is added.
+    async fn refuse_blocked_joins(&self, actor: UserId, steps: &[PlannedStep]) -> DomainResult<()> {
+        let mut joining: Vec<UserId> = steps.iter().flat_map(PlannedStep::joining).collect();
+        joining.sort_unstable();
+        joining.dedup();
+        if joining.is_empty() {
+            return Ok(());
+        }
+        if !self.contacts.blockers_among(actor, &joining).await?.is_empty() {
+            return Err(user_not_found());
+        }
+        Ok(())
     }
 
     /// Words each step's system message; returns the steps ready to store and, for
@@ -331,6 +349,51 @@ mod tests {
         let request = group_request("Trip", vec![f.ravi, UserId::new()]);
         let err = service(m, 10).create(caller(f.asha), request).await.unwrap_err();
         assert_eq!(err.code(), "user_not_found");
+    }
+
+    /// Contacts where `blocker` blocks `blocked` and nobody else blocks anyone.
+    fn blocks(blocker: UserId, blocked: UserId) -> crate::ports::MockContactRepo {
+        let mut contacts = crate::ports::MockContactRepo::new();
+        contacts.expect_saved_by().returning(|_| Ok(Vec::new()));
+        contacts.expect_blockers_among().returning(move |who, among| {
+            Ok(if who == blocked && among.contains(&blocker) { vec![blocker] } else { Vec::new() })
+        });
+        contacts
+    }
+
+    #[tokio::test]
+    async fn nobody_is_put_in_a_group_by_someone_they_block() {
+        let f = fixture();
+        // Ravi blocks Asha: she can neither make a group with him nor add him to one.
+        let (mut m, _) = serve(&f);
+        m.contacts = blocks(f.ravi, f.asha);
+        m.chats.expect_create_group().never();
+        let request = group_request("Trip", vec![f.chen, f.ravi]);
+        let err = service(m, 10).create(caller(f.asha), request).await.unwrap_err();
+        assert_eq!(err.code(), "user_not_found", "the same answer as for an unknown id");
+
+        let mut without_ravi = fixture();
+        without_ravi.members.retain(|member| member.user_id != without_ravi.ravi);
+        let (mut m, published) = serve(&without_ravi);
+        m.contacts = blocks(without_ravi.ravi, without_ravi.asha);
+        m.chats.expect_change_group().never();
+        let service = service(m, 10);
+        let adding = [without_ravi.ravi];
+        let err = service.add_members(caller(without_ravi.asha), without_ravi.chat.id, &adding).await.unwrap_err();
+        assert_eq!(err.code(), "user_not_found");
+        assert!(published.lock().unwrap().is_empty(), "nothing happened that anyone could see");
+    }
+
+    #[tokio::test]
+    async fn someone_blocked_by_others_may_still_be_added_by_those_they_do_not_block() {
+        let mut f = fixture();
+        let everyone = f.members.clone();
+        f.members.retain(|member| member.user_id != f.ravi);
+        let (mut m, _) = serve_changing(&f, everyone);
+        // Ravi blocks Chen, not Asha: Asha may add Ravi.
+        m.contacts = blocks(f.ravi, f.chen);
+        stores_changes(&mut m);
+        service(m, 10).add_members(caller(f.asha), f.chat.id, &[f.ravi]).await.unwrap();
     }
 
     #[tokio::test]

@@ -89,9 +89,15 @@ impl MessageService {
     }
 
     /// The earlier versions of a message the caller can read, oldest first.
+    /// A former member sees those made before they left.
     pub async fn edits(&self, caller: Caller, id: MessageId) -> DomainResult<Vec<MessageEdit>> {
-        self.visible(caller, id).await?;
-        self.messages.edits(id).await
+        let (message, member) = self.visible(caller, id).await?;
+        match member.left_at {
+            Some(left) => {
+                super::former::edits_as_they_were(self.messages.as_ref(), message.chat_id, id, left.event_seq).await
+            }
+            None => self.messages.edits(id).await,
+        }
     }
 
     /// Deletes a message: for the caller alone (their other devices hear of it at
@@ -153,7 +159,16 @@ impl MessageService {
     /// is forwarded.
     pub async fn forward(&self, caller: Caller, id: MessageId, chat_ids: &[ChatId]) -> DomainResult<Vec<Message>> {
         let targets = forward_targets(chat_ids)?;
-        let (source, _) = self.visible(caller, id).await?;
+        let (source, member) = self.visible(caller, id).await?;
+        // A former member forwards the message as they can read it: as it was when they left.
+        let source = match member.left_at {
+            Some(left) => {
+                let chat = source.chat_id;
+                let then = super::former::as_they_were(self.messages.as_ref(), chat, left.event_seq, vec![source]);
+                then.await?.pop().ok_or_else(message_not_found)?
+            }
+            None => source,
+        };
         check_shareable(&source)?;
         for chat in &targets {
             require_member(self.chats.as_ref(), *chat, caller.user_id).await?;
@@ -318,6 +333,36 @@ mod tests {
         });
         m.messages.expect_edits().never();
         assert_eq!(service(m).edits(me, after.id).await.unwrap_err().code(), "message_not_found");
+    }
+
+    #[tokio::test]
+    async fn a_former_member_reads_only_the_edits_made_before_they_left() {
+        use crate::message::LoggedUpdate;
+        let me = caller();
+        let before = text_message(ChatId::new(), UserId::new(), 5);
+        let mut m = MockSet::new(Utc::now());
+        m.chats.expect_member().returning(|c, u| {
+            Ok(Some(Member { left_at: Some(LogPosition { seq: 9, event_seq: 12 }), ..member(c, u) }))
+        });
+        let id = before.id;
+        let edited =
+            move |event_seq| LoggedUpdate { message_id: id, event_seq, action: UpdateAction::Edited, reaction: None };
+        let mut messages = crate::ports::MockMessageRepo::new();
+        let found = before.clone();
+        messages.expect_get().returning(move |_| Ok(Some(found.clone())));
+        messages.expect_is_hidden().returning(|_, _| Ok(false));
+        messages.expect_updates_of().returning(move |_, _| Ok(vec![edited(7), edited(13)]));
+        let at = Utc::now();
+        messages.expect_edits().returning(move |_| {
+            Ok(vec![
+                MessageEdit { content: "first".into(), edited_at: at },
+                MessageEdit { content: "second".into(), edited_at: at },
+            ])
+        });
+        m.messages = messages;
+        let edits = service(m).edits(me, id).await.unwrap();
+        assert_eq!(edits.len(), 1, "the edit made after they left is not shown: {edits:?}");
+        assert_eq!(edits[0].content, "first");
     }
 
     #[tokio::test]

@@ -134,6 +134,12 @@ impl MessageService {
         if messages.is_empty() {
             return Ok(messages);
         }
+        let messages = match member.left_at {
+            Some(left) => {
+                super::former::as_they_were(self.messages.as_ref(), chat_id, left.event_seq, messages).await?
+            }
+            None => messages,
+        };
         // Two independent reads: asked for together, the page waits for one.
         let (members, positions) =
             futures_util::future::try_join(self.chats.members(chat_id), self.receipts.positions(chat_id)).await?;

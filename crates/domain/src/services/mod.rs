@@ -5,6 +5,7 @@ mod attachments;
 mod auth;
 mod chats;
 mod contacts;
+mod former;
 mod groups;
 mod message_actions;
 mod messages;

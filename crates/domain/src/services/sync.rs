@@ -57,6 +57,9 @@ impl SyncService {
         if events.len() as i64 > MAX_REPLAY_EVENTS {
             return Ok(CatchUp::Reload { last_event_seq: latest });
         }
+        if let Some(until) = until {
+            events = super::former::events_as_they_were(self.messages.as_ref(), chat, until, events).await?;
+        }
         Ok(CatchUp::Events(events.iter().map(|e| e.to_delivery()).collect()))
     }
 

@@ -36,7 +36,7 @@ pub struct MockSet {
 }
 
 impl MockSet {
-    /// Fresh mocks. Defaults: no receipt positions, nobody blocked, nobody saved anyone
+    /// Fresh mocks. Defaults: no receipt positions, no logged message changes, nobody blocked, nobody saved anyone
     /// as a contact, no chat settings (mockall uses
     /// the first matching expectation, so a test that needs otherwise replaces the mock).
     pub fn new(now: DateTime<Utc>) -> Self {
@@ -45,6 +45,9 @@ impl MockSet {
         let mut contacts = MockContactRepo::new();
         contacts.expect_is_blocked().returning(|_, _| Ok(false));
         contacts.expect_saved_by().returning(|_| Ok(Vec::new()));
+        contacts.expect_blockers_among().returning(|_, _| Ok(Vec::new()));
+        let mut messages = MockMessageRepo::new();
+        messages.expect_updates_of().returning(|_, _| Ok(Vec::new()));
         let mut chat_settings = MockChatSettingsRepo::new();
         chat_settings.expect_settings().returning(|_, _| Ok(Vec::new()));
         chat_settings.expect_unarchive_unmuted().returning(|_, _| Ok(()));
@@ -54,7 +57,7 @@ impl MockSet {
             otps: MockOtpRepo::new(),
             sessions: MockSessionRepo::new(),
             chats: MockChatRepo::new(),
-            messages: MockMessageRepo::new(),
+            messages,
             receipts,
             contacts,
             chat_settings,

@@ -1,10 +1,10 @@
 use crate::error::StoreError;
 use crate::models::{convert_all, ChatRow, MemberRow};
 use crate::pool::SqlStore;
-use crate::schema::{chat_members, chats};
+use crate::schema::{chat_members, chats, messages};
 use async_trait::async_trait;
 use chitchat_domain::chat::{Chat, GroupChange, GroupStep, Member};
-use chitchat_domain::message::Appended;
+use chitchat_domain::message::{Appended, ContentType};
 use chitchat_domain::ports::{ChatRepo, GROUP_CHANGED};
 use chitchat_domain::{ChatId, DomainError, DomainResult, UserId};
 use diesel::prelude::*;
@@ -97,29 +97,44 @@ impl ChatRepo for SqlStore {
         Ok(row.map(Member::try_from).transpose()?)
     }
 
-    async fn co_members(&self, user: UserId) -> DomainResult<Vec<UserId>> {
+    async fn correspondents(&self, user: UserId) -> DomainResult<Vec<UserId>> {
         let user = user.to_string();
+        let system = ContentType::System.as_str();
         let ids: Vec<String> = db_run!(self, |conn| {
-            let mine = diesel::alias!(chat_members as mine);
-            let my_chats = mine
-                .filter(mine.field(chat_members::user_id).eq(&user))
-                .filter(mine.field(chat_members::left_at_seq).is_null())
-                .select(mine.field(chat_members::chat_id));
-            chat_members::table
-                .filter(chat_members::chat_id.eq_any(my_chats))
-                .filter(chat_members::user_id.ne(&user))
+            // Whether the member of the row has written in its chat: one probe of
+            // the (chat_id, sender_id) index, EXISTS stopping at the first message.
+            let wrote_there = || {
+                diesel::dsl::exists(
+                    messages::table
+                        .filter(messages::chat_id.eq(chat_members::chat_id))
+                        .filter(messages::sender_id.eq(chat_members::user_id))
+                        .filter(messages::content_type.ne(system)),
+                )
+            };
+            let my_chats: Vec<String> = chat_members::table
+                .filter(chat_members::user_id.eq(&user))
                 .filter(chat_members::left_at_seq.is_null())
-                .select(chat_members::user_id)
-                .distinct()
+                .filter(wrote_there())
+                .select(chat_members::chat_id)
                 .load(conn)
                 .await
-                .map_err(StoreError::from)?
+                .map_err(StoreError::from)?;
+            if my_chats.is_empty() {
+                Vec::new()
+            } else {
+                chat_members::table
+                    .filter(chat_members::chat_id.eq_any(&my_chats))
+                    .filter(chat_members::user_id.ne(&user))
+                    .filter(chat_members::left_at_seq.is_null())
+                    .filter(wrote_there())
+                    .select(chat_members::user_id)
+                    .distinct()
+                    .load(conn)
+                    .await
+                    .map_err(StoreError::from)?
+            }
         });
-        Ok(ids
-            .iter()
-            .map(|id| id.parse())
-            .collect::<Result<_, _>>()
-            .map_err(|_| StoreError::Corrupt("user id".into()))?)
+        Ok(ids.iter().map(|id| crate::models::parse_id(id)).collect::<Result<_, _>>()?)
     }
 
     async fn create_group(&self, chat: &Chat, steps: &[GroupStep]) -> DomainResult<Vec<Appended>> {

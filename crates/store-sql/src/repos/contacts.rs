@@ -132,4 +132,23 @@ impl ContactRepo for SqlStore {
         });
         Ok(found.is_some())
     }
+
+    async fn blockers_among(&self, blocked: UserId, among: &[UserId]) -> DomainResult<Vec<UserId>> {
+        if among.is_empty() {
+            return Ok(Vec::new());
+        }
+        let blocked = blocked.to_string();
+        let among: Vec<String> = among.iter().map(ToString::to_string).collect();
+        let blockers: Vec<String> = db_run!(self, |conn| {
+            blocks::table
+                .filter(blocks::blocked_id.eq(&blocked))
+                .filter(blocks::blocker_id.eq_any(&among))
+                .select(blocks::blocker_id)
+                .distinct()
+                .load(conn)
+                .await
+                .map_err(StoreError::from)?
+        });
+        Ok(blockers.iter().map(|id| crate::models::parse_id(id)).collect::<Result<_, _>>()?)
+    }
 }

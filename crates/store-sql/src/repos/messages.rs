@@ -8,7 +8,7 @@ use crate::schema::{chat_events, chats, hidden_messages, messages};
 use async_trait::async_trait;
 use chitchat_domain::event::{ChatEvent, EventKind, MessageUpdate};
 use chitchat_domain::message::{
-    Appended, ClientMsgId, Emoji, Message, MessageBody, MessageEdit, NewMessage, Page, SendOutcome,
+    Appended, ClientMsgId, Emoji, LoggedUpdate, Message, MessageBody, MessageEdit, NewMessage, Page, SendOutcome,
 };
 use chitchat_domain::ports::MessageRepo;
 use chitchat_domain::{ChatId, DomainResult, MessageId, UserId};
@@ -236,6 +236,32 @@ impl MessageRepo for SqlStore {
 
     async fn edits(&self, message: MessageId) -> DomainResult<Vec<MessageEdit>> {
         Ok(self.message_edits(message).await?)
+    }
+
+    async fn updates_of(&self, chat: ChatId, ids: &[MessageId]) -> DomainResult<Vec<LoggedUpdate>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let chat = chat.to_string();
+        let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
+        let rows: Vec<ChatEventRow> = db_run!(self, |conn| {
+            chat_events::table
+                .filter(chat_events::chat_id.eq(&chat))
+                .filter(chat_events::message_id.eq_any(&ids))
+                .filter(chat_events::kind.eq(EVENT_MESSAGE_UPDATE))
+                .order(chat_events::event_seq.asc())
+                .select(ChatEventRow::as_select())
+                .load(conn)
+                .await
+                .map_err(StoreError::from)?
+        });
+        let mut updates = Vec::with_capacity(rows.len());
+        for row in rows {
+            let UpdatePayload { action, reaction } = payload(&row)?;
+            let message_id = crate::models::parse_id(row.message_id.as_deref().unwrap_or_default())?;
+            updates.push(LoggedUpdate { message_id, event_seq: row.event_seq, action, reaction });
+        }
+        Ok(updates)
     }
 
     async fn hide(&self, user: UserId, message: &Message, at: DateTime<Utc>) -> DomainResult<bool> {

@@ -89,20 +89,47 @@ pub async fn chats_list_for_user_only_their_chats_by_activity<S: Store>(store: S
     assert!(!ids.contains(&bc.id));
 }
 
-pub async fn chats_co_members_are_everyone_sharing_a_chat_once<S: Store>(store: S) {
+pub async fn chats_correspondents_are_those_who_wrote_in_a_chat_with_the_user<S: Store>(store: S) {
+    use super::store_groups::{group, step, version};
+    use super::store_messages::text;
+    use chitchat_domain::chat::{GroupChange, GroupEffect};
+    use chitchat_domain::message::SystemAction;
     let a = user(&store, 1, "Asha").await;
-    let b = user(&store, 2, "Bilal").await;
-    let c = user(&store, 3, "Chen").await;
-    let loner = user(&store, 4, "Dara").await;
-    direct(&store, &a, &b).await;
-    direct(&store, &a, &c).await;
-    direct(&store, &b, &c).await;
-    let mut of_a = store.co_members(a.id).await.unwrap();
-    of_a.sort();
-    let mut expected = vec![b.id, c.id];
-    expected.sort();
-    assert_eq!(of_a, expected);
-    assert!(store.co_members(loner.id).await.unwrap().is_empty());
+    let b = user(&store, 2, "Bilal").await; // both wrote in their direct chat
+    let c = user(&store, 3, "Chen").await; // only Chen wrote to Asha
+    let d = user(&store, 4, "Dara").await; // a direct chat nobody wrote in
+    let e = user(&store, 5, "Emil").await; // wrote in the group, then was removed
+    let f = user(&store, 6, "Fay").await; // made the group: system messages only
+    let g = user(&store, 7, "Gita").await; // wrote in the group
+    let (ab, _) = direct(&store, &a, &b).await;
+    store.append(&text(ab.id, &a, "hi", None)).await.unwrap();
+    store.append(&text(ab.id, &b, "hello", None)).await.unwrap();
+    let (ac, _) = direct(&store, &a, &c).await;
+    store.append(&text(ac.id, &c, "buy my stuff", None)).await.unwrap();
+    store.append(&text(ac.id, &c, "please", None)).await.unwrap();
+    direct(&store, &a, &d).await;
+    let (team, _) = group(&store, &f, &[&a, &e, &g]).await;
+    store.append(&text(team.id, &a, "morning", None)).await.unwrap();
+    store.append(&text(team.id, &e, "morning", None)).await.unwrap();
+    store.append(&text(team.id, &g, "morning", None)).await.unwrap();
+    let removal = step(team.id, &f, SystemAction::MemberRemoved, vec![GroupEffect::Leave(e.id)], &[&e]);
+    let expected_version = version(&store, team.id).await;
+    store.change_group(&GroupChange { chat_id: team.id, expected_version, steps: vec![removal] }).await.unwrap();
+
+    let sorted = |mut ids: Vec<UserId>| {
+        ids.sort();
+        ids
+    };
+    assert_eq!(
+        sorted(store.correspondents(a.id).await.unwrap()),
+        sorted(vec![b.id, g.id]),
+        "not Chen (only one side wrote), Dara (nobody wrote), Emil (left) or Fay (system messages only)"
+    );
+    assert_eq!(store.correspondents(b.id).await.unwrap(), vec![a.id], "the relation is symmetric");
+    assert!(store.correspondents(c.id).await.unwrap().is_empty());
+    assert!(store.correspondents(d.id).await.unwrap().is_empty());
+    assert!(store.correspondents(e.id).await.unwrap().is_empty(), "a former member has none there");
+    assert!(store.correspondents(f.id).await.unwrap().is_empty());
 }
 
 pub async fn chat_settings_are_per_person_and_new_messages_unarchive_unmuted_chats<S: Store>(store: S) {

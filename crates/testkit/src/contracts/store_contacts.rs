@@ -56,6 +56,26 @@ pub async fn blocks_are_one_way_and_idempotent<S: Store>(store: S) {
     assert!(!store.is_blocked(a.id, b.id).await.unwrap());
 }
 
+pub async fn blockers_among_names_only_those_who_block_that_person<S: Store>(store: S) {
+    let a = user(&store, 1, "Asha").await;
+    let b = user(&store, 2, "Bilal").await;
+    let c = user(&store, 3, "Chen").await;
+    let d = user(&store, 4, "Dara").await;
+    store.block(b.id, a.id, now()).await.unwrap();
+    store.block(d.id, a.id, now()).await.unwrap();
+    store.block(a.id, c.id, now()).await.unwrap();
+    store.block(c.id, b.id, now()).await.unwrap();
+    let mut found = store.blockers_among(a.id, &[b.id, c.id, d.id]).await.unwrap();
+    found.sort();
+    let mut expected = vec![b.id, d.id];
+    expected.sort();
+    assert_eq!(found, expected, "not Chen, whom Asha blocks, nor Chen's block of someone else");
+    assert_eq!(store.blockers_among(a.id, &[c.id]).await.unwrap(), Vec::<UserId>::new());
+    assert_eq!(store.blockers_among(a.id, &[]).await.unwrap(), Vec::<UserId>::new());
+    store.unblock(b.id, a.id).await.unwrap();
+    assert_eq!(store.blockers_among(a.id, &[b.id, d.id]).await.unwrap(), vec![d.id]);
+}
+
 pub async fn users_profiles_change_and_are_found_by_phone<S: Store>(store: S) {
     let a = user(&store, 1, "Asha").await;
     let changed = store.update_profile(a.id, Some("Asha K".into()), Some("At work".into())).await.unwrap().unwrap();

@@ -209,3 +209,35 @@ pub async fn messages_only_active_members_change_messages<S: Store>(store: S) {
     assert_eq!(last_event_seq(&store, chat.id).await, logged, "nothing of theirs is logged after they left");
     assert_eq!(MessageRepo::get(&store, mine.id).await.unwrap().unwrap().content, "before I go");
 }
+
+pub async fn messages_updates_of_lists_each_logged_change_in_order<S: Store>(store: S) {
+    let (a, b, chat) = pair(&store).await;
+    let first = sent(&store, text(chat, &a, "first", None)).await;
+    let second = sent(&store, text(chat, &b, "second", None)).await;
+    let edited = store.edit(&first, a.id, &MessageBody::parse("first!".into()).unwrap(), now()).await.unwrap();
+    let liked = store.set_reaction(&first, b.id, emoji("👍"), now()).await.unwrap().unwrap();
+    let other = store.set_reaction(&second, a.id, emoji("🎉"), now()).await.unwrap().unwrap();
+    let unliked = store.set_reaction(&first, b.id, None, now()).await.unwrap().unwrap();
+
+    let updates = store.updates_of(chat, &[first.id]).await.unwrap();
+    let seen: Vec<(i64, UpdateAction)> = updates.iter().map(|u| (u.event_seq, u.action)).collect();
+    assert_eq!(
+        seen,
+        vec![
+            (edited.event_seq, UpdateAction::Edited),
+            (liked.event_seq, UpdateAction::Reaction),
+            (unliked.event_seq, UpdateAction::Reaction),
+        ],
+        "only the first message's changes, oldest first, not its send"
+    );
+    assert!(updates.iter().all(|u| u.message_id == first.id));
+    let reactions: Vec<(String, bool)> =
+        updates.iter().filter_map(|u| u.reaction.as_ref()).map(|r| (r.emoji.clone(), r.removed)).collect();
+    assert_eq!(reactions, vec![("👍".to_owned(), false), ("👍".to_owned(), true)]);
+    assert_eq!(updates[1].reaction.as_ref().map(|r| r.user_id), Some(b.id));
+    let both = store.updates_of(chat, &[first.id, second.id]).await.unwrap();
+    assert_eq!(both.len(), 4);
+    assert_eq!(both[3].event_seq, unliked.event_seq);
+    assert!(both.iter().any(|u| u.event_seq == other.event_seq && u.message_id == second.id));
+    assert!(store.updates_of(chat, &[]).await.unwrap().is_empty());
+}
