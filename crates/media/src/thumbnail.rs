@@ -4,6 +4,7 @@
 
 use chitchat_domain::attachment::{ImageFacts, Thumbnail, THUMBNAIL_MAX_SIDE};
 use image::codecs::jpeg::JpegEncoder;
+use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 use std::io::Cursor;
 
@@ -30,6 +31,18 @@ pub(crate) fn dimensions(bytes: &[u8]) -> Option<(u32, u32)> {
     reader(bytes)?.into_dimensions().ok()
 }
 
+/// Most memory that decoding the whole image and making its thumbnail takes at
+/// once, estimated from its header: the decoded bitmap, as much again for a
+/// JPEG (its decoder keeps the component planes while it converts them), an
+/// eighth more for the others' row buffers; the thumbnail itself is small.
+/// None when it is not an image this crate reads.
+pub(crate) fn decode_cost(bytes: &[u8]) -> Option<u64> {
+    let reader = reader(bytes)?;
+    let jpeg = reader.format() == Some(ImageFormat::Jpeg);
+    let bitmap = reader.into_decoder().ok()?.total_bytes();
+    Some(if jpeg { bitmap.saturating_mul(2) } else { bitmap.saturating_add(bitmap / 8) })
+}
+
 /// Size (as displayed, EXIF orientation applied) and a thumbnail of a whole
 /// image file; only the size when it is too large to decode; None when it is
 /// not an image this crate reads.
@@ -41,25 +54,39 @@ pub(crate) fn inspect(bytes: &[u8]) -> Option<ImageFacts> {
     }
     let mut decoder = reader(bytes)?.into_decoder().ok()?;
     let orientation = decoder.orientation().ok();
-    let mut image = match DynamicImage::from_decoder(decoder) {
+    let image = match DynamicImage::from_decoder(decoder) {
         Ok(image) => image,
         Err(error) => {
             tracing::info!(%error, "image could not be decoded");
             return None;
         }
     };
+    let (mut width, mut height) = (image.width(), image.height());
+    // Turned after shrinking: turning the full image would copy it whole.
+    let mut small = shrink(image);
     if let Some(orientation) = orientation {
-        image.apply_orientation(orientation);
+        small.apply_orientation(orientation);
+        if turns_sideways(orientation) {
+            (width, height) = (height, width);
+        }
     }
-    let thumbnail = encode(&shrink(&image));
-    Some(ImageFacts { width: image.width(), height: image.height(), thumbnail })
+    let thumbnail = encode(&small);
+    Some(ImageFacts { width, height, thumbnail })
+}
+
+/// Whether the orientation swaps width and height.
+fn turns_sideways(orientation: Orientation) -> bool {
+    matches!(
+        orientation,
+        Orientation::Rotate90 | Orientation::Rotate270 | Orientation::Rotate90FlipH | Orientation::Rotate270FlipH
+    )
 }
 
 /// The image scaled down to fit `THUMBNAIL_MAX_SIDE`, aspect kept; a small image
 /// as it is (it is re-encoded all the same, which drops its metadata).
-fn shrink(image: &DynamicImage) -> DynamicImage {
+fn shrink(image: DynamicImage) -> DynamicImage {
     if image.width() <= THUMBNAIL_MAX_SIDE && image.height() <= THUMBNAIL_MAX_SIDE {
-        return image.clone();
+        return image;
     }
     image.thumbnail(THUMBNAIL_MAX_SIDE, THUMBNAIL_MAX_SIDE)
 }
