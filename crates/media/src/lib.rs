@@ -9,6 +9,7 @@
 //! budget even alone is measured, not decoded; when the budget is taken by
 //! others for longer than `QUEUE_WAIT`, the upload is refused as busy.
 
+mod png_rows;
 mod sniff;
 mod thumbnail;
 
@@ -124,40 +125,50 @@ impl MediaInspector for Media {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use image::codecs::jpeg::JpegEncoder;
     use image::{DynamicImage, ImageFormat, RgbImage};
     use std::io::Cursor;
 
-    fn png(width: u32, height: u32) -> Vec<u8> {
+    /// A JPEG is decoded whole: 1000 x 1000 is a 3 MB bitmap, 6 MB estimated.
+    fn jpeg(width: u32, height: u32) -> Vec<u8> {
         let mut bytes = Vec::new();
-        DynamicImage::ImageRgb8(RgbImage::new(width, height))
-            .write_to(&mut Cursor::new(&mut bytes), ImageFormat::Png)
-            .unwrap();
+        JpegEncoder::new(&mut bytes).encode_image(&RgbImage::new(width, height)).unwrap();
         bytes
     }
 
     #[tokio::test]
     async fn an_image_within_the_budget_gets_a_thumbnail() {
         let media = Media::new(8 * 1024 * 1024);
-        let facts = media.inspect_image(png(1000, 1000), true).await.unwrap().unwrap();
+        let facts = media.inspect_image(jpeg(1000, 1000), true).await.unwrap().unwrap();
         assert_eq!((facts.width, facts.height), (1000, 1000));
         assert!(facts.thumbnail.is_some());
     }
 
     #[tokio::test]
     async fn an_image_larger_than_the_whole_budget_is_only_measured() {
-        // 1000 x 1000 RGB: 3 MB decoded, 3.4 MB estimated; the budget is 3 MiB.
-        let media = Media::new(3 * 1024 * 1024);
-        let facts = media.inspect_image(png(1000, 1000), true).await.unwrap().unwrap();
+        let media = Media::new(4 * 1024 * 1024);
+        let facts = media.inspect_image(jpeg(1000, 1000), true).await.unwrap().unwrap();
         assert_eq!((facts.width, facts.height, facts.thumbnail), (1000, 1000, None));
+    }
+
+    #[tokio::test]
+    async fn a_large_png_needs_little_of_the_budget_as_it_is_read_row_by_row() {
+        // 4000 x 3000 RGB: a 36 MB bitmap, in a budget of 4 MiB.
+        let mut png = Vec::new();
+        DynamicImage::ImageRgb8(RgbImage::new(4000, 3000))
+            .write_to(&mut Cursor::new(&mut png), ImageFormat::Png)
+            .unwrap();
+        let facts = Media::new(4 * 1024 * 1024).inspect_image(png, true).await.unwrap().unwrap();
+        assert!(facts.thumbnail.is_some());
     }
 
     #[tokio::test]
     async fn a_decode_waits_for_the_budget_others_hold_and_is_refused_as_busy_when_it_stays_taken() {
         let media = Media { queue_wait: Duration::from_millis(200), ..Media::new(8 * 1024 * 1024) };
         let held = media.memory.clone().acquire_many_owned(media.budget_units).await.unwrap();
-        let error = media.inspect_image(png(1000, 1000), true).await.unwrap_err();
+        let error = media.inspect_image(jpeg(1000, 1000), true).await.unwrap_err();
         assert!(matches!(error, DomainError::Busy { code: "media_busy", .. }), "{error:?}");
         drop(held);
-        assert!(media.inspect_image(png(1000, 1000), true).await.unwrap().unwrap().thumbnail.is_some());
+        assert!(media.inspect_image(jpeg(1000, 1000), true).await.unwrap().unwrap().thumbnail.is_some());
     }
 }

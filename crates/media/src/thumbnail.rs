@@ -37,6 +37,9 @@ pub(crate) fn dimensions(bytes: &[u8]) -> Option<(u32, u32)> {
 /// eighth more for the others' row buffers; the thumbnail itself is small.
 /// None when it is not an image this crate reads.
 pub(crate) fn decode_cost(bytes: &[u8]) -> Option<u64> {
+    if let Some(rows) = crate::png_rows::cost(bytes) {
+        return Some(rows);
+    }
     let reader = reader(bytes)?;
     let jpeg = reader.format() == Some(ImageFormat::Jpeg);
     let bitmap = reader.into_decoder().ok()?.total_bytes();
@@ -51,6 +54,9 @@ pub(crate) fn inspect(bytes: &[u8]) -> Option<ImageFacts> {
     if u64::from(width) * u64::from(height) > MAX_PIXELS {
         tracing::info!(width, height, "image too large to decode; no thumbnail");
         return Some(ImageFacts { width, height, thumbnail: None });
+    }
+    if crate::png_rows::cost(bytes).is_some() {
+        return crate::png_rows::inspect(bytes);
     }
     let mut decoder = reader(bytes)?.into_decoder().ok()?;
     let orientation = decoder.orientation().ok();
@@ -75,7 +81,7 @@ pub(crate) fn inspect(bytes: &[u8]) -> Option<ImageFacts> {
 }
 
 /// Whether the orientation swaps width and height.
-fn turns_sideways(orientation: Orientation) -> bool {
+pub(crate) fn turns_sideways(orientation: Orientation) -> bool {
     matches!(
         orientation,
         Orientation::Rotate90 | Orientation::Rotate270 | Orientation::Rotate90FlipH | Orientation::Rotate270FlipH
@@ -92,7 +98,7 @@ fn shrink(image: DynamicImage) -> DynamicImage {
 }
 
 /// JPEG for opaque images (small), PNG when there is transparency to keep.
-fn encode(image: &DynamicImage) -> Option<Thumbnail> {
+pub(crate) fn encode(image: &DynamicImage) -> Option<Thumbnail> {
     let mut bytes = Vec::new();
     let mime_type = if image.color().has_alpha() {
         image.write_to(&mut Cursor::new(&mut bytes), ImageFormat::Png).ok()?;
