@@ -129,7 +129,7 @@ mod tests {
     use image::{DynamicImage, ImageFormat, RgbImage};
     use std::io::Cursor;
 
-    /// A JPEG is decoded whole: 1000 x 1000 is a 3 MB bitmap, 6 MB estimated.
+    /// A JPEG is decoded whole: 1000 x 1000 is a 3 MB bitmap, 4.5 MB estimated.
     fn jpeg(width: u32, height: u32) -> Vec<u8> {
         let mut bytes = Vec::new();
         JpegEncoder::new(&mut bytes).encode_image(&RgbImage::new(width, height)).unwrap();

@@ -32,10 +32,12 @@ pub(crate) fn dimensions(bytes: &[u8]) -> Option<(u32, u32)> {
 }
 
 /// Most memory that decoding the whole image and making its thumbnail takes at
-/// once, estimated from its header: the decoded bitmap, as much again for a
-/// JPEG (its decoder keeps the component planes while it converts them), an
-/// eighth more for the others' row buffers; the thumbnail itself is small.
-/// None when it is not an image this crate reads.
+/// once, estimated from its header: the decoded bitmap and what the decoder
+/// keeps beside it. A progressive JPEG keeps every coefficient (two bytes a
+/// sample) until the end: three times the bitmap; a baseline JPEG a few rows of
+/// blocks (measured at a quarter more; half is counted); the others their row
+/// buffers (an eighth). The thumbnail itself is small. None when it is not an
+/// image this crate reads.
 pub(crate) fn decode_cost(bytes: &[u8]) -> Option<u64> {
     if let Some(rows) = crate::png_rows::cost(bytes) {
         return Some(rows);
@@ -43,7 +45,35 @@ pub(crate) fn decode_cost(bytes: &[u8]) -> Option<u64> {
     let reader = reader(bytes)?;
     let jpeg = reader.format() == Some(ImageFormat::Jpeg);
     let bitmap = reader.into_decoder().ok()?.total_bytes();
-    Some(if jpeg { bitmap.saturating_mul(2) } else { bitmap.saturating_add(bitmap / 8) })
+    Some(match (jpeg, jpeg && is_progressive_jpeg(bytes)) {
+        (true, true) => bitmap.saturating_mul(3),
+        (true, false) => bitmap.saturating_add(bitmap / 2),
+        _ => bitmap.saturating_add(bitmap / 8),
+    })
+}
+
+/// Whether a JPEG's frame header says progressive (SOF2, or its arithmetic-coded
+/// kin); false when no frame header is found, as for a baseline one.
+fn is_progressive_jpeg(bytes: &[u8]) -> bool {
+    let mut at = 2; // after SOI
+    while at + 4 <= bytes.len() {
+        if bytes[at] != 0xFF {
+            return false;
+        }
+        let marker = bytes[at + 1];
+        if marker == 0xFF {
+            at += 1; // fill byte
+            continue;
+        }
+        match marker {
+            0xC2 | 0xC6 | 0xCA | 0xCE => return true,
+            0xC0 | 0xC1 | 0xC3 | 0xC5 | 0xC7 | 0xC9 | 0xCB | 0xCD | 0xCF => return false,
+            _ => {}
+        }
+        let length = usize::from(u16::from_be_bytes([bytes[at + 2], bytes[at + 3]]));
+        at += 2 + length;
+    }
+    false
 }
 
 /// Size (as displayed, EXIF orientation applied) and a thumbnail of a whole
@@ -156,6 +186,19 @@ mod tests {
         header[29..33].copy_from_slice(&crc.to_be_bytes());
         let facts = inspect(&header).unwrap();
         assert_eq!((facts.width, facts.height, facts.thumbnail), (15_000, 15_000, None));
+    }
+
+    #[test]
+    fn a_progressive_jpeg_is_counted_at_three_times_its_bitmap() {
+        let mut baseline = Vec::new();
+        JpegEncoder::new(&mut baseline).encode_image(&RgbImage::new(100, 100)).unwrap();
+        assert_eq!(decode_cost(&baseline), Some(30_000 + 15_000));
+        // The same frame header marked progressive (SOF2).
+        let sof = baseline.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap();
+        let mut progressive = baseline.clone();
+        progressive[sof + 1] = 0xC2;
+        assert!(is_progressive_jpeg(&progressive) && !is_progressive_jpeg(&baseline));
+        assert_eq!(decode_cost(&progressive), Some(90_000));
     }
 
     #[test]

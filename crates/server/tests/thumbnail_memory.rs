@@ -1,14 +1,16 @@
-//! Black-box, as an attacker would try it: fifty uploads at once of a 7000 x 6800
-//! PNG of zeros (a few hundred KiB that decode to 136 MiB each). Decodes share
-//! the `THUMBNAIL_MEMORY_BUDGET`: the server's peak resident memory stays within
-//! its budget plus a fixed allowance, every upload is either stored (201) or
-//! refused as busy (503 `media_busy` with `Retry-After`), and some get their
-//! thumbnail.
+//! Black-box, as an attacker would try it: fifty uploads at once of 7000 x 6800
+//! images of zeros, half PNG and half JPEG (files of 1 MiB or so that decode to
+//! 136 MiB each). PNGs are thumbnailed row by row; JPEGs are decoded whole
+//! within the `THUMBNAIL_MEMORY_BUDGET`. The server's peak resident memory stays
+//! within its budget plus a fixed allowance, every upload is either stored (201)
+//! or refused as busy (503 `media_busy` with `Retry-After`), and some of each
+//! kind get their thumbnail.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 
 use chitchat_testkit::TestBackend;
+use image::codecs::jpeg::JpegEncoder;
 use image::{DynamicImage, ImageFormat, RgbImage};
 use std::io::Cursor;
 
@@ -40,12 +42,17 @@ async fn fifty_decompression_bombs_at_once_stay_within_the_memory_budget() {
     let pid = server.pid().unwrap();
     let api = server.client();
     let asha = api.login("9876543210", "Asha").await;
-    let bomb = zeros_png(7000, 6800);
-    assert!(bomb.len() < 1024 * 1024, "a small file: {} bytes", bomb.len());
+    let png = zeros_png(7000, 6800);
+    let mut jpeg = Vec::new();
+    JpegEncoder::new(&mut jpeg).encode_image(&RgbImage::new(7000, 6800)).unwrap();
+    for bomb in [&png, &jpeg] {
+        assert!(bomb.len() < 2 * 1024 * 1024, "a small file: {} bytes", bomb.len());
+    }
 
     let http = reqwest::Client::new();
     let uploads = (0..UPLOADS).map(|i| {
-        let part = reqwest::multipart::Part::bytes(bomb.clone()).file_name(format!("bomb-{i}.png"));
+        let (bomb, name) = if i % 2 == 0 { (&png, format!("bomb-{i}.png")) } else { (&jpeg, format!("bomb-{i}.jpg")) };
+        let part = reqwest::multipart::Part::bytes(bomb.clone()).file_name(name);
         let request = http
             .post(format!("{}/api/attachments", server.base_url))
             .bearer_auth(&asha.token)
@@ -55,7 +62,7 @@ async fn fifty_decompression_bombs_at_once_stay_within_the_memory_budget() {
             let status = response.status().as_u16();
             let retry_after = response.headers().get("retry-after").map(|v| v.to_str().unwrap().to_owned());
             let body: serde_json::Value = response.json().await.unwrap();
-            (status, retry_after, body)
+            (status, retry_after, body, i % 2 == 0)
         })
     });
     let mut answers = Vec::new();
@@ -65,10 +72,11 @@ async fn fifty_decompression_bombs_at_once_stay_within_the_memory_budget() {
 
     let peak = status_mib(pid, "VmHWM:");
     let bound = BUDGET_MIB + ALLOWANCE_MIB;
-    let stored = answers.iter().filter(|(status, ..)| *status == 201).count();
-    eprintln!("peak resident memory {peak} MiB (bound {bound} MiB); {stored} of {UPLOADS} stored");
+    let stored = |png: bool| answers.iter().filter(|(status, .., is_png)| *status == 201 && *is_png == png).count();
+    let (pngs, jpegs) = (stored(true), stored(false));
+    eprintln!("peak resident memory {peak} MiB (bound {bound} MiB); stored {pngs} PNGs and {jpegs} JPEGs of {UPLOADS}");
     assert!(peak <= bound, "the server peaked at {peak} MiB, over {bound} MiB");
-    for (status, retry_after, body) in &answers {
+    for (status, retry_after, body, _) in &answers {
         match status {
             201 => {
                 assert_eq!(body["has_thumbnail"], true, "{body}");
@@ -81,5 +89,5 @@ async fn fifty_decompression_bombs_at_once_stay_within_the_memory_budget() {
             other => panic!("unexpected {other}: {body}"),
         }
     }
-    assert!(stored >= 1, "some are stored with their thumbnails");
+    assert!(pngs >= 1 && jpegs >= 1, "some of each are stored with their thumbnails");
 }
