@@ -9,7 +9,7 @@ use crate::error::ApiError;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::error::PayloadError;
-use actix_web::http::{header, ConnectionType, Method, StatusCode};
+use actix_web::http::{ConnectionType, Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::rt::time::{sleep, Instant, Sleep};
 use actix_web::web::Bytes;
@@ -99,9 +99,13 @@ fn timed_out() -> PayloadError {
     PayloadError::Io(std::io::Error::new(std::io::ErrorKind::TimedOut, "the request body did not arrive in time"))
 }
 
-/// WebSocket upgrades keep their connection as the socket: not a body.
-fn is_upgrade(req: &ServiceRequest) -> bool {
-    req.headers().contains_key(header::UPGRADE)
+/// The WebSocket route: its connection becomes the socket, whose frames have
+/// their own ping and write timeouts. Told by the route, not by an `Upgrade`
+/// header, which any request could carry to slip past the clocks.
+const WEBSOCKET_ROUTE: &str = "/ws";
+
+fn is_websocket(req: &ServiceRequest) -> bool {
+    req.match_pattern().as_deref() == Some(WEBSOCKET_ROUTE)
 }
 
 fn deadline_for(req: &ServiceRequest, timeouts: &BodyTimeouts) -> Duration {
@@ -130,7 +134,7 @@ pub async fn body_timeouts(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    if is_upgrade(&req) {
+    if is_websocket(&req) {
         return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
     }
     let timeouts = req.app_data::<web::Data<BodyTimeouts>>().map_or_else(BodyTimeouts::default, |t| *t.get_ref());

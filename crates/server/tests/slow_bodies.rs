@@ -78,7 +78,13 @@ async fn stalled_bodies_are_answered_408_and_closed() {
         Some(&asha.token),
         head.as_bytes(),
     );
-    for (what, request) in [("a login body", otp), ("an oversized body", oversized), ("an upload", upload)] {
+    // An Upgrade header does not make a request a WebSocket.
+    let mut upgrade =
+        b"POST /api/auth/otp HTTP/1.1\r\nHost: chitchat\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n".to_vec();
+    upgrade.extend_from_slice(b"Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n{");
+    let cases =
+        [("a login body", otp), ("an oversized body", oversized), ("an upload", upload), ("an upgrade", upgrade)];
+    for (what, request) in cases {
         let started = Instant::now();
         let mut stream = stalled_socket(&server, &request).await;
         assert_timed_out(answer_then_close(&mut stream, STALL_ANSWERED_WITHIN).await, what);
@@ -158,4 +164,19 @@ async fn one_address_cannot_hold_more_than_max_connections_per_ip() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     let health = reqwest::get(format!("{}/health", server.base_url)).await.unwrap();
     assert_eq!(health.status(), 200, "with two connections given back");
+}
+
+/// A WebSocket is not a request body: silent for longer than BODY_READ_TIMEOUT
+/// and open for longer than BODY_DEADLINE, it still works.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_websocket_outlives_both_body_clocks() {
+    let server = support::start(TestBackend::Sqlite, &ENV).await.expect("SQLite");
+    let api = server.client();
+    let asha = api.login("9876543210", "Asha").await;
+    let ravi = api.login("9876543211", "Ravi").await;
+    let chat = api.direct_chat(&asha, &ravi.user_id()).await;
+    let mut socket = api.ws(&asha.token).await;
+    tokio::time::sleep(Duration::from_millis(3_500)).await;
+    let ack = socket.send_message("f1", &chat, "still here", "m1").await;
+    assert_eq!(ack["type"], "ack", "{ack}");
 }
