@@ -13,13 +13,20 @@ pub fn restrict_new_files() {
 }
 
 /// Creates `DATA_DIR` if needed and makes it 0700, also when an older version
-/// left it readable by others, so that nothing inside is reachable by them.
+/// left it readable by others, so that nothing inside is reachable by them. A
+/// directory this user does not own (a volume mounted for it, say) cannot be
+/// changed: that is logged, and what the server creates in it is still 0600.
 pub fn prepare(dir: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+        match std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)) {
+            Err(error) if error.kind() == std::io::ErrorKind::PermissionDenied => {
+                tracing::warn!(dir = %dir.display(), %error, "DATA_DIR is not this user's: cannot make it 0700");
+            }
+            other => other?,
+        }
     }
     Ok(())
 }
