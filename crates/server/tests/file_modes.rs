@@ -55,6 +55,25 @@ async fn the_database_its_log_and_attachments_are_private_to_the_server_user() {
     drop(server);
 }
 
+/// On PostgreSQL the database is elsewhere; the attachments in DATA_DIR are private all the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgresql_the_attachments_are_private_too() {
+    let parent = tempfile::tempdir().unwrap();
+    let data_dir = parent.path().join("chitchat-data");
+    let env = [("DATA_DIR", data_dir.to_str().unwrap())];
+    let Some(server) = support::start(TestBackend::Postgres, &env).await else { return };
+    let api = server.client();
+    let asha = api.login("9876543210", "Asha").await;
+    let uploaded = api.upload(&asha.token, "plan.pdf", b"%PDF-1.4 secret plan".to_vec()).await;
+    assert_eq!(uploaded.status.as_u16(), 201, "{:?}", uploaded.body);
+    let files = everything_under(&data_dir);
+    assert!(files.iter().any(|p| p.starts_with(data_dir.join("attachments")) && p.is_file()), "{files:?}");
+    for path in &files {
+        let (mode, wanted) = (mode(path), if path.is_dir() { 0o700 } else { 0o600 });
+        assert_eq!(mode, wanted, "{} is {mode:o}", path.display());
+    }
+}
+
 /// An existing data directory left readable by an older version is closed too.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_existing_readable_data_directory_is_closed_at_start_up() {
