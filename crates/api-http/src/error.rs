@@ -11,7 +11,12 @@ pub struct ApiError {
     status: StatusCode,
     code: &'static str,
     message: String,
+    /// Seconds for `Retry-After`, when trying again soon may work.
+    retry_after: Option<u32>,
 }
+
+/// What `Retry-After` says when the server is busy.
+const BUSY_RETRY_AFTER_SECS: u32 = 2;
 
 /// The body of every error response.
 #[derive(Serialize, utoipa::ToSchema)]
@@ -32,7 +37,7 @@ struct ErrorDetail {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into() }
+        Self { status, code, message: message.into(), retry_after: None }
     }
 
     pub fn not_found() -> Self {
@@ -56,12 +61,14 @@ impl From<DomainError> for ApiError {
             DomainError::NotFound { .. } => StatusCode::NOT_FOUND,
             DomainError::Conflict { .. } => StatusCode::CONFLICT,
             DomainError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            DomainError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             DomainError::Unavailable(detail) => {
                 tracing::error!(detail = %detail, "request failed");
                 StatusCode::INTERNAL_SERVER_ERROR
             }
         };
-        Self { status, code: error.code(), message: error.public_message() }
+        let retry_after = matches!(error, DomainError::Busy { .. }).then_some(BUSY_RETRY_AFTER_SECS);
+        Self { status, code: error.code(), message: error.public_message(), retry_after }
     }
 }
 
@@ -71,8 +78,11 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status)
-            .json(ErrorBody { error: ErrorDetail { code: self.code.to_owned(), message: self.message.clone() } })
+        let mut response = HttpResponse::build(self.status);
+        if let Some(seconds) = self.retry_after {
+            response.insert_header((actix_web::http::header::RETRY_AFTER, seconds.to_string()));
+        }
+        response.json(ErrorBody { error: ErrorDetail { code: self.code.to_owned(), message: self.message.clone() } })
     }
 }
 

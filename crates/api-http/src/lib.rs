@@ -4,6 +4,8 @@
 
 mod auth;
 mod body_check;
+mod body_timeout;
+mod connection_limit;
 mod error;
 mod headers;
 mod json_body;
@@ -14,6 +16,8 @@ mod routes;
 mod static_files;
 
 pub use body_check::{BodyCheck, REQUEST_BODIES};
+pub use body_timeout::{body_timeouts, BodyTimeouts};
+pub use connection_limit::{connection_limit, ConnectionLimit};
 pub use error::ApiError;
 pub use headers::security_headers;
 

@@ -129,6 +129,7 @@ fn add_common_errors(operation: &mut Operation) {
         errors.push(("400", "The body is not valid JSON or could not be read"));
         errors.push(("413", "The body or a field in it is too large"));
         errors.push(("415", "The body is not `application/json`"));
+        errors.push(("408", "The body stalled or took too long to arrive (`body_timeout`); the connection is closed"));
     }
     if has_body || has_query {
         errors.push(("400", "A query parameter has the wrong type"));

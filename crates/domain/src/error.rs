@@ -31,6 +31,10 @@ pub enum DomainError {
     /// A port failed (database down, bus unreachable). The detail is for logs only.
     #[error("internal error: {0}")]
     Unavailable(String),
+    /// The server is at a limit it keeps to protect itself; the same request may
+    /// succeed in a moment.
+    #[error("{message}")]
+    Busy { code: &'static str, message: String },
 }
 
 impl DomainError {
@@ -55,6 +59,9 @@ impl DomainError {
     pub fn too_many(code: &'static str, message: impl Into<String>) -> Self {
         Self::TooManyRequests { code, message: message.into() }
     }
+    pub fn busy(code: &'static str, message: impl Into<String>) -> Self {
+        Self::Busy { code, message: message.into() }
+    }
     pub fn unavailable(detail: impl std::fmt::Display) -> Self {
         Self::Unavailable(detail.to_string())
     }
@@ -68,7 +75,8 @@ impl DomainError {
             | Self::Forbidden { code, .. }
             | Self::NotFound { code, .. }
             | Self::Conflict { code, .. }
-            | Self::TooManyRequests { code, .. } => code,
+            | Self::TooManyRequests { code, .. }
+            | Self::Busy { code, .. } => code,
             Self::Unavailable(_) => "internal_error",
         }
     }

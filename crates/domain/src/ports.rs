@@ -473,8 +473,9 @@ pub trait MediaInspector: Send + Sync {
     /// The size of an image and a thumbnail (at most `THUMBNAIL_MAX_SIDE` on its
     /// longer side, aspect kept), decoding within memory limits. With only the
     /// start of the file (`complete` false), the size when its header tells it.
-    /// None when it cannot be read as an image.
-    async fn inspect_image(&self, bytes: Vec<u8>, complete: bool) -> Option<ImageFacts>;
+    /// None when it cannot be read as an image. `Busy` when decoding it now would
+    /// take the server over its memory budget for decoding.
+    async fn inspect_image(&self, bytes: Vec<u8>, complete: bool) -> DomainResult<Option<ImageFacts>>;
 }
 
 /// What a membership cache answers for a chat: its active members, or a ticket

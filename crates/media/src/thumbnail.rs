@@ -4,6 +4,7 @@
 
 use chitchat_domain::attachment::{ImageFacts, Thumbnail, THUMBNAIL_MAX_SIDE};
 use image::codecs::jpeg::JpegEncoder;
+use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 use std::io::Cursor;
 
@@ -30,6 +31,51 @@ pub(crate) fn dimensions(bytes: &[u8]) -> Option<(u32, u32)> {
     reader(bytes)?.into_dimensions().ok()
 }
 
+/// Most memory that decoding the whole image and making its thumbnail takes at
+/// once, estimated from its header: the decoded bitmap and what the decoder
+/// keeps beside it. A progressive JPEG keeps every coefficient (two bytes a
+/// sample) until the end: three times the bitmap; a baseline JPEG a few rows of
+/// blocks (measured at a quarter more; half is counted); the others their row
+/// buffers (an eighth). The thumbnail itself is small. None when it is not an
+/// image this crate reads.
+pub(crate) fn decode_cost(bytes: &[u8]) -> Option<u64> {
+    if let Some(rows) = crate::png_rows::cost(bytes) {
+        return Some(rows);
+    }
+    let reader = reader(bytes)?;
+    let jpeg = reader.format() == Some(ImageFormat::Jpeg);
+    let bitmap = reader.into_decoder().ok()?.total_bytes();
+    Some(match (jpeg, jpeg && is_progressive_jpeg(bytes)) {
+        (true, true) => bitmap.saturating_mul(3),
+        (true, false) => bitmap.saturating_add(bitmap / 2),
+        _ => bitmap.saturating_add(bitmap / 8),
+    })
+}
+
+/// Whether a JPEG's frame header says progressive (SOF2, or its arithmetic-coded
+/// kin); false when no frame header is found, as for a baseline one.
+fn is_progressive_jpeg(bytes: &[u8]) -> bool {
+    let mut at = 2; // after SOI
+    while at + 4 <= bytes.len() {
+        if bytes[at] != 0xFF {
+            return false;
+        }
+        let marker = bytes[at + 1];
+        if marker == 0xFF {
+            at += 1; // fill byte
+            continue;
+        }
+        match marker {
+            0xC2 | 0xC6 | 0xCA | 0xCE => return true,
+            0xC0 | 0xC1 | 0xC3 | 0xC5 | 0xC7 | 0xC9 | 0xCB | 0xCD | 0xCF => return false,
+            _ => {}
+        }
+        let length = usize::from(u16::from_be_bytes([bytes[at + 2], bytes[at + 3]]));
+        at += 2 + length;
+    }
+    false
+}
+
 /// Size (as displayed, EXIF orientation applied) and a thumbnail of a whole
 /// image file; only the size when it is too large to decode; None when it is
 /// not an image this crate reads.
@@ -39,33 +85,50 @@ pub(crate) fn inspect(bytes: &[u8]) -> Option<ImageFacts> {
         tracing::info!(width, height, "image too large to decode; no thumbnail");
         return Some(ImageFacts { width, height, thumbnail: None });
     }
+    if crate::png_rows::cost(bytes).is_some() {
+        return crate::png_rows::inspect(bytes);
+    }
     let mut decoder = reader(bytes)?.into_decoder().ok()?;
     let orientation = decoder.orientation().ok();
-    let mut image = match DynamicImage::from_decoder(decoder) {
+    let image = match DynamicImage::from_decoder(decoder) {
         Ok(image) => image,
         Err(error) => {
             tracing::info!(%error, "image could not be decoded");
             return None;
         }
     };
+    let (mut width, mut height) = (image.width(), image.height());
+    // Turned after shrinking: turning the full image would copy it whole.
+    let mut small = shrink(image);
     if let Some(orientation) = orientation {
-        image.apply_orientation(orientation);
+        small.apply_orientation(orientation);
+        if turns_sideways(orientation) {
+            (width, height) = (height, width);
+        }
     }
-    let thumbnail = encode(&shrink(&image));
-    Some(ImageFacts { width: image.width(), height: image.height(), thumbnail })
+    let thumbnail = encode(&small);
+    Some(ImageFacts { width, height, thumbnail })
+}
+
+/// Whether the orientation swaps width and height.
+pub(crate) fn turns_sideways(orientation: Orientation) -> bool {
+    matches!(
+        orientation,
+        Orientation::Rotate90 | Orientation::Rotate270 | Orientation::Rotate90FlipH | Orientation::Rotate270FlipH
+    )
 }
 
 /// The image scaled down to fit `THUMBNAIL_MAX_SIDE`, aspect kept; a small image
 /// as it is (it is re-encoded all the same, which drops its metadata).
-fn shrink(image: &DynamicImage) -> DynamicImage {
+fn shrink(image: DynamicImage) -> DynamicImage {
     if image.width() <= THUMBNAIL_MAX_SIDE && image.height() <= THUMBNAIL_MAX_SIDE {
-        return image.clone();
+        return image;
     }
     image.thumbnail(THUMBNAIL_MAX_SIDE, THUMBNAIL_MAX_SIDE)
 }
 
 /// JPEG for opaque images (small), PNG when there is transparency to keep.
-fn encode(image: &DynamicImage) -> Option<Thumbnail> {
+pub(crate) fn encode(image: &DynamicImage) -> Option<Thumbnail> {
     let mut bytes = Vec::new();
     let mime_type = if image.color().has_alpha() {
         image.write_to(&mut Cursor::new(&mut bytes), ImageFormat::Png).ok()?;
@@ -123,6 +186,19 @@ mod tests {
         header[29..33].copy_from_slice(&crc.to_be_bytes());
         let facts = inspect(&header).unwrap();
         assert_eq!((facts.width, facts.height, facts.thumbnail), (15_000, 15_000, None));
+    }
+
+    #[test]
+    fn a_progressive_jpeg_is_counted_at_three_times_its_bitmap() {
+        let mut baseline = Vec::new();
+        JpegEncoder::new(&mut baseline).encode_image(&RgbImage::new(100, 100)).unwrap();
+        assert_eq!(decode_cost(&baseline), Some(30_000 + 15_000));
+        // The same frame header marked progressive (SOF2).
+        let sof = baseline.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap();
+        let mut progressive = baseline.clone();
+        progressive[sof + 1] = 0xC2;
+        assert!(is_progressive_jpeg(&progressive) && !is_progressive_jpeg(&baseline));
+        assert_eq!(decode_cost(&progressive), Some(90_000));
     }
 
     #[test]

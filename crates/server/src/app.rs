@@ -3,8 +3,9 @@
 use crate::client_noise;
 use crate::config::{Config, RunMode};
 use crate::secret::signing_secret;
+use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
-use chitchat_api_http::RateLimits;
+use chitchat_api_http::{BodyTimeouts, ConnectionLimit, RateLimits};
 use chitchat_auth::{FixedCode, JwtTokens, LogOtpSender, RandomCodes, WebhookOtpSender};
 use chitchat_blob_store::ObjectBlobStore;
 use chitchat_domain::attachment::AttachmentPolicy;
@@ -183,6 +184,7 @@ async fn realtime(config: &Config) -> Result<Realtime, StartError> {
 
 /// Connects to the database and applies pending migrations.
 async fn open_store(config: &Config) -> Result<Store, StartError> {
+    crate::data_dir::prepare(&config.data_dir)?;
     let store =
         Store::connect(&StoreConfig { url: config.database_url.clone(), max_connections: config.db_max_open_conns })
             .await?;
@@ -196,6 +198,14 @@ pub async fn migrate(config: &Config) -> Result<(), StartError> {
 }
 
 pub async fn serve(config: Config) -> Result<(), StartError> {
+    if !config.mode_chosen && !crate::data_dir::is_loopback(&config.host) {
+        tracing::warn!(
+            host = %config.host,
+            "ENV is not set and the server listens beyond this machine: it runs in DEVELOPMENT mode \
+             (browsers from any origin; login codes in this log without OTP_WEBHOOK_URL); set \
+             ENV=production for a real deployment, or HOST=127.0.0.1 to keep it on this machine"
+        );
+    }
     // First, so that everything started below is measured from its first moment.
     let metrics = install_metrics()?;
     let store = open_store(&config).await?;
@@ -221,7 +231,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         search: store.clone(),
         attachments: store.clone(),
         blobs: Arc::new(blob_store(&config)?),
-        media: Arc::new(chitchat_media::Media),
+        media: Arc::new(chitchat_media::Media::new(config.thumbnail_memory_budget)),
         store_health: store.clone(),
         bus: realtime.bus,
         presence: realtime.presence,
@@ -273,6 +283,12 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     let shutdown = Shutdown::default();
     let sockets = web::Data::new(shutdown.clone());
     let open_sockets = web::Data::new(SocketCounts::default());
+    let body_timeouts = web::Data::new(BodyTimeouts {
+        idle: config.body_read_timeout,
+        deadline: config.body_deadline,
+        upload_deadline: config.upload_body_deadline,
+    });
+    let connections = ConnectionLimit::new(config.max_connections_per_ip);
     let server = HttpServer::new(move || {
         App::new()
             .app_data(services.clone())
@@ -280,14 +296,18 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
             .app_data(sockets.clone())
             .app_data(open_sockets.clone())
             .app_data(limits.clone())
+            .app_data(body_timeouts.clone())
+            .wrap(from_fn(chitchat_api_http::body_timeouts))
             .wrap(chitchat_api_http::cors(&origins, any_origin))
             .wrap(chitchat_api_http::security_headers(https_only))
-            .wrap(actix_web::middleware::from_fn(chitchat_api_http::observe))
+            .wrap(from_fn(chitchat_api_http::observe))
+            .wrap(from_fn(chitchat_api_http::connection_limit))
             .configure(chitchat_api_http::metrics_route(metrics.clone()))
             .configure(chitchat_api_http::configure)
             .configure(chitchat_gateway_ws::configure)
             .default_service(chitchat_api_http::default_service())
     })
+    .on_connect(move |connection, data| connections.on_connect(connection, data))
     // Small frames must not wait for Nagle's algorithm (it added tens of ms to p99).
     .tcp_nodelay(true)
     .shutdown_timeout(10)

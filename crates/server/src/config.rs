@@ -88,6 +88,10 @@ struct Raw {
     otp_resend_cooldown: String,
     rate_limit_requests_per_minute: u32,
     rate_limit_burst: u32,
+    body_read_timeout: String,
+    body_deadline: String,
+    upload_body_deadline: String,
+    max_connections_per_ip: usize,
     cors_allowed_origins: String,
     trusted_proxies: String,
     otp_webhook_url: Option<String>,
@@ -98,6 +102,7 @@ struct Raw {
     message_edit_window: String,
     message_delete_window: String,
     max_upload_size: u64,
+    thumbnail_memory_budget: u64,
     storage_url: Option<String>,
 }
 
@@ -106,7 +111,8 @@ impl Default for Raw {
         Self {
             port: 8080,
             host: "0.0.0.0".into(),
-            env: "development".into(),
+            // Empty when not given, so that start-up can tell (development all the same).
+            env: String::new(),
             database_url: None,
             data_dir: "./data".into(),
             db_max_open_conns: 25,
@@ -128,6 +134,10 @@ impl Default for Raw {
             otp_resend_cooldown: "30s".into(),
             rate_limit_requests_per_minute: 60,
             rate_limit_burst: 100,
+            body_read_timeout: "10s".into(),
+            body_deadline: "30s".into(),
+            upload_body_deadline: "15m".into(),
+            max_connections_per_ip: 0,
             cors_allowed_origins: String::new(),
             trusted_proxies: "127.0.0.1,::1".into(),
             otp_webhook_url: None,
@@ -138,6 +148,7 @@ impl Default for Raw {
             message_edit_window: "15m".into(),
             message_delete_window: "48h".into(),
             max_upload_size: 64 * 1024 * 1024,
+            thumbnail_memory_budget: chitchat_media::DEFAULT_MEMORY_BUDGET,
             storage_url: None,
         }
     }
@@ -149,6 +160,8 @@ pub struct Config {
     pub port: u16,
     pub host: String,
     pub mode: RunMode,
+    /// Whether `ENV` was given at all (development is also the default).
+    pub mode_chosen: bool,
     pub database_url: String,
     pub data_dir: PathBuf,
     pub db_max_open_conns: usize,
@@ -186,6 +199,15 @@ pub struct Config {
     pub rate_limit_requests_per_minute: u32,
     /// REST requests a caller may make at once before the average applies.
     pub rate_limit_burst: u32,
+    /// Longest wait for the next bytes of a request body (`BODY_READ_TIMEOUT`).
+    pub body_read_timeout: Duration,
+    /// Longest time for a whole request body (`BODY_DEADLINE`).
+    pub body_deadline: Duration,
+    /// The same for an upload's body (`UPLOAD_BODY_DEADLINE`).
+    pub upload_body_deadline: Duration,
+    /// Most connections one client address may hold open (`MAX_CONNECTIONS_PER_IP`);
+    /// None (0, the default): no limit, as behind a reverse proxy.
+    pub max_connections_per_ip: Option<usize>,
     /// Origins allowed to call the API from a browser (`CORS_ALLOWED_ORIGINS`,
     /// comma-separated); any origin in development.
     pub cors_allowed_origins: Vec<String>,
@@ -208,6 +230,9 @@ pub struct Config {
     pub message_delete_window: Duration,
     /// Largest file accepted by `POST /api/attachments`, in bytes (`MAX_UPLOAD_SIZE`).
     pub max_upload_size: u64,
+    /// Memory all image decodes for thumbnails may take at once, in bytes
+    /// (`THUMBNAIL_MEMORY_BUDGET`).
+    pub thumbnail_memory_budget: u64,
     /// Where attachments are stored (`STORAGE_URL`, `s3://bucket/prefix`); None:
     /// the directory `DATA_DIR/attachments`.
     pub storage_url: Option<String>,
@@ -310,6 +335,7 @@ impl Config {
             port: raw.port,
             host: raw.host,
             mode,
+            mode_chosen: !raw.env.trim().is_empty(),
             database_url,
             data_dir,
             db_max_open_conns: raw.db_max_open_conns,
@@ -340,6 +366,10 @@ impl Config {
                 raw.rate_limit_requests_per_minute,
             )?,
             rate_limit_burst: positive("RATE_LIMIT_BURST", raw.rate_limit_burst)?,
+            body_read_timeout: duration("BODY_READ_TIMEOUT", &raw.body_read_timeout)?,
+            body_deadline: duration("BODY_DEADLINE", &raw.body_deadline)?,
+            upload_body_deadline: duration("UPLOAD_BODY_DEADLINE", &raw.upload_body_deadline)?,
+            max_connections_per_ip: Some(raw.max_connections_per_ip).filter(|max| *max > 0),
             cors_allowed_origins: raw
                 .cors_allowed_origins
                 .split(',')
@@ -362,6 +392,7 @@ impl Config {
             message_edit_window: duration("MESSAGE_EDIT_WINDOW", &raw.message_edit_window)?,
             message_delete_window: duration("MESSAGE_DELETE_WINDOW", &raw.message_delete_window)?,
             max_upload_size: raw.max_upload_size,
+            thumbnail_memory_budget: positive("THUMBNAIL_MEMORY_BUDGET", raw.thumbnail_memory_budget)?,
             storage_url: non_empty(raw.storage_url),
         })
     }

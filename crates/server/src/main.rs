@@ -5,6 +5,7 @@ mod app;
 mod cli;
 mod client_noise;
 mod config;
+mod data_dir;
 mod healthcheck;
 mod secret;
 
@@ -41,6 +42,8 @@ async fn main() -> ExitCode {
     if command == Command::Healthcheck {
         return if healthcheck::healthy(config.port) { ExitCode::SUCCESS } else { ExitCode::FAILURE };
     }
+    // Before anything is created: the database, its log and the files stay private.
+    data_dir::restrict_new_files();
     app::init_tracing(config.mode);
     let result = match command {
         Command::Migrate => app::migrate(&config).await,

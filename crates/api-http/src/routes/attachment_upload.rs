@@ -49,6 +49,7 @@ pub(crate) struct UploadForm {
         (status = 400, description = "The form could not be read, or has no `file` field", body = crate::error::ErrorBody),
         (status = 413, description = "Larger than `MAX_UPLOAD_SIZE`; nothing was kept", body = crate::error::ErrorBody),
         (status = 422, description = "The file breaks a rule (for example, it is empty)", body = crate::error::ErrorBody),
+        (status = 503, description = "Too many images are being decoded (`media_busy`); nothing was kept, try again after `Retry-After` seconds", body = crate::error::ErrorBody),
     ),
     security(("bearer" = []))
 )]

@@ -151,7 +151,13 @@ impl AttachmentService {
         let mut kind = AttachmentKind::of_mime(&mime_type);
         let mut facts = None;
         if kind == AttachmentKind::Image {
-            facts = self.media.inspect_image(kept, keeping_all).await;
+            facts = match self.media.inspect_image(kept, keeping_all).await {
+                Ok(facts) => facts,
+                Err(error) => {
+                    let _ = writer.abort().await;
+                    return Err(error);
+                }
+            };
             // Says it is an image, but is not one that can be read: a plain file.
             if facts.is_none() {
                 kind = AttachmentKind::Document;
@@ -446,7 +452,7 @@ mod tests {
             .expect_inspect_image()
             .withf(|bytes, complete| bytes.len() == 20_000 && *complete)
             .times(1)
-            .returning(|_, _| Some(facts(640, 480, true)));
+            .returning(|_, _| Ok(Some(facts(640, 480, true))));
         m.attachments
             .expect_insert_attachment()
             .withf(|a| a.thumbnail.as_ref().is_some_and(|t| t.mime_type == "image/jpeg" && t.size == 3))
@@ -475,7 +481,7 @@ mod tests {
             .expect_inspect_image()
             .withf(|bytes, complete| bytes.len() <= HEADER_BYTES && !*complete)
             .times(1)
-            .returning(|_, _| Some(facts(8000, 6000, false)));
+            .returning(|_, _| Ok(Some(facts(8000, 6000, false))));
         m.attachments.expect_insert_attachment().returning(|_| Ok(()));
         let policy = AttachmentPolicy { max_decode_bytes: 300_000, ..AttachmentPolicy::default() };
         let service = service(m, policy);
@@ -492,12 +498,28 @@ mod tests {
         let mut m = MockSet::new(Utc::now());
         journaled(&mut m);
         m.media.expect_sniff().returning(|_| "image/png".into());
-        m.media.expect_inspect_image().returning(|_, _| None);
+        m.media.expect_inspect_image().returning(|_, _| Ok(None));
         m.attachments.expect_insert_attachment().returning(|_| Ok(()));
         let service = service(m, AttachmentPolicy::default());
         let mut upload = service.begin_upload(caller(), Some("broken.png")).await.unwrap();
         upload.write(b"\x89PNG\r\n\x1a\n and then nothing").await.unwrap();
         assert_eq!(service.finish_upload(upload).await.unwrap().kind, AttachmentKind::Document);
+    }
+
+    #[tokio::test]
+    async fn an_image_the_server_is_too_busy_to_decode_is_refused_and_discarded() {
+        let mut m = MockSet::new(Utc::now());
+        let journal = journaled(&mut m);
+        m.media.expect_sniff().returning(|_| "image/png".into());
+        m.media.expect_inspect_image().returning(|_, _| Err(DomainError::busy("media_busy", "busy")));
+        m.attachments.expect_insert_attachment().never();
+        let service = service(m, AttachmentPolicy::default());
+        let mut upload = service.begin_upload(caller(), Some("huge.png")).await.unwrap();
+        upload.write(b"\x89PNG\r\n\x1a\n pixels").await.unwrap();
+        let error = service.finish_upload(upload).await.unwrap_err();
+        assert!(matches!(error, DomainError::Busy { code: "media_busy", .. }), "{error:?}");
+        let journal = journal.lock().unwrap();
+        assert_eq!((journal.aborted.len(), journal.finished.len()), (1, 0), "nothing is kept");
     }
 
     #[tokio::test]
