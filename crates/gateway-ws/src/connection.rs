@@ -157,20 +157,8 @@ impl Device {
                 }
                 self.catch_up(conn, chat, span.last).await.map(|_| ())
             }
-            // A chat the device has no position in (it joined after connecting): the
-            // events before this one, if any are on their way, may come a moment
-            // later, so all of them wait and go out in order (`send_first_held`).
-            None => {
-                if self.early.hold(delivery, Instant::now()) {
-                    return Ok(());
-                }
-                // Too many held: out with them, and the rest from the log.
-                self.send_first_held(chat).await?;
-                match self.positions.get(&chat).map(|span| span.last) {
-                    Some(last) if delivery.event_seq > last => self.catch_up(conn, chat, last).await.map(|_| ()),
-                    _ => Ok(()),
-                }
-            }
+            // Also a chat the device has no position in (created or joined after the
+            // socket opened): its span starts at the first event it gets.
             known => self.send_in_order(delivery, known).await,
         }
     }
@@ -187,15 +175,6 @@ impl Device {
             last = next.event_seq;
         }
         Ok(())
-    }
-
-    /// Sends the oldest held event of a chat the device had no position in, and
-    /// those that follow it: the device's position there starts at it.
-    async fn send_first_held(&mut self, chat: ChatId) -> Result<(), Closed> {
-        match self.early.take_first(chat) {
-            Some(first) => self.send_in_order(&first, None).await,
-            None => Ok(()),
-        }
     }
 
     /// A chat's log reaches `event_seq` (announced by the instance that published
@@ -221,13 +200,8 @@ impl Device {
     /// Fills from the log the gaps whose missing events did not come live in time.
     async fn fill_overdue_gaps(&mut self, conn: &Connection) -> Result<(), Closed> {
         for chat in self.early.overdue(Instant::now()) {
-            match self.positions.get(&chat) {
-                Some(span) => {
-                    let last = span.last;
-                    self.catch_up(conn, chat, last).await?;
-                }
-                None => self.send_first_held(chat).await?,
-            }
+            let last = self.positions.get(&chat).map_or(0, |span| span.last);
+            self.catch_up(conn, chat, last).await?;
         }
         Ok(())
     }

@@ -56,16 +56,6 @@ impl Early {
         next
     }
 
-    /// Takes the oldest event `chat` holds, leaving the others held.
-    pub(crate) fn take_first(&mut self, chat: ChatId) -> Option<EventDelivery> {
-        let waiting = self.chats.get_mut(&chat)?;
-        let first = waiting.events.pop_first().map(|(_, event)| event);
-        if waiting.events.is_empty() {
-            self.chats.remove(&chat);
-        }
-        first
-    }
-
     /// Drops what `chat` holds: its log has been read past it.
     pub(crate) fn forget(&mut self, chat: ChatId) {
         self.chats.remove(&chat);
@@ -114,16 +104,6 @@ mod tests {
         assert_eq!(early.overdue(now + HOLD), vec![chat]);
         early.forget(chat);
         assert_eq!(early.deadline(), Some(now + HOLD / 2 + HOLD), "the other chat still waits");
-    }
-
-    #[test]
-    fn the_oldest_held_event_comes_first_and_the_rest_follow_it() {
-        let (mut early, chat, now) = (Early::default(), ChatId::new(), Instant::now());
-        early.hold(&event(chat, 6), now);
-        early.hold(&event(chat, 5), now);
-        assert_eq!(early.take_first(chat).map(|e| e.event_seq), Some(5));
-        assert_eq!(early.next_after(chat, 5).map(|e| e.event_seq), Some(6));
-        assert_eq!(early.take_first(chat), None);
     }
 
     #[test]
