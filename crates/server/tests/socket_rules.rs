@@ -80,6 +80,8 @@ async fn a_socket_closes_with_4001_when_its_session_expires_and_sends_nothing_af
     let (frames, end) = ws.frames_until_end(Duration::from_secs(10)).await;
     assert_eq!(end, SocketEnd::Closed(Some(4001)), "frames before the end: {frames:?}");
     assert!(frames.iter().any(|f| f["payload"]["code"] == "session_expired"), "told why: {frames:?}");
+    // Ravi's first token has expired too: he logs in again to look.
+    let ravi = api.login("9876543211", "Ravi").await;
     let history = api.get(&format!("/api/messages?chat_id={chat}"), &ravi.token).await;
     assert_eq!(history.body["messages"].as_array().unwrap().len(), 1, "nothing was sent after expiry");
 }
