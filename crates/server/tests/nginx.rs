@@ -1,6 +1,7 @@
 //! Black-box: two instances behind nginx, proxying with the project's own rules
 //! (deploy/nginx/chitchat-locations.conf): a chat runs through the load balancer,
-//! WebSocket included, and carries on when one instance stops.
+//! WebSocket included, and carries on when one instance stops; `/metrics` is not
+//! reachable through it.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
@@ -80,6 +81,11 @@ async fn a_chat_runs_through_nginx_and_survives_an_instance_stopping() {
     let upstreams = [address(&servers[0]), address(&servers[1])];
     let Some(mut nginx) = Nginx::start(&[&upstreams[0], &upstreams[1]]).await else { return };
     let lb = nginx.client();
+
+    // The metrics need no token: the instances serve them, the public side does not.
+    let metrics = |base: String| async move { reqwest::get(format!("{base}/metrics")).await.unwrap().status() };
+    assert_eq!(metrics(servers[0].base_url.clone()).await, StatusCode::OK);
+    assert_eq!(metrics(format!("http://127.0.0.1:{}", nginx.port)).await, StatusCode::NOT_FOUND, "nginx hides /metrics");
 
     let asha = lb.login("9876543210", "Asha").await;
     let ravi = lb.login("9876543211", "Ravi").await;
