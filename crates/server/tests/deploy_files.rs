@@ -181,6 +181,56 @@ fn every_variable_the_server_reads_is_in_the_env_example_and_the_kubernetes_sett
     }
 }
 
+/// The settings in `deploy/.env.example`, set (`NAME=value`) or shown (`# NAME=value`).
+fn env_example_names() -> Vec<String> {
+    read("deploy/.env.example")
+        .lines()
+        .map(|line| line.strip_prefix("# ").unwrap_or(line))
+        .filter_map(|line| line.split_once('=').map(|(name, _)| name))
+        .filter(|name| !name.is_empty() && name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The variables the Compose file gives both instances (the `environment:` map of
+/// its shared `x-chitchat` settings).
+fn compose_instance_variables() -> BTreeSet<String> {
+    let compose = read("deploy/docker-compose.yml");
+    let shared = compose.split("\nx-chitchat:").nth(1).expect("x-chitchat in docker-compose.yml");
+    shared
+        .lines()
+        .skip_while(|line| line.trim() != "environment:")
+        .skip(1)
+        .filter(|line| !line.trim().is_empty() && !line.trim_start().starts_with('#'))
+        .map_while(|line| line.strip_prefix("    "))
+        .filter_map(|line| line.split_once(':').map(|(name, _)| name.to_owned()))
+        .collect()
+}
+
+#[test]
+fn every_setting_of_the_env_example_reaches_the_compose_instances() {
+    // Settings Compose fixes itself or that are not the server's.
+    let not_passed = [
+        ("PORT", "the image's 8080, which nginx's upstream names"),
+        ("HOST", "the image's 0.0.0.0"),
+        ("DATA_DIR", "the image's /data, the shared volume"),
+        ("REDIS_PASSWORD", "Compose's own Redis has none"),
+        ("REDIS_DB", "Compose's own Redis"),
+        ("OTP_FIXED_CODE", "refused with ENV=production"),
+        ("POSTGRES_PASSWORD", "for the postgres container, inside DATABASE_URL"),
+        ("TLS_CERT_DIR", "for the nginx container"),
+    ];
+    let passed = compose_instance_variables();
+    assert!(passed.len() > 20, "the instances' environment was not found: {passed:?}");
+    let names = env_example_names();
+    for (name, why) in not_passed {
+        assert!(names.iter().any(|n| n == name), "{name} ({why}) is no longer in .env.example: drop it here");
+    }
+    let missing: Vec<&String> =
+        names.iter().filter(|name| !passed.contains(*name) && !not_passed.iter().any(|(n, _)| n == *name)).collect();
+    assert!(missing.is_empty(), "deploy/.env.example settings that docker-compose.yml does not pass on: {missing:?}");
+}
+
 /// Runs `chitchat healthcheck` with only `env`: it reads and checks the
 /// configuration like the server does before it asks the (absent) server.
 fn configuration_check(env: &[(String, String)]) -> (Option<i32>, String) {
