@@ -187,7 +187,9 @@ fn env_example_names() -> Vec<String> {
         .lines()
         .map(|line| line.strip_prefix("# ").unwrap_or(line))
         .filter_map(|line| line.split_once('=').map(|(name, _)| name))
-        .filter(|name| !name.is_empty() && name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'))
+        .filter(|name| {
+            !name.is_empty() && name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+        })
         .map(str::to_owned)
         .collect()
 }

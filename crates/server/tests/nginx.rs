@@ -85,7 +85,11 @@ async fn a_chat_runs_through_nginx_and_survives_an_instance_stopping() {
     // The metrics need no token: the instances serve them, the public side does not.
     let metrics = |base: String| async move { reqwest::get(format!("{base}/metrics")).await.unwrap().status() };
     assert_eq!(metrics(servers[0].base_url.clone()).await, StatusCode::OK);
-    assert_eq!(metrics(format!("http://127.0.0.1:{}", nginx.port)).await, StatusCode::NOT_FOUND, "nginx hides /metrics");
+    assert_eq!(
+        metrics(format!("http://127.0.0.1:{}", nginx.port)).await,
+        StatusCode::NOT_FOUND,
+        "nginx hides /metrics"
+    );
 
     let asha = lb.login("9876543210", "Asha").await;
     let ravi = lb.login("9876543211", "Ravi").await;
