@@ -2,8 +2,9 @@ use crate::assert_client_error;
 use chitchat_domain::user::{Phone, Region};
 
 /// A phone number as typed, for the region named by the first two bytes (any
-/// region code the server accepts as `DEFAULT_REGION`; others fall back to the
-/// default). Normalising is idempotent and yields one E.164 spelling.
+/// region code the server accepts as `DEFAULT_REGION`, written as letters, `IN`,
+/// or as two bytes taken modulo 26; others fall back to the default). Normalising is
+/// idempotent and yields one E.164 spelling.
 pub fn phone(bytes: &[u8]) {
     let (region, raw) = match bytes {
         [a, b, rest @ ..] => (region(*a, *b), String::from_utf8_lossy(rest)),
@@ -23,6 +24,13 @@ pub fn phone(bytes: &[u8]) {
 }
 
 fn region(a: u8, b: u8) -> Region {
+    // Seeds name their region in letters (`IN9112345678`).
+    let letters = [a, b];
+    if letters.iter().all(u8::is_ascii_uppercase) {
+        if let Some(region) = std::str::from_utf8(&letters).ok().and_then(|code| Region::parse(code).ok()) {
+            return region;
+        }
+    }
     let code = [b'A' + a % 26, b'A' + b % 26];
     std::str::from_utf8(&code).ok().and_then(|code| Region::parse(code).ok()).unwrap_or_default()
 }

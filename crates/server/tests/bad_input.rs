@@ -8,7 +8,11 @@ use chitchat_testkit::TestServer;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-on_both_backends!(bad_requests_get_clear_errors_and_change_nothing, bad_frames_get_error_frames_and_the_socket_lives,);
+on_both_backends!(
+    bad_requests_get_clear_errors_and_change_nothing,
+    bad_frames_get_error_frames_and_the_socket_lives,
+    national_numbers_that_begin_with_the_country_code_log_in,
+);
 
 async fn bad_requests_get_clear_errors_and_change_nothing(server: TestServer) {
     let api = server.client();
@@ -106,6 +110,20 @@ async fn bad_frames_get_error_frames_and_the_socket_lives(server: TestServer) {
     assert_eq!(ack["type"], "ack", "the socket survives bad frames: {ack}");
     let history = api.get(&format!("/api/messages?chat_id={chat}"), &ravi.token).await;
     assert_eq!(history.body["messages"].as_array().unwrap().len(), 1);
+}
+
+/// An Indian mobile whose national digits begin with 91, the country code, typed
+/// nationally as the docs show: it gets a code, and every spelling of it is one user.
+async fn national_numbers_that_begin_with_the_country_code_log_in(server: TestServer) {
+    let api = server.client();
+    let otp = api.call(Method::POST, "/api/auth/otp", None, Some(json!({"phone": "9112345678"}))).await;
+    assert_eq!(otp.status, StatusCode::ACCEPTED, "{:?}", otp.body);
+    let national = api.login("9112345678", "Nila").await;
+    assert_eq!(national.user["phone"], "+919112345678");
+    for spelling in ["+91 91123 45678", "091123-45678", "0091 (911) 234 5678"] {
+        let again = api.login(spelling, "Nila").await;
+        assert_eq!(again.user_id(), national.user_id(), "{spelling:?}");
+    }
 }
 
 /// Names that hide or reverse text, and messages that show nothing, are refused

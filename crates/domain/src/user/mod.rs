@@ -1,6 +1,7 @@
 //! Users and the values that describe them.
 
 mod name;
+mod numbering;
 mod phone;
 mod privacy;
 mod status;

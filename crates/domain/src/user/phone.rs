@@ -1,3 +1,4 @@
+use super::numbering::{self, Reach};
 use crate::error::DomainError;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -15,11 +16,14 @@ pub struct Phone(String);
 pub struct Region(phonenumber::country::Id);
 
 impl Region {
-    /// Parses a two-letter ISO region code such as `IN` or `GB`.
+    /// Parses a two-letter ISO region code such as `IN` or `GB`, of a region with a
+    /// numbering plan.
     pub fn parse(code: &str) -> Result<Self, DomainError> {
         phonenumber::country::Id::from_str(&code.trim().to_ascii_uppercase())
+            .ok()
+            .filter(|id| phonenumber::metadata::DATABASE.by_id(id.as_ref()).is_some())
             .map(Self)
-            .map_err(|_| DomainError::invalid("invalid_region", format!("unknown region code {code:?}")))
+            .ok_or_else(|| DomainError::invalid("invalid_region", format!("unknown region code {code:?}")))
     }
 }
 
@@ -43,29 +47,19 @@ impl Phone {
         if raw.is_empty() || raw.len() > MAX_PHONE_INPUT {
             return Err(invalid());
         }
-        // A `+country` number means the same everywhere; giving the parser the region
-        // as well makes it drop the leading zero of Italian numbers (+39 06…) when the
-        // region is not Italy, so such numbers would fail on any other server.
-        let region = if raw.starts_with('+') { None } else { Some(region.0) };
-        let number = phonenumber::parse(region, raw).map_err(|_| invalid())?;
-        if !phonenumber::is_valid(&number) {
-            return Err(invalid());
-        }
-        let e164 = number.format().mode(phonenumber::Mode::E164).to_string();
-        // What is stored must mean the same number when typed back as `+country`:
-        // the parser can read a national spelling as a number that is not valid
-        // internationally (found by fuzzing, in Kazakhstan's plan), and such a
-        // person could then never be found or log in by their E.164 number.
-        let again = phonenumber::parse(None, &e164).ok().filter(phonenumber::is_valid);
-        if again.map(|n| n.format().mode(phonenumber::Mode::E164).to_string()).as_deref() != Some(e164.as_str()) {
+        let plan = phonenumber::metadata::DATABASE.by_id(region.0.as_ref()).ok_or_else(invalid)?;
+        let number = numbering::parse(raw, plan).ok_or_else(invalid)?;
+        // What is stored must mean the same number when typed back as `+country`, in
+        // any region, or its owner could never be found or log in by it.
+        if numbering::parse(&number.e164, plan).as_ref() != Some(&number) {
             return Err(invalid());
         }
         // A person proves their number with a text message: only numbers that can
         // receive one are accounts. Premium-rate numbers would also make every code
         // a charge to the operator, paid to whoever owns the number.
-        match number.number_type(&phonenumber::metadata::DATABASE) {
-            phonenumber::Type::Mobile | phonenumber::Type::FixedLineOrMobile => Ok(Self(e164)),
-            _ => Err(DomainError::invalid(
+        match number.reach {
+            Reach::TextMessages => Ok(Self(number.e164)),
+            Reach::Other => Err(DomainError::invalid(
                 "phone_not_mobile",
                 "this number cannot receive text messages; enter a mobile number",
             )),
@@ -149,8 +143,28 @@ mod tests {
     }
 
     #[test]
+    fn numbers_are_read_as_libphonenumber_reads_them() {
+        // National digits that begin with the country code's (91, 55, 39) are national.
+        for (region, raw, e164) in [
+            ("IN", "9112345678", "+919112345678"),
+            ("BR", "(55) 98260-5323", "+5555982605323"),
+            ("IT", "391 620 9017", "+393916209017"),
+        ] {
+            let region = Region::parse(region).unwrap();
+            assert_eq!(Phone::parse(raw, region).map(|p| p.as_str().to_owned()), Ok(e164.to_owned()), "{raw:?}");
+        }
+        // Russia's trunk 8 is not taken off a number that would be left as none: 8 800…
+        // is toll free, not invalid.
+        let russia = Region::parse("RU").unwrap();
+        assert_eq!(Phone::parse("8 800 123-45-67", russia).unwrap_err().code(), "phone_not_mobile");
+        // Patterns match whole numbers, not only their start.
+        let err = Phone::parse("+63 632 338 4946", Region::default()).unwrap_err();
+        assert_eq!(err.code(), "invalid_phone");
+    }
+
+    #[test]
     fn garbage_and_short_numbers_are_rejected() {
-        for raw in ["", "   ", "abc", "123", "+1", &"9".repeat(40)] {
+        for raw in ["", "   ", "abc", "123", "+1", "98765 4321O", "tel:+919876543210", &"9".repeat(40)] {
             let err = Phone::parse(raw, Region::default()).unwrap_err();
             assert_eq!(err.code(), "invalid_phone", "{raw:?}");
         }
