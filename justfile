@@ -21,6 +21,10 @@ check:
     cargo fmt --all --check
     cargo clippy --workspace --all-targets -- -D warnings
 
+# Dependency licenses and duplicate crates (deny.toml); `cargo install cargo-deny` first.
+deny:
+    cargo deny check licenses bans
+
 # Install the browser test's Node.js packages (Chromium comes from Debian's `chromium`).
 e2e-install:
     npm ci --prefix web/e2e
