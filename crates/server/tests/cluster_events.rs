@@ -2,7 +2,8 @@
 //! instance reaches the devices on the other at once: receipts (and the unread
 //! count of the reader's other device), edits, deletions and reactions, and group
 //! changes, including who receives the messages sent right after a member is
-//! added or removed.
+//! added or removed; a new direct chat shows on both people's devices before
+//! anything is sent in it.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
@@ -223,4 +224,30 @@ async fn group_changes_cross_instances_and_membership_takes_effect_at_once() {
         assert_eq!(last["payload"]["system"]["user_ids"], json!([chen_phone.user_id()]));
         assert!(ws.silent_for(Duration::from_millis(500)).await, "nothing after the removal, not even chat_update");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_direct_chat_shows_at_once_on_both_peoples_devices_on_either_instance() {
+    let Some(servers) = support::start_cluster(2).await else { return };
+    let (a, b) = (servers[0].client(), servers[1].client());
+    let asha = a.login("9876543210", "Asha").await;
+    let asha_laptop = b.login("9876543210", "Asha").await;
+    let ravi = b.login("9876543211", "Ravi").await;
+    let mut ravi_ws = b.ws(&ravi.token).await;
+    let mut laptop_ws = b.ws(&asha_laptop.token).await;
+
+    // Asha starts a chat on instance A and sends nothing: Ravi's device and her
+    // own laptop, both on B, show it at once.
+    let chat = a.direct_chat(&asha, &ravi.user_id()).await;
+    for ws in [&mut ravi_ws, &mut laptop_ws] {
+        let update = ws.next_of_type("chat_update").await;
+        assert_eq!(update["room_id"], chat.as_str());
+        assert_eq!(update["sender"], asha.user_id());
+        assert_eq!(update["payload"]["type"], "direct");
+        assert_eq!(update["payload"]["members"].as_array().unwrap().len(), 2);
+        assert!(update.get("event_seq").is_none(), "chat_update is not logged");
+    }
+    // The same chat asked for again is not new: nothing more is announced.
+    assert_eq!(b.direct_chat(&ravi, &asha.user_id()).await, chat);
+    assert!(ravi_ws.silent_for(Duration::from_millis(500)).await);
 }

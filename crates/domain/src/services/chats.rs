@@ -5,6 +5,7 @@ use crate::chat::{
 };
 use crate::clock::Clock;
 use crate::error::{DomainError, DomainResult};
+use crate::event::ChatUpdate;
 use crate::ids::{ChatId, UserId};
 use crate::message::{Message, Page};
 use crate::ports::{ChatRepo, ChatSettingsRepo, ContactRepo, EventBus, MessageRepo, ReceiptRepo, UserRepo};
@@ -85,6 +86,9 @@ impl ChatService {
                 let key = direct_key(caller.user_id, *other);
                 let stored = self.chats.create_direct(&chat, &members, &key).await?;
                 let created = stored.id == chat.id;
+                if created {
+                    self.announce_new_direct(stored.clone(), caller.user_id, &[caller.user_id, *other]).await;
+                }
                 let me = members.into_iter().find(|m| m.user_id == caller.user_id);
                 let me = match me {
                     Some(me) if created => me,
@@ -93,6 +97,24 @@ impl ChatService {
                 Ok((self.view_for(stored, &me).await?, created))
             }
             ChatKind::Group => Ok((self.create_group(caller, request).await?, true)),
+        }
+    }
+
+    /// A new direct chat appears at once on every device of both people, before
+    /// anything is sent in it. Only logged when it fails: the chat is stored, and
+    /// the chat list shows it.
+    async fn announce_new_direct(&self, chat: Chat, actor: UserId, members: &[UserId]) {
+        let chat_id = chat.id;
+        let view = match self.shared_view(chat).await {
+            Ok(view) => view,
+            Err(error) => {
+                tracing::warn!(%error, %chat_id, "could not load the new chat for its chat_update");
+                return;
+            }
+        };
+        let update = ChatUpdate { room_id: chat_id, actor, chat: view };
+        if let Err(error) = self.bus.publish(members, update.to_delivery()).await {
+            tracing::warn!(%error, %chat_id, "live chat_update of a new direct chat failed");
         }
     }
 
@@ -251,6 +273,15 @@ mod tests {
         m.chats.expect_members().returning(|_| Ok(vec![]));
         m.messages.expect_last_messages().returning(|_| Ok(vec![]));
         m.receipts.expect_positions().returning(|_| Ok(vec![]));
+        // The new chat shows at once on the devices of both, before any message.
+        m.bus
+            .expect_publish()
+            .withf(|to, delivery| {
+                to.len() == 2
+                    && matches!(delivery, crate::event::Delivery::Ephemeral(update) if update.frame.contains("\"chat_update\""))
+            })
+            .times(1)
+            .returning(|_, _| Ok(()));
         let service = service(m);
         let (view, created) = service.create(me, direct(vec![other])).await.unwrap();
         assert_eq!(view.chat.kind, ChatKind::Direct);
