@@ -1,4 +1,4 @@
-//! Black-box: `DATABASE_URL` with `sslmode=require` or `verify-full` reaches a
+//! Black-box: `DATABASE_URL` with `sslmode=require`, `verify-ca` or `verify-full` reaches a
 //! PostgreSQL that has `ssl=on` over TLS, and every connection the server holds is
 //! encrypted; a CA that did not sign the server's certificate stops start-up with
 //! one line naming `DATABASE_URL`. The PostgreSQL is the test's own, with a
@@ -42,10 +42,15 @@ async fn chat_works(server: &TestServer) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn verify_full_and_require_connect_over_tls_only() {
+async fn verify_full_verify_ca_and_require_connect_over_tls_only() {
     let Some((postgres, tls)) = OwnedPostgres::start_with_tls().await else { return };
     let ca = tls.ca_file.display();
-    for query in [format!("sslmode=verify-full&sslrootcert={ca}"), "sslmode=require".to_owned()] {
+    let modes = [
+        format!("sslmode=verify-full&sslrootcert={ca}"),
+        format!("sslmode=verify-ca&sslrootcert={ca}"),
+        "sslmode=require".to_owned(),
+    ];
+    for query in modes {
         let url = format!("{}?{query}", postgres.url());
         let mut server = TestServer::start_on_database(support::BINARY, url, &[]).await;
         chat_works(&server).await;
