@@ -11,6 +11,7 @@ mod error;
 mod fixed_shape;
 mod group_commit;
 mod models;
+mod pg_tls;
 mod schema;
 mod store;
 mod time;

@@ -3,6 +3,7 @@
 
 use crate::error::StoreError;
 use crate::group_commit::GroupCommit;
+use crate::pg_tls::PgConnectSettings;
 use diesel::SqliteConnection;
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
 use diesel_async::pooled_connection::deadpool::Pool;
@@ -11,6 +12,7 @@ use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use std::path::Path;
+use std::sync::Arc;
 
 pub(crate) type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
 
@@ -128,9 +130,19 @@ impl SqlStore {
     }
 
     async fn connect_postgres(config: &StoreConfig) -> Result<Self, StoreError> {
-        let conn = AsyncPgConnection::establish(&config.url).await.map_err(|e| StoreError::Connect(e.to_string()))?;
+        // One line that names the variable to fix, without the password.
+        let connect_error =
+            |reason: String| StoreError::Connect(format!("DATABASE_URL {}: {reason}", redact(&config.url)));
+        let settings = Arc::new(PgConnectSettings::from_url(&config.url).map_err(connect_error)?);
+        let conn = settings.establish().await.map_err(|e| connect_error(e.to_string()))?;
+        tracing::info!(tls = settings.uses_tls(), "connected to PostgreSQL");
         run_migrations(conn, POSTGRES_MIGRATIONS).await?;
         let mut manager_config = ManagerConfig::<AsyncPgConnection>::default();
+        // Every pooled connection is opened like the first one, with the same TLS.
+        manager_config.custom_setup = Box::new(move |_url| {
+            let settings = settings.clone();
+            Box::pin(async move { settings.establish().await })
+        });
         // No `SELECT 1` each time a connection is taken from the pool: that was a
         // round trip of its own for every query. A connection that broke fails
         // its next query instead, which is reported like any query error, and the

@@ -11,6 +11,16 @@ pub struct OwnedPostgres {
     pub port: u16,
     bin: PathBuf,
     data: tempfile::TempDir,
+    /// Server options beyond port and address (TLS).
+    extra_options: String,
+}
+
+/// The PEM files of a TLS PostgreSQL, for `sslrootcert=`.
+pub struct PostgresTls {
+    /// The CA that signed the server's certificate (for 127.0.0.1 and localhost).
+    pub ca_file: PathBuf,
+    /// A CA that signed nothing the server shows.
+    pub other_ca_file: PathBuf,
 }
 
 /// The newest installed server's programs (`initdb`, `pg_ctl`).
@@ -82,7 +92,68 @@ impl OwnedPostgres {
         let mut initdb = as_server_user(&bin.join("initdb"));
         initdb.args(["-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync", "-D"]).arg(data.path().join("db"));
         run(initdb, "initdb")?;
-        Ok(Self { port: free_port(), bin, data })
+        Ok(Self { port: free_port(), bin, data, extra_options: String::new() })
+    }
+
+    /// Like `start`, with `ssl=on` and a certificate signed by a CA made for it.
+    pub async fn start_with_tls() -> Option<(Self, PostgresTls)> {
+        let created = Self::create().and_then(|mut server| {
+            let tls = server.write_certificates()?;
+            Ok((server, tls))
+        });
+        match created {
+            Ok((server, tls)) => match server.start_server().await {
+                Ok(()) => Some((server, tls)),
+                Err(error) => crate::services::skip_or_fail("a PostgreSQL of the test's own with TLS", error),
+            },
+            Err(error) => crate::services::skip_or_fail("PostgreSQL server programs (initdb, pg_ctl)", error),
+        }
+    }
+
+    /// Writes a CA, a server certificate and key (mode 0600, owned by the server's
+    /// user as PostgreSQL demands) and a second CA, and turns `ssl` on.
+    fn write_certificates(&mut self) -> Result<PostgresTls, String> {
+        use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
+        use std::os::unix::fs::PermissionsExt;
+        fn ca(name: &str) -> Result<(String, Issuer<'static, KeyPair>), rcgen::Error> {
+            let key = KeyPair::generate()?;
+            let mut params = CertificateParams::new(Vec::<String>::new())?;
+            params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+            params.distinguished_name.push(DnType::CommonName, name);
+            params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::DigitalSignature];
+            let pem = params.self_signed(&key)?.pem();
+            Ok((pem, Issuer::new(params, key)))
+        }
+        let make = || -> Result<_, rcgen::Error> {
+            let (ca_pem, issuer) = ca("chitchat test CA")?;
+            let (other_ca_pem, _) = ca("chitchat other CA")?;
+            let server_key = KeyPair::generate()?;
+            let mut params = CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])?;
+            params.distinguished_name.push(DnType::CommonName, "127.0.0.1");
+            let server_pem = params.signed_by(&server_key, &issuer)?.pem();
+            Ok((ca_pem, other_ca_pem, server_pem, server_key.serialize_pem()))
+        };
+        let (ca_pem, other_ca_pem, server_pem, key_pem) = make().map_err(|e| format!("certificates: {e}"))?;
+        let dir = self.data.path();
+        let write = |name: &str, text: &str| -> Result<PathBuf, String> {
+            let path = dir.join(name);
+            std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            Ok(path)
+        };
+        let cert_file = write("server.crt", &server_pem)?;
+        let key_file = write("server.key", &key_pem)?;
+        let tls =
+            PostgresTls { ca_file: write("ca.crt", &ca_pem)?, other_ca_file: write("other-ca.crt", &other_ca_pem)? };
+        if running_as_root() {
+            let mut chown = Command::new("chown");
+            chown.arg("postgres:postgres").arg(&cert_file).arg(&key_file);
+            run(chown, "chown")?;
+        }
+        self.extra_options =
+            format!(" -c ssl=on -c ssl_cert_file={} -c ssl_key_file={}", cert_file.display(), key_file.display());
+        Ok(tls)
     }
 
     /// `postgres://` URL of the `postgres` database.
@@ -97,7 +168,12 @@ impl OwnedPostgres {
     }
 
     async fn start_server(&self) -> Result<(), String> {
-        let options = format!("-p {} -k {} -c listen_addresses=127.0.0.1", self.port, self.data.path().display());
+        let options = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1{}",
+            self.port,
+            self.data.path().display(),
+            self.extra_options
+        );
         let log = self.data.path().join("server.log");
         let mut start = self.pg_ctl(&["-w", "-t", "30", "-o", &options, "-l"]);
         start.arg(&log).arg("start");

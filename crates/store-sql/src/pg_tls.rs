@@ -1,0 +1,362 @@
+//! TLS to PostgreSQL, chosen by `sslmode` (and `sslrootcert`) in `DATABASE_URL`, as
+//! libpq reads them:
+//!
+//! | `sslmode`              | connection                                              |
+//! |------------------------|---------------------------------------------------------|
+//! | unset, `disable`, `prefer` | plain TCP, as before TLS was supported              |
+//! | `require`              | TLS; the certificate is not checked, unless `sslrootcert` is given (then as `verify-ca`) |
+//! | `verify-ca`            | TLS; the certificate chains to `sslrootcert` (or the system's CAs) |
+//! | `verify-full`          | as `verify-ca`, and the certificate names the host      |
+//!
+//! tokio-postgres knows neither `verify-*` nor `sslrootcert`: they are taken out of
+//! the URL here and the TLS connection asks tokio-postgres for `sslmode=require`.
+
+use diesel::ConnectionError;
+use diesel_async::{AsyncConnection, AsyncPgConnection};
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::WebPkiServerVerifier;
+use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
+use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio_postgres::tls::{ChannelBinding, MakeTlsConnect, TlsConnect};
+use tokio_postgres::Socket;
+
+/// How certificates are checked, from `sslmode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verify {
+    /// `require` without `sslrootcert`: encrypted, certificate not checked.
+    Nothing,
+    /// `verify-ca` (or `require` with `sslrootcert`): the chain, not the host name.
+    Chain,
+    /// `verify-full`: the chain and the host name.
+    ChainAndHost,
+}
+
+/// A PostgreSQL URL made ready for tokio-postgres, and the TLS it asks for.
+#[derive(Clone)]
+pub(crate) struct PgConnectSettings {
+    /// The URL without `sslrootcert`, with `sslmode` in a form tokio-postgres reads.
+    url: String,
+    tls: Option<Arc<ClientConfig>>,
+}
+
+impl PgConnectSettings {
+    /// Reads `sslmode` and `sslrootcert` from `url`; the error says what is wrong
+    /// (the caller names `DATABASE_URL`).
+    pub(crate) fn from_url(url: &str) -> Result<Self, String> {
+        let (base, query) = url.split_once('?').unwrap_or((url, ""));
+        let mut sslmode = None;
+        let mut root_cert = None;
+        let mut kept = Vec::new();
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            match pair.split_once('=') {
+                Some(("sslmode", value)) => sslmode = Some(value.to_owned()),
+                Some(("sslrootcert", value)) => root_cert = Some(value.to_owned()),
+                _ => kept.push(pair.to_owned()),
+            }
+        }
+        let verify = match (sslmode.as_deref(), &root_cert) {
+            (None | Some("disable" | "prefer"), _) => None,
+            (Some("require"), None) => Some(Verify::Nothing),
+            (Some("require" | "verify-ca"), Some(_)) | (Some("verify-ca"), None) => Some(Verify::Chain),
+            (Some("verify-full"), _) => Some(Verify::ChainAndHost),
+            (Some(other), _) => {
+                return Err(format!(
+                    "sslmode={other} is not supported: use disable, prefer, require, verify-ca or verify-full"
+                ))
+            }
+        };
+        let Some(verify) = verify else {
+            // Plain as before: `prefer` does not try TLS first (documented).
+            if let Some(mode) = sslmode {
+                kept.push(format!("sslmode={mode}"));
+            }
+            return Ok(Self { url: join(base, &kept), tls: None });
+        };
+        kept.push("sslmode=require".to_owned());
+        let tls = client_config(verify, root_cert.as_deref())?;
+        Ok(Self { url: join(base, &kept), tls: Some(Arc::new(tls)) })
+    }
+
+    /// Whether connections are encrypted.
+    pub(crate) fn uses_tls(&self) -> bool {
+        self.tls.is_some()
+    }
+
+    /// Opens one connection.
+    pub(crate) async fn establish(&self) -> diesel::ConnectionResult<AsyncPgConnection> {
+        match &self.tls {
+            None => AsyncPgConnection::establish(&self.url).await,
+            Some(config) => {
+                let (client, connection) = tokio_postgres::connect(&self.url, RustlsConnector(config.clone()))
+                    .await
+                    .map_err(|e| ConnectionError::BadConnection(with_causes(&e)))?;
+                AsyncPgConnection::try_from_client_and_connection(client, connection).await
+            }
+        }
+    }
+}
+
+/// tokio-postgres leaves the cause (the certificate that was refused, say) out
+/// of its message.
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        cause = inner.source();
+    }
+    text
+}
+
+fn join(base: &str, params: &[String]) -> String {
+    if params.is_empty() {
+        base.to_owned()
+    } else {
+        format!("{base}?{}", params.join("&"))
+    }
+}
+
+fn provider() -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// `sslrootcert=PATH` (PEM, one or more certificates), or the system's CAs when it
+/// is missing or `system`.
+fn root_store(root_cert: Option<&str>) -> Result<RootCertStore, String> {
+    let mut roots = RootCertStore::empty();
+    match root_cert {
+        Some(path) if path != "system" => {
+            let certs = CertificateDer::pem_file_iter(path)
+                .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+                .map_err(|e| format!("sslrootcert={path}: {e}"))?;
+            let (added, _) = roots.add_parsable_certificates(certs);
+            if added == 0 {
+                return Err(format!("sslrootcert={path}: no certificate in it"));
+            }
+        }
+        _ => {
+            let found = rustls_native_certs::load_native_certs();
+            roots.add_parsable_certificates(found.certs);
+            if roots.is_empty() {
+                return Err("no system CA certificates found: give sslrootcert=PATH".to_owned());
+            }
+        }
+    }
+    Ok(roots)
+}
+
+fn client_config(verify: Verify, root_cert: Option<&str>) -> Result<ClientConfig, String> {
+    let provider = provider();
+    let builder = ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?;
+    let verifier: Arc<dyn ServerCertVerifier> = match verify {
+        Verify::Nothing => Arc::new(AcceptAnyCertificate(provider)),
+        Verify::Chain | Verify::ChainAndHost => {
+            let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(root_store(root_cert)?), provider)
+                .build()
+                .map_err(|e| e.to_string())?;
+            if verify == Verify::Chain {
+                Arc::new(ChainOnly(webpki))
+            } else {
+                webpki
+            }
+        }
+    };
+    Ok(builder.dangerous().with_custom_certificate_verifier(verifier).with_no_client_auth())
+}
+
+/// `sslmode=require` without a CA: encrypted against eavesdropping only, as libpq.
+#[derive(Debug)]
+struct AcceptAnyCertificate(Arc<CryptoProvider>);
+
+impl ServerCertVerifier for AcceptAnyCertificate {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// `verify-ca`: the chain must lead to a trusted CA; the host name is not compared.
+#[derive(Debug)]
+struct ChainOnly(Arc<WebPkiServerVerifier>);
+
+impl ServerCertVerifier for ChainOnly {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        // webpki checks the chain before the name: a name error means the chain held.
+        match self.0.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now) {
+            Err(rustls::Error::InvalidCertificate(
+                CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
+            )) => Ok(ServerCertVerified::assertion()),
+            other => other,
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.supported_verify_schemes()
+    }
+}
+
+/// tokio-postgres' TLS hook over tokio-rustls.
+#[derive(Clone)]
+struct RustlsConnector(Arc<ClientConfig>);
+
+impl MakeTlsConnect<Socket> for RustlsConnector {
+    type Stream = RustlsStream;
+    type TlsConnect = RustlsConnect;
+    type Error = io::Error;
+
+    fn make_tls_connect(&mut self, host: &str) -> Result<RustlsConnect, io::Error> {
+        let server_name = ServerName::try_from(host.to_owned())
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, format!("host {host:?}: {e}")))?;
+        Ok(RustlsConnect { config: self.0.clone(), server_name })
+    }
+}
+
+struct RustlsConnect {
+    config: Arc<ClientConfig>,
+    server_name: ServerName<'static>,
+}
+
+impl TlsConnect<Socket> for RustlsConnect {
+    type Stream = RustlsStream;
+    type Error = io::Error;
+    type Future = Pin<Box<dyn Future<Output = io::Result<RustlsStream>> + Send>>;
+
+    fn connect(self, stream: Socket) -> Self::Future {
+        let connector = tokio_rustls::TlsConnector::from(self.config);
+        Box::pin(async move { connector.connect(self.server_name, stream).await.map(RustlsStream) })
+    }
+}
+
+struct RustlsStream(tokio_rustls::client::TlsStream<Socket>);
+
+impl tokio_postgres::tls::TlsStream for RustlsStream {
+    fn channel_binding(&self) -> ChannelBinding {
+        // SCRAM without channel binding, as with a plain connection.
+        ChannelBinding::none()
+    }
+}
+
+impl AsyncRead for RustlsStream {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.0).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for RustlsStream {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.0).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.0).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.0).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_modes_keep_the_url_and_use_no_tls() {
+        for url in ["postgres://u@h/db", "postgres://u@h/db?sslmode=disable", "postgres://u@h/db?sslmode=prefer"] {
+            let settings = PgConnectSettings::from_url(url).unwrap();
+            assert!(!settings.uses_tls(), "{url}");
+            assert_eq!(settings.url, url);
+        }
+    }
+
+    #[test]
+    fn require_asks_tokio_postgres_for_tls_and_drops_sslrootcert() {
+        let settings =
+            PgConnectSettings::from_url("postgres://u@h/db?application_name=x&sslmode=verify-full&sslrootcert=system");
+        // Without system CAs on the machine the error names the way out.
+        match settings {
+            Ok(settings) => {
+                assert!(settings.uses_tls());
+                assert_eq!(settings.url, "postgres://u@h/db?application_name=x&sslmode=require");
+            }
+            Err(error) => assert!(error.contains("sslrootcert"), "{error}"),
+        }
+        let settings = PgConnectSettings::from_url("postgres://u@h/db?sslmode=require").unwrap();
+        assert!(settings.uses_tls());
+        assert_eq!(settings.url, "postgres://u@h/db?sslmode=require");
+    }
+
+    #[test]
+    fn unknown_modes_and_missing_ca_files_are_refused() {
+        assert!(PgConnectSettings::from_url("postgres://u@h/db?sslmode=allow").is_err());
+        let error =
+            PgConnectSettings::from_url("postgres://u@h/db?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem")
+                .err()
+                .unwrap();
+        assert!(error.contains("sslrootcert=/nonexistent/ca.pem"), "{error}");
+    }
+}
