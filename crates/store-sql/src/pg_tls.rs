@@ -9,7 +9,8 @@
 //! | `verify-full`          | as `verify-ca`, and the certificate names the host      |
 //!
 //! tokio-postgres knows neither `verify-*` nor `sslrootcert`: they are taken out of
-//! the URL here and the TLS connection asks tokio-postgres for `sslmode=require`.
+//! the URL here, tokio-postgres is asked for `sslmode=require`, and the certificate
+//! check happens in the rustls configuration handed to `tokio-postgres-rustls`.
 
 use diesel::ConnectionError;
 use diesel_async::{AsyncConnection, AsyncPgConnection};
@@ -19,14 +20,7 @@ use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvi
 use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
-use std::future::Future;
-use std::io;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio_postgres::tls::{ChannelBinding, MakeTlsConnect, TlsConnect};
-use tokio_postgres::Socket;
 
 /// How certificates are checked, from `sslmode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,9 +89,12 @@ impl PgConnectSettings {
         match &self.tls {
             None => AsyncPgConnection::establish(&self.url).await,
             Some(config) => {
-                let (client, connection) = tokio_postgres::connect(&self.url, RustlsConnector(config.clone()))
-                    .await
-                    .map_err(|e| ConnectionError::BadConnection(with_causes(&e)))?;
+                let (client, connection) = tokio_postgres::connect(
+                    &self.url,
+                    tokio_postgres_rustls::MakeRustlsConnect::new(ClientConfig::clone(config)),
+                )
+                .await
+                .map_err(|e| ConnectionError::BadConnection(with_causes(&e)))?;
                 AsyncPgConnection::try_from_client_and_connection(client, connection).await
             }
         }
@@ -159,66 +156,31 @@ fn client_config(verify: Verify, root_cert: Option<&str>) -> Result<ClientConfig
     let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .map_err(|e| e.to_string())?;
-    let verifier: Arc<dyn ServerCertVerifier> = match verify {
-        Verify::Nothing => Arc::new(AcceptAnyCertificate(provider)),
-        Verify::Chain | Verify::ChainAndHost => {
-            let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(root_store(root_cert)?), provider)
+    let chain = match verify {
+        Verify::Nothing => None,
+        Verify::Chain | Verify::ChainAndHost => Some(
+            WebPkiServerVerifier::builder_with_provider(Arc::new(root_store(root_cert)?), provider.clone())
                 .build()
-                .map_err(|e| e.to_string())?;
-            if verify == Verify::Chain {
-                Arc::new(ChainOnly(webpki))
-            } else {
-                webpki
-            }
-        }
+                .map_err(|e| e.to_string())?,
+        ),
     };
-    Ok(builder.dangerous().with_custom_certificate_verifier(verifier).with_no_client_auth())
+    let verifier = PgVerifier { provider, chain, host: verify == Verify::ChainAndHost };
+    Ok(builder.dangerous().with_custom_certificate_verifier(Arc::new(verifier)).with_no_client_auth())
 }
 
-/// `sslmode=require` without a CA: encrypted against eavesdropping only, as libpq.
+/// The certificate check of `sslmode`: none (`require` without a CA, encrypted
+/// against eavesdropping only, as libpq), or the chain through webpki, with or
+/// without the host name. Handshake signatures are always checked.
 #[derive(Debug)]
-struct AcceptAnyCertificate(Arc<CryptoProvider>);
-
-impl ServerCertVerifier for AcceptAnyCertificate {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
+struct PgVerifier {
+    provider: Arc<CryptoProvider>,
+    /// None: the certificate is not checked.
+    chain: Option<Arc<WebPkiServerVerifier>>,
+    /// `verify-full`: the certificate must name the host.
+    host: bool,
 }
 
-/// `verify-ca`: the chain must lead to a trusted CA; the host name is not compared.
-#[derive(Debug)]
-struct ChainOnly(Arc<WebPkiServerVerifier>);
-
-impl ServerCertVerifier for ChainOnly {
+impl ServerCertVerifier for PgVerifier {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -227,11 +189,12 @@ impl ServerCertVerifier for ChainOnly {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        // webpki checks the chain before the name: a name error means the chain held.
-        match self.0.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now) {
+        let Some(chain) = &self.chain else { return Ok(ServerCertVerified::assertion()) };
+        match chain.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now) {
+            // webpki checks the chain before the name: a name error means the chain held.
             Err(rustls::Error::InvalidCertificate(
                 CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
-            )) => Ok(ServerCertVerified::assertion()),
+            )) if !self.host => Ok(ServerCertVerified::assertion()),
             other => other,
         }
     }
@@ -242,7 +205,7 @@ impl ServerCertVerifier for ChainOnly {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls12_signature(message, cert, dss)
+        verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
     }
 
     fn verify_tls13_signature(
@@ -251,72 +214,11 @@ impl ServerCertVerifier for ChainOnly {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls13_signature(message, cert, dss)
+        verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.supported_verify_schemes()
-    }
-}
-
-/// tokio-postgres' TLS hook over tokio-rustls.
-#[derive(Clone)]
-struct RustlsConnector(Arc<ClientConfig>);
-
-impl MakeTlsConnect<Socket> for RustlsConnector {
-    type Stream = RustlsStream;
-    type TlsConnect = RustlsConnect;
-    type Error = io::Error;
-
-    fn make_tls_connect(&mut self, host: &str) -> Result<RustlsConnect, io::Error> {
-        let server_name = ServerName::try_from(host.to_owned())
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, format!("host {host:?}: {e}")))?;
-        Ok(RustlsConnect { config: self.0.clone(), server_name })
-    }
-}
-
-struct RustlsConnect {
-    config: Arc<ClientConfig>,
-    server_name: ServerName<'static>,
-}
-
-impl TlsConnect<Socket> for RustlsConnect {
-    type Stream = RustlsStream;
-    type Error = io::Error;
-    type Future = Pin<Box<dyn Future<Output = io::Result<RustlsStream>> + Send>>;
-
-    fn connect(self, stream: Socket) -> Self::Future {
-        let connector = tokio_rustls::TlsConnector::from(self.config);
-        Box::pin(async move { connector.connect(self.server_name, stream).await.map(RustlsStream) })
-    }
-}
-
-struct RustlsStream(tokio_rustls::client::TlsStream<Socket>);
-
-impl tokio_postgres::tls::TlsStream for RustlsStream {
-    fn channel_binding(&self) -> ChannelBinding {
-        // SCRAM without channel binding, as with a plain connection.
-        ChannelBinding::none()
-    }
-}
-
-impl AsyncRead for RustlsStream {
-    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.0).poll_read(cx, buf)
-    }
-}
-
-impl AsyncWrite for RustlsStream {
-    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.0).poll_write(cx, buf)
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.0).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.0).poll_shutdown(cx)
+        self.provider.signature_verification_algorithms.supported_schemes()
     }
 }
 
