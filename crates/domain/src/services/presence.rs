@@ -55,7 +55,7 @@ impl PresenceService {
     /// `presence` frames for a device that just connected (it hears of changes later).
     pub async fn online_now(&self, caller: Caller) -> DomainResult<Vec<Delivery>> {
         let me = caller.user_id;
-        let (related, saved_me) = self.related(me).await?;
+        let Relations { related, saved_me, .. } = self.related(me).await?;
         if related.is_empty() {
             return Ok(Vec::new());
         }
@@ -103,10 +103,8 @@ impl PresenceService {
         self.tracker.online(users).await
     }
 
-    /// The people related to `user` for presence (those they exchanged messages
-    /// with, and their mutual contacts), and the people who saved `user` as a
-    /// contact. Both relations are symmetric: `user` is related to each of them.
-    async fn related(&self, user: UserId) -> DomainResult<(Vec<UserId>, HashSet<UserId>)> {
+    /// Who `user` is related to for presence, read once.
+    async fn related(&self, user: UserId) -> DomainResult<Relations> {
         let (mut related, saved_me, mine) = futures_util::future::try_join3(
             self.chats.correspondents(user),
             self.contacts.saved_by(user),
@@ -114,11 +112,12 @@ impl PresenceService {
         )
         .await?;
         let saved_me: HashSet<UserId> = saved_me.into_iter().collect();
-        related.extend(mine.into_iter().map(|entry| entry.contact).filter(|c| saved_me.contains(c)));
+        let mine: HashSet<UserId> = mine.into_iter().map(|entry| entry.contact).collect();
+        related.extend(mine.iter().copied().filter(|c| saved_me.contains(c)));
         related.sort();
         related.dedup();
         related.retain(|u| *u != user);
-        Ok((related, saved_me))
+        Ok(Relations { related, saved_me, mine })
     }
 
     /// The caller changed their `last_seen` setting from `before`. While they are
@@ -131,8 +130,7 @@ impl PresenceService {
         if after == before || self.tracker.online(&[user]).await?.is_empty() {
             return Ok(());
         }
-        let (related, _) = self.related(user).await?;
-        let saved = self.saved_by_user(user, [before, after]).await?;
+        let Relations { related, mine: saved, .. } = self.related(user).await?;
         let (mut lost, mut gained) = (Vec::new(), Vec::new());
         for viewer in related {
             let saved = saved.contains(&viewer);
@@ -151,18 +149,6 @@ impl PresenceService {
         Ok(())
     }
 
-    /// The people `user` saved as contacts, when one of `settings` depends on them.
-    async fn saved_by_user(
-        &self,
-        user: UserId,
-        settings: impl IntoIterator<Item = LastSeenVisibility>,
-    ) -> DomainResult<HashSet<UserId>> {
-        if !settings.into_iter().any(|s| s == LastSeenVisibility::Contacts) {
-            return Ok(HashSet::new());
-        }
-        Ok(self.contacts.contacts(user).await?.into_iter().map(|entry| entry.contact).collect())
-    }
-
     /// Tells the people who may see `user`'s presence (`shows_presence`) that they
     /// came online or went offline, with the time.
     async fn announce(
@@ -175,8 +161,7 @@ impl PresenceService {
         if visibility == LastSeenVisibility::Nobody {
             return Ok(());
         }
-        let (related, _) = self.related(user).await?;
-        let saved = self.saved_by_user(user, [visibility]).await?;
+        let Relations { related, mine: saved, .. } = self.related(user).await?;
         let audience: Vec<UserId> =
             related.into_iter().filter(|viewer| shows_presence(visibility, saved.contains(viewer))).collect();
         if audience.is_empty() {
@@ -184,6 +169,15 @@ impl PresenceService {
         }
         self.bus.publish(&audience, Delivery::presence(user, online, last_seen)).await
     }
+}
+
+/// The people a user is related to for presence (those they exchanged messages
+/// with, and their mutual contacts), who saved the user as a contact, and whom the
+/// user saved. Both relations are symmetric: the user is related to each of them.
+struct Relations {
+    related: Vec<UserId>,
+    saved_me: HashSet<UserId>,
+    mine: HashSet<UserId>,
 }
 
 /// The presence rule. `viewer` sees `user` come online and go offline (and,
