@@ -404,7 +404,7 @@ function suggestedPeople() {
   const myId = state.me?.id ?? '';
   /** @type {Map<string, User>} */
   const out = new Map();
-  for (const contact of people.contactList()) out.set(contact.user.id, contact.user);
+  for (const contact of people.contactList()) if (contact.user) out.set(contact.user.id, contact.user);
   const direct = [...state.chats.values()].filter((c) => c.type === 'direct').sort((a, b) => activity(b) - activity(a));
   for (const chat of direct) {
     const other = otherMember(chat, myId);

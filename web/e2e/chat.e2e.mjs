@@ -788,6 +788,19 @@ async function main() {
     }
     step(`Alice added Carol to her contacts by phone as ${JSON.stringify(carolAlias)}; her chat list names Carol so`);
 
+    // A number nobody she knows has: saved like any other, shown as the number alone.
+    const stranger = randomPhone();
+    await pickMenu(A, 'menu-contacts');
+    await contacts.getByTestId('contact-phone').fill(stranger);
+    await contacts.getByTestId('contact-add').click();
+    const numberRow = contacts.getByTestId('contact-row').filter({ hasText: 'shown once you share a chat' });
+    await within('Alice: the number is listed on its own', numberRow.waitFor({ state: 'visible' }));
+    await numberRow.getByTestId('contact-remove').click();
+    await A.page.getByTestId('confirm-ok').click();
+    await within('Alice: the number is removed', numberRow.waitFor({ state: 'detached' }));
+    await contacts.getByRole('button', { name: 'Close contacts' }).click();
+    step('Alice saved a number nobody she knows has: listed as the number, then removed');
+
     // Profile: Alice changes her "about" line in the settings panel.
     const about = `Packing for the trip (${run})`;
     await pickMenu(A, 'menu-settings');

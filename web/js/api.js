@@ -430,6 +430,14 @@ export function removeContact(userId) {
 }
 
 /**
+ * Removes a saved number, whether or not the server shows who has it.
+ * @param {string} phone
+ */
+export function removeContactByPhone(phone) {
+  return request('DELETE', `/api/contacts?phone=${encodeURIComponent(phone)}`);
+}
+
+/**
  * Blocks (true) or unblocks (false) someone; both are idempotent (204).
  * @param {string} userId
  * @param {boolean} blocked

@@ -5,7 +5,7 @@
 import * as api from './api.js';
 import { confirmAction } from './confirm.js';
 import { avatar, byId, el, icon } from './dom.js';
-import { contactList, displayName, dropContact, isBlocked, noteBlocked, putContact, setContacts } from './people.js';
+import { contactKey, contactList, contactName, displayName, dropContact, isBlocked, noteBlocked, putContact, setContacts } from './people.js';
 
 /** @typedef {import('./types.js').User} User */
 /** @typedef {import('./types.js').Contact} Contact */
@@ -46,11 +46,11 @@ export class ContactsView {
     this.list.addEventListener('click', (event) => {
       const button = event.target instanceof Element ? event.target.closest('button[data-do]') : null;
       if (!(button instanceof HTMLButtonElement)) return;
-      const row = button.closest('[data-user-id]');
-      const id = row instanceof HTMLElement ? row.dataset.userId ?? '' : '';
-      const contact = contactList().find((c) => c.user.id === id);
+      const row = button.closest('[data-contact-key]');
+      const key = row instanceof HTMLElement ? row.dataset.contactKey ?? '' : '';
+      const contact = contactList().find((c) => contactKey(c) === key);
       if (!contact) return;
-      if (button.dataset.do === 'message') this.handlers.onStartChat(contact.user);
+      if (button.dataset.do === 'message' && contact.user) this.handlers.onStartChat(contact.user);
       else if (button.dataset.do === 'block') void this.toggleBlock(contact, button);
       else if (button.dataset.do === 'remove') void this.remove(contact, button);
     });
@@ -114,22 +114,32 @@ export class ContactsView {
    */
   row(contact) {
     const user = contact.user;
-    const name = displayName(user.id, user.name);
-    const blocked = isBlocked(user.id);
-    const sub = contact.alias && contact.alias !== user.name ? `${user.name} · ${user.phone}` : user.phone;
+    const name = contactName(contact);
+    const remove = iconButton('trash', `Remove ${name} from contacts`, 'contact-remove', 'remove');
+    /** @type {HTMLElement[]} */
+    let actions = [remove];
+    let sub = contact.phone;
+    let badge = null;
+    if (user) {
+      const blocked = isBlocked(user.id);
+      if (contact.alias && contact.alias !== user.name) sub = `${user.name} · ${contact.phone}`;
+      badge = blocked ? el('span', { class: 'device-current contact-blocked', text: 'Blocked' }) : null;
+      const block = iconButton('block', blocked ? `Unblock ${name}` : `Block ${name}`, 'contact-block', 'block');
+      block.setAttribute('aria-pressed', String(blocked));
+      actions = [iconButton('chat', `Message ${name}`, 'contact-message', 'message'), block, remove];
+    } else {
+      sub = `${contact.phone} · shown once you share a chat or they save your number`;
+    }
     const body = el(
       'span',
       { class: 'device-body' },
-      el('span', { class: 'device-top' }, el('span', { class: 'device-name', text: name }), blocked ? el('span', { class: 'device-current contact-blocked', text: 'Blocked' }) : null),
+      el('span', { class: 'device-top' }, el('span', { class: 'device-name', text: name }), badge),
       el('span', { class: 'device-details', text: sub }),
     );
-    const message = iconButton('chat', `Message ${name}`, 'contact-message', 'message');
-    const block = iconButton('block', blocked ? `Unblock ${name}` : `Block ${name}`, 'contact-block', 'block');
-    block.setAttribute('aria-pressed', String(blocked));
-    const remove = iconButton('trash', `Remove ${name} from contacts`, 'contact-remove', 'remove');
-    const item = el('li', { class: 'device-row contact-row', testid: 'contact-row' }, avatar(name, user.id), body, el('span', { class: 'contact-actions' }, message, block, remove));
-    item.dataset.userId = user.id;
-    item.dataset.blocked = String(blocked);
+    const item = el('li', { class: 'device-row contact-row', testid: 'contact-row' }, avatar(name, user?.id ?? contact.phone), body, el('span', { class: 'contact-actions' }, ...actions));
+    item.dataset.contactKey = contactKey(contact);
+    if (user) item.dataset.userId = user.id;
+    item.dataset.blocked = String(user ? isBlocked(user.id) : false);
     return item;
   }
 
@@ -148,17 +158,11 @@ export class ContactsView {
       putContact(contact);
       this.phone.value = '';
       this.alias.value = '';
-      this.setStatus(`${displayName(contact.user.id, contact.user.name)} is in your contacts.`, false);
-      this.handlers.onChanged(contact.user.id);
+      this.setStatus(`${contactName(contact)} is in your contacts.`, false);
+      this.handlers.onChanged(contact.user?.id ?? null);
       this.render();
     } catch (err) {
-      const text =
-        err instanceof api.ApiError && err.code === 'user_not_found'
-          ? 'Nobody uses ChitChat with this number yet.'
-          : err instanceof Error
-            ? err.message
-            : String(err);
-      this.setStatus(text, true);
+      this.setStatus(err instanceof Error ? err.message : String(err), true);
     } finally {
       this.addButton.disabled = false;
     }
@@ -170,6 +174,7 @@ export class ContactsView {
    * @param {HTMLButtonElement} button
    */
   async toggleBlock(contact, button) {
+    if (!contact.user) return;
     const id = contact.user.id;
     const name = displayName(id, contact.user.name);
     const block = !isBlocked(id);
@@ -193,12 +198,11 @@ export class ContactsView {
    * @param {HTMLButtonElement} button
    */
   async remove(contact, button) {
-    const id = contact.user.id;
-    const name = displayName(id, contact.user.name);
+    const name = contactName(contact);
     if (!(await confirmAction(`Remove ${name} from your contacts?`, 'Remove'))) return;
     button.disabled = true;
     try {
-      await api.removeContact(id);
+      await api.removeContactByPhone(contact.phone);
     } catch (err) {
       if (!(err instanceof api.ApiError && err.status === 404)) {
         button.disabled = false;
@@ -206,9 +210,9 @@ export class ContactsView {
         return;
       }
     }
-    dropContact(id);
+    dropContact(contactKey(contact));
     this.setStatus(`${name} was removed from your contacts.`, false);
-    this.handlers.onChanged(id);
+    this.handlers.onChanged(contact.user?.id ?? null);
     this.render();
   }
 

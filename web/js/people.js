@@ -12,7 +12,7 @@
 
 /** @type {Map<string, User>} */
 const users = new Map();
-/** Saved contacts by user id. @type {Map<string, Contact>} */
+/** Saved contacts by `contactKey`. @type {Map<string, Contact>} */
 const contacts = new Map();
 /** @type {Set<string>} */
 let blocked = new Set();
@@ -30,6 +30,23 @@ export function userById(id) {
 }
 
 /**
+ * A saved contact's key: the person's id, or the number while the server does
+ * not show who has it.
+ * @param {Contact} contact
+ */
+export function contactKey(contact) {
+  return contact.user ? contact.user.id : `tel:${contact.phone}`;
+}
+
+/**
+ * The name shown for a saved contact.
+ * @param {Contact} contact
+ */
+export function contactName(contact) {
+  return contact.user ? displayName(contact.user.id, contact.user.name) : contact.alias || contact.phone;
+}
+
+/**
  * The name shown for someone: their alias in the user's contacts, else their
  * profile name, else `fallback`.
  * @param {string} id
@@ -38,27 +55,27 @@ export function userById(id) {
 export function displayName(id, fallback = 'Unknown') {
   const contact = contacts.get(id);
   if (contact?.alias) return contact.alias;
-  return users.get(id)?.name || contact?.user.name || fallback;
+  return users.get(id)?.name || contact?.user?.name || fallback;
 }
 
 /** @param {Contact[]} list */
 export function setContacts(list) {
   contacts.clear();
   for (const contact of list) {
-    contacts.set(contact.user.id, contact);
+    contacts.set(contactKey(contact), contact);
     noteUser(contact.user);
   }
 }
 
 /** @param {Contact} contact */
 export function putContact(contact) {
-  contacts.set(contact.user.id, contact);
+  contacts.set(contactKey(contact), contact);
   noteUser(contact.user);
 }
 
-/** @param {string} id */
-export function dropContact(id) {
-  contacts.delete(id);
+/** @param {string} key  a user id or a `contactKey` */
+export function dropContact(key) {
+  contacts.delete(key);
 }
 
 /** @param {string} id */
@@ -69,7 +86,7 @@ export function contactOf(id) {
 /** The saved contacts, by shown name. */
 export function contactList() {
   return [...contacts.values()].sort((a, b) =>
-    displayName(a.user.id).localeCompare(displayName(b.user.id), undefined, { sensitivity: 'base' }),
+    contactName(a).localeCompare(contactName(b), undefined, { sensitivity: 'base' }),
   );
 }
 

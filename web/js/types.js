@@ -122,7 +122,8 @@
 /**
  * A saved contact (`GET /api/contacts`).
  * @typedef {object} Contact
- * @property {User} user
+ * @property {User | null} user  null until the person shares a chat with the user or saved them
+ * @property {string} phone
  * @property {string | null} alias
  * @property {string} added_at
  */

@@ -40,6 +40,7 @@ pub const OPENAPI_PATH: &str = "/api/openapi.json";
         contacts::list,
         contacts::add,
         contacts::remove,
+        contacts::remove_phone,
         chats::create,
         chats::list,
         chats::get,

@@ -77,6 +77,10 @@ impl ChatRepo for CachedChatRepo {
         self.store.correspondents(user).await
     }
 
+    async fn partners(&self, user: UserId) -> DomainResult<Vec<UserId>> {
+        self.store.partners(user).await
+    }
+
     async fn create_group(&self, chat: &Chat, steps: &[GroupStep]) -> DomainResult<Vec<Appended>> {
         let appended = self.store.create_group(chat, steps).await?;
         self.invalidate(chat.id).await;

@@ -5,7 +5,7 @@
 use crate::attachment::{Attachment, BlobKey, ByteRange, ImageFacts};
 use crate::auth::{OtpChallenge, OtpCode, Session, TokenClaims};
 use crate::chat::{Chat, ChatSettings, GroupChange, GroupStep, Member};
-use crate::contact::ContactEntry;
+use crate::contact::{ContactEntry, PendingContact};
 use crate::error::DomainResult;
 use crate::event::{ChatEvent, Delivery};
 use crate::ids::MessageId;
@@ -41,8 +41,8 @@ pub trait UserRepo: Send + Sync {
     ) -> DomainResult<Option<User>>;
     /// Records when the user was last online.
     async fn touch_last_seen(&self, id: UserId, at: chrono::DateTime<chrono::Utc>) -> DomainResult<()>;
-    /// Users whose name contains `query` (case-insensitive) or whose phone contains
-    /// its digits, excluding `exclude`, at most `limit`, ordered by name.
+    /// Users whose name contains `query` (case-insensitive), excluding `exclude`,
+    /// at most `limit`, ordered by name.
     async fn search(&self, query: &str, exclude: UserId, limit: i64) -> DomainResult<Vec<User>>;
 }
 
@@ -101,6 +101,9 @@ pub trait ChatRepo: Send + Sync {
     /// with `user`, active members of a chat in which each of the two has sent at
     /// least one message (system messages do not count, deleted ones do).
     async fn correspondents(&self, user: UserId) -> DomainResult<Vec<UserId>>;
+    /// The people who are, with `user`, active members of at least one chat, once
+    /// each, without `user`.
+    async fn partners(&self, user: UserId) -> DomainResult<Vec<UserId>>;
     /// Stores a new group and the steps that set it up (its members and the
     /// `group_created` message) in one transaction. Returns each step's appended
     /// system message, in order.
@@ -219,6 +222,16 @@ pub trait ContactRepo: Send + Sync {
     async fn contacts(&self, owner: UserId) -> DomainResult<Vec<ContactEntry>>;
     /// The users who have `contact` among their contacts.
     async fn saved_by(&self, contact: UserId) -> DomainResult<Vec<UserId>>;
+    /// Saves or updates (alias) a number nobody uses yet; true when it was new.
+    async fn put_pending(&self, entry: &PendingContact) -> DomainResult<bool>;
+    /// The owner's saved numbers that nobody used when saved, in the order added.
+    async fn pending(&self, owner: UserId) -> DomainResult<Vec<PendingContact>>;
+    /// Removes a saved number; true when there was one.
+    async fn remove_pending(&self, owner: UserId, phone: &Phone) -> DomainResult<bool>;
+    /// `user` has the number `phone`: every pending entry for it becomes a contact
+    /// of `user` (keeping alias and time; an existing contact is kept as it is), in
+    /// one transaction. Idempotent.
+    async fn claim_pending(&self, phone: &Phone, user: UserId) -> DomainResult<()>;
     /// Records that `blocker` blocks `blocked` (idempotent).
     async fn block(&self, blocker: UserId, blocked: UserId, at: chrono::DateTime<chrono::Utc>) -> DomainResult<()>;
     async fn unblock(&self, blocker: UserId, blocked: UserId) -> DomainResult<()>;

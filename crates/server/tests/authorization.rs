@@ -53,6 +53,7 @@ fn endpoints(chat: &str, group: &str, message: &str, file: &str, user: &str) -> 
         (Method::PUT, format!("/api/messages/{message}/reactions"), Some(json!({"emoji": "👍"}))),
         (Method::DELETE, format!("/api/messages/{message}/reactions"), None),
         (Method::DELETE, format!("/api/contacts/{user}"), None),
+        (Method::DELETE, "/api/contacts?phone=%2B919876543299".into(), None),
         (Method::DELETE, "/api/auth/sessions/00000000-0000-4000-8000-000000000000".into(), None),
     ]
 }

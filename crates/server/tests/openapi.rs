@@ -24,6 +24,7 @@ const DOCUMENTED: &[(&str, &str)] = &[
     ("get", "/api/contacts"),
     ("post", "/api/contacts"),
     ("delete", "/api/contacts/{user_id}"),
+    ("delete", "/api/contacts"),
     ("get", "/api/chats"),
     ("post", "/api/chats"),
     ("get", "/api/chats/{id}"),

@@ -148,6 +148,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    pending_contacts (owner_id, phone) {
+        owner_id -> Text,
+        phone -> Text,
+        alias -> Nullable<Text>,
+        added_at -> BigInt,
+    }
+}
+
+diesel::table! {
     blocks (blocker_id, blocked_id) {
         blocker_id -> Text,
         blocked_id -> Text,

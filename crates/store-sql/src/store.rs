@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use chitchat_domain::attachment::Attachment;
 use chitchat_domain::auth::{OtpChallenge, Session};
 use chitchat_domain::chat::{Chat, ChatSettings, GroupChange, GroupStep, Member};
-use chitchat_domain::contact::ContactEntry;
+use chitchat_domain::contact::{ContactEntry, PendingContact};
 use chitchat_domain::event::ChatEvent;
 use chitchat_domain::message::{
     Appended, ClientMsgId, Emoji, LoggedUpdate, Message, MessageBody, MessageEdit, NewMessage, Page, SendOutcome,
@@ -161,6 +161,9 @@ impl ChatRepo for Store {
     async fn correspondents(&self, user: UserId) -> DomainResult<Vec<UserId>> {
         self.detached(move |s| async move { s.correspondents(user).await }).await
     }
+    async fn partners(&self, user: UserId) -> DomainResult<Vec<UserId>> {
+        self.detached(move |s| async move { s.partners(user).await }).await
+    }
     async fn create_group(&self, chat: &Chat, steps: &[GroupStep]) -> DomainResult<Vec<Appended>> {
         let (chat, steps) = (chat.clone(), steps.to_vec());
         self.detached(|s| async move { s.create_group(&chat, &steps).await }).await
@@ -282,6 +285,21 @@ impl ContactRepo for Store {
     }
     async fn saved_by(&self, contact: UserId) -> DomainResult<Vec<UserId>> {
         self.detached(move |s| async move { s.saved_by(contact).await }).await
+    }
+    async fn put_pending(&self, entry: &PendingContact) -> DomainResult<bool> {
+        let entry = entry.clone();
+        self.detached(|s| async move { s.put_pending(&entry).await }).await
+    }
+    async fn pending(&self, owner: UserId) -> DomainResult<Vec<PendingContact>> {
+        self.detached(move |s| async move { s.pending(owner).await }).await
+    }
+    async fn remove_pending(&self, owner: UserId, phone: &Phone) -> DomainResult<bool> {
+        let phone = phone.clone();
+        self.detached(move |s| async move { s.remove_pending(owner, &phone).await }).await
+    }
+    async fn claim_pending(&self, phone: &Phone, user: UserId) -> DomainResult<()> {
+        let phone = phone.clone();
+        self.detached(move |s| async move { s.claim_pending(&phone, user).await }).await
     }
     async fn block(&self, blocker: UserId, blocked: UserId, at: DateTime<Utc>) -> DomainResult<()> {
         self.detached(move |s| async move { s.block(blocker, blocked, at).await }).await

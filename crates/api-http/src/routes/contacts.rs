@@ -119,7 +119,7 @@ pub(crate) struct AddBody {
     responses(
         (status = 201, description = "Added", body = chitchat_domain::contact::Contact),
         (status = 200, description = "Already a contact: alias updated", body = chitchat_domain::contact::Contact),
-        (status = 404, description = "No such user", body = crate::error::ErrorBody),
+        (status = 404, description = "No user with that id", body = crate::error::ErrorBody),
     ),
     security(("bearer" = [])),
 )]
@@ -157,6 +157,37 @@ pub(crate) async fn remove(
     path: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     services.contacts.remove(caller.0, user_id(&path)?).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct RemoveByPhone {
+    /// The saved number, written in any way login accepts.
+    #[serde(default)]
+    phone: String,
+}
+
+/// `DELETE /api/contacts?phone=`: removes a saved number, whether or not its
+/// person is shown.
+#[utoipa::path(
+    delete,
+    path = "/api/contacts",
+    tag = "contacts",
+    params(RemoveByPhone),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 404, description = "Not in the caller's contacts", body = crate::error::ErrorBody),
+        (status = 422, description = "Not a phone number", body = crate::error::ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn remove_phone(
+    services: web::Data<Services>,
+    caller: Authenticated,
+    query: web::Query<RemoveByPhone>,
+) -> ApiResult<HttpResponse> {
+    services.contacts.remove_phone(caller.0, &query.phone).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -40,6 +40,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/users/{id}/block", web::delete().to(contacts::unblock))
                 .route("/contacts", web::get().to(contacts::list))
                 .route("/contacts", web::post().to(contacts::add))
+                .route("/contacts", web::delete().to(contacts::remove_phone))
                 .route("/contacts/{user_id}", web::delete().to(contacts::remove))
                 .route("/chats", web::post().to(chats::create))
                 .route("/chats", web::get().to(chats::list))

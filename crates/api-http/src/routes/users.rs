@@ -24,7 +24,7 @@ struct SearchResponse {
     tag = "users",
     params(SearchQuery),
     responses(
-        (status = 200, description = "Matching people, by name or phone", body = SearchResponse),
+        (status = 200, description = "Matching people: by name, and by number among those who know the caller", body = SearchResponse),
     ),
     security(("bearer" = [])),
 )]

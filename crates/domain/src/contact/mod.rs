@@ -2,7 +2,7 @@
 
 use crate::error::DomainError;
 use crate::ids::UserId;
-use crate::user::User;
+use crate::user::{Phone, User};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -12,7 +12,22 @@ const MAX_ALIAS_CHARS: usize = 64;
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Contact {
-    pub user: User,
+    /// The person with this number, once the two share a chat or they saved the
+    /// owner (`services::privacy::people_who_know`); `null` before, whether or not
+    /// anyone uses the number, so that saving a number does not tell who is registered.
+    pub user: Option<User>,
+    /// The saved number (E.164).
+    pub phone: String,
+    pub alias: Option<String>,
+    pub added_at: DateTime<Utc>,
+}
+
+/// A saved number that nobody had registered when it was saved. It becomes a
+/// `ContactEntry` when its person first logs in (`ContactRepo::claim_pending`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingContact {
+    pub owner: UserId,
+    pub phone: Phone,
     pub alias: Option<String>,
     pub added_at: DateTime<Utc>,
 }

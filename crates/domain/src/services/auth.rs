@@ -6,7 +6,7 @@ use crate::clock::Clock;
 use crate::error::{DomainError, DomainResult};
 use crate::event::Delivery;
 use crate::ids::SessionId;
-use crate::ports::{CodeGenerator, EventBus, OtpRepo, OtpSender, SessionRepo, TokenCodec, UserRepo};
+use crate::ports::{CodeGenerator, ContactRepo, EventBus, OtpRepo, OtpSender, SessionRepo, TokenCodec, UserRepo};
 use crate::user::{Phone, Region, User, UserName};
 use chrono::{DateTime, Duration, Utc};
 use std::sync::Arc;
@@ -41,6 +41,7 @@ impl Default for AuthPolicy {
 /// Login by phone and one-time code; device sessions; who is calling.
 pub struct AuthService {
     users: Arc<dyn UserRepo>,
+    contacts: Arc<dyn ContactRepo>,
     otps: Arc<dyn OtpRepo>,
     sessions: Arc<dyn SessionRepo>,
     sender: Arc<dyn OtpSender>,
@@ -72,6 +73,7 @@ impl AuthService {
     pub fn new(ports: &Ports, policy: AuthPolicy) -> Self {
         Self {
             users: ports.users.clone(),
+            contacts: ports.contacts.clone(),
             otps: ports.otps.clone(),
             sessions: ports.sessions.clone(),
             sender: ports.otp_sender.clone(),
@@ -147,6 +149,9 @@ impl AuthService {
             _ => UserName::parse(phone.as_str())?,
         };
         let user = self.users.insert_or_get_by_phone(&User::new(phone, name, now)).await?;
+        // Numbers saved before their person registered become contacts now. At every
+        // login, not only the first: a save racing the registration is caught up next time.
+        self.contacts.claim_pending(&user.phone, user.id).await?;
         let session = Session {
             id: SessionId::new(),
             user_id: user.id,
@@ -326,6 +331,12 @@ mod tests {
         m.otps.expect_reserve_attempt().withf(|_, max| *max == 5).times(1).returning(move |_, _| Ok(Some(c.clone())));
         m.otps.expect_consume().withf(|_, _, max| *max == 5).times(1).returning(|_, _, _| Ok(true));
         m.users.expect_insert_or_get_by_phone().returning(|u| Ok(u.clone()));
+        // Numbers others saved before this person registered become their contacts.
+        m.contacts
+            .expect_claim_pending()
+            .withf(|phone, _| phone.as_str() == "+919876543210")
+            .times(1)
+            .returning(|_, _| Ok(()));
         m.sessions.expect_create().times(1).returning(|_| Ok(()));
         m.tokens.expect_issue().returning(|_| Ok("tok".into()));
         let service = AuthService::new(&ports(m), policy());

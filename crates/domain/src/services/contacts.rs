@@ -1,12 +1,12 @@
 use super::Ports;
 use crate::auth::Caller;
 use crate::clock::Clock;
-use crate::contact::{parse_alias, Contact, ContactEntry};
+use crate::contact::{parse_alias, Contact, ContactEntry, PendingContact};
 use crate::error::{DomainError, DomainResult};
 use crate::ids::UserId;
-use crate::ports::{ContactRepo, UserRepo};
+use crate::ports::{ChatRepo, ContactRepo, UserRepo};
 use crate::user::{LastSeenVisibility, Phone, StatusLine, User, UserName};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 /// Who a contact is, as the client named them.
@@ -20,6 +20,7 @@ pub enum ContactRef<'a> {
 pub struct ContactService {
     users: Arc<dyn UserRepo>,
     contacts: Arc<dyn ContactRepo>,
+    chats: Arc<dyn ChatRepo>,
     clock: Arc<dyn Clock>,
     region: crate::user::Region,
 }
@@ -28,9 +29,19 @@ fn user_not_found() -> DomainError {
     DomainError::not_found("user_not_found", "no such user")
 }
 
+fn contact_not_found() -> DomainError {
+    DomainError::not_found("contact_not_found", "not in your contacts")
+}
+
 impl ContactService {
     pub fn new(ports: &Ports, region: crate::user::Region) -> Self {
-        Self { users: ports.users.clone(), contacts: ports.contacts.clone(), clock: ports.clock.clone(), region }
+        Self {
+            users: ports.users.clone(),
+            contacts: ports.contacts.clone(),
+            chats: ports.chats.clone(),
+            clock: ports.clock.clone(),
+            region,
+        }
     }
 
     /// Changes the caller's name and/or status line.
@@ -46,42 +57,116 @@ impl ContactService {
         self.users.set_last_seen_visibility(caller.user_id, visibility).await?.ok_or_else(user_not_found)
     }
 
-    /// The caller's contacts with their profiles.
+    /// The caller's contacts: the people they saved, then the numbers nobody used
+    /// when saved, each in the order added. A person shows only once the two share
+    /// a chat or they saved the caller (`services::privacy::people_who_know`).
     pub async fn list(&self, caller: Caller) -> DomainResult<Vec<Contact>> {
-        let entries = self.contacts.contacts(caller.user_id).await?;
+        let (entries, pending) = futures_util::future::try_join(
+            self.contacts.contacts(caller.user_id),
+            self.contacts.pending(caller.user_id),
+        )
+        .await?;
         let ids: Vec<UserId> = entries.iter().map(|e| e.contact).collect();
-        let found = self.users.get_many(&ids).await?;
         let mut users: HashMap<UserId, User> =
-            super::privacy::as_seen_by(self.contacts.as_ref(), Some(caller.user_id), found)
-                .await?
-                .into_iter()
-                .map(|u| (u.id, u))
-                .collect();
-        Ok(entries
-            .into_iter()
-            .filter_map(|e| users.remove(&e.contact).map(|user| Contact { user, alias: e.alias, added_at: e.added_at }))
-            .collect())
+            self.users.get_many(&ids).await?.into_iter().map(|u| (u.id, u)).collect();
+        let mut contacts: Vec<Contact> = Vec::with_capacity(entries.len() + pending.len());
+        for entry in entries {
+            if let Some(user) = users.remove(&entry.contact) {
+                contacts.push(Contact {
+                    phone: user.phone.as_str().to_owned(),
+                    user: Some(user),
+                    alias: entry.alias,
+                    added_at: entry.added_at,
+                });
+            }
+        }
+        contacts.extend(pending.into_iter().map(|p| Contact {
+            user: None,
+            phone: p.phone.as_str().to_owned(),
+            alias: p.alias,
+            added_at: p.added_at,
+        }));
+        self.shown_to(caller, contacts).await
     }
 
     /// Saves someone (by id or phone) as a contact, or renames them; the flag says
-    /// whether they were new.
+    /// whether they were new to the caller's list. A number is saved whether or not
+    /// anyone uses it, with the same answer either way.
     pub async fn add(&self, caller: Caller, who: ContactRef<'_>, alias: Option<&str>) -> DomainResult<(Contact, bool)> {
         let alias = parse_alias(alias)?;
-        let user = self.resolve(who).await?;
-        if user.id == caller.user_id {
+        let now = self.clock.now();
+        let (user, phone) = match who {
+            ContactRef::Id(id) => {
+                let user = self.users.get(id).await?.ok_or_else(user_not_found)?;
+                let phone = user.phone.clone();
+                (Some(user), phone)
+            }
+            ContactRef::Phone(raw) => {
+                let phone = Phone::parse(raw, self.region)?;
+                (self.users.get_by_phone(&phone).await?, phone)
+            }
+        };
+        if user.as_ref().map(|u| u.id) == Some(caller.user_id) {
             return Err(DomainError::invalid("invalid_contact", "you cannot add yourself as a contact"));
         }
-        let entry = ContactEntry { owner: caller.user_id, contact: user.id, alias, added_at: self.clock.now() };
-        let created = self.contacts.put_contact(&entry).await?;
-        let user = super::privacy::one_as_seen_by(self.contacts.as_ref(), caller.user_id, user).await?;
-        Ok((Contact { user, alias: entry.alias, added_at: entry.added_at }, created))
+        let created = match &user {
+            Some(user) => {
+                let entry =
+                    ContactEntry { owner: caller.user_id, contact: user.id, alias: alias.clone(), added_at: now };
+                self.contacts.put_contact(&entry).await?
+            }
+            None => {
+                let entry =
+                    PendingContact { owner: caller.user_id, phone: phone.clone(), alias: alias.clone(), added_at: now };
+                self.contacts.put_pending(&entry).await?
+            }
+        };
+        let contact = Contact { user, phone: phone.as_str().to_owned(), alias, added_at: now };
+        let shown = self.shown_to(caller, vec![contact]).await?.into_iter().next();
+        Ok((shown.ok_or_else(|| DomainError::unavailable("a saved contact was lost"))?, created))
     }
 
     pub async fn remove(&self, caller: Caller, contact: UserId) -> DomainResult<()> {
         if !self.contacts.remove_contact(caller.user_id, contact).await? {
-            return Err(DomainError::not_found("contact_not_found", "not in your contacts"));
+            return Err(contact_not_found());
         }
         Ok(())
+    }
+
+    /// Removes a saved number: the person with it, or the number itself if nobody
+    /// used it when it was saved.
+    pub async fn remove_phone(&self, caller: Caller, raw: &str) -> DomainResult<()> {
+        let phone = Phone::parse(raw, self.region)?;
+        let removed_person = match self.users.get_by_phone(&phone).await? {
+            Some(user) => self.contacts.remove_contact(caller.user_id, user.id).await?,
+            None => false,
+        };
+        let removed_number = self.contacts.remove_pending(caller.user_id, &phone).await?;
+        if !(removed_person || removed_number) {
+            return Err(contact_not_found());
+        }
+        Ok(())
+    }
+
+    /// `contacts` as the caller may see them: the person only where they share a
+    /// chat with the caller or saved them, otherwise the number alone; last seen as
+    /// each person chose.
+    async fn shown_to(&self, caller: Caller, mut contacts: Vec<Contact>) -> DomainResult<Vec<Contact>> {
+        if contacts.iter().all(|c| c.user.is_none()) {
+            return Ok(contacts);
+        }
+        let knowing: HashSet<UserId> =
+            super::privacy::people_who_know(self.chats.as_ref(), self.contacts.as_ref(), caller.user_id).await?;
+        let (places, people): (Vec<usize>, Vec<User>) = contacts
+            .iter_mut()
+            .enumerate()
+            .filter_map(|(place, c)| c.user.take().filter(|u| knowing.contains(&u.id)).map(|u| (place, u)))
+            .unzip();
+        let people = super::privacy::as_seen_by(self.contacts.as_ref(), Some(caller.user_id), people).await?;
+        for (place, user) in places.into_iter().zip(people) {
+            contacts[place].user = Some(user);
+        }
+        Ok(contacts)
     }
 
     /// The blocked person can no longer open a direct chat with, or write in the
@@ -96,16 +181,6 @@ impl ContactService {
 
     pub async fn unblock(&self, caller: Caller, user: UserId) -> DomainResult<()> {
         self.contacts.unblock(caller.user_id, user).await
-    }
-
-    async fn resolve(&self, who: ContactRef<'_>) -> DomainResult<User> {
-        match who {
-            ContactRef::Id(id) => self.users.get(id).await?.ok_or_else(user_not_found),
-            ContactRef::Phone(raw) => {
-                let phone = Phone::parse(raw, self.region)?;
-                self.users.get_by_phone(&phone).await?.ok_or_else(user_not_found)
-            }
-        }
     }
 }
 
@@ -132,14 +207,65 @@ mod tests {
         let other = UserId::new();
         let mut m = MockSet::new(Utc::now());
         m.users.expect_get().returning(|id| Ok(Some(someone(id))));
+        m.contacts.checkpoint(); // drops the default "nobody saved anyone"
         m.contacts
             .expect_put_contact()
             .withf(move |e| e.owner == me.user_id && e.contact == other && e.alias.as_deref() == Some("Zo"))
             .returning(|_| Ok(true));
+        m.chats.expect_partners().returning(|_| Ok(vec![]));
+        m.contacts.expect_saved_by().returning(move |_| Ok(vec![other]));
         let service = ContactService::new(&ports(m), Region::default());
         let (contact, created) = service.add(me, ContactRef::Id(other), Some(" Zo ")).await.unwrap();
         assert!(created);
         assert_eq!(contact.alias.as_deref(), Some("Zo"));
+        assert_eq!(contact.user.map(|u| u.id), Some(other), "they saved me: they are shown");
+    }
+
+    /// Saving a number answers alike whether or not anyone uses it: the person
+    /// shows only once they share a chat with the caller or saved them.
+    async fn saved_by_phone(registered: bool, they_know_me: bool) -> (Contact, bool) {
+        let me = caller();
+        let other = UserId::new();
+        let mut m = MockSet::new(Utc::now());
+        m.users.expect_get_by_phone().returning(move |_| Ok(registered.then(|| someone(other))));
+        m.contacts.checkpoint(); // drops the default "nobody saved anyone"
+        m.contacts.expect_put_contact().returning(|_| Ok(true));
+        m.contacts
+            .expect_put_pending()
+            .withf(|p| p.phone.as_str() == "+919876543219" && p.alias.as_deref() == Some("Zo"))
+            .returning(|_| Ok(true));
+        m.chats.expect_partners().returning(|_| Ok(vec![]));
+        m.contacts.expect_saved_by().returning(move |_| Ok(if they_know_me { vec![other] } else { vec![] }));
+        let service = ContactService::new(&ports(m), Region::default());
+        service.add(me, ContactRef::Phone("98765 43219"), Some("Zo")).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_saved_number_does_not_tell_whether_anyone_uses_it() {
+        let (unused, unused_new) = saved_by_phone(false, false).await;
+        let (stranger, stranger_new) = saved_by_phone(true, false).await;
+        assert_eq!((unused.user, unused.phone.as_str(), unused_new), (None, "+919876543219", true));
+        assert_eq!((stranger.user, stranger.phone.as_str(), stranger_new), (None, "+919876543219", true));
+        let (friend, _) = saved_by_phone(true, true).await;
+        assert_eq!(friend.user.map(|u| u.name), Some("Zoya".to_owned()), "someone who saved me is shown");
+    }
+
+    #[tokio::test]
+    async fn removing_a_number_removes_the_person_or_the_saved_number() {
+        let me = caller();
+        let mut m = MockSet::new(Utc::now());
+        m.users.expect_get_by_phone().returning(|_| Ok(None));
+        m.contacts.expect_remove_pending().times(2).returning({
+            let mut calls = 0;
+            move |_, _| {
+                calls += 1;
+                Ok(calls == 1)
+            }
+        });
+        let service = ContactService::new(&ports(m), Region::default());
+        service.remove_phone(me, "+919876543219").await.unwrap();
+        assert_eq!(service.remove_phone(me, "+919876543219").await.unwrap_err().code(), "contact_not_found");
+        assert_eq!(service.remove_phone(me, "12").await.unwrap_err().code(), "invalid_phone");
     }
 
     #[tokio::test]
@@ -155,14 +281,8 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn an_unknown_phone_is_not_found_and_a_bad_one_is_invalid() {
-        let mut m = MockSet::new(Utc::now());
-        m.users.expect_get_by_phone().returning(|_| Ok(None));
-        let service = ContactService::new(&ports(m), Region::default());
-        assert_eq!(
-            service.add(caller(), ContactRef::Phone("9876543299"), None).await.unwrap_err().code(),
-            "user_not_found"
-        );
+    async fn a_bad_number_is_invalid() {
+        let service = ContactService::new(&ports(MockSet::new(Utc::now())), Region::default());
         assert_eq!(service.add(caller(), ContactRef::Phone("12"), None).await.unwrap_err().code(), "invalid_phone");
     }
 

@@ -2,7 +2,7 @@
 
 use crate::error::DomainResult;
 use crate::ids::UserId;
-use crate::ports::ContactRepo;
+use crate::ports::{ChatRepo, ContactRepo};
 use crate::user::{LastSeenVisibility, User};
 use std::collections::HashSet;
 
@@ -28,12 +28,18 @@ pub(super) async fn as_seen_by(
         .collect())
 }
 
-/// One user as `viewer` sees them.
-pub(super) async fn one_as_seen_by(contacts: &dyn ContactRepo, viewer: UserId, user: User) -> DomainResult<User> {
-    let saved = user.id != viewer
-        && user.last_seen_visibility == LastSeenVisibility::Contacts
-        && contacts.contacts(user.id).await?.iter().any(|entry| entry.contact == viewer);
-    Ok(user.as_seen_by(Some(viewer), saved))
+/// The people who already know which account is `user`'s: those who share a chat
+/// with them (they see it among the members) and those who saved them as a
+/// contact. Only they are shown the account behind `user`'s number, in a contact
+/// list or a search by digits: to anyone else a number looks the same whether or
+/// not anyone registered it.
+pub(super) async fn people_who_know(
+    chats: &dyn ChatRepo,
+    contacts: &dyn ContactRepo,
+    user: UserId,
+) -> DomainResult<HashSet<UserId>> {
+    let (partners, saved_me) = futures_util::future::try_join(chats.partners(user), contacts.saved_by(user)).await?;
+    Ok(partners.into_iter().chain(saved_me).filter(|other| *other != user).collect())
 }
 
 #[cfg(test)]

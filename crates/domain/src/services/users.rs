@@ -1,26 +1,32 @@
 use super::Ports;
 use crate::auth::Caller;
 use crate::error::{DomainError, DomainResult};
-use crate::ports::{ContactRepo, UserRepo};
+use crate::ports::{ChatRepo, ContactRepo, UserRepo};
 use crate::user::User;
 use std::sync::Arc;
 
 /// Most users one search returns.
 const SEARCH_LIMIT: i64 = 20;
 const MAX_QUERY_CHARS: usize = 64;
+/// Fewer digits would match almost every phone number.
+const MIN_PHONE_DIGITS: usize = 3;
 
 /// Finding people to chat with.
 pub struct UserService {
     users: Arc<dyn UserRepo>,
     contacts: Arc<dyn ContactRepo>,
+    chats: Arc<dyn ChatRepo>,
 }
 
 impl UserService {
     pub fn new(ports: &Ports) -> Self {
-        Self { users: ports.users.clone(), contacts: ports.contacts.clone() }
+        Self { users: ports.users.clone(), contacts: ports.contacts.clone(), chats: ports.chats.clone() }
     }
 
-    /// Other users whose name or phone matches `query`.
+    /// Other users whose name contains `query`, and, when it holds at least three
+    /// digits, those of the people who share a chat with the caller or saved them
+    /// (`services::privacy::people_who_know`) whose number contains them. A number
+    /// finds nobody else, so search does not tell whether a number is registered.
     pub async fn search(&self, caller: Caller, query: &str) -> DomainResult<Vec<User>> {
         let query = query.trim();
         if query.is_empty() || query.chars().count() > MAX_QUERY_CHARS || query.chars().any(char::is_control) {
@@ -29,7 +35,20 @@ impl UserService {
                 format!("q must be 1 to {MAX_QUERY_CHARS} printable characters"),
             ));
         }
-        let found = self.users.search(query, caller.user_id, SEARCH_LIMIT).await?;
+        let mut found = self.users.search(query, caller.user_id, SEARCH_LIMIT).await?;
+        let digits: String = query.chars().filter(char::is_ascii_digit).collect();
+        if digits.len() >= MIN_PHONE_DIGITS {
+            let knowing: Vec<_> =
+                super::privacy::people_who_know(self.chats.as_ref(), self.contacts.as_ref(), caller.user_id)
+                    .await?
+                    .into_iter()
+                    .collect();
+            let by_number = self.users.get_many(&knowing).await?;
+            found.extend(by_number.into_iter().filter(|u| u.phone.as_str().contains(&digits)));
+            found.sort_by(|a, b| (a.name.as_str(), a.id).cmp(&(b.name.as_str(), b.id)));
+            found.dedup_by_key(|u| u.id);
+            found.truncate(usize::try_from(SEARCH_LIMIT).unwrap_or(usize::MAX));
+        }
         super::privacy::as_seen_by(self.contacts.as_ref(), Some(caller.user_id), found).await
     }
 }
@@ -54,5 +73,27 @@ mod tests {
         assert!(service.search(caller, "  asha ").await.unwrap().is_empty());
         assert_eq!(service.search(caller, "   ").await.unwrap_err().code(), "invalid_query");
         assert_eq!(service.search(caller, "as\0ha").await.unwrap_err().code(), "invalid_query");
+    }
+
+    #[tokio::test]
+    async fn digits_find_only_people_who_know_the_caller() {
+        let caller = Caller { user_id: UserId::new(), session_id: SessionId::new() };
+        let friend = crate::services::test_support::user(UserId::new(), "Friend");
+        let stranger = crate::services::test_support::user(UserId::new(), "Stranger");
+        let digits: String = friend.phone.as_str().chars().filter(char::is_ascii_digit).skip(2).take(8).collect();
+        let mut m = MockSet::new(chrono::Utc::now());
+        m.users.expect_search().returning(|_, _, _| Ok(vec![]));
+        m.chats.expect_partners().returning(|_| Ok(vec![]));
+        let friend_id = friend.id;
+        m.contacts.checkpoint(); // drops the default "nobody saved anyone"
+        m.contacts.expect_saved_by().returning(move |_| Ok(vec![friend_id]));
+        let (known, unknown) = (friend.clone(), stranger.id);
+        m.users
+            .expect_get_many()
+            .withf(move |ids| ids == [friend_id].as_slice() && !ids.contains(&unknown))
+            .returning(move |_| Ok(vec![known.clone()]));
+        let service = UserService::new(&ports(m));
+        let found = service.search(caller, &digits).await.unwrap();
+        assert_eq!(found.iter().map(|u| u.id).collect::<Vec<_>>(), [friend.id]);
     }
 }

@@ -98,43 +98,11 @@ impl ChatRepo for SqlStore {
     }
 
     async fn correspondents(&self, user: UserId) -> DomainResult<Vec<UserId>> {
-        let user = user.to_string();
-        let system = ContentType::System.as_str();
-        let ids: Vec<String> = db_run!(self, |conn| {
-            // Whether the member of the row has written in its chat: one probe of
-            // the (chat_id, sender_id) index, EXISTS stopping at the first message.
-            let wrote_there = || {
-                diesel::dsl::exists(
-                    messages::table
-                        .filter(messages::chat_id.eq(chat_members::chat_id))
-                        .filter(messages::sender_id.eq(chat_members::user_id))
-                        .filter(messages::content_type.ne(system)),
-                )
-            };
-            let my_chats: Vec<String> = chat_members::table
-                .filter(chat_members::user_id.eq(&user))
-                .filter(chat_members::left_at_seq.is_null())
-                .filter(wrote_there())
-                .select(chat_members::chat_id)
-                .load(conn)
-                .await
-                .map_err(StoreError::from)?;
-            if my_chats.is_empty() {
-                Vec::new()
-            } else {
-                chat_members::table
-                    .filter(chat_members::chat_id.eq_any(&my_chats))
-                    .filter(chat_members::user_id.ne(&user))
-                    .filter(chat_members::left_at_seq.is_null())
-                    .filter(wrote_there())
-                    .select(chat_members::user_id)
-                    .distinct()
-                    .load(conn)
-                    .await
-                    .map_err(StoreError::from)?
-            }
-        });
-        Ok(ids.iter().map(|id| crate::models::parse_id(id)).collect::<Result<_, _>>()?)
+        self.co_members(user, CoMembers::WhoWrote).await
+    }
+
+    async fn partners(&self, user: UserId) -> DomainResult<Vec<UserId>> {
+        self.co_members(user, CoMembers::All).await
     }
 
     async fn create_group(&self, chat: &Chat, steps: &[GroupStep]) -> DomainResult<Vec<Appended>> {
@@ -147,5 +115,59 @@ impl ChatRepo for SqlStore {
         self.apply_group_steps(None, change.chat_id, change.expected_version, &change.steps).await?.ok_or_else(|| {
             DomainError::conflict(GROUP_CHANGED, "the group was changed by someone else meanwhile; try again")
         })
+    }
+}
+
+/// Which of the people sharing chats with a user `SqlStore::co_members` lists.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum CoMembers {
+    /// Every active member of a chat the user is an active member of.
+    All,
+    /// Only where both the user and they wrote (not system messages) in that chat.
+    WhoWrote,
+}
+
+impl SqlStore {
+    async fn co_members(&self, user: UserId, which: CoMembers) -> DomainResult<Vec<UserId>> {
+        let user = user.to_string();
+        let system = ContentType::System.as_str();
+        let wrote = which == CoMembers::WhoWrote;
+        let ids: Vec<String> = db_run!(self, |conn| {
+            // Whether the member of the row has written in its chat: one probe of
+            // the (chat_id, sender_id) index, EXISTS stopping at the first message.
+            let wrote_there = || {
+                diesel::dsl::exists(
+                    messages::table
+                        .filter(messages::chat_id.eq(chat_members::chat_id))
+                        .filter(messages::sender_id.eq(chat_members::user_id))
+                        .filter(messages::content_type.ne(system)),
+                )
+            };
+            let mut mine = chat_members::table
+                .filter(chat_members::user_id.eq(&user))
+                .filter(chat_members::left_at_seq.is_null())
+                .select(chat_members::chat_id)
+                .into_boxed();
+            if wrote {
+                mine = mine.filter(wrote_there());
+            }
+            let my_chats: Vec<String> = mine.load(conn).await.map_err(StoreError::from)?;
+            if my_chats.is_empty() {
+                Vec::new()
+            } else {
+                let mut others = chat_members::table
+                    .filter(chat_members::chat_id.eq_any(&my_chats))
+                    .filter(chat_members::user_id.ne(&user))
+                    .filter(chat_members::left_at_seq.is_null())
+                    .select(chat_members::user_id)
+                    .distinct()
+                    .into_boxed();
+                if wrote {
+                    others = others.filter(wrote_there());
+                }
+                others.load(conn).await.map_err(StoreError::from)?
+            }
+        });
+        Ok(ids.iter().map(|id| crate::models::parse_id(id)).collect::<Result<_, _>>()?)
     }
 }

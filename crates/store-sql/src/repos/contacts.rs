@@ -1,15 +1,16 @@
 use crate::error::StoreError;
 use crate::pool::SqlStore;
-use crate::schema::{blocks, contacts};
+use crate::schema::{blocks, contacts, pending_contacts};
 use crate::time::{from_micros, to_micros};
 use async_trait::async_trait;
-use chitchat_domain::contact::ContactEntry;
+use chitchat_domain::contact::{ContactEntry, PendingContact};
 use chitchat_domain::ports::ContactRepo;
+use chitchat_domain::user::Phone;
 use chitchat_domain::{DomainResult, UserId};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::upsert::excluded;
-use diesel_async::RunQueryDsl;
+use diesel_async::{AsyncConnection, RunQueryDsl};
 
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = contacts)]
@@ -27,6 +28,27 @@ impl TryFrom<ContactRow> for ContactEntry {
         Ok(Self {
             owner: id(&r.owner_id)?,
             contact: id(&r.contact_id)?,
+            alias: r.alias,
+            added_at: from_micros(r.added_at)?,
+        })
+    }
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = pending_contacts)]
+struct PendingRow {
+    owner_id: String,
+    phone: String,
+    alias: Option<String>,
+    added_at: i64,
+}
+
+impl TryFrom<PendingRow> for PendingContact {
+    type Error = StoreError;
+    fn try_from(r: PendingRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            owner: crate::models::parse_id(&r.owner_id)?,
+            phone: Phone::from_trusted(r.phone),
             alias: r.alias,
             added_at: from_micros(r.added_at)?,
         })
@@ -117,6 +139,86 @@ impl ContactRepo for SqlStore {
                 .map_err(StoreError::from)?
         });
         Ok(owners.iter().map(|id| crate::models::parse_id(id)).collect::<Result<_, _>>()?)
+    }
+
+    async fn put_pending(&self, entry: &PendingContact) -> DomainResult<bool> {
+        let row = PendingRow {
+            owner_id: entry.owner.to_string(),
+            phone: entry.phone.as_str().to_owned(),
+            alias: entry.alias.clone(),
+            added_at: to_micros(entry.added_at),
+        };
+        let existed: bool = db_run!(self, |conn| {
+            let existing = pending_contacts::table
+                .find((&row.owner_id, &row.phone))
+                .select(pending_contacts::owner_id)
+                .first::<String>(conn)
+                .await
+                .optional()
+                .map_err(StoreError::from)?;
+            diesel::insert_into(pending_contacts::table)
+                .values(&row)
+                .on_conflict((pending_contacts::owner_id, pending_contacts::phone))
+                .do_update()
+                .set(pending_contacts::alias.eq(excluded(pending_contacts::alias)))
+                .execute(conn)
+                .await
+                .map_err(StoreError::from)?;
+            existing.is_some()
+        });
+        Ok(!existed)
+    }
+
+    async fn pending(&self, owner: UserId) -> DomainResult<Vec<PendingContact>> {
+        let owner = owner.to_string();
+        let rows: Vec<PendingRow> = db_run!(self, |conn| {
+            pending_contacts::table
+                .filter(pending_contacts::owner_id.eq(&owner))
+                .order((pending_contacts::added_at.asc(), pending_contacts::phone.asc()))
+                .select(PendingRow::as_select())
+                .load(conn)
+                .await
+                .map_err(StoreError::from)?
+        });
+        Ok(crate::models::convert_all(rows)?)
+    }
+
+    async fn remove_pending(&self, owner: UserId, phone: &Phone) -> DomainResult<bool> {
+        let key = (owner.to_string(), phone.as_str().to_owned());
+        let removed = db_run!(self, |conn| {
+            diesel::delete(pending_contacts::table.find((&key.0, &key.1)))
+                .execute(conn)
+                .await
+                .map_err(StoreError::from)?
+        });
+        Ok(removed > 0)
+    }
+
+    async fn claim_pending(&self, phone: &Phone, user: UserId) -> DomainResult<()> {
+        let (phone, user) = (phone.as_str().to_owned(), user.to_string());
+        db_run!(self, |conn| {
+            conn.transaction(async |tx| {
+                let rows: Vec<PendingRow> = pending_contacts::table
+                    .filter(pending_contacts::phone.eq(&phone))
+                    .select(PendingRow::as_select())
+                    .load(tx)
+                    .await?;
+                for row in rows.into_iter().filter(|row| row.owner_id != user) {
+                    let contact = ContactRow {
+                        owner_id: row.owner_id,
+                        contact_id: user.clone(),
+                        alias: row.alias,
+                        added_at: row.added_at,
+                    };
+                    diesel::insert_into(contacts::table).values(&contact).on_conflict_do_nothing().execute(tx).await?;
+                }
+                diesel::delete(pending_contacts::table.filter(pending_contacts::phone.eq(&phone))).execute(tx).await?;
+                Ok::<_, diesel::result::Error>(())
+            })
+            .await
+            .map_err(StoreError::from)?
+        });
+        Ok(())
     }
 
     async fn is_blocked(&self, blocker: UserId, blocked: UserId) -> DomainResult<bool> {

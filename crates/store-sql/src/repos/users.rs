@@ -68,18 +68,12 @@ impl UserRepo for SqlStore {
 
     async fn search(&self, query: &str, exclude: UserId, limit: i64) -> DomainResult<Vec<User>> {
         let name_pattern = contains_pattern(&query.to_lowercase());
-        let digits: String = query.chars().filter(char::is_ascii_digit).collect();
-        // Too few digits would match almost every phone number.
-        let phone_pattern = (digits.len() >= 3).then(|| contains_pattern(&digits));
         let exclude = exclude.to_string();
         let rows: Vec<UserRow> = db_run!(self, |conn| {
-            let by_name = lower(users::name).like(&name_pattern).escape('\\');
-            let mut q = users::table.filter(users::id.ne(&exclude)).into_boxed();
-            q = match &phone_pattern {
-                Some(p) => q.filter(by_name.or(users::phone.like(p).escape('\\'))),
-                None => q.filter(by_name),
-            };
-            q.order((users::name.asc(), users::id.asc()))
+            users::table
+                .filter(users::id.ne(&exclude))
+                .filter(lower(users::name).like(&name_pattern).escape('\\'))
+                .order((users::name.asc(), users::id.asc()))
                 .limit(limit)
                 .select(UserRow::as_select())
                 .load(conn)

@@ -132,6 +132,31 @@ pub async fn chats_correspondents_are_those_who_wrote_in_a_chat_with_the_user<S:
     assert!(store.correspondents(f.id).await.unwrap().is_empty());
 }
 
+pub async fn chats_partners_are_the_active_members_of_the_users_chats<S: Store>(store: S) {
+    use super::store_groups::{group, step, version};
+    use chitchat_domain::chat::{GroupChange, GroupEffect};
+    use chitchat_domain::message::SystemAction;
+    let a = user(&store, 1, "Asha").await;
+    let b = user(&store, 2, "Bilal").await; // a direct chat nobody wrote in
+    let c = user(&store, 3, "Chen").await; // in the group
+    let d = user(&store, 4, "Dara").await; // removed from the group
+    let e = user(&store, 5, "Emil").await; // no chat with Asha
+    direct(&store, &a, &b).await;
+    direct(&store, &b, &e).await;
+    let (team, _) = group(&store, &a, &[&c, &d]).await;
+    let removal = step(team.id, &a, SystemAction::MemberRemoved, vec![GroupEffect::Leave(d.id)], &[&d]);
+    let expected_version = version(&store, team.id).await;
+    store.change_group(&GroupChange { chat_id: team.id, expected_version, steps: vec![removal] }).await.unwrap();
+    let sorted = |mut ids: Vec<UserId>| {
+        ids.sort();
+        ids
+    };
+    assert_eq!(sorted(store.partners(a.id).await.unwrap()), sorted(vec![b.id, c.id]), "not Dara (left) or Emil");
+    assert_eq!(store.partners(c.id).await.unwrap(), vec![a.id], "once each, symmetric");
+    assert!(store.partners(d.id).await.unwrap().is_empty(), "a former member has none there");
+    assert_eq!(store.partners(e.id).await.unwrap(), vec![b.id]);
+}
+
 pub async fn chat_settings_are_per_person_and_new_messages_unarchive_unmuted_chats<S: Store>(store: S) {
     use chitchat_domain::chat::ChatSettings;
     let a = user(&store, 1, "Asha").await;
