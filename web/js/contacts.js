@@ -53,6 +53,7 @@ export class ContactsView {
       if (button.dataset.do === 'message') this.handlers.onStartChat(contact.user);
       else if (button.dataset.do === 'block') void this.toggleBlock(contact, button);
       else if (button.dataset.do === 'remove') void this.remove(contact, button);
+      else if (button.dataset.do === 'rename' && row instanceof HTMLElement) this.startRename(contact, row);
     });
   }
 
@@ -120,17 +121,74 @@ export class ContactsView {
     const body = el(
       'span',
       { class: 'device-body' },
-      el('span', { class: 'device-top' }, el('span', { class: 'device-name', text: name }), blocked ? el('span', { class: 'device-current contact-blocked', text: 'Blocked' }) : null),
-      el('span', { class: 'device-details', text: sub }),
+      el('span', { class: 'device-top' }, el('span', { class: 'device-name', testid: 'contact-name', text: name, attrs: { dir: 'auto' } }), blocked ? el('span', { class: 'device-current contact-blocked', text: 'Blocked' }) : null),
+      el('span', { class: 'device-details', text: sub, attrs: { dir: 'auto' } }),
     );
     const message = iconButton('chat', `Message ${name}`, 'contact-message', 'message');
+    const rename = iconButton('edit', `Change the name you gave ${name}`, 'contact-rename', 'rename');
     const block = iconButton('block', blocked ? `Unblock ${name}` : `Block ${name}`, 'contact-block', 'block');
     block.setAttribute('aria-pressed', String(blocked));
     const remove = iconButton('trash', `Remove ${name} from contacts`, 'contact-remove', 'remove');
-    const item = el('li', { class: 'device-row contact-row', testid: 'contact-row' }, avatar(name, user.id), body, el('span', { class: 'contact-actions' }, message, block, remove));
+    const item = el('li', { class: 'device-row contact-row', testid: 'contact-row' }, avatar(name, user.id), body, el('span', { class: 'contact-actions' }, message, rename, block, remove));
     item.dataset.userId = user.id;
     item.dataset.blocked = String(blocked);
     return item;
+  }
+
+  /**
+   * Puts a field for the contact's name (the alias) in place of the row's body.
+   * @private
+   * @param {Contact} contact
+   * @param {HTMLElement} row
+   */
+  startRename(contact, row) {
+    const user = contact.user;
+    const body = row.querySelector('.device-body');
+    if (!(body instanceof HTMLElement)) return;
+    const input = el('input', {
+      class: 'info-input',
+      testid: 'contact-alias-input',
+      attrs: { type: 'text', maxlength: '64', autocomplete: 'off', dir: 'auto', 'aria-label': `Name for ${user.name} (only you see it; empty for their own)` },
+    });
+    input.value = contact.alias ?? '';
+    const save = el('button', { class: 'button button--primary button--small', testid: 'contact-alias-save', text: 'Save', attrs: { type: 'submit' } });
+    const cancel = el('button', { class: 'button button--small', text: 'Cancel', attrs: { type: 'button' } });
+    const form = el('form', { class: 'contact-alias-form', attrs: { 'aria-label': `Rename ${user.name}` } }, input, save, cancel);
+    body.replaceWith(form);
+    input.focus();
+    input.select();
+    cancel.addEventListener('click', () => this.render());
+    form.addEventListener('keydown', (event) => {
+      if (event.key !== 'Escape') return;
+      event.preventDefault();
+      event.stopPropagation(); // the field closes, not the panel
+      this.render();
+    });
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      void this.rename(contact, input.value.trim(), save);
+    });
+  }
+
+  /**
+   * Saves a contact's name (empty: none, their own name shows).
+   * @private
+   * @param {Contact} contact
+   * @param {string} alias
+   * @param {HTMLButtonElement} save
+   */
+  async rename(contact, alias, save) {
+    save.disabled = true;
+    try {
+      const saved = await api.addContact({ user_id: contact.user.id }, alias || undefined);
+      putContact(saved);
+      this.setStatus(`Saved as ${displayName(saved.user.id, saved.user.name)}.`, false);
+      this.handlers.onChanged(saved.user.id);
+      this.render();
+    } catch (err) {
+      save.disabled = false;
+      this.setStatus(err instanceof Error ? err.message : String(err), true);
+    }
   }
 
   /** @private */

@@ -2,8 +2,8 @@
 //! at `/api/openapi.json`, and Swagger UI at `/swagger/` with its files built in.
 
 use crate::routes::{
-    attachment_download, attachment_upload, auth, chats, contacts, health, message_actions, messages, receipts, search,
-    users,
+    attachment_download, attachment_upload, auth, chats, config, contacts, health, message_actions, messages, receipts,
+    search, users,
 };
 use actix_web::HttpResponse;
 use std::sync::OnceLock;
@@ -26,6 +26,7 @@ pub const OPENAPI_PATH: &str = "/api/openapi.json";
     ),
     paths(
         health::health,
+        config::client_config,
         auth::request_code,
         auth::register,
         auth::verify,
@@ -77,6 +78,7 @@ pub const OPENAPI_PATH: &str = "/api/openapi.json";
         (name = "search", description = "Full-text message search"),
         (name = "attachments", description = "Photos, videos, voice and documents: upload, then send by id"),
         (name = "health", description = "For load balancers and probes"),
+        (name = "config", description = "The limits a client shows before it asks"),
     )
 )]
 struct ApiDoc;

@@ -57,6 +57,10 @@ fn endpoints(chat: &str, group: &str, message: &str, file: &str, user: &str) -> 
     ]
 }
 
+/// The operations anyone may call without a token: login, health, and what a client
+/// reads before login.
+const PUBLIC: &[&str] = &["GET /api/config", "GET /health", "POST /api/auth/otp", "POST /api/auth/register"];
+
 /// A path with each id, or each `{parameter}` of the spec, replaced by `{}`.
 fn template(path: &str) -> String {
     path.split('/')
@@ -104,14 +108,21 @@ async fn every_endpoint_checks_who_is_asking(server: TestServer) {
 
     // The matrix covers every operation that needs a token.
     let spec = api.call(Method::GET, "/api/openapi.json", None, None).await.body;
-    let mut secured: Vec<String> = Vec::new();
+    let (mut secured, mut public): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
     for (path, item) in spec["paths"].as_object().unwrap() {
         for (method, operation) in item.as_object().unwrap() {
+            let operation_name = format!("{} {}", method.to_uppercase(), template(path));
             if operation.get("security").is_some_and(|s| s != &json!([])) {
-                secured.push(format!("{} {}", method.to_uppercase(), template(path)));
+                secured.push(operation_name);
+            } else {
+                public.push(operation_name);
             }
         }
     }
+    public.sort();
+    assert_eq!(public, PUBLIC, "the operations open to anyone are exactly the public ones");
+    let config = api.call(Method::GET, "/api/config", None, None).await;
+    assert_eq!(config.status, StatusCode::OK, "anyone reads the client configuration: {:?}", config.body);
     let mut listed: Vec<String> = endpoints(&chat, &group, &message, &file, &ravi.user_id())
         .iter()
         .map(|(method, path, _)| format!("{method} {}", template(path.split('?').next().unwrap())))

@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 /// Most users one search returns.
 const SEARCH_LIMIT: i64 = 20;
-const MAX_QUERY_CHARS: usize = 64;
+/// Longest people search query, in characters (clients read it from `GET /api/config`).
+pub const MAX_QUERY_CHARS: usize = 64;
 
 /// Finding people to chat with.
 pub struct UserService {
