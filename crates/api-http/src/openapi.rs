@@ -210,7 +210,7 @@ mod tests {
     }
 
     #[test]
-    fn anonymous_endpoints_are_exactly_login_and_health() {
+    fn anonymous_endpoints_are_exactly_login_health_and_client_config() {
         let json = serde_json::to_value(document()).unwrap();
         let mut anonymous = Vec::new();
         for (path, item) in json["paths"].as_object().unwrap() {
@@ -221,6 +221,6 @@ mod tests {
             }
         }
         anonymous.sort();
-        assert_eq!(anonymous, ["get /health", "post /api/auth/otp", "post /api/auth/register"]);
+        assert_eq!(anonymous, ["get /api/config", "get /health", "post /api/auth/otp", "post /api/auth/register"]);
     }
 }

@@ -1,10 +1,12 @@
 //! Black-box authorization matrix over the REST API: anonymous callers get 401
-//! everywhere but login; a stranger gets 404 (never 200, never the data) on
-//! everything that names a chat, a message or a group; a member who is not an
-//! admin gets 403 on admin actions; the chat's members get what they may. The
-//! matrix must name every operation of `/api/openapi.json` that needs a token, so a
-//! new endpoint cannot be added without being checked here. Someone blocked cannot
-//! put the person who blocked them in a group.
+//! everywhere but the public operations (login, health and the client
+//! configuration, listed apart and checked against the spec); a stranger gets 404
+//! (never 200, never the data) on everything that names a chat, a message or a
+//! group; a member who is not an admin gets 403 on admin actions; the chat's
+//! members get what they may. The matrix must name every operation of
+//! `/api/openapi.json` that needs a token, so a new endpoint cannot be added without
+//! being checked here. Someone blocked cannot put the person who blocked them in a
+//! group.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
