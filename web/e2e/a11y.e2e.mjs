@@ -37,6 +37,27 @@ async function audit(page) {
   return violations.map((v) => `${v.id} (${v.help})\n      ${v.nodes.join('\n      ')}`);
 }
 
+/**
+ * Colours come from a palette picked by a hash of the id, so one run shows only
+ * some: this gives every sender's name, quote and avatar in the page each of the
+ * eight colours in turn and checks the contrast with each, then puts them back.
+ */
+async function auditPalette(page) {
+  return page.evaluate(async () => {
+    const nodes = [...document.querySelectorAll('[class*="msg-sender--c"], [class*="avatar--c"]')];
+    const original = nodes.map((n) => n.className);
+    const failures = [];
+    for (let slot = 0; slot < 8; slot++) {
+      for (const n of nodes) n.className = n.className.replace(/(msg-sender|avatar)--c\d/, `$1--c${slot}`);
+      // @ts-ignore axe is defined by the source evaluated before
+      const result = await window.axe.run(document, { runOnly: ['color-contrast'], resultTypes: ['violations'] });
+      for (const v of result.violations) for (const n of v.nodes) failures.push(`colour ${slot}: ${n.target.join(' ')}: ${n.failureSummary?.replace(/\s+/g, ' ')}`);
+    }
+    nodes.forEach((n, i) => (n.className = original[i]));
+    return failures;
+  });
+}
+
 /** The chat list row named `name`. */
 const row = (page, name) => page.locator('.chat-item').filter({ has: page.getByTestId('chat-name').getByText(name, { exact: true }) });
 
@@ -80,6 +101,9 @@ await runTest('a11y', async (browser, people) => {
     await row(page, 'Audit team').getByTestId('chat-row').click();
     await page.getByTestId('message-text').getByText('Thanks, reading it now').waitFor();
     await check(page, `conversation (${theme})`);
+    const palette = await auditPalette(page);
+    if (palette.length) found.push(`palette (${theme}):\n    ${palette.join('\n    ')}`);
+    log(`every palette colour in the conversation (${theme}): ${palette.length} violations`);
 
     await page.getByTestId('chat-info-button').click();
     await page.getByTestId('group-info').getByTestId('group-info-name').waitFor();
