@@ -3,7 +3,8 @@
 // `javascript:` address stays text); right-to-left text lays out right to left;
 // "edited" opens the edit history; the name given to a contact can be changed;
 // message search pages with "More messages", takes queries as long as the server
-// does, and searches one chat from the conversation's header; and the message
+// does, and searches one chat from the conversation's header (on a phone-sized
+// screen too); and the message
 // menu offers Edit and Delete for everyone as long as the server's windows say
 // (the server runs with a one-second delete window and the default edit window).
 //
@@ -41,6 +42,21 @@ async function expectCount(locator, count, what) {
   throw new Error(`${what}: expected ${count}, saw ${seen}`);
 }
 
+/**
+ * Waits until `locator` is laid out in `direction` (the list redraws its rows, so
+ * one element may be replaced while it is looked at).
+ */
+async function expectDirection(locator, direction, what) {
+  const deadline = Date.now() + 10_000;
+  let seen = '';
+  while (Date.now() < deadline) {
+    seen = await locator.evaluate((n) => (n.isConnected ? getComputedStyle(n).direction : '')).catch(() => '');
+    if (seen === direction) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${what} is laid out ${seen || 'nowhere'}, not ${direction}`);
+}
+
 await runTest('features', async (browser, people) => {
   const alice = await register('Alice Features');
   const bob = await register('Bob Features');
@@ -76,13 +92,13 @@ await runTest('features', async (browser, people) => {
   // Right to left: the preview in the list, and the bubble.
   const preview = row(page, 'Bob Features').getByTestId('chat-preview').getByText(hebrew);
   await preview.waitFor();
-  if ((await preview.evaluate((n) => getComputedStyle(n).direction)) !== 'rtl') throw new Error('a Hebrew preview is laid out left to right');
+  await expectDirection(preview, 'rtl', 'a Hebrew preview');
   await openChat(page, 'Bob Features');
   const hebrewText = bubble(page, hebrew).getByTestId('message-text');
   await hebrewText.waitFor();
-  if ((await hebrewText.evaluate((n) => getComputedStyle(n).direction)) !== 'rtl') throw new Error('a Hebrew message is laid out left to right');
+  await expectDirection(hebrewText, 'rtl', 'a Hebrew message');
   const englishText = bubble(page, 'an own message').getByTestId('message-text');
-  if ((await englishText.evaluate((n) => getComputedStyle(n).direction)) !== 'ltr') throw new Error('an English message is laid out right to left');
+  await expectDirection(englishText, 'ltr', 'an English message');
   log('right-to-left text lays out right to left in the bubble and the list, English left to right');
 
   // Links: http(s) and www. addresses, opened in a new tab without a way back; javascript: stays text.
@@ -176,4 +192,17 @@ await runTest('features', async (browser, people) => {
   await row(page, 'Bobby the Builder').waitFor();
   await page.getByTestId('conversation-title').getByText('Bobby the Builder', { exact: true }).waitFor();
   log("a contact's name is changed in the contacts panel and shows in the list and the header");
+
+  // On a phone-sized screen the search of one chat goes to the list's pane and back.
+  const phone = await openAs(browser, 'Alice (phone)', alice, { contextOptions: { viewport: { width: 390, height: 844 } } });
+  people.push(phone);
+  await openChat(phone.page, 'Bobby the Builder');
+  await phone.page.getByTestId('chat-search-button').click();
+  await phone.page.getByTestId('search-scope').getByText('Bobby the Builder').waitFor();
+  await phone.page.getByTestId('user-search').fill('haystack');
+  const phoneResults = phone.page.getByTestId('search-message-result');
+  await expectCount(phoneResults, 1, 'results in one chat on the phone');
+  await phoneResults.first().click();
+  await phone.page.locator('[data-testid="message"][data-highlighted="true"]').filter({ hasText: 'haystack from Bob' }).waitFor();
+  log('on a phone-sized screen "Search in this chat" shows the search, and a result opens the chat at it');
 });
