@@ -133,9 +133,8 @@ export class ChatListView {
     this.scopeClear = /** @type {HTMLButtonElement} */ (byId('search-scope-clear'));
     /** The chat a search is limited to ("Search in this chat"), or null for all. @type {{ chatId: string, title: string } | null} */
     this.scope = null;
-    /** The longest queries the server accepts (from its config; none until known). */
+    /** The longest people search the server accepts (from its config; none until known). */
     this.peopleQueryMax = Infinity;
-    this.messageQueryMax = Infinity;
     this.archiveBar = byId('archive-bar');
     this.archiveBack = byId('archive-back');
     this.menu = byId('chat-menu');
@@ -540,7 +539,6 @@ export class ChatListView {
    * @param {number} people
    */
   setQueryLimits(messages, people) {
-    this.messageQueryMax = messages;
     this.peopleQueryMax = people;
     this.search.maxLength = Math.max(messages, people);
   }
@@ -677,7 +675,7 @@ export class ChatListView {
         this.searchStatus.classList.add('search-status--error');
       },
     );
-    const messages = this.searchMessagesPage(query, 0, seq).then(
+    const messages = this.searchMessagesPage(query, scope?.chatId, 0, seq).then(
       (found) => {
         if (seq !== this.searchSeq) return;
         this.messagesStatus.textContent = found ? '' : `No messages found for “${query}”`;
@@ -697,12 +695,13 @@ export class ChatListView {
    * messages" under it when the page is full. Resolves how many are shown now.
    * @private
    * @param {string} query
+   * @param {string | undefined} chatId  the one chat searched, or all
    * @param {number} offset
    * @param {number} seq  the search this page belongs to
    * @returns {Promise<number>}
    */
-  async searchMessagesPage(query, offset, seq) {
-    const hits = await api.searchMessages(query, { limit: MESSAGES_PAGE, offset, chatId: this.scope?.chatId });
+  async searchMessagesPage(query, chatId, offset, seq) {
+    const hits = await api.searchMessages(query, { limit: MESSAGES_PAGE, offset, chatId });
     if (seq !== this.searchSeq) return 0;
     const rows = hits.map((h) => this.messageRow(h));
     if (offset === 0) this.messageResults.replaceChildren(...rows);
@@ -719,7 +718,7 @@ export class ChatListView {
         more.disabled = true;
         more.textContent = 'Loading…';
         const shown = offset + hits.length;
-        this.searchMessagesPage(query, shown, seq).then(
+        this.searchMessagesPage(query, chatId, shown, seq).then(
           () => {
             item.remove();
             const next = this.messageResults.querySelectorAll('[data-testid="search-message-result"]')[shown];
