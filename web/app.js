@@ -8,6 +8,7 @@ import { LoginView } from './js/login.js';
 import { ChatListView, chatTitle, isArchived, isMuted, otherMember, previewText } from './js/chatlist.js';
 import { ConversationView } from './js/conversation.js';
 import { MessageInfoView } from './js/info.js';
+import { EditHistoryView } from './js/edithistory.js';
 import { SettingsView } from './js/settings.js';
 import { NewGroupView } from './js/groups.js';
 import { ChatInfoView } from './js/chatinfo.js';
@@ -145,10 +146,17 @@ const conversation = new ConversationView({
   },
   onViewed: () => markRead(),
   onMessageInfo: (entry) => openMessageInfo(entry),
+  onEditHistory: (entry) => editHistory.open(entry),
   onNeedNewer: () => void loadNewer(),
   onJumpNewest: () => jumpToNewest(),
   onOpenInfo: () => {
     if (state.openChatId) chatInfo.open(state.openChatId);
+  },
+  onSearchChat: () => {
+    const chat = state.openChatId ? state.chats.get(state.openChatId) : undefined;
+    if (!chat || !state.me) return;
+    if (NARROW.matches) goBack(); // the search box is in the list's pane
+    chatList.searchIn(chat.id, chatTitle(chat, state.me.id));
   },
   onEdit: (entry, text) => editMessage(entry, text),
   onDelete: (entry, scope) => void deleteMessage(entry, scope),
@@ -164,6 +172,8 @@ const conversation = new ConversationView({
 const forwardDialog = new ForwardDialog();
 
 const messageInfo = new MessageInfoView();
+
+const editHistory = new EditHistoryView();
 
 const settings = new SettingsView({
   onLogout: () => void logout(),
@@ -269,6 +279,7 @@ const connection = new Connection(
       // Chats started by others while this device was away are in no resume: the
       // list brings them (and their positions).
       void refreshChats();
+      void loadServerConfig();
       resendPending();
       receipts.flush();
       markRead();
@@ -351,12 +362,29 @@ async function enterApp(me) {
   dom.app.hidden = false;
   showMe(me);
   void loadContacts();
+  void loadServerConfig();
   // The chat list first: its positions go into the socket's first `resume`, so the
   // server replays whatever happens between the two.
   await refreshChats();
   if (state.me !== me) return; // logged out meanwhile
   connection.start();
   route();
+}
+
+/** The limits the server enforces, once it has told them. @type {import('./js/types.js').ClientConfig | null} */
+let serverConfig = null;
+
+/** Asks the server for its limits (again after a reconnect, until it answers). */
+async function loadServerConfig() {
+  if (serverConfig) return;
+  try {
+    const config = await api.getConfig();
+    serverConfig = config;
+    conversation.setWindows({ editMs: config.edit_window_seconds * 1000, deleteMs: config.delete_window_seconds * 1000 });
+    chatList.setQueryLimits(config.message_search_max_chars, config.people_search_max_chars);
+  } catch {
+    // Asked again on the next reconnect; meanwhile Edit and Delete for everyone wait.
+  }
 }
 
 /** @param {User} me */

@@ -276,14 +276,34 @@ export async function getMessages(chatId, limit, cursor = {}) {
  * Messages of the caller's chats that match, best first, with an excerpt whose
  * `highlights` are [start, end) offsets in characters (code points) of its text.
  * @param {string} query
- * @param {{ chatId?: string, limit?: number }} [options]
+ * @param {{ chatId?: string, limit?: number, offset?: number }} [options]
+ *   `offset`: how many results earlier pages held
  * @returns {Promise<import('./types.js').SearchHit[]>}
  */
 export async function searchMessages(query, options = {}) {
   const params = new URLSearchParams({ q: query, limit: String(options.limit ?? 20) });
   if (options.chatId) params.set('chat_id', options.chatId);
+  if (options.offset) params.set('offset', String(options.offset));
   const data = await request('GET', `/api/messages/search?${params}`);
   return Array.isArray(data?.results) ? data.results : [];
+}
+
+/**
+ * The earlier versions of an edited message, oldest first.
+ * @param {string} messageId
+ * @returns {Promise<import('./types.js').MessageEdit[]>}
+ */
+export async function getEdits(messageId) {
+  const data = await request('GET', `/api/messages/${encodeURIComponent(messageId)}/edits`);
+  return Array.isArray(data?.edits) ? data.edits : [];
+}
+
+/**
+ * The limits the server enforces (no token needed).
+ * @returns {Promise<import('./types.js').ClientConfig>}
+ */
+export function getConfig() {
+  return request('GET', '/api/config');
 }
 
 /**

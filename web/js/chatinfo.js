@@ -178,7 +178,7 @@ export class ChatInfoView {
       'div',
       { class: 'profile info-head' },
       avatar(name, chat.id, 'avatar--large'),
-      el('h3', { class: 'profile-name', testid: 'group-info-name', text: name }),
+      el('h3', { class: 'profile-name', testid: 'group-info-name', text: name, attrs: { dir: 'auto' } }),
       el('p', { class: 'profile-phone', text: active ? `Group · ${count} ${count === 1 ? 'member' : 'members'}` : 'Group' }),
     );
     /** @type {HTMLElement[]} */
@@ -196,6 +196,7 @@ export class ChatInfoView {
           class: `info-description${description ? '' : ' info-description--empty'}`,
           testid: 'group-info-description',
           text: description || (admin ? 'Add a group description' : 'No description'),
+          attrs: { dir: 'auto' },
         }),
         el('p', { class: 'info-meta', text: `Created ${formatMoment(chat.created_at)}` }),
       );
@@ -388,8 +389,8 @@ export class ChatInfoView {
     const body = el(
       'span',
       { class: 'member-body' },
-      el('span', { class: 'member-name', text: name }),
-      el('span', { class: 'member-sub', text: member.user.status || member.user.phone }),
+      el('span', { class: 'member-name', text: name, attrs: { dir: 'auto' } }),
+      el('span', { class: 'member-sub', text: member.user.status || member.user.phone, attrs: { dir: 'auto' } }),
     );
     const row = el('li', { class: 'member-row', testid: 'member-row' }, avatar(self ? member.user.name : name, member.user_id), body);
     row.dataset.userId = member.user_id;
@@ -401,7 +402,7 @@ export class ChatInfoView {
         class: 'button button--small',
         testid: 'member-role',
         text: makeAdmin ? 'Make admin' : 'Dismiss as admin',
-        attrs: { type: 'button', 'aria-label': makeAdmin ? `Make ${name} a group admin` : `Dismiss ${name} as admin`, 'data-focus-key': `role:${member.user_id}` },
+        attrs: { type: 'button', 'aria-label': makeAdmin ? `Make admin: ${name}` : `Dismiss as admin: ${name}`, 'data-focus-key': `role:${member.user_id}` },
       });
       role.addEventListener('click', () => void this.run(role, () => api.setMemberRole(chat.id, member.user_id, makeAdmin ? 'admin' : 'member')));
       const remove = el('button', {
@@ -469,7 +470,7 @@ export class ChatInfoView {
       'div',
       { class: 'profile info-head' },
       avatar(name, other.id, 'avatar--large'),
-      el('h3', { class: 'profile-name', testid: 'contact-info-name', text: name }),
+      el('h3', { class: 'profile-name', testid: 'contact-info-name', text: name, attrs: { dir: 'auto' } }),
       el('p', { class: 'profile-phone', text: name !== other.name ? `${other.phone} · ~${other.name}` : other.phone }),
     );
     const about = el(

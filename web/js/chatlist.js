@@ -16,6 +16,8 @@ import { DELETED_TEXT } from './thread.js';
 const SEARCH_DELAY_MS = 300;
 /** People shown at first in the search results (the rest behind "Show all"). */
 const PEOPLE_SHOWN = 5;
+/** Message search results per page ("More messages" asks for the next). */
+const MESSAGES_PAGE = 20;
 /** How long a touch must rest on a row to open its menu. */
 const LONG_PRESS_MS = 500;
 
@@ -125,6 +127,14 @@ export class ChatListView {
     this.messagesSection = byId('search-messages-section');
     this.messagesStatus = byId('search-messages-status');
     this.messageResults = byId('search-messages');
+    this.peopleSection = byId('search-people-section');
+    this.scopeBar = byId('search-scope');
+    this.scopeLabel = byId('search-scope-label');
+    this.scopeClear = /** @type {HTMLButtonElement} */ (byId('search-scope-clear'));
+    /** The chat a search is limited to ("Search in this chat"), or null for all. @type {{ chatId: string, title: string } | null} */
+    this.scope = null;
+    /** The longest people search the server accepts (from its config; none until known). */
+    this.peopleQueryMax = Infinity;
     this.archiveBar = byId('archive-bar');
     this.archiveBack = byId('archive-back');
     this.menu = byId('chat-menu');
@@ -174,6 +184,13 @@ export class ChatListView {
     this.clearButton.addEventListener('click', () => {
       run.cancel();
       this.resetSearch();
+      this.search.focus();
+    });
+    this.scopeClear.addEventListener('click', () => {
+      this.setScope(null);
+      const q = this.search.value.trim();
+      this.renderChatResults();
+      if (q) void this.runSearch(q);
       this.search.focus();
     });
     this.list.addEventListener('click', (event) => {
@@ -437,7 +454,7 @@ export class ChatListView {
       preview.append(
         el(
           'span',
-          { class: `row-preview-text${system ? ' row-preview-text--system' : ''}` },
+          { class: `row-preview-text${system ? ' row-preview-text--system' : ''}`, attrs: { dir: 'auto' } },
           sender ? el('span', { class: 'row-sender', text: sender }) : null,
           previewText(last),
         ),
@@ -470,7 +487,7 @@ export class ChatListView {
       el(
         'span',
         { class: 'row-body' },
-        el('span', { class: 'row-top' }, el('span', { class: 'row-name', testid: 'chat-name', text: title }), time),
+        el('span', { class: 'row-top' }, el('span', { class: 'row-name', testid: 'chat-name', text: title, attrs: { dir: 'auto' } }), time),
         el('span', { class: 'row-bottom' }, preview, marks, badge),
       ),
     );
@@ -512,7 +529,43 @@ export class ChatListView {
   resetSearch() {
     this.search.value = '';
     this.clearButton.hidden = true;
+    this.setScope(null);
     this.closeSearch();
+  }
+
+  /**
+   * The longest search queries the server accepts: the box takes the longer one.
+   * @param {number} messages
+   * @param {number} people
+   */
+  setQueryLimits(messages, people) {
+    this.peopleQueryMax = people;
+    this.search.maxLength = Math.max(messages, people);
+  }
+
+  /**
+   * Starts a search of the messages of one chat.
+   * @param {string} chatId
+   * @param {string} title
+   */
+  searchIn(chatId, title) {
+    this.resetSearch();
+    this.setScope({ chatId, title });
+    this.search.focus();
+  }
+
+  /**
+   * @private
+   * @param {{ chatId: string, title: string } | null} scope
+   */
+  setScope(scope) {
+    this.scope = scope;
+    this.scopeBar.hidden = !scope;
+    this.peopleSection.hidden = !!scope;
+    this.scopeLabel.textContent = scope ? scope.title : '';
+    const label = scope ? `Search messages in ${scope.title}` : 'Search chats, people and messages';
+    this.search.placeholder = label;
+    this.search.setAttribute('aria-label', label);
   }
 
   /** @private */
@@ -543,7 +596,7 @@ export class ChatListView {
   renderChatResults() {
     const q = this.search.value.trim().toLocaleLowerCase();
     const ctx = this.ctx;
-    if (!q || !ctx) {
+    if (!q || !ctx || this.scope) {
       this.chatsSection.hidden = true;
       return;
     }
@@ -564,8 +617,8 @@ export class ChatListView {
           el(
             'span',
             { class: 'row-body' },
-            el('span', { class: 'row-top' }, el('span', { class: 'row-name', text: title }), isArchived(chat) ? el('span', { class: 'row-tag', text: 'Archived' }) : null),
-            el('span', { class: 'row-bottom' }, el('span', { class: 'row-preview', text: sub })),
+            el('span', { class: 'row-top' }, el('span', { class: 'row-name', text: title, attrs: { dir: 'auto' } }), isArchived(chat) ? el('span', { class: 'row-tag', text: 'Archived' }) : null),
+            el('span', { class: 'row-bottom' }, el('span', { class: 'row-preview', text: sub, attrs: { dir: 'auto' } })),
           ),
         );
         return el('li', { class: 'chat-item' }, button);
@@ -583,9 +636,13 @@ export class ChatListView {
     const seq = ++this.searchSeq;
     this.searchStatus.classList.remove('search-status--error');
     this.messagesStatus.classList.remove('search-status--error');
-    const people = api.searchUsers(query.slice(0, 64)).then(
+    const scope = this.scope;
+    this.peopleSection.hidden = !!scope;
+    // No name or phone number is longer than the server's people search takes.
+    const lookForPeople = !scope && [...query].length <= this.peopleQueryMax;
+    const people = (lookForPeople ? api.searchUsers(query) : Promise.resolve([])).then(
       (found) => {
-        if (seq !== this.searchSeq) return;
+        if (seq !== this.searchSeq || scope) return;
         for (const u of found) noteUser(u);
         // Someone whose direct chat is listed under "Chats" is not listed twice.
         const listed = new Set(
@@ -618,11 +675,10 @@ export class ChatListView {
         this.searchStatus.classList.add('search-status--error');
       },
     );
-    const messages = api.searchMessages(query.slice(0, 100)).then(
-      (hits) => {
+    const messages = this.searchMessagesPage(query, scope?.chatId, 0, seq).then(
+      (found) => {
         if (seq !== this.searchSeq) return;
-        this.messagesStatus.textContent = hits.length ? '' : `No messages found for “${query}”`;
-        this.messageResults.replaceChildren(...hits.map((h) => this.messageRow(h)));
+        this.messagesStatus.textContent = found ? '' : `No messages found for “${query}”`;
       },
       (err) => {
         if (seq !== this.searchSeq) return;
@@ -632,6 +688,53 @@ export class ChatListView {
       },
     );
     await Promise.all([people, messages]);
+  }
+
+  /**
+   * One page of messages found, after those shown (`offset` of them), with "More
+   * messages" under it when the page is full. Resolves how many are shown now.
+   * @private
+   * @param {string} query
+   * @param {string | undefined} chatId  the one chat searched, or all
+   * @param {number} offset
+   * @param {number} seq  the search this page belongs to
+   * @returns {Promise<number>}
+   */
+  async searchMessagesPage(query, chatId, offset, seq) {
+    const hits = await api.searchMessages(query, { limit: MESSAGES_PAGE, offset, chatId });
+    if (seq !== this.searchSeq) return 0;
+    const rows = hits.map((h) => this.messageRow(h));
+    if (offset === 0) this.messageResults.replaceChildren(...rows);
+    else this.messageResults.append(...rows);
+    if (hits.length === MESSAGES_PAGE) {
+      const more = el('button', {
+        class: 'link-button search-more',
+        testid: 'search-more-messages',
+        text: 'More messages',
+        attrs: { type: 'button' },
+      });
+      const item = el('li', { class: 'search-more-item' }, more);
+      more.addEventListener('click', () => {
+        more.disabled = true;
+        more.textContent = 'Loading…';
+        const shown = offset + hits.length;
+        this.searchMessagesPage(query, chatId, shown, seq).then(
+          () => {
+            item.remove();
+            const next = this.messageResults.querySelectorAll('[data-testid="search-message-result"]')[shown];
+            if (next instanceof HTMLElement) next.focus();
+          },
+          (err) => {
+            more.disabled = false;
+            more.textContent = 'More messages';
+            this.messagesStatus.textContent = err instanceof Error ? err.message : 'Search failed';
+            this.messagesStatus.classList.add('search-status--error');
+          },
+        );
+      });
+      this.messageResults.append(item);
+    }
+    return offset + hits.length;
   }
 
   /**
@@ -647,8 +750,8 @@ export class ChatListView {
       el(
         'span',
         { class: 'row-body' },
-        el('span', { class: 'row-top' }, el('span', { class: 'row-name', text: name })),
-        el('span', { class: 'row-bottom' }, el('span', { class: 'row-preview', text: user.phone || user.status })),
+        el('span', { class: 'row-top' }, el('span', { class: 'row-name', text: name, attrs: { dir: 'auto' } })),
+        el('span', { class: 'row-bottom' }, el('span', { class: 'row-preview', text: user.phone || user.status, attrs: { dir: 'auto' } })),
       ),
     );
     button.addEventListener('click', () => this.handlers.onPickUser(user));
@@ -670,7 +773,7 @@ export class ChatListView {
     const cut = !msg.content.startsWith(snippet.text);
     const text = el(
       'span',
-      { class: 'row-preview-text search-snippet' },
+      { class: 'row-preview-text search-snippet', attrs: { dir: 'auto' } },
       who ? el('span', { class: 'row-sender', text: `${who}: ` }) : null,
       cut ? '…' : null,
       highlighted(snippet.text.replace(/\s+/g, ' '), Array.isArray(snippet.highlights) ? snippet.highlights : [], 'search-hit'),
@@ -686,7 +789,7 @@ export class ChatListView {
       el(
         'span',
         { class: 'row-body' },
-        el('span', { class: 'row-top' }, el('span', { class: 'row-name row-name--small', text: title }), time),
+        el('span', { class: 'row-top' }, el('span', { class: 'row-name row-name--small', text: title, attrs: { dir: 'auto' } }), time),
         el('span', { class: 'row-bottom' }, el('span', { class: 'row-preview' }, text)),
       ),
     );

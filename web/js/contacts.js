@@ -53,6 +53,7 @@ export class ContactsView {
       if (button.dataset.do === 'message' && contact.user) this.handlers.onStartChat(contact.user);
       else if (button.dataset.do === 'block') void this.toggleBlock(contact, button);
       else if (button.dataset.do === 'remove') void this.remove(contact, button);
+      else if (button.dataset.do === 'rename' && row instanceof HTMLElement) this.startRename(contact, row);
     });
   }
 
@@ -115,9 +116,10 @@ export class ContactsView {
   row(contact) {
     const user = contact.user;
     const name = contactName(contact);
+    const rename = iconButton('edit', `Change the name you gave ${name}`, 'contact-rename', 'rename');
     const remove = iconButton('trash', `Remove ${name} from contacts`, 'contact-remove', 'remove');
     /** @type {HTMLElement[]} */
-    let actions = [remove];
+    let actions = [rename, remove];
     let sub = contact.phone;
     let badge = null;
     if (user) {
@@ -126,21 +128,77 @@ export class ContactsView {
       badge = blocked ? el('span', { class: 'device-current contact-blocked', text: 'Blocked' }) : null;
       const block = iconButton('block', blocked ? `Unblock ${name}` : `Block ${name}`, 'contact-block', 'block');
       block.setAttribute('aria-pressed', String(blocked));
-      actions = [iconButton('chat', `Message ${name}`, 'contact-message', 'message'), block, remove];
+      actions = [iconButton('chat', `Message ${name}`, 'contact-message', 'message'), rename, block, remove];
     } else {
       sub = `${contact.phone} · shown once you share a chat or they save your number`;
     }
     const body = el(
       'span',
       { class: 'device-body' },
-      el('span', { class: 'device-top' }, el('span', { class: 'device-name', text: name }), badge),
-      el('span', { class: 'device-details', text: sub }),
+      el('span', { class: 'device-top' }, el('span', { class: 'device-name', testid: 'contact-name', text: name, attrs: { dir: 'auto' } }), badge),
+      el('span', { class: 'device-details', text: sub, attrs: { dir: 'auto' } }),
     );
     const item = el('li', { class: 'device-row contact-row', testid: 'contact-row' }, avatar(name, user?.id ?? contact.phone), body, el('span', { class: 'contact-actions' }, ...actions));
     item.dataset.contactKey = contactKey(contact);
     if (user) item.dataset.userId = user.id;
     item.dataset.blocked = String(user ? isBlocked(user.id) : false);
     return item;
+  }
+
+  /**
+   * Puts a field for the contact's name (the alias) in place of the row's body.
+   * @private
+   * @param {Contact} contact
+   * @param {HTMLElement} row
+   */
+  startRename(contact, row) {
+    const name = contactName(contact);
+    const body = row.querySelector('.device-body');
+    if (!(body instanceof HTMLElement)) return;
+    const input = el('input', {
+      class: 'info-input',
+      testid: 'contact-alias-input',
+      attrs: { type: 'text', maxlength: '64', autocomplete: 'off', dir: 'auto', 'aria-label': `Name for ${name} (only you see it; empty for none)` },
+    });
+    input.value = contact.alias ?? '';
+    const save = el('button', { class: 'button button--primary button--small', testid: 'contact-alias-save', text: 'Save', attrs: { type: 'submit' } });
+    const cancel = el('button', { class: 'button button--small', text: 'Cancel', attrs: { type: 'button' } });
+    const form = el('form', { class: 'contact-alias-form', attrs: { 'aria-label': `Rename ${name}` } }, input, save, cancel);
+    body.replaceWith(form);
+    input.focus();
+    input.select();
+    cancel.addEventListener('click', () => this.render());
+    form.addEventListener('keydown', (event) => {
+      if (event.key !== 'Escape') return;
+      event.preventDefault();
+      event.stopPropagation(); // the field closes, not the panel
+      this.render();
+    });
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      void this.rename(contact, input.value.trim(), save);
+    });
+  }
+
+  /**
+   * Saves a contact's name (empty: none, their own name shows).
+   * @private
+   * @param {Contact} contact
+   * @param {string} alias
+   * @param {HTMLButtonElement} save
+   */
+  async rename(contact, alias, save) {
+    save.disabled = true;
+    try {
+      const saved = await api.addContact(contact.user ? { user_id: contact.user.id } : { phone: contact.phone }, alias || undefined);
+      putContact(saved);
+      this.setStatus(`Saved as ${contactName(saved)}.`, false);
+      this.handlers.onChanged(saved.user?.id ?? null);
+      this.render();
+    } catch (err) {
+      save.disabled = false;
+      this.setStatus(err instanceof Error ? err.message : String(err), true);
+    }
   }
 
   /** @private */

@@ -6,6 +6,7 @@ import { displayName } from './people.js';
 import { attachmentsView } from './attachments.js';
 import { UploadTray } from './uploads.js';
 import { DELETED_TEXT } from './thread.js';
+import { linkified } from './links.js';
 
 /** @typedef {import('./thread.js').Thread} Thread */
 /** @typedef {import('./thread.js').Entry} Entry */
@@ -16,10 +17,13 @@ const TOP_THRESHOLD = 80;
 const BOTTOM_THRESHOLD = 120;
 /** How long a message found by search stays highlighted. */
 const HIGHLIGHT_MS = 2500;
-/** The server's default edit window (MESSAGE_EDIT_WINDOW): Edit is offered within it. */
-const EDIT_WINDOW_MS = 15 * 60 * 1000;
-/** The server's default window for deleting an own message for everyone (MESSAGE_DELETE_WINDOW). */
-const DELETE_WINDOW_MS = 48 * 60 * 60 * 1000;
+/**
+ * How long after sending the server lets its sender edit a message, and delete it
+ * for everyone (from `GET /api/config`).
+ * @typedef {object} MessageWindows
+ * @property {number} editMs
+ * @property {number} deleteMs
+ */
 /** The reactions offered in the message menu. */
 const QUICK_REACTIONS = ['👍', '❤️', '😂', '😮', '😢', '🙏'];
 
@@ -38,9 +42,11 @@ const QUICK_REACTIONS = ['👍', '❤️', '😂', '😮', '😢', '🙏'];
  * @property {(text: string) => void} onComposerInput  the draft changed (typing indicator)
  * @property {() => void} onViewed   the newest messages are in view (after a render or a scroll)
  * @property {(entry: Entry) => void} onMessageInfo  "Message info" was picked for an own message
+ * @property {(entry: Entry) => void} onEditHistory  the "edited" label of a message was clicked
  * @property {() => void} onNeedNewer   a window further back is shown and its bottom is in view
  * @property {() => void} onJumpNewest  "scroll to the newest" while a window further back is shown
  * @property {() => void} onOpenInfo    the header was clicked: group or contact info
+ * @property {() => void} onSearchChat  "Search in this chat" was clicked
  * @property {(entry: Entry, text: string) => Promise<boolean>} onEdit  saves an edit; resolves whether it was saved
  * @property {(entry: Entry, scope: 'me' | 'everyone') => void} onDelete
  * @property {(entry: Entry, emoji: string | null) => void} onReact  sets (or, with null, takes back) the own reaction
@@ -150,6 +156,8 @@ export class ConversationView {
     this.isGroup = false;
     /** @type {ReturnType<typeof setTimeout> | undefined} */
     this.highlightTimer = undefined;
+    /** The server's windows; until they are known, Edit and Delete for everyone wait. @type {MessageWindows | null} */
+    this.windows = null;
 
     this.form.addEventListener('submit', (event) => {
       event.preventDefault();
@@ -201,6 +209,7 @@ export class ConversationView {
       if (event.dataTransfer) this.tray.add([...event.dataTransfer.files]);
     });
     this.infoButton.addEventListener('click', () => this.handlers.onOpenInfo());
+    $('#chat-search-button').addEventListener('click', () => this.handlers.onSearchChat());
     // The avatar and title open the info too (the button is the keyboard's way).
     this.heading.addEventListener('click', () => this.handlers.onOpenInfo());
     this.avatarSlot.addEventListener('click', () => this.handlers.onOpenInfo());
@@ -223,6 +232,12 @@ export class ConversationView {
       if (retry) {
         const entry = this.entryByKey(retry.getAttribute('data-retry'));
         if (entry) this.handlers.onRetry(entry);
+        return;
+      }
+      const history = target.closest('[data-history-of]');
+      if (history) {
+        const entry = this.entryByKey(history.getAttribute('data-history-of'));
+        if (entry) this.handlers.onEditHistory(entry);
         return;
       }
       const quote = target.closest('[data-quote-of]');
@@ -321,6 +336,7 @@ export class ConversationView {
     const live = !entry.deletedAt;
     const writable = live && this.canWrite();
     const age = Date.now() - Date.parse(entry.createdAt);
+    const windows = this.windows;
     this.menuEntry = entry;
     this.menuOpener = opener;
     this.menuReactions.hidden = !writable;
@@ -334,11 +350,11 @@ export class ConversationView {
     }
     this.menuReply.hidden = !writable;
     this.menuForward.hidden = !live;
-    this.menuEdit.hidden = !(writable && own && entry.contentType === 'text' && !entry.forwarded && age < EDIT_WINDOW_MS);
+    this.menuEdit.hidden = !(writable && own && entry.contentType === 'text' && !entry.forwarded && !!windows && age < windows.editMs);
     this.menuInfo.hidden = !own;
     this.menuCopy.hidden = !navigator.clipboard || !live || !entry.content;
     this.menuDeleteMe.hidden = false;
-    this.menuDeleteAll.hidden = !(writable && ((own && age < DELETE_WINDOW_MS) || (this.isGroup && this.handlers.isAdmin())));
+    this.menuDeleteAll.hidden = !(writable && ((own && !!windows && age < windows.deleteMs) || (this.isGroup && this.handlers.isAdmin())));
     opener.setAttribute('aria-expanded', 'true');
     this.menu.hidden = false;
     const pane = this.pane.getBoundingClientRect();
@@ -397,6 +413,14 @@ export class ConversationView {
     }
     this.setOlderStatus('');
     this.render({ mode: 'bottom' });
+  }
+
+  /**
+   * The edit and delete windows the server enforces.
+   * @param {MessageWindows} windows
+   */
+  setWindows(windows) {
+    this.windows = windows;
   }
 
   /** @param {HeaderInfo} info */
@@ -644,7 +668,7 @@ export class ConversationView {
     }
     const name = displayName(entry.senderId, 'Former member');
     if (!label) {
-      label = el('span', { class: `msg-sender msg-sender--c${colorSlot(entry.senderId)}`, testid: 'message-sender' });
+      label = el('span', { class: `msg-sender msg-sender--c${colorSlot(entry.senderId)}`, testid: 'message-sender', attrs: { dir: 'auto' } });
       node.querySelector('.bubble')?.prepend(label);
     }
     if (label.textContent !== name) label.textContent = name;
@@ -663,7 +687,8 @@ export class ConversationView {
   separator(day, iso) {
     let node = this.separators.get(day);
     if (!node) {
-      node = el('li', { class: 'day-separator', attrs: { role: 'separator' } }, el('span', { text: dayLabel(iso) }));
+      // A list item (a separator role is not allowed in a list): the day, read in order.
+      node = el('li', { class: 'day-separator' }, el('span', { text: dayLabel(iso) }));
       this.separators.set(day, node);
     }
     return node;
@@ -678,9 +703,14 @@ export class ConversationView {
     const own = entry.senderId === this.myId;
     let node = this.nodes.get(entry.key);
     if (!node) {
-      const text = el('span', { class: 'msg-text', testid: 'message-text', text: entry.content });
+      const text = el('span', { class: 'msg-text', testid: 'message-text', attrs: { dir: 'auto' } });
       const head = el('div', { class: 'msg-head' });
-      const edited = el('span', { class: 'msg-edited', testid: 'message-edited', text: 'edited' });
+      const edited = el('button', {
+        class: 'msg-edited',
+        testid: 'message-edited',
+        text: 'edited',
+        attrs: { type: 'button', 'data-history-of': entry.key, 'aria-label': 'Edited: show the edit history' },
+      });
       edited.hidden = true;
       const time = el('time', { class: 'msg-time' });
       const status = own ? el('span', { class: 'msg-status', testid: 'ticks', attrs: { role: 'img' } }) : null;
@@ -712,7 +742,10 @@ export class ConversationView {
 
     const text = /** @type {HTMLElement} */ (node.querySelector('.msg-text'));
     const shownText = entry.deletedAt ? DELETED_TEXT : entry.content;
-    if (text.textContent !== shownText) text.textContent = shownText;
+    if (shownTexts.get(text) !== shownText) {
+      shownTexts.set(text, shownText);
+      text.replaceChildren(...(entry.deletedAt ? [shownText] : linkified(shownText)));
+    }
     text.classList.toggle('msg-text--deleted', !!entry.deletedAt);
     node.dataset.deleted = String(!!entry.deletedAt);
     const edited = /** @type {HTMLElement} */ (node.querySelector('.msg-edited'));
@@ -808,10 +841,16 @@ export class ConversationView {
         {
           class: `msg-quote msg-sender--c${colorSlot(reply.sender_id)}`,
           testid: 'message-quote',
-          attrs: { type: 'button', 'data-quote-of': reply.id, 'aria-label': `Reply to ${quoteSender}: ${quoteText}. Show the original` },
+          // Named by what it shows (sender and text); what a click does is its description.
+          attrs: { type: 'button', 'data-quote-of': reply.id, title: 'Show the original message' },
         },
-        el('span', { class: 'msg-quote-sender', testid: 'message-quote-sender', text: quoteSender }),
-        el('span', { class: `msg-quote-text${reply.deleted ? ' msg-text--deleted' : ''}`, testid: 'message-quote-text', text: quoteText }),
+        el('span', { class: 'msg-quote-sender', testid: 'message-quote-sender', text: quoteSender, attrs: { dir: 'auto' } }),
+        el('span', {
+          class: `msg-quote-text${reply.deleted ? ' msg-text--deleted' : ''}`,
+          testid: 'message-quote-text',
+          text: quoteText,
+          attrs: { dir: 'auto' },
+        }),
       );
       parts.push(quote);
     }
@@ -969,6 +1008,9 @@ export class ConversationView {
     this.composer.style.height = `${this.composer.scrollHeight}px`;
   }
 }
+
+/** The text each bubble's text node shows, so that links are rebuilt only when it changes. @type {WeakMap<HTMLElement, string>} */
+const shownTexts = new WeakMap();
 
 /** @type {Record<import('./thread.js').EntryStatus, string>} */
 const STATUS_TITLES = {

@@ -120,6 +120,22 @@
  */
 
 /**
+ * An earlier version of an edited message (`GET /api/messages/{id}/edits`).
+ * @typedef {object} MessageEdit
+ * @property {string} content
+ * @property {string} edited_at  when an edit replaced this text
+ */
+
+/**
+ * The limits the server enforces (`GET /api/config`).
+ * @typedef {object} ClientConfig
+ * @property {number} edit_window_seconds
+ * @property {number} delete_window_seconds
+ * @property {number} message_search_max_chars
+ * @property {number} people_search_max_chars
+ */
+
+/**
  * A saved contact (`GET /api/contacts`).
  * @typedef {object} Contact
  * @property {User | null} user  null until the person shares a chat with the user or saved them

@@ -2,8 +2,8 @@
 //! at `/api/openapi.json`, and Swagger UI at `/swagger/` with its files built in.
 
 use crate::routes::{
-    attachment_download, attachment_upload, auth, chats, contacts, health, message_actions, messages, receipts, search,
-    users,
+    attachment_download, attachment_upload, auth, chats, config, contacts, health, message_actions, messages, receipts,
+    search, users,
 };
 use actix_web::HttpResponse;
 use std::sync::OnceLock;
@@ -26,6 +26,7 @@ pub const OPENAPI_PATH: &str = "/api/openapi.json";
     ),
     paths(
         health::health,
+        config::client_config,
         auth::request_code,
         auth::register,
         auth::verify,
@@ -78,6 +79,7 @@ pub const OPENAPI_PATH: &str = "/api/openapi.json";
         (name = "search", description = "Full-text message search"),
         (name = "attachments", description = "Photos, videos, voice and documents: upload, then send by id"),
         (name = "health", description = "For load balancers and probes"),
+        (name = "config", description = "The limits a client shows before it asks"),
     )
 )]
 struct ApiDoc;
@@ -209,7 +211,7 @@ mod tests {
     }
 
     #[test]
-    fn anonymous_endpoints_are_exactly_login_and_health() {
+    fn anonymous_endpoints_are_exactly_login_health_and_client_config() {
         let json = serde_json::to_value(document()).unwrap();
         let mut anonymous = Vec::new();
         for (path, item) in json["paths"].as_object().unwrap() {
@@ -220,6 +222,6 @@ mod tests {
             }
         }
         anonymous.sort();
-        assert_eq!(anonymous, ["get /health", "post /api/auth/otp", "post /api/auth/register"]);
+        assert_eq!(anonymous, ["get /api/config", "get /health", "post /api/auth/otp", "post /api/auth/register"]);
     }
 }

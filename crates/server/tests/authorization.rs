@@ -1,10 +1,12 @@
 //! Black-box authorization matrix over the REST API: anonymous callers get 401
-//! everywhere but login; a stranger gets 404 (never 200, never the data) on
-//! everything that names a chat, a message or a group; a member who is not an
-//! admin gets 403 on admin actions; the chat's members get what they may. The
-//! matrix must name every operation of `/api/openapi.json` that needs a token, so a
-//! new endpoint cannot be added without being checked here. Someone blocked cannot
-//! put the person who blocked them in a group.
+//! everywhere but the public operations (login, health and the client
+//! configuration, listed apart and checked against the spec); a stranger gets 404
+//! (never 200, never the data) on everything that names a chat, a message or a
+//! group; a member who is not an admin gets 403 on admin actions; the chat's
+//! members get what they may. The matrix must name every operation of
+//! `/api/openapi.json` that needs a token, so a new endpoint cannot be added without
+//! being checked here. Someone blocked cannot put the person who blocked them in a
+//! group.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
@@ -58,6 +60,10 @@ fn endpoints(chat: &str, group: &str, message: &str, file: &str, user: &str) -> 
     ]
 }
 
+/// The operations anyone may call without a token: login, health, and what a client
+/// reads before login.
+const PUBLIC: &[&str] = &["GET /api/config", "GET /health", "POST /api/auth/otp", "POST /api/auth/register"];
+
 /// A path with each id, or each `{parameter}` of the spec, replaced by `{}`.
 fn template(path: &str) -> String {
     path.split('/')
@@ -105,14 +111,21 @@ async fn every_endpoint_checks_who_is_asking(server: TestServer) {
 
     // The matrix covers every operation that needs a token.
     let spec = api.call(Method::GET, "/api/openapi.json", None, None).await.body;
-    let mut secured: Vec<String> = Vec::new();
+    let (mut secured, mut public): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
     for (path, item) in spec["paths"].as_object().unwrap() {
         for (method, operation) in item.as_object().unwrap() {
+            let operation_name = format!("{} {}", method.to_uppercase(), template(path));
             if operation.get("security").is_some_and(|s| s != &json!([])) {
-                secured.push(format!("{} {}", method.to_uppercase(), template(path)));
+                secured.push(operation_name);
+            } else {
+                public.push(operation_name);
             }
         }
     }
+    public.sort();
+    assert_eq!(public, PUBLIC, "the operations open to anyone are exactly the public ones");
+    let config = api.call(Method::GET, "/api/config", None, None).await;
+    assert_eq!(config.status, StatusCode::OK, "anyone reads the client configuration: {:?}", config.body);
     let mut listed: Vec<String> = endpoints(&chat, &group, &message, &file, &ravi.user_id())
         .iter()
         .map(|(method, path, _)| format!("{method} {}", template(path.split('?').next().unwrap())))

@@ -4,7 +4,11 @@
 //! the theme and notification settings work (web/e2e/settings.e2e.mjs), and the
 //! message actions (reply, edit, react, delete, forward) reach the other side
 //! live, with a phone-sized pass (web/e2e/actions.e2e.mjs), and the pages ride
-//! out a server restart (web/e2e/restart.e2e.mjs).
+//! out a server restart (web/e2e/restart.e2e.mjs). Links, right-to-left text, edit
+//! history, contact names, search paging and the server's edit and delete windows
+//! (web/e2e/features.e2e.mjs); group and blocking flows from the info panel
+//! (web/e2e/groups.e2e.mjs); an axe-core audit of the main screens
+//! (web/e2e/a11y.e2e.mjs).
 //! Needs Debian's `chromium` and `npm ci --prefix web/e2e`; skipped without them
 //! unless `CHITCHAT_REQUIRE_BROWSER=1`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -42,10 +46,15 @@ fn prerequisites() -> Option<()> {
 
 /// Runs `script` from web/e2e against a fresh server and checks it reports `passed`.
 async fn run_script(script: &str, env: &[(&str, &str)], passed: &str) {
+    run_script_on(script, &[], env, passed).await;
+}
+
+/// Like `run_script`, with the server started with `server_env`.
+async fn run_script_on(script: &str, server_env: &[(&str, &str)], env: &[(&str, &str)], passed: &str) {
     if prerequisites().is_none() {
         return;
     }
-    let server = support::start(TestBackend::Sqlite, &[]).await.expect("SQLite needs no service");
+    let server = support::start(TestBackend::Sqlite, server_env).await.expect("SQLite needs no service");
     let run = tokio::process::Command::new("node")
         .arg(script)
         .current_dir(e2e_dir())
@@ -143,6 +152,23 @@ async fn the_pages_reconnect_after_a_server_restart_and_show_every_message_once(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replies_edits_reactions_deletions_and_forwards_show_live_in_the_other_browser() {
     run_script("actions.e2e.mjs", &[], "actions: 1 passed, 0 failed").await;
+}
+
+/// The delete window is one second, the edit window the default: the page offers
+/// what the server allows, not what its defaults would.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn links_right_to_left_text_edit_history_aliases_search_pages_and_the_server_windows_work_in_the_browser() {
+    run_script_on("features.e2e.mjs", &[("MESSAGE_DELETE_WINDOW", "1s")], &[], "features: 1 passed, 0 failed").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn groups_are_renamed_described_joined_and_left_and_people_blocked_from_the_info_panel() {
+    run_script("groups.e2e.mjs", &[], "groups: 1 passed, 0 failed").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_main_screens_pass_an_accessibility_audit_in_light_and_dark() {
+    run_script("a11y.e2e.mjs", &[], "a11y: 1 passed, 0 failed").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

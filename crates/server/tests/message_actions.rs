@@ -411,3 +411,17 @@ async fn the_edit_and_delete_windows_close() {
         assert_eq!(for_me.status, StatusCode::NO_CONTENT, "deleting for oneself has no window");
     }
 }
+
+/// `GET /api/config` tells clients, before login, the windows the server enforces:
+/// the configured ones, not the defaults, and the search query limits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_config_endpoint_reports_the_windows_the_server_enforces() {
+    let env = [("MESSAGE_EDIT_WINDOW", "90s"), ("MESSAGE_DELETE_WINDOW", "2h")];
+    let Some(server) = support::start(TestBackend::Sqlite, &env).await else { return };
+    let reply = server.client().call(Method::GET, "/api/config", None, None).await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+    assert_eq!(reply.body["edit_window_seconds"], 90);
+    assert_eq!(reply.body["delete_window_seconds"], 7200);
+    assert_eq!(reply.body["message_search_max_chars"], 100);
+    assert_eq!(reply.body["people_search_max_chars"], 64);
+}

@@ -10,6 +10,7 @@ use serde_json::Value;
 /// Every endpoint of the seed and of the messaging model, as clients call them.
 const DOCUMENTED: &[(&str, &str)] = &[
     ("get", "/health"),
+    ("get", "/api/config"),
     ("post", "/api/auth/otp"),
     ("post", "/api/auth/register"),
     ("get", "/api/auth/verify"),

@@ -2,6 +2,7 @@ pub(crate) mod attachment_download;
 pub(crate) mod attachment_upload;
 pub(crate) mod auth;
 pub(crate) mod chats;
+pub(crate) mod config;
 pub(crate) mod contacts;
 pub(crate) mod health;
 pub(crate) mod message_actions;
@@ -27,6 +28,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
             web::scope("/api")
                 .wrap(rate_limit())
                 .route("/openapi.json", web::get().to(crate::openapi::openapi_json))
+                .route("/config", web::get().to(config::client_config))
                 .route("/auth/otp", web::post().to(auth::request_code))
                 .route("/auth/register", web::post().to(auth::register))
                 .route("/auth/verify", web::get().to(auth::verify))

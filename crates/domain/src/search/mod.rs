@@ -7,7 +7,8 @@ use serde::Serialize;
 
 /// Characters of context shown on each side of the first match.
 const CONTEXT_CHARS: usize = 40;
-const MAX_QUERY_CHARS: usize = 100;
+/// Longest message search query, in characters (clients read it from `GET /api/config`).
+pub const MAX_QUERY_CHARS: usize = 100;
 
 /// What to look for: trimmed, 1 to 100 characters.
 #[derive(Debug, Clone, PartialEq, Eq)]

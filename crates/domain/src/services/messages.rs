@@ -58,6 +58,11 @@ impl MessageService {
         }
     }
 
+    /// The edit and delete windows this service enforces, for clients to show.
+    pub fn policy(&self) -> MessagePolicy {
+        self.policy
+    }
+
     /// Stores a message from a member and pushes it to every member's devices.
     /// Returns once the message is durable. A repeated `client_msg_id` returns the
     /// first message with `created: false` and stores nothing.

@@ -31,7 +31,7 @@ pub use presence::PresenceService;
 pub use receipts::ReceiptService;
 pub use search::SearchService;
 pub use sync::{CatchUp, SyncService, MAX_REPLAY_EVENTS};
-pub use users::UserService;
+pub use users::{UserService, MAX_QUERY_CHARS as MAX_PEOPLE_QUERY_CHARS};
 
 use crate::attachment::AttachmentPolicy;
 use crate::chat::GroupPolicy;

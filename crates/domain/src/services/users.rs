@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 /// Most users one search returns.
 const SEARCH_LIMIT: i64 = 20;
-const MAX_QUERY_CHARS: usize = 64;
+/// Longest people search query, in characters (clients read it from `GET /api/config`).
+pub const MAX_QUERY_CHARS: usize = 64;
 /// Fewer digits would match almost every phone number.
 const MIN_PHONE_DIGITS: usize = 3;
 
