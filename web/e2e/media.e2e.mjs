@@ -2,7 +2,9 @@
 // 30-second video and a voice note; Bob, on a slow connection, plays the video
 // straight from the server (a signed link, not a blob: URL fetched whole), seeks
 // near its end, and playback reaches that point, the server having answered the
-// seek with a 206 range that does not start at the beginning; then he plays
+// seek with a 206 range that does not start at the beginning. Once the link has
+// expired (start the server with ATTACHMENT_LINK_TTL=4s), he seeks again: the
+// old link is refused and the player goes on with a fresh one. Then he plays
 // the voice note. Both files are in web/e2e/media (see make-media.sh there).
 //
 //   cd web/e2e && npm ci && BASE_URL=http://127.0.0.1:18080 node media.e2e.mjs
@@ -89,12 +91,57 @@ await runTest('media', async (browser, people) => {
   const at = await video.evaluate((v) => /** @type {HTMLVideoElement} */ (v).currentTime);
   log(`Bob seeked to ${SEEK_TO} s and the video plays on from there (at ${at.toFixed(1)} s)`);
 
-  const video206 = answers.filter((r) => r.url === src && r.status === 206);
+  const videoPath = new URL(src).pathname;
+  const ofVideo = () => answers.filter((r) => new URL(r.url).pathname === videoPath);
+  const video206 = ofVideo().filter((r) => r.status === 206);
   const jumped = video206.filter((r) => r.start !== null && r.start > 0);
   if (!jumped.length) throw new Error(`no 206 answer past the start of the video: ${JSON.stringify(answers)}`);
-  if (answers.some((r) => r.url === src && r.status === 200)) throw new Error(`the video was sent whole: ${JSON.stringify(answers)}`);
+  if (ofVideo().some((r) => r.status === 200)) throw new Error(`the video was sent whole: ${JSON.stringify(answers)}`);
   log(`the server answered ${video206.length} range requests (206), ${jumped.length} of them starting inside the file (first at byte ${jumped[0].start} of ${clipSize})`);
+
+  // The link expires (the test server gives links 4 s); a seek to a part not
+  // loaded yet is refused with the old link, and the player carries on with a
+  // fresh one from where it was.
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 20, downloadThroughput: 8 * 1024, uploadThroughput: -1 });
+  const expires = Number(new URL(src).searchParams.get('exp')) * 1000;
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, expires - Date.now()) + 300));
+  const target = await video.evaluate((v) => {
+    const media = /** @type {HTMLVideoElement} */ (v);
+    // The middle of the widest stretch not loaded yet.
+    let best = { from: 0, to: 0 };
+    let from = 0;
+    for (let i = 0; i <= media.buffered.length; i += 1) {
+      const to = i < media.buffered.length ? media.buffered.start(i) : media.duration;
+      if (to - from > best.to - best.from) best = { from, to };
+      if (i < media.buffered.length) from = media.buffered.end(i);
+    }
+    return Math.floor((best.from + best.to) / 2);
+  });
+  // Full speed again: a fresh link loads well within its 4 s.
   await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+  await video.evaluate((v, to) => {
+    const media = /** @type {HTMLVideoElement} */ (v);
+    media.currentTime = to;
+    void media.play().catch(() => {});
+  }, target);
+  await b.page.waitForFunction(
+    ([to, old]) => {
+      const v = document.querySelector('[data-testid="video-player"]');
+      return v instanceof HTMLVideoElement && v.currentSrc !== old && !v.seeking && !v.paused && v.currentTime >= to + 0.5;
+    },
+    [target, src],
+    { timeout: 30_000 },
+  ).catch(async (err) => {
+    const state = await video.evaluate((v) => {
+      const m = /** @type {HTMLVideoElement} */ (v);
+      const holder = m.parentElement;
+      return { src: m.currentSrc, time: m.currentTime, paused: m.paused, seeking: m.seeking, error: m.error?.code, ready: m.readyState, network: m.networkState, holder: holder?.dataset.state };
+    }).catch(() => 'no player');
+    throw new Error(`${err instanceof Error ? err.message : err}; player: ${JSON.stringify(state)}; answers: ${JSON.stringify(ofVideo())}`);
+  });
+  const refused = ofVideo().filter((r) => r.url === src && r.status === 403);
+  if (!refused.length) throw new Error(`the expired link was not refused: ${JSON.stringify(ofVideo())}`);
+  log(`after the link expired (403), a seek to ${target} s plays on with a fresh link`);
 
   await b.page.getByTestId('attachment-audio').click();
   const audio = b.page.getByTestId('audio-player');

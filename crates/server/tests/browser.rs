@@ -44,10 +44,15 @@ fn prerequisites() -> Option<()> {
 
 /// Runs `script` from web/e2e against a fresh server and checks it reports `passed`.
 async fn run_script(script: &str, env: &[(&str, &str)], passed: &str) {
+    run_script_against(script, &[], env, passed).await;
+}
+
+/// `run_script` against a server started with `server_env`.
+async fn run_script_against(script: &str, server_env: &[(&str, &str)], env: &[(&str, &str)], passed: &str) {
     if prerequisites().is_none() {
         return;
     }
-    let server = support::start(TestBackend::Sqlite, &[]).await.expect("SQLite needs no service");
+    let server = support::start(TestBackend::Sqlite, server_env).await.expect("SQLite needs no service");
     let run = tokio::process::Command::new("node")
         .arg(script)
         .current_dir(e2e_dir())
@@ -84,7 +89,9 @@ async fn a_photo_uploaded_in_one_browser_shows_in_the_other() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_video_streams_and_seeks_with_range_requests_and_a_voice_note_plays() {
-    run_script("media.e2e.mjs", &[], "media: 1 passed, 0 failed").await;
+    // Links that expire during the test: the player must get a fresh one and go on.
+    let server_env = [("ATTACHMENT_LINK_TTL", "4s")];
+    run_script_against("media.e2e.mjs", &server_env, &[], "media: 1 passed, 0 failed").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
