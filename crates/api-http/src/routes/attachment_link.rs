@@ -69,7 +69,7 @@ pub(crate) async fn issue(
 }
 
 /// What a signed URL's query carries.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize)]
 struct LinkQuery {
     user: Option<String>,
     exp: Option<String>,
@@ -108,7 +108,10 @@ fn bad_link() -> ApiError {
 /// None when the query carries no link (then the token decides); a link with a
 /// part missing or malformed is refused like a forged one.
 fn link_params(query: &str) -> Option<Result<LinkParams, ApiError>> {
-    let parsed = web::Query::<LinkQuery>::from_query(query).map(web::Query::into_inner).unwrap_or_default();
+    // Only a part given twice fails to parse: a link, but not a well-formed one.
+    let Ok(parsed) = web::Query::<LinkQuery>::from_query(query).map(web::Query::into_inner) else {
+        return Some(Err(bad_link()));
+    };
     if parsed.user.is_none() && parsed.exp.is_none() && parsed.sig.is_none() {
         return None;
     }
@@ -146,6 +149,7 @@ mod tests {
         assert!(link_params("").is_none());
         assert!(link_params("download=1").is_none());
         assert!(link_params("exp=5").is_some_and(|r| r.is_err()));
+        assert!(link_params("sig=a&sig=b").is_some_and(|r| r.is_err()));
         assert!(link_params("user=not-a-user&exp=5&sig=ab").is_some_and(|r| r.is_err()));
         let user = chitchat_domain::UserId::new();
         let good = link_params(&format!("user={user}&exp=1767225600&sig=abcd")).unwrap().unwrap();
