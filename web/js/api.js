@@ -465,3 +465,13 @@ export function removeContactByPhone(phone) {
 export function setBlocked(userId, blocked) {
   return request(blocked ? 'POST' : 'DELETE', `/api/users/${encodeURIComponent(userId)}/block`);
 }
+
+/**
+ * A short-lived URL of an attachment that works without the token, for
+ * `<video>` and `<audio>` (they stream and seek with ranges through it).
+ * @param {string} attachmentId
+ * @returns {Promise<import('./types.js').AttachmentLink>}
+ */
+export function attachmentLink(attachmentId) {
+  return request('POST', `/api/attachments/${encodeURIComponent(attachmentId)}/link`);
+}

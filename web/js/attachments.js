@@ -1,9 +1,11 @@
 // Files in message bubbles: photos (their thumbnail, opened large in a viewer),
 // videos and voice notes (played in the page), documents (downloaded). The
-// token is not a cookie, so <img src="/api/..."> cannot send it: files are
-// fetched with the bearer token and shown through blob: URLs.
+// token is not a cookie, so <img src="/api/..."> cannot send it: photos and
+// documents are fetched with the bearer token and shown through blob: URLs;
+// videos and voice notes play from a short-lived signed link, so that they
+// stream and seek (range requests) instead of downloading whole first.
 
-import { getToken } from './api.js';
+import { attachmentLink, getToken } from './api.js';
 import { el, icon } from './dom.js';
 import { formatSize } from './uploads.js';
 
@@ -113,22 +115,65 @@ async function save(attachment) {
 }
 
 /**
- * Replaces what `holder` shows by a player of the file once it is fetched.
+ * What a player says when its file cannot be had.
+ * @param {HTMLElement} holder
+ * @param {unknown} err
+ */
+function playbackFailed(holder, err) {
+  holder.dataset.state = 'failed';
+  holder.title = err instanceof Error && err.message ? err.message : 'Could not load the file';
+}
+
+/**
+ * Replaces what `holder` shows by a player that streams the file from a signed
+ * link. A link lasts minutes: when the player reports an error (the link
+ * expired, or the connection dropped), it gets a fresh link and carries on from
+ * where it was, once per link that had worked.
  * @param {HTMLElement} holder
  * @param {Attachment} attachment
  * @param {'video' | 'audio'} tag
  */
 async function play(holder, attachment, tag) {
   holder.dataset.state = 'loading';
+  let link;
   try {
-    const url = await blobUrl(attachment.id, 'original');
-    const player = el(tag, { class: `msg-${tag}-player`, testid: `${tag}-player`, attrs: { controls: '', autoplay: '', src: url } });
-    holder.replaceChildren(player);
-    holder.dataset.state = 'playing';
+    link = await attachmentLink(attachment.id);
   } catch (err) {
-    holder.dataset.state = 'failed';
-    holder.title = err instanceof Error ? err.message : 'Could not load the file';
+    playbackFailed(holder, err);
+    return;
   }
+  const player = /** @type {HTMLMediaElement} */ (
+    el(tag, { class: `msg-${tag}-player`, testid: `${tag}-player`, attrs: { controls: '', autoplay: '', preload: 'metadata', src: link.url } })
+  );
+  // Renewed only after the current link has played something, so a file that
+  // cannot be played at all does not ask again and again.
+  let worked = false;
+  player.addEventListener('loadedmetadata', () => (worked = true));
+  player.addEventListener('error', async () => {
+    if (!worked) {
+      playbackFailed(holder, new Error(player.error?.message || 'Could not play the file'));
+      return;
+    }
+    worked = false;
+    const at = player.currentTime;
+    const wasPlaying = !player.paused;
+    try {
+      const fresh = await attachmentLink(attachment.id);
+      player.src = fresh.url;
+      player.addEventListener(
+        'loadedmetadata',
+        () => {
+          player.currentTime = at;
+          if (wasPlaying) void player.play().catch(() => {});
+        },
+        { once: true },
+      );
+    } catch (err) {
+      playbackFailed(holder, err);
+    }
+  });
+  holder.replaceChildren(player);
+  holder.dataset.state = 'playing';
 }
 
 /**

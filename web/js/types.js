@@ -40,6 +40,14 @@
  */
 
 /**
+ * Signed URLs of an attachment, from `POST /api/attachments/{id}/link`.
+ * @typedef {object} AttachmentLink
+ * @property {string} url                    the file, without a token
+ * @property {string | null} thumbnail_url   its thumbnail, when it has one
+ * @property {string} expires_at             RFC 3339; both stop working then
+ */
+
+/**
  * @typedef {object} Message
  * @property {string} id
  * @property {string} chat_id

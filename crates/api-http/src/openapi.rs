@@ -2,8 +2,8 @@
 //! at `/api/openapi.json`, and Swagger UI at `/swagger/` with its files built in.
 
 use crate::routes::{
-    attachment_download, attachment_upload, auth, chats, config, contacts, health, message_actions, messages, receipts,
-    search, users,
+    attachment_download, attachment_link, attachment_upload, auth, chats, config, contacts, health, message_actions,
+    messages, receipts, search, users,
 };
 use actix_web::HttpResponse;
 use std::sync::OnceLock;
@@ -65,6 +65,7 @@ pub const OPENAPI_PATH: &str = "/api/openapi.json";
         attachment_upload::upload,
         attachment_download::original,
         attachment_download::thumbnail,
+        attachment_link::issue,
     ),
     // Schemas that only query parameters name are not collected on their own.
     components(schemas(crate::error::ErrorBody, chitchat_domain::message::DeleteScope)),

@@ -336,6 +336,16 @@ pub trait TokenCodec: Send + Sync {
     fn verify(&self, token: &str) -> DomainResult<TokenClaims>;
 }
 
+/// Signs and checks download links (`attachment::LinkGrant::signed_text`) with a
+/// key only the server knows.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait LinkSigner: Send + Sync {
+    fn sign(&self, text: &str) -> String;
+    /// True only for a signature `sign` made of exactly this text; compared in
+    /// constant time.
+    fn verify(&self, text: &str, signature: &str) -> bool;
+}
+
 /// A serialised frame shared by every device it is delivered to.
 pub type Frame = Arc<str>;
 /// A delivery shared by every device it goes to.

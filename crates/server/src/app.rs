@@ -6,7 +6,7 @@ use crate::secret::signing_secret;
 use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use chitchat_api_http::{BodyTimeouts, ConnectionLimit, RateLimits};
-use chitchat_auth::{FixedCode, JwtTokens, LogOtpSender, RandomCodes, WebhookOtpSender};
+use chitchat_auth::{FixedCode, HmacLinkSigner, JwtTokens, LogOtpSender, RandomCodes, WebhookOtpSender};
 use chitchat_blob_store::ObjectBlobStore;
 use chitchat_domain::attachment::AttachmentPolicy;
 use chitchat_domain::chat::GroupPolicy;
@@ -238,6 +238,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         otp_sender: otp_sender(&config)?,
         codes,
         tokens: Arc::new(JwtTokens::new(secret.as_bytes())),
+        link_signer: Arc::new(HmacLinkSigner::new(secret.as_bytes())),
         clock: Arc::new(SystemClock),
     };
     // Durations from configuration, named for the error when one does not fit.
@@ -257,7 +258,11 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         edit_window: to_chrono("MESSAGE_EDIT_WINDOW", config.message_edit_window)?,
         delete_window: to_chrono("MESSAGE_DELETE_WINDOW", config.message_delete_window)?,
     };
-    let attachments = AttachmentPolicy { max_upload_size: config.max_upload_size, ..AttachmentPolicy::default() };
+    let attachments = AttachmentPolicy {
+        max_upload_size: config.max_upload_size,
+        link_ttl: to_chrono("ATTACHMENT_LINK_TTL", config.attachment_link_ttl)?,
+        ..AttachmentPolicy::default()
+    };
     let services = web::Data::new(Services::new(ports, policy, groups, messages, attachments));
     spawn_presence_sweeper(services.clone().into_inner(), store.clone(), config.ws_pong_wait);
     spawn_attachment_sweeper(services.clone().into_inner());

@@ -104,6 +104,7 @@ struct Raw {
     max_upload_size: u64,
     thumbnail_memory_budget: u64,
     storage_url: Option<String>,
+    attachment_link_ttl: String,
 }
 
 impl Default for Raw {
@@ -150,6 +151,7 @@ impl Default for Raw {
             max_upload_size: 64 * 1024 * 1024,
             thumbnail_memory_budget: chitchat_media::DEFAULT_MEMORY_BUDGET,
             storage_url: None,
+            attachment_link_ttl: "15m".into(),
         }
     }
 }
@@ -236,6 +238,8 @@ pub struct Config {
     /// Where attachments are stored (`STORAGE_URL`, `s3://bucket/prefix`); None:
     /// the directory `DATA_DIR/attachments`.
     pub storage_url: Option<String>,
+    /// How long a signed attachment download link works (`ATTACHMENT_LINK_TTL`).
+    pub attachment_link_ttl: Duration,
 }
 
 fn non_empty(value: Option<String>) -> Option<String> {
@@ -248,6 +252,17 @@ fn duration(var: &'static str, raw: &str) -> Result<Duration, ConfigError> {
         return Err(invalid(var, "must be longer than zero"));
     }
     Ok(parsed)
+}
+
+/// Whole seconds (links expire on a second), from one second to a day: a link
+/// that leaks into a history or a log must not work for long.
+fn link_ttl(raw: &str) -> Result<Duration, ConfigError> {
+    const VAR: &str = "ATTACHMENT_LINK_TTL";
+    let ttl = duration(VAR, raw)?;
+    if ttl < Duration::from_secs(1) || ttl > Duration::from_secs(24 * 3600) {
+        return Err(invalid(VAR, "must be from 1s to 24h"));
+    }
+    Ok(ttl)
 }
 
 fn positive<T: PartialEq + Default>(var: &'static str, value: T) -> Result<T, ConfigError> {
@@ -394,6 +409,7 @@ impl Config {
             max_upload_size: raw.max_upload_size,
             thumbnail_memory_budget: positive("THUMBNAIL_MEMORY_BUDGET", raw.thumbnail_memory_budget)?,
             storage_url: non_empty(raw.storage_url),
+            attachment_link_ttl: link_ttl(&raw.attachment_link_ttl)?,
         })
     }
 }
@@ -414,6 +430,7 @@ mod tests {
         assert_eq!(c.message_delete_window, Duration::from_secs(48 * 3600));
         assert_eq!(c.max_upload_size, 64 * 1024 * 1024);
         assert_eq!(c.storage_url, None, "attachments go to DATA_DIR/attachments");
+        assert_eq!(c.attachment_link_ttl, Duration::from_secs(15 * 60));
     }
 
     #[test]
@@ -488,6 +505,10 @@ mod tests {
         assert!(err.to_string().contains("MESSAGE_EDIT_WINDOW"));
         let err = Config::check(Raw { message_delete_window: "two days".into(), ..Raw::default() }).unwrap_err();
         assert!(err.to_string().contains("MESSAGE_DELETE_WINDOW"));
+        for ttl in ["500ms", "25h", "soon"] {
+            let err = Config::check(Raw { attachment_link_ttl: ttl.into(), ..Raw::default() }).unwrap_err();
+            assert!(err.to_string().contains("ATTACHMENT_LINK_TTL"), "{ttl}: {err}");
+        }
         let err = Config::check(Raw { max_upload_size: 0, ..Raw::default() }).unwrap_err();
         assert!(err.to_string().contains("MAX_UPLOAD_SIZE"));
     }

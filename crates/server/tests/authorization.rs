@@ -23,6 +23,7 @@ fn endpoints(chat: &str, group: &str, message: &str, file: &str, user: &str) -> 
         (Method::POST, "/api/attachments".into(), None),
         (Method::GET, format!("/api/attachments/{file}"), None),
         (Method::GET, format!("/api/attachments/{file}/thumbnail"), None),
+        (Method::POST, format!("/api/attachments/{file}/link"), None),
         (Method::GET, "/api/auth/verify".into(), None),
         (Method::POST, "/api/auth/logout".into(), None),
         (Method::GET, "/api/auth/sessions".into(), None),
@@ -186,6 +187,10 @@ async fn every_endpoint_checks_who_is_asking(server: TestServer) {
     assert_eq!(api.get(&format!("/api/messages?chat_id={chat}"), &ravi.token).await.status, StatusCode::OK);
     let download = api.get_raw(&format!("/api/attachments/{file}"), &ravi.token, &[]).await;
     assert_eq!(download.status(), StatusCode::OK, "a member downloads the chat's file");
+    let link = api.call(Method::POST, &format!("/api/attachments/{file}/link"), Some(&ravi.token), None).await;
+    assert_eq!(link.status, StatusCode::OK, "and may have a link to it: {:?}", link.body);
+    let by_link = api.get_raw_as(link.body["url"].as_str().unwrap(), None, &[]).await;
+    assert_eq!(by_link.status(), StatusCode::OK, "which works without a token");
     let admin = api
         .call(Method::PATCH, &format!("/api/chats/{group}"), Some(&asha.token), Some(json!({"name": "Plans 2"})))
         .await;

@@ -1,6 +1,8 @@
 //! End-to-end in real headless Chromium: two people log in through the web client
 //! and exchange messages live (web/e2e/chat.e2e.mjs drives the browsers), a
 //! photo uploaded in one browser shows in the other (web/e2e/attachments.e2e.mjs),
+//! a video streams from a signed link and seeks with range requests, and a voice
+//! note plays (web/e2e/media.e2e.mjs),
 //! the theme and notification settings work (web/e2e/settings.e2e.mjs), and the
 //! message actions (reply, edit, react, delete, forward) reach the other side
 //! live, with a phone-sized pass (web/e2e/actions.e2e.mjs), and the pages ride
@@ -87,6 +89,13 @@ async fn two_browsers_log_in_and_chat_live() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_photo_uploaded_in_one_browser_shows_in_the_other() {
     run_script("attachments.e2e.mjs", &[], "attachments: 1 passed, 0 failed").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_video_streams_and_seeks_with_range_requests_and_a_voice_note_plays() {
+    // Links that expire during the test: the player must get a fresh one and go on.
+    let server_env = [("ATTACHMENT_LINK_TTL", "4s")];
+    run_script_on("media.e2e.mjs", &server_env, &[], "media: 1 passed, 0 failed").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -52,7 +52,7 @@ async fn a_registered_phone_is_answered_like_any_other(server: TestServer) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn tokens_never_reach_the_log_even_at_trace_level() {
+async fn tokens_and_links_never_reach_the_log_even_at_trace_level() {
     let env = [("RUST_LOG", "trace")];
     let server = support::start(TestBackend::Sqlite, &env).await.expect("SQLite");
     let api = server.client();
@@ -72,6 +72,15 @@ async fn tokens_never_reach_the_log_even_at_trace_level() {
     let forged = format!("{}x", asha.token);
     assert_eq!(api.get("/api/users/me", &forged).await.status, StatusCode::UNAUTHORIZED);
 
+    // A signed attachment link, used with a range, and after being tampered with.
+    let uploaded = api.upload(&asha.token, "plan.pdf", b"%PDF-1.4 plans".to_vec()).await;
+    let file = uploaded.body["id"].as_str().unwrap().to_owned();
+    let link = api.call(Method::POST, &format!("/api/attachments/{file}/link"), Some(&asha.token), None).await;
+    let url = link.body["url"].as_str().unwrap().to_owned();
+    assert_eq!(api.get_raw_as(&url, None, &[("range", "bytes=0-3")]).await.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(api.get_raw_as(&format!("{url}0"), None, &[]).await.status(), StatusCode::NOT_FOUND);
+    let link_signature = url.rsplit("sig=").next().unwrap().to_owned();
+
     let log = server.log_text();
     let traced = log.matches("TRACE").count();
     assert!(traced > 20, "the trace-level log was captured: {traced} lines at TRACE");
@@ -79,4 +88,5 @@ async fn tokens_never_reach_the_log_even_at_trace_level() {
         let signature = token.rsplit('.').next().unwrap();
         assert!(!log.contains(signature), "a token's signature is in the log");
     }
+    assert!(!log.contains(&link_signature), "a link's signature is in the log");
 }

@@ -155,7 +155,15 @@ impl ApiClient {
     /// `GET path` with the token and extra headers; the raw response, for bodies
     /// that are not JSON (attachments).
     pub async fn get_raw(&self, path: &str, token: &str, headers: &[(&str, &str)]) -> reqwest::Response {
-        let mut request = self.http.get(format!("{}{}", self.base, path)).bearer_auth(token);
+        self.get_raw_as(path, Some(token), headers).await
+    }
+
+    /// `get_raw`, with a token or without one (as a media element asks for a signed URL).
+    pub async fn get_raw_as(&self, path: &str, token: Option<&str>, headers: &[(&str, &str)]) -> reqwest::Response {
+        let mut request = self.http.get(format!("{}{}", self.base, path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
         for (name, value) in headers {
             request = request.header(*name, *value);
         }

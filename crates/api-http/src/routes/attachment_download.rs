@@ -1,8 +1,9 @@
-//! `GET /api/attachments/{id}` and `/thumbnail`: the file for whoever may see it,
-//! with byte ranges (video seeking), a safe file name, and headers that keep
-//! browsers from treating it as anything but what it is.
+//! `GET /api/attachments/{id}` and `/thumbnail`: the file for whoever may see it
+//! (by token, or by a signed link: see `attachment_link`), with byte ranges
+//! (video seeking), a safe file name, and headers that keep browsers from
+//! treating it as anything but what it is.
 
-use crate::auth::Authenticated;
+use super::attachment_link::Reader;
 use crate::error::{ApiError, ApiResult};
 use actix_web::http::header::{
     self, Charset, ContentDisposition, ContentRange, ContentRangeSpec, DispositionParam, DispositionType,
@@ -16,12 +17,13 @@ use chitchat_domain::services::Download;
 use chitchat_domain::{AttachmentId, DomainError, Services};
 use std::str::FromStr;
 
-/// Content never changes under an id: browsers may keep it, privately, for a year.
+/// Content never changes under an id: browsers may keep it, privately, for a year
+/// (when read with a token; see `serve` for signed links).
 const CACHE_CONTROL: &str = "private, max-age=31536000, immutable";
 /// Served files never run anything, even if opened directly.
 const FILE_CSP: &str = "default-src 'none'; img-src 'self'; media-src 'self'; sandbox";
 
-fn parse_id(raw: &str) -> Result<AttachmentId, DomainError> {
+pub(crate) fn parse_id(raw: &str) -> Result<AttachmentId, DomainError> {
     raw.trim().parse().map_err(|_| DomainError::not_found("attachment_not_found", "attachment not found"))
 }
 
@@ -32,24 +34,28 @@ fn parse_id(raw: &str) -> Result<AttachmentId, DomainError> {
     params(
         ("id" = String, Path, format = Uuid, description = "Attachment id"),
         ("Range" = Option<String>, Header, description = "One byte range, for example `bytes=0-1023`"),
+        ("user" = Option<String>, Query, format = Uuid, description = "Signed link: the user it was issued to (from `POST /api/attachments/{id}/link`)"),
+        ("exp" = Option<i64>, Query, description = "Signed link: when it expires, in Unix seconds"),
+        ("sig" = Option<String>, Query, description = "Signed link: its signature. With `user`, `exp` and `sig` no token is needed"),
     ),
     responses(
         (status = 200, description = "The file, as uploaded", content_type = "*/*", body = Vec<u8>),
         (status = 206, description = "The requested byte range", content_type = "*/*", body = Vec<u8>),
         (status = 304, description = "Unchanged since the `ETag` in `If-None-Match`"),
-        (status = 404, description = "No such attachment, or the caller may not see it", body = crate::error::ErrorBody),
+        (status = 403, description = "The signed link has expired (`link_expired`): ask for a new one", body = crate::error::ErrorBody),
+        (status = 404, description = "No such attachment, the caller may not see it, or the signed link is not valid", body = crate::error::ErrorBody),
         (status = 416, description = "The range lies outside the file", body = crate::error::ErrorBody),
         (status = 422, description = "A rule refused the request", body = crate::error::ErrorBody),
     ),
-    security(("bearer" = []))
+    security(("bearer" = []), ())
 )]
 pub(crate) async fn original(
     services: web::Data<Services>,
-    caller: Authenticated,
+    reader: Reader,
     path: web::Path<String>,
     req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
-    serve(&services, caller, &path, Variant::Original, &req).await
+    serve(&services, reader, &path, Variant::Original, &req).await
 }
 
 #[utoipa::path(
@@ -59,39 +65,50 @@ pub(crate) async fn original(
     params(
         ("id" = String, Path, format = Uuid, description = "Attachment id"),
         ("Range" = Option<String>, Header, description = "One byte range, for example `bytes=0-1023`"),
+        ("user" = Option<String>, Query, format = Uuid, description = "Signed link: the user it was issued to (from `POST /api/attachments/{id}/link`)"),
+        ("exp" = Option<i64>, Query, description = "Signed link: when it expires, in Unix seconds"),
+        ("sig" = Option<String>, Query, description = "Signed link: its signature. With `user`, `exp` and `sig` no token is needed"),
     ),
     responses(
         (status = 200, description = "A small JPEG or PNG preview (images only)", content_type = "*/*", body = Vec<u8>),
         (status = 206, description = "The requested byte range", content_type = "*/*", body = Vec<u8>),
         (status = 304, description = "Unchanged since the `ETag` in `If-None-Match`"),
-        (status = 404, description = "No such attachment, or the caller may not see it", body = crate::error::ErrorBody),
+        (status = 403, description = "The signed link has expired (`link_expired`): ask for a new one", body = crate::error::ErrorBody),
+        (status = 404, description = "No such attachment, the caller may not see it, or the signed link is not valid", body = crate::error::ErrorBody),
         (status = 416, description = "The range lies outside the file", body = crate::error::ErrorBody),
         (status = 422, description = "A rule refused the request", body = crate::error::ErrorBody),
     ),
-    security(("bearer" = []))
+    security(("bearer" = []), ())
 )]
 pub(crate) async fn thumbnail(
     services: web::Data<Services>,
-    caller: Authenticated,
+    reader: Reader,
     path: web::Path<String>,
     req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
-    serve(&services, caller, &path, Variant::Thumbnail, &req).await
+    serve(&services, reader, &path, Variant::Thumbnail, &req).await
 }
 
 async fn serve(
     services: &Services,
-    caller: Authenticated,
+    reader: Reader,
     raw_id: &str,
     variant: Variant,
     req: &HttpRequest,
 ) -> ApiResult<HttpResponse> {
     let id = parse_id(raw_id)?;
-    let download = services.attachments.open(caller.0, id, variant).await?;
+    let (download, cache_control) = match reader {
+        Reader::Bearer(caller) => (services.attachments.open(caller, id, variant).await?, CACHE_CONTROL.to_owned()),
+        Reader::Link(link) => {
+            let download = services.attachments.open_link(link.grant_for(id), &link.signature, variant).await?;
+            // Never in a shared cache, and in the browser's no longer than the link works.
+            (download, format!("private, max-age={}", link.seconds_left()))
+        }
+    };
     let etag = format!("\"{}{}\"", id.0.simple(), if variant == Variant::Thumbnail { "-t" } else { "" });
     if req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains(&etag)) {
         let mut response = HttpResponse::NotModified();
-        response.insert_header((header::ETAG, etag)).insert_header((header::CACHE_CONTROL, CACHE_CONTROL));
+        response.insert_header((header::ETAG, etag)).insert_header((header::CACHE_CONTROL, cache_control));
         return Ok(response.finish());
     }
     let size = download.size;
@@ -128,7 +145,7 @@ async fn serve(
         .insert_header(disposition(&download))
         .insert_header((header::ACCEPT_RANGES, "bytes"))
         .insert_header((header::ETAG, etag))
-        .insert_header((header::CACHE_CONTROL, CACHE_CONTROL))
+        .insert_header((header::CACHE_CONTROL, cache_control))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .insert_header((header::CONTENT_SECURITY_POLICY, FILE_CSP))
         .no_chunking(range.map_or(size, |r| r.len()));

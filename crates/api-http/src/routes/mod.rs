@@ -1,4 +1,5 @@
 pub(crate) mod attachment_download;
+pub(crate) mod attachment_link;
 pub(crate) mod attachment_upload;
 pub(crate) mod auth;
 pub(crate) mod chats;
@@ -22,7 +23,8 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
             web::scope("/api/attachments")
                 .service(web::resource("").wrap(rate_limit()).route(web::post().to(attachment_upload::upload)))
                 .route("/{id}", web::get().to(attachment_download::original))
-                .route("/{id}/thumbnail", web::get().to(attachment_download::thumbnail)),
+                .route("/{id}/thumbnail", web::get().to(attachment_download::thumbnail))
+                .route("/{id}/link", web::post().to(attachment_link::issue)),
         )
         .service(
             web::scope("/api")

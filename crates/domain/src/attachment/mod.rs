@@ -2,9 +2,11 @@
 //! stored first (bytes in the blob store, facts about it in the attachment
 //! repository) and sent afterwards, by id, in one message or several.
 
+mod link;
 mod name;
 pub(crate) mod rules;
 
+pub use link::{LinkGrant, SignedLink, DEFAULT_LINK_TTL};
 pub use name::sanitize_file_name;
 pub use rules::{check_for_send, AttachmentPolicy, MAX_ATTACHMENTS_PER_MESSAGE};
 

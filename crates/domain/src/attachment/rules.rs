@@ -19,11 +19,18 @@ pub struct AttachmentPolicy {
     /// Images up to this many bytes are decoded for a thumbnail; larger ones are
     /// only measured from their header (decoding needs them in memory).
     pub max_decode_bytes: usize,
+    /// How long a signed download link works (`ATTACHMENT_LINK_TTL`).
+    pub link_ttl: Duration,
 }
 
 impl Default for AttachmentPolicy {
     fn default() -> Self {
-        Self { max_upload_size: 64 * 1024 * 1024, orphan_ttl: Duration::hours(24), max_decode_bytes: 32 * 1024 * 1024 }
+        Self {
+            max_upload_size: 64 * 1024 * 1024,
+            orphan_ttl: Duration::hours(24),
+            max_decode_bytes: 32 * 1024 * 1024,
+            link_ttl: super::DEFAULT_LINK_TTL,
+        }
     }
 }
 

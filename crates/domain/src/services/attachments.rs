@@ -7,13 +7,13 @@
 use super::Ports;
 use crate::attachment::{
     rules::attachment_not_found, sanitize_file_name, Attachment, AttachmentInfo, AttachmentKind, AttachmentPolicy,
-    BlobKey, ByteRange, Thumbnail, ThumbnailFacts, Variant, SNIFF_BYTES,
+    BlobKey, ByteRange, LinkGrant, SignedLink, Thumbnail, ThumbnailFacts, Variant, SNIFF_BYTES,
 };
 use crate::auth::Caller;
 use crate::clock::Clock;
 use crate::error::{DomainError, DomainResult};
 use crate::ids::{AttachmentId, UserId};
-use crate::ports::{AttachmentRepo, BlobChunks, BlobStore, BlobWriter, MediaInspector};
+use crate::ports::{AttachmentRepo, BlobChunks, BlobStore, BlobWriter, LinkSigner, MediaInspector};
 use std::sync::Arc;
 
 /// How much of an image too large to decode is kept to read its size from its header.
@@ -25,6 +25,7 @@ pub struct AttachmentService {
     attachments: Arc<dyn AttachmentRepo>,
     blobs: Arc<dyn BlobStore>,
     media: Arc<dyn MediaInspector>,
+    links: Arc<dyn LinkSigner>,
     clock: Arc<dyn Clock>,
     policy: AttachmentPolicy,
 }
@@ -102,6 +103,7 @@ impl AttachmentService {
             attachments: ports.attachments.clone(),
             blobs: ports.blobs.clone(),
             media: ports.media.clone(),
+            links: ports.link_signer.clone(),
             clock: ports.clock.clone(),
             policy,
         }
@@ -225,9 +227,41 @@ impl AttachmentService {
     /// uploader, or a member of a chat where it was sent. Everyone else is told
     /// it does not exist (NotFound `attachment_not_found`), so ids cannot be probed.
     pub async fn open(&self, caller: Caller, id: AttachmentId, variant: Variant) -> DomainResult<Download> {
+        self.open_as(caller.user_id, id, variant).await
+    }
+
+    /// A signed link to an attachment the caller may see, working for
+    /// `link_ttl`; the same answers as `open` otherwise.
+    pub async fn issue_link(&self, caller: Caller, id: AttachmentId) -> DomainResult<SignedLink> {
+        let download = self.open_as(caller.user_id, id, Variant::Original).await?;
+        // Rounded up to a whole second: a link works at least `link_ttl`.
+        let until = self.clock.now() + self.policy.link_ttl;
+        let expires_at = until.timestamp() + i64::from(until.timestamp_subsec_nanos() > 0);
+        let grant = LinkGrant { attachment_id: id, user_id: caller.user_id, expires_at };
+        let signature = self.links.sign(&grant.signed_text());
+        Ok(SignedLink { grant, signature, has_thumbnail: download.attachment.info.has_thumbnail })
+    }
+
+    /// The file a signed link names, if its signature is good, it has not
+    /// expired, and its user may still see the attachment now (the rule of
+    /// `open`: a message deleted for everyone or history cut by leaving ends it).
+    /// A bad signature is NotFound `attachment_not_found`, as for anything the
+    /// caller may not see; an expired one Forbidden `link_expired`, so that a
+    /// client knows to ask for a fresh link.
+    pub async fn open_link(&self, grant: LinkGrant, signature: &str, variant: Variant) -> DomainResult<Download> {
+        if !self.links.verify(&grant.signed_text(), signature) {
+            return Err(attachment_not_found());
+        }
+        if grant.is_expired(self.clock.now()) {
+            return Err(DomainError::forbidden("link_expired", "this link has expired; ask for a new one"));
+        }
+        self.open_as(grant.user_id, grant.attachment_id, variant).await
+    }
+
+    /// The one access rule: the uploader, or a member of a chat where it was sent.
+    async fn open_as(&self, reader: UserId, id: AttachmentId, variant: Variant) -> DomainResult<Download> {
         let attachment = self.attachments.get_attachment(id).await?.ok_or_else(attachment_not_found)?;
-        if attachment.uploader_id != caller.user_id && !self.attachments.can_read_attachment(id, caller.user_id).await?
-        {
+        if attachment.uploader_id != reader && !self.attachments.can_read_attachment(id, reader).await? {
             return Err(attachment_not_found());
         }
         let (mime_type, size) = match variant {
@@ -583,6 +617,67 @@ mod tests {
         assert!(service.open(caller(), theirs.id(), Variant::Original).await.is_ok());
         let err = service.open(caller(), theirs.id(), Variant::Thumbnail).await.unwrap_err();
         assert_eq!(err.code(), "thumbnail_not_found");
+    }
+
+    /// A signer whose signature of a text is the text reversed.
+    fn reversing_signer(m: &mut MockSet) {
+        m.links.expect_sign().returning(|text| text.chars().rev().collect());
+        m.links.expect_verify().returning(|text, signature| signature == text.chars().rev().collect::<String>());
+    }
+
+    #[tokio::test]
+    async fn a_link_is_issued_only_for_what_the_caller_may_see_and_lasts_the_policy_ttl() {
+        let now = Utc::now();
+        let me = caller();
+        let theirs = stored(UserId::new(), AttachmentKind::Video);
+        let mut m = MockSet::new(now);
+        exists(&mut m, &theirs);
+        reversing_signer(&mut m);
+        let mut sequence = mockall::Sequence::new();
+        m.attachments.expect_can_read_attachment().times(1).in_sequence(&mut sequence).returning(|_, _| Ok(true));
+        m.attachments.expect_can_read_attachment().times(1).in_sequence(&mut sequence).returning(|_, _| Ok(false));
+        let policy = AttachmentPolicy { link_ttl: Duration::minutes(5), ..AttachmentPolicy::default() };
+        let service = service(m, policy);
+        let link = service.issue_link(me, theirs.id()).await.unwrap();
+        assert_eq!(link.grant.user_id, me.user_id);
+        let until = now + Duration::minutes(5);
+        assert_eq!(link.grant.expires_at, until.timestamp() + i64::from(until.timestamp_subsec_nanos() > 0));
+        assert_eq!(link.signature, link.grant.signed_text().chars().rev().collect::<String>());
+        let refused = service.issue_link(me, theirs.id()).await.unwrap_err();
+        assert_eq!(refused.code(), "attachment_not_found");
+    }
+
+    #[tokio::test]
+    async fn a_link_opens_while_signed_unexpired_and_its_user_may_still_read() {
+        let now = Utc::now();
+        let theirs = stored(UserId::new(), AttachmentKind::Video);
+        let reader = UserId::new();
+        let mut m = MockSet::new(now);
+        exists(&mut m, &theirs);
+        reversing_signer(&mut m);
+        let mut sequence = mockall::Sequence::new();
+        m.attachments
+            .expect_can_read_attachment()
+            .withf(move |_, user| *user == reader)
+            .times(1)
+            .in_sequence(&mut sequence)
+            .returning(|_, _| Ok(true));
+        // Then the message is deleted for everyone.
+        m.attachments.expect_can_read_attachment().times(1).in_sequence(&mut sequence).returning(|_, _| Ok(false));
+        let service = service(m, AttachmentPolicy::default());
+        let grant = LinkGrant { attachment_id: theirs.id(), user_id: reader, expires_at: now.timestamp() + 60 };
+        let signature: String = grant.signed_text().chars().rev().collect();
+        assert!(service.open_link(grant, &signature, Variant::Original).await.is_ok());
+        let ended = service.open_link(grant, &signature, Variant::Original).await.unwrap_err();
+        assert_eq!(ended.code(), "attachment_not_found", "access is checked at every request");
+
+        let someone_else = LinkGrant { user_id: UserId::new(), ..grant };
+        let forged = service.open_link(someone_else, &signature, Variant::Original).await.unwrap_err();
+        assert_eq!(forged.code(), "attachment_not_found", "the signature names its user");
+        let expired = LinkGrant { expires_at: now.timestamp(), ..grant };
+        let signature: String = expired.signed_text().chars().rev().collect();
+        let late = service.open_link(expired, &signature, Variant::Original).await.unwrap_err();
+        assert_eq!(late.code(), "link_expired");
     }
 
     #[tokio::test]

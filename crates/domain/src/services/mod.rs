@@ -38,9 +38,9 @@ use crate::chat::GroupPolicy;
 use crate::clock::Clock;
 use crate::message::MessagePolicy;
 use crate::ports::{
-    AttachmentRepo, BlobStore, ChatRepo, ChatSettingsRepo, CodeGenerator, ContactRepo, EventBus, MediaInspector,
-    MessageRepo, MessageSearch, OtpRepo, OtpSender, PresenceTracker, ReceiptRepo, SessionRepo, StoreHealth, TokenCodec,
-    UserRepo,
+    AttachmentRepo, BlobStore, ChatRepo, ChatSettingsRepo, CodeGenerator, ContactRepo, EventBus, LinkSigner,
+    MediaInspector, MessageRepo, MessageSearch, OtpRepo, OtpSender, PresenceTracker, ReceiptRepo, SessionRepo,
+    StoreHealth, TokenCodec, UserRepo,
 };
 use std::sync::Arc;
 
@@ -65,6 +65,8 @@ pub struct Ports {
     pub otp_sender: Arc<dyn OtpSender>,
     pub codes: Arc<dyn CodeGenerator>,
     pub tokens: Arc<dyn TokenCodec>,
+    /// Signs attachment download links (a key apart from the tokens').
+    pub link_signer: Arc<dyn LinkSigner>,
     pub clock: Arc<dyn Clock>,
 }
 

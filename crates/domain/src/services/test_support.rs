@@ -6,7 +6,7 @@ use crate::ids::UserId;
 use crate::message::{Message, MessageStatus, NewMessage};
 use crate::ports::{
     MockAttachmentRepo, MockBlobStore, MockChatRepo, MockChatSettingsRepo, MockCodeGenerator, MockContactRepo,
-    MockEventBus, MockMediaInspector, MockMessageRepo, MockMessageSearch, MockOtpRepo, MockOtpSender,
+    MockEventBus, MockLinkSigner, MockMediaInspector, MockMessageRepo, MockMessageSearch, MockOtpRepo, MockOtpSender,
     MockPresenceTracker, MockReceiptRepo, MockSessionRepo, MockStoreHealth, MockTokenCodec, MockUserRepo,
 };
 use crate::user::{Phone, Region, User, UserName};
@@ -32,6 +32,7 @@ pub struct MockSet {
     pub sender: MockOtpSender,
     pub codes: MockCodeGenerator,
     pub tokens: MockTokenCodec,
+    pub links: MockLinkSigner,
     pub now: DateTime<Utc>,
 }
 
@@ -70,6 +71,7 @@ impl MockSet {
             sender: MockOtpSender::new(),
             codes: MockCodeGenerator::new(),
             tokens: MockTokenCodec::new(),
+            links: MockLinkSigner::new(),
             now,
         }
     }
@@ -98,6 +100,7 @@ pub fn ports(m: MockSet) -> Ports {
         otp_sender: Arc::new(m.sender),
         codes: Arc::new(m.codes),
         tokens: Arc::new(m.tokens),
+        link_signer: Arc::new(m.links),
         clock: Arc::new(clock),
     }
 }
