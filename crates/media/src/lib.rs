@@ -13,6 +13,18 @@ mod png_rows;
 mod sniff;
 mod thumbnail;
 
+#[cfg(test)]
+mod test_images {
+    #![allow(clippy::unwrap_used)]
+
+    /// `image` encoded as PNG.
+    pub(crate) fn png(image: image::DynamicImage) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        image.write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png).unwrap();
+        bytes
+    }
+}
+
 use async_trait::async_trait;
 use chitchat_domain::attachment::ImageFacts;
 use chitchat_domain::ports::MediaInspector;

@@ -123,13 +123,8 @@ pub(crate) fn inspect(bytes: &[u8]) -> Option<ImageFacts> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use image::{ImageFormat, Rgb, RgbImage, Rgba, RgbaImage};
-
-    fn png(image: DynamicImage) -> Vec<u8> {
-        let mut bytes = Vec::new();
-        image.write_to(&mut Cursor::new(&mut bytes), ImageFormat::Png).unwrap();
-        bytes
-    }
+    use crate::test_images::png;
+    use image::{Rgb, RgbImage, Rgba, RgbaImage};
 
     #[test]
     fn a_large_png_is_averaged_row_by_row_into_its_thumbnail() {

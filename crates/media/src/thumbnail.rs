@@ -144,13 +144,8 @@ pub(crate) fn encode(image: &DynamicImage) -> Option<Thumbnail> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use crate::test_images::png;
     use image::{Rgb, RgbImage, Rgba, RgbaImage};
-
-    fn png(image: DynamicImage) -> Vec<u8> {
-        let mut bytes = Vec::new();
-        image.write_to(&mut Cursor::new(&mut bytes), ImageFormat::Png).unwrap();
-        bytes
-    }
 
     fn decoded(thumbnail: &Thumbnail) -> DynamicImage {
         image::load_from_memory(&thumbnail.bytes).unwrap()
