@@ -1,7 +1,8 @@
 //! End-to-end in real headless Chromium: two people log in through the web client
 //! and exchange messages live (web/e2e/chat.e2e.mjs drives the browsers), a
 //! photo uploaded in one browser shows in the other (web/e2e/attachments.e2e.mjs),
-//! the theme and notification settings work (web/e2e/settings.e2e.mjs), and the
+//! the theme and notification settings work (web/e2e/settings.e2e.mjs), one
+//! person's two browsers stay in step (web/e2e/devices.e2e.mjs), and the
 //! message actions (reply, edit, react, delete, forward) reach the other side
 //! live, with a phone-sized pass (web/e2e/actions.e2e.mjs), and the pages ride
 //! out a server restart (web/e2e/restart.e2e.mjs).
@@ -83,6 +84,11 @@ async fn a_photo_uploaded_in_one_browser_shows_in_the_other() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_theme_switch_sticks_and_hidden_tabs_notify_of_new_messages() {
     run_script("settings.e2e.mjs", &[], "settings: 1 passed, 0 failed").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_a_person_does_on_one_device_shows_on_their_other_without_a_reload() {
+    run_script("devices.e2e.mjs", &[], "devices: 1 passed, 0 failed").await;
 }
 
 /// The restart test: the script asks (a line on its output) for the server to be
