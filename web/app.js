@@ -272,6 +272,8 @@ const connection = new Connection(
       // Every replayed event has been handled by now (they come before this answer).
       for (const [chatId, position] of result.chats) notePosition(chatId, position);
       for (const chatId of result.notFound) state.positions.delete(chatId);
+      // Settings changed on another device while this one was away.
+      if (result.settings) for (const chatId of result.chats.keys()) applyChatSettings(chatId, result.settings.get(chatId) ?? DEFAULT_SETTINGS);
       if (result.failed) {
         // No replay (a server without resume): catch up from the REST history.
         if (state.openChatId) void loadNewest(state.openChatId);
@@ -680,6 +682,52 @@ function scheduleChatReload(chatId) {
   );
 }
 
+/** A chat's settings when the user never changed them. @type {import('./js/types.js').ChatSettings} */
+const DEFAULT_SETTINGS = { archived: false, muted_until: null, pinned: false };
+
+/**
+ * The user's own settings of a chat as the server now has them (a `chat_settings`
+ * frame from any of their devices, or the answer to `resume`): the chat moves
+ * between the list and the archive at once.
+ * @param {string} chatId
+ * @param {any} value
+ */
+function applyChatSettings(chatId, value) {
+  const chat = state.chats.get(chatId);
+  if (!chat || !value || typeof value !== 'object') return;
+  const next = {
+    archived: value.archived === true,
+    muted_until: typeof value.muted_until === 'string' ? value.muted_until : null,
+    pinned: value.pinned === true,
+  };
+  const before = chat.settings ?? DEFAULT_SETTINGS;
+  if (before.archived === next.archived && before.muted_until === next.muted_until && before.pinned === next.pinned) return;
+  chat.settings = next;
+  chatChanged(chatId);
+}
+
+/**
+ * Someone's new name or status line (a `user_update` frame): shown wherever they
+ * appear, unless a contact alias stands in for the name.
+ * @param {any} payload
+ */
+function applyProfile(payload) {
+  if (!payload || typeof payload.user_id !== 'string' || typeof payload.name !== 'string') return;
+  const id = payload.user_id;
+  const change = { name: payload.name, status: typeof payload.status === 'string' ? payload.status : '' };
+  const known = people.userById(id);
+  if (known) people.noteUser({ ...known, ...change });
+  for (const chat of state.chats.values()) {
+    for (const member of chat.members) if (member.user_id === id) member.user = { ...member.user, ...change };
+  }
+  if (state.me && state.me.id === id) {
+    state.me = { ...state.me, ...change };
+    people.noteUser(state.me);
+    showMe(state.me);
+  }
+  peopleChanged(id);
+}
+
 /**
  * Archive, mute, pin from a row's menu: the user's own settings of the chat.
  * @param {string} chatId
@@ -688,7 +736,7 @@ function scheduleChatReload(chatId) {
 async function chatAction(chatId, action) {
   const chat = state.chats.get(chatId);
   if (!chat) return;
-  const before = chat.settings ?? { archived: false, muted_until: null, pinned: false };
+  const before = chat.settings ?? DEFAULT_SETTINGS;
   const next = { ...before };
   const now = Date.now();
   switch (action) {
@@ -1439,6 +1487,20 @@ function handleFrame(frame) {
       if (typeof frame.room_id === 'string' && typeof payload.message_id === 'string') hideMessage(frame.room_id, payload.message_id);
       break;
     }
+    case 'chat_settings':
+      if (typeof frame.room_id === 'string') applyChatSettings(frame.room_id, frame.payload);
+      break;
+    case 'block_update': {
+      const payload = /** @type {any} */ (frame.payload) ?? {};
+      if (typeof payload.user_id === 'string' && typeof payload.blocked === 'boolean') {
+        people.noteBlocked(payload.user_id, payload.blocked);
+        peopleChanged(payload.user_id);
+      }
+      break;
+    }
+    case 'user_update':
+      applyProfile(frame.payload);
+      break;
     case 'session_revoked':
       sessionRevoked(); // the close (4001) follows; do not reconnect
       return;

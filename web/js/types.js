@@ -204,6 +204,8 @@
  * @property {Map<string, number>} chats  position reached per chat
  * @property {string[]} notFound           chats the caller may not read (or malformed ids)
  * @property {boolean} failed              `resume` was refused with an `error` frame
+ * @property {Map<string, ChatSettings> | null} settings  the user's settings of the resumed chats that are
+ *   not the defaults (a resumed chat without an entry has the defaults); null when the server sent none
  */
 
 export {};

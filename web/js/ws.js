@@ -53,7 +53,9 @@ export class Connection {
     /** Ids of the `resume` frames of this socket still unanswered. @type {Set<string>} */
     this.resumeIds = new Set();
     /** @type {ResumeResult} */
-    this.result = { chats: new Map(), notFound: [], failed: false };
+    this.result = { chats: new Map(), notFound: [], failed: false, settings: null };
+    /** An answer to this socket's `resume` came without `settings`. */
+    this.settingsLost = false;
     this.resumeCounter = 0;
   }
 
@@ -190,7 +192,8 @@ export class Connection {
   sendResume(socket) {
     const entries = [...this.handlers.positions()];
     this.resumeIds.clear();
-    this.result = { chats: new Map(), notFound: [], failed: false };
+    this.result = { chats: new Map(), notFound: [], failed: false, settings: null };
+    this.settingsLost = false;
     for (let start = 0; start === 0 || start < entries.length; start += MAX_RESUME_CHATS) {
       const id = `resume-${++this.resumeCounter}`;
       this.resumeIds.add(id);
@@ -217,6 +220,18 @@ export class Connection {
       }
       if (Array.isArray(payload.not_found)) {
         for (const chatId of payload.not_found) if (typeof chatId === 'string') this.result.notFound.push(chatId);
+      }
+      // The chat settings as they are now; absent when the server could not read
+      // them, and then none are trusted (the chat list brings them).
+      if (payload.settings && typeof payload.settings === 'object' && !this.settingsLost) {
+        const settings = this.result.settings ?? new Map();
+        for (const [chatId, value] of Object.entries(payload.settings)) {
+          if (value && typeof value === 'object') settings.set(chatId, /** @type {any} */ (value));
+        }
+        this.result.settings = settings;
+      } else {
+        this.settingsLost = true;
+        this.result.settings = null;
       }
     } else {
       this.result.failed = true; // e.g. a server without resume: the caller reloads over REST

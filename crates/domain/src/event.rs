@@ -2,10 +2,11 @@
 //! `{type, room_id, sender, payload}` plus `event_seq`, the event's position in
 //! the chat's durable log, which devices use to resume without gaps.
 
-use crate::chat::ChatView;
+use crate::chat::{ChatSettings, ChatView};
 use crate::ids::{ChatId, MessageId, SessionId, UserId};
 use crate::message::{Message, ReactionChange, UpdateAction};
 use crate::receipt::ChatProgress;
+use crate::user::User;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -145,6 +146,19 @@ struct HiddenPayload {
 }
 
 #[derive(Serialize)]
+struct BlockPayload {
+    user_id: UserId,
+    blocked: bool,
+}
+
+#[derive(Serialize)]
+struct ProfilePayload<'a> {
+    user_id: UserId,
+    name: &'a str,
+    status: &'a str,
+}
+
+#[derive(Serialize)]
 struct PresencePayload {
     user_id: UserId,
     online: bool,
@@ -166,6 +180,25 @@ impl Delivery {
     /// sender deleted the message for themself, for their other devices only.
     pub fn message_hidden(chat: ChatId, user: UserId, message: MessageId) -> Self {
         Self::ephemeral("message_hidden", Some(chat), user, HiddenPayload { message_id: message })
+    }
+
+    /// `{"type":"chat_settings","room_id","sender","payload":{"archived","muted_until","pinned"}}`:
+    /// the user's own settings of the chat, for their other devices only.
+    pub fn chat_settings(chat: ChatId, user: UserId, settings: ChatSettings) -> Self {
+        Self::ephemeral("chat_settings", Some(chat), user, settings)
+    }
+
+    /// `{"type":"block_update","room_id":null,"sender","payload":{"user_id","blocked"}}`:
+    /// the sender blocked (or unblocked) `user_id`; for the sender's other devices only.
+    pub fn block_update(user: UserId, other: UserId, blocked: bool) -> Self {
+        Self::ephemeral("block_update", None, user, BlockPayload { user_id: other, blocked })
+    }
+
+    /// `{"type":"user_update","room_id":null,"sender","payload":{"user_id","name","status"}}`:
+    /// the sender's new public profile, for the people who show it.
+    pub fn user_update(user: &User) -> Self {
+        let payload = ProfilePayload { user_id: user.id, name: &user.name, status: &user.status };
+        Self::ephemeral("user_update", None, user.id, payload)
     }
 
     /// `{"type":"presence","room_id":null,"sender","payload":{"user_id","online","last_seen"}}`;
@@ -327,6 +360,42 @@ mod tests {
         assert_eq!(frame["type"], "message_hidden");
         assert_eq!(frame["payload"]["message_id"], message.to_string());
         assert_eq!(hidden.room_id, Some(chat));
+    }
+
+    #[test]
+    fn private_state_frames_name_what_changed_and_are_not_logged() {
+        let (chat, user, other) = (ChatId::new(), UserId::new(), UserId::new());
+        let settings = ChatSettings { archived: true, muted_until: None, pinned: false };
+        let frame_of = |delivery: Delivery| -> serde_json::Value {
+            let Delivery::Ephemeral(e) = delivery else { panic!("ephemeral") };
+            serde_json::from_str(&e.frame).unwrap()
+        };
+        let frame = frame_of(Delivery::chat_settings(chat, user, settings));
+        assert_eq!(
+            (frame["type"].as_str(), frame["room_id"].as_str()),
+            (Some("chat_settings"), Some(&*chat.to_string()))
+        );
+        assert_eq!(frame["payload"], serde_json::json!({"archived": true, "muted_until": null, "pinned": false}));
+        let frame = frame_of(Delivery::block_update(user, other, true));
+        assert_eq!(
+            (frame["type"].as_str(), frame["sender"].as_str()),
+            (Some("block_update"), Some(&*user.to_string()))
+        );
+        assert_eq!(frame["payload"], serde_json::json!({"user_id": other.to_string(), "blocked": true}));
+    }
+
+    #[test]
+    fn a_user_update_frame_carries_the_public_profile_only() {
+        let mut user = crate::services::test_support::user(UserId::new(), "Asha");
+        user.status = "at work".into();
+        let Delivery::Ephemeral(e) = Delivery::user_update(&user) else { panic!("ephemeral") };
+        let frame: serde_json::Value = serde_json::from_str(&e.frame).unwrap();
+        assert_eq!(frame["type"], "user_update");
+        assert_eq!(
+            frame["payload"],
+            serde_json::json!({"user_id": user.id.to_string(), "name": "Asha", "status": "at work"}),
+            "no phone number, no last seen"
+        );
     }
 
     #[test]

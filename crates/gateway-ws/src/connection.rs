@@ -17,6 +17,7 @@ use actix_web::web::Bytes;
 use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, Session};
 use bytestring::ByteString;
 use chitchat_domain::auth::Caller;
+use chitchat_domain::chat::ChatSettings;
 use chitchat_domain::event::{Delivery, EventDelivery};
 use chitchat_domain::ports::Subscription;
 use chitchat_domain::services::{CatchUp, SendMessage};
@@ -601,6 +602,9 @@ async fn receipt(services: &Services, caller: Caller, frame: &ClientFrame) -> Re
 pub(crate) struct Resumed {
     pub chats: BTreeMap<ChatId, i64>,
     pub not_found: Vec<String>,
+    /// The caller's settings of the resumed chats that differ from the defaults;
+    /// None when they could not be read.
+    pub settings: Option<BTreeMap<ChatId, ChatSettings>>,
 }
 
 /// Replays, chat by chat, everything after the positions the device reports.
@@ -613,7 +617,7 @@ async fn resume(
         Ok(payload) => payload,
         Err(error) => return Ok(Err(error)),
     };
-    let mut resumed = Resumed { chats: BTreeMap::new(), not_found: Vec::new() };
+    let mut resumed = Resumed { chats: BTreeMap::new(), not_found: Vec::new(), settings: None };
     for (raw_id, position) in payload.chats {
         let Ok(chat) = raw_id.parse::<ChatId>() else {
             resumed.not_found.push(raw_id);
@@ -625,6 +629,12 @@ async fn resume(
             }
             None => resumed.not_found.push(raw_id),
         }
+    }
+    // Settings are state, not events: the device gets them as they are now.
+    let reached: Vec<ChatId> = resumed.chats.keys().copied().collect();
+    match conn.services.chats.changed_settings(conn.caller, &reached).await {
+        Ok(settings) => resumed.settings = Some(settings.into_iter().collect()),
+        Err(error) => tracing::warn!(user = %conn.caller.user_id, %error, "could not read chat settings for a resume"),
     }
     Ok(Ok(resumed))
 }

@@ -3,6 +3,7 @@
 use crate::connection::Resumed;
 use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
+use chitchat_domain::chat::ChatSettings;
 use chitchat_domain::message::Message;
 use chitchat_domain::{ChatId, DomainError};
 use serde::Serialize;
@@ -75,15 +76,22 @@ struct ResumedFrame<'a> {
 struct ResumedPayload<'a> {
     chats: &'a BTreeMap<ChatId, i64>,
     not_found: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    settings: Option<&'a BTreeMap<ChatId, ChatSettings>>,
 }
 
-/// `{"type":"ack","id":…,"payload":{"chats":{id: event_seq},"not_found":[…]}}`:
-/// the replay asked for by `resume` is complete; live events follow.
+/// `{"type":"ack","id":…,"payload":{"chats":{id: event_seq},"not_found":[…],"settings":{id: settings}}}`:
+/// the replay asked for by `resume` is complete; live events follow. `settings`
+/// holds the caller's settings of the resumed chats that are not the defaults.
 pub(crate) fn resumed(id: Option<&Value>, resumed: &Resumed) -> String {
     serde_json::to_string(&ResumedFrame {
         kind: "ack",
         id,
-        payload: ResumedPayload { chats: &resumed.chats, not_found: &resumed.not_found },
+        payload: ResumedPayload {
+            chats: &resumed.chats,
+            not_found: &resumed.not_found,
+            settings: resumed.settings.as_ref(),
+        },
     })
     .unwrap_or_default()
 }

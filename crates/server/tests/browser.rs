@@ -3,7 +3,8 @@
 //! photo uploaded in one browser shows in the other (web/e2e/attachments.e2e.mjs),
 //! a video streams from a signed link and seeks with range requests, and a voice
 //! note plays (web/e2e/media.e2e.mjs),
-//! the theme and notification settings work (web/e2e/settings.e2e.mjs), and the
+//! the theme and notification settings work (web/e2e/settings.e2e.mjs), one
+//! person's two browsers stay in step (web/e2e/devices.e2e.mjs), and the
 //! message actions (reply, edit, react, delete, forward) reach the other side
 //! live, with a phone-sized pass (web/e2e/actions.e2e.mjs), and the pages ride
 //! out a server restart (web/e2e/restart.e2e.mjs). Links, right-to-left text, edit
@@ -101,6 +102,11 @@ async fn a_video_streams_and_seeks_with_range_requests_and_a_voice_note_plays() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_theme_switch_sticks_and_hidden_tabs_notify_of_new_messages() {
     run_script("settings.e2e.mjs", &[], "settings: 1 passed, 0 failed").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_a_person_does_on_one_device_shows_on_their_other_without_a_reload() {
+    run_script("devices.e2e.mjs", &[], "devices: 1 passed, 0 failed").await;
 }
 
 /// The restart test: the script asks (a line on its output) for the server to be

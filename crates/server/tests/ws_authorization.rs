@@ -5,7 +5,9 @@
 //! message stored or delivered, no receipt, no typing indicator, no event of the
 //! chat on their own socket. Members, admins and senders are served. Presence
 //! reaches only the people a user exchanged messages with (or mutual contacts),
-//! and a former member reads messages as they were when they left.
+//! and a former member reads messages as they were when they left. A person's
+//! `chat_settings` and `block_update` frames reach only their own devices, and
+//! `user_update` never a stranger.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
@@ -19,6 +21,7 @@ on_both_backends!(
     every_frame_type_checks_who_is_sending_it,
     presence_reaches_only_people_the_user_exchanged_messages_with,
     a_former_member_sees_messages_as_they_were_when_they_left,
+    private_frames_reach_only_their_owners_devices,
 );
 
 const QUIET: Duration = Duration::from_millis(400);
@@ -348,4 +351,60 @@ async fn a_former_member_sees_messages_as_they_were_when_they_left(server: TestS
     }
     let everything = serde_json::to_string(&events).unwrap();
     assert!(!everything.contains("secret") && !everything.contains("🎉"), "nothing after: {everything}");
+}
+
+/// The frames that arrive on `ws` up to the `message` with `content` (which ends them).
+async fn frames_until_message(ws: &mut WsClient, content: &str) -> Vec<Value> {
+    let mut seen = Vec::new();
+    loop {
+        let frame = ws.next_json().await;
+        if frame["type"] == "message" && frame["payload"]["content"] == content {
+            return seen;
+        }
+        seen.push(frame);
+    }
+}
+
+async fn private_frames_reach_only_their_owners_devices(server: TestServer) {
+    let api = server.client();
+    let asha = api.login("9876543210", "Asha").await; // the owner
+    let asha_phone = api.login("9876543210", "Asha").await; // her other device
+    let ravi = api.login("9876543211", "Ravi").await; // in a direct chat with her, and in the group
+    let chen = api.login("9876543212", "Chen").await; // in the group
+    let mallory = api.login("9876543213", "Mallory").await; // stranger
+    let direct = api.exchange_messages(&asha, &ravi).await;
+    let group = api.create_group(&asha, "Plans", &[&ravi, &chen]).await["id"].as_str().unwrap().to_owned();
+    let mut own_ws = api.ws(&asha_phone.token).await;
+    let mut others = [("Ravi", api.ws(&ravi.token).await), ("Chen", api.ws(&chen.token).await)];
+    let mut mallory_ws = api.ws(&mallory.token).await;
+
+    let settings = |chat: &str| format!("/api/chats/{chat}/settings");
+    let archive = json!({"archived": true});
+    let put = api.call(Method::PUT, &settings(&direct), Some(&asha.token), Some(archive)).await;
+    assert_eq!(put.status, StatusCode::OK, "{:?}", put.body);
+    let pin = api.call(Method::PUT, &settings(&group), Some(&asha.token), Some(json!({"pinned": true}))).await;
+    assert_eq!(pin.status, StatusCode::OK, "{:?}", pin.body);
+    let block = format!("/api/users/{}/block", ravi.user_id());
+    assert_eq!(api.call(Method::POST, &block, Some(&asha.token), None).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(api.call(Method::DELETE, &block, Some(&asha.token), None).await.status, StatusCode::NO_CONTENT);
+    let renamed = api.call(Method::PATCH, "/api/users/me", Some(&asha.token), Some(json!({"name": "Asha K"}))).await;
+    assert_eq!(renamed.status, StatusCode::OK, "{:?}", renamed.body);
+    // A message after all that: whatever was sent to a member came before it.
+    assert_eq!(api.send_text(&asha, &group, "that is all", None).await.status, StatusCode::CREATED);
+
+    let kinds = |frames: &[Value]| -> Vec<String> {
+        frames.iter().map(|f| f["type"].as_str().unwrap_or("").to_owned()).collect()
+    };
+    let own = frames_until_message(&mut own_ws, "that is all").await;
+    assert_eq!(
+        kinds(&own),
+        vec!["chat_settings", "chat_settings", "block_update", "block_update", "user_update"],
+        "her other device: {own:?}"
+    );
+    for (who, ws) in &mut others {
+        let seen = frames_until_message(ws, "that is all").await;
+        assert_eq!(kinds(&seen), vec!["user_update"], "{who} sees only her new name: {seen:?}");
+    }
+    let heard = mallory_ws.next_json_within(QUIET).await;
+    assert!(heard.is_none(), "a stranger hears nothing: {heard:?}");
 }

@@ -13,7 +13,7 @@ const MAX_ALIAS_CHARS: usize = 64;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Contact {
     /// The person with this number, once the two share a chat or they saved the
-    /// owner (`services::privacy::people_who_know`); `null` before, whether or not
+    /// owner (`services::privacy::accounts_shown_to`); `null` before, whether or not
     /// anyone uses the number, so that saving a number does not tell who is registered.
     pub user: Option<User>,
     /// The saved number (E.164).

@@ -5,7 +5,7 @@ use crate::chat::{
 };
 use crate::clock::Clock;
 use crate::error::{DomainError, DomainResult};
-use crate::event::ChatUpdate;
+use crate::event::{ChatUpdate, Delivery};
 use crate::ids::{ChatId, UserId};
 use crate::message::{Message, Page};
 use crate::ports::{ChatRepo, ChatSettingsRepo, ContactRepo, EventBus, MessageRepo, ReceiptRepo, UserRepo};
@@ -189,7 +189,8 @@ impl ChatService {
         Ok(self.chat_settings.settings(user, &[chat]).await?.into_iter().next().map(|(_, s)| s).unwrap_or_default())
     }
 
-    /// Archives, mutes or pins a chat for the caller only.
+    /// Archives, mutes or pins a chat for the caller only; the caller's other
+    /// devices hear of it at once (`chat_settings`), and nobody else does.
     pub async fn update_settings(
         &self,
         caller: Caller,
@@ -198,7 +199,27 @@ impl ChatService {
     ) -> DomainResult<ChatSettings> {
         require_reader(self.chats.as_ref(), chat, caller.user_id).await?;
         self.chat_settings.put_settings(chat, caller.user_id, &settings).await?;
+        let live = Delivery::chat_settings(chat, caller.user_id, settings);
+        if let Err(error) = self.bus.publish(&[caller.user_id], live).await {
+            tracing::warn!(%error, %chat, "live chat_settings failed; devices read them on resume or reload");
+        }
         Ok(settings)
+    }
+
+    /// The caller's settings of those of `chats` where they differ from the
+    /// defaults, for a device that resumes them (the caller's membership of each
+    /// is checked by the replay that comes with it).
+    pub async fn changed_settings(
+        &self,
+        caller: Caller,
+        chats: &[ChatId],
+    ) -> DomainResult<Vec<(ChatId, ChatSettings)>> {
+        if chats.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut stored = self.chat_settings.settings(caller.user_id, chats).await?;
+        stored.retain(|(_, settings)| *settings != ChatSettings::default());
+        Ok(stored)
     }
 
     /// What a former member sees: no members, and the chat as of their leaving.
@@ -286,6 +307,41 @@ mod tests {
         let (view, created) = service.create(me, direct(vec![other])).await.unwrap();
         assert_eq!(view.chat.kind, ChatKind::Direct);
         assert!(created);
+    }
+
+    #[tokio::test]
+    async fn new_settings_reach_only_the_callers_own_devices() {
+        let me = caller();
+        let chat_id = ChatId::new();
+        let mut m = MockSet::new(Utc::now());
+        m.chats.expect_member().returning(|c, u| Ok(Some(crate::services::test_support::member(c, u))));
+        m.chat_settings.expect_put_settings().times(1).returning(|_, _, _| Ok(()));
+        m.bus
+            .expect_publish()
+            .withf(move |to, delivery| {
+                to == [me.user_id]
+                    && matches!(delivery, Delivery::Ephemeral(e)
+                        if e.room_id == Some(chat_id) && e.frame.contains("\"chat_settings\"") && e.frame.contains("\"archived\":true"))
+            })
+            .times(1)
+            .returning(|_, _| Ok(()));
+        let archived = ChatSettings { archived: true, ..ChatSettings::default() };
+        assert_eq!(service(m).update_settings(me, chat_id, archived).await.unwrap(), archived);
+    }
+
+    #[tokio::test]
+    async fn a_resume_gets_only_the_settings_that_differ_from_the_defaults() {
+        let (plain, pinned) = (ChatId::new(), ChatId::new());
+        let mut m = MockSet::new(Utc::now());
+        m.chat_settings = crate::ports::MockChatSettingsRepo::new();
+        let on_top = ChatSettings { pinned: true, ..ChatSettings::default() };
+        m.chat_settings
+            .expect_settings()
+            .times(1)
+            .returning(move |_, _| Ok(vec![(plain, ChatSettings::default()), (pinned, on_top)]));
+        let service = service(m);
+        assert_eq!(service.changed_settings(caller(), &[plain, pinned]).await.unwrap(), vec![(pinned, on_top)]);
+        assert!(service.changed_settings(caller(), &[]).await.unwrap().is_empty(), "no chats, no query");
     }
 
     #[tokio::test]

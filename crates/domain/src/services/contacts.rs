@@ -3,8 +3,9 @@ use crate::auth::Caller;
 use crate::clock::Clock;
 use crate::contact::{parse_alias, Contact, ContactEntry, PendingContact};
 use crate::error::{DomainError, DomainResult};
+use crate::event::Delivery;
 use crate::ids::UserId;
-use crate::ports::{ChatRepo, ContactRepo, UserRepo};
+use crate::ports::{ChatRepo, ContactRepo, EventBus, UserRepo};
 use crate::user::{LastSeenVisibility, Phone, StatusLine, User, UserName};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -21,6 +22,7 @@ pub struct ContactService {
     users: Arc<dyn UserRepo>,
     contacts: Arc<dyn ContactRepo>,
     chats: Arc<dyn ChatRepo>,
+    bus: Arc<dyn EventBus>,
     clock: Arc<dyn Clock>,
     region: crate::user::Region,
 }
@@ -39,16 +41,48 @@ impl ContactService {
             users: ports.users.clone(),
             contacts: ports.contacts.clone(),
             chats: ports.chats.clone(),
+            bus: ports.bus.clone(),
             clock: ports.clock.clone(),
             region,
         }
     }
 
-    /// Changes the caller's name and/or status line.
+    /// Changes the caller's name and/or status line. When either changes, the
+    /// people who show them (`profile_audience`) hear of it at once (`user_update`).
     pub async fn update_profile(&self, caller: Caller, name: Option<&str>, status: Option<&str>) -> DomainResult<User> {
         let name = name.map(UserName::parse).transpose()?.map(UserName::into_inner);
         let status = status.map(StatusLine::parse).transpose()?.map(StatusLine::into_inner);
-        self.users.update_profile(caller.user_id, name, status).await?.ok_or_else(user_not_found)
+        let changes = name.is_some() || status.is_some();
+        let user = self.users.update_profile(caller.user_id, name, status).await?.ok_or_else(user_not_found)?;
+        if changes {
+            self.announce_profile(&user).await;
+        }
+        Ok(user)
+    }
+
+    /// Pushes the new profile live. Only logged when it fails: the profile is
+    /// stored, and devices read profiles again when they reconnect.
+    async fn announce_profile(&self, user: &User) {
+        let audience = match self.profile_audience(user.id).await {
+            Ok(audience) => audience,
+            Err(error) => {
+                tracing::warn!(%error, user_id = %user.id, "could not read who shows this profile");
+                return;
+            }
+        };
+        if let Err(error) = self.bus.publish(&audience, Delivery::user_update(user)).await {
+            tracing::warn!(%error, user_id = %user.id, "live user_update failed");
+        }
+    }
+
+    /// Who shows `user`'s name and status line: the user's own devices and the
+    /// people who may see their account (`services::privacy::viewers_of`).
+    async fn profile_audience(&self, user: UserId) -> DomainResult<Vec<UserId>> {
+        let mut audience: Vec<UserId> =
+            super::privacy::viewers_of(self.chats.as_ref(), self.contacts.as_ref(), user).await?.into_iter().collect();
+        audience.push(user);
+        audience.sort();
+        Ok(audience)
     }
 
     /// Changes who may see when the caller was last online.
@@ -59,7 +93,7 @@ impl ContactService {
 
     /// The caller's contacts: the people they saved, then the numbers nobody used
     /// when saved, each in the order added. A person shows only once the two share
-    /// a chat or they saved the caller (`services::privacy::people_who_know`).
+    /// a chat or they saved the caller (`services::privacy::accounts_shown_to`).
     pub async fn list(&self, caller: Caller) -> DomainResult<Vec<Contact>> {
         let (entries, pending) = futures_util::future::try_join(
             self.contacts.contacts(caller.user_id),
@@ -156,7 +190,7 @@ impl ContactService {
             return Ok(contacts);
         }
         let knowing: HashSet<UserId> =
-            super::privacy::people_who_know(self.chats.as_ref(), self.contacts.as_ref(), caller.user_id).await?;
+            super::privacy::accounts_shown_to(self.chats.as_ref(), self.contacts.as_ref(), caller.user_id).await?;
         let (places, people): (Vec<usize>, Vec<User>) = contacts
             .iter_mut()
             .enumerate()
@@ -176,11 +210,25 @@ impl ContactService {
             return Err(DomainError::invalid("invalid_block", "you cannot block yourself"));
         }
         self.users.get(user).await?.ok_or_else(user_not_found)?;
-        self.contacts.block(caller.user_id, user, self.clock.now()).await
+        self.contacts.block(caller.user_id, user, self.clock.now()).await?;
+        self.announce_block(caller.user_id, user, true).await;
+        Ok(())
     }
 
     pub async fn unblock(&self, caller: Caller, user: UserId) -> DomainResult<()> {
-        self.contacts.unblock(caller.user_id, user).await
+        self.contacts.unblock(caller.user_id, user).await?;
+        self.announce_block(caller.user_id, user, false).await;
+        Ok(())
+    }
+
+    /// Tells the blocker's devices (and nobody else: the blocked person is never
+    /// told) that a block was made or lifted. Only logged when it fails: the block
+    /// is stored.
+    async fn announce_block(&self, blocker: UserId, other: UserId, blocked: bool) {
+        let live = Delivery::block_update(blocker, other, blocked);
+        if let Err(error) = self.bus.publish(&[blocker], live).await {
+            tracing::warn!(%error, user_id = %blocker, "live block_update failed");
+        }
     }
 }
 
@@ -278,6 +326,58 @@ mod tests {
         let service = ContactService::new(&ports(m), Region::default());
         assert_eq!(service.add(me, ContactRef::Id(me.user_id), None).await.unwrap_err().code(), "invalid_contact");
         assert_eq!(service.block(me, me.user_id).await.unwrap_err().code(), "invalid_block");
+    }
+
+    #[tokio::test]
+    async fn a_block_and_an_unblock_reach_only_the_blockers_own_devices() {
+        let me = caller();
+        let other = UserId::new();
+        let mut m = MockSet::new(Utc::now());
+        m.users.expect_get().returning(|id| Ok(Some(someone(id))));
+        m.contacts.expect_block().times(1).returning(|_, _, _| Ok(()));
+        m.contacts.expect_unblock().times(1).returning(|_, _| Ok(()));
+        for blocked in [true, false] {
+            let expected = format!("{{\"user_id\":\"{other}\",\"blocked\":{blocked}}}");
+            m.bus
+                .expect_publish()
+                .withf(move |to, delivery| {
+                    to == [me.user_id]
+                        && matches!(delivery, Delivery::Ephemeral(e) if e.frame.contains("\"block_update\"") && e.frame.contains(&expected))
+                })
+                .times(1)
+                .returning(|_, _| Ok(()));
+        }
+        let service = ContactService::new(&ports(m), Region::default());
+        service.block(me, other).await.unwrap();
+        service.unblock(me, other).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_new_name_reaches_the_people_who_show_it_and_a_privacy_change_alone_does_not() {
+        let me = caller();
+        let (saved, partner, saver) = (UserId::new(), UserId::new(), UserId::new());
+        let mut m = MockSet::new(Utc::now());
+        m.contacts = crate::ports::MockContactRepo::new();
+        // `saver` saved me: that shows them nothing of me (`privacy::viewers_of`).
+        m.contacts.expect_saved_by().never().returning(move |_| Ok(vec![saver]));
+        m.contacts.expect_contacts().returning(move |owner| {
+            Ok(vec![ContactEntry { owner, contact: saved, alias: None, added_at: Utc::now() }])
+        });
+        m.chats.expect_partners().returning(move |_| Ok(vec![partner]));
+        m.users.expect_update_profile().times(2).returning(|id, _, _| Ok(Some(someone(id))));
+        let mut everyone = vec![me.user_id, saved, partner];
+        everyone.sort();
+        m.bus
+            .expect_publish()
+            .withf(move |to, delivery| {
+                to == everyone.as_slice()
+                    && matches!(delivery, Delivery::Ephemeral(e) if e.frame.contains("\"user_update\""))
+            })
+            .times(1)
+            .returning(|_, _| Ok(()));
+        let service = ContactService::new(&ports(m), Region::default());
+        service.update_profile(me, Some("Zoya K"), None).await.unwrap();
+        service.update_profile(me, None, None).await.unwrap();
     }
 
     #[tokio::test]

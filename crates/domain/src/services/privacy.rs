@@ -28,18 +28,34 @@ pub(super) async fn as_seen_by(
         .collect())
 }
 
-/// The people who already know which account is `user`'s: those who share a chat
-/// with them (they see it among the members) and those who saved them as a
-/// contact. Only they are shown the account behind `user`'s number, in a contact
-/// list or a search by digits: to anyone else a number looks the same whether or
-/// not anyone registered it.
-pub(super) async fn people_who_know(
+// Whose account a person may see. `user`'s account (which id and profile has
+// their number) is shown to `viewer` when the two are active members of a chat
+// together (the members list shows it anyway), or when `user` saved `viewer` as
+// a contact (saving someone's number lets them see you). To anyone else a number
+// looks the same whether or not anyone registered it. The two functions below
+// are this one relation read from either side.
+
+/// The people whose account `viewer` may see: those who share a chat with them,
+/// and those who saved them as a contact.
+pub(super) async fn accounts_shown_to(
+    chats: &dyn ChatRepo,
+    contacts: &dyn ContactRepo,
+    viewer: UserId,
+) -> DomainResult<HashSet<UserId>> {
+    let (partners, saved_me) =
+        futures_util::future::try_join(chats.partners(viewer), contacts.saved_by(viewer)).await?;
+    Ok(partners.into_iter().chain(saved_me).filter(|other| *other != viewer).collect())
+}
+
+/// The people who may see `user`'s account: those who share a chat with them,
+/// and those whom `user` saved as a contact.
+pub(super) async fn viewers_of(
     chats: &dyn ChatRepo,
     contacts: &dyn ContactRepo,
     user: UserId,
 ) -> DomainResult<HashSet<UserId>> {
-    let (partners, saved_me) = futures_util::future::try_join(chats.partners(user), contacts.saved_by(user)).await?;
-    Ok(partners.into_iter().chain(saved_me).filter(|other| *other != user).collect())
+    let (partners, mine) = futures_util::future::try_join(chats.partners(user), contacts.contacts(user)).await?;
+    Ok(partners.into_iter().chain(mine.into_iter().map(|entry| entry.contact)).filter(|other| *other != user).collect())
 }
 
 #[cfg(test)]

@@ -26,7 +26,7 @@ impl UserService {
 
     /// Other users whose name contains `query`, and, when it holds at least three
     /// digits, those of the people who share a chat with the caller or saved them
-    /// (`services::privacy::people_who_know`) whose number contains them. A number
+    /// (`services::privacy::accounts_shown_to`) whose number contains them. A number
     /// finds nobody else, so search does not tell whether a number is registered.
     pub async fn search(&self, caller: Caller, query: &str) -> DomainResult<Vec<User>> {
         let query = query.trim();
@@ -40,7 +40,7 @@ impl UserService {
         let digits: String = query.chars().filter(char::is_ascii_digit).collect();
         if digits.len() >= MIN_PHONE_DIGITS {
             let knowing: Vec<_> =
-                super::privacy::people_who_know(self.chats.as_ref(), self.contacts.as_ref(), caller.user_id)
+                super::privacy::accounts_shown_to(self.chats.as_ref(), self.contacts.as_ref(), caller.user_id)
                     .await?
                     .into_iter()
                     .collect();
@@ -77,7 +77,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn digits_find_only_people_who_know_the_caller() {
+    async fn digits_find_only_people_whose_account_the_caller_may_see() {
         let caller = Caller { user_id: UserId::new(), session_id: SessionId::new() };
         let friend = crate::services::test_support::user(UserId::new(), "Friend");
         let stranger = crate::services::test_support::user(UserId::new(), "Stranger");
