@@ -470,6 +470,7 @@ function endSession(message) {
   state.readSeq.clear();
   state.progress.clear();
   state.positions.clear();
+  liveProfiles.byUser.clear();
   state.openChatId = null;
   state.socketLostAt = null;
   state.loggingOut = false;
@@ -536,10 +537,13 @@ function refreshChats() {
     try {
       do {
         refreshAgain = false;
+        const heardBefore = liveProfiles.heard;
         // The archive too: archived chats are still chats (opened, resumed, found).
         const [main, archived] = await Promise.all([api.listChats(false), api.listChats(true)]);
         const ids = new Set(main.map((c) => c.id));
         applyChats([...main, ...archived.filter((c) => !ids.has(c.id))]);
+        // The answer may predate a profile change heard live while it was on its way.
+        for (const { payload, heard } of liveProfiles.byUser.values()) if (heard > heardBefore) applyProfile(payload);
       } while (refreshAgain);
     } catch (err) {
       if (err instanceof api.ApiError && !err.isNetwork && err.status !== 401) toast(err.message);
@@ -707,6 +711,13 @@ function applyChatSettings(chatId, value) {
 }
 
 /**
+ * The newest `user_update` heard per user, numbered in the order heard, so that a
+ * chat list fetched before one arrived does not bring the old name back.
+ * @type {{ heard: number, byUser: Map<string, { payload: any, heard: number }> }}
+ */
+const liveProfiles = { heard: 0, byUser: new Map() };
+
+/**
  * Someone's new name or status line (a `user_update` frame): shown wherever they
  * appear, unless a contact alias stands in for the name.
  * @param {any} payload
@@ -714,6 +725,7 @@ function applyChatSettings(chatId, value) {
 function applyProfile(payload) {
   if (!payload || typeof payload.user_id !== 'string' || typeof payload.name !== 'string') return;
   const id = payload.user_id;
+  if (liveProfiles.byUser.get(id)?.payload !== payload) liveProfiles.byUser.set(id, { payload, heard: ++liveProfiles.heard });
   const change = { name: payload.name, status: typeof payload.status === 'string' ? payload.status : '' };
   const known = people.userById(id);
   if (known) people.noteUser({ ...known, ...change });
