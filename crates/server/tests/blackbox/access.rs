@@ -1,5 +1,6 @@
 //! Black-box: nobody reads, writes or learns of a chat they are not in; tokens
 //! and codes work exactly as long as they should.
+
 use chitchat_testkit::TestServer;
 use reqwest::{Method, StatusCode};
 use serde_json::json;

@@ -3,6 +3,7 @@
 //! no shared cache; a tampered link, or one moved to another user, is refused;
 //! the access of its user is checked at every request, so deleting the message
 //! for everyone ends it; and it expires after `ATTACHMENT_LINK_TTL`.
+
 use chitchat_testkit::client::Reply;
 use chitchat_testkit::{ApiClient, Login, TestServer};
 use reqwest::{Method, StatusCode};

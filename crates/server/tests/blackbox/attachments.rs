@@ -3,6 +3,7 @@
 //! downloaded (with ranges) by the chat's members only; an upload over
 //! `MAX_UPLOAD_SIZE` leaves nothing behind, and deleting the last message that
 //! carries a file removes it.
+
 use chitchat_domain::ports::AttachmentRepo;
 use chitchat_store_sql::{Store, StoreConfig};
 use chitchat_testkit::client::Reply;

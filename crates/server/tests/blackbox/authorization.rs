@@ -7,6 +7,7 @@
 //! `/api/openapi.json` that needs a token, so a new endpoint cannot be added without
 //! being checked here. Someone blocked cannot put the person who blocked them in a
 //! group.
+
 use chitchat_testkit::TestServer;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};

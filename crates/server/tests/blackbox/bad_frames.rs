@@ -7,6 +7,7 @@
 //! the length its header announces), 1007 for text that is not UTF-8, 1002 for the
 //! rest. The server never panics, logs nothing a client causes above WARN, and the
 //! other sockets, of other people and of the same person, carry on untouched.
+
 use crate::support;
 use chitchat_testkit::ws_frame::coding::{Data, OpCode};
 use chitchat_testkit::ws_frame::Frame;

@@ -1,5 +1,6 @@
 //! Black-box: bad input gets a clear 4xx or an `error` frame, and nothing that was
 //! already stored is lost or changed.
+
 use crate::support;
 use chitchat_testkit::TestServer;
 use reqwest::{Method, StatusCode};

@@ -14,6 +14,7 @@
 //! (web/e2e/a11y.e2e.mjs).
 //! Needs Debian's `chromium` and `npm ci --prefix web/e2e`; skipped without them
 //! unless `CHITCHAT_REQUIRE_BROWSER=1`.
+
 use crate::support;
 use chitchat_testkit::services::skip_unless_required;
 use chitchat_testkit::TestBackend;

@@ -1,4 +1,5 @@
 //! Black-box: people log in with codes, open a direct chat and talk live.
+
 use chitchat_testkit::TestServer;
 use reqwest::StatusCode;
 use serde_json::json;

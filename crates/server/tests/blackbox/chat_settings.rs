@@ -1,4 +1,5 @@
 //! Black-box: each person archives, mutes and pins their own chats.
+
 use chitchat_testkit::TestServer;
 use reqwest::{Method, StatusCode};
 use serde_json::json;

@@ -1,4 +1,5 @@
 //! Black-box: the binary's commands, as an operator or a container uses them.
+
 use crate::support;
 use chitchat_testkit::TestBackend;
 use std::process::Command;

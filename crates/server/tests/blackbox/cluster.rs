@@ -1,4 +1,5 @@
 //! Black-box: two instances on one PostgreSQL and one Redis act as one server.
+
 use crate::support;
 use chitchat_testkit::TestServer;
 use reqwest::{Method, StatusCode};

@@ -4,6 +4,7 @@
 //! changes, including who receives the messages sent right after a member is
 //! added or removed; a new direct chat shows on both people's devices before
 //! anything is sent in it.
+
 use crate::support;
 use chitchat_testkit::{ApiClient, Login, WsClient};
 use reqwest::{Method, StatusCode};

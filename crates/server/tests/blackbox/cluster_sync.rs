@@ -4,6 +4,7 @@
 //! their blocks, their profile (which their chat partners and the people they
 //! saved see too). A device that resumes gets the chat settings as they are
 //! now. Read positions are proven in `cluster_events.rs`.
+
 use crate::support;
 use chitchat_testkit::WsClient;
 use reqwest::{Method, StatusCode};

@@ -2,6 +2,7 @@
 //! silent past `WS_PONG_WAIT` is closed and its user goes offline; a device whose
 //! queue of events overflows `WS_WRITE_BUFFER_SIZE` is closed with "resume"; a
 //! device that missed more than a replay holds gets `resync` for that chat.
+
 use crate::support;
 use chitchat_testkit::{SocketEnd, TestBackend};
 use serde_json::json;

@@ -1,4 +1,5 @@
 //! Black-box: profile, contacts and blocks as a person uses them.
+
 use chitchat_testkit::TestServer;
 use reqwest::{Method, StatusCode};
 use serde_json::json;

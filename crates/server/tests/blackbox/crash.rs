@@ -4,6 +4,7 @@
 //! alternating between the instances while one of them is killed again and again,
 //! and devices on both instances over WebSockets while either instance may be
 //! killed, each device reconnecting to whichever instance answers and resuming.
+
 use crate::support;
 use chitchat_testkit::{ApiClient, Login, SocketEnd, TestServer};
 use reqwest::StatusCode;

@@ -4,6 +4,7 @@
 //! afterwards every acknowledged message is stored exactly once, in order, and
 //! reaches the other person exactly once. The database is a test-owned server on
 //! its own port, so the shared one is not disturbed.
+
 use crate::support;
 use chitchat_testkit::postgres::OwnedPostgres;
 use chitchat_testkit::{TestServer, WsClient};

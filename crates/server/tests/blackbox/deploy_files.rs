@@ -8,6 +8,7 @@
 //! by .ci/run; `CHITCHAT_KUBERNETES_VALIDATE` and `CHITCHAT_CHECK_JSONSCHEMA` name
 //! the executables) and are skipped without them unless
 //! `CHITCHAT_REQUIRE_DEPLOY_CHECKS=1`.
+
 use crate::support;
 use chitchat_testkit::services::skip_unless_required;
 use std::collections::BTreeSet;

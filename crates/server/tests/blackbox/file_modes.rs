@@ -1,6 +1,7 @@
 //! Black-box: what the server writes to disk is readable by its own user only.
 //! `DATA_DIR` is 0700, the SQLite file, its write-ahead log and every attachment
 //! file 0600, whatever the umask it was started with.
+
 use crate::support;
 use chitchat_testkit::{TestBackend, TestServer};
 use std::os::unix::fs::PermissionsExt;

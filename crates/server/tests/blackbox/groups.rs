@@ -1,6 +1,7 @@
 //! Black-box: group chats. Admins create and run groups, every change is recorded
 //! as a system message delivered live with the messages, and a member who leaves
 //! or is removed keeps the history up to then and gets nothing after.
+
 use chitchat_testkit::client::Reply;
 use chitchat_testkit::{ApiClient, Login, TestServer, WsClient};
 use reqwest::{Method, StatusCode};

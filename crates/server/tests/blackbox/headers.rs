@@ -1,6 +1,7 @@
 //! Black-box: every response tells browsers to run only the server's own scripts,
 //! never to frame the app, never to guess content types and never to send a
 //! referrer; in production, also to use HTTPS only.
+
 use crate::support;
 use chitchat_testkit::{TestBackend, TestServer};
 use reqwest::header::HeaderMap;

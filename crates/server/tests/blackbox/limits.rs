@@ -1,6 +1,7 @@
 //! Black-box: each caller gets RATE_LIMIT_BURST requests at once, then 429 with
 //! Retry-After; other callers are not affected; with Redis the allowance is one for
 //! all instances. CORS answers browsers.
+
 use crate::support;
 use chitchat_testkit::{TestBackend, TestServer};
 use reqwest::{Method, StatusCode};

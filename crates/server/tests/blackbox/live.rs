@@ -1,4 +1,5 @@
 //! Black-box: typing and presence reach the right people, live, and nobody else.
+
 use chitchat_testkit::TestServer;
 use serde_json::json;
 use std::time::Duration;

@@ -2,6 +2,7 @@
 //! attacker would try them: a burst of wrong codes on separate connections checks
 //! at most five of them (and then even the right code is refused), and a burst of
 //! code requests sends exactly one code, also when spread over two instances.
+
 use crate::support;
 use chitchat_testkit::server::TEST_OTP_CODE;
 use chitchat_testkit::{TestBackend, TestServer};

@@ -1,6 +1,7 @@
 //! Black-box: logging in reveals nothing it should not. Whether a phone number is
 //! registered makes no difference to any answer before the right code is given, and
 //! tokens never reach the server's log, even at its most verbose.
+
 use crate::support;
 use chitchat_testkit::client::Reply;
 use chitchat_testkit::{ApiClient, TestBackend, TestServer};

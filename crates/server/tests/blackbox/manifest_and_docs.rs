@@ -5,6 +5,7 @@
 //!
 //! Neither test needs the network or a running service: `cargo metadata` runs
 //! offline on the registry copy the build itself used.
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -2,6 +2,7 @@
 //! reach the other members live as `message_update` events, stay in the history and
 //! come back on `resume`; replies show their original; forwarded copies are new
 //! messages of the chats they land in. Outsiders and non-senders are refused.
+
 use crate::support;
 use chitchat_testkit::client::Reply;
 use chitchat_testkit::{ApiClient, Login, TestBackend, TestServer, WsClient};

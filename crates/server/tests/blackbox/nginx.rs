@@ -2,6 +2,7 @@
 //! (deploy/nginx/chitchat-locations.conf): a chat runs through the load balancer,
 //! WebSocket included, and carries on when one instance stops; `/metrics` is not
 //! reachable through it.
+
 use crate::support;
 use chitchat_testkit::services::skip_or_fail;
 use chitchat_testkit::{ApiClient, TestServer};

@@ -1,4 +1,5 @@
 //! Black-box: operators see metrics at /metrics and every request has an id.
+
 use crate::support;
 use chitchat_testkit::TestBackend;
 use std::time::Duration;

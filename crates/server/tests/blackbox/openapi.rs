@@ -1,5 +1,6 @@
 //! Black-box: the API describes itself at /api/openapi.json, and Swagger UI works
 //! from the binary alone (no internet).
+
 use crate::support;
 use chitchat_testkit::TestBackend;
 use serde_json::Value;

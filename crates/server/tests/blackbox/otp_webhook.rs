@@ -1,5 +1,6 @@
 //! Black-box: with OTP_WEBHOOK_URL, login codes go to the SMS gateway's webhook,
 //! a person logs in with the code it received, and the code never reaches the log.
+
 use crate::support;
 use chitchat_testkit::{TestBackend, TestServer};
 use reqwest::{Method, StatusCode};

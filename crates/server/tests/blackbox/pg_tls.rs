@@ -3,6 +3,7 @@
 //! encrypted; a CA that did not sign the server's certificate stops start-up with
 //! one line naming `DATABASE_URL`. The PostgreSQL is the test's own, with a
 //! certificate the test makes.
+
 use crate::support;
 use chitchat_testkit::postgres::OwnedPostgres;
 use chitchat_testkit::TestServer;

@@ -1,5 +1,6 @@
 //! Black-box: the `last_seen` privacy setting decides who sees when someone was
 //! last online, in profiles, member lists, search and presence frames alike.
+
 use chitchat_testkit::{Login, TestServer};
 use reqwest::Method;
 use serde_json::{json, Value};

@@ -1,4 +1,5 @@
 //! Black-box: delivered and read ticks, unread counts across devices, receipts.
+
 use chitchat_testkit::TestServer;
 use reqwest::{Method, StatusCode};
 use serde_json::json;

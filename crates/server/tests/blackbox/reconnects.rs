@@ -1,5 +1,6 @@
 //! Black-box: a device whose connection keeps dropping still ends with every
 //! message exactly once, in order; a send retried after a lost ack is stored once.
+
 use chitchat_testkit::TestServer;
 use reqwest::StatusCode;
 use serde_json::json;

@@ -3,6 +3,7 @@
 //! Sending never stops (Redis is not on the path of storing a message); devices on
 //! the sender's instance keep getting messages live; devices on the other instance
 //! get everything they missed, once and in order, by themselves once Redis is back.
+
 use crate::support;
 use chitchat_testkit::redis::OwnedRedis;
 use chitchat_testkit::{TestServer, WsClient};

@@ -3,6 +3,7 @@
 //! refuses, and subscribers that Redis drops while people send: every device on the
 //! other instance still gets every message, once and in order, within
 //! `RECOVERED_WITHIN` of the relay working again.
+
 use crate::support;
 use chitchat_testkit::redis::OwnedRedis;
 use chitchat_testkit::{TestServer, WsClient};

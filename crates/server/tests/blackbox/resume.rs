@@ -1,5 +1,6 @@
 //! Black-box: a device that reconnects says where it is and gets exactly what it
 //! missed, in order, before live events, none twice.
+
 use chitchat_testkit::{TestServer, WsClient};
 use reqwest::StatusCode;
 use serde_json::{json, Value};

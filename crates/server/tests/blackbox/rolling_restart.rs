@@ -5,6 +5,7 @@
 //! acknowledged and resume. Afterwards every acknowledged message is stored
 //! exactly once, and every member's device holds every message of its chats
 //! exactly once, in order.
+
 use crate::support;
 use chitchat_testkit::{SocketEnd, TestServer};
 use std::time::{Duration, Instant};

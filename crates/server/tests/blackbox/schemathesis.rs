@@ -5,6 +5,7 @@
 //! the executable); skipped without it unless `CHITCHAT_REQUIRE_SCHEMATHESIS=1`.
 //! `CHITCHAT_SCHEMATHESIS_EXAMPLES` sets the examples per operation (CI: 15; the
 //! full run in docs/reliability.md: 150).
+
 use chitchat_testkit::services::skip_unless_required;
 use chitchat_testkit::TestServer;
 use serde_json::json;

@@ -1,4 +1,5 @@
 //! Black-box: people find their own messages, and only their own.
+
 use chitchat_testkit::TestServer;
 use reqwest::StatusCode;
 

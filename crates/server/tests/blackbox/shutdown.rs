@@ -1,5 +1,6 @@
 //! Black-box: on SIGTERM the server tells every socket to reconnect elsewhere,
 //! finishes what it was doing and exits; nothing acknowledged is lost.
+
 use chitchat_testkit::{SocketEnd, TestServer};
 use reqwest::StatusCode;
 use std::time::Duration;

@@ -4,6 +4,7 @@
 //! `BODY_READ_TIMEOUT` (a stall) or `BODY_DEADLINE` (a drip), for JSON bodies,
 //! uploads and oversized bodies being read away, while `/health` keeps
 //! answering. With `MAX_CONNECTIONS_PER_IP`, one address cannot hold more open.
+
 use crate::support;
 use chitchat_testkit::{TestBackend, TestServer};
 use std::time::{Duration, Instant};

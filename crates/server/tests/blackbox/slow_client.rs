@@ -2,6 +2,7 @@
 //! off by the server, told to resume, while everyone else in the chat keeps getting
 //! every message at once; it then resumes and has every message exactly once, in
 //! order.
+
 use crate::support;
 use chitchat_testkit::{SocketEnd, TestBackend, TestServer};
 use serde_json::{json, Value};

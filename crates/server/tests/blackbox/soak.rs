@@ -11,6 +11,7 @@
 //! CHITCHAT_SOAK_CONNECTIONS=10000 CHITCHAT_SOAK_RATE=500 CHITCHAT_SOAK_SECS=1800 \
 //!   cargo test --release -p chitchat-server --test blackbox soak:: -- --nocapture
 //! ```
+
 use crate::support;
 use chitchat_testkit::{Login, TestBackend, WsClient};
 use serde_json::json;

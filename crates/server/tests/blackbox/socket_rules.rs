@@ -2,6 +2,7 @@
 //! `WS_MAX_CONNECTIONS_PER_USER` sockets on an instance, a device session at most
 //! `WS_MAX_CONNECTIONS_PER_SESSION`; a socket closes with 4001 when its session
 //! expires and sends nothing more; answers come in the order the frames were sent.
+
 use crate::support;
 use chitchat_testkit::{ApiClient, Login, SocketEnd, TestBackend, WsClient};
 use serde_json::json;

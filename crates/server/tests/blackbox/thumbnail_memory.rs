@@ -7,6 +7,7 @@
 //! is over the budget is free again: one of each kind gets its thumbnail. (How
 //! many of the burst are stored depends on how busy the machine is, so the test
 //! does not count them.)
+
 use crate::support;
 use chitchat_testkit::TestBackend;
 use image::codecs::jpeg::JpegEncoder;

@@ -8,6 +8,7 @@
 //! and a former member reads messages as they were when they left. A person's
 //! `chat_settings` and `block_update` frames reach only their own devices, and
 //! `user_update` never a stranger.
+
 use chitchat_testkit::{Login, TestServer, WsClient};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
