@@ -5,7 +5,7 @@
 // by themselves, Alice's message is sent once, and afterwards each page shows
 // every message once, in order.
 //
-// The harness (crates/server/tests/browser.rs) watches this script's output:
+// The harness (crates/server/tests/blackbox/browser.rs) watches this script's output:
 // "restart: STOP-SERVER" asks it to stop the server and "restart: START-SERVER"
 // to start it again; it answers each with a line on stdin once done.
 //

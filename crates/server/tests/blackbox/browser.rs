@@ -1,0 +1,208 @@
+//! End-to-end in real headless Chromium: two people log in through the web client
+//! and exchange messages live (web/e2e/chat.e2e.mjs drives the browsers), a
+//! photo uploaded in one browser shows in the other (web/e2e/attachments.e2e.mjs),
+//! a video streams from a signed link and seeks with range requests, and a voice
+//! note plays (web/e2e/media.e2e.mjs),
+//! the theme and notification settings work (web/e2e/settings.e2e.mjs), one
+//! person's two browsers stay in step (web/e2e/devices.e2e.mjs), and the
+//! message actions (reply, edit, react, delete, forward) reach the other side
+//! live, with a phone-sized pass (web/e2e/actions.e2e.mjs), and the pages ride
+//! out a server restart (web/e2e/restart.e2e.mjs). Links, right-to-left text, edit
+//! history, contact names, search paging and the server's edit and delete windows
+//! (web/e2e/features.e2e.mjs); group and blocking flows from the info panel
+//! (web/e2e/groups.e2e.mjs); an axe-core audit of the main screens
+//! (web/e2e/a11y.e2e.mjs).
+//! Needs Debian's `chromium` and `npm ci --prefix web/e2e`; skipped without them
+//! unless `CHITCHAT_REQUIRE_BROWSER=1`.
+
+use crate::support;
+use chitchat_testkit::services::skip_unless_required;
+use chitchat_testkit::TestBackend;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+const REQUIRE: &str = "CHITCHAT_REQUIRE_BROWSER";
+
+fn e2e_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../web/e2e")
+}
+
+fn chromium() -> PathBuf {
+    std::env::var_os("CHROMIUM").map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from)
+}
+
+/// None (skipped) when something the browser test needs is missing.
+fn prerequisites() -> Option<()> {
+    if !chromium().exists() {
+        return skip_unless_required(REQUIRE, "Chromium", format!("{} not found", chromium().display()));
+    }
+    if !e2e_dir().join("node_modules/playwright-core").exists() {
+        return skip_unless_required(REQUIRE, "playwright-core", "run `npm ci --prefix web/e2e`");
+    }
+    if std::process::Command::new("node").arg("--version").output().is_err() {
+        return skip_unless_required(REQUIRE, "Node.js", "`node` is not on PATH");
+    }
+    Some(())
+}
+
+/// Runs `script` from web/e2e against a fresh server and checks it reports `passed`.
+async fn run_script(script: &str, env: &[(&str, &str)], passed: &str) {
+    run_script_on(script, &[], env, passed).await;
+}
+
+/// Like `run_script`, with the server started with `server_env`.
+async fn run_script_on(script: &str, server_env: &[(&str, &str)], env: &[(&str, &str)], passed: &str) {
+    if prerequisites().is_none() {
+        return;
+    }
+    let server = support::start(TestBackend::Sqlite, server_env).await.expect("SQLite needs no service");
+    let run = tokio::process::Command::new("node")
+        .arg(script)
+        .current_dir(e2e_dir())
+        .env("BASE_URL", &server.base_url)
+        .env("OTP_CODE", chitchat_testkit::server::TEST_OTP_CODE)
+        .env("CHROMIUM", chromium())
+        .envs(env.iter().copied())
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(Duration::from_secs(240), run)
+        .await
+        .expect("the browser test finishes within 4 minutes")
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "browser test failed\n--- stdout\n{stdout}\n--- stderr\n{stderr}\n--- server log\n{}",
+        server.log_text()
+    );
+    assert!(stdout.contains(passed), "unexpected output:\n{stdout}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_browsers_log_in_and_chat_live() {
+    let env = [("E2E_PRESENCE_OFFLINE", "1"), ("E2E_PRESENCE_WITHIN_MS", "8000")];
+    run_script("chat.e2e.mjs", &env, "e2e: 1 passed, 0 failed").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_photo_uploaded_in_one_browser_shows_in_the_other() {
+    run_script("attachments.e2e.mjs", &[], "attachments: 1 passed, 0 failed").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_video_streams_and_seeks_with_range_requests_and_a_voice_note_plays() {
+    // Links that expire during the test: the player must get a fresh one and go on.
+    let server_env = [("ATTACHMENT_LINK_TTL", "4s")];
+    run_script_on("media.e2e.mjs", &server_env, &[], "media: 1 passed, 0 failed").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_theme_switch_sticks_and_hidden_tabs_notify_of_new_messages() {
+    run_script("settings.e2e.mjs", &[], "settings: 1 passed, 0 failed").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_a_person_does_on_one_device_shows_on_their_other_without_a_reload() {
+    run_script("devices.e2e.mjs", &[], "devices: 1 passed, 0 failed").await;
+}
+
+/// The restart test: the script asks (a line on its output) for the server to be
+/// stopped with SIGTERM and started again; the server keeps its port, so the pages
+/// find it where they left it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pages_reconnect_after_a_server_restart_and_show_every_message_once() {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    if prerequisites().is_none() {
+        return;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
+    let mut server = support::start(TestBackend::Sqlite, &[("PORT", &port)]).await.expect("SQLite needs no service");
+    let mut node = tokio::process::Command::new("node")
+        .arg("restart.e2e.mjs")
+        .current_dir(e2e_dir())
+        .env("BASE_URL", &server.base_url)
+        .env("OTP_CODE", chitchat_testkit::server::TEST_OTP_CODE)
+        .env("CHROMIUM", chromium())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("node runs");
+    let mut answers = node.stdin.take().unwrap();
+    let mut lines = BufReader::new(node.stdout.take().unwrap()).lines();
+    let mut output = String::new();
+    let run = async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            output.push_str(&line);
+            output.push('\n');
+            if line == "restart: STOP-SERVER" {
+                let status = server.terminate(Duration::from_secs(15)).await;
+                assert!(status.is_some_and(|s| s.success()), "the server stops cleanly on SIGTERM");
+            } else if line == "restart: START-SERVER" {
+                server.start_again().await;
+            } else {
+                continue;
+            }
+            answers.write_all(b"done\n").await.unwrap();
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(240), run).await.expect("the browser test finishes within 4 minutes");
+    let status = node.wait().await.unwrap();
+    let mut stderr = String::new();
+    if let Some(mut err) = node.stderr.take() {
+        use tokio::io::AsyncReadExt;
+        let _ = err.read_to_string(&mut stderr).await;
+    }
+    assert!(
+        status.success() && output.contains("restart: 1 passed, 0 failed"),
+        "browser test failed\n--- stdout\n{output}\n--- stderr\n{stderr}\n--- server log\n{}",
+        server.log_text()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replies_edits_reactions_deletions_and_forwards_show_live_in_the_other_browser() {
+    run_script("actions.e2e.mjs", &[], "actions: 1 passed, 0 failed").await;
+}
+
+/// The delete window is one second, the edit window the default: the page offers
+/// what the server allows, not what its defaults would.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn links_right_to_left_text_edit_history_aliases_search_pages_and_the_server_windows_work_in_the_browser() {
+    run_script_on("features.e2e.mjs", &[("MESSAGE_DELETE_WINDOW", "1s")], &[], "features: 1 passed, 0 failed").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn groups_are_renamed_described_joined_and_left_and_people_blocked_from_the_info_panel() {
+    run_script("groups.e2e.mjs", &[], "groups: 1 passed, 0 failed").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_main_screens_pass_an_accessibility_audit_in_light_and_dark() {
+    run_script("a11y.e2e.mjs", &[], "a11y: 1 passed, 0 failed").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn swagger_ui_works_in_a_browser_under_our_content_security_policy() {
+    if prerequisites().is_none() {
+        return;
+    }
+    let server = support::start(TestBackend::Sqlite, &[]).await.expect("SQLite needs no service");
+    let run = tokio::process::Command::new("node")
+        .arg("swagger.e2e.mjs")
+        .current_dir(e2e_dir())
+        .env("BASE_URL", &server.base_url)
+        .env("CHROMIUM", chromium())
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(Duration::from_secs(120), run)
+        .await
+        .expect("the Swagger UI check finishes within 2 minutes")
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "Swagger UI failed in the browser\n--- stdout\n{stdout}\n--- stderr\n{stderr}");
+    assert!(stdout.contains("swagger: "), "unexpected output:\n{stdout}");
+}

@@ -1,0 +1,140 @@
+//! Black-box: people log in with codes, open a direct chat and talk live.
+
+use chitchat_testkit::TestServer;
+use reqwest::StatusCode;
+use serde_json::json;
+use std::time::Duration;
+
+on_both_backends!(
+    two_people_chat_live_on_every_device,
+    messages_arrive_in_order_with_consecutive_seq,
+    a_repeated_client_msg_id_yields_one_message,
+    history_and_chat_list_survive_a_restart,
+    the_same_pair_always_gets_the_same_chat,
+);
+
+async fn two_people_chat_live_on_every_device(server: TestServer) {
+    let api = server.client();
+    let asha = api.login("9876543210", "Asha").await;
+    let ravi_phone = api.login("+919876543211", "Ravi").await;
+    let ravi_laptop = api.login("+91 98765 43211", "Ravi").await;
+    assert_eq!(ravi_phone.user_id(), ravi_laptop.user_id(), "one person, two devices");
+
+    let found = api.get("/api/users/search?q=rav", &asha.token).await;
+    assert_eq!(found.body["users"][0]["id"], ravi_phone.user_id());
+    let chat = api.direct_chat(&asha, &ravi_phone.user_id()).await;
+
+    let mut asha_ws = api.ws(&asha.token).await;
+    let mut ravi_ws_phone = api.ws(&ravi_phone.token).await;
+    let mut ravi_ws_laptop = api.ws(&ravi_laptop.token).await;
+
+    // Over REST: every device of both people gets the frame, the sender's included.
+    let sent = api.send_text(&asha, &chat, "Hello Ravi", Some("c-1")).await;
+    assert_eq!(sent.status, StatusCode::CREATED, "{:?}", sent.body);
+    for ws in [&mut ravi_ws_phone, &mut ravi_ws_laptop, &mut asha_ws] {
+        let frame = ws.next_of_type("message").await;
+        assert_eq!(frame["room_id"], chat.as_str());
+        assert_eq!(frame["sender"], asha.user_id());
+        assert_eq!(frame["payload"]["content"], "Hello Ravi");
+        assert_eq!(frame["payload"]["id"], sent.body["id"]);
+    }
+
+    // Over the socket: the sender gets an ack with the stored message.
+    let ack = ravi_ws_phone.send_message("f1", &chat, "Hi Asha!", "r-1").await;
+    assert_eq!(ack["type"], "ack", "{ack}");
+    assert_eq!(ack["payload"]["seq"], 2);
+    let frame = asha_ws.next_of_type("message").await;
+    assert_eq!(frame["payload"]["content"], "Hi Asha!");
+    assert_eq!(frame["payload"]["id"], ack["payload"]["id"]);
+    let own_other_device = ravi_ws_laptop.next_of_type("message").await;
+    assert_eq!(own_other_device["payload"]["id"], ack["payload"]["id"]);
+
+    let history = api.get(&format!("/api/messages?chat_id={chat}"), &ravi_laptop.token).await;
+    let contents: Vec<&str> =
+        history.body["messages"].as_array().unwrap().iter().map(|m| m["content"].as_str().unwrap()).collect();
+    assert_eq!(contents, vec!["Hi Asha!", "Hello Ravi"], "newest first");
+}
+
+async fn messages_arrive_in_order_with_consecutive_seq(server: TestServer) {
+    let api = server.client();
+    let asha = api.login("9876543210", "Asha").await;
+    let ravi = api.login("9876543211", "Ravi").await;
+    let chat = api.direct_chat(&asha, &ravi.user_id()).await;
+    let mut ravi_ws = api.ws(&ravi.token).await;
+    let mut asha_ws = api.ws(&asha.token).await;
+    for i in 1..=20 {
+        let reply = asha_ws.send_message(&format!("f{i}"), &chat, &format!("message {i}"), &format!("c{i}")).await;
+        assert_eq!(reply["type"], "ack");
+    }
+    for i in 1..=20 {
+        let frame = ravi_ws.next_of_type("message").await;
+        assert_eq!(frame["payload"]["seq"], i);
+        assert_eq!(frame["payload"]["content"], format!("message {i}"));
+    }
+    assert!(ravi_ws.silent_for(Duration::from_millis(300)).await, "nothing twice");
+}
+
+async fn a_repeated_client_msg_id_yields_one_message(server: TestServer) {
+    let api = server.client();
+    let asha = api.login("9876543210", "Asha").await;
+    let ravi = api.login("9876543211", "Ravi").await;
+    let chat = api.direct_chat(&asha, &ravi.user_id()).await;
+    let mut ravi_ws = api.ws(&ravi.token).await;
+
+    let first = api.send_text(&asha, &chat, "only once", Some("retry-me")).await;
+    let again = api.send_text(&asha, &chat, "only once", Some("retry-me")).await;
+    assert_eq!(first.status, StatusCode::CREATED);
+    assert_eq!(again.status, StatusCode::OK);
+    assert_eq!(again.body["id"], first.body["id"]);
+
+    let mut asha_ws = api.ws(&asha.token).await;
+    let ack = asha_ws.send_message("f1", &chat, "only once", "retry-me").await;
+    assert_eq!(ack["type"], "ack");
+    assert_eq!(ack["payload"]["id"], first.body["id"]);
+
+    assert_eq!(ravi_ws.next_of_type("message").await["payload"]["id"], first.body["id"]);
+    assert!(ravi_ws.silent_for(Duration::from_millis(500)).await, "the retry is not delivered again");
+    let history = api.get(&format!("/api/messages?chat_id={chat}"), &ravi.token).await;
+    assert_eq!(history.body["messages"].as_array().unwrap().len(), 1);
+}
+
+async fn history_and_chat_list_survive_a_restart(mut server: TestServer) {
+    let api = server.client();
+    let asha = api.login("9876543210", "Asha").await;
+    let ravi = api.login("9876543211", "Ravi").await;
+    let chat = api.direct_chat(&asha, &ravi.user_id()).await;
+    for text in ["one", "two", "three"] {
+        assert_eq!(api.send_text(&asha, &chat, text, None).await.status, StatusCode::CREATED);
+    }
+    server.restart().await;
+    let api = server.client();
+    let verify = api.get("/api/auth/verify", &ravi.token).await;
+    assert_eq!(verify.status, StatusCode::OK, "logins survive a restart");
+    let history = api.get(&format!("/api/messages?chat_id={chat}&limit=2"), &ravi.token).await;
+    let seqs: Vec<i64> =
+        history.body["messages"].as_array().unwrap().iter().map(|m| m["seq"].as_i64().unwrap()).collect();
+    assert_eq!(seqs, vec![3, 2]);
+    let older = api.get(&format!("/api/messages?chat_id={chat}&limit=2&offset=2"), &ravi.token).await;
+    assert_eq!(older.body["messages"][0]["content"], "one");
+    let chats = api.get("/api/chats", &ravi.token).await;
+    assert_eq!(chats.body["chats"][0]["id"], chat.as_str());
+    assert_eq!(chats.body["chats"][0]["last_message"]["content"], "three");
+    let next = api.send_text(&ravi, &chat, "four", None).await;
+    assert_eq!(next.body["seq"], 4, "seq continues after a restart");
+}
+
+async fn the_same_pair_always_gets_the_same_chat(server: TestServer) {
+    let api = server.client();
+    let asha = api.login("9876543210", "Asha").await;
+    let ravi = api.login("9876543211", "Ravi").await;
+    let created = api.post("/api/chats", &asha.token, json!({"type": "direct", "user_ids": [ravi.user_id()]})).await;
+    assert_eq!(created.status, StatusCode::CREATED);
+    let from_ravi = api.post("/api/chats", &ravi.token, json!({"type": "direct", "user_ids": [asha.user_id()]})).await;
+    assert_eq!(from_ravi.status, StatusCode::OK);
+    assert_eq!(from_ravi.body["id"], created.body["id"]);
+    let members = created.body["members"].as_array().unwrap();
+    assert_eq!(members.len(), 2);
+    let details = api.get(&format!("/api/chats/{}", created.body["id"].as_str().unwrap()), &ravi.token).await;
+    assert_eq!(details.status, StatusCode::OK);
+    assert_eq!(details.body["type"], "direct");
+}
