@@ -1,4 +1,5 @@
 use super::Ports;
+use crate::access::{blocked, sender_is_blocked};
 use crate::auth::Caller;
 use crate::chat::{
     direct_key, new_direct, Chat, ChatKind, ChatSettings, ChatView, GroupPolicy, LogPosition, Member, MemberView,
@@ -79,8 +80,11 @@ impl ChatService {
                 if self.users.get(*other).await?.is_none() {
                     return Err(DomainError::not_found("user_not_found", "no such user"));
                 }
-                if self.contacts.is_blocked(*other, caller.user_id).await? {
-                    return Err(super::messages::blocked());
+                // The chat about to be opened is the one the other person's block guards.
+                let blocked_by_other = self.contacts.is_blocked(*other, caller.user_id).await?;
+                let members = [caller.user_id, *other];
+                if sender_is_blocked(ChatKind::Direct, &caller.user_id, &members, |m| m == other && blocked_by_other) {
+                    return Err(blocked());
                 }
                 let (chat, members) = new_direct(caller.user_id, *other, self.clock.now())?;
                 let key = direct_key(caller.user_id, *other);

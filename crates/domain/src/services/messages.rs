@@ -1,5 +1,6 @@
 use super::chats::{require_member, require_reader};
 use super::Ports;
+use crate::access::{blocked, sender_is_blocked};
 use crate::attachment::check_for_send;
 use crate::auth::Caller;
 use crate::chat::ChatKind;
@@ -227,17 +228,12 @@ pub(super) async fn refuse_if_blocked(
     if found.kind != ChatKind::Direct {
         return Ok(());
     }
-    for member in chats.members(chat).await? {
-        if member.user_id != sender && contacts.is_blocked(member.user_id, sender).await? {
-            return Err(blocked());
-        }
+    let members: Vec<UserId> = chats.members(chat).await?.into_iter().map(|m| m.user_id).collect();
+    let blockers = contacts.blockers_among(sender, &members).await?;
+    if sender_is_blocked(found.kind, &sender, &members, |m| blockers.contains(m)) {
+        return Err(blocked());
     }
     Ok(())
-}
-
-/// The answer to someone who was blocked.
-pub(crate) fn blocked() -> DomainError {
-    DomainError::forbidden("blocked", "this person does not accept your messages")
 }
 
 fn same_chat_or_conflict(first: Message, chat_id: ChatId) -> DomainResult<Appended> {
