@@ -1,3 +1,4 @@
+use super::guards::require_reader;
 use super::Ports;
 use crate::access::{blocked, sender_is_blocked};
 use crate::auth::Caller;
@@ -36,18 +37,6 @@ pub struct NewChat {
     pub name: Option<String>,
     /// Groups only.
     pub description: Option<String>,
-}
-
-/// Fails with "chat not found" unless `user` is an active member, so that outsiders
-/// cannot even learn that the chat exists, and former members cannot act in it.
-pub(crate) async fn require_member(chats: &dyn ChatRepo, chat: ChatId, user: UserId) -> DomainResult<Member> {
-    chats.member(chat, user).await?.filter(Member::is_active).ok_or_else(DomainError::chat_not_found)
-}
-
-/// The user's membership, active or former: a former member may still read the chat
-/// up to their leaving.
-pub(crate) async fn require_reader(chats: &dyn ChatRepo, chat: ChatId, user: UserId) -> DomainResult<Member> {
-    chats.member(chat, user).await?.ok_or_else(DomainError::chat_not_found)
 }
 
 impl ChatService {

@@ -8,8 +8,8 @@
 //! changing it (edit, delete for everyone, react) takes an active member, exactly
 //! like sending. Everyone else, and whoever hid it, is told it does not exist.
 
-use super::chats::require_member;
-use super::messages::{body_of, message_event, refuse_if_blocked, MessageService};
+use super::guards::{refuse_if_blocked, require_member};
+use super::messages::{body_of, message_event, MessageService};
 use crate::auth::Caller;
 use crate::chat::Member;
 use crate::error::{DomainError, DomainResult};
