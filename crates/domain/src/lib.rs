@@ -2,6 +2,7 @@
 //! adapters implement. Nothing here performs I/O; services talk to the outside only
 //! through the port traits in `ports`.
 
+pub mod access;
 pub mod attachment;
 pub mod auth;
 pub mod chat;

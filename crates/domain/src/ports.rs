@@ -247,9 +247,6 @@ pub trait ChatSettingsRepo: Send + Sync {
     async fn put_settings(&self, chat: ChatId, user: UserId, settings: &ChatSettings) -> DomainResult<()>;
     /// The user's settings for those of `chats` that have any.
     async fn settings(&self, user: UserId, chats: &[ChatId]) -> DomainResult<Vec<(ChatId, ChatSettings)>>;
-    /// A new message arrived: members who archived the chat without muting it (or
-    /// whose mute has ended by `now`) get it back in their main list.
-    async fn unarchive_unmuted(&self, chat: ChatId, now: chrono::DateTime<chrono::Utc>) -> DomainResult<()>;
 }
 
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]

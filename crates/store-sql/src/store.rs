@@ -326,9 +326,6 @@ impl ChatSettingsRepo for Store {
         let chats = chats.to_vec();
         self.detached(move |s| async move { s.settings(user, &chats).await }).await
     }
-    async fn unarchive_unmuted(&self, chat: ChatId, now: DateTime<Utc>) -> DomainResult<()> {
-        self.detached(move |s| async move { s.unarchive_unmuted(chat, now).await }).await
-    }
 }
 
 #[async_trait]

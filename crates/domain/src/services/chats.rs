@@ -1,4 +1,6 @@
+use super::guards::require_reader;
 use super::Ports;
+use crate::access::{blocked, sender_is_blocked};
 use crate::auth::Caller;
 use crate::chat::{
     direct_key, new_direct, Chat, ChatKind, ChatSettings, ChatView, GroupPolicy, LogPosition, Member, MemberView,
@@ -37,18 +39,6 @@ pub struct NewChat {
     pub description: Option<String>,
 }
 
-/// Fails with "chat not found" unless `user` is an active member, so that outsiders
-/// cannot even learn that the chat exists, and former members cannot act in it.
-pub(crate) async fn require_member(chats: &dyn ChatRepo, chat: ChatId, user: UserId) -> DomainResult<Member> {
-    chats.member(chat, user).await?.filter(Member::is_active).ok_or_else(DomainError::chat_not_found)
-}
-
-/// The user's membership, active or former: a former member may still read the chat
-/// up to their leaving.
-pub(crate) async fn require_reader(chats: &dyn ChatRepo, chat: ChatId, user: UserId) -> DomainResult<Member> {
-    chats.member(chat, user).await?.ok_or_else(DomainError::chat_not_found)
-}
-
 impl ChatService {
     pub fn new(ports: &Ports, policy: GroupPolicy) -> Self {
         Self {
@@ -79,8 +69,11 @@ impl ChatService {
                 if self.users.get(*other).await?.is_none() {
                     return Err(DomainError::not_found("user_not_found", "no such user"));
                 }
-                if self.contacts.is_blocked(*other, caller.user_id).await? {
-                    return Err(super::messages::blocked());
+                // The chat about to be opened is the one the other person's block guards.
+                let blocked_by_other = self.contacts.is_blocked(*other, caller.user_id).await?;
+                let members = [caller.user_id, *other];
+                if sender_is_blocked(ChatKind::Direct, &caller.user_id, &members, |m| m == other && blocked_by_other) {
+                    return Err(blocked());
                 }
                 let (chat, members) = new_direct(caller.user_id, *other, self.clock.now())?;
                 let key = direct_key(caller.user_id, *other);

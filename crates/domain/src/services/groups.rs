@@ -3,7 +3,8 @@
 //! it, and pushes both live: the system messages as logged events, then the
 //! group's new state as a `chat_update`.
 
-use super::chats::{require_member, ChatService, NewChat};
+use super::chats::{ChatService, NewChat};
+use super::guards::require_member;
 use super::messages::publish_message;
 use crate::auth::Caller;
 use crate::chat::{

@@ -8,8 +8,8 @@
 //! changing it (edit, delete for everyone, react) takes an active member, exactly
 //! like sending. Everyone else, and whoever hid it, is told it does not exist.
 
-use super::chats::require_member;
-use super::messages::{body_of, message_event, refuse_if_blocked, MessageService};
+use super::guards::{refuse_if_blocked, require_member};
+use super::messages::{body_of, message_event, MessageService};
 use crate::auth::Caller;
 use crate::chat::Member;
 use crate::error::{DomainError, DomainResult};
@@ -511,7 +511,9 @@ mod tests {
         m.chats.expect_get().returning(|id| Ok(Some(chat(id, ChatKind::Direct))));
         m.chats.expect_members().returning(move |c| Ok(vec![member(c, me.user_id), member(c, blocker)]));
         m.contacts = MockContactRepo::new();
-        m.contacts.expect_is_blocked().returning(move |by, who| Ok(by == blocker && who == me.user_id));
+        m.contacts.expect_blockers_among().returning(move |who, among| {
+            Ok(among.iter().copied().filter(|by| *by == blocker && who == me.user_id).collect())
+        });
         m.messages.expect_set_reaction().never();
         m.messages.expect_append().never();
         let service = service(m);

@@ -1,8 +1,8 @@
-use super::chats::{require_member, require_reader};
+use super::guards::{require_member, require_reader};
 use super::Ports;
+use crate::access::blocked;
 use crate::attachment::check_for_send;
 use crate::auth::Caller;
-use crate::chat::ChatKind;
 use crate::clock::Clock;
 use crate::error::{DomainError, DomainResult};
 use crate::event::{ChatEvent, Delivery, EventKind};
@@ -213,31 +213,6 @@ pub(crate) async fn publish_event(bus: &dyn EventBus, recipients: &[UserId], eve
     if let Err(error) = bus.publish(recipients, Delivery::Event(event.to_delivery())).await {
         tracing::warn!(%error, chat_id = %event.room_id, event_seq = event.event_seq, "live delivery failed; the event is stored");
     }
-}
-
-/// In a direct chat, the other person may have blocked the sender: then nothing
-/// reaches them.
-pub(super) async fn refuse_if_blocked(
-    chats: &dyn ChatRepo,
-    contacts: &dyn ContactRepo,
-    chat: ChatId,
-    sender: UserId,
-) -> DomainResult<()> {
-    let Some(found) = chats.get(chat).await? else { return Ok(()) };
-    if found.kind != ChatKind::Direct {
-        return Ok(());
-    }
-    for member in chats.members(chat).await? {
-        if member.user_id != sender && contacts.is_blocked(member.user_id, sender).await? {
-            return Err(blocked());
-        }
-    }
-    Ok(())
-}
-
-/// The answer to someone who was blocked.
-pub(crate) fn blocked() -> DomainError {
-    DomainError::forbidden("blocked", "this person does not accept your messages")
 }
 
 fn same_chat_or_conflict(first: Message, chat_id: ChatId) -> DomainResult<Appended> {

@@ -7,6 +7,7 @@ mod chats;
 mod contacts;
 mod former;
 mod groups;
+mod guards;
 mod message_actions;
 mod messages;
 mod presence;

@@ -1,4 +1,4 @@
-use super::chats::require_member;
+use super::guards::require_member;
 use super::Ports;
 use crate::auth::Caller;
 use crate::clock::Clock;

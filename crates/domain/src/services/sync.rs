@@ -1,4 +1,4 @@
-use super::chats::require_reader;
+use super::guards::require_reader;
 use super::Ports;
 use crate::auth::Caller;
 use crate::error::DomainResult;

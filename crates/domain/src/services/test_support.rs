@@ -51,7 +51,6 @@ impl MockSet {
         messages.expect_updates_of().returning(|_, _| Ok(Vec::new()));
         let mut chat_settings = MockChatSettingsRepo::new();
         chat_settings.expect_settings().returning(|_, _| Ok(Vec::new()));
-        chat_settings.expect_unarchive_unmuted().returning(|_, _| Ok(()));
 
         Self {
             users: MockUserRepo::new(),

@@ -5,6 +5,8 @@ use super::statements::{BatchStatements, Lookups, Writes};
 use super::{Mode, Request, Writer};
 use crate::error::StoreError;
 use crate::models::{ChatEventRow, MessageAttachmentRow, MessageRow, ReadPositionRow, EVENT_MESSAGE};
+use chitchat_domain::access::sender_is_blocked;
+use chitchat_domain::chat::ChatKind;
 use chitchat_domain::message::{Message, SendOutcome};
 use chitchat_domain::UserId;
 use diesel::prelude::*;
@@ -23,7 +25,7 @@ enum Decision {
 
 /// A chat as the batch found it once its row was locked.
 struct ChatState {
-    direct: bool,
+    kind: ChatKind,
     last_seq: i64,
     last_event_seq: i64,
     /// Active members, longest-standing first.
@@ -44,22 +46,17 @@ pub(super) async fn store(writer: &Writer, requests: &[Request]) -> Result<Vec<S
             // membership change, receipt or other message of these chats can slip in
             // between the checks below and the commit.
             let locked = tx.lock(&chat_ids).await?;
-            let mut states: HashMap<String, ChatState> = locked
-                .into_iter()
-                .map(|(id, kind, last_seq, last_event_seq)| {
-                    let state = ChatState {
-                        direct: kind == "direct",
-                        last_seq,
-                        last_event_seq,
-                        members: Vec::new(),
-                        last_activity: None,
-                    };
-                    (id, state)
-                })
-                .collect();
+            let mut states: HashMap<String, ChatState> = HashMap::with_capacity(locked.len());
+            for (id, kind, last_seq, last_event_seq) in locked {
+                let kind = ChatKind::parse(&kind).map_err(|e| StoreError::Corrupt(format!("chat kind: {e}")))?;
+                states
+                    .insert(id, ChatState { kind, last_seq, last_event_seq, members: Vec::new(), last_activity: None });
+            }
             let direct_senders: Vec<&str> = requests
                 .iter()
-                .filter(|r| r.mode == Mode::Send && states.get(&r.row.chat_id).is_some_and(|s| s.direct))
+                .filter(|r| {
+                    r.mode == Mode::Send && states.get(&r.row.chat_id).is_some_and(|s| s.kind == ChatKind::Direct)
+                })
                 .map(|r| r.row.sender_id.as_str())
                 .collect();
             let keyed: Vec<&MessageRow> =
@@ -99,9 +96,10 @@ pub(super) async fn store(writer: &Writer, requests: &[Request]) -> Result<Vec<S
                     decisions.push(Decision::NotAMember);
                     continue;
                 };
+                let blocks_sender =
+                    |member: &String| blockers.get(&row.sender_id).is_some_and(|by| by.contains(member));
                 if request.mode == Mode::Send
-                    && state.direct
-                    && blockers.get(&row.sender_id).is_some_and(|by| state.members.iter().any(|m| by.contains(m)))
+                    && sender_is_blocked(state.kind, &row.sender_id, &state.members, blocks_sender)
                 {
                     decisions.push(Decision::Blocked);
                     continue;

@@ -6,7 +6,6 @@ use async_trait::async_trait;
 use chitchat_domain::chat::ChatSettings;
 use chitchat_domain::ports::ChatSettingsRepo;
 use chitchat_domain::{ChatId, DomainResult, UserId};
-use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::upsert::excluded;
 use diesel_async::RunQueryDsl;
@@ -66,22 +65,5 @@ impl ChatSettingsRepo for SqlStore {
             Ok((chat, ChatSettings { archived: r.archived, muted_until, pinned: r.pinned }))
         };
         Ok(rows.into_iter().map(convert).collect::<Result<_, _>>()?)
-    }
-
-    async fn unarchive_unmuted(&self, chat: ChatId, now: DateTime<Utc>) -> DomainResult<()> {
-        let (chat, now) = (chat.to_string(), to_micros(now));
-        db_run!(self, |conn| {
-            diesel::update(
-                chat_settings::table
-                    .filter(chat_settings::chat_id.eq(&chat))
-                    .filter(chat_settings::archived.eq(true))
-                    .filter(chat_settings::muted_until.is_null().or(chat_settings::muted_until.le(now))),
-            )
-            .set(chat_settings::archived.eq(false))
-            .execute(conn)
-            .await
-            .map_err(StoreError::from)?
-        });
-        Ok(())
     }
 }

@@ -1,4 +1,5 @@
 use super::store::{direct, now, user, Store};
+use super::store_messages::text;
 use chitchat_domain::chat::{direct_key, new_direct, ChatKind, Role};
 use chitchat_domain::message::{ContentType, MessageBody, NewMessage};
 use chitchat_domain::ports::ChatRepo;
@@ -170,10 +171,12 @@ pub async fn chat_settings_are_per_person_and_new_messages_unarchive_unmuted_cha
     store.put_settings(chat.id, b.id, &bilal).await.unwrap();
     assert_eq!(store.settings(a.id, &[chat.id]).await.unwrap(), vec![(chat.id, asha)]);
 
-    store.unarchive_unmuted(chat.id, now()).await.unwrap();
+    // The store brings a chat back from archives as it stores a new message.
+    let sent_at = |at| NewMessage { created_at: at, ..text(chat.id, &a, "hi", None) };
+    store.send(&sent_at(now())).await.unwrap();
     let asha_now = store.settings(a.id, &[chat.id]).await.unwrap()[0].1;
     assert_eq!(asha_now, ChatSettings { archived: false, ..asha }, "not muted: back in the list, still pinned");
     assert_eq!(store.settings(b.id, &[chat.id]).await.unwrap()[0].1, bilal, "muted: stays archived");
-    store.unarchive_unmuted(chat.id, muted_until + chrono::Duration::seconds(1)).await.unwrap();
+    store.send(&sent_at(muted_until + chrono::Duration::seconds(1))).await.unwrap();
     assert!(!store.settings(b.id, &[chat.id]).await.unwrap()[0].1.archived, "once the mute ends, it comes back too");
 }
