@@ -44,9 +44,6 @@ pub trait UserRepo: Send + Sync {
     /// Users whose name contains `query` (case-insensitive), excluding `exclude`,
     /// at most `limit`, ordered by name.
     async fn search(&self, query: &str, exclude: UserId, limit: i64) -> DomainResult<Vec<User>>;
-    /// Those of `among` whose phone number contains `digits`, at most `limit`,
-    /// ordered by name.
-    async fn with_phone_containing(&self, digits: &str, among: &[UserId], limit: i64) -> DomainResult<Vec<User>>;
 }
 
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]

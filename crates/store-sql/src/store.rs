@@ -101,10 +101,6 @@ impl UserRepo for Store {
         let query = query.to_owned();
         self.detached(move |s| async move { UserRepo::search(&*s, &query, exclude, limit).await }).await
     }
-    async fn with_phone_containing(&self, digits: &str, among: &[UserId], limit: i64) -> DomainResult<Vec<User>> {
-        let (digits, among) = (digits.to_owned(), among.to_vec());
-        self.detached(move |s| async move { s.with_phone_containing(&digits, &among, limit).await }).await
-    }
 }
 
 #[async_trait]

@@ -83,26 +83,6 @@ impl UserRepo for SqlStore {
         Ok(convert_all(rows)?)
     }
 
-    async fn with_phone_containing(&self, digits: &str, among: &[UserId], limit: i64) -> DomainResult<Vec<User>> {
-        if among.is_empty() {
-            return Ok(Vec::new());
-        }
-        let pattern = contains_pattern(digits);
-        let among: Vec<String> = among.iter().map(ToString::to_string).collect();
-        let rows: Vec<UserRow> = db_run!(self, |conn| {
-            users::table
-                .filter(users::id.eq_any(&among))
-                .filter(users::phone.like(&pattern).escape('\\'))
-                .order((users::name.asc(), users::id.asc()))
-                .limit(limit)
-                .select(UserRow::as_select())
-                .load(conn)
-                .await
-                .map_err(StoreError::from)?
-        });
-        Ok(convert_all(rows)?)
-    }
-
     async fn touch_last_seen(&self, id: UserId, at: chrono::DateTime<chrono::Utc>) -> DomainResult<()> {
         let (id, at) = (id.to_string(), crate::time::to_micros(at));
         db_run!(self, |conn| {

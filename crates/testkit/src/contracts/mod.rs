@@ -46,7 +46,6 @@ macro_rules! store_contract_tests {
             users_get_and_get_many,
             users_search_by_name_excludes_caller,
             users_search_treats_wildcards_literally,
-            users_with_phone_containing_look_only_among_those_given,
             users_last_seen_is_recorded,
             users_last_seen_visibility_is_kept,
             otps_put_unless_recent_replaces_only_after_the_cutoff,
