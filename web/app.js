@@ -1,7 +1,7 @@
 // ChitChat web client: the entry point. Makes the views and the parts that hold
-// and move the state, and wires them together; the session (log in, out, ended
-// elsewhere), the open chat and the socket's life are decided here, the rest in
-// the modules under js/. Plain ES modules, no build step.
+// and move the state (the modules under js/) and wires them together; what a
+// reconnect catches up and what the end of a session forgets are decided here.
+// Plain ES modules, no build step.
 
 import * as api from './js/api.js';
 import { Connection } from './js/ws.js';
@@ -19,7 +19,7 @@ import { ForwardDialog } from './js/forward.js';
 import { Notifier } from './js/notifications.js';
 import * as people from './js/people.js';
 import { PresenceBook, ReceiptOutbox, TypingBook, TypingSender } from './js/live.js';
-import { avatar, byId } from './js/dom.js';
+import { byId } from './js/dom.js';
 import { ChatStore } from './js/chatstore.js';
 import { ChatSync } from './js/chatsync.js';
 import { DEFAULT_SETTINGS } from './js/chatsettings.js';
@@ -32,6 +32,7 @@ import { MessageActions } from './js/messageactions.js';
 import { Router } from './js/router.js';
 import { Screen } from './js/screen.js';
 import { ConnectionBanner } from './js/banner.js';
+import { Session } from './js/session.js';
 import { toast } from './js/toast.js';
 
 /** @typedef {import('./js/types.js').User} User */
@@ -41,41 +42,27 @@ import { toast } from './js/toast.js';
 const NARROW = window.matchMedia('(max-width: 700px)');
 /** After a disconnect this long, who is online is forgotten: presence changes may have been missed. */
 const PRESENCE_STALE_MS = 30_000;
-/** Shown on the login screen when another device (or the server) logged this one out. */
-const REVOKED_TEXT = 'This device was logged out. Log in again to continue.';
-
-/** Who is logged in, what is open, and the socket's life as the session sees it. */
-const session = {
-  /** @type {User | null} */
-  me: null,
-  /** When the socket was lost (null while connected). @type {number | null} */
-  socketLostAt: null,
-  /** This device is logging out by itself: its socket closing with 4001 is expected. */
-  loggingOut: false,
-  /** The server told its limits (asked again after a reconnect until it does). */
-  configLoaded: false,
-};
+/** When the socket was lost (null while connected). @type {number | null} */
+let socketLostAt = null;
 
 const me = () => session.me;
 const myId = () => session.me?.id ?? '';
 const openChatId = () => screen.openChatId;
 
-const dom = {
-  boot: byId('boot'),
-  bootStatus: byId('boot-status'),
-  bootRetry: /** @type {HTMLButtonElement} */ (byId('boot-retry')),
-  app: byId('app'),
-  meAvatar: byId('me-avatar'),
-  meName: byId('me-name'),
-  menuButton: byId('menu-button'),
-};
+/** The chat list's menu button: the panels it opens give the focus back to it. */
+const menuButton = byId('menu-button');
 
 // ---------------------------------------------------------------- views
 
-const login = new LoginView((result) => {
-  api.setToken(result.token);
-  login.hide();
-  void enterApp(result.user);
+const login = new LoginView((result) => session.loggedIn(result));
+
+/** @type {Session} */
+const session = new Session({
+  login,
+  connection: () => connection,
+  entered: (user) => loadApp(user),
+  opened: () => screen.route(),
+  ended: () => forgetSession(),
 });
 
 const chatList = new ChatListView({
@@ -133,7 +120,7 @@ const messageInfo = new MessageInfoView();
 const editHistory = new EditHistoryView();
 
 const settings = new SettingsView({
-  onLogout: () => void logout(),
+  onLogout: () => void session.logout(),
   me,
   onNewGroup: () => {
     closeDrawers();
@@ -146,9 +133,7 @@ const settings = new SettingsView({
   onOpen: () => closeDrawers(),
   onProfileSaved: (user) => {
     if (!session.me || user.id !== session.me.id) return;
-    session.me = user;
-    people.noteUser(user);
-    showMe(user);
+    session.updateMe(user);
     chatInfo.refresh(screen.openChatId ?? '');
   },
 });
@@ -162,7 +147,7 @@ const newGroup = new NewGroupView({
     chatList.setArchiveView(false);
     router.openChat(chat.id);
   },
-  onClosed: () => dom.menuButton.focus(),
+  onClosed: () => menuButton.focus(),
 });
 
 const chatInfo = new ChatInfoView({
@@ -183,7 +168,7 @@ const contactsView = new ContactsView({
     void startChatWith(user);
   },
   onChanged: (userId) => screen.peopleChanged(userId),
-  onClosed: () => dom.menuButton.focus(),
+  onClosed: () => menuButton.focus(),
 });
 
 // ---------------------------------------------------------------- state and what moves it
@@ -220,11 +205,7 @@ const chatSync = new ChatSync({
   progressMoved: (chatId) => inbox.refreshTicks(chatId),
   delivered: (chatId, seq) => receipts.delivered(chatId, seq),
   profileChanged: (userId, change) => {
-    if (session.me && session.me.id === userId) {
-      session.me = { ...session.me, ...change };
-      people.noteUser(session.me);
-      showMe(session.me);
-    }
+    if (session.me && session.me.id === userId) session.updateMe({ ...session.me, ...change });
     screen.peopleChanged(userId);
   },
 });
@@ -242,7 +223,7 @@ const historyLoader = new HistoryLoader({
 const screen = new Screen({
   store,
   me,
-  app: dom.app,
+  app: byId('app'),
   narrow: NARROW,
   chatList,
   conversation,
@@ -324,12 +305,12 @@ const connection = new Connection(
         screen.peopleChanged(userId);
       },
       userUpdate: (payload) => chatSync.applyProfile(payload),
-      sessionRevoked: () => sessionRevoked(),
+      sessionRevoked: () => session.revoked(),
       position: (chatId, position) => store.notePosition(chatId, position),
     }),
     onState: (connState) => {
-      if ((connState === 'offline' || connState === 'connecting') && connection.everOpened && session.socketLostAt === null) {
-        session.socketLostAt = Date.now();
+      if ((connState === 'offline' || connState === 'connecting') && connection.everOpened && socketLostAt === null) {
+        socketLostAt = Date.now();
       }
       banner.show(connState);
     },
@@ -339,10 +320,10 @@ const connection = new Connection(
       receipts.socketLost(); // receipts too: they go out again once caught up
       typingOut.reset();
     },
-    onRevoked: () => sessionRevoked(),
+    onRevoked: () => session.revoked(),
     onReady: (_reconnected, result) => {
-      if (session.socketLostAt !== null && Date.now() - session.socketLostAt > PRESENCE_STALE_MS) presence.clear();
-      session.socketLostAt = null;
+      if (socketLostAt !== null && Date.now() - socketLostAt > PRESENCE_STALE_MS) presence.clear();
+      socketLostAt = null;
       // Every replayed event has been handled by now (they come before this answer).
       for (const [chatId, position] of result.chats) store.notePosition(chatId, position);
       for (const chatId of result.notFound) store.positions.delete(chatId);
@@ -370,11 +351,10 @@ const connection = new Connection(
 
 const banner = new ConnectionBanner(connection);
 
-// ---------------------------------------------------------------- session
+// ---------------------------------------------------------------- page and session
 
+/** Listens to the page and the network, then starts the session. */
 function setup() {
-  api.setUnauthorizedHandler(() => endSession('Your session has ended. Please log in again.'));
-  dom.bootRetry.addEventListener('click', () => void boot());
   window.addEventListener('online', () => connection.reconnectNow());
   // An open socket can outlive the network unnoticed for a long time: drop it at
   // once, show "offline", and resume when the network is back.
@@ -389,71 +369,30 @@ function setup() {
   // Leaving the page: the others' "typing…" goes now rather than when it expires.
   window.addEventListener('pagehide', () => typingOut.stop());
   NARROW.addEventListener('change', () => screen.syncView());
-  // Tabs share the token: logging out or in in one tab does it in the others.
-  window.addEventListener('storage', (event) => {
-    if (event.key !== api.TOKEN_KEY) return;
-    api.reloadToken();
-    if (!event.newValue && session.me) endSession('');
-    else if (event.newValue && !session.me) {
-      login.hide();
-      void boot();
-    }
-  });
+  session.start();
 }
 
-/** Checks a stored session, or shows the login screen. */
-async function boot() {
-  if (!api.getToken()) {
-    showLogin();
-    return;
-  }
-  dom.bootStatus.textContent = 'Loading…';
-  dom.bootRetry.hidden = true;
-  dom.boot.hidden = false;
-  try {
-    const user = await api.verify();
-    await enterApp(user);
-  } catch (err) {
-    if (err instanceof api.ApiError && err.status === 401) {
-      api.clearToken();
-      showLogin();
-      return;
-    }
-    dom.bootStatus.textContent = err instanceof Error ? err.message : String(err);
-    dom.bootRetry.hidden = false;
-  }
-}
-
-function showLogin() {
-  dom.boot.hidden = true;
-  dom.app.hidden = true;
-  login.show();
-}
-
-/** @param {User} user */
-async function enterApp(user) {
-  session.me = user;
-  people.start(user.id);
-  people.noteUser(user);
-  dom.boot.hidden = true;
-  dom.app.hidden = false;
-  showMe(user);
-  void loadContacts();
+/**
+ * What the app shows once the user is in; the chat list first: its positions go
+ * into the socket's first `resume`, so the server replays whatever happens between
+ * the two.
+ * @param {User} user
+ */
+async function loadApp(user) {
+  void loadContacts(user);
   void loadServerConfig();
-  // The chat list first: its positions go into the socket's first `resume`, so the
-  // server replays whatever happens between the two.
   await chatSync.refreshChats();
-  if (session.me !== user) return; // logged out meanwhile
-  connection.start();
-  screen.route();
 }
+
+/** The server told its limits (asked again after a reconnect until it does). */
+let configLoaded = false;
 
 /** Asks the server for its limits (again after a reconnect, until it answers). */
 async function loadServerConfig() {
-  if (session.configLoaded) return;
+  if (configLoaded) return;
   try {
     const config = await api.getConfig();
-    session.configLoaded = true;
+    configLoaded = true;
     conversation.setWindows({ editMs: config.edit_window_seconds * 1000, deleteMs: config.delete_window_seconds * 1000 });
     chatList.setQueryLimits(config.message_search_max_chars, config.people_search_max_chars);
   } catch {
@@ -461,16 +400,11 @@ async function loadServerConfig() {
   }
 }
 
-/** @param {User} user */
-function showMe(user) {
-  dom.meAvatar.replaceChildren(avatar(user.name, user.id, 'avatar--small'));
-  dom.meName.textContent = user.name;
-  dom.meName.title = user.phone;
-}
-
-/** The saved contacts (their aliases name people everywhere). */
-async function loadContacts() {
-  const user = session.me;
+/**
+ * The saved contacts (their aliases name people everywhere).
+ * @param {User} user  the session they are loaded for
+ */
+async function loadContacts(user) {
   try {
     const contacts = await api.listContacts();
     if (session.me !== user) return;
@@ -488,24 +422,19 @@ function closeDrawers() {
   settings.reset();
 }
 
-/** @param {string} message  shown on the login screen, if any */
-function endSession(message) {
-  if (!session.me) return;
-  connection.stop();
+/** The session ended: everything of it is forgotten, every panel closed. */
+function forgetSession() {
   outbox.clear();
-  session.me = null;
   store.clear();
   chatSync.clear();
   screen.openChatId = null;
-  session.socketLostAt = null;
-  session.loggingOut = false;
+  socketLostAt = null;
   historyLoader.clear();
   receipts.clear();
   notifier.clear();
   typingOut.reset();
   typingIn.clearAll();
   presence.clear();
-  api.clearToken();
   chatList.resetSearch();
   chatList.closeMenu(false);
   chatList.setArchiveView(false);
@@ -519,27 +448,6 @@ function endSession(message) {
   screen.clear();
   banner.hide();
   if (location.hash) router.clearAddress();
-  showLogin();
-  if (message) login.setError(message);
-}
-
-async function logout() {
-  if (!session.me || session.loggingOut) return;
-  session.loggingOut = true;
-  // The server closes this device's socket with 4001 on logout: close it first.
-  connection.stop();
-  try {
-    await api.logout();
-  } catch {
-    // The token is dropped either way.
-  }
-  endSession('');
-}
-
-/** The server ended this device's session (`session_revoked`, close 4001): no reconnecting. */
-function sessionRevoked() {
-  if (!session.me) return;
-  endSession(session.loggingOut ? '' : REVOKED_TEXT);
 }
 
 // ---------------------------------------------------------------- actions
@@ -591,4 +499,3 @@ function sendMessage(text, files = [], replyTo = null) {
 }
 
 setup();
-void boot();
