@@ -427,7 +427,6 @@ function forgetSession() {
   outbox.clear();
   store.clear();
   chatSync.clear();
-  screen.openChatId = null;
   socketLostAt = null;
   historyLoader.clear();
   receipts.clear();
@@ -438,6 +437,7 @@ function forgetSession() {
   chatList.resetSearch();
   chatList.closeMenu(false);
   chatList.setArchiveView(false);
+  screen.clear();
   settings.reset();
   newGroup.reset();
   contactsView.reset();
@@ -445,7 +445,6 @@ function forgetSession() {
   cancelConfirm();
   people.clear();
   messageInfo.close();
-  screen.clear();
   banner.hide();
   if (location.hash) router.clearAddress();
 }
