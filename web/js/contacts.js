@@ -31,6 +31,12 @@ export class ContactsView {
     this.list = byId('contact-list');
     this.listStatus = byId('contact-list-status');
     this.loadSeq = 0;
+    /**
+     * The contact whose name is being changed, and the name typed so far: a redraw
+     * (the panel's own load answering, a frame changing people) keeps the field.
+     * @type {{ key: string, text: string } | null}
+     */
+    this.renaming = null;
 
     this.back.addEventListener('click', () => this.close());
     this.panel.addEventListener('keydown', (event) => {
@@ -53,7 +59,7 @@ export class ContactsView {
       if (button.dataset.do === 'message' && contact.user) this.handlers.onStartChat(contact.user);
       else if (button.dataset.do === 'block') void this.toggleBlock(contact, button);
       else if (button.dataset.do === 'remove') void this.remove(contact, button);
-      else if (button.dataset.do === 'rename' && row instanceof HTMLElement) this.startRename(contact, row);
+      else if (button.dataset.do === 'rename') this.startRename(contact);
     });
   }
 
@@ -73,6 +79,7 @@ export class ContactsView {
     if (this.panel.hidden) return;
     this.panel.hidden = true;
     this.loadSeq += 1;
+    this.renaming = null;
     this.handlers.onClosed();
   }
 
@@ -80,6 +87,7 @@ export class ContactsView {
   reset() {
     this.panel.hidden = true;
     this.loadSeq += 1;
+    this.renaming = null;
     this.list.replaceChildren();
     this.phone.value = '';
     this.alias.value = '';
@@ -105,8 +113,15 @@ export class ContactsView {
   render() {
     if (this.panel.hidden) return;
     const contacts = contactList();
+    const renaming = this.renaming;
+    const field = renaming ? this.list.querySelector('[data-testid="contact-alias-input"]') : null;
+    const hadFocus = !!field && field === document.activeElement;
     this.listStatus.textContent = contacts.length ? '' : 'No contacts yet. Add someone by their phone number.';
     this.list.replaceChildren(...contacts.map((c) => this.row(c)));
+    const stillThere = renaming ? contacts.find((c) => contactKey(c) === renaming.key) : undefined;
+    const row = stillThere ? this.list.querySelector(`[data-contact-key="${CSS.escape(contactKey(stillThere))}"]`) : null;
+    if (stillThere && row instanceof HTMLElement) this.showRenameForm(stillThere, row, hadFocus);
+    else this.renaming = null;
   }
 
   /**
@@ -146,33 +161,57 @@ export class ContactsView {
   }
 
   /**
-   * Puts a field for the contact's name (the alias) in place of the row's body.
+   * Starts changing the contact's name (the alias): a field in place of the row's body.
+   * @private
+   * @param {Contact} contact
+   */
+  startRename(contact) {
+    this.renaming = { key: contactKey(contact), text: contact.alias ?? '' };
+    // One field at a time: the redraw puts back the row another one replaced.
+    this.render();
+    const input = this.list.querySelector('[data-testid="contact-alias-input"]');
+    if (input instanceof HTMLInputElement) {
+      input.focus();
+      input.select();
+    }
+  }
+
+  /**
+   * Puts the field for the name being changed in place of the row's body.
    * @private
    * @param {Contact} contact
    * @param {HTMLElement} row
+   * @param {boolean} focus
    */
-  startRename(contact, row) {
-    const name = contactName(contact);
+  showRenameForm(contact, row, focus) {
+    const renaming = this.renaming;
     const body = row.querySelector('.device-body');
-    if (!(body instanceof HTMLElement)) return;
+    if (!renaming || !(body instanceof HTMLElement)) return;
+    const name = contactName(contact);
     const input = el('input', {
       class: 'info-input',
       testid: 'contact-alias-input',
       attrs: { type: 'text', maxlength: '64', autocomplete: 'off', dir: 'auto', 'aria-label': `Name for ${name} (only you see it; empty for none)` },
     });
-    input.value = contact.alias ?? '';
+    input.value = renaming.text;
+    input.addEventListener('input', () => {
+      renaming.text = input.value;
+    });
     const save = el('button', { class: 'button button--primary button--small', testid: 'contact-alias-save', text: 'Save', attrs: { type: 'submit' } });
     const cancel = el('button', { class: 'button button--small', text: 'Cancel', attrs: { type: 'button' } });
     const form = el('form', { class: 'contact-alias-form', attrs: { 'aria-label': `Rename ${name}` } }, input, save, cancel);
     body.replaceWith(form);
-    input.focus();
-    input.select();
-    cancel.addEventListener('click', () => this.render());
+    if (focus) input.focus();
+    const stop = () => {
+      this.renaming = null;
+      this.render();
+    };
+    cancel.addEventListener('click', stop);
     form.addEventListener('keydown', (event) => {
       if (event.key !== 'Escape') return;
       event.preventDefault();
       event.stopPropagation(); // the field closes, not the panel
-      this.render();
+      stop();
     });
     form.addEventListener('submit', (event) => {
       event.preventDefault();
@@ -192,6 +231,7 @@ export class ContactsView {
     try {
       const saved = await api.addContact(contact.user ? { user_id: contact.user.id } : { phone: contact.phone }, alias || undefined);
       putContact(saved);
+      this.renaming = null;
       this.setStatus(`Saved as ${contactName(saved)}.`, false);
       this.handlers.onChanged(saved.user?.id ?? null);
       this.render();
