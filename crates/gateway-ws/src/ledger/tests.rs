@@ -80,6 +80,13 @@ impl Socket {
         }
     }
 
+    /// Live events come from the bus, in this order.
+    fn live_in_turn(&mut self, chat: ChatId, seqs: impl IntoIterator<Item = i64>) {
+        for seq in seqs {
+            self.live(chat, seq);
+        }
+    }
+
     /// Reads the chat's log after `from` and sends what the ledger says.
     fn catch_up(&mut self, chat: ChatId, from: i64) -> Option<i64> {
         self.log_reads += 1;
@@ -148,9 +155,7 @@ fn seqs(range: std::ops::RangeInclusive<i64>) -> Vec<i64> {
 fn live_events_in_order_are_sent_as_they_come_and_duplicates_are_dropped() {
     let chat = ChatId::new();
     let mut socket = Socket::live_from(vec![(chat, 0)]);
-    for seq in [1, 2, 2, 1, 3] {
-        socket.live(chat, seq);
-    }
+    socket.live_in_turn(chat, [1, 2, 2, 1, 3]);
     assert_eq!(socket.events(chat), seqs(1..=3));
     assert_eq!(socket.log_reads, 0);
 }
@@ -159,9 +164,7 @@ fn live_events_in_order_are_sent_as_they_come_and_duplicates_are_dropped() {
 fn events_of_one_batch_that_arrive_reversed_come_out_in_order_without_reading_the_log() {
     let chat = ChatId::new();
     let mut socket = Socket::live_from(vec![(chat, 4)]);
-    for seq in [7, 6, 5] {
-        socket.live(chat, seq);
-    }
+    socket.live_in_turn(chat, [7, 6, 5]);
     assert_eq!(socket.events(chat), seqs(5..=7));
     assert_eq!(socket.log_reads, 0);
     assert_eq!(socket.ledger.deadline(), None, "nothing waits any more");
@@ -192,9 +195,7 @@ fn too_many_early_events_fill_the_gap_at_once() {
     let mut socket = Socket::live_from(vec![(chat, 0)]);
     socket.stored(chat, 1);
     let last = 2 + 256;
-    for seq in 2..=last {
-        socket.live(chat, seq);
-    }
+    socket.live_in_turn(chat, 2..=last);
     assert_eq!(socket.events(chat), seqs(1..=last), "no wait for the hold to end");
     assert_eq!(socket.log_reads, 1);
     assert_eq!(socket.ledger.deadline(), None);
@@ -225,9 +226,7 @@ fn with_resume_first_live_events_wait_and_the_replay_comes_first() {
     socket.go_live();
     assert!(socket.ledger.is_live());
     // Live events that waited meanwhile, some of them replayed already.
-    for seq in [7, 8, 9] {
-        socket.live(chat, seq);
-    }
+    socket.live_in_turn(chat, [7, 8, 9]);
     assert_eq!(socket.events(chat), seqs(6..=9));
 }
 
@@ -239,9 +238,7 @@ fn events_stored_while_the_socket_subscribed_are_read_from_the_log_when_it_goes_
     socket.go_live();
     assert_eq!(socket.events(chat), seqs(6..=7));
     assert!(socket.ledger.go_live().is_empty(), "read once");
-    for seq in [6, 7, 8] {
-        socket.live(chat, seq);
-    }
+    socket.live_in_turn(chat, [6, 7, 8]);
     assert_eq!(socket.events(chat), seqs(6..=8));
 }
 
