@@ -1,5 +1,5 @@
 use crate::assert_client_error;
-use chitchat_gateway_ws::{decode_client_frame, MAX_RESUME_CHATS};
+use chitchat_gateway_ws::{decode_client_frame, ClientCommand, MAX_RESUME_CHATS};
 use serde_json::Value;
 
 /// A WebSocket text frame, decoded and checked as the gateway does. Text frames
@@ -34,6 +34,23 @@ pub fn ws_frame(bytes: &[u8]) {
     }
     match frame.typing() {
         Ok(typing) => assert!(typing || frame.payload.get("typing") == Some(&Value::Bool(false))),
+        Err(error) => assert_client_error(&error),
+    }
+    // The command the socket loop acts on: a known type reads as its own variant,
+    // any other is refused.
+    match frame.command() {
+        Ok(command) => {
+            let kind = match command {
+                ClientCommand::Message { .. } => "message",
+                ClientCommand::StatusUpdate { .. } => "status_update",
+                ClientCommand::Typing { .. } => "typing",
+                ClientCommand::Resume(payload) => {
+                    assert!(payload.chats.len() <= MAX_RESUME_CHATS);
+                    "resume"
+                }
+            };
+            assert_eq!(kind, frame.kind);
+        }
         Err(error) => assert_client_error(&error),
     }
 }

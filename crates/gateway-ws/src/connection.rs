@@ -1,16 +1,15 @@
-//! One device's socket: client frames in, events out, heartbeats. The connection
-//! remembers, per chat, the last event position it delivered, so the device gets
-//! every event exactly once and in order: duplicates are dropped, and a gap (an
-//! event that arrives before one it follows) is filled from the chat's log first,
-//! unless the missing events come live within a moment (see `early`).
+//! One device's socket: client frames in, events out, heartbeats. What to send
+//! so that the device gets every event exactly once and in order is the `ledger`'s
+//! decision; this reads the log and writes the socket as it says.
 //!
 //! Sends and receipts from the client wait for the database; they run one at a
 //! time, in the order they came, while the loop goes on delivering live events,
 //! so that a device that keeps sending never falls behind on what it receives.
 
-use crate::client_frame::{decode_client_frame, ClientFrame};
-use crate::early::Early;
+use crate::client_command::{ClientCommand, ClientRequest};
+use crate::client_frame::{decode_client_frame, ClientFrame, ResumePayload, SendPayload};
 use crate::frames;
+use crate::ledger::{Ledger, Live, Replay};
 use crate::sockets::SocketPermit;
 use crate::GatewaySettings;
 use actix_web::web::Bytes;
@@ -20,7 +19,7 @@ use chitchat_domain::auth::Caller;
 use chitchat_domain::chat::ChatSettings;
 use chitchat_domain::event::{Delivery, EventDelivery};
 use chitchat_domain::ports::Subscription;
-use chitchat_domain::services::{CatchUp, SendMessage};
+use chitchat_domain::services::SendMessage;
 use chitchat_domain::{ChatId, DomainError, Services};
 use futures_util::StreamExt;
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -38,7 +37,7 @@ const SESSION_REVOKED_CLOSE: u16 = 4001;
 const TYPING_THROTTLE: Duration = Duration::from_secs(3);
 
 /// A client frame being handled in the background; yields the reply frame.
-type Command = Pin<Box<dyn Future<Output = String>>>;
+type PendingReply = Pin<Box<dyn Future<Output = String>>>;
 
 /// Waits until `deadline` (forever without one).
 async fn sleep_until(deadline: Option<Instant>) {
@@ -100,29 +99,13 @@ fn close(code: CloseCode, description: &str) -> Exit {
     Exit::Reason(CloseReason { code, description: Some(description.to_owned()) })
 }
 
-/// The events of one chat this device has: all up to `last`, except that it may
-/// lack those before `first` (which it never asked for).
-#[derive(Debug, Clone, Copy)]
-struct Span {
-    first: i64,
-    last: i64,
-}
-
 /// The device's side of the conversation: its socket and what it has been sent.
 struct Device {
     session: Session,
-    /// Per chat, which events this device has been sent or already had.
-    positions: HashMap<ChatId, Span>,
-    /// Live events that came before the ones they follow, waiting for them.
-    early: Early,
+    /// Which events of each chat the device has, and the ones waiting for earlier ones.
+    ledger: Ledger,
     /// How long one send may wait for the client to take it.
     write_wait: Duration,
-    /// True until the client's first frame when it asked (`?resume=1`) to resume
-    /// before any live event, so that replayed events come first and in order.
-    holding_live: bool,
-    /// Where the chats stood just after the socket subscribed, to read what was
-    /// stored while it did (`go_live`).
-    stored_while_subscribing: Vec<(ChatId, i64)>,
     /// When this device last forwarded "typing: true" per chat (throttling).
     typing_sent: HashMap<ChatId, Instant>,
     /// `chitchat_ws_frames_sent_total`, looked up once rather than for every frame.
@@ -144,53 +127,25 @@ impl Device {
         }
     }
 
-    /// Sends a live event unless the device has it. An event that comes before one
-    /// it follows waits a moment for it (events of one batch are published in no
-    /// particular order); if the gap stays, or too many wait, it is filled from the
-    /// log (`fill_overdue_gaps`).
+    /// Sends a live event as the ledger decides: with the held events that follow
+    /// it, not at all, later, or after what the log holds before it.
     async fn deliver(&mut self, conn: &Connection, delivery: &EventDelivery) -> Result<(), Closed> {
         let chat = delivery.room_id;
-        match self.positions.get(&chat).copied() {
-            Some(span) if delivery.event_seq <= span.last => Ok(()),
-            Some(span) if delivery.event_seq > span.last + 1 => {
-                if self.early.hold(delivery, Instant::now()) {
-                    return Ok(());
+        match self.ledger.live(delivery, Instant::now()) {
+            Live::Duplicate | Live::Held => Ok(()),
+            Live::Send => {
+                self.send_live(delivery).await?;
+                while let Some(next) = self.ledger.next_held(chat) {
+                    self.send_live(&next).await?;
                 }
-                self.catch_up(conn, chat, span.last).await.map(|_| ())
+                Ok(())
             }
-            // Also a chat the device has no position in (created or joined after the
-            // socket opened): its span starts at the first event it gets.
-            known => self.send_in_order(delivery, known).await,
+            Live::CatchUp { from } => self.catch_up(conn, chat, from).await.map(|_| ()),
         }
     }
 
-    /// Sends `delivery`, which directly follows what the device has of its chat,
-    /// then the held events that follow it.
-    async fn send_in_order(&mut self, delivery: &EventDelivery, known: Option<Span>) -> Result<(), Closed> {
-        let chat = delivery.room_id;
-        self.send_next(delivery, known).await?;
-        let mut last = delivery.event_seq;
-        while let Some(next) = self.early.next_after(chat, last) {
-            let known = self.positions.get(&chat).copied();
-            self.send_next(&next, known).await?;
-            last = next.event_seq;
-        }
-        Ok(())
-    }
-
-    /// A chat's log reaches `event_seq` (announced by the instance that published
-    /// its events): a device behind it lost a live event and catches up.
-    async fn catch_up_to(&mut self, conn: &Connection, chat: ChatId, event_seq: i64) -> Result<(), Closed> {
-        match self.positions.get(&chat).copied() {
-            Some(span) if span.last < event_seq => self.catch_up(conn, chat, span.last).await.map(|_| ()),
-            _ => Ok(()),
-        }
-    }
-
-    /// Sends the event that directly follows what the device has of its chat.
-    async fn send_next(&mut self, delivery: &EventDelivery, known: Option<Span>) -> Result<(), Closed> {
-        let first = known.map_or(delivery.event_seq, |span| span.first);
-        self.positions.insert(delivery.room_id, Span { first, last: delivery.event_seq });
+    /// Sends a live event the ledger has counted as sent.
+    async fn send_live(&mut self, delivery: &EventDelivery) -> Result<(), Closed> {
         self.send(shared_text(&delivery.frame)).await?;
         if let Some(stored_at) = delivery.message_stored_at {
             self.record_delivery(stored_at);
@@ -198,11 +153,19 @@ impl Device {
         Ok(())
     }
 
+    /// A chat's log reaches `event_seq` (announced by the instance that published
+    /// its events): a device behind it lost a live event and catches up.
+    async fn catch_up_to(&mut self, conn: &Connection, chat: ChatId, event_seq: i64) -> Result<(), Closed> {
+        match self.ledger.behind(chat, event_seq) {
+            Some(from) => self.catch_up(conn, chat, from).await.map(|_| ()),
+            None => Ok(()),
+        }
+    }
+
     /// Fills from the log the gaps whose missing events did not come live in time.
     async fn fill_overdue_gaps(&mut self, conn: &Connection) -> Result<(), Closed> {
-        for chat in self.early.overdue(Instant::now()) {
-            let last = self.positions.get(&chat).map_or(0, |span| span.last);
-            self.catch_up(conn, chat, last).await?;
+        for (chat, from) in self.ledger.overdue(Instant::now()) {
+            self.catch_up(conn, chat, from).await?;
         }
         Ok(())
     }
@@ -216,10 +179,10 @@ impl Device {
         self.delivery_latency.record(age_micros as f64 / 1e6);
     }
 
-    /// Once live events flow: the events stored while the socket subscribed, then
-    /// who is online now.
+    /// Lets live events flow: first the events stored while the socket subscribed,
+    /// then who is online now.
     async fn go_live(&mut self, conn: &Connection) -> Result<(), Closed> {
-        for (chat, event_seq) in std::mem::take(&mut self.stored_while_subscribing) {
+        for (chat, event_seq) in self.ledger.go_live() {
             self.catch_up_to(conn, chat, event_seq).await?;
         }
         self.send_presence(conn).await
@@ -254,8 +217,7 @@ impl Device {
             }
             Err(error) => {
                 tracing::warn!(user = %conn.caller.user_id, %error, "could not read where the chats stand");
-                let chats: Vec<(ChatId, i64)> = self.positions.iter().map(|(chat, span)| (*chat, span.last)).collect();
-                for (chat, last) in chats {
+                for (chat, last) in self.ledger.positions() {
                     self.catch_up(conn, chat, last).await?;
                 }
             }
@@ -266,36 +228,22 @@ impl Device {
     /// Sends what the chat's log holds after `from` that the device does not have;
     /// returns the position reached, or None when the caller may not read the chat.
     async fn catch_up(&mut self, conn: &Connection, chat: ChatId, from: i64) -> Result<Option<i64>, Closed> {
-        // Events held early were stored before they were published: the log has them.
-        self.early.forget(chat);
-        let known = self.positions.get(&chat).copied();
-        let had = |seq: i64| known.is_some_and(|span| seq >= span.first && seq <= span.last);
-        match conn.services.sync.catch_up(conn.caller, chat, from).await {
-            Ok(CatchUp::Events(events)) => {
-                let mut last = known.map_or(from, |span| span.last.max(from));
-                for event in events.iter().filter(|e| e.event_seq > from && !had(e.event_seq)) {
-                    last = last.max(event.event_seq);
+        let answer = conn.services.sync.catch_up(conn.caller, chat, from).await;
+        match self.ledger.replayed(chat, from, answer) {
+            Replay::Events { events, reached } => {
+                for event in &events {
                     self.send(shared_text(&event.frame)).await?;
                 }
-                let first = known.map_or(from + 1, |span| span.first.min(from + 1));
-                self.positions.insert(chat, Span { first, last });
-                Ok(Some(last))
+                Ok(Some(reached))
             }
-            Ok(CatchUp::Reload { last_event_seq }) => {
-                self.positions.insert(chat, Span { first: last_event_seq + 1, last: last_event_seq });
-                self.send(frames::resync(chat, last_event_seq)).await?;
-                Ok(Some(last_event_seq))
+            Replay::Resync { reached } => {
+                self.send(frames::resync(chat, reached)).await?;
+                Ok(Some(reached))
             }
-            Err(DomainError::NotFound { .. }) => {
-                self.positions.remove(&chat);
-                Ok(None)
-            }
-            Err(error) => {
-                // The log is unreachable: record what the device says it has, so that
-                // the next live event finds the gap and retries the catch-up.
-                let span = *self.positions.entry(chat).or_insert(Span { first: from + 1, last: from });
+            Replay::NotReadable => Ok(None),
+            Replay::Failed { error, reached } => {
                 self.send(frames::domain_error(None, &error)).await?;
-                Ok(Some(span.last))
+                Ok(Some(reached))
             }
         }
     }
@@ -311,11 +259,8 @@ pub(crate) async fn run(
 ) {
     let mut device = Device {
         session,
-        positions: HashMap::new(),
-        early: Early::default(),
+        ledger: Ledger::default(),
         write_wait: conn.settings.write_wait,
-        holding_live: hold_live_until_first_frame,
-        stored_while_subscribing: Vec::new(),
         typing_sent: HashMap::new(),
         frames_sent: metrics::counter!("chitchat_ws_frames_sent_total"),
         messages_delivered: metrics::counter!("chitchat_messages_delivered_total"),
@@ -325,20 +270,21 @@ pub(crate) async fn run(
     // and live events are checked for gaps from the first one on. Events stored
     // between that read and the subscription are read from the log when it goes live.
     if let Some(start) = start {
-        device.positions = start.into_iter().map(|(chat, last)| (chat, Span { first: last + 1, last })).collect();
-        match conn.services.sync.positions(conn.caller).await {
-            Ok(now) => device.stored_while_subscribing = now,
-            Err(error) => tracing::warn!(user = %conn.caller.user_id, %error, "could not read where the chats stand"),
-        }
+        let now = match conn.services.sync.positions(conn.caller).await {
+            Ok(now) => now,
+            Err(error) => {
+                tracing::warn!(user = %conn.caller.user_id, %error, "could not read where the chats stand");
+                Vec::new()
+            }
+        };
+        device.ledger.start(start, now);
     }
     metrics::gauge!("chitchat_ws_connections").increment(1.0);
     if let Err(error) = conn.services.presence.device_connected(conn.caller).await {
         tracing::warn!(user = %conn.caller.user_id, %error, "could not announce presence");
     }
     // Live at once, or after the first frame when the client resumes first.
-    let mut went_live = false;
-    if !device.holding_live {
-        went_live = true;
+    if !hold_live_until_first_frame {
         if let Err(closed) = device.go_live(&conn).await {
             let _ = closed;
         }
@@ -350,13 +296,13 @@ pub(crate) async fn run(
     let session_left = (conn.session_expires_at - chrono::Utc::now()).to_std().unwrap_or_default();
     let session_ends = tokio::time::sleep(session_left);
     tokio::pin!(session_ends);
-    let mut in_flight: Option<Command> = None;
+    let mut in_flight: Option<PendingReply> = None;
     // Client frames waiting behind the one in flight, with their sizes in bytes.
-    let mut queued: VecDeque<(ClientFrame, usize)> = VecDeque::new();
+    let mut queued: VecDeque<(ClientRequest, usize)> = VecDeque::new();
     let mut queued_bytes = 0usize;
 
     let exit = loop {
-        let early_deadline = device.early.deadline();
+        let early_deadline = device.ledger.deadline();
         tokio::select! {
             reply = finish(&mut in_flight), if in_flight.is_some() => {
                 in_flight = None;
@@ -366,15 +312,18 @@ pub(crate) async fn run(
                 // The frames that waited: those up to the next command are answered
                 // now, and that command goes in flight.
                 let mut step = Ok(());
-                while let Some((frame, bytes)) = queued.pop_front() {
+                while let Some((request, bytes)) = queued.pop_front() {
                     queued_bytes -= bytes;
-                    if is_command(&frame) {
-                        in_flight = Some(command(&conn, frame));
-                        break;
-                    }
-                    step = handle_frame(&conn, &mut device, frame).await;
-                    if step.is_err() {
-                        break;
+                    match handle(&conn, &mut device, request).await {
+                        Ok(None) => {}
+                        Ok(Some(pending)) => {
+                            in_flight = Some(pending);
+                            break;
+                        }
+                        Err(closed) => {
+                            step = Err(closed);
+                            break;
+                        }
                     }
                 }
                 if let Err(closed) = step {
@@ -382,7 +331,7 @@ pub(crate) async fn run(
                 }
             }
             // While held, live events wait in the device's bounded queue.
-            delivery = subscription.next(), if !device.holding_live => match delivery.as_deref() {
+            delivery = subscription.next(), if device.ledger.is_live() => match delivery.as_deref() {
                 Some(Delivery::Event(event)) => {
                     if let Err(closed) = device.deliver(&conn, event).await {
                         break exit_for(closed);
@@ -418,24 +367,20 @@ pub(crate) async fn run(
                 last_heard = Instant::now();
                 let step = match incoming {
                     Some(Ok(AggregatedMessage::Text(text))) => {
-                        let step = match decode_client_frame(&text) {
+                        let step = match decode_client_frame(&text).map(ClientFrame::into_request) {
                             Err(_) => device.send(frames::error(None, "invalid_frame", "frames are JSON objects with a \"type\"")).await,
                             // Behind a command in flight every frame waits its turn, so
                             // that answers come in the order the frames were sent.
-                            Ok(frame) if in_flight.is_some() => {
+                            Ok(request) if in_flight.is_some() => {
                                 queued_bytes += text.len();
-                                queued.push_back((frame, text.len()));
+                                queued.push_back((request, text.len()));
                                 Ok(())
                             }
-                            Ok(frame) if is_command(&frame) => {
-                                in_flight = Some(command(&conn, frame));
-                                Ok(())
-                            }
-                            Ok(frame) => handle_frame(&conn, &mut device, frame).await,
+                            Ok(request) => handle(&conn, &mut device, request).await.map(|pending| {
+                                in_flight = pending;
+                            }),
                         };
-                        device.holding_live = false;
-                        if step.is_ok() && !went_live {
-                            went_live = true;
+                        if step.is_ok() && !device.ledger.is_live() {
                             device.go_live(&conn).await
                         } else {
                             step
@@ -519,65 +464,60 @@ fn protocol_error_exit(error: &actix_ws::ProtocolError) -> Exit {
 }
 
 /// Waits for the command in flight (the caller makes sure there is one).
-async fn finish(in_flight: &mut Option<Command>) -> String {
+async fn finish(in_flight: &mut Option<PendingReply>) -> String {
     match in_flight {
         Some(command) => command.await,
         None => std::future::pending().await,
     }
 }
 
-/// Frames answered after a database write, without touching what the device has
-/// been sent: handled in the background, one at a time, in order.
-fn is_command(frame: &ClientFrame) -> bool {
-    matches!(frame.kind.as_str(), "message" | "status_update")
-}
-
-/// Handles a `message` or `status_update` frame; yields the reply frame.
-fn command(conn: &Connection, frame: ClientFrame) -> Command {
-    let (services, caller) = (conn.services.clone(), conn.caller);
-    Box::pin(async move {
-        let id = frame.id.as_ref();
-        if frame.kind == "message" {
-            match send(&services, caller, &frame).await {
-                Ok(message) => {
-                    metrics::counter!("chitchat_messages_sent_total", "via" => "ws").increment(1);
-                    frames::ack(id, &message)
+/// Handles a client's frame. A `message` or `status_update` waits for a database
+/// write without touching what the device has been sent: it is returned to run in
+/// the background (one at a time, in order), and yields its reply when done. Any
+/// other frame is answered at once.
+async fn handle(
+    conn: &Connection,
+    device: &mut Device,
+    request: ClientRequest,
+) -> Result<Option<PendingReply>, Closed> {
+    let ClientRequest { id, command } = request;
+    let reply = match command {
+        Ok(ClientCommand::Message { chat, payload }) => {
+            let (services, caller) = (conn.services.clone(), conn.caller);
+            return Ok(Some(Box::pin(async move {
+                match send(&services, caller, chat, payload).await {
+                    Ok(message) => {
+                        metrics::counter!("chitchat_messages_sent_total", "via" => "ws").increment(1);
+                        frames::ack(id.as_ref(), &message)
+                    }
+                    Err(error) => frames::domain_error(id.as_ref(), &error),
                 }
-                Err(error) => frames::domain_error(id, &error),
-            }
-        } else {
-            match receipt(&services, caller, &frame).await {
-                Ok(()) => frames::ack_empty(id),
-                Err(error) => frames::domain_error(id, &error),
-            }
+            })));
         }
-    })
-}
-
-/// Answers a client frame that is not a command, at once.
-async fn handle_frame(conn: &Connection, device: &mut Device, frame: ClientFrame) -> Result<(), Closed> {
-    let id = frame.id.as_ref();
-    let reply = match frame.kind.as_str() {
-        "typing" => match typing(conn, device, &frame).await {
+        Ok(ClientCommand::StatusUpdate { chat, receipt, seq }) => {
+            let (services, caller) = (conn.services.clone(), conn.caller);
+            return Ok(Some(Box::pin(async move {
+                match services.receipts.mark(caller, chat, receipt, seq).await {
+                    Ok(()) => frames::ack_empty(id.as_ref()),
+                    Err(error) => frames::domain_error(id.as_ref(), &error),
+                }
+            })));
+        }
+        Ok(ClientCommand::Typing { chat, typing: starts }) => match typing(conn, device, chat, starts).await {
             // Typing needs no answer unless the client asked for one with an id.
-            Ok(()) if id.is_none() => return Ok(()),
-            Ok(()) => frames::ack_empty(id),
-            Err(error) => frames::domain_error(id, &error),
+            Ok(()) if id.is_none() => return Ok(None),
+            Ok(()) => frames::ack_empty(id.as_ref()),
+            Err(error) => frames::domain_error(id.as_ref(), &error),
         },
-        "resume" => match resume(conn, device, &frame).await? {
-            Ok(reached) => frames::resumed(id, &reached),
-            Err(error) => frames::domain_error(id, &error),
-        },
-        other => frames::error(id, "unknown_type", &format!("unknown frame type {other:?}")),
+        Ok(ClientCommand::Resume(payload)) => frames::resumed(id.as_ref(), &resume(conn, device, payload).await?),
+        Err(error) => frames::domain_error(id.as_ref(), &error),
     };
-    device.send(reply).await
+    device.send(reply).await.map(|()| None)
 }
 
 /// Forwards "typing" to the chat's other members, at most once per throttle period
 /// per chat (a stop is always forwarded after a start).
-async fn typing(conn: &Connection, device: &mut Device, frame: &ClientFrame) -> Result<(), DomainError> {
-    let chat = frame.chat()?;
-    let typing = frame.typing()?;
+async fn typing(conn: &Connection, device: &mut Device, chat: ChatId, typing: bool) -> Result<(), DomainError> {
     if typing {
         if device.typing_sent.get(&chat).is_some_and(|at| at.elapsed() < TYPING_THROTTLE) {
             return Ok(());
@@ -587,14 +527,6 @@ async fn typing(conn: &Connection, device: &mut Device, frame: &ClientFrame) -> 
         return Ok(());
     }
     conn.services.presence.typing(conn.caller, chat, typing).await
-}
-
-/// `{"type":"status_update","room_id","payload":{"status":"delivered"|"read","seq"}}`:
-/// this device has (or showed) the chat's messages up to `seq`.
-async fn receipt(services: &Services, caller: Caller, frame: &ClientFrame) -> Result<(), DomainError> {
-    let chat = frame.chat()?;
-    let (kind, seq) = frame.receipt()?;
-    services.receipts.mark(caller, chat, kind, seq).await
 }
 
 /// What `resume` answers: the position reached in each chat, and the chats the
@@ -608,15 +540,7 @@ pub(crate) struct Resumed {
 }
 
 /// Replays, chat by chat, everything after the positions the device reports.
-async fn resume(
-    conn: &Connection,
-    device: &mut Device,
-    frame: &ClientFrame,
-) -> Result<Result<Resumed, DomainError>, Closed> {
-    let payload = match frame.resume_payload() {
-        Ok(payload) => payload,
-        Err(error) => return Ok(Err(error)),
-    };
+async fn resume(conn: &Connection, device: &mut Device, payload: ResumePayload) -> Result<Resumed, Closed> {
     let mut resumed = Resumed { chats: BTreeMap::new(), not_found: Vec::new(), settings: None };
     for (raw_id, position) in payload.chats {
         let Ok(chat) = raw_id.parse::<ChatId>() else {
@@ -636,16 +560,15 @@ async fn resume(
         Ok(settings) => resumed.settings = Some(settings.into_iter().collect()),
         Err(error) => tracing::warn!(user = %conn.caller.user_id, %error, "could not read chat settings for a resume"),
     }
-    Ok(Ok(resumed))
+    Ok(resumed)
 }
 
 async fn send(
     services: &Services,
     caller: Caller,
-    frame: &ClientFrame,
+    chat_id: ChatId,
+    payload: SendPayload,
 ) -> Result<chitchat_domain::message::Message, DomainError> {
-    let chat_id = frame.chat()?;
-    let payload = frame.send_payload()?;
     let appended = services
         .messages
         .send(

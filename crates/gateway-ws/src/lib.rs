@@ -1,13 +1,16 @@
 //! The WebSocket edge at `/ws`: authenticates the device, turns client frames
 //! into domain commands, and streams the device's events to it.
 
+mod client_command;
 mod client_frame;
 mod connection;
 mod early;
 mod frame_guard;
 mod frames;
+mod ledger;
 mod sockets;
 
+pub use client_command::{ClientCommand, ClientRequest};
 pub use client_frame::{decode_client_frame, ClientFrame, ResumePayload, SendPayload, MAX_RESUME_CHATS};
 pub use sockets::SocketCounts;
 
