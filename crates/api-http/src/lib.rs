@@ -39,7 +39,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("", web::get().to(openapi::swagger_home))
                 .service(openapi::swagger_ui()),
         )
-        .configure(routes::configure);
+        .configure(|cfg| {
+            utoipa_actix_web::service_config::ServiceConfig::new(cfg).configure(routes::configure);
+        });
 }
 
 /// The fallback for every path no route matched: the web client's files, or a

@@ -1,16 +1,14 @@
-//! The OpenAPI document of the REST API, built from the handlers' annotations, served
-//! at `/api/openapi.json`, and Swagger UI at `/swagger/` with its files built in.
+//! The OpenAPI document of the REST API, served at `/api/openapi.json`, and Swagger
+//! UI at `/swagger/` with its files built in. Its paths are collected from the one
+//! registration of the routes (`routes::configure`); this file adds what is common.
 
-use crate::routes::{
-    attachment_download, attachment_link, attachment_upload, auth, chats, config, contacts, health, message_actions,
-    messages, receipts, search, users,
-};
 use actix_web::HttpResponse;
 use std::sync::OnceLock;
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{HttpMethod, OpenApi as Document, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
+use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
 /// Where the document is served.
@@ -24,52 +22,8 @@ pub const OPENAPI_PATH: &str = "/api/openapi.json";
                        WebSocket at `/ws`, described in docs/protocol.md. Every error is \
                        `{\"error\":{\"code\",\"message\"}}`."
     ),
-    paths(
-        health::health,
-        config::client_config,
-        auth::request_code,
-        auth::register,
-        auth::verify,
-        auth::logout,
-        auth::devices,
-        auth::revoke_device,
-        users::search,
-        contacts::me,
-        contacts::update_me,
-        contacts::block,
-        contacts::unblock,
-        contacts::list,
-        contacts::add,
-        contacts::remove,
-        contacts::remove_phone,
-        chats::create,
-        chats::list,
-        chats::get,
-        chats::update,
-        receipts::read_up_to,
-        chats::put_settings,
-        chats::add_members,
-        chats::remove_member,
-        chats::set_role,
-        messages::send,
-        messages::history,
-        search::messages,
-        receipts::message_status,
-        receipts::list,
-        message_actions::edit,
-        message_actions::delete,
-        message_actions::edits,
-        message_actions::forward,
-        message_actions::react,
-        message_actions::unreact,
-        attachment_upload::upload,
-        attachment_download::original,
-        attachment_download::thumbnail,
-        attachment_link::issue,
-    ),
     // Schemas that only query parameters name are not collected on their own.
     components(schemas(crate::error::ErrorBody, chitchat_domain::message::DeleteScope)),
-    modifiers(&SecurityAndCommonErrors),
     tags(
         (name = "auth", description = "Login by phone and one-time code; devices"),
         (name = "users", description = "Profiles and people search"),
@@ -153,11 +107,14 @@ fn add_common_errors(operation: &mut Operation) {
     }
 }
 
-/// The document, built once.
+/// The document, built once: the common parts above, merged with the paths and
+/// schemas the route registration collects (an app built only to read them).
 pub fn document() -> &'static Document {
     static DOC: OnceLock<Document> = OnceLock::new();
     DOC.get_or_init(|| {
-        let mut doc = ApiDoc::openapi();
+        let (_, routes) = actix_web::App::new().into_utoipa_app().configure(crate::routes::configure).split_for_parts();
+        let mut doc = ApiDoc::openapi().merge_from(routes);
+        SecurityAndCommonErrors.modify(&mut doc);
         doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
         doc
     })
@@ -209,6 +166,26 @@ mod tests {
             let name = reference.split('"').next().unwrap();
             assert!(defined.contains_key(name), "schema {name} is referenced but not defined");
         }
+    }
+
+    /// The fuzz checks decode every JSON body the API reads: an endpoint that takes
+    /// one cannot be registered without its check, and no check names a route that is gone.
+    #[test]
+    fn every_json_request_body_has_exactly_one_body_check() {
+        let json = serde_json::to_value(document()).unwrap();
+        let mut with_json_body = Vec::new();
+        for (path, item) in json["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                if op["requestBody"]["content"].get("application/json").is_some() {
+                    with_json_body.push(format!("{} {path}", method.to_uppercase()));
+                }
+            }
+        }
+        with_json_body.sort();
+        let mut checked: Vec<String> =
+            crate::body_check::REQUEST_BODIES.iter().map(|(route, _)| (*route).to_owned()).collect();
+        checked.sort();
+        assert_eq!(checked, with_json_body);
     }
 
     #[test]

@@ -106,6 +106,18 @@ impl ApiClient {
         Login { token: reply.body["token"].as_str().expect("token").to_owned(), user: reply.body["user"].clone() }
     }
 
+    /// The two people most tests start with, Asha and Ravi, each logged in on one device.
+    pub async fn asha_and_ravi(&self) -> (Login, Login) {
+        (self.login("9876543210", "Asha").await, self.login("9876543211", "Ravi").await)
+    }
+
+    /// Asha and Ravi logged in, and their direct chat opened by Asha; the third value is its id.
+    pub async fn asha_and_ravi_in_a_chat(&self) -> (Login, Login, String) {
+        let (asha, ravi) = self.asha_and_ravi().await;
+        let chat = self.direct_chat(&asha, &ravi.user_id()).await;
+        (asha, ravi, chat)
+    }
+
     /// Opens (or finds) the direct chat of `login` with `other_user_id`; returns the chat id.
     pub async fn direct_chat(&self, login: &Login, other_user_id: &str) -> String {
         let reply =

@@ -10,7 +10,7 @@ use actix_web::http::header::{
     ExtendedValue, HeaderValue,
 };
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{get, web, HttpRequest, HttpResponse};
 use chitchat_domain::attachment::{ByteRange, Variant};
 use chitchat_domain::ports::BlobChunks;
 use chitchat_domain::services::Download;
@@ -28,8 +28,6 @@ pub(crate) fn parse_id(raw: &str) -> Result<AttachmentId, DomainError> {
 }
 
 #[utoipa::path(
-    get,
-    path = "/api/attachments/{id}",
     tag = "attachments",
     params(
         ("id" = String, Path, format = Uuid, description = "Attachment id"),
@@ -49,6 +47,7 @@ pub(crate) fn parse_id(raw: &str) -> Result<AttachmentId, DomainError> {
     ),
     security(("bearer" = []), ())
 )]
+#[get("/{id}")]
 pub(crate) async fn original(
     services: web::Data<Services>,
     reader: Reader,
@@ -59,8 +58,6 @@ pub(crate) async fn original(
 }
 
 #[utoipa::path(
-    get,
-    path = "/api/attachments/{id}/thumbnail",
     tag = "attachments",
     params(
         ("id" = String, Path, format = Uuid, description = "Attachment id"),
@@ -80,6 +77,7 @@ pub(crate) async fn original(
     ),
     security(("bearer" = []), ())
 )]
+#[get("/{id}/thumbnail")]
 pub(crate) async fn thumbnail(
     services: web::Data<Services>,
     reader: Reader,

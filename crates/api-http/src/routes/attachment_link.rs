@@ -7,7 +7,7 @@ use crate::auth::Authenticated;
 use crate::error::{ApiError, ApiResult};
 use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
+use actix_web::{post, web, FromRequest, HttpRequest, HttpResponse};
 use chitchat_domain::attachment::{LinkGrant, SignedLink};
 use chitchat_domain::auth::Caller;
 use chitchat_domain::{AttachmentId, DomainError, Services};
@@ -47,8 +47,6 @@ impl AttachmentLink {
 }
 
 #[utoipa::path(
-    post,
-    path = "/api/attachments/{id}/link",
     tag = "attachments",
     params(("id" = String, Path, format = Uuid, description = "Attachment id")),
     responses(
@@ -57,6 +55,7 @@ impl AttachmentLink {
     ),
     security(("bearer" = []))
 )]
+#[post("/{id}/link")]
 pub(crate) async fn issue(
     services: web::Data<Services>,
     caller: Authenticated,

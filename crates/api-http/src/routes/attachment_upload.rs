@@ -5,7 +5,7 @@ use crate::auth::Authenticated;
 use crate::error::{ApiError, ApiResult};
 use actix_multipart::{Field, Multipart};
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{post, web, HttpRequest, HttpResponse};
 use chitchat_domain::services::Upload;
 use chitchat_domain::{DomainError, Services};
 use futures_util::StreamExt;
@@ -40,8 +40,6 @@ pub(crate) struct UploadForm {
 /// is the file: 201 with the attachment (`id`, `kind`, `mime_type`, `name`,
 /// `size`, `width`, `height`, `has_thumbnail`). Nothing is kept of a refused one.
 #[utoipa::path(
-    post,
-    path = "/api/attachments",
     tag = "attachments",
     request_body(content = UploadForm, content_type = "multipart/form-data"),
     responses(
@@ -53,6 +51,7 @@ pub(crate) struct UploadForm {
     ),
     security(("bearer" = []))
 )]
+#[post("", wrap = "actix_web::middleware::from_fn(crate::limits::rate_limit)")]
 pub(crate) async fn upload(
     services: web::Data<Services>,
     caller: Authenticated,
@@ -72,11 +71,11 @@ pub(crate) async fn upload(
             continue;
         }
         let file_name = field.content_disposition().and_then(|d| d.get_filename()).map(str::to_owned);
-        let upload = services.attachments.begin_upload(caller.0, file_name.as_deref()).await?;
-        let upload = match receive(field, upload).await {
-            Ok(upload) => upload,
-            Err((upload, error)) => {
-                services.attachments.abort_upload(upload).await;
+        let started = services.attachments.begin_upload(caller.0, file_name.as_deref()).await?;
+        let received = match receive(field, started).await {
+            Ok(received) => received,
+            Err((unfinished, error)) => {
+                services.attachments.abort_upload(unfinished).await;
                 // Read the rest away (within reason) so the client sees the answer.
                 let mut rest = 0;
                 while let Some(Ok(field)) = form.next().await {
@@ -88,7 +87,7 @@ pub(crate) async fn upload(
                 return Err(error);
             }
         };
-        let info = services.attachments.finish_upload(upload).await?;
+        let info = services.attachments.finish_upload(received).await?;
         while let Some(field) = form.next().await {
             drain(field.map_err(bad_form)?).await?;
         }
@@ -109,18 +108,18 @@ fn too_large(limit: u64) -> ApiError {
 /// Streams the field into the upload. On failure hands the upload back with the
 /// error, so the caller can discard it; an over-limit file stops being read
 /// where it crossed the limit, and the remainder of the field is read away.
-async fn receive(mut field: Field, mut upload: Upload) -> Result<Upload, (Upload, ApiError)> {
+async fn receive(mut field: Field, mut receiving: Upload) -> Result<Upload, (Upload, ApiError)> {
     while let Some(chunk) = field.next().await {
         let chunk = match chunk {
             Ok(chunk) => chunk,
-            Err(error) => return Err((upload, bad_form(error))),
+            Err(error) => return Err((receiving, bad_form(error))),
         };
-        if let Err(error) = upload.write(&chunk).await {
+        if let Err(error) = receiving.write(&chunk).await {
             drain_counted(field).await;
-            return Err((upload, error.into()));
+            return Err((receiving, error.into()));
         }
     }
-    Ok(upload)
+    Ok(receiving)
 }
 
 /// Reads a field to its end and forgets it.

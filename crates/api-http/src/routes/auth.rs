@@ -2,7 +2,7 @@ use crate::auth::Authenticated;
 use crate::error::ApiResult;
 use crate::json_body::JsonBody;
 use actix_web::http::header;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
 use chitchat_domain::auth::DeviceSession;
 use chitchat_domain::services::LoginRequest;
 use chitchat_domain::user::User;
@@ -21,14 +21,13 @@ struct OtpResponse {
 
 /// `POST /api/auth/otp`: sends a login code.
 #[utoipa::path(
-    post,
-    path = "/api/auth/otp",
     tag = "auth",
     request_body = OtpRequest,
     responses(
         (status = 202, description = "A code is on its way", body = OtpResponse),
     ),
 )]
+#[post("/auth/otp")]
 pub(crate) async fn request_code(services: web::Data<Services>, body: JsonBody<OtpRequest>) -> ApiResult<HttpResponse> {
     let expires_at = services.auth.request_code(&body.phone).await?;
     Ok(HttpResponse::Accepted().json(OtpResponse { expires_at }))
@@ -45,8 +44,6 @@ pub(crate) struct RegisterRequest {
 /// `POST /api/auth/register`: checks the code, creates the user on first login,
 /// and opens a device session.
 #[utoipa::path(
-    post,
-    path = "/api/auth/register",
     tag = "auth",
     request_body = RegisterRequest,
     responses(
@@ -54,6 +51,7 @@ pub(crate) struct RegisterRequest {
         (status = 401, description = "Wrong, used or expired code", body = crate::error::ErrorBody),
     ),
 )]
+#[post("/auth/register")]
 pub(crate) async fn register(
     services: web::Data<Services>,
     req: HttpRequest,
@@ -74,14 +72,13 @@ struct VerifyResponse {
 
 /// `GET /api/auth/verify`: who the token belongs to.
 #[utoipa::path(
-    get,
-    path = "/api/auth/verify",
     tag = "auth",
     responses(
         (status = 200, description = "The token's user", body = VerifyResponse),
     ),
     security(("bearer" = [])),
 )]
+#[get("/auth/verify")]
 pub(crate) async fn verify(services: web::Data<Services>, caller: Authenticated) -> ApiResult<HttpResponse> {
     let user = services.auth.me(caller.0).await?;
     Ok(HttpResponse::Ok().json(VerifyResponse { user }))
@@ -89,12 +86,11 @@ pub(crate) async fn verify(services: web::Data<Services>, caller: Authenticated)
 
 /// `POST /api/auth/logout`: revokes this device's token.
 #[utoipa::path(
-    post,
-    path = "/api/auth/logout",
     tag = "auth",
     responses((status = 204, description = "This device is logged out")),
     security(("bearer" = [])),
 )]
+#[post("/auth/logout")]
 pub(crate) async fn logout(services: web::Data<Services>, caller: Authenticated) -> ApiResult<HttpResponse> {
     services.auth.logout(caller.0).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -107,14 +103,13 @@ struct DeviceList {
 
 /// `GET /api/auth/sessions`: the caller's logged-in devices.
 #[utoipa::path(
-    get,
-    path = "/api/auth/sessions",
     tag = "auth",
     responses(
         (status = 200, description = "The caller's devices", body = DeviceList),
     ),
     security(("bearer" = [])),
 )]
+#[get("/auth/sessions")]
 pub(crate) async fn devices(services: web::Data<Services>, caller: Authenticated) -> ApiResult<HttpResponse> {
     let sessions = services.auth.devices(caller.0).await?;
     Ok(HttpResponse::Ok().json(DeviceList { sessions }))
@@ -122,8 +117,6 @@ pub(crate) async fn devices(services: web::Data<Services>, caller: Authenticated
 
 /// `DELETE /api/auth/sessions/{id}`: logs that device out; its socket closes at once.
 #[utoipa::path(
-    delete,
-    path = "/api/auth/sessions/{id}",
     tag = "auth",
     params(("id" = String, Path, format = Uuid, description = "Device session id")),
     responses(
@@ -132,6 +125,7 @@ pub(crate) async fn devices(services: web::Data<Services>, caller: Authenticated
     ),
     security(("bearer" = [])),
 )]
+#[delete("/auth/sessions/{id}")]
 pub(crate) async fn revoke_device(
     services: web::Data<Services>,
     caller: Authenticated,

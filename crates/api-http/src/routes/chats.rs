@@ -2,7 +2,7 @@ use super::parse_chat_id;
 use crate::auth::Authenticated;
 use crate::error::ApiResult;
 use crate::json_body::JsonBody;
-use actix_web::{web, HttpResponse};
+use actix_web::{delete, get, patch, post, put, web, HttpResponse};
 use chitchat_domain::chat::{ChatKind, ChatSettings, ChatView, Role};
 use chitchat_domain::services::{GroupEdit, NewChat};
 use chitchat_domain::{DomainError, Services, UserId};
@@ -44,8 +44,6 @@ impl CreateChat {
 /// `POST /api/chats`: 201 with a new chat (every group is new), 200 with the
 /// existing direct chat.
 #[utoipa::path(
-    post,
-    path = "/api/chats",
     tag = "chats",
     request_body = CreateChat,
     responses(
@@ -56,6 +54,7 @@ impl CreateChat {
     ),
     security(("bearer" = [])),
 )]
+#[post("/chats")]
 pub(crate) async fn create(
     services: web::Data<Services>,
     caller: Authenticated,
@@ -75,8 +74,6 @@ pub(crate) struct UpdateChat {
 
 /// `PATCH /api/chats/{id}`: a group's name and description (admins).
 #[utoipa::path(
-    patch,
-    path = "/api/chats/{id}",
     tag = "chats",
     params(("id" = String, Path, format = Uuid, description = "Chat id")),
     request_body = UpdateChat,
@@ -88,6 +85,7 @@ pub(crate) struct UpdateChat {
     ),
     security(("bearer" = [])),
 )]
+#[patch("/chats/{id}")]
 pub(crate) async fn update(
     services: web::Data<Services>,
     caller: Authenticated,
@@ -108,8 +106,6 @@ pub(crate) struct AddMembers {
 
 /// `POST /api/chats/{id}/members`: adds people to a group (admins).
 #[utoipa::path(
-    post,
-    path = "/api/chats/{id}/members",
     tag = "chats",
     params(("id" = String, Path, format = Uuid, description = "Chat id")),
     request_body = AddMembers,
@@ -121,6 +117,7 @@ pub(crate) struct AddMembers {
     ),
     security(("bearer" = [])),
 )]
+#[post("/chats/{id}/members")]
 pub(crate) async fn add_members(
     services: web::Data<Services>,
     caller: Authenticated,
@@ -142,8 +139,6 @@ fn parse_member_id(raw: &str) -> Result<UserId, DomainError> {
 /// `DELETE /api/chats/{id}/members/{user_id}`: removes a member (admins), or
 /// leaves when it is the caller. Answers the chat as the caller now sees it.
 #[utoipa::path(
-    delete,
-    path = "/api/chats/{id}/members/{user_id}",
     tag = "chats",
     params(
         ("id" = String, Path, format = Uuid, description = "Chat id"),
@@ -157,6 +152,7 @@ fn parse_member_id(raw: &str) -> Result<UserId, DomainError> {
     ),
     security(("bearer" = [])),
 )]
+#[delete("/chats/{id}/members/{user_id}")]
 pub(crate) async fn remove_member(
     services: web::Data<Services>,
     caller: Authenticated,
@@ -175,8 +171,6 @@ pub(crate) struct SetRole {
 
 /// `PATCH /api/chats/{id}/members/{user_id}`: makes a member admin or not (admins).
 #[utoipa::path(
-    patch,
-    path = "/api/chats/{id}/members/{user_id}",
     tag = "chats",
     params(
         ("id" = String, Path, format = Uuid, description = "Chat id"),
@@ -191,6 +185,7 @@ pub(crate) struct SetRole {
     ),
     security(("bearer" = [])),
 )]
+#[patch("/chats/{id}/members/{user_id}")]
 pub(crate) async fn set_role(
     services: web::Data<Services>,
     caller: Authenticated,
@@ -218,8 +213,6 @@ pub(crate) struct ListQuery {
 
 /// `GET /api/chats[?archived=true]`: the chat list, or the archive.
 #[utoipa::path(
-    get,
-    path = "/api/chats",
     tag = "chats",
     params(ListQuery),
     responses(
@@ -227,6 +220,7 @@ pub(crate) struct ListQuery {
     ),
     security(("bearer" = [])),
 )]
+#[get("/chats")]
 pub(crate) async fn list(
     services: web::Data<Services>,
     caller: Authenticated,
@@ -248,8 +242,6 @@ pub(crate) struct SettingsBody {
 
 /// `PUT /api/chats/{id}/settings {"archived","muted_until","pinned"}`: the caller's own.
 #[utoipa::path(
-    put,
-    path = "/api/chats/{id}/settings",
     tag = "chats",
     params(("id" = String, Path, format = Uuid, description = "Chat id")),
     request_body = SettingsBody,
@@ -259,6 +251,7 @@ pub(crate) struct SettingsBody {
     ),
     security(("bearer" = [])),
 )]
+#[put("/chats/{id}/settings")]
 pub(crate) async fn put_settings(
     services: web::Data<Services>,
     caller: Authenticated,
@@ -272,8 +265,6 @@ pub(crate) async fn put_settings(
 
 /// `GET /api/chats/{id}`: one chat, for members and former members (404 otherwise).
 #[utoipa::path(
-    get,
-    path = "/api/chats/{id}",
     tag = "chats",
     params(("id" = String, Path, format = Uuid, description = "Chat id")),
     responses(
@@ -282,6 +273,7 @@ pub(crate) async fn put_settings(
     ),
     security(("bearer" = [])),
 )]
+#[get("/chats/{id}")]
 pub(crate) async fn get(
     services: web::Data<Services>,
     caller: Authenticated,

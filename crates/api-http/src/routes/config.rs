@@ -1,4 +1,4 @@
-use actix_web::{web, HttpResponse};
+use actix_web::{get, web, HttpResponse};
 use chitchat_domain::Services;
 use serde::Serialize;
 
@@ -19,11 +19,10 @@ pub(crate) struct ClientConfig {
 
 /// `GET /api/config`: no token needed, so a client can read it before login.
 #[utoipa::path(
-    get,
-    path = "/api/config",
     tag = "config",
     responses((status = 200, description = "The limits the server enforces", body = ClientConfig)),
 )]
+#[get("/config")]
 pub(crate) async fn client_config(services: web::Data<Services>) -> HttpResponse {
     let policy = services.messages.policy();
     HttpResponse::Ok().json(ClientConfig {

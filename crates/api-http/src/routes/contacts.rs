@@ -1,7 +1,7 @@
 use crate::auth::Authenticated;
 use crate::error::ApiResult;
 use crate::json_body::JsonBody;
-use actix_web::{web, HttpResponse};
+use actix_web::{delete, get, patch, post, web, HttpResponse};
 use chitchat_domain::contact::Contact;
 use chitchat_domain::services::ContactRef;
 use chitchat_domain::user::{LastSeenVisibility, Privacy, User};
@@ -28,12 +28,11 @@ impl Me {
 
 /// `GET /api/users/me`: the caller's profile.
 #[utoipa::path(
-    get,
-    path = "/api/users/me",
     tag = "users",
     responses((status = 200, description = "The caller's profile", body = Me)),
     security(("bearer" = [])),
 )]
+#[get("/users/me")]
 pub(crate) async fn me(services: web::Data<Services>, caller: Authenticated) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(Me::of(services.auth.me(caller.0).await?)))
 }
@@ -54,13 +53,12 @@ pub(crate) struct PrivacyBody {
 
 /// `PATCH /api/users/me {"name"?, "status"?, "privacy"?: {"last_seen"}}`.
 #[utoipa::path(
-    patch,
-    path = "/api/users/me",
     tag = "users",
     request_body = ProfileBody,
     responses((status = 200, description = "The updated profile", body = Me)),
     security(("bearer" = [])),
 )]
+#[patch("/users/me")]
 pub(crate) async fn update_me(
     services: web::Data<Services>,
     caller: Authenticated,
@@ -91,14 +89,13 @@ struct ContactList {
 
 /// `GET /api/contacts` (seed).
 #[utoipa::path(
-    get,
-    path = "/api/contacts",
     tag = "contacts",
     responses(
         (status = 200, description = "The caller's contacts", body = ContactList),
     ),
     security(("bearer" = [])),
 )]
+#[get("/contacts")]
 pub(crate) async fn list(services: web::Data<Services>, caller: Authenticated) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(ContactList { contacts: services.contacts.list(caller.0).await? }))
 }
@@ -112,8 +109,6 @@ pub(crate) struct AddBody {
 
 /// `POST /api/contacts {"user_id" | "phone", "alias"?}`: 201 new, 200 updated.
 #[utoipa::path(
-    post,
-    path = "/api/contacts",
     tag = "contacts",
     request_body = AddBody,
     responses(
@@ -123,6 +118,7 @@ pub(crate) struct AddBody {
     ),
     security(("bearer" = [])),
 )]
+#[post("/contacts")]
 pub(crate) async fn add(
     services: web::Data<Services>,
     caller: Authenticated,
@@ -139,8 +135,6 @@ pub(crate) async fn add(
 
 /// `DELETE /api/contacts/{user_id}`.
 #[utoipa::path(
-    delete,
-    path = "/api/contacts/{user_id}",
     tag = "contacts",
     params(
         ("user_id" = String, Path, format = Uuid, description = "The contact's user id"),
@@ -151,6 +145,7 @@ pub(crate) async fn add(
     ),
     security(("bearer" = [])),
 )]
+#[delete("/contacts/{user_id}")]
 pub(crate) async fn remove(
     services: web::Data<Services>,
     caller: Authenticated,
@@ -171,8 +166,6 @@ pub(crate) struct RemoveByPhone {
 /// `DELETE /api/contacts?phone=`: removes a saved number, whether or not its
 /// person is shown.
 #[utoipa::path(
-    delete,
-    path = "/api/contacts",
     tag = "contacts",
     params(RemoveByPhone),
     responses(
@@ -182,6 +175,7 @@ pub(crate) struct RemoveByPhone {
     ),
     security(("bearer" = [])),
 )]
+#[delete("/contacts")]
 pub(crate) async fn remove_phone(
     services: web::Data<Services>,
     caller: Authenticated,
@@ -193,8 +187,6 @@ pub(crate) async fn remove_phone(
 
 /// `POST /api/users/{id}/block`.
 #[utoipa::path(
-    post,
-    path = "/api/users/{id}/block",
     tag = "contacts",
     params(("id" = String, Path, format = Uuid, description = "User to block")),
     responses(
@@ -203,6 +195,7 @@ pub(crate) async fn remove_phone(
     ),
     security(("bearer" = [])),
 )]
+#[post("/users/{id}/block")]
 pub(crate) async fn block(
     services: web::Data<Services>,
     caller: Authenticated,
@@ -214,8 +207,6 @@ pub(crate) async fn block(
 
 /// `DELETE /api/users/{id}/block`.
 #[utoipa::path(
-    delete,
-    path = "/api/users/{id}/block",
     tag = "contacts",
     params(("id" = String, Path, format = Uuid, description = "User to unblock")),
     responses(
@@ -224,6 +215,7 @@ pub(crate) async fn block(
     ),
     security(("bearer" = [])),
 )]
+#[delete("/users/{id}/block")]
 pub(crate) async fn unblock(
     services: web::Data<Services>,
     caller: Authenticated,

@@ -1,4 +1,4 @@
-use actix_web::{web, HttpResponse};
+use actix_web::{get, web, HttpResponse};
 use chitchat_domain::Services;
 use serde::Serialize;
 
@@ -19,14 +19,13 @@ struct ServiceStates {
 /// `GET /health`: the seed's body; 503 when the database does not answer. A Redis
 /// outage is reported but keeps the instance healthy: it still serves its own clients.
 #[utoipa::path(
-    get,
-    path = "/health",
     tag = "health",
     responses(
         (status = 200, description = "Healthy", body = Health),
         (status = 503, description = "The database does not answer", body = Health),
     ),
 )]
+#[get("/health")]
 pub(crate) async fn health(services: web::Data<Services>) -> HttpResponse {
     let database_up = services.store_health.ping().await;
     let redis = services.bus.relay_status().await;

@@ -4,7 +4,7 @@ use super::{parse_chat_id, parse_message_id};
 use crate::auth::Authenticated;
 use crate::error::ApiResult;
 use crate::json_body::JsonBody;
-use actix_web::{web, HttpResponse};
+use actix_web::{delete, get, patch, post, put, web, HttpResponse};
 use chitchat_domain::message::{DeleteScope, Message, MessageEdit};
 use chitchat_domain::{ChatId, DomainError, Services};
 use serde::{Deserialize, Serialize};
@@ -17,8 +17,6 @@ pub(crate) struct EditBody {
 /// `PATCH /api/messages/{id} {"content"}`: the sender replaces the text within
 /// `MESSAGE_EDIT_WINDOW`; 200 with the message as it now is.
 #[utoipa::path(
-    patch,
-    path = "/api/messages/{id}",
     tag = "messages",
     params(("id" = String, Path, format = Uuid, description = "Message id")),
     request_body = EditBody,
@@ -30,6 +28,7 @@ pub(crate) struct EditBody {
     ),
     security(("bearer" = [])),
 )]
+#[patch("/messages/{id}")]
 pub(crate) async fn edit(
     services: web::Data<Services>,
     caller: Authenticated,
@@ -48,8 +47,6 @@ struct EditList {
 
 /// `GET /api/messages/{id}/edits`: the earlier versions, oldest first.
 #[utoipa::path(
-    get,
-    path = "/api/messages/{id}/edits",
     tag = "messages",
     params(("id" = String, Path, format = Uuid, description = "Message id")),
     responses(
@@ -58,6 +55,7 @@ struct EditList {
     ),
     security(("bearer" = [])),
 )]
+#[get("/messages/{id}/edits")]
 pub(crate) async fn edits(
     services: web::Data<Services>,
     caller: Authenticated,
@@ -79,8 +77,6 @@ pub(crate) struct DeleteQuery {
 
 /// `DELETE /api/messages/{id}?for=me|everyone`: 204.
 #[utoipa::path(
-    delete,
-    path = "/api/messages/{id}",
     tag = "messages",
     params(
         ("id" = String, Path, format = Uuid, description = "Message id"),
@@ -94,6 +90,7 @@ pub(crate) struct DeleteQuery {
     ),
     security(("bearer" = [])),
 )]
+#[delete("/messages/{id}")]
 pub(crate) async fn delete(
     services: web::Data<Services>,
     caller: Authenticated,
@@ -119,8 +116,6 @@ struct Forwarded {
 
 /// `POST /api/messages/{id}/forward {"chat_ids"}`: 201 with the copies, one per chat.
 #[utoipa::path(
-    post,
-    path = "/api/messages/{id}/forward",
     tag = "messages",
     params(("id" = String, Path, format = Uuid, description = "Message id")),
     request_body = ForwardBody,
@@ -132,6 +127,7 @@ struct Forwarded {
     ),
     security(("bearer" = [])),
 )]
+#[post("/messages/{id}/forward")]
 pub(crate) async fn forward(
     services: web::Data<Services>,
     caller: Authenticated,
@@ -151,8 +147,6 @@ pub(crate) struct ReactionBody {
 
 /// `PUT /api/messages/{id}/reactions {"emoji"}`: sets the caller's one reaction; 204.
 #[utoipa::path(
-    put,
-    path = "/api/messages/{id}/reactions",
     tag = "messages",
     params(("id" = String, Path, format = Uuid, description = "Message id")),
     request_body = ReactionBody,
@@ -164,6 +158,7 @@ pub(crate) struct ReactionBody {
     ),
     security(("bearer" = [])),
 )]
+#[put("/messages/{id}/reactions")]
 pub(crate) async fn react(
     services: web::Data<Services>,
     caller: Authenticated,
@@ -177,8 +172,6 @@ pub(crate) async fn react(
 
 /// `DELETE /api/messages/{id}/reactions`: takes the caller's reaction back; 204.
 #[utoipa::path(
-    delete,
-    path = "/api/messages/{id}/reactions",
     tag = "messages",
     params(("id" = String, Path, format = Uuid, description = "Message id")),
     responses(
@@ -188,6 +181,7 @@ pub(crate) async fn react(
     ),
     security(("bearer" = [])),
 )]
+#[delete("/messages/{id}/reactions")]
 pub(crate) async fn unreact(
     services: web::Data<Services>,
     caller: Authenticated,

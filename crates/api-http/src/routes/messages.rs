@@ -2,7 +2,7 @@ use super::parse_chat_id;
 use crate::auth::Authenticated;
 use crate::error::ApiResult;
 use crate::json_body::JsonBody;
-use actix_web::{web, HttpResponse};
+use actix_web::{get, post, web, HttpResponse};
 use chitchat_domain::message::{Cursor, Message, Page};
 use chitchat_domain::services::SendMessage;
 use chitchat_domain::{DomainError, Services};
@@ -56,8 +56,6 @@ impl SendBody {
 /// `POST /api/messages`: 201 with the stored message; 200 with the first one
 /// when the `client_msg_id` was used before.
 #[utoipa::path(
-    post,
-    path = "/api/messages",
     tag = "messages",
     request_body = SendBody,
     responses(
@@ -68,6 +66,7 @@ impl SendBody {
     ),
     security(("bearer" = [])),
 )]
+#[post("/messages")]
 pub(crate) async fn send(
     services: web::Data<Services>,
     caller: Authenticated,
@@ -101,8 +100,6 @@ struct HistoryResponse {
 /// `GET /api/messages?chat_id=&offset=&limit=&before_seq=&after_seq=`: newest
 /// first (oldest first with `after_seq`), at most 100.
 #[utoipa::path(
-    get,
-    path = "/api/messages",
     tag = "messages",
     params(HistoryQuery),
     responses(
@@ -111,6 +108,7 @@ struct HistoryResponse {
     ),
     security(("bearer" = [])),
 )]
+#[get("/messages")]
 pub(crate) async fn history(
     services: web::Data<Services>,
     caller: Authenticated,

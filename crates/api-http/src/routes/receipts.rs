@@ -2,7 +2,7 @@ use super::{parse_chat_id, parse_message_id};
 use crate::auth::Authenticated;
 use crate::error::ApiResult;
 use crate::json_body::JsonBody;
-use actix_web::{web, HttpResponse};
+use actix_web::{get, post, web, HttpResponse};
 use chitchat_domain::receipt::{Receipt, ReceiptKind};
 use chitchat_domain::Services;
 use serde::{Deserialize, Serialize};
@@ -18,8 +18,6 @@ pub(crate) struct StatusBody {
 /// `POST /api/messages/status {"message_id","status":"delivered"|"read"}` (seed):
 /// the caller has that message and every earlier one.
 #[utoipa::path(
-    post,
-    path = "/api/messages/status",
     tag = "receipts",
     request_body = StatusBody,
     responses(
@@ -28,6 +26,7 @@ pub(crate) struct StatusBody {
     ),
     security(("bearer" = [])),
 )]
+#[post("/messages/status")]
 pub(crate) async fn message_status(
     services: web::Data<Services>,
     caller: Authenticated,
@@ -46,8 +45,6 @@ pub(crate) struct ReadBody {
 
 /// `POST /api/chats/{id}/read {"seq"}`: the caller read everything up to `seq`.
 #[utoipa::path(
-    post,
-    path = "/api/chats/{id}/read",
     tag = "receipts",
     params(("id" = String, Path, format = Uuid, description = "Chat id")),
     request_body = ReadBody,
@@ -57,6 +54,7 @@ pub(crate) struct ReadBody {
     ),
     security(("bearer" = [])),
 )]
+#[post("/chats/{id}/read")]
 pub(crate) async fn read_up_to(
     services: web::Data<Services>,
     caller: Authenticated,
@@ -75,8 +73,6 @@ struct ReceiptList {
 
 /// `GET /api/messages/{id}/receipts`: who received and read it, and when (sender only).
 #[utoipa::path(
-    get,
-    path = "/api/messages/{id}/receipts",
     tag = "receipts",
     params(("id" = String, Path, format = Uuid, description = "Message id")),
     responses(
@@ -86,6 +82,7 @@ struct ReceiptList {
     ),
     security(("bearer" = [])),
 )]
+#[get("/messages/{id}/receipts")]
 pub(crate) async fn list(
     services: web::Data<Services>,
     caller: Authenticated,

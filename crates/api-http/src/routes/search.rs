@@ -1,7 +1,7 @@
 use super::parse_chat_id;
 use crate::auth::Authenticated;
 use crate::error::ApiResult;
-use actix_web::{web, HttpResponse};
+use actix_web::{get, web, HttpResponse};
 use chitchat_domain::search::SearchHit;
 use chitchat_domain::Services;
 use serde::{Deserialize, Serialize};
@@ -26,8 +26,6 @@ struct Results {
 /// `GET /api/messages/search?q=&chat_id=&limit=&offset=`: the caller's messages
 /// that match, newest first, each with an excerpt and the matches' positions.
 #[utoipa::path(
-    get,
-    path = "/api/messages/search",
     tag = "search",
     params(SearchParams),
     responses(
@@ -36,6 +34,7 @@ struct Results {
     ),
     security(("bearer" = [])),
 )]
+#[get("/messages/search")]
 pub(crate) async fn messages(
     services: web::Data<Services>,
     caller: Authenticated,

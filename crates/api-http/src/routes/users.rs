@@ -1,6 +1,6 @@
 use crate::auth::Authenticated;
 use crate::error::ApiResult;
-use actix_web::{web, HttpResponse};
+use actix_web::{get, web, HttpResponse};
 use chitchat_domain::user::User;
 use chitchat_domain::Services;
 use serde::{Deserialize, Serialize};
@@ -19,8 +19,6 @@ struct SearchResponse {
 
 /// `GET /api/users/search?q=`: people to start a chat with.
 #[utoipa::path(
-    get,
-    path = "/api/users/search",
     tag = "users",
     params(SearchQuery),
     responses(
@@ -28,6 +26,7 @@ struct SearchResponse {
     ),
     security(("bearer" = [])),
 )]
+#[get("/users/search")]
 pub(crate) async fn search(
     services: web::Data<Services>,
     caller: Authenticated,

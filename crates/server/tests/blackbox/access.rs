@@ -15,8 +15,7 @@ on_both_backends!(
 
 async fn a_non_member_is_refused_everywhere_and_learns_nothing(server: TestServer) {
     let api = server.client();
-    let asha = api.login("9876543210", "Asha").await;
-    let ravi = api.login("9876543211", "Ravi").await;
+    let (asha, ravi) = api.asha_and_ravi().await;
     let mallory = api.login("9876543212", "Mallory").await;
     let chat = api.direct_chat(&asha, &ravi.user_id()).await;
     api.send_text(&asha, &chat, "private", None).await;

@@ -79,8 +79,7 @@ fn template(path: &str) -> String {
 
 async fn every_endpoint_checks_who_is_asking(server: TestServer) {
     let api = server.client();
-    let asha = api.login("9876543210", "Asha").await;
-    let ravi = api.login("9876543211", "Ravi").await;
+    let (asha, ravi) = api.asha_and_ravi().await;
     let chen = api.login("9876543212", "Chen").await;
     let mallory = api.login("9876543213", "Mallory").await;
     let chat = api.direct_chat(&asha, &ravi.user_id()).await;

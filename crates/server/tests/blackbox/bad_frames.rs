@@ -35,9 +35,7 @@ struct Chat {
 
 async fn chat(server: &TestServer) -> Chat {
     let api = server.client();
-    let asha = api.login("9876543210", "Asha").await;
-    let ravi = api.login("9876543211", "Ravi").await;
-    let id = api.direct_chat(&asha, &ravi.user_id()).await;
+    let (asha, ravi, id) = api.asha_and_ravi_in_a_chat().await;
     Chat { api, asha, ravi, id }
 }
 

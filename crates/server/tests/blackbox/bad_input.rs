@@ -14,9 +14,7 @@ on_both_backends!(
 
 async fn bad_requests_get_clear_errors_and_change_nothing(server: TestServer) {
     let api = server.client();
-    let asha = api.login("9876543210", "Asha").await;
-    let ravi = api.login("9876543211", "Ravi").await;
-    let chat = api.direct_chat(&asha, &ravi.user_id()).await;
+    let (asha, ravi, chat) = api.asha_and_ravi_in_a_chat().await;
     api.send_text(&asha, &chat, "kept", None).await;
     for search in ["/api/users/search?q=as%00ha", "/api/messages/search?q=ke%00pt"] {
         let refused = api.get(search, &asha.token).await;
@@ -88,9 +86,7 @@ async fn bad_requests_get_clear_errors_and_change_nothing(server: TestServer) {
 
 async fn bad_frames_get_error_frames_and_the_socket_lives(server: TestServer) {
     let api = server.client();
-    let asha = api.login("9876543210", "Asha").await;
-    let ravi = api.login("9876543211", "Ravi").await;
-    let chat = api.direct_chat(&asha, &ravi.user_id()).await;
+    let (asha, ravi, chat) = api.asha_and_ravi_in_a_chat().await;
     let mut ws = api.ws(&asha.token).await;
 
     ws.send_text("this is not json").await;
@@ -130,9 +126,7 @@ async fn national_numbers_that_begin_with_the_country_code_log_in(server: TestSe
 async fn invisible_and_direction_changing_characters_are_refused() {
     let server = support::start(chitchat_testkit::TestBackend::Sqlite, &[]).await.expect("SQLite");
     let api = server.client();
-    let asha = api.login("9876543210", "Asha").await;
-    let ravi = api.login("9876543211", "Ravi").await;
-    let chat = api.direct_chat(&asha, &ravi.user_id()).await;
+    let (asha, ravi, chat) = api.asha_and_ravi_in_a_chat().await;
     let tricks = ["Ravi\u{202E}ivaR", "Asha\u{200B}", "\u{FEFF}Asha", "Asha\u{E0041}\u{E0042}", "\u{200B}\u{200B}"];
 
     for name in tricks {

@@ -57,9 +57,7 @@ async fn two_people_chat_live_on_every_device(server: TestServer) {
 
 async fn messages_arrive_in_order_with_consecutive_seq(server: TestServer) {
     let api = server.client();
-    let asha = api.login("9876543210", "Asha").await;
-    let ravi = api.login("9876543211", "Ravi").await;
-    let chat = api.direct_chat(&asha, &ravi.user_id()).await;
+    let (asha, ravi, chat) = api.asha_and_ravi_in_a_chat().await;
     let mut ravi_ws = api.ws(&ravi.token).await;
     let mut asha_ws = api.ws(&asha.token).await;
     for i in 1..=20 {
@@ -76,9 +74,7 @@ async fn messages_arrive_in_order_with_consecutive_seq(server: TestServer) {
 
 async fn a_repeated_client_msg_id_yields_one_message(server: TestServer) {
     let api = server.client();
-    let asha = api.login("9876543210", "Asha").await;
-    let ravi = api.login("9876543211", "Ravi").await;
-    let chat = api.direct_chat(&asha, &ravi.user_id()).await;
+    let (asha, ravi, chat) = api.asha_and_ravi_in_a_chat().await;
     let mut ravi_ws = api.ws(&ravi.token).await;
 
     let first = api.send_text(&asha, &chat, "only once", Some("retry-me")).await;
@@ -100,9 +96,7 @@ async fn a_repeated_client_msg_id_yields_one_message(server: TestServer) {
 
 async fn history_and_chat_list_survive_a_restart(mut server: TestServer) {
     let api = server.client();
-    let asha = api.login("9876543210", "Asha").await;
-    let ravi = api.login("9876543211", "Ravi").await;
-    let chat = api.direct_chat(&asha, &ravi.user_id()).await;
+    let (asha, ravi, chat) = api.asha_and_ravi_in_a_chat().await;
     for text in ["one", "two", "three"] {
         assert_eq!(api.send_text(&asha, &chat, text, None).await.status, StatusCode::CREATED);
     }
@@ -125,8 +119,7 @@ async fn history_and_chat_list_survive_a_restart(mut server: TestServer) {
 
 async fn the_same_pair_always_gets_the_same_chat(server: TestServer) {
     let api = server.client();
-    let asha = api.login("9876543210", "Asha").await;
-    let ravi = api.login("9876543211", "Ravi").await;
+    let (asha, ravi) = api.asha_and_ravi().await;
     let created = api.post("/api/chats", &asha.token, json!({"type": "direct", "user_ids": [ravi.user_id()]})).await;
     assert_eq!(created.status, StatusCode::CREATED);
     let from_ravi = api.post("/api/chats", &ravi.token, json!({"type": "direct", "user_ids": [asha.user_id()]})).await;

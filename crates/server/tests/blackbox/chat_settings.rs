@@ -8,8 +8,7 @@ on_both_backends!(archive_mute_and_pin_work_like_a_messenger,);
 
 async fn archive_mute_and_pin_work_like_a_messenger(server: TestServer) {
     let api = server.client();
-    let asha = api.login("9876543210", "Asha").await;
-    let ravi = api.login("9876543211", "Ravi").await;
+    let (asha, ravi) = api.asha_and_ravi().await;
     let chen = api.login("9876543212", "Chen").await;
     let with_ravi = api.direct_chat(&asha, &ravi.user_id()).await;
     let with_chen = api.direct_chat(&asha, &chen.user_id()).await;

@@ -16,8 +16,7 @@ async fn a_silent_socket_is_closed_after_the_pong_wait_and_its_user_goes_offline
     let env = [("WS_PING_PERIOD", "500ms"), ("WS_PONG_WAIT", "2s")];
     let server = support::start(TestBackend::Sqlite, &env).await.expect("SQLite");
     let api = server.client();
-    let asha = api.login("9876543210", "Asha").await;
-    let ravi = api.login("9876543211", "Ravi").await;
+    let (asha, ravi) = api.asha_and_ravi().await;
     api.exchange_messages(&asha, &ravi).await;
     let mut ravi_ws = api.ws(&ravi.token).await;
     // Asha's device connects, then goes silent: it never reads, so it never answers a ping.
@@ -42,9 +41,7 @@ async fn a_device_whose_queue_overflows_is_told_to_resume_and_misses_nothing() {
     let env = [("WS_WRITE_BUFFER_SIZE", "8"), ("WS_WRITE_WAIT", "60s"), ("RATE_LIMIT_BURST", "1000")];
     let server = support::start(TestBackend::Sqlite, &env).await.expect("SQLite");
     let api = server.client();
-    let asha = api.login("9876543210", "Asha").await;
-    let ravi = api.login("9876543211", "Ravi").await;
-    let chat = api.direct_chat(&asha, &ravi.user_id()).await;
+    let (asha, ravi, chat) = api.asha_and_ravi_in_a_chat().await;
     let mut stuck = api.ws_with_receive_buffer(&ravi.token, 64 * 1024).await;
 
     // Large messages fill the socket buffers quickly; then events queue up for Ravi's
@@ -77,9 +74,7 @@ async fn a_device_whose_queue_overflows_is_told_to_resume_and_misses_nothing() {
 async fn a_device_that_missed_more_than_a_replay_holds_is_told_to_reload_the_chat() {
     let server = support::start(TestBackend::Sqlite, &[]).await.expect("SQLite");
     let api = server.client();
-    let asha = api.login("9876543210", "Asha").await;
-    let ravi = api.login("9876543211", "Ravi").await;
-    let chat = api.direct_chat(&asha, &ravi.user_id()).await;
+    let (asha, ravi, chat) = api.asha_and_ravi_in_a_chat().await;
     // 1,001 events while Ravi is away: one more than a replay holds.
     let mut asha_ws = api.ws(&asha.token).await;
     for i in 0..1001 {

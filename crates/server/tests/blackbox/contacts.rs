@@ -11,8 +11,7 @@ on_both_backends!(
 
 async fn profile_contacts_and_blocks_work_as_a_person_expects(server: TestServer) {
     let api = server.client();
-    let asha = api.login("9876543210", "Asha").await;
-    let ravi = api.login("9876543211", "Ravi").await;
+    let (asha, ravi) = api.asha_and_ravi().await;
 
     let changed = api.call(Method::PATCH, "/api/users/me", Some(&asha.token), Some(json!({"status": "At work"}))).await;
     assert_eq!(changed.status, StatusCode::OK);

@@ -62,9 +62,7 @@ async fn a_postgresql_restart_under_load_loses_nothing_acknowledged() {
     let Some(postgres) = OwnedPostgres::start().await else { return };
     let server = TestServer::start_on_database(support::BINARY, postgres.url(), &[]).await;
     let api = server.client();
-    let asha = api.login("9876543210", "Asha").await;
-    let ravi = api.login("9876543211", "Ravi").await;
-    let chat = api.direct_chat(&asha, &ravi.user_id()).await;
+    let (asha, ravi, chat) = api.asha_and_ravi_in_a_chat().await;
     let mut asha_ws = api.ws(&asha.token).await;
 
     let mut sent = Sent::default();

@@ -38,8 +38,7 @@ async fn a_caller_over_the_limit_waits_and_others_do_not() {
     let server = TestServer::start_with_env(support::BINARY, TestBackend::Sqlite, &env).await.expect("SQLite");
     let api = server.client();
     // Logging in takes 2 anonymous requests from this address each: 4 of its 8.
-    let asha = api.login("9876543210", "Asha").await;
-    let ravi = api.login("9876543211", "Ravi").await;
+    let (asha, ravi) = api.asha_and_ravi().await;
 
     for _ in 0..8 {
         assert_eq!(api.get("/api/chats", &asha.token).await.status, StatusCode::OK);

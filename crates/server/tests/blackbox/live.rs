@@ -46,8 +46,7 @@ async fn typing_reaches_the_other_member_only_and_is_throttled(server: TestServe
 
 async fn presence_follows_devices_with_a_grace_period(server: TestServer) {
     let api = server.client();
-    let asha = api.login("9876543210", "Asha").await;
-    let ravi = api.login("9876543211", "Ravi").await;
+    let (asha, ravi) = api.asha_and_ravi().await;
     let mallory = api.login("9876543212", "Mallory").await;
     api.exchange_messages(&asha, &ravi).await;
     let mut ravi_ws = api.ws(&ravi.token).await;

@@ -54,9 +54,7 @@ async fn tokens_and_links_never_reach_the_log_even_at_trace_level() {
     let env = [("RUST_LOG", "trace")];
     let server = support::start(TestBackend::Sqlite, &env).await.expect("SQLite");
     let api = server.client();
-    let asha = api.login("9876543210", "Asha").await;
-    let ravi = api.login("9876543211", "Ravi").await;
-    let chat = api.direct_chat(&asha, &ravi.user_id()).await;
+    let (asha, ravi, chat) = api.asha_and_ravi_in_a_chat().await;
     api.send_text(&asha, &chat, "hello", None).await;
 
     // The token over REST, in the WebSocket URL, and after it was revoked.

@@ -57,8 +57,7 @@ async fn next_update(ws: &mut WsClient, message_id: &str) -> Value {
 
 async fn an_edit_shows_live_and_in_history_with_its_earlier_versions(server: TestServer) {
     let api = server.client();
-    let asha = api.login("9876543210", "Asha").await;
-    let ravi = api.login("9876543211", "Ravi").await;
+    let (asha, ravi) = api.asha_and_ravi().await;
     let mallory = api.login("9876543212", "Mallory").await;
     let chat = api.direct_chat(&asha, &ravi.user_id()).await;
     let mut ravi_ws = api.ws(&ravi.token).await;
@@ -107,8 +106,7 @@ async fn an_edit_shows_live_and_in_history_with_its_earlier_versions(server: Tes
 
 async fn deleting_for_everyone_leaves_a_placeholder_live_in_history_and_on_resume(server: TestServer) {
     let api = server.client();
-    let asha = api.login("9876543210", "Asha").await;
-    let ravi = api.login("9876543211", "Ravi").await;
+    let (asha, ravi) = api.asha_and_ravi().await;
     let ravi_laptop = api.login("9876543211", "Ravi").await;
     let mallory = api.login("9876543212", "Mallory").await;
     let chat = api.direct_chat(&asha, &ravi.user_id()).await;
@@ -155,8 +153,7 @@ async fn deleting_for_everyone_leaves_a_placeholder_live_in_history_and_on_resum
 
 async fn admins_delete_anyones_group_message_and_former_members_change_nothing(server: TestServer) {
     let api = server.client();
-    let asha = api.login("9876543210", "Asha").await;
-    let ravi = api.login("9876543211", "Ravi").await;
+    let (asha, ravi) = api.asha_and_ravi().await;
     let chen = api.login("9876543212", "Chen").await;
     let ids = [ravi.user_id(), chen.user_id()];
     let group = api.post("/api/chats", &asha.token, json!({"type": "group", "name": "Trip", "user_ids": ids})).await;
@@ -192,8 +189,7 @@ async fn admins_delete_anyones_group_message_and_former_members_change_nothing(s
 
 async fn deleting_for_me_hides_the_message_from_me_alone(server: TestServer) {
     let api = server.client();
-    let asha = api.login("9876543210", "Asha").await;
-    let ravi = api.login("9876543211", "Ravi").await;
+    let (asha, ravi) = api.asha_and_ravi().await;
     let ravi_laptop = api.login("9876543211", "Ravi").await;
     let chat = api.direct_chat(&asha, &ravi.user_id()).await;
     let first = send(&api, &asha, &chat, "first").await;
@@ -228,8 +224,7 @@ async fn deleting_for_me_hides_the_message_from_me_alone(server: TestServer) {
 
 async fn a_reply_carries_a_preview_of_its_original(server: TestServer) {
     let api = server.client();
-    let asha = api.login("9876543210", "Asha").await;
-    let ravi = api.login("9876543211", "Ravi").await;
+    let (asha, ravi) = api.asha_and_ravi().await;
     let chen = api.login("9876543212", "Chen").await;
     let chat = api.direct_chat(&asha, &ravi.user_id()).await;
     let elsewhere = api.direct_chat(&asha, &chen.user_id()).await;
@@ -286,8 +281,7 @@ async fn a_reply_carries_a_preview_of_its_original(server: TestServer) {
 
 async fn forwarded_copies_are_delivered_live_in_the_chats_they_land_in(server: TestServer) {
     let api = server.client();
-    let asha = api.login("9876543210", "Asha").await;
-    let ravi = api.login("9876543211", "Ravi").await;
+    let (asha, ravi) = api.asha_and_ravi().await;
     let chen = api.login("9876543212", "Chen").await;
     let mallory = api.login("9876543213", "Mallory").await;
     let with_ravi = api.direct_chat(&asha, &ravi.user_id()).await;
@@ -334,8 +328,7 @@ async fn forwarded_copies_are_delivered_live_in_the_chats_they_land_in(server: T
 
 async fn reactions_are_counted_one_per_person_and_replaced(server: TestServer) {
     let api = server.client();
-    let asha = api.login("9876543210", "Asha").await;
-    let ravi = api.login("9876543211", "Ravi").await;
+    let (asha, ravi) = api.asha_and_ravi().await;
     let mallory = api.login("9876543212", "Mallory").await;
     let chat = api.direct_chat(&asha, &ravi.user_id()).await;
     let message = send(&api, &asha, &chat, "we won!").await;
@@ -395,9 +388,7 @@ async fn the_edit_and_delete_windows_close() {
         let env = [("MESSAGE_EDIT_WINDOW", "1s"), ("MESSAGE_DELETE_WINDOW", "1s")];
         let Some(server) = support::start(backend, &env).await else { continue };
         let api = server.client();
-        let asha = api.login("9876543210", "Asha").await;
-        let ravi = api.login("9876543211", "Ravi").await;
-        let chat = api.direct_chat(&asha, &ravi.user_id()).await;
+        let (asha, _ravi, chat) = api.asha_and_ravi_in_a_chat().await;
         let message = send(&api, &asha, &chat, "quick").await;
         tokio::time::sleep(Duration::from_millis(1500)).await;
         let path = format!("/api/messages/{}", id(&message));

@@ -8,9 +8,7 @@ use std::time::Duration;
 async fn metrics_count_requests_messages_and_sockets_and_requests_carry_ids() {
     let server = support::start(TestBackend::Sqlite, &[]).await.expect("SQLite");
     let api = server.client();
-    let asha = api.login("9876543210", "Asha").await;
-    let ravi = api.login("9876543211", "Ravi").await;
-    let chat = api.direct_chat(&asha, &ravi.user_id()).await;
+    let (asha, ravi, chat) = api.asha_and_ravi_in_a_chat().await;
     api.send_text(&asha, &chat, "counted", None).await;
     let mut asha_ws = api.ws(&asha.token).await;
     let mut ws = api.ws(&ravi.token).await;

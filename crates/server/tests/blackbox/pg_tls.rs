@@ -30,9 +30,7 @@ async fn server_connections(postgres: &OwnedPostgres) -> (i64, i64) {
 /// Logs two people in and sends a message: the database answers through the pool.
 async fn chat_works(server: &TestServer) {
     let api = server.client();
-    let asha = api.login("9876543210", "Asha").await;
-    let ravi = api.login("9876543211", "Ravi").await;
-    let chat = api.direct_chat(&asha, &ravi.user_id()).await;
+    let (asha, ravi, chat) = api.asha_and_ravi_in_a_chat().await;
     let sent = api.send_text(&asha, &chat, "over TLS", None).await;
     assert!(sent.status.is_success(), "{} {:?}", sent.status, sent.body);
     let history = api.get(&format!("/api/messages?chat_id={chat}"), &ravi.token).await;

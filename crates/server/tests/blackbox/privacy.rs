@@ -31,8 +31,7 @@ async fn set_last_seen(server: &TestServer, who: &Login, setting: &str) -> chitc
 
 async fn last_seen_follows_the_privacy_setting(server: TestServer) {
     let api = server.client();
-    let asha = api.login("9876543210", "Asha").await;
-    let ravi = api.login("9876543211", "Ravi").await;
+    let (asha, ravi) = api.asha_and_ravi().await;
     let zoya = api.login("9876543212", "Zoya").await;
     let with_ravi = api.exchange_messages(&asha, &ravi).await;
     let with_zoya = api.exchange_messages(&asha, &zoya).await;

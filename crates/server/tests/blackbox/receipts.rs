@@ -8,8 +8,7 @@ on_both_backends!(ticks_unread_counts_and_receipts_follow_what_people_did,);
 
 async fn ticks_unread_counts_and_receipts_follow_what_people_did(server: TestServer) {
     let api = server.client();
-    let asha = api.login("9876543210", "Asha").await;
-    let ravi = api.login("9876543211", "Ravi").await;
+    let (asha, ravi) = api.asha_and_ravi().await;
     let ravi_laptop = api.login("9876543211", "Ravi").await;
     let mallory = api.login("9876543212", "Mallory").await;
     let chat = api.direct_chat(&asha, &ravi.user_id()).await;

@@ -76,9 +76,7 @@ async fn a_flaky_device_gets_a_thousand_messages_exactly_once_in_order(server: T
 
 async fn a_send_retried_after_a_lost_ack_is_stored_once(server: TestServer) {
     let api = server.client();
-    let asha = api.login("9876543210", "Asha").await;
-    let ravi = api.login("9876543211", "Ravi").await;
-    let chat = api.direct_chat(&asha, &ravi.user_id()).await;
+    let (asha, ravi, chat) = api.asha_and_ravi_in_a_chat().await;
 
     let frame = json!({"id": "f1", "type": "message", "room_id": chat,
         "payload": {"content": "did this arrive?", "content_type": "text", "client_msg_id": "retry-1"}});

@@ -33,9 +33,7 @@ fn contents(frames: &[Value]) -> Vec<String> {
 
 async fn a_reconnecting_device_gets_what_it_missed_once_and_in_order(server: TestServer) {
     let api = server.client();
-    let asha = api.login("9876543210", "Asha").await;
-    let ravi = api.login("9876543211", "Ravi").await;
-    let chat = api.direct_chat(&asha, &ravi.user_id()).await;
+    let (asha, ravi, chat) = api.asha_and_ravi_in_a_chat().await;
 
     let mut ravi_ws = api.ws(&ravi.token).await;
     for text in ["one", "two", "three"] {
@@ -71,9 +69,7 @@ async fn a_reconnecting_device_gets_what_it_missed_once_and_in_order(server: Tes
 
 async fn a_resume_racing_with_new_messages_misses_nothing_and_repeats_nothing(server: TestServer) {
     let api = server.client();
-    let asha = api.login("9876543210", "Asha").await;
-    let ravi = api.login("9876543211", "Ravi").await;
-    let chat = api.direct_chat(&asha, &ravi.user_id()).await;
+    let (asha, ravi, chat) = api.asha_and_ravi_in_a_chat().await;
     for i in 1..=10 {
         api.send_text(&asha, &chat, &format!("before {i}"), None).await;
     }
@@ -101,8 +97,7 @@ async fn a_resume_racing_with_new_messages_misses_nothing_and_repeats_nothing(se
 
 async fn resume_refuses_chats_the_caller_is_not_in(server: TestServer) {
     let api = server.client();
-    let asha = api.login("9876543210", "Asha").await;
-    let ravi = api.login("9876543211", "Ravi").await;
+    let (asha, ravi) = api.asha_and_ravi().await;
     let mallory = api.login("9876543212", "Mallory").await;
     let chat = api.direct_chat(&asha, &ravi.user_id()).await;
     api.send_text(&asha, &chat, "private", None).await;
@@ -123,9 +118,7 @@ async fn resume_refuses_chats_the_caller_is_not_in(server: TestServer) {
 
 async fn a_late_resume_after_live_events_repeats_nothing(server: TestServer) {
     let api = server.client();
-    let asha = api.login("9876543210", "Asha").await;
-    let ravi = api.login("9876543211", "Ravi").await;
-    let chat = api.direct_chat(&asha, &ravi.user_id()).await;
+    let (asha, ravi, chat) = api.asha_and_ravi_in_a_chat().await;
     for i in 1..=3 {
         api.send_text(&asha, &chat, &format!("old {i}"), None).await;
     }

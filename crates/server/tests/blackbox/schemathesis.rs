@@ -29,9 +29,7 @@ async fn generated_requests_get_no_server_error_and_match_the_spec(server: TestS
     }
     // Real data, so that generated requests also meet existing chats and people.
     let api = server.client();
-    let asha = api.login("9876543210", "Asha").await;
-    let ravi = api.login("9876543211", "Ravi").await;
-    let chat = api.direct_chat(&asha, &ravi.user_id()).await;
+    let (asha, ravi, chat) = api.asha_and_ravi_in_a_chat().await;
     for text in ["hello", "नमस्ते", "你好 world"] {
         api.send_text(&asha, &chat, text, None).await;
         api.send_text(&ravi, &chat, text, None).await;

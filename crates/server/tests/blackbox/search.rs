@@ -7,8 +7,7 @@ on_both_backends!(search_finds_the_callers_messages_with_marked_excerpts,);
 
 async fn search_finds_the_callers_messages_with_marked_excerpts(server: TestServer) {
     let api = server.client();
-    let asha = api.login("9876543210", "Asha").await;
-    let ravi = api.login("9876543211", "Ravi").await;
+    let (asha, ravi) = api.asha_and_ravi().await;
     let mallory = api.login("9876543212", "Mallory").await;
     let chat = api.direct_chat(&asha, &ravi.user_id()).await;
     api.send_text(&asha, &chat, "Shall we have dinner at the station café?", None).await;

@@ -12,9 +12,7 @@ on_both_backends!(sigterm_closes_sockets_with_restart_and_loses_nothing,);
 
 async fn sigterm_closes_sockets_with_restart_and_loses_nothing(mut server: TestServer) {
     let api = server.client();
-    let asha = api.login("9876543210", "Asha").await;
-    let ravi = api.login("9876543211", "Ravi").await;
-    let chat = api.direct_chat(&asha, &ravi.user_id()).await;
+    let (asha, ravi, chat) = api.asha_and_ravi_in_a_chat().await;
     let mut ravi_ws = api.ws(&ravi.token).await;
     let mut acked = Vec::new();
     for i in 0..20 {

@@ -170,9 +170,7 @@ async fn one_address_cannot_hold_more_than_max_connections_per_ip() {
 async fn a_websocket_outlives_both_body_clocks() {
     let server = support::start(TestBackend::Sqlite, &ENV).await.expect("SQLite");
     let api = server.client();
-    let asha = api.login("9876543210", "Asha").await;
-    let ravi = api.login("9876543211", "Ravi").await;
-    let chat = api.direct_chat(&asha, &ravi.user_id()).await;
+    let (asha, _ravi, chat) = api.asha_and_ravi_in_a_chat().await;
     let mut socket = api.ws(&asha.token).await;
     tokio::time::sleep(Duration::from_millis(3_500)).await;
     let ack = socket.send_message("f1", &chat, "still here", "m1").await;

@@ -55,8 +55,7 @@ async fn open_sockets_drop_to(server: &TestServer, count: usize, wait: Duration)
 async fn a_client_that_stops_reading_is_cut_off_and_resumes_without_holding_up_others() {
     let server = support::start(TestBackend::Sqlite, &[("WS_WRITE_WAIT", WRITE_WAIT)]).await.expect("SQLite");
     let api = server.client();
-    let asha = api.login("9876543210", "Asha").await;
-    let ravi = api.login("9876543211", "Ravi").await;
+    let (asha, ravi) = api.asha_and_ravi().await;
     let meera = api.login("9876543212", "Meera").await;
     let group = api.create_group(&asha, "Busy", &[&ravi, &meera]).await;
     let chat = group["id"].as_str().unwrap().to_owned();

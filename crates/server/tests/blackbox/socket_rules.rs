@@ -68,9 +68,7 @@ async fn one_account_holds_at_most_twenty_sockets_and_one_device_ten() {
 async fn a_socket_closes_with_4001_when_its_session_expires_and_sends_nothing_after() {
     let server = support::start(TestBackend::Sqlite, &[("JWT_EXPIRATION", "6s")]).await.expect("SQLite");
     let api = server.client();
-    let asha = api.login("9876543210", "Asha").await;
-    let ravi = api.login("9876543211", "Ravi").await;
-    let chat = api.direct_chat(&asha, &ravi.user_id()).await;
+    let (asha, _ravi, chat) = api.asha_and_ravi_in_a_chat().await;
     let mut ws = api.ws(&asha.token).await;
     let ack = ws.send_message("before", &chat, "while logged in", "c1").await;
     assert_eq!(ack["type"], "ack", "{ack}");
@@ -88,9 +86,7 @@ async fn a_socket_closes_with_4001_when_its_session_expires_and_sends_nothing_af
 async fn answers_come_in_the_order_the_frames_were_sent() {
     let server = support::start(TestBackend::Sqlite, &[]).await.expect("SQLite");
     let api = server.client();
-    let asha = api.login("9876543210", "Asha").await;
-    let ravi = api.login("9876543211", "Ravi").await;
-    let chat = api.direct_chat(&asha, &ravi.user_id()).await;
+    let (asha, _ravi, chat) = api.asha_and_ravi_in_a_chat().await;
     let mut ws = api.ws(&asha.token).await;
 
     let message = |id: &str| {
