@@ -2,9 +2,10 @@
 //! the configured backend and runs a body on it; a port's query runs detached from
 //! its caller (decision 0003). `DbConn` is a connection of either backend, for the
 //! functions that run queries on an open transaction; `on_conn!` runs one body on
-//! it. Where the backends really differ, the code matches `DbConn::Postgres` and
-//! `DbConn::Sqlite` (or `DbPool::Postgres` and `DbPool::Sqlite`) with an explicit
-//! arm for each, so a search for `::Postgres(` lists every divergence.
+//! it. Where the backends' queries really differ, the code matches
+//! `DbConn::Postgres` and `DbConn::Sqlite` with an explicit arm for each, so a
+//! search for `DbConn::Postgres(` outside this file lists every divergence
+//! (connecting and migrating differ too, in `pool.rs`).
 
 use crate::error::StoreError;
 use crate::pool::{DbPool, SqliteConn};
