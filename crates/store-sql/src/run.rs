@@ -5,7 +5,8 @@
 //! it. Where the backends' queries really differ, the code matches
 //! `DbConn::Postgres` and `DbConn::Sqlite` with an explicit arm for each, so a
 //! search for `DbConn::Postgres(` outside this file lists every divergence
-//! (connecting and migrating differ too, in `pool.rs`).
+//! (connecting and migrating differ too, in `pool.rs`, and how placeholders are
+//! written, in `fixed_shape.rs`).
 
 use crate::error::StoreError;
 use crate::pool::{DbPool, SqliteConn};
@@ -38,6 +39,9 @@ impl AsDbConn for SqliteConn {
 }
 
 /// A connection taken from the pool, returned to it when dropped.
+// One lives in each query's task while it runs: its size costs nothing there, a
+// box would cost an allocation per query.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Pooled {
     Postgres(Object<AsyncPgConnection>),
     Sqlite(Object<SqliteConn>),
