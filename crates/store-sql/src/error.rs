@@ -29,6 +29,9 @@ pub enum StoreError {
     /// A message named an attachment that no longer exists.
     #[error("an attachment is gone")]
     AttachmentGone,
+    /// The task running a query panicked or was cancelled (the runtime shut down).
+    #[error("the query's task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
 }
 
 impl StoreError {

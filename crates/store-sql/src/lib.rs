@@ -1,22 +1,23 @@
 //! The repository ports over diesel, for PostgreSQL (diesel-async's
 //! `AsyncPgConnection`) and SQLite (`SyncConnectionWrapper<SqliteConnection>`).
-//! Each query is written once and expanded per backend by `db_run!`.
+//! `Store` implements each port once; a query written once is compiled for each
+//! backend by `db_run!`, and where the backends differ (search, the group commit's
+//! lock and writes) each has its own arm (see `run`).
 
+// Before the modules whose queries run through its macros.
 #[macro_use]
-mod pool;
-// Before `group_commit`, which reads messages back with `hydrate!`.
-#[macro_use]
-mod repos;
+mod run;
 mod error;
 mod fixed_shape;
 mod group_commit;
 mod models;
 mod pg_tls;
+mod pool;
+mod repos;
 mod schema;
 mod store;
 mod time;
 
 pub use error::StoreError;
 pub use pool::{Backend, PoolStatus, StoreConfig};
-pub use repos::search::{POSTGRES_SEARCH_ALL_SQL, POSTGRES_SEARCH_RECENT_SQL, POSTGRES_SEARCH_RECENT_WINDOW};
 pub use store::Store;

@@ -315,7 +315,7 @@ impl TryFrom<MessageRow> for Message {
     }
 }
 
-/// What `hydrate!` read besides the messages themselves: the originals they reply
+/// What `hydrate` read besides the messages themselves: the originals they reply
 /// to, the reaction counts `(message_id, emoji, count)` and the viewer's own
 /// reactions `(message_id, emoji)`.
 pub(crate) struct MessageExtras {
@@ -380,6 +380,21 @@ pub(crate) struct ChatEventRow {
     pub message_id: Option<String>,
     pub created_at: i64,
     pub payload: Option<String>,
+}
+
+impl ChatEventRow {
+    /// The log entry of a stored message, at `event_seq`.
+    pub(crate) fn message(row: &MessageRow, event_seq: i64) -> Self {
+        Self {
+            chat_id: row.chat_id.clone(),
+            event_seq,
+            kind: EVENT_MESSAGE.to_owned(),
+            actor_id: row.sender_id.clone(),
+            message_id: Some(row.id.clone()),
+            created_at: row.created_at,
+            payload: None,
+        }
+    }
 }
 
 #[derive(Queryable, Selectable, Insertable)]

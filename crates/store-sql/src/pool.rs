@@ -1,8 +1,6 @@
-//! Connection pools for both backends and the `db_run!` macro that runs one query
-//! body against whichever backend is configured.
+//! Connection pools for both backends: connecting, migrating, and how busy they are.
 
 use crate::error::StoreError;
-use crate::group_commit::GroupCommit;
 use crate::pg_tls::PgConnectSettings;
 use diesel::SqliteConnection;
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
@@ -54,45 +52,6 @@ pub struct StoreConfig {
     pub max_connections: usize,
 }
 
-/// The pooled database behind `Store`; its port implementations may be cancelled
-/// only at await points that are safe for PostgreSQL, so callers go through `Store`.
-#[derive(Clone)]
-pub(crate) struct SqlStore {
-    pub(crate) pool: DbPool,
-    /// The writers that store new messages in batches.
-    pub(crate) appends: GroupCommit,
-}
-
-impl SqlStore {
-    fn new(pool: DbPool) -> Self {
-        let backend = match pool {
-            DbPool::Postgres(_) => Backend::Postgres,
-            DbPool::Sqlite(_) => Backend::Sqlite,
-        };
-        let appends = GroupCommit::start(&pool, backend);
-        Self { pool, appends }
-    }
-}
-
-/// Runs `$body` with `$conn` bound to a pooled connection of the configured
-/// backend. The body is written once and compiled for each backend.
-macro_rules! db_run {
-    ($store:expr, |$conn:ident| $body:expr) => {
-        match &$store.pool {
-            $crate::pool::DbPool::Postgres(pool) => {
-                let mut pooled = pool.get().await.map_err($crate::error::StoreError::pool)?;
-                let $conn = &mut *pooled;
-                $body
-            }
-            $crate::pool::DbPool::Sqlite(pool) => {
-                let mut pooled = pool.get().await.map_err($crate::error::StoreError::pool)?;
-                let $conn = &mut *pooled;
-                $body
-            }
-        }
-    };
-}
-
 fn sqlite_path(url: &str) -> Option<&str> {
     url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))
 }
@@ -101,8 +60,8 @@ fn is_postgres(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
 
-impl SqlStore {
-    /// Connects, applies pending migrations, and returns a ready store.
+impl DbPool {
+    /// Connects, applies pending migrations, and returns a ready pool.
     pub(crate) async fn connect(config: &StoreConfig) -> Result<Self, StoreError> {
         if is_postgres(&config.url) {
             Self::connect_postgres(config).await
@@ -115,7 +74,7 @@ impl SqlStore {
 
     /// Connections open and connections idle in the pool.
     pub(crate) fn pool_status(&self) -> PoolStatus {
-        let status = match &self.pool {
+        let status = match self {
             DbPool::Postgres(pool) => pool.status(),
             DbPool::Sqlite(pool) => pool.status(),
         };
@@ -123,7 +82,7 @@ impl SqlStore {
     }
 
     pub(crate) fn backend(&self) -> Backend {
-        match self.pool {
+        match self {
             DbPool::Postgres(_) => Backend::Postgres,
             DbPool::Sqlite(_) => Backend::Sqlite,
         }
@@ -151,7 +110,7 @@ impl SqlStore {
         let manager =
             AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(config.url.clone(), manager_config);
         let pool = Pool::builder(manager).max_size(config.max_connections.max(1)).build().map_err(StoreError::pool)?;
-        Ok(Self::new(DbPool::Postgres(pool)))
+        Ok(DbPool::Postgres(pool))
     }
 
     async fn connect_sqlite(path: &str) -> Result<Self, StoreError> {
@@ -167,7 +126,7 @@ impl SqlStore {
         // One connection: SQLite has a single writer, and one connection avoids
         // "database is locked" upgrades between concurrent transactions.
         let pool = Pool::builder(manager).max_size(1).build().map_err(StoreError::pool)?;
-        Ok(Self::new(DbPool::Sqlite(pool)))
+        Ok(DbPool::Sqlite(pool))
     }
 }
 

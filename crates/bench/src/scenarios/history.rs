@@ -36,10 +36,13 @@ const SQL_BEFORE: &str = "SELECT id, chat_id, sender_id, seq, content, content_t
     FROM messages WHERE chat_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT 50";
 /// The server's two search steps on PostgreSQL: the newest messages first, every
 /// match when they do not fill the page (the server then loads the messages found
-/// with one more query).
-const SQL_SEARCH_RECENT: &str = chitchat_store_sql::POSTGRES_SEARCH_RECENT_SQL;
-const SQL_SEARCH_ALL: &str = chitchat_store_sql::POSTGRES_SEARCH_ALL_SQL;
-const SEARCH_WINDOW: i64 = chitchat_store_sql::POSTGRES_SEARCH_RECENT_WINDOW;
+/// with one more query). Read from the store's own files, so the bare SQL is always
+/// exactly the statements the server runs.
+const SQL_SEARCH_RECENT: &str = include_str!("../../../store-sql/sql/postgres_search_recent.sql");
+const SQL_SEARCH_ALL: &str = include_str!("../../../store-sql/sql/postgres_search_all.sql");
+/// How many of the reader's newest messages the first step looks through: the
+/// store's `POSTGRES_SEARCH_RECENT_WINDOW` (a test checks that they agree).
+const SEARCH_WINDOW: i64 = 5_000;
 
 /// The kinds of request measured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -515,4 +518,16 @@ async fn explain(client: &tokio_postgres::Client, setup: &Setup, request: Reques
         plan.extend(rows.iter().map(|row| row.get::<_, String>(0)));
     }
     Ok(plan)
+}
+
+#[cfg(test)]
+mod tests {
+    /// The first search step's window is a bind parameter, not part of its SQL:
+    /// the bare query must be given the server's.
+    #[test]
+    fn the_search_window_is_the_servers() {
+        let store = include_str!("../../../store-sql/src/repos/search.rs");
+        assert!(store.contains("const POSTGRES_SEARCH_RECENT_WINDOW: i64 = 5_000;"), "the store's window changed");
+        assert_eq!(super::SEARCH_WINDOW, 5_000);
+    }
 }

@@ -1,16 +1,17 @@
 //! One group commit: the messages of a batch checked and stored in one
 //! transaction, with a fixed number of statements whatever the batch's size.
 
-use super::statements::{BatchStatements, Lookups, Writes};
+use super::statements::{Lookups, Writes};
 use super::{Mode, Request, Writer};
 use crate::error::StoreError;
-use crate::models::{ChatEventRow, MessageAttachmentRow, MessageRow, ReadPositionRow, EVENT_MESSAGE};
+use crate::models::{ChatEventRow, MessageAttachmentRow, MessageRow, ReadPositionRow};
+use crate::repos::hydrate::hydrate;
+use crate::run::AsDbConn;
 use chitchat_domain::access::sender_is_blocked;
 use chitchat_domain::chat::ChatKind;
 use chitchat_domain::message::{Message, SendOutcome};
 use chitchat_domain::UserId;
-use diesel::prelude::*;
-use diesel_async::{AsyncConnection, RunQueryDsl};
+use diesel_async::AsyncConnection;
 use std::collections::{HashMap, HashSet};
 
 /// What the batch decided for one request before the messages are read back.
@@ -40,8 +41,9 @@ pub(super) async fn store(writer: &Writer, requests: &[Request]) -> Result<Vec<S
     let mut chat_ids: Vec<&str> = requests.iter().map(|r| r.row.chat_id.as_str()).collect();
     chat_ids.sort_unstable();
     chat_ids.dedup();
-    db_run!(writer, |conn| {
+    db_run!(attached: writer.pool, |conn| {
         conn.transaction(async |tx| {
+            let mut tx = tx.db();
             // Lock the chats' rows first, as every writer of a chat's log does: no
             // membership change, receipt or other message of these chats can slip in
             // between the checks below and the commit.
@@ -127,15 +129,7 @@ pub(super) async fn store(writer: &Writer, requests: &[Request]) -> Result<Vec<S
                     Decision::Store(i, event_seq) => Some((&stored[*i], *event_seq)),
                     _ => None,
                 })
-                .map(|(row, event_seq)| ChatEventRow {
-                    chat_id: row.chat_id.clone(),
-                    event_seq,
-                    kind: EVENT_MESSAGE.to_owned(),
-                    actor_id: row.sender_id.clone(),
-                    message_id: Some(row.id.clone()),
-                    created_at: row.created_at,
-                    payload: None,
-                })
+                .map(|(row, event_seq)| ChatEventRow::message(row, event_seq))
                 .collect();
             let counters: Vec<(String, i64, i64, i64)> = states
                 .iter()
@@ -202,7 +196,7 @@ pub(super) async fn store(writer: &Writer, requests: &[Request]) -> Result<Vec<S
             // locks are held for no extra round trip.
             let new: HashSet<&str> = stored.iter().map(|r| r.id.as_str()).collect();
             let messages: HashMap<String, Message> =
-                hydrate!(tx, rows, None, new: &new)?.into_iter().map(|m| (m.id.to_string(), m)).collect();
+                hydrate(&mut tx, rows, None, &new).await?.into_iter().map(|m| (m.id.to_string(), m)).collect();
             outcomes(decisions, &stored, &states, &messages)
         })
         .await

@@ -54,7 +54,7 @@ struct Job {
     reply: oneshot::Sender<Result<SendOutcome, StoreError>>,
 }
 
-/// What a writer needs to run a batch (`db_run!` takes it like a store).
+/// What a writer needs to run a batch.
 pub(crate) struct Writer {
     pub(crate) pool: DbPool,
 }

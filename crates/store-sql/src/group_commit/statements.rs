@@ -8,7 +8,7 @@
 
 use super::unnest;
 use crate::models::{ChatEventRow, MessageAttachmentRow, MessageRow, ReadPositionRow};
-use crate::pool::SqliteConn;
+use crate::run::DbConn;
 use crate::schema::{
     blocks, chat_events, chat_members, chat_settings, chats, message_attachments, messages, read_positions,
 };
@@ -17,7 +17,6 @@ use diesel::sql_types::{BigInt, Text};
 use diesel::QueryResult;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use futures_util::future::{try_join3, try_join4};
-use std::future::Future;
 
 /// A chat's row as its lock found it: (id, kind, last_seq, last_event_seq).
 pub(super) type LockedChat = (String, String, i64, i64);
@@ -94,148 +93,151 @@ macro_rules! earlier {
     }};
 }
 
-/// The reads and writes of a batch, on its open transaction.
-pub(super) trait BatchStatements {
+/// The reads and writes of a batch, on its open transaction: each with an arm per
+/// backend.
+impl DbConn<'_> {
     /// Locks the rows of `chat_ids` (sorted) until the transaction ends, as every
     /// writer of a chat's log does first, and returns them as they are then.
-    fn lock(&mut self, chat_ids: &[&str]) -> impl Future<Output = QueryResult<Vec<LockedChat>>> + Send;
-    fn read(&mut self, lookups: &Lookups<'_>) -> impl Future<Output = QueryResult<Facts>> + Send;
+    pub(super) async fn lock(&mut self, chat_ids: &[&str]) -> QueryResult<Vec<LockedChat>> {
+        match self {
+            DbConn::Postgres(conn) => {
+                // The lock an UPDATE takes (not `FOR UPDATE`, which would also hold off
+                // inserts that merely refer to the chat), from a statement that stays prepared.
+                chats::table
+                    .filter(chats::id.eq_any(chat_ids))
+                    .order(chats::id)
+                    .select((chats::id, chats::kind, chats::last_seq, chats::last_event_seq))
+                    .for_no_key_update()
+                    .load(&mut **conn)
+                    .await
+            }
+            DbConn::Sqlite(conn) => {
+                diesel::update(chats::table.filter(chats::id.eq_any(chat_ids)))
+                    .set(chats::last_seq.eq(chats::last_seq))
+                    .returning((chats::id, chats::kind, chats::last_seq, chats::last_event_seq))
+                    .load(&mut **conn)
+                    .await
+            }
+        }
+    }
+
+    pub(super) async fn read(&mut self, lookups: &Lookups<'_>) -> QueryResult<Facts> {
+        match self {
+            DbConn::Postgres(conn) => {
+                let conn: &AsyncPgConnection = conn;
+                let members = members!(lookups).load(&mut &*conn);
+                let blocks = async {
+                    if lookups.direct_senders.is_empty() {
+                        return Ok(Vec::new());
+                    }
+                    blocks_of!(lookups).load(&mut &*conn).await
+                };
+                let earlier = async {
+                    if lookups.keys.is_empty() {
+                        return Ok(Vec::new());
+                    }
+                    earlier!(lookups).load(&mut &*conn).await
+                };
+                let (members, blocks, earlier) = try_join3(members, blocks, earlier).await?;
+                Ok(Facts { members, blocks, earlier })
+            }
+            DbConn::Sqlite(conn) => {
+                let conn = &mut **conn;
+                let members = members!(lookups).load(conn).await?;
+                let blocks =
+                    if lookups.direct_senders.is_empty() { Vec::new() } else { blocks_of!(lookups).load(conn).await? };
+                let earlier = if lookups.keys.is_empty() { Vec::new() } else { earlier!(lookups).load(conn).await? };
+                Ok(Facts { members, blocks, earlier })
+            }
+        }
+    }
+
     /// Stores what `writes` holds (nothing when it has no messages).
-    fn write(&mut self, writes: &Writes<'_>) -> impl Future<Output = QueryResult<()>> + Send;
+    pub(super) async fn write(&mut self, writes: &Writes<'_>) -> QueryResult<()> {
+        if writes.messages.is_empty() {
+            return Ok(());
+        }
+        match self {
+            DbConn::Postgres(conn) => {
+                let conn: &AsyncPgConnection = conn;
+                let messages = unnest::insert_messages_and_events(writes.messages, writes.events).execute(&mut &*conn);
+                let counters = unnest::set_counters(writes.counters).execute(&mut &*conn);
+                let positions = unnest::advance_positions(writes.positions).execute(&mut &*conn);
+                let unarchive = async {
+                    match &writes.unarchive {
+                        Some((chats, now)) => unnest::unarchive(chats, *now).execute(&mut &*conn).await,
+                        None => Ok(0),
+                    }
+                };
+                try_join4(messages, counters, positions, unarchive).await?;
+                Ok(())
+            }
+            DbConn::Sqlite(conn) => {
+                let conn = &mut **conn;
+                for row in writes.messages {
+                    diesel::insert_into(messages::table).values(row).execute(conn).await?;
+                }
+                for row in writes.events {
+                    diesel::insert_into(chat_events::table).values(row).execute(conn).await?;
+                }
+                // The chats' counters in one statement: each statement is a hop to the
+                // connection's thread.
+                let values = vec!["(?, ?, ?, ?)"; writes.counters.len()].join(", ");
+                let sql = format!(
+                    "WITH v(id, seq, event_seq, at) AS (VALUES {values}) \
+                     UPDATE chats SET last_seq = v.seq, last_event_seq = v.event_seq, last_activity_at = v.at \
+                     FROM v WHERE chats.id = v.id"
+                );
+                let mut counters = diesel::sql_query(sql).into_boxed();
+                for (id, seq, event_seq, at) in writes.counters {
+                    counters = counters
+                        .bind::<Text, _>(id)
+                        .bind::<BigInt, _>(*seq)
+                        .bind::<BigInt, _>(*event_seq)
+                        .bind::<BigInt, _>(*at);
+                }
+                counters.execute(conn).await?;
+                for row in writes.positions {
+                    diesel::insert_into(read_positions::table)
+                        .values(row)
+                        .on_conflict((read_positions::chat_id, read_positions::user_id))
+                        .do_update()
+                        .set((
+                            read_positions::delivered_seq.eq(diesel::dsl::sql::<BigInt>(DELIVERED_FORWARD)),
+                            read_positions::read_seq.eq(diesel::dsl::sql::<BigInt>(READ_FORWARD)),
+                        ))
+                        .execute(conn)
+                        .await?;
+                }
+                if let Some((chats, now)) = &writes.unarchive {
+                    diesel::update(
+                        chat_settings::table
+                            .filter(chat_settings::chat_id.eq_any(chats))
+                            .filter(chat_settings::archived.eq(true))
+                            .filter(chat_settings::muted_until.is_null().or(chat_settings::muted_until.le(*now))),
+                    )
+                    .set(chat_settings::archived.eq(false))
+                    .execute(conn)
+                    .await?;
+                }
+                Ok(())
+            }
+        }
+    }
+
     /// Links stored messages to the files they carry (after `write`); a file that
     /// no longer exists breaks a foreign key.
-    fn link_attachments(&mut self, links: &[MessageAttachmentRow]) -> impl Future<Output = QueryResult<()>> + Send;
-}
-
-impl BatchStatements for AsyncPgConnection {
-    async fn lock(&mut self, chat_ids: &[&str]) -> QueryResult<Vec<LockedChat>> {
-        // The lock an UPDATE takes (not `FOR UPDATE`, which would also hold off
-        // inserts that merely refer to the chat), from a statement that stays prepared.
-        chats::table
-            .filter(chats::id.eq_any(chat_ids))
-            .order(chats::id)
-            .select((chats::id, chats::kind, chats::last_seq, chats::last_event_seq))
-            .for_no_key_update()
-            .load(self)
-            .await
-    }
-
-    async fn read(&mut self, lookups: &Lookups<'_>) -> QueryResult<Facts> {
-        let conn: &AsyncPgConnection = self;
-        let members = members!(lookups).load(&mut &*conn);
-        let blocks = async {
-            if lookups.direct_senders.is_empty() {
-                return Ok(Vec::new());
+    pub(super) async fn link_attachments(&mut self, links: &[MessageAttachmentRow]) -> QueryResult<()> {
+        match self {
+            DbConn::Postgres(conn) => {
+                diesel::insert_into(message_attachments::table).values(links).execute(&mut **conn).await.map(drop)
             }
-            blocks_of!(lookups).load(&mut &*conn).await
-        };
-        let earlier = async {
-            if lookups.keys.is_empty() {
-                return Ok(Vec::new());
+            DbConn::Sqlite(conn) => {
+                for row in links {
+                    diesel::insert_into(message_attachments::table).values(row).execute(&mut **conn).await?;
+                }
+                Ok(())
             }
-            earlier!(lookups).load(&mut &*conn).await
-        };
-        let (members, blocks, earlier) = try_join3(members, blocks, earlier).await?;
-        Ok(Facts { members, blocks, earlier })
-    }
-
-    async fn write(&mut self, writes: &Writes<'_>) -> QueryResult<()> {
-        if writes.messages.is_empty() {
-            return Ok(());
         }
-        let conn: &AsyncPgConnection = self;
-        let messages = unnest::insert_messages_and_events(writes.messages, writes.events).execute(&mut &*conn);
-        let counters = unnest::set_counters(writes.counters).execute(&mut &*conn);
-        let positions = unnest::advance_positions(writes.positions).execute(&mut &*conn);
-        let unarchive = async {
-            match &writes.unarchive {
-                Some((chats, now)) => unnest::unarchive(chats, *now).execute(&mut &*conn).await,
-                None => Ok(0),
-            }
-        };
-        try_join4(messages, counters, positions, unarchive).await?;
-        Ok(())
-    }
-
-    async fn link_attachments(&mut self, links: &[MessageAttachmentRow]) -> QueryResult<()> {
-        diesel::insert_into(message_attachments::table).values(links).execute(self).await.map(drop)
-    }
-}
-
-impl BatchStatements for SqliteConn {
-    async fn lock(&mut self, chat_ids: &[&str]) -> QueryResult<Vec<LockedChat>> {
-        diesel::update(chats::table.filter(chats::id.eq_any(chat_ids)))
-            .set(chats::last_seq.eq(chats::last_seq))
-            .returning((chats::id, chats::kind, chats::last_seq, chats::last_event_seq))
-            .load(self)
-            .await
-    }
-
-    async fn read(&mut self, lookups: &Lookups<'_>) -> QueryResult<Facts> {
-        let members = members!(lookups).load(self).await?;
-        let blocks =
-            if lookups.direct_senders.is_empty() { Vec::new() } else { blocks_of!(lookups).load(self).await? };
-        let earlier = if lookups.keys.is_empty() { Vec::new() } else { earlier!(lookups).load(self).await? };
-        Ok(Facts { members, blocks, earlier })
-    }
-
-    async fn write(&mut self, writes: &Writes<'_>) -> QueryResult<()> {
-        if writes.messages.is_empty() {
-            return Ok(());
-        }
-        for row in writes.messages {
-            diesel::insert_into(messages::table).values(row).execute(self).await?;
-        }
-        for row in writes.events {
-            diesel::insert_into(chat_events::table).values(row).execute(self).await?;
-        }
-        // The chats' counters in one statement: each statement is a hop to the
-        // connection's thread.
-        let values = vec!["(?, ?, ?, ?)"; writes.counters.len()].join(", ");
-        let sql = format!(
-            "WITH v(id, seq, event_seq, at) AS (VALUES {values}) \
-             UPDATE chats SET last_seq = v.seq, last_event_seq = v.event_seq, last_activity_at = v.at \
-             FROM v WHERE chats.id = v.id"
-        );
-        let mut counters = diesel::sql_query(sql).into_boxed();
-        for (id, seq, event_seq, at) in writes.counters {
-            counters = counters
-                .bind::<Text, _>(id)
-                .bind::<BigInt, _>(*seq)
-                .bind::<BigInt, _>(*event_seq)
-                .bind::<BigInt, _>(*at);
-        }
-        counters.execute(self).await?;
-        for row in writes.positions {
-            diesel::insert_into(read_positions::table)
-                .values(row)
-                .on_conflict((read_positions::chat_id, read_positions::user_id))
-                .do_update()
-                .set((
-                    read_positions::delivered_seq.eq(diesel::dsl::sql::<BigInt>(DELIVERED_FORWARD)),
-                    read_positions::read_seq.eq(diesel::dsl::sql::<BigInt>(READ_FORWARD)),
-                ))
-                .execute(self)
-                .await?;
-        }
-        if let Some((chats, now)) = &writes.unarchive {
-            diesel::update(
-                chat_settings::table
-                    .filter(chat_settings::chat_id.eq_any(chats))
-                    .filter(chat_settings::archived.eq(true))
-                    .filter(chat_settings::muted_until.is_null().or(chat_settings::muted_until.le(*now))),
-            )
-            .set(chat_settings::archived.eq(false))
-            .execute(self)
-            .await?;
-        }
-        Ok(())
-    }
-
-    async fn link_attachments(&mut self, links: &[MessageAttachmentRow]) -> QueryResult<()> {
-        for row in links {
-            diesel::insert_into(message_attachments::table).values(row).execute(self).await?;
-        }
-        Ok(())
     }
 }

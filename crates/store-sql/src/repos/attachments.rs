@@ -1,11 +1,11 @@
 //! `AttachmentRepo`: the facts about uploaded files, and who may read them. The
-//! links to the messages that carry them are written with the message
-//! (`link_attachments_in_tx!`) and dropped when it is deleted for everyone.
+//! links to the messages that carry them are written with the message (by the
+//! group commit, `group_commit::batch`) and dropped when it is deleted for everyone.
 
 use crate::error::StoreError;
 use crate::models::AttachmentRow;
-use crate::pool::SqlStore;
 use crate::schema::{attachments, chat_members, message_attachments, messages};
+use crate::store::Store;
 use crate::time::to_micros;
 use async_trait::async_trait;
 use chitchat_domain::attachment::Attachment;
@@ -25,7 +25,7 @@ fn strings(ids: &[AttachmentId]) -> Vec<String> {
 }
 
 #[async_trait]
-impl AttachmentRepo for SqlStore {
+impl AttachmentRepo for Store {
     async fn insert_attachment(&self, attachment: &Attachment) -> DomainResult<()> {
         let row = AttachmentRow::from(attachment);
         db_run!(self, |conn| {

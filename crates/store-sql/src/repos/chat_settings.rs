@@ -1,6 +1,6 @@
 use crate::error::StoreError;
-use crate::pool::SqlStore;
 use crate::schema::chat_settings;
+use crate::store::Store;
 use crate::time::{from_micros, to_micros};
 use async_trait::async_trait;
 use chitchat_domain::chat::ChatSettings;
@@ -21,7 +21,7 @@ struct SettingsRow {
 }
 
 #[async_trait]
-impl ChatSettingsRepo for SqlStore {
+impl ChatSettingsRepo for Store {
     async fn put_settings(&self, chat: ChatId, user: UserId, settings: &ChatSettings) -> DomainResult<()> {
         let row = SettingsRow {
             chat_id: chat.to_string(),

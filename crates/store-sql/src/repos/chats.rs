@@ -1,7 +1,7 @@
 use crate::error::StoreError;
 use crate::models::{convert_all, ChatRow, MemberRow};
-use crate::pool::SqlStore;
 use crate::schema::{chat_members, chats, messages};
+use crate::store::Store;
 use async_trait::async_trait;
 use chitchat_domain::chat::{Chat, GroupChange, GroupStep, Member};
 use chitchat_domain::message::{Appended, ContentType};
@@ -11,10 +11,11 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 
 #[async_trait]
-impl ChatRepo for SqlStore {
+impl ChatRepo for Store {
     async fn create_direct(&self, chat: &Chat, members: &[Member], direct_key: &str) -> DomainResult<Chat> {
         let chat_row = ChatRow::new(chat, Some(direct_key));
         let member_rows: Vec<MemberRow> = members.iter().map(MemberRow::from).collect();
+        let direct_key = direct_key.to_owned();
         let stored: ChatRow = db_run!(self, |conn| {
             conn.transaction(async |tx| {
                 // The unique direct_key makes a concurrent second creation a no-op.
@@ -30,7 +31,7 @@ impl ChatRepo for SqlStore {
                         diesel::insert_into(chat_members::table).values(member).execute(tx).await?;
                     }
                 }
-                chats::table.filter(chats::direct_key.eq(direct_key)).select(ChatRow::as_select()).first(tx).await
+                chats::table.filter(chats::direct_key.eq(&direct_key)).select(ChatRow::as_select()).first(tx).await
             })
             .await
             .map_err(StoreError::from)?
@@ -118,7 +119,7 @@ impl ChatRepo for SqlStore {
     }
 }
 
-/// Which of the people sharing chats with a user `SqlStore::co_members` lists.
+/// Which of the people sharing chats with a user `Store::co_members` lists.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum CoMembers {
     /// Every active member of a chat the user is an active member of.
@@ -127,7 +128,7 @@ enum CoMembers {
     WhoWrote,
 }
 
-impl SqlStore {
+impl Store {
     async fn co_members(&self, user: UserId, which: CoMembers) -> DomainResult<Vec<UserId>> {
         let user = user.to_string();
         let system = ContentType::System.as_str();

@@ -1,6 +1,6 @@
 use crate::error::StoreError;
-use crate::pool::SqlStore;
 use crate::schema::{blocks, contacts, pending_contacts};
+use crate::store::Store;
 use crate::time::{from_micros, to_micros};
 use async_trait::async_trait;
 use chitchat_domain::contact::{ContactEntry, PendingContact};
@@ -56,7 +56,7 @@ impl TryFrom<PendingRow> for PendingContact {
 }
 
 #[async_trait]
-impl ContactRepo for SqlStore {
+impl ContactRepo for Store {
     async fn put_contact(&self, entry: &ContactEntry) -> DomainResult<bool> {
         let row = ContactRow {
             owner_id: entry.owner.to_string(),

@@ -1,10 +1,12 @@
-//! Group changes: a step's system message goes down the one append path, then the
+//! Group changes: a step's system message is appended (`append_in_tx`), then the
 //! step's effects are applied, all in the transaction that claims the group's version.
 
 use crate::error::StoreError;
 use crate::models::{ChatRow, MemberRow, MessageRow};
-use crate::pool::SqlStore;
+use crate::repos::chat_log::append_in_tx;
+use crate::run::AsDbConn;
 use crate::schema::{chat_members, chats};
+use crate::store::Store;
 use chitchat_domain::chat::{Chat, GroupEffect, GroupStep};
 use chitchat_domain::message::{Appended, Message};
 use chitchat_domain::ChatId;
@@ -12,7 +14,7 @@ use diesel::prelude::*;
 use diesel::upsert::excluded;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 
-impl SqlStore {
+impl Store {
     /// In one transaction: stores `new_chat` when given, claims the group by moving
     /// its `group_version` from `expected_version` to the next, and applies `steps`.
     /// None, with nothing changed, when the group is not at `expected_version`.
@@ -27,6 +29,7 @@ impl SqlStore {
         let chat_row = new_chat.map(|chat| ChatRow::new(chat, None));
         let message_rows: Vec<MessageRow> =
             steps.iter().map(|step| MessageRow::new(&step.message)).collect::<Result<_, _>>()?;
+        let effects: Vec<Vec<GroupEffect>> = steps.iter().map(|step| step.effects.clone()).collect();
         let applied: Option<Vec<(MessageRow, i64)>> = db_run!(self, |conn| {
             conn.transaction(async |tx| {
                 if let Some(chat_row) = &chat_row {
@@ -41,16 +44,16 @@ impl SqlStore {
                 if claimed == 0 {
                     return Ok(None);
                 }
-                let mut applied = Vec::with_capacity(steps.len());
-                for (step, row) in steps.iter().zip(&message_rows) {
+                let mut applied = Vec::with_capacity(message_rows.len());
+                for (step_effects, row) in effects.iter().zip(&message_rows) {
                     let mut row = row.clone();
-                    let event_seq = append_in_tx!(tx, &mut row);
+                    let event_seq = append_in_tx(&mut tx.db(), &mut row).await?;
                     let member = |user: String| {
                         chat_members::table
                             .filter(chat_members::chat_id.eq(&chat_id))
                             .filter(chat_members::user_id.eq(user))
                     };
-                    for effect in &step.effects {
+                    for effect in step_effects {
                         match effect {
                             GroupEffect::Details { name, description } => {
                                 if let Some(name) = name {
@@ -99,7 +102,7 @@ impl SqlStore {
                     }
                     applied.push((row, event_seq));
                 }
-                Ok::<_, diesel::result::Error>(Some(applied))
+                Ok::<_, StoreError>(Some(applied))
             })
             .await?
         });

@@ -1,11 +1,14 @@
 //! Changes to stored messages: each is logged as a `message_update` in the
-//! transaction that makes it (`update_in_tx!`), and the event carries the message
+//! transaction that makes it (`MessageChange`), and the event carries the message
 //! as it is once changed.
 
 use crate::error::StoreError;
 use crate::models::{convert_all, HiddenRow, MessageEditRow, MessageRow, ReactionRow, UpdatePayload};
-use crate::pool::SqlStore;
+use crate::repos::chat_log::MessageChange;
+use crate::repos::hydrate::hydrate;
+use crate::run::{AsDbConn, DbConn};
 use crate::schema::{hidden_messages, message_attachments, message_edits, message_reactions, messages};
+use crate::store::Store;
 use crate::time::to_micros;
 use chitchat_domain::event::{ChatEvent, EventKind, MessageUpdate};
 use chitchat_domain::message::{Emoji, Message, MessageBody, MessageEdit, ReactionChange, UpdateAction};
@@ -13,13 +16,16 @@ use chitchat_domain::{MessageId, UserId};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
+use std::collections::HashSet;
 
-/// The stored message `id`, as it is when read, on `$conn`.
-macro_rules! reload {
-    ($conn:ident, $id:expr) => {{
-        let rows: Vec<MessageRow> = messages::table.find($id).select(MessageRow::as_select()).load($conn).await?;
-        hydrate!($conn, rows, None)?.pop().ok_or_else(|| StoreError::Corrupt("a changed message vanished".into()))?
-    }};
+/// The stored message `id`, as it is when read, on `conn`.
+async fn reload(conn: &mut DbConn<'_>, id: &str) -> Result<Message, StoreError> {
+    let rows: Vec<MessageRow> =
+        on_conn!(conn, |c| messages::table.find(id).select(MessageRow::as_select()).load(c).await)?;
+    hydrate(conn, rows, None, &HashSet::new())
+        .await?
+        .pop()
+        .ok_or_else(|| StoreError::Corrupt("a changed message vanished".into()))
 }
 
 /// The logged event of a change to `message`.
@@ -41,7 +47,7 @@ fn unless_unchanged<T>(result: Result<T, StoreError>) -> Result<Option<T>, Store
     }
 }
 
-impl SqlStore {
+impl Store {
     pub(crate) async fn edit_message(
         &self,
         message: &Message,
@@ -51,9 +57,12 @@ impl SqlStore {
     ) -> Result<ChatEvent, StoreError> {
         let (chat_id, id, actor) = (message.chat_id.to_string(), message.id.to_string(), editor.to_string());
         let at = to_micros(at);
+        let content = content.as_str().to_owned();
         let (event_seq, payload, edited) = db_run!(self, |conn| {
             conn.transaction(async |tx| {
-                let (event_seq, payload) = update_in_tx!(tx, &chat_id, &id, &actor, at, {
+                let change = MessageChange { chat_id: &chat_id, message_id: &id, actor: &actor, at };
+                let event_seq = change.begin(&mut tx.db()).await?;
+                let payload = {
                     let (old, deleted_at): (String, Option<i64>) =
                         messages::table.find(&id).select((messages::content, messages::deleted_at)).first(tx).await?;
                     if deleted_at.is_some() {
@@ -71,12 +80,13 @@ impl SqlStore {
                         .execute(tx)
                         .await?;
                     diesel::update(messages::table.find(&id))
-                        .set((messages::content.eq(content.as_str()), messages::edited_at.eq(Some(at))))
+                        .set((messages::content.eq(&content), messages::edited_at.eq(Some(at))))
                         .execute(tx)
                         .await?;
                     UpdatePayload { action: UpdateAction::Edited, reaction: None }
-                });
-                Ok::<_, StoreError>((event_seq, payload, reload!(tx, &id)))
+                };
+                change.log(&mut tx.db(), event_seq, &payload).await?;
+                Ok::<_, StoreError>((event_seq, payload, reload(&mut tx.db(), &id).await?))
             })
             .await?
         });
@@ -94,7 +104,9 @@ impl SqlStore {
         let done = db_run!(self, |conn| {
             unless_unchanged(
                 conn.transaction(async |tx| {
-                    let (event_seq, payload) = update_in_tx!(tx, &chat_id, &id, &actor_id, at, {
+                    let change = MessageChange { chat_id: &chat_id, message_id: &id, actor: &actor_id, at };
+                    let event_seq = change.begin(&mut tx.db()).await?;
+                    let payload = {
                         let emptied = diesel::update(messages::table.find(&id).filter(messages::deleted_at.is_null()))
                             .set((
                                 messages::content.eq(""),
@@ -118,8 +130,9 @@ impl SqlStore {
                             .execute(tx)
                             .await?;
                         UpdatePayload { action: UpdateAction::Deleted, reaction: None }
-                    });
-                    Ok::<_, StoreError>((event_seq, payload, reload!(tx, &id)))
+                    };
+                    change.log(&mut tx.db(), event_seq, &payload).await?;
+                    Ok::<_, StoreError>((event_seq, payload, reload(&mut tx.db(), &id).await?))
                 })
                 .await,
             )?
@@ -140,10 +153,12 @@ impl SqlStore {
         let done = db_run!(self, |conn| {
             unless_unchanged(
                 conn.transaction(async |tx| {
-                    let (event_seq, payload) = update_in_tx!(tx, &chat_id, &id, &user_id, at, {
+                    let change = MessageChange { chat_id: &chat_id, message_id: &id, actor: &user_id, at };
+                    let event_seq = change.begin(&mut tx.db()).await?;
+                    let payload = {
                         let mine = message_reactions::table.find((&id, &user_id));
                         let had: Option<String> = mine.select(message_reactions::emoji).first(tx).await.optional()?;
-                        let change = match (&emoji, had) {
+                        let reaction = match (&emoji, had) {
                             (Some(new), had) => {
                                 let deleted_at: Option<i64> =
                                     messages::table.find(&id).select(messages::deleted_at).first(tx).await?;
@@ -173,9 +188,10 @@ impl SqlStore {
                             }
                             (None, None) => return Err(StoreError::Unchanged),
                         };
-                        UpdatePayload { action: UpdateAction::Reaction, reaction: Some(change) }
-                    });
-                    Ok::<_, StoreError>((event_seq, payload, reload!(tx, &id)))
+                        UpdatePayload { action: UpdateAction::Reaction, reaction: Some(reaction) }
+                    };
+                    change.log(&mut tx.db(), event_seq, &payload).await?;
+                    Ok::<_, StoreError>((event_seq, payload, reload(&mut tx.db(), &id).await?))
                 })
                 .await,
             )?

@@ -3,8 +3,10 @@ use crate::group_commit::{Mode, Request};
 use crate::models::{
     ChatEventRow, MessageRow, UpdatePayload, EVENT_MESSAGE, EVENT_MESSAGE_UPDATE, EVENT_STATUS_UPDATE,
 };
-use crate::pool::SqlStore;
+use crate::repos::hydrate::hydrate;
+use crate::run::AsDbConn;
 use crate::schema::{chat_events, chats, hidden_messages, messages};
+use crate::store::Store;
 use async_trait::async_trait;
 use chitchat_domain::event::{ChatEvent, EventKind, MessageUpdate};
 use chitchat_domain::message::{
@@ -15,9 +17,9 @@ use chitchat_domain::{ChatId, DomainResult, MessageId, UserId};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-impl SqlStore {
+impl Store {
     /// Checks and stores the message with the next group commit of its chat's
     /// writer; see `group_commit`.
     async fn store_new(&self, message: &NewMessage, mode: Mode) -> Result<SendOutcome, StoreError> {
@@ -27,9 +29,9 @@ impl SqlStore {
     }
 
     /// One message, as it is when read.
-    async fn find_one(&self, lookup: Lookup<'_>) -> Result<Option<Message>, StoreError> {
+    async fn find_one(&self, lookup: Lookup) -> Result<Option<Message>, StoreError> {
         let found: Vec<Message> = db_run!(self, |conn| {
-            let rows: Vec<MessageRow> = match lookup {
+            let rows: Vec<MessageRow> = match &lookup {
                 Lookup::Id(id) => messages::table.find(id).select(MessageRow::as_select()).load(conn).await?,
                 Lookup::ClientKey { sender, key } => {
                     messages::table
@@ -40,17 +42,16 @@ impl SqlStore {
                         .await?
                 }
             };
-            hydrate!(conn, rows, None)?
+            hydrate(&mut conn.db(), rows, None, &HashSet::new()).await?
         });
         Ok(found.into_iter().next())
     }
 }
 
 /// How `find_one` finds its message.
-#[derive(Clone, Copy)]
-enum Lookup<'a> {
-    Id(&'a str),
-    ClientKey { sender: &'a str, key: &'a str },
+enum Lookup {
+    Id(String),
+    ClientKey { sender: String, key: String },
 }
 
 /// Parses a logged event's payload.
@@ -80,7 +81,7 @@ pub(crate) fn chat_event(event: ChatEventRow, message: Option<Message>) -> Resul
 }
 
 #[async_trait]
-impl MessageRepo for SqlStore {
+impl MessageRepo for Store {
     async fn append(&self, message: &NewMessage) -> DomainResult<Appended> {
         match self.store_new(message, Mode::Append).await? {
             SendOutcome::Stored { message, event_seq, .. } => {
@@ -96,12 +97,12 @@ impl MessageRepo for SqlStore {
     }
 
     async fn get(&self, id: MessageId) -> DomainResult<Option<Message>> {
-        Ok(self.find_one(Lookup::Id(&id.to_string())).await?)
+        Ok(self.find_one(Lookup::Id(id.to_string())).await?)
     }
 
     async fn find_by_client_id(&self, sender: UserId, client_msg_id: &ClientMsgId) -> DomainResult<Option<Message>> {
-        let sender = sender.to_string();
-        Ok(self.find_one(Lookup::ClientKey { sender: &sender, key: client_msg_id.as_str() }).await?)
+        let lookup = Lookup::ClientKey { sender: sender.to_string(), key: client_msg_id.as_str().to_owned() };
+        Ok(self.find_one(lookup).await?)
     }
 
     async fn list(&self, chat: ChatId, page: Page) -> DomainResult<Vec<Message>> {
@@ -126,7 +127,7 @@ impl MessageRepo for SqlStore {
                     if page.ascending() { query.order(messages::seq.asc()) } else { query.order(messages::seq.desc()) };
                 let rows: Vec<MessageRow> =
                     query.offset(page.offset).limit(page.limit).select(MessageRow::as_select()).load(conn).await?;
-                hydrate!(conn, rows, viewer.as_deref())
+                hydrate(&mut conn.db(), rows, viewer.as_deref(), &HashSet::new()).await
             }
             .await?
         });
@@ -146,7 +147,7 @@ impl MessageRepo for SqlStore {
                 .load(conn)
                 .await
                 .map_err(StoreError::from)?;
-            hydrate!(conn, rows, None)?
+            hydrate(&mut conn.db(), rows, None, &HashSet::new()).await?
         });
         Ok(messages)
     }
@@ -173,7 +174,7 @@ impl MessageRepo for SqlStore {
                 }
                 events.push(event);
             }
-            (events, hydrate!(conn, message_rows.into_values().collect(), None)?)
+            (events, hydrate(&mut conn.db(), message_rows.into_values().collect(), None, &HashSet::new()).await?)
         });
         let messages: HashMap<MessageId, Message> = messages.into_iter().map(|m| (m.id, m)).collect();
         let mut logged = Vec::with_capacity(events.len());

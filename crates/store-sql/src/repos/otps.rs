@@ -1,7 +1,7 @@
 use crate::error::StoreError;
 use crate::models::OtpRow;
-use crate::pool::SqlStore;
 use crate::schema::otp_challenges as otp;
+use crate::store::Store;
 use crate::time::to_micros;
 use async_trait::async_trait;
 use chitchat_domain::auth::OtpChallenge;
@@ -14,7 +14,7 @@ use diesel::upsert::excluded;
 use diesel_async::RunQueryDsl;
 
 #[async_trait]
-impl OtpRepo for SqlStore {
+impl OtpRepo for Store {
     async fn put_unless_recent(&self, challenge: &OtpChallenge, cutoff: DateTime<Utc>) -> DomainResult<bool> {
         let row = OtpRow::from(challenge);
         let cutoff = to_micros(cutoff);
@@ -39,6 +39,7 @@ impl OtpRepo for SqlStore {
     }
 
     async fn get(&self, phone: &Phone) -> DomainResult<Option<OtpChallenge>> {
+        let phone = phone.as_str().to_owned();
         let row: Option<OtpRow> = db_run!(self, |conn| {
             otp::table
                 .find(phone.as_str())
@@ -52,6 +53,7 @@ impl OtpRepo for SqlStore {
     }
 
     async fn reserve_attempt(&self, phone: &Phone, max_attempts: i32) -> DomainResult<Option<OtpChallenge>> {
+        let phone = phone.as_str().to_owned();
         let row: Option<OtpRow> = db_run!(self, |conn| {
             diesel::update(otp::table.find(phone.as_str()).filter(otp::attempts.lt(max_attempts)))
                 .set(otp::attempts.eq(otp::attempts + 1))
@@ -65,11 +67,12 @@ impl OtpRepo for SqlStore {
     }
 
     async fn consume(&self, phone: &Phone, code_hash: &str, max_attempts: i32) -> DomainResult<bool> {
+        let (phone, code_hash) = (phone.as_str().to_owned(), code_hash.to_owned());
         let deleted = db_run!(self, |conn| {
             diesel::delete(
                 otp::table
                     .filter(otp::phone.eq(phone.as_str()))
-                    .filter(otp::code_hash.eq(code_hash))
+                    .filter(otp::code_hash.eq(&code_hash))
                     .filter(otp::attempts.le(max_attempts)),
             )
             .execute(conn)

@@ -1,8 +1,9 @@
 use crate::error::StoreError;
 use crate::fixed_shape::{Bind, FixedShape};
 use crate::models::{convert_all, ChatEventRow, ReadPositionRow, ReceiptMarkRow, EVENT_STATUS_UPDATE};
-use crate::pool::SqlStore;
+use crate::repos::chat_log::next_event_seq;
 use crate::schema::{chat_events, messages, read_positions, receipt_marks};
+use crate::store::Store;
 use crate::time::{from_micros, to_micros};
 use async_trait::async_trait;
 use chitchat_domain::event::{ChatEvent, EventKind, StatusUpdate};
@@ -17,7 +18,7 @@ use diesel_async::{AsyncConnection, RunQueryDsl};
 use std::collections::BTreeMap;
 
 #[async_trait]
-impl ReceiptRepo for SqlStore {
+impl ReceiptRepo for Store {
     async fn advance(
         &self,
         chat: ChatId,
@@ -29,6 +30,7 @@ impl ReceiptRepo for SqlStore {
     ) -> DomainResult<Option<ChatEvent>> {
         let (chat_id, user_id, at_micros) = (chat.to_string(), user.to_string(), to_micros(at));
         let member_ids: Vec<String> = members.iter().map(ToString::to_string).collect();
+        let members = members.to_vec();
         let logged: Option<(i64, StatusUpdate)> = db_run!(self, |conn| {
             conn.transaction(async |tx| {
                 // Lock the chat row first, as every writer of the chat's log does, so
@@ -114,9 +116,9 @@ impl ReceiptRepo for SqlStore {
                     user_id: user,
                     delivered_seq: own.as_ref().map_or(0, |p| p.delivered_seq),
                     read_seq: own.as_ref().map_or(0, |p| p.read_seq),
-                    chat: ChatProgress::of(&positions, members).into(),
+                    chat: ChatProgress::of(&positions, &members).into(),
                 };
-                let event_seq: i64 = super::next_event_seq(&chat_id).get_result(tx).await?;
+                let event_seq: i64 = next_event_seq(&chat_id).get_result(tx).await?;
                 let payload = serde_json::to_string(&update).map_err(|e| StoreError::Corrupt(e.to_string()))?;
                 diesel::insert_into(chat_events::table)
                     .values(ChatEventRow {
@@ -157,28 +159,27 @@ impl ReceiptRepo for SqlStore {
 
     async fn receipts(&self, chat: ChatId, seq: i64) -> DomainResult<Vec<Receipt>> {
         let chat = chat.to_string();
-        let marks: Vec<(String, String, Option<i64>)> = db_run!(self, |conn| {
-            receipt_marks::table
+        // Writing in the chat after the message moved the writer's position past it
+        // without a report (see `append`): their first later message is when they
+        // had and had read it, as far as their reports do not say earlier.
+        let (marks, writers) = db_run!(self, |conn| {
+            let marks: Vec<(String, String, Option<i64>)> = receipt_marks::table
                 .filter(receipt_marks::chat_id.eq(&chat))
                 .filter(receipt_marks::seq.ge(seq))
                 .group_by((receipt_marks::user_id, receipt_marks::kind))
                 .select((receipt_marks::user_id, receipt_marks::kind, min(receipt_marks::at)))
                 .load(conn)
                 .await
-                .map_err(StoreError::from)?
-        });
-        // Writing in the chat after the message moved the writer's position past it
-        // without a report (see `append`): their first later message is when they
-        // had and had read it, as far as their reports do not say earlier.
-        let writers: Vec<(String, Option<i64>)> = db_run!(self, |conn| {
-            messages::table
+                .map_err(StoreError::from)?;
+            let writers: Vec<(String, Option<i64>)> = messages::table
                 .filter(messages::chat_id.eq(&chat))
                 .filter(messages::seq.gt(seq))
                 .group_by(messages::sender_id)
                 .select((messages::sender_id, min(messages::created_at)))
                 .load(conn)
                 .await
-                .map_err(StoreError::from)?
+                .map_err(StoreError::from)?;
+            (marks, writers)
         });
         let written = writers.into_iter().flat_map(|(user_id, at)| {
             [(user_id.clone(), "delivered".to_owned(), at), (user_id, "read".to_owned(), at)]

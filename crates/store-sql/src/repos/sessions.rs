@@ -1,7 +1,7 @@
 use crate::error::StoreError;
 use crate::models::{convert_all, SessionRow};
-use crate::pool::SqlStore;
 use crate::schema::sessions;
+use crate::store::Store;
 use crate::time::to_micros;
 use async_trait::async_trait;
 use chitchat_domain::auth::Session;
@@ -12,7 +12,7 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
 #[async_trait]
-impl SessionRepo for SqlStore {
+impl SessionRepo for Store {
     async fn create(&self, session: &Session) -> DomainResult<()> {
         let row = SessionRow::from(session);
         db_run!(self, |conn| {

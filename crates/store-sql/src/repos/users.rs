@@ -1,7 +1,7 @@
 use crate::error::StoreError;
 use crate::models::{convert_all, UserRow};
-use crate::pool::SqlStore;
 use crate::schema::users;
+use crate::store::Store;
 use async_trait::async_trait;
 use chitchat_domain::ports::UserRepo;
 use chitchat_domain::user::User;
@@ -18,7 +18,7 @@ fn contains_pattern(text: &str) -> String {
 }
 
 #[async_trait]
-impl UserRepo for SqlStore {
+impl UserRepo for Store {
     async fn insert_or_get_by_phone(&self, user: &User) -> DomainResult<User> {
         let row = UserRow::from(user);
         let stored: UserRow = db_run!(self, |conn| {
@@ -96,6 +96,7 @@ impl UserRepo for SqlStore {
     }
 
     async fn get_by_phone(&self, phone: &chitchat_domain::user::Phone) -> DomainResult<Option<User>> {
+        let phone = phone.as_str().to_owned();
         let row: Option<UserRow> = db_run!(self, |conn| {
             users::table
                 .filter(users::phone.eq(phone.as_str()))
