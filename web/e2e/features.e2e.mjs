@@ -178,12 +178,28 @@ await runTest('features', async (browser, people) => {
   log(`a ${long.length}-character query is searched whole`);
 
   // The name given to a contact: changed in the contacts panel, shown in the list and the header.
+  // The panel draws the contacts it knows, then again when its own load answers: that
+  // load is held back here until the name is being typed, and must not take the field away.
+  let releaseContacts;
+  const contactsHeld = new Promise((resolve) => { releaseContacts = resolve; });
+  const holdContacts = async (route) => {
+    if (route.request().method() === 'GET') await contactsHeld;
+    await route.continue();
+  };
+  await page.route('**/api/contacts', holdContacts);
   await page.getByTestId('menu-button').click();
   await page.getByTestId('menu-contacts').click();
   const contact = page.locator(`[data-testid="contact-row"][data-user-id="${bob.user.id}"]`);
   await contact.getByTestId('contact-name').getByText('Bob Features', { exact: true }).waitFor();
   await contact.getByTestId('contact-rename').click();
   await contact.getByTestId('contact-alias-input').fill('Bobby the Builder');
+  const contactsLoaded = page.waitForResponse((r) => r.url().endsWith('/api/contacts') && r.request().method() === 'GET');
+  releaseContacts();
+  await contactsLoaded;
+  await page.unroute('**/api/contacts', holdContacts);
+  await page.waitForTimeout(200);
+  const typed = await contact.getByTestId('contact-alias-input').inputValue({ timeout: 2000 }).catch(() => null);
+  if (typed !== 'Bobby the Builder') throw new Error(`the panel's late load took the name being typed: ${JSON.stringify(typed)}`);
   await contact.getByTestId('contact-alias-save').click();
   await page.getByTestId('contact-row').getByTestId('contact-name').getByText('Bobby the Builder', { exact: true }).waitFor();
   const saved = await api('GET', '/api/contacts', alice.token);
