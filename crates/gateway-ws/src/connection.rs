@@ -20,7 +20,7 @@ use chitchat_domain::auth::Caller;
 use chitchat_domain::chat::ChatSettings;
 use chitchat_domain::event::{Delivery, EventDelivery};
 use chitchat_domain::ports::Subscription;
-use chitchat_domain::services::{CatchUp, SendMessage};
+use chitchat_domain::services::CatchUp;
 use chitchat_domain::{ChatId, DomainError, Services};
 use futures_util::StreamExt;
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -644,21 +644,7 @@ async fn send(
     caller: Caller,
     frame: &ClientFrame,
 ) -> Result<chitchat_domain::message::Message, DomainError> {
-    let chat_id = frame.chat()?;
-    let payload = frame.send_payload()?;
-    let appended = services
-        .messages
-        .send(
-            caller,
-            SendMessage {
-                chat_id,
-                content: payload.text()?,
-                content_type: payload.content_type,
-                client_msg_id: payload.client_msg_id,
-                reply_to_id: payload.reply_to_id,
-                attachment_ids: payload.attachment_ids,
-            },
-        )
-        .await?;
+    let command = frame.send_command(frame.chat()?)?;
+    let appended = services.messages.send(caller, command).await?;
     Ok(appended.message)
 }

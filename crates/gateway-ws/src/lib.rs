@@ -8,7 +8,7 @@ mod frame_guard;
 mod frames;
 mod sockets;
 
-pub use client_frame::{decode_client_frame, ClientFrame, ResumePayload, SendPayload, MAX_RESUME_CHATS};
+pub use client_frame::{decode_client_frame, ClientFrame, ResumePayload, MAX_RESUME_CHATS};
 pub use sockets::SocketCounts;
 
 /// The default of `WS_MAX_MESSAGE_SIZE`: room for the largest frame a client has
