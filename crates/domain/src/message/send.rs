@@ -79,12 +79,6 @@ pub struct SendCommand {
     pub(crate) attachment_ids: Vec<AttachmentId>,
 }
 
-impl SendCommand {
-    pub fn chat_id(&self) -> ChatId {
-        self.chat_id
-    }
-}
-
 impl SendRequest {
     /// Checks a send to `chat_id`: the content type a client may send, the text
     /// (required for text, an optional caption for files), the ids it names, the
