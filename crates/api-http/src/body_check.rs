@@ -12,7 +12,7 @@ use crate::routes::{parse_chat_id, parse_message_id};
 use chitchat_domain::auth::OtpCode;
 use chitchat_domain::chat::{ChatKind, GroupDescription, GroupName, Role};
 use chitchat_domain::contact::parse_alias;
-use chitchat_domain::message::{ClientMsgId, ContentType, Emoji, MessageBody};
+use chitchat_domain::message::{Emoji, MessageBody};
 use chitchat_domain::receipt::ReceiptKind;
 use chitchat_domain::user::{LastSeenVisibility, Phone, Region, StatusLine, UserName};
 use chitchat_domain::DomainError;
@@ -33,7 +33,7 @@ type Check = fn(&[u8], Region) -> BodyCheck;
 pub const REQUEST_BODIES: &[(&str, Check)] = &[
     ("POST /api/auth/otp", |b, r| check::<OtpRequest>(b, |x| Phone::parse(&x.phone, r).map(drop))),
     ("POST /api/auth/register", |b, r| check(b, |x: RegisterRequest| register(x, r))),
-    ("POST /api/messages", |b, _| check(b, send_message)),
+    ("POST /api/messages", |b, _| check(b, |x: SendBody| x.into_command().map(drop))),
     ("PATCH /api/messages/{id}", |b, _| check(b, |x: EditBody| MessageBody::parse(x.content).map(drop))),
     ("POST /api/messages/{id}/forward", |b, _| check(b, |x: ForwardBody| each(&x.chat_ids, parse_chat_id))),
     ("PUT /api/messages/{id}/reactions", |b, _| check(b, |x: ReactionBody| Emoji::parse(x.emoji).map(drop))),
@@ -66,17 +66,6 @@ fn register(body: RegisterRequest, region: Region) -> Result<(), DomainError> {
     Phone::parse(&body.phone, region)?;
     OtpCode::parse(&body.code)?;
     body.name.as_deref().map(UserName::parse).transpose().map(drop)
-}
-
-fn send_message(body: SendBody) -> Result<(), DomainError> {
-    let send = body.try_into_domain()?;
-    let kind = ContentType::parse(&send.content_type)?;
-    if kind == ContentType::Text || !send.content.is_empty() {
-        MessageBody::parse(send.content)?;
-    }
-    send.client_msg_id.map(ClientMsgId::parse).transpose()?;
-    send.reply_to_id.as_deref().map(parse_message_id).transpose()?;
-    Ok(())
 }
 
 fn message_status(body: StatusBody) -> Result<(), DomainError> {

@@ -2,7 +2,8 @@
 //! (docs/protocol.md, "Client to server"). Each type is registered here once, with
 //! the reading of its payload; the connection matches on the variant.
 
-use crate::client_frame::{ClientFrame, ResumePayload, SendPayload};
+use crate::client_frame::{ClientFrame, ResumePayload};
+use chitchat_domain::message::SendCommand;
 use chitchat_domain::receipt::ReceiptKind;
 use chitchat_domain::{ChatId, DomainError};
 use serde_json::Value;
@@ -10,8 +11,9 @@ use serde_json::Value;
 /// A client frame whose type and payload have been read.
 #[derive(Debug)]
 pub enum ClientCommand {
-    /// `message`: send a message to the chat.
-    Message { chat: ChatId, payload: SendPayload },
+    /// `message`: send a message; the command names its chat and passed every
+    /// check that needs no storage.
+    Message(SendCommand),
     /// `status_update`: this device has (or showed) the chat's messages up to `seq`.
     StatusUpdate { chat: ChatId, receipt: ReceiptKind, seq: i64 },
     /// `typing`: the user starts (`true`) or stops typing in the chat.
@@ -33,7 +35,7 @@ impl ClientFrame {
     /// a frame wrong in both is answered `chat_not_found`.
     pub fn command(&self) -> Result<ClientCommand, DomainError> {
         match self.kind.as_str() {
-            "message" => Ok(ClientCommand::Message { chat: self.chat()?, payload: self.send_payload()? }),
+            "message" => Ok(ClientCommand::Message(self.send_command(self.chat()?)?)),
             "status_update" => {
                 let chat = self.chat()?;
                 let (receipt, seq) = self.receipt()?;
@@ -73,7 +75,7 @@ mod tests {
         let chat = ChatId::new();
         let message = format!(r#"{{"type":"message","room_id":"{chat}","payload":{{"content":"hi"}}}}"#);
         assert!(
-            matches!(command(&message), Ok(ClientCommand::Message { chat: c, payload }) if c == chat && payload.content.as_deref() == Some("hi"))
+            matches!(command(&message), Ok(ClientCommand::Message(send)) if send.chat_id() == chat && send.content() == "hi")
         );
         let receipt = format!(r#"{{"type":"status_update","room_id":"{chat}","payload":{{"status":"read","seq":4}}}}"#);
         assert!(

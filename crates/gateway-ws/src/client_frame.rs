@@ -2,6 +2,7 @@
 //! can be refused before any storage is touched. Total over any text a client
 //! sends, which the fuzz targets and the corpus test hold it to.
 
+use chitchat_domain::message::{SendCommand, SendRequest};
 use chitchat_domain::receipt::ReceiptKind;
 use chitchat_domain::{ChatId, DomainError};
 use serde::Deserialize;
@@ -51,10 +52,13 @@ impl ClientFrame {
         self.room_id.as_deref().and_then(|r| r.trim().parse().ok()).ok_or_else(DomainError::chat_not_found)
     }
 
-    /// The payload of a `message` frame.
-    pub fn send_payload(&self) -> Result<SendPayload, DomainError> {
-        SendPayload::deserialize(&self.payload)
-            .map_err(|e| DomainError::invalid("invalid_payload", format!("invalid message payload: {e}")))
+    /// The send a `message` frame asks for in `chat_id` (its `room_id`), checked
+    /// by every rule that needs no storage.
+    pub fn send_command(&self, chat_id: ChatId) -> Result<SendCommand, DomainError> {
+        const WHAT: &str = "invalid message payload";
+        let payload = SendRequest::deserialize(&self.payload)
+            .map_err(|e| DomainError::invalid("invalid_payload", format!("{WHAT}: {e}")))?;
+        payload.into_command(chat_id).map_err(|refused| refused.into_error("invalid_payload", WHAT))
     }
 
     /// The receipt a `status_update` frame reports, and up to which `seq`.
@@ -87,37 +91,6 @@ impl ClientFrame {
     }
 }
 
-/// The payload of a client's `message` frame.
-#[derive(Debug, Deserialize)]
-pub struct SendPayload {
-    /// Required for text; the optional caption of a file message.
-    #[serde(default)]
-    pub content: Option<String>,
-    #[serde(default = "text")]
-    pub content_type: String,
-    #[serde(default)]
-    pub client_msg_id: Option<String>,
-    /// A message of the same chat this one replies to.
-    #[serde(default)]
-    pub reply_to_id: Option<String>,
-    /// The uploads an image, video, audio or document message carries.
-    #[serde(default)]
-    pub attachment_ids: Vec<String>,
-}
-
-impl SendPayload {
-    /// The text: required in a text message, an optional caption with files.
-    pub fn text(&self) -> Result<String, DomainError> {
-        match (&self.content, self.content_type.as_str()) {
-            (Some(content), _) => Ok(content.clone()),
-            (None, "text") => {
-                Err(DomainError::invalid("invalid_payload", "invalid message payload: missing field `content`"))
-            }
-            (None, _) => Ok(String::new()),
-        }
-    }
-}
-
 /// The payload of a client's `resume` frame: the last `event_seq` it has per chat.
 #[derive(Debug, Deserialize)]
 pub struct ResumePayload {
@@ -129,10 +102,6 @@ pub struct ResumePayload {
 struct ReceiptPayload {
     status: String,
     seq: i64,
-}
-
-fn text() -> String {
-    "text".to_owned()
 }
 
 #[cfg(test)]

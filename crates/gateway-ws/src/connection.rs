@@ -7,7 +7,7 @@
 //! so that a device that keeps sending never falls behind on what it receives.
 
 use crate::client_command::{ClientCommand, ClientRequest};
-use crate::client_frame::{decode_client_frame, ClientFrame, ResumePayload, SendPayload};
+use crate::client_frame::{decode_client_frame, ClientFrame, ResumePayload};
 use crate::frames;
 use crate::ledger::{Ledger, Live, Replay};
 use crate::sockets::SocketPermit;
@@ -18,8 +18,8 @@ use bytestring::ByteString;
 use chitchat_domain::auth::Caller;
 use chitchat_domain::chat::ChatSettings;
 use chitchat_domain::event::{Delivery, EventDelivery};
+use chitchat_domain::message::SendCommand;
 use chitchat_domain::ports::Subscription;
-use chitchat_domain::services::SendMessage;
 use chitchat_domain::{ChatId, DomainError, Services};
 use futures_util::StreamExt;
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -482,10 +482,10 @@ async fn handle(
 ) -> Result<Option<PendingReply>, Closed> {
     let ClientRequest { id, command } = request;
     let reply = match command {
-        Ok(ClientCommand::Message { chat, payload }) => {
+        Ok(ClientCommand::Message(send_command)) => {
             let (services, caller) = (conn.services.clone(), conn.caller);
             return Ok(Some(Box::pin(async move {
-                match send(&services, caller, chat, payload).await {
+                match send(&services, caller, send_command).await {
                     Ok(message) => {
                         metrics::counter!("chitchat_messages_sent_total", "via" => "ws").increment(1);
                         frames::ack(id.as_ref(), &message)
@@ -566,22 +566,8 @@ async fn resume(conn: &Connection, device: &mut Device, payload: ResumePayload) 
 async fn send(
     services: &Services,
     caller: Caller,
-    chat_id: ChatId,
-    payload: SendPayload,
+    command: SendCommand,
 ) -> Result<chitchat_domain::message::Message, DomainError> {
-    let appended = services
-        .messages
-        .send(
-            caller,
-            SendMessage {
-                chat_id,
-                content: payload.text()?,
-                content_type: payload.content_type,
-                client_msg_id: payload.client_msg_id,
-                reply_to_id: payload.reply_to_id,
-                attachment_ids: payload.attachment_ids,
-            },
-        )
-        .await?;
+    let appended = services.messages.send(caller, command).await?;
     Ok(appended.message)
 }

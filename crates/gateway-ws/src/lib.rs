@@ -11,7 +11,7 @@ mod ledger;
 mod sockets;
 
 pub use client_command::{ClientCommand, ClientRequest};
-pub use client_frame::{decode_client_frame, ClientFrame, ResumePayload, SendPayload, MAX_RESUME_CHATS};
+pub use client_frame::{decode_client_frame, ClientFrame, ResumePayload, MAX_RESUME_CHATS};
 pub use sockets::SocketCounts;
 
 /// The default of `WS_MAX_MESSAGE_SIZE`: room for the largest frame a client has

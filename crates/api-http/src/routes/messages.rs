@@ -3,53 +3,24 @@ use crate::auth::Authenticated;
 use crate::error::ApiResult;
 use crate::json_body::JsonBody;
 use actix_web::{get, post, web, HttpResponse};
-use chitchat_domain::message::{Cursor, Message, Page};
-use chitchat_domain::services::SendMessage;
+use chitchat_domain::message::{Cursor, Message, Page, SendCommand, SendRequest};
 use chitchat_domain::{DomainError, Services};
 use serde::{Deserialize, Serialize};
 
+/// The body of `POST /api/messages`: the chat, and the fields every channel sends.
 #[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct SendBody {
     #[schema(format = Uuid)]
     pub(crate) chat_id: String,
-    /// Required for text; the optional caption of a file message.
-    #[serde(default)]
-    pub(crate) content: Option<String>,
-    #[serde(default = "text")]
-    pub(crate) content_type: String,
-    #[serde(default)]
-    pub(crate) client_msg_id: Option<String>,
-    /// A message of the same chat that this one answers.
-    #[serde(default)]
-    #[schema(format = Uuid)]
-    pub(crate) reply_to_id: Option<String>,
-    /// The uploads an image, video, audio or document message carries.
-    #[serde(default)]
-    #[schema(value_type = Vec<uuid::Uuid>)]
-    pub(crate) attachment_ids: Vec<String>,
-}
-
-fn text() -> String {
-    "text".to_owned()
+    #[serde(flatten)]
+    pub(crate) message: SendRequest,
 }
 
 impl SendBody {
-    pub(crate) fn try_into_domain(self) -> Result<SendMessage, DomainError> {
-        let content = match (self.content, self.content_type.as_str()) {
-            (Some(content), _) => content,
-            (None, "text") => {
-                return Err(DomainError::invalid("invalid_body", "invalid request body: missing field `content`"))
-            }
-            (None, _) => String::new(),
-        };
-        Ok(SendMessage {
-            chat_id: parse_chat_id(&self.chat_id)?,
-            content,
-            content_type: self.content_type,
-            client_msg_id: self.client_msg_id,
-            reply_to_id: self.reply_to_id,
-            attachment_ids: self.attachment_ids,
-        })
+    /// The send this body asks for, checked by every rule that needs no storage.
+    pub(crate) fn into_command(self) -> Result<SendCommand, DomainError> {
+        let chat_id = parse_chat_id(&self.chat_id)?;
+        self.message.into_command(chat_id).map_err(|refused| refused.into_error("invalid_body", "invalid request body"))
     }
 }
 
@@ -72,7 +43,7 @@ pub(crate) async fn send(
     caller: Authenticated,
     body: JsonBody<SendBody>,
 ) -> ApiResult<HttpResponse> {
-    let appended = services.messages.send(caller.0, body.into_inner().try_into_domain()?).await?;
+    let appended = services.messages.send(caller.0, body.into_inner().into_command()?).await?;
     metrics::counter!("chitchat_messages_sent_total", "via" => "rest").increment(1);
     Ok(if appended.created {
         HttpResponse::Created().json(appended.message)

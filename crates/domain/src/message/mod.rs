@@ -2,6 +2,8 @@
 
 mod actions;
 mod as_of;
+mod batch;
+mod send;
 
 pub use actions::{
     check_delete_for_everyone, check_edit, check_reply_target, check_shareable, forward_targets, DeleteScope, Emoji,
@@ -9,6 +11,9 @@ pub use actions::{
     REPLY_PREVIEW_CHARS,
 };
 pub use as_of::{as_of, edits_as_of, later_changes, reply_as_of, LaterChanges, LoggedUpdate};
+pub use batch::{decide_batch, BatchDecision, BatchFacts, Candidate, LockedChat, Verdict};
+pub(crate) use send::body_of;
+pub use send::{ReplyTo, SendCommand, SendRefused, SendRequest};
 
 use crate::attachment::{AttachmentInfo, AttachmentKind};
 use crate::error::DomainError;

@@ -2,14 +2,17 @@
 //! who may send which upload, how, and what becomes of the files when messages
 //! are forwarded or deleted.
 
-use super::messages::{MessageService, SendMessage};
+use super::messages::MessageService;
 use super::test_support::{caller, chat, member, ports, stored, text_message, MockSet};
 use crate::attachment::{Attachment, AttachmentInfo, AttachmentKind, MAX_ATTACHMENTS_PER_MESSAGE};
+use crate::auth::Caller;
 use crate::chat::ChatKind;
-use crate::error::DomainError;
+use crate::error::{DomainError, DomainResult};
 use crate::event::{ChatEvent, EventKind, MessageUpdate};
 use crate::ids::{AttachmentId, ChatId, UserId};
-use crate::message::{Appended, ContentType, DeleteScope, Message, MessagePolicy, SendOutcome, UpdateAction};
+use crate::message::{
+    Appended, ContentType, DeleteScope, Message, MessagePolicy, SendOutcome, SendRequest, UpdateAction,
+};
 use chrono::Utc;
 
 fn service(m: MockSet) -> MessageService {
@@ -34,15 +37,23 @@ fn upload(uploader: UserId, kind: AttachmentKind) -> Attachment {
     }
 }
 
-fn media(chat_id: ChatId, content_type: &str, content: &str, ids: &[AttachmentId]) -> SendMessage {
-    SendMessage {
-        chat_id,
-        content: content.into(),
+fn media(content_type: &str, content: &str, ids: &[AttachmentId]) -> SendRequest {
+    SendRequest {
+        content: Some(content.into()),
         content_type: content_type.into(),
         client_msg_id: None,
         reply_to_id: None,
         attachment_ids: ids.iter().map(ToString::to_string).collect(),
     }
+}
+
+/// Sends to a fresh chat as the REST and WebSocket adapters do: the request
+/// checked first, then handed to the service.
+async fn send(service: &MessageService, caller: Caller, request: SendRequest) -> DomainResult<Appended> {
+    let command = request
+        .into_command(ChatId::new())
+        .map_err(|refused| refused.into_error("invalid_body", "invalid request body"))?;
+    service.send(caller, command).await
 }
 
 /// Every chat is a group the caller is an active member of, and the repository
@@ -72,7 +83,7 @@ async fn a_photo_carries_the_senders_uploads_in_order_and_needs_no_caption() {
         })
         .times(1)
         .returning(|new| Ok(SendOutcome::Stored { message: stored(new, 1), event_seq: 1, recipients: Vec::new() }));
-    let sent = service(m).send(me, media(ChatId::new(), "image", "  ", &wanted)).await.unwrap();
+    let sent = send(&service(m), me, media("image", "  ", &wanted)).await.unwrap();
     assert!(sent.created);
 }
 
@@ -82,7 +93,7 @@ async fn someone_elses_upload_cannot_be_sent_and_is_not_revealed() {
     let mut m = MockSet::new(Utc::now());
     member_with_uploads(&mut m, vec![theirs.clone()]);
     m.messages.expect_send().never();
-    let err = service(m).send(caller(), media(ChatId::new(), "image", "", &[theirs.id()])).await.unwrap_err();
+    let err = send(&service(m), caller(), media("image", "", &[theirs.id()])).await.unwrap_err();
     assert_eq!(err.code(), "attachment_not_found");
 }
 
@@ -92,11 +103,11 @@ async fn unknown_and_malformed_ids_are_not_found() {
     member_with_uploads(&mut m, Vec::new());
     m.messages.expect_send().never();
     let service = service(m);
-    let err = service.send(caller(), media(ChatId::new(), "video", "", &[AttachmentId::new()])).await.unwrap_err();
+    let err = send(&service, caller(), media("video", "", &[AttachmentId::new()])).await.unwrap_err();
     assert_eq!(err.code(), "attachment_not_found");
-    let mut malformed = media(ChatId::new(), "video", "", &[]);
+    let mut malformed = media("video", "", &[]);
     malformed.attachment_ids = vec!["../etc/passwd".into()];
-    assert_eq!(service.send(caller(), malformed).await.unwrap_err().code(), "attachment_not_found");
+    assert_eq!(send(&service, caller(), malformed).await.unwrap_err().code(), "attachment_not_found");
 }
 
 #[tokio::test]
@@ -106,7 +117,7 @@ async fn the_content_type_must_be_the_kind_of_every_file() {
     let mut m = MockSet::new(Utc::now());
     member_with_uploads(&mut m, vec![pdf.clone()]);
     m.messages.expect_send().never();
-    let err = service(m).send(me, media(ChatId::new(), "image", "", &[pdf.id()])).await.unwrap_err();
+    let err = send(&service(m), me, media("image", "", &[pdf.id()])).await.unwrap_err();
     assert_eq!(err.code(), "attachment_kind_mismatch");
 }
 
@@ -118,12 +129,12 @@ async fn text_needs_words_and_carries_no_files_while_files_need_ids() {
     member_with_uploads(&mut m, vec![photo.clone()]);
     m.messages.expect_send().never();
     let service = service(m);
-    let with_file = media(ChatId::new(), "text", "look", &[photo.id()]);
-    assert_eq!(service.send(me, with_file).await.unwrap_err().code(), "attachments_not_allowed");
-    let blank = media(ChatId::new(), "text", " ", &[]);
-    assert_eq!(service.send(me, blank).await.unwrap_err().code(), "empty_content");
-    let no_file = media(ChatId::new(), "audio", "voice note", &[]);
-    assert_eq!(service.send(me, no_file).await.unwrap_err().code(), "attachments_required");
+    let with_file = media("text", "look", &[photo.id()]);
+    assert_eq!(send(&service, me, with_file).await.unwrap_err().code(), "attachments_not_allowed");
+    let blank = media("text", " ", &[]);
+    assert_eq!(send(&service, me, blank).await.unwrap_err().code(), "empty_content");
+    let no_file = media("audio", "voice note", &[]);
+    assert_eq!(send(&service, me, no_file).await.unwrap_err().code(), "attachments_required");
 }
 
 #[tokio::test]
@@ -138,9 +149,9 @@ async fn a_message_carries_at_most_ten_files() {
         .expect_send()
         .returning(|new| Ok(SendOutcome::Stored { message: stored(new, 1), event_seq: 1, recipients: Vec::new() }));
     let service = service(m);
-    let err = service.send(me, media(ChatId::new(), "image", "", &ids)).await.unwrap_err();
+    let err = send(&service, me, media("image", "", &ids)).await.unwrap_err();
     assert_eq!(err.code(), "too_many_attachments");
-    assert!(service.send(me, media(ChatId::new(), "image", "", &ids[..MAX_ATTACHMENTS_PER_MESSAGE])).await.is_ok());
+    assert!(send(&service, me, media("image", "", &ids[..MAX_ATTACHMENTS_PER_MESSAGE])).await.is_ok());
 }
 
 #[tokio::test]
@@ -151,7 +162,7 @@ async fn a_stranger_to_the_chat_cannot_send_even_their_own_upload() {
     m.chats.expect_member().returning(|_, _| Ok(None));
     m.messages.expect_send().never();
     m.attachments.expect_get_attachments().never();
-    let err = service(m).send(me, media(ChatId::new(), "image", "", &[photo.id()])).await.unwrap_err();
+    let err = send(&service(m), me, media("image", "", &[photo.id()])).await.unwrap_err();
     assert_eq!(err.code(), "chat_not_found");
 }
 

@@ -342,11 +342,6 @@ pub(crate) async fn release(attachments: &dyn AttachmentRepo, blobs: &dyn BlobSt
     }
 }
 
-/// Parses the ids a client sent; a malformed one names no attachment.
-pub(crate) fn parse_ids(raw: &[String]) -> DomainResult<Vec<AttachmentId>> {
-    raw.iter().map(|id| id.trim().parse().map_err(|_| attachment_not_found())).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

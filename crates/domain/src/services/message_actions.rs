@@ -9,15 +9,15 @@
 //! like sending. Everyone else, and whoever hid it, is told it does not exist.
 
 use super::guards::{refuse_if_blocked, require_member};
-use super::messages::{body_of, message_event, MessageService};
+use super::messages::{message_event, MessageService};
 use crate::auth::Caller;
 use crate::chat::Member;
 use crate::error::{DomainError, DomainResult};
 use crate::event::{ChatEvent, Delivery, EventKind};
 use crate::ids::{ChatId, MessageId};
 use crate::message::{
-    check_delete_for_everyone, check_edit, check_shareable, forward_targets, DeleteScope, Emoji, Message, MessageBody,
-    MessageEdit, NewMessage,
+    body_of, check_delete_for_everyone, check_edit, check_shareable, forward_targets, DeleteScope, Emoji, Message,
+    MessageBody, MessageEdit, NewMessage,
 };
 
 fn message_not_found() -> DomainError {

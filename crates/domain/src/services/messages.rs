@@ -8,8 +8,7 @@ use crate::error::{DomainError, DomainResult};
 use crate::event::{ChatEvent, Delivery, EventKind};
 use crate::ids::{ChatId, MessageId, UserId};
 use crate::message::{
-    check_reply_target, Appended, ClientMsgId, ContentType, Message, MessageBody, MessagePolicy, NewMessage, Page,
-    SendOutcome,
+    check_reply_target, Appended, Message, MessagePolicy, NewMessage, Page, ReplyTo, SendCommand, SendOutcome,
 };
 use crate::ports::{AttachmentRepo, BlobStore, ChatRepo, ContactRepo, EventBus, MessageRepo, ReceiptRepo};
 use crate::receipt::ChatProgress;
@@ -27,20 +26,6 @@ pub struct MessageService {
     pub(super) policy: MessagePolicy,
     pub(super) attachments: Arc<dyn AttachmentRepo>,
     pub(super) blobs: Arc<dyn BlobStore>,
-}
-
-/// A send as the client asked for it, before validation.
-#[derive(Debug, Clone)]
-pub struct SendMessage {
-    pub chat_id: ChatId,
-    pub content: String,
-    pub content_type: String,
-    pub client_msg_id: Option<String>,
-    /// The id of a message of the same chat this one replies to.
-    pub reply_to_id: Option<String>,
-    /// The uploads a photo, video, voice or document message carries (the
-    /// caller's own); none for text.
-    pub attachment_ids: Vec<String>,
 }
 
 impl MessageService {
@@ -63,59 +48,56 @@ impl MessageService {
         self.policy
     }
 
-    /// Stores a message from a member and pushes it to every member's devices.
-    /// Returns once the message is durable. A repeated `client_msg_id` returns the
+    /// Stores a message from a member and pushes it to every member's devices;
+    /// what needs no storage was checked when the command was made
+    /// (`SendRequest::into_command`). Returns once the message is durable. A repeated `client_msg_id` returns the
     /// first message with `created: false` and stores nothing.
-    pub async fn send(&self, caller: Caller, request: SendMessage) -> DomainResult<Appended> {
-        let content_type = ContentType::parse(&request.content_type)?;
-        let content = body_of(content_type, request.content)?;
-        let requested = super::attachments::parse_ids(&request.attachment_ids)?;
-        let client_msg_id = request.client_msg_id.map(ClientMsgId::parse).transpose()?;
-        let reply_to_id = match request.reply_to_id.as_deref().map(str::trim) {
-            Some(raw) => {
+    pub async fn send(&self, caller: Caller, send: SendCommand) -> DomainResult<Appended> {
+        let chat_id = send.chat_id;
+        let reply_to_id = match send.reply_to {
+            Some(named) => {
                 // Membership first, so that a stranger learns nothing about the target.
-                require_member(self.chats.as_ref(), request.chat_id, caller.user_id).await?;
-                // A malformed id names no message of the chat.
-                let target = match raw.parse::<MessageId>() {
-                    Ok(id) => self.messages.get(id).await?,
-                    Err(_) => None,
+                require_member(self.chats.as_ref(), chat_id, caller.user_id).await?;
+                let target = match named {
+                    ReplyTo::Message(id) => self.messages.get(id).await?,
+                    ReplyTo::Malformed => None,
                 };
-                Some(check_reply_target(target.as_ref(), request.chat_id)?)
+                Some(check_reply_target(target.as_ref(), chat_id)?)
             }
             None => None,
         };
         // Only messages that name files look them up: text sends cost nothing more.
         // Membership first, so that a stranger learns nothing about the chat.
-        let found = if requested.is_empty() {
+        let found = if send.attachment_ids.is_empty() {
             Vec::new()
         } else {
-            require_member(self.chats.as_ref(), request.chat_id, caller.user_id).await?;
-            self.attachments.get_attachments(&requested).await?
+            require_member(self.chats.as_ref(), chat_id, caller.user_id).await?;
+            self.attachments.get_attachments(&send.attachment_ids).await?
         };
-        let attachments = check_for_send(caller.user_id, content_type, &requested, &found)?;
+        let attachments = check_for_send(caller.user_id, send.content_type, &send.attachment_ids, &found)?;
         let new = NewMessage {
             id: MessageId::new(),
-            chat_id: request.chat_id,
+            chat_id,
             sender_id: caller.user_id,
-            content,
-            content_type,
-            client_msg_id,
+            content: send.content,
+            content_type: send.content_type,
+            client_msg_id: send.client_msg_id,
             created_at: self.clock.now(),
             system: None,
             reply_to_id,
             forwarded: false,
             attachments,
         };
-        // Membership, blocks and idempotency are checked by the store in the
-        // transaction that stores the message (batched with other sends), so
-        // that a send costs no round trips of its own to the database.
+        // Membership, blocks and idempotency are decided (`decide_batch`) with what
+        // the store reads in the transaction that stores the message (batched with
+        // other sends), so that a send costs no round trips of its own to the database.
         match self.messages.send(&new).await? {
             SendOutcome::Stored { message, event_seq, recipients } => {
                 publish_message(self.bus.as_ref(), &recipients, &message, event_seq).await;
                 Ok(Appended { message, created: true, event_seq: Some(event_seq) })
             }
             SendOutcome::Duplicate(first) => {
-                let appended = same_chat_or_conflict(first, request.chat_id)?;
+                let appended = same_chat_or_conflict(first, chat_id)?;
                 self.push_again(&appended.message).await;
                 Ok(appended)
             }
@@ -182,14 +164,6 @@ impl MessageService {
     }
 }
 
-/// The text of a message: required for text, an optional caption for files.
-pub(crate) fn body_of(content_type: ContentType, content: String) -> DomainResult<MessageBody> {
-    match content_type.attachment_kind() {
-        Some(_) => MessageBody::caption(content),
-        None => MessageBody::parse(content),
-    }
-}
-
 /// The logged event of a stored message.
 pub(crate) fn message_event(message: &Message, event_seq: i64) -> ChatEvent {
     ChatEvent {
@@ -230,6 +204,7 @@ mod tests {
     use super::*;
     use crate::chat::{LogPosition, Member, Role};
     use crate::ids::SessionId;
+    use crate::message::{ClientMsgId, ContentType, MessageBody, SendRequest};
     use crate::services::test_support::{ports, stored, text_message, MockSet};
     use chrono::Utc;
 
@@ -241,15 +216,18 @@ mod tests {
         Member { chat_id, user_id, role: Role::Member, joined_at: Utc::now(), left_at: None }
     }
 
-    fn text(chat_id: ChatId, client_msg_id: Option<&str>) -> SendMessage {
-        SendMessage {
-            chat_id,
-            content: "hello".into(),
+    fn text_request(client_msg_id: Option<&str>) -> SendRequest {
+        SendRequest {
+            content: Some("hello".into()),
             content_type: "text".into(),
             client_msg_id: client_msg_id.map(str::to_owned),
             reply_to_id: None,
             attachment_ids: Vec::new(),
         }
+    }
+
+    fn text(chat_id: ChatId, client_msg_id: Option<&str>) -> SendCommand {
+        text_request(client_msg_id).into_command(chat_id).unwrap()
     }
 
     fn service(m: MockSet) -> MessageService {
@@ -361,13 +339,15 @@ mod tests {
 
     #[tokio::test]
     async fn invalid_content_is_refused_before_touching_storage() {
-        let service = service(MockSet::new(Utc::now()));
-        let mut empty = text(ChatId::new(), None);
-        empty.content = "   ".into();
-        assert_eq!(service.send(caller(), empty).await.unwrap_err().code(), "empty_content");
-        let mut sticker = text(ChatId::new(), None);
-        sticker.content_type = "sticker".into();
-        assert_eq!(service.send(caller(), sticker).await.unwrap_err().code(), "unsupported_content_type");
+        // No command, so no call of the service: the mocks expect nothing.
+        let _service = service(MockSet::new(Utc::now()));
+        let refused = |request: SendRequest| {
+            request.into_command(ChatId::new()).unwrap_err().into_error("invalid_body", "invalid request body")
+        };
+        let empty = SendRequest { content: Some("   ".into()), ..text_request(None) };
+        assert_eq!(refused(empty).code(), "empty_content");
+        let sticker = SendRequest { content_type: "sticker".into(), ..text_request(None) };
+        assert_eq!(refused(sticker).code(), "unsupported_content_type");
     }
 
     #[tokio::test]
@@ -424,15 +404,12 @@ mod tests {
         assert!(service.send(me, text(ChatId::new(), None)).await.is_ok());
     }
 
-    fn reply(chat_id: ChatId, reply_to_id: MessageId) -> SendMessage {
-        SendMessage {
-            chat_id,
-            content: "yes".into(),
-            content_type: "text".into(),
-            client_msg_id: None,
-            reply_to_id: Some(reply_to_id.to_string()),
-            attachment_ids: Vec::new(),
-        }
+    fn reply_request(reply_to_id: &str) -> SendRequest {
+        SendRequest { content: Some("yes".into()), reply_to_id: Some(reply_to_id.into()), ..text_request(None) }
+    }
+
+    fn reply(chat_id: ChatId, reply_to_id: MessageId) -> SendCommand {
+        reply_request(&reply_to_id.to_string()).into_command(chat_id).unwrap()
     }
 
     fn member_of_every_chat(m: &mut MockSet) {
@@ -462,7 +439,7 @@ mod tests {
         let service = service(m);
         let err = service.send(caller(), reply(ChatId::new(), MessageId::new())).await.unwrap_err();
         assert_eq!(err.code(), "invalid_reply");
-        let malformed = SendMessage { reply_to_id: Some("not-an-id".into()), ..reply(ChatId::new(), MessageId::new()) };
+        let malformed = reply_request("not-an-id").into_command(ChatId::new()).unwrap();
         assert_eq!(service.send(caller(), malformed).await.unwrap_err().code(), "invalid_reply");
     }
 

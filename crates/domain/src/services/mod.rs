@@ -27,7 +27,7 @@ pub use auth::{AuthPolicy, AuthService, LoginRequest};
 pub use chats::{ChatService, NewChat};
 pub use contacts::{ContactRef, ContactService};
 pub use groups::GroupEdit;
-pub use messages::{MessageService, SendMessage};
+pub use messages::MessageService;
 pub use presence::PresenceService;
 pub use receipts::ReceiptService;
 pub use search::SearchService;

@@ -1,5 +1,7 @@
-//! One group commit: the messages of a batch checked and stored in one
-//! transaction, with a fixed number of statements whatever the batch's size.
+//! One group commit, in one transaction with a fixed number of statements
+//! whatever the batch's size: lock the batch's chats, read what the domain's
+//! `decide_batch` needs, ask it which messages are stored under which numbers,
+//! write them, read them back.
 
 use super::statements::{Lookups, Writes};
 use super::{Mode, Request, Writer};
@@ -7,33 +9,11 @@ use crate::error::StoreError;
 use crate::models::{ChatEventRow, MessageAttachmentRow, MessageRow, ReadPositionRow};
 use crate::repos::hydrate::hydrate;
 use crate::run::AsDbConn;
-use chitchat_domain::access::sender_is_blocked;
 use chitchat_domain::chat::ChatKind;
-use chitchat_domain::message::{Message, SendOutcome};
+use chitchat_domain::message::{decide_batch, BatchFacts, Candidate, LockedChat, Message, SendOutcome, Verdict};
 use chitchat_domain::UserId;
 use diesel_async::AsyncConnection;
 use std::collections::{HashMap, HashSet};
-
-/// What the batch decided for one request before the messages are read back.
-enum Decision {
-    /// Stored: the index of its row among the stored rows, and its event_seq.
-    Store(usize, i64),
-    /// An earlier message with the same `client_msg_id` (its id).
-    Earlier(String),
-    NotAMember,
-    Blocked,
-}
-
-/// A chat as the batch found it once its row was locked.
-struct ChatState {
-    kind: ChatKind,
-    last_seq: i64,
-    last_event_seq: i64,
-    /// Active members, longest-standing first.
-    members: Vec<String>,
-    /// The `created_at` of the last message the batch stores in it.
-    last_activity: Option<i64>,
-}
 
 /// Checks and stores `requests` in one transaction. Returns one outcome per
 /// request, in order; an error means nothing of the batch was stored.
@@ -46,18 +26,17 @@ pub(super) async fn store(writer: &Writer, requests: &[Request]) -> Result<Vec<S
             let mut tx = tx.db();
             // Lock the chats' rows first, as every writer of a chat's log does: no
             // membership change, receipt or other message of these chats can slip in
-            // between the checks below and the commit.
+            // between the reads below and the commit.
             let locked = tx.lock(&chat_ids).await?;
-            let mut states: HashMap<String, ChatState> = HashMap::with_capacity(locked.len());
+            let mut chats: HashMap<String, LockedChat<String>> = HashMap::with_capacity(locked.len());
             for (id, kind, last_seq, last_event_seq) in locked {
                 let kind = ChatKind::parse(&kind).map_err(|e| StoreError::Corrupt(format!("chat kind: {e}")))?;
-                states
-                    .insert(id, ChatState { kind, last_seq, last_event_seq, members: Vec::new(), last_activity: None });
+                chats.insert(id, LockedChat { kind, last_seq, last_event_seq, members: Vec::new() });
             }
             let direct_senders: Vec<&str> = requests
                 .iter()
                 .filter(|r| {
-                    r.mode == Mode::Send && states.get(&r.row.chat_id).is_some_and(|s| s.kind == ChatKind::Direct)
+                    r.mode == Mode::Send && chats.get(&r.row.chat_id).is_some_and(|c| c.kind == ChatKind::Direct)
                 })
                 .map(|r| r.row.sender_id.as_str())
                 .collect();
@@ -69,71 +48,64 @@ pub(super) async fn store(writer: &Writer, requests: &[Request]) -> Result<Vec<S
                 keyed_senders: keyed.iter().map(|r| r.sender_id.as_str()).collect(),
                 keys: keyed.iter().filter_map(|r| r.client_msg_id.as_deref()).collect(),
             };
-            let facts = tx.read(&lookups).await?;
-            for (chat, user) in facts.members {
-                if let Some(state) = states.get_mut(&chat) {
-                    state.members.push(user);
+            let read = tx.read(&lookups).await?;
+            for (chat, user) in read.members {
+                if let Some(locked) = chats.get_mut(&chat) {
+                    locked.members.push(user);
                 }
             }
-            // Who blocks the senders of direct chats (then filtered to the chats' members).
-            let mut blockers: HashMap<String, HashSet<String>> = HashMap::new();
-            for (blocked, blocker) in facts.blocks {
-                blockers.entry(blocked).or_default().insert(blocker);
+            let mut facts = BatchFacts { chats, ..BatchFacts::default() };
+            for (blocked, blocker) in read.blocks {
+                facts.blockers.entry(blocked).or_default().insert(blocker);
             }
             // Messages stored before with the same (sender, client_msg_id).
             let mut earlier: HashMap<(String, String), MessageRow> = HashMap::new();
-            for row in facts.earlier {
+            for row in read.earlier {
                 if let Some(key) = row.client_msg_id.clone() {
+                    facts.earlier.insert((row.sender_id.clone(), key.clone()), row.id.clone());
                     earlier.insert((row.sender_id.clone(), key), row);
                 }
             }
 
-            // Decide each request in order; stored ones take their chat's next numbers.
-            let mut stored: Vec<MessageRow> = Vec::new();
-            let mut stored_keys: HashMap<(&str, &str), String> = HashMap::new();
-            let mut decisions = Vec::with_capacity(requests.len());
-            for request in requests {
-                let row = &request.row;
-                let Some(state) = states.get_mut(&row.chat_id).filter(|s| s.members.contains(&row.sender_id)) else {
-                    decisions.push(Decision::NotAMember);
-                    continue;
-                };
-                let blocks_sender =
-                    |member: &String| blockers.get(&row.sender_id).is_some_and(|by| by.contains(member));
-                if request.mode == Mode::Send
-                    && sender_is_blocked(state.kind, &row.sender_id, &state.members, blocks_sender)
-                {
-                    decisions.push(Decision::Blocked);
-                    continue;
-                }
-                if let Some(key) = row.client_msg_id.as_deref() {
-                    let first = earlier.get(&(row.sender_id.clone(), key.to_owned())).map(|r| r.id.clone());
-                    if let Some(id) = first.or_else(|| stored_keys.get(&(row.sender_id.as_str(), key)).cloned()) {
-                        decisions.push(Decision::Earlier(id));
-                        continue;
-                    }
-                    stored_keys.insert((row.sender_id.as_str(), key), row.id.clone());
-                }
-                state.last_seq += 1;
-                state.last_event_seq += 1;
-                state.last_activity = Some(row.created_at);
-                let mut row = row.clone();
-                row.seq = state.last_seq;
-                decisions.push(Decision::Store(stored.len(), state.last_event_seq));
-                stored.push(row);
-            }
-
-            let events: Vec<ChatEventRow> = decisions
+            let candidates = requests.iter().map(|r| Candidate {
+                message: &r.row.id,
+                chat: &r.row.chat_id,
+                sender: &r.row.sender_id,
+                client_msg_id: r.row.client_msg_id.as_deref(),
+                blocks_apply: r.mode == Mode::Send,
+            });
+            let decided = decide_batch(facts, candidates);
+            let verdicts = decided.verdicts;
+            let chats = decided.chats;
+            // The stored rows with their numbers, each with its request.
+            let (stored, stored_requests): (Vec<MessageRow>, Vec<&Request>) = verdicts
                 .iter()
-                .filter_map(|d| match d {
-                    Decision::Store(i, event_seq) => Some((&stored[*i], *event_seq)),
+                .zip(requests)
+                .filter_map(|(d, r)| match d {
+                    Verdict::Store { seq, .. } => Some((MessageRow { seq: *seq, ..r.row.clone() }, r)),
                     _ => None,
                 })
+                .unzip();
+            let event_seqs = verdicts.iter().filter_map(|d| match d {
+                Verdict::Store { event_seq, .. } => Some(*event_seq),
+                _ => None,
+            });
+
+            let events: Vec<ChatEventRow> = stored
+                .iter()
+                .zip(event_seqs)
                 .map(|(row, event_seq)| ChatEventRow::message(row, event_seq))
                 .collect();
-            let counters: Vec<(String, i64, i64, i64)> = states
+            // The chats written to, with the `created_at` of the last message stored in each.
+            let mut last_activity: HashMap<&str, i64> = HashMap::new();
+            for row in &stored {
+                last_activity.insert(row.chat_id.as_str(), row.created_at);
+            }
+            let counters: Vec<(String, i64, i64, i64)> = chats
                 .iter()
-                .filter_map(|(id, s)| s.last_activity.map(|at| (id.clone(), s.last_seq, s.last_event_seq, at)))
+                .filter_map(|(id, c)| {
+                    last_activity.get(id.as_str()).map(|at| (id.clone(), c.last_seq, c.last_event_seq, *at))
+                })
                 .collect();
             // Each sender has (and has read) everything up to their own message.
             let mut own: HashMap<(&str, &str), i64> = HashMap::new();
@@ -153,12 +125,8 @@ pub(super) async fn store(writer: &Writer, requests: &[Request]) -> Result<Vec<S
                 })
                 .collect();
             // As WhatsApp does: a chat archived without muting comes back with a new message.
-            let sent_to: Vec<&str> = decisions
-                .iter()
-                .zip(requests)
-                .filter(|(d, r)| matches!(d, Decision::Store(..)) && r.mode == Mode::Send)
-                .map(|(_, r)| r.row.chat_id.as_str())
-                .collect();
+            let sent_to: Vec<&str> =
+                stored_requests.iter().filter(|r| r.mode == Mode::Send).map(|r| r.row.chat_id.as_str()).collect();
             let newest = stored.iter().map(|r| r.created_at).max();
             let unarchive = newest.filter(|_| !sent_to.is_empty()).map(|now| (sent_to, now));
             tx.write(&Writes {
@@ -169,13 +137,9 @@ pub(super) async fn store(writer: &Writer, requests: &[Request]) -> Result<Vec<S
                 unarchive,
             })
             .await?;
-            let links: Vec<MessageAttachmentRow> = decisions
+            let links: Vec<MessageAttachmentRow> = stored
                 .iter()
-                .zip(requests)
-                .filter_map(|(d, r)| match d {
-                    Decision::Store(i, _) => Some((&stored[*i], r)),
-                    _ => None,
-                })
+                .zip(&stored_requests)
                 .flat_map(|(row, r)| {
                     r.attachments.iter().enumerate().map(|(position, id)| MessageAttachmentRow {
                         message_id: row.id.clone(),
@@ -197,7 +161,7 @@ pub(super) async fn store(writer: &Writer, requests: &[Request]) -> Result<Vec<S
             let new: HashSet<&str> = stored.iter().map(|r| r.id.as_str()).collect();
             let messages: HashMap<String, Message> =
                 hydrate(&mut tx, rows, None, &new).await?.into_iter().map(|m| (m.id.to_string(), m)).collect();
-            outcomes(decisions, &stored, &states, &messages)
+            outcomes(verdicts, &stored, &chats, &messages)
         })
         .await
     })
@@ -205,29 +169,30 @@ pub(super) async fn store(writer: &Writer, requests: &[Request]) -> Result<Vec<S
 
 /// The answer to each request, in order.
 fn outcomes(
-    decisions: Vec<Decision>,
+    decisions: Vec<Verdict<String>>,
     stored: &[MessageRow],
-    states: &HashMap<String, ChatState>,
+    chats: &HashMap<String, LockedChat<String>>,
     messages: &HashMap<String, Message>,
 ) -> Result<Vec<SendOutcome>, StoreError> {
     let find = |id: &str| {
         messages.get(id).cloned().ok_or_else(|| StoreError::Corrupt(format!("message {id} vanished from its batch")))
     };
+    let mut stored = stored.iter();
     decisions
         .into_iter()
         .map(|decision| match decision {
-            Decision::Store(i, event_seq) => {
-                let row = &stored[i];
-                let members = states.get(&row.chat_id).map(|s| s.members.as_slice()).unwrap_or_default();
+            Verdict::Store { event_seq, .. } => {
+                let row = stored.next().ok_or_else(|| StoreError::Corrupt("a stored message went missing".into()))?;
+                let members = chats.get(&row.chat_id).map(|c| c.members.as_slice()).unwrap_or_default();
                 let recipients = members
                     .iter()
                     .map(|m| m.parse::<UserId>().map_err(|_| StoreError::Corrupt(format!("user id {m:?}"))))
                     .collect::<Result<_, _>>()?;
                 Ok(SendOutcome::Stored { message: find(&row.id)?, event_seq, recipients })
             }
-            Decision::Earlier(id) => Ok(SendOutcome::Duplicate(find(&id)?)),
-            Decision::NotAMember => Ok(SendOutcome::NotAMember),
-            Decision::Blocked => Ok(SendOutcome::Blocked),
+            Verdict::Duplicate(id) => Ok(SendOutcome::Duplicate(find(&id)?)),
+            Verdict::NotAMember => Ok(SendOutcome::NotAMember),
+            Verdict::Blocked => Ok(SendOutcome::Blocked),
         })
         .collect()
 }
