@@ -3,6 +3,7 @@
 //! sends, which the fuzz targets and the corpus test hold it to.
 
 use chitchat_domain::receipt::ReceiptKind;
+use chitchat_domain::ErrorCode;
 use chitchat_domain::{ChatId, DomainError};
 use serde::Deserialize;
 use serde_json::Value;
@@ -54,23 +55,24 @@ impl ClientFrame {
     /// The payload of a `message` frame.
     pub fn send_payload(&self) -> Result<SendPayload, DomainError> {
         SendPayload::deserialize(&self.payload)
-            .map_err(|e| DomainError::invalid("invalid_payload", format!("invalid message payload: {e}")))
+            .map_err(|e| DomainError::invalid(ErrorCode::InvalidPayload, format!("invalid message payload: {e}")))
     }
 
     /// The receipt a `status_update` frame reports, and up to which `seq`.
     pub fn receipt(&self) -> Result<(ReceiptKind, i64), DomainError> {
-        let payload = ReceiptPayload::deserialize(&self.payload)
-            .map_err(|e| DomainError::invalid("invalid_payload", format!("invalid status_update payload: {e}")))?;
+        let payload = ReceiptPayload::deserialize(&self.payload).map_err(|e| {
+            DomainError::invalid(ErrorCode::InvalidPayload, format!("invalid status_update payload: {e}"))
+        })?;
         Ok((ReceiptKind::parse(&payload.status)?, payload.seq))
     }
 
     /// The positions a `resume` frame reports, at most [`MAX_RESUME_CHATS`] of them.
     pub fn resume_payload(&self) -> Result<ResumePayload, DomainError> {
         let payload = ResumePayload::deserialize(&self.payload)
-            .map_err(|e| DomainError::invalid("invalid_payload", format!("invalid resume payload: {e}")))?;
+            .map_err(|e| DomainError::invalid(ErrorCode::InvalidPayload, format!("invalid resume payload: {e}")))?;
         if payload.chats.len() > MAX_RESUME_CHATS {
             return Err(DomainError::invalid(
-                "too_many_chats",
+                ErrorCode::TooManyChats,
                 format!("resume at most {MAX_RESUME_CHATS} chats at once"),
             ));
         }
@@ -82,7 +84,7 @@ impl ClientFrame {
         match self.payload.get("typing") {
             None => Ok(true),
             Some(Value::Bool(typing)) => Ok(*typing),
-            Some(_) => Err(DomainError::invalid("invalid_payload", "typing must be true or false")),
+            Some(_) => Err(DomainError::invalid(ErrorCode::InvalidPayload, "typing must be true or false")),
         }
     }
 }
@@ -111,7 +113,7 @@ impl SendPayload {
         match (&self.content, self.content_type.as_str()) {
             (Some(content), _) => Ok(content.clone()),
             (None, "text") => {
-                Err(DomainError::invalid("invalid_payload", "invalid message payload: missing field `content`"))
+                Err(DomainError::invalid(ErrorCode::InvalidPayload, "invalid message payload: missing field `content`"))
             }
             (None, _) => Ok(String::new()),
         }

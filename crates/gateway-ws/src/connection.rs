@@ -21,6 +21,7 @@ use chitchat_domain::chat::ChatSettings;
 use chitchat_domain::event::{Delivery, EventDelivery};
 use chitchat_domain::ports::Subscription;
 use chitchat_domain::services::{CatchUp, SendMessage};
+use chitchat_domain::ErrorCode;
 use chitchat_domain::{ChatId, DomainError, Services};
 use futures_util::StreamExt;
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -419,7 +420,7 @@ pub(crate) async fn run(
                 let step = match incoming {
                     Some(Ok(AggregatedMessage::Text(text))) => {
                         let step = match decode_client_frame(&text) {
-                            Err(_) => device.send(frames::error(None, "invalid_frame", "frames are JSON objects with a \"type\"")).await,
+                            Err(_) => device.send(frames::error(None, ErrorCode::InvalidFrame, "frames are JSON objects with a \"type\"")).await,
                             // Behind a command in flight every frame waits its turn, so
                             // that answers come in the order the frames were sent.
                             Ok(frame) if in_flight.is_some() => {
@@ -442,7 +443,7 @@ pub(crate) async fn run(
                         }
                     }
                     Some(Ok(AggregatedMessage::Binary(_))) => {
-                        device.send(frames::error(None, "invalid_frame", "send JSON text frames")).await
+                        device.send(frames::error(None, ErrorCode::InvalidFrame, "send JSON text frames")).await
                     }
                     Some(Ok(AggregatedMessage::Ping(bytes))) => device.session.pong(&bytes).await.map_err(|_| GONE),
                     Some(Ok(AggregatedMessage::Pong(_))) => Ok(()),
@@ -457,7 +458,7 @@ pub(crate) async fn run(
                 }
             }
             () = &mut session_ends => {
-                let _ = device.send(frames::error(None, "session_expired", "the session has expired; log in again")).await;
+                let _ = device.send(frames::error(None, ErrorCode::SessionExpired, "the session has expired; log in again")).await;
                 break close(CloseCode::Other(SESSION_REVOKED_CLOSE), "session expired: log in again");
             }
             _ = shutdown.wait_for(|stopping| *stopping) => {
@@ -568,7 +569,7 @@ async fn handle_frame(conn: &Connection, device: &mut Device, frame: ClientFrame
             Ok(reached) => frames::resumed(id, &reached),
             Err(error) => frames::domain_error(id, &error),
         },
-        other => frames::error(id, "unknown_type", &format!("unknown frame type {other:?}")),
+        other => frames::error(id, ErrorCode::UnknownType, &format!("unknown frame type {other:?}")),
     };
     device.send(reply).await
 }

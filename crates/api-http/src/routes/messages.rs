@@ -5,6 +5,7 @@ use crate::json_body::JsonBody;
 use actix_web::{web, HttpResponse};
 use chitchat_domain::message::{Cursor, Message, Page};
 use chitchat_domain::services::SendMessage;
+use chitchat_domain::ErrorCode;
 use chitchat_domain::{DomainError, Services};
 use serde::{Deserialize, Serialize};
 
@@ -38,7 +39,10 @@ impl SendBody {
         let content = match (self.content, self.content_type.as_str()) {
             (Some(content), _) => content,
             (None, "text") => {
-                return Err(DomainError::invalid("invalid_body", "invalid request body: missing field `content`"))
+                return Err(DomainError::invalid(
+                    ErrorCode::InvalidBody,
+                    "invalid request body: missing field `content`",
+                ))
             }
             (None, _) => String::new(),
         };

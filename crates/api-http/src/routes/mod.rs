@@ -13,6 +13,7 @@ pub(crate) mod search;
 pub(crate) mod users;
 
 use actix_web::web;
+use chitchat_domain::ErrorCode;
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     let rate_limit = || actix_web::middleware::from_fn(crate::limits::rate_limit);
@@ -76,5 +77,7 @@ pub(crate) fn parse_chat_id(raw: &str) -> Result<chitchat_domain::ChatId, chitch
 
 /// A message id from a path or body; malformed ids are simply unknown messages.
 pub(crate) fn parse_message_id(raw: &str) -> Result<chitchat_domain::MessageId, chitchat_domain::DomainError> {
-    raw.trim().parse().map_err(|_| chitchat_domain::DomainError::not_found("message_not_found", "message not found"))
+    raw.trim()
+        .parse()
+        .map_err(|_| chitchat_domain::DomainError::not_found(ErrorCode::MessageNotFound, "message not found"))
 }

@@ -13,6 +13,7 @@ use crate::message::{
 };
 use crate::ports::{AttachmentRepo, BlobStore, ChatRepo, ContactRepo, EventBus, MessageRepo, ReceiptRepo};
 use crate::receipt::ChatProgress;
+use crate::ErrorCode;
 use std::sync::Arc;
 
 /// Sending and reading messages, and what people do to them afterwards
@@ -218,7 +219,7 @@ pub(crate) async fn publish_event(bus: &dyn EventBus, recipients: &[UserId], eve
 fn same_chat_or_conflict(first: Message, chat_id: ChatId) -> DomainResult<Appended> {
     if first.chat_id != chat_id {
         return Err(DomainError::conflict(
-            "client_msg_id_reused",
+            ErrorCode::ClientMsgIdReused,
             "this client_msg_id was already used for a message in another chat",
         ));
     }
