@@ -1,7 +1,7 @@
 //! The one list of machine-readable error codes clients switch on, in JSON error
 //! bodies and WebSocket `error` frames, with the class of failure each is given
 //! for and when. The error tables of `docs/api.md` are rendered from this list
-//! (see the test at the end).
+//! (`error_table.rs`).
 
 use serde::{Serialize, Serializer};
 use std::fmt;

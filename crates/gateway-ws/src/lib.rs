@@ -129,7 +129,7 @@ async fn connect(
         Ok(authenticated) => authenticated,
         Err(error) => {
             // A refused upgrade is 401 whatever the reason, except when the store did
-            // not answer: then 503, as for a busy server, so that clients try again.
+            // not answer: then 503, the status of a busy server.
             let kind = match error {
                 chitchat_domain::DomainError::Unavailable(_) => ErrorKind::Busy,
                 _ => ErrorKind::Unauthorized,
