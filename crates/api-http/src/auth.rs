@@ -2,10 +2,11 @@
 
 use crate::error::ApiError;
 use actix_web::dev::Payload;
-use actix_web::http::{header, StatusCode};
+use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
 use chitchat_domain::auth::Caller;
 use chitchat_domain::Services;
+use chitchat_domain::{ErrorCode, ErrorKind};
 use std::future::Future;
 use std::pin::Pin;
 
@@ -27,10 +28,10 @@ impl FromRequest for Authenticated {
         let services = req.app_data::<web::Data<Services>>().cloned();
         Box::pin(async move {
             let token = token.ok_or_else(|| {
-                ApiError::new(StatusCode::UNAUTHORIZED, "missing_token", "send Authorization: Bearer <token>")
+                ApiError::new(ErrorKind::Unauthorized, ErrorCode::MissingToken, "send Authorization: Bearer <token>")
             })?;
             let services = services.ok_or_else(|| {
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "services not configured")
+                ApiError::new(ErrorKind::Internal, ErrorCode::InternalError, "services not configured")
             })?;
             Ok(Self(services.auth.authenticate(&token).await?))
         })

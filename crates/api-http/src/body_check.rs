@@ -16,6 +16,7 @@ use chitchat_domain::message::{Emoji, MessageBody};
 use chitchat_domain::receipt::ReceiptKind;
 use chitchat_domain::user::{LastSeenVisibility, Phone, Region, StatusLine, UserName};
 use chitchat_domain::DomainError;
+use chitchat_domain::ErrorCode;
 use serde::de::DeserializeOwned;
 
 /// What became of a body: not JSON of its shape (a 400 before any rule runs),
@@ -96,7 +97,7 @@ fn add_contact(body: AddBody, region: Region) -> Result<(), DomainError> {
     match (&body.user_id, &body.phone) {
         (Some(id), None) => user_id(id).map(drop)?,
         (None, Some(phone)) => Phone::parse(phone, region).map(drop)?,
-        _ => return Err(DomainError::invalid("invalid_contact", "give exactly one of user_id and phone")),
+        _ => return Err(DomainError::invalid(ErrorCode::InvalidContact, "give exactly one of user_id and phone")),
     }
     parse_alias(body.alias.as_deref()).map(drop)
 }

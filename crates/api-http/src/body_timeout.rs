@@ -15,6 +15,7 @@ use actix_web::rt::time::{sleep, Instant, Sleep};
 use actix_web::web::Bytes;
 use actix_web::HttpMessage;
 use actix_web::{web, Error, HttpResponse, ResponseError};
+use chitchat_domain::{ErrorCode, ErrorKind};
 use futures_util::Stream;
 use std::cell::Cell;
 use std::future::Future;
@@ -122,7 +123,7 @@ fn timeout_response(expired: Expired, timeouts: &BodyTimeouts) -> HttpResponse {
         Expired::Idle => format!("the request body stalled for {} s", timeouts.idle.as_secs_f64()),
         Expired::Deadline => "the request body took too long to arrive".to_owned(),
     };
-    let mut response = ApiError::new(StatusCode::REQUEST_TIMEOUT, "body_timeout", message).error_response();
+    let mut response = ApiError::new(ErrorKind::Timeout, ErrorCode::BodyTimeout, message).error_response();
     // The rest of the body may still be on its way: the connection cannot be reused.
     response.head_mut().set_connection_type(ConnectionType::Close);
     response
@@ -183,7 +184,7 @@ impl std::fmt::Display for BodyTimedOut {
 
 impl ResponseError for BodyTimedOut {
     fn status_code(&self) -> StatusCode {
-        StatusCode::REQUEST_TIMEOUT
+        crate::error::status_of(ErrorKind::Timeout)
     }
 
     fn error_response(&self) -> HttpResponse {

@@ -7,9 +7,10 @@
 use crate::error::ApiError;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Extensions, ServiceRequest, ServiceResponse};
-use actix_web::http::{header, ConnectionType, StatusCode};
+use actix_web::http::{header, ConnectionType};
 use actix_web::middleware::Next;
 use actix_web::{Error, ResponseError};
+use chitchat_domain::{ErrorCode, ErrorKind};
 use std::any::Any;
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -77,8 +78,8 @@ pub async fn connection_limit(
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     if req.conn_data::<ConnectionSlot>().is_some_and(|slot| slot.over_limit) {
         let mut response = ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_connections",
+            ErrorKind::TooManyRequests,
+            ErrorCode::TooManyConnections,
             "too many open connections from this address; close some and try again",
         )
         .error_response();

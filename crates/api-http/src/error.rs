@@ -4,12 +4,13 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse, ResponseError};
 use chitchat_domain::DomainError;
+use chitchat_domain::{ErrorCode, ErrorKind};
 use serde::Serialize;
 
 #[derive(Debug)]
 pub struct ApiError {
     status: StatusCode,
-    code: &'static str,
+    code: ErrorCode,
     message: String,
     /// Seconds for `Retry-After`, when trying again soon may work.
     retry_after: Option<u32>,
@@ -36,12 +37,12 @@ struct ErrorDetail {
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into(), retry_after: None }
+    pub fn new(kind: ErrorKind, code: ErrorCode, message: impl Into<String>) -> Self {
+        Self { status: status_of(kind), code, message: message.into(), retry_after: None }
     }
 
     pub fn not_found() -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
+        Self::new(ErrorKind::NotFound, ErrorCode::NotFound, "no such endpoint")
     }
 }
 
@@ -53,23 +54,18 @@ impl std::fmt::Display for ApiError {
 
 impl From<DomainError> for ApiError {
     fn from(error: DomainError) -> Self {
-        let status = match &error {
-            DomainError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            DomainError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            DomainError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
-            DomainError::Forbidden { .. } => StatusCode::FORBIDDEN,
-            DomainError::NotFound { .. } => StatusCode::NOT_FOUND,
-            DomainError::Conflict { .. } => StatusCode::CONFLICT,
-            DomainError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            DomainError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
-            DomainError::Unavailable(detail) => {
-                tracing::error!(detail = %detail, "request failed");
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
-        };
-        let retry_after = matches!(error, DomainError::Busy { .. }).then_some(BUSY_RETRY_AFTER_SECS);
-        Self { status, code: error.code(), message: error.public_message(), retry_after }
+        if let DomainError::Unavailable(detail) = &error {
+            tracing::error!(detail = %detail, "request failed");
+        }
+        let kind = error.kind();
+        let retry_after = (kind == ErrorKind::Busy).then_some(BUSY_RETRY_AFTER_SECS);
+        Self { status: status_of(kind), code: error.code(), message: error.public_message(), retry_after }
     }
+}
+
+/// The status of an answer of `kind`, as [`ErrorKind::http_status`] names it.
+pub(crate) fn status_of(kind: ErrorKind) -> StatusCode {
+    StatusCode::from_u16(kind.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 impl ResponseError for ApiError {
@@ -82,19 +78,22 @@ impl ResponseError for ApiError {
         if let Some(seconds) = self.retry_after {
             response.insert_header((actix_web::http::header::RETRY_AFTER, seconds.to_string()));
         }
-        response.json(ErrorBody { error: ErrorDetail { code: self.code.to_owned(), message: self.message.clone() } })
+        response.json(ErrorBody {
+            error: ErrorDetail { code: self.code.as_str().to_owned(), message: self.message.clone() },
+        })
     }
 }
 
 pub(crate) fn query_config() -> web::QueryConfig {
     web::QueryConfig::default().error_handler(|error, _req| {
-        ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", format!("invalid query string: {error}")).into()
+        ApiError::new(ErrorKind::BadRequest, ErrorCode::InvalidQuery, format!("invalid query string: {error}")).into()
     })
 }
 
 pub(crate) fn path_config() -> web::PathConfig {
-    web::PathConfig::default()
-        .error_handler(|_error, _req| ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such resource").into())
+    web::PathConfig::default().error_handler(|_error, _req| {
+        ApiError::new(ErrorKind::NotFound, ErrorCode::NotFound, "no such resource").into()
+    })
 }
 
 pub(crate) type ApiResult<T> = Result<T, ApiError>;

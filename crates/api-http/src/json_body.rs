@@ -4,9 +4,10 @@
 
 use crate::error::ApiError;
 use actix_web::dev::Payload;
-use actix_web::http::{header, StatusCode};
+use actix_web::http::header;
 use actix_web::web::BytesMut;
 use actix_web::{FromRequest, HttpRequest};
+use chitchat_domain::{ErrorCode, ErrorKind};
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 use std::future::Future;
@@ -53,7 +54,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
             let mut seen = 0usize;
             while let Some(chunk) = payload.next().await {
                 let chunk = chunk.map_err(|_| {
-                    ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", "the request body could not be read")
+                    ApiError::new(ErrorKind::BadRequest, ErrorCode::InvalidBody, "the request body could not be read")
                 })?;
                 seen += chunk.len();
                 if seen > DRAIN_CAP {
@@ -65,27 +66,23 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
             }
             if seen > MAX_JSON_BODY {
                 return Err(ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "payload_too_large",
+                    ErrorKind::TooLarge,
+                    ErrorCode::PayloadTooLarge,
                     format!("request body must be at most {MAX_JSON_BODY} bytes"),
                 ));
             }
             if !json {
                 return Err(ApiError::new(
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "unsupported_media_type",
+                    ErrorKind::UnsupportedMediaType,
+                    ErrorCode::UnsupportedMediaType,
                     "send the body as application/json",
                 ));
             }
             serde_json::from_slice(&body).map(JsonBody).map_err(|e| {
                 if e.is_data() {
-                    ApiError::new(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        "invalid_body",
-                        format!("invalid request body: {e}"),
-                    )
+                    ApiError::new(ErrorKind::Invalid, ErrorCode::InvalidBody, format!("invalid request body: {e}"))
                 } else {
-                    ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", "the request body is not valid JSON")
+                    ApiError::new(ErrorKind::BadRequest, ErrorCode::InvalidJson, "the request body is not valid JSON")
                 }
             })
         })

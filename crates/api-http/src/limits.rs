@@ -4,11 +4,12 @@
 use crate::error::ApiError;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::{header, StatusCode};
+use actix_web::http::header;
 use actix_web::middleware::Next;
 use actix_web::{web, Error, HttpResponse, ResponseError};
 use chitchat_domain::ports::{RateQuota, RequestCounter};
 use chitchat_domain::Services;
+use chitchat_domain::{ErrorCode, ErrorKind};
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -94,8 +95,8 @@ pub async fn rate_limit(
         if let Err(wait) = limits.check(caller_key(&req, &limits)).await {
             let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
             let error = ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
+                ErrorKind::TooManyRequests,
+                ErrorCode::RateLimited,
                 format!("too many requests; try again in {seconds} s"),
             );
             let mut response: HttpResponse = error.error_response();

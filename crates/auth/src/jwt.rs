@@ -1,5 +1,6 @@
 use chitchat_domain::auth::TokenClaims;
 use chitchat_domain::ports::TokenCodec;
+use chitchat_domain::ErrorCode;
 use chitchat_domain::{DomainError, DomainResult};
 use chrono::DateTime;
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -22,7 +23,7 @@ struct Claims {
 }
 
 fn invalid() -> DomainError {
-    DomainError::unauthorized("invalid_token", "the token is invalid or has expired; log in again")
+    DomainError::unauthorized(ErrorCode::InvalidToken, "the token is invalid or has expired; log in again")
 }
 
 impl JwtTokens {

@@ -11,4 +11,4 @@ pub use codes::{FixedCode, RandomCodes};
 pub use jwt::JwtTokens;
 pub use link_signer::HmacLinkSigner;
 pub use log_sender::LogOtpSender;
-pub use webhook_sender::WebhookOtpSender;
+pub use webhook_sender::{WebhookError, WebhookOtpSender};

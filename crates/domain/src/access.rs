@@ -4,6 +4,7 @@
 
 use crate::chat::ChatKind;
 use crate::error::DomainError;
+use crate::ErrorCode;
 
 /// Whether a message from `sender` in a chat of `kind` with the active `members`
 /// must be refused: in a direct chat, someone who blocks the sender gets nothing
@@ -20,7 +21,7 @@ pub fn sender_is_blocked<'a, U: PartialEq + 'a>(
 
 /// The answer to someone who was blocked.
 pub fn blocked() -> DomainError {
-    DomainError::forbidden("blocked", "this person does not accept your messages")
+    DomainError::forbidden(ErrorCode::Blocked, "this person does not accept your messages")
 }
 
 #[cfg(test)]

@@ -9,6 +9,9 @@ pub mod chat;
 pub mod clock;
 pub mod contact;
 pub mod error;
+pub mod error_code;
+#[cfg(test)]
+mod error_table;
 pub mod event;
 pub mod ids;
 pub mod membership;
@@ -23,5 +26,6 @@ pub mod text;
 pub mod user;
 
 pub use error::{DomainError, DomainResult};
+pub use error_code::{ErrorCode, ErrorKind};
 pub use ids::{AttachmentId, ChatId, MessageId, SessionId, UserId};
 pub use services::Services;

@@ -7,6 +7,7 @@ use crate::auth::{OtpChallenge, OtpCode, Session, TokenClaims};
 use crate::chat::{Chat, ChatSettings, GroupChange, GroupStep, Member};
 use crate::contact::{ContactEntry, PendingContact};
 use crate::error::DomainResult;
+use crate::error_code::ErrorCode;
 use crate::event::{ChatEvent, Delivery};
 use crate::ids::MessageId;
 use crate::ids::{AttachmentId, ChatId, SessionId, UserId};
@@ -120,7 +121,7 @@ pub trait ChatRepo: Send + Sync {
 
 /// The code of the conflict `ChatRepo::change_group` returns when the group changed
 /// after the change was decided.
-pub const GROUP_CHANGED: &str = "group_changed";
+pub const GROUP_CHANGED: ErrorCode = ErrorCode::GroupChanged;
 
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]

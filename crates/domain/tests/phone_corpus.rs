@@ -11,7 +11,7 @@ const CORPUS: &str = include_str!("data/phone_corpus.json");
 fn ours(written: &str, region: Region) -> String {
     match Phone::parse(written, region) {
         Ok(phone) => phone.as_str().to_owned(),
-        Err(error) => error.code().to_owned(),
+        Err(error) => error.code().to_string(),
     }
 }
 

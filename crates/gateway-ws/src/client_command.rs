@@ -5,7 +5,7 @@
 use crate::client_frame::{ClientFrame, ResumePayload};
 use chitchat_domain::message::SendCommand;
 use chitchat_domain::receipt::ReceiptKind;
-use chitchat_domain::{ChatId, DomainError};
+use chitchat_domain::{ChatId, DomainError, ErrorCode};
 use serde_json::Value;
 
 /// A client frame whose type and payload have been read.
@@ -43,7 +43,7 @@ impl ClientFrame {
             }
             "typing" => Ok(ClientCommand::Typing { chat: self.chat()?, typing: self.typing()? }),
             "resume" => Ok(ClientCommand::Resume(self.resume_payload()?)),
-            other => Err(DomainError::invalid("unknown_type", format!("unknown frame type {other:?}"))),
+            other => Err(DomainError::invalid(ErrorCode::UnknownType, format!("unknown frame type {other:?}"))),
         }
     }
 
@@ -65,7 +65,7 @@ mod tests {
 
     fn refusal(text: &str) -> (&'static str, String) {
         match command(text) {
-            Err(error) => (error.code(), error.public_message()),
+            Err(error) => (error.code().as_str(), error.public_message()),
             Ok(command) => panic!("{text} read as {command:?}"),
         }
     }

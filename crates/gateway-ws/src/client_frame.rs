@@ -4,6 +4,7 @@
 
 use chitchat_domain::message::{SendCommand, SendRequest};
 use chitchat_domain::receipt::ReceiptKind;
+use chitchat_domain::ErrorCode;
 use chitchat_domain::{ChatId, DomainError};
 use serde::Deserialize;
 use serde_json::Value;
@@ -57,24 +58,25 @@ impl ClientFrame {
     pub fn send_command(&self, chat_id: ChatId) -> Result<SendCommand, DomainError> {
         const WHAT: &str = "invalid message payload";
         let payload = SendRequest::deserialize(&self.payload)
-            .map_err(|e| DomainError::invalid("invalid_payload", format!("{WHAT}: {e}")))?;
-        payload.into_command(chat_id).map_err(|refused| refused.into_error("invalid_payload", WHAT))
+            .map_err(|e| DomainError::invalid(ErrorCode::InvalidPayload, format!("{WHAT}: {e}")))?;
+        payload.into_command(chat_id).map_err(|refused| refused.into_error(ErrorCode::InvalidPayload, WHAT))
     }
 
     /// The receipt a `status_update` frame reports, and up to which `seq`.
     pub fn receipt(&self) -> Result<(ReceiptKind, i64), DomainError> {
-        let payload = ReceiptPayload::deserialize(&self.payload)
-            .map_err(|e| DomainError::invalid("invalid_payload", format!("invalid status_update payload: {e}")))?;
+        let payload = ReceiptPayload::deserialize(&self.payload).map_err(|e| {
+            DomainError::invalid(ErrorCode::InvalidPayload, format!("invalid status_update payload: {e}"))
+        })?;
         Ok((ReceiptKind::parse(&payload.status)?, payload.seq))
     }
 
     /// The positions a `resume` frame reports, at most [`MAX_RESUME_CHATS`] of them.
     pub fn resume_payload(&self) -> Result<ResumePayload, DomainError> {
         let payload = ResumePayload::deserialize(&self.payload)
-            .map_err(|e| DomainError::invalid("invalid_payload", format!("invalid resume payload: {e}")))?;
+            .map_err(|e| DomainError::invalid(ErrorCode::InvalidPayload, format!("invalid resume payload: {e}")))?;
         if payload.chats.len() > MAX_RESUME_CHATS {
             return Err(DomainError::invalid(
-                "too_many_chats",
+                ErrorCode::TooManyChats,
                 format!("resume at most {MAX_RESUME_CHATS} chats at once"),
             ));
         }
@@ -86,7 +88,7 @@ impl ClientFrame {
         match self.payload.get("typing") {
             None => Ok(true),
             Some(Value::Bool(typing)) => Ok(*typing),
-            Some(_) => Err(DomainError::invalid("invalid_payload", "typing must be true or false")),
+            Some(_) => Err(DomainError::invalid(ErrorCode::InvalidPayload, "typing must be true or false")),
         }
     }
 }

@@ -20,7 +20,7 @@ use chitchat_domain::chat::ChatSettings;
 use chitchat_domain::event::{Delivery, EventDelivery};
 use chitchat_domain::message::SendCommand;
 use chitchat_domain::ports::Subscription;
-use chitchat_domain::{ChatId, DomainError, Services};
+use chitchat_domain::{ChatId, DomainError, ErrorCode, Services};
 use futures_util::StreamExt;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::future::Future;
@@ -368,7 +368,7 @@ pub(crate) async fn run(
                 let step = match incoming {
                     Some(Ok(AggregatedMessage::Text(text))) => {
                         let step = match decode_client_frame(&text).map(ClientFrame::into_request) {
-                            Err(_) => device.send(frames::error(None, "invalid_frame", "frames are JSON objects with a \"type\"")).await,
+                            Err(_) => device.send(frames::error(None, ErrorCode::InvalidFrame, "frames are JSON objects with a \"type\"")).await,
                             // Behind a command in flight every frame waits its turn, so
                             // that answers come in the order the frames were sent.
                             Ok(request) if in_flight.is_some() => {
@@ -387,7 +387,7 @@ pub(crate) async fn run(
                         }
                     }
                     Some(Ok(AggregatedMessage::Binary(_))) => {
-                        device.send(frames::error(None, "invalid_frame", "send JSON text frames")).await
+                        device.send(frames::error(None, ErrorCode::InvalidFrame, "send JSON text frames")).await
                     }
                     Some(Ok(AggregatedMessage::Ping(bytes))) => device.session.pong(&bytes).await.map_err(|_| GONE),
                     Some(Ok(AggregatedMessage::Pong(_))) => Ok(()),
@@ -402,7 +402,7 @@ pub(crate) async fn run(
                 }
             }
             () = &mut session_ends => {
-                let _ = device.send(frames::error(None, "session_expired", "the session has expired; log in again")).await;
+                let _ = device.send(frames::error(None, ErrorCode::SessionExpired, "the session has expired; log in again")).await;
                 break close(CloseCode::Other(SESSION_REVOKED_CLOSE), "session expired: log in again");
             }
             _ = shutdown.wait_for(|stopping| *stopping) => {

@@ -5,7 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
 use chitchat_domain::chat::ChatSettings;
 use chitchat_domain::message::Message;
-use chitchat_domain::{ChatId, DomainError};
+use chitchat_domain::{ChatId, DomainError, ErrorCode, ErrorKind};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -31,7 +31,7 @@ struct ErrorFrame<'a> {
 
 #[derive(Serialize)]
 struct ErrorPayload<'a> {
-    code: &'a str,
+    code: ErrorCode,
     message: &'a str,
 }
 
@@ -46,7 +46,7 @@ pub(crate) fn ack(id: Option<&Value>, message: &Message) -> String {
 }
 
 /// `{"type":"error","id":…,"payload":{"code","message"}}`.
-pub(crate) fn error(id: Option<&Value>, code: &str, message: &str) -> String {
+pub(crate) fn error(id: Option<&Value>, code: ErrorCode, message: &str) -> String {
     serde_json::to_string(&ErrorFrame { kind: "error", id, payload: ErrorPayload { code, message } })
         .unwrap_or_default()
 }
@@ -59,7 +59,8 @@ pub(crate) fn domain_error(id: Option<&Value>, error: &DomainError) -> String {
 }
 
 /// The JSON error body of a refused upgrade, in the REST API's shape.
-pub(crate) fn http_error(status: StatusCode, code: &str, message: &str) -> HttpResponse {
+pub(crate) fn http_error(kind: ErrorKind, code: ErrorCode, message: &str) -> HttpResponse {
+    let status = StatusCode::from_u16(kind.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     HttpResponse::build(status).json(HttpErrorBody { error: ErrorPayload { code, message } })
 }
 
@@ -124,8 +125,8 @@ pub(crate) fn resync(chat: ChatId, event_seq: i64) -> String {
 
 /// `{"type":"session_revoked"}`: sent just before the socket of a revoked session closes.
 pub(crate) fn session_revoked() -> String {
-    r#"{"type":"session_revoked","payload":{"code":"session_revoked","message":"this device was logged out"}}"#
-        .to_owned()
+    let payload = ErrorPayload { code: ErrorCode::SessionRevoked, message: "this device was logged out" };
+    serde_json::to_string(&ErrorFrame { kind: "session_revoked", id: None, payload }).unwrap_or_default()
 }
 
 #[derive(Serialize)]
@@ -138,4 +139,21 @@ struct EmptyAck<'a> {
 /// `{"type":"ack","id":…}`: done, nothing to report.
 pub(crate) fn ack_empty(id: Option<&Value>) -> String {
     serde_json::to_string(&EmptyAck { kind: "ack", id }).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_frames_carry_the_code_as_its_string() {
+        assert_eq!(
+            session_revoked(),
+            r#"{"type":"session_revoked","payload":{"code":"session_revoked","message":"this device was logged out"}}"#
+        );
+        assert_eq!(
+            error(None, ErrorCode::UnknownType, "no"),
+            r#"{"type":"error","payload":{"code":"unknown_type","message":"no"}}"#
+        );
+    }
 }

@@ -25,6 +25,7 @@ pub const DEFAULT_MAX_SOCKETS_PER_SESSION: usize = 10;
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use chitchat_domain::Services;
+use chitchat_domain::{ErrorCode, ErrorKind};
 use frame_guard::FrameGuard;
 use serde::Deserialize;
 use sockets::OverLimit;
@@ -122,19 +123,21 @@ async fn connect(
 ) -> actix_web::Result<HttpResponse> {
     let Some(token) = query.token.as_deref().filter(|t| !t.is_empty()) else {
         return Ok(frames::http_error(
-            actix_web::http::StatusCode::UNAUTHORIZED,
-            "missing_token",
+            ErrorKind::Unauthorized,
+            ErrorCode::MissingToken,
             "connect to /ws?token=<token>",
         ));
     };
     let (caller, session_expires_at) = match services.auth.authenticate_until(token).await {
         Ok(authenticated) => authenticated,
         Err(error) => {
-            let status = match error {
-                chitchat_domain::DomainError::Unavailable(_) => actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
-                _ => actix_web::http::StatusCode::UNAUTHORIZED,
+            // A refused upgrade is 401 whatever the reason, except when the store did
+            // not answer: then 503, the status of a busy server.
+            let kind = match error {
+                chitchat_domain::DomainError::Unavailable(_) => ErrorKind::Busy,
+                _ => ErrorKind::Unauthorized,
             };
-            return Ok(frames::http_error(status, error.code(), &error.public_message()));
+            return Ok(frames::http_error(kind, error.code(), &error.public_message()));
         }
     };
     let permit = match sockets.open(caller, settings.max_sockets_per_user, settings.max_sockets_per_session) {
@@ -146,8 +149,8 @@ async fn connect(
             };
             tracing::warn!(user = %caller.user_id, session = %caller.session_id, limit, variable, "socket refused: too many open");
             return Ok(frames::http_error(
-                actix_web::http::StatusCode::TOO_MANY_REQUESTS,
-                "too_many_connections",
+                ErrorKind::TooManyRequests,
+                ErrorCode::TooManyConnections,
                 &format!("at most {limit} open connections; close one first"),
             ));
         }

@@ -28,6 +28,7 @@ mod test_images {
 use async_trait::async_trait;
 use chitchat_domain::attachment::ImageFacts;
 use chitchat_domain::ports::MediaInspector;
+use chitchat_domain::ErrorCode;
 use chitchat_domain::{DomainError, DomainResult};
 use std::sync::Arc;
 use std::time::Duration;
@@ -91,7 +92,7 @@ impl Media {
             Err(_) => {
                 tracing::warn!(wanted_kib = units, budget_kib = self.budget_units, "image decoding budget exhausted");
                 metrics::counter!("chitchat_image_decodes_refused_total").increment(1);
-                Err(DomainError::busy("media_busy", "too many images are being processed; try again shortly"))
+                Err(DomainError::busy(ErrorCode::MediaBusy, "too many images are being processed; try again shortly"))
             }
         }
     }
@@ -179,7 +180,7 @@ mod tests {
         let media = Media { queue_wait: Duration::from_millis(200), ..Media::new(8 * 1024 * 1024) };
         let held = media.memory.clone().acquire_many_owned(media.budget_units).await.unwrap();
         let error = media.inspect_image(jpeg(1000, 1000), true).await.unwrap_err();
-        assert!(matches!(error, DomainError::Busy { code: "media_busy", .. }), "{error:?}");
+        assert!(matches!(error, DomainError::Busy { code: ErrorCode::MediaBusy, .. }), "{error:?}");
         drop(held);
         assert!(media.inspect_image(jpeg(1000, 1000), true).await.unwrap().unwrap().thumbnail.is_some());
     }

@@ -26,6 +26,7 @@ use chitchat_realtime_redis::{
 };
 use chitchat_store_sql::{Store, StoreConfig};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use secrecy::ExposeSecret;
 use std::sync::Arc;
 use thiserror::Error;
 
@@ -35,12 +36,16 @@ pub enum StartError {
     Store(#[from] chitchat_store_sql::StoreError),
     #[error("{0}")]
     Io(#[from] std::io::Error),
-    #[error("{0}")]
-    Duration(String),
+    #[error("{var}: {source}")]
+    Duration {
+        var: &'static str,
+        #[source]
+        source: chrono::OutOfRangeError,
+    },
     #[error("OTP_WEBHOOK_URL: {0}")]
-    Otp(String),
+    Otp(#[from] chitchat_auth::WebhookError),
     #[error("metrics: {0}")]
-    Metrics(String),
+    Metrics(#[from] metrics_exporter_prometheus::BuildError),
     #[error("REDIS_URL: {0}")]
     Redis(#[from] chitchat_realtime_redis::RelayError),
     #[error("{0}")]
@@ -65,10 +70,9 @@ pub fn init_tracing(mode: RunMode) {
 
 /// Where login codes go: the SMS webhook when configured, else (development) the log.
 fn otp_sender(config: &Config) -> Result<Arc<dyn OtpSender>, StartError> {
-    match &config.otp_webhook_url {
+    match &config.otp.webhook_url {
         Some(url) => {
-            let sender =
-                WebhookOtpSender::new(url.clone(), config.otp_webhook_token.clone()).map_err(StartError::Otp)?;
+            let sender = WebhookOtpSender::new(url.clone(), config.otp.webhook_token.clone())?;
             Ok(Arc::new(sender))
         }
         None => {
@@ -84,10 +88,8 @@ fn install_metrics() -> Result<PrometheusHandle, StartError> {
         .set_buckets_for_metric(
             Matcher::Suffix("_seconds".to_owned()),
             &[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5],
-        )
-        .map_err(|e| StartError::Metrics(e.to_string()))?
-        .install_recorder()
-        .map_err(|e| StartError::Metrics(e.to_string()))?;
+        )?
+        .install_recorder()?;
     let upkeep = handle.clone();
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(std::time::Duration::from_secs(5));
@@ -137,7 +139,7 @@ fn spawn_attachment_sweeper(services: Arc<Services>) {
 
 /// Where attachment files live: `STORAGE_URL`, else `DATA_DIR/attachments`.
 fn blob_store(config: &Config) -> Result<ObjectBlobStore, StartError> {
-    let blobs = ObjectBlobStore::open(config.storage_url.as_deref(), &config.data_dir.join("attachments"))?;
+    let blobs = ObjectBlobStore::open(config.attachments.storage_url.as_deref(), &config.data_dir.join("attachments"))?;
     tracing::info!(storage = blobs.describe(), "attachment storage ready");
     Ok(blobs)
 }
@@ -154,8 +156,8 @@ struct Realtime {
 }
 
 async fn realtime(config: &Config) -> Result<Realtime, StartError> {
-    let device_queue = config.ws_write_buffer_size;
-    let Some(url) = &config.redis_url else {
+    let device_queue = config.ws.write_buffer_size;
+    let Some(url) = &config.redis.url else {
         return Ok(Realtime {
             bus: Arc::new(LocalBus::new(device_queue)),
             presence: Arc::new(LocalPresence::default()),
@@ -164,16 +166,16 @@ async fn realtime(config: &Config) -> Result<Realtime, StartError> {
         });
     };
     let redis = RedisRelayConfig {
-        url: url.clone(),
-        password: config.redis_password.clone(),
-        db: config.redis_db,
-        channel: config.redis_channel.clone(),
+        url: url.expose_secret().to_owned(),
+        password: config.redis.password.as_ref().map(|password| password.expose_secret().to_owned()),
+        db: config.redis.db,
+        channel: config.redis.channel.clone(),
     };
     let relay = RedisRelay::connect(redis.clone()).await?;
-    let members = RedisMembershipCache::connect(&redis, &config.redis_channel, DEFAULT_MEMBERS_TTL).await?;
-    let counters = RedisRequestCounter::connect(&redis, &config.redis_channel).await?;
-    let presence = RedisPresence::connect(RedisPresenceConfig::new(redis, config.ws_pong_wait)).await?;
-    tracing::info!(channel = %config.redis_channel, "Redis connected: events, presence, memberships and request counts shared by every instance");
+    let members = RedisMembershipCache::connect(&redis, &config.redis.channel, DEFAULT_MEMBERS_TTL).await?;
+    let counters = RedisRequestCounter::connect(&redis, &config.redis.channel).await?;
+    let presence = RedisPresence::connect(RedisPresenceConfig::new(redis, config.ws.pong_wait)).await?;
+    tracing::info!(channel = %config.redis.channel, "Redis connected: events, presence, memberships and request counts shared by every instance");
     Ok(Realtime {
         bus: Arc::new(LocalBus::with_relay(device_queue, Arc::new(relay))),
         presence: Arc::new(presence),
@@ -185,9 +187,11 @@ async fn realtime(config: &Config) -> Result<Realtime, StartError> {
 /// Connects to the database and applies pending migrations.
 async fn open_store(config: &Config) -> Result<Store, StartError> {
     crate::data_dir::prepare(&config.data_dir)?;
-    let store =
-        Store::connect(&StoreConfig { url: config.database_url.clone(), max_connections: config.db_max_open_conns })
-            .await?;
+    let store = Store::connect(&StoreConfig {
+        url: config.db.url.expose_secret().to_owned(),
+        max_connections: config.db.max_open_conns,
+    })
+    .await?;
     tracing::info!(backend = ?store.backend(), "database ready, migrations applied");
     Ok(store)
 }
@@ -198,9 +202,9 @@ pub async fn migrate(config: &Config) -> Result<(), StartError> {
 }
 
 pub async fn serve(config: Config) -> Result<(), StartError> {
-    if !config.mode_chosen && !crate::data_dir::is_loopback(&config.host) {
+    if !config.mode_chosen && !crate::data_dir::is_loopback(&config.http.host) {
         tracing::warn!(
-            host = %config.host,
+            host = %config.http.host,
             "ENV is not set and the server listens beyond this machine: it runs in DEVELOPMENT mode \
              (browsers from any origin; login codes in this log without OTP_WEBHOOK_URL); set \
              ENV=production for a real deployment, or HOST=127.0.0.1 to keep it on this machine"
@@ -212,7 +216,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     let realtime = realtime(&config).await?;
     let store = Arc::new(store);
     let secret = signing_secret(&config)?;
-    let codes: Arc<dyn CodeGenerator> = match &config.otp_fixed_code {
+    let codes: Arc<dyn CodeGenerator> = match &config.otp.fixed_code {
         Some(code) => {
             tracing::warn!("OTP_FIXED_CODE is set: every login code is the fixed development code");
             Arc::new(FixedCode(code.clone()))
@@ -231,69 +235,69 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         search: store.clone(),
         attachments: store.clone(),
         blobs: Arc::new(blob_store(&config)?),
-        media: Arc::new(chitchat_media::Media::new(config.thumbnail_memory_budget)),
+        media: Arc::new(chitchat_media::Media::new(config.attachments.thumbnail_memory_budget)),
         store_health: store.clone(),
         bus: realtime.bus,
         presence: realtime.presence,
         otp_sender: otp_sender(&config)?,
         codes,
-        tokens: Arc::new(JwtTokens::new(secret.as_bytes())),
-        link_signer: Arc::new(HmacLinkSigner::new(secret.as_bytes())),
+        tokens: Arc::new(JwtTokens::new(secret.expose_secret().as_bytes())),
+        link_signer: Arc::new(HmacLinkSigner::new(secret.expose_secret().as_bytes())),
         clock: Arc::new(SystemClock),
     };
     // Durations from configuration, named for the error when one does not fit.
-    let to_chrono = |var: &str, d: std::time::Duration| {
-        chrono::Duration::from_std(d).map_err(|e| StartError::Duration(format!("{var}: {e}")))
+    let to_chrono = |var: &'static str, d: std::time::Duration| {
+        chrono::Duration::from_std(d).map_err(|source| StartError::Duration { var, source })
     };
-    let token_ttl = to_chrono("JWT_EXPIRATION", config.jwt_expiration)?;
+    let token_ttl = to_chrono("JWT_EXPIRATION", config.auth.jwt_expiration)?;
     let policy = AuthPolicy {
         region: config.default_region,
         token_ttl,
-        otp_pepper: format!("otp:{secret}"),
-        otp_resend_cooldown: to_chrono("OTP_RESEND_COOLDOWN", config.otp_resend_cooldown)?,
+        otp_pepper: format!("otp:{}", secret.expose_secret()),
+        otp_resend_cooldown: to_chrono("OTP_RESEND_COOLDOWN", config.otp.resend_cooldown)?,
         ..AuthPolicy::default()
     };
-    let groups = GroupPolicy { max_members: config.group_max_members };
+    let groups = GroupPolicy { max_members: config.messages.group_max_members };
     let messages = MessagePolicy {
-        edit_window: to_chrono("MESSAGE_EDIT_WINDOW", config.message_edit_window)?,
-        delete_window: to_chrono("MESSAGE_DELETE_WINDOW", config.message_delete_window)?,
+        edit_window: to_chrono("MESSAGE_EDIT_WINDOW", config.messages.edit_window)?,
+        delete_window: to_chrono("MESSAGE_DELETE_WINDOW", config.messages.delete_window)?,
     };
     let attachments = AttachmentPolicy {
-        max_upload_size: config.max_upload_size,
-        link_ttl: to_chrono("ATTACHMENT_LINK_TTL", config.attachment_link_ttl)?,
+        max_upload_size: config.attachments.max_upload_size,
+        link_ttl: to_chrono("ATTACHMENT_LINK_TTL", config.attachments.link_ttl)?,
         ..AttachmentPolicy::default()
     };
     let services = web::Data::new(Services::new(ports, policy, groups, messages, attachments));
-    spawn_presence_sweeper(services.clone().into_inner(), store.clone(), config.ws_pong_wait);
+    spawn_presence_sweeper(services.clone().into_inner(), store.clone(), config.ws.pong_wait);
     spawn_attachment_sweeper(services.clone().into_inner());
     let gateway = web::Data::new(GatewaySettings {
-        max_frame_bytes: config.ws_max_message_size,
-        max_sockets_per_user: config.ws_max_connections_per_user,
-        max_sockets_per_session: config.ws_max_connections_per_session,
-        read_buffer_bytes: config.ws_read_buffer_size,
-        ping_period: config.ws_ping_period,
-        pong_wait: config.ws_pong_wait,
-        write_wait: config.ws_write_wait,
-        presence_grace: config.presence_grace_period,
+        max_frame_bytes: config.ws.max_message_size,
+        max_sockets_per_user: config.ws.max_connections_per_user,
+        max_sockets_per_session: config.ws.max_connections_per_session,
+        read_buffer_bytes: config.ws.read_buffer_size,
+        ping_period: config.ws.ping_period,
+        pong_wait: config.ws.pong_wait,
+        write_wait: config.ws.write_wait,
+        presence_grace: config.ws.presence_grace_period,
     });
 
     let limits = web::Data::new(RateLimits::new(
-        RateQuota { per_minute: config.rate_limit_requests_per_minute, burst: config.rate_limit_burst },
+        RateQuota { per_minute: config.limits.rate_limit_requests_per_minute, burst: config.limits.rate_limit_burst },
         realtime.shared_counters,
         Arc::new(LocalRequestCounter::default()),
-        config.trusted_proxies.clone(),
+        config.http.trusted_proxies.clone(),
     ));
-    let (origins, any_origin) = (config.cors_allowed_origins.clone(), config.mode == RunMode::Development);
+    let (origins, any_origin) = (config.http.cors_allowed_origins.clone(), config.mode == RunMode::Development);
     let https_only = config.mode == RunMode::Production;
     let shutdown = Shutdown::default();
     let sockets = web::Data::new(shutdown.clone());
     let open_sockets = web::Data::new(SocketCounts::default());
     let body_timeouts = web::Data::new(BodyTimeouts {
-        idle: config.body_read_timeout,
-        deadline: config.body_deadline,
-        upload_deadline: config.upload_body_deadline,
+        idle: config.limits.body_read_timeout,
+        deadline: config.limits.body_deadline,
+        upload_deadline: config.limits.upload_body_deadline,
     });
-    let connections = ConnectionLimit::new(config.max_connections_per_ip);
+    let connections = ConnectionLimit::new(config.limits.max_connections_per_ip);
     let server = HttpServer::new(move || {
         App::new()
             .app_data(services.clone())
@@ -317,7 +321,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     .tcp_nodelay(true)
     .shutdown_timeout(10)
     .disable_signals()
-    .bind((config.host.as_str(), config.port))?;
+    .bind((config.http.host.as_str(), config.http.port))?;
 
     for addr in server.addrs() {
         // Tests and scripts read this line to find the port when PORT=0.

@@ -40,7 +40,7 @@ async fn main() -> ExitCode {
         }
     };
     if command == Command::Healthcheck {
-        return if healthcheck::healthy(config.port) { ExitCode::SUCCESS } else { ExitCode::FAILURE };
+        return if healthcheck::healthy(config.http.port) { ExitCode::SUCCESS } else { ExitCode::FAILURE };
     }
     // Before anything is created: the database, its log and the files stay private.
     data_dir::restrict_new_files();

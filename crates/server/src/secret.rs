@@ -3,16 +3,17 @@
 
 use crate::config::Config;
 use rand::RngCore;
+use secrecy::SecretString;
 use std::io::Write;
 use std::path::Path;
 
 const SECRET_FILE: &str = "jwt-secret";
 
-pub fn signing_secret(config: &Config) -> std::io::Result<String> {
-    if let Some(secret) = &config.jwt_secret {
+pub fn signing_secret(config: &Config) -> std::io::Result<SecretString> {
+    if let Some(secret) = &config.auth.jwt_secret {
         return Ok(secret.clone());
     }
-    load_or_create(&config.data_dir.join(SECRET_FILE))
+    load_or_create(&config.data_dir.join(SECRET_FILE)).map(SecretString::from)
 }
 
 fn load_or_create(path: &Path) -> std::io::Result<String> {

@@ -1,4 +1,5 @@
 use chitchat_domain::DomainError;
+use chitchat_domain::ErrorCode;
 use thiserror::Error;
 
 /// What can go wrong below the repository ports.
@@ -55,9 +56,11 @@ impl From<StoreError> for DomainError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::NotAMember => return DomainError::chat_not_found(),
-            StoreError::MessageDeleted => return DomainError::conflict("message_deleted", "the message was deleted"),
+            StoreError::MessageDeleted => {
+                return DomainError::conflict(ErrorCode::MessageDeleted, "the message was deleted")
+            }
             StoreError::AttachmentGone => {
-                return DomainError::not_found("attachment_not_found", "attachment not found")
+                return DomainError::not_found(ErrorCode::AttachmentNotFound, "attachment not found")
             }
             _ => {}
         }

@@ -9,12 +9,12 @@ use actix_web::http::header::{
     self, Charset, ContentDisposition, ContentRange, ContentRangeSpec, DispositionParam, DispositionType,
     ExtendedValue, HeaderValue,
 };
-use actix_web::http::StatusCode;
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use chitchat_domain::attachment::{ByteRange, Variant};
 use chitchat_domain::ports::BlobChunks;
 use chitchat_domain::services::Download;
 use chitchat_domain::{AttachmentId, DomainError, Services};
+use chitchat_domain::{ErrorCode, ErrorKind};
 use std::str::FromStr;
 
 /// Content never changes under an id: browsers may keep it, privately, for a year
@@ -24,7 +24,7 @@ const CACHE_CONTROL: &str = "private, max-age=31536000, immutable";
 const FILE_CSP: &str = "default-src 'none'; img-src 'self'; media-src 'self'; sandbox";
 
 pub(crate) fn parse_id(raw: &str) -> Result<AttachmentId, DomainError> {
-    raw.trim().parse().map_err(|_| DomainError::not_found("attachment_not_found", "attachment not found"))
+    raw.trim().parse().map_err(|_| DomainError::not_found(ErrorCode::AttachmentNotFound, "attachment not found"))
 }
 
 #[utoipa::path(
@@ -114,8 +114,8 @@ async fn serve(
         Ok(range) => range,
         Err(()) => {
             let error = ApiError::new(
-                StatusCode::RANGE_NOT_SATISFIABLE,
-                "range_not_satisfiable",
+                ErrorKind::RangeNotSatisfiable,
+                ErrorCode::RangeNotSatisfiable,
                 format!("the file has {size} bytes"),
             );
             let mut response = actix_web::ResponseError::error_response(&error);
@@ -151,7 +151,7 @@ async fn serve(
 }
 
 fn error_header() -> ApiError {
-    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "could not build a header")
+    ApiError::new(ErrorKind::Internal, ErrorCode::InternalError, "could not build a header")
 }
 
 /// The single byte range asked for, within `size`: Ok(None) for the whole file

@@ -10,6 +10,7 @@ use actix_web::http::header;
 use actix_web::{post, web, FromRequest, HttpRequest, HttpResponse};
 use chitchat_domain::attachment::{LinkGrant, SignedLink};
 use chitchat_domain::auth::Caller;
+use chitchat_domain::ErrorCode;
 use chitchat_domain::{AttachmentId, DomainError, Services};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -101,7 +102,7 @@ pub(crate) enum Reader {
 
 /// A malformed link names nothing anyone may read.
 fn bad_link() -> ApiError {
-    DomainError::not_found("attachment_not_found", "attachment not found").into()
+    DomainError::not_found(ErrorCode::AttachmentNotFound, "attachment not found").into()
 }
 
 /// None when the query carries no link (then the token decides); a link with a

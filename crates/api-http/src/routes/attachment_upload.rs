@@ -4,10 +4,10 @@
 use crate::auth::Authenticated;
 use crate::error::{ApiError, ApiResult};
 use actix_multipart::{Field, Multipart};
-use actix_web::http::StatusCode;
 use actix_web::{post, web, HttpRequest, HttpResponse};
 use chitchat_domain::services::Upload;
 use chitchat_domain::{DomainError, Services};
+use chitchat_domain::{ErrorCode, ErrorKind};
 use futures_util::StreamExt;
 
 /// The form field that carries the file.
@@ -20,7 +20,7 @@ const DRAIN_CAP: u64 = 16 * 1024 * 1024;
 const FRAMING_ALLOWANCE: u64 = 64 * 1024;
 
 fn bad_form(detail: impl std::fmt::Display) -> ApiError {
-    ApiError::new(StatusCode::BAD_REQUEST, "invalid_multipart", format!("the upload could not be read: {detail}"))
+    ApiError::new(ErrorKind::BadRequest, ErrorCode::InvalidMultipart, format!("the upload could not be read: {detail}"))
 }
 
 fn declared_length(req: &HttpRequest) -> Option<u64> {
@@ -95,14 +95,15 @@ pub(crate) async fn upload(
         return Ok(HttpResponse::Created().json(info));
     }
     Err(ApiError::new(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "missing_file",
+        ErrorKind::Invalid,
+        ErrorCode::MissingFile,
         "send the file as the multipart/form-data field \"file\"",
     ))
 }
 
 fn too_large(limit: u64) -> ApiError {
-    DomainError::too_large("upload_too_large", format!("a file may be at most {limit} bytes (MAX_UPLOAD_SIZE)")).into()
+    DomainError::too_large(ErrorCode::UploadTooLarge, format!("a file may be at most {limit} bytes (MAX_UPLOAD_SIZE)"))
+        .into()
 }
 
 /// Streams the field into the upload. On failure hands the upload back with the

@@ -6,6 +6,7 @@ use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
 use chitchat_domain::auth::DeviceSession;
 use chitchat_domain::services::LoginRequest;
 use chitchat_domain::user::User;
+use chitchat_domain::ErrorCode;
 use chitchat_domain::Services;
 use serde::{Deserialize, Serialize};
 
@@ -131,7 +132,7 @@ pub(crate) async fn revoke_device(
     caller: Authenticated,
     path: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let not_found = || chitchat_domain::DomainError::not_found("session_not_found", "no such device session");
+    let not_found = || chitchat_domain::DomainError::not_found(ErrorCode::SessionNotFound, "no such device session");
     let session_id = path.trim().parse().map_err(|_| not_found())?;
     services.auth.revoke_device(caller.0, session_id).await?;
     Ok(HttpResponse::NoContent().finish())

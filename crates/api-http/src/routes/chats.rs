@@ -5,13 +5,14 @@ use crate::json_body::JsonBody;
 use actix_web::{delete, get, patch, post, put, web, HttpResponse};
 use chitchat_domain::chat::{ChatKind, ChatSettings, ChatView, Role};
 use chitchat_domain::services::{GroupEdit, NewChat};
+use chitchat_domain::ErrorCode;
 use chitchat_domain::{DomainError, Services, UserId};
 use serde::{Deserialize, Serialize};
 
 /// User ids from a body; malformed ids are simply unknown users.
 pub(crate) fn parse_user_ids(raw: &[String]) -> Result<Vec<UserId>, DomainError> {
     raw.iter()
-        .map(|id| id.trim().parse().map_err(|_| DomainError::not_found("user_not_found", "no such user")))
+        .map(|id| id.trim().parse().map_err(|_| DomainError::not_found(ErrorCode::UserNotFound, "no such user")))
         .collect()
 }
 
@@ -133,7 +134,7 @@ pub(crate) async fn add_members(
 fn parse_member_id(raw: &str) -> Result<UserId, DomainError> {
     raw.trim()
         .parse()
-        .map_err(|_| DomainError::not_found("member_not_found", "that user is not a member of this group"))
+        .map_err(|_| DomainError::not_found(ErrorCode::MemberNotFound, "that user is not a member of this group"))
 }
 
 /// `DELETE /api/chats/{id}/members/{user_id}`: removes a member (admins), or

@@ -5,11 +5,12 @@ use actix_web::{delete, get, patch, post, web, HttpResponse};
 use chitchat_domain::contact::Contact;
 use chitchat_domain::services::ContactRef;
 use chitchat_domain::user::{LastSeenVisibility, Privacy, User};
+use chitchat_domain::ErrorCode;
 use chitchat_domain::{DomainError, Services, UserId};
 use serde::{Deserialize, Serialize};
 
 pub(crate) fn user_id(raw: &str) -> Result<UserId, DomainError> {
-    raw.trim().parse().map_err(|_| DomainError::not_found("user_not_found", "no such user"))
+    raw.trim().parse().map_err(|_| DomainError::not_found(ErrorCode::UserNotFound, "no such user"))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -127,7 +128,9 @@ pub(crate) async fn add(
     let who = match (&body.user_id, &body.phone) {
         (Some(id), None) => ContactRef::Id(user_id(id)?),
         (None, Some(phone)) => ContactRef::Phone(phone),
-        _ => return Err(DomainError::invalid("invalid_contact", "give exactly one of user_id and phone").into()),
+        _ => {
+            return Err(DomainError::invalid(ErrorCode::InvalidContact, "give exactly one of user_id and phone").into())
+        }
     };
     let (contact, created) = services.contacts.add(caller.0, who, body.alias.as_deref()).await?;
     Ok(if created { HttpResponse::Created().json(contact) } else { HttpResponse::Ok().json(contact) })

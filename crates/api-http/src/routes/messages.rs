@@ -4,6 +4,7 @@ use crate::error::ApiResult;
 use crate::json_body::JsonBody;
 use actix_web::{get, post, web, HttpResponse};
 use chitchat_domain::message::{Cursor, Message, Page, SendCommand, SendRequest};
+use chitchat_domain::ErrorCode;
 use chitchat_domain::{DomainError, Services};
 use serde::{Deserialize, Serialize};
 
@@ -20,7 +21,9 @@ impl SendBody {
     /// The send this body asks for, checked by every rule that needs no storage.
     pub(crate) fn into_command(self) -> Result<SendCommand, DomainError> {
         let chat_id = parse_chat_id(&self.chat_id)?;
-        self.message.into_command(chat_id).map_err(|refused| refused.into_error("invalid_body", "invalid request body"))
+        self.message
+            .into_command(chat_id)
+            .map_err(|refused| refused.into_error(ErrorCode::InvalidBody, "invalid request body"))
     }
 }
 

@@ -12,6 +12,7 @@ pub(crate) mod receipts;
 pub(crate) mod search;
 pub(crate) mod users;
 
+use chitchat_domain::ErrorCode;
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
 /// Every REST endpoint, each registered once: its route and its OpenAPI entry both
@@ -79,5 +80,7 @@ pub(crate) fn parse_chat_id(raw: &str) -> Result<chitchat_domain::ChatId, chitch
 
 /// A message id from a path or body; malformed ids are simply unknown messages.
 pub(crate) fn parse_message_id(raw: &str) -> Result<chitchat_domain::MessageId, chitchat_domain::DomainError> {
-    raw.trim().parse().map_err(|_| chitchat_domain::DomainError::not_found("message_not_found", "message not found"))
+    raw.trim()
+        .parse()
+        .map_err(|_| chitchat_domain::DomainError::not_found(ErrorCode::MessageNotFound, "message not found"))
 }

@@ -4,6 +4,7 @@ use super::Attachment;
 use crate::error::DomainError;
 use crate::ids::{AttachmentId, UserId};
 use crate::message::ContentType;
+use crate::ErrorCode;
 use chrono::Duration;
 
 /// Most attachments one message may carry (an album).
@@ -35,7 +36,7 @@ impl Default for AttachmentPolicy {
 }
 
 pub(crate) fn attachment_not_found() -> DomainError {
-    DomainError::not_found("attachment_not_found", "attachment not found")
+    DomainError::not_found(ErrorCode::AttachmentNotFound, "attachment not found")
 }
 
 /// The attachments a message of `content_type` from `sender` will carry, in the
@@ -61,19 +62,19 @@ pub fn check_for_send(
             return Ok(ids);
         }
         return Err(DomainError::invalid(
-            "attachments_not_allowed",
+            ErrorCode::AttachmentsNotAllowed,
             format!("a {} message carries no attachments", content_type.as_str()),
         ));
     };
     if ids.is_empty() {
         return Err(DomainError::invalid(
-            "attachments_required",
+            ErrorCode::AttachmentsRequired,
             format!("a {} message needs attachment_ids", content_type.as_str()),
         ));
     }
     if ids.len() > MAX_ATTACHMENTS_PER_MESSAGE {
         return Err(DomainError::invalid(
-            "too_many_attachments",
+            ErrorCode::TooManyAttachments,
             format!("a message carries at most {MAX_ATTACHMENTS_PER_MESSAGE} attachments"),
         ));
     }
@@ -82,7 +83,7 @@ pub fn check_for_send(
             found.iter().find(|a| a.id() == *id && a.uploader_id == sender).ok_or_else(attachment_not_found)?;
         if attachment.info.kind != kind {
             return Err(DomainError::invalid(
-                "attachment_kind_mismatch",
+                ErrorCode::AttachmentKindMismatch,
                 format!(
                     "attachment {id} is a {} file, not {}; send it with content_type {:?}",
                     attachment.info.kind.as_str(),

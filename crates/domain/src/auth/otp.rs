@@ -1,5 +1,6 @@
 use crate::error::DomainError;
 use crate::user::Phone;
+use crate::ErrorCode;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
@@ -21,7 +22,7 @@ impl OtpCode {
     pub fn parse(raw: &str) -> Result<Self, DomainError> {
         let code = raw.trim();
         if code.len() != Self::DIGITS || !code.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(DomainError::invalid("invalid_code", "the code is six digits"));
+            return Err(DomainError::invalid(ErrorCode::InvalidCode, "the code is six digits"));
         }
         Ok(Self(code.to_owned()))
     }

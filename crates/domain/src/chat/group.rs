@@ -6,6 +6,7 @@ use super::{Chat, ChatKind, Member, Role};
 use crate::error::DomainError;
 use crate::ids::{ChatId, MessageId, UserId};
 use crate::message::{ContentType, MessageBody, NewMessage, SystemAction, SystemInfo};
+use crate::ErrorCode;
 use chrono::{DateTime, Utc};
 use std::collections::{HashMap, HashSet};
 
@@ -36,7 +37,7 @@ impl GroupPolicy {
     pub fn check_size(&self, members: usize) -> Result<(), DomainError> {
         if members > self.max_members {
             return Err(DomainError::invalid(
-                "too_many_members",
+                ErrorCode::TooManyMembers,
                 format!("a group has at most {} members", self.max_members),
             ));
         }
@@ -55,13 +56,13 @@ impl GroupName {
         let chars = name.chars().count();
         if chars == 0 || chars > MAX_GROUP_NAME_CHARS || name.chars().any(char::is_control) {
             return Err(DomainError::invalid(
-                "invalid_group_name",
+                ErrorCode::InvalidGroupName,
                 format!("a group name is 1 to {MAX_GROUP_NAME_CHARS} characters without control characters"),
             ));
         }
         if crate::text::renders_empty(name) || crate::text::has_stray_format_char(name) {
             return Err(DomainError::invalid(
-                "invalid_group_name",
+                ErrorCode::InvalidGroupName,
                 "a group name must show something, without invisible or direction-changing characters",
             ));
         }
@@ -84,7 +85,7 @@ impl GroupDescription {
         let allowed = |c: char| !c.is_control() || matches!(c, '\n' | '\r' | '\t');
         if text.chars().count() > MAX_GROUP_DESCRIPTION_CHARS || !text.chars().all(allowed) {
             return Err(DomainError::invalid(
-                "invalid_description",
+                ErrorCode::InvalidDescription,
                 format!("a group description is at most {MAX_GROUP_DESCRIPTION_CHARS} characters"),
             ));
         }
@@ -185,15 +186,15 @@ pub struct GroupChange {
 }
 
 fn not_a_group() -> DomainError {
-    DomainError::invalid("not_a_group", "only group chats have names, admins and member lists to change")
+    DomainError::invalid(ErrorCode::NotAGroup, "only group chats have names, admins and member lists to change")
 }
 
 fn not_admin() -> DomainError {
-    DomainError::forbidden("not_admin", "only group admins may do this")
+    DomainError::forbidden(ErrorCode::NotAdmin, "only group admins may do this")
 }
 
 fn member_not_found() -> DomainError {
-    DomainError::not_found("member_not_found", "that user is not a member of this group")
+    DomainError::not_found(ErrorCode::MemberNotFound, "that user is not a member of this group")
 }
 
 fn distinct(users: &[UserId]) -> Vec<UserId> {
@@ -347,7 +348,7 @@ impl Group {
         }
         if role == Role::Member && self.members.iter().filter(|m| m.is_admin()).count() == 1 {
             return Err(DomainError::conflict(
-                "last_admin",
+                ErrorCode::LastAdmin,
                 "the group's only admin cannot be demoted; make another member admin first",
             ));
         }

@@ -13,6 +13,7 @@ use crate::error::DomainError;
 use crate::ids::{ChatId, UserId};
 use crate::message::Message;
 use crate::user::User;
+use crate::ErrorCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -37,7 +38,7 @@ impl ChatKind {
         match raw {
             "direct" => Ok(Self::Direct),
             "group" => Ok(Self::Group),
-            _ => Err(DomainError::invalid("invalid_chat_type", "type must be \"direct\" or \"group\"")),
+            _ => Err(DomainError::invalid(ErrorCode::InvalidChatType, "type must be \"direct\" or \"group\"")),
         }
     }
 }
@@ -63,7 +64,7 @@ impl Role {
         match raw {
             "admin" => Ok(Self::Admin),
             "member" => Ok(Self::Member),
-            _ => Err(DomainError::invalid("invalid_role", "role must be \"admin\" or \"member\"")),
+            _ => Err(DomainError::invalid(ErrorCode::InvalidRole, "role must be \"admin\" or \"member\"")),
         }
     }
 }
@@ -133,7 +134,7 @@ pub fn direct_key(a: UserId, b: UserId) -> String {
 /// A new direct chat between `creator` and `other`, both as members.
 pub fn new_direct(creator: UserId, other: UserId, now: DateTime<Utc>) -> Result<(Chat, Vec<Member>), DomainError> {
     if creator == other {
-        return Err(DomainError::invalid("invalid_members", "a direct chat needs another person"));
+        return Err(DomainError::invalid(ErrorCode::InvalidMembers, "a direct chat needs another person"));
     }
     let chat = Chat {
         id: ChatId::new(),

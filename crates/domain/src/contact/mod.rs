@@ -3,6 +3,7 @@
 use crate::error::DomainError;
 use crate::ids::UserId;
 use crate::user::{Phone, User};
+use crate::ErrorCode;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -48,7 +49,7 @@ pub fn parse_alias(raw: Option<&str>) -> Result<Option<String>, DomainError> {
     let invisible = crate::text::renders_empty(alias) || crate::text::has_stray_format_char(alias);
     if alias.chars().count() > MAX_ALIAS_CHARS || alias.chars().any(char::is_control) || invisible {
         return Err(DomainError::invalid(
-            "invalid_alias",
+            ErrorCode::InvalidAlias,
             format!("alias must be at most {MAX_ALIAS_CHARS} printable characters"),
         ));
     }

@@ -6,6 +6,7 @@ use super::{ContentType, Message};
 use crate::chat::Member;
 use crate::error::DomainError;
 use crate::ids::{ChatId, MessageId, UserId};
+use crate::ErrorCode;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -79,7 +80,7 @@ impl Emoji {
         let invisible = crate::text::renders_empty(&raw) || crate::text::has_stray_format_char(&raw);
         if count == 0 || count > MAX_EMOJI_CHARS || raw.chars().any(refused) || invisible {
             return Err(DomainError::invalid(
-                "invalid_emoji",
+                ErrorCode::InvalidEmoji,
                 format!("emoji must be 1 to {MAX_EMOJI_CHARS} characters of an emoji, without letters or digits"),
             ));
         }
@@ -108,7 +109,7 @@ impl DeleteScope {
         match raw {
             "me" => Ok(Self::Me),
             "everyone" => Ok(Self::Everyone),
-            _ => Err(DomainError::invalid("invalid_delete_scope", "for must be \"me\" or \"everyone\"")),
+            _ => Err(DomainError::invalid(ErrorCode::InvalidDeleteScope, "for must be \"me\" or \"everyone\"")),
         }
     }
 }
@@ -132,15 +133,15 @@ pub struct ReactionChange {
 }
 
 fn message_deleted() -> DomainError {
-    DomainError::conflict("message_deleted", "the message was deleted")
+    DomainError::conflict(ErrorCode::MessageDeleted, "the message was deleted")
 }
 
 fn system_message() -> DomainError {
-    DomainError::invalid("system_message", "system messages cannot be changed, forwarded or reacted to")
+    DomainError::invalid(ErrorCode::SystemMessage, "system messages cannot be changed, forwarded or reacted to")
 }
 
 fn not_sender(what: &str) -> DomainError {
-    DomainError::forbidden("not_sender", format!("only the sender may {what} this message"))
+    DomainError::forbidden(ErrorCode::NotSender, format!("only the sender may {what} this message"))
 }
 
 /// Whether `editor` may replace the text of `message` at `now`: the sender, of a
@@ -156,13 +157,16 @@ pub fn check_edit(
         return Err(not_sender("edit"));
     }
     if message.content_type != ContentType::Text || message.forwarded {
-        return Err(DomainError::invalid("not_editable", "only text messages you wrote yourself can be edited"));
+        return Err(DomainError::invalid(
+            ErrorCode::NotEditable,
+            "only text messages you wrote yourself can be edited",
+        ));
     }
     if message.deleted_at.is_some() {
         return Err(message_deleted());
     }
     if now - message.created_at > policy.edit_window {
-        return Err(DomainError::forbidden("edit_window_passed", "the time to edit this message has passed"));
+        return Err(DomainError::forbidden(ErrorCode::EditWindowPassed, "the time to edit this message has passed"));
     }
     Ok(())
 }
@@ -188,7 +192,7 @@ pub fn check_delete_for_everyone(
     }
     if now - message.created_at > policy.delete_window {
         return Err(DomainError::forbidden(
-            "delete_window_passed",
+            ErrorCode::DeleteWindowPassed,
             "the time to delete this message for everyone has passed",
         ));
     }
@@ -201,7 +205,7 @@ pub fn check_reply_target(target: Option<&Message>, chat: ChatId) -> Result<Mess
     match target {
         Some(t) if t.chat_id == chat && t.content_type != ContentType::System && t.deleted_at.is_none() => Ok(t.id),
         _ => Err(DomainError::invalid(
-            "invalid_reply",
+            ErrorCode::InvalidReply,
             "reply_to_id must name a message of the same chat that is not deleted",
         )),
     }
@@ -228,7 +232,7 @@ pub fn forward_targets(chat_ids: &[ChatId]) -> Result<Vec<ChatId>, DomainError> 
     }
     if targets.is_empty() || targets.len() > MAX_FORWARD_CHATS {
         return Err(DomainError::invalid(
-            "invalid_chat_ids",
+            ErrorCode::InvalidChatIds,
             format!("chat_ids must name 1 to {MAX_FORWARD_CHATS} chats"),
         ));
     }

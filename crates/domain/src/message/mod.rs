@@ -18,6 +18,7 @@ pub use send::{ReplyTo, SendCommand, SendRefused, SendRequest};
 use crate::attachment::{AttachmentInfo, AttachmentKind};
 use crate::error::DomainError;
 use crate::ids::{AttachmentId, ChatId, MessageId, UserId};
+use crate::ErrorCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -51,7 +52,7 @@ impl ContentType {
     pub fn parse(raw: &str) -> Result<Self, DomainError> {
         match Self::from_name(raw) {
             Some(Self::System) | None => Err(DomainError::invalid(
-                "unsupported_content_type",
+                ErrorCode::UnsupportedContentType,
                 format!("content_type {raw:?} is not supported; use text, image, video, audio or document"),
             )),
             Some(known) => Ok(known),
@@ -135,15 +136,18 @@ pub struct MessageBody(String);
 impl MessageBody {
     pub fn parse(raw: String) -> Result<Self, DomainError> {
         if crate::text::renders_empty(&raw) {
-            return Err(DomainError::invalid("empty_content", "message content must not be empty"));
+            return Err(DomainError::invalid(ErrorCode::EmptyContent, "message content must not be empty"));
         }
         // No store keeps a NUL inside text (PostgreSQL refuses it), and no person types one.
         if raw.contains('\0') {
-            return Err(DomainError::invalid("invalid_content", "message content must not contain NUL characters"));
+            return Err(DomainError::invalid(
+                ErrorCode::InvalidContent,
+                "message content must not contain NUL characters",
+            ));
         }
         if raw.len() > MAX_CONTENT_BYTES {
             return Err(DomainError::too_large(
-                "content_too_large",
+                ErrorCode::ContentTooLarge,
                 format!("message content must be at most {MAX_CONTENT_BYTES} bytes"),
             ));
         }
@@ -176,7 +180,7 @@ impl ClientMsgId {
     pub fn parse(raw: String) -> Result<Self, DomainError> {
         if raw.is_empty() || raw.len() > MAX_CLIENT_MSG_ID || raw.chars().any(char::is_control) {
             return Err(DomainError::invalid(
-                "invalid_client_msg_id",
+                ErrorCode::InvalidClientMsgId,
                 format!("client_msg_id must be 1 to {MAX_CLIENT_MSG_ID} printable characters"),
             ));
         }
@@ -317,11 +321,11 @@ impl Page {
     pub fn new(offset: Option<i64>, limit: Option<i64>) -> Result<Self, DomainError> {
         let offset = offset.unwrap_or(0);
         if offset < 0 {
-            return Err(DomainError::invalid("invalid_offset", "offset must not be negative"));
+            return Err(DomainError::invalid(ErrorCode::InvalidOffset, "offset must not be negative"));
         }
         let limit = limit.unwrap_or(DEFAULT_PAGE);
         if limit < 1 {
-            return Err(DomainError::invalid("invalid_limit", "limit must be at least 1"));
+            return Err(DomainError::invalid(ErrorCode::InvalidLimit, "limit must be at least 1"));
         }
         Ok(Self { offset, limit: limit.min(MAX_PAGE), max_seq: None, after_seq: None, viewer: None })
     }
@@ -335,13 +339,15 @@ impl Page {
     /// first after `after_seq`; not both.
     pub fn with_cursor(self, cursor: Cursor) -> Result<Self, DomainError> {
         match (cursor.before_seq, cursor.after_seq) {
-            (Some(_), Some(_)) => Err(DomainError::invalid("invalid_cursor", "give before_seq or after_seq, not both")),
+            (Some(_), Some(_)) => {
+                Err(DomainError::invalid(ErrorCode::InvalidCursor, "give before_seq or after_seq, not both"))
+            }
             (Some(before), None) if before < 1 => {
-                Err(DomainError::invalid("invalid_cursor", "before_seq must be at least 1"))
+                Err(DomainError::invalid(ErrorCode::InvalidCursor, "before_seq must be at least 1"))
             }
             (Some(before), None) => Ok(self.up_to(before - 1)),
             (None, Some(after)) if after < 0 => {
-                Err(DomainError::invalid("invalid_cursor", "after_seq must not be negative"))
+                Err(DomainError::invalid(ErrorCode::InvalidCursor, "after_seq must not be negative"))
             }
             (None, Some(after)) => Ok(Self { after_seq: Some(after), ..self }),
             (None, None) => Ok(self),

@@ -5,6 +5,7 @@
 use super::{ClientMsgId, ContentType, MessageBody};
 use crate::attachment::rules::attachment_not_found;
 use crate::error::DomainError;
+use crate::error_code::ErrorCode;
 use crate::ids::{AttachmentId, ChatId, MessageId};
 use serde::Deserialize;
 
@@ -49,7 +50,7 @@ pub enum SendRefused {
 impl SendRefused {
     /// The error to answer: a malformed request under the channel's own
     /// `malformed_code`, its message led by `what` ("invalid request body").
-    pub fn into_error(self, malformed_code: &'static str, what: &str) -> DomainError {
+    pub fn into_error(self, malformed_code: ErrorCode, what: &str) -> DomainError {
         match self {
             Self::MissingContent => DomainError::invalid(malformed_code, format!("{what}: {self}")),
             Self::Rule(error) => error,
@@ -136,7 +137,12 @@ mod tests {
     }
 
     fn refusal(request: serde_json::Value) -> String {
-        command(request).unwrap_err().into_error("invalid_body", "invalid request body").code().to_owned()
+        command(request)
+            .unwrap_err()
+            .into_error(ErrorCode::InvalidBody, "invalid request body")
+            .code()
+            .as_str()
+            .to_owned()
     }
 
     #[test]
@@ -145,9 +151,9 @@ mod tests {
         assert_eq!((sent.content_type, sent.content.as_str()), (ContentType::Text, "hi"));
         let missing = command(json!({})).unwrap_err();
         assert!(matches!(missing, SendRefused::MissingContent));
-        let error = missing.into_error("invalid_payload", "invalid message payload");
+        let error = missing.into_error(ErrorCode::InvalidPayload, "invalid message payload");
         assert_eq!(
-            (error.code(), error.to_string().as_str()),
+            (error.code().as_str(), error.to_string().as_str()),
             ("invalid_payload", "invalid message payload: missing field `content`")
         );
     }

@@ -4,6 +4,7 @@
 use crate::error::DomainError;
 use crate::ids::{ChatId, UserId};
 use crate::message::MessageStatus;
+use crate::ErrorCode;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -20,7 +21,7 @@ impl ReceiptKind {
         match raw {
             "delivered" => Ok(Self::Delivered),
             "read" => Ok(Self::Read),
-            _ => Err(DomainError::invalid("invalid_status", "status must be \"delivered\" or \"read\"")),
+            _ => Err(DomainError::invalid(ErrorCode::InvalidStatus, "status must be \"delivered\" or \"read\"")),
         }
     }
 

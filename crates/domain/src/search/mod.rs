@@ -3,6 +3,7 @@
 
 use crate::error::DomainError;
 use crate::message::Message;
+use crate::ErrorCode;
 use serde::Serialize;
 
 /// Characters of context shown on each side of the first match.
@@ -19,7 +20,7 @@ impl SearchQuery {
         let q = raw.trim();
         if q.is_empty() || q.chars().count() > MAX_QUERY_CHARS || q.chars().any(char::is_control) {
             return Err(DomainError::invalid(
-                "invalid_query",
+                ErrorCode::InvalidQuery,
                 format!("q must be 1 to {MAX_QUERY_CHARS} printable characters"),
             ));
         }

@@ -13,6 +13,7 @@ use crate::ids::{AttachmentId, ChatId, UserId};
 use crate::message::{
     Appended, ContentType, DeleteScope, Message, MessagePolicy, SendOutcome, SendRequest, UpdateAction,
 };
+use crate::ErrorCode;
 use chrono::Utc;
 
 fn service(m: MockSet) -> MessageService {
@@ -52,7 +53,7 @@ fn media(content_type: &str, content: &str, ids: &[AttachmentId]) -> SendRequest
 async fn send(service: &MessageService, caller: Caller, request: SendRequest) -> DomainResult<Appended> {
     let command = request
         .into_command(ChatId::new())
-        .map_err(|refused| refused.into_error("invalid_body", "invalid request body"))?;
+        .map_err(|refused| refused.into_error(ErrorCode::InvalidBody, "invalid request body"))?;
     service.send(caller, command).await
 }
 

@@ -14,6 +14,7 @@ use crate::clock::Clock;
 use crate::error::{DomainError, DomainResult};
 use crate::ids::{AttachmentId, UserId};
 use crate::ports::{AttachmentRepo, BlobChunks, BlobStore, BlobWriter, LinkSigner, MediaInspector};
+use crate::ErrorCode;
 use std::sync::Arc;
 
 /// How much of an image too large to decode is kept to read its size from its header.
@@ -85,7 +86,7 @@ impl Upload {
 }
 
 fn too_large(limit: u64) -> DomainError {
-    DomainError::too_large("upload_too_large", format!("a file may be at most {limit} bytes (MAX_UPLOAD_SIZE)"))
+    DomainError::too_large(ErrorCode::UploadTooLarge, format!("a file may be at most {limit} bytes (MAX_UPLOAD_SIZE)"))
 }
 
 /// A file someone may download, with what the response needs to say about it.
@@ -147,7 +148,7 @@ impl AttachmentService {
         let Upload { id, uploader, name, writer, size, kept, keeping_all, mime_type, .. } = upload;
         if size == 0 {
             let _ = writer.abort().await;
-            return Err(DomainError::invalid("empty_file", "the file is empty"));
+            return Err(DomainError::invalid(ErrorCode::EmptyFile, "the file is empty"));
         }
         let mime_type = mime_type.unwrap_or_else(|| self.media.sniff(&kept[..kept.len().min(SNIFF_BYTES)]));
         let mut kind = AttachmentKind::of_mime(&mime_type);
@@ -253,7 +254,7 @@ impl AttachmentService {
             return Err(attachment_not_found());
         }
         if grant.is_expired(self.clock.now()) {
-            return Err(DomainError::forbidden("link_expired", "this link has expired; ask for a new one"));
+            return Err(DomainError::forbidden(ErrorCode::LinkExpired, "this link has expired; ask for a new one"));
         }
         self.open_as(grant.user_id, grant.attachment_id, variant).await
     }
@@ -267,10 +268,9 @@ impl AttachmentService {
         let (mime_type, size) = match variant {
             Variant::Original => (attachment.info.mime_type.clone(), attachment.info.size),
             Variant::Thumbnail => {
-                let thumbnail = attachment
-                    .thumbnail
-                    .as_ref()
-                    .ok_or_else(|| DomainError::not_found("thumbnail_not_found", "this attachment has no thumbnail"))?;
+                let thumbnail = attachment.thumbnail.as_ref().ok_or_else(|| {
+                    DomainError::not_found(ErrorCode::ThumbnailNotFound, "this attachment has no thumbnail")
+                })?;
                 (thumbnail.mime_type.clone(), thumbnail.size)
             }
         };
@@ -540,13 +540,13 @@ mod tests {
         let mut m = MockSet::new(Utc::now());
         let journal = journaled(&mut m);
         m.media.expect_sniff().returning(|_| "image/png".into());
-        m.media.expect_inspect_image().returning(|_, _| Err(DomainError::busy("media_busy", "busy")));
+        m.media.expect_inspect_image().returning(|_, _| Err(DomainError::busy(ErrorCode::MediaBusy, "busy")));
         m.attachments.expect_insert_attachment().never();
         let service = service(m, AttachmentPolicy::default());
         let mut upload = service.begin_upload(caller(), Some("huge.png")).await.unwrap();
         upload.write(b"\x89PNG\r\n\x1a\n pixels").await.unwrap();
         let error = service.finish_upload(upload).await.unwrap_err();
-        assert!(matches!(error, DomainError::Busy { code: "media_busy", .. }), "{error:?}");
+        assert!(matches!(error, DomainError::Busy { code: ErrorCode::MediaBusy, .. }), "{error:?}");
         let journal = journal.lock().unwrap();
         assert_eq!((journal.aborted.len(), journal.finished.len()), (1, 0), "nothing is kept");
     }

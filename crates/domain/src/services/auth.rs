@@ -8,6 +8,7 @@ use crate::event::Delivery;
 use crate::ids::SessionId;
 use crate::ports::{CodeGenerator, ContactRepo, EventBus, OtpRepo, OtpSender, SessionRepo, TokenCodec, UserRepo};
 use crate::user::{Phone, Region, User, UserName};
+use crate::ErrorCode;
 use chrono::{DateTime, Duration, Utc};
 use std::sync::Arc;
 
@@ -62,11 +63,11 @@ pub struct LoginRequest<'a> {
 }
 
 fn wrong_code() -> DomainError {
-    DomainError::unauthorized("invalid_code", "the code is wrong; check it and try again")
+    DomainError::unauthorized(ErrorCode::InvalidCode, "the code is wrong; check it and try again")
 }
 
 fn too_many_attempts() -> DomainError {
-    DomainError::too_many("too_many_attempts", "too many wrong codes; request a new code")
+    DomainError::too_many(ErrorCode::TooManyAttempts, "too many wrong codes; request a new code")
 }
 
 impl AuthService {
@@ -109,7 +110,7 @@ impl AuthService {
             let previous = self.otps.get(&phone).await?.map(|p| p.created_at).unwrap_or(now);
             let wait = previous + self.policy.otp_resend_cooldown - now;
             return Err(DomainError::too_many(
-                "code_recently_sent",
+                ErrorCode::CodeRecentlySent,
                 format!("a code was just sent; ask again in {} s", wait.num_seconds().max(1)),
             ));
         }
@@ -133,7 +134,7 @@ impl AuthService {
             });
         };
         if now >= challenge.expires_at {
-            return Err(DomainError::unauthorized("code_expired", "the code has expired; request a new code"));
+            return Err(DomainError::unauthorized(ErrorCode::CodeExpired, "the code has expired; request a new code"));
         }
         let hash = code.hash(&phone, &self.policy.otp_pepper);
         if !hashes_match(&hash, &challenge.code_hash) {
@@ -182,7 +183,7 @@ impl AuthService {
             Some(s) if s.user_id == claims.user_id && s.is_active(self.clock.now()) => {
                 Ok((Caller { user_id: s.user_id, session_id: s.id }, s.expires_at))
             }
-            _ => Err(DomainError::unauthorized("invalid_token", "the session has ended; log in again")),
+            _ => Err(DomainError::unauthorized(ErrorCode::InvalidToken, "the session has ended; log in again")),
         }
     }
 
@@ -219,7 +220,7 @@ impl AuthService {
             Some(s) if s.user_id == caller.user_id && s.is_active(self.clock.now()) => {
                 self.end_session(caller, session_id).await
             }
-            _ => Err(DomainError::not_found("session_not_found", "no such device session")),
+            _ => Err(DomainError::not_found(ErrorCode::SessionNotFound, "no such device session")),
         }
     }
 
@@ -237,7 +238,7 @@ impl AuthService {
         self.users
             .get(caller.user_id)
             .await?
-            .ok_or_else(|| DomainError::unauthorized("invalid_token", "the account no longer exists"))
+            .ok_or_else(|| DomainError::unauthorized(ErrorCode::InvalidToken, "the account no longer exists"))
     }
 }
 
@@ -356,7 +357,7 @@ mod tests {
         m.otps.expect_consume().never();
         let service = AuthService::new(&ports(m), policy());
         let err = service.login(login("654321")).await.unwrap_err();
-        assert!(matches!(err, DomainError::Unauthorized { code: "invalid_code", .. }));
+        assert!(matches!(err, DomainError::Unauthorized { code: ErrorCode::InvalidCode, .. }));
     }
 
     #[tokio::test]

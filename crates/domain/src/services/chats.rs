@@ -12,6 +12,7 @@ use crate::ids::{ChatId, UserId};
 use crate::message::{Message, Page};
 use crate::ports::{ChatRepo, ChatSettingsRepo, ContactRepo, EventBus, MessageRepo, ReceiptRepo, UserRepo};
 use crate::receipt::ChatProgress;
+use crate::ErrorCode;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -62,12 +63,12 @@ impl ChatService {
             ChatKind::Direct => {
                 let [other] = request.user_ids.as_slice() else {
                     return Err(DomainError::invalid(
-                        "invalid_members",
+                        ErrorCode::InvalidMembers,
                         "a direct chat takes exactly one other user in user_ids",
                     ));
                 };
                 if self.users.get(*other).await?.is_none() {
-                    return Err(DomainError::not_found("user_not_found", "no such user"));
+                    return Err(DomainError::not_found(ErrorCode::UserNotFound, "no such user"));
                 }
                 // The chat about to be opened is the one the other person's block guards.
                 let blocked_by_other = self.contacts.is_blocked(*other, caller.user_id).await?;

@@ -7,6 +7,7 @@ use crate::event::Delivery;
 use crate::ids::UserId;
 use crate::ports::{ChatRepo, ContactRepo, EventBus, UserRepo};
 use crate::user::{LastSeenVisibility, Phone, StatusLine, User, UserName};
+use crate::ErrorCode;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -28,11 +29,11 @@ pub struct ContactService {
 }
 
 fn user_not_found() -> DomainError {
-    DomainError::not_found("user_not_found", "no such user")
+    DomainError::not_found(ErrorCode::UserNotFound, "no such user")
 }
 
 fn contact_not_found() -> DomainError {
-    DomainError::not_found("contact_not_found", "not in your contacts")
+    DomainError::not_found(ErrorCode::ContactNotFound, "not in your contacts")
 }
 
 impl ContactService {
@@ -141,7 +142,7 @@ impl ContactService {
             }
         };
         if user.as_ref().map(|u| u.id) == Some(caller.user_id) {
-            return Err(DomainError::invalid("invalid_contact", "you cannot add yourself as a contact"));
+            return Err(DomainError::invalid(ErrorCode::InvalidContact, "you cannot add yourself as a contact"));
         }
         let created = match &user {
             Some(user) => {
@@ -207,7 +208,7 @@ impl ContactService {
     /// direct chat to, the caller.
     pub async fn block(&self, caller: Caller, user: UserId) -> DomainResult<()> {
         if user == caller.user_id {
-            return Err(DomainError::invalid("invalid_block", "you cannot block yourself"));
+            return Err(DomainError::invalid(ErrorCode::InvalidBlock, "you cannot block yourself"));
         }
         self.users.get(user).await?.ok_or_else(user_not_found)?;
         self.contacts.block(caller.user_id, user, self.clock.now()).await?;

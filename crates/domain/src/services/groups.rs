@@ -15,6 +15,7 @@ use crate::event::ChatUpdate;
 use crate::ids::{ChatId, UserId};
 use crate::message::Appended;
 use crate::ports::GROUP_CHANGED;
+use crate::ErrorCode;
 use std::collections::{HashMap, HashSet};
 
 /// How often a change is decided afresh when another change to the same group was
@@ -29,7 +30,7 @@ pub struct GroupEdit {
 }
 
 fn user_not_found() -> DomainError {
-    DomainError::not_found("user_not_found", "no such user")
+    DomainError::not_found(ErrorCode::UserNotFound, "no such user")
 }
 
 impl ChatService {
@@ -62,7 +63,7 @@ impl ChatService {
     /// members come back.
     pub async fn add_members(&self, caller: Caller, chat_id: ChatId, user_ids: &[UserId]) -> DomainResult<ChatView> {
         if user_ids.is_empty() {
-            return Err(DomainError::invalid("invalid_members", "user_ids must name at least one user"));
+            return Err(DomainError::invalid(ErrorCode::InvalidMembers, "user_ids must name at least one user"));
         }
         // More distinct people than a group may hold can never fit.
         self.policy.check_size(user_ids.iter().collect::<HashSet<_>>().len())?;
@@ -426,7 +427,7 @@ mod tests {
             service.set_role(ravi, f.chat.id, f.ravi, Role::Admin).await.unwrap_err(),
         ];
         for err in refusals {
-            assert_eq!(err, DomainError::forbidden("not_admin", "only group admins may do this"));
+            assert_eq!(err, DomainError::forbidden(ErrorCode::NotAdmin, "only group admins may do this"));
         }
         assert!(published.lock().unwrap().is_empty());
     }
@@ -500,7 +501,7 @@ mod tests {
         let (mut m, _) = serve(&f);
         m.chats.expect_change_group().never();
         let err = service(m, 10).set_role(caller(f.asha), f.chat.id, f.asha, Role::Member).await.unwrap_err();
-        assert_eq!((err.code(), matches!(err, DomainError::Conflict { .. })), ("last_admin", true));
+        assert_eq!((err.code().as_str(), matches!(err, DomainError::Conflict { .. })), ("last_admin", true));
     }
 
     #[tokio::test]

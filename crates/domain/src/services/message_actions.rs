@@ -19,16 +19,17 @@ use crate::message::{
     body_of, check_delete_for_everyone, check_edit, check_shareable, forward_targets, DeleteScope, Emoji, Message,
     MessageBody, MessageEdit, NewMessage,
 };
+use crate::ErrorCode;
 
 fn message_not_found() -> DomainError {
-    DomainError::not_found("message_not_found", "message not found")
+    DomainError::not_found(ErrorCode::MessageNotFound, "message not found")
 }
 
 /// The store says `chat_not_found` when the caller left the chat while their change
 /// was on its way; about a message, that is "message not found".
 fn as_message_error(error: DomainError) -> DomainError {
     match error {
-        DomainError::NotFound { code: "chat_not_found", .. } => message_not_found(),
+        DomainError::NotFound { code: ErrorCode::ChatNotFound, .. } => message_not_found(),
         other => other,
     }
 }

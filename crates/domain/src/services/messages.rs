@@ -12,6 +12,7 @@ use crate::message::{
 };
 use crate::ports::{AttachmentRepo, BlobStore, ChatRepo, ContactRepo, EventBus, MessageRepo, ReceiptRepo};
 use crate::receipt::ChatProgress;
+use crate::ErrorCode;
 use std::sync::Arc;
 
 /// Sending and reading messages, and what people do to them afterwards
@@ -192,7 +193,7 @@ pub(crate) async fn publish_event(bus: &dyn EventBus, recipients: &[UserId], eve
 fn same_chat_or_conflict(first: Message, chat_id: ChatId) -> DomainResult<Appended> {
     if first.chat_id != chat_id {
         return Err(DomainError::conflict(
-            "client_msg_id_reused",
+            ErrorCode::ClientMsgIdReused,
             "this client_msg_id was already used for a message in another chat",
         ));
     }
@@ -342,7 +343,7 @@ mod tests {
         // No command, so no call of the service: the mocks expect nothing.
         let _service = service(MockSet::new(Utc::now()));
         let refused = |request: SendRequest| {
-            request.into_command(ChatId::new()).unwrap_err().into_error("invalid_body", "invalid request body")
+            request.into_command(ChatId::new()).unwrap_err().into_error(ErrorCode::InvalidBody, "invalid request body")
         };
         let empty = SendRequest { content: Some("   ".into()), ..text_request(None) };
         assert_eq!(refused(empty).code(), "empty_content");

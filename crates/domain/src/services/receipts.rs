@@ -8,6 +8,7 @@ use crate::ids::{ChatId, MessageId, UserId};
 use crate::message::Message;
 use crate::ports::{ChatRepo, EventBus, MessageRepo, ReceiptRepo};
 use crate::receipt::{ChatProgress, Receipt, ReceiptKind};
+use crate::ErrorCode;
 use std::sync::Arc;
 
 /// Delivered and read: positions per member, the ticks senders see, unread counts.
@@ -20,7 +21,7 @@ pub struct ReceiptService {
 }
 
 fn message_not_found() -> DomainError {
-    DomainError::not_found("message_not_found", "message not found")
+    DomainError::not_found(ErrorCode::MessageNotFound, "message not found")
 }
 
 impl ReceiptService {
@@ -39,7 +40,7 @@ impl ReceiptService {
     /// reader's other devices clear their unread count, senders update ticks).
     pub async fn mark(&self, caller: Caller, chat: ChatId, kind: ReceiptKind, seq: i64) -> DomainResult<()> {
         if seq < 1 {
-            return Err(DomainError::invalid("invalid_seq", "seq must be at least 1"));
+            return Err(DomainError::invalid(ErrorCode::InvalidSeq, "seq must be at least 1"));
         }
         require_member(self.chats.as_ref(), chat, caller.user_id).await?;
         let members: Vec<UserId> = self.chats.members(chat).await?.into_iter().map(|m| m.user_id).collect();
@@ -62,7 +63,10 @@ impl ReceiptService {
     pub async fn receipts(&self, caller: Caller, message: MessageId) -> DomainResult<Vec<Receipt>> {
         let message = self.readable(caller, message).await?;
         if message.sender_id != caller.user_id {
-            return Err(DomainError::forbidden("not_sender", "only the sender sees who received and read a message"));
+            return Err(DomainError::forbidden(
+                ErrorCode::NotSender,
+                "only the sender sees who received and read a message",
+            ));
         }
         let receipts = self.receipts.receipts(message.chat_id, message.seq).await?;
         Ok(receipts.into_iter().filter(|r| r.user_id != caller.user_id).collect())

@@ -4,6 +4,7 @@ use crate::error::{DomainError, DomainResult};
 use crate::ids::ChatId;
 use crate::ports::MessageSearch;
 use crate::search::{snippet, SearchHit, SearchQuery};
+use crate::ErrorCode;
 use std::sync::Arc;
 
 /// Most results one search returns.
@@ -32,7 +33,10 @@ impl SearchService {
         let limit = limit.unwrap_or(20);
         let offset = offset.unwrap_or(0);
         if limit < 1 || offset < 0 {
-            return Err(DomainError::invalid("invalid_limit", "limit must be at least 1 and offset not negative"));
+            return Err(DomainError::invalid(
+                ErrorCode::InvalidLimit,
+                "limit must be at least 1 and offset not negative",
+            ));
         }
         let found = self.search.search(caller.user_id, &query, chat, limit.min(MAX_RESULTS), offset).await?;
         Ok(found.into_iter().map(|message| SearchHit { snippet: snippet(&message.content, &query), message }).collect())

@@ -3,6 +3,7 @@ use crate::auth::Caller;
 use crate::error::{DomainError, DomainResult};
 use crate::ports::{ChatRepo, ContactRepo, UserRepo};
 use crate::user::User;
+use crate::ErrorCode;
 use std::sync::Arc;
 
 /// Most users one search returns.
@@ -32,7 +33,7 @@ impl UserService {
         let query = query.trim();
         if query.is_empty() || query.chars().count() > MAX_QUERY_CHARS || query.chars().any(char::is_control) {
             return Err(DomainError::invalid(
-                "invalid_query",
+                ErrorCode::InvalidQuery,
                 format!("q must be 1 to {MAX_QUERY_CHARS} printable characters"),
             ));
         }

@@ -1,5 +1,6 @@
 use crate::error::DomainError;
 use crate::text::{has_stray_format_char, renders_empty};
+use crate::ErrorCode;
 
 /// A display name: trimmed, 1 to 64 characters that show something, no control
 /// characters and no invisible or direction-changing ones (see `crate::text`).
@@ -12,20 +13,20 @@ impl UserName {
     pub fn parse(raw: &str) -> Result<Self, DomainError> {
         let name = raw.trim();
         if renders_empty(name) {
-            return Err(DomainError::invalid("invalid_name", "name must not be empty"));
+            return Err(DomainError::invalid(ErrorCode::InvalidName, "name must not be empty"));
         }
         if name.chars().count() > MAX_NAME_CHARS {
             return Err(DomainError::invalid(
-                "invalid_name",
+                ErrorCode::InvalidName,
                 format!("name must be at most {MAX_NAME_CHARS} characters"),
             ));
         }
         if name.chars().any(char::is_control) {
-            return Err(DomainError::invalid("invalid_name", "name must not contain control characters"));
+            return Err(DomainError::invalid(ErrorCode::InvalidName, "name must not contain control characters"));
         }
         if has_stray_format_char(name) {
             return Err(DomainError::invalid(
-                "invalid_name",
+                ErrorCode::InvalidName,
                 "name must not contain invisible or direction-changing characters",
             ));
         }

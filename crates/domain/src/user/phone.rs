@@ -1,5 +1,6 @@
 use super::numbering::{self, Reach};
 use crate::error::DomainError;
+use crate::ErrorCode;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -23,7 +24,7 @@ impl Region {
             .ok()
             .filter(|id| phonenumber::metadata::DATABASE.by_id(id.as_ref()).is_some())
             .map(Self)
-            .ok_or_else(|| DomainError::invalid("invalid_region", format!("unknown region code {code:?}")))
+            .ok_or_else(|| DomainError::invalid(ErrorCode::InvalidRegion, format!("unknown region code {code:?}")))
     }
 }
 
@@ -42,7 +43,8 @@ impl Phone {
     /// receive text messages: only mobile numbers, and those of plans where mobile
     /// and fixed-line numbers look alike, such as the US (`phone_not_mobile`).
     pub fn parse(raw: &str, region: Region) -> Result<Self, DomainError> {
-        let invalid = || DomainError::invalid("invalid_phone", "enter a valid phone number, for example +919876543210");
+        let invalid =
+            || DomainError::invalid(ErrorCode::InvalidPhone, "enter a valid phone number, for example +919876543210");
         let raw = raw.trim();
         if raw.is_empty() || raw.len() > MAX_PHONE_INPUT {
             return Err(invalid());
@@ -60,7 +62,7 @@ impl Phone {
         match number.reach {
             Reach::TextMessages => Ok(Self(number.e164)),
             Reach::Other => Err(DomainError::invalid(
-                "phone_not_mobile",
+                ErrorCode::PhoneNotMobile,
                 "this number cannot receive text messages; enter a mobile number",
             )),
         }

@@ -1,6 +1,7 @@
 //! Who may see when someone was last online.
 
 use crate::error::DomainError;
+use crate::ErrorCode;
 use serde::{Deserialize, Serialize};
 
 /// The `last_seen` privacy setting: everyone, only the people the user saved as
@@ -22,7 +23,7 @@ impl LastSeenVisibility {
             "contacts" => Ok(Self::Contacts),
             "nobody" => Ok(Self::Nobody),
             _ => Err(DomainError::invalid(
-                "invalid_privacy",
+                ErrorCode::InvalidPrivacy,
                 "last_seen must be \"everyone\", \"contacts\" or \"nobody\"",
             )),
         }

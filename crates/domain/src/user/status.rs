@@ -1,4 +1,5 @@
 use crate::error::DomainError;
+use crate::ErrorCode;
 
 /// The "about" line under a name: 0 to 140 characters, no control characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -11,7 +12,7 @@ impl StatusLine {
         let status = raw.trim();
         if status.chars().count() > MAX_STATUS_CHARS || status.chars().any(char::is_control) {
             return Err(DomainError::invalid(
-                "invalid_status_line",
+                ErrorCode::InvalidStatusLine,
                 format!("status must be at most {MAX_STATUS_CHARS} printable characters"),
             ));
         }

@@ -6,6 +6,7 @@
 //! Neither test needs the network or a running service: `cargo metadata` runs
 //! offline on the registry copy the build itself used.
 
+use chitchat_domain::ErrorCode;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -283,111 +284,28 @@ fn server_code() -> BTreeMap<PathBuf, String> {
     code
 }
 
-/// Calls whose first argument is an error code: `DomainError`'s constructors.
-const CODE_FIRST: [&str; 8] = [
-    "DomainError::invalid(",
-    "DomainError::too_large(",
-    "DomainError::unauthorized(",
-    "DomainError::forbidden(",
-    "DomainError::not_found(",
-    "DomainError::conflict(",
-    "DomainError::too_many(",
-    "DomainError::busy(",
-];
-/// Calls whose second argument is an error code (the first is a status or a frame id).
-const CODE_SECOND: [&str; 4] = ["ApiError::new(", "frames::error(", "self::error(", "frames::http_error("];
-
-/// The `n`th argument (0-based) of the call whose argument list starts at `code[0]`.
-fn argument(code: &str, n: usize) -> String {
-    let chars: Vec<char> = code.chars().collect();
-    let (mut i, mut depth, mut index) = (0, 0usize, 0);
-    let mut current = String::new();
-    while i < chars.len() {
-        if let Some(end) = literal_end(&chars, i) {
-            if index == n {
-                current.extend(&chars[i..end]);
-            }
-            i = end;
-            continue;
-        }
-        match chars[i] {
-            '(' | '[' | '{' => depth += 1,
-            ')' | ']' | '}' if depth == 0 => break,
-            ')' | ']' | '}' => depth -= 1,
-            ',' if depth == 0 => {
-                if index == n {
-                    break;
-                }
-                index += 1;
-                i += 1;
-                continue;
-            }
-            _ => {}
-        }
-        if index == n {
-            current.push(chars[i]);
-        }
-        i += 1;
-    }
-    current.trim().to_owned()
-}
-
-/// Every error code the server can send, with one place each is made.
+/// Every error code the server code names (as `ErrorCode::…`), with one place each is named.
 fn error_codes() -> BTreeMap<String, String> {
-    let code = server_code();
-    // `const NAME: &str = "…";` anywhere: codes are sometimes named.
-    let mut constants = BTreeMap::new();
-    for text in code.values() {
-        for part in text.split("const ").skip(1) {
-            if let Some((name, value)) = part.split_once(": &str = \"") {
-                if let Some(value) = value.split('"').next() {
-                    constants.insert(name.trim().to_owned(), value.to_owned());
-                }
-            }
-        }
-    }
+    let by_variant: BTreeMap<String, &str> =
+        ErrorCode::ALL.iter().map(|code| (format!("{code:?}"), code.as_str())).collect();
     let mut codes = BTreeMap::new();
     let mut unreadable = Vec::new();
-    for (file, text) in &code {
+    for (file, text) in &server_code() {
         let place = file.strip_prefix(repository()).unwrap_or(file).display().to_string();
-        // Inside `DomainError`'s own impl its constructors are called as `Self::…`.
-        let text =
-            &if file.ends_with("domain/src/error.rs") { text.replace("Self::", "DomainError::") } else { text.clone() };
-        let calls = CODE_FIRST.iter().map(|call| (call, 0)).chain(CODE_SECOND.iter().map(|call| (call, 1)));
-        for (call, n) in calls {
-            for (at, _) in text.match_indices(call) {
-                let arg = argument(&text[at + call.len()..], n);
-                let found = if let Some(literal) = arg.strip_prefix('"').and_then(|a| a.strip_suffix('"')) {
-                    Some(literal.to_owned())
-                } else if let Some(value) = constants.get(arg.rsplit("::").next().unwrap_or(&arg)) {
-                    Some(value.clone())
-                } else if arg.ends_with(".code()") {
-                    None // Passes on a code made elsewhere.
-                } else {
-                    unreadable.push(format!("{place}: {call}…{arg}…"));
-                    None
-                };
-                if let Some(found) = found {
-                    codes.entry(found).or_insert_with(|| place.clone());
-                }
+        for part in text.split("ErrorCode::").skip(1) {
+            let variant: String = part.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+            if variant == "ALL" {
+                continue;
             }
-        }
-        // Frames written out whole, such as `session_revoked`.
-        for part in text.split("\"code\":\"").skip(1) {
-            codes.entry(part.split('"').next().unwrap().to_owned()).or_insert_with(|| place.clone());
-        }
-        // `DomainError::code()` names the internal failure's code itself.
-        if let Some(body) = text.split("pub fn code(&self)").nth(1) {
-            let body = body.split("\n    }\n").next().unwrap();
-            for literal in body.split('"').skip(1).step_by(2) {
-                codes.entry(literal.to_owned()).or_insert_with(|| place.clone());
+            match by_variant.get(&variant) {
+                Some(code) => {
+                    codes.entry((*code).to_owned()).or_insert_with(|| place.clone());
+                }
+                None => unreadable.push(format!("{place}: ErrorCode::{variant}")),
             }
         }
     }
-    assert!(
-        unreadable.is_empty(),
-        "calls whose error code this test cannot read; name it with a literal or a const: {unreadable:#?}"
-    );
+    assert!(unreadable.is_empty(), "names this test cannot read as an error code: {unreadable:#?}");
     codes
 }
 

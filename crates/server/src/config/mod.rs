@@ -1,0 +1,368 @@
+//! Configuration from the environment (the seed's variable names) and an optional
+//! `chitchat.toml`. Bad values stop start-up with one line naming the variable.
+
+mod raw;
+mod secret_strength;
+mod sections;
+
+use chitchat_domain::auth::OtpCode;
+use chitchat_domain::user::Region;
+use raw::Raw;
+use secrecy::SecretString;
+use secret_strength::{
+    estimated_entropy_bits, MAKE_A_SECRET, MIN_PRODUCTION_SECRET, MIN_PRODUCTION_SECRET_BITS, SEED_EXAMPLE_SECRET,
+};
+pub use sections::{
+    AttachmentsConfig, AuthConfig, Config, DbConfig, HttpConfig, LimitsConfig, MessagesConfig, OtpConfig, RedisConfig,
+    RunMode, WsConfig,
+};
+use std::path::PathBuf;
+use std::time::Duration;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Load(#[from] config::ConfigError),
+    #[error("configuration: {var}: {message}")]
+    Invalid { var: &'static str, message: String },
+    #[error("configuration: {var}: {raw:?}: {source}")]
+    Duration {
+        var: &'static str,
+        raw: String,
+        #[source]
+        source: humantime::DurationError,
+    },
+}
+
+fn invalid(var: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid { var, message: message.into() }
+}
+
+fn non_empty(value: Option<String>) -> Option<String> {
+    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+/// A secret variable, trimmed; None when unset or blank.
+fn secret(value: Option<String>) -> Option<SecretString> {
+    non_empty(value).map(SecretString::from)
+}
+
+fn duration(var: &'static str, raw: &str) -> Result<Duration, ConfigError> {
+    let parsed = humantime::parse_duration(raw.trim()).map_err(|source| ConfigError::Duration {
+        var,
+        raw: raw.to_owned(),
+        source,
+    })?;
+    if parsed.is_zero() {
+        return Err(invalid(var, "must be longer than zero"));
+    }
+    Ok(parsed)
+}
+
+/// Whole seconds (links expire on a second), from one second to a day: a link
+/// that leaks into a history or a log must not work for long.
+fn link_ttl(raw: &str) -> Result<Duration, ConfigError> {
+    const VAR: &str = "ATTACHMENT_LINK_TTL";
+    let ttl = duration(VAR, raw)?;
+    if ttl < Duration::from_secs(1) || ttl > Duration::from_secs(24 * 3600) {
+        return Err(invalid(VAR, "must be from 1s to 24h"));
+    }
+    Ok(ttl)
+}
+
+fn positive<T: PartialEq + Default>(var: &'static str, value: T) -> Result<T, ConfigError> {
+    if value == T::default() {
+        return Err(invalid(var, "must be at least 1"));
+    }
+    Ok(value)
+}
+
+impl Config {
+    /// Reads `chitchat.toml` (if present) and then the environment, which wins.
+    pub fn load() -> Result<Self, ConfigError> {
+        let raw: Raw = config::Config::builder()
+            .add_source(config::File::with_name("chitchat").required(false))
+            .add_source(config::Environment::default())
+            .build()?
+            .try_deserialize()?;
+        Self::check(raw)
+    }
+
+    fn check(raw: Raw) -> Result<Self, ConfigError> {
+        let mode = match raw.env.trim() {
+            "development" | "" => RunMode::Development,
+            "production" => RunMode::Production,
+            other => return Err(invalid("ENV", format!("{other:?} is not \"development\" or \"production\""))),
+        };
+        let data_dir = PathBuf::from(raw.data_dir);
+        let database_url = non_empty(raw.database_url)
+            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("chitchat.db").display()));
+        let jwt_secret = non_empty(raw.jwt_secret);
+        if mode == RunMode::Production {
+            match &jwt_secret {
+                None => return Err(invalid("JWT_SECRET", "must be set when ENV=production")),
+                Some(s) if s == SEED_EXAMPLE_SECRET || s.len() < MIN_PRODUCTION_SECRET => {
+                    return Err(invalid(
+                        "JWT_SECRET",
+                        format!(
+                            "must be a random value of at least {MIN_PRODUCTION_SECRET} characters in production; \
+                             {MAKE_A_SECRET}"
+                        ),
+                    ))
+                }
+                Some(s) if estimated_entropy_bits(s) < MIN_PRODUCTION_SECRET_BITS => {
+                    return Err(invalid(
+                        "JWT_SECRET",
+                        format!(
+                            "is too easy to guess (repeated, sequential or too few different characters); \
+                             {MAKE_A_SECRET}"
+                        ),
+                    ))
+                }
+                Some(_) => {}
+            }
+        }
+        let otp_webhook_url = non_empty(raw.otp_webhook_url);
+        if let Some(url) = &otp_webhook_url {
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                return Err(invalid("OTP_WEBHOOK_URL", "must be an http:// or https:// URL"));
+            }
+        } else if mode == RunMode::Production {
+            return Err(invalid(
+                "OTP_WEBHOOK_URL",
+                "must be set when ENV=production: login codes are sent through it and never logged",
+            ));
+        }
+        let otp_fixed_code = match non_empty(raw.otp_fixed_code) {
+            None => None,
+            Some(_) if mode == RunMode::Production => {
+                return Err(invalid("OTP_FIXED_CODE", "is only allowed when ENV=development"))
+            }
+            Some(code) => Some(OtpCode::parse(&code).map_err(|_| invalid("OTP_FIXED_CODE", "must be six digits"))?),
+        };
+        let default_region = Region::parse(&raw.default_region)
+            .map_err(|_| invalid("DEFAULT_REGION", "must be a two-letter region code such as IN"))?;
+        if raw.db_max_open_conns == 0 {
+            return Err(invalid("DB_MAX_OPEN_CONNS", "must be at least 1"));
+        }
+        if raw.max_upload_size == 0 {
+            return Err(invalid("MAX_UPLOAD_SIZE", "must be at least 1 (bytes)"));
+        }
+        if raw.group_max_members < 2 {
+            return Err(invalid("GROUP_MAX_MEMBERS", "must be at least 2"));
+        }
+        Ok(Self {
+            mode,
+            mode_chosen: !raw.env.trim().is_empty(),
+            data_dir,
+            default_region,
+            http: HttpConfig {
+                port: raw.port,
+                host: raw.host,
+                cors_allowed_origins: raw
+                    .cors_allowed_origins
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|o| !o.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+                trusted_proxies: raw
+                    .trusted_proxies
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty())
+                    .map(|p| p.parse().map_err(|_| invalid("TRUSTED_PROXIES", format!("{p:?} is not an IP address"))))
+                    .collect::<Result<_, _>>()?,
+            },
+            limits: LimitsConfig {
+                rate_limit_requests_per_minute: positive(
+                    "RATE_LIMIT_REQUESTS_PER_MINUTE",
+                    raw.rate_limit_requests_per_minute,
+                )?,
+                rate_limit_burst: positive("RATE_LIMIT_BURST", raw.rate_limit_burst)?,
+                body_read_timeout: duration("BODY_READ_TIMEOUT", &raw.body_read_timeout)?,
+                body_deadline: duration("BODY_DEADLINE", &raw.body_deadline)?,
+                upload_body_deadline: duration("UPLOAD_BODY_DEADLINE", &raw.upload_body_deadline)?,
+                max_connections_per_ip: Some(raw.max_connections_per_ip).filter(|max| *max > 0),
+            },
+            db: DbConfig { url: SecretString::from(database_url), max_open_conns: raw.db_max_open_conns },
+            redis: RedisConfig {
+                url: secret(raw.redis_url),
+                password: secret(raw.redis_password),
+                db: non_empty(raw.redis_db)
+                    .map(|db| db.parse().map_err(|_| invalid("REDIS_DB", "must be a whole number")))
+                    .transpose()?,
+                channel: non_empty(Some(raw.redis_channel)).unwrap_or_else(|| "chitchat:events".into()),
+            },
+            auth: AuthConfig {
+                jwt_secret: jwt_secret.map(SecretString::from),
+                jwt_expiration: duration("JWT_EXPIRATION", &raw.jwt_expiration)?,
+            },
+            otp: OtpConfig {
+                resend_cooldown: humantime::parse_duration(raw.otp_resend_cooldown.trim()).map_err(|source| {
+                    ConfigError::Duration { var: "OTP_RESEND_COOLDOWN", raw: raw.otp_resend_cooldown.clone(), source }
+                })?,
+                webhook_url: otp_webhook_url.map(SecretString::from),
+                webhook_token: secret(raw.otp_webhook_token),
+                fixed_code: otp_fixed_code,
+            },
+            ws: WsConfig {
+                max_message_size: raw.ws_max_message_size.max(1024),
+                max_connections_per_user: positive("WS_MAX_CONNECTIONS_PER_USER", raw.ws_max_connections_per_user)?,
+                max_connections_per_session: positive(
+                    "WS_MAX_CONNECTIONS_PER_SESSION",
+                    raw.ws_max_connections_per_session,
+                )?,
+                read_buffer_size: raw.ws_read_buffer_size,
+                write_buffer_size: positive("WS_WRITE_BUFFER_SIZE", raw.ws_write_buffer_size)?,
+                ping_period: duration("WS_PING_PERIOD", &raw.ws_ping_period)?,
+                pong_wait: duration("WS_PONG_WAIT", &raw.ws_pong_wait)?,
+                write_wait: duration("WS_WRITE_WAIT", &raw.ws_write_wait)?,
+                presence_grace_period: duration("PRESENCE_GRACE_PERIOD", &raw.presence_grace_period)?,
+            },
+            messages: MessagesConfig {
+                group_max_members: raw.group_max_members,
+                edit_window: duration("MESSAGE_EDIT_WINDOW", &raw.message_edit_window)?,
+                delete_window: duration("MESSAGE_DELETE_WINDOW", &raw.message_delete_window)?,
+            },
+            attachments: AttachmentsConfig {
+                max_upload_size: raw.max_upload_size,
+                thumbnail_memory_budget: positive("THUMBNAIL_MEMORY_BUDGET", raw.thumbnail_memory_budget)?,
+                storage_url: non_empty(raw.storage_url),
+                link_ttl: link_ttl(&raw.attachment_link_ttl)?,
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+
+    #[test]
+    fn defaults_run_on_sqlite_in_the_data_dir() {
+        let c = Config::check(Raw::default()).unwrap();
+        assert_eq!(c.http.port, 8080);
+        assert_eq!(c.mode, RunMode::Development);
+        assert_eq!(c.db.url.expose_secret(), "sqlite://./data/chitchat.db");
+        assert_eq!(c.auth.jwt_expiration, Duration::from_secs(168 * 3600));
+        assert_eq!(c.messages.group_max_members, 1024);
+        assert_eq!(c.messages.edit_window, Duration::from_secs(15 * 60));
+        assert_eq!(c.messages.delete_window, Duration::from_secs(48 * 3600));
+        assert_eq!(c.attachments.max_upload_size, 64 * 1024 * 1024);
+        assert_eq!(c.attachments.storage_url, None, "attachments go to DATA_DIR/attachments");
+        assert_eq!(c.attachments.link_ttl, Duration::from_secs(15 * 60));
+    }
+
+    #[test]
+    fn production_refuses_missing_short_or_example_secrets_and_fixed_codes() {
+        let prod = |secret: Option<&str>, code: Option<&str>| Raw {
+            env: "production".into(),
+            jwt_secret: secret.map(str::to_owned),
+            otp_fixed_code: code.map(str::to_owned),
+            otp_webhook_url: Some("https://sms.example/send".into()),
+            ..Raw::default()
+        };
+        for secret in [None, Some("short"), Some(SEED_EXAMPLE_SECRET)] {
+            let err = Config::check(prod(secret, None)).unwrap_err().to_string();
+            assert!(err.contains("JWT_SECRET"), "{err}");
+        }
+        let strong = GENERATED_SECRET;
+        assert!(Config::check(prod(Some(strong), None)).is_ok());
+        let err = Config::check(prod(Some(strong), Some("123456"))).unwrap_err().to_string();
+        assert!(err.contains("OTP_FIXED_CODE"), "{err}");
+    }
+
+    /// An output of `openssl rand -base64 48`.
+    const GENERATED_SECRET: &str = "q0pZ3Yw8cJ1kXv7TnE5bR2uHgL9sAfD4mWiKoB6tQyVzNj+Cx/PeUr0hGlS3aI8d";
+
+    #[test]
+    fn production_refuses_secrets_that_are_long_but_easy_to_guess() {
+        let prod = |secret: &str| Raw {
+            env: "production".into(),
+            jwt_secret: Some(secret.to_owned()),
+            otp_webhook_url: Some("https://sms.example/send".into()),
+            ..Raw::default()
+        };
+        let trivial = [
+            "a".repeat(32),
+            "k".repeat(40),
+            "ab".repeat(16),
+            "0123456789".repeat(4),
+            "abcdefghijklmnopqrstuvwxyz012345".to_owned(),
+            "changeme".repeat(4),
+            "password1234".repeat(3),
+        ];
+        for secret in &trivial {
+            let err = Config::check(prod(secret)).unwrap_err().to_string();
+            assert!(err.contains("JWT_SECRET") && err.contains("openssl rand -base64 48"), "{secret}: {err}");
+        }
+        // Generated secrets pass: base64 and hex, as operators make them.
+        for secret in
+            [GENERATED_SECRET, "9f86d081884c7d659a2feaa0c55ad015", "a-production-secret-of-more-than-32-characters"]
+        {
+            assert!(Config::check(prod(secret)).is_ok(), "{secret}: {:.0} bits", estimated_entropy_bits(secret));
+        }
+    }
+
+    #[test]
+    fn production_needs_a_way_to_deliver_codes() {
+        let raw = Raw { env: "production".into(), jwt_secret: Some(GENERATED_SECRET.into()), ..Raw::default() };
+        let err = Config::check(raw).unwrap_err().to_string();
+        assert!(err.contains("OTP_WEBHOOK_URL"), "{err}");
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        let err = Config::check(Raw { jwt_expiration: "soon".into(), ..Raw::default() }).unwrap_err();
+        assert!(err.to_string().contains("JWT_EXPIRATION"));
+        let err = Config::check(Raw { otp_fixed_code: Some("12".into()), ..Raw::default() }).unwrap_err();
+        assert!(err.to_string().contains("OTP_FIXED_CODE"));
+        let err = Config::check(Raw { env: "staging".into(), ..Raw::default() }).unwrap_err();
+        assert!(err.to_string().contains("ENV"));
+        let err = Config::check(Raw { group_max_members: 1, ..Raw::default() }).unwrap_err();
+        assert!(err.to_string().contains("GROUP_MAX_MEMBERS"));
+        let err = Config::check(Raw { message_edit_window: "0s".into(), ..Raw::default() }).unwrap_err();
+        assert!(err.to_string().contains("MESSAGE_EDIT_WINDOW"));
+        let err = Config::check(Raw { message_delete_window: "two days".into(), ..Raw::default() }).unwrap_err();
+        assert!(err.to_string().contains("MESSAGE_DELETE_WINDOW"));
+        for ttl in ["500ms", "25h", "soon"] {
+            let err = Config::check(Raw { attachment_link_ttl: ttl.into(), ..Raw::default() }).unwrap_err();
+            assert!(err.to_string().contains("ATTACHMENT_LINK_TTL"), "{ttl}: {err}");
+        }
+        let err = Config::check(Raw { max_upload_size: 0, ..Raw::default() }).unwrap_err();
+        assert!(err.to_string().contains("MAX_UPLOAD_SIZE"));
+    }
+
+    #[test]
+    fn debug_output_never_shows_a_secret() {
+        let raw = Raw {
+            database_url: Some("postgres://chitchat:db-password-1@db.internal/chitchat".into()),
+            redis_url: Some("redis://:redis-url-password-2@cache.internal:6379/0".into()),
+            redis_password: Some("redis-password-3".into()),
+            jwt_secret: Some("jwt-secret-4".into()),
+            otp_webhook_url: Some("https://sms.example/send?key=webhook-key-5".into()),
+            otp_webhook_token: Some("webhook-token-6".into()),
+            ..Raw::default()
+        };
+        let config = Config::check(raw).unwrap();
+        let shown = format!("{config:?} {config:#?}");
+        for secret in [
+            "db-password-1",
+            "redis-url-password-2",
+            "redis-password-3",
+            "jwt-secret-4",
+            "webhook-key-5",
+            "webhook-token-6",
+        ] {
+            assert!(!shown.contains(secret), "{secret} shown in {shown}");
+        }
+        assert!(shown.contains("REDACTED"), "{shown}");
+        assert_eq!(
+            config.auth.jwt_secret.as_ref().map(|s| s.expose_secret().to_owned()).as_deref(),
+            Some("jwt-secret-4")
+        );
+    }
+}

@@ -1,0 +1,101 @@
+//! The variables exactly as read from the environment and `chitchat.toml`, under
+//! the names the environment gives them, with their defaults.
+
+use serde::Deserialize;
+
+/// Variables exactly as read; see `Config` for the checked form.
+// No `Debug`: this holds the secrets as plain strings.
+#[derive(Deserialize)]
+#[serde(default)]
+pub(super) struct Raw {
+    pub(super) port: u16,
+    pub(super) host: String,
+    pub(super) env: String,
+    pub(super) database_url: Option<String>,
+    pub(super) data_dir: String,
+    pub(super) db_max_open_conns: usize,
+    pub(super) redis_url: Option<String>,
+    pub(super) redis_password: Option<String>,
+    pub(super) redis_db: Option<String>,
+    pub(super) redis_channel: String,
+    pub(super) jwt_secret: Option<String>,
+    pub(super) jwt_expiration: String,
+    pub(super) ws_max_message_size: usize,
+    pub(super) ws_max_connections_per_user: usize,
+    pub(super) ws_max_connections_per_session: usize,
+    pub(super) ws_read_buffer_size: usize,
+    pub(super) ws_write_buffer_size: usize,
+    pub(super) ws_ping_period: String,
+    pub(super) ws_pong_wait: String,
+    pub(super) ws_write_wait: String,
+    pub(super) presence_grace_period: String,
+    pub(super) otp_resend_cooldown: String,
+    pub(super) rate_limit_requests_per_minute: u32,
+    pub(super) rate_limit_burst: u32,
+    pub(super) body_read_timeout: String,
+    pub(super) body_deadline: String,
+    pub(super) upload_body_deadline: String,
+    pub(super) max_connections_per_ip: usize,
+    pub(super) cors_allowed_origins: String,
+    pub(super) trusted_proxies: String,
+    pub(super) otp_webhook_url: Option<String>,
+    pub(super) otp_webhook_token: Option<String>,
+    pub(super) otp_fixed_code: Option<String>,
+    pub(super) default_region: String,
+    pub(super) group_max_members: usize,
+    pub(super) message_edit_window: String,
+    pub(super) message_delete_window: String,
+    pub(super) max_upload_size: u64,
+    pub(super) thumbnail_memory_budget: u64,
+    pub(super) storage_url: Option<String>,
+    pub(super) attachment_link_ttl: String,
+}
+
+impl Default for Raw {
+    fn default() -> Self {
+        Self {
+            port: 8080,
+            host: "0.0.0.0".into(),
+            // Empty when not given, so that start-up can tell (development all the same).
+            env: String::new(),
+            database_url: None,
+            data_dir: "./data".into(),
+            db_max_open_conns: 25,
+            redis_url: None,
+            redis_password: None,
+            redis_db: None,
+            redis_channel: "chitchat:events".into(),
+            jwt_secret: None,
+            jwt_expiration: "168h".into(),
+            ws_max_message_size: chitchat_gateway_ws::DEFAULT_MAX_FRAME_BYTES,
+            ws_max_connections_per_user: chitchat_gateway_ws::DEFAULT_MAX_SOCKETS_PER_USER,
+            ws_max_connections_per_session: chitchat_gateway_ws::DEFAULT_MAX_SOCKETS_PER_SESSION,
+            ws_read_buffer_size: 1024,
+            ws_write_buffer_size: 1024,
+            ws_ping_period: "54s".into(),
+            ws_pong_wait: "60s".into(),
+            ws_write_wait: "10s".into(),
+            presence_grace_period: "5s".into(),
+            otp_resend_cooldown: "30s".into(),
+            rate_limit_requests_per_minute: 60,
+            rate_limit_burst: 100,
+            body_read_timeout: "10s".into(),
+            body_deadline: "30s".into(),
+            upload_body_deadline: "15m".into(),
+            max_connections_per_ip: 0,
+            cors_allowed_origins: String::new(),
+            trusted_proxies: "127.0.0.1,::1".into(),
+            otp_webhook_url: None,
+            otp_webhook_token: None,
+            otp_fixed_code: None,
+            default_region: "IN".into(),
+            group_max_members: chitchat_domain::chat::DEFAULT_GROUP_MAX_MEMBERS,
+            message_edit_window: "15m".into(),
+            message_delete_window: "48h".into(),
+            max_upload_size: 64 * 1024 * 1024,
+            thumbnail_memory_budget: chitchat_media::DEFAULT_MEMORY_BUDGET,
+            storage_url: None,
+            attachment_link_ttl: "15m".into(),
+        }
+    }
+}
