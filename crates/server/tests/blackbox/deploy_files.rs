@@ -77,14 +77,14 @@ fn flat_map(yaml: &str, section: &str) -> Vec<(String, String)> {
 /// module (read from the environment under their upper-case names), and
 /// RUST_LOG, which tracing's filter reads at start-up.
 fn variables_the_server_reads() -> Vec<String> {
-    let config = read("crates/server/src/config.rs");
-    let raw = config.split("struct Raw {").nth(1).expect("struct Raw in config.rs");
+    let config = read("crates/server/src/config/raw.rs");
+    let raw = config.split("struct Raw {").nth(1).expect("struct Raw in config/raw.rs");
     let raw = &raw[..raw.find('}').expect("end of struct Raw")];
     let mut names: Vec<String> = raw
         .lines()
         .filter_map(|line| line.trim().split_once(':'))
         .filter(|(name, _)| !name.starts_with("//"))
-        .map(|(name, _)| name.to_uppercase())
+        .map(|(name, _)| name.trim_start_matches("pub(super) ").to_uppercase())
         .collect();
     assert!(names.len() > 20, "the fields of Raw were not found: {names:?}");
     names.push("RUST_LOG".to_owned());
