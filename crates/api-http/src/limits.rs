@@ -7,7 +7,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header;
 use actix_web::middleware::Next;
 use actix_web::{web, Error, HttpResponse, ResponseError};
-use chitchat_domain::ports::{RateQuota, RequestCounter};
+use chitchat_domain::ports::cluster::{RateQuota, RequestCounter};
 use chitchat_domain::Services;
 use chitchat_domain::{ErrorCode, ErrorKind};
 use std::net::IpAddr;

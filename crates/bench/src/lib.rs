@@ -90,6 +90,7 @@ impl Runner {
         reports
     }
 
+    #[expect(clippy::too_many_lines, reason = "one arm per scenario")]
     async fn one(&self, scenario: Scenario, bare_latency: &mut Option<Vec<LatencyRun>>) -> Result<ScenarioReport> {
         let ctx = &self.ctx;
         let plots = &self.output.plot_dir;

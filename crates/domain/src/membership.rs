@@ -9,7 +9,8 @@ use crate::chat::{Chat, GroupChange, GroupStep, Member};
 use crate::error::DomainResult;
 use crate::ids::{ChatId, UserId};
 use crate::message::Appended;
-use crate::ports::{CacheLookup, ChatRepo, MembershipCache};
+use crate::ports::cluster::{CacheLookup, MembershipCache};
+use crate::ports::ChatRepo;
 use async_trait::async_trait;
 use std::sync::Arc;
 
@@ -100,7 +101,8 @@ mod tests {
     use super::*;
     use crate::chat::Role;
     use crate::error::DomainError;
-    use crate::ports::{CacheTicket, MockChatRepo, MockMembershipCache};
+    use crate::ports::cluster::{CacheTicket, MockMembershipCache};
+    use crate::ports::MockChatRepo;
     use chrono::Utc;
 
     fn member(chat: ChatId) -> Member {

@@ -249,6 +249,10 @@ impl Device {
     }
 }
 
+#[expect(
+    clippy::too_many_lines,
+    reason = "one select! over the socket, the bus and the timers; what it decides is in ledger.rs"
+)]
 pub(crate) async fn run(
     conn: Connection,
     session: Session,

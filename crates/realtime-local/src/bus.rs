@@ -1,8 +1,7 @@
 use async_trait::async_trait;
 use chitchat_domain::event::Delivery;
-use chitchat_domain::ports::{
-    EventBus, EventRelay, RelayEnvelope, RelayItem, RelayStatus, SharedDelivery, Subscription,
-};
+use chitchat_domain::ports::cluster::{EventRelay, RelayEnvelope, RelayItem, RelayStatus};
+use chitchat_domain::ports::{EventBus, SharedDelivery, Subscription};
 use chitchat_domain::{DomainResult, UserId};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};

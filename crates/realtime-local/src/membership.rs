@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use chitchat_domain::chat::Member;
-use chitchat_domain::ports::{CacheLookup, CacheTicket, MembershipCache};
+use chitchat_domain::ports::cluster::{CacheLookup, CacheTicket, MembershipCache};
 use chitchat_domain::{ChatId, DomainResult};
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};

@@ -2,7 +2,7 @@
 //! arrival time" per caller).
 
 use async_trait::async_trait;
-use chitchat_domain::ports::{RateQuota, RequestCounter};
+use chitchat_domain::ports::cluster::{RateQuota, RequestCounter};
 use chitchat_domain::DomainResult;
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};

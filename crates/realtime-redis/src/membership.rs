@@ -15,7 +15,7 @@ use crate::connection::{self, command, script, Connected};
 use crate::{RedisRelayConfig, RelayError};
 use async_trait::async_trait;
 use chitchat_domain::chat::Member;
-use chitchat_domain::ports::{CacheLookup, CacheTicket, MembershipCache};
+use chitchat_domain::ports::cluster::{CacheLookup, CacheTicket, MembershipCache};
 use chitchat_domain::{ChatId, DomainError, DomainResult};
 use deadpool_redis::redis::{cmd, Script};
 use deadpool_redis::Pool;

@@ -6,7 +6,7 @@
 use crate::connection::{self, script, Connected};
 use crate::{RedisRelayConfig, RelayError};
 use async_trait::async_trait;
-use chitchat_domain::ports::{RateQuota, RequestCounter};
+use chitchat_domain::ports::cluster::{RateQuota, RequestCounter};
 use chitchat_domain::{DomainError, DomainResult};
 use deadpool_redis::redis::Script;
 use deadpool_redis::Pool;

@@ -2,7 +2,7 @@ use crate::connection::{self, command, connect_failed, Connected};
 use crate::subscriber::{self, Health, Subscriber};
 use crate::{RedisRelayConfig, RelayError};
 use async_trait::async_trait;
-use chitchat_domain::ports::{EventRelay, RelayEnvelope, RelayItem, RelayStatus};
+use chitchat_domain::ports::cluster::{EventRelay, RelayEnvelope, RelayItem, RelayStatus};
 use chitchat_domain::{DomainError, DomainResult};
 use deadpool_redis::redis::{cmd, Client};
 use deadpool_redis::Pool;

@@ -3,7 +3,7 @@
 
 use crate::connection::{bounded, ping, COMMAND_TIMEOUT};
 use crate::RelayError;
-use chitchat_domain::ports::{RelayEnvelope, RelayItem};
+use chitchat_domain::ports::cluster::{RelayEnvelope, RelayItem};
 use deadpool_redis::redis::aio::{PubSub, PubSubSink};
 use deadpool_redis::redis::{Client, Msg, Value};
 use deadpool_redis::Pool;

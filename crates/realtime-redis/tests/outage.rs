@@ -2,7 +2,7 @@
 //! hanging, and heals by itself when Redis returns. Runs a `redis-server` of its own.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use chitchat_domain::ports::{EventRelay, RelayEnvelope, RelayItem, RelayStatus};
+use chitchat_domain::ports::cluster::{EventRelay, RelayEnvelope, RelayItem, RelayStatus};
 use chitchat_realtime_redis::{RedisRelay, RedisRelayConfig};
 use chitchat_testkit::redis::OwnedRedis;
 use std::time::Duration;

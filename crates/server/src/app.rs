@@ -13,9 +13,8 @@ use chitchat_domain::chat::GroupPolicy;
 use chitchat_domain::clock::SystemClock;
 use chitchat_domain::membership::CachedChatRepo;
 use chitchat_domain::message::MessagePolicy;
-use chitchat_domain::ports::{
-    CodeGenerator, MembershipCache, OtpSender, PresenceTracker, RateQuota, RelayStatus, RequestCounter,
-};
+use chitchat_domain::ports::cluster::{MembershipCache, RateQuota, RelayStatus, RequestCounter};
+use chitchat_domain::ports::{CodeGenerator, OtpSender, PresenceTracker};
 use chitchat_domain::services::{AuthPolicy, Ports};
 use chitchat_domain::Services;
 use chitchat_gateway_ws::{GatewaySettings, Shutdown, SocketCounts};
@@ -201,6 +200,7 @@ pub async fn migrate(config: &Config) -> Result<(), StartError> {
     open_store(config).await.map(|_| ())
 }
 
+#[expect(clippy::too_many_lines, reason = "start-up wiring of every adapter, in the order they start")]
 pub async fn serve(config: Config) -> Result<(), StartError> {
     if !config.mode_chosen && !crate::data_dir::is_loopback(&config.http.host) {
         tracing::warn!(

@@ -89,6 +89,7 @@ impl Config {
         Self::check(raw)
     }
 
+    #[expect(clippy::too_many_lines, reason = "checks every variable in one pass, section by section")]
     fn check(raw: Raw) -> Result<Self, ConfigError> {
         let mode = match raw.env.trim() {
             "development" | "" => RunMode::Development,

@@ -73,6 +73,7 @@ async fn history(server: &TestServer, login: &Login, chat: &str) -> Vec<String> 
     reply.body["messages"].as_array().unwrap().iter().map(|m| m["content"].as_str().unwrap_or("").to_owned()).collect()
 }
 
+#[expect(clippy::too_many_lines, reason = "one matrix of frame types and senders, read as a table")]
 async fn every_frame_type_checks_who_is_sending_it(server: TestServer) {
     let api = server.client();
     let asha = api.login("9876543210", "Asha").await; // admin of the group, sender of its message

@@ -2,7 +2,7 @@
 //! Each case gets two relays of one deployment, `a` and `b`, as two instances hold them.
 
 use chitchat_domain::event::{Delivery, EventDelivery};
-use chitchat_domain::ports::{EventRelay, RelayEnvelope, RelayItem, RelayStatus};
+use chitchat_domain::ports::cluster::{EventRelay, RelayEnvelope, RelayItem, RelayStatus};
 use chitchat_domain::{ChatId, UserId};
 use std::sync::Arc;
 use std::time::Duration;

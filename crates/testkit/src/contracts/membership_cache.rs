@@ -3,7 +3,7 @@
 //! deployment would have (the same handle twice for the in-process cache).
 
 use chitchat_domain::chat::{Member, Role};
-use chitchat_domain::ports::{CacheLookup, CacheTicket, MembershipCache};
+use chitchat_domain::ports::cluster::{CacheLookup, CacheTicket, MembershipCache};
 use chitchat_domain::{ChatId, UserId};
 use chrono::{TimeZone, Utc};
 use std::sync::Arc;

@@ -2,7 +2,7 @@
 //! pass these. Each case gets two handles on one set of counters, as two
 //! instances of a deployment would have.
 
-use chitchat_domain::ports::{RateQuota, RequestCounter};
+use chitchat_domain::ports::cluster::{RateQuota, RequestCounter};
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -1,23 +1,22 @@
-//! The traits adapters implement. Each method documents the errors an
-//! implementation must return; anything else a backend reports becomes
+//! What the services keep: people, sessions, chats, messages, contacts, settings,
+//! receipts, search and the facts about uploads. Each method documents the errors
+//! an implementation must return; anything else a backend reports becomes
 //! `DomainError::Unavailable`.
 
-use crate::attachment::{Attachment, BlobKey, ByteRange, ImageFacts};
-use crate::auth::{OtpChallenge, OtpCode, Session, TokenClaims};
+use crate::attachment::Attachment;
+use crate::auth::{OtpChallenge, Session};
 use crate::chat::{Chat, ChatSettings, GroupChange, GroupStep, Member};
 use crate::contact::{ContactEntry, PendingContact};
 use crate::error::DomainResult;
 use crate::error_code::ErrorCode;
-use crate::event::{ChatEvent, Delivery};
-use crate::ids::MessageId;
-use crate::ids::{AttachmentId, ChatId, SessionId, UserId};
+use crate::event::ChatEvent;
+use crate::ids::{AttachmentId, ChatId, MessageId, SessionId, UserId};
 use crate::message::{
     Appended, ClientMsgId, Emoji, LoggedUpdate, Message, MessageBody, MessageEdit, NewMessage, Page, SendOutcome,
 };
 use crate::receipt::{ReadPosition, Receipt, ReceiptKind};
 use crate::user::{Phone, User};
 use async_trait::async_trait;
-use std::sync::Arc;
 
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
@@ -295,133 +294,6 @@ pub trait StoreHealth: Send + Sync {
     async fn ping(&self) -> bool;
 }
 
-/// Counts each user's connected devices, across instances when shared.
-#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
-#[async_trait]
-pub trait PresenceTracker: Send + Sync {
-    /// A device of `user` connected; true when the user was offline until now.
-    async fn connected(&self, user: UserId) -> DomainResult<bool>;
-    /// A device of `user` left; true when it was the user's last one.
-    async fn disconnected(&self, user: UserId) -> DomainResult<bool>;
-    /// Which of `users` have a device connected.
-    async fn online(&self, users: &[UserId]) -> DomainResult<Vec<UserId>>;
-    /// Forgets the devices of instances that stopped without saying goodbye (a
-    /// crash) and returns the users who are offline because of it. Called
-    /// periodically; a single-instance tracker has nothing to expire.
-    async fn expire_dead_instances(&self) -> DomainResult<Vec<UserId>> {
-        Ok(Vec::new())
-    }
-}
-
-/// Delivers a login code to a phone (SMS in production, the log in development).
-#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
-#[async_trait]
-pub trait OtpSender: Send + Sync {
-    async fn send(&self, phone: &Phone, code: &OtpCode) -> DomainResult<()>;
-}
-
-/// Makes new login codes.
-#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
-pub trait CodeGenerator: Send + Sync {
-    fn generate(&self) -> OtpCode;
-}
-
-/// Issues and checks bearer tokens.
-#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
-pub trait TokenCodec: Send + Sync {
-    fn issue(&self, claims: &TokenClaims) -> DomainResult<String>;
-    /// Err(`Unauthorized`) for a token that is malformed, forged or expired.
-    fn verify(&self, token: &str) -> DomainResult<TokenClaims>;
-}
-
-/// Signs and checks download links (`attachment::LinkGrant::signed_text`) with a
-/// key only the server knows.
-#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
-pub trait LinkSigner: Send + Sync {
-    fn sign(&self, text: &str) -> String;
-    /// True only for a signature `sign` made of exactly this text; compared in
-    /// constant time.
-    fn verify(&self, text: &str, signature: &str) -> bool;
-}
-
-/// A serialised frame shared by every device it is delivered to.
-pub type Frame = Arc<str>;
-/// A delivery shared by every device it goes to.
-pub type SharedDelivery = Arc<Delivery>;
-
-/// Live fan-out of events to the devices of their recipients.
-#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
-#[async_trait]
-pub trait EventBus: Send + Sync {
-    /// Hands the delivery to every connected device of every recipient, on every instance.
-    async fn publish(&self, recipients: &[UserId], delivery: Delivery) -> DomainResult<()>;
-    /// Starts receiving the frames addressed to `user` on this device.
-    fn subscribe(&self, user: UserId) -> Box<dyn Subscription>;
-    /// Whether events reach the other instances, for `/health`.
-    async fn relay_status(&self) -> RelayStatus;
-}
-
-/// An event on its way between instances: who gets it, and its frame, already serialised.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct RelayEnvelope {
-    /// The instance that published it; an instance ignores its own envelopes,
-    /// which it has already delivered locally.
-    pub origin: uuid::Uuid,
-    pub recipients: Vec<UserId>,
-    pub delivery: Delivery,
-}
-
-/// What the relay hands back: an envelope, or word that some may have been lost.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RelayItem {
-    Envelope(RelayEnvelope),
-    /// Envelopes may have been lost (an outage or an overflow): local devices must
-    /// catch up from the durable log.
-    Gap,
-}
-
-/// Whether the link between instances works, for `/health`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RelayStatus {
-    /// A single instance: there is nothing to relay to.
-    NotConfigured,
-    Connected,
-    Disconnected,
-}
-
-impl RelayStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::NotConfigured => "not_configured",
-            Self::Connected => "connected",
-            Self::Disconnected => "disconnected",
-        }
-    }
-}
-
-/// Carries events to the other instances of a deployment (Redis pub/sub). The
-/// event bus delivers to local devices itself and hands every event to the relay
-/// too; envelopes from other instances come back through `next`.
-#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
-#[async_trait]
-pub trait EventRelay: Send + Sync {
-    /// Sends to every other instance. Errors when the relay is unreachable; the
-    /// caller has already delivered locally, and devices elsewhere catch up by resuming.
-    async fn publish(&self, envelope: &RelayEnvelope) -> DomainResult<()>;
-    /// The next envelope published by any instance (possibly this one), or `Gap`
-    /// after envelopes may have been lost. Waits while the relay is unreachable and
-    /// resumes by itself when it returns, reporting a `Gap` then.
-    async fn next(&self) -> RelayItem;
-    async fn status(&self) -> RelayStatus;
-}
-
-/// One device's stream of frames. Dropping it unsubscribes.
-#[async_trait]
-pub trait Subscription: Send {
-    /// The next delivery, or None when the bus dropped this device (queue overflow or shutdown).
-    async fn next(&mut self) -> Option<SharedDelivery>;
-}
-
 /// Facts about uploaded files: who uploaded what, and which messages carry it.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
@@ -448,110 +320,3 @@ pub trait AttachmentRepo: Send + Sync {
 // its transaction; an attachment that no longer exists fails the append with
 // NotFound `attachment_not_found` and nothing is stored. Deleting a message for
 // everyone drops what it carried (its `attachments` are empty from then on).
-
-/// Where the bytes of uploaded files live: a directory, or S3-compatible storage.
-#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
-#[async_trait]
-pub trait BlobStore: Send + Sync {
-    /// Starts storing a new blob under `key`, written chunk by chunk. Nothing is
-    /// readable under the key until `BlobWriter::finish`; an aborted or dropped
-    /// writer leaves nothing behind.
-    async fn put(&self, key: &BlobKey) -> DomainResult<Box<dyn BlobWriter>>;
-    /// The blob's bytes, all of them or `range` (already within its size); None
-    /// when there is no such blob.
-    async fn get(&self, key: &BlobKey, range: Option<ByteRange>) -> DomainResult<Option<Box<dyn BlobChunks>>>;
-    /// The blob's size in bytes; None when there is no such blob.
-    async fn size(&self, key: &BlobKey) -> DomainResult<Option<u64>>;
-    /// Removes the blob; removing one that is not there is no error.
-    async fn delete(&self, key: &BlobKey) -> DomainResult<()>;
-}
-
-/// A blob being written. Dropping it without `finish` discards what was written.
-#[async_trait]
-pub trait BlobWriter: Send {
-    async fn write(&mut self, chunk: &[u8]) -> DomainResult<()>;
-    /// Makes the blob readable under its key.
-    async fn finish(self: Box<Self>) -> DomainResult<()>;
-    /// Discards what was written.
-    async fn abort(self: Box<Self>) -> DomainResult<()>;
-}
-
-/// A blob being read, chunk by chunk.
-#[async_trait]
-pub trait BlobChunks: Send {
-    /// The next chunk, or None at the end.
-    async fn next_chunk(&mut self) -> DomainResult<Option<Vec<u8>>>;
-}
-
-/// Recognises files by their bytes and makes thumbnails of images.
-#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
-#[async_trait]
-pub trait MediaInspector: Send + Sync {
-    /// The media type of a file whose first bytes (`SNIFF_BYTES`, or all of a
-    /// shorter file) are `head`: found in the bytes, never from a name;
-    /// `application/octet-stream` when unknown.
-    fn sniff(&self, head: &[u8]) -> String;
-    /// The size of an image and a thumbnail (at most `THUMBNAIL_MAX_SIDE` on its
-    /// longer side, aspect kept), decoding within memory limits. With only the
-    /// start of the file (`complete` false), the size when its header tells it.
-    /// None when it cannot be read as an image. `Busy` when decoding it now would
-    /// take the server over its memory budget for decoding.
-    async fn inspect_image(&self, bytes: Vec<u8>, complete: bool) -> DomainResult<Option<ImageFacts>>;
-}
-
-/// What a membership cache answers for a chat: its active members, or a ticket
-/// with which to fill the entry once they have been read from the store.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CacheLookup {
-    Hit(Vec<Member>),
-    Miss(CacheTicket),
-}
-
-/// The version of a chat's entry when a lookup missed: a fill with it is ignored
-/// when the entry was invalidated in between, so that a reader that loaded the
-/// members before a change cannot put them back after it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CacheTicket(pub u64);
-
-/// Active members of chats kept out of the database, shared by every instance
-/// that shares the cache. Errors only cost the cache: callers read the store.
-#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
-#[async_trait]
-pub trait MembershipCache: Send + Sync {
-    async fn lookup(&self, chat: ChatId) -> DomainResult<CacheLookup>;
-    /// Stores `members` (active ones, in the store's order) for `chat`, unless the
-    /// entry was invalidated after `ticket` was issued.
-    async fn fill(&self, chat: ChatId, ticket: CacheTicket, members: &[Member]) -> DomainResult<()>;
-    /// Drops the entry and makes every ticket issued before this call stale.
-    async fn invalidate(&self, chat: ChatId) -> DomainResult<()>;
-}
-
-/// A request allowance: `per_minute` on average, up to `burst` at once.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RateQuota {
-    pub per_minute: u32,
-    pub burst: u32,
-}
-
-impl RateQuota {
-    /// The time one request uses up (GCRA's emission interval).
-    pub fn interval(&self) -> std::time::Duration {
-        std::time::Duration::from_secs(60) / self.per_minute.max(1)
-    }
-
-    /// How far ahead of now a caller's allowance may be used (the burst beyond one).
-    pub fn tolerance(&self) -> std::time::Duration {
-        self.interval() * self.burst.max(1).saturating_sub(1)
-    }
-}
-
-/// Request counters per caller (a user or an address), shared by the instances
-/// that share the counter store, so that a limit holds however requests are
-/// spread over instances.
-#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
-#[async_trait]
-pub trait RequestCounter: Send + Sync {
-    /// Counts one request of `key` against `quota`: None when it is allowed,
-    /// else how long the caller must wait (and the request is not counted).
-    async fn take(&self, key: &str, quota: RateQuota) -> DomainResult<Option<std::time::Duration>>;
-}

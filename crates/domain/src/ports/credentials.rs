@@ -1,0 +1,37 @@
+//! Login codes, bearer tokens and signed download links.
+
+use crate::auth::{OtpCode, TokenClaims};
+use crate::error::DomainResult;
+use crate::user::Phone;
+use async_trait::async_trait;
+
+/// Delivers a login code to a phone (SMS in production, the log in development).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait OtpSender: Send + Sync {
+    async fn send(&self, phone: &Phone, code: &OtpCode) -> DomainResult<()>;
+}
+
+/// Makes new login codes.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait CodeGenerator: Send + Sync {
+    fn generate(&self) -> OtpCode;
+}
+
+/// Issues and checks bearer tokens.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait TokenCodec: Send + Sync {
+    fn issue(&self, claims: &TokenClaims) -> DomainResult<String>;
+    /// Err(`Unauthorized`) for a token that is malformed, forged or expired.
+    fn verify(&self, token: &str) -> DomainResult<TokenClaims>;
+}
+
+/// Signs and checks download links (`attachment::LinkGrant::signed_text`) with a
+/// key only the server knows.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait LinkSigner: Send + Sync {
+    fn sign(&self, text: &str) -> String;
+    /// True only for a signature `sign` made of exactly this text; compared in
+    /// constant time.
+    fn verify(&self, text: &str, signature: &str) -> bool;
+}

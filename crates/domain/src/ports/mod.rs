@@ -1,0 +1,13 @@
+//! The traits adapters implement, by what they are for. Services use the ports
+//! re-exported here; `cluster` holds the contracts only adapters use.
+
+pub mod cluster;
+mod credentials;
+mod delivery;
+mod files;
+mod storage;
+
+pub use credentials::*;
+pub use delivery::*;
+pub use files::*;
+pub use storage::*;
