@@ -87,11 +87,11 @@ impl ObjectBlobStore {
 }
 
 fn path(key: &BlobKey) -> DomainResult<Path> {
-    Path::parse(key.as_str()).map_err(|e| DomainError::unavailable(format!("blob key {:?}: {e}", key.as_str())))
+    Path::parse(key.as_str()).map_err(|e| DomainError::unavailable_at(format!("blob key {:?}", key.as_str()), e))
 }
 
 pub(crate) fn unavailable(error: object_store::Error) -> DomainError {
-    DomainError::unavailable(format!("blob store: {error}"))
+    DomainError::unavailable_at("blob store", error)
 }
 
 #[async_trait]

@@ -25,7 +25,7 @@ pub mod services;
 pub mod text;
 pub mod user;
 
-pub use error::{DomainError, DomainResult};
+pub use error::{error_chain, Cause, DomainError, DomainResult};
 pub use error_code::{ErrorCode, ErrorKind};
 pub use ids::{AttachmentId, ChatId, MessageId, SessionId, UserId};
 pub use services::Services;

@@ -110,8 +110,8 @@ impl Shared {
     }
 }
 
-fn unavailable(what: &str, error: impl std::fmt::Display) -> DomainError {
-    DomainError::unavailable(format!("membership cache {what}: {error}"))
+fn unavailable(what: &str, error: impl std::error::Error + Send + Sync + 'static) -> DomainError {
+    DomainError::unavailable_at(format!("membership cache {what}"), error)
 }
 
 /// Tries failed invalidations again until each lands; stops with the cache.

@@ -303,7 +303,7 @@ impl Shared {
                 } else {
                     tracing::debug!(redis.addr = %self.addr, instance = %self.instance, op = what, %error, "presence failed");
                 }
-                Err(DomainError::unavailable(format!("presence {what}: {error}")))
+                Err(DomainError::unavailable_at(format!("presence {what}"), error))
             }
         }
     }

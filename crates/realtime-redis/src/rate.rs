@@ -81,7 +81,7 @@ impl RequestCounter for RedisRequestCounter {
             Err(error) => {
                 let until = self.elapsed_ms() + u64::try_from(BACK_OFF.as_millis()).unwrap_or(u64::MAX);
                 self.skip_until_ms.store(until, Ordering::Relaxed);
-                Err(DomainError::unavailable(format!("request counters: {error}")))
+                Err(DomainError::unavailable_at("request counters", error))
             }
         }
     }

@@ -77,7 +77,7 @@ impl EventRelay for RedisRelay {
                 } else {
                     tracing::debug!(redis.addr = %self.addr, channel = %self.channel, %error, "relay publish failed");
                 }
-                Err(DomainError::unavailable(format!("event relay: {error}")))
+                Err(DomainError::unavailable_at("event relay", error))
             }
         }
     }

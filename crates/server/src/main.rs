@@ -52,6 +52,7 @@ async fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
+            let error = chitchat_domain::error_chain(&error);
             tracing::error!(%error, "chitchat stopped");
             eprintln!("chitchat: {error}");
             ExitCode::FAILURE

@@ -2,17 +2,30 @@ use chitchat_domain::DomainError;
 use chitchat_domain::ErrorCode;
 use thiserror::Error;
 
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
 /// What can go wrong below the repository ports.
 #[derive(Debug, Error)]
 pub enum StoreError {
     #[error("database query failed: {0}")]
     Query(#[from] diesel::result::Error),
-    #[error("could not get a database connection: {0}")]
-    Pool(String),
-    #[error("could not connect to the database: {0}")]
-    Connect(String),
-    #[error("database migration failed: {0}")]
-    Migration(String),
+    #[error("could not get a database connection")]
+    Pool(#[source] BoxError),
+    /// The message writer's task is gone (the store is shutting down).
+    #[error("the message writer stopped")]
+    WriterStopped,
+    /// `target` says what was being opened (the URL without its password, or a
+    /// directory).
+    #[error("could not connect to the database: {target}")]
+    Connect {
+        target: String,
+        #[source]
+        source: BoxError,
+    },
+    #[error("database migration failed")]
+    Migration(#[source] BoxError),
+    #[error("could not encode a log entry")]
+    Encode(#[from] serde_json::Error),
     #[error("unsupported DATABASE_URL {0:?}: use sqlite://PATH or postgres://...")]
     UnsupportedUrl(String),
     #[error("stored data is corrupt: {0}")]
@@ -36,8 +49,12 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    pub(crate) fn pool(error: impl std::fmt::Display) -> Self {
-        Self::Pool(error.to_string())
+    pub(crate) fn pool(error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::Pool(Box::new(error))
+    }
+
+    pub(crate) fn connect(target: impl Into<String>, source: impl Into<BoxError>) -> Self {
+        Self::Connect { target: target.into(), source: source.into() }
     }
 
     /// The error of storing a message's attachment links: a missing attachment

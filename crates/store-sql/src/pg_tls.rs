@@ -21,6 +21,28 @@ use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, RootCertStor
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 use std::sync::Arc;
+use thiserror::Error;
+
+/// What is wrong with the TLS settings of `DATABASE_URL`.
+#[derive(Debug, Error)]
+pub(crate) enum TlsSettingsError {
+    #[error("sslmode={0} is not supported: use disable, prefer, require, verify-ca or verify-full")]
+    UnknownMode(String),
+    #[error("sslrootcert={path}")]
+    CaFile {
+        path: String,
+        #[source]
+        source: rustls_pki_types::pem::Error,
+    },
+    #[error("sslrootcert={0}: no certificate in it")]
+    NoCertificate(String),
+    #[error("no system CA certificates found: give sslrootcert=PATH")]
+    NoSystemCertificates,
+    #[error("TLS setup")]
+    Rustls(#[from] rustls::Error),
+    #[error("certificate check setup")]
+    Verifier(#[from] rustls::client::VerifierBuilderError),
+}
 
 /// How certificates are checked, from `sslmode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,7 +66,7 @@ pub(crate) struct PgConnectSettings {
 impl PgConnectSettings {
     /// Reads `sslmode` and `sslrootcert` from `url`; the error says what is wrong
     /// (the caller names `DATABASE_URL`).
-    pub(crate) fn from_url(url: &str) -> Result<Self, String> {
+    pub(crate) fn from_url(url: &str) -> Result<Self, TlsSettingsError> {
         let (base, query) = url.split_once('?').unwrap_or((url, ""));
         let mut sslmode = None;
         let mut root_cert = None;
@@ -61,11 +83,7 @@ impl PgConnectSettings {
             (Some("require"), None) => Some(Verify::Nothing),
             (Some("require" | "verify-ca"), Some(_)) | (Some("verify-ca"), None) => Some(Verify::Chain),
             (Some("verify-full"), _) => Some(Verify::ChainAndHost),
-            (Some(other), _) => {
-                return Err(format!(
-                    "sslmode={other} is not supported: use disable, prefer, require, verify-ca or verify-full"
-                ))
-            }
+            (Some(other), _) => return Err(TlsSettingsError::UnknownMode(other.to_owned())),
         };
         let Some(verify) = verify else {
             // Plain as before: `prefer` does not try TLS first (documented).
@@ -94,24 +112,13 @@ impl PgConnectSettings {
                     tokio_postgres_rustls::MakeRustlsConnect::new(ClientConfig::clone(config)),
                 )
                 .await
-                .map_err(|e| ConnectionError::BadConnection(with_causes(&e)))?;
+                // diesel's error holds text, and tokio-postgres leaves the cause
+                // (the certificate that was refused, say) out of its own.
+                .map_err(|e| ConnectionError::BadConnection(chitchat_domain::error_chain(&e)))?;
                 AsyncPgConnection::try_from_client_and_connection(client, connection).await
             }
         }
     }
-}
-
-/// tokio-postgres leaves the cause (the certificate that was refused, say) out
-/// of its message.
-fn with_causes(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut cause = error.source();
-    while let Some(inner) = cause {
-        text.push_str(": ");
-        text.push_str(&inner.to_string());
-        cause = inner.source();
-    }
-    text
 }
 
 fn join(base: &str, params: &[String]) -> String {
@@ -128,40 +135,36 @@ fn provider() -> Arc<CryptoProvider> {
 
 /// `sslrootcert=PATH` (PEM, one or more certificates), or the system's CAs when it
 /// is missing or `system`.
-fn root_store(root_cert: Option<&str>) -> Result<RootCertStore, String> {
+fn root_store(root_cert: Option<&str>) -> Result<RootCertStore, TlsSettingsError> {
     let mut roots = RootCertStore::empty();
     match root_cert {
         Some(path) if path != "system" => {
             let certs = CertificateDer::pem_file_iter(path)
                 .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
-                .map_err(|e| format!("sslrootcert={path}: {e}"))?;
+                .map_err(|source| TlsSettingsError::CaFile { path: path.to_owned(), source })?;
             let (added, _) = roots.add_parsable_certificates(certs);
             if added == 0 {
-                return Err(format!("sslrootcert={path}: no certificate in it"));
+                return Err(TlsSettingsError::NoCertificate(path.to_owned()));
             }
         }
         _ => {
             let found = rustls_native_certs::load_native_certs();
             roots.add_parsable_certificates(found.certs);
             if roots.is_empty() {
-                return Err("no system CA certificates found: give sslrootcert=PATH".to_owned());
+                return Err(TlsSettingsError::NoSystemCertificates);
             }
         }
     }
     Ok(roots)
 }
 
-fn client_config(verify: Verify, root_cert: Option<&str>) -> Result<ClientConfig, String> {
+fn client_config(verify: Verify, root_cert: Option<&str>) -> Result<ClientConfig, TlsSettingsError> {
     let provider = provider();
-    let builder = ClientConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?;
+    let builder = ClientConfig::builder_with_provider(provider.clone()).with_safe_default_protocol_versions()?;
     let chain = match verify {
         Verify::Nothing => None,
         Verify::Chain | Verify::ChainAndHost => Some(
-            WebPkiServerVerifier::builder_with_provider(Arc::new(root_store(root_cert)?), provider.clone())
-                .build()
-                .map_err(|e| e.to_string())?,
+            WebPkiServerVerifier::builder_with_provider(Arc::new(root_store(root_cert)?), provider.clone()).build()?,
         ),
     };
     let verifier = PgVerifier { provider, chain, host: verify == Verify::ChainAndHost };
@@ -245,7 +248,7 @@ mod tests {
                 assert!(settings.uses_tls());
                 assert_eq!(settings.url, "postgres://u@h/db?application_name=x&sslmode=require");
             }
-            Err(error) => assert!(error.contains("sslrootcert"), "{error}"),
+            Err(error) => assert!(error.to_string().contains("sslrootcert"), "{error}"),
         }
         let settings = PgConnectSettings::from_url("postgres://u@h/db?sslmode=require").unwrap();
         assert!(settings.uses_tls());
@@ -259,6 +262,6 @@ mod tests {
             PgConnectSettings::from_url("postgres://u@h/db?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem")
                 .err()
                 .unwrap();
-        assert!(error.contains("sslrootcert=/nonexistent/ca.pem"), "{error}");
+        assert!(error.to_string().contains("sslrootcert=/nonexistent/ca.pem"), "{error}");
     }
 }

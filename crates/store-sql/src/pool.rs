@@ -90,10 +90,10 @@ impl DbPool {
 
     async fn connect_postgres(config: &StoreConfig) -> Result<Self, StoreError> {
         // One line that names the variable to fix, without the password.
-        let connect_error =
-            |reason: String| StoreError::Connect(format!("DATABASE_URL {}: {reason}", redact(&config.url)));
-        let settings = Arc::new(PgConnectSettings::from_url(&config.url).map_err(connect_error)?);
-        let conn = settings.establish().await.map_err(|e| connect_error(e.to_string()))?;
+        let target = || format!("DATABASE_URL {}", redact(&config.url));
+        let settings =
+            Arc::new(PgConnectSettings::from_url(&config.url).map_err(|e| StoreError::connect(target(), e))?);
+        let conn = settings.establish().await.map_err(|e| StoreError::connect(target(), e))?;
         tracing::info!(tls = settings.uses_tls(), "connected to PostgreSQL");
         run_migrations(conn, POSTGRES_MIGRATIONS).await?;
         let mut manager_config = ManagerConfig::<AsyncPgConnection>::default();
@@ -115,9 +115,9 @@ impl DbPool {
 
     async fn connect_sqlite(path: &str) -> Result<Self, StoreError> {
         if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| StoreError::Connect(format!("{}: {e}", dir.display())))?;
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::connect(dir.display().to_string(), e))?;
         }
-        let conn = establish_sqlite(path.to_owned()).await.map_err(|e| StoreError::Connect(e.to_string()))?;
+        let conn = establish_sqlite(path.to_owned()).await.map_err(|e| StoreError::connect(path, e))?;
         run_migrations(conn, SQLITE_MIGRATIONS).await?;
         let mut manager_config = ManagerConfig::<SqliteConn>::default();
         manager_config.custom_setup = Box::new(|url| Box::pin(establish_sqlite(url.to_owned())));
@@ -132,6 +132,7 @@ impl DbPool {
 
 async fn establish_sqlite(path: String) -> diesel::ConnectionResult<SqliteConn> {
     let mut conn = SqliteConn::establish(&path).await?;
+    // diesel's connection error holds text only; the pragma's error is its whole message.
     conn.batch_execute(SQLITE_PRAGMAS).await.map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
     Ok(conn)
 }
@@ -144,10 +145,10 @@ where
     // Migrations use diesel's blocking harness; run it off the async workers.
     tokio::task::spawn_blocking(move || {
         let mut wrapper: AsyncConnectionWrapper<C> = AsyncConnectionWrapper::from(conn);
-        wrapper.run_pending_migrations(migrations).map(|_| ()).map_err(|e| StoreError::Migration(e.to_string()))
+        wrapper.run_pending_migrations(migrations).map(|_| ()).map_err(StoreError::Migration)
     })
     .await
-    .map_err(|e| StoreError::Migration(e.to_string()))?
+    .map_err(|e| StoreError::Migration(Box::new(e)))?
 }
 
 /// The URL without its password, safe for error messages and logs.

@@ -92,7 +92,7 @@ impl Socket {
         self.log_reads += 1;
         let head = self.logs.get(&chat).copied();
         let answer = match head {
-            _ if self.log_down => Err(DomainError::Unavailable("database down".into())),
+            _ if self.log_down => Err(DomainError::unavailable("database down")),
             None => Err(DomainError::chat_not_found()),
             Some(head) if self.reload.contains(&chat) => Ok(CatchUp::Reload { last_event_seq: head }),
             Some(head) => Ok(CatchUp::Events((1..=head).map(|seq| event(chat, seq)).collect())),

@@ -90,8 +90,8 @@ impl GroupCommit {
         request.row.chat_id.hash(&mut hasher);
         let queue = &self.queues[(hasher.finish() % self.queues.len() as u64) as usize];
         let (reply, answer) = oneshot::channel();
-        queue.send(Job { request, reply }).await.map_err(|_| StoreError::Pool("the message writer stopped".into()))?;
-        answer.await.map_err(|_| StoreError::Pool("the message writer stopped".into()))?
+        queue.send(Job { request, reply }).await.map_err(|_| StoreError::WriterStopped)?;
+        answer.await.map_err(|_| StoreError::WriterStopped)?
     }
 }
 

@@ -109,7 +109,7 @@ impl MessageChange<'_> {
         event_seq: i64,
         payload: &UpdatePayload,
     ) -> Result<(), StoreError> {
-        let json = serde_json::to_string(payload).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let json = serde_json::to_string(payload)?;
         let event = ChatEventRow {
             chat_id: self.chat_id.to_owned(),
             event_seq,

@@ -120,7 +120,7 @@ impl ReceiptRepo for Store {
                     chat: ChatProgress::of(&positions, &members).into(),
                 };
                 let event_seq: i64 = next_event_seq(&chat_id).get_result(tx).await?;
-                let payload = serde_json::to_string(&update).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                let payload = serde_json::to_string(&update).map_err(StoreError::Encode)?;
                 diesel::insert_into(chat_events::table)
                     .values(ChatEventRow {
                         chat_id: chat_id.clone(),
