@@ -7,11 +7,13 @@ pub mod client;
 pub mod contracts;
 pub mod files;
 pub mod postgres;
+pub mod push_service;
 pub mod redis;
 pub mod server;
 pub mod services;
 
 pub use client::{ApiClient, Login, SocketEnd, WsClient};
+pub use push_service::{Answer, BrowserSubscription, PushService, ReceivedPush};
 pub use server::{TestBackend, TestServer};
 /// WebSocket frames as the client library builds them, for `WsClient::send_frame`.
 pub use tokio_tungstenite::tungstenite::protocol::frame as ws_frame;
