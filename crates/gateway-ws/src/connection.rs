@@ -285,7 +285,7 @@ pub(crate) async fn run(
     }
     metrics::gauge!("chitchat_ws_connections").increment(1.0);
     if let Err(error) = conn.services.presence.device_connected(conn.caller).await {
-        tracing::warn!(user = %conn.caller.user_id, %error, "could not announce presence");
+        tracing::warn!(user = %conn.caller.user_id, session = %conn.caller.session_id, %error, "could not announce presence");
     }
     // Live at once, or after the first frame when the client resumes first.
     if !hold_live_until_first_frame {
@@ -436,7 +436,7 @@ pub(crate) async fn run(
     actix_web::rt::spawn(async move {
         tokio::time::sleep(grace).await;
         if let Err(error) = services.presence.device_disconnected(caller).await {
-            tracing::warn!(user = %caller.user_id, %error, "could not record the device leaving");
+            tracing::warn!(user = %caller.user_id, session = %caller.session_id, %error, "could not record the device leaving");
         }
     });
     if let Exit::Reason(reason) = exit {

@@ -1,12 +1,15 @@
 //! Presence across instances: who has a device connected on any instance sharing
-//! one Redis, and who went offline because an instance crashed.
+//! one Redis, which sessions have a socket open, and who went offline because an
+//! instance crashed.
 //!
 //! Keys (`P` is the prefix):
 //! - `P:presence:user:{user}`: hash, instance id -> that instance's devices of the user.
+//! - `P:presence:session:{session}`: hash, instance id -> that instance's sockets of
+//!   the session (tabs of one browser share a session).
 //! - `P:presence:instance:{id}`: the instance's liveness key, refreshed every third
 //!   of the TTL; while it exists the instance's counts count.
-//! - `P:presence:instance:{id}:users`: set of the users the instance has devices
-//!   for, so that a dead instance's fields can be found.
+//! - `P:presence:instance:{id}:users` and `…:sessions`: sets of the users and the
+//!   sessions the instance counts sockets of, so that a dead instance's fields can be found.
 //! - `P:presence:instances`: the registry of instances; removing an id from it
 //!   (inside the sweep script) is what claims a dead instance, so it is cleaned once.
 //!
@@ -20,10 +23,11 @@ use crate::connection::{self, command, connect_failed, ping, script, Connected};
 use crate::{RedisRelayConfig, RelayError};
 use async_trait::async_trait;
 use chitchat_domain::ports::PresenceTracker;
-use chitchat_domain::{DomainError, DomainResult, UserId};
+use chitchat_domain::{DomainError, DomainResult, SessionId, UserId};
 use deadpool_redis::redis::{cmd, Script, ScriptInvocation};
 use deadpool_redis::Pool;
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -80,7 +84,7 @@ local function is_alive(id)
   end
   return known
 end
--- The user's devices on live instances.
+-- What a counting hash counts on live instances.
 local function live_total(hash)
   local fields = redis.call('HGETALL', hash)
   local total = 0
@@ -92,30 +96,41 @@ local function live_total(hash)
 end
 ";
 
-/// KEYS: user hash, own users set. ARGV[3]: user. 1 when the user was offline.
+/// KEYS: pairs of a counting hash and this instance's set of what it counts
+/// (the user's, then the session's). ARGV[3], ARGV[4], …: the member of each set.
+/// One flag per pair, 1 when nothing was counted there on a live instance before.
 const CONNECTED: &str = r"
-local before = live_total(KEYS[1])
-redis.call('HINCRBY', KEYS[1], me, 1)
-redis.call('SADD', KEYS[2], ARGV[3])
-if before == 0 then return 1 end
-return 0
-";
-
-/// KEYS: user hash, own users set. ARGV[3]: user. 1 when no device is left.
-const DISCONNECTED: &str = r"
-local count = tonumber(redis.call('HGET', KEYS[1], me) or '0') or 0
-if count > 1 then
-  redis.call('HINCRBY', KEYS[1], me, -1)
-else
-  redis.call('HDEL', KEYS[1], me)
-  redis.call('SREM', KEYS[2], ARGV[3])
+local firsts = {}
+for pair = 1, #KEYS / 2 do
+  local hash, own = KEYS[2 * pair - 1], KEYS[2 * pair]
+  firsts[pair] = live_total(hash) == 0 and 1 or 0
+  redis.call('HINCRBY', hash, me, 1)
+  redis.call('SADD', own, ARGV[2 + pair])
 end
-if live_total(KEYS[1]) == 0 then return 1 end
-return 0
+return firsts
 ";
 
-/// KEYS: user hashes. One flag per key, 1 for online.
-const ONLINE: &str = r"
+/// KEYS and ARGV as for `CONNECTED`. One flag per pair, 1 when nothing is left
+/// counted there on a live instance.
+const DISCONNECTED: &str = r"
+local lasts = {}
+for pair = 1, #KEYS / 2 do
+  local hash, own = KEYS[2 * pair - 1], KEYS[2 * pair]
+  local count = tonumber(redis.call('HGET', hash, me) or '0') or 0
+  if count > 1 then
+    redis.call('HINCRBY', hash, me, -1)
+  else
+    redis.call('HDEL', hash, me)
+    redis.call('SREM', own, ARGV[2 + pair])
+  end
+  lasts[pair] = live_total(hash) == 0 and 1 or 0
+end
+return lasts
+";
+
+/// KEYS: counting hashes (of users, or of sessions). One flag per key, 1 when
+/// something is counted there on a live instance.
+const ANY_LIVE: &str = r"
 local flags = {}
 for i, hash in ipairs(KEYS) do
   if live_total(hash) > 0 then flags[i] = 1 else flags[i] = 0 end
@@ -123,12 +138,13 @@ end
 return flags
 ";
 
-/// KEYS: the registry. ARGV[3]: prefix of user hashes. Claims every dead instance
-/// (removes it from the registry), deletes its fields, and returns the claimed
-/// instances and the users left with no device. A user is returned by the sweep of
-/// the last instance that counted for them (live or not yet claimed), so once.
+/// KEYS: the registry. ARGV[3]: prefix of user hashes, ARGV[4]: of session hashes.
+/// Claims every dead instance (removes it from the registry), deletes its fields,
+/// and returns the claimed instances and the users left with no device. A user is
+/// returned by the sweep of the last instance that counted for them (live or not
+/// yet claimed), so once.
 const SWEEP: &str = r"
-local registry, user_prefix = KEYS[1], ARGV[3]
+local registry, user_prefix, session_prefix = KEYS[1], ARGV[3], ARGV[4]
 local function pending_total(hash)
   local fields = redis.call('HGETALL', hash)
   local total = 0
@@ -155,27 +171,38 @@ for _, id in ipairs(redis.call('SMEMBERS', registry)) do
       end
     end
     redis.call('DEL', users_key)
+    local sessions_key = instance_prefix .. id .. ':sessions'
+    for _, session in ipairs(redis.call('SMEMBERS', sessions_key)) do
+      redis.call('HDEL', session_prefix .. session, id)
+    end
+    redis.call('DEL', sessions_key)
   end
 end
 return {claimed, gone}
 ";
 
-/// KEYS: registry, own liveness key, own users set. ARGV[1]: this instance,
-/// ARGV[2]: prefix of user hashes, ARGV[3]: TTL in ms, then user/count pairs.
+/// KEYS: registry, own liveness key, then this instance's sets (users, sessions).
+/// ARGV[1]: this instance, ARGV[2]: TTL in ms, then for each set in turn the prefix
+/// of its counting hashes, the number of entries and that many member/count pairs.
 /// Replaces this instance's share with the given counts and marks it alive.
 const REBUILD: &str = r"
-local me, user_prefix = ARGV[1], ARGV[2]
-local wanted = {}
-for i = 4, #ARGV, 2 do wanted[ARGV[i]] = ARGV[i + 1] end
-for _, user in ipairs(redis.call('SMEMBERS', KEYS[3])) do
-  if wanted[user] == nil then redis.call('HDEL', user_prefix .. user, me) end
+local me = ARGV[1]
+local at = 3
+for k = 3, #KEYS do
+  local own, hash_prefix, entries = KEYS[k], ARGV[at], tonumber(ARGV[at + 1])
+  local wanted = {}
+  for i = at + 2, at + 2 * entries, 2 do wanted[ARGV[i]] = ARGV[i + 1] end
+  for _, member in ipairs(redis.call('SMEMBERS', own)) do
+    if wanted[member] == nil then redis.call('HDEL', hash_prefix .. member, me) end
+  end
+  redis.call('DEL', own)
+  for member, count in pairs(wanted) do
+    redis.call('HSET', hash_prefix .. member, me, count)
+    redis.call('SADD', own, member)
+  end
+  at = at + 2 + 2 * entries
 end
-redis.call('DEL', KEYS[3])
-for user, count in pairs(wanted) do
-  redis.call('HSET', user_prefix .. user, me, count)
-  redis.call('SADD', KEYS[3], user)
-end
-redis.call('SET', KEYS[2], '1', 'PX', ARGV[3])
+redis.call('SET', KEYS[2], '1', 'PX', ARGV[2])
 redis.call('SADD', KEYS[1], me)
 return 1
 ";
@@ -183,7 +210,7 @@ return 1
 struct Scripts {
     connected: Script,
     disconnected: Script,
-    online: Script,
+    any_live: Script,
     sweep: Script,
     rebuild: Script,
 }
@@ -194,7 +221,7 @@ impl Scripts {
         Self {
             connected: counting(CONNECTED),
             disconnected: counting(DISCONNECTED),
-            online: counting(ONLINE),
+            any_live: counting(ANY_LIVE),
             sweep: counting(SWEEP),
             rebuild: Script::new(REBUILD),
         }
@@ -208,8 +235,11 @@ struct Keys {
     instance_prefix: String,
     /// User hashes are this followed by the user id.
     user_prefix: String,
+    /// Session hashes are this followed by the session id.
+    session_prefix: String,
     liveness: String,
     users: String,
+    sessions: String,
 }
 
 impl Keys {
@@ -219,13 +249,52 @@ impl Keys {
             registry: format!("{prefix}:presence:instances"),
             liveness: format!("{instance_prefix}{instance}"),
             users: format!("{instance_prefix}{instance}:users"),
+            sessions: format!("{instance_prefix}{instance}:sessions"),
             user_prefix: format!("{prefix}:presence:user:"),
+            session_prefix: format!("{prefix}:presence:session:"),
             instance_prefix,
         }
     }
 
     fn user(&self, user: UserId) -> String {
         format!("{}{user}", self.user_prefix)
+    }
+
+    fn session(&self, session: SessionId) -> String {
+        format!("{}{session}", self.session_prefix)
+    }
+}
+
+/// One instance's open sockets, per user and per session.
+#[derive(Default)]
+struct Sockets {
+    users: HashMap<UserId, u32>,
+    sessions: HashMap<SessionId, u32>,
+}
+
+/// Counts one more.
+fn add<K: Hash + Eq>(counts: &mut HashMap<K, u32>, key: K) {
+    *counts.entry(key).or_insert(0) += 1;
+}
+
+/// Counts one fewer; false when there was none.
+fn remove<K: Hash + Eq>(counts: &mut HashMap<K, u32>, key: &K) -> bool {
+    match counts.get_mut(key) {
+        Some(count) if *count > 1 => *count -= 1,
+        Some(_) => {
+            counts.remove(key);
+        }
+        None => return false,
+    }
+    true
+}
+
+/// The arguments that rewrite one of this instance's sets: the prefix of its
+/// hashes, the number of entries, then member/count pairs.
+fn share_args<K: ToString>(invocation: &mut ScriptInvocation<'_>, hash_prefix: &str, counts: &HashMap<K, u32>) {
+    invocation.arg(hash_prefix).arg(counts.len());
+    for (member, count) in counts {
+        invocation.arg(member.to_string()).arg(*count);
     }
 }
 
@@ -237,8 +306,8 @@ struct Shared {
     ttl_ms: u64,
     keys: Keys,
     scripts: Scripts,
-    /// This instance's connected devices per user: the truth its share of Redis is rebuilt from.
-    devices: Mutex<HashMap<UserId, u32>>,
+    /// This instance's open sockets: the truth its share of Redis is rebuilt from.
+    sockets: Mutex<Sockets>,
     /// Held shared by each update (memory, then Redis) and exclusively by a rebuild,
     /// so that no rebuild lands between the two halves of an update.
     updates: RwLock<()>,
@@ -249,26 +318,23 @@ struct Shared {
 }
 
 impl Shared {
-    fn devices(&self) -> MutexGuard<'_, HashMap<UserId, u32>> {
-        // Each change is one insert or remove, so a poisoned map is still consistent.
-        self.devices.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    fn sockets(&self) -> MutexGuard<'_, Sockets> {
+        // Each change is a few inserts or removes, none of which can panic midway,
+        // so a poisoned map is still consistent.
+        self.sockets.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn add_device(&self, user: UserId) {
-        *self.devices().entry(user).or_insert(0) += 1;
+    fn add_socket(&self, user: UserId, session: SessionId) {
+        let mut sockets = self.sockets();
+        add(&mut sockets.users, user);
+        add(&mut sockets.sessions, session);
     }
 
-    /// False when this instance had no device of `user`.
-    fn remove_device(&self, user: UserId) -> bool {
-        let mut devices = self.devices();
-        match devices.get_mut(&user) {
-            Some(count) if *count > 1 => *count -= 1,
-            Some(_) => {
-                devices.remove(&user);
-            }
-            None => return false,
-        }
-        true
+    /// False when this instance had no socket of `user`.
+    fn remove_socket(&self, user: UserId, session: SessionId) -> bool {
+        let mut sockets = self.sockets();
+        remove(&mut sockets.sessions, &session);
+        remove(&mut sockets.users, &user)
     }
 
     /// A counting script's invocation, with the arguments every one of them takes.
@@ -278,14 +344,35 @@ impl Shared {
         invocation
     }
 
-    /// Runs an update of this instance's counts; one that fails leaves Redis
+    /// Runs `change` (`CONNECTED` or `DISCONNECTED`) on the user's and the session's
+    /// counts and returns its flag for the user. One that fails leaves Redis
     /// uncertain, so the next refresh rewrites this instance's share.
-    async fn update(&self, what: &'static str, invocation: &ScriptInvocation<'_>) -> DomainResult<bool> {
-        let result = script::<i64>(&self.pool, invocation).await;
+    async fn update(
+        &self,
+        what: &'static str,
+        change: &Script,
+        user: UserId,
+        session: SessionId,
+    ) -> DomainResult<bool> {
+        let mut invocation = self.counting(change);
+        invocation.key(self.keys.user(user)).key(&self.keys.users);
+        invocation.key(self.keys.session(session)).key(&self.keys.sessions);
+        invocation.arg(user.to_string()).arg(session.to_string());
+        let result = script::<Vec<i64>>(&self.pool, &invocation).await;
         if result.is_err() {
             self.stale.store(true, Ordering::Relaxed);
         }
-        self.settle(what, result).map(|flag| flag == 1)
+        self.settle(what, result).map(|flags| flags.first() == Some(&1))
+    }
+
+    /// Which of `keys` (counting hashes) count something on a live instance.
+    async fn any_live(&self, what: &'static str, keys: impl Iterator<Item = String>) -> DomainResult<Vec<bool>> {
+        let mut invocation = self.counting(&self.scripts.any_live);
+        for key in keys {
+            invocation.key(key);
+        }
+        let flags: Vec<i64> = self.settle(what, script(&self.pool, &invocation).await)?;
+        Ok(flags.into_iter().map(|flag| flag == 1).collect())
     }
 
     /// Logs the outcome (a warning once per outage) and maps errors for the domain.
@@ -330,12 +417,13 @@ impl Shared {
         let _exclusive = self.updates.write().await;
         // No update runs now, so none can fail unseen between here and the script.
         self.stale.store(false, Ordering::Relaxed);
-        let counts: Vec<(UserId, u32)> = self.devices().iter().map(|(user, count)| (*user, *count)).collect();
         let mut invocation = self.scripts.rebuild.key(&self.keys.registry);
-        invocation.key(&self.keys.liveness).key(&self.keys.users);
-        invocation.arg(&self.instance).arg(&self.keys.user_prefix).arg(self.ttl_ms);
-        for (user, count) in counts {
-            invocation.arg(user.to_string()).arg(count);
+        invocation.key(&self.keys.liveness).key(&self.keys.users).key(&self.keys.sessions);
+        invocation.arg(&self.instance).arg(self.ttl_ms);
+        {
+            let sockets = self.sockets();
+            share_args(&mut invocation, &self.keys.user_prefix, &sockets.users);
+            share_args(&mut invocation, &self.keys.session_prefix, &sockets.sessions);
         }
         let result = script::<i64>(&self.pool, &invocation).await.map(drop);
         if result.is_err() {
@@ -382,7 +470,7 @@ impl RedisPresence {
             keys: Keys::new(&config.prefix, &instance),
             instance,
             scripts: Scripts::new(),
-            devices: Mutex::default(),
+            sockets: Mutex::default(),
             updates: RwLock::new(()),
             stale: AtomicBool::new(false),
             reachable: AtomicBool::new(true),
@@ -404,30 +492,24 @@ impl RedisPresence {
 
 #[async_trait]
 impl PresenceTracker for RedisPresence {
-    /// Err(`Unavailable`) when Redis cannot be reached; the device still counts
+    /// Err(`Unavailable`) when Redis cannot be reached; the socket still counts
     /// here and reaches Redis with the next refresh after it is back.
-    async fn connected(&self, user: UserId) -> DomainResult<bool> {
+    async fn connected(&self, user: UserId, session: SessionId) -> DomainResult<bool> {
         let shared = &self.shared;
         let _update = shared.updates.read().await;
-        shared.add_device(user);
-        let user_key = shared.keys.user(user);
-        let mut invocation = shared.counting(&shared.scripts.connected);
-        invocation.key(&user_key).key(&shared.keys.users).arg(user.to_string());
-        shared.update("connected", &invocation).await
+        shared.add_socket(user, session);
+        shared.update("connected", &shared.scripts.connected, user, session).await
     }
 
-    /// False, without asking Redis, when this instance had no device of `user`.
+    /// False, without asking Redis, when this instance had no socket of `user`.
     /// Err(`Unavailable`) when Redis cannot be reached, as for `connected`.
-    async fn disconnected(&self, user: UserId) -> DomainResult<bool> {
+    async fn disconnected(&self, user: UserId, session: SessionId) -> DomainResult<bool> {
         let shared = &self.shared;
         let _update = shared.updates.read().await;
-        if !shared.remove_device(user) {
+        if !shared.remove_socket(user, session) {
             return Ok(false);
         }
-        let user_key = shared.keys.user(user);
-        let mut invocation = shared.counting(&shared.scripts.disconnected);
-        invocation.key(&user_key).key(&shared.keys.users).arg(user.to_string());
-        shared.update("disconnected", &invocation).await
+        shared.update("disconnected", &shared.scripts.disconnected, user, session).await
     }
 
     async fn online(&self, users: &[UserId]) -> DomainResult<Vec<UserId>> {
@@ -435,18 +517,24 @@ impl PresenceTracker for RedisPresence {
             return Ok(Vec::new());
         }
         let shared = &self.shared;
-        let mut invocation = shared.counting(&shared.scripts.online);
-        for user in users {
-            invocation.key(shared.keys.user(*user));
+        let flags = shared.any_live("online", users.iter().map(|user| shared.keys.user(*user))).await?;
+        Ok(users.iter().zip(flags).filter(|(_, live)| *live).map(|(user, _)| *user).collect())
+    }
+
+    async fn connected_sessions(&self, sessions: &[SessionId]) -> DomainResult<Vec<SessionId>> {
+        if sessions.is_empty() {
+            return Ok(Vec::new());
         }
-        let flags: Vec<i64> = shared.settle("online", script(&shared.pool, &invocation).await)?;
-        Ok(users.iter().zip(flags).filter(|(_, flag)| *flag == 1).map(|(user, _)| *user).collect())
+        let shared = &self.shared;
+        let keys = sessions.iter().map(|session| shared.keys.session(*session));
+        let flags = shared.any_live("connected_sessions", keys).await?;
+        Ok(sessions.iter().zip(flags).filter(|(_, live)| *live).map(|(session, _)| *session).collect())
     }
 
     async fn expire_dead_instances(&self) -> DomainResult<Vec<UserId>> {
         let shared = &self.shared;
         let mut invocation = shared.counting(&shared.scripts.sweep);
-        invocation.key(&shared.keys.registry).arg(&shared.keys.user_prefix);
+        invocation.key(&shared.keys.registry).arg(&shared.keys.user_prefix).arg(&shared.keys.session_prefix);
         let (claimed, gone): (Vec<String>, Vec<String>) =
             shared.settle("expire", script(&shared.pool, &invocation).await)?;
         let users: Vec<UserId> = gone
@@ -485,8 +573,11 @@ mod tests {
         assert_eq!(keys.registry, "chitchat:events:presence:instances");
         assert_eq!(keys.liveness, "chitchat:events:presence:instance:i1");
         assert_eq!(keys.users, "chitchat:events:presence:instance:i1:users");
+        assert_eq!(keys.sessions, "chitchat:events:presence:instance:i1:sessions");
         let user = UserId::new();
         assert_eq!(keys.user(user), format!("chitchat:events:presence:user:{user}"));
+        let session = SessionId::new();
+        assert_eq!(keys.session(session), format!("chitchat:events:presence:session:{session}"));
     }
 
     #[test]

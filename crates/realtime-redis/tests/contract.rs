@@ -23,6 +23,7 @@ chitchat_testkit::event_relay_contract_tests!(relay_pair());
 
 mod presence {
     use chitchat_realtime_redis::{RedisPresence, RedisPresenceConfig, RedisRelayConfig};
+    use chitchat_testkit::contracts::presence::Instances;
     use chitchat_testkit::services::{skip_or_fail, test_redis_url};
     use std::time::Duration;
 
@@ -39,6 +40,27 @@ mod presence {
     }
 
     chitchat_testkit::presence_contract_tests!(redis_presence());
+
+    /// Two instances of a deployment of its own, with a short TTL so that the one
+    /// dropped (a crash) is noticed quickly.
+    async fn redis_instances() -> Option<Instances<RedisPresence>> {
+        let config = RedisPresenceConfig {
+            prefix: format!("chitchat:test:{}", uuid::Uuid::new_v4().simple()),
+            ..RedisPresenceConfig::new(RedisRelayConfig::new(test_redis_url()), Duration::from_secs(1))
+        };
+        let connect = async {
+            Ok::<_, chitchat_realtime_redis::RelayError>(Instances {
+                here: RedisPresence::connect(config.clone()).await?,
+                there: RedisPresence::connect(config).await?,
+            })
+        };
+        match connect.await {
+            Ok(instances) => Some(instances),
+            Err(error) => skip_or_fail("Redis (TEST_REDIS_URL)", error),
+        }
+    }
+
+    chitchat_testkit::presence_instances_contract_tests!(redis_instances());
 }
 
 mod membership_cache {

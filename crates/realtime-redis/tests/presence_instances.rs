@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use chitchat_domain::ports::PresenceTracker;
-use chitchat_domain::{DomainResult, UserId};
+use chitchat_domain::{DomainResult, SessionId, UserId};
 use chitchat_realtime_redis::{RedisPresence, RedisPresenceConfig, RedisRelayConfig};
 use chitchat_testkit::redis::OwnedRedis;
 use chitchat_testkit::services::{skip_or_fail, test_redis_url};
@@ -45,9 +45,9 @@ async fn online(p: &RedisPresence, users: &[UserId]) -> Vec<UserId> {
     online
 }
 
-fn sorted(mut users: Vec<UserId>) -> Vec<UserId> {
-    users.sort();
-    users
+fn sorted<T: Ord>(mut ids: Vec<T>) -> Vec<T> {
+    ids.sort();
+    ids
 }
 
 /// Calls `check` every 100 ms until it holds; fails after `WITHIN`.
@@ -78,17 +78,17 @@ where
 async fn a_user_with_a_device_on_each_instance_is_online_until_both_leave() {
     let Some(instances) = instances(2).await else { return };
     let [a, b] = <[RedisPresence; 2]>::try_from(instances).ok().unwrap();
-    let user = UserId::new();
+    let (user, on_a, on_b) = (UserId::new(), SessionId::new(), SessionId::new());
 
-    assert!(a.connected(user).await.unwrap(), "first device anywhere: now online");
-    assert!(!b.connected(user).await.unwrap(), "already online through the other instance");
+    assert!(a.connected(user, on_a).await.unwrap(), "first device anywhere: now online");
+    assert!(!b.connected(user, on_b).await.unwrap(), "already online through the other instance");
     assert_eq!(online(&a, &[user]).await, vec![user]);
     assert_eq!(online(&b, &[user]).await, vec![user]);
 
-    assert!(!a.disconnected(user).await.unwrap(), "the device on b is still there");
+    assert!(!a.disconnected(user, on_a).await.unwrap(), "the device on b is still there");
     assert_eq!(online(&a, &[user]).await, vec![user], "seen from the instance it left");
-    assert!(!a.disconnected(user).await.unwrap(), "a has no device of the user left to remove");
-    assert!(b.disconnected(user).await.unwrap(), "the last device anywhere");
+    assert!(!a.disconnected(user, on_a).await.unwrap(), "a has no device of the user left to remove");
+    assert!(b.disconnected(user, on_b).await.unwrap(), "the last device anywhere");
     assert!(online(&a, &[user]).await.is_empty());
     assert!(online(&b, &[user]).await.is_empty());
 }
@@ -98,10 +98,10 @@ async fn instances_racing_on_one_user_announce_once() {
     let Some(instances) = instances(2).await else { return };
     let [a, b] = <[RedisPresence; 2]>::try_from(instances).ok().unwrap().map(Arc::new);
     for round in 0..100 {
-        let user = UserId::new();
-        let (on_a, on_b) = at_once(&a, &b, move |p| async move { p.connected(user).await }).await;
+        let (user, session) = (UserId::new(), SessionId::new());
+        let (on_a, on_b) = at_once(&a, &b, move |p| async move { p.connected(user, session).await }).await;
         assert!(on_a ^ on_b, "round {round}: exactly one instance saw the user come online ({on_a}, {on_b})");
-        let (off_a, off_b) = at_once(&a, &b, move |p| async move { p.disconnected(user).await }).await;
+        let (off_a, off_b) = at_once(&a, &b, move |p| async move { p.disconnected(user, session).await }).await;
         assert!(off_a ^ off_b, "round {round}: exactly one instance saw the user go offline ({off_a}, {off_b})");
     }
 }
@@ -120,11 +120,12 @@ async fn crashed_instances_users_go_offline_once_and_others_stay() {
     let [crashing, also_crashing, b, c] = <[RedisPresence; 4]>::try_from(instances).ok().unwrap();
     let [only_crashed, twice_crashed, on_both_crashed, also_live, only_live] = [(); 5].map(|()| UserId::new());
     for user in [only_crashed, twice_crashed, twice_crashed, on_both_crashed, also_live] {
-        crashing.connected(user).await.unwrap();
+        crashing.connected(user, SessionId::new()).await.unwrap();
     }
-    also_crashing.connected(on_both_crashed).await.unwrap();
-    b.connected(also_live).await.unwrap();
-    c.connected(only_live).await.unwrap();
+    also_crashing.connected(on_both_crashed, SessionId::new()).await.unwrap();
+    let also_live_here = SessionId::new();
+    b.connected(also_live, also_live_here).await.unwrap();
+    c.connected(only_live, SessionId::new()).await.unwrap();
     let everyone = [only_crashed, twice_crashed, on_both_crashed, also_live, only_live];
     assert_eq!(online(&b, &everyone).await, sorted(everyone.to_vec()));
     assert!(sweep(&b, &c).await.is_empty(), "nobody has died yet");
@@ -152,8 +153,8 @@ async fn crashed_instances_users_go_offline_once_and_others_stay() {
     assert_eq!(online(&c, &everyone).await, sorted(vec![also_live, only_live]));
 
     // What the dead instances held is gone: the users come back as new.
-    assert!(b.connected(only_crashed).await.unwrap(), "offline until a device comes back");
-    assert!(b.disconnected(also_live).await.unwrap(), "the dead instance's device no longer counts");
+    assert!(b.connected(only_crashed, SessionId::new()).await.unwrap(), "offline until a device comes back");
+    assert!(b.disconnected(also_live, also_live_here).await.unwrap(), "the dead instance's device no longer counts");
 }
 
 /// Through a Redis outage (the server killed and started again, empty): updates
@@ -166,13 +167,14 @@ async fn counts_heal_after_redis_loses_everything() {
     let a = RedisPresence::connect(config.clone()).await.unwrap();
     let b = RedisPresence::connect(config).await.unwrap();
     let (stays, leaves_during, joins_during) = (UserId::new(), UserId::new(), UserId::new());
-    a.connected(stays).await.unwrap();
-    a.connected(leaves_during).await.unwrap();
+    let [stays_in, leaves_from, joins_in] = [(); 3].map(|()| SessionId::new());
+    a.connected(stays, stays_in).await.unwrap();
+    a.connected(leaves_during, leaves_from).await.unwrap();
 
     server.stop().await;
-    let joined = timeout(WITHIN, a.connected(joins_during)).await.expect("gives up instead of hanging");
+    let joined = timeout(WITHIN, a.connected(joins_during, joins_in)).await.expect("gives up instead of hanging");
     assert!(joined.is_err(), "connected reports the outage: {joined:?}");
-    let left = timeout(WITHIN, a.disconnected(leaves_during)).await.expect("gives up instead of hanging");
+    let left = timeout(WITHIN, a.disconnected(leaves_during, leaves_from)).await.expect("gives up instead of hanging");
     assert!(left.is_err(), "disconnected reports the outage: {left:?}");
     assert!(timeout(WITHIN, b.online(&[stays])).await.expect("gives up instead of hanging").is_err());
 
@@ -182,9 +184,16 @@ async fn counts_heal_after_redis_loses_everything() {
         b.online(&everyone).await.is_ok_and(|online| sorted(online) == sorted(vec![stays, joins_during]))
     })
     .await;
-    assert!(a.disconnected(joins_during).await.unwrap(), "counted once, though announced during the outage");
-    assert!(a.disconnected(stays).await.unwrap());
+    let sessions = [stays_in, leaves_from, joins_in];
+    assert_eq!(
+        sorted(b.connected_sessions(&sessions).await.unwrap()),
+        sorted(vec![stays_in, joins_in]),
+        "the sessions rewritten too"
+    );
+    assert!(a.disconnected(joins_during, joins_in).await.unwrap(), "counted once, though announced during the outage");
+    assert!(a.disconnected(stays, stays_in).await.unwrap());
     assert!(b.online(&everyone).await.unwrap().is_empty());
+    assert!(b.connected_sessions(&sessions).await.unwrap().is_empty(), "each session counted once");
 }
 
 /// A Redis that freezes (a command sent before the freeze may still run after it):
@@ -193,7 +202,7 @@ async fn counts_heal_after_redis_loses_everything() {
 async fn a_timed_out_update_does_not_leave_a_count_behind() {
     let Some(server) = OwnedRedis::start().await else { return };
     let a = RedisPresence::connect(deployment(server.url())).await.unwrap();
-    let user = UserId::new();
+    let (user, session) = (UserId::new(), SessionId::new());
     let pid = server.child().id().expect("the server is running").to_string();
     let signal = |name: &'static str| {
         let pid = pid.clone();
@@ -204,13 +213,13 @@ async fn a_timed_out_update_does_not_leave_a_count_behind() {
     };
 
     signal("-STOP").await;
-    let joined = timeout(WITHIN, a.connected(user)).await.expect("gives up instead of hanging");
+    let joined = timeout(WITHIN, a.connected(user, session)).await.expect("gives up instead of hanging");
     assert!(joined.is_err(), "a frozen Redis is an outage: {joined:?}");
     signal("-CONT").await;
 
     eventually("the device reaches Redis", || async { a.online(&[user]).await.is_ok_and(|o| o == vec![user]) }).await;
     // Past the next refresh, which rewrites the count whatever ran late.
     sleep(TTL).await;
-    assert!(a.disconnected(user).await.unwrap(), "one device, counted once");
+    assert!(a.disconnected(user, session).await.unwrap(), "one device, counted once");
     assert!(a.online(&[user]).await.unwrap().is_empty());
 }

@@ -2,20 +2,24 @@
 
 use crate::error::DomainResult;
 use crate::event::Delivery;
-use crate::ids::UserId;
+use crate::ids::{SessionId, UserId};
 use async_trait::async_trait;
 use std::sync::Arc;
 
-/// Counts each user's connected devices, across instances when shared.
+/// Counts the connected devices (open sockets) of each user and of each session,
+/// across instances when shared.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait PresenceTracker: Send + Sync {
-    /// A device of `user` connected; true when the user was offline until now.
-    async fn connected(&self, user: UserId) -> DomainResult<bool>;
-    /// A device of `user` left; true when it was the user's last one.
-    async fn disconnected(&self, user: UserId) -> DomainResult<bool>;
+    /// A socket of `user` opened in `session`; true when the user was offline until now.
+    async fn connected(&self, user: UserId, session: SessionId) -> DomainResult<bool>;
+    /// A socket of `user` in `session` closed; true when it was the user's last one.
+    async fn disconnected(&self, user: UserId, session: SessionId) -> DomainResult<bool>;
     /// Which of `users` have a device connected.
     async fn online(&self, users: &[UserId]) -> DomainResult<Vec<UserId>>;
+    /// Which of `sessions` have a socket open on a live instance (tabs of one
+    /// browser share a session, which stays connected until the last one closes).
+    async fn connected_sessions(&self, sessions: &[SessionId]) -> DomainResult<Vec<SessionId>>;
     /// Forgets the devices of instances that stopped without saying goodbye (a
     /// crash) and returns the users who are offline because of it. Called
     /// periodically; a single-instance tracker has nothing to expire.

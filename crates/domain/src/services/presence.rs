@@ -45,7 +45,7 @@ impl PresenceService {
     /// A device connected; when it is the user's first, the people who may see
     /// their presence (`shows_presence`) see them come online.
     pub async fn device_connected(&self, caller: Caller) -> DomainResult<()> {
-        if self.tracker.connected(caller.user_id).await? {
+        if self.tracker.connected(caller.user_id, caller.session_id).await? {
             self.announce(caller.user_id, true, None).await?;
         }
         Ok(())
@@ -78,7 +78,7 @@ impl PresenceService {
     /// page reload does not flap); when it was the last one, the user goes offline
     /// and `last_seen` is recorded.
     pub async fn device_disconnected(&self, caller: Caller) -> DomainResult<()> {
-        if self.tracker.disconnected(caller.user_id).await? {
+        if self.tracker.disconnected(caller.user_id, caller.session_id).await? {
             // Microseconds: the precision every store keeps, so the frame and later reads agree.
             let now = self.clock.now().trunc_subsecs(6);
             self.users.touch_last_seen(caller.user_id, now).await?;
@@ -282,7 +282,7 @@ mod tests {
     ) -> Vec<UserId> {
         let me = caller();
         let mut m = related_mocks(me.user_id, correspondents.to_vec(), mine.to_vec(), savers.to_vec(), visibility);
-        m.presence.expect_connected().returning(|_| Ok(true));
+        m.presence.expect_connected().returning(|_, _| Ok(true));
         let heard = Arc::new(std::sync::Mutex::new(Vec::new()));
         let record = heard.clone();
         m.bus.expect_publish().returning(move |to, d| {
@@ -399,7 +399,11 @@ mod tests {
         let friend = UserId::new();
         let mut m = related_mocks(me.user_id, vec![friend], vec![], vec![], LastSeenVisibility::Everyone);
         let mut first = true;
-        m.presence.expect_connected().times(2).returning(move |_| Ok(std::mem::replace(&mut first, false)));
+        m.presence
+            .expect_connected()
+            .withf(move |user, session| *user == me.user_id && *session == me.session_id)
+            .times(2)
+            .returning(move |_, _| Ok(std::mem::replace(&mut first, false)));
         m.bus
             .expect_publish()
             .withf(move |to, d| to == [friend].as_slice() && frame(d)["payload"]["online"] == true)
@@ -416,7 +420,10 @@ mod tests {
         let friend = UserId::new();
         let mut m = related_mocks(me.user_id, vec![friend], vec![], vec![], LastSeenVisibility::Everyone);
         let now = m.now;
-        m.presence.expect_disconnected().returning(|_| Ok(true));
+        m.presence
+            .expect_disconnected()
+            .withf(move |user, session| *user == me.user_id && *session == me.session_id)
+            .returning(|_, _| Ok(true));
         m.users
             .expect_touch_last_seen()
             .withf(move |u, at| *u == me.user_id && *at == now.trunc_subsecs(6))

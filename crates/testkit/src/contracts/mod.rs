@@ -206,6 +206,19 @@ macro_rules! presence_contract_tests {
             presence_ignores_a_disconnect_without_a_connect,
             presence_concurrent_devices_announce_once,
             presence_expiry_spares_the_living,
+            presence_a_session_with_an_open_socket_is_connected,
+            presence_a_session_stays_connected_until_its_last_socket_closes,
+        );
+    };
+}
+
+/// Expands to one `#[tokio::test]` per case about instances of a tracker shared by
+/// several. `$make` yields `Option<presence::Instances<P>>`.
+#[macro_export]
+macro_rules! presence_instances_contract_tests {
+    ($make:expr) => {
+        $crate::__contract_cases!(presence, $make;
+            presence_a_session_counts_while_its_instance_lives,
         );
     };
 }
