@@ -313,6 +313,12 @@ error_codes! {
     InvalidCursor = "invalid_cursor" => [
         Http(Invalid, "History: both `before_seq` and `after_seq`, `before_seq` below 1, or `after_seq` negative."),
     ],
+    InvalidPushSubscription = "invalid_push_subscription" => [
+        Http(Invalid, "`POST /api/push/subscriptions`: `endpoint` is not an `https://` URL (plain `http://` only in development), or `keys.p256dh` / `keys.auth` are not a P-256 public key and a 16-byte secret in base64url."),
+    ],
+    PushDisabled = "push_disabled" => [
+        Http(NotFound, "`/api/push/*`: push notifications are off on this server (production without `VAPID_PRIVATE_KEY` and `VAPID_SUBJECT`)."),
+    ],
     RateLimited = "rate_limited" => [
         Http(TooManyRequests, "The caller is over the [rate limit](#conventions); see `Retry-After`."),
     ],

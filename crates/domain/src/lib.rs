@@ -19,6 +19,7 @@ pub mod message;
 pub mod ports;
 #[cfg(test)]
 mod properties;
+pub mod push;
 pub mod receipt;
 pub mod search;
 pub mod services;

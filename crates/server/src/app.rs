@@ -15,7 +15,7 @@ use chitchat_domain::membership::CachedChatRepo;
 use chitchat_domain::message::MessagePolicy;
 use chitchat_domain::ports::cluster::{MembershipCache, RateQuota, RelayStatus, RequestCounter};
 use chitchat_domain::ports::{CodeGenerator, OtpSender, PresenceTracker};
-use chitchat_domain::services::{AuthPolicy, Ports};
+use chitchat_domain::services::{AuthPolicy, Ports, PushPolicy};
 use chitchat_domain::Services;
 use chitchat_gateway_ws::{GatewaySettings, Shutdown, SocketCounts};
 use chitchat_realtime_local::{LocalBus, LocalMembershipCache, LocalPresence, LocalRequestCounter};
@@ -49,6 +49,10 @@ pub enum StartError {
     Redis(#[from] chitchat_realtime_redis::RelayError),
     #[error("{0}")]
     Storage(#[from] chitchat_blob_store::BlobStoreError),
+    #[error(transparent)]
+    PushKey(#[from] crate::push_key::PushKeyError),
+    #[error("push notifications: {0}")]
+    PushClient(#[from] chitchat_push_web::ClientError),
 }
 
 /// Development: readable text. Production: one JSON object per line.
@@ -223,6 +227,14 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         }
         None => Arc::new(RandomCodes),
     };
+    let vapid_key = crate::push_key::vapid_key(&config)?.map(Arc::new);
+    let (push_queue, planning_jobs): (Arc<dyn chitchat_domain::ports::PushQueue>, _) = match &vapid_key {
+        Some(_) => {
+            let (queue, jobs) = chitchat_push_web::planning_queue();
+            (Arc::new(queue), Some(jobs))
+        }
+        None => (Arc::new(chitchat_domain::ports::PushOff), None),
+    };
     let ports = Ports {
         users: store.clone(),
         otps: store.clone(),
@@ -239,6 +251,8 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         store_health: store.clone(),
         bus: realtime.bus,
         presence: realtime.presence,
+        push: store.clone(),
+        push_queue,
         otp_sender: otp_sender(&config)?,
         codes,
         tokens: Arc::new(JwtTokens::new(secret.expose_secret().as_bytes())),
@@ -267,7 +281,15 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         link_ttl: to_chrono("ATTACHMENT_LINK_TTL", config.attachments.link_ttl)?,
         ..AttachmentPolicy::default()
     };
-    let services = web::Data::new(Services::new(ports, policy, groups, messages, attachments));
+    let push = PushPolicy {
+        public_key: vapid_key.as_ref().map(|key| key.public_base64url().to_owned()),
+        plain_http_endpoints: config.mode == RunMode::Development,
+    };
+    let services = web::Data::new(Services::new(ports, policy, groups, messages, attachments, push));
+    if let (Some(key), Some(jobs)) = (vapid_key, planning_jobs) {
+        let sender = chitchat_push_web::WebPushSender::new(key)?;
+        chitchat_push_web::spawn(services.push.clone(), Arc::new(sender), jobs);
+    }
     spawn_presence_sweeper(services.clone().into_inner(), store.clone(), config.ws.pong_wait);
     spawn_attachment_sweeper(services.clone().into_inner());
     let gateway = web::Data::new(GatewaySettings {

@@ -7,6 +7,7 @@ mod client_noise;
 mod config;
 mod data_dir;
 mod healthcheck;
+mod push_key;
 mod secret;
 
 use cli::Command;

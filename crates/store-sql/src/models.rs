@@ -36,6 +36,7 @@ pub(crate) struct UserRow {
     pub last_seen: i64,
     pub created_at: i64,
     pub last_seen_visibility: String,
+    pub notification_previews: bool,
 }
 
 impl From<&User> for UserRow {
@@ -49,6 +50,7 @@ impl From<&User> for UserRow {
             last_seen: to_micros(u.last_seen.unwrap_or(u.created_at)),
             created_at: to_micros(u.created_at),
             last_seen_visibility: u.last_seen_visibility.as_str().to_owned(),
+            notification_previews: u.notification_previews,
         }
     }
 }
@@ -65,6 +67,7 @@ impl TryFrom<UserRow> for User {
             created_at: from_micros(r.created_at)?,
             last_seen_visibility: LastSeenVisibility::parse(&r.last_seen_visibility)
                 .map_err(|e| StoreError::Corrupt(format!("users.last_seen_visibility: {e}")))?,
+            notification_previews: r.notification_previews,
         })
     }
 }

@@ -9,6 +9,32 @@ diesel::table! {
         last_seen -> BigInt,
         created_at -> BigInt,
         last_seen_visibility -> Text,
+        notification_previews -> Bool,
+    }
+}
+
+diesel::table! {
+    push_subscriptions (endpoint) {
+        endpoint -> Text,
+        session_id -> Text,
+        user_id -> Text,
+        p256dh -> Text,
+        auth -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    push_outbox (id) {
+        id -> BigInt,
+        endpoint -> Text,
+        payload -> Text,
+        urgency -> Text,
+        topic -> Nullable<Text>,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        next_attempt_at -> BigInt,
+        attempts -> Integer,
     }
 }
 
@@ -211,6 +237,8 @@ diesel::joinable!(hidden_messages -> messages (message_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
+    push_subscriptions,
+    push_outbox,
     otp_challenges,
     sessions,
     chats,

@@ -163,6 +163,12 @@ impl BrowserSubscription {
 
 /// A P-256 secret key from the thread's CSPRNG; drawn again in the negligible case
 /// that 32 random bytes are not a valid scalar.
+/// A new VAPID private key in the form `VAPID_PRIVATE_KEY` takes, for servers that
+/// must share one (the instances of a cluster).
+pub fn new_vapid_private_key() -> String {
+    base64ct::Base64UrlUnpadded::encode_string(&random_secret_key().to_bytes())
+}
+
 fn random_secret_key() -> p256::SecretKey {
     loop {
         let bytes: [u8; 32] = rand::random();

@@ -73,8 +73,15 @@ impl TestServer {
         let database_url = fresh_postgres_database().await?;
         let channel = format!("chitchat:test:{}", uuid::Uuid::new_v4().simple());
         let secret = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
-        let mut env =
-            vec![("REDIS_URL", redis_url), ("REDIS_CHANNEL", channel.as_str()), ("JWT_SECRET", secret.as_str())];
+        // Instances share their secrets, as an operator's do.
+        let vapid = crate::push_service::new_vapid_private_key();
+        let mut env = vec![
+            ("REDIS_URL", redis_url),
+            ("REDIS_CHANNEL", channel.as_str()),
+            ("JWT_SECRET", secret.as_str()),
+            ("VAPID_PRIVATE_KEY", vapid.as_str()),
+            ("VAPID_SUBJECT", "mailto:ops@chitchat.test"),
+        ];
         env.extend_from_slice(extra_env);
         let mut servers = Vec::with_capacity(instances);
         for _ in 0..instances {

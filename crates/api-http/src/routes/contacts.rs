@@ -18,12 +18,21 @@ struct Me {
     user: User,
     /// The caller's privacy settings (only the caller sees them).
     privacy: Privacy,
+    /// The caller's notification settings (only the caller sees them).
+    notifications: Notifications,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+struct Notifications {
+    /// Whether pushes show the text of messages.
+    previews: bool,
 }
 
 impl Me {
     fn of(user: User) -> Self {
         let privacy = Privacy { last_seen: user.last_seen_visibility };
-        Self { user, privacy }
+        let notifications = Notifications { previews: user.notification_previews };
+        Self { user, privacy, notifications }
     }
 }
 
@@ -43,6 +52,13 @@ pub(crate) struct ProfileBody {
     pub(crate) name: Option<String>,
     pub(crate) status: Option<String>,
     pub(crate) privacy: Option<PrivacyBody>,
+    pub(crate) notifications: Option<NotificationsBody>,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(crate) struct NotificationsBody {
+    /// Whether pushes show the text of messages; when false they say "New message".
+    pub(crate) previews: Option<bool>,
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -52,7 +68,7 @@ pub(crate) struct PrivacyBody {
     pub(crate) last_seen: Option<String>,
 }
 
-/// `PATCH /api/users/me {"name"?, "status"?, "privacy"?: {"last_seen"}}`.
+/// `PATCH /api/users/me {"name"?, "status"?, "privacy"?: {"last_seen"}, "notifications"?: {"previews"}}`.
 #[utoipa::path(
     tag = "users",
     request_body = ProfileBody,
@@ -72,6 +88,9 @@ pub(crate) async fn update_me(
         LastSeenVisibility::parse(raw)?;
     }
     let mut user = services.contacts.update_profile(caller.0, body.name.as_deref(), body.status.as_deref()).await?;
+    if let Some(previews) = body.notifications.and_then(|n| n.previews) {
+        user = services.contacts.set_notification_previews(caller.0, previews).await?;
+    }
     if let Some(raw) = &last_seen {
         let before = user.last_seen_visibility;
         user = services.contacts.set_last_seen_visibility(caller.0, raw).await?;

@@ -8,6 +8,7 @@ pub(crate) mod contacts;
 pub(crate) mod health;
 pub(crate) mod message_actions;
 pub(crate) mod messages;
+pub(crate) mod push;
 pub(crate) mod receipts;
 pub(crate) mod search;
 pub(crate) mod users;
@@ -69,7 +70,10 @@ pub(crate) fn configure(cfg: &mut ServiceConfig) {
                 .service(message_actions::edits)
                 .service(message_actions::forward)
                 .service(message_actions::react)
-                .service(message_actions::unreact),
+                .service(message_actions::unreact)
+                .service(push::key)
+                .service(push::subscribe)
+                .service(push::unsubscribe),
         );
 }
 

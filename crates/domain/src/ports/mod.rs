@@ -5,9 +5,11 @@ pub mod cluster;
 mod credentials;
 mod delivery;
 mod files;
+mod push;
 mod storage;
 
 pub use credentials::*;
 pub use delivery::*;
 pub use files::*;
+pub use push::*;
 pub use storage::*;

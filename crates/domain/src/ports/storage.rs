@@ -39,6 +39,8 @@ pub trait UserRepo: Send + Sync {
         id: UserId,
         visibility: crate::user::LastSeenVisibility,
     ) -> DomainResult<Option<User>>;
+    /// Whether the user's pushes show message text; returns the user, None when unknown.
+    async fn set_notification_previews(&self, id: UserId, previews: bool) -> DomainResult<Option<User>>;
     /// Records when the user was last online.
     async fn touch_last_seen(&self, id: UserId, at: chrono::DateTime<chrono::Utc>) -> DomainResult<()>;
     /// Users whose name contains `query` (case-insensitive), excluding `exclude`,

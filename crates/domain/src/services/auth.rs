@@ -6,7 +6,9 @@ use crate::clock::Clock;
 use crate::error::{DomainError, DomainResult};
 use crate::event::Delivery;
 use crate::ids::SessionId;
-use crate::ports::{CodeGenerator, ContactRepo, EventBus, OtpRepo, OtpSender, SessionRepo, TokenCodec, UserRepo};
+use crate::ports::{
+    CodeGenerator, ContactRepo, EventBus, OtpRepo, OtpSender, PushRepo, SessionRepo, TokenCodec, UserRepo,
+};
 use crate::user::{Phone, Region, User, UserName};
 use crate::ErrorCode;
 use chrono::{DateTime, Duration, Utc};
@@ -45,6 +47,7 @@ pub struct AuthService {
     contacts: Arc<dyn ContactRepo>,
     otps: Arc<dyn OtpRepo>,
     sessions: Arc<dyn SessionRepo>,
+    push: Arc<dyn PushRepo>,
     sender: Arc<dyn OtpSender>,
     codes: Arc<dyn CodeGenerator>,
     tokens: Arc<dyn TokenCodec>,
@@ -77,6 +80,7 @@ impl AuthService {
             contacts: ports.contacts.clone(),
             otps: ports.otps.clone(),
             sessions: ports.sessions.clone(),
+            push: ports.push.clone(),
             sender: ports.otp_sender.clone(),
             codes: ports.codes.clone(),
             tokens: ports.tokens.clone(),
@@ -226,6 +230,8 @@ impl AuthService {
 
     async fn end_session(&self, caller: Caller, session_id: SessionId) -> DomainResult<()> {
         self.sessions.revoke(session_id, self.clock.now()).await?;
+        // A logged-out device is pushed nothing more.
+        self.push.delete_subscriptions(session_id, None).await?;
         if let Err(error) = self.bus.publish(&[caller.user_id], Delivery::SessionRevoked { session_id }).await {
             // The token is already refused; a socket elsewhere closes at its next check.
             tracing::warn!(%error, session = %session_id, "could not notify the revoked device");

@@ -10,7 +10,7 @@ use crate::error::{DomainError, DomainResult};
 use crate::event::{ChatUpdate, Delivery};
 use crate::ids::{ChatId, UserId};
 use crate::message::{Message, Page};
-use crate::ports::{ChatRepo, ChatSettingsRepo, ContactRepo, EventBus, MessageRepo, ReceiptRepo, UserRepo};
+use crate::ports::{ChatRepo, ChatSettingsRepo, ContactRepo, EventBus, MessageRepo, PushQueue, ReceiptRepo, UserRepo};
 use crate::receipt::ChatProgress;
 use crate::ErrorCode;
 use std::collections::HashMap;
@@ -25,6 +25,7 @@ pub struct ChatService {
     pub(super) contacts: Arc<dyn ContactRepo>,
     pub(super) chat_settings: Arc<dyn ChatSettingsRepo>,
     pub(super) bus: Arc<dyn EventBus>,
+    pub(super) push_queue: Arc<dyn PushQueue>,
     pub(super) clock: Arc<dyn Clock>,
     pub(super) policy: GroupPolicy,
 }
@@ -50,6 +51,7 @@ impl ChatService {
             contacts: ports.contacts.clone(),
             chat_settings: ports.chat_settings.clone(),
             bus: ports.bus.clone(),
+            push_queue: ports.push_queue.clone(),
             clock: ports.clock.clone(),
             policy,
         }

@@ -92,6 +92,11 @@ impl ContactService {
         self.users.set_last_seen_visibility(caller.user_id, visibility).await?.ok_or_else(user_not_found)
     }
 
+    /// Whether the caller's pushes show message text (`notifications.previews`).
+    pub async fn set_notification_previews(&self, caller: Caller, previews: bool) -> DomainResult<User> {
+        self.users.set_notification_previews(caller.user_id, previews).await?.ok_or_else(user_not_found)
+    }
+
     /// The caller's contacts: the people they saved, then the numbers nobody used
     /// when saved, each in the order added. A person shows only once the two share
     /// a chat or they saved the caller (`services::privacy::accounts_shown_to`).

@@ -185,7 +185,7 @@ impl ChatService {
     async fn announce(&self, chat_id: ChatId, actor: UserId, appended: &[Appended], recipients: &[Vec<UserId>]) {
         for (appended, to) in appended.iter().zip(recipients) {
             if let Some(event_seq) = appended.event_seq {
-                publish_message(self.bus.as_ref(), to, &appended.message, event_seq).await;
+                publish_message(self.bus.as_ref(), self.push_queue.as_ref(), to, &appended.message, event_seq).await;
             }
         }
         let view = match self.chats.get(chat_id).await {

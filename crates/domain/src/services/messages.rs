@@ -10,7 +10,9 @@ use crate::ids::{ChatId, MessageId, UserId};
 use crate::message::{
     check_reply_target, Appended, Message, MessagePolicy, NewMessage, Page, ReplyTo, SendCommand, SendOutcome,
 };
-use crate::ports::{AttachmentRepo, BlobStore, ChatRepo, ContactRepo, EventBus, MessageRepo, ReceiptRepo};
+use crate::ports::{
+    AttachmentRepo, BlobStore, ChatRepo, ContactRepo, EventBus, MessageRepo, PushJob, PushQueue, ReceiptRepo,
+};
 use crate::receipt::ChatProgress;
 use crate::ErrorCode;
 use std::sync::Arc;
@@ -23,6 +25,7 @@ pub struct MessageService {
     receipts: Arc<dyn ReceiptRepo>,
     pub(super) contacts: Arc<dyn ContactRepo>,
     pub(super) bus: Arc<dyn EventBus>,
+    pub(super) push_queue: Arc<dyn PushQueue>,
     pub(super) clock: Arc<dyn Clock>,
     pub(super) policy: MessagePolicy,
     pub(super) attachments: Arc<dyn AttachmentRepo>,
@@ -37,6 +40,7 @@ impl MessageService {
             receipts: ports.receipts.clone(),
             contacts: ports.contacts.clone(),
             bus: ports.bus.clone(),
+            push_queue: ports.push_queue.clone(),
             clock: ports.clock.clone(),
             policy,
             attachments: ports.attachments.clone(),
@@ -94,7 +98,7 @@ impl MessageService {
         // other sends), so that a send costs no round trips of its own to the database.
         match self.messages.send(&new).await? {
             SendOutcome::Stored { message, event_seq, recipients } => {
-                publish_message(self.bus.as_ref(), &recipients, &message, event_seq).await;
+                publish_message(self.bus.as_ref(), self.push_queue.as_ref(), &recipients, &message, event_seq).await;
                 Ok(Appended { message, created: true, event_seq: Some(event_seq) })
             }
             SendOutcome::Duplicate(first) => {
@@ -161,7 +165,7 @@ impl MessageService {
                 return;
             }
         };
-        publish_event(self.bus.as_ref(), &recipients, &event).await;
+        publish_event(self.bus.as_ref(), self.push_queue.as_ref(), &recipients, &event).await;
     }
 }
 
@@ -178,15 +182,25 @@ pub(crate) fn message_event(message: &Message, event_seq: i64) -> ChatEvent {
 /// Pushes a stored message to the devices of `recipients` as the logged event
 /// `event_seq`. A failure is only logged: the message is durable, and devices
 /// catch up from the log.
-pub(crate) async fn publish_message(bus: &dyn EventBus, recipients: &[UserId], message: &Message, event_seq: i64) {
-    publish_event(bus, recipients, &message_event(message, event_seq)).await;
+pub(crate) async fn publish_message(
+    bus: &dyn EventBus,
+    push: &dyn PushQueue,
+    recipients: &[UserId],
+    message: &Message,
+    event_seq: i64,
+) {
+    publish_event(bus, push, recipients, &message_event(message, event_seq)).await;
 }
 
-/// Pushes a logged event to the devices of `recipients`. A failure is only logged:
+/// Pushes a logged event to the devices of `recipients`, and hands it to Web Push
+/// planning when it concerns someone (`push::audience`). A failure is only logged:
 /// the change is durable, and devices catch up from the log.
-pub(crate) async fn publish_event(bus: &dyn EventBus, recipients: &[UserId], event: &ChatEvent) {
+pub(crate) async fn publish_event(bus: &dyn EventBus, push: &dyn PushQueue, recipients: &[UserId], event: &ChatEvent) {
     if let Err(error) = bus.publish(recipients, Delivery::Event(event.to_delivery())).await {
         tracing::warn!(%error, chat_id = %event.room_id, event_seq = event.event_seq, "live delivery failed; the event is stored");
+    }
+    if let Some((kind, audience)) = crate::push::audience(event, recipients) {
+        push.offer(PushJob { kind, audience, event: event.clone() });
     }
 }
 

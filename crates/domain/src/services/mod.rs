@@ -12,6 +12,7 @@ mod message_actions;
 mod messages;
 mod presence;
 mod privacy;
+mod push;
 mod receipts;
 mod search;
 mod sync;
@@ -29,6 +30,7 @@ pub use contacts::{ContactRef, ContactService};
 pub use groups::GroupEdit;
 pub use messages::MessageService;
 pub use presence::PresenceService;
+pub use push::{DeliveryRound, PushPolicy, PushService};
 pub use receipts::ReceiptService;
 pub use search::SearchService;
 pub use sync::{CatchUp, SyncService, MAX_REPLAY_EVENTS};
@@ -40,8 +42,8 @@ use crate::clock::Clock;
 use crate::message::MessagePolicy;
 use crate::ports::{
     AttachmentRepo, BlobStore, ChatRepo, ChatSettingsRepo, CodeGenerator, ContactRepo, EventBus, LinkSigner,
-    MediaInspector, MessageRepo, MessageSearch, OtpRepo, OtpSender, PresenceTracker, ReceiptRepo, SessionRepo,
-    StoreHealth, TokenCodec, UserRepo,
+    MediaInspector, MessageRepo, MessageSearch, OtpRepo, OtpSender, PresenceTracker, PushQueue, PushRepo, ReceiptRepo,
+    SessionRepo, StoreHealth, TokenCodec, UserRepo,
 };
 use std::sync::Arc;
 
@@ -63,6 +65,9 @@ pub struct Ports {
     pub store_health: Arc<dyn StoreHealth>,
     pub bus: Arc<dyn EventBus>,
     pub presence: Arc<dyn PresenceTracker>,
+    pub push: Arc<dyn PushRepo>,
+    /// Where sends hand their events to push planning.
+    pub push_queue: Arc<dyn PushQueue>,
     pub otp_sender: Arc<dyn OtpSender>,
     pub codes: Arc<dyn CodeGenerator>,
     pub tokens: Arc<dyn TokenCodec>,
@@ -84,6 +89,7 @@ pub struct Services {
     pub contacts: Arc<ContactService>,
     pub search: Arc<SearchService>,
     pub attachments: Arc<AttachmentService>,
+    pub push: Arc<PushService>,
     pub bus: Arc<dyn EventBus>,
     pub store_health: Arc<dyn StoreHealth>,
 }
@@ -95,6 +101,7 @@ impl Services {
         groups: GroupPolicy,
         messages: MessagePolicy,
         attachments: AttachmentPolicy,
+        push: PushPolicy,
     ) -> Self {
         let region = auth.region;
         Self {
@@ -108,6 +115,7 @@ impl Services {
             contacts: Arc::new(ContactService::new(&ports, region)),
             search: Arc::new(SearchService::new(&ports)),
             attachments: Arc::new(AttachmentService::new(&ports, attachments)),
+            push: Arc::new(PushService::new(&ports, push)),
             bus: ports.bus,
             store_health: ports.store_health,
         }

@@ -7,7 +7,8 @@ use crate::message::{Message, MessageStatus, NewMessage};
 use crate::ports::{
     MockAttachmentRepo, MockBlobStore, MockChatRepo, MockChatSettingsRepo, MockCodeGenerator, MockContactRepo,
     MockEventBus, MockLinkSigner, MockMediaInspector, MockMessageRepo, MockMessageSearch, MockOtpRepo, MockOtpSender,
-    MockPresenceTracker, MockReceiptRepo, MockSessionRepo, MockStoreHealth, MockTokenCodec, MockUserRepo,
+    MockPresenceTracker, MockPushQueue, MockPushRepo, MockReceiptRepo, MockSessionRepo, MockStoreHealth,
+    MockTokenCodec, MockUserRepo,
 };
 use crate::user::{Phone, Region, User, UserName};
 use chrono::{DateTime, Utc};
@@ -29,6 +30,8 @@ pub struct MockSet {
     pub media: MockMediaInspector,
     pub bus: MockEventBus,
     pub presence: MockPresenceTracker,
+    pub push: MockPushRepo,
+    pub push_queue: MockPushQueue,
     pub sender: MockOtpSender,
     pub codes: MockCodeGenerator,
     pub tokens: MockTokenCodec,
@@ -37,7 +40,7 @@ pub struct MockSet {
 }
 
 impl MockSet {
-    /// Fresh mocks. Defaults: no receipt positions, no logged message changes, nobody blocked, nobody saved anyone
+    /// Fresh mocks. Defaults: no receipt positions, no push subscriptions to remove, any push job taken, no logged message changes, nobody blocked, nobody saved anyone
     /// as a contact, no chat settings (mockall uses
     /// the first matching expectation, so a test that needs otherwise replaces the mock).
     pub fn new(now: DateTime<Utc>) -> Self {
@@ -51,6 +54,10 @@ impl MockSet {
         messages.expect_updates_of().returning(|_, _| Ok(Vec::new()));
         let mut chat_settings = MockChatSettingsRepo::new();
         chat_settings.expect_settings().returning(|_, _| Ok(Vec::new()));
+        let mut push = MockPushRepo::new();
+        push.expect_delete_subscriptions().returning(|_, _| Ok(0));
+        let mut push_queue = MockPushQueue::new();
+        push_queue.expect_offer().return_const(());
 
         Self {
             users: MockUserRepo::new(),
@@ -67,6 +74,8 @@ impl MockSet {
             media: MockMediaInspector::new(),
             bus: MockEventBus::new(),
             presence: MockPresenceTracker::new(),
+            push,
+            push_queue,
             sender: MockOtpSender::new(),
             codes: MockCodeGenerator::new(),
             tokens: MockTokenCodec::new(),
@@ -96,6 +105,8 @@ pub fn ports(m: MockSet) -> Ports {
         store_health: Arc::new(MockStoreHealth::new()),
         bus: Arc::new(m.bus),
         presence: Arc::new(m.presence),
+        push: Arc::new(m.push),
+        push_queue: Arc::new(m.push_queue),
         otp_sender: Arc::new(m.sender),
         codes: Arc::new(m.codes),
         tokens: Arc::new(m.tokens),

@@ -33,6 +33,14 @@ pub struct User {
     /// Who may see `last_seen`; shown only to the person themself, as `privacy`.
     #[serde(skip)]
     pub last_seen_visibility: LastSeenVisibility,
+    /// Whether pushes show the text of messages (`notifications.previews`); shown
+    /// only to the person themself.
+    #[serde(skip, default = "previews_by_default")]
+    pub notification_previews: bool,
+}
+
+fn previews_by_default() -> bool {
+    true
 }
 
 impl User {
@@ -46,6 +54,7 @@ impl User {
             last_seen: Some(now),
             created_at: now,
             last_seen_visibility: LastSeenVisibility::default(),
+            notification_previews: true,
         }
     }
 

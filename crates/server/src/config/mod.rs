@@ -13,8 +13,8 @@ use secret_strength::{
     estimated_entropy_bits, MAKE_A_SECRET, MIN_PRODUCTION_SECRET, MIN_PRODUCTION_SECRET_BITS, SEED_EXAMPLE_SECRET,
 };
 pub use sections::{
-    AttachmentsConfig, AuthConfig, Config, DbConfig, HttpConfig, LimitsConfig, MessagesConfig, OtpConfig, RedisConfig,
-    RunMode, WsConfig,
+    AttachmentsConfig, AuthConfig, Config, DbConfig, HttpConfig, LimitsConfig, MessagesConfig, OtpConfig, PushConfig,
+    RedisConfig, RunMode, WsConfig,
 };
 use std::path::PathBuf;
 use std::time::Duration;
@@ -232,6 +232,10 @@ impl Config {
                 thumbnail_memory_budget: positive("THUMBNAIL_MEMORY_BUDGET", raw.thumbnail_memory_budget)?,
                 storage_url: non_empty(raw.storage_url),
                 link_ttl: link_ttl(&raw.attachment_link_ttl)?,
+            },
+            push: PushConfig {
+                vapid_private_key: secret(raw.vapid_private_key),
+                vapid_subject: non_empty(raw.vapid_subject),
             },
         })
     }

@@ -49,6 +49,8 @@ pub(super) struct Raw {
     pub(super) thumbnail_memory_budget: u64,
     pub(super) storage_url: Option<String>,
     pub(super) attachment_link_ttl: String,
+    pub(super) vapid_private_key: Option<String>,
+    pub(super) vapid_subject: Option<String>,
 }
 
 impl Default for Raw {
@@ -96,6 +98,8 @@ impl Default for Raw {
             thumbnail_memory_budget: chitchat_media::DEFAULT_MEMORY_BUDGET,
             storage_url: None,
             attachment_link_ttl: "15m".into(),
+            vapid_private_key: None,
+            vapid_subject: None,
         }
     }
 }

@@ -34,6 +34,7 @@ pub struct Config {
     pub ws: WsConfig,
     pub messages: MessagesConfig,
     pub attachments: AttachmentsConfig,
+    pub push: PushConfig,
 }
 
 /// Where the server listens and whom it believes.
@@ -166,4 +167,14 @@ pub struct AttachmentsConfig {
     pub storage_url: Option<String>,
     /// How long a signed attachment download link works (`ATTACHMENT_LINK_TTL`).
     pub link_ttl: Duration,
+}
+
+/// Web Push.
+#[derive(Debug)]
+pub struct PushConfig {
+    /// `VAPID_PRIVATE_KEY`; None: generate (development) and keep in the data
+    /// directory, or push is off (production).
+    pub vapid_private_key: Option<SecretString>,
+    /// `VAPID_SUBJECT`: the contact push services see (`mailto:` or `https:`).
+    pub vapid_subject: Option<String>,
 }

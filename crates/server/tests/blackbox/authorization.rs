@@ -55,8 +55,20 @@ fn endpoints(chat: &str, group: &str, message: &str, file: &str, user: &str) -> 
         (Method::DELETE, format!("/api/contacts/{user}"), None),
         (Method::DELETE, "/api/contacts?phone=%2B919876543299".into(), None),
         (Method::DELETE, "/api/auth/sessions/00000000-0000-4000-8000-000000000000".into(), None),
+        (Method::GET, "/api/push/key".into(), None),
+        (
+            Method::POST,
+            "/api/push/subscriptions".into(),
+            Some(
+                json!({"endpoint": "https://push.example/1", "keys": {"p256dh": P256DH, "auth": "_ordMnz7uTCmrpBTeUV4Bw"}}),
+            ),
+        ),
+        (Method::DELETE, "/api/push/subscriptions".into(), Some(json!({"endpoint": "https://push.example/1"}))),
     ]
 }
+
+/// A browser's public key, as `pushManager.subscribe` hands it over.
+const P256DH: &str = "BLn9b-VR0ca83knDNZ32dCHGyjJp-1riX9ZTN40MqV8K_LpQmLqxC_DoHvqvFXO_nGdAB4W9dogZb_sM-uV4JbY";
 
 /// The operations anyone may call without a token: login, health, and what a client
 /// reads before login.

@@ -39,6 +39,7 @@ mod openapi;
 mod otp_webhook;
 mod pg_tls;
 mod privacy;
+mod push;
 mod receipts;
 mod reconnects;
 mod redis_outage;

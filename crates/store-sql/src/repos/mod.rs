@@ -11,6 +11,7 @@ pub(crate) mod hydrate;
 mod message_actions;
 mod messages;
 mod otps;
+mod push;
 mod receipts;
 mod search;
 mod sessions;

@@ -127,6 +127,20 @@ impl UserRepo for Store {
         Ok(row.map(User::try_from).transpose()?)
     }
 
+    async fn set_notification_previews(&self, id: UserId, previews: bool) -> DomainResult<Option<User>> {
+        let id = id.to_string();
+        let row: Option<UserRow> = db_run!(self, |conn| {
+            diesel::update(users::table.find(&id))
+                .set(users::notification_previews.eq(previews))
+                .returning(UserRow::as_returning())
+                .get_result(conn)
+                .await
+                .optional()
+                .map_err(StoreError::from)?
+        });
+        Ok(row.map(User::try_from).transpose()?)
+    }
+
     async fn update_profile(
         &self,
         id: UserId,

@@ -1,0 +1,173 @@
+//! Web Push: devices subscribe, chat events become pushes in the outbox, and the
+//! outbox is sent to the push services.
+
+use super::Ports;
+use crate::auth::Caller;
+use crate::clock::Clock;
+use crate::error::{DomainError, DomainResult};
+use crate::error_code::ErrorCode;
+use crate::ids::UserId;
+use crate::ports::{ChatRepo, ChatSettingsRepo, PresenceTracker, PushGateway, PushJob, PushRepo, UserRepo};
+use crate::push::{self, ClaimedPush, DropReason, NextStep, PlanFacts, PushSubscription, SubscriptionRequest};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long a claimed push is held by the instance sending it.
+const CLAIM_LEASE: Duration = Duration::from_secs(60);
+
+/// Push settings of the server.
+#[derive(Debug, Clone, Default)]
+pub struct PushPolicy {
+    /// The VAPID public key (base64url); None when push is off.
+    pub public_key: Option<String>,
+    /// Accept `http://` endpoints (development, where test push services run).
+    pub plain_http_endpoints: bool,
+}
+
+/// What one round of sending did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DeliveryRound {
+    /// Taken by the push service.
+    pub sent: u64,
+    /// Failed this time; kept for a retry.
+    pub failed: u64,
+    /// Given up: expired, refused, failed too often, or their subscription was gone.
+    pub dropped: u64,
+    /// Claimed from the outbox in this round.
+    pub claimed: u64,
+}
+
+pub struct PushService {
+    repo: Arc<dyn PushRepo>,
+    users: Arc<dyn UserRepo>,
+    chats: Arc<dyn ChatRepo>,
+    chat_settings: Arc<dyn ChatSettingsRepo>,
+    presence: Arc<dyn PresenceTracker>,
+    clock: Arc<dyn Clock>,
+    policy: PushPolicy,
+}
+
+impl PushService {
+    pub fn new(ports: &Ports, policy: PushPolicy) -> Self {
+        Self {
+            repo: ports.push.clone(),
+            users: ports.users.clone(),
+            chats: ports.chats.clone(),
+            chat_settings: ports.chat_settings.clone(),
+            presence: ports.presence.clone(),
+            clock: ports.clock.clone(),
+            policy,
+        }
+    }
+
+    /// The server's VAPID public key, for `pushManager.subscribe`.
+    pub fn public_key(&self) -> DomainResult<&str> {
+        self.policy.public_key.as_deref().ok_or_else(disabled)
+    }
+
+    /// Ties a browser's subscription to the caller's device session.
+    pub async fn subscribe(&self, caller: Caller, request: SubscriptionRequest) -> DomainResult<PushSubscription> {
+        self.public_key()?;
+        let subscription = request.into_subscription(caller, self.policy.plain_http_endpoints)?;
+        self.repo.put_subscription(&subscription, self.clock.now()).await?;
+        Ok(subscription)
+    }
+
+    /// Removes the caller's device's subscription with `endpoint`, or all of the
+    /// device's. Removing one that is not there is not an error.
+    pub async fn unsubscribe(&self, caller: Caller, endpoint: Option<String>) -> DomainResult<()> {
+        self.public_key()?;
+        self.repo.delete_subscriptions(caller.session_id, endpoint).await.map(drop)
+    }
+
+    /// Puts the pushes of one event into the outbox: for each subscribed device
+    /// of its audience that did not mute the chat and has no open WebSocket.
+    pub async fn notify(&self, job: &PushJob) -> DomainResult<usize> {
+        let now = self.clock.now();
+        let subscriptions = self.repo.subscriptions_of(&job.audience, now).await?;
+        if subscriptions.is_empty() {
+            return Ok(0);
+        }
+        let chat_id = job.event.room_id;
+        let subscribed: Vec<UserId> = unique(subscriptions.iter().map(|s| s.user_id));
+        let mut muted = Vec::new();
+        for user in &subscribed {
+            let settings = self.chat_settings.settings(*user, &[chat_id]).await?;
+            if settings.iter().any(|(_, s)| s.is_muted(now)) {
+                muted.push(*user);
+            }
+        }
+        let sessions: Vec<_> = subscriptions.iter().map(|s| s.session_id).collect();
+        let connected = self.presence.connected_sessions(&sessions).await?;
+        let Some(chat) = self.chats.get(chat_id).await? else { return Ok(0) };
+        let mut people = subscribed.clone();
+        people.push(job.event.actor);
+        let users = self.users.get_many(&people).await?;
+        let entries = push::plan(&PlanFacts {
+            event: &job.event,
+            kind: job.kind,
+            audience: &job.audience,
+            chat: &chat,
+            users: &users,
+            muted: &muted,
+            subscriptions: &subscriptions,
+            connected: &connected,
+            now,
+        });
+        if !entries.is_empty() {
+            self.repo.enqueue(&entries).await?;
+        }
+        Ok(entries.len())
+    }
+
+    /// Sends up to `limit` due pushes of the outbox, and keeps, retries or drops
+    /// each by the push service's answer.
+    pub async fn deliver_due(&self, gateway: &dyn PushGateway, limit: i64) -> DomainResult<DeliveryRound> {
+        let now = self.clock.now();
+        let claimed = self.repo.claim_due(now, CLAIM_LEASE, limit).await?;
+        let mut round = DeliveryRound { claimed: claimed.len() as u64, ..DeliveryRound::default() };
+        let sends = claimed.into_iter().map(|push| self.deliver_one(gateway, push));
+        for step in futures_util::future::join_all(sends).await {
+            match step? {
+                NextStep::Sent => round.sent += 1,
+                NextStep::Retry { .. } => round.failed += 1,
+                NextStep::Drop { .. } | NextStep::DeleteSubscription => round.dropped += 1,
+            }
+        }
+        Ok(round)
+    }
+
+    async fn deliver_one(&self, gateway: &dyn PushGateway, push: ClaimedPush) -> DomainResult<NextStep> {
+        let now = self.clock.now();
+        let step = if push.expired(now) {
+            NextStep::Drop { reason: DropReason::Expired }
+        } else {
+            let answer = gateway.send(&push, push.ttl_left(now)).await;
+            push::next_step(&push, answer, self.clock.now())
+        };
+        match step {
+            NextStep::Sent => self.repo.complete(push.id).await?,
+            NextStep::DeleteSubscription => self.repo.delete_endpoint(&push.subscription.endpoint).await?,
+            NextStep::Retry { at } => self.repo.retry_at(push.id, at, push.attempts + 1).await?,
+            NextStep::Drop { reason } => {
+                tracing::info!(push_id = push.id, reason = reason.as_str(), "push dropped");
+                self.repo.complete(push.id).await?;
+            }
+        }
+        Ok(step)
+    }
+}
+
+fn disabled() -> DomainError {
+    DomainError::not_found(ErrorCode::PushDisabled, "push notifications are off on this server")
+}
+
+fn unique(users: impl Iterator<Item = UserId>) -> Vec<UserId> {
+    let mut list: Vec<UserId> = Vec::new();
+    for user in users {
+        if !list.contains(&user) {
+            list.push(user);
+        }
+    }
+    list
+}

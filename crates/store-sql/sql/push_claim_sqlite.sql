@@ -1,0 +1,11 @@
+-- Takes the due pushes and holds them until the lease ends. SQLite has one
+-- writer, so no other transaction can take the same rows meanwhile.
+-- ?1 now, ?2 lease end, ?3 how many (all Unix microseconds but ?3).
+UPDATE push_outbox SET next_attempt_at = ?2
+WHERE id IN (
+    SELECT id FROM push_outbox
+    WHERE next_attempt_at <= ?1
+    ORDER BY next_attempt_at, id
+    LIMIT ?3
+)
+RETURNING id, endpoint, payload, urgency, topic, created_at, expires_at, attempts
