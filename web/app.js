@@ -17,6 +17,7 @@ import { ContactsView } from './js/contacts.js';
 import { cancelConfirm } from './js/confirm.js';
 import { ForwardDialog } from './js/forward.js';
 import { Notifier } from './js/notifications.js';
+import { startServiceWorker } from './js/serviceworker.js';
 import * as people from './js/people.js';
 import { PresenceBook, ReceiptOutbox, TypingBook, TypingSender } from './js/live.js';
 import { byId } from './js/dom.js';
@@ -176,6 +177,11 @@ const contactsView = new ContactsView({
 /** Notifications of new messages while the tab is hidden; a click opens the chat. */
 const notifier = new Notifier((chatId) => {
   if (session.me && store.chats.has(chatId)) router.openChat(chatId);
+});
+
+// A click on a push notification: the chat may be one this page has not loaded yet.
+startServiceWorker((chatId) => {
+  if (session.me) router.openChat(chatId);
 });
 
 /** @type {ChatStore} */
