@@ -1,6 +1,6 @@
 // Browser test of the installable app, against a running server. The manifest is
 // linked and served with its icons; the service worker installs, controls the
-// page after a reload and serves the shell from one cache named after the
+// page that registered it (without reloading it) and, after a reload, serves the shell from one cache named after the
 // version the server wrote into sw.js, holding every shell file; pushes handed to
 // the worker through the DevTools protocol show one notification per chat (the
 // chat's name, the preview, then the count with the latest preview); a click on
@@ -101,7 +101,11 @@ await runTest('pwa', async (browser, people) => {
   if (!shellJson) throw new Error('sw.js holds no shell');
   const shell = JSON.parse(shellJson);
   if (!shell.version || shell.files.length < 10) throw new Error(`sw.js holds the shell ${shellJson}`);
-  await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
+  // The first worker claims the page that registered it; that page must not reload (it runs this version already).
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
+  await page.waitForTimeout(500);
+  const loads = await page.evaluate(() => performance.getEntriesByType('navigation').map((entry) => /** @type {any} */ (entry).type));
+  if (JSON.stringify(loads) !== '["navigate"]') throw new Error(`the first worker's takeover reloaded the page: ${loads}`);
   const fromWorker = [];
   page.on('response', (response) => {
     if (response.fromServiceWorker()) fromWorker.push(new URL(response.url()).pathname);

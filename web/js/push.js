@@ -84,3 +84,14 @@ export async function unsubscribePush() {
     throw new PushError(`The server could not be told to stop: ${failure instanceof Error ? failure.message : String(failure)}`);
   }
 }
+
+/**
+ * The session ended: this browser stops receiving the person's pushes (the
+ * push service then refuses the server's next one, so the server drops it too).
+ */
+export async function dropBrowserSubscription() {
+  if (!pushSupported()) return;
+  const registration = await navigator.serviceWorker.getRegistration();
+  const subscription = await registration?.pushManager.getSubscription();
+  await subscription?.unsubscribe();
+}
