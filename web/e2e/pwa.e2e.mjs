@@ -14,7 +14,7 @@
 //
 //   cd web/e2e && npm ci && BASE_URL=http://127.0.0.1:18080 node pwa.e2e.mjs
 //
-// Env: BASE_URL, OTP_CODE (default 123456), CHROMIUM (default /usr/bin/chromium),
+// Env: BASE_URL, OTP_CODE (default 123456), CHROMIUM (the browser to run),
 // E2E_TIMEOUT_MS (default 15000). Prints "pwa: 1 passed, 0 failed" on success.
 
 import { BASE_URL, TIMEOUT, api, openAs, register, runTest } from './support.mjs';
