@@ -16,7 +16,9 @@ import { ChatInfoView } from './js/chatinfo.js';
 import { ContactsView } from './js/contacts.js';
 import { cancelConfirm } from './js/confirm.js';
 import { ForwardDialog } from './js/forward.js';
-import { Notifier } from './js/notifications.js';
+import { Notifier, notificationsOn } from './js/notifications.js';
+import { dropBrowserSubscription, subscribePush } from './js/push.js';
+import { startServiceWorker } from './js/serviceworker.js';
 import * as people from './js/people.js';
 import { PresenceBook, ReceiptOutbox, TypingBook, TypingSender } from './js/live.js';
 import { byId } from './js/dom.js';
@@ -60,9 +62,16 @@ const login = new LoginView((result) => session.loggedIn(result));
 const session = new Session({
   login,
   connection: () => connection,
-  entered: (user) => loadApp(user),
+  entered: (user) => {
+    // Turned on earlier: the server gets this browser's subscription again (it may be new).
+    if (notificationsOn()) void subscribePush().catch(() => undefined);
+    return loadApp(user);
+  },
   opened: () => screen.route(),
-  ended: () => forgetSession(),
+  ended: () => {
+    forgetSession();
+    void dropBrowserSubscription().catch(() => undefined);
+  },
 });
 
 const chatList = new ChatListView({
@@ -176,6 +185,11 @@ const contactsView = new ContactsView({
 /** Notifications of new messages while the tab is hidden; a click opens the chat. */
 const notifier = new Notifier((chatId) => {
   if (session.me && store.chats.has(chatId)) router.openChat(chatId);
+});
+
+// A click on a push notification: the chat may be one this page has not loaded yet.
+startServiceWorker((chatId) => {
+  if (session.me) router.openChat(chatId);
 });
 
 /** @type {ChatStore} */

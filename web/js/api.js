@@ -475,3 +475,41 @@ export function setBlocked(userId, blocked) {
 export function attachmentLink(attachmentId) {
   return request('POST', `/api/attachments/${encodeURIComponent(attachmentId)}/link`);
 }
+
+/**
+ * The server's public key for push subscriptions (VAPID), base64url. A 404 with
+ * `push_disabled` when the server sends no pushes.
+ * @returns {Promise<string>}
+ */
+export async function getPushKey() {
+  const data = await request('GET', '/api/push/key');
+  return String(data.public_key);
+}
+
+/**
+ * Hands this browser's push subscription to the server.
+ * @param {PushSubscriptionJSON} subscription  `{ endpoint, keys: { p256dh, auth } }`
+ */
+export function addPushSubscription(subscription) {
+  return request('POST', '/api/push/subscriptions', subscription);
+}
+
+/** @param {string} endpoint  the subscription the server stops pushing to */
+export function removePushSubscription(endpoint) {
+  return request('DELETE', '/api/push/subscriptions', { endpoint });
+}
+
+/** @returns {Promise<boolean>} whether notifications show what messages say (default true) */
+export async function getNotificationPreviews() {
+  const data = await request('GET', '/api/users/me');
+  return data?.notifications?.previews !== false;
+}
+
+/**
+ * @param {boolean} previews  false: notifications say "New message" only
+ * @returns {Promise<boolean>} the stored setting
+ */
+export async function setNotificationPreviews(previews) {
+  const data = await request('PATCH', '/api/users/me', { notifications: { previews } });
+  return data?.notifications?.previews ?? previews;
+}

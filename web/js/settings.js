@@ -7,6 +7,7 @@
 import * as api from './api.js';
 import { avatar, byId, el, formatMoment, icon, menuKeys } from './dom.js';
 import { notificationsOn, permission, setNotificationsOn } from './notifications.js';
+import { PushError, subscribePush, unsubscribePush } from './push.js';
 import { currentTheme, saveTheme, startTheme } from './theme.js';
 
 /** @typedef {import('./types.js').User} User */
@@ -85,6 +86,8 @@ export class SettingsView {
     this.privacyNote = byId('privacy-note');
     this.notifyToggle = /** @type {HTMLInputElement} */ (byId('notifications-toggle'));
     this.notifyNote = byId('notifications-note');
+    this.previewsToggle = /** @type {HTMLInputElement} */ (byId('previews-toggle'));
+    this.previewsNote = byId('previews-note');
     this.themePicker = byId('theme-picker');
     this.status = byId('devices-status');
     this.list = byId('device-list');
@@ -127,6 +130,7 @@ export class SettingsView {
     this.profileStatus.addEventListener('input', edited);
     this.privacyLastSeen.addEventListener('change', () => void this.savePrivacy());
     this.notifyToggle.addEventListener('change', () => void this.toggleNotifications());
+    this.previewsToggle.addEventListener('change', () => void this.savePreviews());
     this.themePicker.addEventListener('change', (event) => {
       const input = event.target;
       if (input instanceof HTMLInputElement && input.checked) saveTheme(/** @type {import('./theme.js').Theme} */ (input.value));
@@ -189,6 +193,7 @@ export class SettingsView {
     this.back.focus();
     void this.load();
     void this.loadPrivacy();
+    void this.loadPreviews();
   }
 
   /**
@@ -198,11 +203,71 @@ export class SettingsView {
    */
   async toggleNotifications() {
     const wanted = this.notifyToggle.checked;
-    if (wanted && permission() === 'default') this.notifyNote.textContent = 'Allow notifications when the browser asks.';
-    const on = await setNotificationsOn(wanted);
+    if (!wanted) {
+      await setNotificationsOn(false);
+      this.showNotifications();
+      try {
+        await unsubscribePush();
+      } catch (err) {
+        this.notifyNote.textContent = err instanceof Error ? err.message : String(err);
+      }
+      return;
+    }
+    if (permission() === 'default') this.notifyNote.textContent = 'Allow notifications when the browser asks.';
+    const on = await setNotificationsOn(true);
     this.showNotifications();
-    if (wanted && on) this.notifyNote.textContent = 'On. New messages show while ChitChat is in the background.';
-    else if (wanted && permission() === 'default') this.notifyNote.textContent = "Still off: the browser's permission was not given.";
+    if (!on) {
+      if (permission() === 'default') this.notifyNote.textContent = "Still off: the browser's permission was not given.";
+      return;
+    }
+    this.notifyNote.textContent = 'On. Setting up notifications for when ChitChat is closed…';
+    try {
+      await subscribePush();
+      this.notifyNote.textContent = 'On. New messages show even when ChitChat is closed.';
+    } catch (err) {
+      if (err instanceof PushError && err.serverOff) {
+        await setNotificationsOn(false);
+        this.showNotifications();
+        this.notifyNote.textContent = `${err.message} Notifications stay off.`;
+        return;
+      }
+      // The page's own notifications still work while it is open.
+      const why = err instanceof Error ? err.message : String(err);
+      this.notifyNote.textContent = `On while ChitChat is open in a tab. ${why}`;
+    }
+  }
+
+  /**
+   * @private
+   * @param {boolean} [keepNote]  leave the note (an error) in place
+   */
+  async loadPreviews(keepNote = false) {
+    if (!keepNote) this.previewsNote.textContent = '';
+    this.previewsToggle.disabled = true;
+    try {
+      this.previewsToggle.checked = await api.getNotificationPreviews();
+      this.previewsToggle.disabled = false;
+    } catch (err) {
+      this.previewsNote.textContent = err instanceof Error ? err.message : String(err);
+    }
+  }
+
+  /** @private */
+  async savePreviews() {
+    const wanted = this.previewsToggle.checked;
+    this.previewsToggle.disabled = true;
+    this.previewsNote.classList.remove('search-status--error');
+    this.previewsNote.textContent = 'Saving…';
+    try {
+      this.previewsToggle.checked = await api.setNotificationPreviews(wanted);
+      this.previewsNote.textContent = 'Saved.';
+    } catch (err) {
+      this.previewsNote.classList.add('search-status--error');
+      this.previewsNote.textContent = err instanceof Error ? err.message : String(err);
+      void this.loadPreviews(true);
+    } finally {
+      this.previewsToggle.disabled = false;
+    }
   }
 
   /** @private */

@@ -1,8 +1,10 @@
 use actix_web::middleware::DefaultHeaders;
 
-/// What the web client may load: only its own files, and its own WebSocket.
+/// What the web client may load: only its own files, its own service worker and
+/// manifest, and its own WebSocket.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
-img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self' ws: wss:; worker-src 'self'; manifest-src 'self'; \
+frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 /// Swagger UI's pages also need inline styles (its script writes them); scripts stay
 /// strict. Set on `/swagger/*` before [`security_headers`], which then keeps it.

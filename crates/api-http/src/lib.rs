@@ -47,5 +47,5 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// The fallback for every path no route matched: the web client's files, or a
 /// JSON 404 under `/api/`.
 pub fn default_service() -> actix_web::Route {
-    web::to(static_files::serve)
+    static_files::route()
 }

@@ -11,7 +11,8 @@
 //! history, contact names, search paging and the server's edit and delete windows
 //! (web/e2e/features.e2e.mjs); group and blocking flows from the info panel
 //! (web/e2e/groups.e2e.mjs); an axe-core audit of the main screens
-//! (web/e2e/a11y.e2e.mjs).
+//! (web/e2e/a11y.e2e.mjs); the installable app: manifest, service worker, pushes
+//! shown as notifications (web/e2e/pwa.e2e.mjs).
 //! Needs Debian's `chromium` and `npm ci --prefix web/e2e`; skipped without them
 //! unless `CHITCHAT_REQUIRE_BROWSER=1`.
 
@@ -182,6 +183,11 @@ async fn groups_are_renamed_described_joined_and_left_and_people_blocked_from_th
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_main_screens_pass_an_accessibility_audit_in_light_and_dark() {
     run_script("a11y.e2e.mjs", &[], "a11y: 1 passed, 0 failed").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_app_installs_caches_its_shell_by_version_and_shows_pushes_one_notification_per_chat() {
+    run_script("pwa.e2e.mjs", &[], "pwa: 1 passed, 0 failed").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
