@@ -171,3 +171,160 @@ fn unique(users: impl Iterator<Item = UserId>) -> Vec<UserId> {
     }
     list
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chat::{ChatKind, ChatSettings};
+    use crate::event::{ChatEvent, EventKind};
+    use crate::ids::{ChatId, SessionId};
+    use crate::ports::MockPushGateway;
+    use crate::push::{PushAnswer, PushKind, PushMessage, Urgency};
+    use crate::services::test_support::{chat, ports, text_message, user, MockSet};
+    use chrono::Utc;
+
+    struct People {
+        asha: UserId,
+        ravi: UserId,
+        chat: ChatId,
+    }
+
+    fn people() -> People {
+        People { asha: UserId::new(), ravi: UserId::new(), chat: ChatId::new() }
+    }
+
+    fn subscription(user: UserId, endpoint: &str) -> PushSubscription {
+        PushSubscription {
+            endpoint: endpoint.into(),
+            p256dh: String::new(),
+            auth: String::new(),
+            user_id: user,
+            session_id: SessionId::new(),
+        }
+    }
+
+    fn message_job(p: &People) -> PushJob {
+        let message = text_message(p.chat, p.asha, 7);
+        PushJob {
+            kind: PushKind::Message,
+            audience: vec![p.ravi],
+            event: ChatEvent { room_id: p.chat, event_seq: 9, actor: p.asha, kind: EventKind::Message(message) },
+        }
+    }
+
+    /// Mocks for `notify`: Ravi has `subscriptions`, `connected` of them have a socket.
+    fn notify_mocks(p: &People, subscriptions: Vec<PushSubscription>, connected: Vec<SessionId>) -> MockSet {
+        let mut m = MockSet::new(Utc::now());
+        m.push.expect_subscriptions_of().returning(move |_, _| Ok(subscriptions.clone()));
+        m.presence.expect_connected_sessions().returning(move |_| Ok(connected.clone()));
+        let chat_id = p.chat;
+        m.chats.expect_get().returning(move |_| Ok(Some(chat(chat_id, ChatKind::Direct))));
+        let (asha, ravi) = (p.asha, p.ravi);
+        m.users.expect_get_many().returning(move |_| Ok(vec![user(asha, "Asha"), user(ravi, "Ravi")]));
+        m
+    }
+
+    fn service(m: MockSet) -> PushService {
+        PushService::new(&ports(m), PushPolicy { public_key: Some("key".into()), plain_http_endpoints: false })
+    }
+
+    #[tokio::test]
+    async fn only_devices_without_a_socket_get_a_push_that_names_the_chat_and_sender() {
+        let p = people();
+        let (phone, laptop) = (subscription(p.ravi, "https://push.example/phone"), subscription(p.ravi, "https://push.example/laptop"));
+        let mut m = notify_mocks(&p, vec![phone, laptop.clone()], vec![laptop.session_id]);
+        m.push
+            .expect_enqueue()
+            .withf(|entries| {
+                let [entry] = entries else { return false };
+                let push: PushMessage = serde_json::from_str(&entry.payload).unwrap();
+                entry.endpoint == "https://push.example/phone"
+                    && entry.urgency == Urgency::High
+                    && push.sender_name == "Asha"
+                    && push.chat_name == "Asha"
+                    && push.preview == "m7"
+                    && push.seq == 7
+            })
+            .times(1)
+            .returning(|_| Ok(()));
+        assert_eq!(service(m).notify(&message_job(&p)).await.unwrap(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_muted_chat_pushes_nothing() {
+        let p = people();
+        let mut m = notify_mocks(&p, vec![subscription(p.ravi, "https://push.example/phone")], Vec::new());
+        let muted = ChatSettings { muted_until: Some(Utc::now() + chrono::Duration::hours(1)), ..ChatSettings::default() };
+        let chat_id = p.chat;
+        m.chat_settings = crate::ports::MockChatSettingsRepo::new();
+        m.chat_settings.expect_settings().returning(move |_, _| Ok(vec![(chat_id, muted)]));
+        m.push.expect_enqueue().never();
+        assert_eq!(service(m).notify(&message_job(&p)).await.unwrap(), 0);
+    }
+
+    #[tokio::test]
+    async fn without_previews_a_push_says_new_message_only() {
+        let p = people();
+        let mut m = notify_mocks(&p, vec![subscription(p.ravi, "https://push.example/phone")], Vec::new());
+        let (asha, ravi) = (p.asha, p.ravi);
+        m.users = crate::ports::MockUserRepo::new();
+        m.users.expect_get_many().returning(move |_| {
+            let mut ravi = user(ravi, "Ravi");
+            ravi.notification_previews = false;
+            Ok(vec![user(asha, "Asha"), ravi])
+        });
+        m.push
+            .expect_enqueue()
+            .withf(|entries| entries.len() == 1 && entries[0].payload.contains("\"preview\":\"New message\""))
+            .returning(|_| Ok(()));
+        assert_eq!(service(m).notify(&message_job(&p)).await.unwrap(), 1);
+    }
+
+    fn claimed(id: i64, endpoint: &str) -> ClaimedPush {
+        let now = Utc::now();
+        ClaimedPush {
+            id,
+            subscription: subscription(UserId::new(), endpoint),
+            payload: "{}".into(),
+            urgency: Urgency::High,
+            topic: None,
+            created_at: now,
+            expires_at: now + chrono::Duration::hours(1),
+            attempts: 0,
+        }
+    }
+
+    #[tokio::test]
+    async fn each_answer_of_the_push_service_decides_what_becomes_of_the_push() {
+        let mut m = MockSet::new(Utc::now());
+        m.push.expect_claim_due().returning(|_, _, _| {
+            Ok(vec![claimed(1, "https://a/taken"), claimed(2, "https://a/gone"), claimed(3, "https://a/busy")])
+        });
+        m.push.expect_complete().withf(|id| *id == 1).times(1).returning(|_| Ok(()));
+        m.push.expect_delete_endpoint().withf(|e| e == "https://a/gone").times(1).returning(|_| Ok(()));
+        m.push.expect_retry_at().withf(|id, _, attempts| *id == 3 && *attempts == 1).times(1).returning(|_, _, _| Ok(()));
+        let mut gateway = MockPushGateway::new();
+        gateway.expect_send().returning(|push, _| match push.id {
+            1 => PushAnswer::Accepted,
+            2 => PushAnswer::Gone,
+            _ => PushAnswer::RetryLater { retry_after: None },
+        });
+        let round = service(m).deliver_due(&gateway, 32).await.unwrap();
+        assert_eq!(round, DeliveryRound { sent: 1, failed: 1, dropped: 1, claimed: 3 });
+    }
+
+    #[tokio::test]
+    async fn with_push_off_subscribing_says_so() {
+        let mut m = MockSet::new(Utc::now());
+        m.push.expect_put_subscription().never();
+        let service = PushService::new(&ports(m), PushPolicy::default());
+        assert_eq!(service.public_key().unwrap_err().code(), ErrorCode::PushDisabled);
+        let request: SubscriptionRequest = serde_json::from_value(serde_json::json!({
+            "endpoint": "https://push.example/1",
+            "keys": {"p256dh": "x", "auth": "y"}
+        }))
+        .unwrap();
+        let error = service.subscribe(crate::services::test_support::caller(), request).await.unwrap_err();
+        assert_eq!(error.code(), ErrorCode::PushDisabled);
+    }
+}
