@@ -11,7 +11,9 @@
 //! history, contact names, search paging and the server's edit and delete windows
 //! (web/e2e/features.e2e.mjs); group and blocking flows from the info panel
 //! (web/e2e/groups.e2e.mjs); an axe-core audit of the main screens
-//! (web/e2e/a11y.e2e.mjs).
+//! (web/e2e/a11y.e2e.mjs); a message written offline that survives a reload and is
+//! sent once, and the chats the device kept shown while the server is unreachable
+//! (web/e2e/offline.e2e.mjs).
 //! Needs Debian's `chromium` and `npm ci --prefix web/e2e`; skipped without them
 //! unless `CHITCHAT_REQUIRE_BROWSER=1`.
 
@@ -182,6 +184,11 @@ async fn groups_are_renamed_described_joined_and_left_and_people_blocked_from_th
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_main_screens_pass_an_accessibility_audit_in_light_and_dark() {
     run_script("a11y.e2e.mjs", &[], "a11y: 1 passed, 0 failed").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_written_offline_survives_a_reload_is_sent_once_and_kept_chats_show_without_the_server() {
+    run_script("offline.e2e.mjs", &[], "offline: 1 passed, 0 failed").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
