@@ -64,6 +64,7 @@ const session = new Session({
   connection: () => connection,
   entered: (user, fromCache) => (fromCache ? showKept(user) : loadApp(user)),
   cachedUser: (token) => offline.cachedUser(token),
+  dropKept: () => void offline.clear(),
   opened: () => screen.route(),
   ended: () => forgetSession(),
 });

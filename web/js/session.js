@@ -23,6 +23,7 @@ const ENDED_TEXT = 'Your session has ended. Please log in again.';
  * @property {() => import('./ws.js').Connection} connection
  * @property {(user: User, fromCache: boolean) => Promise<void>} entered  the user is in: load what the app shows, from the server or from what the device kept (the socket starts after it)
  * @property {(token: string) => Promise<User | null>} cachedUser  the user the device kept for this token, if any
+ * @property {() => void} dropKept  the stored token was refused: what the device kept of its session goes
  * @property {() => void} opened  the socket started: show what the address asks for
  * @property {() => void} ended  forget everything of the session that ended
  */
@@ -91,7 +92,7 @@ export class Session {
     } catch (err) {
       if (err instanceof api.ApiError && err.status === 401) {
         api.clearToken();
-        this.parts.ended(); // what the device kept of that session goes too
+        this.parts.dropKept();
         this.showLogin();
         return;
       }
