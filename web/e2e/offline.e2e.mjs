@@ -4,7 +4,7 @@
 // exactly once and her bubble shows it sent. Then her page starts with the server
 // unreachable: it shows the chat list and both chats' recent messages from what
 // the device kept, says it is offline, and catches up by itself once the server
-// answers again.
+// answers again. Logging out leaves nothing of hers on the device.
 //
 // A reload without a network needs the page itself from the service worker's
 // cache. Where no service worker controls the page, the reload happens online
@@ -23,6 +23,27 @@ const log = (text) => console.log(`offline: ${text}`);
 const CACHE_WRITTEN_MS = 1000;
 /** How long a repeat would take to show up once the message arrived. */
 const SETTLE_MS = 1500;
+
+/** How many records the page's offline database holds, over all its stores. */
+function keptRecords(page) {
+  return page.evaluate(async () => {
+    const db = await new Promise((resolve, reject) => {
+      const request = indexedDB.open('chitchat-offline');
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    let total = 0;
+    for (const name of db.objectStoreNames) {
+      total += await new Promise((resolve, reject) => {
+        const request = db.transaction(name).objectStore(name).count();
+        request.onsuccess = () => resolve(request.result);
+        request.onerror = () => reject(request.error);
+      });
+    }
+    db.close();
+    return total;
+  });
+}
 
 /** The list item of the chat whose row is titled exactly `title`. */
 function chatItem(page, title) {
@@ -159,4 +180,17 @@ await runTest('offline', async (browser, people) => {
   const expected = ['hello Asha', text, 'sent while Asha was away'];
   if (JSON.stringify(shown) !== JSON.stringify(expected)) throw new Error(`Asha shows ${JSON.stringify(shown)}, expected ${JSON.stringify(expected)}`);
   log('the server answers again: the page caught up by itself, each message once, in order');
+
+  if ((await keptRecords(A.page)) === 0) throw new Error('Asha: nothing is kept on the device while she is logged in');
+  await A.page.getByTestId('menu-button').click();
+  await A.page.getByTestId('logout').click();
+  await A.page.getByTestId('phone-input').waitFor({ state: 'visible' });
+  const deadline = Date.now() + TIMEOUT;
+  let left = await keptRecords(A.page);
+  while (left !== 0 && Date.now() < deadline) {
+    await A.page.waitForTimeout(100);
+    left = await keptRecords(A.page);
+  }
+  if (left !== 0) throw new Error(`Asha: ${left} records of hers stay on the device after logging out`);
+  log('Asha logged out: nothing of hers stays on the device');
 });
