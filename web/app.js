@@ -462,7 +462,7 @@ async function restoreOutbox(user) {
   outbox.restore(kept, (chatId) => store.threadFor(chatId), user.id);
 }
 
-/** Writes what the device keeps soon after a change (several changes make one write). */
+/** Writes what the device keeps after a change (at most every half second: several changes make one write). */
 function cacheSoon() {
   if (!session.me) return;
   offline.saveSoon(() => {
@@ -472,6 +472,7 @@ function cacheSoon() {
 }
 
 /**
+ * Every frame may change what the device keeps.
  * @param {(frame: import('./js/types.js').Frame) => void} handle
  * @returns {(frame: import('./js/types.js').Frame) => void}  `handle`, then the cache written soon
  */

@@ -4,7 +4,7 @@
 // `session_revoked` and another tab dropping the token end it. Tabs share the
 // token, so logging in or out in one does it in the others. When the server
 // cannot be reached at start, the session of the stored token goes on from what
-// the device kept of it (read-only until the socket connects).
+// the device kept of it until the socket connects.
 
 import * as api from './api.js';
 import * as people from './people.js';
