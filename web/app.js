@@ -1,6 +1,7 @@
 // ChitChat web client: the entry point. Makes the views and the parts that hold
 // and move the state (the modules under js/) and wires them together; what a
-// reconnect catches up and what the end of a session forgets are decided here.
+// reconnect catches up and what the end of a session forgets are decided here,
+// and what the device keeps for when the server cannot be reached.
 // Plain ES modules, no build step.
 
 import * as api from './js/api.js';
@@ -29,6 +30,7 @@ import { suggestedPeople } from './js/chatstatus.js';
 import { HistoryLoader } from './js/history.js';
 import { Inbox } from './js/inbox.js';
 import { Outbox } from './js/outbox.js';
+import { OfflineStore } from './js/offlinestore.js';
 import { frameHandler } from './js/frames.js';
 import { MessageActions } from './js/messageactions.js';
 import { Router } from './js/router.js';
@@ -62,11 +64,13 @@ const login = new LoginView((result) => session.loggedIn(result));
 const session = new Session({
   login,
   connection: () => connection,
-  entered: (user) => {
+  entered: (user, fromCache) => {
     // Turned on earlier: the server gets this browser's subscription again (it may be new).
-    if (notificationsOn()) void subscribePush().catch(() => undefined);
-    return loadApp(user);
+    if (!fromCache && notificationsOn()) void subscribePush().catch(() => undefined);
+    return fromCache ? showKept(user) : loadApp(user);
   },
+  cachedUser: (token) => offline.cachedUser(token),
+  dropKept: () => void offline.clear(),
   opened: () => screen.route(),
   ended: () => {
     forgetSession();
@@ -192,6 +196,9 @@ startServiceWorker((chatId) => {
   if (session.me) router.openChat(chatId);
 });
 
+/** What the device keeps of the session (chats, recent messages, waiting sends). */
+const offline = new OfflineStore();
+
 /** @type {ChatStore} */
 const store = new ChatStore((chatId, seq) => notifier.read(chatId, seq)); // read here or elsewhere: its notification has done its job
 
@@ -213,9 +220,18 @@ const router = new Router(() => screen.route(), openChatId);
 const chatSync = new ChatSync({
   store,
   me,
-  listChanged: () => screen.listChanged(),
-  chatChanged: (chatId) => screen.chatChanged(chatId),
-  rowsChanged: () => screen.renderList(),
+  listChanged: () => {
+    screen.listChanged();
+    cacheSoon();
+  },
+  chatChanged: (chatId) => {
+    screen.chatChanged(chatId);
+    cacheSoon();
+  },
+  rowsChanged: () => {
+    screen.renderList();
+    cacheSoon();
+  },
   progressMoved: (chatId) => inbox.refreshTicks(chatId),
   delivered: (chatId, seq) => receipts.delivered(chatId, seq),
   profileChanged: (userId, change) => {
@@ -263,7 +279,11 @@ const inbox = new Inbox({
   messageInfo,
   me,
   openChatId,
-  renderList: () => screen.renderList(),
+  renderList: () => {
+    screen.renderList();
+    cacheSoon();
+  },
+  ownStored: (cid) => outbox.settled(cid),
 });
 
 /** @type {Outbox} */
@@ -273,6 +293,19 @@ const outbox = new Outbox({
   stored: (msg) => inbox.receiveMessage(msg, false),
   changed: (chatId) => {
     if (screen.openChatId === chatId) conversation.render({ mode: 'keep-bottom' });
+  },
+  journal: {
+    keep: (chatId, entry) =>
+      offline.putOutbox({
+        userId: myId(),
+        chatId,
+        cid: entry.cid ?? '',
+        content: entry.content,
+        contentType: entry.contentType,
+        replyTo: entry.replyTo,
+        createdAt: entry.createdAt,
+      }),
+    forget: (cid) => void offline.deleteOutbox(cid),
   },
 });
 
@@ -288,7 +321,7 @@ const connection = new Connection(
     return `${scheme}://${location.host}/ws?token=${encodeURIComponent(api.getToken() ?? '')}`;
   },
   {
-    onFrame: frameHandler({
+    onFrame: cachingAfter(frameHandler({
       myId: () => session.me?.id,
       message: (msg, live) => inbox.receiveMessage(msg, live),
       resync: (chatId, position) => inbox.resync(chatId, position),
@@ -321,7 +354,7 @@ const connection = new Connection(
       userUpdate: (payload) => chatSync.applyProfile(payload),
       sessionRevoked: () => session.revoked(),
       position: (chatId, position) => store.notePosition(chatId, position),
-    }),
+    })),
     onState: (connState) => {
       if ((connState === 'offline' || connState === 'connecting') && connection.everOpened && socketLostAt === null) {
         socketLostAt = Date.now();
@@ -343,14 +376,22 @@ const connection = new Connection(
       for (const chatId of result.notFound) store.positions.delete(chatId);
       // Settings changed on another device while this one was away.
       if (result.settings) for (const chatId of result.chats.keys()) chatSync.applyChatSettings(chatId, result.settings.get(chatId) ?? DEFAULT_SETTINGS);
-      if (result.failed) {
-        // No replay (a server without resume): catch up from the REST history.
-        if (screen.openChatId) void historyLoader.loadNewest(screen.openChatId);
-      }
+      const openThread = screen.openChatId ? store.threads.get(screen.openChatId) : undefined;
+      // No replay (a server without resume), messages shown from what the device
+      // kept, or a history that could not be loaded while unreachable: the REST
+      // history catches the open chat up.
+      const unloaded = openThread && !openThread.loaded && !historyLoader.newestLoads.has(openThread.chatId);
+      if (screen.openChatId && (result.failed || session.fromCache || unloaded)) void historyLoader.loadNewest(screen.openChatId);
       // Chats started by others while this device was away are in no resume: the
       // list brings them (and their positions).
       void chatSync.refreshChats();
       void loadServerConfig();
+      if (session.fromCache) {
+        // Started from what the device kept: the server's word on the user now.
+        void session.confirm().then(() => {
+          if (session.me && !session.fromCache) void loadContacts(session.me);
+        });
+      }
       outbox.resendPending(store.threads.values());
       receipts.flush();
       inbox.markRead();
@@ -374,14 +415,20 @@ function setup() {
   // once, show "offline", and resume when the network is back.
   window.addEventListener('offline', () => connection.drop());
   document.addEventListener('visibilitychange', () => {
-    if (document.visibilityState !== 'visible') return;
+    if (document.visibilityState !== 'visible') {
+      void offline.saveNow(); // a hidden tab may be closed without another word
+      return;
+    }
     connection.reconnectNow();
     inbox.markRead(); // what arrived while the tab was hidden is on screen now
   });
   // "last seen today at …" turns into "yesterday" at midnight.
   setInterval(() => screen.updateHeaderStatus(), 60_000);
   // Leaving the page: the others' "typing…" goes now rather than when it expires.
-  window.addEventListener('pagehide', () => typingOut.stop());
+  window.addEventListener('pagehide', () => {
+    typingOut.stop();
+    void offline.saveNow();
+  });
   NARROW.addEventListener('change', () => screen.syncView());
   session.start();
 }
@@ -393,9 +440,61 @@ function setup() {
  * @param {User} user
  */
 async function loadApp(user) {
+  const token = api.getToken();
+  if (token) void offline.begin(user, token);
   void loadContacts(user);
   void loadServerConfig();
   await chatSync.refreshChats();
+  await restoreOutbox(user);
+}
+
+/**
+ * What the app shows when the server could not be reached at start: what the
+ * device kept of the session (the chats, their recent messages, the waiting
+ * sends). The socket's reconnects bring the server's word once it answers.
+ * @param {User} user
+ */
+async function showKept(user) {
+  const token = api.getToken();
+  if (token) void offline.begin(user, token);
+  const kept = await offline.load(user.id);
+  if (session.me !== user) return;
+  if (kept.state && store.restore(kept.state, kept.messages, user.id)) {
+    for (const chat of store.chats.values()) for (const member of chat.members) people.noteUser(member.user);
+  }
+  await restoreOutbox(user);
+  if (session.me === user) screen.listChanged();
+}
+
+/**
+ * The own messages a previous page left waiting, back in their chats.
+ * @param {User} user
+ */
+async function restoreOutbox(user) {
+  const kept = await offline.outbox(user.id);
+  if (session.me !== user || kept.length === 0) return;
+  outbox.restore(kept, (chatId) => store.threadFor(chatId), user.id);
+}
+
+/** Writes what the device keeps after a change (at most every half second: several changes make one write). */
+function cacheSoon() {
+  if (!session.me) return;
+  offline.saveSoon(() => {
+    outbox.sweep(); // confirmed by a history page, say: no longer kept
+    return store.snapshot();
+  });
+}
+
+/**
+ * Every frame may change what the device keeps.
+ * @param {(frame: import('./js/types.js').Frame) => void} handle
+ * @returns {(frame: import('./js/types.js').Frame) => void}  `handle`, then the cache written soon
+ */
+function cachingAfter(handle) {
+  return (frame) => {
+    handle(frame);
+    cacheSoon();
+  };
 }
 
 /** The server told its limits (asked again after a reconnect until it does). */
@@ -438,6 +537,7 @@ function closeDrawers() {
 
 /** The session ended: everything of it is forgotten, every panel closed. */
 function forgetSession() {
+  void offline.clear();
   outbox.clear();
   store.clear();
   chatSync.clear();
@@ -508,7 +608,7 @@ function sendMessage(text, files = [], replyTo = null) {
   if (thread.detached) historyLoader.jumpToNewest();
   const cids = outbox.compose(thread, session.me.id, text, files, replyTo);
   conversation.render({ mode: 'bottom' });
-  for (const cid of cids) outbox.dispatch(chatId, cid);
+  void outbox.send(chatId, cids);
 }
 
 setup();

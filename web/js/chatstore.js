@@ -1,11 +1,52 @@
 // What this page holds of the user's chats: the chats themselves, the messages of
 // those opened, and per chat the positions that unread counts, ticks and `resume`
-// are computed from. No DOM, no network.
+// are computed from; and all of it as JSON for the offline cache, and back. No
+// DOM, no network.
 
 import { Thread } from './thread.js';
 
 /** @typedef {import('./types.js').ChatView} ChatView */
 /** @typedef {import('./types.js').Message} Message */
+/** @typedef {import('./thread.js').Entry} Entry */
+
+/** Messages of each chat kept for offline use: its newest ones. */
+export const CACHED_MESSAGES = 50;
+
+/**
+ * A confirmed entry as the server's message it came from.
+ * @param {string} chatId
+ * @param {Entry} entry
+ * @returns {Message}
+ */
+function entryAsMessage(chatId, entry) {
+  return {
+    id: /** @type {string} */ (entry.id),
+    chat_id: chatId,
+    sender_id: entry.senderId,
+    content: entry.content,
+    content_type: entry.contentType,
+    seq: /** @type {number} */ (entry.seq),
+    status: entry.status,
+    ...(entry.cid ? { client_msg_id: entry.cid } : {}),
+    created_at: entry.createdAt,
+    system: entry.system,
+    attachments: entry.attachments,
+    ...(entry.replyTo ? { reply_to: entry.replyTo } : {}),
+    forwarded: entry.forwarded,
+    ...(entry.editedAt ? { edited_at: entry.editedAt } : {}),
+    ...(entry.deletedAt ? { deleted_at: entry.deletedAt } : {}),
+    reactions: entry.reactions,
+    ...(entry.myReaction ? { my_reaction: entry.myReaction } : {}),
+  };
+}
+
+/**
+ * @param {unknown} value
+ * @returns {Map<string, any>}
+ */
+function mapOf(value) {
+  return new Map(Array.isArray(value) ? value.filter((pair) => Array.isArray(pair) && typeof pair[0] === 'string') : []);
+}
 
 /**
  * A sequence number as the server sends it, or 0 for anything else.
@@ -62,6 +103,75 @@ export class ChatStore {
     this.readSeq.clear();
     this.progress.clear();
     this.positions.clear();
+  }
+
+  /**
+   * The chat list and its positions, and the newest messages of each chat held
+   * (not of a window further back), as JSON: taken in one go, so that the
+   * positions match the messages.
+   * @returns {{ state: string, messages: Map<string, string> }}
+   */
+  snapshot() {
+    const state = JSON.stringify({
+      chats: [...this.chats.values()],
+      lastSeq: [...this.lastSeq],
+      readSeq: [...this.readSeq],
+      progress: [...this.progress],
+      positions: [...this.positions],
+    });
+    /** @type {Map<string, string>} */
+    const messages = new Map();
+    for (const [chatId, thread] of this.threads) {
+      if (!thread.loaded || thread.detached) continue;
+      const held = thread.ordered().filter((e) => e.id !== null && e.seq !== null);
+      const recent = held.slice(-CACHED_MESSAGES).map((e) => entryAsMessage(chatId, e));
+      messages.set(chatId, JSON.stringify({ messages: recent, reachedStart: thread.reachedStart && recent.length === held.length }));
+    }
+    return { state, messages };
+  }
+
+  /**
+   * Shows what `snapshot` kept, read-only until the server answers: the chats,
+   * their positions and unread counts, and each kept chat's recent messages (its
+   * thread counts as loaded: opening it asks the server for newer ones).
+   * Returns false when nothing usable was kept.
+   * @param {string} stateJson
+   * @param {Map<string, string>} messagesJson
+   * @param {string} myId
+   */
+  restore(stateJson, messagesJson, myId) {
+    /** @type {any} */
+    let state;
+    try {
+      state = JSON.parse(stateJson);
+    } catch {
+      return false;
+    }
+    if (!state || !Array.isArray(state.chats)) return false;
+    this.clear();
+    for (const chat of state.chats) if (chat && typeof chat.id === 'string' && Array.isArray(chat.members)) this.chats.set(chat.id, chat);
+    this.lastSeq = mapOf(state.lastSeq);
+    this.readSeq = mapOf(state.readSeq);
+    this.progress = mapOf(state.progress);
+    this.positions = mapOf(state.positions);
+    this.chatsLoaded = true;
+    for (const [chatId, json] of messagesJson) {
+      if (!this.chats.has(chatId)) continue;
+      /** @type {any} */
+      let kept;
+      try {
+        kept = JSON.parse(json);
+      } catch {
+        continue;
+      }
+      if (!kept || !Array.isArray(kept.messages)) continue;
+      const thread = this.threadFor(chatId);
+      for (const msg of kept.messages) if (msg && typeof msg.id === 'string' && typeof msg.seq === 'number') thread.upsert(msg);
+      thread.loaded = true;
+      thread.reachedStart = kept.reachedStart === true || thread.minSeq() <= 1;
+      thread.applyProgress(myId, this.progress.get(chatId));
+    }
+    return true;
   }
 
   /**

@@ -23,6 +23,7 @@ import * as people from './people.js';
  * @property {() => User | null} me
  * @property {() => string | null} openChatId
  * @property {() => void} renderList
+ * @property {(cid: string) => void} ownStored  the server stored an own message sent with this client_msg_id
  */
 
 export class Inbox {
@@ -55,6 +56,7 @@ export class Inbox {
     // sending moves the sender's positions.
     store.noteSeq(msg.chat_id, msg.seq);
     if (own) {
+      if (msg.client_msg_id) this.parts.ownStored(msg.client_msg_id);
       store.raiseReadSeq(msg.chat_id, msg.seq);
       receipts.known(msg.chat_id, msg.seq, msg.seq);
     } else {

@@ -1,7 +1,10 @@
 // The outbox: own messages not confirmed yet. Each goes over the socket when it is
 // open (retried over HTTP when no ack comes), else over HTTP; unreachable, it
 // waits for the reconnect. The client_msg_id makes repeats safe: the server keeps
-// one message. No DOM.
+// one message. Text messages are also kept on the device (the journal) before
+// they are first sent, until the server confirms or refuses them, so that a
+// reload shows them waiting and sends them again; files stay in this page only.
+// No DOM.
 
 import * as api from './api.js';
 import { uuid } from './dom.js';
@@ -24,6 +27,13 @@ const MAX_FILES_PER_MESSAGE = 10;
  * @property {(chatId: string) => Thread | undefined} thread
  * @property {(msg: Message) => void} stored  the server's answer to an HTTP send
  * @property {(chatId: string) => void} changed  an entry of the chat changed status
+ * @property {OutboxJournal} journal  where waiting text messages are kept across reloads
+ */
+
+/**
+ * @typedef {object} OutboxJournal
+ * @property {(chatId: string, entry: Entry) => Promise<void>} keep  resolves once it is kept
+ * @property {(cid: string) => void} forget  confirmed or refused: no longer kept
  */
 
 export class Outbox {
@@ -37,6 +47,70 @@ export class Outbox {
     this.awaitingAck = new Map();
     /** client_msg_ids being sent over HTTP right now. @type {Set<string>} */
     this.httpInFlight = new Set();
+    /** Messages kept in the journal: chat by client_msg_id. @type {Map<string, string>} */
+    this.kept = new Map();
+  }
+
+  /**
+   * Keeps the text messages among `cids` in the journal, then sends them all: a
+   * reload in between finds them there.
+   * @param {string} chatId
+   * @param {string[]} cids  from `compose`
+   */
+  async send(chatId, cids) {
+    for (const cid of cids) {
+      const entry = this.handlers.thread(chatId)?.pendingByCid(cid);
+      if (entry && entry.attachments.length === 0) await this.keep(chatId, entry);
+    }
+    for (const cid of cids) this.dispatch(chatId, cid);
+  }
+
+  /**
+   * @private
+   * @param {string} chatId
+   * @param {Entry} entry
+   */
+  async keep(chatId, entry) {
+    if (!entry.cid) return;
+    this.kept.set(entry.cid, chatId);
+    try {
+      await this.handlers.journal.keep(chatId, entry);
+    } catch {
+      // Not kept on the device: it is still sent, and waits in this page as before.
+    }
+  }
+
+  /**
+   * The messages a reload found in the journal, back in their chats as waiting
+   * (sent again once connected, by `resendPending`).
+   * @param {{ chatId: string, cid: string, content: string, contentType: string, replyTo: ReplyRef | null, createdAt: string }[]} kept
+   * @param {(chatId: string) => Thread} threadFor
+   * @param {string} myId
+   */
+  restore(kept, threadFor, myId) {
+    for (const item of kept) {
+      const thread = threadFor(item.chatId);
+      this.kept.set(item.cid, item.chatId);
+      if (thread.byCid.has(item.cid)) continue;
+      const entry = thread.addPending(item.cid, item.content, myId, item.contentType, [], item.replyTo);
+      entry.createdAt = item.createdAt;
+    }
+  }
+
+  /**
+   * The server stored (an ack, an HTTP answer, a replay, a history page) or
+   * refused an own message: the journal no longer keeps it.
+   * @param {string} cid
+   */
+  settled(cid) {
+    if (this.kept.delete(cid)) this.handlers.journal.forget(cid);
+  }
+
+  /** Forgets the kept messages that are no longer waiting, however they were confirmed. */
+  sweep() {
+    for (const [cid, chatId] of this.kept) {
+      if (!this.handlers.thread(chatId)?.pendingByCid(cid)) this.settled(cid);
+    }
   }
 
   /**
@@ -93,6 +167,7 @@ export class Outbox {
       entry.status = 'pending';
       entry.error = null;
       this.handlers.changed(chatId);
+      if (entry.attachments.length === 0) void this.keep(chatId, entry); // Retry: waiting again
     }
     const frameId = uuid();
     const sent = this.handlers.send({
@@ -175,6 +250,7 @@ export class Outbox {
     if (!entry) return;
     entry.status = 'failed';
     entry.error = reason;
+    this.settled(cid); // refused: a reload would only send it again
     this.handlers.changed(chatId);
   }
 
@@ -205,5 +281,6 @@ export class Outbox {
   clear() {
     this.socketReplaced();
     this.httpInFlight.clear();
+    this.kept.clear();
   }
 }

@@ -1,5 +1,5 @@
 // What shows the chats, kept in step with the chat store: the list's rows and the
-// tab title's unread count, and the open chat (which one the address names, its
+// tab title's unread count (and the app's badge where the browser has one), and the open chat (which one the address names, its
 // header, the line under its title, its composer or why there is none, one pane
 // at a time on narrow screens).
 
@@ -26,6 +26,24 @@ import { headerInfo, headerStatus, lastMessageStatus, readOnlyReason, typingText
  * @property {import('./history.js').HistoryLoader} historyLoader
  * @property {import('./router.js').Router} router
  */
+
+/** The count last put on the app's badge (null: not set by this page yet). @type {number | null} */
+let badgeShown = null;
+
+/**
+ * The unread total on the installed app's icon, where the browser offers a badge.
+ * @param {number} total
+ */
+function showBadge(total) {
+  if (total === badgeShown) return;
+  badgeShown = total;
+  // A refusal (no permission, not installed) changes nothing the user relies on.
+  if (total > 0) {
+    if (typeof navigator.setAppBadge === 'function') navigator.setAppBadge(total).catch(() => {});
+  } else if (typeof navigator.clearAppBadge === 'function') {
+    navigator.clearAppBadge().catch(() => {});
+  }
+}
 
 export class Screen {
   /** @param {ScreenParts} parts */
@@ -76,6 +94,7 @@ export class Screen {
     }
     this.parts.chatList.render([...this.store.chats.values()], this.listContext(unread));
     document.title = total > 0 ? `(${total}) ChitChat` : 'ChitChat';
+    showBadge(total);
   }
 
   /** The session ended: an empty list, nothing open. */
@@ -84,6 +103,7 @@ export class Screen {
     this.parts.chatList.render([], this.listContext(new Map()));
     this.parts.conversation.hide();
     document.title = 'ChitChat';
+    showBadge(0);
   }
 
   // ------------------------------------------------------------ redraws

@@ -2,7 +2,9 @@
 // (or the login screen shows); logging in enters the app (contacts, the server's
 // limits, the chat list, then the socket); logging out, a 401, the server's
 // `session_revoked` and another tab dropping the token end it. Tabs share the
-// token, so logging in or out in one does it in the others.
+// token, so logging in or out in one does it in the others. When the server
+// cannot be reached at start, the session of the stored token goes on from what
+// the device kept of it until the socket connects.
 
 import * as api from './api.js';
 import * as people from './people.js';
@@ -19,7 +21,9 @@ const ENDED_TEXT = 'Your session has ended. Please log in again.';
  * @typedef {object} SessionParts
  * @property {import('./login.js').LoginView} login
  * @property {() => import('./ws.js').Connection} connection
- * @property {(user: User) => Promise<void>} entered  the user is in: load what the app shows (the socket starts after it)
+ * @property {(user: User, fromCache: boolean) => Promise<void>} entered  the user is in: load what the app shows, from the server or from what the device kept (the socket starts after it)
+ * @property {(token: string) => Promise<User | null>} cachedUser  the user the device kept for this token, if any
+ * @property {() => void} dropKept  the stored token was refused: what the device kept of its session goes
  * @property {() => void} opened  the socket started: show what the address asks for
  * @property {() => void} ended  forget everything of the session that ended
  */
@@ -30,6 +34,8 @@ export class Session {
     this.parts = parts;
     /** @type {User | null} */
     this.me = null;
+    /** Started from what the device kept: the server has not confirmed the user yet. */
+    this.fromCache = false;
     /** This device is logging out by itself: its socket closing with 4001 is expected. */
     this.loggingOut = false;
     this.boot = byId('boot');
@@ -64,7 +70,7 @@ export class Session {
   loggedIn(result) {
     api.setToken(result.token);
     this.parts.login.hide();
-    void this.enter(result.user);
+    void this.enter(result.user, false);
   }
 
   /**
@@ -72,7 +78,8 @@ export class Session {
    * @private
    */
   async resume() {
-    if (!api.getToken()) {
+    const token = api.getToken();
+    if (!token) {
       this.showLogin();
       return;
     }
@@ -81,12 +88,21 @@ export class Session {
     this.boot.hidden = false;
     try {
       const user = await api.verify();
-      await this.enter(user);
+      await this.enter(user, false);
     } catch (err) {
       if (err instanceof api.ApiError && err.status === 401) {
         api.clearToken();
+        this.parts.dropKept();
         this.showLogin();
         return;
+      }
+      if (err instanceof api.ApiError && (err.isNetwork || err.status >= 500)) {
+        // Unreachable: go on from what the device kept, if it kept this session.
+        const cached = await this.parts.cachedUser(token);
+        if (cached && !this.me && api.getToken() === token) {
+          await this.enter(cached, true);
+          return;
+        }
       }
       this.bootStatus.textContent = err instanceof Error ? err.message : String(err);
       this.bootRetry.hidden = false;
@@ -103,18 +119,37 @@ export class Session {
   /**
    * @private
    * @param {User} user
+   * @param {boolean} fromCache  the user and the data shown come from the device, not the server
    */
-  async enter(user) {
+  async enter(user, fromCache) {
     this.me = user;
+    this.fromCache = fromCache;
     people.start(user.id);
     people.noteUser(user);
     this.boot.hidden = true;
     this.app.hidden = false;
     this.showMe(user);
-    await this.parts.entered(user);
+    await this.parts.entered(user, fromCache);
     if (this.me !== user) return; // logged out meanwhile
     this.parts.connection().start();
     this.parts.opened();
+  }
+
+  /**
+   * Connected after starting from what the device kept: the server's word on the
+   * user replaces the kept one (a 401 ends the session through the handler).
+   */
+  async confirm() {
+    const kept = this.me;
+    if (!this.fromCache || !kept) return;
+    try {
+      const user = await api.verify();
+      if (this.me !== kept) return;
+      this.fromCache = false;
+      this.updateMe(user);
+    } catch {
+      // Asked again after the next reconnect.
+    }
   }
 
   /**
@@ -142,6 +177,7 @@ export class Session {
     if (!this.me) return;
     this.parts.connection().stop();
     this.me = null;
+    this.fromCache = false;
     this.loggingOut = false;
     this.parts.ended();
     api.clearToken();

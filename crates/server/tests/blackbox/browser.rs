@@ -12,7 +12,9 @@
 //! (web/e2e/features.e2e.mjs); group and blocking flows from the info panel
 //! (web/e2e/groups.e2e.mjs); an axe-core audit of the main screens
 //! (web/e2e/a11y.e2e.mjs); the installable app: manifest, service worker, pushes
-//! shown as notifications (web/e2e/pwa.e2e.mjs).
+//! shown as notifications (web/e2e/pwa.e2e.mjs); a message written offline that
+//! survives a reload and is sent once, and the chats the device kept shown while
+//! the server is unreachable (web/e2e/offline.e2e.mjs).
 //! Needs Debian's `chromium` and `npm ci --prefix web/e2e`; skipped without them
 //! unless `CHITCHAT_REQUIRE_BROWSER=1`.
 
@@ -188,6 +190,11 @@ async fn the_main_screens_pass_an_accessibility_audit_in_light_and_dark() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_app_installs_caches_its_shell_by_version_and_shows_pushes_one_notification_per_chat() {
     run_script("pwa.e2e.mjs", &[], "pwa: 1 passed, 0 failed").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_written_offline_survives_a_reload_is_sent_once_and_kept_chats_show_without_the_server() {
+    run_script("offline.e2e.mjs", &[], "offline: 1 passed, 0 failed").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
