@@ -1,4 +1,4 @@
-//! The command line: `chitchat [serve|migrate|healthcheck] [--help|--version]`.
+//! The command line: `chitchat [serve|migrate|healthcheck|vapid-key] [--help|--version]`.
 
 /// What the binary was asked to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -10,6 +10,8 @@ pub enum Command {
     /// Exit 0 when the server on this machine's `PORT` answers `/health` healthy
     /// (for container health checks: the image needs no curl).
     Healthcheck,
+    /// Print a new VAPID key pair for `VAPID_PRIVATE_KEY`, and exit.
+    VapidKey,
     Help,
     Version,
 }
@@ -23,6 +25,7 @@ Commands:
   serve        apply database migrations and serve (the default)
   migrate      apply database migrations and exit
   healthcheck  exit 0 when the local server's /health is healthy, 1 otherwise
+  vapid-key    print a new key pair for Web Push (VAPID_PRIVATE_KEY) and exit
 
 Options:
   -h, --help     show this help
@@ -38,6 +41,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
         [] | ["serve"] => Ok(Command::Serve),
         ["migrate"] => Ok(Command::Migrate),
         ["healthcheck"] => Ok(Command::Healthcheck),
+        ["vapid-key"] => Ok(Command::VapidKey),
         ["-h" | "--help" | "help"] => Ok(Command::Help),
         ["-V" | "--version"] => Ok(Command::Version),
         other => Err(format!("unknown arguments {other:?}; see chitchat --help")),
@@ -57,6 +61,7 @@ mod tests {
         assert_eq!(parse(args(&[])), Ok(Command::Serve));
         assert_eq!(parse(args(&["migrate"])), Ok(Command::Migrate));
         assert_eq!(parse(args(&["healthcheck"])), Ok(Command::Healthcheck));
+        assert_eq!(parse(args(&["vapid-key"])), Ok(Command::VapidKey));
         assert_eq!(parse(args(&["--version"])), Ok(Command::Version));
         assert_eq!(parse(args(&["-h"])), Ok(Command::Help));
         assert!(parse(args(&["serve", "extra"])).is_err());

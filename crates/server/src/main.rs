@@ -31,6 +31,7 @@ async fn main() -> ExitCode {
             println!("chitchat {}", env!("CARGO_PKG_VERSION"));
             return ExitCode::SUCCESS;
         }
+        Command::VapidKey => return push_key::print_new_key(),
         _ => {}
     }
     let config = match config::Config::load() {

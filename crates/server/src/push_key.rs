@@ -65,3 +65,18 @@ fn load_or_create(path: &Path, subject: &str) -> Result<VapidKey, PushKeyError> 
     tracing::info!(path = %path.display(), "generated a VAPID key for development");
     Ok(key)
 }
+
+/// `chitchat vapid-key`: a new key pair, for operators to put in `VAPID_PRIVATE_KEY`.
+pub fn print_new_key() -> std::process::ExitCode {
+    match VapidKey::generate(DEVELOPMENT_SUBJECT) {
+        Ok(key) => {
+            println!("VAPID_PRIVATE_KEY={}", key.private_base64url());
+            println!("# public key (GET /api/push/key serves it): {}", key.public_base64url());
+            std::process::ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("chitchat: {error}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

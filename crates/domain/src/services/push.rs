@@ -231,7 +231,8 @@ mod tests {
     #[tokio::test]
     async fn only_devices_without_a_socket_get_a_push_that_names_the_chat_and_sender() {
         let p = people();
-        let (phone, laptop) = (subscription(p.ravi, "https://push.example/phone"), subscription(p.ravi, "https://push.example/laptop"));
+        let (phone, laptop) =
+            (subscription(p.ravi, "https://push.example/phone"), subscription(p.ravi, "https://push.example/laptop"));
         let mut m = notify_mocks(&p, vec![phone, laptop.clone()], vec![laptop.session_id]);
         m.push
             .expect_enqueue()
@@ -254,7 +255,8 @@ mod tests {
     async fn a_muted_chat_pushes_nothing() {
         let p = people();
         let mut m = notify_mocks(&p, vec![subscription(p.ravi, "https://push.example/phone")], Vec::new());
-        let muted = ChatSettings { muted_until: Some(Utc::now() + chrono::Duration::hours(1)), ..ChatSettings::default() };
+        let muted =
+            ChatSettings { muted_until: Some(Utc::now() + chrono::Duration::hours(1)), ..ChatSettings::default() };
         let chat_id = p.chat;
         m.chat_settings = crate::ports::MockChatSettingsRepo::new();
         m.chat_settings.expect_settings().returning(move |_, _| Ok(vec![(chat_id, muted)]));
@@ -302,7 +304,11 @@ mod tests {
         });
         m.push.expect_complete().withf(|id| *id == 1).times(1).returning(|_| Ok(()));
         m.push.expect_delete_endpoint().withf(|e| e == "https://a/gone").times(1).returning(|_| Ok(()));
-        m.push.expect_retry_at().withf(|id, _, attempts| *id == 3 && *attempts == 1).times(1).returning(|_, _, _| Ok(()));
+        m.push
+            .expect_retry_at()
+            .withf(|id, _, attempts| *id == 3 && *attempts == 1)
+            .times(1)
+            .returning(|_, _, _| Ok(()));
         let mut gateway = MockPushGateway::new();
         gateway.expect_send().returning(|push, _| match push.id {
             1 => PushAnswer::Accepted,

@@ -2,7 +2,7 @@
 //! push's VAPID signature against the server's key and decrypts it with the
 //! subscription's private key, as a browser vendor's service and the browser do.
 
-use chitchat_testkit::{Answer, BrowserSubscription, Login, PushService, TestServer};
+use chitchat_testkit::{Answer, BrowserSubscription, Login, PushService, TestBackend, TestServer};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use std::time::Duration;
@@ -215,7 +215,10 @@ async fn pushes_waiting_in_the_outbox_survive_a_restart(mut server: TestServer) 
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(push.attempts(&device.endpoint), 1);
+    let key_before = server.client().get("/api/push/key", &ravi.token).await.body;
     server.restart().await;
+    let key_after = server.client().get("/api/push/key", &ravi.token).await.body;
+    assert_eq!(key_before, key_after, "the development key is kept in DATA_DIR: subscriptions outlive a restart");
 
     let pushes = push.wait_for(&device.endpoint, 1, ARRIVAL).await;
     assert_eq!(pushes.len(), 1, "the push waiting in the outbox is sent after the restart");
@@ -287,4 +290,45 @@ async fn two_instances_send_each_push_once() {
     previews.dedup();
     assert_eq!(previews.len(), sends, "one push per message");
     assert!(push.refused().is_empty(), "{:?}", push.refused());
+}
+
+/// Production settings but push's, as an operator starts it.
+const PRODUCTION: [(&str, &str); 4] = [
+    ("ENV", "production"),
+    ("JWT_SECRET", "a-production-secret-of-more-than-32-characters"),
+    ("OTP_FIXED_CODE", ""),
+    // Production needs a way to deliver codes; none is sent in these tests.
+    ("OTP_WEBHOOK_URL", "http://127.0.0.1:9/sms"),
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn production_without_a_vapid_key_runs_with_push_off_and_says_so_once() {
+    let server = crate::support::start(TestBackend::Sqlite, &PRODUCTION).await.expect("SQLite");
+    let health = server.client().call(Method::GET, "/health", None, None).await;
+    assert_eq!(health.status, StatusCode::OK, "the server runs");
+    let log = server.log_text();
+    assert_eq!(log.matches("push notifications are off").count(), 1, "{log}");
+    assert!(log.contains("VAPID_PRIVATE_KEY"), "the log says what turns push on: {log}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_malformed_vapid_key_stops_start_up_with_the_variable_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = tokio::process::Command::new(crate::support::BINARY)
+        .env_clear()
+        .envs(PRODUCTION)
+        .env("HOST", "127.0.0.1")
+        .env("PORT", "0")
+        .env("RUST_LOG", "off")
+        .env("DATA_DIR", dir.path())
+        .env("VAPID_PRIVATE_KEY", "not-a-key")
+        .env("VAPID_SUBJECT", "mailto:ops@example.org")
+        .current_dir(dir.path())
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(Duration::from_secs(30), output).await.expect("start-up stops").unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("VAPID_PRIVATE_KEY"), "{stderr}");
 }

@@ -17,6 +17,7 @@ mod store_group_commit;
 mod store_groups;
 mod store_message_actions;
 mod store_messages;
+mod store_push;
 mod store_receipts;
 mod store_users;
 
@@ -111,6 +112,10 @@ macro_rules! store_contract_tests {
             a_client_msg_id_is_a_duplicate_only_for_the_sender_who_used_it,
             refused_sends_in_a_batch_leave_no_gap_and_fail_no_one_else,
             a_send_brings_back_a_chat_archived_without_muting,
+            push_subscriptions_belong_to_logged_in_devices,
+            push_outbox_claims_each_push_once_until_its_lease_ends,
+            push_claims_from_many_tasks_at_once_take_each_push_once,
+            notification_previews_are_kept,
             health_ping_answers,
         );
     };

@@ -7,13 +7,14 @@ pub use super::store_group_commit::*;
 pub use super::store_groups::*;
 pub use super::store_message_actions::*;
 pub use super::store_messages::*;
+pub use super::store_push::*;
 pub use super::store_receipts::*;
 pub use super::store_users::*;
 
 use chitchat_domain::chat::{new_direct, Chat, Member};
 use chitchat_domain::ports::{
-    AttachmentRepo, ChatRepo, ChatSettingsRepo, ContactRepo, MessageRepo, MessageSearch, OtpRepo, ReceiptRepo,
-    SessionRepo, StoreHealth, UserRepo,
+    AttachmentRepo, ChatRepo, ChatSettingsRepo, ContactRepo, MessageRepo, MessageSearch, OtpRepo, PushRepo,
+    ReceiptRepo, SessionRepo, StoreHealth, UserRepo,
 };
 use chitchat_domain::user::{Phone, Region, User, UserName};
 use chrono::{DateTime, SubsecRound, Utc};
@@ -30,6 +31,7 @@ pub trait Store:
     + ContactRepo
     + ChatSettingsRepo
     + MessageSearch
+    + PushRepo
     + StoreHealth
     + Send
     + Sync
@@ -47,6 +49,7 @@ impl<T> Store for T where
         + ContactRepo
         + ChatSettingsRepo
         + MessageSearch
+        + PushRepo
         + StoreHealth
         + Send
         + Sync
