@@ -7,10 +7,10 @@
 // one brings the open page to its chat; the settings show both switches and
 // nothing asks for the permission on page load.
 //
-// Headless Chromium has no way to click a shown notification, so the test
+// Headless Chromium has no way to click a shown notification, so this test
 // dispatches the `notificationclick` event inside the worker (through Playwright,
-// not through anything in the client). The browser gives focus and new windows
-// only to a real click, so opening a window when none is open is not covered.
+// not through anything in the client); notification-click.e2e.mjs clicks a real
+// one on a desktop, also with no window open.
 //
 //   cd web/e2e && npm ci && BASE_URL=http://127.0.0.1:18080 node pwa.e2e.mjs
 //

@@ -14,9 +14,12 @@
 //! (web/e2e/a11y.e2e.mjs); the installable app: manifest, service worker, pushes
 //! shown as notifications (web/e2e/pwa.e2e.mjs); a message written offline that
 //! survives a reload and is sent once, and the chats the device kept shown while
-//! the server is unreachable (web/e2e/offline.e2e.mjs).
-//! Needs Debian's `chromium` and `npm ci --prefix web/e2e`; skipped without them
-//! unless `CHITCHAT_REQUIRE_BROWSER=1`.
+//! the server is unreachable (web/e2e/offline.e2e.mjs); a real click on a push
+//! notification shown by a desktop's notification daemon
+//! (web/e2e/notification-click.e2e.mjs).
+//! Needs Debian's `chromium` and `npm ci --prefix web/e2e`, and for the click
+//! `xvfb`, `dunst`, `dbus` and `xdotool`; skipped without them unless
+//! `CHITCHAT_REQUIRE_BROWSER=1`.
 
 use crate::support;
 use chitchat_testkit::services::skip_unless_required;
@@ -190,6 +193,22 @@ async fn the_main_screens_pass_an_accessibility_audit_in_light_and_dark() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_app_installs_caches_its_shell_by_version_and_shows_pushes_one_notification_per_chat() {
     run_script("pwa.e2e.mjs", &[], "pwa: 1 passed, 0 failed").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_click_on_a_push_notification_opens_its_chat_in_the_open_page_or_a_new_one() {
+    // A desktop of its own: a virtual display, a session bus and a notification daemon.
+    for tool in ["Xvfb", "dunst", "dbus-daemon", "dbus-send", "xdotool"] {
+        if std::process::Command::new("sh")
+            .args(["-c", &format!("command -v {tool}")])
+            .output()
+            .is_ok_and(|o| !o.status.success())
+        {
+            skip_unless_required::<()>(REQUIRE, tool, "not installed (Debian: xvfb, dunst, dbus, xdotool)");
+            return;
+        }
+    }
+    run_script("notification-click.e2e.mjs", &[], "notification-click: 1 passed, 0 failed").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -200,6 +200,18 @@ async fn gone_subscriptions_are_deleted_and_busy_push_services_are_tried_again(s
     push.wait_for(&busy.endpoint, 2, ARRIVAL).await;
     tokio::time::sleep(SETTLE).await;
     assert_eq!(push.attempts(&gone.endpoint), 1, "after 410 the subscription is gone: no second try");
+
+    let metrics = api.get_raw_as("/metrics", None, &[]).await.text().await.unwrap();
+    let count = |name: &str| -> f64 {
+        metrics
+            .lines()
+            .filter(|line| line.starts_with(name))
+            .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
+    };
+    assert!(count("chitchat_push_sent_total") >= 2.0, "{metrics}");
+    assert!(count("chitchat_push_failed_total") >= 1.0, "the 429 counts as failed for now: {metrics}");
+    assert!(count("chitchat_push_dropped_total") >= 1.0, "the 410 drops its push: {metrics}");
 }
 
 async fn pushes_waiting_in_the_outbox_survive_a_restart(mut server: TestServer) {
