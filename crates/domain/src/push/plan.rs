@@ -163,3 +163,58 @@ fn preview_text(facts: &PlanFacts<'_>, message: &Message, sender_name: &str) -> 
         _ => preview_of(&content),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::MessageUpdate;
+    use crate::ids::ChatId;
+    use crate::message::{ReactionChange, SystemInfo};
+    use crate::services::test_support::text_message;
+
+    fn event(actor: UserId, kind: EventKind) -> ChatEvent {
+        ChatEvent { room_id: ChatId::new(), event_seq: 1, actor, kind }
+    }
+
+    #[test]
+    fn a_message_concerns_the_other_members_a_reaction_the_author_and_being_added_the_added() {
+        let (asha, ravi, chen) = (UserId::new(), UserId::new(), UserId::new());
+        let members = [asha, ravi, chen];
+        let message = text_message(ChatId::new(), asha, 4);
+        assert_eq!(
+            audience(&event(asha, EventKind::Message(message.clone())), &members),
+            Some((PushKind::Message, vec![ravi, chen]))
+        );
+
+        let reaction = |by: UserId, removed: bool| {
+            EventKind::MessageUpdate(MessageUpdate {
+                action: UpdateAction::Reaction,
+                message: message.clone(),
+                reaction: Some(ReactionChange { emoji: "👍".into(), user_id: by, removed }),
+            })
+        };
+        assert_eq!(audience(&event(ravi, reaction(ravi, false)), &members), Some((PushKind::Reaction, vec![asha])));
+        assert_eq!(
+            audience(&event(ravi, reaction(ravi, true)), &members),
+            None,
+            "taking a reaction back pushes nobody"
+        );
+        assert_eq!(audience(&event(asha, reaction(asha, false)), &members), None, "nor reacting to one's own");
+        assert_eq!(audience(&event(ravi, reaction(ravi, false)), &[ravi, chen]), None, "nor an author who left");
+
+        let mut added = text_message(ChatId::new(), asha, 5);
+        added.system =
+            Some(SystemInfo { action: SystemAction::MemberAdded, actor_id: asha, user_ids: vec![chen], role: None });
+        assert_eq!(
+            audience(&event(asha, EventKind::Message(added.clone())), &members),
+            Some((PushKind::AddedToGroup, vec![chen]))
+        );
+        added.system =
+            Some(SystemInfo { action: SystemAction::GroupUpdated, actor_id: asha, user_ids: vec![], role: None });
+        assert_eq!(
+            audience(&event(asha, EventKind::Message(added)), &members),
+            None,
+            "other system messages push nobody"
+        );
+    }
+}

@@ -11,7 +11,7 @@ use crate::message::{
     check_reply_target, Appended, Message, MessagePolicy, NewMessage, Page, ReplyTo, SendCommand, SendOutcome,
 };
 use crate::ports::{
-    AttachmentRepo, BlobStore, ChatRepo, ContactRepo, EventBus, MessageRepo, PushJob, PushQueue, ReceiptRepo,
+    AttachmentRepo, BlobStore, ChatRepo, ContactRepo, EventBus, MessageRepo, PushJob, PushOff, PushQueue, ReceiptRepo,
 };
 use crate::receipt::ChatProgress;
 use crate::ErrorCode;
@@ -147,7 +147,8 @@ impl MessageService {
     /// not see it until the chat's next event. Devices that have it skip it.
     async fn push_again(&self, message: &Message) {
         match self.messages.sent_event_seq(message.chat_id, message.id).await {
-            Ok(Some(event_seq)) => self.publish(message_event(message, event_seq)).await,
+            // Pushed live only: its notification went out with the first send.
+            Ok(Some(event_seq)) => self.publish_to(message_event(message, event_seq), &PushOff).await,
             Ok(None) => {}
             Err(error) => {
                 tracing::warn!(%error, message_id = %message.id, "could not push a retried message again");
@@ -157,6 +158,11 @@ impl MessageService {
 
     /// Pushes a logged event to the devices of the chat's active members.
     pub(super) async fn publish(&self, event: ChatEvent) {
+        self.publish_to(event, self.push_queue.as_ref()).await;
+    }
+
+    /// As `publish`, handing the event to `push` for Web Push.
+    async fn publish_to(&self, event: ChatEvent, push: &dyn PushQueue) {
         let recipients: Vec<_> = match self.chats.members(event.room_id).await {
             Ok(members) => members.into_iter().map(|m| m.user_id).collect(),
             Err(error) => {
@@ -165,7 +171,7 @@ impl MessageService {
                 return;
             }
         };
-        publish_event(self.bus.as_ref(), self.push_queue.as_ref(), &recipients, &event).await;
+        publish_event(self.bus.as_ref(), push, &recipients, &event).await;
     }
 }
 
@@ -283,7 +289,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_repeated_client_msg_id_returns_the_first_message_and_pushes_it_again_unchanged() {
+    async fn a_repeated_client_msg_id_returns_the_first_message_and_pushes_it_again_unchanged_without_a_notification() {
         let me = caller();
         let chat = ChatId::new();
         let mut m = MockSet::new(Utc::now());
@@ -321,6 +327,9 @@ mod tests {
             })
             .times(1)
             .returning(|_, _| Ok(()));
+        // Its notification went out with the first send: the retry pushes nobody's phone.
+        m.push_queue = crate::ports::MockPushQueue::new();
+        m.push_queue.expect_offer().never();
         let service = service(m);
         let again = service.send(me, text(chat, Some("c-1"))).await.unwrap();
         assert!(!again.created);
