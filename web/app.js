@@ -23,7 +23,7 @@ import { startServiceWorker } from './js/serviceworker.js';
 import * as people from './js/people.js';
 import { PresenceBook, ReceiptOutbox, TypingBook, TypingSender } from './js/live.js';
 import { byId } from './js/dom.js';
-import { ChatStore } from './js/chatstore.js';
+import { CACHED_MESSAGES, ChatStore } from './js/chatstore.js';
 import { ChatSync } from './js/chatsync.js';
 import { DEFAULT_SETTINGS } from './js/chatsettings.js';
 import { suggestedPeople } from './js/chatstatus.js';
@@ -46,6 +46,9 @@ import { toast } from './js/toast.js';
 const NARROW = window.matchMedia('(max-width: 700px)');
 /** After a disconnect this long, who is online is forgotten: presence changes may have been missed. */
 const PRESENCE_STALE_MS = 30_000;
+/** The chats whose recent messages are kept for offline use without being opened, and when after login. */
+const KEPT_UNOPENED_CHATS = 30;
+const KEEP_UNOPENED_AFTER_MS = 2000;
 /** When the socket was lost (null while connected). @type {number | null} */
 let socketLostAt = null;
 
@@ -446,6 +449,13 @@ async function loadApp(user) {
   void loadServerConfig();
   await chatSync.refreshChats();
   await restoreOutbox(user);
+  // The chats not opened here are kept too, a moment later and one at a time, so
+  // that all of them show their recent messages when the server cannot be reached.
+  setTimeout(() => {
+    if (session.me !== user) return;
+    const chatIds = [...store.chats.keys()].slice(0, KEPT_UNOPENED_CHATS);
+    void offline.keepUnopened(user.id, chatIds, (chatId) => api.getMessages(chatId, CACHED_MESSAGES));
+  }, KEEP_UNOPENED_AFTER_MS);
 }
 
 /**

@@ -1,8 +1,9 @@
 // Browser test of the web client without a server, against a running server:
-// Asha chats with Ravi and Meera. Offline, she writes to Ravi: the message waits
+// Asha chats with Ravi and Meera (and Dev wrote to her; she never opens that
+// chat here). Offline, she writes to Ravi: the message waits
 // (pending), still waits after a reload, and once she is online again Ravi gets it
 // exactly once and her bubble shows it sent. Then her page starts with the server
-// unreachable: it shows the chat list and both chats' recent messages from what
+// unreachable: it shows the chat list and every chat's recent messages from what
 // the device kept, says it is offline, and catches up by itself once the server
 // answers again. Logging out leaves nothing of hers on the device.
 //
@@ -23,6 +24,27 @@ const log = (text) => console.log(`offline: ${text}`);
 const CACHE_WRITTEN_MS = 1000;
 /** How long a repeat would take to show up once the message arrived. */
 const SETTLE_MS = 1500;
+
+/** Whether the page's offline database keeps recent messages of the chat. */
+function keptChat(page, userId, chatId) {
+  return page.evaluate(
+    async ([user, chat]) => {
+      const db = await new Promise((resolve, reject) => {
+        const request = indexedDB.open('chitchat-offline');
+        request.onsuccess = () => resolve(request.result);
+        request.onerror = () => reject(request.error);
+      });
+      const row = await new Promise((resolve, reject) => {
+        const request = db.transaction('messages').objectStore('messages').get([user, chat]);
+        request.onsuccess = () => resolve(request.result);
+        request.onerror = () => reject(request.error);
+      });
+      db.close();
+      return Boolean(row);
+    },
+    [userId, chatId],
+  );
+}
 
 /** How many records the page's offline database holds, over all its stores. */
 function keptRecords(page) {
@@ -112,6 +134,10 @@ await runTest('offline', async (browser, people) => {
   const withMeera = await api('POST', '/api/chats', asha.token, { type: 'direct', user_ids: [meera.user.id] });
   await say(ravi, withRavi.id, 'hello Asha');
   await say(meera, withMeera.id, 'lunch at one?');
+  // A chat Asha never opens on this device: its recent messages are kept all the same.
+  const dev = await register('Dev Offline');
+  const withDev = await api('POST', '/api/chats', dev.token, { type: 'direct', user_ids: [asha.user.id] });
+  await say(dev, withDev.id, 'the keys are under the mat');
 
   const A = await openAs(browser, 'Asha', asha);
   const R = await openAs(browser, 'Ravi', ravi);
@@ -125,7 +151,12 @@ await runTest('offline', async (browser, people) => {
   await bubbles(R.page, 'hello Asha').waitFor();
   await A.page.getByTestId('connection-banner').waitFor({ state: 'hidden' });
   await A.page.waitForTimeout(CACHE_WRITTEN_MS);
-  log('Asha has her chats with Ravi and Meera open in turn; Ravi has his with her open');
+  const keptBy = Date.now() + TIMEOUT;
+  while (!(await keptChat(A.page, asha.user.id, withDev.id))) {
+    if (Date.now() > keptBy) throw new Error("Asha: the chat she did not open was not kept on the device");
+    await A.page.waitForTimeout(100);
+  }
+  log("Asha has her chats with Ravi and Meera open in turn (Dev's, not opened, is kept too); Ravi has his with her open");
 
   // Offline, she writes to Ravi: the message waits.
   await cutOff(A, '**/api/messages**');
@@ -168,7 +199,9 @@ await runTest('offline', async (browser, people) => {
   await A.page.locator('[data-testid="connection-banner"][data-state="offline"]').waitFor({ state: 'visible' });
   await chatItem(A.page, 'Meera Offline').getByTestId('chat-row').click();
   await bubbles(A.page, 'lunch at one?').waitFor();
-  log("started with the server unreachable: the chat list and both chats' recent messages show, and the banner says offline");
+  await chatItem(A.page, 'Dev Offline').getByTestId('chat-row').click();
+  await bubbles(A.page, 'the keys are under the mat').waitFor();
+  log("started with the server unreachable: the chat list and every chat's recent messages show (also one never opened), and the banner says offline");
 
   await chatItem(A.page, 'Ravi Offline').getByTestId('chat-row').click();
   await bubbles(A.page, text).waitFor();

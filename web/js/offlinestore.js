@@ -1,13 +1,16 @@
 // What this device keeps of the user's chats for when the server cannot be
 // reached, in IndexedDB: who was logged in (with a tag of the token, never the
-// token), the chat list with its positions and unread counts, each opened chat's
-// most recent messages, and the own messages not yet confirmed (the outbox). Every
+// token), the chat list with its positions and unread counts, each chat's most
+// recent messages (from the thread when opened, else fetched for keeping), and
+// the own messages not yet confirmed (the outbox). Every
 // record is keyed by the user; logging out empties the database. No DOM.
 //
 // Operations run one after another in the order they were asked for, so that a
 // save asked before a logout never lands after the logout emptied the database.
 // Where IndexedDB is missing or refuses (private browsing), every operation
 // quietly does nothing: the app then works as it did without it.
+
+import { CACHED_MESSAGES } from './chatstore.js';
 
 /** @typedef {import('./types.js').User} User */
 
@@ -257,6 +260,37 @@ export class OfflineStore {
       }
       await committed(tx);
     });
+  }
+
+  /**
+   * Keeps the newest messages of chats this device has not opened, so that they
+   * show too when the server cannot be reached: `page(chatId)` fetches them, one
+   * chat after the other. Chats already kept, here or by an earlier page, are
+   * left alone; a chat opened meanwhile is kept by the snapshot instead.
+   * @param {string} userId
+   * @param {string[]} chatIds
+   * @param {(chatId: string) => Promise<import('./types.js').Message[]>} page
+   */
+  async keepUnopened(userId, chatIds, page) {
+    const earlier = await this.load(userId);
+    for (const chatId of chatIds) {
+      if (this.userId !== userId) return;
+      if (earlier.messages.has(chatId) || this.written.has(chatId)) continue;
+      /** @type {import('./types.js').Message[]} */
+      let messages;
+      try {
+        messages = await page(chatId);
+      } catch {
+        return; // offline again, or logged out: the next start tries again
+      }
+      const json = JSON.stringify({ messages, reachedStart: messages.length < CACHED_MESSAGES });
+      await this.run(undefined, async (db) => {
+        if (this.userId !== userId || this.written.has(chatId)) return;
+        const tx = db.transaction([MESSAGES], 'readwrite');
+        tx.objectStore(MESSAGES).put({ userId, chatId, json }, [userId, chatId]);
+        await committed(tx);
+      });
+    }
   }
 
   /**
