@@ -133,6 +133,9 @@ await runTest('pwa', async (browser, people) => {
 
   // Pushes.
   await context.grantPermissions(['notifications'], { origin: BASE_URL });
+  // The grant reaches the page and its worker a moment later; a push before that
+  // could not show its notification.
+  await waitFor('the notification permission', () => page.evaluate(() => Notification.permission === 'granted'));
   const cdp = await context.newCDPSession(page);
   const registrations = new Map();
   cdp.on('ServiceWorker.workerRegistrationUpdated', ({ registrations: updated }) => {
