@@ -5,6 +5,7 @@
 mod auth;
 mod body_check;
 mod body_timeout;
+mod client_ip;
 mod connection_limit;
 mod error;
 mod headers;
@@ -17,6 +18,7 @@ mod static_files;
 
 pub use body_check::{BodyCheck, REQUEST_BODIES};
 pub use body_timeout::{body_timeouts, BodyTimeouts};
+pub use client_ip::{BadProxy, TrustedProxies};
 pub use connection_limit::{connection_limit, ConnectionLimit};
 pub use error::ApiError;
 pub use headers::security_headers;

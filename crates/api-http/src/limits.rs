@@ -1,6 +1,7 @@
 //! Request limits per user (per IP address for anonymous requests), from
 //! `RATE_LIMIT_REQUESTS_PER_MINUTE` and `RATE_LIMIT_BURST`, and CORS.
 
+use crate::client_ip::TrustedProxies;
 use crate::error::ApiError;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -10,7 +11,6 @@ use actix_web::{web, Error, HttpResponse, ResponseError};
 use chitchat_domain::ports::cluster::{RateQuota, RequestCounter};
 use chitchat_domain::Services;
 use chitchat_domain::{ErrorCode, ErrorKind};
-use std::net::IpAddr;
 use std::sync::Arc;
 
 /// Request allowances per caller, counted by the deployment's shared counters
@@ -21,7 +21,7 @@ pub struct RateLimits {
     shared: Option<Arc<dyn RequestCounter>>,
     local: Arc<dyn RequestCounter>,
     /// Proxies whose `X-Forwarded-For` names the real client (`TRUSTED_PROXIES`).
-    trusted_proxies: Arc<Vec<IpAddr>>,
+    trusted_proxies: Arc<TrustedProxies>,
 }
 
 impl RateLimits {
@@ -30,20 +30,9 @@ impl RateLimits {
         quota: RateQuota,
         shared: Option<Arc<dyn RequestCounter>>,
         local: Arc<dyn RequestCounter>,
-        trusted_proxies: Vec<IpAddr>,
+        trusted_proxies: TrustedProxies,
     ) -> Self {
         Self { quota, shared, local, trusted_proxies: Arc::new(trusted_proxies) }
-    }
-
-    /// The client's address: the peer, or, when the peer is a trusted proxy, the
-    /// address that proxy put last in `X-Forwarded-For` (the one it saw).
-    fn client_ip(&self, req: &ServiceRequest) -> Option<IpAddr> {
-        let peer = req.peer_addr()?.ip();
-        if !self.trusted_proxies.contains(&peer) {
-            return Some(peer);
-        }
-        let forwarded = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
-        forwarded.and_then(|list| list.rsplit(',').next()).and_then(|ip| ip.trim().parse().ok()).or(Some(peer))
     }
 
     /// Ok, or how long the caller must wait.
@@ -81,7 +70,7 @@ fn caller_key(req: &ServiceRequest, limits: &RateLimits) -> String {
     });
     match user {
         Some(user) => format!("user:{user}"),
-        None => format!("ip:{}", limits.client_ip(req).map(|ip| ip.to_string()).unwrap_or_default()),
+        None => format!("ip:{}", limits.trusted_proxies.client_ip(req).map(|ip| ip.to_string()).unwrap_or_default()),
     }
 }
 

@@ -1,5 +1,6 @@
-//! `/metrics` in Prometheus format, request ids, and per-request metrics.
+//! `/metrics` in Prometheus format, request ids, the access log, and per-request metrics.
 
+use crate::client_ip::TrustedProxies;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
@@ -7,6 +8,7 @@ use actix_web::middleware::Next;
 use actix_web::{web, Error, HttpMessage, HttpResponse};
 use metrics_exporter_prometheus::PrometheusHandle;
 use std::time::Instant;
+use tracing::Instrument;
 
 /// The header that carries a request's id, echoed back (or made up when absent).
 pub const REQUEST_ID: &str = "x-request-id";
@@ -27,7 +29,8 @@ async fn render(handle: web::Data<PrometheusHandle>) -> HttpResponse {
 }
 
 /// Middleware: gives every request an id (`X-Request-Id`, kept when the client or
-/// a proxy sent a sane one), logs it with the outcome, and counts and times it.
+/// a proxy sent a sane one), which every line logged for the request carries (a
+/// `request` span); writes one access log line per request; counts and times it.
 pub async fn observe(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -42,8 +45,17 @@ pub async fn observe(
     // The route pattern, not the path: ids in paths would make every series unique.
     let route = req.match_pattern().unwrap_or_else(|| "unmatched".to_owned());
     let method = req.method().to_string();
+    // The path without its query: queries carry tokens and signatures.
+    let path = req.path().to_owned();
+    let client_ip = req
+        .app_data::<web::Data<TrustedProxies>>()
+        .and_then(|proxies| proxies.client_ip(&req))
+        .or_else(|| req.peer_addr().map(|addr| addr.ip()))
+        .map(|ip| ip.to_string())
+        .unwrap_or_default();
+    let span = tracing::info_span!("request", request_id = %id);
     let started = Instant::now();
-    let mut response = next.call(req).await?;
+    let mut response = next.call(req).instrument(span.clone()).await?;
     let status = response.status().as_u16();
     let elapsed = started.elapsed();
     metrics::counter!("chitchat_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status.to_string()).increment(1);
@@ -52,6 +64,16 @@ pub async fn observe(
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(HeaderName::from_static(REQUEST_ID), value);
     }
-    tracing::debug!(request_id = %id, %method, %route, status, elapsed_ms = elapsed.as_millis() as u64, "request");
+    span.in_scope(|| {
+        tracing::info!(
+            target: "chitchat::access",
+            %method,
+            %path,
+            status,
+            elapsed_ms = elapsed.as_millis() as u64,
+            %client_ip,
+            "request"
+        );
+    });
     Ok(response)
 }

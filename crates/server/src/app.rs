@@ -55,14 +55,21 @@ pub enum StartError {
     PushClient(#[from] chitchat_push_web::ClientError),
 }
 
-/// Development: readable text. Production: one JSON object per line.
-pub fn init_tracing(mode: RunMode) {
+/// Development: readable text. Production: one JSON object per line. On stdout
+/// when serving, on stderr for the commands whose results go to stdout.
+pub fn init_tracing(mode: RunMode, to_stderr: bool) {
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
     use tracing_subscriber::Layer;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let output = tracing_subscriber::fmt::layer().with_ansi(false);
+    let output = tracing_subscriber::fmt::layer().with_ansi(false).with_writer(move || -> Box<dyn std::io::Write> {
+        if to_stderr {
+            Box::new(std::io::stderr())
+        } else {
+            Box::new(std::io::stdout())
+        }
+    });
     let output = match mode {
         RunMode::Production => output.json().boxed(),
         RunMode::Development => output.boxed(),
@@ -204,22 +211,29 @@ pub async fn migrate(config: &Config) -> Result<(), StartError> {
     open_store(config).await.map(|_| ())
 }
 
-#[expect(clippy::too_many_lines, reason = "start-up wiring of every adapter, in the order they start")]
-pub async fn serve(config: Config) -> Result<(), StartError> {
-    if !config.mode_chosen && !crate::data_dir::is_loopback(&config.http.host) {
-        tracing::warn!(
-            host = %config.http.host,
-            "ENV is not set and the server listens beyond this machine: it runs in DEVELOPMENT mode \
-             (browsers from any origin; login codes in this log without OTP_WEBHOOK_URL); set \
-             ENV=production for a real deployment, or HOST=127.0.0.1 to keep it on this machine"
-        );
-    }
-    // First, so that everything started below is measured from its first moment.
-    let metrics = install_metrics()?;
-    let store = open_store(&config).await?;
-    let realtime = realtime(&config).await?;
+/// `chitchat migrate --check`: the names of the migrations not applied yet.
+pub async fn pending_migrations(config: &Config) -> Result<Vec<String>, StartError> {
+    let _ = config;
+    Err(StartError::Io(std::io::Error::other("migrate --check is not available yet")))
+}
+
+/// The services over the adapters that configuration picks: what `serve` runs and
+/// what the operator's commands act through (with Redis, on every instance at once).
+pub struct Assembly {
+    pub services: web::Data<Services>,
+    pub store: Arc<Store>,
+    /// None on one instance: the local counters count alone.
+    shared_counters: Option<Arc<dyn RequestCounter>>,
+    /// The push key and the queue of events to plan, when push is on.
+    push: Option<(Arc<chitchat_push_web::VapidKey>, chitchat_push_web::PlanningJobs)>,
+}
+
+/// Connects the database (migrating it) and Redis, and builds the services.
+pub async fn assemble(config: &Config) -> Result<Assembly, StartError> {
+    let store = open_store(config).await?;
+    let realtime = realtime(config).await?;
     let store = Arc::new(store);
-    let secret = signing_secret(&config)?;
+    let secret = signing_secret(config)?;
     let codes: Arc<dyn CodeGenerator> = match &config.otp.fixed_code {
         Some(code) => {
             tracing::warn!("OTP_FIXED_CODE is set: every login code is the fixed development code");
@@ -227,7 +241,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         }
         None => Arc::new(RandomCodes),
     };
-    let vapid_key = crate::push_key::vapid_key(&config)?.map(Arc::new);
+    let vapid_key = crate::push_key::vapid_key(config)?.map(Arc::new);
     let (push_queue, planning_jobs): (Arc<dyn chitchat_domain::ports::PushQueue>, _) = match &vapid_key {
         Some(_) => {
             let (queue, jobs) = chitchat_push_web::planning_queue();
@@ -246,14 +260,14 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         chat_settings: store.clone(),
         search: store.clone(),
         attachments: store.clone(),
-        blobs: Arc::new(blob_store(&config)?),
+        blobs: Arc::new(blob_store(config)?),
         media: Arc::new(chitchat_media::Media::new(config.attachments.thumbnail_memory_budget)),
         store_health: store.clone(),
         bus: realtime.bus,
         presence: realtime.presence,
         push: store.clone(),
         push_queue,
-        otp_sender: otp_sender(&config)?,
+        otp_sender: otp_sender(config)?,
         codes,
         tokens: Arc::new(JwtTokens::new(secret.expose_secret().as_bytes())),
         link_signer: Arc::new(HmacLinkSigner::new(secret.expose_secret().as_bytes())),
@@ -286,7 +300,22 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         plain_http_endpoints: config.mode == RunMode::Development,
     };
     let services = web::Data::new(Services::new(ports, policy, groups, messages, attachments, push));
-    if let (Some(key), Some(jobs)) = (vapid_key, planning_jobs) {
+    Ok(Assembly { services, store, shared_counters: realtime.shared_counters, push: vapid_key.zip(planning_jobs) })
+}
+
+pub async fn serve(config: Config) -> Result<(), StartError> {
+    if !config.mode_chosen && !crate::data_dir::is_loopback(&config.http.host) {
+        tracing::warn!(
+            host = %config.http.host,
+            "ENV is not set and the server listens beyond this machine: it runs in DEVELOPMENT mode \
+             (browsers from any origin; login codes in this log without OTP_WEBHOOK_URL); set \
+             ENV=production for a real deployment, or HOST=127.0.0.1 to keep it on this machine"
+        );
+    }
+    // First, so that everything started below is measured from its first moment.
+    let metrics = install_metrics()?;
+    let Assembly { services, store, shared_counters, push } = assemble(&config).await?;
+    if let Some((key, jobs)) = push {
         let sender = chitchat_push_web::WebPushSender::new(key)?;
         chitchat_push_web::spawn(services.push.clone(), Arc::new(sender), jobs);
     }
@@ -303,9 +332,10 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         presence_grace: config.ws.presence_grace_period,
     });
 
+    let trusted_proxies = web::Data::new(config.http.trusted_proxies.clone());
     let limits = web::Data::new(RateLimits::new(
         RateQuota { per_minute: config.limits.rate_limit_requests_per_minute, burst: config.limits.rate_limit_burst },
-        realtime.shared_counters,
+        shared_counters,
         Arc::new(LocalRequestCounter::default()),
         config.http.trusted_proxies.clone(),
     ));
@@ -328,9 +358,13 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
             .app_data(open_sockets.clone())
             .app_data(limits.clone())
             .app_data(body_timeouts.clone())
+            .app_data(trusted_proxies.clone())
             .wrap(from_fn(chitchat_api_http::body_timeouts))
             .wrap(chitchat_api_http::cors(&origins, any_origin))
             .wrap(chitchat_api_http::security_headers(https_only))
+            // gzip or brotli as the client accepts; never a WebSocket upgrade (101),
+            // an image or a byte range, which actix leaves alone.
+            .wrap(actix_web::middleware::Compress::default())
             .wrap(from_fn(chitchat_api_http::observe))
             .wrap(from_fn(chitchat_api_http::connection_limit))
             .configure(chitchat_api_http::metrics_route(metrics.clone()))

@@ -1,70 +1,134 @@
-//! The command line: `chitchat [serve|migrate|healthcheck|vapid-key] [--help|--version]`.
+//! The command line: `chitchat [--config PATH] [COMMAND]`, parsed by clap.
 
-/// What the binary was asked to do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Command {
-    /// Apply migrations and serve (the default).
-    Serve,
-    /// Apply pending migrations and exit.
-    Migrate,
-    /// Exit 0 when the server on this machine's `PORT` answers `/health` healthy
-    /// (for container health checks: the image needs no curl).
-    Healthcheck,
-    /// Print a new VAPID key pair for `VAPID_PRIVATE_KEY`, and exit.
-    VapidKey,
-    Help,
-    Version,
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// chitchat: a self-hosted messaging server.
+///
+/// Configuration comes from environment variables (PORT, DATABASE_URL, REDIS_URL,
+/// JWT_SECRET, ...; every secret also as NAME_FILE) and an optional chitchat.toml;
+/// see README.md.
+#[derive(Debug, Parser)]
+#[command(name = "chitchat", version, about, long_about = None)]
+pub struct Cli {
+    /// Read the configuration file from PATH instead of ./chitchat.toml (it must exist).
+    #[arg(long, value_name = "PATH", global = true)]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
 }
 
-pub const USAGE: &str = "\
-chitchat: a self-hosted messaging server
+/// What the binary was asked to do.
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
+pub enum Command {
+    /// Apply database migrations and serve (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate {
+        /// Apply nothing: exit 1 when migrations are pending, 0 when none are.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Exit 0 when the local server's /health is healthy, 1 otherwise (for
+    /// container health checks: the image needs no curl).
+    Healthcheck,
+    /// Print a new key pair for Web Push (VAPID_PRIVATE_KEY) and exit.
+    VapidKey,
+    /// Copy a running server's SQLite database and attachments into PATH, consistently.
+    Backup {
+        /// A directory that does not exist yet, or is empty.
+        path: PathBuf,
+    },
+    /// Manage users, sessions and data against the configured database; with
+    /// REDIS_URL, changes take effect on every running instance at once.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
 
-Usage: chitchat [COMMAND]
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
+pub enum AdminCommand {
+    /// People: list, show, disable, enable, delete.
+    #[command(subcommand)]
+    Users(UsersCommand),
+    /// Logged-in devices: list, revoke.
+    #[command(subcommand)]
+    Sessions(SessionsCommand),
+    /// Print a one-time login code for PHONE, valid for 15 minutes.
+    LoginCode(PhoneArg),
+    /// Write PHONE's data (JSON) and files into one archive.
+    Export {
+        phone: String,
+        /// Where the archive goes (default: chitchat-export-PHONE.tar).
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Print the server's figures: users, messages, devices, storage.
+    Stats,
+}
 
-Commands:
-  serve        apply database migrations and serve (the default)
-  migrate      apply database migrations and exit
-  healthcheck  exit 0 when the local server's /health is healthy, 1 otherwise
-  vapid-key    print a new key pair for Web Push (VAPID_PRIVATE_KEY) and exit
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
+pub enum UsersCommand {
+    /// List users, optionally those whose name or phone contains TEXT.
+    List {
+        #[arg(long)]
+        search: Option<String>,
+    },
+    /// Show one user.
+    Show(PhoneArg),
+    /// End every session of the user at once and refuse their logins.
+    Disable(PhoneArg),
+    /// Let a disabled user log in again.
+    Enable(PhoneArg),
+    /// Delete the user's account.
+    Delete(PhoneArg),
+}
 
-Options:
-  -h, --help     show this help
-  -V, --version  show the version
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
+pub enum SessionsCommand {
+    /// List the logged-in devices of PHONE.
+    List(PhoneArg),
+    /// Log a device out: a session id, or --all sessions of PHONE.
+    Revoke {
+        /// The session id `sessions list` shows.
+        session_id: Option<String>,
+        /// Every session of this phone instead.
+        #[arg(long, value_name = "PHONE", conflicts_with = "session_id")]
+        all: Option<String>,
+    },
+}
 
-Configuration comes from environment variables (PORT, DATABASE_URL, REDIS_URL,
-JWT_SECRET, ...) and an optional chitchat.toml; see README.md.";
-
-/// Parses the arguments after the program name.
-pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
-    let args: Vec<String> = args.into_iter().collect();
-    match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
-        [] | ["serve"] => Ok(Command::Serve),
-        ["migrate"] => Ok(Command::Migrate),
-        ["healthcheck"] => Ok(Command::Healthcheck),
-        ["vapid-key"] => Ok(Command::VapidKey),
-        ["-h" | "--help" | "help"] => Ok(Command::Help),
-        ["-V" | "--version"] => Ok(Command::Version),
-        other => Err(format!("unknown arguments {other:?}; see chitchat --help")),
-    }
+#[derive(Debug, Clone, PartialEq, Eq, Args)]
+pub struct PhoneArg {
+    /// A phone number, as people type it (+91 98765 43210).
+    pub phone: String,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn args(list: &[&str]) -> Vec<String> {
-        list.iter().map(|s| (*s).to_owned()).collect()
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("chitchat").chain(args.iter().copied()))
     }
 
     #[test]
     fn serving_is_the_default_and_commands_are_recognised() {
-        assert_eq!(parse(args(&[])), Ok(Command::Serve));
-        assert_eq!(parse(args(&["migrate"])), Ok(Command::Migrate));
-        assert_eq!(parse(args(&["healthcheck"])), Ok(Command::Healthcheck));
-        assert_eq!(parse(args(&["vapid-key"])), Ok(Command::VapidKey));
-        assert_eq!(parse(args(&["--version"])), Ok(Command::Version));
-        assert_eq!(parse(args(&["-h"])), Ok(Command::Help));
-        assert!(parse(args(&["serve", "extra"])).is_err());
-        assert!(parse(args(&["--frobnicate"])).is_err());
+        assert_eq!(parse(&[]).unwrap().command, None);
+        assert_eq!(parse(&["serve"]).unwrap().command, Some(Command::Serve));
+        assert_eq!(parse(&["migrate"]).unwrap().command, Some(Command::Migrate { check: false }));
+        assert_eq!(parse(&["migrate", "--check"]).unwrap().command, Some(Command::Migrate { check: true }));
+        assert_eq!(parse(&["healthcheck"]).unwrap().command, Some(Command::Healthcheck));
+        assert_eq!(parse(&["vapid-key"]).unwrap().command, Some(Command::VapidKey));
+        assert_eq!(
+            parse(&["admin", "users", "disable", "+919876543210"]).unwrap().command,
+            Some(Command::Admin(AdminCommand::Users(UsersCommand::Disable(PhoneArg {
+                phone: "+919876543210".into()
+            }))))
+        );
+        let with_config = parse(&["--config", "/etc/chitchat.toml", "migrate"]).unwrap();
+        assert_eq!(with_config.config, Some(PathBuf::from("/etc/chitchat.toml")));
+        assert!(parse(&["serve", "extra"]).is_err());
+        assert!(parse(&["--frobnicate"]).is_err());
+        assert!(parse(&["admin", "sessions", "revoke", "abc", "--all", "+91"]).is_err());
     }
 }

@@ -207,6 +207,16 @@ impl ApiClient {
         WsClient { socket }
     }
 
+    /// Opens a WebSocket with the `Accept-Encoding` browsers send on every request,
+    /// the upgrade included.
+    pub async fn ws_accepting_compression(&self, token: &str) -> WsClient {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut request = format!("{}/ws?token={}", self.ws_base, token).into_client_request().expect("ws request");
+        request.headers_mut().insert("accept-encoding", "gzip, deflate, br, zstd".parse().expect("header value"));
+        let (socket, _) = tokio_tungstenite::connect_async(request).await.expect("websocket upgrade");
+        WsClient { socket }
+    }
+
     async fn ws_with(&self, token: &str, extra_query: &str) -> WsClient {
         self.try_ws_with(token, extra_query).await.expect("websocket upgrade")
     }

@@ -13,7 +13,8 @@ use tokio::process::{Child, Command};
 /// The one-time code every test server accepts.
 pub const TEST_OTP_CODE: &str = "123456";
 const LISTENING: &str = "chitchat listening on http://";
-const KEPT_LOG_LINES: usize = 200;
+// Every request writes an access line: enough for a test's whole run.
+const KEPT_LOG_LINES: usize = 5000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TestBackend {

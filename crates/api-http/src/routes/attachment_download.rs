@@ -146,6 +146,9 @@ async fn serve(
         .insert_header((header::CACHE_CONTROL, cache_control))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .insert_header((header::CONTENT_SECURITY_POLICY, FILE_CSP))
+        // Sent as stored: byte ranges and the download's progress need the real
+        // length, and most files are compressed already.
+        .insert_header(header::ContentEncoding::Identity)
         .no_chunking(range.map_or(size, |r| r.len()));
     Ok(response.streaming(stream(chunks)))
 }

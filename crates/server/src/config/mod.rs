@@ -2,6 +2,7 @@
 //! `chitchat.toml`. Bad values stop start-up with one line naming the variable.
 
 mod raw;
+mod secret_files;
 mod secret_strength;
 mod sections;
 
@@ -79,13 +80,19 @@ fn positive<T: PartialEq + Default>(var: &'static str, value: T) -> Result<T, Co
 }
 
 impl Config {
-    /// Reads `chitchat.toml` (if present) and then the environment, which wins.
-    pub fn load() -> Result<Self, ConfigError> {
-        let raw: Raw = config::Config::builder()
-            .add_source(config::File::with_name("chitchat").required(false))
-            .add_source(config::Environment::default())
-            .build()?
-            .try_deserialize()?;
+    /// Reads the configuration file (`path`, which must exist, else `chitchat.toml`
+    /// if present) and then the environment, which wins.
+    pub fn load(path: Option<&std::path::Path>) -> Result<Self, ConfigError> {
+        let file = match path {
+            Some(path) => config::File::from(path).required(true),
+            None => config::File::with_name("chitchat").required(false),
+        };
+        let read = config::Config::builder().add_source(file).add_source(config::Environment::default()).build()?;
+        let mut with_secrets = config::Config::builder().add_source(read.clone());
+        for (key, value) in secret_files::read(&read)? {
+            with_secrets = with_secrets.set_override(key, value)?;
+        }
+        let raw: Raw = with_secrets.build()?.try_deserialize()?;
         Self::check(raw)
     }
 
@@ -170,11 +177,8 @@ impl Config {
                     .collect(),
                 trusted_proxies: raw
                     .trusted_proxies
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|p| !p.is_empty())
-                    .map(|p| p.parse().map_err(|_| invalid("TRUSTED_PROXIES", format!("{p:?} is not an IP address"))))
-                    .collect::<Result<_, _>>()?,
+                    .parse()
+                    .map_err(|error: chitchat_api_http::BadProxy| invalid("TRUSTED_PROXIES", error.to_string()))?,
             },
             limits: LimitsConfig {
                 rate_limit_requests_per_minute: positive(

@@ -5,7 +5,6 @@
 use chitchat_domain::auth::OtpCode;
 use chitchat_domain::user::Region;
 use secrecy::SecretString;
-use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -48,8 +47,9 @@ pub struct HttpConfig {
     /// comma-separated); any origin in development.
     pub cors_allowed_origins: Vec<String>,
     /// Reverse proxies whose `X-Forwarded-For` is believed (`TRUSTED_PROXIES`,
-    /// comma-separated addresses; default loopback, where a local nginx sits).
-    pub trusted_proxies: Vec<IpAddr>,
+    /// comma-separated addresses and CIDR ranges; default loopback, where a local
+    /// nginx sits).
+    pub trusted_proxies: chitchat_api_http::TrustedProxies,
 }
 
 /// What one client may ask of the HTTP edge.

@@ -77,3 +77,70 @@ fn tempfile_dir() -> std::path::PathBuf {
     // Kept for the test run; the OS cleans its temporary directory.
     tempfile::tempdir().expect("temporary directory").keep()
 }
+
+/// An output of `openssl rand -base64 48`, as operators make secrets.
+const STRONG_SECRET: &str = "q0pZ3Yw8cJ1kXv7TnE5bR2uHgL9sAfD4mWiKoB6tQyVzNj+Cx/PeUr0hGlS3aI8d";
+
+#[test]
+fn secrets_are_read_from_files_as_docker_and_kubernetes_mount_them() {
+    let dir = tempfile_dir();
+    let secret_file = dir.join("jwt_secret");
+    std::fs::write(&secret_file, format!("{STRONG_SECRET}\n")).unwrap();
+    let database = dir.join("elsewhere.db");
+    let url_file = dir.join("database_url");
+    std::fs::write(&url_file, format!("sqlite://{}", database.display())).unwrap();
+    let production = [
+        ("ENV", "production"),
+        ("OTP_WEBHOOK_URL", "https://sms.example/send"),
+        ("DATA_DIR", dir.to_str().unwrap()),
+        ("JWT_SECRET_FILE", secret_file.to_str().unwrap()),
+        ("DATABASE_URL_FILE", url_file.to_str().unwrap()),
+    ];
+    let out = chitchat(&["migrate"], &production, &dir);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(database.exists(), "DATABASE_URL came from its file");
+
+    let twice = [production.as_slice(), &[("JWT_SECRET", STRONG_SECRET)]].concat();
+    let out = chitchat(&["migrate"], &twice, &dir);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("JWT_SECRET") && stderr.contains("not both"), "{stderr}");
+
+    let missing = dir.join("no-such-secret");
+    let unreadable = [("JWT_SECRET_FILE", missing.to_str().unwrap()), ("DATA_DIR", dir.to_str().unwrap())];
+    let out = chitchat(&["migrate"], &unreadable, &dir);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("JWT_SECRET_FILE") && stderr.contains("no-such-secret"), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+}
+
+#[test]
+fn the_configuration_file_may_live_elsewhere() {
+    let dir = tempfile_dir();
+    let data = dir.join("from-the-file");
+    let file = dir.join("etc-chitchat.toml");
+    std::fs::write(&file, format!("data_dir = {:?}\n", data.to_str().unwrap())).unwrap();
+    let out = chitchat(&["--config", file.to_str().unwrap(), "migrate"], &[], &dir);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(data.join("chitchat.db").exists(), "DATA_DIR came from the named file");
+
+    let out = chitchat(&["--config", dir.join("absent.toml").to_str().unwrap(), "migrate"], &[], &dir);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("absent.toml"), "a named file that is missing is an error: {stderr}");
+}
+
+#[test]
+fn trusted_proxies_take_ranges_and_refuse_anything_else() {
+    let dir = tempfile_dir();
+    let data = [("DATA_DIR", dir.to_str().unwrap())];
+    let ranges = [data.as_slice(), &[("TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1, fd00::/8")]].concat();
+    let out = chitchat(&["migrate"], &ranges, &dir);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let bad = [data.as_slice(), &[("TRUSTED_PROXIES", "10.0.0.0/40")]].concat();
+    let out = chitchat(&["migrate"], &bad, &dir);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("TRUSTED_PROXIES") && stderr.contains("10.0.0.0/40"), "{stderr}");
+}

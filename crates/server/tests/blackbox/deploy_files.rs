@@ -122,8 +122,8 @@ fn kubernetes_manifests_match_the_kubernetes_schemas() {
 }
 
 #[test]
-fn the_compose_file_matches_the_compose_specification() {
-    let args = ["--builtin-schema", "vendor.compose-spec", "deploy/docker-compose.yml"];
+fn the_compose_files_match_the_compose_specification() {
+    let args = ["--builtin-schema", "vendor.compose-spec", "deploy/docker-compose.yml", "deploy/compose.single.yml"];
     let Some(output) = run_checker(&tool("CHITCHAT_CHECK_JSONSCHEMA", "check-jsonschema"), &args) else { return };
     assert!(output.status.success(), "check-jsonschema found errors:\n{}", printed(&output));
 }

@@ -34,7 +34,7 @@ async fn one_allowance_holds_across_instances() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_caller_over_the_limit_waits_and_others_do_not() {
-    let env = [("RATE_LIMIT_REQUESTS_PER_MINUTE", "1"), ("RATE_LIMIT_BURST", "8")];
+    let env = [("RATE_LIMIT_REQUESTS_PER_MINUTE", "1"), ("RATE_LIMIT_BURST", "8"), ("TRUSTED_PROXIES", "127.0.0.0/8")];
     let server = TestServer::start_with_env(support::BINARY, TestBackend::Sqlite, &env).await.expect("SQLite");
     let api = server.client();
     // Logging in takes 2 anonymous requests from this address each: 4 of its 8.
@@ -58,15 +58,17 @@ async fn a_caller_over_the_limit_waits_and_others_do_not() {
     }
     let otp = api.call(Method::POST, "/api/auth/otp", None, Some(json!({"phone": "9876543219"}))).await;
     assert_eq!(otp.status, StatusCode::TOO_MANY_REQUESTS);
-    // Behind a trusted proxy (loopback by default), each client has its own budget.
-    let behind_proxy = reqwest::Client::new()
-        .post(format!("{}/api/auth/otp", api.base))
-        .header("X-Forwarded-For", "203.0.113.9")
-        .json(&json!({"phone": "9876543219"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(behind_proxy.status(), StatusCode::ACCEPTED);
+    // Behind trusted proxies (a range here), each client has its own budget; a
+    // chain of proxies in the range is looked through to the client.
+    let behind_proxies = |forwarded: &'static str| {
+        reqwest::Client::new()
+            .post(format!("{}/api/auth/otp", api.base))
+            .header("X-Forwarded-For", forwarded)
+            .json(&json!({"phone": "9876543219"}))
+            .send()
+    };
+    assert_eq!(behind_proxies("203.0.113.9").await.unwrap().status(), StatusCode::ACCEPTED);
+    assert_eq!(behind_proxies("198.51.100.4, 127.0.0.7").await.unwrap().status(), StatusCode::ACCEPTED);
     let health = api.call(Method::GET, "/health", None, None).await;
     assert_eq!(health.status, StatusCode::OK, "health checks are never limited");
 }

@@ -19,6 +19,7 @@ mod cli;
 mod cluster;
 mod cluster_events;
 mod cluster_sync;
+mod compression;
 mod connections;
 mod contacts;
 mod crash;

@@ -88,6 +88,10 @@ async fn a_chat_runs_through_nginx_and_survives_an_instance_stopping() {
         StatusCode::NOT_FOUND,
         "nginx hides /metrics"
     );
+    // The web client reaches browsers compressed.
+    let script = lb.get_raw_as("/app.js", None, &[("accept-encoding", "gzip")]).await;
+    assert_eq!(script.status(), StatusCode::OK);
+    assert_eq!(script.headers().get("content-encoding").map(|v| v.to_str().unwrap()), Some("gzip"));
 
     let asha = lb.login("9876543210", "Asha").await;
     let ravi = lb.login("9876543211", "Ravi").await;
