@@ -31,6 +31,31 @@ pub fn prepare(dir: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
+/// The secret kept in `path` (trimmed), or, when the file is missing or blank, a
+/// new one from `make`, written there readable by this user only. Development keeps
+/// its generated secrets this way, so that they survive restarts.
+pub fn kept_secret(path: &Path, make: impl FnOnce() -> std::io::Result<String>) -> std::io::Result<(String, bool)> {
+    if let Ok(existing) = std::fs::read_to_string(path) {
+        let existing = existing.trim();
+        if !existing.is_empty() {
+            return Ok((existing.to_owned(), false));
+        }
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let secret = make()?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    std::io::Write::write_all(&mut options.open(path)?, secret.as_bytes())?;
+    Ok((secret, true))
+}
+
 /// Whether `host` only accepts connections from this machine.
 pub fn is_loopback(host: &str) -> bool {
     let host = host.trim_start_matches('[').trim_end_matches(']');

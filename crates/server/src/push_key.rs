@@ -5,7 +5,6 @@
 use crate::config::{Config, RunMode};
 use chitchat_push_web::{VapidKey, VapidKeyError};
 use secrecy::ExposeSecret;
-use std::io::Write;
 use std::path::Path;
 use thiserror::Error;
 
@@ -45,25 +44,14 @@ pub fn vapid_key(config: &Config) -> Result<Option<VapidKey>, PushKeyError> {
 
 fn load_or_create(path: &Path, subject: &str) -> Result<VapidKey, PushKeyError> {
     let file_error = |source| PushKeyError::File { path: path.display().to_string(), source };
-    if let Ok(existing) = std::fs::read_to_string(path) {
-        if !existing.trim().is_empty() {
-            return Ok(VapidKey::from_private_base64url(existing.trim(), subject)?);
-        }
+    let (private, generated) = crate::data_dir::kept_secret(path, || {
+        VapidKey::generate(subject).map(|key| key.private_base64url()).map_err(std::io::Error::other)
+    })
+    .map_err(file_error)?;
+    if generated {
+        tracing::info!(path = %path.display(), "generated a VAPID key for development");
     }
-    let key = VapidKey::generate(subject)?;
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(file_error)?;
-    }
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    options.open(path).and_then(|mut file| file.write_all(key.private_base64url().as_bytes())).map_err(file_error)?;
-    tracing::info!(path = %path.display(), "generated a VAPID key for development");
-    Ok(key)
+    Ok(VapidKey::from_private_base64url(&private, subject)?)
 }
 
 /// `chitchat vapid-key`: a new key pair, for operators to put in `VAPID_PRIVATE_KEY`.
