@@ -7,7 +7,7 @@ use secrecy::SecretString;
 use std::io::Write;
 use std::path::Path;
 
-const SECRET_FILE: &str = "jwt-secret";
+pub(crate) const SECRET_FILE: &str = "jwt-secret";
 
 pub fn signing_secret(config: &Config) -> std::io::Result<SecretString> {
     if let Some(secret) = &config.auth.jwt_secret {
