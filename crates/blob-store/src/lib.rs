@@ -84,6 +84,45 @@ impl ObjectBlobStore {
     pub fn describe(&self) -> &str {
         &self.description
     }
+
+    /// Copies every complete blob into `target`, streaming each (`chitchat
+    /// backup`). Uploads still being written are not listed, and a blob removed
+    /// during the copy is skipped. Returns how many blobs and bytes were copied.
+    pub async fn copy_all_to(&self, target: &ObjectBlobStore) -> Result<(u64, u64), BlobStoreError> {
+        use futures_util::StreamExt;
+        let listed: Vec<_> = self.store.list(None).collect().await;
+        let (mut files, mut bytes) = (0, 0);
+        for meta in listed {
+            let meta = match meta {
+                Ok(meta) => meta,
+                Err(object_store::Error::NotFound { .. }) => continue,
+                Err(error) => return Err(error.into()),
+            };
+            let mut chunks = match self.store.get(&meta.location).await {
+                Ok(found) => found.into_stream(),
+                Err(object_store::Error::NotFound { .. }) => continue,
+                Err(error) => return Err(error.into()),
+            };
+            let mut upload = object_store::WriteMultipart::new(target.store.put_multipart(&meta.location).await?);
+            let mut copied = 0;
+            while let Some(chunk) = chunks.next().await {
+                let chunk = match chunk {
+                    Ok(chunk) => chunk,
+                    Err(error) => {
+                        let _ = upload.abort().await;
+                        return Err(error.into());
+                    }
+                };
+                upload.wait_for_capacity(4).await?;
+                copied += chunk.len() as u64;
+                upload.write(&chunk);
+            }
+            upload.finish().await?;
+            files += 1;
+            bytes += copied;
+        }
+        Ok((files, bytes))
+    }
 }
 
 fn path(key: &BlobKey) -> DomainResult<Path> {

@@ -1,7 +1,8 @@
 //! The `MediaInspector` port: what a file is, from its bytes (`infer`), and
 //! the size and a thumbnail of an image (`image`, with only the JPEG, PNG, GIF
 //! and WebP codecs, decoding under limits so that a small file that unpacks to
-//! a huge bitmap cannot exhaust memory).
+//! a huge bitmap cannot exhaust memory), and photos without their metadata
+//! (`strip`: `img-parts` and `kamadak-exif`, no decoding).
 //!
 //! Decoding is bounded for the whole process, not only per image: a few
 //! decodes at a time per core, and a memory budget that every decode reserves
@@ -11,6 +12,7 @@
 
 mod png_rows;
 mod sniff;
+mod strip;
 mod thumbnail;
 
 #[cfg(test)]
@@ -131,6 +133,13 @@ impl MediaInspector for Media {
                 Ok(None)
             }
         }
+    }
+
+    async fn strip_metadata(&self, bytes: Vec<u8>) -> DomainResult<Vec<u8>> {
+        // No decoding, but a copy of up to the whole photo: off the async workers.
+        tokio::task::spawn_blocking(move || strip::strip(bytes))
+            .await
+            .map_err(|error| DomainError::unavailable_at("stripping a photo's metadata", error))
     }
 }
 

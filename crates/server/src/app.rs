@@ -213,8 +213,7 @@ pub async fn migrate(config: &Config) -> Result<(), StartError> {
 
 /// `chitchat migrate --check`: the names of the migrations not applied yet.
 pub async fn pending_migrations(config: &Config) -> Result<Vec<String>, StartError> {
-    let _ = config;
-    Err(StartError::Io(std::io::Error::other("migrate --check is not available yet")))
+    Ok(chitchat_store_sql::pending_migrations(config.db.url.expose_secret()).await?)
 }
 
 /// The services over the adapters that configuration picks: what `serve` runs and

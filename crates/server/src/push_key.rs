@@ -8,7 +8,7 @@ use secrecy::ExposeSecret;
 use std::path::Path;
 use thiserror::Error;
 
-const KEY_FILE: &str = "vapid-private-key";
+pub(crate) const KEY_FILE: &str = "vapid-private-key";
 /// The contact named when `VAPID_SUBJECT` is not set in development.
 const DEVELOPMENT_SUBJECT: &str = "mailto:chitchat@localhost";
 

@@ -5,7 +5,7 @@ use crate::config::Config;
 use rand::RngCore;
 use secrecy::SecretString;
 
-const SECRET_FILE: &str = "jwt-secret";
+pub(crate) const SECRET_FILE: &str = "jwt-secret";
 
 pub fn signing_secret(config: &Config) -> std::io::Result<SecretString> {
     if let Some(secret) = &config.auth.jwt_secret {

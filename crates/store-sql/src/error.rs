@@ -24,6 +24,9 @@ pub enum StoreError {
     },
     #[error("database migration failed")]
     Migration(#[source] BoxError),
+    /// `chitchat backup` could not copy the database.
+    #[error("the database backup failed")]
+    Backup(#[source] BoxError),
     #[error("could not encode a log entry")]
     Encode(#[from] serde_json::Error),
     #[error("unsupported DATABASE_URL {0:?}: use sqlite://PATH or postgres://...")]

@@ -7,6 +7,7 @@
 // Before the modules whose queries run through its macros.
 #[macro_use]
 mod run;
+mod backup;
 mod error;
 mod fixed_shape;
 mod group_commit;
@@ -18,6 +19,7 @@ mod schema;
 mod store;
 mod time;
 
+pub use backup::{backup_sqlite, SqliteBackup};
 pub use error::StoreError;
-pub use pool::{Backend, PoolStatus, StoreConfig};
+pub use pool::{pending_migrations, Backend, PoolStatus, StoreConfig};
 pub use store::Store;

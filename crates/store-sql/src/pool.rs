@@ -17,6 +17,11 @@ pub(crate) type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
 
+/// The key of the PostgreSQL advisory lock held around a migration run, so that
+/// instances starting at once migrate one after the other (the later ones find
+/// nothing pending). Any constant works; this one is "chitchat" in ASCII.
+const MIGRATION_LOCK_KEY: i64 = 0x6368_6974_6368_6174;
+
 /// Applied to every SQLite connection: WAL for concurrent readers, a wait instead
 /// of an immediate "database is locked", and enforced foreign keys.
 const SQLITE_PRAGMAS: &str =
@@ -52,12 +57,70 @@ pub struct StoreConfig {
     pub max_connections: usize,
 }
 
-fn sqlite_path(url: &str) -> Option<&str> {
+pub(crate) fn sqlite_path(url: &str) -> Option<&str> {
     url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))
 }
 
 fn is_postgres(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+impl Backend {
+    /// The backend a `DATABASE_URL` names; None when it names neither.
+    pub fn of_url(url: &str) -> Option<Self> {
+        if is_postgres(url) {
+            Some(Backend::Postgres)
+        } else if sqlite_path(url).is_some() {
+            Some(Backend::Sqlite)
+        } else {
+            None
+        }
+    }
+}
+
+/// The names of the migrations the database at `url` has not had yet, oldest
+/// first, applying none. A SQLite file that does not exist yet has them all (and
+/// is not created).
+pub async fn pending_migrations(url: &str) -> Result<Vec<String>, StoreError> {
+    match Backend::of_url(url) {
+        Some(Backend::Postgres) => {
+            let target = || format!("DATABASE_URL {}", redact(url));
+            let settings = PgConnectSettings::from_url(url).map_err(|e| StoreError::connect(target(), e))?;
+            let conn = settings.establish().await.map_err(|e| StoreError::connect(target(), e))?;
+            list_pending(conn, POSTGRES_MIGRATIONS).await
+        }
+        Some(Backend::Sqlite) => {
+            let path = sqlite_path(url).unwrap_or_default();
+            if !Path::new(path).exists() {
+                return all_names::<diesel::sqlite::Sqlite>(SQLITE_MIGRATIONS);
+            }
+            let conn = establish_sqlite(path.to_owned()).await.map_err(|e| StoreError::connect(path, e))?;
+            list_pending(conn, SQLITE_MIGRATIONS).await
+        }
+        None => Err(StoreError::UnsupportedUrl(redact(url))),
+    }
+}
+
+fn all_names<DB: diesel::backend::Backend>(migrations: EmbeddedMigrations) -> Result<Vec<String>, StoreError>
+where
+    EmbeddedMigrations: diesel::migration::MigrationSource<DB>,
+{
+    let all = diesel::migration::MigrationSource::<DB>::migrations(&migrations).map_err(StoreError::Migration)?;
+    Ok(all.iter().map(|m| m.name().to_string()).collect())
+}
+
+async fn list_pending<C>(conn: C, migrations: EmbeddedMigrations) -> Result<Vec<String>, StoreError>
+where
+    C: AsyncConnection + 'static,
+    AsyncConnectionWrapper<C>: diesel::Connection<Backend = C::Backend> + MigrationHarness<C::Backend>,
+{
+    tokio::task::spawn_blocking(move || {
+        let mut wrapper: AsyncConnectionWrapper<C> = AsyncConnectionWrapper::from(conn);
+        let pending = wrapper.pending_migrations(migrations).map_err(StoreError::Migration)?;
+        Ok(pending.iter().map(|m| m.name().to_string()).collect())
+    })
+    .await
+    .map_err(|e| StoreError::Migration(Box::new(e)))?
 }
 
 impl DbPool {
@@ -95,7 +158,7 @@ impl DbPool {
             Arc::new(PgConnectSettings::from_url(&config.url).map_err(|e| StoreError::connect(target(), e))?);
         let conn = settings.establish().await.map_err(|e| StoreError::connect(target(), e))?;
         tracing::info!(tls = settings.uses_tls(), "connected to PostgreSQL");
-        run_migrations(conn, POSTGRES_MIGRATIONS).await?;
+        run_migrations(conn, POSTGRES_MIGRATIONS, Some(MIGRATION_LOCK_KEY)).await?;
         let mut manager_config = ManagerConfig::<AsyncPgConnection>::default();
         // Every pooled connection is opened like the first one, with the same TLS.
         manager_config.custom_setup = Box::new(move |_url| {
@@ -118,7 +181,8 @@ impl DbPool {
             std::fs::create_dir_all(dir).map_err(|e| StoreError::connect(dir.display().to_string(), e))?;
         }
         let conn = establish_sqlite(path.to_owned()).await.map_err(|e| StoreError::connect(path, e))?;
-        run_migrations(conn, SQLITE_MIGRATIONS).await?;
+        // One file, one writer: SQLite serialises migrations by itself.
+        run_migrations(conn, SQLITE_MIGRATIONS, None).await?;
         let mut manager_config = ManagerConfig::<SqliteConn>::default();
         manager_config.custom_setup = Box::new(|url| Box::pin(establish_sqlite(url.to_owned())));
         manager_config.recycling_method = RecyclingMethod::Fast;
@@ -137,15 +201,36 @@ async fn establish_sqlite(path: String) -> diesel::ConnectionResult<SqliteConn> 
     Ok(conn)
 }
 
-async fn run_migrations<C>(conn: C, migrations: EmbeddedMigrations) -> Result<(), StoreError>
+/// Applies pending migrations; with `lock_key` (PostgreSQL), holding that advisory
+/// lock on this connection meanwhile, so that instances starting together take
+/// turns. The lock ends with the connection at the latest.
+async fn run_migrations<C>(conn: C, migrations: EmbeddedMigrations, lock_key: Option<i64>) -> Result<(), StoreError>
 where
     C: AsyncConnection + 'static,
     AsyncConnectionWrapper<C>: diesel::Connection<Backend = C::Backend> + MigrationHarness<C::Backend>,
 {
+    use diesel::connection::SimpleConnection;
     // Migrations use diesel's blocking harness; run it off the async workers.
     tokio::task::spawn_blocking(move || {
         let mut wrapper: AsyncConnectionWrapper<C> = AsyncConnectionWrapper::from(conn);
-        wrapper.run_pending_migrations(migrations).map(|_| ()).map_err(StoreError::Migration)
+        if let Some(key) = lock_key {
+            tracing::info!("waiting for the migration lock (other instances may be migrating)");
+            SimpleConnection::batch_execute(&mut wrapper, &format!("SELECT pg_advisory_lock({key})"))
+                .map_err(StoreError::Query)?;
+        }
+        let applied = wrapper.run_pending_migrations(migrations).map(|done| done.len()).map_err(StoreError::Migration);
+        if let Some(key) = lock_key {
+            if let Err(error) =
+                SimpleConnection::batch_execute(&mut wrapper, &format!("SELECT pg_advisory_unlock({key})"))
+            {
+                tracing::warn!(%error, "could not release the migration lock; it ends with the connection");
+            }
+        }
+        let applied = applied?;
+        if applied > 0 {
+            tracing::info!(applied, "migrations applied");
+        }
+        Ok(())
     })
     .await
     .map_err(|e| StoreError::Migration(Box::new(e)))?

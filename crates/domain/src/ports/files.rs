@@ -52,4 +52,10 @@ pub trait MediaInspector: Send + Sync {
     /// None when it cannot be read as an image. `Busy` when decoding it now would
     /// take the server over its memory budget for decoding.
     async fn inspect_image(&self, bytes: Vec<u8>, complete: bool) -> DomainResult<Option<ImageFacts>>;
+    /// A whole photo without what it tells about where, when and with what it
+    /// was taken (EXIF with GPS and camera, XMP, IPTC, text chunks), losslessly:
+    /// the pixels are not touched, and its orientation stays as the only EXIF
+    /// tag so that it shows the right way up. A JPEG, PNG or WebP; anything
+    /// else, or a file whose structure cannot be read, comes back as it was.
+    async fn strip_metadata(&self, bytes: Vec<u8>) -> DomainResult<Vec<u8>>;
 }

@@ -34,6 +34,10 @@ pub struct AttachmentService {
 /// An upload in progress. Feed it with `write`, then hand it to
 /// `AttachmentService::finish_upload`, or to `abort_upload` when the client
 /// gives up; dropped, it leaves nothing behind either.
+///
+/// While a file may still be a photo small enough to decode, its bytes are held
+/// in memory and not yet written, so that the photo is stored only once its
+/// metadata is gone; other files stream through.
 pub struct Upload {
     id: AttachmentId,
     uploader: UserId,
@@ -45,7 +49,7 @@ pub struct Upload {
     /// The first bytes, to tell the type; of an image, all of them while it may
     /// still be decoded for a thumbnail.
     kept: Vec<u8>,
-    /// Still adding every chunk to `kept`.
+    /// Still adding every chunk to `kept`, and holding them back from `writer`.
     keeping_all: bool,
     /// Known once `SNIFF_BYTES` have arrived (or at the end of a shorter file).
     mime_type: Option<String>,
@@ -60,24 +64,33 @@ impl Upload {
         if self.size > self.limit {
             return Err(too_large(self.limit));
         }
-        if self.keeping_all {
-            self.kept.extend_from_slice(chunk);
-            if self.mime_type.is_none() && self.kept.len() >= SNIFF_BYTES {
-                let mime = self.media.sniff(&self.kept[..SNIFF_BYTES]);
-                if AttachmentKind::of_mime(&mime) != AttachmentKind::Image {
-                    // Not an image: nothing more to keep in memory.
-                    self.keeping_all = false;
-                    self.kept.truncate(SNIFF_BYTES);
-                }
-                self.mime_type = Some(mime);
-            }
-            if self.kept.len() > self.max_decode {
-                // Too large to decode: keep only enough to read its size.
-                self.keeping_all = false;
-                self.kept.truncate(HEADER_BYTES);
+        if !self.keeping_all {
+            return self.writer.write(chunk).await;
+        }
+        self.kept.extend_from_slice(chunk);
+        if self.mime_type.is_none() && self.kept.len() >= SNIFF_BYTES {
+            let mime = self.media.sniff(&self.kept[..SNIFF_BYTES]);
+            let image = AttachmentKind::of_mime(&mime) == AttachmentKind::Image;
+            self.mime_type = Some(mime);
+            if !image {
+                // Not an image: nothing more to keep in memory.
+                return self.stream_from_here(SNIFF_BYTES).await;
             }
         }
-        self.writer.write(chunk).await
+        if self.kept.len() > self.max_decode {
+            // Too large to decode: keep only enough to read its size.
+            return self.stream_from_here(HEADER_BYTES).await;
+        }
+        Ok(())
+    }
+
+    /// Writes what was held back, keeps its first `keep` bytes, and lets the
+    /// rest of the file stream through.
+    async fn stream_from_here(&mut self, keep: usize) -> DomainResult<()> {
+        self.keeping_all = false;
+        self.writer.write(&self.kept).await?;
+        self.kept.truncate(keep);
+        Ok(())
     }
 
     pub fn id(&self) -> AttachmentId {
@@ -145,13 +158,27 @@ impl AttachmentService {
     /// thumbnails an image, and stores its facts. An empty file is refused
     /// (`empty_file`) and nothing is kept.
     pub async fn finish_upload(&self, upload: Upload) -> DomainResult<AttachmentInfo> {
-        let Upload { id, uploader, name, writer, size, kept, keeping_all, mime_type, .. } = upload;
+        let Upload { id, uploader, name, mut writer, mut size, mut kept, keeping_all, mime_type, .. } = upload;
         if size == 0 {
             let _ = writer.abort().await;
             return Err(DomainError::invalid(ErrorCode::EmptyFile, "the file is empty"));
         }
         let mime_type = mime_type.unwrap_or_else(|| self.media.sniff(&kept[..kept.len().min(SNIFF_BYTES)]));
         let mut kind = AttachmentKind::of_mime(&mime_type);
+        if keeping_all {
+            // The whole file is here, not written yet: a photo loses its metadata first.
+            let held = async {
+                if kind == AttachmentKind::Image {
+                    kept = self.media.strip_metadata(std::mem::take(&mut kept)).await?;
+                    size = kept.len() as u64;
+                }
+                write_held(writer.as_mut(), &kept).await
+            };
+            if let Err(error) = held.await {
+                let _ = writer.abort().await;
+                return Err(error);
+            }
+        }
         let mut facts = None;
         if kind == AttachmentKind::Image {
             facts = match self.media.inspect_image(kept, keeping_all).await {
@@ -311,6 +338,16 @@ impl AttachmentService {
     }
 }
 
+/// How much of a held file goes to the blob store at once.
+const HELD_WRITE_CHUNK: usize = 1024 * 1024;
+
+async fn write_held(writer: &mut dyn BlobWriter, bytes: &[u8]) -> DomainResult<()> {
+    for chunk in bytes.chunks(HELD_WRITE_CHUNK) {
+        writer.write(chunk).await?;
+    }
+    Ok(())
+}
+
 fn to_i32(pixels: u32) -> i32 {
     i32::try_from(pixels).unwrap_or(i32::MAX)
 }
@@ -443,7 +480,7 @@ mod tests {
         assert!(matches!(err, DomainError::TooLarge { .. }));
         service.abort_upload(upload).await;
         let journal = journal.lock().unwrap();
-        assert_eq!(journal.written.len(), 1, "the chunk over the limit is not written");
+        assert!(journal.written.is_empty(), "the chunk over the limit is not written: {:?}", journal.written);
         assert_eq!(journal.aborted.len(), 1);
         assert!(journal.finished.is_empty());
     }
@@ -477,14 +514,22 @@ mod tests {
         let mut m = MockSet::new(Utc::now());
         let journal = journaled(&mut m);
         m.media.expect_sniff().returning(|_| "image/png".into());
+        // The metadata (here the last 1,000 bytes) goes before anything is stored.
+        m.media.expect_strip_metadata().times(1).returning(|mut bytes| {
+            bytes.truncate(19_000);
+            Ok(bytes)
+        });
         m.media
             .expect_inspect_image()
-            .withf(|bytes, complete| bytes.len() == 20_000 && *complete)
+            .withf(|bytes, complete| bytes.len() == 19_000 && *complete)
             .times(1)
             .returning(|_, _| Ok(Some(facts(640, 480, true))));
         m.attachments
             .expect_insert_attachment()
-            .withf(|a| a.thumbnail.as_ref().is_some_and(|t| t.mime_type == "image/jpeg" && t.size == 3))
+            .withf(|a| {
+                a.info.size == 19_000
+                    && a.thumbnail.as_ref().is_some_and(|t| t.mime_type == "image/jpeg" && t.size == 3)
+            })
             .returning(|_| Ok(()));
         let service = service(m, AttachmentPolicy::default());
         let mut upload = service.begin_upload(caller(), Some("cat.png")).await.unwrap();
@@ -499,6 +544,26 @@ mod tests {
         let journal = journal.lock().unwrap();
         assert_eq!(journal.finished.len(), 2, "the original and its thumbnail: {:?}", journal.finished);
         assert!(journal.finished[1].starts_with("thumbnails/"));
+        let original: usize =
+            journal.written.iter().filter(|(key, _)| key.starts_with("originals/")).map(|(_, n)| n).sum();
+        assert_eq!(original, 19_000, "only the stripped bytes are stored");
+    }
+
+    #[tokio::test]
+    async fn a_file_that_is_not_an_image_streams_through_unchanged() {
+        let mut m = MockSet::new(Utc::now());
+        let journal = journaled(&mut m);
+        m.media.expect_sniff().returning(|_| "application/pdf".into());
+        m.media.expect_strip_metadata().never();
+        m.attachments.expect_insert_attachment().withf(|a| a.info.size == 30_000).returning(|_| Ok(()));
+        let service = service(m, AttachmentPolicy::default());
+        let mut upload = service.begin_upload(caller(), Some("report.pdf")).await.unwrap();
+        for _ in 0..3 {
+            upload.write(&[7; 10_000]).await.unwrap();
+        }
+        let streamed: usize = journal.lock().unwrap().written.iter().map(|(_, n)| n).sum();
+        assert_eq!(streamed, 30_000, "written as it arrives, before the upload ends");
+        service.finish_upload(upload).await.unwrap();
     }
 
     #[tokio::test]
@@ -527,6 +592,7 @@ mod tests {
         let mut m = MockSet::new(Utc::now());
         journaled(&mut m);
         m.media.expect_sniff().returning(|_| "image/png".into());
+        m.media.expect_strip_metadata().returning(Ok);
         m.media.expect_inspect_image().returning(|_, _| Ok(None));
         m.attachments.expect_insert_attachment().returning(|_| Ok(()));
         let service = service(m, AttachmentPolicy::default());
@@ -540,6 +606,7 @@ mod tests {
         let mut m = MockSet::new(Utc::now());
         let journal = journaled(&mut m);
         m.media.expect_sniff().returning(|_| "image/png".into());
+        m.media.expect_strip_metadata().returning(Ok);
         m.media.expect_inspect_image().returning(|_, _| Err(DomainError::busy(ErrorCode::MediaBusy, "busy")));
         m.attachments.expect_insert_attachment().never();
         let service = service(m, AttachmentPolicy::default());
