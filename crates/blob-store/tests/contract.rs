@@ -63,3 +63,28 @@ fn unknown_storage_urls_are_refused_with_the_variable_named() {
     assert!(err.to_string().contains("STORAGE_URL"), "{err}");
     assert!(ObjectBlobStore::open(Some("s3://"), Path::new("unused")).is_err());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_copy_holds_every_finished_file_and_no_upload_in_progress() {
+    let (live, copy) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let blobs = ObjectBlobStore::directory(live.path()).unwrap();
+    for (key, bytes) in
+        [("originals/a", vec![1; 10]), ("thumbnails/a", vec![2; 3]), ("originals/b", vec![3; 7_000_000])]
+    {
+        let mut writer = blobs.put(&BlobKey::raw(key)).await.unwrap();
+        writer.write(&bytes).await.unwrap();
+        writer.finish().await.unwrap();
+    }
+    // An upload still being written when the copy runs.
+    let mut unfinished = blobs.put(&BlobKey::raw("originals/c")).await.unwrap();
+    unfinished.write(&vec![4; 6 * 1024 * 1024]).await.unwrap();
+
+    let target = ObjectBlobStore::directory(copy.path()).unwrap();
+    assert_eq!(blobs.copy_all_to(&target).await.unwrap(), (3, 7_000_013));
+    let prefix = format!("{}/", copy.path().display());
+    let mut copied: Vec<String> = files(copy.path()).iter().map(|f| f.replacen(&prefix, "", 1)).collect();
+    copied.sort();
+    assert_eq!(copied, vec!["originals/a", "originals/b", "thumbnails/a"]);
+    assert_eq!(std::fs::read(copy.path().join("originals/b")).unwrap(), vec![3; 7_000_000]);
+    unfinished.abort().await.unwrap();
+}
