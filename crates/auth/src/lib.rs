@@ -1,14 +1,17 @@
 //! Small security adapters: JWT bearer tokens, signed attachment links, random
-//! login codes, and the code senders: a webhook to an SMS gateway, or the log (development only).
+//! login codes, and the code senders: a webhook to an SMS gateway, email over SMTP, or the log
+//! (development only).
 
 mod codes;
 mod jwt;
 mod link_signer;
 mod log_sender;
+mod smtp_sender;
 mod webhook_sender;
 
 pub use codes::{FixedCode, RandomCodes};
 pub use jwt::JwtTokens;
 pub use link_signer::HmacLinkSigner;
 pub use log_sender::LogOtpSender;
+pub use smtp_sender::{SmtpEmailSender, SmtpError};
 pub use webhook_sender::{WebhookError, WebhookOtpSender};

@@ -125,10 +125,11 @@ error_codes! {
     ],
     InvalidCode = "invalid_code" => [
         Http(Unauthorized, "Login: the code is wrong, was already used, or no code was requested for this phone."),
-        Http(Invalid, "Login: the code is not exactly six digits."),
+        Http(Invalid, "Login: the code is not exactly six digits. `POST /api/users/me/email/verify`: the code is not six digits, or is wrong."),
     ],
     CodeExpired = "code_expired" => [
-        Http(Unauthorized, "Login: the code is older than 5 minutes."),
+        Http(Unauthorized, "Login: the code is older than 5 minutes (15 for a code from `chitchat admin login-code`)."),
+        Http(Invalid, "`POST /api/users/me/email/verify`: the code is older than 15 minutes; give the address again for a new one."),
     ],
     NotAdmin = "not_admin" => [
         Http(Forbidden, "A group member tried something only the group's admins may do."),
@@ -207,6 +208,15 @@ error_codes! {
     ],
     InvalidPhone = "invalid_phone" => [
         Http(Invalid, "Not a valid phone number."),
+    ],
+    InvalidEmail = "invalid_email" => [
+        Http(Invalid, "`PUT /api/users/me/email`: not a bare email address with a domain such as `name@example.org` (at most 254 characters)."),
+    ],
+    EmailNotPending = "email_not_pending" => [
+        Http(Conflict, "`POST /api/users/me/email/verify`: no address waits for verification (none was given, or it is verified already)."),
+    ],
+    EmailUnavailable = "email_unavailable" => [
+        Http(Forbidden, "`PUT /api/users/me/email`: this server sends no email (no `SMTP_URL`)."),
     ],
     PhoneNotMobile = "phone_not_mobile" => [
         Http(Invalid, "A valid number that cannot receive text messages (a landline, for example)."),
@@ -323,10 +333,10 @@ error_codes! {
         Http(TooManyRequests, "The caller is over the [rate limit](#conventions); see `Retry-After`."),
     ],
     CodeRecentlySent = "code_recently_sent" => [
-        Http(TooManyRequests, "`POST /api/auth/otp`: a code was sent to this phone less than `OTP_RESEND_COOLDOWN` (30 s) ago."),
+        Http(TooManyRequests, "`POST /api/auth/otp`: a code was sent to this phone less than `OTP_RESEND_COOLDOWN` (30 s) ago. `PUT /api/users/me/email`: a verification code was sent as recently."),
     ],
     TooManyAttempts = "too_many_attempts" => [
-        Http(TooManyRequests, "Five wrong codes were tried for this phone's current code; request a new one."),
+        Http(TooManyRequests, "Five wrong codes were tried for this phone's current code (or for the email address's verification code); request a new one."),
     ],
     TooManyConnections = "too_many_connections" => [
         Http(TooManyRequests, "The client's address holds more connections than `MAX_CONNECTIONS_PER_IP` (when set); the connection is closed after this answer. See `Retry-After`."),

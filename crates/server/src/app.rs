@@ -6,7 +6,9 @@ use crate::secret::signing_secret;
 use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use chitchat_api_http::{BodyTimeouts, ConnectionLimit, RateLimits};
-use chitchat_auth::{FixedCode, HmacLinkSigner, JwtTokens, LogOtpSender, RandomCodes, WebhookOtpSender};
+use chitchat_auth::{
+    FixedCode, HmacLinkSigner, JwtTokens, LogOtpSender, RandomCodes, SmtpEmailSender, WebhookOtpSender,
+};
 use chitchat_blob_store::ObjectBlobStore;
 use chitchat_domain::attachment::AttachmentPolicy;
 use chitchat_domain::chat::GroupPolicy;
@@ -14,7 +16,7 @@ use chitchat_domain::clock::SystemClock;
 use chitchat_domain::membership::CachedChatRepo;
 use chitchat_domain::message::MessagePolicy;
 use chitchat_domain::ports::cluster::{MembershipCache, RateQuota, RelayStatus, RequestCounter};
-use chitchat_domain::ports::{CodeGenerator, OtpSender, PresenceTracker};
+use chitchat_domain::ports::{CodeGenerator, EmailSender, OtpSender, PresenceTracker};
 use chitchat_domain::services::{AuthPolicy, Ports, PushPolicy};
 use chitchat_domain::Services;
 use chitchat_gateway_ws::{GatewaySettings, Shutdown, SocketCounts};
@@ -43,6 +45,8 @@ pub enum StartError {
     },
     #[error("OTP_WEBHOOK_URL: {0}")]
     Otp(#[from] chitchat_auth::WebhookError),
+    #[error(transparent)]
+    Smtp(#[from] chitchat_auth::SmtpError),
     #[error("metrics: {0}")]
     Metrics(#[from] metrics_exporter_prometheus::BuildError),
     #[error("REDIS_URL: {0}")]
@@ -78,18 +82,40 @@ pub fn init_tracing(mode: RunMode, to_stderr: bool) {
     tracing_subscriber::registry().with(filter).with(output).with(client_noise::DemotePeerErrors).init();
 }
 
-/// Where login codes go: the SMS webhook when configured, else (development) the log.
-fn otp_sender(config: &Config) -> Result<Arc<dyn OtpSender>, StartError> {
-    match &config.otp.webhook_url {
+/// The ways login codes go out.
+struct CodeSenders {
+    /// The SMS webhook when configured, else (development, unless codes come only
+    /// from the operator) the log.
+    sms: Option<Arc<dyn OtpSender>>,
+    /// Email to verified addresses, with `SMTP_URL`.
+    email: Option<Arc<dyn EmailSender>>,
+}
+
+fn code_senders(config: &Config) -> Result<CodeSenders, StartError> {
+    let mut ways = Vec::new();
+    let sms: Option<Arc<dyn OtpSender>> = match &config.otp.webhook_url {
         Some(url) => {
-            let sender = WebhookOtpSender::new(url.clone(), config.otp.webhook_token.clone())?;
-            Ok(Arc::new(sender))
+            ways.push("sms_webhook");
+            Some(Arc::new(WebhookOtpSender::new(url.clone(), config.otp.webhook_token.clone())?))
         }
-        None => {
+        None if config.mode == RunMode::Development && !config.otp.admin_codes_only => {
             tracing::warn!("no OTP_WEBHOOK_URL: login codes are written to this log (development only)");
-            Ok(Arc::new(LogOtpSender))
+            ways.push("log");
+            Some(Arc::new(LogOtpSender))
         }
-    }
+        None => None,
+    };
+    let email: Option<Arc<dyn EmailSender>> = match (&config.otp.smtp_url, &config.otp.smtp_from) {
+        (Some(url), Some(from)) => {
+            ways.push("email");
+            Some(Arc::new(SmtpEmailSender::new(url, from)?))
+        }
+        _ => None,
+    };
+    // The operator's `chitchat admin login-code` works whatever is configured.
+    ways.push("admin");
+    tracing::info!(login_code_delivery = %ways.join(","), "login codes are delivered these ways");
+    Ok(CodeSenders { sms, email })
 }
 
 /// The process-wide metrics recorder behind `/metrics`, with its upkeep task.
@@ -248,8 +274,10 @@ pub async fn assemble(config: &Config) -> Result<Assembly, StartError> {
         }
         None => (Arc::new(chitchat_domain::ports::PushOff), None),
     };
+    let senders = code_senders(config)?;
     let ports = Ports {
         users: store.clone(),
+        emails: store.clone(),
         otps: store.clone(),
         sessions: store.clone(),
         chats: Arc::new(CachedChatRepo::new(store.clone(), realtime.members)),
@@ -266,7 +294,8 @@ pub async fn assemble(config: &Config) -> Result<Assembly, StartError> {
         presence: realtime.presence,
         push: store.clone(),
         push_queue,
-        otp_sender: otp_sender(config)?,
+        otp_sender: senders.sms,
+        email_sender: senders.email,
         codes,
         tokens: Arc::new(JwtTokens::new(secret.expose_secret().as_bytes())),
         link_signer: Arc::new(HmacLinkSigner::new(secret.expose_secret().as_bytes())),

@@ -3,7 +3,7 @@
 use crate::error::StoreError;
 use crate::schema::{
     attachments, chat_events, chat_members, chats, hidden_messages, message_attachments, message_edits,
-    message_reactions, messages, otp_challenges, read_positions, receipt_marks, sessions, users,
+    message_reactions, messages, otp_challenges, read_positions, receipt_marks, sessions, user_emails, users,
 };
 use crate::time::{from_micros, to_micros};
 use chitchat_domain::attachment::{Attachment, AttachmentInfo, AttachmentKind, ThumbnailFacts};
@@ -12,7 +12,7 @@ use chitchat_domain::chat::{Chat, ChatKind, LogPosition, Member, Role};
 use chitchat_domain::message::{
     ContentType, Message, MessageStatus, NewMessage, ReactionChange, ReplyPreview, SystemInfo, UpdateAction,
 };
-use chitchat_domain::user::{LastSeenVisibility, Phone, User};
+use chitchat_domain::user::{EmailAddress, LastSeenVisibility, Phone, User, UserEmail};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -101,6 +101,47 @@ impl TryFrom<OtpRow> for OtpChallenge {
             phone: Phone::from_trusted(r.phone),
             code_hash: r.code_hash,
             expires_at: from_micros(r.expires_at)?,
+            attempts: r.attempts,
+            created_at: from_micros(r.created_at)?,
+        })
+    }
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = user_emails)]
+pub(crate) struct UserEmailRow {
+    pub user_id: String,
+    pub address: String,
+    pub verified_at: Option<i64>,
+    pub code_hash: Option<String>,
+    pub code_expires_at: Option<i64>,
+    pub attempts: i32,
+    pub created_at: i64,
+}
+
+impl From<&UserEmail> for UserEmailRow {
+    fn from(e: &UserEmail) -> Self {
+        Self {
+            user_id: e.user_id.to_string(),
+            address: e.address.as_str().to_owned(),
+            verified_at: e.verified_at.map(to_micros),
+            code_hash: e.code_hash.clone(),
+            code_expires_at: e.code_expires_at.map(to_micros),
+            attempts: e.attempts,
+            created_at: to_micros(e.created_at),
+        }
+    }
+}
+
+impl TryFrom<UserEmailRow> for UserEmail {
+    type Error = StoreError;
+    fn try_from(r: UserEmailRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            user_id: parse_id(&r.user_id)?,
+            address: EmailAddress::from_trusted(r.address),
+            verified_at: r.verified_at.map(from_micros).transpose()?,
+            code_hash: r.code_hash,
+            code_expires_at: r.code_expires_at.map(from_micros).transpose()?,
             attempts: r.attempts,
             created_at: from_micros(r.created_at)?,
         })

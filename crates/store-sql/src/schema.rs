@@ -14,6 +14,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    user_emails (user_id) {
+        user_id -> Text,
+        address -> Text,
+        verified_at -> Nullable<BigInt>,
+        code_hash -> Nullable<Text>,
+        code_expires_at -> Nullable<BigInt>,
+        attempts -> Integer,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
     push_subscriptions (endpoint) {
         endpoint -> Text,
         session_id -> Text,
@@ -231,12 +243,14 @@ diesel::joinable!(messages -> chats (chat_id));
 diesel::joinable!(chat_events -> chats (chat_id));
 diesel::joinable!(chat_events -> messages (message_id));
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(user_emails -> users (user_id));
 diesel::joinable!(message_edits -> messages (message_id));
 diesel::joinable!(message_reactions -> messages (message_id));
 diesel::joinable!(hidden_messages -> messages (message_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
+    user_emails,
     push_subscriptions,
     push_outbox,
     otp_challenges,

@@ -6,6 +6,7 @@
 pub mod client;
 pub mod contracts;
 pub mod files;
+pub mod mail_server;
 pub mod postgres;
 pub mod push_service;
 pub mod redis;
@@ -13,6 +14,7 @@ pub mod server;
 pub mod services;
 
 pub use client::{ApiClient, Login, SocketEnd, WsClient};
+pub use mail_server::{MailServer, ReceivedMail};
 pub use push_service::{Answer, BrowserSubscription, PushService, ReceivedPush};
 pub use server::{TestBackend, TestServer};
 /// WebSocket frames as the client library builds them, for `WsClient::send_frame`.

@@ -1,10 +1,11 @@
 use crate::auth::Authenticated;
 use crate::error::ApiResult;
 use crate::json_body::JsonBody;
+use crate::routes::email::EmailView;
 use actix_web::{delete, get, patch, post, web, HttpResponse};
 use chitchat_domain::contact::Contact;
 use chitchat_domain::services::ContactRef;
-use chitchat_domain::user::{LastSeenVisibility, Privacy, User};
+use chitchat_domain::user::{LastSeenVisibility, Privacy, User, UserEmail};
 use chitchat_domain::ErrorCode;
 use chitchat_domain::{DomainError, Services, UserId};
 use serde::{Deserialize, Serialize};
@@ -20,6 +21,9 @@ struct Me {
     privacy: Privacy,
     /// The caller's notification settings (only the caller sees them).
     notifications: Notifications,
+    /// The caller's email address and whether it is verified (only the caller sees them).
+    #[serde(flatten)]
+    email: EmailView,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -29,10 +33,10 @@ struct Notifications {
 }
 
 impl Me {
-    fn of(user: User) -> Self {
+    fn of(user: User, email: Option<&UserEmail>) -> Self {
         let privacy = Privacy { last_seen: user.last_seen_visibility };
         let notifications = Notifications { previews: user.notification_previews };
-        Self { user, privacy, notifications }
+        Self { user, privacy, notifications, email: EmailView::of(email) }
     }
 }
 
@@ -44,7 +48,9 @@ impl Me {
 )]
 #[get("/users/me")]
 pub(crate) async fn me(services: web::Data<Services>, caller: Authenticated) -> ApiResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(Me::of(services.auth.me(caller.0).await?)))
+    let (user, email) =
+        futures_util::future::try_join(services.auth.me(caller.0), services.auth.email(caller.0)).await?;
+    Ok(HttpResponse::Ok().json(Me::of(user, email.as_ref())))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -99,7 +105,8 @@ pub(crate) async fn update_me(
             tracing::warn!(%error, user_id = %caller.0.user_id, "could not apply a new last_seen setting to presence");
         }
     }
-    Ok(HttpResponse::Ok().json(Me::of(user)))
+    let email = services.auth.email(caller.0).await?;
+    Ok(HttpResponse::Ok().json(Me::of(user, email.as_ref())))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]

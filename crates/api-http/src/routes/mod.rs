@@ -5,6 +5,7 @@ pub(crate) mod auth;
 pub(crate) mod chats;
 pub(crate) mod config;
 pub(crate) mod contacts;
+pub(crate) mod email;
 pub(crate) mod health;
 pub(crate) mod message_actions;
 pub(crate) mod messages;
@@ -45,6 +46,9 @@ pub(crate) fn configure(cfg: &mut ServiceConfig) {
                 .service(users::search)
                 .service(contacts::me)
                 .service(contacts::update_me)
+                .service(email::set)
+                .service(email::verify)
+                .service(email::remove)
                 .service(contacts::block)
                 .service(contacts::unblock)
                 .service(contacts::list)

@@ -2,7 +2,7 @@
 
 use crate::auth::{OtpCode, TokenClaims};
 use crate::error::DomainResult;
-use crate::user::Phone;
+use crate::user::{EmailAddress, Phone};
 use async_trait::async_trait;
 
 /// Delivers a login code to a phone (SMS in production, the log in development).
@@ -10,6 +10,30 @@ use async_trait::async_trait;
 #[async_trait]
 pub trait OtpSender: Send + Sync {
     async fn send(&self, phone: &Phone, code: &OtpCode) -> DomainResult<()>;
+}
+
+/// What a code mail is for; the mail says no more than the code and the server's name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CodeEmail {
+    /// A login code for the phone whose verified address this is.
+    Login(OtpCode),
+    /// The code that proves the address belongs to the person who gave it.
+    VerifyAddress(OtpCode),
+}
+
+impl CodeEmail {
+    pub fn code(&self) -> &OtpCode {
+        match self {
+            Self::Login(code) | Self::VerifyAddress(code) => code,
+        }
+    }
+}
+
+/// Delivers codes by email (SMTP), when the server has a mail server to send through.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait EmailSender: Send + Sync {
+    async fn send(&self, to: &EmailAddress, mail: &CodeEmail) -> DomainResult<()>;
 }
 
 /// Makes new login codes.

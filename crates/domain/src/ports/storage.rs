@@ -15,7 +15,7 @@ use crate::message::{
     Appended, ClientMsgId, Emoji, LoggedUpdate, Message, MessageBody, MessageEdit, NewMessage, Page, SendOutcome,
 };
 use crate::receipt::{ReadPosition, Receipt, ReceiptKind};
-use crate::user::{Phone, User};
+use crate::user::{EmailAddress, Phone, User, UserEmail};
 use async_trait::async_trait;
 
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
@@ -72,6 +72,35 @@ pub trait OtpRepo: Send + Sync {
     /// already gone (or locked), so that of two racing logins with one code only one
     /// succeeds.
     async fn consume(&self, phone: &Phone, code_hash: &str, max_attempts: i32) -> DomainResult<bool>;
+}
+
+/// People's email addresses, at most one each, and their verification codes.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait UserEmailRepo: Send + Sync {
+    async fn email_of(&self, user: UserId) -> DomainResult<Option<UserEmail>>;
+    /// Stores `email` as the user's address, replacing theirs (verified or not) and
+    /// its count of tries.
+    async fn put_email(&self, email: &UserEmail) -> DomainResult<()>;
+    /// Counts one try against the user's pending verification code unless
+    /// `max_attempts` are already counted, and returns the address with this try
+    /// counted; None when no code is pending or its tries are used up. One
+    /// conditional statement, run before the code is compared.
+    async fn reserve_email_attempt(&self, user: UserId, max_attempts: i32) -> DomainResult<Option<UserEmail>>;
+    /// Marks the address verified at `at` and forgets its code, if its pending code's
+    /// hash is `code_hash` and no more than `max_attempts` tries were counted.
+    /// Returns whether it did (false when the code was used or replaced meanwhile).
+    async fn confirm_email(
+        &self,
+        user: UserId,
+        code_hash: &str,
+        max_attempts: i32,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> DomainResult<bool>;
+    /// Forgets the user's address; false when there was none.
+    async fn delete_email(&self, user: UserId) -> DomainResult<bool>;
+    /// The verified address of the user with this phone, if both exist.
+    async fn verified_email_of_phone(&self, phone: &Phone) -> DomainResult<Option<EmailAddress>>;
 }
 
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]

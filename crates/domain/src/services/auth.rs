@@ -1,3 +1,5 @@
+mod email;
+
 use super::Ports;
 use crate::auth::{
     otp::hashes_match, Caller, DeviceSession, LoginOutcome, OtpChallenge, OtpCode, Session, TokenClaims,
@@ -7,9 +9,10 @@ use crate::error::{DomainError, DomainResult};
 use crate::event::Delivery;
 use crate::ids::SessionId;
 use crate::ports::{
-    CodeGenerator, ContactRepo, EventBus, OtpRepo, OtpSender, PushRepo, SessionRepo, TokenCodec, UserRepo,
+    CodeEmail, CodeGenerator, ContactRepo, EmailSender, EventBus, OtpRepo, OtpSender, PushRepo, SessionRepo,
+    TokenCodec, UserEmailRepo, UserRepo,
 };
-use crate::user::{Phone, Region, User, UserName};
+use crate::user::{EmailAddress, Phone, Region, User, UserName};
 use crate::ErrorCode;
 use chrono::{DateTime, Duration, Utc};
 use std::sync::Arc;
@@ -26,6 +29,11 @@ pub struct AuthPolicy {
     /// How long a phone must wait before another code is sent: together with the
     /// five tries per code this bounds guessing to a few tries a minute.
     pub otp_resend_cooldown: Duration,
+    /// How long a code the operator hands over (`chitchat admin login-code`) works:
+    /// longer than a sent one, since a person passes it on.
+    pub admin_code_ttl: Duration,
+    /// How long the code that verifies an email address works.
+    pub email_code_ttl: Duration,
 }
 
 impl Default for AuthPolicy {
@@ -37,6 +45,8 @@ impl Default for AuthPolicy {
             token_ttl: Duration::hours(168),
             otp_pepper: String::new(),
             otp_resend_cooldown: Duration::seconds(30),
+            admin_code_ttl: Duration::minutes(15),
+            email_code_ttl: Duration::minutes(15),
         }
     }
 }
@@ -48,12 +58,31 @@ pub struct AuthService {
     otps: Arc<dyn OtpRepo>,
     sessions: Arc<dyn SessionRepo>,
     push: Arc<dyn PushRepo>,
-    sender: Arc<dyn OtpSender>,
+    emails: Arc<dyn UserEmailRepo>,
+    sender: Option<Arc<dyn OtpSender>>,
+    mailer: Option<Arc<dyn EmailSender>>,
     codes: Arc<dyn CodeGenerator>,
     tokens: Arc<dyn TokenCodec>,
     bus: Arc<dyn EventBus>,
     clock: Arc<dyn Clock>,
     policy: AuthPolicy,
+}
+
+/// Where one login code goes, decided for the phone that asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeChannels {
+    /// By SMS (the webhook; the log in development).
+    pub sms: bool,
+    /// To this address: the phone's person's verified one, when the server sends email.
+    pub email: Option<EmailAddress>,
+}
+
+/// A login code made for the operator to hand over.
+#[derive(Debug, Clone)]
+pub struct IssuedCode {
+    pub phone: Phone,
+    pub code: OtpCode,
+    pub expires_at: DateTime<Utc>,
 }
 
 /// A login attempt as the client sent it.
@@ -81,7 +110,9 @@ impl AuthService {
             otps: ports.otps.clone(),
             sessions: ports.sessions.clone(),
             push: ports.push.clone(),
+            emails: ports.emails.clone(),
             sender: ports.otp_sender.clone(),
+            mailer: ports.email_sender.clone(),
             codes: ports.codes.clone(),
             tokens: ports.tokens.clone(),
             bus: ports.bus.clone(),
@@ -94,11 +125,31 @@ impl AuthService {
         self.policy.region
     }
 
-    /// Sends a fresh code to the phone and returns when it expires. The answer is
-    /// the same whether or not the phone belongs to a user.
+    /// Where a code for this phone goes: by SMS when the server has a way to send
+    /// them, and by email when it sends email and the phone's person verified an
+    /// address. None when neither way is on: codes then come only from the operator.
+    pub async fn channels(&self, phone: &Phone) -> DomainResult<Option<CodeChannels>> {
+        if self.sender.is_none() && self.mailer.is_none() {
+            return Ok(None);
+        }
+        let email = match &self.mailer {
+            Some(_) => self.emails.verified_email_of_phone(phone).await?,
+            None => None,
+        };
+        Ok(Some(CodeChannels { sms: self.sender.is_some(), email }))
+    }
+
+    /// Sends a fresh code to the phone by every way `channels` chooses and returns
+    /// when it expires. The answer is the same whether or not the phone belongs to a
+    /// user, and whether or not they have an email address: a code is stored (and
+    /// the cooldown applies) even when no way reaches them. When codes come only from
+    /// the operator, nothing is stored, so that no request replaces a code they made.
     pub async fn request_code(&self, raw_phone: &str) -> DomainResult<DateTime<Utc>> {
         let phone = Phone::parse(raw_phone, self.policy.region)?;
         let now = self.clock.now();
+        let Some(channels) = self.channels(&phone).await? else {
+            return Ok(now + self.policy.otp_ttl);
+        };
         let code = self.codes.generate();
         let challenge = OtpChallenge {
             code_hash: code.hash(&phone, &self.policy.otp_pepper),
@@ -118,8 +169,40 @@ impl AuthService {
                 format!("a code was just sent; ask again in {} s", wait.num_seconds().max(1)),
             ));
         }
-        self.sender.send(&phone, &code).await?;
+        if let (Some(address), Some(mailer)) = (&channels.email, &self.mailer) {
+            // A mail that cannot be sent is logged, not answered: the answer must not
+            // tell who has an address.
+            if let Err(error) = mailer.send(address, &CodeEmail::Login(code.clone())).await {
+                tracing::error!(%error, "could not send a login code by email");
+            }
+        }
+        if let (true, Some(sender)) = (channels.sms, &self.sender) {
+            sender.send(&phone, &code).await?;
+        }
         Ok(challenge.expires_at)
+    }
+
+    /// A code for the operator to hand over (`chitchat admin login-code`): stored
+    /// hashed like any code, for `admin_code_ttl`, used once, with the usual limit of
+    /// tries, replacing the phone's pending code. It logs in a phone that has no
+    /// account yet too (the account is made at login, as always). Sent nowhere.
+    pub async fn admin_login_code(&self, raw_phone: &str) -> DomainResult<IssuedCode> {
+        let phone = Phone::parse(raw_phone, self.policy.region)?;
+        let now = self.clock.now();
+        let code = self.codes.generate();
+        let challenge = OtpChallenge {
+            code_hash: code.hash(&phone, &self.policy.otp_pepper),
+            phone: phone.clone(),
+            expires_at: now + self.policy.admin_code_ttl,
+            attempts: 0,
+            created_at: now,
+        };
+        // The operator's code replaces any pending one, however recent (a cutoff in
+        // the future allows for the clocks of other instances).
+        if !self.otps.put_unless_recent(&challenge, now + Duration::days(1)).await? {
+            return Err(DomainError::unavailable("the login code could not be stored"));
+        }
+        Ok(IssuedCode { phone, code, expires_at: challenge.expires_at })
     }
 
     /// Checks the code and logs the phone's user in on a new device session,
@@ -328,6 +411,119 @@ mod tests {
     async fn an_invalid_phone_gets_no_code() {
         let service = AuthService::new(&ports(MockSet::new(Utc::now())), policy());
         assert_eq!(service.request_code("12").await.unwrap_err().code(), "invalid_phone");
+    }
+
+    /// Mocks where a request for +919876543210 stores its challenge and codes are 424242.
+    fn storing(now: DateTime<Utc>) -> MockSet {
+        let mut m = MockSet::new(now);
+        m.codes.expect_generate().returning(|| OtpCode::parse("424242").unwrap());
+        m.otps.expect_put_unless_recent().times(1).returning(|_, _| Ok(true));
+        m
+    }
+
+    fn mailer_expecting(times: usize) -> crate::ports::MockEmailSender {
+        let mut mailer = crate::ports::MockEmailSender::new();
+        mailer
+            .expect_send()
+            .withf(|to, mail| {
+                to.as_str() == "asha@example.org" && *mail == CodeEmail::Login(OtpCode::parse("424242").unwrap())
+            })
+            .times(times)
+            .returning(|_, _| Ok(()));
+        mailer
+    }
+
+    #[tokio::test]
+    async fn a_code_goes_by_sms_and_to_a_verified_address() {
+        let now = Utc::now();
+        let mut m = storing(now);
+        m.emails
+            .expect_verified_email_of_phone()
+            .withf(|p| p.as_str() == "+919876543210")
+            .returning(|_| Ok(Some(EmailAddress::parse("asha@example.org").unwrap())));
+        m.sender.expect_send().times(1).returning(|_, _| Ok(()));
+        m.mailer = Some(mailer_expecting(1));
+        let service = AuthService::new(&ports(m), policy());
+        assert_eq!(service.request_code("9876543210").await.unwrap(), now + Duration::minutes(5));
+    }
+
+    #[tokio::test]
+    async fn without_a_verified_address_email_only_sends_nothing_but_answers_the_same() {
+        let now = Utc::now();
+        let mut m = storing(now);
+        // The repository returns only verified addresses: an unverified one is None.
+        m.emails.expect_verified_email_of_phone().returning(|_| Ok(None));
+        m.mailer = Some(mailer_expecting(0));
+        let mut p = ports(m);
+        p.otp_sender = None;
+        let service = AuthService::new(&p, policy());
+        assert_eq!(service.request_code("9876543210").await.unwrap(), now + Duration::minutes(5));
+    }
+
+    #[tokio::test]
+    async fn a_mail_that_fails_is_logged_not_answered() {
+        let now = Utc::now();
+        let mut m = storing(now);
+        m.emails
+            .expect_verified_email_of_phone()
+            .returning(|_| Ok(Some(EmailAddress::parse("asha@example.org").unwrap())));
+        let mut mailer = crate::ports::MockEmailSender::new();
+        mailer.expect_send().times(1).returning(|_, _| Err(DomainError::unavailable("smtp down")));
+        m.mailer = Some(mailer);
+        let mut p = ports(m);
+        p.otp_sender = None;
+        let service = AuthService::new(&p, policy());
+        assert!(service.request_code("9876543210").await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn with_sms_only_no_address_is_looked_up() {
+        let now = Utc::now();
+        let mut m = storing(now);
+        m.emails.expect_verified_email_of_phone().never();
+        m.sender.expect_send().times(1).returning(|_, _| Ok(()));
+        let service = AuthService::new(&ports(m), policy());
+        let channels = service.channels(&Phone::parse("+919876543210", Region::default()).unwrap()).await.unwrap();
+        assert_eq!(channels, Some(CodeChannels { sms: true, email: None }));
+        service.request_code("9876543210").await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn when_codes_come_from_the_operator_a_request_stores_and_sends_nothing() {
+        let now = Utc::now();
+        let mut m = MockSet::new(now);
+        m.otps.expect_put_unless_recent().never();
+        m.emails.expect_verified_email_of_phone().never();
+        let mut p = ports(m);
+        p.otp_sender = None;
+        let service = AuthService::new(&p, policy());
+        // The same answer as when a code is sent.
+        assert_eq!(service.request_code("9876543210").await.unwrap(), now + Duration::minutes(5));
+        assert_eq!(service.request_code("12").await.unwrap_err().code(), "invalid_phone");
+    }
+
+    #[tokio::test]
+    async fn an_admin_code_lasts_fifteen_minutes_replaces_any_code_and_is_sent_nowhere() {
+        let now = Utc::now();
+        let mut m = MockSet::new(now);
+        m.codes.expect_generate().returning(|| OtpCode::parse("424242").unwrap());
+        m.otps
+            .expect_put_unless_recent()
+            .withf(move |c, cutoff| {
+                c.phone.as_str() == "+919876543210"
+                    && c.code_hash == OtpCode::parse("424242").unwrap().hash(&c.phone, "pepper")
+                    && c.expires_at == now + Duration::minutes(15)
+                    && c.attempts == 0
+                    && *cutoff > now
+            })
+            .times(1)
+            .returning(|_, _| Ok(true));
+        m.sender.expect_send().never();
+        let service = AuthService::new(&ports(m), policy());
+        let issued = service.admin_login_code("98765 43210").await.unwrap();
+        assert_eq!((issued.code.reveal(), issued.expires_at), ("424242", now + Duration::minutes(15)));
+        assert_eq!(issued.phone.as_str(), "+919876543210");
+        assert_eq!(service.admin_login_code("12").await.unwrap_err().code(), "invalid_phone");
     }
 
     #[tokio::test]

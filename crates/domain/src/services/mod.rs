@@ -24,7 +24,7 @@ mod attachment_sends;
 pub(crate) mod test_support;
 
 pub use attachments::{AttachmentService, Download, Upload};
-pub use auth::{AuthPolicy, AuthService, LoginRequest};
+pub use auth::{AuthPolicy, AuthService, CodeChannels, IssuedCode, LoginRequest};
 pub use chats::{ChatService, NewChat};
 pub use contacts::{ContactRef, ContactService};
 pub use groups::GroupEdit;
@@ -41,9 +41,9 @@ use crate::chat::GroupPolicy;
 use crate::clock::Clock;
 use crate::message::MessagePolicy;
 use crate::ports::{
-    AttachmentRepo, BlobStore, ChatRepo, ChatSettingsRepo, CodeGenerator, ContactRepo, EventBus, LinkSigner,
-    MediaInspector, MessageRepo, MessageSearch, OtpRepo, OtpSender, PresenceTracker, PushQueue, PushRepo, ReceiptRepo,
-    SessionRepo, StoreHealth, TokenCodec, UserRepo,
+    AttachmentRepo, BlobStore, ChatRepo, ChatSettingsRepo, CodeGenerator, ContactRepo, EmailSender, EventBus,
+    LinkSigner, MediaInspector, MessageRepo, MessageSearch, OtpRepo, OtpSender, PresenceTracker, PushQueue, PushRepo,
+    ReceiptRepo, SessionRepo, StoreHealth, TokenCodec, UserEmailRepo, UserRepo,
 };
 use std::sync::Arc;
 
@@ -68,7 +68,13 @@ pub struct Ports {
     pub push: Arc<dyn PushRepo>,
     /// Where sends hand their events to push planning.
     pub push_queue: Arc<dyn PushQueue>,
-    pub otp_sender: Arc<dyn OtpSender>,
+    /// People's email addresses.
+    pub emails: Arc<dyn UserEmailRepo>,
+    /// Login codes by SMS (or, in development, the log); None when codes go by
+    /// other ways only.
+    pub otp_sender: Option<Arc<dyn OtpSender>>,
+    /// Codes by email; None when the server has no mail server (`SMTP_URL`).
+    pub email_sender: Option<Arc<dyn EmailSender>>,
     pub codes: Arc<dyn CodeGenerator>,
     pub tokens: Arc<dyn TokenCodec>,
     /// Signs attachment download links (a key apart from the tokens').

@@ -6,9 +6,9 @@ use crate::ids::UserId;
 use crate::message::{Message, MessageStatus, NewMessage};
 use crate::ports::{
     MockAttachmentRepo, MockBlobStore, MockChatRepo, MockChatSettingsRepo, MockCodeGenerator, MockContactRepo,
-    MockEventBus, MockLinkSigner, MockMediaInspector, MockMessageRepo, MockMessageSearch, MockOtpRepo, MockOtpSender,
-    MockPresenceTracker, MockPushQueue, MockPushRepo, MockReceiptRepo, MockSessionRepo, MockStoreHealth,
-    MockTokenCodec, MockUserRepo,
+    MockEmailSender, MockEventBus, MockLinkSigner, MockMediaInspector, MockMessageRepo, MockMessageSearch, MockOtpRepo,
+    MockOtpSender, MockPresenceTracker, MockPushQueue, MockPushRepo, MockReceiptRepo, MockSessionRepo, MockStoreHealth,
+    MockTokenCodec, MockUserEmailRepo, MockUserRepo,
 };
 use crate::user::{Phone, Region, User, UserName};
 use chrono::{DateTime, Utc};
@@ -33,6 +33,9 @@ pub struct MockSet {
     pub push: MockPushRepo,
     pub push_queue: MockPushQueue,
     pub sender: MockOtpSender,
+    pub emails: MockUserEmailRepo,
+    /// The email sender; None (the default): the server sends no email.
+    pub mailer: Option<MockEmailSender>,
     pub codes: MockCodeGenerator,
     pub tokens: MockTokenCodec,
     pub links: MockLinkSigner,
@@ -77,6 +80,8 @@ impl MockSet {
             push,
             push_queue,
             sender: MockOtpSender::new(),
+            emails: MockUserEmailRepo::new(),
+            mailer: None,
             codes: MockCodeGenerator::new(),
             tokens: MockTokenCodec::new(),
             links: MockLinkSigner::new(),
@@ -107,7 +112,9 @@ pub fn ports(m: MockSet) -> Ports {
         presence: Arc::new(m.presence),
         push: Arc::new(m.push),
         push_queue: Arc::new(m.push_queue),
-        otp_sender: Arc::new(m.sender),
+        emails: Arc::new(m.emails),
+        otp_sender: Some(Arc::new(m.sender)),
+        email_sender: m.mailer.map(|mailer| Arc::new(mailer) as Arc<dyn crate::ports::EmailSender>),
         codes: Arc::new(m.codes),
         tokens: Arc::new(m.tokens),
         link_signer: Arc::new(m.links),

@@ -1,11 +1,13 @@
 //! Users and the values that describe them.
 
+mod email;
 mod name;
 mod numbering;
 mod phone;
 mod privacy;
 mod status;
 
+pub use email::{EmailAddress, UserEmail};
 pub use name::UserName;
 pub use phone::{Phone, Region};
 pub use privacy::{LastSeenVisibility, Privacy};

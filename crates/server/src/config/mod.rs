@@ -79,6 +79,60 @@ fn positive<T: PartialEq + Default>(var: &'static str, value: T) -> Result<T, Co
     Ok(value)
 }
 
+/// `SMTP_URL`, `SMTP_FROM` and `LOGIN_CODE_DELIVERY`, checked together with
+/// whether a webhook is set: production must have at least one way to deliver
+/// login codes, since it never logs them.
+fn code_delivery(
+    smtp_url: Option<String>,
+    smtp_from: Option<String>,
+    delivery: &str,
+    webhook: bool,
+    mode: RunMode,
+) -> Result<(Option<String>, Option<String>, bool), ConfigError> {
+    let smtp_url = non_empty(smtp_url);
+    let smtp_from = non_empty(smtp_from);
+    match (&smtp_url, &smtp_from) {
+        (Some(url), _) if !(url.starts_with("smtp://") || url.starts_with("smtps://")) => {
+            return Err(invalid(
+                "SMTP_URL",
+                "must be an smtp:// or smtps:// URL (smtp://host:587?tls=required, smtps://user:password@host)",
+            ))
+        }
+        (Some(_), None) => {
+            return Err(invalid("SMTP_FROM", "must be set with SMTP_URL: the address code mails come from"))
+        }
+        (None, Some(_)) => {
+            return Err(invalid("SMTP_URL", "must be set with SMTP_FROM: the mail server to send through"))
+        }
+        _ => {}
+    }
+    let admin_codes_only = match delivery.trim() {
+        "" => false,
+        "admin" => true,
+        other => {
+            return Err(invalid(
+                "LOGIN_CODE_DELIVERY",
+                format!("{other:?} is not \"admin\" (leave it unset to send codes every configured way)"),
+            ))
+        }
+    };
+    if admin_codes_only && (webhook || smtp_url.is_some()) {
+        return Err(invalid(
+            "LOGIN_CODE_DELIVERY",
+            "admin sends no codes: unset OTP_WEBHOOK_URL and SMTP_URL, or LOGIN_CODE_DELIVERY",
+        ));
+    }
+    if mode == RunMode::Production && !webhook && smtp_url.is_none() && !admin_codes_only {
+        return Err(invalid(
+            "OTP_WEBHOOK_URL, SMTP_URL or LOGIN_CODE_DELIVERY",
+            "one must be set when ENV=production, where login codes are never logged: OTP_WEBHOOK_URL \
+             (codes by SMS through a webhook), SMTP_URL with SMTP_FROM (codes by email to verified \
+             addresses) or LOGIN_CODE_DELIVERY=admin (codes only from `chitchat admin login-code`)",
+        ));
+    }
+    Ok((smtp_url, smtp_from, admin_codes_only))
+}
+
 impl Config {
     /// Reads the configuration file (`path`, which must exist, else `chitchat.toml`
     /// if present) and then the environment, which wins.
@@ -136,12 +190,9 @@ impl Config {
             if !(url.starts_with("https://") || url.starts_with("http://")) {
                 return Err(invalid("OTP_WEBHOOK_URL", "must be an http:// or https:// URL"));
             }
-        } else if mode == RunMode::Production {
-            return Err(invalid(
-                "OTP_WEBHOOK_URL",
-                "must be set when ENV=production: login codes are sent through it and never logged",
-            ));
         }
+        let (smtp_url, smtp_from, admin_codes_only) =
+            code_delivery(raw.smtp_url, raw.smtp_from, &raw.login_code_delivery, otp_webhook_url.is_some(), mode)?;
         let otp_fixed_code = match non_empty(raw.otp_fixed_code) {
             None => None,
             Some(_) if mode == RunMode::Production => {
@@ -211,6 +262,9 @@ impl Config {
                 webhook_url: otp_webhook_url.map(SecretString::from),
                 webhook_token: secret(raw.otp_webhook_token),
                 fixed_code: otp_fixed_code,
+                smtp_url: smtp_url.map(SecretString::from),
+                smtp_from,
+                admin_codes_only,
             },
             ws: WsConfig {
                 max_message_size: raw.ws_max_message_size.max(1024),
@@ -316,11 +370,60 @@ mod tests {
         }
     }
 
+    fn production() -> Raw {
+        Raw { env: "production".into(), jwt_secret: Some(GENERATED_SECRET.into()), ..Raw::default() }
+    }
+
     #[test]
     fn production_needs_a_way_to_deliver_codes() {
-        let raw = Raw { env: "production".into(), jwt_secret: Some(GENERATED_SECRET.into()), ..Raw::default() };
-        let err = Config::check(raw).unwrap_err().to_string();
-        assert!(err.contains("OTP_WEBHOOK_URL"), "{err}");
+        let err = Config::check(production()).unwrap_err().to_string();
+        for way in ["OTP_WEBHOOK_URL", "SMTP_URL", "LOGIN_CODE_DELIVERY=admin"] {
+            assert!(err.contains(way), "{way}: {err}");
+        }
+        assert_eq!(err.lines().count(), 1, "{err}");
+        let admin = Config::check(Raw { login_code_delivery: "admin".into(), ..production() }).unwrap();
+        assert!(admin.otp.admin_codes_only);
+        let email = Raw {
+            smtp_url: Some("smtps://chat:mail-password@mail.example.org".into()),
+            smtp_from: Some("Family chat <chat@example.org>".into()),
+            ..production()
+        };
+        let email = Config::check(email).unwrap();
+        assert!(!email.otp.admin_codes_only);
+        assert_eq!(email.otp.smtp_from.as_deref(), Some("Family chat <chat@example.org>"));
+        let webhook = Raw { otp_webhook_url: Some("https://sms.example/send".into()), ..production() };
+        assert!(Config::check(webhook).is_ok());
+    }
+
+    #[test]
+    fn code_delivery_settings_are_checked_together() {
+        let smtp = |url: Option<&str>, from: Option<&str>| Raw {
+            smtp_url: url.map(str::to_owned),
+            smtp_from: from.map(str::to_owned),
+            ..Raw::default()
+        };
+        let err = Config::check(smtp(Some("smtp://mail.example.org"), None)).unwrap_err().to_string();
+        assert!(err.contains("SMTP_FROM"), "{err}");
+        let err = Config::check(smtp(None, Some("chat@example.org"))).unwrap_err().to_string();
+        assert!(err.contains("SMTP_URL"), "{err}");
+        let err = Config::check(smtp(Some("https://user:secret-7@mail.example.org"), Some("a@b.org"))).unwrap_err();
+        assert!(err.to_string().contains("SMTP_URL") && !err.to_string().contains("secret-7"), "{err}");
+        let config = Config::check(smtp(Some(" smtp://mail.example.org:587?tls=required "), Some("a@b.org"))).unwrap();
+        assert_eq!(
+            config.otp.smtp_url.as_ref().map(|u| u.expose_secret().to_owned()).as_deref(),
+            Some("smtp://mail.example.org:587?tls=required")
+        );
+        let err = Config::check(Raw { login_code_delivery: "sms".into(), ..Raw::default() }).unwrap_err();
+        assert!(err.to_string().contains("LOGIN_CODE_DELIVERY"), "{err}");
+        let both = Raw {
+            login_code_delivery: "admin".into(),
+            otp_webhook_url: Some("https://sms.example/send".into()),
+            ..Raw::default()
+        };
+        let err = Config::check(both).unwrap_err().to_string();
+        assert!(err.contains("LOGIN_CODE_DELIVERY") && err.contains("OTP_WEBHOOK_URL"), "{err}");
+        let defaults = Config::check(Raw::default()).unwrap();
+        assert!(defaults.otp.smtp_url.is_none() && !defaults.otp.admin_codes_only);
     }
 
     #[test]
@@ -354,6 +457,8 @@ mod tests {
             jwt_secret: Some("jwt-secret-4".into()),
             otp_webhook_url: Some("https://sms.example/send?key=webhook-key-5".into()),
             otp_webhook_token: Some("webhook-token-6".into()),
+            smtp_url: Some("smtps://chat:smtp-password-7@mail.example.org".into()),
+            smtp_from: Some("chat@example.org".into()),
             ..Raw::default()
         };
         let config = Config::check(raw).unwrap();
@@ -365,6 +470,7 @@ mod tests {
             "jwt-secret-4",
             "webhook-key-5",
             "webhook-token-6",
+            "smtp-password-7",
         ] {
             assert!(!shown.contains(secret), "{secret} shown in {shown}");
         }

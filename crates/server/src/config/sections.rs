@@ -109,12 +109,22 @@ pub struct OtpConfig {
     /// How long a phone waits before another login code is sent (`OTP_RESEND_COOLDOWN`; may be 0s).
     pub resend_cooldown: Duration,
     /// Where login codes are POSTed for delivery by SMS (`OTP_WEBHOOK_URL`, which
-    /// may carry a key); required in production, where codes are never logged.
+    /// may carry a key). Production needs it, `smtp_url` or `admin_codes_only`:
+    /// codes are never logged there.
     pub webhook_url: Option<SecretString>,
     /// Bearer token for that webhook (`OTP_WEBHOOK_TOKEN`).
     pub webhook_token: Option<SecretString>,
     /// The one code every login accepts, in development only (`OTP_FIXED_CODE`).
     pub fixed_code: Option<OtpCode>,
+    /// The mail server that codes go through to verified addresses (`SMTP_URL`,
+    /// `smtp://host:587?tls=required` or `smtps://user:password@host`); None: no email.
+    pub smtp_url: Option<SecretString>,
+    /// The sender of code mails (`SMTP_FROM`, `chat@example.org` or
+    /// `Family chat <chat@example.org>`, whose name the mails give the server); set with `smtp_url`.
+    pub smtp_from: Option<String>,
+    /// `LOGIN_CODE_DELIVERY=admin`: codes come only from `chitchat admin login-code`;
+    /// nothing is sent (then neither `webhook_url` nor `smtp_url` is set).
+    pub admin_codes_only: bool,
 }
 
 /// The WebSocket gateway and presence.

@@ -31,6 +31,7 @@ mod groups;
 mod headers;
 mod limits;
 mod live;
+mod login_codes;
 mod login_limits;
 mod login_privacy;
 mod manifest_and_docs;

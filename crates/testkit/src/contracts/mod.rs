@@ -13,6 +13,7 @@ pub mod store;
 mod store_attachments;
 mod store_chats;
 mod store_contacts;
+mod store_emails;
 mod store_group_commit;
 mod store_groups;
 mod store_message_actions;
@@ -116,6 +117,9 @@ macro_rules! store_contract_tests {
             push_outbox_claims_each_push_once_until_its_lease_ends,
             push_claims_from_many_tasks_at_once_take_each_push_once,
             notification_previews_are_kept,
+            emails_are_given_replaced_and_forgotten,
+            emails_are_verified_once_by_the_pending_code_within_the_tries,
+            emails_only_verified_ones_are_found_by_phone,
             health_ping_answers,
         );
     };

@@ -3,6 +3,7 @@
 pub use super::store_attachments::*;
 pub use super::store_chats::*;
 pub use super::store_contacts::*;
+pub use super::store_emails::*;
 pub use super::store_group_commit::*;
 pub use super::store_groups::*;
 pub use super::store_message_actions::*;
@@ -14,7 +15,7 @@ pub use super::store_users::*;
 use chitchat_domain::chat::{new_direct, Chat, Member};
 use chitchat_domain::ports::{
     AttachmentRepo, ChatRepo, ChatSettingsRepo, ContactRepo, MessageRepo, MessageSearch, OtpRepo, PushRepo,
-    ReceiptRepo, SessionRepo, StoreHealth, UserRepo,
+    ReceiptRepo, SessionRepo, StoreHealth, UserEmailRepo, UserRepo,
 };
 use chitchat_domain::user::{Phone, Region, User, UserName};
 use chrono::{DateTime, SubsecRound, Utc};
@@ -22,6 +23,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 /// Everything a SQL store implements.
 pub trait Store:
     UserRepo
+    + UserEmailRepo
     + AttachmentRepo
     + OtpRepo
     + SessionRepo
@@ -40,6 +42,7 @@ pub trait Store:
 }
 impl<T> Store for T where
     T: UserRepo
+        + UserEmailRepo
         + AttachmentRepo
         + OtpRepo
         + SessionRepo
