@@ -1,5 +1,5 @@
 //! Small security adapters: JWT bearer tokens, signed attachment links, random
-//! login codes, and the code senders: a webhook to an SMS gateway, or the log (development only).
+//! login codes, device link codes, and the code senders: a webhook to an SMS gateway, or the log (development only).
 
 mod codes;
 mod jwt;
@@ -7,7 +7,7 @@ mod link_signer;
 mod log_sender;
 mod webhook_sender;
 
-pub use codes::{FixedCode, RandomCodes};
+pub use codes::{FixedCode, RandomCodes, RandomLinkSecrets};
 pub use jwt::JwtTokens;
 pub use link_signer::HmacLinkSigner;
 pub use log_sender::LogOtpSender;

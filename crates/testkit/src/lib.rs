@@ -12,7 +12,7 @@ pub mod redis;
 pub mod server;
 pub mod services;
 
-pub use client::{ApiClient, Login, SocketEnd, WsClient};
+pub use client::{ApiClient, Login, Reply, SocketEnd, WsClient};
 pub use push_service::{Answer, BrowserSubscription, PushService, ReceivedPush};
 pub use server::{TestBackend, TestServer};
 /// WebSocket frames as the client library builds them, for `WsClient::send_frame`.

@@ -6,9 +6,9 @@ use crate::ids::UserId;
 use crate::message::{Message, MessageStatus, NewMessage};
 use crate::ports::{
     MockAttachmentRepo, MockBlobStore, MockChatRepo, MockChatSettingsRepo, MockCodeGenerator, MockContactRepo,
-    MockEventBus, MockLinkSigner, MockMediaInspector, MockMessageRepo, MockMessageSearch, MockOtpRepo, MockOtpSender,
-    MockPresenceTracker, MockPushQueue, MockPushRepo, MockReceiptRepo, MockSessionRepo, MockStoreHealth,
-    MockTokenCodec, MockUserRepo,
+    MockDeviceLinkRepo, MockEventBus, MockLinkSecretGenerator, MockLinkSigner, MockMediaInspector, MockMessageRepo,
+    MockMessageSearch, MockOtpRepo, MockOtpSender, MockPresenceTracker, MockPushQueue, MockPushRepo, MockReceiptRepo,
+    MockSessionRepo, MockStoreHealth, MockTokenCodec, MockUserRepo,
 };
 use crate::user::{Phone, Region, User, UserName};
 use chrono::{DateTime, Utc};
@@ -19,6 +19,7 @@ pub struct MockSet {
     pub users: MockUserRepo,
     pub otps: MockOtpRepo,
     pub sessions: MockSessionRepo,
+    pub device_links: MockDeviceLinkRepo,
     pub chats: MockChatRepo,
     pub messages: MockMessageRepo,
     pub receipts: MockReceiptRepo,
@@ -34,6 +35,7 @@ pub struct MockSet {
     pub push_queue: MockPushQueue,
     pub sender: MockOtpSender,
     pub codes: MockCodeGenerator,
+    pub link_secrets: MockLinkSecretGenerator,
     pub tokens: MockTokenCodec,
     pub links: MockLinkSigner,
     pub now: DateTime<Utc>,
@@ -63,6 +65,7 @@ impl MockSet {
             users: MockUserRepo::new(),
             otps: MockOtpRepo::new(),
             sessions: MockSessionRepo::new(),
+            device_links: MockDeviceLinkRepo::new(),
             chats: MockChatRepo::new(),
             messages,
             receipts,
@@ -78,6 +81,7 @@ impl MockSet {
             push_queue,
             sender: MockOtpSender::new(),
             codes: MockCodeGenerator::new(),
+            link_secrets: MockLinkSecretGenerator::new(),
             tokens: MockTokenCodec::new(),
             links: MockLinkSigner::new(),
             now,
@@ -93,6 +97,7 @@ pub fn ports(m: MockSet) -> Ports {
         users: Arc::new(m.users),
         otps: Arc::new(m.otps),
         sessions: Arc::new(m.sessions),
+        device_links: Arc::new(m.device_links),
         chats: Arc::new(m.chats),
         messages: Arc::new(m.messages),
         receipts: Arc::new(m.receipts),
@@ -109,6 +114,7 @@ pub fn ports(m: MockSet) -> Ports {
         push_queue: Arc::new(m.push_queue),
         otp_sender: Arc::new(m.sender),
         codes: Arc::new(m.codes),
+        link_secrets: Arc::new(m.link_secrets),
         tokens: Arc::new(m.tokens),
         link_signer: Arc::new(m.links),
         clock: Arc::new(clock),

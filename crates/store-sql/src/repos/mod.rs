@@ -5,6 +5,7 @@ mod chat_log;
 mod chat_settings;
 mod chats;
 mod contacts;
+mod device_links;
 mod groups;
 mod health;
 pub(crate) mod hydrate;
