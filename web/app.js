@@ -74,7 +74,11 @@ const session = new Session({
   },
   cachedUser: (token) => offline.cachedUser(token),
   dropKept: () => void offline.clear(),
-  opened: () => screen.route(),
+  opened: () => {
+    screen.route();
+    // Opened from a new device's QR code: confirm it here.
+    settings.linkFromAddress();
+  },
   ended: () => {
     forgetSession();
     void dropBrowserSubscription().catch(() => undefined);

@@ -145,6 +145,45 @@ export function register(phone, name, code) {
   return request('POST', '/api/auth/register', { phone, name, code });
 }
 
+/**
+ * This (not logged-in) device asks to be linked to the person of `phone` (201).
+ * @param {string} phone
+ * @returns {Promise<import('./types.js').NewLink>}
+ */
+export function createLink(phone) {
+  return request('POST', '/api/auth/links', { phone });
+}
+
+/**
+ * Whether this device's link was confirmed: its login once it was (200), null
+ * while it waits (202). 410 once expired or claimed.
+ * @param {string} linkId
+ * @param {string} claimSecret
+ * @returns {Promise<LoginResult | null>}
+ */
+export async function claimLink(linkId, claimSecret) {
+  const data = await request('POST', `/api/auth/links/${encodeURIComponent(linkId)}/claim`, { claim_secret: claimSecret });
+  return data && typeof data.token === 'string' ? data : null;
+}
+
+/**
+ * The device waiting with this code, before confirming it.
+ * @param {string} code
+ * @returns {Promise<import('./types.js').LinkSummary>}
+ */
+export function lookupLink(code) {
+  return request('POST', '/api/auth/links/lookup', { pairing_code: code });
+}
+
+/**
+ * Logs the device waiting with this code in as the user, on a session of its own.
+ * @param {string} code
+ * @returns {Promise<import('./types.js').LinkSummary>}
+ */
+export function confirmLink(code) {
+  return request('POST', '/api/auth/links/confirm', { pairing_code: code });
+}
+
 /** @returns {Promise<User>} */
 export async function verify() {
   const data = await request('GET', '/api/auth/verify');

@@ -1,7 +1,9 @@
-// The login screen: phone and name, then the 6-digit code.
+// The login screen: phone and name, then the 6-digit code; or, for the same
+// phone, linking from a device already logged in (`js/linklogin.js`).
 
 import * as api from './api.js';
 import { byId } from './dom.js';
+import { LinkLogin } from './linklogin.js';
 
 /** @typedef {import('./types.js').LoginResult} LoginResult */
 
@@ -40,6 +42,12 @@ export class LoginView {
     });
     this.changeNumber.addEventListener('click', () => this.showPhoneStep());
     this.resend.addEventListener('click', () => void this.requestCode());
+    this.link = new LinkLogin((result) => this.onLoggedIn(result), (text) => this.setError(text));
+    byId('link-instead').addEventListener('click', () => this.showLinkStep());
+    byId('link-back').addEventListener('click', () => {
+      this.showPhoneStep();
+      this.phone.focus();
+    });
   }
 
   /** Shows the screen at its first step. */
@@ -51,6 +59,7 @@ export class LoginView {
 
   hide() {
     this.root.hidden = true;
+    this.link.stop();
     this.setError('');
     this.setInfo('');
     this.code.value = '';
@@ -70,11 +79,30 @@ export class LoginView {
 
   /** @private */
   showPhoneStep() {
+    this.link.stop();
     this.codeForm.hidden = true;
     this.phoneForm.hidden = false;
     this.setError('');
     this.setInfo('');
     this.code.value = '';
+  }
+
+  /**
+   * Linking instead of a code: the new device says which phone it logs in as.
+   * @private
+   */
+  showLinkStep() {
+    const phone = this.phone.value.trim();
+    if (!phone) {
+      this.setError('Enter your phone number first: the code is for that account only.');
+      this.phone.focus();
+      return;
+    }
+    this.setError('');
+    this.setInfo('');
+    this.phoneForm.hidden = true;
+    this.codeForm.hidden = true;
+    this.link.start(phone);
   }
 
   /** @private */

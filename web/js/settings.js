@@ -2,10 +2,11 @@
 // and the settings panel: the profile (name and about, editable), who sees
 // the last seen, message notifications and the theme (both kept in this
 // browser), and the devices logged in to the account, each of which (but this
-// one) can be logged out from here.
+// one) can be logged out from here, and where a new one is linked (`js/linkconfirm.js`).
 
 import * as api from './api.js';
 import { avatar, byId, el, formatMoment, icon, menuKeys } from './dom.js';
+import { LinkConfirm } from './linkconfirm.js';
 import { notificationsOn, permission, setNotificationsOn } from './notifications.js';
 import { PushError, subscribePush, unsubscribePush } from './push.js';
 import { currentTheme, saveTheme, startTheme } from './theme.js';
@@ -93,6 +94,13 @@ export class SettingsView {
     this.list = byId('device-list');
     this.panelLogout = /** @type {HTMLButtonElement} */ (byId('panel-logout'));
     this.loadSeq = 0;
+    this.linking = new LinkConfirm({
+      me: () => this.handlers.me(),
+      deviceName,
+      onLinked: () => void this.load(),
+    });
+    // A QR code opened in a tab already logged in.
+    window.addEventListener('hashchange', () => this.linkFromAddress());
 
     this.menuButton.addEventListener('click', () => (this.menu.hidden ? this.openMenu() : this.closeMenu(true)));
     this.menuButton.addEventListener('keydown', (event) => {
@@ -178,6 +186,18 @@ export class SettingsView {
 
   get isOpen() {
     return !this.panel.hidden;
+  }
+
+  /**
+   * The address came from a new device's QR code (`#link=CODE`): the settings open
+   * at "Link a device" with the code, to confirm. Nothing while logged out.
+   */
+  linkFromAddress() {
+    if (!this.handlers.me()) return;
+    const code = this.linking.takeFromAddress();
+    if (!code) return;
+    if (this.panel.hidden) this.open();
+    this.linking.offer(code);
   }
 
   /** Opens the panel and loads the devices. */
@@ -377,6 +397,7 @@ export class SettingsView {
   close() {
     if (this.panel.hidden) return;
     this.panel.hidden = true;
+    this.linking.reset();
     this.loadSeq += 1;
     this.list.replaceChildren();
     this.menuButton.focus();
@@ -386,6 +407,7 @@ export class SettingsView {
   reset() {
     this.closeMenu(false);
     this.panel.hidden = true;
+    this.linking.reset();
     this.loadSeq += 1;
     this.list.replaceChildren();
   }

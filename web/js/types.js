@@ -188,6 +188,25 @@
  */
 
 /**
+ * What a new device is given when it asks to be linked (`POST /api/auth/links`).
+ * @typedef {object} NewLink
+ * @property {string} link_id
+ * @property {string} pairing_code  eight characters, shown as ABCD-2345
+ * @property {string} qr_url        the web client's address that opens the confirmation
+ * @property {string} qr_svg        `qr_url` as a QR code, an SVG document
+ * @property {string} claim_secret  kept by this device only, to claim its session
+ * @property {string} expires_at    RFC 3339
+ */
+
+/**
+ * A device waiting to be linked, as the logged-in device sees it.
+ * @typedef {object} LinkSummary
+ * @property {string} link_id
+ * @property {string} device      the new device's User-Agent
+ * @property {string} expires_at  RFC 3339
+ */
+
+/**
  * A frame on the WebSocket, in either direction.
  * @typedef {object} Frame
  * @property {string} type

@@ -5,11 +5,13 @@
 use crate::routes::auth::{OtpRequest, RegisterRequest};
 use crate::routes::chats::{parse_user_ids, AddMembers, CreateChat, SetRole, SettingsBody, UpdateChat};
 use crate::routes::contacts::{user_id, AddBody, ProfileBody};
+use crate::routes::links::{ClaimBody, LinkRequest, PairingCodeBody};
 use crate::routes::message_actions::{EditBody, ForwardBody, ReactionBody};
 use crate::routes::messages::SendBody;
 use crate::routes::push::UnsubscribeBody;
 use crate::routes::receipts::{ReadBody, StatusBody};
 use crate::routes::{parse_chat_id, parse_message_id};
+use chitchat_domain::auth::link::PairingCode;
 use chitchat_domain::auth::OtpCode;
 use chitchat_domain::chat::{ChatKind, GroupDescription, GroupName, Role};
 use chitchat_domain::contact::parse_alias;
@@ -36,6 +38,14 @@ type Check = fn(&[u8], Region) -> BodyCheck;
 pub const REQUEST_BODIES: &[(&str, Check)] = &[
     ("POST /api/auth/otp", |b, r| check::<OtpRequest>(b, |x| Phone::parse(&x.phone, r).map(drop))),
     ("POST /api/auth/register", |b, r| check(b, |x: RegisterRequest| register(x, r))),
+    ("POST /api/auth/links", |b, r| check::<LinkRequest>(b, |x| Phone::parse(&x.phone, r).map(drop))),
+    ("POST /api/auth/links/lookup", |b, _| {
+        check(b, |x: PairingCodeBody| PairingCode::parse(&x.pairing_code).map(drop))
+    }),
+    ("POST /api/auth/links/confirm", |b, _| {
+        check(b, |x: PairingCodeBody| PairingCode::parse(&x.pairing_code).map(drop))
+    }),
+    ("POST /api/auth/links/{link_id}/claim", |b, _| check(b, |_: ClaimBody| Ok(()))),
     ("POST /api/messages", |b, _| check(b, |x: SendBody| x.into_command().map(drop))),
     ("PATCH /api/messages/{id}", |b, _| check(b, |x: EditBody| MessageBody::parse(x.content).map(drop))),
     ("POST /api/messages/{id}/forward", |b, _| check(b, |x: ForwardBody| each(&x.chat_ids, parse_chat_id))),

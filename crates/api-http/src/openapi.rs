@@ -189,7 +189,7 @@ mod tests {
     }
 
     #[test]
-    fn anonymous_endpoints_are_exactly_login_health_and_client_config() {
+    fn anonymous_endpoints_are_exactly_login_linking_health_and_client_config() {
         let json = serde_json::to_value(document()).unwrap();
         let mut anonymous = Vec::new();
         for (path, item) in json["paths"].as_object().unwrap() {
@@ -200,6 +200,16 @@ mod tests {
             }
         }
         anonymous.sort();
-        assert_eq!(anonymous, ["get /api/config", "get /health", "post /api/auth/otp", "post /api/auth/register"]);
+        assert_eq!(
+            anonymous,
+            [
+                "get /api/config",
+                "get /health",
+                "post /api/auth/links",
+                "post /api/auth/links/{link_id}/claim",
+                "post /api/auth/otp",
+                "post /api/auth/register"
+            ]
+        );
     }
 }

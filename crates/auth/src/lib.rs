@@ -1,5 +1,5 @@
 //! Small security adapters: JWT bearer tokens, signed attachment links, random
-//! login codes, and the code senders: a webhook to an SMS gateway, email over SMTP, or the log
+//! login codes, device link codes, and the code senders: a webhook to an SMS gateway, email over SMTP, or the log
 //! (development only).
 
 mod codes;
@@ -9,7 +9,7 @@ mod log_sender;
 mod smtp_sender;
 mod webhook_sender;
 
-pub use codes::{FixedCode, RandomCodes};
+pub use codes::{FixedCode, RandomCodes, RandomLinkSecrets};
 pub use jwt::JwtTokens;
 pub use link_signer::HmacLinkSigner;
 pub use log_sender::LogOtpSender;

@@ -27,6 +27,9 @@ pub enum DomainError {
     /// The request conflicts with the current state.
     #[error("{message}")]
     Conflict { code: ErrorCode, message: String },
+    /// The thing existed but is over for good (an expired or used device link).
+    #[error("{message}")]
+    Gone { code: ErrorCode, message: String },
     /// Too many attempts; try again later.
     #[error("{message}")]
     TooManyRequests { code: ErrorCode, message: String },
@@ -58,6 +61,9 @@ impl DomainError {
     pub fn conflict(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::Conflict { code, message: message.into() }
     }
+    pub fn gone(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self::Gone { code, message: message.into() }
+    }
     pub fn too_many(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::TooManyRequests { code, message: message.into() }
     }
@@ -84,6 +90,7 @@ impl DomainError {
             | Self::Forbidden { code, .. }
             | Self::NotFound { code, .. }
             | Self::Conflict { code, .. }
+            | Self::Gone { code, .. }
             | Self::TooManyRequests { code, .. }
             | Self::Busy { code, .. } => *code,
             Self::Unavailable(_) => ErrorCode::InternalError,
@@ -99,6 +106,7 @@ impl DomainError {
             Self::Forbidden { .. } => ErrorKind::Forbidden,
             Self::NotFound { .. } => ErrorKind::NotFound,
             Self::Conflict { .. } => ErrorKind::Conflict,
+            Self::Gone { .. } => ErrorKind::Gone,
             Self::TooManyRequests { .. } => ErrorKind::TooManyRequests,
             Self::Busy { .. } => ErrorKind::Busy,
             Self::Unavailable(_) => ErrorKind::Internal,

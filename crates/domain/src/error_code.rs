@@ -22,6 +22,8 @@ pub enum ErrorKind {
     Timeout,
     /// The request conflicts with the current state.
     Conflict,
+    /// The thing existed but is over for good.
+    Gone,
     /// Input larger than a limit.
     TooLarge,
     /// A body of a type the endpoint does not read.
@@ -49,6 +51,7 @@ impl ErrorKind {
             Self::NotFound => 404,
             Self::Timeout => 408,
             Self::Conflict => 409,
+            Self::Gone => 410,
             Self::TooLarge => 413,
             Self::UnsupportedMediaType => 415,
             Self::RangeNotSatisfiable => 416,
@@ -145,6 +148,10 @@ error_codes! {
     ],
     LinkExpired = "link_expired" => [
         Http(Forbidden, "`GET /api/attachments/{id}` (or its thumbnail) through a signed link whose `exp` has passed: ask `POST /api/attachments/{id}/link` for a fresh one."),
+        Http(Gone, "Linking a device: the pairing code is older than 2 minutes (lookup, confirm, and claims of a link nobody confirmed in time), or a confirmed link was not claimed within 2 minutes of its confirmation; the new device asks `POST /api/auth/links` for a fresh code."),
+    ],
+    LinkWrongAccount = "link_wrong_account" => [
+        Http(Forbidden, "`POST /api/auth/links/lookup` and `/confirm`: the new device asked to log in as another phone number than the caller's. Says nothing about that number."),
     ],
     NotSender = "not_sender" => [
         Http(Forbidden, "Editing someone else's message, or deleting it for everyone without being an admin of the group; `GET /api/messages/{id}/receipts` by a member who did not send the message."),
@@ -160,6 +167,9 @@ error_codes! {
     ],
     ContactNotFound = "contact_not_found" => [
         Http(NotFound, "`DELETE /api/contacts/{user_id}` or `DELETE /api/contacts?phone=`: not in the caller's contacts."),
+    ],
+    LinkNotFound = "link_not_found" => [
+        Http(NotFound, "Linking a device: no link has this pairing code (lookup, confirm), or no link has this id and claim secret (claim)."),
     ],
     SessionNotFound = "session_not_found" => [
         Http(NotFound, "`DELETE /api/auth/sessions/{id}`: no active session of the caller has this id (it belongs to someone else, has already ended, or the id is malformed)."),
@@ -184,6 +194,10 @@ error_codes! {
     ],
     ClientMsgIdReused = "client_msg_id_reused" => [
         Http(Conflict, "The sender already used this `client_msg_id` for a message in another chat."),
+    ],
+    LinkUsed = "link_used" => [
+        Http(Conflict, "`POST /api/auth/links/lookup` and `/confirm`: the pairing code was already confirmed (by this or another device)."),
+        Http(Gone, "`POST /api/auth/links/{link_id}/claim`: the link's session was already handed out; a link logs in one device once."),
     ],
     LastAdmin = "last_admin" => [
         Http(Conflict, "The group's only admin cannot be demoted; make another member admin first (or leave, which promotes someone)."),
@@ -220,6 +234,9 @@ error_codes! {
     ],
     PhoneNotMobile = "phone_not_mobile" => [
         Http(Invalid, "A valid number that cannot receive text messages (a landline, for example)."),
+    ],
+    InvalidPairingCode = "invalid_pairing_code" => [
+        Http(Invalid, "Linking a device: the pairing code is not 8 characters of `23456789ABCDEFGHJKLMNPQRSTUVWXYZ` (case, spaces and dashes aside)."),
     ],
     InvalidName = "invalid_name" => [
         Http(Invalid, "Name blank, longer than 64 characters or containing control characters."),

@@ -58,6 +58,10 @@ id_type!(
     SessionId
 );
 id_type!(
+    /// Identifies a request of a new device to be linked to a logged-in person.
+    LinkId
+);
+id_type!(
     /// Identifies an uploaded file (photo, video, voice note, document).
     AttachmentId
 );

@@ -28,5 +28,5 @@ pub mod user;
 
 pub use error::{error_chain, Cause, DomainError, DomainResult};
 pub use error_code::{ErrorCode, ErrorKind};
-pub use ids::{AttachmentId, ChatId, MessageId, SessionId, UserId};
+pub use ids::{AttachmentId, ChatId, LinkId, MessageId, SessionId, UserId};
 pub use services::Services;

@@ -72,6 +72,22 @@ diesel::table! {
 }
 
 diesel::table! {
+    device_links (id) {
+        id -> Text,
+        phone -> Text,
+        code_hash -> Text,
+        claim_hash -> Text,
+        device -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        confirmed_by -> Nullable<Text>,
+        session_id -> Nullable<Text>,
+        confirmed_at -> Nullable<BigInt>,
+        claimed_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
     chats (id) {
         id -> Text,
         kind -> Text,
@@ -243,6 +259,7 @@ diesel::joinable!(messages -> chats (chat_id));
 diesel::joinable!(chat_events -> chats (chat_id));
 diesel::joinable!(chat_events -> messages (message_id));
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(device_links -> sessions (session_id));
 diesel::joinable!(user_emails -> users (user_id));
 diesel::joinable!(message_edits -> messages (message_id));
 diesel::joinable!(message_reactions -> messages (message_id));
@@ -255,6 +272,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     push_outbox,
     otp_challenges,
     sessions,
+    device_links,
     chats,
     chat_members,
     messages,

@@ -13,7 +13,7 @@ pub mod redis;
 pub mod server;
 pub mod services;
 
-pub use client::{ApiClient, Login, SocketEnd, WsClient};
+pub use client::{ApiClient, Login, Reply, SocketEnd, WsClient};
 pub use mail_server::{MailServer, ReceivedMail};
 pub use push_service::{Answer, BrowserSubscription, PushService, ReceivedPush};
 pub use server::{TestBackend, TestServer};

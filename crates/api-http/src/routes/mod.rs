@@ -7,6 +7,7 @@ pub(crate) mod config;
 pub(crate) mod contacts;
 pub(crate) mod email;
 pub(crate) mod health;
+pub(crate) mod links;
 pub(crate) mod message_actions;
 pub(crate) mod messages;
 pub(crate) mod push;
@@ -43,6 +44,10 @@ pub(crate) fn configure(cfg: &mut ServiceConfig) {
                 .service(auth::logout)
                 .service(auth::devices)
                 .service(auth::revoke_device)
+                .service(links::create)
+                .service(links::lookup)
+                .service(links::confirm)
+                .service(links::claim)
                 .service(users::search)
                 .service(contacts::me)
                 .service(contacts::update_me)

@@ -1,5 +1,6 @@
 //! Login by one-time code, device sessions and the identity of a caller.
 
+pub mod link;
 pub(crate) mod otp;
 
 pub use otp::{OtpChallenge, OtpCode};
@@ -21,8 +22,36 @@ pub struct Session {
 }
 
 impl Session {
+    /// A new session of `user_id` on the device `raw_device` names (its user agent,
+    /// as sent), from `now` for `ttl`: a login's, or a linked device's.
+    pub fn open(user_id: UserId, raw_device: &str, now: DateTime<Utc>, ttl: chrono::Duration) -> Self {
+        Self {
+            id: SessionId::new(),
+            user_id,
+            device: device_label(raw_device),
+            created_at: now,
+            expires_at: now + ttl,
+            revoked_at: None,
+        }
+    }
+
+    /// What the bearer token of this session says.
+    pub fn claims(&self) -> TokenClaims {
+        TokenClaims { user_id: self.user_id, session_id: self.id, expires_at: self.expires_at }
+    }
+
     pub fn is_active(&self, now: DateTime<Utc>) -> bool {
         self.revoked_at.is_none() && now < self.expires_at
+    }
+}
+
+/// A short printable label for the device, from its user agent.
+pub(crate) fn device_label(raw: &str) -> String {
+    let label: String = raw.chars().filter(|c| !c.is_control()).take(200).collect();
+    if label.trim().is_empty() {
+        "unknown device".to_owned()
+    } else {
+        label
     }
 }
 

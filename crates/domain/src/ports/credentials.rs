@@ -1,5 +1,6 @@
 //! Login codes, bearer tokens and signed download links.
 
+use crate::auth::link::{ClaimSecret, PairingCode};
 use crate::auth::{OtpCode, TokenClaims};
 use crate::error::DomainResult;
 use crate::user::{EmailAddress, Phone};
@@ -40,6 +41,13 @@ pub trait EmailSender: Send + Sync {
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 pub trait CodeGenerator: Send + Sync {
     fn generate(&self) -> OtpCode;
+}
+
+/// Makes the random parts of a device link, from a cryptographically secure generator.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait LinkSecretGenerator: Send + Sync {
+    fn pairing_code(&self) -> PairingCode;
+    fn claim_secret(&self) -> ClaimSecret;
 }
 
 /// Issues and checks bearer tokens.

@@ -4,13 +4,14 @@
 //! `DomainError::Unavailable`.
 
 use crate::attachment::Attachment;
+use crate::auth::link::DeviceLink;
 use crate::auth::{OtpChallenge, Session};
 use crate::chat::{Chat, ChatSettings, GroupChange, GroupStep, Member};
 use crate::contact::{ContactEntry, PendingContact};
 use crate::error::DomainResult;
 use crate::error_code::ErrorCode;
 use crate::event::ChatEvent;
-use crate::ids::{AttachmentId, ChatId, MessageId, SessionId, UserId};
+use crate::ids::{AttachmentId, ChatId, LinkId, MessageId, SessionId, UserId};
 use crate::message::{
     Appended, ClientMsgId, Emoji, LoggedUpdate, Message, MessageBody, MessageEdit, NewMessage, Page, SendOutcome,
 };
@@ -101,6 +102,29 @@ pub trait UserEmailRepo: Send + Sync {
     async fn delete_email(&self, user: UserId) -> DomainResult<bool>;
     /// The verified address of the user with this phone, if both exist.
     async fn verified_email_of_phone(&self, phone: &Phone) -> DomainResult<Option<EmailAddress>>;
+}
+
+/// Device links: a new device's request to log in as someone, confirmed by one of
+/// that person's logged-in devices. Whether a link may still be confirmed or
+/// claimed is decided by single conditional statements, so that of concurrent
+/// calls on any number of instances exactly one wins.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait DeviceLinkRepo: Send + Sync {
+    /// Stores a new link unless another stored link has its `code_hash`; returns
+    /// whether it was stored.
+    async fn insert(&self, link: &DeviceLink) -> DomainResult<bool>;
+    async fn get(&self, id: LinkId) -> DomainResult<Option<DeviceLink>>;
+    async fn find_by_code(&self, code_hash: &str) -> DomainResult<Option<DeviceLink>>;
+    /// In one transaction: marks the link confirmed by `session.user_id` with
+    /// `session`, unless it is confirmed already or expired at `now`, and only then
+    /// creates `session`. Returns whether it did.
+    async fn confirm(&self, id: LinkId, session: &Session, now: chrono::DateTime<chrono::Utc>) -> DomainResult<bool>;
+    /// Marks a confirmed link claimed at `now` unless it was claimed before;
+    /// returns whether this call did.
+    async fn claim(&self, id: LinkId, now: chrono::DateTime<chrono::Utc>) -> DomainResult<bool>;
+    /// Removes the links that expired before `before`; returns how many.
+    async fn remove_expired(&self, before: chrono::DateTime<chrono::Utc>) -> DomainResult<u64>;
 }
 
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]

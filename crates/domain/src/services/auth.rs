@@ -1,9 +1,7 @@
 mod email;
 
 use super::Ports;
-use crate::auth::{
-    otp::hashes_match, Caller, DeviceSession, LoginOutcome, OtpChallenge, OtpCode, Session, TokenClaims,
-};
+use crate::auth::{otp::hashes_match, Caller, DeviceSession, LoginOutcome, OtpChallenge, OtpCode, Session};
 use crate::clock::Clock;
 use crate::error::{DomainError, DomainResult};
 use crate::event::Delivery;
@@ -240,20 +238,9 @@ impl AuthService {
         // Numbers saved before their person registered become contacts now. At every
         // login, not only the first: a save racing the registration is caught up next time.
         self.contacts.claim_pending(&user.phone, user.id).await?;
-        let session = Session {
-            id: SessionId::new(),
-            user_id: user.id,
-            device: device_label(request.device),
-            created_at: now,
-            expires_at: now + self.policy.token_ttl,
-            revoked_at: None,
-        };
+        let session = Session::open(user.id, request.device, now, self.policy.token_ttl);
         self.sessions.create(&session).await?;
-        let token = self.tokens.issue(&TokenClaims {
-            user_id: user.id,
-            session_id: session.id,
-            expires_at: session.expires_at,
-        })?;
+        let token = self.tokens.issue(&session.claims())?;
         Ok(LoginOutcome { token, user, expires_at: session.expires_at })
     }
 
@@ -331,19 +318,10 @@ impl AuthService {
     }
 }
 
-/// A short printable label for the device, from its user agent.
-fn device_label(raw: &str) -> String {
-    let label: String = raw.chars().filter(|c| !c.is_control()).take(200).collect();
-    if label.trim().is_empty() {
-        "unknown device".to_owned()
-    } else {
-        label
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::TokenClaims;
     use crate::services::test_support::{ports, MockSet};
 
     fn policy() -> AuthPolicy {

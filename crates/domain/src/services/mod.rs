@@ -8,6 +8,7 @@ mod contacts;
 mod former;
 mod groups;
 mod guards;
+mod links;
 mod message_actions;
 mod messages;
 mod presence;
@@ -28,6 +29,7 @@ pub use auth::{AuthPolicy, AuthService, CodeChannels, IssuedCode, LoginRequest};
 pub use chats::{ChatService, NewChat};
 pub use contacts::{ContactRef, ContactService};
 pub use groups::GroupEdit;
+pub use links::LinkService;
 pub use messages::MessageService;
 pub use presence::PresenceService;
 pub use push::{DeliveryRound, PushPolicy, PushService};
@@ -41,9 +43,9 @@ use crate::chat::GroupPolicy;
 use crate::clock::Clock;
 use crate::message::MessagePolicy;
 use crate::ports::{
-    AttachmentRepo, BlobStore, ChatRepo, ChatSettingsRepo, CodeGenerator, ContactRepo, EmailSender, EventBus,
-    LinkSigner, MediaInspector, MessageRepo, MessageSearch, OtpRepo, OtpSender, PresenceTracker, PushQueue, PushRepo,
-    ReceiptRepo, SessionRepo, StoreHealth, TokenCodec, UserEmailRepo, UserRepo,
+    AttachmentRepo, BlobStore, ChatRepo, ChatSettingsRepo, CodeGenerator, ContactRepo, DeviceLinkRepo, EmailSender, EventBus,
+    LinkSecretGenerator, LinkSigner, MediaInspector, MessageRepo, MessageSearch, OtpRepo, OtpSender, PresenceTracker,
+    PushQueue, PushRepo, ReceiptRepo, SessionRepo, StoreHealth, TokenCodec, UserEmailRepo, UserRepo,
 };
 use std::sync::Arc;
 
@@ -53,6 +55,8 @@ pub struct Ports {
     pub users: Arc<dyn UserRepo>,
     pub otps: Arc<dyn OtpRepo>,
     pub sessions: Arc<dyn SessionRepo>,
+    /// New devices waiting to be linked to a logged-in person.
+    pub device_links: Arc<dyn DeviceLinkRepo>,
     pub chats: Arc<dyn ChatRepo>,
     pub messages: Arc<dyn MessageRepo>,
     pub receipts: Arc<dyn ReceiptRepo>,
@@ -76,6 +80,8 @@ pub struct Ports {
     /// Codes by email; None when the server has no mail server (`SMTP_URL`).
     pub email_sender: Option<Arc<dyn EmailSender>>,
     pub codes: Arc<dyn CodeGenerator>,
+    /// Pairing codes and claim secrets of device links.
+    pub link_secrets: Arc<dyn LinkSecretGenerator>,
     pub tokens: Arc<dyn TokenCodec>,
     /// Signs attachment download links (a key apart from the tokens').
     pub link_signer: Arc<dyn LinkSigner>,
@@ -86,6 +92,7 @@ pub struct Ports {
 #[derive(Clone)]
 pub struct Services {
     pub auth: Arc<AuthService>,
+    pub links: Arc<LinkService>,
     pub users: Arc<UserService>,
     pub chats: Arc<ChatService>,
     pub messages: Arc<MessageService>,
@@ -111,6 +118,7 @@ impl Services {
     ) -> Self {
         let region = auth.region;
         Self {
+            links: Arc::new(LinkService::new(&ports, &auth, crate::auth::link::LinkPolicy::default())),
             auth: Arc::new(AuthService::new(&ports, auth)),
             users: Arc::new(UserService::new(&ports)),
             chats: Arc::new(ChatService::new(&ports, groups)),

@@ -6,9 +6,9 @@ use crate::ids::UserId;
 use crate::message::{Message, MessageStatus, NewMessage};
 use crate::ports::{
     MockAttachmentRepo, MockBlobStore, MockChatRepo, MockChatSettingsRepo, MockCodeGenerator, MockContactRepo,
-    MockEmailSender, MockEventBus, MockLinkSigner, MockMediaInspector, MockMessageRepo, MockMessageSearch, MockOtpRepo,
-    MockOtpSender, MockPresenceTracker, MockPushQueue, MockPushRepo, MockReceiptRepo, MockSessionRepo, MockStoreHealth,
-    MockTokenCodec, MockUserEmailRepo, MockUserRepo,
+    MockDeviceLinkRepo, MockEmailSender, MockEventBus, MockLinkSecretGenerator, MockLinkSigner, MockMediaInspector,
+    MockMessageRepo, MockMessageSearch, MockOtpRepo, MockOtpSender, MockPresenceTracker, MockPushQueue, MockPushRepo,
+    MockReceiptRepo, MockSessionRepo, MockStoreHealth, MockTokenCodec, MockUserEmailRepo, MockUserRepo,
 };
 use crate::user::{Phone, Region, User, UserName};
 use chrono::{DateTime, Utc};
@@ -19,6 +19,7 @@ pub struct MockSet {
     pub users: MockUserRepo,
     pub otps: MockOtpRepo,
     pub sessions: MockSessionRepo,
+    pub device_links: MockDeviceLinkRepo,
     pub chats: MockChatRepo,
     pub messages: MockMessageRepo,
     pub receipts: MockReceiptRepo,
@@ -37,6 +38,7 @@ pub struct MockSet {
     /// The email sender; None (the default): the server sends no email.
     pub mailer: Option<MockEmailSender>,
     pub codes: MockCodeGenerator,
+    pub link_secrets: MockLinkSecretGenerator,
     pub tokens: MockTokenCodec,
     pub links: MockLinkSigner,
     pub now: DateTime<Utc>,
@@ -66,6 +68,7 @@ impl MockSet {
             users: MockUserRepo::new(),
             otps: MockOtpRepo::new(),
             sessions: MockSessionRepo::new(),
+            device_links: MockDeviceLinkRepo::new(),
             chats: MockChatRepo::new(),
             messages,
             receipts,
@@ -83,6 +86,7 @@ impl MockSet {
             emails: MockUserEmailRepo::new(),
             mailer: None,
             codes: MockCodeGenerator::new(),
+            link_secrets: MockLinkSecretGenerator::new(),
             tokens: MockTokenCodec::new(),
             links: MockLinkSigner::new(),
             now,
@@ -98,6 +102,7 @@ pub fn ports(m: MockSet) -> Ports {
         users: Arc::new(m.users),
         otps: Arc::new(m.otps),
         sessions: Arc::new(m.sessions),
+        device_links: Arc::new(m.device_links),
         chats: Arc::new(m.chats),
         messages: Arc::new(m.messages),
         receipts: Arc::new(m.receipts),
@@ -116,6 +121,7 @@ pub fn ports(m: MockSet) -> Ports {
         otp_sender: Some(Arc::new(m.sender)),
         email_sender: m.mailer.map(|mailer| Arc::new(mailer) as Arc<dyn crate::ports::EmailSender>),
         codes: Arc::new(m.codes),
+        link_secrets: Arc::new(m.link_secrets),
         tokens: Arc::new(m.tokens),
         link_signer: Arc::new(m.links),
         clock: Arc::new(clock),

@@ -58,6 +58,8 @@ fn endpoints(chat: &str, group: &str, message: &str, file: &str, user: &str) -> 
         (Method::DELETE, format!("/api/contacts/{user}"), None),
         (Method::DELETE, "/api/contacts?phone=%2B919876543299".into(), None),
         (Method::DELETE, "/api/auth/sessions/00000000-0000-4000-8000-000000000000".into(), None),
+        (Method::POST, "/api/auth/links/lookup".into(), Some(json!({"pairing_code": "ABCD2345"}))),
+        (Method::POST, "/api/auth/links/confirm".into(), Some(json!({"pairing_code": "ABCD2345"}))),
         (Method::GET, "/api/push/key".into(), None),
         (
             Method::POST,
@@ -75,7 +77,16 @@ const P256DH: &str = "BLn9b-VR0ca83knDNZ32dCHGyjJp-1riX9ZTN40MqV8K_LpQmLqxC_DoHv
 
 /// The operations anyone may call without a token: login, health, and what a client
 /// reads before login.
-const PUBLIC: &[&str] = &["GET /api/config", "GET /health", "POST /api/auth/otp", "POST /api/auth/register"];
+/// A new device asks for a link and claims its session without a token: its claim
+/// secret is its credential.
+const PUBLIC: &[&str] = &[
+    "GET /api/config",
+    "GET /health",
+    "POST /api/auth/links",
+    "POST /api/auth/links/{}/claim",
+    "POST /api/auth/otp",
+    "POST /api/auth/register",
+];
 
 /// A path with each id, or each `{parameter}` of the spec, replaced by `{}`.
 fn template(path: &str) -> String {
@@ -173,6 +184,14 @@ async fn every_endpoint_checks_who_is_asking(server: TestServer) {
     }
     let search = api.get("/api/messages/search?q=secret", &mallory.token).await;
     assert_eq!(search.body["results"], json!([]));
+    // A new device waiting to be linked to Asha: only Asha may see or confirm it.
+    let link = api.call(Method::POST, "/api/auth/links", None, Some(json!({"phone": "9876543210"}))).await;
+    let code = json!({"pairing_code": link.body["pairing_code"]});
+    for path in ["/api/auth/links/lookup", "/api/auth/links/confirm"] {
+        let reply = api.post(path, &mallory.token, code.clone()).await;
+        assert_eq!((reply.status, reply.error_code()), (StatusCode::FORBIDDEN, "link_wrong_account"), "{path}");
+    }
+    assert_eq!(api.post("/api/auth/links/lookup", &asha.token, code).await.status, StatusCode::OK);
 
     // A member who is not an admin: 403 on admin actions, fine on the rest.
     let admin_only = [

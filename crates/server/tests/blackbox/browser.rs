@@ -16,7 +16,8 @@
 //! survives a reload and is sent once, and the chats the device kept shown while
 //! the server is unreachable (web/e2e/offline.e2e.mjs); a real click on a push
 //! notification shown by a desktop's notification daemon
-//! (web/e2e/notification-click.e2e.mjs).
+//! (web/e2e/notification-click.e2e.mjs); a new browser linked from a logged-in one
+//! by its pairing code (web/e2e/link.e2e.mjs).
 //! Needs Debian's `chromium` and `npm ci --prefix web/e2e`, and for the click
 //! `xvfb`, `dunst`, `dbus` and `xdotool`; skipped without them unless
 //! `CHITCHAT_REQUIRE_BROWSER=1`.
@@ -111,6 +112,11 @@ async fn the_theme_switch_sticks_and_hidden_tabs_notify_of_new_messages() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn what_a_person_does_on_one_device_shows_on_their_other_without_a_reload() {
     run_script("devices.e2e.mjs", &[], "devices: 1 passed, 0 failed").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_browser_is_linked_by_typing_its_code_on_a_logged_in_device() {
+    run_script("link.e2e.mjs", &[], "link: 1 passed, 0 failed").await;
 }
 
 /// The restart test: the script asks (a line on its output) for the server to be

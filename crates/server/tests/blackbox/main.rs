@@ -26,6 +26,7 @@ mod contacts;
 mod crash;
 mod db_restart;
 mod deploy_files;
+mod device_links;
 mod file_modes;
 mod groups;
 mod headers;

@@ -6,6 +6,7 @@ mod chat_settings;
 mod chats;
 mod contacts;
 mod emails;
+mod device_links;
 mod groups;
 mod health;
 pub(crate) mod hydrate;

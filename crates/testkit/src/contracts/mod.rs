@@ -14,6 +14,7 @@ mod store_attachments;
 mod store_chats;
 mod store_contacts;
 mod store_emails;
+mod store_device_links;
 mod store_group_commit;
 mod store_groups;
 mod store_message_actions;
@@ -57,6 +58,11 @@ macro_rules! store_contract_tests {
             otps_consume_is_single_use_needs_the_hash_and_honours_the_limit,
             sessions_create_get_and_revoke_once,
             sessions_list_active_omits_revoked_expired_and_others,
+            device_links_are_found_by_id_and_code_and_a_code_is_held_once,
+            device_links_confirm_once_opening_the_session_with_it,
+            device_links_concurrent_confirmations_let_exactly_one_through,
+            device_links_are_claimed_once_and_only_when_confirmed,
+            device_links_expired_before_a_time_are_removed,
             chats_direct_is_idempotent_by_key,
             chats_concurrent_direct_creation_yields_one_chat,
             chats_members_and_membership,

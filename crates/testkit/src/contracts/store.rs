@@ -3,6 +3,7 @@
 pub use super::store_attachments::*;
 pub use super::store_chats::*;
 pub use super::store_contacts::*;
+pub use super::store_device_links::*;
 pub use super::store_emails::*;
 pub use super::store_group_commit::*;
 pub use super::store_groups::*;
@@ -14,8 +15,8 @@ pub use super::store_users::*;
 
 use chitchat_domain::chat::{new_direct, Chat, Member};
 use chitchat_domain::ports::{
-    AttachmentRepo, ChatRepo, ChatSettingsRepo, ContactRepo, MessageRepo, MessageSearch, OtpRepo, PushRepo,
-    ReceiptRepo, SessionRepo, StoreHealth, UserEmailRepo, UserRepo,
+    AttachmentRepo, ChatRepo, ChatSettingsRepo, ContactRepo, DeviceLinkRepo, MessageRepo, MessageSearch, OtpRepo,
+    PushRepo, ReceiptRepo, SessionRepo, StoreHealth, UserEmailRepo, UserRepo,
 };
 use chitchat_domain::user::{Phone, Region, User, UserName};
 use chrono::{DateTime, SubsecRound, Utc};
@@ -27,6 +28,7 @@ pub trait Store:
     + AttachmentRepo
     + OtpRepo
     + SessionRepo
+    + DeviceLinkRepo
     + ChatRepo
     + MessageRepo
     + ReceiptRepo
@@ -46,6 +48,7 @@ impl<T> Store for T where
         + AttachmentRepo
         + OtpRepo
         + SessionRepo
+        + DeviceLinkRepo
         + ChatRepo
         + MessageRepo
         + ReceiptRepo
