@@ -5,15 +5,18 @@ mod attachments;
 mod auth;
 mod chats;
 mod contacts;
+mod export;
 mod former;
 mod groups;
 mod guards;
 mod message_actions;
 mod messages;
+mod moderation;
 mod presence;
 mod privacy;
 mod push;
 mod receipts;
+mod reports;
 mod search;
 mod sync;
 mod users;
@@ -27,8 +30,10 @@ pub use attachments::{AttachmentService, Download, Upload};
 pub use auth::{AuthPolicy, AuthService, LoginRequest};
 pub use chats::{ChatService, NewChat};
 pub use contacts::{ContactRef, ContactService};
+pub use export::{ExportedChat, ExportedContact, ExportedProfile, ExportedSession, UserExport};
 pub use groups::GroupEdit;
 pub use messages::MessageService;
+pub use moderation::{ModerationService, FIGURE_DAYS, MAX_AUDIT_PAGE, MAX_LISTED_USERS};
 pub use presence::PresenceService;
 pub use push::{DeliveryRound, PushPolicy, PushService};
 pub use receipts::ReceiptService;
@@ -42,8 +47,8 @@ use crate::clock::Clock;
 use crate::message::MessagePolicy;
 use crate::ports::{
     AttachmentRepo, BlobStore, ChatRepo, ChatSettingsRepo, CodeGenerator, ContactRepo, EventBus, LinkSigner,
-    MediaInspector, MessageRepo, MessageSearch, OtpRepo, OtpSender, PresenceTracker, PushQueue, PushRepo, ReceiptRepo,
-    SessionRepo, StoreHealth, TokenCodec, UserRepo,
+    MediaInspector, MessageRepo, MessageSearch, ModerationRepo, OtpRepo, OtpSender, PresenceTracker, PushQueue,
+    PushRepo, ReceiptRepo, SessionRepo, StoreHealth, TokenCodec, UserRepo,
 };
 use std::sync::Arc;
 
@@ -66,6 +71,8 @@ pub struct Ports {
     pub bus: Arc<dyn EventBus>,
     pub presence: Arc<dyn PresenceTracker>,
     pub push: Arc<dyn PushRepo>,
+    /// Disabled accounts, reports, the audit log and the server's figures.
+    pub moderation: Arc<dyn ModerationRepo>,
     /// Where sends hand their events to push planning.
     pub push_queue: Arc<dyn PushQueue>,
     pub otp_sender: Arc<dyn OtpSender>,
@@ -90,6 +97,7 @@ pub struct Services {
     pub search: Arc<SearchService>,
     pub attachments: Arc<AttachmentService>,
     pub push: Arc<PushService>,
+    pub moderation: Arc<ModerationService>,
     pub bus: Arc<dyn EventBus>,
     pub store_health: Arc<dyn StoreHealth>,
 }
@@ -104,11 +112,14 @@ impl Services {
         push: PushPolicy,
     ) -> Self {
         let region = auth.region;
+        let auth = Arc::new(AuthService::new(&ports, auth));
+        let messages = Arc::new(MessageService::new(&ports, messages));
         Self {
-            auth: Arc::new(AuthService::new(&ports, auth)),
+            moderation: Arc::new(ModerationService::new(&ports, region, auth.clone(), messages.clone())),
+            auth,
             users: Arc::new(UserService::new(&ports)),
             chats: Arc::new(ChatService::new(&ports, groups)),
-            messages: Arc::new(MessageService::new(&ports, messages)),
+            messages,
             sync: Arc::new(SyncService::new(&ports)),
             presence: Arc::new(PresenceService::new(&ports)),
             receipts: Arc::new(ReceiptService::new(&ports)),

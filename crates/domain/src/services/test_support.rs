@@ -6,9 +6,9 @@ use crate::ids::UserId;
 use crate::message::{Message, MessageStatus, NewMessage};
 use crate::ports::{
     MockAttachmentRepo, MockBlobStore, MockChatRepo, MockChatSettingsRepo, MockCodeGenerator, MockContactRepo,
-    MockEventBus, MockLinkSigner, MockMediaInspector, MockMessageRepo, MockMessageSearch, MockOtpRepo, MockOtpSender,
-    MockPresenceTracker, MockPushQueue, MockPushRepo, MockReceiptRepo, MockSessionRepo, MockStoreHealth,
-    MockTokenCodec, MockUserRepo,
+    MockEventBus, MockLinkSigner, MockMediaInspector, MockMessageRepo, MockMessageSearch, MockModerationRepo,
+    MockOtpRepo, MockOtpSender, MockPresenceTracker, MockPushQueue, MockPushRepo, MockReceiptRepo, MockSessionRepo,
+    MockStoreHealth, MockTokenCodec, MockUserRepo,
 };
 use crate::user::{Phone, Region, User, UserName};
 use chrono::{DateTime, Utc};
@@ -31,6 +31,7 @@ pub struct MockSet {
     pub bus: MockEventBus,
     pub presence: MockPresenceTracker,
     pub push: MockPushRepo,
+    pub moderation: MockModerationRepo,
     pub push_queue: MockPushQueue,
     pub sender: MockOtpSender,
     pub codes: MockCodeGenerator,
@@ -75,6 +76,7 @@ impl MockSet {
             bus: MockEventBus::new(),
             presence: MockPresenceTracker::new(),
             push,
+            moderation: MockModerationRepo::new(),
             push_queue,
             sender: MockOtpSender::new(),
             codes: MockCodeGenerator::new(),
@@ -106,6 +108,7 @@ pub fn ports(m: MockSet) -> Ports {
         bus: Arc::new(m.bus),
         presence: Arc::new(m.presence),
         push: Arc::new(m.push),
+        moderation: Arc::new(m.moderation),
         push_queue: Arc::new(m.push_queue),
         otp_sender: Arc::new(m.sender),
         codes: Arc::new(m.codes),

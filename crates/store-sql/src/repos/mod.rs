@@ -10,9 +10,12 @@ mod health;
 pub(crate) mod hydrate;
 mod message_actions;
 mod messages;
+mod moderation;
 mod otps;
 mod push;
 mod receipts;
 mod search;
 mod sessions;
 mod users;
+
+diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);

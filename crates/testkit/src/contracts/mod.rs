@@ -17,6 +17,7 @@ mod store_group_commit;
 mod store_groups;
 mod store_message_actions;
 mod store_messages;
+mod store_moderation;
 mod store_push;
 mod store_receipts;
 mod store_users;
@@ -116,6 +117,13 @@ macro_rules! store_contract_tests {
             push_outbox_claims_each_push_once_until_its_lease_ends,
             push_claims_from_many_tasks_at_once_take_each_push_once,
             notification_previews_are_kept,
+            moderation_disabling_is_kept_seen_with_sessions_and_undone,
+            moderation_users_are_listed_by_name_or_phone,
+            moderation_erasing_frees_the_phone_and_removes_contacts_both_ways,
+            moderation_reports_keep_their_copy_and_close_once,
+            moderation_audit_is_newest_first_and_paged,
+            moderation_figures_count_users_messages_files_and_live_sessions,
+            messages_a_moderator_deletes_for_everyone_without_being_a_member,
             health_ping_answers,
         );
     };
