@@ -120,7 +120,7 @@ pub(crate) async fn reports(services: web::Data<Services>, caller: Authenticated
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct ActionBody {
-    action: ReportAction,
+    pub(crate) action: ReportAction,
 }
 
 /// `POST /api/admin/reports/{id}/actions {"action": "dismiss" | "delete_message" | "disable_sender"}`.
@@ -207,7 +207,18 @@ pub(crate) struct ReportBody {
     /// The person reported; or `message_id`.
     user_id: Option<String>,
     /// Why, 1 to 500 characters.
-    reason: String,
+    pub(crate) reason: String,
+}
+
+impl ReportBody {
+    /// What the report is about: exactly one of the two ids.
+    pub(crate) fn target(&self) -> Result<ReportTarget, DomainError> {
+        match (&self.message_id, &self.user_id) {
+            (Some(message), None) => Ok(ReportTarget::Message(super::parse_message_id(message)?)),
+            (None, Some(user)) => Ok(ReportTarget::User(super::contacts::user_id(user)?)),
+            _ => Err(DomainError::invalid(ErrorCode::InvalidReport, "name exactly one of message_id and user_id")),
+        }
+    }
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
