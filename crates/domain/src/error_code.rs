@@ -134,6 +134,12 @@ error_codes! {
         Http(Unauthorized, "Login: the code is older than 5 minutes (15 for a code from `chitchat admin login-code`)."),
         Http(Invalid, "`POST /api/users/me/email/verify`: the code is older than 15 minutes; give the address again for a new one."),
     ],
+    AccountDisabled = "account_disabled" => [
+        Http(Forbidden, "Login (`POST /api/auth/register`): the account was disabled by the server's operators. Asking for a code is answered as usual."),
+    ],
+    AdminOnly = "admin_only" => [
+        Http(Forbidden, "Any `/api/admin/...` endpoint called by someone who is not one of the server's admins (`ADMIN_PHONES`)."),
+    ],
     NotAdmin = "not_admin" => [
         Http(Forbidden, "A group member tried something only the group's admins may do."),
     ],
@@ -180,6 +186,9 @@ error_codes! {
     AttachmentNotFound = "attachment_not_found" => [
         Http(NotFound, "`GET /api/attachments/{id}` (and its thumbnail) and `POST /api/attachments/{id}/link`: no such attachment, a malformed id, or one the caller may not read (these look the same on purpose); also a signed link that is malformed, tampered with, or whose user may no longer read the file."),
     ],
+    ReportNotFound = "report_not_found" => [
+        Http(NotFound, "`POST /api/admin/reports/{id}/actions`: no such report (or a malformed id)."),
+    ],
     ThumbnailNotFound = "thumbnail_not_found" => [
         Http(NotFound, "`GET /api/attachments/{id}/thumbnail` for an attachment that has no thumbnail."),
     ],
@@ -205,6 +214,9 @@ error_codes! {
     GroupChanged = "group_changed" => [
         Http(Conflict, "The group was changed by several admins at the very same moment and the server gave up retrying; send the request again."),
     ],
+    ReportClosed = "report_closed" => [
+        Http(Conflict, "`POST /api/admin/reports/{id}/actions` on a report another admin already closed."),
+    ],
     ContentTooLarge = "content_too_large" => [
         Http(TooLarge, "Message content is over 64 KiB."),
     ],
@@ -219,6 +231,9 @@ error_codes! {
     ],
     RangeNotSatisfiable = "range_not_satisfiable" => [
         Http(RangeNotSatisfiable, "`GET /api/attachments/{id}`: the `Range` starts past the end of the file; `Content-Range` says its size."),
+    ],
+    InvalidReport = "invalid_report" => [
+        Http(Invalid, "`POST /api/reports`: not exactly one of `message_id` and `user_id`, or a `reason` that is blank, over 500 characters or has control characters."),
     ],
     InvalidPhone = "invalid_phone" => [
         Http(Invalid, "Not a valid phone number."),

@@ -65,3 +65,7 @@ id_type!(
     /// Identifies an uploaded file (photo, video, voice note, document).
     AttachmentId
 );
+id_type!(
+    /// Identifies a person's report about a message or another person.
+    ReportId
+);

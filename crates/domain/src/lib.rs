@@ -16,6 +16,7 @@ pub mod event;
 pub mod ids;
 pub mod membership;
 pub mod message;
+pub mod moderation;
 pub mod ports;
 #[cfg(test)]
 mod properties;
@@ -28,5 +29,5 @@ pub mod user;
 
 pub use error::{error_chain, Cause, DomainError, DomainResult};
 pub use error_code::{ErrorCode, ErrorKind};
-pub use ids::{AttachmentId, ChatId, LinkId, MessageId, SessionId, UserId};
+pub use ids::{AttachmentId, ChatId, LinkId, MessageId, ReportId, SessionId, UserId};
 pub use services::Services;

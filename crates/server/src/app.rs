@@ -294,6 +294,7 @@ pub async fn assemble(config: &Config) -> Result<Assembly, StartError> {
         bus: realtime.bus,
         presence: realtime.presence,
         push: store.clone(),
+        moderation: store.clone(),
         push_queue,
         otp_sender: senders.sms,
         email_sender: senders.email,
@@ -313,6 +314,7 @@ pub async fn assemble(config: &Config) -> Result<Assembly, StartError> {
         token_ttl,
         otp_pepper: format!("otp:{}", secret.expose_secret()),
         otp_resend_cooldown: to_chrono("OTP_RESEND_COOLDOWN", config.otp.resend_cooldown)?,
+        admin_phones: config.admin_phones.clone(),
         ..AuthPolicy::default()
     };
     let groups = GroupPolicy { max_members: config.messages.group_max_members };

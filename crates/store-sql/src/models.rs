@@ -37,6 +37,7 @@ pub(crate) struct UserRow {
     pub created_at: i64,
     pub last_seen_visibility: String,
     pub notification_previews: bool,
+    pub disabled_at: Option<i64>,
 }
 
 impl From<&User> for UserRow {
@@ -51,6 +52,7 @@ impl From<&User> for UserRow {
             created_at: to_micros(u.created_at),
             last_seen_visibility: u.last_seen_visibility.as_str().to_owned(),
             notification_previews: u.notification_previews,
+            disabled_at: u.disabled_at.map(to_micros),
         }
     }
 }
@@ -68,6 +70,7 @@ impl TryFrom<UserRow> for User {
             last_seen_visibility: LastSeenVisibility::parse(&r.last_seen_visibility)
                 .map_err(|e| StoreError::Corrupt(format!("users.last_seen_visibility: {e}")))?,
             notification_previews: r.notification_previews,
+            disabled_at: r.disabled_at.map(from_micros).transpose()?,
         })
     }
 }

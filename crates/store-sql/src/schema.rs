@@ -10,6 +10,33 @@ diesel::table! {
         created_at -> BigInt,
         last_seen_visibility -> Text,
         notification_previews -> Bool,
+        disabled_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    reports (id) {
+        id -> Text,
+        reporter_id -> Text,
+        subject_id -> Text,
+        message_id -> Nullable<Text>,
+        message_copy -> Nullable<Text>,
+        reason -> Text,
+        created_at -> BigInt,
+        status -> Text,
+        resolved_at -> Nullable<BigInt>,
+        resolved_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        at -> BigInt,
+        actor -> Text,
+        action -> Text,
+        target -> Text,
+        details -> Text,
     }
 }
 
@@ -268,6 +295,8 @@ diesel::joinable!(hidden_messages -> messages (message_id));
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     user_emails,
+    reports,
+    audit_log,
     push_subscriptions,
     push_outbox,
     otp_challenges,

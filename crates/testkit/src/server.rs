@@ -200,6 +200,20 @@ impl TestServer {
         self.log.lock().map(|l| l.iter().cloned().collect::<Vec<_>>().join("\n")).unwrap_or_default()
     }
 
+    /// The variables an operator's command (`chitchat admin ...`) needs to act on
+    /// this server's deployment: its database, data directory, Redis and secrets.
+    pub fn command_env(&self) -> Vec<(String, String)> {
+        let mut env = vec![
+            ("PATH".to_owned(), std::env::var("PATH").unwrap_or_default()),
+            ("ENV".to_owned(), "development".to_owned()),
+            ("DATABASE_URL".to_owned(), self.database_url.clone()),
+            ("DATA_DIR".to_owned(), self.data_dir.path().display().to_string()),
+            ("RUST_LOG".to_owned(), "warn".to_owned()),
+        ];
+        env.extend(self.extra_env.iter().cloned());
+        env
+    }
+
     pub fn client(&self) -> crate::ApiClient {
         crate::ApiClient::new(&self.base_url, &self.ws_url())
     }

@@ -24,6 +24,8 @@ struct Me {
     /// The caller's email address and whether it is verified (only the caller sees them).
     #[serde(flatten)]
     email: EmailView,
+    /// Whether the caller is one of the server's admins (`ADMIN_PHONES`).
+    is_admin: bool,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -33,10 +35,10 @@ struct Notifications {
 }
 
 impl Me {
-    fn of(user: User, email: Option<&UserEmail>) -> Self {
+    fn of(user: User, email: Option<&UserEmail>, is_admin: bool) -> Self {
         let privacy = Privacy { last_seen: user.last_seen_visibility };
         let notifications = Notifications { previews: user.notification_previews };
-        Self { user, privacy, notifications, email: EmailView::of(email) }
+        Self { user, privacy, notifications, email: EmailView::of(email), is_admin }
     }
 }
 
@@ -50,7 +52,8 @@ impl Me {
 pub(crate) async fn me(services: web::Data<Services>, caller: Authenticated) -> ApiResult<HttpResponse> {
     let (user, email) =
         futures_util::future::try_join(services.auth.me(caller.0), services.auth.email(caller.0)).await?;
-    Ok(HttpResponse::Ok().json(Me::of(user, email.as_ref())))
+    let is_admin = services.auth.is_admin(&user);
+    Ok(HttpResponse::Ok().json(Me::of(user, email.as_ref(), is_admin)))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -106,7 +109,8 @@ pub(crate) async fn update_me(
         }
     }
     let email = services.auth.email(caller.0).await?;
-    Ok(HttpResponse::Ok().json(Me::of(user, email.as_ref())))
+    let is_admin = services.auth.is_admin(&user);
+    Ok(HttpResponse::Ok().json(Me::of(user, email.as_ref(), is_admin)))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]

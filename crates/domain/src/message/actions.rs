@@ -199,6 +199,15 @@ pub fn check_delete_for_everyone(
     Ok(())
 }
 
+/// Whether a server admin may delete the message for everyone: any message but a
+/// system one, at any time (membership of its chat is not asked).
+pub fn check_moderator_delete(message: &Message) -> Result<(), DomainError> {
+    if message.content_type == ContentType::System {
+        return Err(system_message());
+    }
+    Ok(())
+}
+
 /// The message a new message in `chat` may reply to: one of the same chat, neither
 /// deleted nor a system message. `target` is what the id named, if anything.
 pub fn check_reply_target(target: Option<&Message>, chat: ChatId) -> Result<MessageId, DomainError> {

@@ -6,9 +6,9 @@ mod batch;
 mod send;
 
 pub use actions::{
-    check_delete_for_everyone, check_edit, check_reply_target, check_shareable, forward_targets, DeleteScope, Emoji,
-    MessageEdit, MessagePolicy, ReactionChange, ReplyPreview, UpdateAction, MAX_EMOJI_CHARS, MAX_FORWARD_CHATS,
-    REPLY_PREVIEW_CHARS,
+    check_delete_for_everyone, check_edit, check_moderator_delete, check_reply_target, check_shareable,
+    forward_targets, DeleteScope, Emoji, MessageEdit, MessagePolicy, ReactionChange, ReplyPreview, UpdateAction,
+    MAX_EMOJI_CHARS, MAX_FORWARD_CHATS, REPLY_PREVIEW_CHARS,
 };
 pub use as_of::{as_of, edits_as_of, later_changes, reply_as_of, LaterChanges, LoggedUpdate};
 pub use batch::{decide_batch, BatchDecision, BatchFacts, Candidate, LockedChat, Verdict};

@@ -5,11 +5,13 @@ pub mod cluster;
 mod credentials;
 mod delivery;
 mod files;
+mod moderation;
 mod push;
 mod storage;
 
 pub use credentials::*;
 pub use delivery::*;
 pub use files::*;
+pub use moderation::*;
 pub use push::*;
 pub use storage::*;

@@ -242,6 +242,15 @@ pub trait MessageRepo: Send + Sync {
         actor: UserId,
         at: chrono::DateTime<chrono::Utc>,
     ) -> DomainResult<Option<ChatEvent>>;
+    /// `delete_for_everyone` on a server admin's decision: the same change and
+    /// logged event (by `moderator`), without asking that the moderator be a
+    /// member of the chat.
+    async fn delete_by_moderator(
+        &self,
+        message: &Message,
+        moderator: UserId,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> DomainResult<Option<ChatEvent>>;
     /// Sets `user`'s one reaction to `message` (replacing any other) or, with None,
     /// removes it, and logs a `message_update` (action `reaction`) in the same
     /// transaction. Returns the logged event; None, with nothing logged, when

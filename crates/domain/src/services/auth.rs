@@ -7,8 +7,8 @@ use crate::error::{DomainError, DomainResult};
 use crate::event::Delivery;
 use crate::ids::SessionId;
 use crate::ports::{
-    CodeEmail, CodeGenerator, ContactRepo, EmailSender, EventBus, OtpRepo, OtpSender, PushRepo, SessionRepo,
-    TokenCodec, UserEmailRepo, UserRepo,
+    CodeEmail, CodeGenerator, ContactRepo, EmailSender, EventBus, ModerationRepo, OtpRepo, OtpSender, PushRepo,
+    SessionRepo, TokenCodec, UserEmailRepo, UserRepo,
 };
 use crate::user::{EmailAddress, Phone, Region, User, UserName};
 use crate::ErrorCode;
@@ -32,6 +32,8 @@ pub struct AuthPolicy {
     pub admin_code_ttl: Duration,
     /// How long the code that verifies an email address works.
     pub email_code_ttl: Duration,
+    /// The server's admins (`ADMIN_PHONES`).
+    pub admin_phones: Vec<Phone>,
 }
 
 impl Default for AuthPolicy {
@@ -45,6 +47,7 @@ impl Default for AuthPolicy {
             otp_resend_cooldown: Duration::seconds(30),
             admin_code_ttl: Duration::minutes(15),
             email_code_ttl: Duration::minutes(15),
+            admin_phones: Vec::new(),
         }
     }
 }
@@ -55,6 +58,7 @@ pub struct AuthService {
     contacts: Arc<dyn ContactRepo>,
     otps: Arc<dyn OtpRepo>,
     sessions: Arc<dyn SessionRepo>,
+    moderation: Arc<dyn ModerationRepo>,
     push: Arc<dyn PushRepo>,
     emails: Arc<dyn UserEmailRepo>,
     sender: Option<Arc<dyn OtpSender>>,
@@ -107,6 +111,7 @@ impl AuthService {
             contacts: ports.contacts.clone(),
             otps: ports.otps.clone(),
             sessions: ports.sessions.clone(),
+            moderation: ports.moderation.clone(),
             push: ports.push.clone(),
             emails: ports.emails.clone(),
             sender: ports.otp_sender.clone(),
@@ -235,6 +240,9 @@ impl AuthService {
             _ => UserName::parse(phone.as_str())?,
         };
         let user = self.users.insert_or_get_by_phone(&User::new(phone, name, now)).await?;
+        if user.disabled_at.is_some() {
+            return Err(account_disabled());
+        }
         // Numbers saved before their person registered become contacts now. At every
         // login, not only the first: a save racing the registration is caught up next time.
         self.contacts.claim_pending(&user.phone, user.id).await?;
@@ -252,9 +260,11 @@ impl AuthService {
     /// `authenticate`, and when the session expires: a socket that outlives it is closed then.
     pub async fn authenticate_until(&self, token: &str) -> DomainResult<(Caller, DateTime<Utc>)> {
         let claims = self.tokens.verify(token)?;
-        let session = self.sessions.get(claims.session_id).await?;
+        // With the user's state: a session made by a login that raced the account's
+        // disabling is refused too.
+        let session = self.moderation.session_with_owner_state(claims.session_id).await?;
         match session {
-            Some(s) if s.user_id == claims.user_id && s.is_active(self.clock.now()) => {
+            Some((s, false)) if s.user_id == claims.user_id && s.is_active(self.clock.now()) => {
                 Ok((Caller { user_id: s.user_id, session_id: s.id }, s.expires_at))
             }
             _ => Err(DomainError::unauthorized(ErrorCode::InvalidToken, "the session has ended; log in again")),
@@ -299,10 +309,16 @@ impl AuthService {
     }
 
     async fn end_session(&self, caller: Caller, session_id: SessionId) -> DomainResult<()> {
+        self.end_session_of(caller.user_id, session_id).await
+    }
+
+    /// Ends one session of `user`: its token stops working, its pushes stop, and its
+    /// sockets close at once on every instance.
+    pub(crate) async fn end_session_of(&self, user: crate::ids::UserId, session_id: SessionId) -> DomainResult<()> {
         self.sessions.revoke(session_id, self.clock.now()).await?;
         // A logged-out device is pushed nothing more.
         self.push.delete_subscriptions(session_id, None).await?;
-        if let Err(error) = self.bus.publish(&[caller.user_id], Delivery::SessionRevoked { session_id }).await {
+        if let Err(error) = self.bus.publish(&[user], Delivery::SessionRevoked { session_id }).await {
             // The token is already refused; a socket elsewhere closes at its next check.
             tracing::warn!(%error, session = %session_id, "could not notify the revoked device");
         }
@@ -316,6 +332,15 @@ impl AuthService {
             .await?
             .ok_or_else(|| DomainError::unauthorized(ErrorCode::InvalidToken, "the account no longer exists"))
     }
+
+    /// Whether the user is one of the server's admins (`ADMIN_PHONES`).
+    pub fn is_admin(&self, user: &User) -> bool {
+        crate::moderation::is_admin(user, &self.policy.admin_phones)
+    }
+}
+
+fn account_disabled() -> DomainError {
+    DomainError::forbidden(ErrorCode::AccountDisabled, "this account is disabled")
 }
 
 #[cfg(test)]
@@ -595,18 +620,68 @@ mod tests {
         m.tokens
             .expect_verify()
             .returning(move |_| Ok(TokenClaims { user_id, session_id, expires_at: now + Duration::hours(1) }));
-        m.sessions.expect_get().returning(move |_| {
-            Ok(Some(Session {
+        m.moderation.expect_session_with_owner_state().returning(move |_| {
+            Ok(Some((
+                Session {
+                    id: session_id,
+                    user_id,
+                    device: "d".into(),
+                    created_at: now,
+                    expires_at: now + Duration::hours(1),
+                    revoked_at: Some(now),
+                },
+                false,
+            )))
+        });
+        let service = AuthService::new(&ports(m), policy());
+        assert_eq!(service.authenticate("t").await.unwrap_err().code(), "invalid_token");
+    }
+
+    fn live_session(m: &mut MockSet, now: DateTime<Utc>, disabled: bool) {
+        let user_id = crate::ids::UserId::new();
+        let session_id = SessionId::new();
+        m.tokens
+            .expect_verify()
+            .returning(move |_| Ok(TokenClaims { user_id, session_id, expires_at: now + Duration::hours(1) }));
+        m.moderation.expect_session_with_owner_state().returning(move |_| {
+            let session = Session {
                 id: session_id,
                 user_id,
                 device: "d".into(),
                 created_at: now,
                 expires_at: now + Duration::hours(1),
-                revoked_at: Some(now),
-            }))
+                revoked_at: None,
+            };
+            Ok(Some((session, disabled)))
         });
+    }
+
+    #[tokio::test]
+    async fn a_disabled_users_live_session_no_longer_authenticates() {
+        let now = Utc::now();
+        let mut enabled = MockSet::new(now);
+        live_session(&mut enabled, now, false);
+        assert!(AuthService::new(&ports(enabled), policy()).authenticate("t").await.is_ok());
+        let mut disabled = MockSet::new(now);
+        live_session(&mut disabled, now, true);
+        let err = AuthService::new(&ports(disabled), policy()).authenticate("t").await.unwrap_err();
+        assert_eq!(err.code(), ErrorCode::InvalidToken);
+    }
+
+    #[tokio::test]
+    async fn a_disabled_user_cannot_log_in_even_with_the_right_code() {
+        let now = Utc::now();
+        let mut m = MockSet::new(now);
+        let c = challenge("123456", now, 1);
+        m.otps.expect_reserve_attempt().returning(move |_, _| Ok(Some(c.clone())));
+        m.otps.expect_consume().returning(|_, _, _| Ok(true));
+        m.users.expect_insert_or_get_by_phone().returning(move |u| Ok(User { disabled_at: Some(now), ..u.clone() }));
+        m.sessions.expect_create().never();
+        m.tokens.expect_issue().never();
         let service = AuthService::new(&ports(m), policy());
-        assert_eq!(service.authenticate("t").await.unwrap_err().code(), "invalid_token");
+        let err = service.login(login("123456")).await.unwrap_err();
+        assert_eq!(err.code(), ErrorCode::AccountDisabled);
+        assert_eq!(err.kind().http_status(), 403);
     }
 }
 

@@ -45,7 +45,7 @@ fn updated_message(event: ChatEvent) -> DomainResult<Message> {
 impl MessageService {
     /// The message, when the caller may read it and has not hidden it, with the
     /// caller's membership of its chat.
-    async fn readable(&self, caller: Caller, id: MessageId) -> DomainResult<(Message, Member)> {
+    pub(crate) async fn readable(&self, caller: Caller, id: MessageId) -> DomainResult<(Message, Member)> {
         let message = self.messages.get(id).await?.ok_or_else(message_not_found)?;
         let member = self.chats.member(message.chat_id, caller.user_id).await?.ok_or_else(message_not_found)?;
         if member.left_at.is_some_and(|left| message.seq > left.seq) {
@@ -121,14 +121,33 @@ impl MessageService {
                 let (message, member) = self.changeable(caller, id).await?;
                 check_delete_for_everyone(&message, &member, now, &self.policy)?;
                 let deleted = self.messages.delete_for_everyone(&message, caller.user_id, now).await;
-                if let Some(event) = deleted.map_err(as_message_error)? {
-                    self.publish(event).await;
-                    let carried: Vec<_> = message.attachments.iter().map(|a| a.id).collect();
-                    super::attachments::release(self.attachments.as_ref(), self.blobs.as_ref(), &carried).await;
-                }
+                self.deleted_for_everyone(&message, deleted.map_err(as_message_error)?).await;
             }
         }
         Ok(())
+    }
+
+    /// Deletes a message for everyone on a server admin's decision (a report):
+    /// any message but a system one, at any time, whether or not the admin is a
+    /// member of its chat; its members see it go as with any deletion. True when
+    /// it was deleted now, false when it was deleted already.
+    pub(crate) async fn delete_as_moderator(&self, moderator: crate::ids::UserId, id: MessageId) -> DomainResult<bool> {
+        let message = self.messages.get(id).await?.ok_or_else(message_not_found)?;
+        crate::message::check_moderator_delete(&message)?;
+        let deleted = self.messages.delete_by_moderator(&message, moderator, self.clock.now()).await?;
+        let done = deleted.is_some();
+        self.deleted_for_everyone(&message, deleted).await;
+        Ok(done)
+    }
+
+    /// After a deletion for everyone: every member hears of it, and files nothing
+    /// else carries are removed.
+    async fn deleted_for_everyone(&self, message: &Message, logged: Option<ChatEvent>) {
+        if let Some(event) = logged {
+            self.publish(event).await;
+            let carried: Vec<_> = message.attachments.iter().map(|a| a.id).collect();
+            super::attachments::release(self.attachments.as_ref(), self.blobs.as_ref(), &carried).await;
+        }
     }
 
     /// Sets the caller's reaction to a message, replacing the one they had.

@@ -5,16 +5,19 @@ mod attachments;
 mod auth;
 mod chats;
 mod contacts;
+mod export;
 mod former;
 mod groups;
 mod guards;
 mod links;
 mod message_actions;
 mod messages;
+mod moderation;
 mod presence;
 mod privacy;
 mod push;
 mod receipts;
+mod reports;
 mod search;
 mod sync;
 mod users;
@@ -28,9 +31,11 @@ pub use attachments::{AttachmentService, Download, Upload};
 pub use auth::{AuthPolicy, AuthService, CodeChannels, IssuedCode, LoginRequest};
 pub use chats::{ChatService, NewChat};
 pub use contacts::{ContactRef, ContactService};
+pub use export::{ExportedChat, ExportedContact, ExportedProfile, ExportedSession, UserExport};
 pub use groups::GroupEdit;
 pub use links::LinkService;
 pub use messages::MessageService;
+pub use moderation::{ModerationService, FIGURE_DAYS, MAX_AUDIT_PAGE, MAX_LISTED_USERS};
 pub use presence::PresenceService;
 pub use push::{DeliveryRound, PushPolicy, PushService};
 pub use receipts::ReceiptService;
@@ -43,9 +48,10 @@ use crate::chat::GroupPolicy;
 use crate::clock::Clock;
 use crate::message::MessagePolicy;
 use crate::ports::{
-    AttachmentRepo, BlobStore, ChatRepo, ChatSettingsRepo, CodeGenerator, ContactRepo, DeviceLinkRepo, EmailSender, EventBus,
-    LinkSecretGenerator, LinkSigner, MediaInspector, MessageRepo, MessageSearch, OtpRepo, OtpSender, PresenceTracker,
-    PushQueue, PushRepo, ReceiptRepo, SessionRepo, StoreHealth, TokenCodec, UserEmailRepo, UserRepo,
+    AttachmentRepo, BlobStore, ChatRepo, ChatSettingsRepo, CodeGenerator, ContactRepo, DeviceLinkRepo, EmailSender,
+    EventBus, LinkSecretGenerator, LinkSigner, MediaInspector, MessageRepo, MessageSearch, ModerationRepo, OtpRepo,
+    OtpSender, PresenceTracker, PushQueue, PushRepo, ReceiptRepo, SessionRepo, StoreHealth, TokenCodec, UserEmailRepo,
+    UserRepo,
 };
 use std::sync::Arc;
 
@@ -70,6 +76,8 @@ pub struct Ports {
     pub bus: Arc<dyn EventBus>,
     pub presence: Arc<dyn PresenceTracker>,
     pub push: Arc<dyn PushRepo>,
+    /// Disabled accounts, reports, the audit log and the server's figures.
+    pub moderation: Arc<dyn ModerationRepo>,
     /// Where sends hand their events to push planning.
     pub push_queue: Arc<dyn PushQueue>,
     /// People's email addresses.
@@ -103,6 +111,7 @@ pub struct Services {
     pub search: Arc<SearchService>,
     pub attachments: Arc<AttachmentService>,
     pub push: Arc<PushService>,
+    pub moderation: Arc<ModerationService>,
     pub bus: Arc<dyn EventBus>,
     pub store_health: Arc<dyn StoreHealth>,
 }
@@ -117,12 +126,16 @@ impl Services {
         push: PushPolicy,
     ) -> Self {
         let region = auth.region;
+        let links = Arc::new(LinkService::new(&ports, &auth, crate::auth::link::LinkPolicy::default()));
+        let auth = Arc::new(AuthService::new(&ports, auth));
+        let messages = Arc::new(MessageService::new(&ports, messages));
         Self {
-            links: Arc::new(LinkService::new(&ports, &auth, crate::auth::link::LinkPolicy::default())),
-            auth: Arc::new(AuthService::new(&ports, auth)),
+            links,
+            moderation: Arc::new(ModerationService::new(&ports, region, auth.clone(), messages.clone())),
+            auth,
             users: Arc::new(UserService::new(&ports)),
             chats: Arc::new(ChatService::new(&ports, groups)),
-            messages: Arc::new(MessageService::new(&ports, messages)),
+            messages,
             sync: Arc::new(SyncService::new(&ports)),
             presence: Arc::new(PresenceService::new(&ports)),
             receipts: Arc::new(ReceiptService::new(&ports)),

@@ -7,8 +7,9 @@ use crate::message::{Message, MessageStatus, NewMessage};
 use crate::ports::{
     MockAttachmentRepo, MockBlobStore, MockChatRepo, MockChatSettingsRepo, MockCodeGenerator, MockContactRepo,
     MockDeviceLinkRepo, MockEmailSender, MockEventBus, MockLinkSecretGenerator, MockLinkSigner, MockMediaInspector,
-    MockMessageRepo, MockMessageSearch, MockOtpRepo, MockOtpSender, MockPresenceTracker, MockPushQueue, MockPushRepo,
-    MockReceiptRepo, MockSessionRepo, MockStoreHealth, MockTokenCodec, MockUserEmailRepo, MockUserRepo,
+    MockMessageRepo, MockMessageSearch, MockModerationRepo, MockOtpRepo, MockOtpSender, MockPresenceTracker,
+    MockPushQueue, MockPushRepo, MockReceiptRepo, MockSessionRepo, MockStoreHealth, MockTokenCodec, MockUserEmailRepo,
+    MockUserRepo,
 };
 use crate::user::{Phone, Region, User, UserName};
 use chrono::{DateTime, Utc};
@@ -32,6 +33,7 @@ pub struct MockSet {
     pub bus: MockEventBus,
     pub presence: MockPresenceTracker,
     pub push: MockPushRepo,
+    pub moderation: MockModerationRepo,
     pub push_queue: MockPushQueue,
     pub sender: MockOtpSender,
     pub emails: MockUserEmailRepo,
@@ -81,6 +83,7 @@ impl MockSet {
             bus: MockEventBus::new(),
             presence: MockPresenceTracker::new(),
             push,
+            moderation: MockModerationRepo::new(),
             push_queue,
             sender: MockOtpSender::new(),
             emails: MockUserEmailRepo::new(),
@@ -116,6 +119,7 @@ pub fn ports(m: MockSet) -> Ports {
         bus: Arc::new(m.bus),
         presence: Arc::new(m.presence),
         push: Arc::new(m.push),
+        moderation: Arc::new(m.moderation),
         push_queue: Arc::new(m.push_queue),
         emails: Arc::new(m.emails),
         otp_sender: Some(Arc::new(m.sender)),

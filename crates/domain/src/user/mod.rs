@@ -39,6 +39,10 @@ pub struct User {
     /// only to the person themself.
     #[serde(skip, default = "previews_by_default")]
     pub notification_previews: bool,
+    /// When an operator or admin disabled the account: it cannot log in and its
+    /// tokens are refused. Shown only to admins (`UserSummary`).
+    #[serde(skip)]
+    pub disabled_at: Option<DateTime<Utc>>,
 }
 
 fn previews_by_default() -> bool {
@@ -57,6 +61,7 @@ impl User {
             created_at: now,
             last_seen_visibility: LastSeenVisibility::default(),
             notification_previews: true,
+            disabled_at: None,
         }
     }
 

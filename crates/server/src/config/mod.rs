@@ -40,6 +40,18 @@ fn invalid(var: &'static str, message: impl Into<String>) -> ConfigError {
     ConfigError::Invalid { var, message: message.into() }
 }
 
+/// `ADMIN_PHONES`: comma-separated numbers, each read as people type it.
+fn admin_phones(raw: &str, region: Region) -> Result<Vec<chitchat_domain::user::Phone>, ConfigError> {
+    raw.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            chitchat_domain::user::Phone::parse(p, region)
+                .map_err(|_| invalid("ADMIN_PHONES", format!("{p:?} is not a phone number")))
+        })
+        .collect()
+}
+
 fn non_empty(value: Option<String>) -> Option<String> {
     value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
@@ -202,6 +214,7 @@ impl Config {
         };
         let default_region = Region::parse(&raw.default_region)
             .map_err(|_| invalid("DEFAULT_REGION", "must be a two-letter region code such as IN"))?;
+        let admin_phones = admin_phones(&raw.admin_phones, default_region)?;
         if raw.db_max_open_conns == 0 {
             return Err(invalid("DB_MAX_OPEN_CONNS", "must be at least 1"));
         }
@@ -216,6 +229,7 @@ impl Config {
             mode_chosen: !raw.env.trim().is_empty(),
             data_dir,
             default_region,
+            admin_phones,
             http: HttpConfig {
                 port: raw.port,
                 host: raw.host,
@@ -424,6 +438,16 @@ mod tests {
         assert!(err.contains("LOGIN_CODE_DELIVERY") && err.contains("OTP_WEBHOOK_URL"), "{err}");
         let defaults = Config::check(Raw::default()).unwrap();
         assert!(defaults.otp.smtp_url.is_none() && !defaults.otp.admin_codes_only);
+    }
+
+    #[test]
+    fn admin_phones_are_read_with_the_default_region() {
+        let raw = Raw { admin_phones: " 98765 43210, +44 7911 123456 ,".into(), ..Raw::default() };
+        let phones = Config::check(raw).unwrap().admin_phones;
+        let phones: Vec<&str> = phones.iter().map(|p| p.as_str()).collect();
+        assert_eq!(phones, ["+919876543210", "+447911123456"]);
+        let err = Config::check(Raw { admin_phones: "+919876543210,12".into(), ..Raw::default() }).unwrap_err();
+        assert!(err.to_string().contains("ADMIN_PHONES"), "{err}");
     }
 
     #[test]

@@ -45,6 +45,7 @@ pub(super) struct Raw {
     pub(super) smtp_from: Option<String>,
     pub(super) login_code_delivery: String,
     pub(super) default_region: String,
+    pub(super) admin_phones: String,
     pub(super) group_max_members: usize,
     pub(super) message_edit_window: String,
     pub(super) message_delete_window: String,
@@ -98,6 +99,7 @@ impl Default for Raw {
             // Empty: every way configured (webhook, SMTP), and admin codes.
             login_code_delivery: String::new(),
             default_region: "IN".into(),
+            admin_phones: String::new(),
             group_max_members: chitchat_domain::chat::DEFAULT_GROUP_MAX_MEMBERS,
             message_edit_window: "15m".into(),
             message_delete_window: "48h".into(),

@@ -24,6 +24,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// How phone numbers written without a country code are read (`DEFAULT_REGION`).
     pub default_region: Region,
+    /// The server's admins (`ADMIN_PHONES`, comma-separated, read with the default region).
+    pub admin_phones: Vec<chitchat_domain::user::Phone>,
     pub http: HttpConfig,
     pub limits: LimitsConfig,
     pub db: DbConfig,

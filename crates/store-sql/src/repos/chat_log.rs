@@ -82,6 +82,9 @@ pub(crate) struct MessageChange<'a> {
     pub actor: &'a str,
     /// When, in microseconds.
     pub at: i64,
+    /// Whether the actor must be an active member (false for a server admin's
+    /// moderation, which the domain allows of anyone it names).
+    pub member_only: bool,
 }
 
 impl MessageChange<'_> {
@@ -96,7 +99,7 @@ impl MessageChange<'_> {
             .filter(chat_members::left_at_seq.is_null())
             .count();
         let active: i64 = on_conn!(conn, |c| active.get_result(c).await)?;
-        if active == 0 {
+        if self.member_only && active == 0 {
             return Err(StoreError::NotAMember);
         }
         Ok(event_seq)

@@ -60,7 +60,7 @@ impl Store {
         let content = content.as_str().to_owned();
         let (event_seq, payload, edited) = db_run!(self, |conn| {
             conn.transaction(async |tx| {
-                let change = MessageChange { chat_id: &chat_id, message_id: &id, actor: &actor, at };
+                let change = MessageChange { chat_id: &chat_id, message_id: &id, actor: &actor, at, member_only: true };
                 let event_seq = change.begin(&mut tx.db()).await?;
                 let payload = {
                     let (old, deleted_at): (String, Option<i64>) =
@@ -98,13 +98,15 @@ impl Store {
         message: &Message,
         actor: UserId,
         at: DateTime<Utc>,
+        member_only: bool,
     ) -> Result<Option<ChatEvent>, StoreError> {
         let (chat_id, id, actor_id) = (message.chat_id.to_string(), message.id.to_string(), actor.to_string());
         let at = to_micros(at);
         let done = db_run!(self, |conn| {
             unless_unchanged(
                 conn.transaction(async |tx| {
-                    let change = MessageChange { chat_id: &chat_id, message_id: &id, actor: &actor_id, at };
+                    let change =
+                        MessageChange { chat_id: &chat_id, message_id: &id, actor: &actor_id, at, member_only };
                     let event_seq = change.begin(&mut tx.db()).await?;
                     let payload = {
                         let emptied = diesel::update(messages::table.find(&id).filter(messages::deleted_at.is_null()))
@@ -153,7 +155,8 @@ impl Store {
         let done = db_run!(self, |conn| {
             unless_unchanged(
                 conn.transaction(async |tx| {
-                    let change = MessageChange { chat_id: &chat_id, message_id: &id, actor: &user_id, at };
+                    let change =
+                        MessageChange { chat_id: &chat_id, message_id: &id, actor: &user_id, at, member_only: true };
                     let event_seq = change.begin(&mut tx.db()).await?;
                     let payload = {
                         let mine = message_reactions::table.find((&id, &user_id));

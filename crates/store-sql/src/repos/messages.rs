@@ -222,7 +222,16 @@ impl MessageRepo for Store {
         actor: UserId,
         at: DateTime<Utc>,
     ) -> DomainResult<Option<ChatEvent>> {
-        Ok(self.delete_message_for_everyone(message, actor, at).await?)
+        Ok(self.delete_message_for_everyone(message, actor, at, true).await?)
+    }
+
+    async fn delete_by_moderator(
+        &self,
+        message: &Message,
+        moderator: UserId,
+        at: DateTime<Utc>,
+    ) -> DomainResult<Option<ChatEvent>> {
+        Ok(self.delete_message_for_everyone(message, moderator, at, false).await?)
     }
 
     async fn set_reaction(

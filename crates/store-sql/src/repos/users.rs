@@ -9,10 +9,10 @@ use chitchat_domain::{DomainResult, UserId};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
-diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+use super::lower;
 
 /// `%text%` for LIKE, with LIKE's wildcards in `text` taken literally.
-fn contains_pattern(text: &str) -> String {
+pub(crate) fn contains_pattern(text: &str) -> String {
     let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
     format!("%{escaped}%")
 }

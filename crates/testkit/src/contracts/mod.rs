@@ -13,12 +13,13 @@ pub mod store;
 mod store_attachments;
 mod store_chats;
 mod store_contacts;
-mod store_emails;
 mod store_device_links;
+mod store_emails;
 mod store_group_commit;
 mod store_groups;
 mod store_message_actions;
 mod store_messages;
+mod store_moderation;
 mod store_push;
 mod store_receipts;
 mod store_users;
@@ -126,6 +127,13 @@ macro_rules! store_contract_tests {
             emails_are_given_replaced_and_forgotten,
             emails_are_verified_once_by_the_pending_code_within_the_tries,
             emails_only_verified_ones_are_found_by_phone,
+            moderation_disabling_is_kept_seen_with_sessions_and_undone,
+            moderation_users_are_listed_by_name_or_phone,
+            moderation_erasing_frees_the_phone_and_removes_contacts_both_ways,
+            moderation_reports_keep_their_copy_and_close_once,
+            moderation_audit_is_newest_first_and_paged,
+            moderation_figures_count_users_messages_files_and_live_sessions,
+            messages_a_moderator_deletes_for_everyone_without_being_a_member,
             health_ping_answers,
         );
     };

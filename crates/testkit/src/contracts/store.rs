@@ -9,14 +9,15 @@ pub use super::store_group_commit::*;
 pub use super::store_groups::*;
 pub use super::store_message_actions::*;
 pub use super::store_messages::*;
+pub use super::store_moderation::*;
 pub use super::store_push::*;
 pub use super::store_receipts::*;
 pub use super::store_users::*;
 
 use chitchat_domain::chat::{new_direct, Chat, Member};
 use chitchat_domain::ports::{
-    AttachmentRepo, ChatRepo, ChatSettingsRepo, ContactRepo, DeviceLinkRepo, MessageRepo, MessageSearch, OtpRepo,
-    PushRepo, ReceiptRepo, SessionRepo, StoreHealth, UserEmailRepo, UserRepo,
+    AttachmentRepo, ChatRepo, ChatSettingsRepo, ContactRepo, DeviceLinkRepo, MessageRepo, MessageSearch,
+    ModerationRepo, OtpRepo, PushRepo, ReceiptRepo, SessionRepo, StoreHealth, UserEmailRepo, UserRepo,
 };
 use chitchat_domain::user::{Phone, Region, User, UserName};
 use chrono::{DateTime, SubsecRound, Utc};
@@ -36,6 +37,7 @@ pub trait Store:
     + ChatSettingsRepo
     + MessageSearch
     + PushRepo
+    + ModerationRepo
     + StoreHealth
     + Send
     + Sync
@@ -56,6 +58,7 @@ impl<T> Store for T where
         + ChatSettingsRepo
         + MessageSearch
         + PushRepo
+        + ModerationRepo
         + StoreHealth
         + Send
         + Sync

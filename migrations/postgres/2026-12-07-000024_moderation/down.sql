@@ -1,0 +1,3 @@
+DROP TABLE audit_log;
+DROP TABLE reports;
+ALTER TABLE users DROP COLUMN disabled_at;
