@@ -1,11 +1,13 @@
 // The menu of the chat-list header (new group, contacts, settings, log out),
-// and the settings panel: the profile (name and about, editable), who sees
-// the last seen, message notifications and the theme (both kept in this
+// and the settings panel: the profile (name and about, editable), the email
+// address for login codes (emailsettings.js), who sees the last seen, message
+// notifications and the theme (both kept in this
 // browser), and the devices logged in to the account, each of which (but this
 // one) can be logged out from here.
 
 import * as api from './api.js';
 import { avatar, byId, el, formatMoment, icon, menuKeys } from './dom.js';
+import { EmailSettings } from './emailsettings.js';
 import { notificationsOn, permission, setNotificationsOn } from './notifications.js';
 import { PushError, subscribePush, unsubscribePush } from './push.js';
 import { currentTheme, saveTheme, startTheme } from './theme.js';
@@ -93,6 +95,7 @@ export class SettingsView {
     this.list = byId('device-list');
     this.panelLogout = /** @type {HTMLButtonElement} */ (byId('panel-logout'));
     this.loadSeq = 0;
+    this.email = new EmailSettings();
 
     this.menuButton.addEventListener('click', () => (this.menu.hidden ? this.openMenu() : this.closeMenu(true)));
     this.menuButton.addEventListener('keydown', (event) => {
@@ -194,6 +197,7 @@ export class SettingsView {
     void this.load();
     void this.loadPrivacy();
     void this.loadPreviews();
+    void this.email.load();
   }
 
   /**
