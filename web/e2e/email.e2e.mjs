@@ -65,6 +65,7 @@ await runTest('email', async (browser, people) => {
   const verifyForm = page.getByTestId('email-verify-form');
 
   await openSettings(page);
+  await page.getByTestId('email-section').waitFor({ state: 'visible' });
   await address.waitFor();
   if ((await address.inputValue()) !== '') throw new Error('a new person has no address');
   if (await verifyForm.isVisible()) throw new Error('no code to type before an address is given');

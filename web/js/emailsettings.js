@@ -1,6 +1,7 @@
 // The settings panel's email address: where login codes also go once it is
 // verified. The person gives an address, the server mails it a code, and the
-// code typed back here verifies it; the address can be removed.
+// code typed back here verifies it; the address can be removed. Shown only when
+// the server sends email (`login_codes_by_email` of `GET /api/config`).
 
 import * as api from './api.js';
 import { byId } from './dom.js';
@@ -10,6 +11,7 @@ import { errorText } from './errors.js';
 
 export class EmailSettings {
   constructor() {
+    this.section = byId('email-section');
     this.form = /** @type {HTMLFormElement} */ (byId('email-form'));
     this.address = /** @type {HTMLInputElement} */ (byId('email-address'));
     this.send = /** @type {HTMLButtonElement} */ (byId('email-send'));
@@ -29,10 +31,13 @@ export class EmailSettings {
     this.remove.addEventListener('click', () => void this.forget());
   }
 
-  /** Shows the address as the server has it. */
+  /** Shows the address as the server has it, when the server sends email. */
   async load() {
     this.setNote('', false);
     try {
+      const config = await api.getConfig();
+      this.section.hidden = !config.login_codes_by_email;
+      if (this.section.hidden) return;
       this.show(await api.getEmail());
     } catch (err) {
       this.setNote(errorText(err), true);
