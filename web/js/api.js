@@ -443,6 +443,39 @@ export async function getMe() {
   return data.user;
 }
 
+/**
+ * The caller's email address, where login codes also go once it is verified.
+ * @typedef {{email: string | null, email_verified: boolean}} EmailState
+ */
+
+/** @returns {Promise<EmailState>} */
+export async function getEmail() {
+  const data = await request('GET', '/api/users/me');
+  return { email: data.email ?? null, email_verified: data.email_verified === true };
+}
+
+/**
+ * Gives the address; the server mails it a code.
+ * @param {string} email
+ * @returns {Promise<EmailState>}
+ */
+export function setEmail(email) {
+  return request('PUT', '/api/users/me/email', { email });
+}
+
+/**
+ * @param {string} code  the six digits mailed to the address
+ * @returns {Promise<EmailState>}
+ */
+export function verifyEmail(code) {
+  return request('POST', '/api/users/me/email/verify', { code });
+}
+
+/** @returns {Promise<void>} */
+export async function removeEmail() {
+  await request('DELETE', '/api/users/me/email');
+}
+
 /** @returns {Promise<import('./types.js').LastSeenVisibility>} who sees when the caller was last online */
 export async function getLastSeenPrivacy() {
   const data = await request('GET', '/api/users/me');

@@ -1,12 +1,14 @@
 // The menu of the chat-list header (new group, contacts, settings, log out),
-// and the settings panel: the profile (name and about, editable), who sees
-// the last seen, message notifications and the theme (both kept in this
+// and the settings panel: the profile (name and about, editable), the email
+// address for login codes (emailsettings.js), who sees the last seen, message
+// notifications and the theme (both kept in this
 // browser), and the devices logged in to the account, each of which (but this
 // one) can be logged out from here, and where a new one is linked (`js/linkconfirm.js`).
 
 import * as api from './api.js';
 import { avatar, byId, el, formatMoment, icon, menuKeys } from './dom.js';
 import { LinkConfirm } from './linkconfirm.js';
+import { EmailSettings } from './emailsettings.js';
 import { notificationsOn, permission, setNotificationsOn } from './notifications.js';
 import { PushError, subscribePush, unsubscribePush } from './push.js';
 import { currentTheme, saveTheme, startTheme } from './theme.js';
@@ -101,6 +103,7 @@ export class SettingsView {
     });
     // A QR code opened in a tab already logged in.
     window.addEventListener('hashchange', () => this.linkFromAddress());
+    this.email = new EmailSettings();
 
     this.menuButton.addEventListener('click', () => (this.menu.hidden ? this.openMenu() : this.closeMenu(true)));
     this.menuButton.addEventListener('keydown', (event) => {
@@ -214,6 +217,7 @@ export class SettingsView {
     void this.load();
     void this.loadPrivacy();
     void this.loadPreviews();
+    void this.email.load();
   }
 
   /**

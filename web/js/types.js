@@ -141,6 +141,7 @@
  * @property {number} delete_window_seconds
  * @property {number} message_search_max_chars
  * @property {number} people_search_max_chars
+ * @property {boolean} login_codes_by_email  the server mails codes: people may give an address
  */
 
 /**

@@ -94,13 +94,14 @@ impl MailServer {
         format!("smtp://127.0.0.1:{}", self.port)
     }
 
-    fn maildir(&self) -> PathBuf {
-        self.dir.path().join("maildir").join("new")
+    /// The maildir the server delivers into (its mails are in `new/`).
+    pub fn maildir(&self) -> PathBuf {
+        self.dir.path().join("maildir")
     }
 
     /// Every mail received so far for `to`, oldest first.
     pub fn received(&self, to: &str) -> Vec<ReceivedMail> {
-        let Ok(entries) = std::fs::read_dir(self.maildir()) else { return Vec::new() };
+        let Ok(entries) = std::fs::read_dir(self.maildir().join("new")) else { return Vec::new() };
         let mut files: Vec<(std::time::SystemTime, String, String)> = entries
             .filter_map(Result::ok)
             .filter_map(|entry| {

@@ -15,6 +15,9 @@ pub(crate) struct ClientConfig {
     message_search_max_chars: usize,
     /// Longest `q` of `GET /api/users/search`, in characters.
     people_search_max_chars: usize,
+    /// Whether login codes may come by email (the server has `SMTP_URL`), so that
+    /// a client offers to add an address.
+    login_codes_by_email: bool,
 }
 
 /// `GET /api/config`: no token needed, so a client can read it before login.
@@ -30,5 +33,6 @@ pub(crate) async fn client_config(services: web::Data<Services>) -> HttpResponse
         delete_window_seconds: policy.delete_window.num_seconds(),
         message_search_max_chars: chitchat_domain::search::MAX_QUERY_CHARS,
         people_search_max_chars: chitchat_domain::services::MAX_PEOPLE_QUERY_CHARS,
+        login_codes_by_email: services.auth.sends_email(),
     })
 }

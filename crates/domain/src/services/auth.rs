@@ -128,6 +128,11 @@ impl AuthService {
         self.policy.region
     }
 
+    /// Whether codes may go by email: people may then give an address.
+    pub fn sends_email(&self) -> bool {
+        self.mailer.is_some()
+    }
+
     /// Where a code for this phone goes: by SMS when the server has a way to send
     /// them, and by email when it sends email and the phone's person verified an
     /// address. None when neither way is on: codes then come only from the operator.

@@ -3,7 +3,8 @@
 //! photo uploaded in one browser shows in the other (web/e2e/attachments.e2e.mjs),
 //! a video streams from a signed link and seeks with range requests, and a voice
 //! note plays (web/e2e/media.e2e.mjs),
-//! the theme and notification settings work (web/e2e/settings.e2e.mjs), one
+//! the theme and notification settings work (web/e2e/settings.e2e.mjs), an email
+//! address is given and verified by its mailed code (web/e2e/email.e2e.mjs), one
 //! person's two browsers stay in step (web/e2e/devices.e2e.mjs), and the
 //! message actions (reply, edit, react, delete, forward) reach the other side
 //! live, with a phone-sized pass (web/e2e/actions.e2e.mjs), and the pages ride
@@ -90,6 +91,15 @@ async fn run_script_on(script: &str, server_env: &[(&str, &str)], env: &[(&str, 
 async fn two_browsers_log_in_and_chat_live() {
     let env = [("E2E_PRESENCE_OFFLINE", "1"), ("E2E_PRESENCE_WITHIN_MS", "8000")];
     run_script("chat.e2e.mjs", &env, "e2e: 1 passed, 0 failed").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_email_address_is_given_verified_by_its_mailed_code_and_removed_in_the_settings() {
+    let Some(mail) = chitchat_testkit::MailServer::start().await else { return };
+    let (url, maildir) = (mail.url(), mail.maildir());
+    let server_env = [("SMTP_URL", url.as_str()), ("SMTP_FROM", "Test chat <chat@chitchat.test>")];
+    let env = [("MAILDIR", maildir.to_str().expect("a UTF-8 path"))];
+    run_script_on("email.e2e.mjs", &server_env, &env, "email: 1 passed, 0 failed").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -90,6 +90,8 @@ async fn production_starts_with_operators_codes_only_and_they_log_in() {
     let log = server.log_text();
     assert!(log.contains(r#""login_code_delivery":"admin""#), "the start-up log names the ways codes go: {log}");
     let api = server.client();
+    let config = api.call(Method::GET, "/api/config", None, None).await;
+    assert_eq!(config.body["login_codes_by_email"], false, "clients offer no email address");
     // Asking for a code answers as always, and sends nothing.
     let asked = api.call(Method::POST, "/api/auth/otp", None, Some(json!({"phone": "9876543210"}))).await;
     assert_eq!(asked.status, StatusCode::ACCEPTED, "{:?}", asked.body);
@@ -141,6 +143,8 @@ async fn login_codes_come_by_email_to_verified_addresses_only() {
     let Some(server) = support::start(TestBackend::Sqlite, &env).await else { return };
     assert!(server.log_text().contains("login_code_delivery=log,email,admin"), "{}", server.log_text());
     let api = server.client();
+    let config = api.call(Method::GET, "/api/config", None, None).await;
+    assert_eq!(config.body["login_codes_by_email"], true, "clients offer to add an address");
     let asha = log_in_with_an_operators_code(&server, ASHA, "Asha", &[]).await;
     let me = api.get("/api/users/me", &asha).await.body;
     assert_eq!((me["email"].clone(), me["email_verified"].clone()), (json!(null), json!(false)));
