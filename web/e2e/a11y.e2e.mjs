@@ -1,5 +1,5 @@
-// Accessibility audit: axe-core checks the main screens (login, the chat list, a
-// conversation, group info, settings) in the light and the dark theme, and the
+// Accessibility audit: axe-core checks the main screens (login, linking a new
+// device, the chat list, a conversation, group info, settings) in the light and the dark theme, and the
 // chat list and a conversation on a phone-sized screen, and finds no violations
 // (its default rules: WCAG 2 A and AA, and best practices such as one `main`
 // landmark and a level-one heading).
@@ -89,6 +89,11 @@ await runTest('a11y', async (browser, people) => {
     await login.goto(BASE_URL);
     await login.getByTestId('phone-input').waitFor();
     await check(login, `login (${theme})`);
+    // Linking this browser from a logged-in device: the code, its QR code, the countdown.
+    await login.getByTestId('phone-input').fill(alice.user.phone);
+    await login.getByTestId('link-instead').click();
+    await login.getByTestId('link-code').getByText(/^[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}$/).waitFor();
+    await check(login, `link a device (${theme})`);
     await context.close();
 
     const a = await openAs(browser, `Alice (${theme})`, alice, { initScripts });

@@ -3,7 +3,8 @@
 // device" for Alice's number and shows a code; Alice, logged in on her laptop,
 // types that code in the settings and confirms "Log in as Alice on …?"; the new
 // browser ends up logged in, showing her chats, on a session of its own. A QR
-// code's address opened in the laptop asks the same question.
+// code's address opened in the laptop asks the same question. A code left for two
+// minutes (the page's clock moved on) is replaced by a new one.
 //
 //   cd web/e2e && npm ci && BASE_URL=http://127.0.0.1:18080 node link.e2e.mjs
 //
@@ -120,4 +121,29 @@ await runTest('link', async (browser, people) => {
   const still = await api('POST', `/api/auth/links/${other.link_id}/claim`, null, { claim_secret: other.claim_secret });
   if (still.status !== 'pending') throw new Error(`a cancelled link was confirmed: ${JSON.stringify(still)}`);
   log('the QR code address opened in a logged-in tab asks to confirm; cancelling leaves it waiting');
+
+  // Left alone (light theme this time), a code is replaced when its two minutes are up.
+  const idle = await browser.newContext({ viewport: { width: 390, height: 844 }, colorScheme: 'light' });
+  idle.setDefaultTimeout(TIMEOUT);
+  const idlePage = await idle.newPage();
+  await idlePage.clock.install();
+  await idlePage.goto(`${BASE_URL}/`);
+  await idlePage.getByTestId('phone-input').fill(alice.user.phone);
+  await idlePage.getByTestId('link-instead').click();
+  const codePattern = /^[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}$/;
+  await idlePage.getByTestId('link-code').getByText(codePattern).waitFor();
+  const first = await idlePage.getByTestId('link-code').textContent();
+  await idlePage.clock.fastForward('02:01');
+  await idlePage.waitForFunction(
+    (old) => {
+      const now = document.querySelector('[data-testid="link-code"]')?.textContent ?? '';
+      return /^[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}$/.test(now) && now !== old;
+    },
+    first,
+  );
+  const renewed = (await idlePage.getByTestId('link-countdown').textContent()) ?? '';
+  if (!/The code changes in (2:00|1:5\d)/.test(renewed)) throw new Error(`the new code's countdown: ${renewed}`);
+  await shoot(idlePage, 'renewed');
+  await idle.close();
+  log(`after two minutes the code ${first} was replaced by a new one (${renewed})`);
 });

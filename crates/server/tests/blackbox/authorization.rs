@@ -1,12 +1,12 @@
 //! Black-box authorization matrix over the REST API: anonymous callers get 401
-//! everywhere but the public operations (login, health and the client
-//! configuration, listed apart and checked against the spec); a stranger gets 404
+//! everywhere but the public operations (login, linking a new device, health and
+//! the client configuration, listed apart and checked against the spec); a stranger gets 404
 //! (never 200, never the data) on everything that names a chat, a message or a
 //! group; a member who is not an admin gets 403 on admin actions; the chat's
 //! members get what they may. The matrix must name every operation of
 //! `/api/openapi.json` that needs a token, so a new endpoint cannot be added without
-//! being checked here. Someone blocked cannot put the person who blocked them in a
-//! group.
+//! being checked here. Only its own person may see or confirm a new device's
+//! pairing code. Someone blocked cannot put the person who blocked them in a group.
 
 use chitchat_testkit::TestServer;
 use reqwest::{Method, StatusCode};
@@ -86,10 +86,9 @@ const NO_REPORT: &str = "00000000-0000-4000-8000-000000000001";
 /// A browser's public key, as `pushManager.subscribe` hands it over.
 const P256DH: &str = "BLn9b-VR0ca83knDNZ32dCHGyjJp-1riX9ZTN40MqV8K_LpQmLqxC_DoHvqvFXO_nGdAB4W9dogZb_sM-uV4JbY";
 
-/// The operations anyone may call without a token: login, health, and what a client
-/// reads before login.
-/// A new device asks for a link and claims its session without a token: its claim
-/// secret is its credential.
+/// The operations anyone may call without a token: login, health, what a client
+/// reads before login, and a new device's link (asked for and claimed without a
+/// token: its claim secret is its credential).
 const PUBLIC: &[&str] = &[
     "GET /api/config",
     "GET /health",

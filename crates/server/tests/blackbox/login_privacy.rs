@@ -77,12 +77,25 @@ async fn tokens_and_links_never_reach_the_log_even_at_trace_level() {
     assert_eq!(api.get_raw_as(&format!("{url}0"), None, &[]).await.status(), StatusCode::NOT_FOUND);
     let link_signature = url.rsplit("sig=").next().unwrap().to_owned();
 
+    // A new device linked: its pairing code, its claim secret and the token it gets.
+    let device_link =
+        api.call(Method::POST, "/api/auth/links", None, Some(json!({"phone": asha.user["phone"]}))).await.body;
+    let pairing_code = device_link["pairing_code"].as_str().unwrap().to_owned();
+    let claim_secret = device_link["claim_secret"].as_str().unwrap().to_owned();
+    let confirmed = api.post("/api/auth/links/confirm", &asha.token, json!({"pairing_code": pairing_code})).await;
+    assert_eq!(confirmed.status, StatusCode::OK, "{:?}", confirmed.body);
+    let claim_path = format!("/api/auth/links/{}/claim", device_link["link_id"].as_str().unwrap());
+    let claimed = api.call(Method::POST, &claim_path, None, Some(json!({"claim_secret": claim_secret}))).await;
+    let linked_token = claimed.body["token"].as_str().unwrap().to_owned();
+
     let log = server.log_text();
     let traced = log.matches("TRACE").count();
     assert!(traced > 20, "the trace-level log was captured: {traced} lines at TRACE");
-    for token in [&asha.token, &ravi.token, &forged] {
+    for token in [&asha.token, &ravi.token, &forged, &linked_token] {
         let signature = token.rsplit('.').next().unwrap();
         assert!(!log.contains(signature), "a token's signature is in the log");
     }
     assert!(!log.contains(&link_signature), "a link's signature is in the log");
+    assert!(!log.contains(&pairing_code), "a pairing code is in the log");
+    assert!(!log.contains(&claim_secret), "a claim secret is in the log");
 }
