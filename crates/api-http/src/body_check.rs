@@ -2,6 +2,7 @@
 //! checked by the domain rules that need no storage. Must be total over any bytes
 //! a client sends; the fuzz targets and the corpus test hold it to that.
 
+use crate::routes::admin::{ActionBody, ReportBody};
 use crate::routes::auth::{OtpRequest, RegisterRequest};
 use crate::routes::chats::{parse_user_ids, AddMembers, CreateChat, SetRole, SettingsBody, UpdateChat};
 use crate::routes::contacts::{user_id, AddBody, ProfileBody};
@@ -51,7 +52,14 @@ pub const REQUEST_BODIES: &[(&str, Check)] = &[
     ("POST /api/contacts", |b, r| check(b, |x: AddBody| add_contact(x, r))),
     ("POST /api/push/subscriptions", |b, _| check(b, push_subscription)),
     ("DELETE /api/push/subscriptions", |b, _| check(b, |_: UnsubscribeBody| Ok(()))),
+    ("POST /api/reports", |b, _| check(b, report)),
+    ("POST /api/admin/reports/{id}/actions", |b, _| check(b, |_: ActionBody| Ok(()))),
 ];
+
+fn report(body: ReportBody) -> Result<(), DomainError> {
+    body.target()?;
+    chitchat_domain::moderation::report_reason(&body.reason).map(drop)
+}
 
 fn check<T: DeserializeOwned>(bytes: &[u8], rules: impl FnOnce(T) -> Result<(), DomainError>) -> BodyCheck {
     match serde_json::from_slice(bytes) {

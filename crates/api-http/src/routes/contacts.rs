@@ -20,6 +20,8 @@ struct Me {
     privacy: Privacy,
     /// The caller's notification settings (only the caller sees them).
     notifications: Notifications,
+    /// Whether the caller is one of the server's admins (`ADMIN_PHONES`).
+    is_admin: bool,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -29,10 +31,10 @@ struct Notifications {
 }
 
 impl Me {
-    fn of(user: User) -> Self {
+    fn of(user: User, is_admin: bool) -> Self {
         let privacy = Privacy { last_seen: user.last_seen_visibility };
         let notifications = Notifications { previews: user.notification_previews };
-        Self { user, privacy, notifications }
+        Self { user, privacy, notifications, is_admin }
     }
 }
 
@@ -44,7 +46,9 @@ impl Me {
 )]
 #[get("/users/me")]
 pub(crate) async fn me(services: web::Data<Services>, caller: Authenticated) -> ApiResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(Me::of(services.auth.me(caller.0).await?)))
+    let user = services.auth.me(caller.0).await?;
+    let is_admin = services.auth.is_admin(&user);
+    Ok(HttpResponse::Ok().json(Me::of(user, is_admin)))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -99,7 +103,8 @@ pub(crate) async fn update_me(
             tracing::warn!(%error, user_id = %caller.0.user_id, "could not apply a new last_seen setting to presence");
         }
     }
-    Ok(HttpResponse::Ok().json(Me::of(user)))
+    let is_admin = services.auth.is_admin(&user);
+    Ok(HttpResponse::Ok().json(Me::of(user, is_admin)))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]

@@ -1,3 +1,4 @@
+pub(crate) mod admin;
 pub(crate) mod attachment_download;
 pub(crate) mod attachment_link;
 pub(crate) mod attachment_upload;
@@ -73,7 +74,15 @@ pub(crate) fn configure(cfg: &mut ServiceConfig) {
                 .service(message_actions::unreact)
                 .service(push::key)
                 .service(push::subscribe)
-                .service(push::unsubscribe),
+                .service(push::unsubscribe)
+                .service(admin::file)
+                .service(admin::users)
+                .service(admin::disable)
+                .service(admin::enable)
+                .service(admin::reports)
+                .service(admin::act)
+                .service(admin::audit)
+                .service(admin::stats),
         );
 }
 

@@ -64,8 +64,19 @@ fn endpoints(chat: &str, group: &str, message: &str, file: &str, user: &str) -> 
             ),
         ),
         (Method::DELETE, "/api/push/subscriptions".into(), Some(json!({"endpoint": "https://push.example/1"}))),
+        (Method::POST, "/api/reports".into(), Some(json!({"message_id": message, "reason": "spam"}))),
+        (Method::GET, "/api/admin/users?search=a".into(), None),
+        (Method::POST, format!("/api/admin/users/{user}/disable"), None),
+        (Method::POST, format!("/api/admin/users/{user}/enable"), None),
+        (Method::GET, "/api/admin/reports".into(), None),
+        (Method::POST, format!("/api/admin/reports/{NO_REPORT}/actions"), Some(json!({"action": "dismiss"}))),
+        (Method::GET, "/api/admin/audit".into(), None),
+        (Method::GET, "/api/admin/stats".into(), None),
     ]
 }
+
+/// A report id nobody filed.
+const NO_REPORT: &str = "00000000-0000-4000-8000-000000000001";
 
 /// A browser's public key, as `pushManager.subscribe` hands it over.
 const P256DH: &str = "BLn9b-VR0ca83knDNZ32dCHGyjJp-1riX9ZTN40MqV8K_LpQmLqxC_DoHvqvFXO_nGdAB4W9dogZb_sM-uV4JbY";
@@ -182,6 +193,16 @@ async fn every_endpoint_checks_who_is_asking(server: TestServer) {
         let reply = api.call(method.clone(), &path, Some(&ravi.token), body).await;
         assert_eq!(reply.status, StatusCode::FORBIDDEN, "member {method} {path}: {:?}", reply.body);
     }
+    // Someone who is not one of the server's admins: 403 on every admin endpoint.
+    for (method, path, body) in endpoints(&chat, &group, &message, &file, &asha.user_id()) {
+        if !path.starts_with("/api/admin/") {
+            continue;
+        }
+        let reply = api.call(method.clone(), &path, Some(&ravi.token), body).await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "non-admin {method} {path}: {:?}", reply.body);
+        assert_eq!(reply.body["error"]["code"], "admin_only");
+    }
+    assert_eq!(api.get("/api/users/me", &asha.token).await.status, StatusCode::OK, "the disable above was refused");
     // Only the sender edits or deletes for everyone in a direct chat.
     let edit = api
         .call(Method::PATCH, &format!("/api/messages/{message}"), Some(&ravi.token), Some(json!({"content": "mine"})))
