@@ -33,6 +33,8 @@ import { Outbox } from './js/outbox.js';
 import { OfflineStore } from './js/offlinestore.js';
 import { frameHandler } from './js/frames.js';
 import { MessageActions } from './js/messageactions.js';
+import { AdminPage } from './js/admin.js';
+import { ReportDialog } from './js/report.js';
 import { Router } from './js/router.js';
 import { Screen } from './js/screen.js';
 import { ConnectionBanner } from './js/banner.js';
@@ -70,6 +72,7 @@ const session = new Session({
   entered: (user, fromCache) => {
     // Turned on earlier: the server gets this browser's subscription again (it may be new).
     if (!fromCache && notificationsOn()) void subscribePush().catch(() => undefined);
+    if (!fromCache) void adminPage.check();
     return fromCache ? showKept(user) : loadApp(user);
   },
   cachedUser: (token) => offline.cachedUser(token),
@@ -122,6 +125,9 @@ const conversation = new ConversationView({
   onDelete: (entry, scope) => void messageActions.delete(entry, scope),
   onReact: (entry, emoji) => void messageActions.react(entry, emoji),
   onForward: (entry) => messageActions.forward(entry),
+  onReport: (entry) => {
+    if (entry.id) reportDialog.open({ message_id: entry.id }, 'a message');
+  },
   onQuoteMissing: (replyId) => void historyLoader.revealOriginal(replyId),
   isAdmin: () => {
     const chat = screen.openChat();
@@ -130,6 +136,10 @@ const conversation = new ConversationView({
 });
 
 const forwardDialog = new ForwardDialog();
+
+const reportDialog = new ReportDialog();
+
+const adminPage = new AdminPage();
 
 const messageInfo = new MessageInfoView();
 
@@ -145,6 +155,10 @@ const settings = new SettingsView({
   onContacts: () => {
     closeDrawers();
     contactsView.open();
+  },
+  onAdmin: () => {
+    closeDrawers();
+    adminPage.open();
   },
   onOpen: () => closeDrawers(),
   onProfileSaved: (user) => {
