@@ -182,6 +182,7 @@ const newGroup = new NewGroupView({
 
 const chatInfo = new ChatInfoView({
   me,
+  onReport: (userId, name) => reportDialog.open({ user_id: userId }, name),
   chat: (chatId) => store.chats.get(chatId),
   onChatView: (view) => chatSync.applyChatView(view),
   suggestions: () => suggestedPeople(store.chats.values(), myId()),

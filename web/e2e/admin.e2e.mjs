@@ -1,7 +1,8 @@
 // Browser test of reports and the Admin page: Bob reports Alice's message from
-// its menu with a reason; the admin (a phone of ADMIN_PHONES, who is in no chat
+// its menu with a reason, and Alice from the chat's info panel; the admin (a phone of ADMIN_PHONES, who is in no chat
 // with them) sees the report on the Admin page with the copied message and
-// deletes it for everyone; Bob's page shows the placeholder live. A person who
+// deletes it for everyone, and dismisses the report about Alice; Bob's page shows
+// the placeholder live. A person who
 // is not an admin has no Admin item. The Admin page is then used on a
 // phone-sized screen in the dark theme.
 //
@@ -38,6 +39,13 @@ await runTest('admin', async (browser, people) => {
   await b.page.getByTestId('report-reason').fill('Insults me');
   await b.page.getByTestId('report-send').click();
   await b.page.getByTestId('report-dialog').waitFor({ state: 'hidden' });
+  // And Alice herself, from the chat's info panel.
+  await b.page.getByTestId('chat-info-button').click();
+  await b.page.getByTestId('contact-info').getByTestId('report-user').click();
+  await b.page.getByTestId('report-reason').fill('Keeps harassing me');
+  await b.page.getByTestId('report-send').click();
+  await b.page.getByTestId('report-dialog').waitFor({ state: 'hidden' });
+  await b.page.locator('#chat-info-close').click();
   await b.page.getByTestId('menu-button').click();
   if (await b.page.getByTestId('menu-admin').isVisible()) throw new Error('Bob is no admin but sees "Admin"');
   await b.page.keyboard.press('Escape');
@@ -53,6 +61,9 @@ await runTest('admin', async (browser, people) => {
   await report.getByTestId('admin-delete-message').click();
   await a.page.getByTestId('confirm-ok').click();
   await a.page.getByTestId('admin-audit-entry').filter({ hasText: 'report_message_deleted' }).waitFor();
+  const aboutAlice = a.page.getByTestId('admin-report').filter({ hasText: 'Keeps harassing me' });
+  if ((await aboutAlice.getByTestId('admin-delete-message').count()) !== 0) throw new Error('a report about a person offers to delete a message');
+  await aboutAlice.getByTestId('admin-dismiss').click();
   await a.page.getByTestId('admin-reports').getByText('No open reports').waitFor();
 
   // Bob sees it go, live.
