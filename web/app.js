@@ -33,6 +33,8 @@ import { Outbox } from './js/outbox.js';
 import { OfflineStore } from './js/offlinestore.js';
 import { frameHandler } from './js/frames.js';
 import { MessageActions } from './js/messageactions.js';
+import { AdminPage } from './js/admin.js';
+import { ReportDialog } from './js/report.js';
 import { Router } from './js/router.js';
 import { Screen } from './js/screen.js';
 import { ConnectionBanner } from './js/banner.js';
@@ -70,6 +72,7 @@ const session = new Session({
   entered: (user, fromCache) => {
     // Turned on earlier: the server gets this browser's subscription again (it may be new).
     if (!fromCache && notificationsOn()) void subscribePush().catch(() => undefined);
+    if (!fromCache) void adminPage.check();
     return fromCache ? showKept(user) : loadApp(user);
   },
   cachedUser: (token) => offline.cachedUser(token),
@@ -126,6 +129,9 @@ const conversation = new ConversationView({
   onDelete: (entry, scope) => void messageActions.delete(entry, scope),
   onReact: (entry, emoji) => void messageActions.react(entry, emoji),
   onForward: (entry) => messageActions.forward(entry),
+  onReport: (entry) => {
+    if (entry.id) reportDialog.open({ message_id: entry.id }, 'a message');
+  },
   onQuoteMissing: (replyId) => void historyLoader.revealOriginal(replyId),
   isAdmin: () => {
     const chat = screen.openChat();
@@ -134,6 +140,10 @@ const conversation = new ConversationView({
 });
 
 const forwardDialog = new ForwardDialog();
+
+const reportDialog = new ReportDialog();
+
+const adminPage = new AdminPage();
 
 const messageInfo = new MessageInfoView();
 
@@ -149,6 +159,10 @@ const settings = new SettingsView({
   onContacts: () => {
     closeDrawers();
     contactsView.open();
+  },
+  onAdmin: () => {
+    closeDrawers();
+    adminPage.open();
   },
   onOpen: () => closeDrawers(),
   onProfileSaved: (user) => {
@@ -172,6 +186,7 @@ const newGroup = new NewGroupView({
 
 const chatInfo = new ChatInfoView({
   me,
+  onReport: (userId, name) => reportDialog.open({ user_id: userId }, name),
   chat: (chatId) => store.chats.get(chatId),
   onChatView: (view) => chatSync.applyChatView(view),
   suggestions: () => suggestedPeople(store.chats.values(), myId()),

@@ -585,3 +585,59 @@ export async function setNotificationPreviews(previews) {
   const data = await request('PATCH', '/api/users/me', { notifications: { previews } });
   return data?.notifications?.previews ?? previews;
 }
+
+// ---------------------------------------------------------------- reports and administration
+
+/**
+ * Files a report about a message the caller can read, or a person.
+ * @param {{ message_id?: string, user_id?: string }} target
+ * @param {string} reason  1-500 characters
+ */
+export function fileReport(target, reason) {
+  return request('POST', '/api/reports', { ...target, reason });
+}
+
+/** @returns {Promise<boolean>} whether the caller is one of the server's admins */
+export async function amIAdmin() {
+  const data = await request('GET', '/api/users/me');
+  return data?.is_admin === true;
+}
+
+/** @returns {Promise<any>} users, messages a day, connected devices, storage */
+export function adminStats() {
+  return request('GET', '/api/admin/stats');
+}
+
+/** @returns {Promise<any[]>} the open reports, oldest first */
+export async function adminReports() {
+  const data = await request('GET', '/api/admin/reports');
+  return Array.isArray(data?.reports) ? data.reports : [];
+}
+
+/**
+ * @param {string} reportId
+ * @param {'dismiss' | 'delete_message' | 'disable_sender'} action
+ */
+export function adminActOnReport(reportId, action) {
+  return request('POST', `/api/admin/reports/${encodeURIComponent(reportId)}/actions`, { action });
+}
+
+/** @param {string} search @returns {Promise<any[]>} */
+export async function adminUsers(search) {
+  const data = await request('GET', `/api/admin/users?search=${encodeURIComponent(search)}`);
+  return Array.isArray(data?.users) ? data.users : [];
+}
+
+/**
+ * @param {string} userId
+ * @param {boolean} disabled
+ */
+export function adminSetDisabled(userId, disabled) {
+  return request('POST', `/api/admin/users/${encodeURIComponent(userId)}/${disabled ? 'disable' : 'enable'}`, {});
+}
+
+/** @returns {Promise<any[]>} the newest audit entries first */
+export async function adminAudit() {
+  const data = await request('GET', '/api/admin/audit?limit=50');
+  return Array.isArray(data?.entries) ? data.entries : [];
+}

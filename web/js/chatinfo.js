@@ -22,6 +22,7 @@ import { contactOf, displayName, isBlocked, noteBlocked, putContact, dropContact
  * @property {(userId: string) => void} onPeopleChanged  a contact or block changed: names and states to redraw
  * @property {() => void} onClosed
  * @property {(text: string) => void} toast
+ * @property {(userId: string, name: string) => void} onReport  "Report" was picked for the other person
  */
 
 export class ChatInfoView {
@@ -518,7 +519,14 @@ export class ChatInfoView {
         this.handlers.toast(err instanceof Error ? err.message : String(err));
       }
     });
-    return [head, about, el('section', { class: 'info-section' }, toggleContact, block)];
+    const report = el(
+      'button',
+      { class: 'info-action info-action--danger', testid: 'report-user', attrs: { type: 'button', 'data-focus-key': 'report' } },
+      el('span', { class: 'info-action-icon' }, icon('block')),
+      el('span', { text: `Report ${name}` }),
+    );
+    report.addEventListener('click', () => this.handlers.onReport(other.id, name));
+    return [head, about, el('section', { class: 'info-section' }, toggleContact, block, report)];
   }
 }
 

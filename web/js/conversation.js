@@ -51,6 +51,7 @@ const QUICK_REACTIONS = ['👍', '❤️', '😂', '😮', '😢', '🙏'];
  * @property {(entry: Entry, scope: 'me' | 'everyone') => void} onDelete
  * @property {(entry: Entry, emoji: string | null) => void} onReact  sets (or, with null, takes back) the own reaction
  * @property {(entry: Entry) => void} onForward
+ * @property {(entry: Entry) => void} onReport  "Report" was picked on someone else's message
  * @property {(replyId: string) => void} onQuoteMissing  a reply's original is not among the messages held
  * @property {() => boolean} isAdmin  the user is an admin of the open group (may delete anyone's messages)
  */
@@ -109,6 +110,7 @@ export class ConversationView {
     this.menuEdit = /** @type {HTMLButtonElement} */ ($('#message-menu-edit'));
     this.menuDeleteMe = /** @type {HTMLButtonElement} */ ($('#message-menu-delete-me'));
     this.menuDeleteAll = /** @type {HTMLButtonElement} */ ($('#message-menu-delete-all'));
+    this.menuReport = /** @type {HTMLButtonElement} */ ($('#message-menu-report'));
     this.menuReactions = $('#message-menu-reactions');
     for (const emoji of QUICK_REACTIONS) {
       this.menuReactions.append(
@@ -293,6 +295,7 @@ export class ConversationView {
     onPick(this.menuForward, (entry) => this.handlers.onForward(entry));
     onPick(this.menuDeleteMe, (entry) => this.handlers.onDelete(entry, 'me'));
     onPick(this.menuDeleteAll, (entry) => this.handlers.onDelete(entry, 'everyone'));
+    onPick(this.menuReport, (entry) => this.handlers.onReport(entry));
     this.menuReactions.addEventListener('click', (event) => {
       const choice = event.target instanceof Element ? event.target.closest('[data-emoji]') : null;
       const entry = this.menuEntry;
@@ -350,6 +353,8 @@ export class ConversationView {
     }
     this.menuReply.hidden = !writable;
     this.menuForward.hidden = !live;
+    // Others' messages only: what the admins get is a copy of it.
+    this.menuReport.hidden = !live || own || entry.contentType === 'system';
     this.menuEdit.hidden = !(writable && own && entry.contentType === 'text' && !entry.forwarded && !!windows && age < windows.editMs);
     this.menuInfo.hidden = !own;
     this.menuCopy.hidden = !navigator.clipboard || !live || !entry.content;

@@ -62,6 +62,7 @@ export function deviceName(ua) {
  * @property {() => User | null} me
  * @property {() => void} onNewGroup
  * @property {() => void} onContacts
+ * @property {() => void} onAdmin  "Admin" was picked (shown to the server's admins only)
  * @property {() => void} onOpen       the settings panel opens (others close)
  * @property {(user: User) => void} onProfileSaved
  */
@@ -126,6 +127,11 @@ export class SettingsView {
     this.menuNewGroup.addEventListener('click', () => {
       this.closeMenu(false);
       this.handlers.onNewGroup();
+    });
+    this.menuAdmin = byId('menu-admin');
+    this.menuAdmin.addEventListener('click', () => {
+      this.closeMenu(false);
+      this.handlers.onAdmin();
     });
     this.menuContacts.addEventListener('click', () => {
       this.closeMenu(false);

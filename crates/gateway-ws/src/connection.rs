@@ -294,6 +294,9 @@ pub(crate) async fn run(
         }
     }
     let mut shutdown = conn.shutdown.clone();
+    // Without a relay, a session ended by another process (the operator's command
+    // line) cannot be announced here: each ping also asks whether it still holds.
+    let recheck_session = conn.services.bus.relay_status().await == chitchat_domain::ports::RelayStatus::NotConfigured;
     let mut heartbeat = tokio::time::interval(conn.settings.ping_period);
     heartbeat.tick().await;
     let mut last_heard = Instant::now();
@@ -424,6 +427,10 @@ pub(crate) async fn run(
                 }
                 if device.session.ping(b"").await.is_err() {
                     break Exit::ClientClosed;
+                }
+                if recheck_session && !conn.services.auth.still_signed_in(conn.caller).await {
+                    let _ = device.send(frames::session_revoked()).await;
+                    break close(CloseCode::Other(SESSION_REVOKED_CLOSE), "session revoked: log in again");
                 }
             }
         }

@@ -133,6 +133,7 @@ pub(crate) struct ActionBody {
         (status = 403, description = "Not an admin", body = crate::error::ErrorBody),
         (status = 404, description = "No such report", body = crate::error::ErrorBody),
         (status = 409, description = "Already closed", body = crate::error::ErrorBody),
+        (status = 422, description = "`delete_message` on a report about a person", body = crate::error::ErrorBody),
     ),
     security(("bearer" = [])),
 )]

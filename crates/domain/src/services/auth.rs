@@ -276,6 +276,20 @@ impl AuthService {
         }
     }
 
+    /// Whether the caller's session still holds (not revoked or expired, its user
+    /// not disabled), for sockets that no event can reach. A failed read answers
+    /// true: a database hiccup must not log everyone out.
+    pub async fn still_signed_in(&self, caller: Caller) -> bool {
+        match self.moderation.session_with_owner_state(caller.session_id).await {
+            Ok(Some((s, false))) => s.user_id == caller.user_id && s.is_active(self.clock.now()),
+            Ok(_) => false,
+            Err(error) => {
+                tracing::warn!(%error, session = %caller.session_id, "could not check the session; kept");
+                true
+            }
+        }
+    }
+
     /// The user a token names, if its signature and expiry are good; no lookup of
     /// the session (for cheap per-user accounting such as rate limits).
     pub fn token_subject(&self, token: &str) -> Option<crate::ids::UserId> {
@@ -671,6 +685,33 @@ mod tests {
         live_session(&mut disabled, now, true);
         let err = AuthService::new(&ports(disabled), policy()).authenticate("t").await.unwrap_err();
         assert_eq!(err.code(), ErrorCode::InvalidToken);
+    }
+
+    #[tokio::test]
+    async fn a_socket_asks_whether_its_session_still_holds() {
+        let now = Utc::now();
+        let caller = Caller { user_id: crate::ids::UserId::new(), session_id: SessionId::new() };
+        let session = Session {
+            id: caller.session_id,
+            user_id: caller.user_id,
+            device: "d".into(),
+            created_at: now,
+            expires_at: now + Duration::hours(1),
+            revoked_at: None,
+        };
+        for (answer, holds) in [
+            (Ok(Some((session.clone(), false))), true),
+            (Ok(Some((session.clone(), true))), false),
+            (Ok(Some((Session { revoked_at: Some(now), ..session.clone() }, false))), false),
+            (Ok(None), false),
+            (Err(DomainError::unavailable("db down")), true),
+        ] {
+            let mut m = MockSet::new(now);
+            let answer = std::sync::Mutex::new(Some(answer));
+            m.moderation.expect_session_with_owner_state().returning(move |_| answer.lock().unwrap().take().unwrap());
+            let service = AuthService::new(&ports(m), policy());
+            assert_eq!(service.still_signed_in(caller).await, holds);
+        }
     }
 
     #[tokio::test]

@@ -68,6 +68,22 @@ async fn a_cli_disable_closes_sockets_on_every_instance_refuses_login_and_enable
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_redis_a_cli_disable_closes_the_socket_at_its_next_ping() {
+    let env = [("WS_PING_PERIOD", "1s"), ("WS_PONG_WAIT", "5s")];
+    let Some(server) = support::start(TestBackend::Sqlite, &env).await else { return };
+    let api = server.client();
+    let ravi = api.login("9876543211", "Ravi").await;
+    let asha = api.login("9876543210", "Asha").await;
+    let mut ravi_ws = api.ws(&ravi.token).await;
+    let mut asha_ws = api.ws(&asha.token).await;
+    admin_ok(&server, &["users", "disable", "9876543211"]);
+    let (frames, end) = ravi_ws.frames_until_end(Duration::from_secs(5)).await;
+    assert!(frames.iter().any(|f| f["type"] == "session_revoked"), "{frames:?}");
+    assert!(matches!(end, SocketEnd::Closed(_) | SocketEnd::Dropped), "{end:?}");
+    assert_eq!(asha_ws.wait_for_end(Duration::from_secs(3)).await, SocketEnd::StillOpen, "others stay connected");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sessions_are_listed_and_revoked_one_or_all() {
     let Some(server) = support::start(TestBackend::Sqlite, &[]).await else { return };
     let api = server.client();

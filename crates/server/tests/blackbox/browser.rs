@@ -18,7 +18,8 @@
 //! the server is unreachable (web/e2e/offline.e2e.mjs); a real click on a push
 //! notification shown by a desktop's notification daemon
 //! (web/e2e/notification-click.e2e.mjs); a new browser linked from a logged-in one
-//! by its pairing code (web/e2e/link.e2e.mjs).
+//! by its pairing code (web/e2e/link.e2e.mjs); a reported message deleted for
+//! everyone from the Admin page (web/e2e/admin.e2e.mjs).
 //! Needs Debian's `chromium` and `npm ci --prefix web/e2e`, and for the click
 //! `xvfb`, `dunst`, `dbus` and `xdotool`; skipped without them unless
 //! `CHITCHAT_REQUIRE_BROWSER=1`.
@@ -85,6 +86,12 @@ async fn run_script_on(script: &str, server_env: &[(&str, &str)], env: &[(&str, 
         server.log_text()
     );
     assert!(stdout.contains(passed), "unexpected output:\n{stdout}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reported_message_is_deleted_for_everyone_from_the_admin_page() {
+    let admin = [("ADMIN_PHONES", "+919700000001")];
+    run_script_on("admin.e2e.mjs", &admin, &[("ADMIN_PHONE", "+919700000001")], "admin: 1 passed, 0 failed").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
