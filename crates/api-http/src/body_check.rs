@@ -6,6 +6,7 @@ use crate::routes::admin::{ActionBody, ReportBody};
 use crate::routes::auth::{OtpRequest, RegisterRequest};
 use crate::routes::chats::{parse_user_ids, AddMembers, CreateChat, SetRole, SettingsBody, UpdateChat};
 use crate::routes::contacts::{user_id, AddBody, ProfileBody};
+use crate::routes::email::{EmailBody, EmailCodeBody};
 use crate::routes::links::{ClaimBody, LinkRequest, PairingCodeBody};
 use crate::routes::message_actions::{EditBody, ForwardBody, ReactionBody};
 use crate::routes::messages::SendBody;
@@ -19,7 +20,7 @@ use chitchat_domain::contact::parse_alias;
 use chitchat_domain::message::{Emoji, MessageBody};
 use chitchat_domain::push::SubscriptionRequest;
 use chitchat_domain::receipt::ReceiptKind;
-use chitchat_domain::user::{LastSeenVisibility, Phone, Region, StatusLine, UserName};
+use chitchat_domain::user::{EmailAddress, LastSeenVisibility, Phone, Region, StatusLine, UserName};
 use chitchat_domain::DomainError;
 use chitchat_domain::ErrorCode;
 use serde::de::DeserializeOwned;
@@ -59,6 +60,8 @@ pub const REQUEST_BODIES: &[(&str, Check)] = &[
     ("PATCH /api/chats/{id}/members/{user_id}", |b, _| check(b, |x: SetRole| Role::parse(&x.role).map(drop))),
     ("PUT /api/chats/{id}/settings", |b, _| check(b, |_: SettingsBody| Ok(()))),
     ("PATCH /api/users/me", |b, _| check(b, profile)),
+    ("PUT /api/users/me/email", |b, _| check(b, |x: EmailBody| EmailAddress::parse(&x.email).map(drop))),
+    ("POST /api/users/me/email/verify", |b, _| check(b, |x: EmailCodeBody| OtpCode::parse(&x.code).map(drop))),
     ("POST /api/contacts", |b, r| check(b, |x: AddBody| add_contact(x, r))),
     ("POST /api/push/subscriptions", |b, _| check(b, push_subscription)),
     ("DELETE /api/push/subscriptions", |b, _| check(b, |_: UnsubscribeBody| Ok(()))),
