@@ -26,8 +26,21 @@ self.addEventListener('fetch', (event) => {
   if (key) event.respondWith(fromShell(key, event.request));
 });
 
+/**
+ * The shows of pushes, one after another. Chromium's getNotifications() deletes a
+ * stored notification that the platform does not report as displayed yet, so a
+ * push that reads its chat's notification while another push's is still being
+ * shown would lose that one (kept on screen, gone from every later read).
+ */
+let showing = Promise.resolve();
+
 self.addEventListener('push', (event) => {
-  event.waitUntil(showPush(readPush(event.data)));
+  const push = readPush(event.data);
+  showing = showing.then(
+    () => showPush(push),
+    () => showPush(push),
+  );
+  event.waitUntil(showing);
 });
 
 self.addEventListener('notificationclick', (event) => {

@@ -51,11 +51,17 @@ function pngSize(bytes) {
   return `${bytes.readUInt32BE(16)}x${bytes.readUInt32BE(20)}`;
 }
 
-/** The notifications the worker shows, as the page's registration lists them. */
-const shownNotifications = (page) =>
-  page.evaluate(async () => {
-    const registration = await navigator.serviceWorker.ready;
-    const notes = await registration.getNotifications();
+/**
+ * The notifications on display, read inside the worker once it has shown every push
+ * it has begun (sw.js chains them in `showing`). Chromium's getNotifications()
+ * deletes a notification that is stored but not yet displayed, so a read while the
+ * worker is still showing one (as polling from the page did) could lose it.
+ */
+const shownNotifications = (worker) =>
+  worker.evaluate(async () => {
+    // `showing` is sw.js's own top-level binding, seen from the worker's global scope.
+    await showing.catch(() => {});
+    const notes = await self.registration.getNotifications();
     return notes.map((n) => ({ title: n.title, body: n.body, tag: n.tag }));
   });
 
@@ -145,12 +151,15 @@ await runTest('pwa', async (browser, people) => {
   const registration = await waitFor('the worker registration', () =>
     [...registrations.values()].find((r) => r.scopeURL === `${BASE_URL}/` && !r.isDeleted),
   );
+  const worker = await waitFor('the worker in Playwright', () =>
+    context.serviceWorkers().find((w) => w.url() === `${BASE_URL}/sw.js`),
+  );
   const push = (data) =>
     cdp.send('ServiceWorker.deliverPushMessage', { origin: BASE_URL, registrationId: registration.registrationId, data: JSON.stringify(data) });
   const fromBob = { kind: 'message', chat_id: direct.id, chat_name: 'Bob Pwa', sender_name: 'Bob Pwa' };
 
   await push({ ...fromBob, seq: 1, preview: 'See you at six' });
-  const first = await waitFor('the first notification', async () => (await shownNotifications(page))[0]);
+  const first = await waitFor('the first notification', async () => (await shownNotifications(worker))[0]);
   if (first.title !== 'Bob Pwa' || first.body !== 'See you at six' || first.tag !== direct.id) {
     throw new Error(`the first push shows ${JSON.stringify(first)}`);
   }
@@ -158,7 +167,7 @@ await runTest('pwa', async (browser, people) => {
 
   await push({ ...fromBob, seq: 2, preview: 'Running late' });
   const replaced = await waitFor('the second push to replace the first', async () => {
-    const notes = await shownNotifications(page);
+    const notes = await shownNotifications(worker);
     return notes.length === 1 && notes[0].body !== first.body ? notes[0] : null;
   });
   if (replaced.title !== 'Bob Pwa' || replaced.body !== '2 new messages\nRunning late') {
@@ -168,16 +177,13 @@ await runTest('pwa', async (browser, people) => {
 
   await push({ kind: 'message', chat_id: group.id, seq: 3, chat_name: groupName, sender_name: 'Bob Pwa', preview: 'Saturday?' });
   const inGroup = await waitFor("the group's notification", async () =>
-    (await shownNotifications(page)).find((note) => note.tag === group.id),
+    (await shownNotifications(worker)).find((note) => note.tag === group.id),
   );
   if (inGroup.title !== groupName || inGroup.body !== 'Bob Pwa: Saturday?') throw new Error(`the group's push shows ${JSON.stringify(inGroup)}`);
-  if ((await shownNotifications(page)).length !== 2) throw new Error('a push of another chat replaced the first chat\'s notification');
+  if ((await shownNotifications(worker)).length !== 2) throw new Error('a push of another chat replaced the first chat\'s notification');
   log("another chat's push shows beside it: the group's name, the sender before the preview");
 
   // A click on the group's notification, dispatched inside the worker.
-  const worker = await waitFor('the worker in Playwright', () =>
-    context.serviceWorkers().find((w) => w.url() === `${BASE_URL}/sw.js`),
-  );
   await worker.evaluate(async (tag) => {
     const [notification] = await self.registration.getNotifications({ tag });
     const event = new NotificationEvent('notificationclick', { notification });
@@ -189,7 +195,7 @@ await runTest('pwa', async (browser, people) => {
   }, group.id);
   await page.waitForFunction((hash) => location.hash === hash, `#/chat/${group.id}`);
   await page.getByTestId('conversation-title').filter({ hasText: groupName }).waitFor();
-  const left = await shownNotifications(page);
+  const left = await shownNotifications(worker);
   if (left.length !== 1 || left[0].tag !== direct.id) throw new Error(`after the click these show: ${JSON.stringify(left)}`);
   log('a click on it opens the group in the open page and closes it');
 
