@@ -77,6 +77,11 @@ export async function runTest(name, body) {
     failed = true;
     console.error(`${name}: FAILED: ${err instanceof Error ? err.stack : String(err)}`);
     for (const p of people) for (const problem of p.problems) console.error(`${name}:   ${problem}`);
+    // What each page showed when it failed, to tell a slow page from a wrong one.
+    for (const p of people) {
+      const shown = await p.page.evaluate(() => document.body.innerText).catch((e) => `(unreadable: ${e})`);
+      console.error(`${name}: ${p.label}'s page at ${p.page.url()} showed:\n${String(shown).slice(0, 3000)}`);
+    }
   } finally {
     await browser?.close().catch(() => {});
   }
