@@ -159,13 +159,7 @@ impl AuthService {
             return Ok(now + self.policy.otp_ttl);
         };
         let code = self.codes.generate();
-        let challenge = OtpChallenge {
-            code_hash: code.hash(&phone, &self.policy.otp_pepper),
-            phone: phone.clone(),
-            expires_at: now + self.policy.otp_ttl,
-            attempts: 0,
-            created_at: now,
-        };
+        let challenge = self.challenge(&phone, &code, now, self.policy.otp_ttl);
         // The cooldown is checked by the write itself: of concurrent requests, on
         // any instance, only the one that stored its challenge sends a code.
         let cutoff = now - self.policy.otp_resend_cooldown;
@@ -198,19 +192,24 @@ impl AuthService {
         let phone = Phone::parse(raw_phone, self.policy.region)?;
         let now = self.clock.now();
         let code = self.codes.generate();
-        let challenge = OtpChallenge {
-            code_hash: code.hash(&phone, &self.policy.otp_pepper),
-            phone: phone.clone(),
-            expires_at: now + self.policy.admin_code_ttl,
-            attempts: 0,
-            created_at: now,
-        };
+        let challenge = self.challenge(&phone, &code, now, self.policy.admin_code_ttl);
         // The operator's code replaces any pending one, however recent (a cutoff in
         // the future allows for the clocks of other instances).
         if !self.otps.put_unless_recent(&challenge, now + Duration::days(1)).await? {
             return Err(DomainError::unavailable("the login code could not be stored"));
         }
         Ok(IssuedCode { phone, code, expires_at: challenge.expires_at })
+    }
+
+    /// The stored side of a fresh `code` for `phone`: its keyed hash, valid for `ttl`.
+    fn challenge(&self, phone: &Phone, code: &OtpCode, now: DateTime<Utc>, ttl: Duration) -> OtpChallenge {
+        OtpChallenge {
+            code_hash: code.hash(phone, &self.policy.otp_pepper),
+            phone: phone.clone(),
+            expires_at: now + ttl,
+            attempts: 0,
+            created_at: now,
+        }
     }
 
     /// Checks the code and logs the phone's user in on a new device session,

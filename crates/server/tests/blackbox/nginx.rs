@@ -46,7 +46,9 @@ impl Nginx {
         );
         std::fs::write(dir.path().join("nginx.conf"), conf).unwrap();
         let spawned = Command::new("nginx")
-            .args(["-p", &dir.path().display().to_string(), "-c", "nginx.conf", "-g", "daemon off;"])
+            // One process: a killed master would leave its worker running, holding the port and
+            // every descriptor the test inherited.
+            .args(["-p", &dir.path().display().to_string(), "-c", "nginx.conf", "-g", "daemon off; master_process off;"])
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .kill_on_drop(true)
