@@ -48,7 +48,14 @@ impl Nginx {
         let spawned = Command::new("nginx")
             // One process: a killed master would leave its worker running, holding the port and
             // every descriptor the test inherited.
-            .args(["-p", &dir.path().display().to_string(), "-c", "nginx.conf", "-g", "daemon off; master_process off;"])
+            .args([
+                "-p",
+                &dir.path().display().to_string(),
+                "-c",
+                "nginx.conf",
+                "-g",
+                "daemon off; master_process off;",
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .kill_on_drop(true)
