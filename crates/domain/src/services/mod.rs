@@ -3,6 +3,7 @@
 
 mod attachments;
 mod auth;
+mod calls;
 mod chats;
 mod contacts;
 mod export;
@@ -29,6 +30,7 @@ pub(crate) mod test_support;
 
 pub use attachments::{AttachmentService, Download, Upload};
 pub use auth::{AuthPolicy, AuthService, CodeChannels, IssuedCode, LoginRequest};
+pub use calls::CallService;
 pub use chats::{ChatService, NewChat};
 pub use contacts::{ContactRef, ContactService};
 pub use export::{ExportedChat, ExportedContact, ExportedProfile, ExportedSession, UserExport};
@@ -44,14 +46,15 @@ pub use sync::{CatchUp, SyncService, MAX_REPLAY_EVENTS};
 pub use users::{UserService, MAX_QUERY_CHARS as MAX_PEOPLE_QUERY_CHARS};
 
 use crate::attachment::AttachmentPolicy;
+use crate::call::CallPolicy;
 use crate::chat::GroupPolicy;
 use crate::clock::Clock;
 use crate::message::MessagePolicy;
 use crate::ports::{
-    AttachmentRepo, BlobStore, ChatRepo, ChatSettingsRepo, CodeGenerator, ContactRepo, DeviceLinkRepo, EmailSender,
-    EventBus, LinkSecretGenerator, LinkSigner, MediaInspector, MessageRepo, MessageSearch, ModerationRepo, OtpRepo,
-    OtpSender, PresenceTracker, PushQueue, PushRepo, ReceiptRepo, SessionRepo, StoreHealth, TokenCodec, UserEmailRepo,
-    UserRepo,
+    AttachmentRepo, BlobStore, CallRegistry, ChatRepo, ChatSettingsRepo, CodeGenerator, ContactRepo, DeviceLinkRepo,
+    EmailSender, EventBus, LinkSecretGenerator, LinkSigner, MediaInspector, MessageRepo, MessageSearch, ModerationRepo,
+    OtpRepo, OtpSender, PresenceTracker, PushQueue, PushRepo, ReceiptRepo, SessionRepo, StoreHealth, TokenCodec,
+    UserEmailRepo, UserRepo,
 };
 use std::sync::Arc;
 
@@ -75,6 +78,8 @@ pub struct Ports {
     pub store_health: Arc<dyn StoreHealth>,
     pub bus: Arc<dyn EventBus>,
     pub presence: Arc<dyn PresenceTracker>,
+    /// The calls going on, shared by the instances.
+    pub calls: Arc<dyn CallRegistry>,
     pub push: Arc<dyn PushRepo>,
     /// Disabled accounts, reports, the audit log and the server's figures.
     pub moderation: Arc<dyn ModerationRepo>,
@@ -112,6 +117,7 @@ pub struct Services {
     pub attachments: Arc<AttachmentService>,
     pub push: Arc<PushService>,
     pub moderation: Arc<ModerationService>,
+    pub calls: Arc<CallService>,
     pub bus: Arc<dyn EventBus>,
     pub store_health: Arc<dyn StoreHealth>,
 }
@@ -124,6 +130,7 @@ impl Services {
         messages: MessagePolicy,
         attachments: AttachmentPolicy,
         push: PushPolicy,
+        calls: CallPolicy,
     ) -> Self {
         let region = auth.region;
         let links = Arc::new(LinkService::new(&ports, &auth, crate::auth::link::LinkPolicy::default()));
@@ -143,6 +150,7 @@ impl Services {
             search: Arc::new(SearchService::new(&ports)),
             attachments: Arc::new(AttachmentService::new(&ports, attachments)),
             push: Arc::new(PushService::new(&ports, push)),
+            calls: Arc::new(CallService::new(&ports, calls)),
             bus: ports.bus,
             store_health: ports.store_health,
         }

@@ -14,8 +14,8 @@ use secret_strength::{
     estimated_entropy_bits, MAKE_A_SECRET, MIN_PRODUCTION_SECRET, MIN_PRODUCTION_SECRET_BITS, SEED_EXAMPLE_SECRET,
 };
 pub use sections::{
-    AttachmentsConfig, AuthConfig, Config, DbConfig, HttpConfig, LimitsConfig, MessagesConfig, OtpConfig, PushConfig,
-    RedisConfig, RunMode, WsConfig,
+    AttachmentsConfig, AuthConfig, CallsConfig, Config, DbConfig, HttpConfig, LimitsConfig, MessagesConfig, OtpConfig,
+    PushConfig, RedisConfig, RunMode, WsConfig,
 };
 use std::path::PathBuf;
 use std::time::Duration;
@@ -224,6 +224,9 @@ impl Config {
         if raw.group_max_members < 2 {
             return Err(invalid("GROUP_MAX_MEMBERS", "must be at least 2"));
         }
+        if raw.call_max_participants < 2 {
+            return Err(invalid("CALL_MAX_PARTICIPANTS", "must be at least 2"));
+        }
         Ok(Self {
             mode,
             mode_chosen: !raw.env.trim().is_empty(),
@@ -299,6 +302,11 @@ impl Config {
                 edit_window: duration("MESSAGE_EDIT_WINDOW", &raw.message_edit_window)?,
                 delete_window: duration("MESSAGE_DELETE_WINDOW", &raw.message_delete_window)?,
             },
+            calls: CallsConfig {
+                max_participants: raw.call_max_participants,
+                ring_timeout: duration("CALL_RING_TIMEOUT", &raw.call_ring_timeout)?,
+                drop_timeout: duration("CALL_DROP_TIMEOUT", &raw.call_drop_timeout)?,
+            },
             attachments: AttachmentsConfig {
                 max_upload_size: raw.max_upload_size,
                 thumbnail_memory_budget: positive("THUMBNAIL_MEMORY_BUDGET", raw.thumbnail_memory_budget)?,
@@ -328,6 +336,10 @@ mod tests {
         assert_eq!(c.messages.group_max_members, 1024);
         assert_eq!(c.messages.edit_window, Duration::from_secs(15 * 60));
         assert_eq!(c.messages.delete_window, Duration::from_secs(48 * 3600));
+        assert_eq!(
+            (c.calls.max_participants, c.calls.ring_timeout, c.calls.drop_timeout),
+            (4, Duration::from_secs(45), Duration::from_secs(30))
+        );
         assert_eq!(c.attachments.max_upload_size, 64 * 1024 * 1024);
         assert_eq!(c.attachments.storage_url, None, "attachments go to DATA_DIR/attachments");
         assert_eq!(c.attachments.link_ttl, Duration::from_secs(15 * 60));
@@ -462,6 +474,10 @@ mod tests {
         assert!(err.to_string().contains("GROUP_MAX_MEMBERS"));
         let err = Config::check(Raw { message_edit_window: "0s".into(), ..Raw::default() }).unwrap_err();
         assert!(err.to_string().contains("MESSAGE_EDIT_WINDOW"));
+        let err = Config::check(Raw { call_max_participants: 1, ..Raw::default() }).unwrap_err();
+        assert!(err.to_string().contains("CALL_MAX_PARTICIPANTS"));
+        let err = Config::check(Raw { call_ring_timeout: "0s".into(), ..Raw::default() }).unwrap_err();
+        assert!(err.to_string().contains("CALL_RING_TIMEOUT"));
         let err = Config::check(Raw { message_delete_window: "two days".into(), ..Raw::default() }).unwrap_err();
         assert!(err.to_string().contains("MESSAGE_DELETE_WINDOW"));
         for ttl in ["500ms", "25h", "soon"] {

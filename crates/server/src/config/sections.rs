@@ -34,6 +34,7 @@ pub struct Config {
     pub otp: OtpConfig,
     pub ws: WsConfig,
     pub messages: MessagesConfig,
+    pub calls: CallsConfig,
     pub attachments: AttachmentsConfig,
     pub push: PushConfig,
 }
@@ -164,6 +165,17 @@ pub struct MessagesConfig {
     /// How long after sending its sender may delete a message for everyone
     /// (`MESSAGE_DELETE_WINDOW`); group admins may at any time.
     pub delete_window: Duration,
+}
+
+/// Voice and video calls.
+#[derive(Debug)]
+pub struct CallsConfig {
+    /// Most members of a chat in which a call may start (`CALL_MAX_PARTICIPANTS`).
+    pub max_participants: usize,
+    /// How long invitees' devices ring (`CALL_RING_TIMEOUT`).
+    pub ring_timeout: Duration,
+    /// How long a device in a call whose socket closed may come back (`CALL_DROP_TIMEOUT`).
+    pub drop_timeout: Duration,
 }
 
 /// Uploaded files.
