@@ -150,7 +150,7 @@ error_codes! {
         Http(Forbidden, "Deleting one's own message for everyone more than `MESSAGE_DELETE_WINDOW` (48 hours by default) after it was sent (group admins have no limit)."),
     ],
     Blocked = "blocked" => [
-        Http(Forbidden, "In a direct chat, the other person blocked the caller: opening the chat (`POST /api/chats`), sending, replying, editing, reacting and forwarding into it are refused."),
+        Http(Forbidden, "In a direct chat, the other person blocked the caller: opening the chat (`POST /api/chats`), sending, replying, editing, reacting and forwarding into it are refused. On the WebSocket, `call_invite` in a direct chat where either person blocks the other."),
     ],
     LinkExpired = "link_expired" => [
         Http(Forbidden, "`GET /api/attachments/{id}` (or its thumbnail) through a signed link whose `exp` has passed: ask `POST /api/attachments/{id}/link` for a fresh one."),
@@ -386,7 +386,19 @@ error_codes! {
         Frame("error", "A `type` the server does not handle."),
     ],
     InvalidPayload = "invalid_payload" => [
-        Frame("error", "A frame's `payload` is missing a field or has one of the wrong type."),
+        Frame("error", "A frame's `payload` is missing a field or has one of the wrong type, or a call frame's `sdp` (64 KiB) or `candidate` (4 KiB) is over its limit."),
+    ],
+    CallNotFound = "call_not_found" => [
+        Frame("error", "A call frame names a call that does not exist (or has ended), has a malformed `call_id`, or is a call the caller is not part of (these look the same on purpose)."),
+    ],
+    NotInCall = "not_in_call" => [
+        Frame("error", "`call_offer`, `call_answer` or `call_ice` from a device that has not joined the call, or to a `to_user_id` who has not joined it."),
+    ],
+    AlreadyInCall = "already_in_call" => [
+        Frame("error", "`call_invite` or `call_accept` by someone already in another call (joined on a device); hang that one up first."),
+    ],
+    CallTooLarge = "call_too_large" => [
+        Frame("error", "`call_invite` in a group with more members than `CALL_MAX_PARTICIPANTS` (4 by default)."),
     ],
     TooManyChats = "too_many_chats" => [
         Frame("error", "More than 5000 chats in one `resume` frame."),

@@ -3,7 +3,7 @@
 //! the chat's durable log, which devices use to resume without gaps.
 
 use crate::chat::{ChatSettings, ChatView};
-use crate::ids::{ChatId, MessageId, SessionId, UserId};
+use crate::ids::{ChatId, DeviceId, MessageId, SessionId, UserId};
 use crate::message::{Message, ReactionChange, UpdateAction};
 use crate::receipt::ChatProgress;
 use crate::user::User;
@@ -101,6 +101,40 @@ pub struct EphemeralDelivery {
     pub room_id: Option<ChatId>,
     #[serde(with = "shared_str")]
     pub frame: Arc<str>,
+    /// Which of the recipients' devices get it (a call's frames go to the device
+    /// that joined it); every device unless said otherwise.
+    #[serde(default, skip_serializing_if = "DeviceTarget::is_all")]
+    pub devices: DeviceTarget,
+}
+
+/// Which devices of a delivery's recipients it is written to. Carried with the
+/// delivery across instances; the gateway asks [`DeviceTarget::includes`] before
+/// writing a frame to a socket.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(tag = "to", content = "device_ids", rename_all = "snake_case")]
+pub enum DeviceTarget {
+    /// Every device of every recipient.
+    #[default]
+    All,
+    /// Only these devices.
+    Only(Vec<DeviceId>),
+    /// Every device but these.
+    AllBut(Vec<DeviceId>),
+}
+
+impl DeviceTarget {
+    pub fn is_all(&self) -> bool {
+        *self == Self::All
+    }
+
+    /// Whether the device (one socket) gets the delivery.
+    pub fn includes(&self, device: DeviceId) -> bool {
+        match self {
+            Self::All => true,
+            Self::Only(devices) => devices.contains(&device),
+            Self::AllBut(devices) => !devices.contains(&device),
+        }
+    }
 }
 
 /// What the bus carries to a user's devices.
@@ -168,7 +202,7 @@ struct PresencePayload {
 impl Delivery {
     fn ephemeral<P: Serialize>(kind: &'static str, room_id: Option<ChatId>, sender: UserId, payload: P) -> Self {
         let frame = serde_json::to_string(&EphemeralEnvelope { kind, room_id, sender, payload }).unwrap_or_default();
-        Self::Ephemeral(EphemeralDelivery { room_id, frame: Arc::from(frame) })
+        Self::Ephemeral(EphemeralDelivery { room_id, frame: Arc::from(frame), devices: DeviceTarget::All })
     }
 
     /// `{"type":"typing","room_id","sender","payload":{"typing","expires_in_ms"}}`.
@@ -298,7 +332,11 @@ impl ChatUpdate {
 
     /// Serialises once into what every device of every member receives.
     pub fn to_delivery(&self) -> Delivery {
-        Delivery::Ephemeral(EphemeralDelivery { room_id: Some(self.room_id), frame: Arc::from(self.to_frame()) })
+        Delivery::Ephemeral(EphemeralDelivery {
+            room_id: Some(self.room_id),
+            frame: Arc::from(self.to_frame()),
+            devices: DeviceTarget::All,
+        })
     }
 }
 
@@ -429,8 +467,29 @@ mod tests {
         let delivery = Delivery::Ephemeral(EphemeralDelivery {
             room_id: Some(ChatId::new()),
             frame: Arc::from("{\"type\":\"chat_update\"}"),
+            devices: DeviceTarget::All,
         });
         let json = serde_json::to_string(&delivery).unwrap();
         assert_eq!(serde_json::from_str::<Delivery>(&json).unwrap(), delivery);
+    }
+
+    #[test]
+    fn a_delivery_for_some_devices_crosses_the_relay_with_its_target() {
+        let (joined, other) = (DeviceId::new(), DeviceId::new());
+        for devices in [DeviceTarget::Only(vec![joined]), DeviceTarget::AllBut(vec![joined])] {
+            let delivery = Delivery::Ephemeral(EphemeralDelivery {
+                room_id: None,
+                frame: Arc::from("{}"),
+                devices: devices.clone(),
+            });
+            let json = serde_json::to_string(&delivery).unwrap();
+            let Delivery::Ephemeral(back) = serde_json::from_str::<Delivery>(&json).unwrap() else { panic!("{json}") };
+            assert_eq!(back.devices, devices);
+        }
+        let only = DeviceTarget::Only(vec![joined]);
+        assert_eq!((only.includes(joined), only.includes(other)), (true, false));
+        let all_but = DeviceTarget::AllBut(vec![joined]);
+        assert_eq!((all_but.includes(joined), all_but.includes(other)), (false, true));
+        assert!(DeviceTarget::All.includes(other));
     }
 }

@@ -69,3 +69,12 @@ id_type!(
     /// Identifies a person's report about a message or another person.
     ReportId
 );
+id_type!(
+    /// Identifies a call, from its invitation until it ends.
+    CallId
+);
+id_type!(
+    /// Identifies one open WebSocket (one device's connection): a call is joined
+    /// on one device, and its frames go to that device only.
+    DeviceId
+);

@@ -5,6 +5,7 @@
 pub mod access;
 pub mod attachment;
 pub mod auth;
+pub mod call;
 pub mod chat;
 pub mod clock;
 pub mod contact;
@@ -30,5 +31,5 @@ pub mod user;
 
 pub use error::{error_chain, Cause, DomainError, DomainResult};
 pub use error_code::{ErrorCode, ErrorKind};
-pub use ids::{AttachmentId, ChatId, LinkId, MessageId, ReportId, SessionId, UserId};
+pub use ids::{AttachmentId, CallId, ChatId, DeviceId, LinkId, MessageId, ReportId, SessionId, UserId};
 pub use services::Services;

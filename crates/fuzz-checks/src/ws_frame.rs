@@ -1,6 +1,7 @@
 use crate::assert_client_error;
+use chitchat_domain::call::{RelayBody, RelayKind, MAX_CANDIDATE_BYTES, MAX_SDP_BYTES};
 use chitchat_domain::ChatId;
-use chitchat_gateway_ws::{decode_client_frame, ClientCommand, MAX_RESUME_CHATS};
+use chitchat_gateway_ws::{decode_client_frame, CallAction, ClientCommand, MAX_RESUME_CHATS};
 use serde_json::Value;
 
 /// A WebSocket text frame, decoded and checked as the gateway does. Text frames
@@ -33,6 +34,22 @@ pub fn ws_frame(bytes: &[u8]) {
         Ok(typing) => assert!(typing || frame.payload.get("typing") == Some(&Value::Bool(false))),
         Err(error) => assert_client_error(&error),
     }
+    if let Err(error) = frame.call_id() {
+        assert_client_error(&error);
+    }
+    if let Err(error) = frame.call_media() {
+        assert_client_error(&error);
+    }
+    // Whatever passes on to another device is within its limit.
+    for kind in [RelayKind::Offer, RelayKind::Answer, RelayKind::Ice] {
+        match frame.relay_signal(kind) {
+            Ok(signal) => match signal.body {
+                RelayBody::Sdp(sdp) => assert!(sdp.len() <= MAX_SDP_BYTES),
+                RelayBody::Candidate(candidate) => assert!(candidate.to_string().len() <= MAX_CANDIDATE_BYTES),
+            },
+            Err(error) => assert_client_error(&error),
+        }
+    }
     // The command the socket loop acts on: a known type reads as its own variant,
     // any other is refused.
     match frame.command() {
@@ -45,6 +62,11 @@ pub fn ws_frame(bytes: &[u8]) {
                     assert!(payload.chats.len() <= MAX_RESUME_CHATS);
                     "resume"
                 }
+                ClientCommand::CallInvite { .. } => "call_invite",
+                ClientCommand::Call { action: CallAction::Accept, .. } => "call_accept",
+                ClientCommand::Call { action: CallAction::Decline, .. } => "call_decline",
+                ClientCommand::Call { action: CallAction::Hangup, .. } => "call_hangup",
+                ClientCommand::CallSignal(signal) => signal.kind.wire_type(),
             };
             assert_eq!(kind, frame.kind);
         }

@@ -3,9 +3,10 @@
 //! the reading of its payload; the connection matches on the variant.
 
 use crate::client_frame::{ClientFrame, ResumePayload};
+use chitchat_domain::call::{CallMedia, RelayKind, RelaySignal};
 use chitchat_domain::message::SendCommand;
 use chitchat_domain::receipt::ReceiptKind;
-use chitchat_domain::{ChatId, DomainError, ErrorCode};
+use chitchat_domain::{CallId, ChatId, DomainError, ErrorCode};
 use serde_json::Value;
 
 /// A client frame whose type and payload have been read.
@@ -20,6 +21,21 @@ pub enum ClientCommand {
     Typing { chat: ChatId, typing: bool },
     /// `resume`: replay what came after the positions the device reports.
     Resume(ResumePayload),
+    /// `call_invite`: start a call in the chat.
+    CallInvite { chat: ChatId, media: CallMedia },
+    /// `call_accept`, `call_decline`, `call_hangup`: this device acts on a call.
+    Call { call: CallId, action: CallAction },
+    /// `call_offer`, `call_answer`, `call_ice`: for another joined device of the call.
+    CallSignal(RelaySignal),
+}
+
+/// What a device does to a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallAction {
+    /// Answer here, or come back after a drop.
+    Accept,
+    Decline,
+    Hangup,
 }
 
 /// A client frame as the connection handles it: the `id` its replies echo, and the
@@ -43,6 +59,13 @@ impl ClientFrame {
             }
             "typing" => Ok(ClientCommand::Typing { chat: self.chat()?, typing: self.typing()? }),
             "resume" => Ok(ClientCommand::Resume(self.resume_payload()?)),
+            "call_invite" => Ok(ClientCommand::CallInvite { chat: self.chat()?, media: self.call_media()? }),
+            "call_accept" => Ok(ClientCommand::Call { call: self.call_id()?, action: CallAction::Accept }),
+            "call_decline" => Ok(ClientCommand::Call { call: self.call_id()?, action: CallAction::Decline }),
+            "call_hangup" => Ok(ClientCommand::Call { call: self.call_id()?, action: CallAction::Hangup }),
+            "call_offer" => Ok(ClientCommand::CallSignal(self.relay_signal(RelayKind::Offer)?)),
+            "call_answer" => Ok(ClientCommand::CallSignal(self.relay_signal(RelayKind::Answer)?)),
+            "call_ice" => Ok(ClientCommand::CallSignal(self.relay_signal(RelayKind::Ice)?)),
             other => Err(DomainError::invalid(ErrorCode::UnknownType, format!("unknown frame type {other:?}"))),
         }
     }
@@ -87,6 +110,50 @@ mod tests {
         assert!(
             matches!(command(&resume), Ok(ClientCommand::Resume(payload)) if payload.chats.get(&chat.to_string()) == Some(&7))
         );
+    }
+
+    #[test]
+    fn call_frames_read_as_their_commands() {
+        let (chat, call, to) = (ChatId::new(), CallId::new(), chitchat_domain::UserId::new());
+        let invite = format!(r#"{{"type":"call_invite","room_id":"{chat}","payload":{{"media":"video"}}}}"#);
+        assert!(
+            matches!(command(&invite), Ok(ClientCommand::CallInvite { chat: c, media: CallMedia::Video }) if c == chat)
+        );
+        for (kind, action) in [
+            ("call_accept", CallAction::Accept),
+            ("call_decline", CallAction::Decline),
+            ("call_hangup", CallAction::Hangup),
+        ] {
+            let frame = format!(r#"{{"type":"{kind}","payload":{{"call_id":"{call}"}}}}"#);
+            assert!(
+                matches!(command(&frame), Ok(ClientCommand::Call { call: c, action: a }) if c == call && a == action)
+            );
+        }
+        let offer =
+            format!(r#"{{"type":"call_offer","payload":{{"call_id":"{call}","to_user_id":"{to}","sdp":"v=0"}}}}"#);
+        assert!(
+            matches!(command(&offer), Ok(ClientCommand::CallSignal(s)) if s.kind == RelayKind::Offer && s.to_user == to)
+        );
+        let ice =
+            format!(r#"{{"type":"call_ice","payload":{{"call_id":"{call}","to_user_id":"{to}","candidate":null}}}}"#);
+        assert!(matches!(command(&ice), Ok(ClientCommand::CallSignal(s)) if s.kind == RelayKind::Ice));
+    }
+
+    #[test]
+    fn call_frames_that_name_no_call_or_carry_too_much_are_refused() {
+        let (call, to) = (CallId::new(), chitchat_domain::UserId::new());
+        assert_eq!(refusal(r#"{"type":"call_accept","payload":{"call_id":"nope"}}"#).0, "call_not_found");
+        assert_eq!(refusal(r#"{"type":"call_hangup"}"#).0, "call_not_found");
+        assert_eq!(refusal(r#"{"type":"call_invite","payload":{"media":"video"}}"#).0, "chat_not_found");
+        let chat = ChatId::new();
+        let smell = format!(r#"{{"type":"call_invite","room_id":"{chat}","payload":{{"media":"smell"}}}}"#);
+        assert_eq!(refusal(&smell).0, "invalid_payload");
+        let huge = "a".repeat(chitchat_domain::call::MAX_SDP_BYTES + 1);
+        let offer =
+            format!(r#"{{"type":"call_answer","payload":{{"call_id":"{call}","to_user_id":"{to}","sdp":"{huge}"}}}}"#);
+        assert_eq!(refusal(&offer).0, "invalid_payload");
+        let nobody = format!(r#"{{"type":"call_offer","payload":{{"call_id":"{call}","to_user_id":"x","sdp":""}}}}"#);
+        assert_eq!(refusal(&nobody).0, "invalid_payload");
     }
 
     #[test]

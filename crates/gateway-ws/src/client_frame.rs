@@ -2,10 +2,11 @@
 //! can be refused before any storage is touched. Total over any text a client
 //! sends, which the fuzz targets and the corpus test hold it to.
 
+use chitchat_domain::call::{call_not_found, CallMedia, RelayBody, RelayKind, RelaySignal};
 use chitchat_domain::message::{SendCommand, SendRequest};
 use chitchat_domain::receipt::ReceiptKind;
 use chitchat_domain::ErrorCode;
-use chitchat_domain::{ChatId, DomainError};
+use chitchat_domain::{CallId, ChatId, DomainError, UserId};
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -81,6 +82,46 @@ impl ClientFrame {
             ));
         }
         Ok(payload)
+    }
+
+    /// The call a call frame names (`payload.call_id`); a missing or malformed
+    /// id is an unknown call.
+    pub fn call_id(&self) -> Result<CallId, DomainError> {
+        self.payload
+            .get("call_id")
+            .and_then(Value::as_str)
+            .and_then(|id| id.trim().parse().ok())
+            .ok_or_else(call_not_found)
+    }
+
+    /// What a `call_invite` carries (`payload.media`).
+    pub fn call_media(&self) -> Result<CallMedia, DomainError> {
+        match self.payload.get("media") {
+            Some(Value::String(media)) => CallMedia::parse(media),
+            _ => Err(DomainError::invalid(ErrorCode::InvalidPayload, "media must be \"voice\" or \"video\"")),
+        }
+    }
+
+    /// The signal a `call_offer`, `call_answer` or `call_ice` frame passes on,
+    /// within its size limit.
+    pub fn relay_signal(&self, kind: RelayKind) -> Result<RelaySignal, DomainError> {
+        let call = self.call_id()?;
+        let invalid = |message: &str| DomainError::invalid(ErrorCode::InvalidPayload, message);
+        let to_user: UserId = self
+            .payload
+            .get("to_user_id")
+            .and_then(Value::as_str)
+            .and_then(|id| id.trim().parse().ok())
+            .ok_or_else(|| invalid("to_user_id must be a user id"))?;
+        let body = match kind {
+            RelayKind::Offer | RelayKind::Answer => match self.payload.get("sdp") {
+                Some(Value::String(sdp)) => RelayBody::Sdp(sdp.clone()),
+                _ => return Err(invalid("sdp must be a string")),
+            },
+            // A missing candidate, like null, marks the end of the candidates.
+            RelayKind::Ice => RelayBody::Candidate(self.payload.get("candidate").cloned().unwrap_or(Value::Null)),
+        };
+        RelaySignal::new(kind, call, to_user, body)
     }
 
     /// Whether a `typing` frame starts (the default) or stops typing.

@@ -6,7 +6,7 @@
 //! time, in the order they came, while the loop goes on delivering live events,
 //! so that a device that keeps sending never falls behind on what it receives.
 
-use crate::client_command::{ClientCommand, ClientRequest};
+use crate::client_command::{CallAction, ClientCommand, ClientRequest};
 use crate::client_frame::{decode_client_frame, ClientFrame, ResumePayload};
 use crate::frames;
 use crate::ledger::{Ledger, Live, Replay};
@@ -20,7 +20,7 @@ use chitchat_domain::chat::ChatSettings;
 use chitchat_domain::event::{Delivery, EventDelivery};
 use chitchat_domain::message::SendCommand;
 use chitchat_domain::ports::Subscription;
-use chitchat_domain::{ChatId, DomainError, ErrorCode, Services};
+use chitchat_domain::{ChatId, DeviceId, DomainError, ErrorCode, Services};
 use futures_util::StreamExt;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::future::Future;
@@ -62,6 +62,8 @@ fn shared_text(frame: &Arc<str>) -> ByteString {
 
 pub(crate) struct Connection {
     pub caller: Caller,
+    /// This socket, among the user's devices: calls are joined on one.
+    pub device: DeviceId,
     pub services: Arc<Services>,
     pub settings: GatewaySettings,
     /// Turns true when the instance shuts down.
@@ -344,12 +346,14 @@ pub(crate) async fn run(
                         break exit_for(closed);
                     }
                 }
-                // Live-only updates have no place in the log: they go out as they come.
-                Some(Delivery::Ephemeral(update)) => {
+                // Live-only updates have no place in the log: they go out as they
+                // come, to the devices they are for.
+                Some(Delivery::Ephemeral(update)) if update.devices.includes(conn.device) => {
                     if let Err(closed) = device.send(shared_text(&update.frame)).await {
                         break exit_for(closed);
                     }
                 }
+                Some(Delivery::Ephemeral(_)) => {}
                 Some(Delivery::CatchUp) => {
                     if let Err(closed) = device.catch_up_all(&conn).await {
                         break exit_for(closed);
@@ -440,6 +444,13 @@ pub(crate) async fn run(
     metrics::gauge!("chitchat_ws_connections").decrement(1.0);
     tracing::info!(user = %conn.caller.user_id, session = %conn.caller.session_id, "websocket disconnected");
     let (services, caller, grace) = (conn.services.clone(), conn.caller, conn.settings.presence_grace);
+    // A call joined on this socket waits for the device to come back.
+    let (calls, socket) = (conn.services.calls.clone(), conn.device);
+    actix_web::rt::spawn(async move {
+        if let Err(error) = calls.device_closed(caller.user_id, socket).await {
+            tracing::warn!(user = %caller.user_id, %error, "could not record a call's device leaving");
+        }
+    });
     actix_web::rt::spawn(async move {
         tokio::time::sleep(grace).await;
         if let Err(error) = services.presence.device_disconnected(caller).await {
@@ -485,7 +496,8 @@ async fn finish(in_flight: &mut Option<PendingReply>) -> String {
 /// Handles a client's frame. A `message` or `status_update` waits for a database
 /// write without touching what the device has been sent: it is returned to run in
 /// the background (one at a time, in order), and yields its reply when done. Any
-/// other frame is answered at once.
+/// other frame is answered at once (a call frame before the frames its change
+/// sends through the bus, which wait in the device's queue meanwhile).
 async fn handle(
     conn: &Connection,
     device: &mut Device,
@@ -521,6 +533,33 @@ async fn handle(
             Err(error) => frames::domain_error(id.as_ref(), &error),
         },
         Ok(ClientCommand::Resume(payload)) => frames::resumed(id.as_ref(), &resume(conn, device, payload).await?),
+        Ok(ClientCommand::CallInvite { chat, media }) => {
+            match conn.services.calls.invite(conn.caller, conn.device, chat, media).await {
+                Ok(call) => chitchat_domain::call::ringing_frame(&call, id.as_ref()),
+                Err(error) => frames::domain_error(id.as_ref(), &error),
+            }
+        }
+        Ok(ClientCommand::Call { call, action }) => {
+            let calls = &conn.services.calls;
+            let done = match action {
+                CallAction::Accept => calls.accept(conn.caller, conn.device, call).await,
+                CallAction::Decline => calls.decline(conn.caller, conn.device, call).await,
+                CallAction::Hangup => calls.hang_up(conn.caller, conn.device, call).await,
+            };
+            match done {
+                // What changed reaches the devices through the bus; an id asks for an ack too.
+                Ok(()) if id.is_none() => return Ok(None),
+                Ok(()) => frames::ack_empty(id.as_ref()),
+                Err(error) => frames::domain_error(id.as_ref(), &error),
+            }
+        }
+        Ok(ClientCommand::CallSignal(signal)) => {
+            match conn.services.calls.relay(conn.caller, conn.device, signal).await {
+                Ok(()) if id.is_none() => return Ok(None),
+                Ok(()) => frames::ack_empty(id.as_ref()),
+                Err(error) => frames::domain_error(id.as_ref(), &error),
+            }
+        }
         Err(error) => frames::domain_error(id.as_ref(), &error),
     };
     device.send(reply).await.map(|()| None)

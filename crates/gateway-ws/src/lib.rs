@@ -10,7 +10,7 @@ mod frames;
 mod ledger;
 mod sockets;
 
-pub use client_command::{ClientCommand, ClientRequest};
+pub use client_command::{CallAction, ClientCommand, ClientRequest};
 pub use client_frame::{decode_client_frame, ClientFrame, ResumePayload, MAX_RESUME_CHATS};
 pub use sockets::SocketCounts;
 
@@ -181,6 +181,7 @@ async fn connect(
     actix_web::rt::spawn(connection::run(
         connection::Connection {
             caller,
+            device: chitchat_domain::DeviceId::new(),
             services: services.into_inner(),
             settings: settings.get_ref().clone(),
             shutdown: shutdown.watch(),

@@ -43,3 +43,16 @@ mod request_counter {
 
     chitchat_testkit::request_counter_contract_tests!(local_counter());
 }
+
+mod call_registry {
+    use chitchat_realtime_local::LocalCallRegistry;
+    use chitchat_testkit::contracts::call_registry::RegistryPair;
+    use std::sync::Arc;
+
+    async fn local_registry() -> Option<RegistryPair> {
+        let registry = Arc::new(LocalCallRegistry::default());
+        Some((registry.clone(), registry))
+    }
+
+    chitchat_testkit::call_registry_contract_tests!(local_registry());
+}

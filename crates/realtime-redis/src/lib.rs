@@ -4,6 +4,7 @@
 //! another; and presence shared by the instances ([`RedisPresence`], the
 //! `PresenceTracker` port), which also notices instances that crashed.
 
+mod calls;
 mod config;
 mod connection;
 mod error;
@@ -13,6 +14,7 @@ mod rate;
 mod relay;
 mod subscriber;
 
+pub use calls::RedisCallRegistry;
 pub use config::{RedisRelayConfig, DEFAULT_CHANNEL};
 pub use error::RelayError;
 pub use membership::{RedisMembershipCache, DEFAULT_MEMBERS_TTL};

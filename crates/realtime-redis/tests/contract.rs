@@ -112,3 +112,28 @@ mod request_counter {
 
     chitchat_testkit::request_counter_contract_tests!(redis_counters());
 }
+
+mod call_registry {
+    use chitchat_realtime_redis::{RedisCallRegistry, RedisRelayConfig};
+    use chitchat_testkit::contracts::call_registry::RegistryPair;
+    use chitchat_testkit::services::{skip_or_fail, test_redis_url};
+    use std::sync::Arc;
+
+    /// Two instances' registries on one key prefix of their own.
+    async fn redis_registries() -> Option<RegistryPair> {
+        let config = RedisRelayConfig::new(test_redis_url());
+        let prefix = format!("chitchat:test:{}", uuid::Uuid::new_v4().simple());
+        let connect = async {
+            Ok::<_, chitchat_realtime_redis::RelayError>((
+                RedisCallRegistry::connect(&config, &prefix).await?,
+                RedisCallRegistry::connect(&config, &prefix).await?,
+            ))
+        };
+        match connect.await {
+            Ok((a, b)) => Some((Arc::new(a), Arc::new(b))),
+            Err(error) => skip_or_fail("Redis (TEST_REDIS_URL)", error),
+        }
+    }
+
+    chitchat_testkit::call_registry_contract_tests!(redis_registries());
+}

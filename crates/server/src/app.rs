@@ -12,20 +12,21 @@ use chitchat_auth::{
 };
 use chitchat_blob_store::ObjectBlobStore;
 use chitchat_domain::attachment::AttachmentPolicy;
+use chitchat_domain::call::CallPolicy;
 use chitchat_domain::chat::GroupPolicy;
 use chitchat_domain::clock::SystemClock;
 use chitchat_domain::ice::IcePolicy;
 use chitchat_domain::membership::CachedChatRepo;
 use chitchat_domain::message::MessagePolicy;
 use chitchat_domain::ports::cluster::{MembershipCache, RateQuota, RelayStatus, RequestCounter};
-use chitchat_domain::ports::{CodeGenerator, EmailSender, OtpSender, PresenceTracker, TurnCredentials};
-use chitchat_domain::services::{AuthPolicy, Ports, PushPolicy};
+use chitchat_domain::ports::{CallRegistry, CodeGenerator, EmailSender, OtpSender, PresenceTracker, TurnCredentials};
+use chitchat_domain::services::{AuthPolicy, Policies, Ports, PushPolicy};
 use chitchat_domain::Services;
 use chitchat_gateway_ws::{GatewaySettings, Shutdown, SocketCounts};
-use chitchat_realtime_local::{LocalBus, LocalMembershipCache, LocalPresence, LocalRequestCounter};
+use chitchat_realtime_local::{LocalBus, LocalCallRegistry, LocalMembershipCache, LocalPresence, LocalRequestCounter};
 use chitchat_realtime_redis::{
-    RedisMembershipCache, RedisPresence, RedisPresenceConfig, RedisRelay, RedisRelayConfig, RedisRequestCounter,
-    DEFAULT_MEMBERS_TTL,
+    RedisCallRegistry, RedisMembershipCache, RedisPresence, RedisPresenceConfig, RedisRelay, RedisRelayConfig,
+    RedisRequestCounter, DEFAULT_MEMBERS_TTL,
 };
 use chitchat_store_sql::{Store, StoreConfig};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
@@ -146,8 +147,10 @@ fn spawn_presence_sweeper(services: Arc<Services>, store: Arc<Store>, every: std
         let mut ticks = tokio::time::interval(every / 2);
         loop {
             ticks.tick().await;
-            if let Err(error) = services.presence.expire_dead_instances().await {
-                tracing::warn!(%error, "could not expire the presence of dead instances");
+            match services.presence.expire_dead_instances().await {
+                // Their sockets closed nowhere: their calls start the drop timeout now.
+                Ok(gone) => services.calls.people_gone(&gone).await,
+                Err(error) => tracing::warn!(%error, "could not expire the presence of dead instances"),
             }
             let pool = store.pool_status();
             metrics::gauge!("chitchat_db_pool_connections", "state" => "open").set(pool.open as f64);
@@ -155,6 +158,20 @@ fn spawn_presence_sweeper(services: Arc<Services>, store: Arc<Store>, every: std
             metrics::gauge!("chitchat_db_pool_max_connections").set(pool.max as f64);
             let redis = services.bus.relay_status().await;
             metrics::gauge!("chitchat_redis_connected").set(if redis == RelayStatus::Connected { 1.0 } else { 0.0 });
+        }
+    });
+}
+
+/// Every second, applies the calls' deadlines that passed (ringing, dropped
+/// devices); with Redis every instance looks, and one applies each.
+fn spawn_call_deadlines(services: Arc<Services>) {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(std::time::Duration::from_secs(1));
+        loop {
+            ticks.tick().await;
+            if let Err(error) = services.calls.expire_due().await {
+                tracing::warn!(%error, "could not apply the calls' deadlines");
+            }
         }
     });
 }
@@ -189,6 +206,7 @@ struct Realtime {
     bus: Arc<LocalBus>,
     presence: Arc<dyn PresenceTracker>,
     members: Arc<dyn MembershipCache>,
+    calls: Arc<dyn CallRegistry>,
     /// None on one instance: the local counters count alone.
     shared_counters: Option<Arc<dyn RequestCounter>>,
 }
@@ -200,6 +218,7 @@ async fn realtime(config: &Config) -> Result<Realtime, StartError> {
             bus: Arc::new(LocalBus::new(device_queue)),
             presence: Arc::new(LocalPresence::default()),
             members: Arc::new(LocalMembershipCache::default()),
+            calls: Arc::new(LocalCallRegistry::default()),
             shared_counters: None,
         });
     };
@@ -212,12 +231,14 @@ async fn realtime(config: &Config) -> Result<Realtime, StartError> {
     let relay = RedisRelay::connect(redis.clone()).await?;
     let members = RedisMembershipCache::connect(&redis, &config.redis.channel, DEFAULT_MEMBERS_TTL).await?;
     let counters = RedisRequestCounter::connect(&redis, &config.redis.channel).await?;
+    let calls = RedisCallRegistry::connect(&redis, &config.redis.channel).await?;
     let presence = RedisPresence::connect(RedisPresenceConfig::new(redis, config.ws.pong_wait)).await?;
-    tracing::info!(channel = %config.redis.channel, "Redis connected: events, presence, memberships and request counts shared by every instance");
+    tracing::info!(channel = %config.redis.channel, "Redis connected: events, presence, calls, memberships and request counts shared by every instance");
     Ok(Realtime {
         bus: Arc::new(LocalBus::with_relay(device_queue, Arc::new(relay))),
         presence: Arc::new(presence),
         members: Arc::new(members),
+        calls: Arc::new(calls),
         shared_counters: Some(Arc::new(counters)),
     })
 }
@@ -295,6 +316,7 @@ pub async fn assemble(config: &Config) -> Result<Assembly, StartError> {
         store_health: store.clone(),
         bus: realtime.bus,
         presence: realtime.presence,
+        calls: realtime.calls,
         push: store.clone(),
         moderation: store.clone(),
         push_queue,
@@ -304,7 +326,7 @@ pub async fn assemble(config: &Config) -> Result<Assembly, StartError> {
         link_secrets: Arc::new(chitchat_auth::RandomLinkSecrets),
         tokens: Arc::new(JwtTokens::new(secret.expose_secret().as_bytes())),
         link_signer: Arc::new(HmacLinkSigner::new(secret.expose_secret().as_bytes())),
-        turn_credentials: config.calls.turn_secret.as_ref().map(|secret| {
+        turn_credentials: config.ice.turn_secret.as_ref().map(|secret| {
             Arc::new(TurnRestCredentials::new(secret.expose_secret().as_bytes())) as Arc<dyn TurnCredentials>
         }),
         clock: Arc::new(SystemClock),
@@ -337,16 +359,22 @@ pub async fn assemble(config: &Config) -> Result<Assembly, StartError> {
         plain_http_endpoints: config.mode == RunMode::Development,
     };
     let ice = IcePolicy {
-        stun_urls: config.calls.stun_urls.clone(),
-        turn_urls: config.calls.turn_urls.clone(),
-        turn_ttl: to_chrono("TURN_TTL", config.calls.turn_ttl)?,
+        stun_urls: config.ice.stun_urls.clone(),
+        turn_urls: config.ice.turn_urls.clone(),
+        turn_ttl: to_chrono("TURN_TTL", config.ice.turn_ttl)?,
     };
     tracing::info!(
         stun_urls = %ice.stun_urls.join(","),
         turn_urls = %ice.turn_urls.join(","),
         "calls connect through these STUN and TURN servers"
     );
-    let services = web::Data::new(Services::new(ports, policy, groups, messages, attachments, push, ice));
+    let calls = CallPolicy {
+        max_participants: config.calls.max_participants,
+        ring_timeout: to_chrono("CALL_RING_TIMEOUT", config.calls.ring_timeout)?,
+        drop_timeout: to_chrono("CALL_DROP_TIMEOUT", config.calls.drop_timeout)?,
+    };
+    let policies = Policies { auth: policy, groups, messages, attachments, push, ice, calls };
+    let services = web::Data::new(Services::new(ports, policies));
     Ok(Assembly { services, store, shared_counters: realtime.shared_counters, push: vapid_key.zip(planning_jobs) })
 }
 
@@ -368,6 +396,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     }
     spawn_presence_sweeper(services.clone().into_inner(), store.clone(), config.ws.pong_wait);
     spawn_attachment_sweeper(services.clone().into_inner());
+    spawn_call_deadlines(services.clone().into_inner());
     let gateway = web::Data::new(GatewaySettings {
         max_frame_bytes: config.ws.max_message_size,
         max_sockets_per_user: config.ws.max_connections_per_user,

@@ -21,6 +21,9 @@ pub(crate) struct ClientConfig {
     /// Whether calls may be relayed through a TURN server (`TURN_URLS`), so that
     /// they also connect between networks that allow no direct path.
     turn: bool,
+    /// Most members of a chat in which a call may start (`CALL_MAX_PARTICIPANTS`),
+    /// so that a client offers calls only where the server takes them.
+    call_max_participants: usize,
 }
 
 /// `GET /api/config`: no token needed, so a client can read it before login.
@@ -38,5 +41,6 @@ pub(crate) async fn client_config(services: web::Data<Services>) -> HttpResponse
         people_search_max_chars: chitchat_domain::services::MAX_PEOPLE_QUERY_CHARS,
         login_codes_by_email: services.auth.sends_email(),
         turn: services.ice.has_turn(),
+        call_max_participants: services.calls.policy().max_participants,
     })
 }

@@ -126,7 +126,7 @@ pub struct PlannedStep {
 
 impl PlannedStep {
     fn new(effects: Vec<GroupEffect>, action: SystemAction, actor: UserId, users: Vec<UserId>) -> Self {
-        Self { effects, system: SystemInfo { action, actor_id: actor, user_ids: users, role: None } }
+        Self { effects, system: SystemInfo { action, actor_id: actor, user_ids: users, role: None, call: None } }
     }
 
     /// Who gets the step's system message: the members after the whole change, and
@@ -413,6 +413,8 @@ pub fn describe(step: &PlannedStep, names: &HashMap<UserId, String>) -> String {
             (Some(group), false) => format!("{actor} changed the group name to \"{group}\""),
             (None, _) => format!("{actor} changed the group description"),
         },
+        // Groups plan no calls; a call's record says its own sentence.
+        SystemAction::Call => step.system.call.as_ref().map(crate::call::CallInfo::sentence).unwrap_or_default(),
     }
 }
 

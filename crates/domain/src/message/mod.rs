@@ -112,6 +112,8 @@ pub enum SystemAction {
     MemberLeft,
     RoleChanged,
     GroupUpdated,
+    /// A call in the chat ended; `call` says how.
+    Call,
 }
 
 /// The machine-readable side of a system message: what happened, who did it and
@@ -126,6 +128,9 @@ pub struct SystemInfo {
     /// The new role, on `role_changed`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<crate::chat::Role>,
+    /// The call's record, on `call`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call: Option<crate::call::CallInfo>,
 }
 
 /// Message text: not blank (it must show something: white space, zero-width and
@@ -449,6 +454,7 @@ mod tests {
             actor_id: message.sender_id,
             user_ids: vec![UserId::new()],
             role: None,
+            call: None,
         });
         let json = serde_json::to_value(&message).unwrap();
         assert_eq!(json["content_type"], "system");

@@ -1,6 +1,7 @@
 //! The traits adapters implement, by what they are for. Services use the ports
 //! re-exported here; `cluster` holds the contracts only adapters use.
 
+mod calls;
 pub mod cluster;
 mod credentials;
 mod delivery;
@@ -9,6 +10,7 @@ mod moderation;
 mod push;
 mod storage;
 
+pub use calls::*;
 pub use credentials::*;
 pub use delivery::*;
 pub use files::*;

@@ -203,14 +203,24 @@ mod tests {
         assert_eq!(audience(&event(ravi, reaction(ravi, false)), &[ravi, chen]), None, "nor an author who left");
 
         let mut added = text_message(ChatId::new(), asha, 5);
-        added.system =
-            Some(SystemInfo { action: SystemAction::MemberAdded, actor_id: asha, user_ids: vec![chen], role: None });
+        added.system = Some(SystemInfo {
+            action: SystemAction::MemberAdded,
+            actor_id: asha,
+            user_ids: vec![chen],
+            role: None,
+            call: None,
+        });
         assert_eq!(
             audience(&event(asha, EventKind::Message(added.clone())), &members),
             Some((PushKind::AddedToGroup, vec![chen]))
         );
-        added.system =
-            Some(SystemInfo { action: SystemAction::GroupUpdated, actor_id: asha, user_ids: vec![], role: None });
+        added.system = Some(SystemInfo {
+            action: SystemAction::GroupUpdated,
+            actor_id: asha,
+            user_ids: vec![],
+            role: None,
+            call: None,
+        });
         assert_eq!(
             audience(&event(asha, EventKind::Message(added)), &members),
             None,

@@ -3,6 +3,7 @@
 
 mod attachments;
 mod auth;
+mod calls;
 mod chats;
 mod contacts;
 mod export;
@@ -30,6 +31,7 @@ pub(crate) mod test_support;
 
 pub use attachments::{AttachmentService, Download, Upload};
 pub use auth::{AuthPolicy, AuthService, CodeChannels, IssuedCode, LoginRequest};
+pub use calls::CallService;
 pub use chats::{ChatService, NewChat};
 pub use contacts::{ContactRef, ContactService};
 pub use export::{ExportedChat, ExportedContact, ExportedProfile, ExportedSession, UserExport};
@@ -46,14 +48,15 @@ pub use sync::{CatchUp, SyncService, MAX_REPLAY_EVENTS};
 pub use users::{UserService, MAX_QUERY_CHARS as MAX_PEOPLE_QUERY_CHARS};
 
 use crate::attachment::AttachmentPolicy;
+use crate::call::CallPolicy;
 use crate::chat::GroupPolicy;
 use crate::clock::Clock;
 use crate::ice::IcePolicy;
 use crate::message::MessagePolicy;
 use crate::ports::{
-    AttachmentRepo, BlobStore, ChatRepo, ChatSettingsRepo, CodeGenerator, ContactRepo, DeviceLinkRepo, EmailSender,
-    EventBus, LinkSecretGenerator, LinkSigner, MediaInspector, MessageRepo, MessageSearch, ModerationRepo, OtpRepo,
-    OtpSender, PresenceTracker, PushQueue, PushRepo, ReceiptRepo, SessionRepo, StoreHealth, TokenCodec,
+    AttachmentRepo, BlobStore, CallRegistry, ChatRepo, ChatSettingsRepo, CodeGenerator, ContactRepo, DeviceLinkRepo,
+    EmailSender, EventBus, LinkSecretGenerator, LinkSigner, MediaInspector, MessageRepo, MessageSearch, ModerationRepo,
+    OtpRepo, OtpSender, PresenceTracker, PushQueue, PushRepo, ReceiptRepo, SessionRepo, StoreHealth, TokenCodec,
     TurnCredentials, UserEmailRepo, UserRepo,
 };
 use std::sync::Arc;
@@ -78,6 +81,8 @@ pub struct Ports {
     pub store_health: Arc<dyn StoreHealth>,
     pub bus: Arc<dyn EventBus>,
     pub presence: Arc<dyn PresenceTracker>,
+    /// The calls going on, shared by the instances.
+    pub calls: Arc<dyn CallRegistry>,
     pub push: Arc<dyn PushRepo>,
     /// Disabled accounts, reports, the audit log and the server's figures.
     pub moderation: Arc<dyn ModerationRepo>,
@@ -118,20 +123,25 @@ pub struct Services {
     pub push: Arc<PushService>,
     pub moderation: Arc<ModerationService>,
     pub ice: Arc<IceService>,
+    pub calls: Arc<CallService>,
     pub bus: Arc<dyn EventBus>,
     pub store_health: Arc<dyn StoreHealth>,
 }
 
+/// The rules the operator configures, one policy per service that has any.
+pub struct Policies {
+    pub auth: AuthPolicy,
+    pub groups: GroupPolicy,
+    pub messages: MessagePolicy,
+    pub attachments: AttachmentPolicy,
+    pub push: PushPolicy,
+    pub ice: IcePolicy,
+    pub calls: CallPolicy,
+}
+
 impl Services {
-    pub fn new(
-        ports: Ports,
-        auth: AuthPolicy,
-        groups: GroupPolicy,
-        messages: MessagePolicy,
-        attachments: AttachmentPolicy,
-        push: PushPolicy,
-        ice: IcePolicy,
-    ) -> Self {
+    pub fn new(ports: Ports, policies: Policies) -> Self {
+        let Policies { auth, groups, messages, attachments, push, ice, calls } = policies;
         let region = auth.region;
         let links = Arc::new(LinkService::new(&ports, &auth, crate::auth::link::LinkPolicy::default()));
         let auth = Arc::new(AuthService::new(&ports, auth));
@@ -151,6 +161,7 @@ impl Services {
             attachments: Arc::new(AttachmentService::new(&ports, attachments)),
             push: Arc::new(PushService::new(&ports, push)),
             ice: Arc::new(IceService::new(&ports, ice)),
+            calls: Arc::new(CallService::new(&ports, calls)),
             bus: ports.bus,
             store_health: ports.store_health,
         }

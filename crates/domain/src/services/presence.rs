@@ -87,15 +87,16 @@ impl PresenceService {
         Ok(())
     }
 
-    /// Announces as offline the users whose devices were on an instance that died.
-    pub async fn expire_dead_instances(&self) -> DomainResult<usize> {
+    /// Announces as offline the users whose devices were on an instance that
+    /// died, and returns them.
+    pub async fn expire_dead_instances(&self) -> DomainResult<Vec<UserId>> {
         let gone = self.tracker.expire_dead_instances().await?;
         let now = self.clock.now().trunc_subsecs(6);
         for user in &gone {
             self.users.touch_last_seen(*user, now).await?;
             self.announce(*user, false, Some(now)).await?;
         }
-        Ok(gone.len())
+        Ok(gone)
     }
 
     /// Which of `users` are online now.

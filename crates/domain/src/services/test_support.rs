@@ -5,11 +5,11 @@ use crate::clock::MockClock;
 use crate::ids::UserId;
 use crate::message::{Message, MessageStatus, NewMessage};
 use crate::ports::{
-    MockAttachmentRepo, MockBlobStore, MockChatRepo, MockChatSettingsRepo, MockCodeGenerator, MockContactRepo,
-    MockDeviceLinkRepo, MockEmailSender, MockEventBus, MockLinkSecretGenerator, MockLinkSigner, MockMediaInspector,
-    MockMessageRepo, MockMessageSearch, MockModerationRepo, MockOtpRepo, MockOtpSender, MockPresenceTracker,
-    MockPushQueue, MockPushRepo, MockReceiptRepo, MockSessionRepo, MockStoreHealth, MockTokenCodec,
-    MockTurnCredentials, MockUserEmailRepo, MockUserRepo,
+    MockAttachmentRepo, MockBlobStore, MockCallRegistry, MockChatRepo, MockChatSettingsRepo, MockCodeGenerator,
+    MockContactRepo, MockDeviceLinkRepo, MockEmailSender, MockEventBus, MockLinkSecretGenerator, MockLinkSigner,
+    MockMediaInspector, MockMessageRepo, MockMessageSearch, MockModerationRepo, MockOtpRepo, MockOtpSender,
+    MockPresenceTracker, MockPushQueue, MockPushRepo, MockReceiptRepo, MockSessionRepo, MockStoreHealth,
+    MockTokenCodec, MockTurnCredentials, MockUserEmailRepo, MockUserRepo,
 };
 use crate::user::{Phone, Region, User, UserName};
 use chrono::{DateTime, Utc};
@@ -32,6 +32,7 @@ pub struct MockSet {
     pub media: MockMediaInspector,
     pub bus: MockEventBus,
     pub presence: MockPresenceTracker,
+    pub calls: MockCallRegistry,
     pub push: MockPushRepo,
     pub moderation: MockModerationRepo,
     pub push_queue: MockPushQueue,
@@ -84,6 +85,7 @@ impl MockSet {
             media: MockMediaInspector::new(),
             bus: MockEventBus::new(),
             presence: MockPresenceTracker::new(),
+            calls: MockCallRegistry::new(),
             push,
             moderation: MockModerationRepo::new(),
             push_queue,
@@ -121,6 +123,7 @@ pub fn ports(m: MockSet) -> Ports {
         store_health: Arc::new(MockStoreHealth::new()),
         bus: Arc::new(m.bus),
         presence: Arc::new(m.presence),
+        calls: Arc::new(m.calls),
         push: Arc::new(m.push),
         moderation: Arc::new(m.moderation),
         push_queue: Arc::new(m.push_queue),

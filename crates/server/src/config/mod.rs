@@ -15,8 +15,8 @@ use secret_strength::{
     estimated_entropy_bits, MAKE_A_SECRET, MIN_PRODUCTION_SECRET, MIN_PRODUCTION_SECRET_BITS, SEED_EXAMPLE_SECRET,
 };
 pub use sections::{
-    AttachmentsConfig, AuthConfig, CallsConfig, Config, DbConfig, HttpConfig, LimitsConfig, MessagesConfig, OtpConfig,
-    PushConfig, RedisConfig, RunMode, WsConfig,
+    AttachmentsConfig, AuthConfig, CallsConfig, Config, DbConfig, HttpConfig, IceConfig, LimitsConfig, MessagesConfig,
+    OtpConfig, PushConfig, RedisConfig, RunMode, WsConfig,
 };
 use std::path::PathBuf;
 use std::time::Duration;
@@ -126,13 +126,13 @@ fn turn_ttl(raw: &str) -> Result<Duration, ConfigError> {
 
 /// `STUN_URLS`, `TURN_URLS`, `TURN_SECRET` and `TURN_TTL`, checked together: TURN
 /// needs both its URLs and the secret it shares with the TURN server.
-fn calls(
+fn ice(
     stun_urls: &str,
     turn_urls: &str,
     turn_secret: Option<String>,
     ttl: &str,
     mode: RunMode,
-) -> Result<CallsConfig, ConfigError> {
+) -> Result<IceConfig, ConfigError> {
     let stun_urls = IceUrlKind::Stun.parse_list(stun_urls).map_err(|message| invalid("STUN_URLS", message))?;
     let turn_urls = IceUrlKind::Turn.parse_list(turn_urls).map_err(|message| invalid("TURN_URLS", message))?;
     let turn_secret = non_empty(turn_secret);
@@ -146,7 +146,7 @@ fn calls(
         (false, Some(secret)) if mode == RunMode::Production => production_secret("TURN_SECRET", secret)?,
         _ => {}
     }
-    Ok(CallsConfig { stun_urls, turn_urls, turn_secret: turn_secret.map(SecretString::from), turn_ttl: turn_ttl(ttl)? })
+    Ok(IceConfig { stun_urls, turn_urls, turn_secret: turn_secret.map(SecretString::from), turn_ttl: turn_ttl(ttl)? })
 }
 
 /// `SMTP_URL`, `SMTP_FROM` and `LOGIN_CODE_DELIVERY`, checked together with
@@ -264,6 +264,9 @@ impl Config {
         if raw.group_max_members < 2 {
             return Err(invalid("GROUP_MAX_MEMBERS", "must be at least 2"));
         }
+        if raw.call_max_participants < 2 {
+            return Err(invalid("CALL_MAX_PARTICIPANTS", "must be at least 2"));
+        }
         Ok(Self {
             mode,
             mode_chosen: !raw.env.trim().is_empty(),
@@ -339,6 +342,11 @@ impl Config {
                 edit_window: duration("MESSAGE_EDIT_WINDOW", &raw.message_edit_window)?,
                 delete_window: duration("MESSAGE_DELETE_WINDOW", &raw.message_delete_window)?,
             },
+            calls: CallsConfig {
+                max_participants: raw.call_max_participants,
+                ring_timeout: duration("CALL_RING_TIMEOUT", &raw.call_ring_timeout)?,
+                drop_timeout: duration("CALL_DROP_TIMEOUT", &raw.call_drop_timeout)?,
+            },
             attachments: AttachmentsConfig {
                 max_upload_size: raw.max_upload_size,
                 thumbnail_memory_budget: positive("THUMBNAIL_MEMORY_BUDGET", raw.thumbnail_memory_budget)?,
@@ -349,7 +357,7 @@ impl Config {
                 vapid_private_key: secret(raw.vapid_private_key),
                 vapid_subject: non_empty(raw.vapid_subject),
             },
-            calls: calls(&raw.stun_urls, &raw.turn_urls, raw.turn_secret, &raw.turn_ttl, mode)?,
+            ice: ice(&raw.stun_urls, &raw.turn_urls, raw.turn_secret, &raw.turn_ttl, mode)?,
         })
     }
 }
@@ -369,6 +377,10 @@ mod tests {
         assert_eq!(c.messages.group_max_members, 1024);
         assert_eq!(c.messages.edit_window, Duration::from_secs(15 * 60));
         assert_eq!(c.messages.delete_window, Duration::from_secs(48 * 3600));
+        assert_eq!(
+            (c.calls.max_participants, c.calls.ring_timeout, c.calls.drop_timeout),
+            (4, Duration::from_secs(45), Duration::from_secs(30))
+        );
         assert_eq!(c.attachments.max_upload_size, 64 * 1024 * 1024);
         assert_eq!(c.attachments.storage_url, None, "attachments go to DATA_DIR/attachments");
         assert_eq!(c.attachments.link_ttl, Duration::from_secs(15 * 60));
@@ -503,6 +515,10 @@ mod tests {
         assert!(err.to_string().contains("GROUP_MAX_MEMBERS"));
         let err = Config::check(Raw { message_edit_window: "0s".into(), ..Raw::default() }).unwrap_err();
         assert!(err.to_string().contains("MESSAGE_EDIT_WINDOW"));
+        let err = Config::check(Raw { call_max_participants: 1, ..Raw::default() }).unwrap_err();
+        assert!(err.to_string().contains("CALL_MAX_PARTICIPANTS"));
+        let err = Config::check(Raw { call_ring_timeout: "0s".into(), ..Raw::default() }).unwrap_err();
+        assert!(err.to_string().contains("CALL_RING_TIMEOUT"));
         let err = Config::check(Raw { message_delete_window: "two days".into(), ..Raw::default() }).unwrap_err();
         assert!(err.to_string().contains("MESSAGE_DELETE_WINDOW"));
         for ttl in ["500ms", "25h", "soon"] {
@@ -557,7 +573,7 @@ mod tests {
             turn_secret: secret.map(str::to_owned),
             ..Raw::default()
         };
-        let defaults = Config::check(Raw::default()).unwrap().calls;
+        let defaults = Config::check(Raw::default()).unwrap().ice;
         assert!(defaults.stun_urls.is_empty() && defaults.turn_urls.is_empty() && defaults.turn_secret.is_none());
         assert_eq!(defaults.turn_ttl, Duration::from_secs(3600));
         let err = Config::check(calls("", "turn:turn.example.org:3478", None)).unwrap_err().to_string();
@@ -577,7 +593,7 @@ mod tests {
             Some("shared"),
         ))
         .unwrap()
-        .calls;
+        .ice;
         assert_eq!(config.stun_urls, ["stun:stun.example.org"]);
         assert_eq!(config.turn_urls.len(), 2);
         assert_eq!(config.turn_secret.as_ref().map(|s| s.expose_secret().to_owned()).as_deref(), Some("shared"));
@@ -586,7 +602,7 @@ mod tests {
             assert!(err.to_string().contains("TURN_TTL"), "{ttl}: {err}");
         }
         let day = Config::check(Raw { turn_ttl: "24h".into(), ..Raw::default() }).unwrap();
-        assert_eq!(day.calls.turn_ttl, Duration::from_secs(24 * 3600));
+        assert_eq!(day.ice.turn_ttl, Duration::from_secs(24 * 3600));
     }
 
     #[test]

@@ -34,9 +34,10 @@ pub struct Config {
     pub otp: OtpConfig,
     pub ws: WsConfig,
     pub messages: MessagesConfig,
+    pub calls: CallsConfig,
     pub attachments: AttachmentsConfig,
     pub push: PushConfig,
-    pub calls: CallsConfig,
+    pub ice: IceConfig,
 }
 
 /// Where the server listens and whom it believes.
@@ -167,6 +168,17 @@ pub struct MessagesConfig {
     pub delete_window: Duration,
 }
 
+/// Voice and video calls.
+#[derive(Debug)]
+pub struct CallsConfig {
+    /// Most members of a chat in which a call may start (`CALL_MAX_PARTICIPANTS`).
+    pub max_participants: usize,
+    /// How long invitees' devices ring (`CALL_RING_TIMEOUT`).
+    pub ring_timeout: Duration,
+    /// How long a device in a call whose socket closed may come back (`CALL_DROP_TIMEOUT`).
+    pub drop_timeout: Duration,
+}
+
 /// Uploaded files.
 #[derive(Debug)]
 pub struct AttachmentsConfig {
@@ -194,7 +206,7 @@ pub struct PushConfig {
 
 /// The STUN and TURN servers that calls connect through.
 #[derive(Debug)]
-pub struct CallsConfig {
+pub struct IceConfig {
     /// `STUN_URLS`: comma-separated `stun:`/`stuns:` URLs; empty: none.
     pub stun_urls: Vec<String>,
     /// `TURN_URLS`: comma-separated `turn:`/`turns:` URLs of one TURN service

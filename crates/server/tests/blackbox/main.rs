@@ -16,6 +16,7 @@ mod backup;
 mod bad_frames;
 mod bad_input;
 mod browser;
+mod calls;
 mod chat_flow;
 mod chat_settings;
 mod cli;

@@ -1,5 +1,5 @@
 //! Black-box authorization matrix over the WebSocket: every client frame type
-//! (`message`, `status_update`, `typing`, `resume`) from an anonymous caller, a
+//! (`message`, `status_update`, `typing`, `resume`, and the call frames) from an anonymous caller, a
 //! stranger, a former member, a member, an admin and the sender. Outsiders get an
 //! `error` frame (or `not_found` in a resume) and change nothing anyone can see: no
 //! message stored or delivered, no receipt, no typing indicator, no event of the
@@ -19,6 +19,7 @@ on_both_backends!(
     presence_reaches_only_people_the_user_exchanged_messages_with,
     a_former_member_sees_messages_as_they_were_when_they_left,
     private_frames_reach_only_their_owners_devices,
+    every_call_frame_checks_who_is_sending_it,
 );
 
 const QUIET: Duration = Duration::from_millis(400);
@@ -405,4 +406,118 @@ async fn private_frames_reach_only_their_owners_devices(server: TestServer) {
     }
     let heard = mallory_ws.next_json_within(QUIET).await;
     assert!(heard.is_none(), "a stranger hears nothing: {heard:?}");
+}
+
+/// Each call frame type for `call`, addressed to `to` where it names someone.
+fn call_frames(id: &str, chat: &str, call: &str, to: &str) -> Vec<(&'static str, Value)> {
+    let signal = |kind: &'static str, body: (&str, Value)| {
+        let mut payload = json!({"call_id": call, "to_user_id": to});
+        payload[body.0] = body.1;
+        (kind, json!({"id": id, "type": kind, "payload": payload}))
+    };
+    vec![
+        ("call_invite", json!({"id": id, "type": "call_invite", "room_id": chat, "payload": {"media": "voice"}})),
+        signal("call_offer", ("sdp", json!("v=0"))),
+        signal("call_answer", ("sdp", json!("v=0"))),
+        signal("call_ice", ("candidate", json!({"candidate": "candidate:1 1 udp 1 192.0.2.1 9 typ host"}))),
+        ("call_decline", json!({"id": id, "type": "call_decline", "payload": {"call_id": call}})),
+        ("call_accept", json!({"id": id, "type": "call_accept", "payload": {"call_id": call}})),
+        ("call_hangup", json!({"id": id, "type": "call_hangup", "payload": {"call_id": call}})),
+    ]
+}
+
+/// Call frames reaching `ws` within a short while.
+async fn call_frames_heard(ws: &mut WsClient) -> Vec<Value> {
+    let mut heard = Vec::new();
+    while let Some(frame) = ws.next_json_within(QUIET).await {
+        if frame["type"].as_str().is_some_and(|kind| kind.starts_with("call_")) {
+            heard.push(frame);
+        }
+    }
+    heard
+}
+
+async fn every_call_frame_checks_who_is_sending_it(server: TestServer) {
+    let api = server.client();
+    let asha = api.login("9876543210", "Asha").await; // admin of the group, the caller
+    let ravi = api.login("9876543211", "Ravi").await; // member
+    let chen = api.login("9876543212", "Chen").await; // former member
+    let mallory = api.login("9876543213", "Mallory").await; // stranger
+    let group = api.create_group(&asha, "Plans", &[&ravi, &chen]).await["id"].as_str().unwrap().to_owned();
+    let removed = api
+        .call(Method::DELETE, &format!("/api/chats/{group}/members/{}", chen.user_id()), Some(&asha.token), None)
+        .await;
+    assert_eq!(removed.status, StatusCode::OK, "{:?}", removed.body);
+    let mut asha_ws = api.ws(&asha.token).await;
+    let mut ravi_ws = api.ws(&ravi.token).await;
+    let mut chen_ws = api.ws(&chen.token).await;
+    let mut mallory_ws = api.ws(&mallory.token).await;
+
+    asha_ws
+        .send_json(json!({"id": "start", "type": "call_invite", "room_id": group, "payload": {"media": "voice"}}))
+        .await;
+    let (_, ringing) = answer_any(&mut asha_ws, "start").await;
+    assert_eq!(ringing["type"], "call_ringing", "{ringing}");
+    assert_eq!(ringing["payload"]["user_ids"], json!([ravi.user_id()]), "a former member is not rung");
+    let call = ringing["payload"]["call_id"].as_str().unwrap().to_owned();
+    assert_eq!(call_frames_heard(&mut ravi_ws).await.len(), 1, "the member rings");
+
+    // Outsiders: every call frame refused, as if the call did not exist.
+    for (who, ws) in [("stranger", &mut mallory_ws), ("former member", &mut chen_ws)] {
+        for (kind, frame) in call_frames(&who.replace(' ', "-"), &group, &call, &asha.user_id()) {
+            let id = frame["id"].as_str().unwrap().to_owned();
+            ws.send_json(frame).await;
+            let (events, reply) = answer_any(ws, &id).await;
+            assert_eq!(reply["type"], "error", "{who} {kind}: {reply}");
+            let expected = if kind == "call_invite" { "chat_not_found" } else { "call_not_found" };
+            assert_eq!(reply["payload"]["code"], expected, "{who} {kind}: {reply}");
+            assert!(events.is_empty(), "{who} {kind} saw events: {events:?}");
+        }
+    }
+    assert!(call_frames_heard(&mut asha_ws).await.is_empty(), "the caller heard nothing of the outsiders");
+    assert!(call_frames_heard(&mut ravi_ws).await.is_empty(), "the member heard nothing of the outsiders");
+
+    // Insiders: the member answers and offers, the admin answers, sends a candidate and hangs up.
+    let by_kind = |id: &str, to: &Login| -> std::collections::HashMap<&'static str, Value> {
+        call_frames(id, &group, &call, &to.user_id()).into_iter().collect()
+    };
+    let (from_member, from_admin) = (by_kind("member", &asha), by_kind("admin", &ravi));
+    let (mut to_member, mut to_admin) = (Vec::new(), Vec::new());
+    for (who, ws, frames, kinds, heard) in [
+        ("member", &mut ravi_ws, &from_member, ["call_accept", "call_offer"].as_slice(), &mut to_member),
+        ("admin", &mut asha_ws, &from_admin, ["call_answer", "call_ice", "call_hangup"].as_slice(), &mut to_admin),
+    ] {
+        for kind in kinds {
+            let frame = frames[kind].clone();
+            let id = frame["id"].as_str().unwrap().to_owned();
+            ws.send_json(frame).await;
+            let (events, reply) = answer_any(ws, &id).await;
+            heard.extend(events);
+            assert_eq!(reply["type"], "ack", "{who} {kind}: {reply}");
+        }
+    }
+    to_member.extend(call_frames_heard(&mut ravi_ws).await);
+    to_admin.extend(call_frames_heard(&mut asha_ws).await);
+    let kinds_heard = |frames: &[Value]| -> Vec<String> {
+        frames.iter().map(|f| f["type"].as_str().unwrap_or_default().to_owned()).collect()
+    };
+    let (to_member, to_admin) = (kinds_heard(&to_member), kinds_heard(&to_admin));
+    for kind in ["call_accept", "call_answer", "call_ice", "call_ended"] {
+        assert!(to_member.iter().any(|h| h == kind), "the member got the admin's {kind}: {to_member:?}");
+    }
+    assert!(to_admin.iter().any(|h| h == "call_accept") && to_admin.iter().any(|h| h == "call_offer"), "{to_admin:?}");
+    assert!(call_frames_heard(&mut mallory_ws).await.is_empty() && call_frames_heard(&mut chen_ws).await.is_empty());
+}
+
+/// Reads up to the frame echoing `id`, whatever its type; returns the frames
+/// before it, and it.
+async fn answer_any(ws: &mut WsClient, id: &str) -> (Vec<Value>, Value) {
+    let mut before = Vec::new();
+    loop {
+        let next = ws.next_json().await;
+        if next["id"] == id {
+            return (before, next);
+        }
+        before.push(next);
+    }
 }

@@ -4,6 +4,7 @@
 //! each on fresh state.
 
 pub mod blob_store;
+pub mod call_registry;
 pub mod event_bus;
 pub mod event_relay;
 pub mod membership_cache;
@@ -187,6 +188,23 @@ macro_rules! event_relay_contract_tests {
             let Some(theirs) = $make.await else { return };
             $crate::contracts::event_relay::relay_keeps_deployments_apart(ours, theirs).await;
         }
+    };
+}
+
+/// Expands to one `#[tokio::test]` per call registry contract case. `$make`
+/// yields `Option<RegistryPair>`: two handles on one registry.
+#[macro_export]
+macro_rules! call_registry_contract_tests {
+    ($make:expr) => {
+        $crate::__contract_cases!(call_registry, $make;
+            call_registry_a_call_stored_on_one_instance_is_seen_on_every_instance,
+            call_registry_a_change_is_stored_only_on_the_version_it_was_decided_on,
+            call_registry_of_changes_made_at_once_on_one_version_one_is_stored,
+            call_registry_nobody_starts_a_second_call_while_in_one,
+            call_registry_leaving_a_call_frees_the_person,
+            call_registry_an_ended_call_is_removed_once,
+            call_registry_calls_are_due_once_their_deadline_passed,
+        );
     };
 }
 

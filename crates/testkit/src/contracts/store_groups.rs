@@ -37,7 +37,13 @@ pub(crate) fn step(
     effects: Vec<GroupEffect>,
     users: &[&User],
 ) -> GroupStep {
-    let system = SystemInfo { action, actor_id: actor.id, user_ids: users.iter().map(|u| u.id).collect(), role: None };
+    let system = SystemInfo {
+        action,
+        actor_id: actor.id,
+        user_ids: users.iter().map(|u| u.id).collect(),
+        role: None,
+        call: None,
+    };
     ready(chat, PlannedStep { effects, system })
 }
 
