@@ -1,0 +1,647 @@
+// Voice and video calls: the `call_*` frames of docs/protocol.md in and out, and
+// what this device is doing — ringing, calling, in a call — with its microphone
+// and camera (js/callmedia.js) and one connection per other participant
+// (js/callpeers.js). What it shows is js/callview.js's; the call records the
+// server writes when a call ends come as ordinary messages.
+//
+// `window.chitchatCalls` lists the open call's RTCPeerConnections by user id,
+// for diagnostics (chrome://webrtc-internals gives the same) and browser tests
+// that read `getStats()`; it holds nothing else.
+
+import { getIceServers } from './api.js';
+import { LocalMedia, canShareScreen } from './callmedia.js';
+import { PeerLink } from './callpeers.js';
+import { Ringtone } from './ringtone.js';
+
+/** @typedef {'voice' | 'video'} CallMedia */
+/** @typedef {import('./types.js').Frame} Frame */
+/** @typedef {import('./callpeers.js').PeerState} PeerState */
+/** @typedef {import('./callstats.js').Quality} Quality */
+
+/** localStorage key: "on" sends every call through a TURN relay (`iceTransportPolicy: "relay"`). */
+export const RELAY_ONLY_KEY = 'chitchat.calls.relay';
+/** How long the end of a call ("Declined", "No answer", …) stays on screen. */
+const ENDED_SHOWN_MS = 2500;
+/** How long "Answered on another device" stays on screen. */
+const ANSWERED_ELSEWHERE_SHOWN_MS = 2500;
+/** How often the connections' quality is read. */
+const STATS_EVERY_MS = 2000;
+
+/** What the end of a call says, by the server's `reason`. */
+const ENDED_TEXT = {
+  declined: 'Declined',
+  missed: 'No answer',
+  busy: 'Busy',
+  hangup: 'Call ended',
+  left: 'You were disconnected from the call',
+  answered_elsewhere: 'Answered on another device',
+};
+
+/**
+ * Someone the call shows.
+ * @typedef {object} Person
+ * @property {string} id
+ * @property {string} name
+ */
+
+/**
+ * A call ringing here.
+ * @typedef {object} Ringing
+ * @property {string} callId
+ * @property {string} roomId
+ * @property {CallMedia} media
+ * @property {Person} caller
+ * @property {string | null} groupName  the group's name for a group call
+ */
+
+/**
+ * What the call screen shows.
+ * @typedef {object} CallScreen
+ * @property {CallMedia} media
+ * @property {string} title      the other person, or the group
+ * @property {'calling' | 'ringing' | 'joining' | 'active' | 'ended'} phase
+ * @property {string} status     "Calling…", "Ringing…", "Connecting…", "Could not connect", "Declined" …; '' when all is well
+ * @property {number | null} answeredAt  Date.now() of the first answer
+ * @property {Array<{ person: Person, stream: MediaStream | null, state: PeerState | 'joined', quality: Quality }>} tiles
+ * @property {MediaStream} preview
+ * @property {boolean} muted
+ * @property {boolean} cameraOff
+ * @property {boolean} canSwitchCamera
+ * @property {boolean} canShareScreen
+ * @property {boolean} sharing
+ */
+
+/**
+ * @typedef {object} CallViewPort
+ * @property {(ringing: Ringing) => void} showIncoming
+ * @property {(text: string) => void} incomingNote   the ringing ended with a word to show briefly
+ * @property {() => void} hideIncoming
+ * @property {(screen: CallScreen) => void} render   shows (or updates) the call screen
+ * @property {() => void} hideCall
+ */
+
+/**
+ * @typedef {object} CallDeps
+ * @property {(frame: Frame) => boolean} send  over the socket; false when it is closed
+ * @property {() => string} myId
+ * @property {(roomId: string) => { title: string, isGroup: boolean } | null} chat
+ * @property {(userId: string, fallback: string) => string} name
+ * @property {(text: string) => void} toast
+ */
+
+/** The call this device is in (or calling out with). */
+class ActiveCall {
+  /**
+   * @param {string} roomId
+   * @param {CallMedia} media
+   * @param {boolean} outgoing
+   * @param {(track: MediaStreamTrack | null) => void} onVideoTrack
+   */
+  constructor(roomId, media, outgoing, onVideoTrack) {
+    /** @type {string | null} known once the server has answered `call_invite` */
+    this.callId = null;
+    this.roomId = roomId;
+    this.media = media;
+    this.outgoing = outgoing;
+    /** @type {CallScreen['phase']} */
+    this.phase = outgoing ? 'calling' : 'joining';
+    /** @type {string | null} an outcome or a problem to show */
+    this.note = null;
+    /** @type {number | null} */
+    this.answeredAt = null;
+    this.local = new LocalMedia(onVideoTrack);
+    /** The others who joined, by id, in order. @type {Map<string, Person>} */
+    this.members = new Map();
+    /** @type {Map<string, PeerLink>} */
+    this.peers = new Map();
+    /** @type {Promise<RTCConfiguration>} */
+    this.config = Promise.resolve({});
+    /** Id of the `call_invite` sent, until `call_ringing` answers it. @type {string | null} */
+    this.inviteId = null;
+    /** Hung up before the server named the call: hang up as soon as it does. */
+    this.cancelled = false;
+    /** @type {ReturnType<typeof setInterval> | undefined} */
+    this.ticker = undefined;
+  }
+}
+
+export class Calls {
+  /**
+   * @param {CallDeps} deps
+   * @param {CallViewPort} view
+   */
+  constructor(deps, view) {
+    this.deps = deps;
+    this.view = view;
+    this.ringtone = new Ringtone();
+    /** @type {Ringing | null} */
+    this.ringing = null;
+    /** @type {ActiveCall | null} */
+    this.call = null;
+    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    this.closeTimer = undefined;
+    /** Most people in a call, from the server's config (null: not said). @type {number | null} */
+    this.maxParticipants = null;
+    /** Ids of the frames sent for the current call (their errors are the call's). @type {Set<string>} */
+    this.sentIds = new Set();
+    /** @type {Map<string, RTCPeerConnection>} for diagnostics (see the top of this file) */
+    this.connections = new Map();
+    Object.defineProperty(window, 'chitchatCalls', {
+      value: Object.freeze({ connections: this.connections }),
+      configurable: true,
+    });
+  }
+
+  /** Whether this device is in a call or calling. */
+  get busy() {
+    return this.call !== null;
+  }
+
+  // ------------------------------------------------------------ what the user does
+
+  /**
+   * Calls the members of a chat.
+   * @param {string} roomId
+   * @param {CallMedia} media
+   */
+  async start(roomId, media) {
+    if (this.call) {
+      this.deps.toast('You are already in a call.');
+      return;
+    }
+    this.dismissRinging();
+    const call = this.newCall(roomId, media, true);
+    this.show();
+    if (!(await this.openMedia(call))) return;
+    const id = crypto.randomUUID();
+    call.inviteId = id;
+    if (!this.deps.send({ id, type: 'call_invite', room_id: roomId, payload: { media } })) {
+      this.finish(call, 'You are offline. Try again once connected.');
+    }
+  }
+
+  /** Answers the call ringing here. */
+  async accept() {
+    const ringing = this.ringing;
+    if (!ringing || this.call) return;
+    this.dismissRinging();
+    const call = this.newCall(ringing.roomId, ringing.media, false);
+    call.callId = ringing.callId;
+    call.members.set(ringing.caller.id, ringing.caller);
+    this.show();
+    if (!(await this.openMedia(call))) {
+      this.deps.send({ type: 'call_decline', room_id: call.roomId, payload: { call_id: ringing.callId } });
+      return;
+    }
+    this.sendFor(call, 'call_accept', {});
+  }
+
+  /** Declines the call ringing here (it stops ringing on the other devices too). */
+  decline() {
+    const ringing = this.ringing;
+    if (!ringing) return;
+    this.dismissRinging();
+    this.deps.send({ id: crypto.randomUUID(), type: 'call_decline', room_id: ringing.roomId, payload: { call_id: ringing.callId } });
+  }
+
+  /** Leaves the call, or cancels it while it rings. */
+  hangup() {
+    const call = this.call;
+    if (!call) return;
+    if (call.callId) this.sendFor(call, 'call_hangup', {});
+    else call.cancelled = true;
+    this.finish(call, null);
+  }
+
+  toggleMute() {
+    const call = this.call;
+    if (!call) return;
+    call.local.setMuted(!call.local.muted);
+    this.show();
+  }
+
+  toggleCamera() {
+    const call = this.call;
+    if (!call) return;
+    call.local.setCameraOff(!call.local.cameraOff);
+    this.show();
+  }
+
+  async switchCamera() {
+    const call = this.call;
+    if (!call) return;
+    await call.local.switchCamera().catch(() => this.deps.toast('The other camera could not be opened.'));
+    this.show();
+  }
+
+  async toggleScreenShare() {
+    const call = this.call;
+    if (!call) return;
+    if (call.local.screen) call.local.stopSharing();
+    else await call.local.shareScreen().catch(() => false);
+    this.show();
+  }
+
+  /**
+   * The server's limits: a group with more members than this cannot call.
+   * @param {number | undefined} max
+   */
+  setMaxParticipants(max) {
+    this.maxParticipants = typeof max === 'number' && max >= 2 ? max : null;
+  }
+
+  /**
+   * Whether a chat of `members` people may call (unknown limit: yes, and the
+   * server's refusal says why).
+   * @param {number} members
+   */
+  allows(members) {
+    return this.maxParticipants === null || members <= this.maxParticipants;
+  }
+
+  /** The session ended: everything stops. */
+  clear() {
+    this.dismissRinging();
+    if (this.call) this.finish(this.call, null);
+    clearTimeout(this.closeTimer);
+    this.view.hideCall();
+  }
+
+  // ------------------------------------------------------------ frames
+
+  /**
+   * An `error` frame: when it answers one of this module's frames, the call
+   * shows the server's words.
+   * @param {string | undefined} frameId
+   * @param {string} reason
+   * @returns {boolean} whether it was this module's
+   */
+  refused(frameId, reason) {
+    const call = this.call;
+    if (!frameId || !call || !this.sentIds.has(frameId)) return false;
+    this.sentIds.delete(frameId);
+    if (call.inviteId === frameId || call.phase === 'joining' || call.phase === 'calling') this.finish(call, reason);
+    else this.deps.toast(reason);
+    return true;
+  }
+
+  /**
+   * One `call_*` frame.
+   * @param {Frame} frame
+   */
+  handle(frame) {
+    const payload = /** @type {any} */ (frame.payload) ?? {};
+    const callId = typeof payload.call_id === 'string' ? payload.call_id : null;
+    if (!callId) return;
+    if (frame.type === 'call_invite') {
+      this.ringIn(frame, payload, callId);
+      return;
+    }
+    if (frame.type === 'call_ended' && this.ringing?.callId === callId) {
+      const reason = String(payload.reason ?? '');
+      this.stopRinging(reason === 'answered_elsewhere' ? ENDED_TEXT.answered_elsewhere : null);
+      return;
+    }
+    const call = this.call;
+    if (!call) return;
+    if (frame.type === 'call_ringing') {
+      if (call.callId || (call.inviteId && frame.id !== call.inviteId)) return;
+      call.callId = callId;
+      if (call.cancelled) {
+        this.sendFor(call, 'call_hangup', {});
+        return;
+      }
+      call.phase = 'ringing';
+      this.show();
+      return;
+    }
+    if (call.callId !== callId) return;
+    const userId = typeof payload.user_id === 'string' ? payload.user_id : '';
+    const from = typeof payload.from_user_id === 'string' ? payload.from_user_id : '';
+    switch (frame.type) {
+      case 'call_accept':
+        this.joined(call, userId, Array.isArray(payload.participants) ? payload.participants.filter((/** @type {unknown} */ p) => typeof p === 'string') : []);
+        break;
+      case 'call_decline':
+      case 'call_busy':
+        if (userId && this.isGroupCall(call)) {
+          const name = this.deps.name(userId, 'Someone');
+          this.deps.toast(frame.type === 'call_busy' ? `${name} is busy.` : `${name} declined.`);
+        }
+        break;
+      case 'call_offer':
+        if (from && typeof payload.sdp === 'string') void this.peerFor(call, from).then((peer) => peer.takeOffer(payload.sdp)).catch(() => undefined);
+        break;
+      case 'call_answer':
+        if (typeof payload.sdp === 'string') void call.peers.get(from)?.takeAnswer(payload.sdp).catch(() => undefined);
+        break;
+      case 'call_ice': {
+        const candidate = payload.candidate && typeof payload.candidate === 'object' && payload.candidate.candidate ? payload.candidate : null;
+        void call.peers.get(from)?.takeCandidate(candidate);
+        break;
+      }
+      case 'call_hangup':
+        this.left(call, userId);
+        break;
+      case 'call_ended': {
+        const reason = /** @type {keyof typeof ENDED_TEXT} */ (String(payload.reason ?? 'hangup'));
+        this.finish(call, ENDED_TEXT[reason] ?? ENDED_TEXT.hangup);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  // ------------------------------------------------------------ inside
+
+  /**
+   * @private
+   * @param {ActiveCall} call
+   * @param {string} type
+   * @param {Record<string, unknown>} extra
+   */
+  sendFor(call, type, extra) {
+    if (!call.callId) return false;
+    const id = crypto.randomUUID();
+    this.sentIds.add(id);
+    return this.deps.send({ id, type, room_id: call.roomId, payload: { call_id: call.callId, ...extra } });
+  }
+
+  /**
+   * @private
+   * @param {string} roomId
+   * @param {CallMedia} media
+   * @param {boolean} outgoing
+   */
+  newCall(roomId, media, outgoing) {
+    clearTimeout(this.closeTimer);
+    this.sentIds.clear();
+    const call = new ActiveCall(roomId, media, outgoing, (track) => {
+      for (const peer of call.peers.values()) void peer.replaceVideo(track);
+      this.show();
+    });
+    call.config = iceConfig();
+    this.call = call;
+    call.ticker = setInterval(() => this.tick(call), STATS_EVERY_MS);
+    return call;
+  }
+
+  /**
+   * Opens the microphone (and camera); the call ends with why when it cannot.
+   * @private
+   * @param {ActiveCall} call
+   */
+  async openMedia(call) {
+    try {
+      await call.local.open(call.media);
+    } catch {
+      const what = call.media === 'video' ? 'camera and microphone' : 'microphone';
+      this.finish(call, `The ${what} could not be used. Allow them for this site and try again.`);
+      return false;
+    }
+    if (this.call !== call) {
+      call.local.close(); // hung up while the browser asked
+      return false;
+    }
+    this.show();
+    return true;
+  }
+
+  /**
+   * Someone joined the call (this device, or another participant).
+   * @private
+   * @param {ActiveCall} call
+   * @param {string} userId
+   * @param {string[]} participants  everyone joined now
+   */
+  joined(call, userId, participants) {
+    const me = this.deps.myId();
+    call.answeredAt ??= Date.now();
+    const wasJoining = call.phase === 'joining';
+    call.phase = 'active';
+    for (const id of participants) if (id !== me) this.addMember(call, id);
+    if (userId && userId !== me) this.addMember(call, userId);
+    // This device just joined: it offers to everyone already there.
+    if (userId === me && wasJoining) {
+      for (const id of participants) {
+        if (id === me) continue;
+        void this.peerFor(call, id)
+          .then((peer) => peer.offer())
+          .catch(() => undefined);
+      }
+    }
+    this.show();
+  }
+
+  /**
+   * @private
+   * @param {ActiveCall} call
+   * @param {string} userId
+   */
+  addMember(call, userId) {
+    if (!call.members.has(userId)) call.members.set(userId, { id: userId, name: this.deps.name(userId, 'Someone') });
+  }
+
+  /**
+   * Someone left: their tile and connection go.
+   * @private
+   * @param {ActiveCall} call
+   * @param {string} userId
+   */
+  left(call, userId) {
+    call.peers.get(userId)?.close();
+    call.peers.delete(userId);
+    call.members.delete(userId);
+    this.connections.delete(userId);
+    this.show();
+  }
+
+  /**
+   * The connection to `userId`, made when first needed.
+   * @private
+   * @param {ActiveCall} call
+   * @param {string} userId
+   */
+  async peerFor(call, userId) {
+    const known = call.peers.get(userId);
+    if (known) return known;
+    const config = await call.config;
+    const again = call.peers.get(userId);
+    if (again) return again;
+    this.addMember(call, userId);
+    const peer = new PeerLink(userId, config, call.local, {
+      signal: (type, to, extra) => {
+        if (this.call === call) this.sendFor(call, type, { to_user_id: to, ...extra });
+      },
+      changed: () => {
+        if (this.call === call) this.show();
+      },
+    });
+    call.peers.set(userId, peer);
+    this.connections.set(userId, peer.pc);
+    return peer;
+  }
+
+  /**
+   * @private
+   * @param {Frame} frame
+   * @param {any} payload
+   * @param {string} callId
+   */
+  ringIn(frame, payload, callId) {
+    const caller = payload.caller ?? {};
+    if (this.call || this.ringing || typeof frame.room_id !== 'string' || typeof caller.id !== 'string') return;
+    const chat = this.deps.chat(frame.room_id);
+    this.ringing = {
+      callId,
+      roomId: frame.room_id,
+      media: payload.media === 'video' ? 'video' : 'voice',
+      caller: { id: caller.id, name: this.deps.name(caller.id, typeof caller.display_name === 'string' ? caller.display_name : 'Someone') },
+      groupName: chat?.isGroup ? chat.title : null,
+    };
+    this.view.showIncoming(this.ringing);
+    this.ringtone.start();
+  }
+
+  /**
+   * The ringing here ends; `note` says why for a moment ("Answered on another device").
+   * @private
+   * @param {string | null} note
+   */
+  stopRinging(note) {
+    this.ringtone.stop();
+    this.ringing = null;
+    if (note) {
+      this.view.incomingNote(note);
+      clearTimeout(this.closeTimer);
+      this.closeTimer = setTimeout(() => this.view.hideIncoming(), ANSWERED_ELSEWHERE_SHOWN_MS);
+    } else {
+      this.view.hideIncoming();
+    }
+  }
+
+  /** @private */
+  dismissRinging() {
+    if (this.ringing) this.stopRinging(null);
+    this.ringtone.stop();
+  }
+
+  /**
+   * @private
+   * @param {ActiveCall} call
+   */
+  isGroupCall(call) {
+    return this.deps.chat(call.roomId)?.isGroup ?? false;
+  }
+
+  /**
+   * Ends the call here: media and connections closed; `note` (the outcome, or
+   * a problem) stays on screen for a moment.
+   * @private
+   * @param {ActiveCall} call
+   * @param {string | null} note
+   */
+  finish(call, note) {
+    if (this.call !== call) return;
+    clearInterval(call.ticker);
+    for (const peer of call.peers.values()) peer.close();
+    call.peers.clear();
+    this.connections.clear();
+    call.local.close();
+    call.phase = 'ended';
+    call.note = note;
+    this.call = null;
+    if (!note) {
+      this.view.hideCall();
+      return;
+    }
+    this.view.render(this.screenOf(call));
+    clearTimeout(this.closeTimer);
+    this.closeTimer = setTimeout(() => {
+      if (!this.call) this.view.hideCall();
+    }, ENDED_SHOWN_MS);
+  }
+
+  /**
+   * Every few seconds: the connections' quality.
+   * @private
+   * @param {ActiveCall} call
+   */
+  tick(call) {
+    for (const peer of call.peers.values()) void peer.measure().catch(() => undefined);
+  }
+
+  /** @private */
+  show() {
+    if (this.call) this.view.render(this.screenOf(this.call));
+  }
+
+  /**
+   * @private
+   * @param {ActiveCall} call
+   * @returns {CallScreen}
+   */
+  screenOf(call) {
+    const chat = this.deps.chat(call.roomId);
+    const others = [...call.members.values()];
+    const title = chat?.title ?? others[0]?.name ?? 'Call';
+    const tiles = others.map((person) => {
+      const peer = call.peers.get(person.id);
+      return { person, stream: peer?.stream ?? null, state: peer?.state ?? /** @type {'joined'} */ ('joined'), quality: peer?.quality ?? 'unknown' };
+    });
+    return {
+      media: call.media,
+      title,
+      phase: call.phase,
+      status: call.note ?? statusOf(call, tiles.map((t) => t.state)),
+      answeredAt: call.answeredAt,
+      tiles,
+      preview: call.local.stream,
+      muted: call.local.muted,
+      cameraOff: call.local.cameraOff,
+      canSwitchCamera: call.local.canSwitchCamera,
+      canShareScreen: call.media === 'video' && canShareScreen(),
+      sharing: !!call.local.screen,
+    };
+  }
+}
+
+/**
+ * The line under the call's title.
+ * @param {ActiveCall} call
+ * @param {Array<PeerState | 'joined'>} states
+ */
+function statusOf(call, states) {
+  if (call.phase === 'calling') return 'Calling…';
+  if (call.phase === 'ringing') return 'Ringing…';
+  if (call.phase === 'joining') return 'Connecting…';
+  if (states.length > 0 && states.every((s) => s === 'failed')) return 'Could not connect';
+  if (states.some((s) => s === 'reconnecting')) return 'Reconnecting…';
+  if (states.length === 0 || states.some((s) => s === 'connecting' || s === 'joined')) return 'Connecting…';
+  return '';
+}
+
+/**
+ * The STUN and TURN servers for a call (none when the server has no answer:
+ * direct connections still work on one network), relayed only when the
+ * device is set so.
+ * @returns {Promise<RTCConfiguration>}
+ */
+async function iceConfig() {
+  /** @type {RTCConfiguration} */
+  const config = {};
+  try {
+    config.iceServers = (await getIceServers()).ice_servers;
+  } catch {
+    config.iceServers = [];
+  }
+  let relayOnly = false;
+  try {
+    relayOnly = localStorage.getItem(RELAY_ONLY_KEY) === 'on';
+  } catch {
+    relayOnly = false;
+  }
+  if (relayOnly) config.iceTransportPolicy = 'relay';
+  return config;
+}
