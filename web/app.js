@@ -479,6 +479,7 @@ const connection = new Connection(
         });
       }
       outbox.resendPending(store.threads.values());
+      calls.socketReady();
       receipts.flush();
       inbox.markRead();
     },
@@ -512,6 +513,7 @@ function setup() {
   setInterval(() => screen.updateHeaderStatus(), 60_000);
   // Leaving the page: the others' "typing…" goes now rather than when it expires.
   window.addEventListener('pagehide', () => {
+    calls.hangup(); // the others need not wait for this device to come back
     typingOut.stop();
     void offline.saveNow();
   });

@@ -76,6 +76,13 @@ export class PeerLink {
     await this.sendOffer(false);
   }
 
+  /** Offers anew with an ICE restart: this device rejoined the call after losing its socket. */
+  async restart() {
+    this.offerer = true;
+    this.restarts = 0;
+    await this.sendOffer(true);
+  }
+
   /**
    * Their offer (the first, or an ICE restart's): answered.
    * @param {string} sdp

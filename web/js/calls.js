@@ -118,6 +118,8 @@ class ActiveCall {
     this.config = Promise.resolve({});
     /** Id of the `call_invite` sent, until `call_ringing` answers it. @type {string | null} */
     this.inviteId = null;
+    /** Id of the `call_accept` that rejoins after a new socket, until answered. @type {string | null} */
+    this.rejoinId = null;
     /** Hung up before the server named the call: hang up as soon as it does. */
     this.cancelled = false;
     /** @type {ReturnType<typeof setInterval> | undefined} */
@@ -175,6 +177,7 @@ export class Calls {
     if (!(await this.openMedia(call))) return;
     const id = crypto.randomUUID();
     call.inviteId = id;
+    this.sentIds.add(id);
     if (!this.deps.send({ id, type: 'call_invite', room_id: roomId, payload: { media } })) {
       this.finish(call, 'You are offline. Try again once connected.');
     }
@@ -259,6 +262,20 @@ export class Calls {
     return this.maxParticipants === null || members <= this.maxParticipants;
   }
 
+  /**
+   * A new socket is caught up: a call this device was in is joined again (the
+   * server keeps a dropped device's place for a while), and its connections
+   * that did not survive are offered anew.
+   */
+  socketReady() {
+    const call = this.call;
+    if (!call || !call.callId || call.phase !== 'active') return;
+    const id = crypto.randomUUID();
+    call.rejoinId = id;
+    this.sentIds.add(id);
+    this.deps.send({ id, type: 'call_accept', room_id: call.roomId, payload: { call_id: call.callId } });
+  }
+
   /** The session ended: everything stops. */
   clear() {
     this.dismissRinging();
@@ -280,7 +297,8 @@ export class Calls {
     const call = this.call;
     if (!frameId || !call || !this.sentIds.has(frameId)) return false;
     this.sentIds.delete(frameId);
-    if (call.inviteId === frameId || call.phase === 'joining' || call.phase === 'calling') this.finish(call, reason);
+    // Refused to start, to join, or to rejoin: the call is over for this device.
+    if (call.inviteId === frameId || call.rejoinId === frameId || call.phase === 'joining' || call.phase === 'calling') this.finish(call, reason);
     else this.deps.toast(reason);
     return true;
   }
@@ -323,12 +341,17 @@ export class Calls {
         this.joined(call, userId, Array.isArray(payload.participants) ? payload.participants.filter((/** @type {unknown} */ p) => typeof p === 'string') : []);
         break;
       case 'call_decline':
-      case 'call_busy':
-        if (userId && this.isGroupCall(call)) {
+      case 'call_busy': {
+        const busy = frame.type === 'call_busy';
+        if (!this.isGroupCall(call)) {
+          // A direct call is over (the server's `call_ended` says the same).
+          if (call.phase !== 'active') this.finish(call, busy ? ENDED_TEXT.busy : ENDED_TEXT.declined);
+        } else if (userId) {
           const name = this.deps.name(userId, 'Someone');
-          this.deps.toast(frame.type === 'call_busy' ? `${name} is busy.` : `${name} declined.`);
+          this.deps.toast(busy ? `${name} is busy.` : `${name} declined.`);
         }
         break;
+      }
       case 'call_offer':
         if (from && typeof payload.sdp === 'string') void this.peerFor(call, from).then((peer) => peer.takeOffer(payload.sdp)).catch(() => undefined);
         break;
@@ -422,10 +445,17 @@ export class Calls {
     call.phase = 'active';
     for (const id of participants) if (id !== me) this.addMember(call, id);
     if (userId && userId !== me) this.addMember(call, userId);
-    // This device just joined: it offers to everyone already there.
-    if (userId === me && wasJoining) {
+    // This device just joined (or rejoined): it offers to everyone already there,
+    // anew on the connections that are not up.
+    if (userId === me && (wasJoining || call.rejoinId)) {
+      call.rejoinId = null;
       for (const id of participants) {
         if (id === me) continue;
+        const known = call.peers.get(id);
+        if (known) {
+          if (known.state !== 'connected') void known.restart().catch(() => undefined);
+          continue;
+        }
         void this.peerFor(call, id)
           .then((peer) => peer.offer())
           .catch(() => undefined);
