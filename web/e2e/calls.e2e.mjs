@@ -13,7 +13,8 @@
 //             Then a group call of three: each decodes the two others' video.
 //   outcomes  the server's CALL_RING_TIMEOUT short (a few seconds): a call nobody
 //             answers ends "No answer" for Asha and "Missed voice call" for Ravi; a
-//             declined one "Declined"; calling Ravi while he is in a call "Busy".
+//             declined one "Declined"; one Asha cancels while it rings stops Ravi's
+//             ringing; calling Ravi while he is in a call "Busy".
 //   relay     the server hands out a real TURN server's credentials
 //             (TURN_URLS / TURN_SECRET): with the pages set to relay only, the
 //             call connects through it (the selected candidate pair's local
@@ -278,6 +279,16 @@ async function outcomes(browser, people) {
   await callRecord(R.page).and(R.page.locator('[data-outcome="declined"]')).getByText('Video call · Declined').waitFor();
   log('declined: Asha sees "Declined", both chats record it');
   await A.page.getByTestId('call-screen').waitFor({ state: 'hidden' });
+
+  // Cancelled while it rings: Ravi stops ringing, and it is a missed call.
+  await A.page.getByTestId('call-voice-button').click();
+  await R.page.getByTestId('incoming-call-what').getByText('Incoming voice call').waitFor();
+  await status(A).getByText('Ringing…').waitFor();
+  await A.page.getByTestId('call-hangup').click();
+  await A.page.getByTestId('call-screen').waitFor({ state: 'hidden' });
+  await R.page.getByTestId('incoming-call').waitFor({ state: 'hidden' });
+  await R.page.getByTestId('call-record').and(R.page.locator('[data-outcome="missed"]')).nth(1).waitFor();
+  log('cancelled while ringing: Ravi stops ringing, a second missed call in his chat');
 
   // Busy: Ravi is in a call with Kiran.
   const K = await callerPage(browser, 'Kiran', kiran, ravi.user.name);

@@ -120,8 +120,6 @@ class ActiveCall {
     this.inviteId = null;
     /** Id of the `call_accept` that rejoins after a new socket, until answered. @type {string | null} */
     this.rejoinId = null;
-    /** Hung up before the server named the call: hang up as soon as it does. */
-    this.cancelled = false;
     /** @type {ReturnType<typeof setInterval> | undefined} */
     this.ticker = undefined;
   }
@@ -144,6 +142,8 @@ export class Calls {
     this.closeTimer = undefined;
     /** Most people in a call, from the server's config (null: not said). @type {number | null} */
     this.maxParticipants = null;
+    /** Ids of the `call_invite`s hung up before the server named their call: hung up as soon as it does. @type {Set<string>} */
+    this.cancelledInvites = new Set();
     /** Ids of the frames sent for the current call (their errors are the call's). @type {Set<string>} */
     this.sentIds = new Set();
     /** @type {Map<string, RTCPeerConnection>} for diagnostics (see the top of this file) */
@@ -212,7 +212,7 @@ export class Calls {
     const call = this.call;
     if (!call) return;
     if (call.callId) this.sendFor(call, 'call_hangup', {});
-    else call.cancelled = true;
+    else if (call.inviteId) this.cancelledInvites.add(call.inviteId);
     this.finish(call, null);
   }
 
@@ -279,7 +279,8 @@ export class Calls {
   /** The session ended: everything stops. */
   clear() {
     this.dismissRinging();
-    if (this.call) this.finish(this.call, null);
+    this.hangup();
+    this.cancelledInvites.clear();
     clearTimeout(this.closeTimer);
     this.view.hideCall();
   }
@@ -320,15 +321,15 @@ export class Calls {
       this.stopRinging(reason === 'answered_elsewhere' ? ENDED_TEXT.answered_elsewhere : null);
       return;
     }
+    if (frame.type === 'call_ringing' && frame.id && this.cancelledInvites.delete(frame.id)) {
+      this.deps.send({ type: 'call_hangup', room_id: frame.room_id, payload: { call_id: callId } });
+      return;
+    }
     const call = this.call;
     if (!call) return;
     if (frame.type === 'call_ringing') {
-      if (call.callId || (call.inviteId && frame.id !== call.inviteId)) return;
+      if (call.callId || frame.id !== call.inviteId) return;
       call.callId = callId;
-      if (call.cancelled) {
-        this.sendFor(call, 'call_hangup', {});
-        return;
-      }
       call.phase = 'ringing';
       this.show();
       return;
