@@ -8,7 +8,8 @@
 //   answered  (default) Asha video-calls Ravi, who has two devices: both ring, he
 //             answers on one, the other says "Answered on another device"; video
 //             and audio flow both ways; the call screen and the incoming call pass
-//             the accessibility audit in both themes; Asha hangs up and both chats
+//             the accessibility audit in both themes; Asha switches camera and
+//             shares her screen, and Ravi goes on decoding; Asha hangs up and the chats
 //             show the answered call with its duration, also in the "Calls" view.
 //             Then a group call of three: each decodes the two others' video.
 //   outcomes  the server's CALL_RING_TIMEOUT short (a few seconds): a call nobody
@@ -195,6 +196,43 @@ async function answered(browser, people) {
   await R.page.getByTestId('call-camera').click();
   await R.page.locator('[data-testid="call-camera"][aria-pressed="true"]').waitFor();
   await R.page.getByTestId('call-camera').click();
+
+  // Asha switches to her other camera and back, then shares her screen: what
+  // her connection sends comes from the new track each time, and Ravi goes on
+  // decoding. (Chromium's second fake camera gives depth frames, which no video
+  // encoder takes: media is checked once she is back on the first.)
+  const sentVideo = () =>
+    A.page.evaluate(() => {
+      // @ts-ignore set by js/calls.js
+      const [pc] = [...window.chitchatCalls.connections.values()];
+      return pc.getSenders().find((s) => s.track?.kind === 'video')?.track?.label ?? null;
+    });
+  const sends = (label) =>
+    A.page.waitForFunction((wanted) => {
+      // @ts-ignore set by js/calls.js
+      const [pc] = [...window.chitchatCalls.connections.values()];
+      return pc.getSenders().find((s) => s.track?.kind === 'video')?.track?.label === wanted;
+    }, label);
+  const firstCamera = await sentVideo();
+  await A.page.getByTestId('call-switch-camera').click();
+  await A.page.waitForFunction((label) => {
+    // @ts-ignore set by js/calls.js
+    const [pc] = [...window.chitchatCalls.connections.values()];
+    const now = pc.getSenders().find((s) => s.track?.kind === 'video')?.track?.label;
+    return now && now !== label;
+  }, firstCamera);
+  const secondCamera = await sentVideo();
+  await A.page.getByTestId('call-switch-camera').click();
+  await sends(firstCamera);
+  await mediaFlows(R, [asha.user.id]);
+  log(`Asha switched camera (${firstCamera} → ${secondCamera} → ${firstCamera}) and Ravi decodes her video`);
+  await A.page.getByTestId('call-share-screen').click();
+  await A.page.locator('[data-testid="call-share-screen"][aria-pressed="true"]').waitFor();
+  if (!String(await sentVideo()).startsWith('screen')) throw new Error(`sharing the screen sends ${await sentVideo()}`);
+  await mediaFlows(R, [asha.user.id]);
+  await A.page.getByTestId('call-share-screen').click();
+  await A.page.locator('[data-testid="call-share-screen"][aria-pressed="false"]').waitFor();
+  log('Asha shared her screen (Ravi decodes it) and stopped');
 
   await A.page.getByTestId('call-hangup').click();
   await A.page.getByTestId('call-screen').waitFor({ state: 'hidden' });

@@ -83,8 +83,16 @@ export async function axeAudit(page) {
   return violations.map((v) => `${v.id} (${v.help})\n      ${v.nodes.join('\n      ')}`);
 }
 
-/** Chromium's switches for calls: a fake camera and microphone, granted without asking. */
-export const FAKE_MEDIA_ARGS = ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--autoplay-policy=no-user-gesture-required'];
+/**
+ * Chromium's switches for calls: two fake cameras and a fake microphone, granted
+ * without asking, and the whole (virtual) screen picked for a screen share.
+ */
+export const FAKE_MEDIA_ARGS = [
+  '--use-fake-device-for-media-stream=device-count=2',
+  '--use-fake-ui-for-media-stream',
+  '--auto-select-desktop-capture-source=Entire screen',
+  '--autoplay-policy=no-user-gesture-required',
+];
 
 /**
  * Runs one browser test in a fresh Chromium: `body(browser, people)`, where the
