@@ -112,8 +112,10 @@ class ActiveCall {
     this.local = new LocalMedia(onVideoTrack);
     /** The others who joined, by id, in order. @type {Map<string, Person>} */
     this.members = new Map();
-    /** @type {Map<string, PeerLink>} */
+    /** The connections made, by the other's id. @type {Map<string, PeerLink>} */
     this.peers = new Map();
+    /** Every connection made or being made (waiting for the ICE servers), by the other's id. @type {Map<string, Promise<PeerLink>>} */
+    this.making = new Map();
     /** @type {Promise<RTCConfiguration>} */
     this.config = Promise.resolve({});
     /** Id of the `call_invite` sent, until `call_ringing` answers it. @type {string | null} */
@@ -357,11 +359,11 @@ export class Calls {
         if (from && typeof payload.sdp === 'string') void this.peerFor(call, from).then((peer) => peer.takeOffer(payload.sdp)).catch(() => undefined);
         break;
       case 'call_answer':
-        if (typeof payload.sdp === 'string') void call.peers.get(from)?.takeAnswer(payload.sdp).catch(() => undefined);
+        if (typeof payload.sdp === 'string') void call.making.get(from)?.then((peer) => peer.takeAnswer(payload.sdp)).catch(() => undefined);
         break;
       case 'call_ice': {
         const candidate = payload.candidate && typeof payload.candidate === 'object' && payload.candidate.candidate ? payload.candidate : null;
-        void call.peers.get(from)?.takeCandidate(candidate);
+        void call.making.get(from)?.then((peer) => peer.takeCandidate(candidate)).catch(() => undefined);
         break;
       }
       case 'call_hangup':
@@ -483,35 +485,42 @@ export class Calls {
   left(call, userId) {
     call.peers.get(userId)?.close();
     call.peers.delete(userId);
+    call.making.delete(userId);
     call.members.delete(userId);
     this.connections.delete(userId);
     this.show();
   }
 
   /**
-   * The connection to `userId`, made when first needed.
+   * The connection to `userId`, made when first needed (once the ICE servers
+   * are known). Frames for it that come meanwhile wait on the same promise, in order.
    * @private
    * @param {ActiveCall} call
    * @param {string} userId
+   * @returns {Promise<PeerLink>}
    */
-  async peerFor(call, userId) {
-    const known = call.peers.get(userId);
+  peerFor(call, userId) {
+    const known = call.making.get(userId);
     if (known) return known;
-    const config = await call.config;
-    const again = call.peers.get(userId);
-    if (again) return again;
     this.addMember(call, userId);
-    const peer = new PeerLink(userId, config, call.local, {
-      signal: (type, to, extra) => {
-        if (this.call === call) this.sendFor(call, type, { to_user_id: to, ...extra });
-      },
-      changed: () => {
-        if (this.call === call) this.show();
-      },
+    const making = call.config.then((config) => {
+      const peer = new PeerLink(userId, config, call.local, {
+        signal: (type, to, extra) => {
+          if (this.call === call) this.sendFor(call, type, { to_user_id: to, ...extra });
+        },
+        changed: () => {
+          if (this.call === call) this.show();
+        },
+      });
+      if (this.call !== call || !call.making.has(userId)) peer.close(); // the call or the person left meanwhile
+      else {
+        call.peers.set(userId, peer);
+        this.connections.set(userId, peer.pc);
+      }
+      return peer;
     });
-    call.peers.set(userId, peer);
-    this.connections.set(userId, peer.pc);
-    return peer;
+    call.making.set(userId, making);
+    return making;
   }
 
   /**
@@ -578,6 +587,7 @@ export class Calls {
     clearInterval(call.ticker);
     for (const peer of call.peers.values()) peer.close();
     call.peers.clear();
+    call.making.clear();
     this.connections.clear();
     call.local.close();
     call.phase = 'ended';
