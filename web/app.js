@@ -229,6 +229,7 @@ const calls = new Calls(
     },
     name: (userId, fallback) => people.displayName(userId, fallback),
     toast,
+    notifyRinging: (title, body) => notifier.showCall(title, body),
   },
   new CallView({
     accept: () => void calls.accept(),

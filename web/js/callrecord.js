@@ -1,7 +1,7 @@
-// The call records the server writes into chats once a call has ended (system
-// messages with `system.action == "call"`): what they say in a conversation, in
-// the chat list and in the "Calls" view, and the call history gathered from the
-// messages the page holds. No DOM.
+// Calls in words: the call records the server writes into chats once a call has
+// ended (system messages with `system.action == "call"`) as the conversation,
+// the chat list and the "Calls" view show them, what a ringing call says, and
+// the call history gathered from the messages the page holds. No DOM.
 
 /** @typedef {import('./types.js').CallRecord} CallRecord */
 /** @typedef {import('./types.js').Message} Message */
@@ -50,6 +50,16 @@ export function callRecordText(call, mine) {
     default:
       return kind;
   }
+}
+
+/**
+ * What a ringing call is: "Incoming video call", or "Group voice call · Trip".
+ * @param {'voice' | 'video'} media
+ * @param {string | null} groupName
+ */
+export function incomingCallText(media, groupName) {
+  const kind = media === 'video' ? 'video call' : 'voice call';
+  return groupName ? `Group ${kind} · ${groupName}` : `Incoming ${kind}`;
 }
 
 /**

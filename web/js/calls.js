@@ -12,6 +12,7 @@ import { getIceServers } from './api.js';
 import { LocalMedia, canShareScreen } from './callmedia.js';
 import { PeerLink } from './callpeers.js';
 import { Ringtone } from './ringtone.js';
+import { incomingCallText } from './callrecord.js';
 
 /** @typedef {'voice' | 'video'} CallMedia */
 /** @typedef {import('./types.js').Frame} Frame */
@@ -87,6 +88,7 @@ const ENDED_TEXT = {
  * @property {(roomId: string) => { title: string, isGroup: boolean } | null} chat
  * @property {(userId: string, fallback: string) => string} name
  * @property {(text: string) => void} toast
+ * @property {(title: string, body: string) => () => void} notifyRinging  a notification while the tab is hidden; the function closes it
  */
 
 /** The call this device is in (or calling out with). */
@@ -142,6 +144,8 @@ export class Calls {
     this.call = null;
     /** @type {ReturnType<typeof setTimeout> | undefined} */
     this.closeTimer = undefined;
+    /** Closes the notification of the call ringing here, if one shows. @type {() => void} */
+    this.closeRingNote = () => undefined;
     /** Most people in a call, from the server's config (null: not said). @type {number | null} */
     this.maxParticipants = null;
     /** Ids of the `call_invite`s hung up before the server named their call: hung up as soon as it does. @type {Set<string>} */
@@ -542,6 +546,7 @@ export class Calls {
     };
     this.view.showIncoming(this.ringing);
     this.ringtone.start();
+    this.closeRingNote = this.deps.notifyRinging(this.ringing.caller.name, incomingCallText(this.ringing.media, this.ringing.groupName));
   }
 
   /**
@@ -551,6 +556,7 @@ export class Calls {
    */
   stopRinging(note) {
     this.ringtone.stop();
+    this.closeRingNote();
     this.ringing = null;
     if (note) {
       this.view.incomingNote(note);
@@ -565,6 +571,7 @@ export class Calls {
   dismissRinging() {
     if (this.ringing) this.stopRinging(null);
     this.ringtone.stop();
+    this.closeRingNote();
   }
 
   /**

@@ -5,7 +5,7 @@
 // Escape does not close them, only their buttons do. Fed by js/calls.js.
 
 import { avatar, byId, el, icon } from './dom.js';
-import { formatDuration } from './callrecord.js';
+import { formatDuration, incomingCallText } from './callrecord.js';
 
 /** @typedef {import('./calls.js').CallScreen} CallScreen */
 /** @typedef {import('./calls.js').Ringing} Ringing */
@@ -70,8 +70,7 @@ export class CallView {
   showIncoming(ringing) {
     this.incomingAvatar.replaceChildren(avatar(ringing.caller.name, ringing.caller.id, 'avatar--call'));
     this.incomingName.textContent = ringing.caller.name;
-    const kind = ringing.media === 'video' ? 'video call' : 'voice call';
-    this.incomingWhat.textContent = ringing.groupName ? `Group ${kind} · ${ringing.groupName}` : `Incoming ${kind}`;
+    this.incomingWhat.textContent = incomingCallText(ringing.media, ringing.groupName);
     this.incoming.dataset.media = ringing.media;
     this.incoming.dataset.state = 'ringing';
     this.incomingNoteText.hidden = true;
