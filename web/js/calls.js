@@ -180,7 +180,7 @@ export class Calls {
     this.dismissRinging();
     const call = this.newCall(roomId, media, true);
     this.show();
-    if (!(await this.openMedia(call))) return;
+    if ((await this.openMedia(call)) !== 'open') return;
     const id = crypto.randomUUID();
     call.inviteId = id;
     this.sentIds.add(id);
@@ -198,11 +198,10 @@ export class Calls {
     call.callId = ringing.callId;
     call.members.set(ringing.caller.id, ringing.caller);
     this.show();
-    if (!(await this.openMedia(call))) {
-      this.deps.send({ type: 'call_decline', room_id: call.roomId, payload: { call_id: ringing.callId } });
-      return;
-    }
-    this.sendFor(call, 'call_accept', {});
+    const media = await this.openMedia(call);
+    // Without a microphone (or camera) it cannot be answered here: declined, so that the caller knows.
+    if (media === 'refused') this.deps.send({ type: 'call_decline', room_id: call.roomId, payload: { call_id: ringing.callId } });
+    if (media === 'open') this.sendFor(call, 'call_accept', {});
   }
 
   /** Declines the call ringing here (it stops ringing on the other devices too). */
@@ -421,21 +420,23 @@ export class Calls {
    * Opens the microphone (and camera); the call ends with why when it cannot.
    * @private
    * @param {ActiveCall} call
+   * @returns {Promise<'open' | 'refused' | 'gone'>}  gone: the call ended while the browser asked
    */
   async openMedia(call) {
     try {
       await call.local.open(call.media);
     } catch {
+      if (this.call !== call) return 'gone';
       const what = call.media === 'video' ? 'camera and microphone' : 'microphone';
       this.finish(call, `The ${what} could not be used. Allow them for this site and try again.`);
-      return false;
+      return 'refused';
     }
     if (this.call !== call) {
-      call.local.close(); // hung up while the browser asked
-      return false;
+      call.local.close();
+      return 'gone';
     }
     this.show();
-    return true;
+    return 'open';
   }
 
   /**
