@@ -9,7 +9,8 @@
 //             answers on one, the other says "Answered on another device"; video
 //             and audio flow both ways; the call screen and the incoming call pass
 //             the accessibility audit in both themes; Asha switches camera and
-//             shares her screen, and Ravi goes on decoding; Asha hangs up and the chats
+//             shares her screen, and Ravi goes on decoding; her network drops for a
+//             moment and her page rejoins the call; Asha hangs up and the chats
 //             show the answered call with its duration, also in the "Calls" view.
 //             Then a group call of three: each decodes the two others' video.
 //   outcomes  the server's CALL_RING_TIMEOUT short (a few seconds): a call nobody
@@ -125,6 +126,15 @@ async function tilesShowVideo(person, count) {
   );
 }
 
+/** `promise`, or an error saying `what` after `ms`. */
+function within(promise, ms, what) {
+  let timer;
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(what)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
 /** The chat's newest call record on the page. */
 function callRecord(page) {
   return page.getByTestId('call-record').last();
@@ -233,6 +243,25 @@ async function answered(browser, people) {
   await A.page.getByTestId('call-share-screen').click();
   await A.page.locator('[data-testid="call-share-screen"][aria-pressed="false"]').waitFor();
   log('Asha shared her screen (Ravi decodes it) and stopped');
+
+  // Asha's browser loses the network for a moment: her socket drops and comes
+  // back, the page joins the call again, and the call goes on.
+  let rejoin = () => {};
+  const rejoined = new Promise((resolve) => (rejoin = resolve));
+  A.page.on('websocket', (ws) =>
+    ws.on('framesent', (frame) => {
+      if (String(frame.payload).includes('"call_accept"')) rejoin(true);
+    }),
+  );
+  await A.context.setOffline(true);
+  await A.page.getByTestId('connection-banner').waitFor();
+  await A.context.setOffline(false);
+  await A.page.getByTestId('connection-banner').waitFor({ state: 'hidden' });
+  await within(rejoined, TIMEOUT, 'the page did not join the call again');
+  await mediaFlows(R, [asha.user.id]);
+  await mediaFlows(A, [ravi.user.id]);
+  if ((await A.page.getByTestId('call-screen').getAttribute('data-phase')) !== 'active') throw new Error('the call did not go on');
+  log("Asha's socket dropped and came back: her page joined the call again and media still flows");
 
   await A.page.getByTestId('call-hangup').click();
   await A.page.getByTestId('call-screen').waitFor({ state: 'hidden' });
