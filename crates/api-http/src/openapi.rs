@@ -33,6 +33,7 @@ pub const OPENAPI_PATH: &str = "/api/openapi.json";
         (name = "receipts", description = "Delivered and read"),
         (name = "search", description = "Full-text message search"),
         (name = "attachments", description = "Photos, videos, voice and documents: upload, then send by id"),
+        (name = "calls", description = "Voice and video calls: the STUN and TURN servers browsers connect through"),
         (name = "admin", description = "Reports, and the admins' users, reports, audit log and figures"),
         (name = "health", description = "For load balancers and probes"),
         (name = "config", description = "The limits a client shows before it asks"),

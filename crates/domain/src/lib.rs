@@ -13,6 +13,7 @@ pub mod error_code;
 #[cfg(test)]
 mod error_table;
 pub mod event;
+pub mod ice;
 pub mod ids;
 pub mod membership;
 pub mod message;

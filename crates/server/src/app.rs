@@ -7,16 +7,18 @@ use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use chitchat_api_http::{BodyTimeouts, ConnectionLimit, RateLimits};
 use chitchat_auth::{
-    FixedCode, HmacLinkSigner, JwtTokens, LogOtpSender, RandomCodes, SmtpEmailSender, WebhookOtpSender,
+    FixedCode, HmacLinkSigner, JwtTokens, LogOtpSender, RandomCodes, SmtpEmailSender, TurnRestCredentials,
+    WebhookOtpSender,
 };
 use chitchat_blob_store::ObjectBlobStore;
 use chitchat_domain::attachment::AttachmentPolicy;
 use chitchat_domain::chat::GroupPolicy;
 use chitchat_domain::clock::SystemClock;
+use chitchat_domain::ice::IcePolicy;
 use chitchat_domain::membership::CachedChatRepo;
 use chitchat_domain::message::MessagePolicy;
 use chitchat_domain::ports::cluster::{MembershipCache, RateQuota, RelayStatus, RequestCounter};
-use chitchat_domain::ports::{CodeGenerator, EmailSender, OtpSender, PresenceTracker};
+use chitchat_domain::ports::{CodeGenerator, EmailSender, OtpSender, PresenceTracker, TurnCredentials};
 use chitchat_domain::services::{AuthPolicy, Ports, PushPolicy};
 use chitchat_domain::Services;
 use chitchat_gateway_ws::{GatewaySettings, Shutdown, SocketCounts};
@@ -302,6 +304,9 @@ pub async fn assemble(config: &Config) -> Result<Assembly, StartError> {
         link_secrets: Arc::new(chitchat_auth::RandomLinkSecrets),
         tokens: Arc::new(JwtTokens::new(secret.expose_secret().as_bytes())),
         link_signer: Arc::new(HmacLinkSigner::new(secret.expose_secret().as_bytes())),
+        turn_credentials: config.calls.turn_secret.as_ref().map(|secret| {
+            Arc::new(TurnRestCredentials::new(secret.expose_secret().as_bytes())) as Arc<dyn TurnCredentials>
+        }),
         clock: Arc::new(SystemClock),
     };
     // Durations from configuration, named for the error when one does not fit.
@@ -331,7 +336,17 @@ pub async fn assemble(config: &Config) -> Result<Assembly, StartError> {
         public_key: vapid_key.as_ref().map(|key| key.public_base64url().to_owned()),
         plain_http_endpoints: config.mode == RunMode::Development,
     };
-    let services = web::Data::new(Services::new(ports, policy, groups, messages, attachments, push));
+    let ice = IcePolicy {
+        stun_urls: config.calls.stun_urls.clone(),
+        turn_urls: config.calls.turn_urls.clone(),
+        turn_ttl: to_chrono("TURN_TTL", config.calls.turn_ttl)?,
+    };
+    tracing::info!(
+        stun_urls = %ice.stun_urls.join(","),
+        turn_urls = %ice.turn_urls.join(","),
+        "calls connect through these STUN and TURN servers"
+    );
+    let services = web::Data::new(Services::new(ports, policy, groups, messages, attachments, push, ice));
     Ok(Assembly { services, store, shared_counters: realtime.shared_counters, push: vapid_key.zip(planning_jobs) })
 }
 

@@ -18,6 +18,9 @@ pub(crate) struct ClientConfig {
     /// Whether login codes may come by email (the server has `SMTP_URL`), so that
     /// a client offers to add an address.
     login_codes_by_email: bool,
+    /// Whether calls may be relayed through a TURN server (`TURN_URLS`), so that
+    /// they also connect between networks that allow no direct path.
+    turn: bool,
 }
 
 /// `GET /api/config`: no token needed, so a client can read it before login.
@@ -34,5 +37,6 @@ pub(crate) async fn client_config(services: web::Data<Services>) -> HttpResponse
         message_search_max_chars: chitchat_domain::search::MAX_QUERY_CHARS,
         people_search_max_chars: chitchat_domain::services::MAX_PEOPLE_QUERY_CHARS,
         login_codes_by_email: services.auth.sends_email(),
+        turn: services.ice.has_turn(),
     })
 }

@@ -3,6 +3,7 @@ pub(crate) mod attachment_download;
 pub(crate) mod attachment_link;
 pub(crate) mod attachment_upload;
 pub(crate) mod auth;
+pub(crate) mod calls;
 pub(crate) mod chats;
 pub(crate) mod config;
 pub(crate) mod contacts;
@@ -84,6 +85,7 @@ pub(crate) fn configure(cfg: &mut ServiceConfig) {
                 .service(push::key)
                 .service(push::subscribe)
                 .service(push::unsubscribe)
+                .service(calls::ice_servers)
                 .service(admin::file)
                 .service(admin::users)
                 .service(admin::disable)

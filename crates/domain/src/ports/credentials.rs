@@ -1,10 +1,13 @@
-//! Login codes, bearer tokens and signed download links.
+//! Login codes, bearer tokens, signed download links and TURN logins.
 
 use crate::auth::link::{ClaimSecret, PairingCode};
 use crate::auth::{OtpCode, TokenClaims};
 use crate::error::DomainResult;
+use crate::ice::TurnCredential;
+use crate::ids::UserId;
 use crate::user::{EmailAddress, Phone};
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 
 /// Delivers a login code to a phone (SMS in production, the log in development).
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
@@ -66,4 +69,12 @@ pub trait LinkSigner: Send + Sync {
     /// True only for a signature `sign` made of exactly this text; compared in
     /// constant time.
     fn verify(&self, text: &str, signature: &str) -> bool;
+}
+
+/// Mints logins for the TURN server, which checks them with a secret it shares
+/// with this server; nothing is stored on either side.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait TurnCredentials: Send + Sync {
+    /// A login for `user` that the TURN server accepts until `expires_at`.
+    fn mint(&self, user: UserId, expires_at: DateTime<Utc>) -> TurnCredential;
 }

@@ -9,6 +9,7 @@ mod export;
 mod former;
 mod groups;
 mod guards;
+mod ice;
 mod links;
 mod message_actions;
 mod messages;
@@ -33,6 +34,7 @@ pub use chats::{ChatService, NewChat};
 pub use contacts::{ContactRef, ContactService};
 pub use export::{ExportedChat, ExportedContact, ExportedProfile, ExportedSession, UserExport};
 pub use groups::GroupEdit;
+pub use ice::IceService;
 pub use links::LinkService;
 pub use messages::MessageService;
 pub use moderation::{ModerationService, FIGURE_DAYS, MAX_AUDIT_PAGE, MAX_LISTED_USERS};
@@ -46,12 +48,13 @@ pub use users::{UserService, MAX_QUERY_CHARS as MAX_PEOPLE_QUERY_CHARS};
 use crate::attachment::AttachmentPolicy;
 use crate::chat::GroupPolicy;
 use crate::clock::Clock;
+use crate::ice::IcePolicy;
 use crate::message::MessagePolicy;
 use crate::ports::{
     AttachmentRepo, BlobStore, ChatRepo, ChatSettingsRepo, CodeGenerator, ContactRepo, DeviceLinkRepo, EmailSender,
     EventBus, LinkSecretGenerator, LinkSigner, MediaInspector, MessageRepo, MessageSearch, ModerationRepo, OtpRepo,
-    OtpSender, PresenceTracker, PushQueue, PushRepo, ReceiptRepo, SessionRepo, StoreHealth, TokenCodec, UserEmailRepo,
-    UserRepo,
+    OtpSender, PresenceTracker, PushQueue, PushRepo, ReceiptRepo, SessionRepo, StoreHealth, TokenCodec,
+    TurnCredentials, UserEmailRepo, UserRepo,
 };
 use std::sync::Arc;
 
@@ -93,6 +96,8 @@ pub struct Ports {
     pub tokens: Arc<dyn TokenCodec>,
     /// Signs attachment download links (a key apart from the tokens').
     pub link_signer: Arc<dyn LinkSigner>,
+    /// Logins for the TURN server; None when it has no shared secret (`TURN_SECRET`).
+    pub turn_credentials: Option<Arc<dyn TurnCredentials>>,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -112,6 +117,7 @@ pub struct Services {
     pub attachments: Arc<AttachmentService>,
     pub push: Arc<PushService>,
     pub moderation: Arc<ModerationService>,
+    pub ice: Arc<IceService>,
     pub bus: Arc<dyn EventBus>,
     pub store_health: Arc<dyn StoreHealth>,
 }
@@ -124,6 +130,7 @@ impl Services {
         messages: MessagePolicy,
         attachments: AttachmentPolicy,
         push: PushPolicy,
+        ice: IcePolicy,
     ) -> Self {
         let region = auth.region;
         let links = Arc::new(LinkService::new(&ports, &auth, crate::auth::link::LinkPolicy::default()));
@@ -143,6 +150,7 @@ impl Services {
             search: Arc::new(SearchService::new(&ports)),
             attachments: Arc::new(AttachmentService::new(&ports, attachments)),
             push: Arc::new(PushService::new(&ports, push)),
+            ice: Arc::new(IceService::new(&ports, ice)),
             bus: ports.bus,
             store_health: ports.store_health,
         }

@@ -8,8 +8,8 @@ use crate::ports::{
     MockAttachmentRepo, MockBlobStore, MockChatRepo, MockChatSettingsRepo, MockCodeGenerator, MockContactRepo,
     MockDeviceLinkRepo, MockEmailSender, MockEventBus, MockLinkSecretGenerator, MockLinkSigner, MockMediaInspector,
     MockMessageRepo, MockMessageSearch, MockModerationRepo, MockOtpRepo, MockOtpSender, MockPresenceTracker,
-    MockPushQueue, MockPushRepo, MockReceiptRepo, MockSessionRepo, MockStoreHealth, MockTokenCodec, MockUserEmailRepo,
-    MockUserRepo,
+    MockPushQueue, MockPushRepo, MockReceiptRepo, MockSessionRepo, MockStoreHealth, MockTokenCodec,
+    MockTurnCredentials, MockUserEmailRepo, MockUserRepo,
 };
 use crate::user::{Phone, Region, User, UserName};
 use chrono::{DateTime, Utc};
@@ -43,6 +43,8 @@ pub struct MockSet {
     pub link_secrets: MockLinkSecretGenerator,
     pub tokens: MockTokenCodec,
     pub links: MockLinkSigner,
+    /// The TURN login minter; None (the default): no TURN secret.
+    pub turn: Option<MockTurnCredentials>,
     pub now: DateTime<Utc>,
 }
 
@@ -92,6 +94,7 @@ impl MockSet {
             link_secrets: MockLinkSecretGenerator::new(),
             tokens: MockTokenCodec::new(),
             links: MockLinkSigner::new(),
+            turn: None,
             now,
         }
     }
@@ -128,6 +131,7 @@ pub fn ports(m: MockSet) -> Ports {
         link_secrets: Arc::new(m.link_secrets),
         tokens: Arc::new(m.tokens),
         link_signer: Arc::new(m.links),
+        turn_credentials: m.turn.map(|turn| Arc::new(turn) as Arc<dyn crate::ports::TurnCredentials>),
         clock: Arc::new(clock),
     }
 }

@@ -7,6 +7,7 @@ mod secret_strength;
 mod sections;
 
 use chitchat_domain::auth::OtpCode;
+use chitchat_domain::ice::IceUrlKind;
 use chitchat_domain::user::Region;
 use raw::Raw;
 use secrecy::SecretString;
@@ -14,8 +15,8 @@ use secret_strength::{
     estimated_entropy_bits, MAKE_A_SECRET, MIN_PRODUCTION_SECRET, MIN_PRODUCTION_SECRET_BITS, SEED_EXAMPLE_SECRET,
 };
 pub use sections::{
-    AttachmentsConfig, AuthConfig, Config, DbConfig, HttpConfig, LimitsConfig, MessagesConfig, OtpConfig, PushConfig,
-    RedisConfig, RunMode, WsConfig,
+    AttachmentsConfig, AuthConfig, CallsConfig, Config, DbConfig, HttpConfig, LimitsConfig, MessagesConfig, OtpConfig,
+    PushConfig, RedisConfig, RunMode, WsConfig,
 };
 use std::path::PathBuf;
 use std::time::Duration;
@@ -89,6 +90,63 @@ fn positive<T: PartialEq + Default>(var: &'static str, value: T) -> Result<T, Co
         return Err(invalid(var, "must be at least 1"));
     }
     Ok(value)
+}
+
+/// A signing secret of production (`var`): long, not the seed's example, and not
+/// easy to guess.
+fn production_secret(var: &'static str, secret: &str) -> Result<(), ConfigError> {
+    if secret == SEED_EXAMPLE_SECRET || secret.len() < MIN_PRODUCTION_SECRET {
+        return Err(invalid(
+            var,
+            format!(
+                "must be a random value of at least {MIN_PRODUCTION_SECRET} characters in production; {MAKE_A_SECRET}"
+            ),
+        ));
+    }
+    if estimated_entropy_bits(secret) < MIN_PRODUCTION_SECRET_BITS {
+        return Err(invalid(
+            var,
+            format!("is too easy to guess (repeated, sequential or too few different characters); {MAKE_A_SECRET}"),
+        ));
+    }
+    Ok(())
+}
+
+/// `TURN_TTL`: at least a minute, since a login must outlive the moments between
+/// asking for it and the start of the call, and at most a week, since a login that
+/// leaks works until it expires.
+fn turn_ttl(raw: &str) -> Result<Duration, ConfigError> {
+    const VAR: &str = "TURN_TTL";
+    let ttl = duration(VAR, raw)?;
+    if ttl < Duration::from_secs(60) || ttl > Duration::from_secs(7 * 24 * 3600) {
+        return Err(invalid(VAR, "must be from 1m to 7d"));
+    }
+    Ok(ttl)
+}
+
+/// `STUN_URLS`, `TURN_URLS`, `TURN_SECRET` and `TURN_TTL`, checked together: TURN
+/// needs both its URLs and the secret it shares with the TURN server.
+fn calls(
+    stun_urls: &str,
+    turn_urls: &str,
+    turn_secret: Option<String>,
+    ttl: &str,
+    mode: RunMode,
+) -> Result<CallsConfig, ConfigError> {
+    let stun_urls = IceUrlKind::Stun.parse_list(stun_urls).map_err(|message| invalid("STUN_URLS", message))?;
+    let turn_urls = IceUrlKind::Turn.parse_list(turn_urls).map_err(|message| invalid("TURN_URLS", message))?;
+    let turn_secret = non_empty(turn_secret);
+    match (turn_urls.is_empty(), &turn_secret) {
+        (false, None) => {
+            return Err(invalid("TURN_SECRET", "must be set with TURN_URLS: the TURN server's static-auth-secret"))
+        }
+        (true, Some(_)) => {
+            return Err(invalid("TURN_URLS", "must be set with TURN_SECRET: the TURN server's turn: or turns: URLs"))
+        }
+        (false, Some(secret)) if mode == RunMode::Production => production_secret("TURN_SECRET", secret)?,
+        _ => {}
+    }
+    Ok(CallsConfig { stun_urls, turn_urls, turn_secret: turn_secret.map(SecretString::from), turn_ttl: turn_ttl(ttl)? })
 }
 
 /// `SMTP_URL`, `SMTP_FROM` and `LOGIN_CODE_DELIVERY`, checked together with
@@ -176,25 +234,7 @@ impl Config {
         if mode == RunMode::Production {
             match &jwt_secret {
                 None => return Err(invalid("JWT_SECRET", "must be set when ENV=production")),
-                Some(s) if s == SEED_EXAMPLE_SECRET || s.len() < MIN_PRODUCTION_SECRET => {
-                    return Err(invalid(
-                        "JWT_SECRET",
-                        format!(
-                            "must be a random value of at least {MIN_PRODUCTION_SECRET} characters in production; \
-                             {MAKE_A_SECRET}"
-                        ),
-                    ))
-                }
-                Some(s) if estimated_entropy_bits(s) < MIN_PRODUCTION_SECRET_BITS => {
-                    return Err(invalid(
-                        "JWT_SECRET",
-                        format!(
-                            "is too easy to guess (repeated, sequential or too few different characters); \
-                             {MAKE_A_SECRET}"
-                        ),
-                    ))
-                }
-                Some(_) => {}
+                Some(secret) => production_secret("JWT_SECRET", secret)?,
             }
         }
         let otp_webhook_url = non_empty(raw.otp_webhook_url);
@@ -309,6 +349,7 @@ impl Config {
                 vapid_private_key: secret(raw.vapid_private_key),
                 vapid_subject: non_empty(raw.vapid_subject),
             },
+            calls: calls(&raw.stun_urls, &raw.turn_urls, raw.turn_secret, &raw.turn_ttl, mode)?,
         })
     }
 }
@@ -483,6 +524,8 @@ mod tests {
             otp_webhook_token: Some("webhook-token-6".into()),
             smtp_url: Some("smtps://chat:smtp-password-7@mail.example.org".into()),
             smtp_from: Some("chat@example.org".into()),
+            turn_urls: "turn:turn.example.org".into(),
+            turn_secret: Some("turn-secret-8".into()),
             ..Raw::default()
         };
         let config = Config::check(raw).unwrap();
@@ -495,6 +538,7 @@ mod tests {
             "webhook-key-5",
             "webhook-token-6",
             "smtp-password-7",
+            "turn-secret-8",
         ] {
             assert!(!shown.contains(secret), "{secret} shown in {shown}");
         }
@@ -503,5 +547,62 @@ mod tests {
             config.auth.jwt_secret.as_ref().map(|s| s.expose_secret().to_owned()).as_deref(),
             Some("jwt-secret-4")
         );
+    }
+
+    #[test]
+    fn turn_needs_its_urls_and_its_secret_together() {
+        let calls = |stun: &str, turn: &str, secret: Option<&str>| Raw {
+            stun_urls: stun.into(),
+            turn_urls: turn.into(),
+            turn_secret: secret.map(str::to_owned),
+            ..Raw::default()
+        };
+        let defaults = Config::check(Raw::default()).unwrap().calls;
+        assert!(defaults.stun_urls.is_empty() && defaults.turn_urls.is_empty() && defaults.turn_secret.is_none());
+        assert_eq!(defaults.turn_ttl, Duration::from_secs(3600));
+        let err = Config::check(calls("", "turn:turn.example.org:3478", None)).unwrap_err().to_string();
+        assert!(err.contains("TURN_SECRET") && err.contains("TURN_URLS"), "{err}");
+        let err = Config::check(calls("", "", Some("shared"))).unwrap_err().to_string();
+        assert!(err.starts_with("configuration: TURN_URLS"), "{err}");
+        let err = Config::check(calls("stun:stun.example.org, https://stun.example.org", "", None)).unwrap_err();
+        assert!(
+            err.to_string().starts_with("configuration: STUN_URLS") && err.to_string().contains("https://"),
+            "{err}"
+        );
+        let err = Config::check(calls("", "stun:turn.example.org", Some("shared"))).unwrap_err().to_string();
+        assert!(err.starts_with("configuration: TURN_URLS"), "{err}");
+        let config = Config::check(calls(
+            "stun:stun.example.org",
+            "turn:turn.example.org:3478?transport=udp,turns:turn.example.org:5349",
+            Some("shared"),
+        ))
+        .unwrap()
+        .calls;
+        assert_eq!(config.stun_urls, ["stun:stun.example.org"]);
+        assert_eq!(config.turn_urls.len(), 2);
+        assert_eq!(config.turn_secret.as_ref().map(|s| s.expose_secret().to_owned()).as_deref(), Some("shared"));
+        for ttl in ["30s", "8d", "an hour"] {
+            let err = Config::check(Raw { turn_ttl: ttl.into(), ..Raw::default() }).unwrap_err();
+            assert!(err.to_string().contains("TURN_TTL"), "{ttl}: {err}");
+        }
+        let day = Config::check(Raw { turn_ttl: "24h".into(), ..Raw::default() }).unwrap();
+        assert_eq!(day.calls.turn_ttl, Duration::from_secs(24 * 3600));
+    }
+
+    #[test]
+    fn production_refuses_a_turn_secret_as_easy_to_guess_as_a_bad_jwt_secret() {
+        let turn = |secret: &str| Raw {
+            otp_webhook_url: Some("https://sms.example/send".into()),
+            turn_urls: "turn:turn.example.org:3478".into(),
+            turn_secret: Some(secret.to_owned()),
+            ..production()
+        };
+        for secret in ["short", "a".repeat(40).as_str(), SEED_EXAMPLE_SECRET] {
+            let err = Config::check(turn(secret)).unwrap_err().to_string();
+            assert!(err.contains("TURN_SECRET") && err.contains("openssl rand -base64 48"), "{secret}: {err}");
+        }
+        assert!(Config::check(turn(GENERATED_SECRET)).is_ok());
+        let development = Raw { env: "development".into(), ..turn("short") };
+        assert!(Config::check(development).is_ok(), "development takes any secret");
     }
 }

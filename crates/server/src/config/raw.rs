@@ -55,6 +55,10 @@ pub(super) struct Raw {
     pub(super) attachment_link_ttl: String,
     pub(super) vapid_private_key: Option<String>,
     pub(super) vapid_subject: Option<String>,
+    pub(super) stun_urls: String,
+    pub(super) turn_urls: String,
+    pub(super) turn_secret: Option<String>,
+    pub(super) turn_ttl: String,
 }
 
 impl Default for Raw {
@@ -109,6 +113,10 @@ impl Default for Raw {
             attachment_link_ttl: "15m".into(),
             vapid_private_key: None,
             vapid_subject: None,
+            stun_urls: String::new(),
+            turn_urls: String::new(),
+            turn_secret: None,
+            turn_ttl: "1h".into(),
         }
     }
 }

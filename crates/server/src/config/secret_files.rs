@@ -14,6 +14,7 @@ const SECRET_VARIABLES: &[(&str, &str)] = &[
     ("otp_webhook_token", "OTP_WEBHOOK_TOKEN"),
     ("vapid_private_key", "VAPID_PRIVATE_KEY"),
     ("smtp_url", "SMTP_URL"),
+    ("turn_secret", "TURN_SECRET"),
 ];
 
 /// The secrets given as files: (key, file contents without the trailing newline).

@@ -36,6 +36,7 @@ pub struct Config {
     pub messages: MessagesConfig,
     pub attachments: AttachmentsConfig,
     pub push: PushConfig,
+    pub calls: CallsConfig,
 }
 
 /// Where the server listens and whom it believes.
@@ -189,4 +190,19 @@ pub struct PushConfig {
     pub vapid_private_key: Option<SecretString>,
     /// `VAPID_SUBJECT`: the contact push services see (`mailto:` or `https:`).
     pub vapid_subject: Option<String>,
+}
+
+/// The STUN and TURN servers that calls connect through.
+#[derive(Debug)]
+pub struct CallsConfig {
+    /// `STUN_URLS`: comma-separated `stun:`/`stuns:` URLs; empty: none.
+    pub stun_urls: Vec<String>,
+    /// `TURN_URLS`: comma-separated `turn:`/`turns:` URLs of one TURN service
+    /// (coturn with `use-auth-secret`); empty: no TURN. Set with `turn_secret`.
+    pub turn_urls: Vec<String>,
+    /// `TURN_SECRET`: the TURN server's `static-auth-secret`, which signs the
+    /// logins handed out; set with `turn_urls`.
+    pub turn_secret: Option<SecretString>,
+    /// How long a TURN login works (`TURN_TTL`).
+    pub turn_ttl: Duration,
 }

@@ -69,6 +69,7 @@ fn endpoints(chat: &str, group: &str, message: &str, file: &str, user: &str) -> 
             ),
         ),
         (Method::DELETE, "/api/push/subscriptions".into(), Some(json!({"endpoint": "https://push.example/1"}))),
+        (Method::GET, "/api/calls/ice-servers".into(), None),
         (Method::POST, "/api/reports".into(), Some(json!({"message_id": message, "reason": "spam"}))),
         (Method::GET, "/api/admin/users?search=a".into(), None),
         (Method::POST, format!("/api/admin/users/{user}/disable"), None),

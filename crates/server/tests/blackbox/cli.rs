@@ -144,3 +144,26 @@ fn trusted_proxies_take_ranges_and_refuse_anything_else() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("TRUSTED_PROXIES") && stderr.contains("10.0.0.0/40"), "{stderr}");
 }
+
+#[test]
+fn a_bad_turn_setting_stops_start_up_with_one_line_naming_the_variable() {
+    let dir = tempfile_dir();
+    let data = ("DATA_DIR", dir.to_str().unwrap());
+    let cases: [(&[(&str, &str)], &str); 3] = [
+        (&[("TURN_URLS", "https://turn.example.org:3478"), ("TURN_SECRET", STRONG_SECRET)], "TURN_URLS"),
+        (&[("TURN_URLS", "turn:turn.example.org:3478")], "TURN_SECRET"),
+        (&[("STUN_URLS", "turn:turn.example.org:3478")], "STUN_URLS"),
+    ];
+    for (settings, variable) in cases {
+        let env = [[data].as_slice(), settings].concat();
+        let out = chitchat(&["migrate"], &env, &dir);
+        assert_eq!(out.status.code(), Some(2), "{settings:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.starts_with(&format!("chitchat: configuration: {variable}")), "{settings:?}: {stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+        assert!(!stderr.contains(STRONG_SECRET), "the secret is not printed: {stderr}");
+    }
+    let good = [data, ("TURN_URLS", "turn:turn.example.org:3478?transport=udp"), ("TURN_SECRET", STRONG_SECRET)];
+    let out = chitchat(&["migrate"], &good, &dir);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}

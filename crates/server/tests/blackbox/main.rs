@@ -32,6 +32,7 @@ mod device_links;
 mod file_modes;
 mod groups;
 mod headers;
+mod ice_servers;
 mod limits;
 mod live;
 mod login_codes;

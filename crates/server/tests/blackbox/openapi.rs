@@ -49,6 +49,7 @@ const DOCUMENTED: &[(&str, &str)] = &[
     ("get", "/api/attachments/{id}"),
     ("get", "/api/attachments/{id}/thumbnail"),
     ("post", "/api/attachments/{id}/link"),
+    ("get", "/api/calls/ice-servers"),
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
