@@ -21,7 +21,8 @@
 //! by its pairing code (web/e2e/link.e2e.mjs); a reported message deleted for
 //! everyone from the Admin page (web/e2e/admin.e2e.mjs); voice and video calls
 //! with a fake camera: ringing on every device, media flowing both ways and in a
-//! group of three, the call records, missed, declined and busy (web/e2e/calls.e2e.mjs).
+//! group of three, the call records, missed, declined and busy, and through a
+//! real TURN server (web/e2e/calls.e2e.mjs).
 //! Needs Debian's `chromium` and `npm ci --prefix web/e2e`, and for the click
 //! `xvfb`, `dunst`, `dbus` and `xdotool`; skipped without them unless
 //! `CHITCHAT_REQUIRE_BROWSER=1`.
@@ -106,6 +107,27 @@ async fn a_video_call_rings_every_device_is_answered_on_one_and_media_flows_both
 async fn the_caller_sees_no_answer_declined_and_busy_and_the_chats_record_them() {
     let server_env = [("CALL_RING_TIMEOUT", "3s")];
     run_script_on("calls.e2e.mjs", &server_env, &[("CALLS_PART", "outcomes")], "calls: 1 passed, 0 failed").await;
+}
+
+/// A real coturn whose logins the server hands out: with both pages set to relay
+/// only, the call's media goes through it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_relayed_only_connects_through_a_real_turn_server_and_media_flows() {
+    let Some(turn) = chitchat_testkit::TurnServer::start().await else { return };
+    let url = turn.udp_url();
+    let server_env = [("TURN_URLS", url.as_str()), ("TURN_SECRET", turn.secret())];
+    run_script_on("calls.e2e.mjs", &server_env, &[("CALLS_PART", "relay")], "calls: 1 passed, 0 failed").await;
+}
+
+/// The server signs logins with a secret that is not coturn's: the relay refuses
+/// them, and the pages say the call could not connect.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_relayed_only_with_logins_the_turn_server_refuses_says_it_could_not_connect() {
+    let Some(turn) = chitchat_testkit::TurnServer::start().await else { return };
+    let url = turn.udp_url();
+    let wrong_secret = format!("not-{}", turn.secret());
+    let server_env = [("TURN_URLS", url.as_str()), ("TURN_SECRET", wrong_secret.as_str())];
+    run_script_on("calls.e2e.mjs", &server_env, &[("CALLS_PART", "relay-refused")], "calls: 1 passed, 0 failed").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
