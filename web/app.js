@@ -26,7 +26,7 @@ import { byId } from './js/dom.js';
 import { CACHED_MESSAGES, ChatStore } from './js/chatstore.js';
 import { ChatSync } from './js/chatsync.js';
 import { DEFAULT_SETTINGS } from './js/chatsettings.js';
-import { suggestedPeople } from './js/chatstatus.js';
+import { headerInfo, suggestedPeople } from './js/chatstatus.js';
 import { HistoryLoader } from './js/history.js';
 import { Inbox } from './js/inbox.js';
 import { Outbox } from './js/outbox.js';
@@ -40,6 +40,10 @@ import { Screen } from './js/screen.js';
 import { ConnectionBanner } from './js/banner.js';
 import { Session } from './js/session.js';
 import { toast } from './js/toast.js';
+import { Calls } from './js/calls.js';
+import { CallView } from './js/callview.js';
+import { CallHistoryView } from './js/callhistory.js';
+import { callHistory } from './js/callrecord.js';
 
 /** @typedef {import('./js/types.js').User} User */
 /** @typedef {import('./js/thread.js').Entry} Entry */
@@ -137,6 +141,10 @@ const conversation = new ConversationView({
     const chat = screen.openChat();
     return chat?.type === 'group' && chat.membership?.status !== 'left' && chat.membership?.role === 'admin';
   },
+  onCall: (media) => {
+    if (screen.openChatId) void calls.start(screen.openChatId, media);
+  },
+  callAllowed: (members) => calls.allows(members),
 });
 
 const forwardDialog = new ForwardDialog();
@@ -163,6 +171,10 @@ const settings = new SettingsView({
   onAdmin: () => {
     closeDrawers();
     adminPage.open();
+  },
+  onCalls: () => {
+    closeDrawers();
+    callHistoryView.open();
   },
   onOpen: () => closeDrawers(),
   onProfileSaved: (user) => {
@@ -203,6 +215,54 @@ const contactsView = new ContactsView({
     void startChatWith(user);
   },
   onChanged: (userId) => screen.peopleChanged(userId),
+  onClosed: () => menuButton.focus(),
+});
+
+/** Calls: ringing, calling, in a call (the socket carries their frames). */
+const calls = new Calls(
+  {
+    send: (frame) => connection.send(frame),
+    myId,
+    chat: (roomId) => {
+      const chat = store.chats.get(roomId);
+      return chat ? { title: chatTitle(chat, myId()), isGroup: chat.type === 'group' } : null;
+    },
+    name: (userId, fallback) => people.displayName(userId, fallback),
+    toast,
+    notifyRinging: (title, body) => notifier.showCall(title, body),
+  },
+  new CallView({
+    accept: () => void calls.accept(),
+    decline: () => calls.decline(),
+    hangup: () => calls.hangup(),
+    toggleMute: () => calls.toggleMute(),
+    toggleCamera: () => calls.toggleCamera(),
+    switchCamera: () => void calls.switchCamera(),
+    toggleScreenShare: () => void calls.toggleScreenShare(),
+  }),
+);
+
+/** The "Calls" view: the call records of the chats this page holds. */
+const callHistoryView = new CallHistoryView({
+  calls: () =>
+    callHistory(
+      [...store.threads.values()].map((thread) => ({ chatId: thread.chatId, messages: thread.ordered() })),
+      store.chats.values(),
+      myId(),
+    ),
+  chatTitle: (chatId) => {
+    const chat = store.chats.get(chatId);
+    return chat ? chatTitle(chat, myId()) : null;
+  },
+  canCall: (chatId) => {
+    const chat = store.chats.get(chatId);
+    return !!chat && !calls.busy && headerInfo(chat, myId()).callMembers >= 2 && calls.allows(chat.members.length);
+  },
+  onOpenChat: (chatId) => router.openChat(chatId),
+  onCall: (chatId, media) => {
+    router.openChat(chatId);
+    void calls.start(chatId, media);
+  },
   onClosed: () => menuButton.focus(),
 });
 
@@ -345,11 +405,15 @@ const connection = new Connection(
   {
     onFrame: cachingAfter(frameHandler({
       myId: () => session.me?.id,
-      message: (msg, live) => inbox.receiveMessage(msg, live),
+      message: (msg, live) => {
+        inbox.receiveMessage(msg, live);
+        if (msg.system?.action === 'call') callHistoryView.refresh();
+      },
       resync: (chatId, position) => inbox.resync(chatId, position),
       receiptAnswered: (frameId) => receipts.answered(frameId),
       acked: (frameId) => outbox.acked(frameId),
       refused: (frameId, reason) => {
+        if (calls.refused(frameId, reason)) return;
         if (!outbox.refused(frameId, reason)) toast(reason);
       },
       statusUpdate: (chatId, payload) => inbox.applyStatusUpdate(chatId, payload),
@@ -376,6 +440,7 @@ const connection = new Connection(
       userUpdate: (payload) => chatSync.applyProfile(payload),
       sessionRevoked: () => session.revoked(),
       position: (chatId, position) => store.notePosition(chatId, position),
+      call: (frame) => calls.handle(frame),
     })),
     onState: (connState) => {
       if ((connState === 'offline' || connState === 'connecting') && connection.everOpened && socketLostAt === null) {
@@ -415,6 +480,7 @@ const connection = new Connection(
         });
       }
       outbox.resendPending(store.threads.values());
+      calls.socketReady();
       receipts.flush();
       inbox.markRead();
     },
@@ -448,6 +514,7 @@ function setup() {
   setInterval(() => screen.updateHeaderStatus(), 60_000);
   // Leaving the page: the others' "typing…" goes now rather than when it expires.
   window.addEventListener('pagehide', () => {
+    calls.hangup(); // the others need not wait for this device to come back
     typingOut.stop();
     void offline.saveNow();
   });
@@ -537,6 +604,8 @@ async function loadServerConfig() {
     configLoaded = true;
     conversation.setWindows({ editMs: config.edit_window_seconds * 1000, deleteMs: config.delete_window_seconds * 1000 });
     chatList.setQueryLimits(config.message_search_max_chars, config.people_search_max_chars);
+    calls.setMaxParticipants(config.call_max_participants);
+    if (screen.openChatId) screen.chatChanged(screen.openChatId); // the call buttons follow the limit
   } catch {
     // Asked again on the next reconnect; meanwhile Edit and Delete for everyone wait.
   }
@@ -566,6 +635,8 @@ function closeDrawers() {
 
 /** The session ended: everything of it is forgotten, every panel closed. */
 function forgetSession() {
+  calls.clear();
+  callHistoryView.close();
   void offline.clear();
   outbox.clear();
   store.clear();

@@ -1,5 +1,5 @@
 // Accessibility audit: axe-core checks the main screens (login, linking a new
-// device, the chat list, a conversation, group info, settings) in the light and the dark theme, and the
+// device, the chat list, a conversation, group info, the calls, settings) in the light and the dark theme, and the
 // chat list and a conversation on a phone-sized screen, and finds no violations
 // (its default rules: WCAG 2 A and AA, and best practices such as one `main`
 // landmark and a level-one heading).
@@ -10,33 +10,9 @@
 // E2E_TIMEOUT_MS (default 15000). Prints "a11y: 1 passed, 0 failed" on success.
 
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { BASE_URL, TIMEOUT, api, openAs, register, runTest, say } from './support.mjs';
+import { BASE_URL, TIMEOUT, api, axeAudit as audit, openAs, register, runTest, say } from './support.mjs';
 
 const log = (text) => console.log(`a11y: ${text}`);
-const axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-/**
- * Runs axe-core in the page (through the debugger, so the page's
- * Content-Security-Policy stays as it is) and returns its violations as text.
- */
-async function audit(page) {
-  // Let transitions settle: colours mid-fade would be measured half way.
-  await page.evaluate(() => Promise.all(document.getAnimations().map((a) => a.finished.catch(() => {}))));
-  await page.evaluate(axeSource);
-  const violations = await page.evaluate(async () => {
-    // @ts-ignore axe is defined by the source evaluated above
-    const result = await window.axe.run(document, { resultTypes: ['violations'] });
-    return result.violations.map((v) => ({
-      id: v.id,
-      help: v.help,
-      nodes: v.nodes.slice(0, 8).map((n) => `${n.target.join(' ')}: ${n.failureSummary?.replace(/\s+/g, ' ')}`),
-    }));
-  });
-  return violations.map((v) => `${v.id} (${v.help})\n      ${v.nodes.join('\n      ')}`);
-}
-
 /**
  * Colours come from a palette picked by a hash of the id, so one run shows only
  * some: this gives every sender's name, quote and avatar in the page each of the
@@ -114,6 +90,13 @@ await runTest('a11y', async (browser, people) => {
     await page.getByTestId('group-info').getByTestId('group-info-name').waitFor();
     await check(page, `group info (${theme})`);
     await page.locator('#chat-info-close').click();
+
+    // The call history (empty) from the menu.
+    await page.getByTestId('menu-button').click();
+    await page.getByTestId('menu-calls').click();
+    await page.getByTestId('calls-dialog').waitFor();
+    await check(page, `calls (${theme})`);
+    await page.locator('#calls-close').click();
 
     await page.getByTestId('menu-button').click();
     await page.getByTestId('menu-settings').click();

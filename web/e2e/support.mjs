@@ -5,6 +5,8 @@
 
 import { chromium } from 'playwright-core';
 import { randomInt, randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 
 export const BASE_URL = (process.env.BASE_URL || 'http://127.0.0.1:18080').replace(/\/+$/, '');
 export const OTP_CODE = process.env.OTP_CODE || '123456';
@@ -59,17 +61,51 @@ export async function openAs(browser, label, who, { path = '/', contextOptions =
   return { label, context, page, problems };
 }
 
+const axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/**
+ * Runs axe-core in the page (through the debugger, so the page's
+ * Content-Security-Policy stays as it is) and returns its violations as text.
+ */
+export async function axeAudit(page) {
+  // Let transitions settle: colours mid-fade would be measured half way.
+  await page.evaluate(() => Promise.all(document.getAnimations().map((a) => a.finished.catch(() => {}))));
+  await page.evaluate(axeSource);
+  const violations = await page.evaluate(async () => {
+    // @ts-ignore axe is defined by the source evaluated above
+    const result = await window.axe.run(document, { resultTypes: ['violations'] });
+    return result.violations.map((v) => ({
+      id: v.id,
+      help: v.help,
+      nodes: v.nodes.slice(0, 8).map((n) => `${n.target.join(' ')}: ${n.failureSummary?.replace(/\s+/g, ' ')}`),
+    }));
+  });
+  return violations.map((v) => `${v.id} (${v.help})\n      ${v.nodes.join('\n      ')}`);
+}
+
+/**
+ * Chromium's switches for calls: two fake cameras and a fake microphone, granted
+ * without asking, and the whole (virtual) screen picked for a screen share.
+ */
+export const FAKE_MEDIA_ARGS = [
+  '--use-fake-device-for-media-stream=device-count=2',
+  '--use-fake-ui-for-media-stream',
+  '--auto-select-desktop-capture-source=Entire screen',
+  '--autoplay-policy=no-user-gesture-required',
+];
+
 /**
  * Runs one browser test in a fresh Chromium: `body(browser, people)`, where the
  * test adds the people (from openAs) whose pages must show no problems. Prints
  * "<name>: 1 passed, 0 failed" or why it failed, and exits with 0 or 1.
+ * `args` are more Chromium switches (FAKE_MEDIA_ARGS for calls).
  */
-export async function runTest(name, body) {
+export async function runTest(name, body, { args = [] } = {}) {
   let failed = false;
   const people = [];
   let browser = null;
   try {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', ...args] });
     await body(browser, people);
     const problems = people.flatMap((p) => p.problems);
     if (problems.length) throw new Error(`problems seen in the pages:\n  ${problems.join('\n  ')}`);

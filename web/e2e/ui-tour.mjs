@@ -1,7 +1,8 @@
 // A look at the UI: seeds a few people, chats and groups through the HTTP API,
 // then takes screenshots of the login screen, the chat list, the settings, the
-// search results, a chat's menu, a conversation, a group, its info panel and a
-// group one was removed from, at desktop (1280×800) and phone (390×844) sizes,
+// search results, a chat's menu, a conversation, a group, its info panel, a
+// group one was removed from, an incoming call and a video call (Chromium's fake
+// camera), at desktop (1280×800) and phone (390×844) sizes,
 // light and dark (the system's preference, which the "System" theme follows).
 // Checks that scrolling up loads older history without moving what is on
 // screen, and that a search result far back in a long chat opens a window
@@ -20,7 +21,7 @@ import { randomInt, randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BASE_URL, CHROMIUM, TIMEOUT, api, openAs, register, say } from './support.mjs';
+import { BASE_URL, CHROMIUM, FAKE_MEDIA_ARGS, TIMEOUT, api, openAs, register, say } from './support.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const SHOTS_DIR = process.env.SHOTS_DIR || path.join(HERE, 'test-results', 'shots');
@@ -40,6 +41,10 @@ const DOCS_SHOTS = new Set([
   'phone-dark-list',
   'phone-light-conversation',
   'phone-dark-conversation',
+  'desktop-light-incoming-call',
+  'desktop-dark-incoming-call',
+  'desktop-light-video-call',
+  'desktop-dark-video-call',
 ]);
 
 const SIZES = [
@@ -121,7 +126,7 @@ async function main() {
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', ...FAKE_MEDIA_ARGS],
   });
   let failed = false;
   try {
@@ -206,6 +211,36 @@ async function main() {
         }
         if (problems.length) throw new Error(problems.join('\n'));
         await ctx.close();
+      }
+    }
+
+    // A call: Bob video-calls Alice; her page rings, then shows his video.
+    for (const scheme of ['light', 'dark']) {
+      for (const size of SIZES) {
+        const prefix = `${size.name}-${scheme}`;
+        const contextOptions = { viewport: size.viewport, colorScheme: scheme, permissions: ['camera', 'microphone'] };
+        const caller = await openAs(browser, `${prefix} (Bob)`, bob, { contextOptions, path: `/#/chat/${ab.id}` });
+        const callee = await openAs(browser, prefix, alice, { contextOptions, path: `/#/chat/${ab.id}` });
+        for (const { page } of [caller, callee]) await page.getByTestId('connection-banner').waitFor({ state: 'hidden', timeout: TIMEOUT });
+        await caller.page.getByTestId('call-video-button').click();
+        const { page } = callee;
+        await page.getByTestId('incoming-call-name').getByText(bob.name, { exact: true }).waitFor({ timeout: TIMEOUT });
+        await page.waitForTimeout(300);
+        await shot(page, prefix, 'incoming-call');
+        await page.getByTestId('call-accept').click();
+        await page.waitForFunction(
+          () => [...document.querySelectorAll('[data-testid="remote-video"]')].some((v) => v instanceof HTMLVideoElement && v.videoWidth > 0),
+          null,
+          { timeout: TIMEOUT },
+        );
+        await page.locator('[data-testid="call-quality"]:not([data-quality="unknown"])').waitFor({ timeout: TIMEOUT });
+        await shot(page, prefix, 'video-call');
+        await page.getByTestId('call-hangup').click();
+        await caller.page.getByTestId('call-screen').waitFor({ state: 'hidden', timeout: TIMEOUT });
+        const problems = [...caller.problems, ...callee.problems];
+        if (problems.length) throw new Error(problems.join('\n'));
+        await caller.context.close();
+        await callee.context.close();
       }
     }
     console.log(`ui-tour: screenshots in ${SHOTS_DIR}`);

@@ -346,6 +346,14 @@ export function getConfig() {
 }
 
 /**
+ * The STUN and TURN servers for a call, with TURN credentials of their own.
+ * @returns {Promise<import('./types.js').IceServersAnswer>}
+ */
+export function getIceServers() {
+  return request('GET', '/api/calls/ice-servers');
+}
+
+/**
  * Sends over HTTP (201 new, 200 when the client_msg_id was already used).
  * @param {string} chatId
  * @param {string} content

@@ -7,6 +7,7 @@ import * as api from './api.js';
 import { displayName, noteUser } from './people.js';
 import { mediaLabel } from './attachments.js';
 import { DELETED_TEXT } from './thread.js';
+import { callOf, callRecordText } from './callrecord.js';
 
 /** @typedef {import('./types.js').ChatView} ChatView */
 /** @typedef {import('./types.js').User} User */
@@ -456,7 +457,7 @@ export class ChatListView {
           'span',
           { class: `row-preview-text${system ? ' row-preview-text--system' : ''}`, attrs: { dir: 'auto' } },
           sender ? el('span', { class: 'row-sender', text: sender }) : null,
-          previewText(last),
+          previewText(last, ctx.myId),
         ),
       );
     } else {
@@ -827,12 +828,15 @@ function mark(name, testid, label) {
 }
 
 /**
- * What a row (or a notification) shows of a message: its first line, or the
- * kind of file it carries.
+ * What a row (or a notification) shows of a message: its first line, the kind
+ * of file it carries, or how a call went.
  * @param {Message} msg
+ * @param {string} [myId]  the reader (a call record reads differently to its caller)
  */
-export function previewText(msg) {
+export function previewText(msg, myId = '') {
   if (msg.deleted_at) return DELETED_TEXT;
+  const call = callOf(msg);
+  if (call) return callRecordText(call, (msg.system?.actor_id || msg.sender_id) === myId);
   return firstLine(msg.content || mediaLabel(msg.content_type));
 }
 

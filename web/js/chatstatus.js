@@ -38,6 +38,7 @@ export function headerInfo(chat, myId) {
     isGroup,
     members: isGroup && !left ? `${count} ${count === 1 ? 'member' : 'members'}` : '',
     membersTitle: isGroup ? names.join(', ') : '',
+    callMembers: readOnlyReason(chat, myId) ? 0 : count,
   };
 }
 

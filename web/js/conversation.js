@@ -7,6 +7,7 @@ import { attachmentsView } from './attachments.js';
 import { UploadTray } from './uploads.js';
 import { DELETED_TEXT } from './thread.js';
 import { linkified } from './links.js';
+import { callOf, callRecordText } from './callrecord.js';
 
 /** @typedef {import('./thread.js').Thread} Thread */
 /** @typedef {import('./thread.js').Entry} Entry */
@@ -54,6 +55,8 @@ const QUICK_REACTIONS = ['👍', '❤️', '😂', '😮', '😢', '🙏'];
  * @property {(entry: Entry) => void} onReport  "Report" was picked on someone else's message
  * @property {(replyId: string) => void} onQuoteMissing  a reply's original is not among the messages held
  * @property {() => boolean} isAdmin  the user is an admin of the open group (may delete anyone's messages)
+ * @property {(media: 'voice' | 'video') => void} onCall  a call button of the header was clicked
+ * @property {(members: number) => boolean} callAllowed  whether a chat of this many members may call
  */
 
 /**
@@ -65,6 +68,7 @@ const QUICK_REACTIONS = ['👍', '❤️', '😂', '😮', '😢', '🙏'];
  * @property {boolean} isGroup
  * @property {string} members    a group's line under the title ("3 members"), '' otherwise
  * @property {string} membersTitle  the members' names, as a tooltip
+ * @property {number} callMembers  the people a call from here would ring, the user included (0: no call from here)
  */
 
 /**
@@ -212,6 +216,10 @@ export class ConversationView {
     });
     this.infoButton.addEventListener('click', () => this.handlers.onOpenInfo());
     $('#chat-search-button').addEventListener('click', () => this.handlers.onSearchChat());
+    this.voiceCallButton = /** @type {HTMLButtonElement} */ ($('#call-voice-button'));
+    this.videoCallButton = /** @type {HTMLButtonElement} */ ($('#call-video-button'));
+    this.voiceCallButton.addEventListener('click', () => this.handlers.onCall('voice'));
+    this.videoCallButton.addEventListener('click', () => this.handlers.onCall('video'));
     // The avatar and title open the info too (the button is the keyboard's way).
     this.heading.addEventListener('click', () => this.handlers.onOpenInfo());
     this.avatarSlot.addEventListener('click', () => this.handlers.onOpenInfo());
@@ -443,6 +451,9 @@ export class ConversationView {
     if (this.membersLabel.textContent !== info.members) this.membersLabel.textContent = info.members;
     this.membersLabel.title = info.membersTitle;
     this.membersLabel.dataset.shown = String(!!info.members);
+    const callable = info.callMembers >= 2 && this.handlers.callAllowed(info.callMembers);
+    this.voiceCallButton.hidden = !callable;
+    this.videoCallButton.hidden = !callable;
     if (this.isGroup !== info.isGroup) {
       this.isGroup = info.isGroup;
       if (this.thread) this.render({ mode: 'keep-bottom' });
@@ -652,8 +663,18 @@ export class ConversationView {
     if (entry.id) node.dataset.id = entry.id;
     node.dataset.action = entry.system?.action ?? '';
     const text = /** @type {HTMLElement} */ (node.firstElementChild);
-    if (text.textContent !== entry.content) text.textContent = entry.content;
+    const call = callOf(entry);
+    const mine = (entry.system?.actor_id || entry.senderId) === this.myId;
+    const words = call ? callRecordText(call, mine) : entry.content;
+    if (text.textContent !== words) text.textContent = words;
     text.title = formatTime(entry.createdAt);
+    if (call) {
+      node.dataset.testid = 'call-record';
+      node.dataset.outcome = call.outcome;
+      node.dataset.media = call.media;
+      node.dataset.duration = String(call.duration_secs ?? 0);
+      text.classList.toggle('msg-system-text--missed', call.outcome === 'missed' && !mine);
+    }
     return node;
   }
 

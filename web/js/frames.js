@@ -25,7 +25,22 @@
  * @property {(payload: unknown) => void} userUpdate
  * @property {() => void} sessionRevoked
  * @property {(chatId: string, position: number) => void} position  every event of the chat up to `position` is handled
+ * @property {(frame: Frame) => void} call  a `call_*` frame (js/calls.js reads them)
  */
+
+/** The frame types of calls (docs/protocol.md), all handed to `call`. */
+const CALL_FRAME_TYPES = new Set([
+  'call_ringing',
+  'call_invite',
+  'call_accept',
+  'call_decline',
+  'call_busy',
+  'call_offer',
+  'call_answer',
+  'call_ice',
+  'call_hangup',
+  'call_ended',
+]);
 
 /** @param {unknown} value @returns {value is Message} */
 export function isMessage(value) {
@@ -48,6 +63,10 @@ export function isMessage(value) {
  */
 export function frameHandler(on) {
   return (frame) => {
+    if (CALL_FRAME_TYPES.has(frame.type)) {
+      on.call(frame);
+      return; // calls are not events of the chat's log
+    }
     switch (frame.type) {
       case 'message':
         if (isMessage(frame.payload)) on.message(frame.payload, true);

@@ -101,6 +101,30 @@ export class Notifier {
   }
 
   /**
+   * An incoming call while the tab is hidden: a notification that stays until
+   * the ringing ends (the returned function closes it); a click brings the tab,
+   * where the call rings.
+   * @param {string} title  the caller
+   * @param {string} body   "Incoming video call", or the group's
+   * @returns {() => void}
+   */
+  showCall(title, body) {
+    if (document.visibilityState === 'visible' || !notificationsOn()) return () => undefined;
+    /** @type {Notification} */
+    let note;
+    try {
+      note = new Notification(title, { body, tag: 'call', requireInteraction: true });
+    } catch {
+      return () => undefined;
+    }
+    note.addEventListener('click', () => {
+      window.focus();
+      note.close();
+    });
+    return () => note.close();
+  }
+
+  /**
    * The user read a chat up to `seq` (on this device or another): its
    * notification goes if it tells of nothing newer.
    * @param {string} chatId

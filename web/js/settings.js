@@ -63,6 +63,7 @@ export function deviceName(ua) {
  * @property {() => void} onNewGroup
  * @property {() => void} onContacts
  * @property {() => void} onAdmin  "Admin" was picked (shown to the server's admins only)
+ * @property {() => void} onCalls  "Calls" was picked: the call history
  * @property {() => void} onOpen       the settings panel opens (others close)
  * @property {(user: User) => void} onProfileSaved
  */
@@ -127,6 +128,10 @@ export class SettingsView {
     this.menuNewGroup.addEventListener('click', () => {
       this.closeMenu(false);
       this.handlers.onNewGroup();
+    });
+    byId('menu-calls').addEventListener('click', () => {
+      this.closeMenu(false);
+      this.handlers.onCalls();
     });
     this.menuAdmin = byId('menu-admin');
     this.menuAdmin.addEventListener('click', () => {

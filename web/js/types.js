@@ -16,13 +16,23 @@
  */
 
 /**
- * What a system message records (a change to a group). Switch on `action`, not
- * on the message's `content` (a sentence for people).
+ * What a system message records (a change to a group, or a call). Switch on
+ * `action`, not on the message's `content` (a sentence for people).
  * @typedef {object} SystemInfo
- * @property {'group_created' | 'member_added' | 'member_removed' | 'member_left' | 'role_changed' | 'group_updated'} action
- * @property {string} actor_id
+ * @property {'group_created' | 'member_added' | 'member_removed' | 'member_left' | 'role_changed' | 'group_updated' | 'call'} action
+ * @property {string} actor_id  who did it (the caller, for a call)
  * @property {string[]} user_ids  who the change is about (may be empty)
  * @property {'admin' | 'member'} [role]  the new role, on `role_changed`
+ * @property {CallRecord} [call]  on `call`: how the call went
+ */
+
+/**
+ * A call as the chat records it once it has ended.
+ * @typedef {object} CallRecord
+ * @property {string} call_id
+ * @property {'voice' | 'video'} media
+ * @property {'answered' | 'missed' | 'declined' | 'busy'} outcome
+ * @property {number | null} [duration_secs]  answered calls: from the first answer to the end
  */
 
 /**
@@ -142,6 +152,16 @@
  * @property {number} message_search_max_chars
  * @property {number} people_search_max_chars
  * @property {boolean} login_codes_by_email  the server mails codes: people may give an address
+ * @property {number} [call_max_participants]  most people in a call (a group larger than this cannot call); absent on servers that do not say
+ */
+
+/**
+ * The STUN and TURN servers for calls (`GET /api/calls/ice-servers`): `ice_servers`
+ * goes to `new RTCPeerConnection({ iceServers })` as it is; the TURN credentials
+ * stop working after `ttl` seconds.
+ * @typedef {object} IceServersAnswer
+ * @property {RTCIceServer[]} ice_servers
+ * @property {number} ttl
  */
 
 /**

@@ -19,7 +19,10 @@
 //! notification shown by a desktop's notification daemon
 //! (web/e2e/notification-click.e2e.mjs); a new browser linked from a logged-in one
 //! by its pairing code (web/e2e/link.e2e.mjs); a reported message deleted for
-//! everyone from the Admin page (web/e2e/admin.e2e.mjs).
+//! everyone from the Admin page (web/e2e/admin.e2e.mjs); voice and video calls
+//! with a fake camera: ringing on every device, media flowing both ways and in a
+//! group of three, the call records, missed, declined and busy, and through a
+//! real TURN server (web/e2e/calls.e2e.mjs).
 //! Needs Debian's `chromium` and `npm ci --prefix web/e2e`, and for the click
 //! `xvfb`, `dunst`, `dbus` and `xdotool`; skipped without them unless
 //! `CHITCHAT_REQUIRE_BROWSER=1`.
@@ -92,6 +95,39 @@ async fn run_script_on(script: &str, server_env: &[(&str, &str)], env: &[(&str, 
 async fn a_reported_message_is_deleted_for_everyone_from_the_admin_page() {
     let admin = [("ADMIN_PHONES", "+919700000001")];
     run_script_on("admin.e2e.mjs", &admin, &[("ADMIN_PHONE", "+919700000001")], "admin: 1 passed, 0 failed").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_video_call_rings_every_device_is_answered_on_one_and_media_flows_both_ways_and_in_a_group_of_three() {
+    run_script("calls.e2e.mjs", &[("CALLS_PART", "answered")], "calls: 1 passed, 0 failed").await;
+}
+
+/// The ring timeout is shortened so that "no answer" comes within the test.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_caller_sees_no_answer_declined_and_busy_and_the_chats_record_them() {
+    let server_env = [("CALL_RING_TIMEOUT", "3s")];
+    run_script_on("calls.e2e.mjs", &server_env, &[("CALLS_PART", "outcomes")], "calls: 1 passed, 0 failed").await;
+}
+
+/// A real coturn whose logins the server hands out: with both pages set to relay
+/// only, the call's media goes through it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_relayed_only_connects_through_a_real_turn_server_and_media_flows() {
+    let Some(turn) = chitchat_testkit::TurnServer::start().await else { return };
+    let url = turn.udp_url();
+    let server_env = [("TURN_URLS", url.as_str()), ("TURN_SECRET", turn.secret())];
+    run_script_on("calls.e2e.mjs", &server_env, &[("CALLS_PART", "relay")], "calls: 1 passed, 0 failed").await;
+}
+
+/// The server signs logins with a secret that is not coturn's: the relay refuses
+/// them, and the pages say the call could not connect.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_relayed_only_with_logins_the_turn_server_refuses_says_it_could_not_connect() {
+    let Some(turn) = chitchat_testkit::TurnServer::start().await else { return };
+    let url = turn.udp_url();
+    let wrong_secret = format!("not-{}", turn.secret());
+    let server_env = [("TURN_URLS", url.as_str()), ("TURN_SECRET", wrong_secret.as_str())];
+    run_script_on("calls.e2e.mjs", &server_env, &[("CALLS_PART", "relay-refused")], "calls: 1 passed, 0 failed").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
