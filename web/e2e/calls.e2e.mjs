@@ -23,6 +23,11 @@
 //             candidate is a `relay` one) and media flows.
 //   relay-refused  the server's TURN_SECRET is not the TURN server's: the relay
 //             refuses the credentials, and both pages say the call could not connect.
+//   network-change  as `relay`; then the page prints "calls: the relay goes away
+//             now", and the test that runs this script kills the TURN server and
+//             starts it again: the relays the call used are gone, as when a
+//             network changes. Both pages say "Reconnecting…", restart ICE (new
+//             ICE credentials in their descriptions) and video and audio flow again.
 //
 //   cd web/e2e && npm ci && BASE_URL=http://127.0.0.1:18080 node calls.e2e.mjs
 //
@@ -67,7 +72,7 @@ async function callerPage(browser, label, who, chatTitle, { theme = null, relayO
  */
 function receiving(page) {
   return page.evaluate(async () => {
-    /** @type {Record<string, { frames: number, audio: number, localType: string | null, state: string }>} */
+    /** @type {Record<string, { frames: number, audio: number, localType: string | null, state: string, ufrag: string | null }>} */
     const out = {};
     // @ts-ignore set by js/calls.js
     for (const [userId, pc] of window.chitchatCalls.connections) {
@@ -83,7 +88,9 @@ function receiving(page) {
         if (s.type === 'transport' && s.selectedCandidatePairId) pair = byId.get(s.selectedCandidatePairId);
       }
       const local = pair ? byId.get(pair.localCandidateId) : null;
-      out[userId] = { frames, audio, localType: local?.candidateType ?? null, state: pc.connectionState };
+      // The ICE username fragment changes with every ICE restart.
+      const ufrag = /a=ice-ufrag:(\S+)/.exec(pc.localDescription?.sdp ?? '')?.[1] ?? null;
+      out[userId] = { frames, audio, localType: local?.candidateType ?? null, state: pc.connectionState, ufrag };
     }
     return out;
   });
@@ -406,6 +413,42 @@ async function relay(browser, people, refused) {
   await showsAnswered(R, 'video');
 }
 
+/** A relayed call whose relays go away mid-call carries on after an ICE restart. */
+async function networkChange(browser, people) {
+  const asha = await register('Asha Roams');
+  const ravi = await register('Ravi Roams');
+  await api('POST', '/api/chats', asha.token, { type: 'direct', user_ids: [ravi.user.id] });
+  const A = await callerPage(browser, 'Asha', asha, ravi.user.name, { relayOnly: true });
+  const R = await callerPage(browser, 'Ravi', ravi, asha.user.name, { relayOnly: true });
+  people.push(A, R);
+  await A.page.getByTestId('call-video-button').click();
+  await R.page.getByTestId('call-accept').click();
+  const before = { [A.label]: (await mediaFlows(A, [ravi.user.id]))[ravi.user.id], [R.label]: (await mediaFlows(R, [asha.user.id]))[asha.user.id] };
+  log('the relay goes away now');
+  for (const person of [A, R]) {
+    await person.page.getByTestId('call-screen').getByTestId('call-status').getByText('Reconnecting…').waitFor({ timeout: CONNECT_TIMEOUT });
+  }
+  log('both pages say the call is reconnecting');
+  for (const [person, other] of [
+    [A, ravi],
+    [R, asha],
+  ]) {
+    const deadline = Date.now() + CONNECT_TIMEOUT;
+    for (;;) {
+      const now = (await receiving(person.page))[other.user.id];
+      if (now?.state === 'connected' && now.ufrag !== before[person.label].ufrag) break;
+      if (Date.now() > deadline) throw new Error(`${person.label}: no ICE restart brought the call back: ${JSON.stringify({ before: before[person.label], now })}`);
+      await person.page.waitForTimeout(250);
+    }
+    const after = (await mediaFlows(person, [other.user.id]))[other.user.id];
+    if (after.localType !== 'relay') throw new Error(`${person.label}: after the restart the call does not go through the relay: ${JSON.stringify(after)}`);
+    await person.page.getByTestId('call-screen').getByTestId('call-status').getByText('Reconnecting…').waitFor({ state: 'hidden' });
+  }
+  log('after an ICE restart on both sides, video and audio flow again through new relays');
+  await A.page.getByTestId('call-hangup').click();
+  await showsAnswered(R, 'video');
+}
+
 await runTest(
   'calls',
   async (browser, people) => {
@@ -413,6 +456,7 @@ await runTest(
     else if (PART === 'outcomes') await outcomes(browser, people);
     else if (PART === 'relay') await relay(browser, people, false);
     else if (PART === 'relay-refused') await relay(browser, people, true);
+    else if (PART === 'network-change') await networkChange(browser, people);
     else throw new Error(`unknown CALLS_PART ${PART}`);
   },
   { args: FAKE_MEDIA_ARGS },

@@ -22,6 +22,7 @@ const MAX_RESTARTS = 2;
  * @typedef {object} PeerEvents
  * @property {(type: 'call_offer' | 'call_answer' | 'call_ice', toUserId: string, payload: Record<string, unknown>) => void} signal
  * @property {(peer: PeerLink) => void} changed  its state, stream or quality changed
+ * @property {() => Promise<RTCConfiguration>} freshConfig  the ICE servers read anew: TURN logins expire (TURN_TTL), and an ICE restart may come hours into a call
  */
 
 /** The connection to one other participant. */
@@ -88,6 +89,8 @@ export class PeerLink {
    * @param {string} sdp
    */
   async takeOffer(sdp) {
+    // A later offer is an ICE restart's: this side gathers anew too.
+    if (this.everConnected) await this.useFreshConfig();
     await this.pc.setRemoteDescription({ type: 'offer', sdp });
     await this.flushCandidates();
     const answer = await this.pc.createAnswer();
@@ -138,11 +141,23 @@ export class PeerLink {
 
   /** @private @param {boolean} iceRestart */
   async sendOffer(iceRestart) {
-    if (iceRestart) this.pc.restartIce();
+    if (iceRestart) {
+      await this.useFreshConfig();
+      this.pc.restartIce();
+    }
     const offer = await this.pc.createOffer({ iceRestart });
     await this.pc.setLocalDescription(offer);
     this.events.signal('call_offer', this.userId, { sdp: this.pc.localDescription?.sdp ?? offer.sdp ?? '' });
     this.armConnectTimer();
+  }
+
+  /** @private */
+  async useFreshConfig() {
+    try {
+      this.pc.setConfiguration(await this.events.freshConfig());
+    } catch {
+      // The servers could not be read: the logins in use may still be valid.
+    }
   }
 
   /** @private */

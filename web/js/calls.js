@@ -410,7 +410,7 @@ export class Calls {
       for (const peer of call.peers.values()) void peer.replaceVideo(track);
       this.show();
     });
-    call.config = iceConfig();
+    call.config = firstIceConfig();
     this.call = call;
     call.ticker = setInterval(() => this.tick(call), STATS_EVERY_MS);
     return call;
@@ -516,6 +516,7 @@ export class Calls {
         changed: () => {
           if (this.call === call) this.show();
         },
+        freshConfig: iceConfig,
       });
       if (this.call !== call || !call.making.has(userId)) peer.close(); // the call or the person left meanwhile
       else {
@@ -672,25 +673,28 @@ function statusOf(call, states) {
 }
 
 /**
- * The STUN and TURN servers for a call (none when the server has no answer:
- * direct connections still work on one network), relayed only when the
- * device is set so.
+ * The STUN and TURN servers for a call, relayed only when the device is set so.
+ * Rejects when the server cannot be asked.
  * @returns {Promise<RTCConfiguration>}
  */
 async function iceConfig() {
-  /** @type {RTCConfiguration} */
-  const config = {};
+  return { ...relayPolicy(), iceServers: (await getIceServers()).ice_servers };
+}
+
+/**
+ * The configuration a call starts with: without an answer from the server, no
+ * ICE servers (direct connections still work on one network, unless relayed only).
+ * @returns {Promise<RTCConfiguration>}
+ */
+function firstIceConfig() {
+  return iceConfig().catch(() => ({ ...relayPolicy(), iceServers: [] }));
+}
+
+/** `iceTransportPolicy: "relay"` when this device sends calls only through a relay. @returns {RTCConfiguration} */
+function relayPolicy() {
   try {
-    config.iceServers = (await getIceServers()).ice_servers;
+    return localStorage.getItem(RELAY_ONLY_KEY) === 'on' ? { iceTransportPolicy: 'relay' } : {};
   } catch {
-    config.iceServers = [];
+    return {};
   }
-  let relayOnly = false;
-  try {
-    relayOnly = localStorage.getItem(RELAY_ONLY_KEY) === 'on';
-  } catch {
-    relayOnly = false;
-  }
-  if (relayOnly) config.iceTransportPolicy = 'relay';
-  return config;
 }

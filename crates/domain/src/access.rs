@@ -19,6 +19,19 @@ pub fn sender_is_blocked<'a, U: PartialEq + 'a>(
     kind == ChatKind::Direct && members.into_iter().any(|member| member != sender && blocks_sender(member))
 }
 
+/// Whether a call from `caller` in a chat of `kind` with the active `members` must
+/// be refused. A call rings, so in a direct chat a block counts both ways: neither
+/// the one blocked nor the one who blocked may ring the other.
+pub fn call_is_blocked<'a, U: PartialEq + 'a>(
+    kind: ChatKind,
+    caller: &U,
+    members: impl IntoIterator<Item = &'a U>,
+    blocks_caller: impl Fn(&U) -> bool,
+    blocked_by_caller: impl Fn(&U) -> bool,
+) -> bool {
+    sender_is_blocked(kind, caller, members, |member| blocks_caller(member) || blocked_by_caller(member))
+}
+
 /// The answer to someone who was blocked.
 pub fn blocked() -> DomainError {
     DomainError::forbidden(ErrorCode::Blocked, "this person does not accept your messages")
@@ -47,5 +60,14 @@ mod tests {
     #[test]
     fn only_the_other_members_blocks_count() {
         assert!(!sender_is_blocked(ChatKind::Direct, &SENDER, &[SENDER, OTHER], |m| *m == SENDER));
+    }
+
+    #[test]
+    fn a_call_is_refused_in_a_direct_chat_when_either_blocks_the_other_and_never_in_a_group() {
+        let members = [SENDER, OTHER];
+        assert!(call_is_blocked(ChatKind::Direct, &SENDER, &members, |m| *m == OTHER, |_| false));
+        assert!(call_is_blocked(ChatKind::Direct, &SENDER, &members, |_| false, |m| *m == OTHER));
+        assert!(!call_is_blocked(ChatKind::Direct, &SENDER, &members, |_| false, |_| false));
+        assert!(!call_is_blocked(ChatKind::Group, &SENDER, &members, |_| true, |_| true));
     }
 }

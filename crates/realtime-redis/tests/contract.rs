@@ -21,6 +21,27 @@ async fn relay_pair() -> Option<(RedisRelay, RedisRelay)> {
 
 chitchat_testkit::event_relay_contract_tests!(relay_pair());
 
+/// Two instances' adapters on one key prefix of their own, each made by `connect`
+/// from the connection settings and the prefix.
+async fn two_on_a_prefix<T, F, Fut>(connect: F) -> Option<(T, T)>
+where
+    F: Fn(RedisRelayConfig, String) -> Fut,
+    Fut: std::future::Future<Output = Result<T, chitchat_realtime_redis::RelayError>>,
+{
+    let config = RedisRelayConfig::new(test_redis_url());
+    let prefix = format!("chitchat:test:{}", uuid::Uuid::new_v4().simple());
+    let pair = async {
+        Ok::<_, chitchat_realtime_redis::RelayError>((
+            connect(config.clone(), prefix.clone()).await?,
+            connect(config, prefix).await?,
+        ))
+    };
+    match pair.await {
+        Ok(pair) => Some(pair),
+        Err(error) => skip_or_fail("Redis (TEST_REDIS_URL)", error),
+    }
+}
+
 mod presence {
     use chitchat_realtime_redis::{RedisPresence, RedisPresenceConfig, RedisRelayConfig};
     use chitchat_testkit::contracts::presence::Instances;
@@ -64,75 +85,51 @@ mod presence {
 }
 
 mod membership_cache {
-    use chitchat_realtime_redis::{RedisMembershipCache, RedisRelayConfig, DEFAULT_MEMBERS_TTL};
+    use chitchat_realtime_redis::{RedisMembershipCache, DEFAULT_MEMBERS_TTL};
     use chitchat_testkit::contracts::membership_cache::CachePair;
-    use chitchat_testkit::services::{skip_or_fail, test_redis_url};
     use std::sync::Arc;
 
     /// Two instances' caches on one key prefix of their own.
     async fn redis_caches() -> Option<CachePair> {
-        let config = RedisRelayConfig::new(test_redis_url());
-        let prefix = format!("chitchat:test:{}", uuid::Uuid::new_v4().simple());
-        let connect = async {
-            Ok::<_, chitchat_realtime_redis::RelayError>((
-                RedisMembershipCache::connect(&config, &prefix, DEFAULT_MEMBERS_TTL).await?,
-                RedisMembershipCache::connect(&config, &prefix, DEFAULT_MEMBERS_TTL).await?,
-            ))
-        };
-        match connect.await {
-            Ok((a, b)) => Some((Arc::new(a), Arc::new(b))),
-            Err(error) => skip_or_fail("Redis (TEST_REDIS_URL)", error),
-        }
+        let (a, b) = super::two_on_a_prefix(|config, prefix| async move {
+            RedisMembershipCache::connect(&config, &prefix, DEFAULT_MEMBERS_TTL).await
+        })
+        .await?;
+        Some((Arc::new(a), Arc::new(b)))
     }
 
     chitchat_testkit::membership_cache_contract_tests!(redis_caches());
 }
 
 mod request_counter {
-    use chitchat_realtime_redis::{RedisRelayConfig, RedisRequestCounter};
+    use chitchat_realtime_redis::RedisRequestCounter;
     use chitchat_testkit::contracts::request_counter::CounterPair;
-    use chitchat_testkit::services::{skip_or_fail, test_redis_url};
     use std::sync::Arc;
 
     /// Two instances' counters on one key prefix of their own.
     async fn redis_counters() -> Option<CounterPair> {
-        let config = RedisRelayConfig::new(test_redis_url());
-        let prefix = format!("chitchat:test:{}", uuid::Uuid::new_v4().simple());
-        let connect = async {
-            Ok::<_, chitchat_realtime_redis::RelayError>((
-                RedisRequestCounter::connect(&config, &prefix).await?,
-                RedisRequestCounter::connect(&config, &prefix).await?,
-            ))
-        };
-        match connect.await {
-            Ok((a, b)) => Some((Arc::new(a), Arc::new(b))),
-            Err(error) => skip_or_fail("Redis (TEST_REDIS_URL)", error),
-        }
+        let (a, b) =
+            super::two_on_a_prefix(
+                |config, prefix| async move { RedisRequestCounter::connect(&config, &prefix).await },
+            )
+            .await?;
+        Some((Arc::new(a), Arc::new(b)))
     }
 
     chitchat_testkit::request_counter_contract_tests!(redis_counters());
 }
 
 mod call_registry {
-    use chitchat_realtime_redis::{RedisCallRegistry, RedisRelayConfig};
+    use chitchat_realtime_redis::RedisCallRegistry;
     use chitchat_testkit::contracts::call_registry::RegistryPair;
-    use chitchat_testkit::services::{skip_or_fail, test_redis_url};
     use std::sync::Arc;
 
     /// Two instances' registries on one key prefix of their own.
     async fn redis_registries() -> Option<RegistryPair> {
-        let config = RedisRelayConfig::new(test_redis_url());
-        let prefix = format!("chitchat:test:{}", uuid::Uuid::new_v4().simple());
-        let connect = async {
-            Ok::<_, chitchat_realtime_redis::RelayError>((
-                RedisCallRegistry::connect(&config, &prefix).await?,
-                RedisCallRegistry::connect(&config, &prefix).await?,
-            ))
-        };
-        match connect.await {
-            Ok((a, b)) => Some((Arc::new(a), Arc::new(b))),
-            Err(error) => skip_or_fail("Redis (TEST_REDIS_URL)", error),
-        }
+        let (a, b) =
+            super::two_on_a_prefix(|config, prefix| async move { RedisCallRegistry::connect(&config, &prefix).await })
+                .await?;
+        Some((Arc::new(a), Arc::new(b)))
     }
 
     chitchat_testkit::call_registry_contract_tests!(redis_registries());

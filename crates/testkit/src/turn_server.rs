@@ -17,7 +17,7 @@ pub struct TurnServer {
     port: u16,
     secret: String,
     dir: tempfile::TempDir,
-    _child: Child,
+    child: Child,
 }
 
 /// What `turnutils_uclient` made of a login.
@@ -72,32 +72,21 @@ impl TurnServer {
             "no-stdout-log".to_owned(),
         ];
         std::fs::write(&config, lines.join("\n") + "\n").expect("coturn configuration written");
-        let mut child = match Command::new("turnserver")
-            .arg("-c")
-            .arg(&config)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-        {
+        let child = match launch(&config, port, &log).await {
             Ok(child) => child,
-            Err(error) => return crate::services::skip_or_fail(WHAT, error),
+            Err(why) => return crate::services::skip_or_fail(WHAT, why),
         };
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-        loop {
-            if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
-                return Some(TurnServer { port, secret, dir, _child: child });
-            }
-            if let Ok(Some(status)) = child.try_wait() {
-                let log = std::fs::read_to_string(&log).unwrap_or_default();
-                return crate::services::skip_or_fail(WHAT, format!("it exited ({status}): {}", log.trim()));
-            }
-            if tokio::time::Instant::now() > deadline {
-                return crate::services::skip_or_fail(WHAT, "it did not listen in 20 s");
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        Some(TurnServer { port, secret, dir, child })
+    }
+
+    /// Kills coturn and starts it again on the same port and secret, as a
+    /// supervisor restarts a crashed daemon: every allocation it held is gone.
+    pub async fn restart(&mut self) {
+        let _ = self.child.kill().await;
+        let _ = self.child.wait().await;
+        let (config, log) = (self.dir.path().join("turnserver.conf"), self.log_file());
+        self.child =
+            launch(&config, self.port, &log).await.unwrap_or_else(|why| panic!("coturn did not restart: {why}"));
     }
 
     pub fn port(&self) -> u16 {
@@ -148,6 +137,34 @@ fn received(output: &str) -> u64 {
         .filter_map(|rest| rest.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok())
         .max()
         .unwrap_or(0)
+}
+
+/// Starts `turnserver` from `config` and waits until it listens on `port`.
+async fn launch(config: &std::path::Path, port: u16, log: &std::path::Path) -> Result<Child, String> {
+    let mut child = Command::new("turnserver")
+        .arg("-c")
+        .arg(config)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|error| error.to_string())?;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+            return Ok(child);
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            let log = std::fs::read_to_string(log).unwrap_or_default();
+            return Err(format!("it exited ({status}): {}", log.trim()));
+        }
+        if tokio::time::Instant::now() > deadline {
+            let _ = child.kill().await;
+            return Err("it did not listen in 20 s".to_owned());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 #[cfg(test)]

@@ -2,16 +2,14 @@
 //! record in the chat. The rules are `crate::call`'s; this reads the facts,
 //! stores each decision with compare-and-swap, and sends what was decided.
 
-use super::guards::require_member;
+use super::guards::{refuse_if_call_blocked, require_member};
 use super::messages::publish_message;
 use super::Ports;
-use crate::access::blocked;
 use crate::auth::Caller;
 use crate::call::{
     already_in_call, call_not_found, Call, CallEnd, CallInfo, CallMedia, CallPolicy, CallerProfile, NewCall,
     ParticipantState, RelaySignal, Signal, Step,
 };
-use crate::chat::ChatKind;
 use crate::clock::Clock;
 use crate::error::{DomainError, DomainResult};
 use crate::ids::{CallId, ChatId, DeviceId, MessageId, UserId};
@@ -74,9 +72,7 @@ impl CallService {
                 format!("calls are for chats of at most {max} members"),
             ));
         }
-        if found.kind == ChatKind::Direct {
-            self.refuse_if_either_blocks(caller.user_id, &others).await?;
-        }
+        refuse_if_call_blocked(self.contacts.as_ref(), found.kind, caller.user_id, &others).await?;
         if self.engaged_elsewhere(caller.user_id, None).await? {
             return Err(already_in_call());
         }
@@ -186,16 +182,6 @@ impl CallService {
     /// Whether `user` is in a live call other than `except`.
     async fn engaged_elsewhere(&self, user: UserId, except: Option<CallId>) -> DomainResult<bool> {
         Ok(self.calls.active_call_of(user).await?.is_some_and(|call| Some(call) != except))
-    }
-
-    /// In a direct chat, neither person may call the other while either blocks the other.
-    async fn refuse_if_either_blocks(&self, caller: UserId, others: &[UserId]) -> DomainResult<()> {
-        for other in others {
-            if self.contacts.is_blocked(*other, caller).await? || self.contacts.is_blocked(caller, *other).await? {
-                return Err(blocked());
-            }
-        }
-        Ok(())
     }
 
     /// Decides with `rule` on the stored call and stores the decision if the call

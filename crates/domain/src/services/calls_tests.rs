@@ -1,5 +1,6 @@
 use super::*;
 use crate::call::{CallOutcome, ParticipantState};
+use crate::chat::ChatKind;
 use crate::event::{Delivery, DeviceTarget};
 use crate::message::Appended;
 use crate::services::test_support::{chat, member, ports, stored, user, MockSet};
@@ -57,6 +58,10 @@ impl World {
         let blocks = self.blocks.clone();
         let mut contacts = crate::ports::MockContactRepo::new();
         contacts.expect_is_blocked().returning(move |a, b| Ok(blocks.contains(&(a, b))));
+        let blocks = self.blocks.clone();
+        contacts.expect_blockers_among().returning(move |blocked, among| {
+            Ok(among.iter().copied().filter(|blocker| blocks.contains(&(*blocker, blocked))).collect())
+        });
         m.contacts = contacts;
         let records = self.records.clone();
         m.messages.expect_append().returning(move |new| {

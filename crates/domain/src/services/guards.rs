@@ -2,7 +2,7 @@
 //! that each is written once. The rules they apply are pure and live in
 //! `crate::access`; these read the facts through ports.
 
-use crate::access::{blocked, sender_is_blocked};
+use crate::access::{blocked, call_is_blocked, sender_is_blocked};
 use crate::chat::{ChatKind, Member};
 use crate::error::{DomainError, DomainResult};
 use crate::ids::{ChatId, UserId};
@@ -36,6 +36,29 @@ pub(super) async fn refuse_if_blocked(
     let members: Vec<UserId> = chats.members(chat).await?.into_iter().map(|m| m.user_id).collect();
     let blockers = contacts.blockers_among(sender, &members).await?;
     if sender_is_blocked(found.kind, &sender, &members, |m| blockers.contains(m)) {
+        return Err(blocked());
+    }
+    Ok(())
+}
+
+/// In a direct chat, a call is refused while either person blocks the other.
+pub(super) async fn refuse_if_call_blocked(
+    contacts: &dyn ContactRepo,
+    kind: ChatKind,
+    caller: UserId,
+    others: &[UserId],
+) -> DomainResult<()> {
+    if kind != ChatKind::Direct {
+        return Ok(());
+    }
+    let blockers = contacts.blockers_among(caller, others).await?;
+    let mut blocked_by_caller = Vec::new();
+    for other in others {
+        if contacts.is_blocked(caller, *other).await? {
+            blocked_by_caller.push(*other);
+        }
+    }
+    if call_is_blocked(kind, &caller, others, |m| blockers.contains(m), |m| blocked_by_caller.contains(m)) {
         return Err(blocked());
     }
     Ok(())

@@ -32,6 +32,7 @@ use chitchat_testkit::services::skip_unless_required;
 use chitchat_testkit::TestBackend;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+use tokio::io::AsyncBufReadExt;
 
 const REQUIRE: &str = "CHITCHAT_REQUIRE_BROWSER";
 
@@ -68,15 +69,7 @@ async fn run_script_on(script: &str, server_env: &[(&str, &str)], env: &[(&str, 
         return;
     }
     let server = support::start(TestBackend::Sqlite, server_env).await.expect("SQLite needs no service");
-    let run = tokio::process::Command::new("node")
-        .arg(script)
-        .current_dir(e2e_dir())
-        .env("BASE_URL", &server.base_url)
-        .env("OTP_CODE", chitchat_testkit::server::TEST_OTP_CODE)
-        .env("CHROMIUM", chromium())
-        .envs(env.iter().copied())
-        .kill_on_drop(true)
-        .output();
+    let run = node(script, &server, env).kill_on_drop(true).output();
     let output = tokio::time::timeout(Duration::from_secs(240), run)
         .await
         .expect("the browser test finishes within 4 minutes")
@@ -89,6 +82,19 @@ async fn run_script_on(script: &str, server_env: &[(&str, &str)], env: &[(&str, 
         server.log_text()
     );
     assert!(stdout.contains(passed), "unexpected output:\n{stdout}");
+}
+
+/// The command that runs `script` from web/e2e against `server`.
+fn node(script: &str, server: &chitchat_testkit::TestServer, env: &[(&str, &str)]) -> tokio::process::Command {
+    let mut command = tokio::process::Command::new("node");
+    command
+        .arg(script)
+        .current_dir(e2e_dir())
+        .env("BASE_URL", &server.base_url)
+        .env("OTP_CODE", chitchat_testkit::server::TEST_OTP_CODE)
+        .env("CHROMIUM", chromium())
+        .envs(env.iter().copied());
+    command
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -128,6 +134,59 @@ async fn a_call_relayed_only_with_logins_the_turn_server_refuses_says_it_could_n
     let wrong_secret = format!("not-{}", turn.secret());
     let server_env = [("TURN_URLS", url.as_str()), ("TURN_SECRET", wrong_secret.as_str())];
     run_script_on("calls.e2e.mjs", &server_env, &[("CALLS_PART", "relay-refused")], "calls: 1 passed, 0 failed").await;
+}
+
+/// What calls.e2e.mjs prints when the relay a call goes through is to go away.
+const RELAY_GOES_AWAY: &str = "calls: the relay goes away now";
+
+/// A call relayed through a real coturn that is killed and started again while
+/// the call runs: every allocation is gone, as when a device's network changes
+/// under it. The pages restart ICE and media flows again through new relays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relayed_call_restarts_ice_and_carries_on_when_its_network_path_goes_away() {
+    if prerequisites().is_none() {
+        return;
+    }
+    let Some(mut turn) = chitchat_testkit::TurnServer::start().await else { return };
+    let url = turn.udp_url();
+    let server_env = [("TURN_URLS", url.as_str()), ("TURN_SECRET", turn.secret())];
+    let server = support::start(TestBackend::Sqlite, &server_env).await.expect("SQLite needs no service");
+    let mut child = node("calls.e2e.mjs", &server, &[("CALLS_PART", "network-change")])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("node runs");
+    let mut stderr_pipe = child.stderr.take().expect("piped stderr");
+    let stderr = tokio::spawn(async move {
+        let mut text = String::new();
+        let _ = tokio::io::AsyncReadExt::read_to_string(&mut stderr_pipe, &mut text).await;
+        text
+    });
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().expect("piped stdout")).lines();
+    let mut stdout = String::new();
+    let mut restarts = 0;
+    let run = async {
+        while let Ok(Some(line)) = lines.next_line().await {
+            stdout.push_str(&line);
+            stdout.push('\n');
+            if line.contains(RELAY_GOES_AWAY) {
+                turn.restart().await;
+                restarts += 1;
+            }
+        }
+        child.wait().await.expect("node exits")
+    };
+    let status =
+        tokio::time::timeout(Duration::from_secs(240), run).await.expect("the browser test finishes within 4 minutes");
+    let stderr = stderr.await.unwrap_or_default();
+    assert!(
+        status.success(),
+        "browser test failed\n--- stdout\n{stdout}\n--- stderr\n{stderr}\n--- server log\n{}",
+        server.log_text()
+    );
+    assert_eq!(restarts, 1, "the relay went away once:\n{stdout}");
+    assert!(stdout.contains("calls: 1 passed, 0 failed"), "unexpected output:\n{stdout}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -440,3 +440,52 @@ async fn a_group_over_the_call_limit_is_refused_and_the_limit_is_in_the_config()
     let (call, _) = invite(&mut asha_ws, &direct, "voice").await;
     next_of_call(&mut ravi_ws, "call_invite", &call).await;
 }
+
+/// The instance that holds Ravi's only socket is killed in the middle of a call:
+/// no socket closes, yet once the instance counts as dead (its presence expires
+/// after `WS_PONG_WAIT`) Ravi's drop timeout runs out and Asha's call ends as a
+/// call that was answered, recorded once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_ends_for_the_others_when_the_instance_of_a_participant_is_killed() {
+    let env = [
+        ("PRESENCE_GRACE_PERIOD", support::PRESENCE_GRACE),
+        ("WS_PING_PERIOD", "500ms"),
+        ("WS_PONG_WAIT", "2s"),
+        ("CALL_DROP_TIMEOUT", "2s"),
+    ];
+    let Some(mut servers) = TestServer::start_cluster(support::BINARY, 2, &env).await else { return };
+    let (a, b) = (servers[0].client(), servers[1].client());
+    let asha = a.login("9876543210", "Asha").await;
+    let ravi = b.login("9876543211", "Ravi").await;
+    let chat = a.direct_chat(&asha, &ravi.user_id()).await;
+    let mut asha_ws = a.ws(&asha.token).await;
+    let mut ravi_ws = b.ws(&ravi.token).await;
+    let (call, _) = invite(&mut asha_ws, &chat, "video").await;
+    acted(&mut ravi_ws, "call_accept", json!({"call_id": call})).await;
+    next_of_call(&mut asha_ws, "call_accept", &call).await;
+
+    servers[1].stop().await; // SIGKILL: Ravi's socket closes nowhere.
+                             // The call's frames, and its record as a message, whichever comes first.
+    let (mut seen, mut record) = (Vec::new(), None);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while record.is_none() || !seen.iter().any(|f: &Value| f["type"] == "call_ended") {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        let Some(frame) = asha_ws.next_json_within(left).await else {
+            panic!("Asha's call did not end after Ravi's instance died; frames: {seen:?}")
+        };
+        if frame["payload"]["call_id"] == call.as_str() {
+            seen.push(frame);
+        } else if frame["type"] == "message" && frame["payload"]["system"]["call"]["call_id"] == call.as_str() {
+            record = Some(frame["payload"]["system"]["call"].clone());
+        }
+    }
+    let hangup = seen.iter().find(|f| f["type"] == "call_hangup").expect("Ravi is said to have left");
+    assert_eq!(hangup["payload"]["user_id"], ravi.user_id());
+    assert_eq!(seen.last().unwrap()["payload"]["reason"], "hangup");
+    assert_eq!(record.unwrap()["outcome"], "answered");
+    assert_eq!(records_in_history(&a, &asha, &chat).await.len(), 1, "recorded once");
+    // Asha is free again: she can call Ravi, who is back on the surviving instance.
+    let mut ravi_again = a.ws(&ravi.token).await;
+    let (next_call, _) = invite(&mut asha_ws, &chat, "voice").await;
+    next_of_call(&mut ravi_again, "call_invite", &next_call).await;
+}
