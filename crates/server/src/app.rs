@@ -397,6 +397,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     spawn_presence_sweeper(services.clone().into_inner(), store.clone(), config.ws.pong_wait);
     spawn_attachment_sweeper(services.clone().into_inner());
     spawn_call_deadlines(services.clone().into_inner());
+    crate::search_indexer::spawn(store.clone());
     let gateway = web::Data::new(GatewaySettings {
         max_frame_bytes: config.ws.max_message_size,
         max_sockets_per_user: config.ws.max_connections_per_user,

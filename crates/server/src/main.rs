@@ -11,6 +11,7 @@ mod config;
 mod data_dir;
 mod healthcheck;
 mod push_key;
+mod search_indexer;
 mod secret;
 
 use clap::Parser;

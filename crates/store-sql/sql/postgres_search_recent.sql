@@ -1,5 +1,5 @@
 SELECT r.id FROM (
-    SELECT m.id, m.content, m.content_tsv, m.created_at FROM messages m
+    SELECT m.id, m.created_at FROM messages m
     JOIN chat_members cm ON cm.chat_id = m.chat_id AND cm.user_id = $1 AND cm.left_at_seq IS NULL
     WHERE ($2::text IS NULL OR m.chat_id = $2)
       AND m.content_type = 'text'
@@ -7,7 +7,8 @@ SELECT r.id FROM (
     ORDER BY m.created_at DESC, m.id DESC
     LIMIT $7
 ) r
+JOIN message_search s ON s.message_id = r.id
 WHERE NOT EXISTS (SELECT 1 FROM hidden_messages h WHERE h.user_id = $1 AND h.message_id = r.id)
-  AND (r.content_tsv @@ plainto_tsquery('simple', $3) OR r.content ILIKE $4 ESCAPE '\')
+  AND (s.content_tsv @@ plainto_tsquery('simple', $3) OR s.content ILIKE $4 ESCAPE '\')
 ORDER BY r.created_at DESC, r.id DESC
 LIMIT $5 OFFSET $6

@@ -297,7 +297,8 @@ pub struct Loaded {
     pub messages: usize,
     pub chats: usize,
     pub messages_per_chat: i64,
-    /// Seconds: inserting the rows, building the search indexes again, vacuum.
+    /// Seconds: inserting the rows, indexing them for search (the search table and
+    /// the indexes built again), vacuum.
     pub insert_s: f64,
     pub index_s: f64,
     pub vacuum_s: f64,
@@ -313,10 +314,12 @@ pub struct Loaded {
 /// Loads `messages` messages spread evenly over `chats` (which must be empty) into
 /// the database at `url`.
 ///
-/// The indexes of `messages` and `chat_events` that back no constraint (the search
-/// indexes) are dropped first and built again afterwards from their own
-/// definitions, as a restore does: one index build is many times faster than a
-/// million index updates. `VACUUM ANALYZE` then leaves the tables as autovacuum
+/// The indexes of `messages`, `message_search` and `chat_events` that back no
+/// constraint (the search indexes) are dropped first and built again afterwards
+/// from their own definitions, as a restore does: one index build is many times
+/// faster than a million index updates. The messages are copied into the search
+/// table in one statement, as the migration that created it did, instead of through
+/// the server's indexer. `VACUUM ANALYZE` then leaves the tables as autovacuum
 /// leaves a live database (statistics, visibility map, hint bits).
 pub async fn load(url: &str, chats: &[LoadedChat], messages: usize) -> Result<Loaded> {
     let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
@@ -344,6 +347,9 @@ async fn load_with(client: &Client, chats: &[LoadedChat], messages: usize) -> Re
     client.batch_execute(WORD_FUNCTION).await.context("creating the word function")?;
     client.batch_execute("SET maintenance_work_mem = '256MB'").await?;
     let indexes = drop_search_indexes(client).await?;
+    // The rows are indexed for search below, all at once, rather than noted one by
+    // one for the server's indexer.
+    client.batch_execute("ALTER TABLE messages DISABLE TRIGGER messages_search_new").await?;
 
     let started = std::time::Instant::now();
     let readers: Vec<&str> = chats.iter().map(|c| c.reader_id.as_str()).collect();
@@ -375,8 +381,10 @@ async fn load_with(client: &Client, chats: &[LoadedChat], messages: usize) -> Re
         .await
         .context("moving the chats' positions on")?;
     let insert_s = started.elapsed().as_secs_f64();
+    client.batch_execute("ALTER TABLE messages ENABLE TRIGGER messages_search_new").await?;
 
     let started = std::time::Instant::now();
+    fill_search_table(client).await?;
     for (name, definition) in &indexes {
         load::progress(&format!("building index {name}"));
         client.batch_execute(definition).await.with_context(|| format!("building {name} again"))?;
@@ -384,7 +392,7 @@ async fn load_with(client: &Client, chats: &[LoadedChat], messages: usize) -> Re
     let index_s = started.elapsed().as_secs_f64();
     let started = std::time::Instant::now();
     load::progress("VACUUM ANALYZE");
-    for table in ["messages", "chat_events", "chats", "chat_members"] {
+    for table in ["messages", "message_search", "chat_events", "chats", "chat_members"] {
         client.batch_execute(&format!("VACUUM (ANALYZE) {table}")).await.with_context(|| format!("vacuum {table}"))?;
     }
     let vacuum_s = started.elapsed().as_secs_f64();
@@ -427,11 +435,24 @@ async fn load_with(client: &Client, chats: &[LoadedChat], messages: usize) -> Re
 
 /// Drops the indexes of `messages` and `chat_events` that back no constraint;
 /// returns their names and definitions, to build them again after the load.
+/// Copies the loaded messages into the search table in one statement, as the
+/// migration that created it did.
+async fn fill_search_table(client: &Client) -> Result<()> {
+    load::progress("indexing the messages for search");
+    client
+        .batch_execute(
+            "INSERT INTO message_search (message_id, content) SELECT id, content FROM messages \
+             WHERE content_type = 'text' AND deleted_at IS NULL ON CONFLICT DO NOTHING",
+        )
+        .await
+        .context("indexing the messages for search")
+}
+
 async fn drop_search_indexes(client: &Client) -> Result<Vec<(String, String)>> {
     let rows = client
         .query(
             "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i \
-             WHERE i.indrelid IN ('messages'::regclass, 'chat_events'::regclass) \
+             WHERE i.indrelid IN ('messages'::regclass, 'message_search'::regclass, 'chat_events'::regclass) \
                AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid) \
              ORDER BY 1",
             &[],

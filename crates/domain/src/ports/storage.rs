@@ -349,6 +349,10 @@ pub trait MessageSearch: Send + Sync {
         limit: i64,
         offset: i64,
     ) -> DomainResult<Vec<Message>>;
+    /// Indexes up to `max` of the messages stored, edited or deleted since they were
+    /// last indexed, in one transaction, and returns how many it took. A send does
+    /// not index its message: `search` finds it once this has run after the send.
+    async fn index_pending(&self, max: i64) -> DomainResult<usize>;
 }
 
 /// Tells whether the store answers, for `/health`.

@@ -17,6 +17,7 @@ mod otps;
 mod push;
 mod receipts;
 mod search;
+mod search_index;
 mod sessions;
 mod users;
 

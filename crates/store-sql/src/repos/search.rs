@@ -1,6 +1,8 @@
 //! Message search, with SQL of each backend's own (PostgreSQL full-text plus
 //! trigram matching; SQLite FTS5 with the trigram tokenizer). Each backend finds
 //! the ids, newest first; the messages are then loaded with the shared query.
+//! Words are matched in `message_search`, which the indexer keeps
+//! (`search_index.rs`); who may read what is checked on `messages` itself.
 
 use crate::error::StoreError;
 use crate::models::MessageRow;
@@ -29,10 +31,11 @@ struct Hit {
 const POSTGRES_SEARCH_RECENT_WINDOW: i64 = 5_000;
 
 /// Step one on PostgreSQL: walks the searcher's messages from the newest
-/// (`messages_created_at`) and checks each, up to `$7` of them. Cheap however common
-/// the word, because it stops at the page; a page it fills is exactly the page over
-/// all messages, as every message newer than its last was looked at. Parameters:
-/// searcher, chat or NULL, query, LIKE pattern, limit, offset, window.
+/// (`messages_created_at`) and checks each one indexed, up to `$7` of them. Cheap
+/// however common the word, because it stops at the page; a page it fills is
+/// exactly the page over all indexed messages, as every message newer than its last
+/// was looked at. Parameters: searcher, chat or NULL, query, LIKE pattern, limit,
+/// offset, window.
 /// In a file of its own, like the step after it, which the benchmarks time as the
 /// bare queries (docs/benchmarks.md, section 6).
 const POSTGRES_SEARCH_RECENT_SQL: &str = include_str!("../../sql/postgres_search_recent.sql");
@@ -46,12 +49,13 @@ const POSTGRES_SEARCH_RECENT_SQL: &str = include_str!("../../sql/postgres_search
 /// read: chats they are an active member of, text messages.
 const POSTGRES_SEARCH_ALL_SQL: &str = include_str!("../../sql/postgres_search_all.sql");
 
-/// The trigram tokenizer needs three characters; shorter queries use LIKE.
+/// The trigram tokenizer needs three characters; shorter queries use LIKE on
+/// `messages` itself, so they do not wait for the indexer.
 const SQLITE_FTS: &str = "\
-SELECT m.id FROM messages_fts f
+SELECT m.id FROM message_search f
 JOIN messages m ON m.rowid = f.rowid
 JOIN chat_members cm ON cm.chat_id = m.chat_id AND cm.user_id = ? AND cm.left_at_seq IS NULL
-WHERE messages_fts MATCH ?
+WHERE message_search MATCH ?
   AND (? IS NULL OR m.chat_id = ?)
   AND m.content_type = 'text'
   AND m.deleted_at IS NULL
@@ -161,5 +165,9 @@ impl MessageSearch for Store {
             }
         });
         Ok(found)
+    }
+
+    async fn index_pending(&self, max: i64) -> DomainResult<usize> {
+        Ok(self.index_pending_messages(max).await?)
     }
 }

@@ -23,6 +23,7 @@ mod store_messages;
 mod store_moderation;
 mod store_push;
 mod store_receipts;
+mod store_search;
 mod store_users;
 
 /// One `#[tokio::test]` per case of the suite module `$suite`, each calling the case
@@ -78,6 +79,7 @@ macro_rules! store_contract_tests {
             messages_history_is_newest_first_and_paged,
             messages_pages_by_cursor_are_stable,
             messages_search_finds_words_parts_and_cjk_in_the_searchers_chats_only,
+            messages_search_finds_an_edit_by_its_new_text_and_no_deleted_message,
             messages_history_can_end_at_a_seq,
             messages_last_message_per_chat,
             messages_are_logged_as_events_replayable_in_order,

@@ -12,6 +12,7 @@ pub use super::store_messages::*;
 pub use super::store_moderation::*;
 pub use super::store_push::*;
 pub use super::store_receipts::*;
+pub use super::store_search::*;
 pub use super::store_users::*;
 
 use chitchat_domain::chat::{new_direct, Chat, Member};

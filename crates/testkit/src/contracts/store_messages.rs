@@ -176,48 +176,6 @@ pub async fn messages_pages_by_cursor_are_stable<S: Store>(store: S) {
     assert_eq!(seqs(store.list(chat.id, older).await.unwrap()), vec![4, 3]);
 }
 
-pub async fn messages_search_finds_words_parts_and_cjk_in_the_searchers_chats_only<S: Store>(store: S) {
-    use chitchat_domain::ports::MessageSearch;
-    use chitchat_domain::search::SearchQuery;
-    let a = user(&store, 1, "Asha").await;
-    let b = user(&store, 2, "Bilal").await;
-    let c = user(&store, 3, "Chen").await;
-    let (ab, _) = direct(&store, &a, &b).await;
-    let (bc, _) = direct(&store, &b, &c).await;
-    for content in ["Dinner at eight?", "The station is unbelievably crowded", "今天晚上一起吃饭吗", "no match here"]
-    {
-        store.append(&text(ab.id, &a, content, None)).await.unwrap();
-    }
-    store.append(&text(bc.id, &b, "dinner with Chen, not Asha", None)).await.unwrap();
-    let found = |q: &str, chat: Option<ChatId>| {
-        let query = SearchQuery::parse(q).unwrap();
-        let store = &store;
-        async move {
-            let hits = MessageSearch::search(store, a.id, &query, chat, 20, 0).await.unwrap();
-            hits.into_iter().map(|m| m.content).collect::<Vec<_>>()
-        }
-    };
-    assert_eq!(found("dinner", None).await, vec!["Dinner at eight?"], "whole word, any case, own chats only");
-    assert_eq!(found("believ", None).await, vec!["The station is unbelievably crowded"], "part of a word");
-    assert_eq!(found("吃饭", None).await, vec!["今天晚上一起吃饭吗"], "text without spaces");
-    assert!(found("dinner", Some(bc.id)).await.is_empty(), "a chat the searcher is not in");
-    assert_eq!(found("dinner", Some(ab.id)).await.len(), 1);
-    assert!(found("%", None).await.is_empty(), "wildcards are literal");
-    store.append(&text(ab.id, &b, "dinner is ready", None)).await.unwrap();
-    assert_eq!(found("dinner", None).await, vec!["dinner is ready", "Dinner at eight?"], "newest first");
-    let page = |offset: i64| {
-        let store = &store;
-        async move {
-            let query = SearchQuery::parse("e").unwrap();
-            let hits = MessageSearch::search(store, a.id, &query, None, 2, offset).await.unwrap();
-            hits.into_iter().map(|m| m.content).collect::<Vec<_>>()
-        }
-    };
-    assert_eq!(page(0).await, vec!["dinner is ready", "no match here"], "limit is honoured, newest first");
-    assert_eq!(page(2).await, vec!["The station is unbelievably crowded", "Dinner at eight?"], "the next page");
-    assert!(page(4).await.is_empty(), "past the last match");
-}
-
 pub async fn messages_sent_event_seq_names_the_logged_send<S: Store>(store: S) {
     let a = user(&store, 1, "Asha").await;
     let b = user(&store, 2, "Bilal").await;
