@@ -35,6 +35,12 @@ e2e-install:
 bench *ARGS='all':
     ulimit -n "$(ulimit -Hn)" && cargo run --release -p chitchat-bench -- {{ARGS}}
 
+# PostgreSQL's execution time per stored message, statement by statement: the durable
+# send-rate scenario against a private cluster with pg_stat_statements (about a minute
+# after the build). Extra arguments go to chitchat-bench, e.g. `just pg-stat --senders 100`.
+pg-stat *ARGS:
+    crates/bench/pg_stat.sh {{ARGS}}
+
 # Fuzz one target (ws_frame, request_bodies, phone) until stopped; extra arguments go
 # to libFuzzer, e.g. `just fuzz phone -max_total_time=600`. Needs `cargo install cargo-fuzz`;
 # `-s none` builds on the stable toolchain (coverage-guided, no sanitizer).

@@ -3,7 +3,7 @@
 use crate::error::StoreError;
 use crate::schema::{
     attachments, chat_events, chat_members, chats, hidden_messages, message_attachments, message_edits,
-    message_reactions, messages, otp_challenges, read_positions, receipt_marks, sessions, user_emails, users,
+    message_reactions, messages, otp_challenges, read_positions, sessions, user_emails, users,
 };
 use crate::time::{from_micros, to_micros};
 use chitchat_domain::attachment::{Attachment, AttachmentInfo, AttachmentKind, ThumbnailFacts};
@@ -470,16 +470,6 @@ impl TryFrom<ReadPositionRow> for chitchat_domain::receipt::ReadPosition {
             read_at: r.read_at.map(from_micros).transpose()?,
         })
     }
-}
-
-#[derive(Insertable)]
-#[diesel(table_name = receipt_marks)]
-pub(crate) struct ReceiptMarkRow {
-    pub chat_id: String,
-    pub user_id: String,
-    pub kind: String,
-    pub seq: i64,
-    pub at: i64,
 }
 
 #[derive(Queryable, Selectable, Insertable)]

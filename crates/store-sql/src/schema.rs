@@ -154,7 +154,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    receipt_marks (chat_id, user_id, kind, seq) {
+    receipt_marks (chat_id, seq, kind, user_id) {
         chat_id -> Text,
         user_id -> Text,
         kind -> Text,

@@ -9,6 +9,7 @@
 //! writer, as it has one connection.
 
 mod batch;
+mod begin;
 mod statements;
 mod unnest;
 

@@ -93,6 +93,20 @@ macro_rules! earlier {
     }};
 }
 
+/// The lock of `DbConn::lock` on PostgreSQL, on a shared connection so that
+/// `begin::begin_and_lock` can send BEGIN beside it.
+pub(super) async fn lock_postgres(conn: &AsyncPgConnection, chat_ids: &[&str]) -> QueryResult<Vec<LockedChat>> {
+    // The lock an UPDATE takes (not `FOR UPDATE`, which would also hold off
+    // inserts that merely refer to the chat), from a statement that stays prepared.
+    chats::table
+        .filter(chats::id.eq_any(chat_ids))
+        .order(chats::id)
+        .select((chats::id, chats::kind, chats::last_seq, chats::last_event_seq))
+        .for_no_key_update()
+        .load(&mut &*conn)
+        .await
+}
+
 /// The reads and writes of a batch, on its open transaction: each with an arm per
 /// backend.
 impl DbConn<'_> {
@@ -100,17 +114,7 @@ impl DbConn<'_> {
     /// writer of a chat's log does first, and returns them as they are then.
     pub(super) async fn lock(&mut self, chat_ids: &[&str]) -> QueryResult<Vec<LockedChat>> {
         match self {
-            DbConn::Postgres(conn) => {
-                // The lock an UPDATE takes (not `FOR UPDATE`, which would also hold off
-                // inserts that merely refer to the chat), from a statement that stays prepared.
-                chats::table
-                    .filter(chats::id.eq_any(chat_ids))
-                    .order(chats::id)
-                    .select((chats::id, chats::kind, chats::last_seq, chats::last_event_seq))
-                    .for_no_key_update()
-                    .load(&mut **conn)
-                    .await
-            }
+            DbConn::Postgres(conn) => lock_postgres(conn, chat_ids).await,
             DbConn::Sqlite(conn) => {
                 diesel::update(chats::table.filter(chats::id.eq_any(chat_ids)))
                     .set(chats::last_seq.eq(chats::last_seq))

@@ -107,3 +107,33 @@ pub async fn receipts_count_writing_after_a_message_as_having_read_it<S: Store>(
     assert_eq!((bilal.delivered_at, bilal.read_at), (Some(answered), Some(answered)));
     assert!(store.receipts(chat.id, 3).await.unwrap().iter().all(|r| r.user_id != b.id), "not for his own");
 }
+
+pub async fn receipts_a_repeated_or_older_report_changes_nothing<S: Store>(store: S) {
+    let a = user(&store, 1, "Asha").await;
+    let b = user(&store, 2, "Bilal").await;
+    let (chat, _) = direct(&store, &a, &b).await;
+    send(&store, chat.id, &a, 5).await;
+    let members = [a.id, b.id];
+    let t1 = now();
+    let later = |s| t1 + Duration::seconds(s);
+
+    store.advance(chat.id, b.id, ReceiptKind::Delivered, 4, t1, &members).await.unwrap().unwrap();
+    for (kind, seq) in [(ReceiptKind::Delivered, 4), (ReceiptKind::Delivered, 3)] {
+        let moved = store.advance(chat.id, b.id, kind, seq, later(1), &members).await.unwrap();
+        assert!(moved.is_none(), "{kind:?} {seq} again or older moved something: {moved:?}");
+    }
+    // Reading less than was received moves the read position only.
+    let read = store.advance(chat.id, b.id, ReceiptKind::Read, 2, later(2), &members).await.unwrap().unwrap();
+    let EventKind::StatusUpdate(update) = &read.kind else { panic!("a status update") };
+    assert_eq!((update.delivered_seq, update.read_seq), (4, 2));
+    assert!(store.advance(chat.id, b.id, ReceiptKind::Read, 2, later(3), &members).await.unwrap().is_none());
+
+    let positions = store.positions(chat.id).await.unwrap();
+    let bilal = positions.iter().find(|p| p.user_id == b.id).unwrap();
+    assert_eq!((bilal.delivered_seq, bilal.read_seq), (4, 2));
+    assert_eq!((bilal.delivered_at, bilal.read_at), (Some(t1), Some(later(2))), "the times of the first reports");
+    let for_fourth = store.receipts(chat.id, 4).await.unwrap();
+    let bilal = for_fourth.iter().find(|r| r.user_id == b.id).unwrap();
+    assert_eq!((bilal.delivered_at, bilal.read_at), (Some(t1), None), "received, not read");
+    assert_eq!(store.events_after(chat.id, 5, 10).await.unwrap().len(), 2, "two moves, two events");
+}
