@@ -21,8 +21,9 @@
 //! by its pairing code (web/e2e/link.e2e.mjs); a reported message deleted for
 //! everyone from the Admin page (web/e2e/admin.e2e.mjs); voice and video calls
 //! with a fake camera: ringing on every device, media flowing both ways and in a
-//! group of three, the call records, missed, declined and busy, and through a
-//! real TURN server (web/e2e/calls.e2e.mjs).
+//! group of three, the call records, missed, declined and busy, through a real
+//! TURN server, and an ICE restart when that server is restarted mid-call
+//! (web/e2e/calls.e2e.mjs).
 //! Needs Debian's `chromium` and `npm ci --prefix web/e2e`, and for the click
 //! `xvfb`, `dunst`, `dbus` and `xdotool`; skipped without them unless
 //! `CHITCHAT_REQUIRE_BROWSER=1`.
