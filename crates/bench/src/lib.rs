@@ -5,6 +5,7 @@
 #![allow(clippy::cast_precision_loss)]
 
 pub mod bare;
+pub mod cpu;
 pub mod load;
 pub mod plan;
 pub mod plot;
@@ -253,6 +254,26 @@ impl Runner {
                     } else {
                         Vec::new()
                     },
+                    data: json!(result),
+                })
+            }
+            Scenario::Receipts => {
+                let result = scenarios::receipts::run(ctx).await?;
+                Ok(ScenarioReport {
+                    name: scenario.name().to_owned(),
+                    tables: vec![result.table()],
+                    notes: [result.notes(), vec![self.postgres_note()]].concat(),
+                    errors: result.errors.clone(),
+                    data: json!(result),
+                })
+            }
+            Scenario::Mix => {
+                let result = scenarios::mix::run(ctx).await?;
+                Ok(ScenarioReport {
+                    name: scenario.name().to_owned(),
+                    tables: vec![result.table()],
+                    notes: [result.notes(), vec![self.postgres_note()]].concat(),
+                    errors: result.errors.clone(),
                     data: json!(result),
                 })
             }
