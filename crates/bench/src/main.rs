@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 const USAGE: &str = "usage: chitchat-bench all|quick \
-                     [send-rate|fanout|latency|connections|embedded|history|scale-out|cluster-connections|receipts|mix ...] \
+                     [send-rate|fanout|latency|connections|embedded|history|scale-out|cluster-connections|receipts|mix|peers ...] \
                      [--out DIR] [--plots DIR] [--warmup SECONDS] [--measure SECONDS] [--rates N,N] [--idle N] [--senders N] \
                      [--mix-users N] [--mix-rates N,N]";
 

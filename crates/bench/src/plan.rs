@@ -41,6 +41,9 @@ pub enum Scenario {
     /// Messages, receipts and typing of many connected users, stepped up to the
     /// highest rate whose p99 stays under 100 ms.
     Mix,
+    /// Two people on ChitChat, Synapse and ejabberd (installed apart; not in the
+    /// default list).
+    Peers,
 }
 
 impl Scenario {
@@ -57,6 +60,9 @@ impl Scenario {
         Scenario::Mix,
     ];
 
+    /// Scenarios run only when named.
+    pub const EXTRA: [Scenario; 1] = [Scenario::Peers];
+
     pub fn name(self) -> &'static str {
         match self {
             Scenario::SendRate => "send-rate",
@@ -69,13 +75,17 @@ impl Scenario {
             Scenario::ClusterConnections => "cluster-connections",
             Scenario::Receipts => "receipts",
             Scenario::Mix => "mix",
+            Scenario::Peers => "peers",
         }
     }
 
     pub fn parse(name: &str) -> Result<Self> {
-        match Self::ALL.into_iter().find(|s| s.name() == name) {
+        let known = Self::ALL.into_iter().chain(Self::EXTRA);
+        match known.clone().find(|s| s.name() == name) {
             Some(scenario) => Ok(scenario),
-            None => bail!("unknown scenario {name:?}; known: {}", Self::ALL.map(Scenario::name).join(", ")),
+            None => {
+                bail!("unknown scenario {name:?}; known: {}", known.map(Scenario::name).collect::<Vec<_>>().join(", "))
+            }
         }
     }
 }

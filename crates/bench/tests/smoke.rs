@@ -1,7 +1,7 @@
 //! Smoke test of the benchmark suite, so that it cannot rot: the quick fan-out and
 //! embedded scenarios, shrunk to a few seconds, against SQLite and the bare server;
-//! and the history and scale-out scenarios, shrunk likewise, when PostgreSQL and
-//! Redis are there (skipped without them unless `CHITCHAT_REQUIRE_SERVICES=1`).
+//! and the history, scale-out, receipts and mix scenarios, shrunk likewise, when
+//! PostgreSQL and Redis are there (skipped without them unless `CHITCHAT_REQUIRE_SERVICES=1`).
 //! It asserts only that figures were produced without errors, never a timing.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -112,6 +112,46 @@ async fn shrunk_history_and_scale_out_scenarios_produce_figures() {
     }
 
     for file in ["history.json", "history.svg", "scale-out.json", "scale-out.svg"] {
+        assert!(out.path().join(file).exists(), "{file} was written");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shrunk_receipts_and_mix_scenarios_produce_figures() {
+    if services_reachable().await.is_none() {
+        return;
+    }
+    let binaries = Binaries::beside(Path::new(env!("CARGO_BIN_EXE_chitchat-bench")), false).expect("binaries");
+    let plan = Plan {
+        warmup: Duration::from_millis(300),
+        measure: Duration::from_secs(1),
+        receipts_group: 10,
+        receipts_senders: 2,
+        mix_users: 40,
+        mix_rates: vec![20],
+        mix_step: Duration::from_secs(1),
+        ..Plan::quick()
+    };
+    let out = tempfile::tempdir().expect("output folder");
+    let output = Output { json_dir: out.path().to_owned(), plot_dir: out.path().to_owned() };
+    let mut runner = Runner::new(plan, binaries, output, "smoke".to_owned()).await;
+    let reports = runner.run(&[Scenario::Receipts, Scenario::Mix]).await;
+
+    let mut reports = reports.into_iter().map(|r| r.expect("scenario ran"));
+    let receipts = reports.next().expect("receipts report");
+    assert!(receipts.errors.is_empty(), "receipts errors: {:?}", receipts.errors);
+    positive(&receipts.data["receipts_per_s"], "receipts/s");
+    positive(&receipts.data["baseline_per_s"], "plain INSERT rate");
+    assert_eq!(receipts.data["unanswered"], 0, "every receipt was answered");
+
+    let mix = reports.next().expect("mix report");
+    assert!(mix.errors.is_empty(), "mix errors: {:?}", mix.errors);
+    let step = &mix.data["steps"][0];
+    positive(&step["messages_per_s"], "mix messages/s");
+    positive(&step["receipts_per_s"], "mix receipts/s");
+    assert_eq!(step["unanswered"], 0, "every message and receipt was answered");
+
+    for file in ["receipts.json", "mix.json"] {
         assert!(out.path().join(file).exists(), "{file} was written");
     }
 }

@@ -167,6 +167,14 @@ pub async fn finish_all(devices: Vec<Device>, finish: &watch::Sender<bool>) -> R
     Ok(summarize(errors))
 }
 
+/// Waits until `done()`, at most `within`: for what was sent to be answered.
+pub async fn settle(within: std::time::Duration, done: impl Fn() -> bool) {
+    let until = std::time::Instant::now() + within;
+    while !done() && std::time::Instant::now() < until {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
 /// One frame received: count it, time it, answer a message with receipts.
 fn handle(
     incoming: &load::Incoming<'_>,

@@ -10,7 +10,7 @@
 //! slowing the schedule down (the timer's own wake-up delay is left out, as it is for
 //! ChitChat's senders).
 
-use super::send_rate::{PlainRow, INSERT, SCRATCH_TABLE};
+use super::send_rate::{PlainWriter, SCRATCH_TABLE};
 use crate::cpu::{self, CpuCost};
 use crate::load::{self, Latency};
 use anyhow::{anyhow, Context, Result};
@@ -45,20 +45,15 @@ pub async fn run(url: &str, rate: u32, writers: usize, warmup: Duration, duratio
         let first = start + interval.mul_f64(writer as f64);
         let every = interval.mul_f64(writers as f64);
         tasks.push(tokio::spawn(async move {
-            let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await?;
-            let task = tokio::spawn(connection);
-            let insert = client.prepare(INSERT).await?;
-            let (chat, sender) = (uuid::Uuid::new_v4().to_string(), uuid::Uuid::new_v4().to_string());
+            let mut plain = PlainWriter::connect(&url, writer).await?;
             let mut histogram = load::histogram()?;
-            let (mut due, mut seq, mut measured) = (first, 0i64, 0u64);
+            let (mut due, mut measured) = (first, 0u64);
             while due <= end {
                 tokio::time::sleep_until(due.into()).await;
                 let issued = Instant::now();
                 // Behind schedule by more than a timer's wake-up: the database held this row up.
                 let counted_from = if issued > due + Duration::from_millis(2) { due } else { issued };
-                seq += 1;
-                let row = PlainRow::new(&chat, &sender, seq, writer);
-                row.insert(&client, &insert).await?;
+                plain.insert_next().await?;
                 if due >= from {
                     measured += 1;
                     let micros = u64::try_from(counted_from.elapsed().as_micros()).unwrap_or(u64::MAX);
@@ -66,8 +61,7 @@ pub async fn run(url: &str, rate: u32, writers: usize, warmup: Duration, duratio
                 }
                 due += every;
             }
-            drop(client);
-            let _ = task.await;
+            plain.close().await;
             Ok::<_, anyhow::Error>((measured, histogram))
         }));
     }

@@ -245,10 +245,7 @@ async fn one_step(
     for task in schedulers {
         late_max_us = late_max_us.max(task.await.map_err(|e| anyhow!("scheduler: {e}"))?);
     }
-    let settle_until = Instant::now() + SETTLE;
-    while unanswered(&shared.counters) > 0 && Instant::now() < settle_until {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    device::settle(SETTLE, || unanswered(&shared.counters) == 0).await;
     let (deliver, receipt_ack) = shared.take()?;
     let left = unanswered(&shared.counters);
     let seconds = plan.mix_step.as_secs_f64();

@@ -10,6 +10,7 @@ pub mod history_data;
 pub mod insert_latency;
 pub mod latency;
 pub mod mix;
+pub mod peers;
 pub mod receipts;
 pub mod scale_out;
 pub mod send_rate;

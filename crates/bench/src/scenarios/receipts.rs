@@ -13,7 +13,7 @@
 
 use super::device::{self, Counters, Device, Shared, Snapshot};
 use super::fanout::{chitchat_members, wait_until};
-use super::send_rate::{postgres_inserts, Inserted};
+use super::send_rate::{plain_row, postgres_inserts, rate_row, Inserted};
 use super::Ctx;
 use crate::cpu::{self, CpuCost, CpuWindow};
 use crate::load::{self, Latency};
@@ -22,7 +22,7 @@ use anyhow::Result;
 use serde::Serialize;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::watch;
 
 #[derive(Debug, Clone, Serialize)]
@@ -62,30 +62,14 @@ impl Receipts {
             ),
             &header,
         );
-        table.row(
-            vec![
-                format!("plain single-row INSERTs, {} connections", self.baseline_writers),
-                report::rate(self.baseline_per_s),
-                report::ms(self.baseline_latency.p50_ms),
-                report::ms(self.baseline_latency.p99_ms),
-                report::ratio(1.0),
-            ]
-            .into_iter()
-            .chain(self.baseline_cpu.cells())
-            .collect(),
-        );
-        table.row(
-            vec![
-                "ChitChat receipts (status_update, ack after commit)".to_owned(),
-                report::rate(self.receipts_per_s),
-                report::ms(self.receipt_ack.p50_ms),
-                report::ms(self.receipt_ack.p99_ms),
-                report::ratio(self.ratio),
-            ]
-            .into_iter()
-            .chain(self.cpu.cells())
-            .collect(),
-        );
+        table.row(plain_row(self.baseline_writers, self.baseline_per_s, &self.baseline_latency, &self.baseline_cpu));
+        table.row(rate_row(
+            "ChitChat receipts (status_update, ack after commit)".to_owned(),
+            self.receipts_per_s,
+            &self.receipt_ack,
+            self.ratio,
+            &self.cpu,
+        ));
         table
     }
 
@@ -159,12 +143,10 @@ pub async fn run(ctx: &Ctx) -> Result<Receipts> {
         for task in sending {
             devices.push(task.await??);
         }
-        let settle_until = Instant::now() + Duration::from_secs(3);
-        while Counters::get(&counters.receipts_acked) < Counters::get(&counters.receipts_sent)
-            && Instant::now() < settle_until
-        {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        device::settle(Duration::from_secs(3), || {
+            Counters::get(&counters.receipts_acked) >= Counters::get(&counters.receipts_sent)
+        })
+        .await;
         let unanswered = Counters::get(&counters.receipts_sent).saturating_sub(Counters::get(&counters.receipts_acked));
         let errors = device::finish_all(devices, &finish).await?;
         let seconds = plan.measure.as_secs_f64();

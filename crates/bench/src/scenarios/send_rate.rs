@@ -31,7 +31,7 @@ pub(crate) const SCRATCH_TABLE: &str = "CREATE TABLE bench_plain_messages (
 )";
 
 /// The PostgreSQL baseline's statement, prepared once per connection.
-pub(crate) const INSERT: &str = "INSERT INTO bench_plain_messages \
+const INSERT: &str = "INSERT INTO bench_plain_messages \
     (id, chat_id, sender_id, seq, content, content_type, client_msg_id, created_at) \
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 
@@ -60,32 +60,29 @@ impl SendRate {
             format!("Durable send rate, {} ({} senders)", self.backend, self.senders),
             &[&["what", "messages/s", "p50 ms", "p99 ms", "ratio to plain INSERTs"][..], &cpu::HEADER[..]].concat(),
         );
-        table.row(
-            vec![
-                format!("plain single-row INSERTs, {} connections", self.baseline_writers),
-                report::rate(self.baseline_per_s),
-                report::ms(self.baseline_latency.p50_ms),
-                report::ms(self.baseline_latency.p99_ms),
-                report::ratio(1.0),
-            ]
-            .into_iter()
-            .chain(self.baseline_cpu.cells())
-            .collect(),
-        );
-        table.row(
-            vec![
-                format!("ChitChat, {} WebSocket senders, ack after commit", self.senders),
-                report::rate(self.chitchat_per_s),
-                report::ms(self.ack_latency.p50_ms),
-                report::ms(self.ack_latency.p99_ms),
-                report::ratio(self.ratio),
-            ]
-            .into_iter()
-            .chain(self.chitchat_cpu.cells())
-            .collect(),
-        );
+        table.row(plain_row(self.baseline_writers, self.baseline_per_s, &self.baseline_latency, &self.baseline_cpu));
+        table.row(rate_row(
+            format!("ChitChat, {} WebSocket senders, ack after commit", self.senders),
+            self.chitchat_per_s,
+            &self.ack_latency,
+            self.ratio,
+            &self.chitchat_cpu,
+        ));
         table
     }
+}
+
+/// The plain-INSERT baseline's row of a table of `rate_row`s.
+pub fn plain_row(writers: usize, per_s: f64, latency: &Latency, cpu: &CpuCost) -> Vec<String> {
+    rate_row(format!("plain single-row INSERTs, {writers} connections"), per_s, latency, 1.0, cpu)
+}
+
+/// A row of a rate against the plain-INSERT baseline: what, per second, p50, p99,
+/// the ratio to the baseline, then the CPU columns.
+pub fn rate_row(what: String, per_s: f64, latency: &Latency, ratio: f64, cpu: &CpuCost) -> Vec<String> {
+    let cells =
+        [what, report::rate(per_s), report::ms(latency.p50_ms), report::ms(latency.p99_ms), report::ratio(ratio)];
+    cells.into_iter().chain(cpu.cells()).collect()
 }
 
 /// Measures the baseline, then ChitChat, on one fresh database of `backend`.
@@ -321,25 +318,19 @@ pub async fn postgres_inserts(url: &str, writers: usize, warmup: Duration, measu
         let url = url.to_owned();
         let (from, until) = (window.from, window.until);
         tasks.push(tokio::spawn(async move {
-            let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await?;
-            let task = tokio::spawn(connection);
-            let insert = client.prepare(INSERT).await?;
-            let (chat, sender) = (uuid::Uuid::new_v4().to_string(), uuid::Uuid::new_v4().to_string());
+            let mut plain = PlainWriter::connect(&url, writer).await?;
             let mut histogram = load::histogram()?;
-            let (mut count, mut seq) = (0u64, 0i64);
+            let mut count = 0u64;
             while Instant::now() < until {
-                seq += 1;
-                let row = PlainRow::new(&chat, &sender, seq, writer);
                 let started = Instant::now();
-                row.insert(&client, &insert).await?;
+                plain.insert_next().await?;
                 let done = Instant::now();
                 if started >= from && done <= until {
                     count += 1;
                     load::record(&mut histogram, u64::try_from((done - started).as_micros()).unwrap_or(u64::MAX));
                 }
             }
-            drop(client);
-            let _ = task.await;
+            plain.close().await;
             Ok::<_, anyhow::Error>((count, histogram))
         }));
     }
@@ -370,34 +361,63 @@ async fn collect_writers(tasks: Vec<tokio::task::JoinHandle<Result<Written>>>) -
 }
 
 /// A row shaped like a stored message.
-pub(crate) struct PlainRow {
-    pub id: String,
-    pub chat_id: String,
-    pub sender_id: String,
-    pub seq: i64,
-    pub content: String,
-    pub client_msg_id: String,
-    pub created_at: i64,
+struct PlainRow {
+    id: String,
+    chat_id: String,
+    sender_id: String,
+    seq: i64,
+    content: String,
+    client_msg_id: String,
+    created_at: i64,
 }
 
-impl PlainRow {
-    /// Runs `insert` (the prepared `INSERT`) for this row, autocommit.
-    pub async fn insert(&self, client: &tokio_postgres::Client, insert: &tokio_postgres::Statement) -> Result<()> {
+/// A connection of its own inserting rows of one chat and sender, one autocommit
+/// `INSERT` each, with its statement prepared once.
+pub(crate) struct PlainWriter {
+    client: tokio_postgres::Client,
+    connection: tokio::task::JoinHandle<Result<(), tokio_postgres::Error>>,
+    insert: tokio_postgres::Statement,
+    chat: String,
+    sender: String,
+    writer: usize,
+    seq: i64,
+}
+
+impl PlainWriter {
+    pub async fn connect(url: &str, writer: usize) -> Result<Self> {
+        let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
+        let connection = tokio::spawn(connection);
+        let insert = client.prepare(INSERT).await?;
+        let (chat, sender) = (uuid::Uuid::new_v4().to_string(), uuid::Uuid::new_v4().to_string());
+        Ok(Self { client, connection, insert, chat, sender, writer, seq: 0 })
+    }
+
+    /// Inserts the next row; returns once it has committed.
+    pub async fn insert_next(&mut self) -> Result<()> {
+        self.seq += 1;
+        let row = PlainRow::new(&self.chat, &self.sender, self.seq, self.writer);
         let params: [&(dyn tokio_postgres::types::ToSql + Sync); 8] = [
-            &self.id,
-            &self.chat_id,
-            &self.sender_id,
-            &self.seq,
-            &self.content,
+            &row.id,
+            &row.chat_id,
+            &row.sender_id,
+            &row.seq,
+            &row.content,
             &"text",
-            &self.client_msg_id,
-            &self.created_at,
+            &row.client_msg_id,
+            &row.created_at,
         ];
-        client.execute(insert, &params).await?;
+        self.client.execute(&self.insert, &params).await?;
         Ok(())
     }
 
-    pub fn new(chat: &str, sender: &str, seq: i64, writer: usize) -> Self {
+    pub async fn close(self) {
+        drop(self.client);
+        let _ = self.connection.await;
+    }
+}
+
+impl PlainRow {
+    fn new(chat: &str, sender: &str, seq: i64, writer: usize) -> Self {
         Self {
             id: uuid::Uuid::now_v7().to_string(),
             chat_id: chat.to_owned(),
