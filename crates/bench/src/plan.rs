@@ -194,7 +194,7 @@ impl Plan {
             cluster_connections: 100_000,
             cluster_instances: 6,
             receipts_group: 100,
-            receipts_senders: 4,
+            receipts_senders: 2,
             mix_users: 10_000,
             mix_rates: vec![100, 200, 400, 800, 1600, 3200],
             mix_step: Duration::from_secs(10),

@@ -119,14 +119,20 @@ impl Ejabberd {
         for (name, password) in [("alice", "bench-alice"), ("bob", "bench-bob")] {
             self.ctl(&["register", name, HOST, password]).await?;
         }
-        let (_, sender) = login(self.port, "alice", "bench-alice").await?;
-        let (receiver, _) = login(self.port, "bob", "bench-bob").await?;
+        let (mut sender_in, sender) = login(self.port, "alice", "bench-alice").await?;
+        // Dropping a write half would end the stream: the receiver's is kept in its inbox.
+        let (receiver, receiver_out) = login(self.port, "bob", "bench-bob").await?;
         let (frames, queue) = mpsc::unbounded_channel();
         tokio::spawn(write(sender, queue));
+        // What comes to the sender (presence) is read and dropped.
+        tokio::spawn(async move {
+            let mut chunk = [0u8; 4096];
+            while sender_in.read(&mut chunk).await.is_ok_and(|read| read > 0) {}
+        });
         let outbox = Queued::new(frames, |_, content| {
             format!("<message to='bob@{HOST}' type='chat'><body>{content}</body></message>")
         });
-        Ok((outbox, XmppInbox { stream: receiver, buffer: String::new() }))
+        Ok((outbox, XmppInbox { stream: receiver, _writer: receiver_out, buffer: String::new() }))
     }
 
     pub async fn stop(self) {
@@ -207,6 +213,7 @@ async fn write(mut writer: OwnedWriteHalf, mut queue: mpsc::UnboundedReceiver<St
 
 pub struct XmppInbox {
     stream: OwnedReadHalf,
+    _writer: OwnedWriteHalf,
     buffer: String,
 }
 

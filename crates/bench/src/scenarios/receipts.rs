@@ -90,8 +90,10 @@ impl Receipts {
     }
 }
 
-/// Messages per sending device whose receipts may be unanswered at once.
-const WINDOW: u64 = 4;
+/// Messages whose receipts may be unanswered at once, over all sending devices:
+/// enough to keep the next message's receipts coming while the last ones of the
+/// previous are stored, few enough that the acks time the server, not a queue.
+const WINDOW: u64 = 2;
 
 pub async fn run(ctx: &Ctx) -> Result<Receipts> {
     let plan = &ctx.plan;
@@ -124,7 +126,7 @@ pub async fn run(ctx: &Ctx) -> Result<Receipts> {
             .enumerate()
             .map(|(i, device)| {
                 let (shared, stop, room_id) = (shared.clone(), stop.clone(), room.room_id.clone());
-                let limit = WINDOW * plan.receipts_senders as u64 * receipts_per_message;
+                let limit = WINDOW * receipts_per_message;
                 tokio::spawn(send(device, room_id, i, shared, stop, receipts_per_message, limit))
             })
             .collect();
