@@ -86,6 +86,12 @@ impl CpuCost {
         }
     }
 
+    /// The same, the server left out: for a baseline that talks to PostgreSQL
+    /// without one.
+    pub fn postgres_only(self) -> Self {
+        Self { server_us_per_message: f64::NAN, server_us_per_delivery: f64::NAN, ..self }
+    }
+
     /// The same, PostgreSQL left out: for a server that does not use it (the bare
     /// server), whose window would only show PostgreSQL's idle work.
     pub fn server_only(self) -> Self {

@@ -81,6 +81,6 @@ pub async fn run(url: &str, rate: u32, writers: usize, warmup: Duration, duratio
         writers,
         committed,
         latency: Latency::of(&histogram),
-        cpu: CpuCost::of(used, committed, 0),
+        cpu: CpuCost::of(used, committed, 0).postgres_only(),
     })
 }

@@ -342,7 +342,7 @@ pub async fn postgres_inserts(url: &str, writers: usize, warmup: Duration, measu
     Ok(Inserted {
         per_s: total.0 as f64 / measure.as_secs_f64(),
         latency: Latency::of(&total.1),
-        cpu: CpuCost::of(used, total.0, 0),
+        cpu: CpuCost::of(used, total.0, 0).postgres_only(),
     })
 }
 
