@@ -152,7 +152,8 @@ pub struct Plan {
     pub receipts_senders: usize,
     /// Users connected in the mix scenario (`--mix-users`), in groups of four.
     pub mix_users: usize,
-    /// Offered message rates of the mix's steps, in order until one does not hold.
+    /// Offered message rates of the mix's steps, in order until one does not hold
+    /// (`--mix-rates`).
     pub mix_rates: Vec<u32>,
     /// Length of one step of the mix (after the warm-up).
     pub mix_step: Duration,
@@ -196,7 +197,7 @@ impl Plan {
             receipts_group: 100,
             receipts_senders: 2,
             mix_users: 10_000,
-            mix_rates: vec![100, 200, 400, 800, 1600, 3200],
+            mix_rates: vec![100, 150, 200, 300, 400, 600, 800, 1200, 1600],
             mix_step: Duration::from_secs(10),
         }
     }
@@ -221,7 +222,7 @@ impl Plan {
             cluster_connections: 2000,
             cluster_instances: 2,
             mix_users: 400,
-            mix_rates: vec![50, 100, 200, 400],
+            mix_rates: vec![50, 100, 150, 200, 300],
             mix_step: Duration::from_secs(3),
             ..Self::full()
         }

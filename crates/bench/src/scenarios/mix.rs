@@ -5,7 +5,7 @@
 //!
 //! Open loop, stepped: each step offers a fixed message rate, spread over the users
 //! in turn (one group after another, so that a group's members take turns), whatever
-//! arrives; the offered rate doubles until a step does not hold, that is until the
+//! arrives; the offered rate goes up step by step until one does not hold, that is until the
 //! p99 of send -> delivery to the other members or of receipt -> ack reaches
 //! `P99_LIMIT_MS`, or what was sent is not all answered within `SETTLE` of the
 //! step's end. The figure is the highest offered rate that held.
