@@ -30,7 +30,8 @@ e2e-install:
     npm ci --prefix web/e2e
 
 # Run the benchmark suite: `just bench` is the documented full run (about sixteen minutes;
-# JSON in target/bench, plots in docs/bench), `just bench quick` a look in seconds.
+# JSON in target/bench, plots in docs/bench), `just bench quick` a look in minutes, and
+# `just bench quick receipts mix` only the named scenarios (`--mix-users N` shrinks the mix).
 # Raises the open-file limit to its maximum for the many WebSocket connections.
 bench *ARGS='all':
     ulimit -n "$(ulimit -Hn)" && cargo run --release -p chitchat-bench -- {{ARGS}}
@@ -40,6 +41,10 @@ bench *ARGS='all':
 # after the build). Extra arguments go to chitchat-bench, e.g. `just pg-stat --senders 100`.
 pg-stat *ARGS:
     crates/bench/pg_stat.sh {{ARGS}}
+
+# Install Synapse and ejabberd outside the workspace for `just bench all peers` (as root).
+bench-peers-install:
+    bash crates/bench/peers/install.sh
 
 # Fuzz one target (ws_frame, request_bodies, phone) until stopped; extra arguments go
 # to libFuzzer, e.g. `just fuzz phone -max_total_time=600`. Needs `cargo install cargo-fuzz`;

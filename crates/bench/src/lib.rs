@@ -5,7 +5,9 @@
 #![allow(clippy::cast_precision_loss)]
 
 pub mod bare;
+pub mod cpu;
 pub mod load;
+pub mod peers;
 pub mod plan;
 pub mod plot;
 pub mod procs;
@@ -254,6 +256,40 @@ impl Runner {
                         Vec::new()
                     },
                     data: json!(result),
+                })
+            }
+            Scenario::Peers => {
+                let result = scenarios::peers::run(ctx).await?;
+                Ok(ScenarioReport {
+                    name: scenario.name().to_owned(),
+                    tables: vec![result.table()],
+                    notes: vec![
+                        "One person sends to the other; a message counts when the receiver has it. ChitChat over \
+                         its WebSocket, Synapse over its client-server API (PUT /send, GET /sync long-polls, \
+                         SQLite, rate limits off), ejabberd over XMPP (c2s without TLS, Mnesia, no shaper). Peak \
+                         RSS is VmHWM of the server process after both windows; PostgreSQL columns only where the \
+                         server uses it."
+                            .to_owned(),
+                        self.postgres_note(),
+                    ],
+                    errors: result.errors(),
+                    data: json!(result),
+                })
+            }
+            Scenario::Receipts | Scenario::Mix => {
+                let (table, notes, errors, data) = if scenario == Scenario::Receipts {
+                    let result = scenarios::receipts::run(ctx).await?;
+                    (result.table(), result.notes(), result.errors.clone(), json!(result))
+                } else {
+                    let result = scenarios::mix::run(ctx).await?;
+                    (result.table(), result.notes(), result.errors.clone(), json!(result))
+                };
+                Ok(ScenarioReport {
+                    name: scenario.name().to_owned(),
+                    tables: vec![table],
+                    notes: [notes, vec![self.postgres_note()]].concat(),
+                    errors,
+                    data,
                 })
             }
             Scenario::ScaleOut => {

@@ -111,13 +111,17 @@ pub fn message_frame(frame_id: u64, room_id: &str, content: &str, client_msg_id:
     .to_string()
 }
 
-/// What a client reads of a frame it receives: its type and, in the payload, the
-/// message content (deliveries) or the error code (errors). Both servers' message
-/// frames carry `payload.content`.
+/// What a client reads of a frame it receives: its type, chat and sender and, in
+/// the payload, the message content and `seq` (deliveries) or the error code
+/// (errors). Both servers' message frames carry `payload.content`.
 #[derive(Debug, Deserialize)]
 pub struct Incoming<'a> {
     #[serde(rename = "type", borrow)]
     pub kind: &'a str,
+    #[serde(default, borrow)]
+    pub room_id: Option<&'a str>,
+    #[serde(default, borrow)]
+    pub sender: Option<&'a str>,
     #[serde(default, borrow)]
     pub payload: Option<IncomingPayload<'a>>,
 }
@@ -130,6 +134,9 @@ pub struct IncomingPayload<'a> {
     pub code: Option<&'a str>,
     #[serde(default, borrow)]
     pub client_msg_id: Option<&'a str>,
+    /// A message's position in its chat.
+    #[serde(default)]
+    pub seq: Option<i64>,
 }
 
 impl<'a> Incoming<'a> {

@@ -12,8 +12,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 const USAGE: &str = "usage: chitchat-bench all|quick \
-                     [send-rate|fanout|latency|connections|embedded|history|scale-out|cluster-connections ...] \
-                     [--out DIR] [--plots DIR] [--warmup SECONDS] [--measure SECONDS] [--rates N,N] [--idle N] [--senders N]";
+                     [send-rate|fanout|latency|connections|embedded|history|scale-out|cluster-connections|receipts|mix|peers ...] \
+                     [--out DIR] [--plots DIR] [--warmup SECONDS] [--measure SECONDS] [--rates N,N] [--idle N] [--senders N] \
+                     [--mix-users N] [--mix-rates N,N]";
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -38,7 +39,7 @@ async fn run() -> Result<bool> {
         match arg.as_str() {
             "all" | "full" => plan = Some(Plan::full()),
             "quick" => plan = Some(Plan::quick()),
-            "--warmup" | "--measure" | "--rates" | "--idle" | "--senders" => {
+            "--warmup" | "--measure" | "--rates" | "--idle" | "--senders" | "--mix-users" | "--mix-rates" => {
                 let value = rest.next().with_context(|| format!("{arg} needs a value"))?;
                 changes.push((arg.clone(), value.clone()));
             }
@@ -91,10 +92,13 @@ fn adjust(plan: &mut Plan, option: &str, value: &str) -> Result<()> {
         "--measure" => {
             plan.measure = seconds()?;
             plan.latency_duration = plan.measure;
+            plan.mix_step = plan.measure;
         }
         "--rates" => plan.latency_rates = value.split(',').map(str::parse).collect::<Result<_, _>>()?,
         "--idle" => plan.latency_idle = value.parse()?,
         "--senders" => plan.senders = value.parse()?,
+        "--mix-users" => plan.mix_users = value.parse()?,
+        "--mix-rates" => plan.mix_rates = value.split(',').map(str::parse).collect::<Result<_, _>>()?,
         _ => bail!("unknown option"),
     }
     Ok(())

@@ -1,7 +1,8 @@
 //! How big and how long each scenario runs: `full` for the documented figures
-//! (about sixteen minutes on a 2-core machine for every section of
+//! (about sixteen minutes on a 2-core machine for the first seven sections of
 //! `docs/benchmarks.md`, six of them history and search, four the 100k
-//! connections), `quick` for a look in about two minutes.
+//! connections, and a few more for the receipts and the mix), `quick` for a look
+//! in a few minutes.
 
 use anyhow::{bail, Result};
 use chitchat_testkit::TestBackend;
@@ -35,10 +36,18 @@ pub enum Scenario {
     ScaleOut,
     /// 4. Idle connections across several instances sharing Redis.
     ClusterConnections,
+    /// Delivery and read receipts in a group, against plain INSERTs.
+    Receipts,
+    /// Messages, receipts and typing of many connected users, stepped up to the
+    /// highest rate whose p99 stays under 100 ms.
+    Mix,
+    /// Two people on ChitChat, Synapse and ejabberd (installed apart; not in the
+    /// default list).
+    Peers,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 8] = [
+    pub const ALL: [Scenario; 10] = [
         Scenario::SendRate,
         Scenario::Fanout,
         Scenario::Latency,
@@ -47,7 +56,12 @@ impl Scenario {
         Scenario::History,
         Scenario::ScaleOut,
         Scenario::ClusterConnections,
+        Scenario::Receipts,
+        Scenario::Mix,
     ];
+
+    /// Scenarios run only when named.
+    pub const EXTRA: [Scenario; 1] = [Scenario::Peers];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -59,13 +73,19 @@ impl Scenario {
             Scenario::History => "history",
             Scenario::ScaleOut => "scale-out",
             Scenario::ClusterConnections => "cluster-connections",
+            Scenario::Receipts => "receipts",
+            Scenario::Mix => "mix",
+            Scenario::Peers => "peers",
         }
     }
 
     pub fn parse(name: &str) -> Result<Self> {
-        match Self::ALL.into_iter().find(|s| s.name() == name) {
+        let known = Self::ALL.into_iter().chain(Self::EXTRA);
+        match known.clone().find(|s| s.name() == name) {
             Some(scenario) => Ok(scenario),
-            None => bail!("unknown scenario {name:?}; known: {}", Self::ALL.map(Scenario::name).join(", ")),
+            None => {
+                bail!("unknown scenario {name:?}; known: {}", known.map(Scenario::name).collect::<Vec<_>>().join(", "))
+            }
         }
     }
 }
@@ -126,6 +146,17 @@ pub struct Plan {
     pub cluster_connections: usize,
     /// Instances they are spread over, sharing one database and one Redis.
     pub cluster_instances: usize,
+    /// Members of the group of the receipts scenario, its sender included.
+    pub receipts_group: usize,
+    /// Sending devices (of one member) in the receipts scenario.
+    pub receipts_senders: usize,
+    /// Users connected in the mix scenario (`--mix-users`), in groups of four.
+    pub mix_users: usize,
+    /// Offered message rates of the mix's steps, in order until one does not hold
+    /// (`--mix-rates`).
+    pub mix_rates: Vec<u32>,
+    /// Length of one step of the mix (after the warm-up).
+    pub mix_step: Duration,
 }
 
 fn backend_name<S: serde::Serializer>(backend: &TestBackend, s: S) -> Result<S::Ok, S::Error> {
@@ -163,6 +194,11 @@ impl Plan {
             scale_out_instances: 2,
             cluster_connections: 100_000,
             cluster_instances: 6,
+            receipts_group: 100,
+            receipts_senders: 2,
+            mix_users: 10_000,
+            mix_rates: vec![100, 150, 200, 300, 400, 600, 800, 1200, 1600],
+            mix_step: Duration::from_secs(10),
         }
     }
 
@@ -185,6 +221,9 @@ impl Plan {
             history_time_limit: Duration::from_secs(10),
             cluster_connections: 2000,
             cluster_instances: 2,
+            mix_users: 400,
+            mix_rates: vec![50, 100, 150, 200, 300],
+            mix_step: Duration::from_secs(3),
             ..Self::full()
         }
     }

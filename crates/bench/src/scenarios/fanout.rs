@@ -9,6 +9,7 @@
 //! delivers and no queue grows without bound.
 
 use super::{send_rate::summarize, Ctx};
+use crate::cpu::{self, CpuCost, CpuWindow};
 use crate::load::{self, Socket};
 use crate::procs::BareServer;
 use crate::report::{self, Table};
@@ -40,6 +41,8 @@ pub struct FanoutRun {
     pub max_per_receiver: u64,
     /// Deliveries still missing 3 s after the senders stopped.
     pub missing: u64,
+    /// CPU of the server and PostgreSQL in the measurement window.
+    pub cpu: CpuCost,
     pub errors: Vec<String>,
 }
 
@@ -73,6 +76,12 @@ impl Fanout {
                 "bare deliveries/s",
                 "bare messages/s",
                 "ratio to bare",
+                "ChitChat server CPU µs/msg",
+                "ChitChat PostgreSQL CPU µs/msg",
+                "ChitChat server CPU µs/delivery",
+                "ChitChat PostgreSQL CPU µs/delivery",
+                "bare server CPU µs/msg",
+                "bare server CPU µs/delivery",
             ],
         );
         for row in &self.rows {
@@ -84,6 +93,12 @@ impl Fanout {
                 report::rate(row.bare.deliveries_per_s),
                 report::rate(row.bare.messages_per_s),
                 report::ratio(row.ratio),
+                cpu::micros(row.chitchat.cpu.server_us_per_message),
+                cpu::micros(row.chitchat.cpu.postgres_us_per_message),
+                cpu::micros(row.chitchat.cpu.server_us_per_delivery),
+                cpu::micros(row.chitchat.cpu.postgres_us_per_delivery),
+                cpu::micros(row.bare.cpu.server_us_per_message),
+                cpu::micros(row.bare.cpu.server_us_per_delivery),
             ]);
         }
         table
@@ -97,7 +112,11 @@ pub async fn run(ctx: &Ctx) -> Result<Fanout> {
         let running = ctx.start_chitchat(plan.backend).await?;
         let chitchat = async {
             let (room, label) = chitchat_room(&running.server, n, plan.fanout_senders, 1 + k * 10_000, ctx).await?;
-            Ok::<_, anyhow::Error>((drive(&room, ctx).await?, label))
+            let mut run = drive(&room, &[running.pid()?], ctx).await?;
+            if running.backend != chitchat_testkit::TestBackend::Postgres {
+                run.cpu = run.cpu.server_only();
+            }
+            Ok::<_, anyhow::Error>((run, label))
         }
         .await;
         running.finish().await;
@@ -110,9 +129,10 @@ pub async fn run(ctx: &Ctx) -> Result<Fanout> {
             receivers: vec![bare_server.room_url(&room_id); n],
             room_id,
         };
-        let bare = drive(&room, ctx).await;
+        let bare = drive(&room, &bare_server.pid().into_iter().collect::<Vec<_>>(), ctx).await;
         bare_server.stop().await;
-        let bare = bare?;
+        let mut bare = bare?;
+        bare.cpu = bare.cpu.server_only();
         rows.push(FanoutRow {
             receivers: n,
             room: label,
@@ -209,8 +229,9 @@ struct Shared {
 }
 
 /// Drives one room: every sender sends as fast as the window allows; deliveries are
-/// counted at the receivers during the measurement window.
-pub async fn drive(room: &Room, ctx: &Ctx) -> Result<FanoutRun> {
+/// counted at the receivers during the measurement window, and the CPU of the
+/// server processes `servers` and of PostgreSQL with them.
+pub async fn drive(room: &Room, servers: &[u32], ctx: &Ctx) -> Result<FanoutRun> {
     let plan = &ctx.plan;
     let receivers = load::connect_all(&room.receivers, plan.source_addresses, plan.setup_concurrency).await?;
     let senders = load::connect_all(&room.senders, plan.source_addresses, plan.setup_concurrency).await?;
@@ -248,9 +269,11 @@ pub async fn drive(room: &Room, ctx: &Ctx) -> Result<FanoutRun> {
 
     tokio::time::sleep(plan.warmup).await;
     let (d0, s0, t0) = (shared.delivered.load(Ordering::Relaxed), shared.sent.load(Ordering::Relaxed), Instant::now());
+    let cpu_window = CpuWindow::start(servers);
     tokio::time::sleep(plan.measure).await;
     let (d1, s1, elapsed) =
         (shared.delivered.load(Ordering::Relaxed), shared.sent.load(Ordering::Relaxed), t0.elapsed().as_secs_f64());
+    let cpu = CpuCost::of(cpu_window.stop(), s1 - s0, d1 - d0);
     shared.stop.store(true, Ordering::Relaxed);
     shared.progress.notify_waiters();
 
@@ -287,6 +310,7 @@ pub async fn drive(room: &Room, ctx: &Ctx) -> Result<FanoutRun> {
         min_per_receiver: if n == 0 { 0 } else { min },
         max_per_receiver: max,
         missing: expected.saturating_sub(shared.delivered.load(Ordering::Relaxed)),
+        cpu,
         errors: summarize(errors),
     })
 }
@@ -329,7 +353,7 @@ async fn send(
 }
 
 /// Waits until `ready()` or `stop`, woken by `progress` (and every 5 ms regardless).
-async fn wait_until(progress: &Notify, stop: &AtomicBool, ready: impl Fn() -> bool) {
+pub async fn wait_until(progress: &Notify, stop: &AtomicBool, ready: impl Fn() -> bool) {
     loop {
         let woken = progress.notified();
         tokio::pin!(woken);

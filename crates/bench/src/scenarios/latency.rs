@@ -10,7 +10,9 @@
 //! millisecond after the due time, which is no part of a server's latency); how late
 //! the senders themselves were is reported, to show the client kept up.
 
+use super::insert_latency::{self, InsertLatency};
 use super::{send_rate::summarize, Ctx, Running};
+use crate::cpu::{self, CpuCost};
 use crate::load::{self, Idle, Latency, Socket};
 use crate::procs::BareServer;
 use crate::report::{self, Table};
@@ -39,6 +41,9 @@ pub struct LatencyRun {
     pub sender_late_max_ms: f64,
     /// (percentile, milliseconds) points of the delivery latency, for plots.
     pub curve: Vec<(f64, f64)>,
+    /// CPU after the warm-up; a message and a delivery are the same here (one
+    /// receiving device per message; the sender's own device gets it too).
+    pub cpu: CpuCost,
     pub errors: Vec<String>,
 }
 
@@ -49,6 +54,9 @@ pub struct LatencyRow {
     pub bare: LatencyRun,
     /// ChitChat's p99 over the bare server's.
     pub p99_ratio: f64,
+    /// Single-row INSERT + COMMIT offered at the same rate on the same database
+    /// (PostgreSQL only).
+    pub insert: Option<InsertLatency>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -67,35 +75,65 @@ impl LatencyReport {
                 "Send -> deliver latency, {} ({} idle clients connected, {} sender/receiver pairs, {:.0} s per rate)",
                 self.backend, self.idle, self.pairs, self.duration_s
             ),
-            &["msg/s", "server", "delivered", "p50 ms", "p95 ms", "p99 ms", "max ms", "p99 ratio to bare"],
+            &[
+                &["msg/s", "server", "delivered", "p50 ms", "p95 ms", "p99 ms", "max ms", "p99 ratio to bare"][..],
+                &cpu::HEADER[..],
+            ]
+            .concat(),
         );
         for row in &self.rows {
             for (name, run, ratio) in [
                 ("bare actix-ws", &row.bare, report::ratio(1.0)),
                 ("ChitChat", &row.chitchat, report::ratio(row.p99_ratio)),
             ] {
-                table.row(vec![
-                    row.offered_per_s.to_string(),
-                    name.to_owned(),
-                    format!("{}/{}", run.delivered, run.sent),
-                    report::ms(run.deliver.p50_ms),
-                    report::ms(run.deliver.p95_ms),
-                    report::ms(run.deliver.p99_ms),
-                    report::ms(run.deliver.max_ms),
-                    ratio,
-                ]);
+                table.row(
+                    vec![
+                        row.offered_per_s.to_string(),
+                        name.to_owned(),
+                        format!("{}/{}", run.delivered, run.sent),
+                        report::ms(run.deliver.p50_ms),
+                        report::ms(run.deliver.p95_ms),
+                        report::ms(run.deliver.p99_ms),
+                        report::ms(run.deliver.max_ms),
+                        ratio,
+                    ]
+                    .into_iter()
+                    .chain(run.cpu.cells())
+                    .collect(),
+                );
             }
             if let Some(ack) = row.chitchat.ack {
-                table.row(vec![
-                    row.offered_per_s.to_string(),
-                    "ChitChat send -> ack".to_owned(),
-                    ack.count.to_string(),
-                    report::ms(ack.p50_ms),
-                    report::ms(ack.p95_ms),
-                    report::ms(ack.p99_ms),
-                    report::ms(ack.max_ms),
-                    String::new(),
-                ]);
+                table.row(
+                    vec![
+                        row.offered_per_s.to_string(),
+                        "ChitChat send -> ack".to_owned(),
+                        ack.count.to_string(),
+                        report::ms(ack.p50_ms),
+                        report::ms(ack.p95_ms),
+                        report::ms(ack.p99_ms),
+                        report::ms(ack.max_ms),
+                    ]
+                    .into_iter()
+                    .chain(std::iter::repeat_n(String::new(), 1 + cpu::HEADER.len()))
+                    .collect(),
+                );
+            }
+            if let Some(insert) = &row.insert {
+                table.row(
+                    vec![
+                        row.offered_per_s.to_string(),
+                        format!("plain INSERT + COMMIT, open loop, {} connections", insert.writers),
+                        insert.committed.to_string(),
+                        report::ms(insert.latency.p50_ms),
+                        report::ms(insert.latency.p95_ms),
+                        report::ms(insert.latency.p99_ms),
+                        report::ms(insert.latency.max_ms),
+                        String::new(),
+                    ]
+                    .into_iter()
+                    .chain(insert.cpu.cells())
+                    .collect(),
+                );
             }
         }
         table
@@ -118,17 +156,19 @@ pub async fn run(
     bare_runs_of_this_run: &mut Option<Vec<LatencyRun>>,
 ) -> Result<LatencyReport> {
     let plan = &ctx.plan;
-    let chitchat = chitchat_runs(ctx, backend).await?;
+    let (chitchat, inserts) = chitchat_runs(ctx, backend).await?;
     let bare = match bare_runs_of_this_run {
         Some(runs) => runs.clone(),
         None => bare_runs_of_this_run.insert(bare_runs(ctx).await?).clone(),
     };
+    let mut inserts = inserts.into_iter();
     let rows = chitchat
         .into_iter()
         .zip(bare)
         .map(|(chitchat, bare)| LatencyRow {
             offered_per_s: chitchat.offered_per_s,
             p99_ratio: report::div(chitchat.deliver.p99_ms, bare.deliver.p99_ms),
+            insert: inserts.next(),
             chitchat,
             bare,
         })
@@ -142,7 +182,9 @@ pub async fn run(
     })
 }
 
-async fn chitchat_runs(ctx: &Ctx, backend: TestBackend) -> Result<Vec<LatencyRun>> {
+/// ChitChat's runs, then (on PostgreSQL) the INSERT baseline at each rate on the
+/// server's database, the server idle meanwhile.
+async fn chitchat_runs(ctx: &Ctx, backend: TestBackend) -> Result<(Vec<LatencyRun>, Vec<InsertLatency>)> {
     let running: Running = ctx.start_chitchat(backend).await?;
     let result = async {
         let plan = &ctx.plan;
@@ -161,7 +203,26 @@ async fn chitchat_runs(ctx: &Ctx, backend: TestBackend) -> Result<Vec<LatencyRun
         let idle_people =
             load::login_users(&api, plan.latency_pairs * 2, plan.latency_idle, plan.setup_concurrency).await;
         let idle_urls: Vec<String> = idle_people.iter().map(|login| load::device_url(&ws, login)).collect();
-        run_rates(ctx, &pairs, &idle_urls, true).await
+        let measured =
+            Measured { servers: vec![running.pid()?], acks: true, postgres: backend == TestBackend::Postgres };
+        let runs = run_rates(ctx, &pairs, &idle_urls, &measured).await?;
+        let mut inserts = Vec::new();
+        if backend == TestBackend::Postgres {
+            for &rate in &plan.latency_rates {
+                load::progress(&format!("plain INSERT + COMMIT at {rate}/s"));
+                inserts.push(
+                    insert_latency::run(
+                        &server.database_url,
+                        rate,
+                        plan.db_connections,
+                        plan.warmup,
+                        plan.latency_duration,
+                    )
+                    .await?,
+                );
+            }
+        }
+        Ok((runs, inserts))
     }
     .await;
     running.finish().await;
@@ -178,18 +239,27 @@ async fn bare_runs(ctx: &Ctx) -> Result<Vec<LatencyRun>> {
         })
         .collect();
     let idle_urls: Vec<String> = (0..plan.latency_idle).map(|i| bare.room_url(&format!("idle-{i}"))).collect();
-    let result = run_rates(ctx, &pairs, &idle_urls, false).await;
+    let measured = Measured { servers: bare.pid().into_iter().collect(), acks: false, postgres: false };
+    let result = run_rates(ctx, &pairs, &idle_urls, &measured).await;
     bare.stop().await;
     result
 }
 
+/// The server measured: its processes, whether it answers with acks (ChitChat)
+/// and whether it keeps its data in PostgreSQL.
+struct Measured {
+    servers: Vec<u32>,
+    acks: bool,
+    postgres: bool,
+}
+
 /// Connects the idle clients, then runs each rate with fresh pair connections.
-async fn run_rates(ctx: &Ctx, pairs: &[Pair], idle_urls: &[String], acks: bool) -> Result<Vec<LatencyRun>> {
+async fn run_rates(ctx: &Ctx, pairs: &[Pair], idle_urls: &[String], measured: &Measured) -> Result<Vec<LatencyRun>> {
     let plan = &ctx.plan;
     let idle = Idle::hold(load::connect_all(idle_urls, plan.source_addresses, plan.setup_concurrency).await?);
     let mut runs = Vec::new();
     for &rate in &plan.latency_rates {
-        match one_rate(ctx, pairs, rate, acks).await {
+        match one_rate(ctx, pairs, rate, measured).await {
             Ok(mut run) => {
                 run.idle_connected = idle.len();
                 runs.push(run);
@@ -216,7 +286,7 @@ struct Counters {
     late_max_us: AtomicU64,
 }
 
-async fn one_rate(ctx: &Ctx, pairs: &[Pair], rate: u32, acks: bool) -> Result<LatencyRun> {
+async fn one_rate(ctx: &Ctx, pairs: &[Pair], rate: u32, measured: &Measured) -> Result<LatencyRun> {
     let plan = &ctx.plan;
     let senders: Vec<String> = pairs.iter().map(|p| p.sender.clone()).collect();
     let receivers: Vec<String> = pairs.iter().map(|p| p.receiver.clone()).collect();
@@ -247,10 +317,12 @@ async fn one_rate(ctx: &Ctx, pairs: &[Pair], rate: u32, acks: bool) -> Result<La
         sending.push(tokio::spawn(send(sink, pair.room_id.clone(), i, schedule, counters.clone())));
         acking.push(tokio::spawn(read_acks(stream, load::histogram()?, measured_from_us, finished.clone())));
     }
+    let cpu_window = cpu::window_between(measured.servers.clone(), start + plan.warmup, end);
     let mut errors = Vec::new();
     for task in sending {
         errors.extend(task.await.map_err(|e| anyhow!("sender task: {e}"))?);
     }
+    let used = cpu_window.await.map_err(|e| anyhow!("CPU window: {e}"))?;
     let settle_until = Instant::now() + Duration::from_secs(5);
     while counters.delivered.load(Ordering::Relaxed) < counters.sent.load(Ordering::Relaxed)
         && Instant::now() < settle_until
@@ -280,8 +352,13 @@ async fn one_rate(ctx: &Ctx, pairs: &[Pair], rate: u32, acks: bool) -> Result<La
         sent,
         delivered,
         deliver: Latency::of(&deliver),
-        ack: acks.then(|| Latency::of(&ack)),
+        ack: measured.acks.then(|| Latency::of(&ack)),
         curve: curve(&deliver),
+        cpu: if measured.postgres {
+            CpuCost::of(used, deliver.len(), deliver.len())
+        } else {
+            CpuCost::of(used, deliver.len(), deliver.len()).server_only()
+        },
         sender_late_max_ms: counters.late_max_us.load(Ordering::Relaxed) as f64 / 1000.0,
         errors: summarize(errors),
     })

@@ -3,10 +3,15 @@
 
 pub mod cluster_connections;
 pub mod connections;
+pub mod device;
 pub mod fanout;
 pub mod history;
 pub mod history_data;
+pub mod insert_latency;
 pub mod latency;
+pub mod mix;
+pub mod peers;
+pub mod receipts;
 pub mod scale_out;
 pub mod send_rate;
 

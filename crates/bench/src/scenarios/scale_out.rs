@@ -117,11 +117,11 @@ async fn on_deployment(ctx: &Ctx, instances: usize) -> Result<(DeploymentRun, St
         let members =
             fanout::chitchat_members(&api, plan.scale_out_receivers, plan.fanout_senders, FANOUT_FIRST_USER, ctx)
                 .await?;
-        let fanout = fanout::drive(&members.spread_over(&ws_bases), ctx).await?;
+        let fanout = fanout::drive(&members.spread_over(&ws_bases), &pids, ctx).await?;
         let fanout_cpu = clock.share();
 
         let clock = CpuClock::start(&pids);
-        let acked = send_rate::chitchat_sends(&api, &ws_bases, plan.senders, ctx).await?;
+        let acked = send_rate::chitchat_sends(&api, &ws_bases, &pids, plan.senders, ctx).await?;
         let send_cpu = clock.share();
         let mut errors: Vec<String> = fanout.errors.iter().map(|e| format!("fan-out: {e}")).collect();
         errors.extend(summarize(acked.errors).into_iter().map(|e| format!("send rate: {e}")));

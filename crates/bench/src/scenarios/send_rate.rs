@@ -4,6 +4,7 @@
 //! rows of the same shape into a scratch table of the same database, in the same run.
 
 use super::Ctx;
+use crate::cpu::{self, CpuCost};
 use crate::load::{self, Latency, Socket};
 use crate::report::{self, Table};
 use anyhow::{anyhow, Context, Result};
@@ -16,7 +17,7 @@ use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 /// The scratch table: the columns, types and unique keys of `messages`, without
 /// foreign keys.
-const SCRATCH_TABLE: &str = "CREATE TABLE bench_plain_messages (
+pub(crate) const SCRATCH_TABLE: &str = "CREATE TABLE bench_plain_messages (
     id TEXT PRIMARY KEY,
     chat_id TEXT NOT NULL,
     sender_id TEXT NOT NULL,
@@ -46,6 +47,10 @@ pub struct SendRate {
     /// Send -> ack of the measured messages.
     pub ack_latency: Latency,
     pub baseline_latency: Latency,
+    /// CPU per acked message (the sender's own device is the only one that gets it).
+    pub chitchat_cpu: CpuCost,
+    /// PostgreSQL's CPU per plain INSERT.
+    pub baseline_cpu: CpuCost,
     pub errors: Vec<String>,
 }
 
@@ -53,24 +58,31 @@ impl SendRate {
     pub fn table(&self) -> Table {
         let mut table = Table::new(
             format!("Durable send rate, {} ({} senders)", self.backend, self.senders),
-            &["what", "messages/s", "p50 ms", "p99 ms", "ratio to plain INSERTs"],
+            &[&["what", "messages/s", "p50 ms", "p99 ms", "ratio to plain INSERTs"][..], &cpu::HEADER[..]].concat(),
         );
-        table.row(vec![
-            format!("plain single-row INSERTs, {} connections", self.baseline_writers),
-            report::rate(self.baseline_per_s),
-            report::ms(self.baseline_latency.p50_ms),
-            report::ms(self.baseline_latency.p99_ms),
-            report::ratio(1.0),
-        ]);
-        table.row(vec![
+        table.row(plain_row(self.baseline_writers, self.baseline_per_s, &self.baseline_latency, &self.baseline_cpu));
+        table.row(rate_row(
             format!("ChitChat, {} WebSocket senders, ack after commit", self.senders),
-            report::rate(self.chitchat_per_s),
-            report::ms(self.ack_latency.p50_ms),
-            report::ms(self.ack_latency.p99_ms),
-            report::ratio(self.ratio),
-        ]);
+            self.chitchat_per_s,
+            &self.ack_latency,
+            self.ratio,
+            &self.chitchat_cpu,
+        ));
         table
     }
+}
+
+/// The plain-INSERT baseline's row of a table of `rate_row`s.
+pub fn plain_row(writers: usize, per_s: f64, latency: &Latency, cpu: &CpuCost) -> Vec<String> {
+    rate_row(format!("plain single-row INSERTs, {writers} connections"), per_s, latency, 1.0, cpu)
+}
+
+/// A row of a rate against the plain-INSERT baseline: what, per second, p50, p99,
+/// the ratio to the baseline, then the CPU columns.
+pub fn rate_row(what: String, per_s: f64, latency: &Latency, ratio: f64, cpu: &CpuCost) -> Vec<String> {
+    let cells =
+        [what, report::rate(per_s), report::ms(latency.p50_ms), report::ms(latency.p99_ms), report::ratio(ratio)];
+    cells.into_iter().chain(cpu.cells()).collect()
 }
 
 /// Measures the baseline, then ChitChat, on one fresh database of `backend`.
@@ -81,7 +93,7 @@ pub async fn run(ctx: &Ctx, backend: TestBackend, senders: usize) -> Result<Send
     let result = async {
         let server = &running.server;
         load::progress("plain INSERT baseline");
-        let (baseline_writers, (baseline_per_s, baseline_latency)) = match backend {
+        let (baseline_writers, baseline) = match backend {
             TestBackend::Postgres => {
                 let writers = plan.db_connections;
                 (writers, postgres_inserts(&server.database_url, writers, plan.warmup, plan.measure).await?)
@@ -91,9 +103,14 @@ pub async fn run(ctx: &Ctx, backend: TestBackend, senders: usize) -> Result<Send
                 (1, sqlite_inserts(&scratch, plan.warmup, plan.measure).await?)
             }
         };
+        let (baseline_per_s, baseline_latency) = (baseline.per_s, baseline.latency);
 
-        let acked = chitchat_sends(&server.client(), &[server.ws_url()], senders, ctx).await?;
+        let acked = chitchat_sends(&server.client(), &[server.ws_url()], &[running.pid()?], senders, ctx).await?;
         let chitchat_per_s = acked.per_s;
+        let chitchat_cpu = match backend {
+            TestBackend::Postgres => CpuCost::of(acked.cpu, acked.in_window, acked.in_window),
+            TestBackend::Sqlite => CpuCost::of(acked.cpu, acked.in_window, acked.in_window).server_only(),
+        };
         let (histogram, errors) = (acked.histogram, acked.errors);
         Ok::<_, anyhow::Error>(SendRate {
             backend: crate::plan::backend_label(backend),
@@ -104,6 +121,8 @@ pub async fn run(ctx: &Ctx, backend: TestBackend, senders: usize) -> Result<Send
             ratio: report::div(chitchat_per_s, baseline_per_s),
             ack_latency: Latency::of(&histogram),
             baseline_latency,
+            chitchat_cpu,
+            baseline_cpu: baseline.cpu,
             errors: summarize(errors),
         })
     }
@@ -118,14 +137,25 @@ pub async fn run(ctx: &Ctx, backend: TestBackend, senders: usize) -> Result<Send
 /// latencies, and what went wrong.
 pub struct Acked {
     pub per_s: f64,
+    /// Acks in the measurement window.
+    pub in_window: u64,
+    /// CPU of `server_pids` and PostgreSQL in the measurement window.
+    pub cpu: cpu::CpuUsed,
     pub histogram: hdrhistogram::Histogram<u64>,
     pub errors: Vec<String>,
 }
 
 /// Logs in `senders` pairs of users through `api`, opens a direct chat per pair,
 /// connects each sender to one of `ws_bases` in turn (one server, or the instances
-/// of one deployment) and runs the closed-loop send load on them.
-pub async fn chitchat_sends(api: &ApiClient, ws_bases: &[String], senders: usize, ctx: &Ctx) -> Result<Acked> {
+/// of one deployment, whose processes are `server_pids`) and runs the closed-loop
+/// send load on them.
+pub async fn chitchat_sends(
+    api: &ApiClient,
+    ws_bases: &[String],
+    server_pids: &[u32],
+    senders: usize,
+    ctx: &Ctx,
+) -> Result<Acked> {
     let plan = &ctx.plan;
     load::progress("logging in");
     let logins = load::login_users(api, 0, senders * 2, plan.setup_concurrency).await;
@@ -145,6 +175,7 @@ pub async fn chitchat_sends(api: &ApiClient, ws_bases: &[String], senders: usize
 
     let start = Instant::now() + Duration::from_millis(100);
     let window = (start + plan.warmup, start + plan.warmup + plan.measure);
+    let cpu_window = cpu::window_between(server_pids.to_vec(), window.0, window.1);
     let tasks: Vec<_> = sockets
         .into_iter()
         .zip(chats)
@@ -163,7 +194,8 @@ pub async fn chitchat_sends(api: &ApiClient, ws_bases: &[String], senders: usize
         histogram.add(&outcome.histogram).map_err(|e| anyhow!("{e}"))?;
         errors.extend(outcome.errors);
     }
-    Ok(Acked { per_s: acked as f64 / plan.measure.as_secs_f64(), histogram, errors })
+    let cpu = cpu_window.await.map_err(|e| anyhow!("CPU window: {e}"))?;
+    Ok(Acked { per_s: acked as f64 / plan.measure.as_secs_f64(), in_window: acked, cpu, histogram, errors })
 }
 
 /// Keeps the first few distinct errors and counts the rest.
@@ -265,59 +297,53 @@ impl Window {
     }
 }
 
+/// What a plain-INSERT baseline measured.
+pub struct Inserted {
+    pub per_s: f64,
+    pub latency: Latency,
+    /// PostgreSQL's CPU per INSERT (none on SQLite, which runs in this process).
+    pub cpu: CpuCost,
+}
+
 /// Plain single-row autocommit INSERTs from `writers` connections of their own,
 /// each with a prepared statement.
-async fn postgres_inserts(url: &str, writers: usize, warmup: Duration, measure: Duration) -> Result<(f64, Latency)> {
+pub async fn postgres_inserts(url: &str, writers: usize, warmup: Duration, measure: Duration) -> Result<Inserted> {
     let (admin, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
     let admin_task = tokio::spawn(connection);
     admin.batch_execute(SCRATCH_TABLE).await.context("creating the scratch table")?;
     let window = Window::after(warmup, measure);
+    let cpu_window = cpu::window_between(Vec::new(), window.from, window.until);
     let mut tasks = Vec::new();
     for writer in 0..writers {
         let url = url.to_owned();
         let (from, until) = (window.from, window.until);
         tasks.push(tokio::spawn(async move {
-            let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await?;
-            let task = tokio::spawn(connection);
-            let insert = client.prepare(INSERT).await?;
-            let (chat, sender) = (uuid::Uuid::new_v4().to_string(), uuid::Uuid::new_v4().to_string());
+            let mut plain = PlainWriter::connect(&url, writer).await?;
             let mut histogram = load::histogram()?;
-            let (mut count, mut seq) = (0u64, 0i64);
+            let mut count = 0u64;
             while Instant::now() < until {
-                seq += 1;
-                let row = PlainRow::new(&chat, &sender, seq, writer);
                 let started = Instant::now();
-                client
-                    .execute(
-                        &insert,
-                        &[
-                            &row.id,
-                            &row.chat_id,
-                            &row.sender_id,
-                            &row.seq,
-                            &row.content,
-                            &"text",
-                            &row.client_msg_id,
-                            &row.created_at,
-                        ],
-                    )
-                    .await?;
+                plain.insert_next().await?;
                 let done = Instant::now();
                 if started >= from && done <= until {
                     count += 1;
                     load::record(&mut histogram, u64::try_from((done - started).as_micros()).unwrap_or(u64::MAX));
                 }
             }
-            drop(client);
-            let _ = task.await;
+            plain.close().await;
             Ok::<_, anyhow::Error>((count, histogram))
         }));
     }
     let total = collect_writers(tasks).await?;
+    let used = cpu_window.await.map_err(|e| anyhow!("CPU window: {e}"))?;
     let _ = admin.batch_execute("DROP TABLE bench_plain_messages").await;
     drop(admin);
     let _ = admin_task.await;
-    Ok((total.0 as f64 / measure.as_secs_f64(), Latency::of(&total.1)))
+    Ok(Inserted {
+        per_s: total.0 as f64 / measure.as_secs_f64(),
+        latency: Latency::of(&total.1),
+        cpu: CpuCost::of(used, total.0, 0).postgres_only(),
+    })
 }
 
 /// Rows written in the window, and their latencies.
@@ -343,6 +369,51 @@ struct PlainRow {
     content: String,
     client_msg_id: String,
     created_at: i64,
+}
+
+/// A connection of its own inserting rows of one chat and sender, one autocommit
+/// `INSERT` each, with its statement prepared once.
+pub(crate) struct PlainWriter {
+    client: tokio_postgres::Client,
+    connection: tokio::task::JoinHandle<Result<(), tokio_postgres::Error>>,
+    insert: tokio_postgres::Statement,
+    chat: String,
+    sender: String,
+    writer: usize,
+    seq: i64,
+}
+
+impl PlainWriter {
+    pub async fn connect(url: &str, writer: usize) -> Result<Self> {
+        let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
+        let connection = tokio::spawn(connection);
+        let insert = client.prepare(INSERT).await?;
+        let (chat, sender) = (uuid::Uuid::new_v4().to_string(), uuid::Uuid::new_v4().to_string());
+        Ok(Self { client, connection, insert, chat, sender, writer, seq: 0 })
+    }
+
+    /// Inserts the next row; returns once it has committed.
+    pub async fn insert_next(&mut self) -> Result<()> {
+        self.seq += 1;
+        let row = PlainRow::new(&self.chat, &self.sender, self.seq, self.writer);
+        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 8] = [
+            &row.id,
+            &row.chat_id,
+            &row.sender_id,
+            &row.seq,
+            &row.content,
+            &"text",
+            &row.client_msg_id,
+            &row.created_at,
+        ];
+        self.client.execute(&self.insert, &params).await?;
+        Ok(())
+    }
+
+    pub async fn close(self) {
+        drop(self.client);
+        let _ = self.connection.await;
+    }
 }
 
 impl PlainRow {
@@ -384,7 +455,7 @@ mod scratch {
 /// Plain single-row autocommit INSERTs into a scratch SQLite file with the server's
 /// settings (WAL, `synchronous = NORMAL`), from one connection: SQLite has one
 /// writer at a time, and the server's pool has one connection.
-async fn sqlite_inserts(path: &Path, warmup: Duration, measure: Duration) -> Result<(f64, Latency)> {
+async fn sqlite_inserts(path: &Path, warmup: Duration, measure: Duration) -> Result<Inserted> {
     use diesel::connection::SimpleConnection;
     use diesel::prelude::*;
     use scratch::bench_plain_messages as t;
@@ -427,5 +498,9 @@ async fn sqlite_inserts(path: &Path, warmup: Duration, measure: Duration) -> Res
     })
     .await
     .map_err(|e| anyhow!("SQLite writer: {e}"))??;
-    Ok((count as f64 / measure.as_secs_f64(), Latency::of(&histogram)))
+    Ok(Inserted {
+        per_s: count as f64 / measure.as_secs_f64(),
+        latency: Latency::of(&histogram),
+        cpu: CpuCost::of(cpu::CpuUsed { server_s: f64::NAN, postgres_s: f64::NAN }, count, 0),
+    })
 }

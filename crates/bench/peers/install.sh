@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the peer servers the benchmark compares ChitChat with, outside the
+# workspace: Synapse (Matrix) from PyPI in a virtualenv under
+# ~/.cache/chitchat-bench/synapse, and ejabberd (XMPP) from Debian's package. Run
+# as root (apt-get); running it again changes nothing that is already there.
+set -euo pipefail
+
+cache="${CHITCHAT_BENCH_CACHE:-$HOME/.cache/chitchat-bench}"
+mkdir -p "$cache"
+
+if [ ! -x "$cache/synapse/bin/synctl" ]; then
+    python3 -m venv "$cache/synapse"
+    "$cache/synapse/bin/pip" install --quiet --upgrade pip
+    "$cache/synapse/bin/pip" install --quiet matrix-synapse
+fi
+"$cache/synapse/bin/python" -c 'import synapse; print("synapse", synapse.__version__)'
+
+if ! command -v ejabberdctl >/dev/null 2>&1; then
+    apt-get update -qq
+    # The package's own service is not used: the benchmark starts ejabberd itself,
+    # with a configuration of its own.
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ejabberd
+    if command -v service >/dev/null 2>&1; then service ejabberd stop >/dev/null 2>&1 || true; fi
+fi
+dpkg-query -W -f='ejabberd ${Version}\n' ejabberd
