@@ -25,7 +25,7 @@ use futures_util::StreamExt;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 /// Close code for a device whose session was revoked (logout or device removal)
@@ -39,10 +39,19 @@ const TYPING_THROTTLE: Duration = Duration::from_secs(3);
 /// A client frame being handled in the background; yields the reply frame.
 type PendingReply = Pin<Box<dyn Future<Output = String>>>;
 
+/// `work` on the heap, to be awaited there. The loop's task keeps room for its
+/// largest await for the socket's whole life, idle or not: awaits that an idle
+/// socket never reaches (database reads, commands, catch-ups) run from a box
+/// allocated while they do, so the room kept is what delivering and sending need.
+/// (A plain function: an `async fn` would hold `work` inline in its own state.)
+fn out_of_line<F: Future>(work: F) -> Pin<Box<F>> {
+    Box::pin(work)
+}
+
 /// Waits until `deadline` (forever without one).
 async fn sleep_until(deadline: Option<Instant>) {
     match deadline {
-        Some(at) => tokio::time::sleep_until(tokio::time::Instant::from_std(at)).await,
+        Some(at) => out_of_line(tokio::time::sleep_until(tokio::time::Instant::from_std(at))).await,
         None => std::future::pending().await,
     }
 }
@@ -110,18 +119,33 @@ struct Device {
     write_wait: Duration,
     /// When this device last forwarded "typing: true" per chat (throttling).
     typing_sent: HashMap<ChatId, Instant>,
-    /// `chitchat_ws_frames_sent_total`, looked up once rather than for every frame.
+}
+
+/// The metrics every socket updates, looked up once per process rather than for
+/// every frame or kept by every socket. The recorder is installed at start-up,
+/// before any socket opens.
+struct SocketMetrics {
+    /// `chitchat_ws_frames_sent_total`.
     frames_sent: metrics::Counter,
     /// `chitchat_messages_delivered_total` and `chitchat_message_delivery_seconds`.
     messages_delivered: metrics::Counter,
     delivery_latency: metrics::Histogram,
 }
 
+fn socket_metrics() -> &'static SocketMetrics {
+    static METRICS: OnceLock<SocketMetrics> = OnceLock::new();
+    METRICS.get_or_init(|| SocketMetrics {
+        frames_sent: metrics::counter!("chitchat_ws_frames_sent_total"),
+        messages_delivered: metrics::counter!("chitchat_messages_delivered_total"),
+        delivery_latency: metrics::histogram!("chitchat_message_delivery_seconds"),
+    })
+}
+
 impl Device {
     async fn send(&mut self, text: impl Into<ByteString>) -> Result<(), Closed> {
         match tokio::time::timeout(self.write_wait, self.session.text(text.into())).await {
             Ok(Ok(())) => {
-                self.frames_sent.increment(1);
+                socket_metrics().frames_sent.increment(1);
                 Ok(())
             }
             Ok(Err(_)) => Err(GONE),
@@ -142,7 +166,7 @@ impl Device {
                 }
                 Ok(())
             }
-            Live::CatchUp { from } => self.catch_up(conn, chat, from).await.map(|_| ()),
+            Live::CatchUp { from } => out_of_line(self.catch_up(conn, chat, from)).await.map(|_| ()),
         }
     }
 
@@ -176,9 +200,10 @@ impl Device {
     /// was stored (messages a device catches up on are not counted: their
     /// latency is the device's absence, not the server's).
     fn record_delivery(&self, stored_at_micros: i64) {
-        self.messages_delivered.increment(1);
+        let metrics = socket_metrics();
+        metrics.messages_delivered.increment(1);
         let age_micros = chrono::Utc::now().timestamp_micros().saturating_sub(stored_at_micros).max(0);
-        self.delivery_latency.record(age_micros as f64 / 1e6);
+        metrics.delivery_latency.record(age_micros as f64 / 1e6);
     }
 
     /// Lets live events flow: first the events stored while the socket subscribed,
@@ -268,15 +293,12 @@ pub(crate) async fn run(
         ledger: Ledger::default(),
         write_wait: conn.settings.write_wait,
         typing_sent: HashMap::new(),
-        frames_sent: metrics::counter!("chitchat_ws_frames_sent_total"),
-        messages_delivered: metrics::counter!("chitchat_messages_delivered_total"),
-        delivery_latency: metrics::histogram!("chitchat_message_delivery_seconds"),
     };
     // The device gets every event stored after `start` (read before it subscribed),
     // and live events are checked for gaps from the first one on. Events stored
     // between that read and the subscription are read from the log when it goes live.
     if let Some(start) = start {
-        let now = match conn.services.sync.positions(conn.caller).await {
+        let now = match out_of_line(conn.services.sync.positions(conn.caller)).await {
             Ok(now) => now,
             Err(error) => {
                 tracing::warn!(user = %conn.caller.user_id, %error, "could not read where the chats stand");
@@ -286,25 +308,29 @@ pub(crate) async fn run(
         device.ledger.start(start, now);
     }
     metrics::gauge!("chitchat_ws_connections").increment(1.0);
-    if let Err(error) = conn.services.presence.device_connected(conn.caller).await {
+    if let Err(error) = out_of_line(conn.services.presence.device_connected(conn.caller)).await {
         tracing::warn!(user = %conn.caller.user_id, session = %conn.caller.session_id, %error, "could not announce presence");
     }
     // Live at once, or after the first frame when the client resumes first.
     if !hold_live_until_first_frame {
-        if let Err(closed) = device.go_live(&conn).await {
+        if let Err(closed) = out_of_line(device.go_live(&conn)).await {
             let _ = closed;
         }
     }
     let mut shutdown = conn.shutdown.clone();
     // Without a relay, a session ended by another process (the operator's command
     // line) cannot be announced here: each ping also asks whether it still holds.
-    let recheck_session = conn.services.bus.relay_status().await == chitchat_domain::ports::RelayStatus::NotConfigured;
-    let mut heartbeat = tokio::time::interval(conn.settings.ping_period);
-    heartbeat.tick().await;
+    let recheck_session =
+        out_of_line(conn.services.bus.relay_status()).await == chitchat_domain::ports::RelayStatus::NotConfigured;
     let mut last_heard = Instant::now();
     let session_left = (conn.session_expires_at - chrono::Utc::now()).to_std().unwrap_or_default();
-    let session_ends = tokio::time::sleep(session_left);
-    tokio::pin!(session_ends);
+    // One timer for the next ping and the end of the session, whichever comes
+    // first: every idle socket keeps it.
+    let session_ends = tokio::time::Instant::now() + session_left;
+    let ping_period = conn.settings.ping_period;
+    let next_timer = move |now: tokio::time::Instant| (now + ping_period).min(session_ends);
+    let timer = tokio::time::sleep_until(next_timer(tokio::time::Instant::now()));
+    tokio::pin!(timer);
     let mut in_flight: Option<PendingReply> = None;
     // Client frames waiting behind the one in flight, with their sizes in bytes.
     let mut queued: VecDeque<(ClientRequest, usize)> = VecDeque::new();
@@ -323,7 +349,7 @@ pub(crate) async fn run(
                 let mut step = Ok(());
                 while let Some((request, bytes)) = queued.pop_front() {
                     queued_bytes -= bytes;
-                    match handle(&conn, &mut device, request).await {
+                    match out_of_line(handle(&conn, &mut device, request)).await {
                         Ok(None) => {}
                         Ok(Some(pending)) => {
                             in_flight = Some(pending);
@@ -355,12 +381,12 @@ pub(crate) async fn run(
                 }
                 Some(Delivery::Ephemeral(_)) => {}
                 Some(Delivery::CatchUp) => {
-                    if let Err(closed) = device.catch_up_all(&conn).await {
+                    if let Err(closed) = out_of_line(device.catch_up_all(&conn)).await {
                         break exit_for(closed);
                     }
                 }
                 Some(Delivery::Head { room_id, event_seq }) => {
-                    if let Err(closed) = device.catch_up_to(&conn, *room_id, *event_seq).await {
+                    if let Err(closed) = out_of_line(device.catch_up_to(&conn, *room_id, *event_seq)).await {
                         break exit_for(closed);
                     }
                 }
@@ -387,12 +413,12 @@ pub(crate) async fn run(
                                 queued.push_back((request, text.len()));
                                 Ok(())
                             }
-                            Ok(request) => handle(&conn, &mut device, request).await.map(|pending| {
+                            Ok(request) => out_of_line(handle(&conn, &mut device, request)).await.map(|pending| {
                                 in_flight = pending;
                             }),
                         };
                         if step.is_ok() && !device.ledger.is_live() {
-                            device.go_live(&conn).await
+                            out_of_line(device.go_live(&conn)).await
                         } else {
                             step
                         }
@@ -412,27 +438,29 @@ pub(crate) async fn run(
                     break exit_for(closed);
                 }
             }
-            () = &mut session_ends => {
-                let _ = device.send(frames::error(None, ErrorCode::SessionExpired, "the session has expired; log in again")).await;
-                break close(CloseCode::Other(SESSION_REVOKED_CLOSE), "session expired: log in again");
-            }
             _ = shutdown.wait_for(|stopping| *stopping) => {
                 break close(CloseCode::Restart, "resume: server restarting; reconnect");
             }
             // A live event came before one it follows, and the wait for it is over.
             _ = sleep_until(early_deadline), if early_deadline.is_some() => {
-                if let Err(closed) = device.fill_overdue_gaps(&conn).await {
+                if let Err(closed) = out_of_line(device.fill_overdue_gaps(&conn)).await {
                     break exit_for(closed);
                 }
             }
-            _ = heartbeat.tick() => {
+            () = &mut timer => {
+                let now = tokio::time::Instant::now();
+                if now >= session_ends {
+                    let _ = device.send(frames::error(None, ErrorCode::SessionExpired, "the session has expired; log in again")).await;
+                    break close(CloseCode::Other(SESSION_REVOKED_CLOSE), "session expired: log in again");
+                }
+                timer.as_mut().reset(next_timer(now));
                 if last_heard.elapsed() > conn.settings.pong_wait {
                     break close(CloseCode::Normal, "no pong in time");
                 }
                 if device.session.ping(b"").await.is_err() {
                     break Exit::ClientClosed;
                 }
-                if recheck_session && !conn.services.auth.still_signed_in(conn.caller).await {
+                if recheck_session && !out_of_line(conn.services.auth.still_signed_in(conn.caller)).await {
                     let _ = device.send(frames::session_revoked()).await;
                     break close(CloseCode::Other(SESSION_REVOKED_CLOSE), "session revoked: log in again");
                 }
@@ -459,7 +487,7 @@ pub(crate) async fn run(
     });
     if let Exit::Reason(reason) = exit {
         // A client that stopped reading may not take the close frame either.
-        let _ = tokio::time::timeout(device.write_wait, device.session.close(Some(reason))).await;
+        let _ = out_of_line(tokio::time::timeout(device.write_wait, device.session.close(Some(reason)))).await;
     }
 }
 

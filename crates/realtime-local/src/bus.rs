@@ -189,7 +189,8 @@ impl EventBus for LocalBus {
     fn subscribe(&self, user: UserId) -> Box<dyn Subscription> {
         let (tx, rx) = mpsc::channel(self.queue_len);
         let id = self.next_device.fetch_add(1, Ordering::Relaxed);
-        lock(&self.registry).entry(user).or_default().push(Device { id, tx });
+        // Most people have one device connected: room for one, grown when another comes.
+        lock(&self.registry).entry(user).or_insert_with(|| Vec::with_capacity(1)).push(Device { id, tx });
         Box::new(LocalSubscription { rx, user, id, registry: self.registry.clone() })
     }
 }
