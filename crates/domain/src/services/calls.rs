@@ -135,6 +135,11 @@ impl CallService {
     /// A socket of `user` closed: if it was in a call, the drop timeout starts.
     pub async fn device_closed(&self, user: UserId, device: DeviceId) -> DomainResult<()> {
         let Some(call) = self.calls.active_call_of(user).await? else { return Ok(()) };
+        self.drop_device(call, user, device).await
+    }
+
+    /// Starts the drop timeout of `user`'s `device` in `call` (nothing if it ended).
+    async fn drop_device(&self, call: CallId, user: UserId, device: DeviceId) -> DomainResult<()> {
         let (now, policy) = (self.clock.now(), self.policy);
         match self.apply(call, |c| Ok(c.device_closed(user, device, now, &policy))).await {
             Err(DomainError::NotFound { .. }) => Ok(()),
@@ -147,7 +152,7 @@ impl CallService {
     pub async fn people_gone(&self, users: &[UserId]) {
         for user in users {
             let dropped = match self.joined_device_of(*user).await {
-                Ok(Some(device)) => self.device_closed(*user, device).await,
+                Ok(Some((call, device))) => self.drop_device(call, *user, device).await,
                 Ok(None) => Ok(()),
                 Err(error) => Err(error),
             };
@@ -157,11 +162,11 @@ impl CallService {
         }
     }
 
-    /// The device with which `user` is joined to a call, if they are.
-    async fn joined_device_of(&self, user: UserId) -> DomainResult<Option<DeviceId>> {
+    /// The call `user` is joined to and the device they joined with, if they are.
+    async fn joined_device_of(&self, user: UserId) -> DomainResult<Option<(CallId, DeviceId)>> {
         let Some(call) = self.calls.active_call_of(user).await? else { return Ok(None) };
         Ok(match self.calls.get(call).await?.and_then(|found| found.state_of(user)) {
-            Some(ParticipantState::Joined { device, .. }) => Some(device),
+            Some(ParticipantState::Joined { device, .. }) => Some((call, device)),
             _ => None,
         })
     }
