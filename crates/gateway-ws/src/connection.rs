@@ -1,23 +1,24 @@
-//! One device's socket: client frames in, events out, heartbeats. What to send
-//! so that the device gets every event exactly once and in order is the `ledger`'s
-//! decision; this reads the log and writes the socket as it says.
+//! One device's socket: client frames in, heartbeats, and the work live
+//! deliveries leave for it. Live events reach the device's `outbox` straight from
+//! the bus, which decides there what to send (see `ledger`); this task reads the
+//! log when the outbox asks, and queues its own replies behind what was decided.
 //!
 //! Sends and receipts from the client wait for the database; they run one at a
-//! time, in the order they came, while the loop goes on delivering live events,
-//! so that a device that keeps sending never falls behind on what it receives.
+//! time, in the order they came, while the loop goes on with the rest, so that a
+//! device that keeps sending never falls behind on what it receives.
 
 use crate::client_command::{CallAction, ClientCommand, ClientRequest};
 use crate::client_frame::{decode_client_frame, ClientFrame, ResumePayload};
 use crate::frames;
-use crate::ledger::{Ledger, Live, Replay};
+use crate::outbox::{shared_text, Closed, Outbox, Work};
 use crate::sockets::SocketPermit;
 use crate::GatewaySettings;
 use actix_web::web::Bytes;
-use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, Session};
+use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, Message};
 use bytestring::ByteString;
 use chitchat_domain::auth::Caller;
 use chitchat_domain::chat::ChatSettings;
-use chitchat_domain::event::{Delivery, EventDelivery};
+use chitchat_domain::event::Delivery;
 use chitchat_domain::message::SendCommand;
 use chitchat_domain::ports::Subscription;
 use chitchat_domain::{ChatId, DeviceId, DomainError, ErrorCode, Services};
@@ -25,7 +26,7 @@ use futures_util::StreamExt;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Close code for a device whose session was revoked (logout or device removal)
@@ -42,7 +43,7 @@ type PendingReply = Pin<Box<dyn Future<Output = String>>>;
 /// `work` on the heap, to be awaited there. The loop's task keeps room for its
 /// largest await for the socket's whole life, idle or not: awaits that an idle
 /// socket never reaches (database reads, commands, catch-ups) run from a box
-/// allocated while they do, so the room kept is what delivering and sending need.
+/// allocated while they do, so the room kept is what an idle socket needs.
 /// (A plain function: an `async fn` would hold `work` inline in its own state.)
 fn out_of_line<F: Future>(work: F) -> Pin<Box<F>> {
     Box::pin(work)
@@ -54,19 +55,6 @@ async fn sleep_until(deadline: Option<Instant>) {
         Some(at) => out_of_line(tokio::time::sleep_until(tokio::time::Instant::from_std(at))).await,
         None => std::future::pending().await,
     }
-}
-
-/// A shared serialised frame as a WebSocket text payload, without copying it:
-/// every device that gets the event sends the same bytes.
-fn shared_text(frame: &Arc<str>) -> ByteString {
-    struct Shared(Arc<str>);
-    impl AsRef<[u8]> for Shared {
-        fn as_ref(&self) -> &[u8] {
-            self.0.as_bytes()
-        }
-    }
-    // Always valid UTF-8 (it is a `str`); the copy is only a fallback.
-    ByteString::try_from(Bytes::from_owner(Shared(frame.clone()))).unwrap_or_else(|_| ByteString::from(&**frame))
 }
 
 pub(crate) struct Connection {
@@ -83,106 +71,51 @@ pub(crate) struct Connection {
     pub _permit: SocketPermit,
 }
 
-/// The socket is gone, or the client stopped reading (a send waited longer than
-/// `WS_WRITE_WAIT`); stop.
-struct Closed {
-    too_slow: bool,
-}
-
-const GONE: Closed = Closed { too_slow: false };
-
 /// Why the loop ended, for the close frame and the log.
 enum Exit {
     ClientClosed,
-    Reason(CloseReason),
+    Reason { reason: CloseReason, too_slow: bool },
 }
 
 /// A client too slow to take its frames is told to reconnect and resume.
 fn exit_for(closed: Closed) -> Exit {
     if closed.too_slow {
-        close(CloseCode::Again, "resume: too slow to receive; reconnect and send resume")
+        Exit::Reason {
+            reason: CloseReason {
+                code: CloseCode::Again,
+                description: Some("resume: too slow to receive; reconnect and send resume".to_owned()),
+            },
+            too_slow: true,
+        }
     } else {
         Exit::ClientClosed
     }
 }
 
 fn close(code: CloseCode, description: &str) -> Exit {
-    Exit::Reason(CloseReason { code, description: Some(description.to_owned()) })
+    Exit::Reason { reason: CloseReason { code, description: Some(description.to_owned()) }, too_slow: false }
 }
 
-/// The device's side of the conversation: its socket and what it has been sent.
+/// The device's side of the conversation: what waits for its socket, and what it
+/// has been sent.
 struct Device {
-    session: Session,
-    /// Which events of each chat the device has, and the ones waiting for earlier ones.
-    ledger: Ledger,
-    /// How long one send may wait for the client to take it.
-    write_wait: Duration,
+    outbox: Arc<Outbox>,
     /// When this device last forwarded "typing: true" per chat (throttling).
     typing_sent: HashMap<ChatId, Instant>,
 }
 
-/// The metrics every socket updates, looked up once per process rather than for
-/// every frame or kept by every socket. The recorder is installed at start-up,
-/// before any socket opens.
-struct SocketMetrics {
-    /// `chitchat_ws_frames_sent_total`.
-    frames_sent: metrics::Counter,
-    /// `chitchat_messages_delivered_total` and `chitchat_message_delivery_seconds`.
-    messages_delivered: metrics::Counter,
-    delivery_latency: metrics::Histogram,
-}
-
-fn socket_metrics() -> &'static SocketMetrics {
-    static METRICS: OnceLock<SocketMetrics> = OnceLock::new();
-    METRICS.get_or_init(|| SocketMetrics {
-        frames_sent: metrics::counter!("chitchat_ws_frames_sent_total"),
-        messages_delivered: metrics::counter!("chitchat_messages_delivered_total"),
-        delivery_latency: metrics::histogram!("chitchat_message_delivery_seconds"),
-    })
-}
-
 impl Device {
+    /// Queues a frame of this connection's own, then waits while the device has
+    /// too many waiting.
     async fn send(&mut self, text: impl Into<ByteString>) -> Result<(), Closed> {
-        match tokio::time::timeout(self.write_wait, self.session.text(text.into())).await {
-            Ok(Ok(())) => {
-                socket_metrics().frames_sent.increment(1);
-                Ok(())
-            }
-            Ok(Err(_)) => Err(GONE),
-            Err(_) => Err(Closed { too_slow: true }),
-        }
-    }
-
-    /// Sends a live event as the ledger decides: with the held events that follow
-    /// it, not at all, later, or after what the log holds before it.
-    async fn deliver(&mut self, conn: &Connection, delivery: &EventDelivery) -> Result<(), Closed> {
-        let chat = delivery.room_id;
-        match self.ledger.live(delivery, Instant::now()) {
-            Live::Duplicate | Live::Held => Ok(()),
-            Live::Send => {
-                self.send_live(delivery).await?;
-                while let Some(next) = self.ledger.next_held(chat) {
-                    self.send_live(&next).await?;
-                }
-                Ok(())
-            }
-            Live::CatchUp { from } => out_of_line(self.catch_up(conn, chat, from)).await.map(|_| ()),
-        }
-    }
-
-    /// Sends a live event the ledger has counted as sent.
-    async fn send_live(&mut self, delivery: &EventDelivery) -> Result<(), Closed> {
-        self.send(shared_text(&delivery.frame)).await?;
-        if let Some(stored_at) = delivery.message_stored_at {
-            self.record_delivery(stored_at);
-        }
-        Ok(())
+        self.outbox.push(Message::Text(text.into()))?;
+        self.outbox.wait_for_room().await
     }
 
     /// A chat's log reaches `event_seq` (announced by the instance that published
     /// its events): a device behind it lost a live event and catches up.
     async fn catch_up_to(&mut self, conn: &Connection, chat: ChatId, event_seq: i64) -> Result<(), Closed> {
-        match self.ledger.behind(chat, event_seq) {
+        match self.outbox.behind(chat, event_seq) {
             Some(from) => self.catch_up(conn, chat, from).await.map(|_| ()),
             None => Ok(()),
         }
@@ -190,29 +123,21 @@ impl Device {
 
     /// Fills from the log the gaps whose missing events did not come live in time.
     async fn fill_overdue_gaps(&mut self, conn: &Connection) -> Result<(), Closed> {
-        for (chat, from) in self.ledger.overdue(Instant::now()) {
+        for (chat, from) in self.outbox.overdue() {
             self.catch_up(conn, chat, from).await?;
         }
         Ok(())
     }
 
-    /// Counts a new message written to this device live, and how long after it
-    /// was stored (messages a device catches up on are not counted: their
-    /// latency is the device's absence, not the server's).
-    fn record_delivery(&self, stored_at_micros: i64) {
-        let metrics = socket_metrics();
-        metrics.messages_delivered.increment(1);
-        let age_micros = chrono::Utc::now().timestamp_micros().saturating_sub(stored_at_micros).max(0);
-        metrics.delivery_latency.record(age_micros as f64 / 1e6);
-    }
-
     /// Lets live events flow: first the events stored while the socket subscribed,
-    /// then who is online now.
+    /// then who is online now, then what came meanwhile.
     async fn go_live(&mut self, conn: &Connection) -> Result<(), Closed> {
-        for (chat, event_seq) in self.ledger.go_live() {
+        for (chat, event_seq) in self.outbox.go_live() {
             self.catch_up_to(conn, chat, event_seq).await?;
         }
-        self.send_presence(conn).await
+        self.send_presence(conn).await?;
+        self.outbox.flow();
+        Ok(())
     }
 
     /// Tells the device who is online now among the people it shares chats with.
@@ -244,7 +169,7 @@ impl Device {
             }
             Err(error) => {
                 tracing::warn!(user = %conn.caller.user_id, %error, "could not read where the chats stand");
-                for (chat, last) in self.ledger.positions() {
+                for (chat, last) in self.outbox.positions() {
                     self.catch_up(conn, chat, last).await?;
                 }
             }
@@ -252,48 +177,54 @@ impl Device {
         Ok(())
     }
 
-    /// Sends what the chat's log holds after `from` that the device does not have;
+    /// Queues what the chat's log holds after `from` that the device does not have;
     /// returns the position reached, or None when the caller may not read the chat.
     async fn catch_up(&mut self, conn: &Connection, chat: ChatId, from: i64) -> Result<Option<i64>, Closed> {
         let answer = conn.services.sync.catch_up(conn.caller, chat, from).await;
-        match self.ledger.replayed(chat, from, answer) {
-            Replay::Events { events, reached } => {
-                for event in &events {
-                    self.send(shared_text(&event.frame)).await?;
-                }
-                Ok(Some(reached))
-            }
-            Replay::Resync { reached } => {
-                self.send(frames::resync(chat, reached)).await?;
-                Ok(Some(reached))
-            }
-            Replay::NotReadable => Ok(None),
-            Replay::Failed { error, reached } => {
-                self.send(frames::domain_error(None, &error)).await?;
-                Ok(Some(reached))
-            }
+        let reached = self.outbox.replayed(chat, from, answer);
+        self.outbox.wait_for_room().await?;
+        Ok(reached)
+    }
+
+    /// Acts on what live deliveries left for this task; Err with how the socket
+    /// ends, when it does.
+    async fn work(&mut self, conn: &Connection, work: Work, stall_check: &mut Option<Instant>) -> Result<(), Exit> {
+        if work.too_slow {
+            return Err(exit_for(Closed { too_slow: true }));
         }
+        if work.session_revoked {
+            let _ = self.send(frames::session_revoked()).await;
+            return Err(close(CloseCode::Other(SESSION_REVOKED_CLOSE), "session revoked: log in again"));
+        }
+        if work.watch_stall {
+            *stall_check = self.outbox.stall_deadline();
+        }
+        if work.catch_up_all {
+            self.catch_up_all(conn).await.map_err(exit_for)?;
+        }
+        for (chat, event_seq) in work.heads {
+            self.catch_up_to(conn, chat, event_seq).await.map_err(exit_for)?;
+        }
+        for (chat, from) in work.catch_up {
+            self.catch_up(conn, chat, from).await.map_err(exit_for)?;
+        }
+        Ok(())
     }
 }
 
 #[expect(
     clippy::too_many_lines,
-    reason = "one select! over the socket, the bus and the timers; what it decides is in ledger.rs"
+    reason = "one select! over the socket, the outbox's work and the timers; what it decides is in ledger.rs"
 )]
 pub(crate) async fn run(
     conn: Connection,
-    session: Session,
+    outbox: Arc<Outbox>,
     mut stream: AggregatedMessageStream,
-    mut subscription: Box<dyn Subscription>,
+    subscription: Box<dyn Subscription>,
     start: Option<Vec<(ChatId, i64)>>,
     hold_live_until_first_frame: bool,
 ) {
-    let mut device = Device {
-        session,
-        ledger: Ledger::default(),
-        write_wait: conn.settings.write_wait,
-        typing_sent: HashMap::new(),
-    };
+    let mut device = Device { outbox, typing_sent: HashMap::new() };
     // The device gets every event stored after `start` (read before it subscribed),
     // and live events are checked for gaps from the first one on. Events stored
     // between that read and the subscription are read from the log when it goes live.
@@ -305,7 +236,7 @@ pub(crate) async fn run(
                 Vec::new()
             }
         };
-        device.ledger.start(start, now);
+        device.outbox.start(start, now);
     }
     metrics::gauge!("chitchat_ws_connections").increment(1.0);
     if let Err(error) = out_of_line(conn.services.presence.device_connected(conn.caller)).await {
@@ -335,9 +266,11 @@ pub(crate) async fn run(
     // Client frames waiting behind the one in flight, with their sizes in bytes.
     let mut queued: VecDeque<(ClientRequest, usize)> = VecDeque::new();
     let mut queued_bytes = 0usize;
+    // When to check whether frames still wait with the socket taking none.
+    let mut stall_check: Option<Instant> = None;
 
     let exit = loop {
-        let early_deadline = device.ledger.deadline();
+        let early_deadline = device.outbox.deadline();
         tokio::select! {
             reply = finish(&mut in_flight), if in_flight.is_some() => {
                 in_flight = None;
@@ -365,40 +298,12 @@ pub(crate) async fn run(
                     break exit_for(closed);
                 }
             }
-            // While held, live events wait in the device's bounded queue.
-            delivery = subscription.next(), if device.ledger.is_live() => match delivery.as_deref() {
-                Some(Delivery::Event(event)) => {
-                    if let Err(closed) = device.deliver(&conn, event).await {
-                        break exit_for(closed);
-                    }
+            () = device.outbox.work_ready() => {
+                let work = device.outbox.take_work();
+                if let Err(exit) = out_of_line(device.work(&conn, work, &mut stall_check)).await {
+                    break exit;
                 }
-                // Live-only updates have no place in the log: they go out as they
-                // come, to the devices they are for.
-                Some(Delivery::Ephemeral(update)) if update.devices.includes(conn.device) => {
-                    if let Err(closed) = device.send(shared_text(&update.frame)).await {
-                        break exit_for(closed);
-                    }
-                }
-                Some(Delivery::Ephemeral(_)) => {}
-                Some(Delivery::CatchUp) => {
-                    if let Err(closed) = out_of_line(device.catch_up_all(&conn)).await {
-                        break exit_for(closed);
-                    }
-                }
-                Some(Delivery::Head { room_id, event_seq }) => {
-                    if let Err(closed) = out_of_line(device.catch_up_to(&conn, *room_id, *event_seq)).await {
-                        break exit_for(closed);
-                    }
-                }
-                Some(Delivery::SessionRevoked { session_id }) => {
-                    if *session_id == conn.caller.session_id {
-                        let _ = device.send(frames::session_revoked()).await;
-                        break close(CloseCode::Other(SESSION_REVOKED_CLOSE), "session revoked: log in again");
-                    }
-                }
-                // The bus dropped this device (it fell too far behind): reconnect and resume.
-                None => break close(CloseCode::Again, "resume: reconnect and send resume"),
-            },
+            }
             // While client frames fill the read buffer, leave the next ones in the socket.
             incoming = stream.next(), if queued.is_empty() || queued_bytes < conn.settings.read_buffer_bytes => {
                 last_heard = Instant::now();
@@ -417,7 +322,7 @@ pub(crate) async fn run(
                                 in_flight = pending;
                             }),
                         };
-                        if step.is_ok() && !device.ledger.is_live() {
+                        if step.is_ok() && !device.outbox.is_live() {
                             out_of_line(device.go_live(&conn)).await
                         } else {
                             step
@@ -426,7 +331,7 @@ pub(crate) async fn run(
                     Some(Ok(AggregatedMessage::Binary(_))) => {
                         device.send(frames::error(None, ErrorCode::InvalidFrame, "send JSON text frames")).await
                     }
-                    Some(Ok(AggregatedMessage::Ping(bytes))) => device.session.pong(&bytes).await.map_err(|_| GONE),
+                    Some(Ok(AggregatedMessage::Ping(bytes))) => device.outbox.push(Message::Pong(bytes)),
                     Some(Ok(AggregatedMessage::Pong(_))) => Ok(()),
                     Some(Ok(AggregatedMessage::Close(_))) | None => break Exit::ClientClosed,
                     Some(Err(error)) => {
@@ -440,6 +345,13 @@ pub(crate) async fn run(
             }
             _ = shutdown.wait_for(|stopping| *stopping) => {
                 break close(CloseCode::Restart, "resume: server restarting; reconnect");
+            }
+            // Frames have waited a while: cut the device off if they still wait.
+            _ = sleep_until(stall_check), if stall_check.is_some() => {
+                stall_check = None;
+                if device.outbox.stalled() {
+                    break exit_for(Closed { too_slow: true });
+                }
             }
             // A live event came before one it follows, and the wait for it is over.
             _ = sleep_until(early_deadline), if early_deadline.is_some() => {
@@ -457,7 +369,10 @@ pub(crate) async fn run(
                 if last_heard.elapsed() > conn.settings.pong_wait {
                     break close(CloseCode::Normal, "no pong in time");
                 }
-                if device.session.ping(b"").await.is_err() {
+                if device.outbox.stalled() {
+                    break exit_for(Closed { too_slow: true });
+                }
+                if device.outbox.push(Message::Ping(Bytes::new())).is_err() {
                     break Exit::ClientClosed;
                 }
                 if recheck_session && !out_of_line(conn.services.auth.still_signed_in(conn.caller)).await {
@@ -485,9 +400,10 @@ pub(crate) async fn run(
             tracing::warn!(user = %caller.user_id, session = %caller.session_id, %error, "could not record the device leaving");
         }
     });
-    if let Exit::Reason(reason) = exit {
-        // A client that stopped reading may not take the close frame either.
-        let _ = out_of_line(tokio::time::timeout(device.write_wait, device.session.close(Some(reason)))).await;
+    // A device too far behind gets the close frame before what waited: it resumes.
+    match exit {
+        Exit::Reason { reason, too_slow } => device.outbox.close(Some(reason), too_slow),
+        Exit::ClientClosed => device.outbox.close(None, false),
     }
 }
 
@@ -524,18 +440,38 @@ async fn finish(in_flight: &mut Option<PendingReply>) -> String {
 /// Handles a client's frame. A `message` or `status_update` waits for a database
 /// write without touching what the device has been sent: it is returned to run in
 /// the background (one at a time, in order), and yields its reply when done. Any
-/// other frame is answered at once (a call frame before the frames its change
-/// sends through the bus, which wait in the device's queue meanwhile).
+/// other frame is answered at once, before the frames its change sends through the
+/// bus: those wait (with every live delivery) until the answer is queued.
 async fn handle(
     conn: &Connection,
     device: &mut Device,
     request: ClientRequest,
 ) -> Result<Option<PendingReply>, Closed> {
-    let ClientRequest { id, command } = request;
-    let reply = match command {
-        Ok(ClientCommand::Message(send_command)) => {
-            let (services, caller) = (conn.services.clone(), conn.caller);
-            return Ok(Some(Box::pin(async move {
+    let request = match in_background(conn, request) {
+        Handling::Background(pending) => return Ok(Some(pending)),
+        Handling::Now(request) => request,
+    };
+    let was_flowing = device.outbox.pause();
+    let answered = answer(conn, device, request).await;
+    if was_flowing {
+        device.outbox.flow();
+    }
+    answered.map(|()| None)
+}
+
+/// Where a client's frame is handled.
+enum Handling {
+    /// A `message` or `status_update`: its reply, to wait for in the background.
+    Background(PendingReply),
+    /// Any other frame, answered at once.
+    Now(ClientRequest),
+}
+
+fn in_background(conn: &Connection, request: ClientRequest) -> Handling {
+    let (services, caller) = (conn.services.clone(), conn.caller);
+    match request {
+        ClientRequest { id, command: Ok(ClientCommand::Message(send_command)) } => {
+            Handling::Background(Box::pin(async move {
                 match send(&services, caller, send_command).await {
                     Ok(message) => {
                         metrics::counter!("chitchat_messages_sent_total", "via" => "ws").increment(1);
@@ -543,23 +479,33 @@ async fn handle(
                     }
                     Err(error) => frames::domain_error(id.as_ref(), &error),
                 }
-            })));
+            }))
         }
-        Ok(ClientCommand::StatusUpdate { chat, receipt, seq }) => {
-            let (services, caller) = (conn.services.clone(), conn.caller);
-            return Ok(Some(Box::pin(async move {
+        ClientRequest { id, command: Ok(ClientCommand::StatusUpdate { chat, receipt, seq }) } => {
+            Handling::Background(Box::pin(async move {
                 match services.receipts.mark(caller, chat, receipt, seq).await {
                     Ok(()) => frames::ack_empty(id.as_ref()),
                     Err(error) => frames::domain_error(id.as_ref(), &error),
                 }
-            })));
+            }))
         }
+        other => Handling::Now(other),
+    }
+}
+
+/// Answers a frame that is not sent to the background, and queues the answer.
+async fn answer(conn: &Connection, device: &mut Device, request: ClientRequest) -> Result<(), Closed> {
+    let ClientRequest { id, command } = request;
+    let reply = match command {
+        // Sent to the background by `handle`.
+        Ok(ClientCommand::Message(_) | ClientCommand::StatusUpdate { .. }) => return Ok(()),
         Ok(ClientCommand::Typing { chat, typing: starts }) => match typing(conn, device, chat, starts).await {
             // Typing needs no answer unless the client asked for one with an id.
-            Ok(()) if id.is_none() => return Ok(None),
+            Ok(()) if id.is_none() => return Ok(()),
             Ok(()) => frames::ack_empty(id.as_ref()),
             Err(error) => frames::domain_error(id.as_ref(), &error),
         },
+        // Live events wait while the log replays (see `handle`).
         Ok(ClientCommand::Resume(payload)) => frames::resumed(id.as_ref(), &resume(conn, device, payload).await?),
         Ok(ClientCommand::CallInvite { chat, media }) => {
             match conn.services.calls.invite(conn.caller, conn.device, chat, media).await {
@@ -576,21 +522,21 @@ async fn handle(
             };
             match done {
                 // What changed reaches the devices through the bus; an id asks for an ack too.
-                Ok(()) if id.is_none() => return Ok(None),
+                Ok(()) if id.is_none() => return Ok(()),
                 Ok(()) => frames::ack_empty(id.as_ref()),
                 Err(error) => frames::domain_error(id.as_ref(), &error),
             }
         }
         Ok(ClientCommand::CallSignal(signal)) => {
             match conn.services.calls.relay(conn.caller, conn.device, signal).await {
-                Ok(()) if id.is_none() => return Ok(None),
+                Ok(()) if id.is_none() => return Ok(()),
                 Ok(()) => frames::ack_empty(id.as_ref()),
                 Err(error) => frames::domain_error(id.as_ref(), &error),
             }
         }
         Err(error) => frames::domain_error(id.as_ref(), &error),
     };
-    device.send(reply).await.map(|()| None)
+    device.send(reply).await
 }
 
 /// Forwards "typing" to the chat's other members, at most once per throttle period

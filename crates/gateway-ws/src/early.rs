@@ -56,9 +56,19 @@ impl Early {
         next
     }
 
-    /// Drops what `chat` holds: its log has been read past it.
+    /// Drops what `chat` holds.
     pub(crate) fn forget(&mut self, chat: ChatId) {
         self.chats.remove(&chat);
+    }
+
+    /// Drops the events `chat` holds up to `last`: its log has been read that far.
+    pub(crate) fn drop_through(&mut self, chat: ChatId, last: i64) {
+        if let Some(waiting) = self.chats.get_mut(&chat) {
+            waiting.events.retain(|seq, _| *seq > last);
+            if waiting.events.is_empty() {
+                self.chats.remove(&chat);
+            }
+        }
     }
 
     /// When the oldest wait ends, if anything is held.

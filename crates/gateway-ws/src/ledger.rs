@@ -147,9 +147,10 @@ impl Ledger {
 
     /// Takes what the log of `chat` answered when asked for the events after
     /// `from`, and says what the device must be sent: the events it does not have.
+    /// Live events held for the chat that the answer covers are dropped; those past
+    /// it (they may have come while the log was read) keep waiting: send
+    /// `next_held` after the replayed events.
     pub(crate) fn replayed(&mut self, chat: ChatId, from: i64, answer: Result<CatchUp, DomainError>) -> Replay {
-        // Events held early were stored before they were published: the log has them.
-        self.early.forget(chat);
         let known = self.spans.get(&chat).copied();
         let had = |seq: i64| known.is_some_and(|span| seq >= span.first && seq <= span.last);
         match answer {
@@ -161,19 +162,24 @@ impl Ledger {
                     .fold(known.map_or(from, |span| span.last.max(from)), i64::max);
                 let first = known.map_or(from + 1, |span| span.first.min(from + 1));
                 self.spans.insert(chat, Span { first, last: reached });
+                self.early.drop_through(chat, reached);
                 Replay::Events { events, reached }
             }
             Ok(CatchUp::Reload { last_event_seq }) => {
                 self.spans.insert(chat, Span { first: last_event_seq + 1, last: last_event_seq });
+                self.early.drop_through(chat, last_event_seq);
                 Replay::Resync { reached: last_event_seq }
             }
             Err(DomainError::NotFound { .. }) => {
                 self.spans.remove(&chat);
+                self.early.forget(chat);
                 Replay::NotReadable
             }
             // Record what the device says it has, so that the next live event finds
-            // the gap and retries the catch-up.
+            // the gap and retries the catch-up (not the held ones: their wait is
+            // over, and would retry at once while the log is down).
             Err(error) => {
+                self.early.forget(chat);
                 let span = *self.spans.entry(chat).or_insert(Span { first: from + 1, last: from });
                 Replay::Failed { error, reached: span.last }
             }

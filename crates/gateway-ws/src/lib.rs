@@ -8,6 +8,8 @@ mod early;
 mod frame_guard;
 mod frames;
 mod ledger;
+mod outbound_body;
+mod outbox;
 mod sockets;
 
 pub use client_command::{CallAction, ClientCommand, ClientRequest};
@@ -18,6 +20,8 @@ pub use sockets::SocketCounts;
 /// reason to send, a `resume` over `MAX_RESUME_CHATS` chats (a message's content is
 /// at most 64 KiB), with some to spare.
 pub const DEFAULT_MAX_FRAME_BYTES: usize = 512 * 1024;
+/// The default of `WS_WRITE_BUFFER_SIZE`: live frames a device may have waiting.
+pub const DEFAULT_DEVICE_QUEUE: usize = 1024;
 /// The default of `WS_MAX_CONNECTIONS_PER_USER`.
 pub const DEFAULT_MAX_SOCKETS_PER_USER: usize = 20;
 /// The default of `WS_MAX_CONNECTIONS_PER_SESSION`: a browser with a few tabs open.
@@ -27,6 +31,8 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use chitchat_domain::Services;
 use chitchat_domain::{ErrorCode, ErrorKind};
 use frame_guard::FrameGuard;
+use outbound_body::OutboundBody;
+use outbox::Outbox;
 use serde::Deserialize;
 use sockets::OverLimit;
 use std::time::Duration;
@@ -50,9 +56,12 @@ pub struct GatewaySettings {
     pub ping_period: Duration,
     /// How long a socket may stay silent before it is closed (`WS_PONG_WAIT`).
     pub pong_wait: Duration,
-    /// How long one send may wait for a client that does not read (`WS_WRITE_WAIT`);
+    /// How long frames may wait for a client that does not read (`WS_WRITE_WAIT`);
     /// past it the client is told to reconnect and resume.
     pub write_wait: Duration,
+    /// Live frames a device may have waiting to be written before it is cut off as
+    /// too slow and told to resume (`WS_WRITE_BUFFER_SIZE`).
+    pub device_queue: usize,
     /// How long after a user's last device leaves they are still shown online, so
     /// that a page reload does not flap (`PRESENCE_GRACE_PERIOD`).
     pub presence_grace: Duration,
@@ -68,6 +77,7 @@ impl Default for GatewaySettings {
             ping_period: Duration::from_secs(54),
             pong_wait: Duration::from_secs(60),
             write_wait: Duration::from_secs(10),
+            device_queue: DEFAULT_DEVICE_QUEUE,
             presence_grace: Duration::from_secs(5),
         }
     }
@@ -163,6 +173,14 @@ async fn connect(
     let mut guarded = actix_web::dev::Payload::from(guarded);
     let body = <web::Payload as actix_web::FromRequest>::from_request(&req, &mut guarded).await?;
     let (response, session, stream) = actix_ws::handle(&req, body)?;
+    // The device's frames are written from its outbox, which the bus fills
+    // directly, not through actix-ws's session.
+    drop(session);
+    let device = chitchat_domain::DeviceId::new();
+    let outbox = Outbox::new(device, caller.session_id, settings.device_queue, settings.write_wait);
+    let response = response.map_body(|_, upgrade| {
+        actix_web::body::BoxBody::new(actix_web::body::BodyStream::new(OutboundBody::new(outbox.clone(), upgrade)))
+    });
     // The limit holds for a whole message, also when it comes in fragments each under it.
     let stream = stream
         .max_frame_size(settings.max_frame_bytes)
@@ -176,19 +194,19 @@ async fn connect(
             None
         }
     };
-    let subscription = services.bus.subscribe(caller.user_id);
+    let subscription = services.bus.subscribe(caller.user_id, outbox.clone());
     tracing::info!(user = %caller.user_id, session = %caller.session_id, "websocket connected");
     actix_web::rt::spawn(connection::run(
         connection::Connection {
             caller,
-            device: chitchat_domain::DeviceId::new(),
+            device,
             services: services.into_inner(),
             settings: settings.get_ref().clone(),
             shutdown: shutdown.watch(),
             session_expires_at,
             _permit: permit,
         },
-        session,
+        outbox,
         stream,
         subscription,
         start,

@@ -1,13 +1,12 @@
 use async_trait::async_trait;
 use chitchat_domain::event::Delivery;
 use chitchat_domain::ports::cluster::{EventRelay, RelayEnvelope, RelayItem, RelayStatus};
-use chitchat_domain::ports::{EventBus, SharedDelivery, Subscription};
+use chitchat_domain::ports::{DeviceSink, EventBus, SharedDelivery, Subscription};
 use chitchat_domain::{DomainResult, UserId};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
-use tokio::sync::mpsc;
 
 use crate::heads::Heads;
 
@@ -15,25 +14,22 @@ use crate::heads::Heads;
 /// published to lately stand (see `heads`).
 pub const HEAD_INTERVAL: Duration = Duration::from_secs(1);
 
-/// Frames a device may have waiting before it counts as too slow and is dropped.
-pub const DEFAULT_DEVICE_QUEUE: usize = 1024;
-
 type Registry = HashMap<UserId, Vec<Device>>;
 
 struct Device {
     id: u64,
-    tx: mpsc::Sender<SharedDelivery>,
+    sink: Arc<dyn DeviceSink>,
 }
 
 /// Fans events out to the devices subscribed in this process. Each event is
-/// serialised once; every device gets the same shared bytes through its own
-/// bounded queue, so one slow device never holds up the others. With a relay
-/// (Redis), events also travel to and arrive from the other instances.
+/// serialised once; every device's sink takes the same shared bytes without
+/// waiting, so one slow device never holds up the others (a sink refuses what it
+/// has no room for, and the device is dropped). With a relay (Redis), events also
+/// travel to and arrive from the other instances.
 #[derive(Clone)]
 pub struct LocalBus {
     registry: Arc<Mutex<Registry>>,
     next_device: Arc<AtomicU64>,
-    queue_len: usize,
     relay: Option<Arc<dyn EventRelay>>,
     /// With a relay: the chats this instance published to lately, to announce.
     heads: Arc<Mutex<Heads>>,
@@ -42,7 +38,7 @@ pub struct LocalBus {
 
 impl Default for LocalBus {
     fn default() -> Self {
-        Self::new(DEFAULT_DEVICE_QUEUE)
+        Self::new()
     }
 }
 
@@ -53,11 +49,10 @@ fn lock<T>(shared: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl LocalBus {
-    pub fn new(queue_len: usize) -> Self {
+    pub fn new() -> Self {
         Self {
             registry: Arc::default(),
             next_device: Arc::default(),
-            queue_len: queue_len.max(1),
             relay: None,
             heads: Arc::default(),
             instance: uuid::Uuid::new_v4(),
@@ -68,13 +63,13 @@ impl LocalBus {
     /// Spawns the task that delivers other instances' events here, and the one
     /// that announces where the chats this instance published to stand, so it
     /// must be called inside a tokio runtime.
-    pub fn with_relay(queue_len: usize, relay: Arc<dyn EventRelay>) -> Self {
-        Self::with_relay_every(queue_len, relay, HEAD_INTERVAL)
+    pub fn with_relay(relay: Arc<dyn EventRelay>) -> Self {
+        Self::with_relay_every(relay, HEAD_INTERVAL)
     }
 
     /// `with_relay`, announcing chats' positions every `head_interval`.
-    pub fn with_relay_every(queue_len: usize, relay: Arc<dyn EventRelay>, head_interval: Duration) -> Self {
-        let mut bus = Self::new(queue_len);
+    pub fn with_relay_every(relay: Arc<dyn EventRelay>, head_interval: Duration) -> Self {
+        let mut bus = Self::new();
         bus.relay = Some(relay.clone());
         tokio::spawn(bus.clone().announce_heads(relay.clone(), head_interval));
         let local = bus.clone();
@@ -140,16 +135,9 @@ impl LocalBus {
             let Some(devices) = registry.get_mut(user) else {
                 continue;
             };
-            devices.retain(|device| match device.tx.try_send(delivery.clone()) {
-                Ok(()) => true,
-                Err(mpsc::error::TrySendError::Full(_)) => {
-                    // Dropping the sender ends the device's stream; the gateway closes
-                    // the socket and the client catches up from history on reconnect.
-                    tracing::warn!(user = %user, device = device.id, "device queue full; disconnecting slow device");
-                    false
-                }
-                Err(mpsc::error::TrySendError::Closed(_)) => false,
-            });
+            // A device that refuses is gone, or too far behind: its socket closes
+            // and the client resumes from the log when it reconnects.
+            devices.retain(|device| device.sink.take(delivery));
             if devices.is_empty() {
                 registry.remove(user);
             }
@@ -186,28 +174,21 @@ impl EventBus for LocalBus {
         }
     }
 
-    fn subscribe(&self, user: UserId) -> Box<dyn Subscription> {
-        let (tx, rx) = mpsc::channel(self.queue_len);
+    fn subscribe(&self, user: UserId, sink: Arc<dyn DeviceSink>) -> Box<dyn Subscription> {
         let id = self.next_device.fetch_add(1, Ordering::Relaxed);
         // Most people have one device connected: room for one, grown when another comes.
-        lock(&self.registry).entry(user).or_insert_with(|| Vec::with_capacity(1)).push(Device { id, tx });
-        Box::new(LocalSubscription { rx, user, id, registry: self.registry.clone() })
+        lock(&self.registry).entry(user).or_insert_with(|| Vec::with_capacity(1)).push(Device { id, sink });
+        Box::new(LocalSubscription { user, id, registry: self.registry.clone() })
     }
 }
 
 struct LocalSubscription {
-    rx: mpsc::Receiver<SharedDelivery>,
     user: UserId,
     id: u64,
     registry: Arc<Mutex<Registry>>,
 }
 
-#[async_trait]
-impl Subscription for LocalSubscription {
-    async fn next(&mut self) -> Option<SharedDelivery> {
-        self.rx.recv().await
-    }
-}
+impl Subscription for LocalSubscription {}
 
 impl Drop for LocalSubscription {
     fn drop(&mut self) {
@@ -226,29 +207,43 @@ mod tests {
     use super::*;
     use chitchat_domain::event::EventDelivery;
 
+    /// A device with room for `room` deliveries.
+    struct Counted {
+        room: usize,
+        taken: Mutex<Vec<SharedDelivery>>,
+    }
+
+    impl DeviceSink for Counted {
+        fn take(&self, delivery: &SharedDelivery) -> bool {
+            let mut taken = lock(&self.taken);
+            taken.push(delivery.clone());
+            taken.len() <= self.room
+        }
+    }
+
+    fn device(room: usize) -> Arc<Counted> {
+        Arc::new(Counted { room, taken: Mutex::default() })
+    }
+
     #[tokio::test]
-    async fn a_device_that_falls_behind_is_dropped_and_the_others_still_receive() {
-        let bus = LocalBus::new(2);
+    async fn a_device_that_refuses_a_delivery_is_dropped_and_the_others_still_receive() {
+        let bus = LocalBus::new();
         let user = UserId::new();
-        let mut slow = bus.subscribe(user);
-        let mut fast = bus.subscribe(user);
+        let (slow, fast) = (device(2), device(usize::MAX));
+        let _slow = bus.subscribe(user, slow.clone());
+        let _fast = bus.subscribe(user, fast.clone());
         let frame: SharedDelivery = Arc::new(Delivery::Event(EventDelivery {
             room_id: chitchat_domain::ChatId::new(),
             event_seq: 1,
             frame: Arc::from("{}"),
             message_stored_at: None,
         }));
-        for _ in 0..2 {
+        for _ in 0..4 {
             bus.deliver(&[user], &frame);
-            assert!(fast.next().await.is_some());
         }
-        // The slow device has two frames queued; the third overflows it.
-        bus.deliver(&[user], &frame);
-        assert!(fast.next().await.is_some());
         assert_eq!(bus.device_count(), 1, "the slow device was dropped");
-        assert!(slow.next().await.is_some());
-        assert!(slow.next().await.is_some());
-        assert!(slow.next().await.is_none(), "its stream ends after what was queued");
+        assert_eq!(lock(&fast.taken).len(), 4);
+        assert_eq!(lock(&slow.taken).len(), 3, "offered nothing after it refused");
     }
 
     /// A relay whose first `fail` publishes fail, as during a Redis outage.
@@ -277,7 +272,7 @@ mod tests {
     #[tokio::test]
     async fn an_event_whose_publish_failed_reaches_the_other_instances_as_its_chats_position() {
         let relay = Arc::new(FlakyRelay { fail: 3.into(), published: Mutex::default() });
-        let bus = LocalBus::with_relay_every(8, relay.clone(), Duration::from_millis(20));
+        let bus = LocalBus::with_relay_every(relay.clone(), Duration::from_millis(20));
         let (chat, user) = (chitchat_domain::ChatId::new(), UserId::new());
         let event = |event_seq| {
             Delivery::Event(EventDelivery { room_id: chat, event_seq, frame: Arc::from("{}"), message_stored_at: None })
@@ -298,7 +293,7 @@ mod tests {
     #[tokio::test]
     async fn dropping_a_subscription_unregisters_the_device() {
         let bus = LocalBus::default();
-        let sub = bus.subscribe(UserId::new());
+        let sub = bus.subscribe(UserId::new(), device(1));
         assert_eq!(bus.device_count(), 1);
         drop(sub);
         assert_eq!(bus.device_count(), 0);

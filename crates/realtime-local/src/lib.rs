@@ -9,7 +9,7 @@ mod membership;
 mod presence;
 mod rate;
 
-pub use bus::{LocalBus, DEFAULT_DEVICE_QUEUE};
+pub use bus::LocalBus;
 pub use calls::LocalCallRegistry;
 pub use membership::{LocalMembershipCache, DEFAULT_CACHED_CHATS};
 pub use presence::LocalPresence;

@@ -212,10 +212,9 @@ struct Realtime {
 }
 
 async fn realtime(config: &Config) -> Result<Realtime, StartError> {
-    let device_queue = config.ws.write_buffer_size;
     let Some(url) = &config.redis.url else {
         return Ok(Realtime {
-            bus: Arc::new(LocalBus::new(device_queue)),
+            bus: Arc::new(LocalBus::new()),
             presence: Arc::new(LocalPresence::default()),
             members: Arc::new(LocalMembershipCache::default()),
             calls: Arc::new(LocalCallRegistry::default()),
@@ -235,7 +234,7 @@ async fn realtime(config: &Config) -> Result<Realtime, StartError> {
     let presence = RedisPresence::connect(RedisPresenceConfig::new(redis, config.ws.pong_wait)).await?;
     tracing::info!(channel = %config.redis.channel, "Redis connected: events, presence, calls, memberships and request counts shared by every instance");
     Ok(Realtime {
-        bus: Arc::new(LocalBus::with_relay(device_queue, Arc::new(relay))),
+        bus: Arc::new(LocalBus::with_relay(Arc::new(relay))),
         presence: Arc::new(presence),
         members: Arc::new(members),
         calls: Arc::new(calls),
@@ -406,6 +405,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         ping_period: config.ws.ping_period,
         pong_wait: config.ws.pong_wait,
         write_wait: config.ws.write_wait,
+        device_queue: config.ws.write_buffer_size,
         presence_grace: config.ws.presence_grace_period,
     });
 

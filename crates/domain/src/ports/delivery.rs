@@ -40,18 +40,23 @@ pub type SharedDelivery = Arc<Delivery>;
 pub trait EventBus: Send + Sync {
     /// Hands the delivery to every connected device of every recipient, on every instance.
     async fn publish(&self, recipients: &[UserId], delivery: Delivery) -> DomainResult<()>;
-    /// Starts receiving the frames addressed to `user` on this device.
-    fn subscribe(&self, user: UserId) -> Box<dyn Subscription>;
+    /// Starts handing the deliveries addressed to `user` to `device`, until the
+    /// returned subscription is dropped or the device refuses one.
+    fn subscribe(&self, user: UserId, device: Arc<dyn DeviceSink>) -> Box<dyn Subscription>;
     /// Whether events reach the other instances, for `/health`.
     async fn relay_status(&self) -> RelayStatus;
 }
 
-/// One device's stream of frames. Dropping it unsubscribes.
-#[async_trait]
-pub trait Subscription: Send {
-    /// The next delivery, or None when the bus dropped this device (queue overflow or shutdown).
-    async fn next(&mut self) -> Option<SharedDelivery>;
+/// Where the bus puts one device's deliveries. Called by whoever publishes, so it
+/// takes the delivery at once and never waits.
+pub trait DeviceSink: Send + Sync {
+    /// Takes a delivery; false when the device takes no more (it is gone, or too
+    /// far behind), and the bus forgets it.
+    fn take(&self, delivery: &SharedDelivery) -> bool;
 }
+
+/// One device's registration with the bus. Dropping it unsubscribes.
+pub trait Subscription: Send {}
 
 /// Whether the link between instances works, for `/health`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

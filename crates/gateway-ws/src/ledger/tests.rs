@@ -102,6 +102,9 @@ impl Socket {
                 for event in events {
                     self.push(chat, Got::Event(event.event_seq));
                 }
+                while let Some(next) = self.ledger.next_held(chat) {
+                    self.push(chat, Got::Event(next.event_seq));
+                }
                 Some(reached)
             }
             Replay::Resync { reached } => {
@@ -308,4 +311,24 @@ fn a_chat_the_caller_may_not_read_is_forgotten_and_a_new_chat_starts_at_its_firs
     socket.live(joined, 11);
     assert_eq!(socket.events(joined), seqs(10..=11));
     assert_eq!(socket.ledger.positions(), vec![(joined, 11)]);
+}
+
+#[test]
+fn a_live_event_that_comes_while_the_log_is_read_is_sent_after_the_replay() {
+    let chat = ChatId::new();
+    let mut socket = Socket::live_from(vec![(chat, 0)]);
+    socket.live(chat, 1);
+    socket.stored(chat, 3); // 2 and 3 published, but lost on the way
+    socket.live(chat, 4);
+    // The wait is over and the log is read for the gap after 1 (it reaches 4); 5 is
+    // stored and comes live before the answer is taken, and waits for it.
+    let answer = Ok(CatchUp::Events((1..=4).map(|seq| event(chat, seq)).collect()));
+    assert_eq!(socket.ledger.live(&event(chat, 5), socket.now), Live::Held);
+    let Replay::Events { events, reached } = socket.ledger.replayed(chat, 1, answer) else {
+        panic!("the log answered events");
+    };
+    let mut got: Vec<i64> = events.iter().map(|event| event.event_seq).collect();
+    got.extend(std::iter::from_fn(|| socket.ledger.next_held(chat)).map(|event| event.event_seq));
+    assert_eq!((got, reached), (seqs(2..=5), 4), "every event once, in order");
+    assert_eq!(socket.ledger.deadline(), None, "nothing waits any more");
 }

@@ -2,9 +2,37 @@
 
 use chitchat_domain::event::{ChatEvent, Delivery, EventKind};
 use chitchat_domain::message::{ContentType, Message, MessageStatus};
-use chitchat_domain::ports::{EventBus, Subscription};
+use chitchat_domain::ports::{DeviceSink, EventBus, SharedDelivery, Subscription};
 use chitchat_domain::{ChatId, MessageId, UserId};
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// A device that takes everything, for the test to read in order.
+struct Channel(mpsc::UnboundedSender<SharedDelivery>);
+
+impl DeviceSink for Channel {
+    fn take(&self, delivery: &SharedDelivery) -> bool {
+        self.0.send(delivery.clone()).is_ok()
+    }
+}
+
+/// A device subscribed to `bus`, and what it has been handed.
+struct Device {
+    _subscription: Box<dyn Subscription>,
+    taken: mpsc::UnboundedReceiver<SharedDelivery>,
+}
+
+impl Device {
+    fn of<B: EventBus>(bus: &B, user: UserId) -> Self {
+        let (tx, taken) = mpsc::unbounded_channel();
+        Self { _subscription: bus.subscribe(user, Arc::new(Channel(tx))), taken }
+    }
+
+    async fn next(&mut self) -> Option<SharedDelivery> {
+        self.taken.recv().await
+    }
+}
 
 fn event(recipients: Vec<UserId>, seq: i64) -> (Vec<UserId>, Delivery) {
     let chat = ChatId::new();
@@ -36,7 +64,7 @@ fn event(recipients: Vec<UserId>, seq: i64) -> (Vec<UserId>, Delivery) {
     (recipients, Delivery::Event(event.to_delivery()))
 }
 
-async fn next(sub: &mut Box<dyn Subscription>) -> Option<serde_json::Value> {
+async fn next(sub: &mut Device) -> Option<serde_json::Value> {
     let delivery = tokio::time::timeout(Duration::from_secs(5), sub.next()).await.ok()??;
     match delivery.as_ref() {
         Delivery::Event(e) => {
@@ -48,15 +76,15 @@ async fn next(sub: &mut Box<dyn Subscription>) -> Option<serde_json::Value> {
     }
 }
 
-async fn nothing_within(sub: &mut Box<dyn Subscription>, wait: Duration) -> bool {
+async fn nothing_within(sub: &mut Device, wait: Duration) -> bool {
     tokio::time::timeout(wait, sub.next()).await.is_err()
 }
 
 pub async fn bus_delivers_to_every_device_of_every_recipient<B: EventBus>(bus: B) {
     let (a, b) = (UserId::new(), UserId::new());
-    let mut a1 = bus.subscribe(a);
-    let mut a2 = bus.subscribe(a);
-    let mut b1 = bus.subscribe(b);
+    let mut a1 = Device::of(&bus, a);
+    let mut a2 = Device::of(&bus, a);
+    let mut b1 = Device::of(&bus, b);
     let (to, delivery) = event(vec![a, b], 1);
     let room_id = match &delivery {
         Delivery::Event(e) => e.room_id,
@@ -74,8 +102,8 @@ pub async fn bus_delivers_to_every_device_of_every_recipient<B: EventBus>(bus: B
 
 pub async fn bus_does_not_deliver_to_others<B: EventBus>(bus: B) {
     let (a, outsider) = (UserId::new(), UserId::new());
-    let _a = bus.subscribe(a);
-    let mut o = bus.subscribe(outsider);
+    let _a = Device::of(&bus, a);
+    let mut o = Device::of(&bus, outsider);
     let (to, d) = event(vec![a], 1);
     bus.publish(&to, d).await.unwrap();
     assert!(nothing_within(&mut o, Duration::from_millis(300)).await);
@@ -83,7 +111,7 @@ pub async fn bus_does_not_deliver_to_others<B: EventBus>(bus: B) {
 
 pub async fn bus_keeps_publish_order<B: EventBus>(bus: B) {
     let a = UserId::new();
-    let mut sub = bus.subscribe(a);
+    let mut sub = Device::of(&bus, a);
     for seq in 1..=50 {
         let (to, d) = event(vec![a], seq);
         bus.publish(&to, d).await.unwrap();
@@ -95,7 +123,7 @@ pub async fn bus_keeps_publish_order<B: EventBus>(bus: B) {
 
 pub async fn bus_carries_session_revocations_to_the_users_devices<B: EventBus>(bus: B) {
     let a = UserId::new();
-    let mut device = bus.subscribe(a);
+    let mut device = Device::of(&bus, a);
     let session_id = chitchat_domain::SessionId::new();
     bus.publish(&[a], Delivery::SessionRevoked { session_id }).await.unwrap();
     let got = tokio::time::timeout(Duration::from_secs(5), device.next()).await.unwrap().unwrap();
@@ -104,10 +132,11 @@ pub async fn bus_carries_session_revocations_to_the_users_devices<B: EventBus>(b
 
 pub async fn bus_stops_delivering_after_unsubscribe<B: EventBus>(bus: B) {
     let a = UserId::new();
-    let first = bus.subscribe(a);
+    let Device { _subscription: first, taken: mut first_taken } = Device::of(&bus, a);
     drop(first);
-    let mut second = bus.subscribe(a);
+    let mut second = Device::of(&bus, a);
     let (to, d) = event(vec![a], 1);
     bus.publish(&to, d).await.unwrap();
     assert_eq!(next(&mut second).await.unwrap()["payload"]["seq"], 1);
+    assert!(first_taken.try_recv().is_err(), "nothing for the device that unsubscribed");
 }
