@@ -2,7 +2,7 @@
 //! WebSocket frames (RFC 6455, unmasked from a server) as the connection can take
 //! them.
 
-use crate::outbox::Outbox;
+use crate::outbox::{Outbox, Outgoing};
 use actix_http::ws::{OpCode, Parser};
 use actix_web::body::BoxBody;
 use actix_web::web::{Bytes, BytesMut};
@@ -33,7 +33,11 @@ impl OutboundBody {
     }
 }
 
-fn encode(message: Message, buf: &mut BytesMut) {
+fn encode(frame: Outgoing, buf: &mut BytesMut) {
+    let message = match frame {
+        Outgoing::Shared(text) => return Parser::write_message(buf, text.as_bytes(), OpCode::Text, true, false),
+        Outgoing::Own(message) => message,
+    };
     match message {
         Message::Text(text) => Parser::write_message(buf, text.as_bytes(), OpCode::Text, true, false),
         Message::Binary(bytes) => Parser::write_message(buf, bytes, OpCode::Binary, true, false),
@@ -60,8 +64,8 @@ impl Stream for OutboundBody {
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let mut buf = BytesMut::new();
         self.outbox
-            .write_waiting(cx, |message| {
-                encode(message, &mut buf);
+            .write_waiting(cx, |frame| {
+                encode(frame, &mut buf);
                 buf.len() < WRITE_BUDGET
             })
             .map(|written| written.map(|()| Ok(buf.freeze())))

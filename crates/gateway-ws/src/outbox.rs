@@ -55,8 +55,16 @@ pub(crate) struct Work {
     pub watch_stall: bool,
 }
 
+/// A frame waiting for the socket.
+pub(crate) enum Outgoing {
+    /// An event's or update's frame, shared by every device it goes to.
+    Shared(Arc<str>),
+    /// One of the connection's own frames.
+    Own(Message),
+}
+
 struct Queued {
-    message: Message,
+    frame: Outgoing,
     /// A live delivery (counted against the device's queue), not the task's own.
     live: bool,
 }
@@ -110,7 +118,7 @@ pub(crate) struct Outbox {
 /// every frame or kept by every socket. The recorder is installed at start-up,
 /// before any socket opens.
 struct SocketMetrics {
-    /// `chitchat_ws_frames_sent_total`.
+    /// `chitchat_ws_frames_sent_total`: frames written to sockets.
     frames_sent: metrics::Counter,
     /// `chitchat_messages_delivered_total` and `chitchat_message_delivery_seconds`.
     messages_delivered: metrics::Counter,
@@ -149,6 +157,15 @@ fn record_delivery(stored_at_micros: i64) {
     metrics.delivery_latency.record(age_micros as f64 / 1e6);
 }
 
+/// Frees the room of a queue that a burst grew, once it is empty: an idle socket
+/// keeps no more than a few frames' worth.
+fn shrink_if_empty<T>(queue: &mut VecDeque<T>) {
+    const KEPT: usize = 16;
+    if queue.is_empty() && queue.capacity() > KEPT {
+        queue.shrink_to(KEPT);
+    }
+}
+
 fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
     // Every update leaves the state whole (a panic cannot stop one half-way in a
     // way that matters), so a poisoned lock is taken as it is.
@@ -156,17 +173,16 @@ fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
 }
 
 impl State {
-    fn enqueue(&mut self, message: Message, live: bool, now: impl FnOnce() -> Instant) {
+    fn enqueue(&mut self, frame: Outgoing, live: bool, now: impl FnOnce() -> Instant) {
         if self.queue.is_empty() {
             self.waiting_since = Some(now());
         }
-        self.queue.push_back(Queued { message, live });
+        self.queue.push_back(Queued { frame, live });
         self.live_queued += usize::from(live);
-        socket_metrics().frames_sent.increment(1);
     }
 
     fn enqueue_live_event(&mut self, event: &EventDelivery, now: Instant) {
-        self.enqueue(Message::Text(shared_text(&event.frame)), true, || now);
+        self.enqueue(Outgoing::Shared(event.frame.clone()), true, || now);
         if let Some(stored_at) = event.message_stored_at {
             record_delivery(stored_at);
         }
@@ -218,6 +234,7 @@ impl Outbox {
                 break;
             }
         }
+        shrink_if_empty(&mut state.held_back);
         self.wake(state);
     }
 
@@ -256,17 +273,17 @@ impl Outbox {
         let reached = match state.ledger.replayed(chat, from, answer) {
             Replay::Events { events, reached } => {
                 for event in &events {
-                    state.enqueue(Message::Text(shared_text(&event.frame)), false, || now);
+                    state.enqueue(Outgoing::Shared(event.frame.clone()), false, || now);
                 }
                 Some(reached)
             }
             Replay::Resync { reached } => {
-                state.enqueue(Message::Text(frames::resync(chat, reached).into()), false, || now);
+                state.enqueue(Outgoing::Own(Message::Text(frames::resync(chat, reached).into())), false, || now);
                 Some(reached)
             }
             Replay::NotReadable => None,
             Replay::Failed { error, reached } => {
-                state.enqueue(Message::Text(frames::domain_error(None, &error).into()), false, || now);
+                state.enqueue(Outgoing::Own(Message::Text(frames::domain_error(None, &error).into())), false, || now);
                 Some(reached)
             }
         };
@@ -285,7 +302,7 @@ impl Outbox {
         if state.ended {
             return Err(GONE);
         }
-        state.enqueue(message, false, Instant::now);
+        state.enqueue(Outgoing::Own(message), false, Instant::now);
         self.wake(state);
         Ok(())
     }
@@ -350,7 +367,7 @@ impl Outbox {
             state.live_queued = 0;
         }
         if let Some(reason) = reason {
-            state.enqueue(Message::Close(Some(reason)), false, Instant::now);
+            state.enqueue(Outgoing::Own(Message::Close(Some(reason))), false, Instant::now);
         }
         state.ended = true;
         state.finishing = true;
@@ -362,7 +379,7 @@ impl Outbox {
     pub(crate) fn write_waiting(
         &self,
         cx: &mut Context<'_>,
-        mut write: impl FnMut(Message) -> bool,
+        mut write: impl FnMut(Outgoing) -> bool,
     ) -> Poll<Option<()>> {
         let mut state = lock(&self.state);
         if state.queue.is_empty() {
@@ -374,10 +391,12 @@ impl Outbox {
             }
             return Poll::Pending;
         }
+        let mut written = 0;
         while let Some(queued) = state.queue.pop_front() {
             state.live_queued -= usize::from(queued.live);
-            let is_close = matches!(queued.message, Message::Close(_));
-            let wants_more = write(queued.message);
+            written += 1;
+            let is_close = matches!(queued.frame, Outgoing::Own(Message::Close(_)));
+            let wants_more = write(queued.frame);
             if is_close {
                 // A close frame is the last one.
                 state.queue.clear();
@@ -389,12 +408,14 @@ impl Outbox {
                 break;
             }
         }
+        shrink_if_empty(&mut state.queue);
         // The socket took frames: what still waits, waits from now.
         state.waiting_since = if state.queue.is_empty() { None } else { Some(Instant::now()) };
         state.stall_watched = false;
         let room_made = state.room_wanted && state.queue.len() < self.capacity;
         state.room_wanted &= !room_made;
         drop(state);
+        socket_metrics().frames_sent.increment(written);
         if room_made {
             self.room.notify_one();
         }
@@ -446,7 +467,7 @@ impl Outbox {
             // Live-only updates have no place in the log: they go out as they
             // come, to the devices they are for.
             Delivery::Ephemeral(update) if update.devices.includes(self.device) => {
-                state.enqueue(Message::Text(shared_text(&update.frame)), true, || now);
+                state.enqueue(Outgoing::Shared(update.frame.clone()), true, || now);
             }
             Delivery::Ephemeral(_) => {}
             Delivery::CatchUp => state.work.catch_up_all = true,

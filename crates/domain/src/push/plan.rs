@@ -58,12 +58,14 @@ pub struct OutboxEntry {
 /// reaction or being added concerns, never its author. Status updates, edits and
 /// deletions push nobody.
 pub fn audience(event: &ChatEvent, recipients: &[UserId]) -> Option<(PushKind, Vec<UserId>)> {
+    // Only for the few people a system message or a reaction names: a look-up in
+    // the recipients per person (the recipients of a message need none).
     let others = |users: &mut dyn Iterator<Item = UserId>| -> Vec<UserId> {
         users.filter(|user| *user != event.actor && recipients.contains(user)).collect()
     };
     let (kind, users) = match &event.kind {
         EventKind::Message(message) => match &message.system {
-            None => (PushKind::Message, others(&mut recipients.iter().copied())),
+            None => (PushKind::Message, recipients.iter().copied().filter(|user| *user != event.actor).collect()),
             Some(system) if matches!(system.action, SystemAction::MemberAdded | SystemAction::GroupCreated) => {
                 (PushKind::AddedToGroup, others(&mut system.user_ids.iter().copied()))
             }

@@ -34,11 +34,12 @@ fn written(outbox: &Outbox) -> (Vec<String>, bool) {
     let mut cx = Context::from_waker(Waker::noop());
     let mut frames = Vec::new();
     loop {
-        let poll = outbox.write_waiting(&mut cx, |message| {
-            frames.push(match message {
-                Message::Text(text) => text.to_string(),
-                Message::Close(_) => "close".to_owned(),
-                other => format!("{other:?}"),
+        let poll = outbox.write_waiting(&mut cx, |frame| {
+            frames.push(match frame {
+                Outgoing::Shared(text) => text.to_string(),
+                Outgoing::Own(Message::Text(text)) => text.to_string(),
+                Outgoing::Own(Message::Close(_)) => "close".to_owned(),
+                Outgoing::Own(other) => format!("{other:?}"),
             });
             true
         });
