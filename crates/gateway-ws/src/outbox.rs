@@ -86,6 +86,8 @@ struct State {
     work: Work,
     /// Nothing more is taken: the socket is closing, or gone.
     ended: bool,
+    /// It ended because the device fell too far behind.
+    fell_behind: bool,
     /// The body ends once the queue is written.
     finishing: bool,
     /// The connection task waits for room in the queue.
@@ -173,6 +175,16 @@ fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
 }
 
 impl State {
+    /// Why nothing more is taken: the device fell behind (it is told to resume),
+    /// or the socket is gone.
+    fn why_ended(&self) -> Closed {
+        if self.fell_behind {
+            TOO_SLOW
+        } else {
+            GONE
+        }
+    }
+
     fn enqueue(&mut self, frame: Outgoing, live: bool, now: impl FnOnce() -> Instant) {
         if self.queue.is_empty() {
             self.waiting_since = Some(now());
@@ -300,7 +312,7 @@ impl Outbox {
     pub(crate) fn push(&self, message: Message) -> Result<(), Closed> {
         let mut state = lock(&self.state);
         if state.ended {
-            return Err(GONE);
+            return Err(state.why_ended());
         }
         state.enqueue(Outgoing::Own(message), false, Instant::now);
         self.wake(state);
@@ -317,7 +329,7 @@ impl Outbox {
             {
                 let mut state = lock(&self.state);
                 if state.ended {
-                    return Err(GONE);
+                    return Err(state.why_ended());
                 }
                 if state.queue.len() < self.capacity {
                     return Ok(());
@@ -487,6 +499,7 @@ impl Outbox {
     fn too_slow(&self, state: &mut State) -> bool {
         state.work.too_slow = true;
         state.ended = true;
+        state.fell_behind = true;
         false
     }
 

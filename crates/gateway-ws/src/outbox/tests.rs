@@ -105,6 +105,7 @@ fn a_device_too_far_behind_is_refused_and_told_to_resume_before_what_waited() {
     assert!(!outbox.take(&live(chat, 3)), "a third frame does not fit");
     assert!(outbox.take_work().too_slow);
     assert!(!outbox.take(&live(chat, 4)), "nothing more is taken");
+    assert_eq!(outbox.push(Message::Text("reply".into())), Err(TOO_SLOW), "the connection learns why");
     let reason = CloseReason { code: actix_ws::CloseCode::Again, description: None };
     outbox.close(Some(reason), true);
     assert_eq!(written(&outbox), (texts(&["close"]), true));
