@@ -264,11 +264,13 @@ impl Runner {
                     name: scenario.name().to_owned(),
                     tables: vec![result.table()],
                     notes: vec![
-                        "One person sends to the other; a message counts when the receiver has it. ChitChat over \
-                         its WebSocket, Synapse over its client-server API (PUT /send, GET /sync long-polls, \
-                         SQLite, rate limits off), ejabberd over XMPP (c2s without TLS, Mnesia, no shaper). Peak \
-                         RSS is VmHWM of the server process after both windows; PostgreSQL columns only where the \
-                         server uses it."
+                        "One person sends to the other (one way), then both send and each answers every message \
+                         they receive (both, answering; the window is both people's messages together); a message \
+                         counts when its receiver has it. ChitChat over its WebSocket, Synapse over its \
+                         client-server API (PUT /send, GET /sync long-polls, SQLite, rate limits off), ejabberd \
+                         over XMPP with tokio-xmpp (c2s without TLS, no shaper), on Mnesia with nothing stored, \
+                         and on SQLite with mod_mam archiving every message. Peak RSS is VmHWM of the server \
+                         process after all its runs; PostgreSQL columns only where the server uses it."
                             .to_owned(),
                         self.postgres_note(),
                     ],

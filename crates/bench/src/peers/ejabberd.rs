@@ -1,32 +1,72 @@
 //! ejabberd, the XMPP server, from Debian's package: started by `ejabberdctl` as
 //! a node of its own with a minimal configuration (one host, client connections
-//! on a loopback port without TLS, its default Mnesia database, no traffic
-//! shaper), users registered with `ejabberdctl register`.
+//! on a loopback port without TLS, no traffic shaper), users registered with
+//! `ejabberdctl register`. Two storages: its default Mnesia database with nothing
+//! archived, or SQLite with `mod_mam` archiving every message.
 //!
-//! The client is the least XMPP the benchmark needs, on the raw stream: SASL PLAIN,
-//! resource binding, initial presence, `<message type='chat'>` out, and the bodies
-//! of the `<message>` stanzas in. No XMPP crate is in the lock file, and this
-//! much needs none.
+//! The client is `tokio-xmpp`'s stanza stream over plain TCP (SASL, resource
+//! binding), with one task per connection that owns it: it queues the `<message
+//! type='chat'>` stanzas to send and hands over the bodies of the `<message>`
+//! stanzas that come in.
 
-use super::{Inbox, Queued};
+use super::{Inbox, Outbox, Person};
 use anyhow::{anyhow, bail, Context, Result};
-use base64ct::Encoding as _;
-use std::path::PathBuf;
+use futures_util::StreamExt;
+use sasl::common::ChannelBinding;
+use std::borrow::Cow;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use std::time::Duration;
+use tokio::io::BufStream;
 use tokio::net::TcpStream;
 use tokio::process::Command;
 use tokio::sync::mpsc;
+use tokio_xmpp::connect::ServerConnector;
+use tokio_xmpp::jid::Jid;
+use tokio_xmpp::parsers::message::{Lang, Message};
+use tokio_xmpp::parsers::presence::Presence;
+use tokio_xmpp::stanzastream::{Event, StanzaStream, StreamEvent};
+use tokio_xmpp::xmlstream::{initiate_stream, PendingFeaturesRecv, StreamHeader, Timeouts};
+use tokio_xmpp::Stanza;
 
 const HOST: &str = "localhost";
 
-fn ejabberd_yml(port: u16) -> String {
+/// Stanzas queued each way in a stream (as `tokio-xmpp`'s `Client` has it).
+const QUEUE_DEPTH: usize = 16;
+
+/// Where ejabberd keeps users, rosters and (with `mod_mam`) the archive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Storage {
+    /// Its default database, in memory and on disk; no message is stored.
+    Mnesia,
+    /// Every message archived by `mod_mam` (`default: always`) in SQLite.
+    MamSqlite,
+}
+
+impl Storage {
+    pub fn label(self) -> &'static str {
+        match self {
+            Storage::Mnesia => "ejabberd (Mnesia)",
+            Storage::MamSqlite => "ejabberd, mod_mam on SQLite",
+        }
+    }
+}
+
+fn ejabberd_yml(port: u16, storage: Storage, dir: &Path) -> String {
+    let (database, archive) = match storage {
+        Storage::Mnesia => (String::new(), ""),
+        // ejabberd creates the tables from its own SQLite schema when the file is new.
+        Storage::MamSqlite => (
+            format!("sql_type: sqlite\nsql_database: \"{}/ejabberd.db\"\ndefault_db: sql\n", dir.display()),
+            "  mod_mam:\n    default: always\n    db_type: sql\n",
+        ),
+    };
     format!(
         "loglevel: warning
 hosts:
   - {HOST}
-listen:
+{database}listen:
   -
     port: {port}
     ip: \"127.0.0.1\"
@@ -54,7 +94,7 @@ modules:
   mod_roster: {{}}
   mod_disco: {{}}
   mod_ping: {{}}
-"
+{archive}"
     )
 }
 
@@ -67,7 +107,7 @@ pub struct Ejabberd {
 }
 
 impl Ejabberd {
-    pub async fn start() -> Result<Self> {
+    pub async fn start(storage: Storage) -> Result<Self> {
         if Command::new("ejabberdctl").arg("help").stdout(Stdio::null()).stderr(Stdio::null()).status().await.is_err() {
             bail!("ejabberd is not installed (no ejabberdctl): run crates/bench/peers/install.sh");
         }
@@ -76,7 +116,7 @@ impl Ejabberd {
         for folder in ["spool", "logs"] {
             std::fs::create_dir_all(dir.join(folder))?;
         }
-        std::fs::write(dir.join("ejabberd.yml"), ejabberd_yml(port))?;
+        std::fs::write(dir.join("ejabberd.yml"), ejabberd_yml(port, storage, &dir))?;
         std::fs::write(
             dir.join("ejabberdctl.cfg"),
             format!("EJABBERD_CONFIG_PATH={0}/ejabberd.yml\nEJABBERD_PID_PATH={0}/ejabberd.pid\n", dir.display()),
@@ -114,25 +154,15 @@ impl Ejabberd {
         self.pid
     }
 
-    /// Two people: the sender's outbox and the receiver's inbox.
-    pub async fn pair(&self) -> Result<(Queued, XmppInbox)> {
-        for (name, password) in [("alice", "bench-alice"), ("bob", "bench-bob")] {
-            self.ctl(&["register", name, HOST, password]).await?;
+    /// Two people, each writing to the other.
+    pub async fn pair(&self) -> Result<[Person<XmppOutbox, XmppInbox>; 2]> {
+        let names = ["alice", "bob"];
+        for name in names {
+            self.ctl(&["register", name, HOST, &format!("bench-{name}")]).await?;
         }
-        let (mut sender_in, sender) = login(self.port, "alice", "bench-alice").await?;
-        // Dropping a write half would end the stream: the receiver's is kept in its inbox.
-        let (receiver, receiver_out) = login(self.port, "bob", "bench-bob").await?;
-        let (frames, queue) = mpsc::unbounded_channel();
-        tokio::spawn(write(sender, queue));
-        // What comes to the sender (presence) is read and dropped.
-        tokio::spawn(async move {
-            let mut chunk = [0u8; 4096];
-            while sender_in.read(&mut chunk).await.is_ok_and(|read| read > 0) {}
-        });
-        let outbox = Queued::new(frames, |_, content| {
-            format!("<message to='bob@{HOST}' type='chat'><body>{content}</body></message>")
-        });
-        Ok((outbox, XmppInbox { stream: receiver, _writer: receiver_out, buffer: String::new() }))
+        let alice = login(self.port, names[0], names[1]).await?;
+        let bob = login(self.port, names[1], names[0]).await?;
+        Ok([alice, bob])
     }
 
     pub async fn stop(self) {
@@ -155,79 +185,116 @@ async fn run(program: &str, args: &[String]) -> Result<()> {
     Ok(())
 }
 
-/// Reads from `stream` into `buffer` until it holds `marker`; returns what came
-/// up to and with it, keeping the rest.
-async fn read_until(stream: &mut OwnedReadHalf, buffer: &mut String, marker: &str) -> Result<String> {
-    let mut chunk = [0u8; 4096];
+/// An online, available session of `user` writing to `peer`, with the task that
+/// owns its stream.
+async fn login(port: u16, user: &str, peer: &str) -> Result<Person<XmppOutbox, XmppInbox>> {
+    let jid: Jid = format!("{user}@{HOST}").parse().context("JID")?;
+    let peer: Jid = format!("{peer}@{HOST}").parse().context("JID")?;
+    // The c2s listener has no STARTTLS: plain TCP, on loopback only.
+    // The stanza stream, not `Client`: its sending only queues, so a task that both
+    // sends and reads never waits for its own reading (`Client::send_stanza` waits
+    // until the stanza is written, which stalls when the incoming queue is full).
+    let connector = NoDelayTcp(SocketAddr::from(([127, 0, 0, 1], port)));
+    let mut stream = StanzaStream::new_c2s(connector, jid, format!("bench-{user}"), Timeouts::default(), QUEUE_DEPTH);
+    let online = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Some(event) = stream.next().await {
+            if let Event::Stream(StreamEvent::Reset { .. }) = event {
+                return Ok(());
+            }
+        }
+        bail!("XMPP login of {user}: the stream ended")
+    });
+    online.await.map_err(|_| anyhow!("XMPP login of {user}: not online within 10 s"))??;
+    stream.send(Box::new(Presence::available().into())).await;
+    let (outgoing, queue) = mpsc::unbounded_channel();
+    let (bodies, incoming) = mpsc::unbounded_channel();
+    tokio::spawn(drive(stream, queue, bodies));
+    Ok(Person { outbox: XmppOutbox { to: peer, outgoing }, inbox: XmppInbox { incoming } })
+}
+
+/// `tokio-xmpp`'s plain TCP connector with `TCP_NODELAY`, which its own leaves off:
+/// with Nagle's algorithm, a stanza written while the last is not yet acknowledged
+/// waits for the server's delayed ACK (about 40 ms), which the figures would show.
+#[derive(Debug, Clone)]
+struct NoDelayTcp(SocketAddr);
+
+impl ServerConnector for NoDelayTcp {
+    type Stream = BufStream<TcpStream>;
+
+    async fn connect(
+        &self,
+        jid: &Jid,
+        ns: &'static str,
+        timeouts: Timeouts,
+    ) -> Result<(PendingFeaturesRecv<Self::Stream>, ChannelBinding), tokio_xmpp::Error> {
+        let stream = TcpStream::connect(self.0).await?;
+        stream.set_nodelay(true)?;
+        let header = StreamHeader { to: Some(Cow::Borrowed(jid.domain().as_str())), from: None, id: None };
+        let pending = initiate_stream(BufStream::new(stream), ns, header, timeouts).await?;
+        Ok((pending, ChannelBinding::None))
+    }
+}
+
+/// Queues the messages to send and hands over the bodies of those that come in,
+/// until the outbox is dropped or the stream ends; an end is the last thing
+/// handed over.
+async fn drive(
+    mut stream: StanzaStream,
+    mut queue: mpsc::UnboundedReceiver<Message>,
+    bodies: mpsc::UnboundedSender<Result<String, String>>,
+) {
     loop {
-        if let Some(at) = buffer.find(marker) {
-            let rest = buffer.split_off(at + marker.len());
-            return Ok(std::mem::replace(buffer, rest));
+        tokio::select! {
+            outgoing = queue.recv() => {
+                let Some(message) = outgoing else { break };
+                // What becomes of it shows as a message received, or not.
+                drop(stream.send(Box::new(message.into())).await);
+            }
+            event = stream.next() => match event {
+                Some(Event::Stanza(Stanza::Message(message))) => {
+                    for body in message.bodies.into_values() {
+                        // Nobody reads any more: the run is over.
+                        if bodies.send(Ok(body)).is_err() {
+                            return;
+                        }
+                    }
+                }
+                Some(_) => {}
+                None => {
+                    let _ = bodies.send(Err("XMPP: the stream ended".to_owned()));
+                    return;
+                }
+            },
         }
-        let read = tokio::time::timeout(std::time::Duration::from_secs(10), stream.read(&mut chunk))
-            .await
-            .map_err(|_| anyhow!("XMPP: nothing read in 10 s while waiting for {marker}"))??;
-        if read == 0 {
-            bail!("XMPP: the server closed the stream while waiting for {marker}");
-        }
-        buffer.push_str(&String::from_utf8_lossy(&chunk[..read]));
     }
+    stream.close().await;
 }
 
-/// Opens an authenticated, bound, available session of `user`.
-async fn login(port: u16, user: &str, password: &str) -> Result<(OwnedReadHalf, OwnedWriteHalf)> {
-    let stream = TcpStream::connect(("127.0.0.1", port)).await.context("connecting to ejabberd")?;
-    stream.set_nodelay(true)?;
-    let (mut reader, mut writer) = stream.into_split();
-    let mut buffer = String::new();
-    let open = format!(
-        "<?xml version='1.0'?><stream:stream to='{HOST}' xmlns='jabber:client' \
-         xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>"
-    );
-    writer.write_all(open.as_bytes()).await?;
-    read_until(&mut reader, &mut buffer, "</stream:features>").await?;
-    let credentials = base64ct::Base64::encode_string(format!("\0{user}\0{password}").as_bytes());
-    let auth = format!("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>{credentials}</auth>");
-    writer.write_all(auth.as_bytes()).await?;
-    let answer = read_until(&mut reader, &mut buffer, "/>").await?;
-    if !answer.contains("<success") {
-        bail!("XMPP login of {user} refused: {answer}");
-    }
-    writer.write_all(open.as_bytes()).await?;
-    read_until(&mut reader, &mut buffer, "</stream:features>").await?;
-    let bind = "<iq type='set' id='bind'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>bench</resource></bind></iq>";
-    writer.write_all(bind.as_bytes()).await?;
-    read_until(&mut reader, &mut buffer, "</iq>").await?;
-    writer.write_all(b"<presence/>").await?;
-    Ok((reader, writer))
+/// One person's messages, `<message type='chat'>` to the other person.
+pub struct XmppOutbox {
+    to: Jid,
+    outgoing: mpsc::UnboundedSender<Message>,
 }
 
-/// Writes what is queued to the stream.
-async fn write(mut writer: OwnedWriteHalf, mut queue: mpsc::UnboundedReceiver<String>) {
-    while let Some(stanza) = queue.recv().await {
-        if writer.write_all(stanza.as_bytes()).await.is_err() {
-            break;
-        }
+impl Outbox for XmppOutbox {
+    async fn send(&self, content: String) -> Result<()> {
+        let message = Message::chat(Some(self.to.clone())).with_body(Lang::default(), content);
+        self.outgoing.send(message).map_err(|_| anyhow!("the XMPP connection's task has stopped"))
     }
 }
 
 pub struct XmppInbox {
-    stream: OwnedReadHalf,
-    _writer: OwnedWriteHalf,
-    buffer: String,
+    incoming: mpsc::UnboundedReceiver<Result<String, String>>,
 }
 
 impl Inbox for XmppInbox {
     async fn next(&mut self) -> Result<Vec<String>> {
-        let stanza = read_until(&mut self.stream, &mut self.buffer, "</message>").await?;
-        let mut bodies = Vec::new();
-        let mut rest = stanza.as_str();
-        while let Some(start) = rest.find("<body>") {
-            let after = &rest[start + "<body>".len()..];
-            let Some(end) = after.find("</body>") else { break };
-            bodies.push(after[..end].to_owned());
-            rest = &after[end..];
+        let first = self.incoming.recv().await.ok_or_else(|| anyhow!("XMPP: the connection's task has stopped"))?;
+        let mut contents = vec![first.map_err(|e| anyhow!(e))?];
+        // Whatever else has come is handed over at once.
+        while let Ok(next) = self.incoming.try_recv() {
+            contents.push(next.map_err(|e| anyhow!(e))?);
         }
-        Ok(bodies)
+        Ok(contents)
     }
 }

@@ -2,8 +2,8 @@
 //! `crates/bench/peers/install.sh`: Synapse (Matrix) and ejabberd (XMPP). Each is
 //! started here with a configuration of its own on a free loopback port, in a
 //! scratch folder removed when it stops, and is talked to through the same two
-//! halves as ChitChat: an `Outbox` that sends one person's messages and an `Inbox`
-//! that hands over what the other person received.
+//! halves as ChitChat: for each of the two people, an `Outbox` that sends their
+//! messages to the other and an `Inbox` that hands over what the other sent them.
 
 pub mod ejabberd;
 pub mod synapse;
@@ -46,11 +46,17 @@ pub trait Inbox: Send + 'static {
     fn next(&mut self) -> impl Future<Output = Result<Vec<String>>> + Send;
 }
 
+/// One of the two people: what they send and what they receive.
+pub struct Person<O, I> {
+    pub outbox: O,
+    pub inbox: I,
+}
+
 /// Frames message `number` with its content for the wire.
 type Framing = Box<dyn Fn(u64, &str) -> String + Send + Sync>;
 
-/// An outbox that queues frames for a writer task of one connection (a WebSocket or
-/// an XMPP stream), each message framed by `frame` with a number of its own.
+/// An outbox that queues frames for a writer task of one connection (a WebSocket),
+/// each message framed by `frame` with a number of its own.
 pub struct Queued {
     frames: mpsc::UnboundedSender<String>,
     next: AtomicU64,

@@ -1,9 +1,9 @@
 //! Synapse, the Matrix homeserver, from the virtualenv of `install.sh`: SQLite (its
 //! default database), the client API only, registration open, rate limits and
-//! presence off. Messages go out with `PUT /rooms/{room}/send` and come in through
-//! `GET /sync` long-polls.
+//! presence off. Each person's messages go out with `PUT /rooms/{room}/send` and
+//! come in through `GET /sync` long-polls of their own.
 
-use super::{Inbox, Outbox};
+use super::{Inbox, Outbox, Person};
 use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -146,44 +146,44 @@ impl Synapse {
         Ok((text("user_id")?, text("access_token")?))
     }
 
-    /// Two people in a private room: the sender's outbox and the receiver's inbox.
-    pub async fn pair(&self) -> Result<(SynapseOutbox, SynapseInbox)> {
-        let (_, sender_token) = self.register("alice").await?;
-        let (receiver_id, receiver_token) = self.register("bob").await?;
+    /// Two people in a private room, each writing to the other.
+    pub async fn pair(&self) -> Result<[Person<SynapseOutbox, SynapseInbox>; 2]> {
+        let (alice_id, alice_token) = self.register("alice").await?;
+        let (bob_id, bob_token) = self.register("bob").await?;
         let room = self
             .call(
                 reqwest::Method::POST,
                 "/_matrix/client/v3/createRoom",
-                Some(&sender_token),
-                json!({ "preset": "trusted_private_chat", "invite": [receiver_id] }),
+                Some(&alice_token),
+                json!({ "preset": "trusted_private_chat", "invite": [bob_id] }),
             )
             .await?;
         let room_id = room["room_id"].as_str().context("no room_id")?.to_owned();
         let room_path = encode(&room_id);
-        self.call(
-            reqwest::Method::POST,
-            &format!("/_matrix/client/v3/join/{room_path}"),
-            Some(&receiver_token),
-            json!({}),
-        )
-        .await?;
-        let mut inbox = SynapseInbox {
-            base: self.base.clone(),
-            http: self.http.clone(),
-            token: receiver_token,
-            receiver: receiver_id,
-            room_id,
-            since: None,
-        };
-        // The first sync gives the position to wait from.
-        inbox.sync(0).await?;
-        let outbox = SynapseOutbox {
-            url: format!("{}/_matrix/client/v3/rooms/{room_path}/send/m.room.message", self.base),
-            http: self.http.clone(),
-            token: sender_token,
-            txn: AtomicU64::new(0),
-        };
-        Ok((outbox, inbox))
+        self.call(reqwest::Method::POST, &format!("/_matrix/client/v3/join/{room_path}"), Some(&bob_token), json!({}))
+            .await?;
+        let mut people = Vec::new();
+        for (user_id, token) in [(alice_id, alice_token), (bob_id, bob_token)] {
+            let mut inbox = SynapseInbox {
+                base: self.base.clone(),
+                http: self.http.clone(),
+                token: token.clone(),
+                receiver: user_id,
+                room_id: room_id.clone(),
+                since: None,
+            };
+            // The first sync gives the position to wait from.
+            inbox.sync(0).await?;
+            let outbox = SynapseOutbox {
+                url: format!("{}/_matrix/client/v3/rooms/{room_path}/send/m.room.message", self.base),
+                http: self.http.clone(),
+                token,
+                txn: AtomicU64::new(0),
+            };
+            people.push(Person { outbox, inbox });
+        }
+        let [alice, bob]: [_; 2] = people.try_into().map_err(|_| anyhow::anyhow!("two people"))?;
+        Ok([alice, bob])
     }
 
     pub async fn stop(mut self) {
