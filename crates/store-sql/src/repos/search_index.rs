@@ -20,18 +20,11 @@ DELETE FROM search_pending WHERE message_id IN (
     SELECT message_id FROM search_pending LIMIT $1 FOR UPDATE SKIP LOCKED
 ) RETURNING message_id";
 
-/// Drops the entries of the batch's messages that were deleted for everyone (a
-/// message removed outright takes its entry with it). A new message, most of any
-/// batch, has no entry to look up.
-const POSTGRES_FORGET: &str = "\
-DELETE FROM message_search s USING messages m
-WHERE m.id = ANY($1) AND m.deleted_at IS NOT NULL AND s.message_id = m.id";
+const POSTGRES_FORGET: &str = "DELETE FROM message_search WHERE message_id = ANY($1)";
 
-/// Indexes new messages, and edited ones anew.
 const POSTGRES_INDEX: &str = "\
 INSERT INTO message_search (message_id, content)
-SELECT id, content FROM messages WHERE id = ANY($1) AND content_type = 'text' AND deleted_at IS NULL
-ON CONFLICT (message_id) DO UPDATE SET content = EXCLUDED.content";
+SELECT id, content FROM messages WHERE id = ANY($1) AND content_type = 'text' AND deleted_at IS NULL";
 
 /// The batch on SQLite: its one writer keeps the first `?` notes the same through
 /// the transaction.
