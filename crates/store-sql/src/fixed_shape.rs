@@ -20,7 +20,6 @@ use std::marker::PhantomData;
 pub(crate) enum Bind<'a> {
     Text(&'a str),
     BigInt(i64),
-    OptionalBigInt(Option<i64>),
     Texts(Vec<&'a str>),
     OptionalTexts(Vec<Option<&'a str>>),
     BigInts(Vec<i64>),
@@ -85,7 +84,6 @@ impl<Rows> QueryFragment<Pg> for FixedShape<'_, Rows> {
         walk(self.sql, &self.binds, out, |bind, out| match bind {
             Bind::Text(v) => out.push_bind_param::<Text, _>(v),
             Bind::BigInt(v) => out.push_bind_param::<BigInt, _>(v),
-            Bind::OptionalBigInt(v) => out.push_bind_param::<Nullable<BigInt>, _>(v),
             Bind::Texts(v) => out.push_bind_param::<Array<Text>, _>(v),
             Bind::OptionalTexts(v) => out.push_bind_param::<Array<Nullable<Text>>, _>(v),
             Bind::BigInts(v) => out.push_bind_param::<Array<BigInt>, _>(v),
@@ -100,7 +98,6 @@ impl<Rows> QueryFragment<Sqlite> for FixedShape<'_, Rows> {
         walk(self.sql, &self.binds, out, |bind, out| match bind {
             Bind::Text(v) => out.push_bind_param::<Text, _>(v),
             Bind::BigInt(v) => out.push_bind_param::<BigInt, _>(v),
-            Bind::OptionalBigInt(v) => out.push_bind_param::<Nullable<BigInt>, _>(v),
             _ => Err(Error::QueryBuilderError("SQLite has no arrays to bind".into())),
         })
     }

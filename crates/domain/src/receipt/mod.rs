@@ -8,6 +8,10 @@ use crate::ErrorCode;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+mod batch;
+
+pub use batch::{decide_receipts, LockedPositions, PositionMove, Positions, ReceiptCandidate};
+
 /// What a device reports about messages it has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(rename_all = "snake_case"))]
@@ -58,9 +62,22 @@ pub struct ChatProgress {
 impl ChatProgress {
     /// The positions all of `members` have reached (0 when a member has none).
     pub fn of(positions: &[ReadPosition], members: &[UserId]) -> Self {
-        let of = |user: &UserId| positions.iter().find(|p| p.user_id == *user);
-        let min = |pick: fn(&ReadPosition) -> i64| members.iter().map(|u| of(u).map_or(0, pick)).min().unwrap_or(0);
-        Self { delivered_seq: min(|p| p.delivered_seq), read_seq: min(|p| p.read_seq) }
+        Self::among(members, |user| {
+            positions.iter().find(|p| p.user_id == *user).map(|p| (p.delivered_seq, p.read_seq))
+        })
+    }
+
+    /// The positions all of `members` have reached, given each member's
+    /// (delivered_seq, read_seq) by `position` (0 when a member has none).
+    pub fn among<Id>(members: &[Id], position: impl Fn(&Id) -> Option<Positions>) -> Self {
+        let mut progress: Option<Self> = None;
+        for member in members {
+            let (delivered_seq, read_seq) = position(member).unwrap_or_default();
+            let least = progress.get_or_insert(Self { delivered_seq, read_seq });
+            least.delivered_seq = least.delivered_seq.min(delivered_seq);
+            least.read_seq = least.read_seq.min(read_seq);
+        }
+        progress.unwrap_or_default()
     }
 
     /// The ticks of the message at `seq`: read when everyone has read it,

@@ -1,11 +1,11 @@
-//! One group commit, in one transaction with a fixed number of statements
+//! One group commit of new messages, in one transaction with a fixed number of statements
 //! whatever the batch's size: lock the batch's chats, read what the domain's
 //! `decide_batch` needs, ask it which messages are stored under which numbers,
 //! write them, read them back.
 
 use super::begin;
 use super::statements::{self, Lookups, Writes};
-use super::{Mode, Request, Writer};
+use super::Batch;
 use crate::error::StoreError;
 use crate::models::{ChatEventRow, MessageAttachmentRow, MessageRow, ReadPositionRow};
 use crate::pool::DbPool;
@@ -13,23 +13,60 @@ use crate::repos::hydrate::hydrate;
 use crate::run::{AsDbConn, DbConn};
 use chitchat_domain::chat::ChatKind;
 use chitchat_domain::message::{decide_batch, BatchFacts, Candidate, LockedChat, Message, SendOutcome, Verdict};
-use chitchat_domain::UserId;
+use chitchat_domain::{AttachmentId, UserId};
 use diesel_async::AsyncConnection;
 use std::collections::{HashMap, HashSet};
 
+/// How a message is checked before it is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// A person sends (`MessageRepo::send`): blocks are checked, the chat comes
+    /// back from archives, the recipients are returned.
+    Send,
+    /// `MessageRepo::append`: membership and `client_msg_id` only.
+    Append,
+}
+
+/// One message for a batch.
+pub(crate) struct Request {
+    pub row: MessageRow,
+    pub mode: Mode,
+    /// The files the message carries, in order (none for most messages).
+    pub attachments: Vec<AttachmentId>,
+}
+
+/// The batches of new messages.
+pub(crate) struct Messages {
+    pub(crate) pool: DbPool,
+}
+
+impl Batch for Messages {
+    type Request = Request;
+    type Outcome = SendOutcome;
+    const HOLDS: &'static str = "messages";
+
+    fn chat(request: &Request) -> &str {
+        &request.row.chat_id
+    }
+
+    async fn store(&self, requests: &[Request]) -> Result<Vec<SendOutcome>, StoreError> {
+        store(&self.pool, requests).await
+    }
+}
+
 /// Checks and stores `requests` in one transaction. Returns one outcome per
 /// request, in order; an error means nothing of the batch was stored.
-pub(super) async fn store(writer: &Writer, requests: &[Request]) -> Result<Vec<SendOutcome>, StoreError> {
+async fn store(pool: &DbPool, requests: &[Request]) -> Result<Vec<SendOutcome>, StoreError> {
     let mut chat_ids: Vec<&str> = requests.iter().map(|r| r.row.chat_id.as_str()).collect();
     chat_ids.sort_unstable();
     chat_ids.dedup();
     // Lock the chats' rows first, as every writer of a chat's log does: no
     // membership change, receipt or other message of these chats can slip in
     // between the reads of `decide_and_write` and the commit.
-    match &writer.pool {
+    match pool {
         DbPool::Postgres(pool) => {
             let mut pooled = pool.get().await.map_err(StoreError::pool)?;
-            let outcome = match begin::begin_and_lock(&pooled, &chat_ids).await {
+            let outcome = match begin::begin_with(&pooled, statements::lock_postgres(&pooled, &chat_ids)).await {
                 Ok(locked) => decide_and_write(&mut pooled.db(), requests, &chat_ids, locked).await,
                 Err(error) => Err(error.into()),
             };

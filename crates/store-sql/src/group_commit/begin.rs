@@ -7,21 +7,24 @@
 //! transaction manager does not know of this transaction, so nothing in it may
 //! open one of its own, and a connection that could not end it leaves the pool.
 
-use super::statements::{lock_postgres, LockedChat};
 use crate::error::StoreError;
 use diesel::QueryResult;
 use diesel_async::pooled_connection::deadpool::Object;
 use diesel_async::{AsyncPgConnection, SimpleAsyncConnection};
+use std::future::Future;
 
-/// Sends BEGIN and the lock of `chat_ids` (sorted) at once; returns the locked rows.
+/// Sends BEGIN and then `first` (the statements that lock the batch's chats, and
+/// what may be read right after the lock) at once; returns what `first` returns.
 /// After an error the transaction may be open: `end` it all the same.
-pub(super) async fn begin_and_lock(conn: &AsyncPgConnection, chat_ids: &[&str]) -> QueryResult<Vec<LockedChat>> {
+pub(super) async fn begin_with<T>(
+    conn: &AsyncPgConnection,
+    first: impl Future<Output = QueryResult<T>>,
+) -> QueryResult<T> {
     let mut shared = conn;
-    // Polled in this order, BEGIN is written before the lock is.
-    let (begun, locked) =
-        futures_util::future::join(shared.batch_execute("BEGIN"), lock_postgres(conn, chat_ids)).await;
+    // Polled in this order, BEGIN is written before `first`'s statements are.
+    let (begun, first) = futures_util::future::join(shared.batch_execute("BEGIN"), first).await;
     begun?;
-    locked
+    first
 }
 
 /// Commits what `outcome` says was done, or rolls it back after an error, and

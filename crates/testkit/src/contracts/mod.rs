@@ -89,6 +89,7 @@ macro_rules! store_contract_tests {
             receipts_tell_when_each_member_first_had_and_read_a_message,
             receipts_count_writing_after_a_message_as_having_read_it,
             receipts_a_repeated_or_older_report_changes_nothing,
+            receipts_arriving_together_each_log_their_move_in_order,
             contacts_are_saved_renamed_listed_and_removed,
             contacts_saved_by_lists_who_saved_a_user,
             contacts_pending_numbers_are_saved_renamed_listed_and_removed,

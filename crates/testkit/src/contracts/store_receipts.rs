@@ -1,4 +1,5 @@
 use super::store::{direct, now, user, Store};
+use super::store_groups::group;
 use chitchat_domain::event::EventKind;
 use chitchat_domain::message::{ContentType, MessageBody, NewMessage};
 use chitchat_domain::ports::ChatRepo;
@@ -136,4 +137,50 @@ pub async fn receipts_a_repeated_or_older_report_changes_nothing<S: Store>(store
     let bilal = for_fourth.iter().find(|r| r.user_id == b.id).unwrap();
     assert_eq!((bilal.delivered_at, bilal.read_at), (Some(t1), None), "received, not read");
     assert_eq!(store.events_after(chat.id, 5, 10).await.unwrap().len(), 2, "two moves, two events");
+}
+
+pub async fn receipts_arriving_together_each_log_their_move_in_order<S: Store>(store: S) {
+    let creator = user(&store, 1, "Asha").await;
+    let mut others = Vec::new();
+    for n in 2..=13 {
+        others.push(user(&store, n, &format!("Member {n}")).await);
+    }
+    let (chat, _) = group(&store, &creator, &others.iter().collect::<Vec<_>>()).await;
+    send(&store, chat.id, &creator, 3).await;
+    let before = ChatRepo::get(&store, chat.id).await.unwrap().unwrap().last_event_seq;
+    // The sender's own position is the newest message.
+    let last = store.positions(chat.id).await.unwrap().iter().map(|p| p.read_seq).max().unwrap();
+    let mut members = vec![creator.id];
+    members.extend(others.iter().map(|u| u.id));
+
+    // Every member but the last reads everything at once, as a group's devices do
+    // when a message comes in; they may be stored together.
+    let readers = &others[..others.len() - 1];
+    let reads = readers.iter().map(|u| store.advance(chat.id, u.id, ReceiptKind::Read, last, now(), &members));
+    let moved: Vec<_> = futures_util::future::join_all(reads).await.into_iter().map(|r| r.unwrap().unwrap()).collect();
+    let mut event_seqs: Vec<i64> = moved.iter().map(|e| e.event_seq).collect();
+    event_seqs.sort_unstable();
+    let expected: Vec<i64> = (before + 1..=before + readers.len() as i64).collect();
+    assert_eq!(event_seqs, expected, "one event each, no number taken twice or skipped");
+
+    let logged = store.events_after(chat.id, before, 100).await.unwrap();
+    assert_eq!(logged.len(), readers.len());
+    for event in &logged {
+        let published = moved.iter().find(|e| e.event_seq == event.event_seq).unwrap();
+        assert_eq!(event.kind, published.kind, "the log holds what each caller published");
+    }
+    let EventKind::StatusUpdate(newest) = &logged[logged.len() - 1].kind else { panic!("a status update") };
+    assert_eq!((newest.chat.delivered_seq, newest.chat.read_seq), (0, 0), "one member has not reported yet");
+
+    let straggler = others.last().unwrap();
+    let done = store.advance(chat.id, straggler.id, ReceiptKind::Read, last, now(), &members).await.unwrap().unwrap();
+    let EventKind::StatusUpdate(done) = &done.kind else { panic!("a status update") };
+    assert_eq!((done.chat.delivered_seq, done.chat.read_seq), (last, last), "everyone has read everything");
+    let positions = store.positions(chat.id).await.unwrap();
+    assert_eq!(positions.len(), members.len());
+    assert!(positions.iter().all(|p| (p.delivered_seq, p.read_seq) == (last, last)), "{positions:?}");
+    assert_eq!(ChatRepo::get(&store, chat.id).await.unwrap().unwrap().last_event_seq, before + others.len() as i64);
+    let receipts = store.receipts(chat.id, last).await.unwrap();
+    assert_eq!(receipts.len(), others.len(), "each reader has a time");
+    assert!(receipts.iter().all(|r| r.read_at.is_some() && r.delivered_at.is_some()));
 }
