@@ -4,8 +4,9 @@
 //! log when the outbox asks, and queues its own replies behind what was decided.
 //!
 //! Sends and receipts from the client wait for the database; they run one at a
-//! time, in the order they came, while the loop goes on with the rest, so that a
-//! device that keeps sending never falls behind on what it receives.
+//! time, in the order they came (sends that came one right after the other go
+//! together), while the loop goes on with the rest, so that a device that keeps
+//! sending never falls behind on what it receives.
 
 use crate::client_command::{CallAction, ClientCommand, ClientRequest};
 use crate::client_frame::{decode_client_frame, ClientFrame, ResumePayload};
@@ -23,6 +24,7 @@ use chitchat_domain::message::SendCommand;
 use chitchat_domain::ports::Subscription;
 use chitchat_domain::{ChatId, DeviceId, DomainError, ErrorCode, Services};
 use futures_util::StreamExt;
+use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::future::Future;
 use std::pin::Pin;
@@ -37,8 +39,49 @@ const SESSION_REVOKED_CLOSE: u16 = 4001;
 /// expires on the other side unless renewed.
 const TYPING_THROTTLE: Duration = Duration::from_secs(3);
 
-/// A client frame being handled in the background; yields the reply frame.
-type PendingReply = Pin<Box<dyn Future<Output = String>>>;
+/// Client frames being handled in the background; yields their reply frames, in
+/// order.
+type PendingReply = Pin<Box<dyn Future<Output = Vec<String>>>>;
+
+/// Sends that wait behind the one in flight go to the store together, up to this
+/// many: a device that sends without waiting for each ack (a burst, an outbox
+/// emptied after a reconnect) has them stored with one commit rather than one each.
+const SENDS_TOGETHER: usize = 64;
+
+/// Client frames waiting behind the command in flight, in the order they came.
+#[derive(Default)]
+struct Waiting {
+    frames: VecDeque<(ClientRequest, usize)>,
+    /// Their sizes together, in bytes.
+    bytes: usize,
+}
+
+impl Waiting {
+    fn push(&mut self, request: ClientRequest, bytes: usize) {
+        self.bytes += bytes;
+        self.frames.push_back((request, bytes));
+    }
+
+    fn pop(&mut self) -> Option<ClientRequest> {
+        let (request, bytes) = self.frames.pop_front()?;
+        self.bytes -= bytes;
+        Some(request)
+    }
+
+    /// The `message` frames at the front, up to `max`, with their ids.
+    fn sends_at_front(&mut self, max: usize) -> Vec<(Option<Value>, SendCommand)> {
+        let mut sends = Vec::new();
+        while sends.len() < max {
+            let Some((ClientRequest { command: Ok(ClientCommand::Message(_)), .. }, _)) = self.frames.front() else {
+                break;
+            };
+            if let Some(ClientRequest { id, command: Ok(ClientCommand::Message(send)) }) = self.pop() {
+                sends.push((id, send));
+            }
+        }
+        sends
+    }
+}
 
 /// `work` on the heap, to be awaited there. The loop's task keeps room for its
 /// largest await for the socket's whole life, idle or not: awaits that an idle
@@ -263,26 +306,29 @@ pub(crate) async fn run(
     let timer = tokio::time::sleep_until(next_timer(tokio::time::Instant::now()));
     tokio::pin!(timer);
     let mut in_flight: Option<PendingReply> = None;
-    // Client frames waiting behind the one in flight, with their sizes in bytes.
-    let mut queued: VecDeque<(ClientRequest, usize)> = VecDeque::new();
-    let mut queued_bytes = 0usize;
+    let mut waiting = Waiting::default();
     // When to check whether frames still wait with the socket taking none.
     let mut stall_check: Option<Instant> = None;
 
     let exit = loop {
         let early_deadline = device.outbox.deadline();
         tokio::select! {
-            reply = finish(&mut in_flight), if in_flight.is_some() => {
+            replies = finish(&mut in_flight), if in_flight.is_some() => {
                 in_flight = None;
-                if let Err(closed) = device.send(reply).await {
+                let mut step = Ok(());
+                for reply in replies {
+                    step = device.send(reply).await;
+                    if step.is_err() {
+                        break;
+                    }
+                }
+                if let Err(closed) = step {
                     break exit_for(closed);
                 }
                 // The frames that waited: those up to the next command are answered
                 // now, and that command goes in flight.
-                let mut step = Ok(());
-                while let Some((request, bytes)) = queued.pop_front() {
-                    queued_bytes -= bytes;
-                    match out_of_line(handle(&conn, &mut device, request)).await {
+                while let Some(request) = waiting.pop() {
+                    match out_of_line(handle(&conn, &mut device, request, &mut waiting)).await {
                         Ok(None) => {}
                         Ok(Some(pending)) => {
                             in_flight = Some(pending);
@@ -305,7 +351,7 @@ pub(crate) async fn run(
                 }
             }
             // While client frames fill the read buffer, leave the next ones in the socket.
-            incoming = stream.next(), if queued.is_empty() || queued_bytes < conn.settings.read_buffer_bytes => {
+            incoming = stream.next(), if waiting.frames.is_empty() || waiting.bytes < conn.settings.read_buffer_bytes => {
                 last_heard = Instant::now();
                 let step = match incoming {
                     Some(Ok(AggregatedMessage::Text(text))) => {
@@ -314,11 +360,10 @@ pub(crate) async fn run(
                             // Behind a command in flight every frame waits its turn, so
                             // that answers come in the order the frames were sent.
                             Ok(request) if in_flight.is_some() => {
-                                queued_bytes += text.len();
-                                queued.push_back((request, text.len()));
+                                waiting.push(request, text.len());
                                 Ok(())
                             }
-                            Ok(request) => out_of_line(handle(&conn, &mut device, request)).await.map(|pending| {
+                            Ok(request) => out_of_line(handle(&conn, &mut device, request, &mut waiting)).await.map(|pending| {
                                 in_flight = pending;
                             }),
                         };
@@ -430,7 +475,7 @@ fn protocol_error_exit(error: &actix_ws::ProtocolError) -> Exit {
 }
 
 /// Waits for the command in flight (the caller makes sure there is one).
-async fn finish(in_flight: &mut Option<PendingReply>) -> String {
+async fn finish(in_flight: &mut Option<PendingReply>) -> Vec<String> {
     match in_flight {
         Some(command) => command.await,
         None => std::future::pending().await,
@@ -439,15 +484,17 @@ async fn finish(in_flight: &mut Option<PendingReply>) -> String {
 
 /// Handles a client's frame. A `message` or `status_update` waits for a database
 /// write without touching what the device has been sent: it is returned to run in
-/// the background (one at a time, in order), and yields its reply when done. Any
+/// the background (one at a time, in order; a `message` with the `message` frames
+/// right behind it in `waiting`), and yields its replies when done. Any
 /// other frame is answered at once, before the frames its change sends through the
 /// bus: those wait (with every live delivery) until the answer is queued.
 async fn handle(
     conn: &Connection,
     device: &mut Device,
     request: ClientRequest,
+    waiting: &mut Waiting,
 ) -> Result<Option<PendingReply>, Closed> {
-    let request = match in_background(conn, request) {
+    let request = match in_background(conn, request, waiting) {
         Handling::Background(pending) => return Ok(Some(pending)),
         Handling::Now(request) => request,
     };
@@ -467,26 +514,32 @@ enum Handling {
     Now(ClientRequest),
 }
 
-fn in_background(conn: &Connection, request: ClientRequest) -> Handling {
+fn in_background(conn: &Connection, request: ClientRequest, waiting: &mut Waiting) -> Handling {
     let (services, caller) = (conn.services.clone(), conn.caller);
     match request {
         ClientRequest { id, command: Ok(ClientCommand::Message(send_command)) } => {
+            let mut sends = vec![(id, send_command)];
+            sends.extend(waiting.sends_at_front(SENDS_TOGETHER - 1));
             Handling::Background(Box::pin(async move {
-                match send(&services, caller, send_command).await {
-                    Ok(message) => {
-                        metrics::counter!("chitchat_messages_sent_total", "via" => "ws").increment(1);
-                        frames::ack(id.as_ref(), &message)
-                    }
-                    Err(error) => frames::domain_error(id.as_ref(), &error),
-                }
+                let (ids, commands): (Vec<_>, Vec<_>) = sends.into_iter().unzip();
+                let answers = services.messages.send_all(caller, commands).await;
+                let sent = answers.iter().filter(|answer| answer.is_ok()).count();
+                metrics::counter!("chitchat_messages_sent_total", "via" => "ws").increment(sent as u64);
+                ids.iter()
+                    .zip(answers)
+                    .map(|(id, answer)| match answer {
+                        Ok(appended) => frames::ack(id.as_ref(), &appended.message),
+                        Err(error) => frames::domain_error(id.as_ref(), &error),
+                    })
+                    .collect()
             }))
         }
         ClientRequest { id, command: Ok(ClientCommand::StatusUpdate { chat, receipt, seq }) } => {
             Handling::Background(Box::pin(async move {
-                match services.receipts.mark(caller, chat, receipt, seq).await {
+                vec![match services.receipts.mark(caller, chat, receipt, seq).await {
                     Ok(()) => frames::ack_empty(id.as_ref()),
                     Err(error) => frames::domain_error(id.as_ref(), &error),
-                }
+                }]
             }))
         }
         other => Handling::Now(other),
@@ -585,13 +638,4 @@ async fn resume(conn: &Connection, device: &mut Device, payload: ResumePayload) 
         Err(error) => tracing::warn!(user = %conn.caller.user_id, %error, "could not read chat settings for a resume"),
     }
     Ok(resumed)
-}
-
-async fn send(
-    services: &Services,
-    caller: Caller,
-    command: SendCommand,
-) -> Result<chitchat_domain::message::Message, DomainError> {
-    let appended = services.messages.send(caller, command).await?;
-    Ok(appended.message)
 }

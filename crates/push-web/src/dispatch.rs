@@ -10,6 +10,9 @@ use tokio::sync::{mpsc, Notify};
 
 /// Events waiting to be planned; past this, new ones are not pushed (and logged).
 const PLANNING_QUEUE: usize = 4096;
+/// Events planned together, with one look-up of subscriptions: whatever queued up
+/// while the planner was busy, up to this many.
+const PLANNING_BATCH: usize = 128;
 /// Pushes sent per round.
 const ROUND_SIZE: i64 = 32;
 /// How often the outbox is looked at when nothing woke the sender: retries fall
@@ -48,15 +51,18 @@ pub fn spawn(service: Arc<PushService>, gateway: Arc<dyn PushGateway>, jobs: Pla
 }
 
 async fn plan_forever(service: Arc<PushService>, PlanningJobs(mut jobs): PlanningJobs, wake: Arc<Notify>) {
-    while let Some(job) = jobs.recv().await {
-        match service.notify(&job).await {
+    let mut batch = Vec::with_capacity(PLANNING_BATCH);
+    while jobs.recv_many(&mut batch, PLANNING_BATCH).await > 0 {
+        match service.notify(&batch).await {
             Ok(0) => {}
             Ok(_) => wake.notify_one(),
             Err(error) => {
-                metrics::counter!("chitchat_push_dropped_total", "reason" => "planning_failed").increment(1);
-                tracing::warn!(%error, chat_id = %job.event.room_id, "could not plan the pushes of an event");
+                metrics::counter!("chitchat_push_dropped_total", "reason" => "planning_failed")
+                    .increment(batch.len() as u64);
+                tracing::warn!(%error, events = batch.len(), "could not plan the pushes of some events");
             }
         }
+        batch.clear();
     }
 }
 

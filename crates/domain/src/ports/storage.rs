@@ -198,6 +198,11 @@ pub trait MessageRepo: Send + Sync {
     /// store concurrent sends together (group commit) but returns only after the
     /// message's transaction has committed; an error means nothing was stored.
     async fn send(&self, message: &NewMessage) -> DomainResult<SendOutcome>;
+    /// `send` for each of `messages`, which one device sent one after the other:
+    /// stored in this order (each with the checks of `send`, also against the
+    /// messages before it), and answered each on its own, in order. An
+    /// implementation may store them in one batch.
+    async fn send_all(&self, messages: &[NewMessage]) -> Vec<DomainResult<SendOutcome>>;
     async fn get(&self, id: MessageId) -> DomainResult<Option<Message>>;
     async fn find_by_client_id(&self, sender: UserId, client_msg_id: &ClientMsgId) -> DomainResult<Option<Message>>;
     /// A page of the chat's history, newest first, only up to `page.max_seq` when set.

@@ -58,6 +58,46 @@ impl MessageService {
     /// (`SendRequest::into_command`). Returns once the message is durable. A repeated `client_msg_id` returns the
     /// first message with `created: false` and stores nothing.
     pub async fn send(&self, caller: Caller, send: SendCommand) -> DomainResult<Appended> {
+        let new = self.prepare(caller, send).await?;
+        // Membership, blocks and idempotency are decided (`decide_batch`) with what
+        // the store reads in the transaction that stores the message (batched with
+        // other sends), so that a send costs no round trips of its own to the database.
+        let outcome = self.messages.send(&new).await?;
+        self.conclude(new.chat_id, outcome).await
+    }
+
+    /// `send` for each of `sends`, which one device sent one after the other
+    /// without waiting for the answers: they are stored in this order, together
+    /// where the store can (one commit rather than one each), and each is answered
+    /// on its own, in order. One refused send does not refuse the others.
+    pub async fn send_all(&self, caller: Caller, sends: Vec<SendCommand>) -> Vec<DomainResult<Appended>> {
+        let mut ready = Vec::with_capacity(sends.len());
+        // For each send, where its message is in `ready`, or why it was refused.
+        let mut slots = Vec::with_capacity(sends.len());
+        for send in sends {
+            slots.push(self.prepare(caller, send).await.map(|new| {
+                ready.push(new);
+                ready.len() - 1
+            }));
+        }
+        let mut outcomes = self.messages.send_all(&ready).await.into_iter();
+        let mut answers = Vec::with_capacity(slots.len());
+        for slot in slots {
+            answers.push(match slot {
+                Ok(index) => match outcomes.next() {
+                    Some(Ok(outcome)) => self.conclude(ready[index].chat_id, outcome).await,
+                    Some(Err(error)) => Err(error),
+                    None => Err(DomainError::unavailable("the store answered fewer sends than it was given")),
+                },
+                Err(refused) => Err(refused),
+            });
+        }
+        answers
+    }
+
+    /// The checks of a send that need reading (a reply's target, the files it
+    /// names), and the message it stores.
+    async fn prepare(&self, caller: Caller, send: SendCommand) -> DomainResult<NewMessage> {
         let chat_id = send.chat_id;
         let reply_to_id = match send.reply_to {
             Some(named) => {
@@ -80,7 +120,7 @@ impl MessageService {
             self.attachments.get_attachments(&send.attachment_ids).await?
         };
         let attachments = check_for_send(caller.user_id, send.content_type, &send.attachment_ids, &found)?;
-        let new = NewMessage {
+        Ok(NewMessage {
             id: MessageId::new(),
             chat_id,
             sender_id: caller.user_id,
@@ -92,11 +132,13 @@ impl MessageService {
             reply_to_id,
             forwarded: false,
             attachments,
-        };
-        // Membership, blocks and idempotency are decided (`decide_batch`) with what
-        // the store reads in the transaction that stores the message (batched with
-        // other sends), so that a send costs no round trips of its own to the database.
-        match self.messages.send(&new).await? {
+        })
+    }
+
+    /// What a send's outcome means for its sender; a stored message is pushed to
+    /// every member's devices first.
+    async fn conclude(&self, chat_id: ChatId, outcome: SendOutcome) -> DomainResult<Appended> {
+        match outcome {
             SendOutcome::Stored { message, event_seq, recipients } => {
                 publish_message(self.bus.as_ref(), self.push_queue.as_ref(), &recipients, &message, event_seq).await;
                 Ok(Appended { message, created: true, event_seq: Some(event_seq) })
@@ -276,6 +318,37 @@ mod tests {
         let sent = service.send(me, text(chat, None)).await.unwrap();
         assert!(sent.created);
         assert_eq!(sent.message.seq, 7);
+    }
+
+    #[tokio::test]
+    async fn sends_that_came_together_are_stored_together_in_order_and_answered_each() {
+        let me = caller();
+        let (mine, theirs) = (ChatId::new(), ChatId::new());
+        let mut m = MockSet::new(Utc::now());
+        m.messages
+            .expect_send_all()
+            .withf(move |news| news.iter().map(|n| n.chat_id).collect::<Vec<_>>() == [mine, theirs, mine])
+            .times(1)
+            .returning(move |news| {
+                let stored_in_mine = |new: &NewMessage, seq| {
+                    Ok(SendOutcome::Stored { message: stored(new, seq), event_seq: seq, recipients: vec![me.user_id] })
+                };
+                vec![stored_in_mine(&news[0], 4), Ok(SendOutcome::NotAMember), stored_in_mine(&news[2], 5)]
+            });
+        m.messages.expect_send().never();
+        let published = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = published.clone();
+        m.bus.expect_publish().times(2).returning(move |_, delivery| {
+            if let Delivery::Event(event) = delivery {
+                seen.lock().unwrap().push(event.event_seq);
+            }
+            Ok(())
+        });
+        let answers = service(m).send_all(me, vec![text(mine, None), text(theirs, None), text(mine, None)]).await;
+        let seqs: Vec<_> =
+            answers.iter().map(|a| a.as_ref().map(|a| a.message.seq).map_err(DomainError::code)).collect();
+        assert_eq!(seqs, [Ok(4), Err(ErrorCode::ChatNotFound), Ok(5)], "a refused send refuses no other");
+        assert_eq!(*published.lock().unwrap(), [4, 5], "pushed live in the order they were sent");
     }
 
     #[tokio::test]

@@ -9,6 +9,7 @@ use crate::error_code::ErrorCode;
 use crate::ids::UserId;
 use crate::ports::{ChatRepo, ChatSettingsRepo, PresenceTracker, PushGateway, PushJob, PushRepo, UserRepo};
 use crate::push::{self, ClaimedPush, DropReason, NextStep, PlanFacts, PushSubscription, SubscriptionRequest};
+use chrono::{DateTime, Utc};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -80,14 +81,32 @@ impl PushService {
         self.repo.delete_subscriptions(caller.session_id, endpoint).await.map(drop)
     }
 
-    /// Puts the pushes of one event into the outbox: for each subscribed device
-    /// of its audience that did not mute the chat and has no open WebSocket.
-    pub async fn notify(&self, job: &PushJob) -> DomainResult<usize> {
+    /// Puts the pushes of `jobs` into the outbox: for each subscribed device of
+    /// an event's audience that did not mute the chat and has no open WebSocket.
+    /// One look-up of subscriptions serves every event of `jobs`: most events have
+    /// no subscribed device in their audience, and then cost nothing more.
+    pub async fn notify(&self, jobs: &[PushJob]) -> DomainResult<usize> {
         let now = self.clock.now();
-        let subscriptions = self.repo.subscriptions_of(&job.audience, now).await?;
-        if subscriptions.is_empty() {
-            return Ok(0);
+        let audience = unique(jobs.iter().flat_map(|job| job.audience.iter().copied()));
+        let subscriptions = self.repo.subscriptions_of(&audience, now).await?;
+        let mut planned = 0;
+        for job in jobs {
+            let theirs: Vec<PushSubscription> =
+                subscriptions.iter().filter(|s| job.audience.contains(&s.user_id)).cloned().collect();
+            if !theirs.is_empty() {
+                planned += self.notify_one(job, theirs, now).await?;
+            }
         }
+        Ok(planned)
+    }
+
+    /// The pushes of one event whose audience has `subscriptions`.
+    async fn notify_one(
+        &self,
+        job: &PushJob,
+        subscriptions: Vec<PushSubscription>,
+        now: DateTime<Utc>,
+    ) -> DomainResult<usize> {
         let chat_id = job.event.room_id;
         let subscribed: Vec<UserId> = unique(subscriptions.iter().map(|s| s.user_id));
         let mut muted = Vec::new();
@@ -248,7 +267,30 @@ mod tests {
             })
             .times(1)
             .returning(|_| Ok(()));
-        assert_eq!(service(m).notify(&message_job(&p)).await.unwrap(), 1);
+        assert_eq!(service(m).notify(&[message_job(&p)]).await.unwrap(), 1);
+    }
+
+    #[tokio::test]
+    async fn events_planned_together_share_one_look_up_and_only_subscribers_get_pushes() {
+        let p = people();
+        let mut m = MockSet::new(Utc::now());
+        let phone = subscription(p.ravi, "https://push.example/phone");
+        let stranger = UserId::new();
+        let (ravi, asked_for) = (p.ravi, vec![p.ravi, stranger]);
+        m.push
+            .expect_subscriptions_of()
+            .withf(move |users, _| users == asked_for.as_slice())
+            .times(1)
+            .returning(move |_, _| Ok(vec![phone.clone()]));
+        m.presence.expect_connected_sessions().returning(|_| Ok(Vec::new()));
+        let chat_id = p.chat;
+        m.chats.expect_get().times(1).returning(move |_| Ok(Some(chat(chat_id, ChatKind::Direct))));
+        let asha = p.asha;
+        m.users.expect_get_many().returning(move |_| Ok(vec![user(asha, "Asha"), user(ravi, "Ravi")]));
+        m.push.expect_enqueue().withf(|entries| entries.len() == 1).times(1).returning(|_| Ok(()));
+        let mut unsubscribed = message_job(&p);
+        unsubscribed.audience = vec![stranger];
+        assert_eq!(service(m).notify(&[message_job(&p), unsubscribed]).await.unwrap(), 1);
     }
 
     #[tokio::test]
@@ -261,7 +303,7 @@ mod tests {
         m.chat_settings = crate::ports::MockChatSettingsRepo::new();
         m.chat_settings.expect_settings().returning(move |_, _| Ok(vec![(chat_id, muted)]));
         m.push.expect_enqueue().never();
-        assert_eq!(service(m).notify(&message_job(&p)).await.unwrap(), 0);
+        assert_eq!(service(m).notify(&[message_job(&p)]).await.unwrap(), 0);
     }
 
     #[tokio::test]
@@ -279,7 +321,7 @@ mod tests {
             .expect_enqueue()
             .withf(|entries| entries.len() == 1 && entries[0].payload.contains("\"preview\":\"New message\""))
             .returning(|_| Ok(()));
-        assert_eq!(service(m).notify(&message_job(&p)).await.unwrap(), 1);
+        assert_eq!(service(m).notify(&[message_job(&p)]).await.unwrap(), 1);
     }
 
     fn claimed(id: i64, endpoint: &str) -> ClaimedPush {

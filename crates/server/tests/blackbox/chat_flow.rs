@@ -8,6 +8,7 @@ use std::time::Duration;
 on_both_backends!(
     two_people_chat_live_on_every_device,
     messages_arrive_in_order_with_consecutive_seq,
+    a_burst_of_sends_is_stored_in_order_and_each_answered_in_turn,
     a_repeated_client_msg_id_yields_one_message,
     history_and_chat_list_survive_a_restart,
     the_same_pair_always_gets_the_same_chat,
@@ -68,6 +69,58 @@ async fn messages_arrive_in_order_with_consecutive_seq(server: TestServer) {
         let frame = ravi_ws.next_of_type("message").await;
         assert_eq!(frame["payload"]["seq"], i);
         assert_eq!(frame["payload"]["content"], format!("message {i}"));
+    }
+    assert!(ravi_ws.silent_for(Duration::from_millis(300)).await, "nothing twice");
+}
+
+/// A device that sends without waiting for each ack (a burst, or its outbox
+/// emptied after a reconnect): the sends waiting behind each other are stored
+/// together, but each is still checked and answered on its own, in order.
+async fn a_burst_of_sends_is_stored_in_order_and_each_answered_in_turn(server: TestServer) {
+    let api = server.client();
+    let (asha, ravi, chat) = api.asha_and_ravi_in_a_chat().await;
+    let mut ravi_ws = api.ws(&ravi.token).await;
+    let mut asha_ws = api.ws(&asha.token).await;
+    let nowhere = "0190a000-0000-7000-8000-000000000000";
+    for i in 1..=30 {
+        // The tenth goes to a chat that does not exist; the twentieth repeats the
+        // fifth's client_msg_id.
+        let (room, key) = match i {
+            10 => (nowhere.to_owned(), "c10".to_owned()),
+            20 => (chat.clone(), "c5".to_owned()),
+            _ => (chat.clone(), format!("c{i}")),
+        };
+        asha_ws
+            .send_json(json!({
+                "id": format!("f{i}"),
+                "type": "message",
+                "room_id": room,
+                "payload": { "content": format!("message {i}"), "content_type": "text", "client_msg_id": key }
+            }))
+            .await;
+    }
+    let mut replies = Vec::new();
+    while replies.len() < 30 {
+        let frame = asha_ws.next_json().await;
+        if frame["id"].is_string() {
+            replies.push(frame);
+        }
+    }
+    let ids: Vec<String> = replies.iter().map(|r| r["id"].as_str().unwrap_or_default().to_owned()).collect();
+    assert_eq!(ids, (1..=30).map(|i| format!("f{i}")).collect::<Vec<_>>(), "answered in the order sent");
+    assert_eq!(replies[9]["type"], "error");
+    assert_eq!(replies[9]["payload"]["code"], "chat_not_found", "{}", replies[9]);
+    assert_eq!(replies[19]["type"], "ack");
+    assert_eq!(replies[19]["payload"]["id"], replies[4]["payload"]["id"], "a repeated key is the first message");
+    let stored: Vec<&serde_json::Value> =
+        replies.iter().enumerate().filter(|(i, _)| *i != 9 && *i != 19).map(|(_, r)| r).collect();
+    for (n, ack) in stored.iter().enumerate() {
+        assert_eq!(ack["type"], "ack", "{ack}");
+        assert_eq!(ack["payload"]["seq"], n + 1, "numbered in the order sent: {ack}");
+    }
+    for ack in &stored {
+        let frame = ravi_ws.next_of_type("message").await;
+        assert_eq!(frame["payload"]["id"], ack["payload"]["id"], "delivered in order, once each");
     }
     assert!(ravi_ws.silent_for(Duration::from_millis(300)).await, "nothing twice");
 }

@@ -90,12 +90,28 @@ impl<B: Batch> Writers<B> {
     /// Stores `request` with the next batch of its chat's writer and returns
     /// what happened to it once that batch has committed (or failed).
     pub(crate) async fn submit(&self, request: B::Request) -> Result<B::Outcome, StoreError> {
+        self.hand_over(request).await?.outcome().await
+    }
+
+    /// Hands `request` to its chat's writer, behind every request of the chat
+    /// handed over before; its outcome comes once its batch has committed.
+    pub(crate) async fn hand_over(&self, request: B::Request) -> Result<Handed<B::Outcome>, StoreError> {
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         B::chat(&request).hash(&mut hasher);
         let queue = &self.queues[(hasher.finish() % self.queues.len() as u64) as usize];
         let (reply, answer) = oneshot::channel();
         queue.send(Job { request, reply }).await.map_err(|_| StoreError::WriterStopped)?;
-        answer.await.map_err(|_| StoreError::WriterStopped)?
+        Ok(Handed(answer))
+    }
+}
+
+/// A request a writer has, and the way its outcome comes back.
+pub(crate) struct Handed<O>(oneshot::Receiver<Result<O, StoreError>>);
+
+impl<O> Handed<O> {
+    /// What happened to the request, once its batch has committed (or failed).
+    pub(crate) async fn outcome(self) -> Result<O, StoreError> {
+        self.0.await.map_err(|_| StoreError::WriterStopped)?
     }
 }
 

@@ -7,6 +7,7 @@
 //! row by row (diesel-async's SQLite wrapper has no multi-row insert).
 
 use super::unnest;
+use crate::fixed_shape::{Bind, FixedShape};
 use crate::models::{ChatEventRow, MessageAttachmentRow, MessageRow, ReadPositionRow};
 use crate::run::DbConn;
 use crate::schema::{
@@ -82,7 +83,8 @@ macro_rules! blocks_of {
 /// the senders" and "any of the keys" instead made PostgreSQL walk every message of
 /// every sender in the batch, which took more time than all of the batch's inserts
 /// together and grew with each sender's history (`pg_stat_statements`, section 1 of
-/// docs/benchmarks.md).
+/// docs/benchmarks.md). On SQLite, an `OR` of the pairs; PostgreSQL's is
+/// `earlier_postgres`.
 macro_rules! earlier {
     ($l:expr) => {{
         let mut query = messages::table.select(MessageRow::as_select()).into_boxed();
@@ -91,6 +93,24 @@ macro_rules! earlier {
         }
         query
     }};
+}
+
+/// The SQL types of a `messages` row, all columns in order (`MessageRow`).
+type MessageColumns = <<messages::table as diesel::Table>::AllColumns as diesel::Expression>::SqlType;
+
+/// `earlier!` on PostgreSQL: the pairs as two arrays joined to the key, so that the
+/// statement has one text for any number of pairs and stays prepared. An `OR` per
+/// pair has a text per number of pairs, which diesel does not cache: diesel-async
+/// prepared it in a wait of its own in every batch with keys.
+fn earlier_postgres<'a>(lookups: &Lookups<'a>) -> FixedShape<'a, MessageColumns> {
+    FixedShape::new(
+        "SELECT m.id, m.chat_id, m.sender_id, m.seq, m.content, m.content_type, m.client_msg_id, \
+             m.created_at, m.system_info, m.reply_to_id, m.forwarded, m.edited_at, m.deleted_at \
+             FROM messages m JOIN unnest(?, ?) AS k(sender_id, client_msg_id) \
+             ON m.sender_id = k.sender_id AND m.client_msg_id = k.client_msg_id",
+        vec![Bind::Texts(lookups.keyed_senders.clone()), Bind::Texts(lookups.keys.clone())],
+    )
+    .returning()
 }
 
 /// The lock of `DbConn::lock` on PostgreSQL, on a shared connection so that
@@ -140,7 +160,7 @@ impl DbConn<'_> {
                     if lookups.keys.is_empty() {
                         return Ok(Vec::new());
                     }
-                    earlier!(lookups).load(&mut &*conn).await
+                    earlier_postgres(lookups).load(&mut &*conn).await
                 };
                 let (members, blocks, earlier) = try_join3(members, blocks, earlier).await?;
                 Ok(Facts { members, blocks, earlier })

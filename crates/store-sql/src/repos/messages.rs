@@ -19,13 +19,16 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use std::collections::{HashMap, HashSet};
 
+/// `message` as the group commit takes it.
+fn request(message: &NewMessage, mode: Mode) -> Result<Request, StoreError> {
+    Ok(Request { row: MessageRow::new(message)?, mode, attachments: message.attachments.clone() })
+}
+
 impl Store {
     /// Checks and stores the message with the next group commit of its chat's
     /// writer; see `group_commit`.
     async fn store_new(&self, message: &NewMessage, mode: Mode) -> Result<SendOutcome, StoreError> {
-        self.appends
-            .submit(Request { row: MessageRow::new(message)?, mode, attachments: message.attachments.clone() })
-            .await
+        self.appends.submit(request(message, mode)?).await
     }
 
     /// One message, as it is when read.
@@ -94,6 +97,27 @@ impl MessageRepo for Store {
 
     async fn send(&self, message: &NewMessage) -> DomainResult<SendOutcome> {
         Ok(self.store_new(message, Mode::Send).await?)
+    }
+
+    async fn send_all(&self, messages: &[NewMessage]) -> Vec<DomainResult<SendOutcome>> {
+        // Handed over one after the other, so that each chat's writer has them in
+        // this order, before any outcome is awaited: they can share a batch.
+        let mut handed = Vec::with_capacity(messages.len());
+        for message in messages {
+            handed.push(match request(message, Mode::Send) {
+                Ok(request) => self.appends.hand_over(request).await,
+                Err(error) => Err(error),
+            });
+        }
+        let mut outcomes = Vec::with_capacity(handed.len());
+        for handed in handed {
+            let outcome = match handed {
+                Ok(handed) => handed.outcome().await,
+                Err(error) => Err(error),
+            };
+            outcomes.push(outcome.map_err(Into::into));
+        }
+        outcomes
     }
 
     async fn get(&self, id: MessageId) -> DomainResult<Option<Message>> {

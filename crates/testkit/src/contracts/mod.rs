@@ -120,6 +120,7 @@ macro_rules! store_contract_tests {
             attachments_orphans_are_removed_once_old,
             attachments_an_append_naming_a_missing_attachment_stores_nothing,
             sends_at_once_to_one_chat_get_gap_free_numbers_and_are_all_stored,
+            one_devices_sends_in_a_row_are_stored_in_order_and_each_answered,
             sends_at_once_to_many_chats_number_each_chat_on_its_own,
             one_client_msg_id_sent_many_times_at_once_is_stored_once,
             a_client_msg_id_is_a_duplicate_only_for_the_sender_who_used_it,

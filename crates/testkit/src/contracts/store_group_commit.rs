@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Sends all of `sends` (chat, sender, client_msg_id) at once; the outcomes, in order.
-async fn send_all<S: Store>(store: &Arc<S>, sends: Vec<(ChatId, User, Option<String>)>) -> Vec<SendOutcome> {
+async fn send_at_once<S: Store>(store: &Arc<S>, sends: Vec<(ChatId, User, Option<String>)>) -> Vec<SendOutcome> {
     let tasks: Vec<_> = sends
         .into_iter()
         .enumerate()
@@ -56,7 +56,7 @@ pub async fn sends_at_once_to_one_chat_get_gap_free_numbers_and_are_all_stored<S
     let b = user(store.as_ref(), 2, "Bilal").await;
     let (chat, _) = direct(store.as_ref(), &a, &b).await;
     let sends = (0..60).map(|i| (chat.id, if i % 2 == 0 { a.clone() } else { b.clone() }, None)).collect();
-    let outcomes = send_all(&store, sends).await;
+    let outcomes = send_at_once(&store, sends).await;
     for outcome in &outcomes {
         let SendOutcome::Stored { recipients, .. } = outcome else { panic!("not stored: {outcome:?}") };
         let mut recipients = recipients.clone();
@@ -91,7 +91,7 @@ pub async fn sends_at_once_to_many_chats_number_each_chat_on_its_own<S: Store>(s
         chats.push(direct(store.as_ref(), &a, &other).await.0.id);
     }
     let sends = (0..80).map(|i| (chats[i % chats.len()], a.clone(), Some(format!("k{i}")))).collect();
-    let stored = stored(send_all(&store, sends).await);
+    let stored = stored(send_at_once(&store, sends).await);
     for chat in &chats {
         let mine: Vec<&Message> = stored.iter().map(|(m, _)| m).filter(|m| m.chat_id == *chat).collect();
         let mut seqs: Vec<i64> = mine.iter().map(|m| m.seq).collect();
@@ -107,7 +107,7 @@ pub async fn one_client_msg_id_sent_many_times_at_once_is_stored_once<S: Store>(
     let b = user(store.as_ref(), 2, "Bilal").await;
     let (chat, _) = direct(store.as_ref(), &a, &b).await;
     let sends = (0..20).map(|_| (chat.id, a.clone(), Some("same-key".to_owned()))).collect();
-    let outcomes = send_all(&store, sends).await;
+    let outcomes = send_at_once(&store, sends).await;
     let mut first = None;
     let mut duplicates = Vec::new();
     for outcome in outcomes {
@@ -131,14 +131,14 @@ pub async fn a_client_msg_id_is_a_duplicate_only_for_the_sender_who_used_it<S: S
     let a = user(store.as_ref(), 1, "Asha").await;
     let b = user(store.as_ref(), 2, "Bilal").await;
     let (chat, _) = direct(store.as_ref(), &a, &b).await;
-    let first = stored(send_all(&store, vec![(chat.id, a.clone(), Some("k1".to_owned()))]).await).remove(0).0;
+    let first = stored(send_at_once(&store, vec![(chat.id, a.clone(), Some("k1".to_owned()))]).await).remove(0).0;
     // At once: Asha's new key, Bilal's use of Asha's key, Asha's retry of it.
     let sends = vec![
         (chat.id, a.clone(), Some("k2".to_owned())),
         (chat.id, b.clone(), Some("k1".to_owned())),
         (chat.id, a.clone(), Some("k1".to_owned())),
     ];
-    let mut outcomes = send_all(&store, sends).await;
+    let mut outcomes = send_at_once(&store, sends).await;
     assert_eq!(outcomes.pop(), Some(SendOutcome::Duplicate(first.clone())), "Asha's retry gets her first message");
     let new = stored(outcomes);
     assert_eq!((new[0].0.sender_id, new[1].0.sender_id), (a.id, b.id));
@@ -162,7 +162,7 @@ pub async fn refused_sends_in_a_batch_leave_no_gap_and_fail_no_one_else<S: Store
         sends.push((ad.id, blocked.clone(), Some(format!("d{i}"))));
         sends.push((ad.id, a.clone(), None));
     }
-    let outcomes = send_all(&store, sends).await;
+    let outcomes = send_at_once(&store, sends).await;
     let mut acked: HashMap<ChatId, Vec<Message>> = HashMap::new();
     for (i, outcome) in outcomes.into_iter().enumerate() {
         match (i % 4, outcome) {
@@ -200,4 +200,30 @@ pub async fn a_send_brings_back_a_chat_archived_without_muting<S: Store>(store: 
     let positions = store.positions(chat.id).await.unwrap();
     let own = positions.iter().find(|p| p.user_id == a.id).expect("the sender has a position");
     assert_eq!((own.delivered_seq, own.read_seq), (1, 1));
+}
+
+pub async fn one_devices_sends_in_a_row_are_stored_in_order_and_each_answered<S: Store>(store: S) {
+    let a = user(&store, 1, "Asha").await;
+    let b = user(&store, 2, "Bilal").await;
+    let c = user(&store, 3, "Chen").await;
+    let (chat, _) = direct(&store, &a, &b).await;
+    let (elsewhere, _) = direct(&store, &b, &c).await;
+    let messages = vec![
+        text(chat.id, &a, "one", Some("k1")),
+        text(elsewhere.id, &a, "not my chat", None),
+        text(chat.id, &a, "two", Some("k2")),
+        text(chat.id, &a, "one again", Some("k1")),
+        text(chat.id, &a, "three", None),
+    ];
+    let outcomes: Vec<SendOutcome> = store.send_all(&messages).await.into_iter().map(Result::unwrap).collect();
+    let [first, refused, second, again, third] = <[SendOutcome; 5]>::try_from(outcomes).unwrap();
+    assert!(matches!(refused, SendOutcome::NotAMember), "{refused:?}");
+    let SendOutcome::Duplicate(repeated) = again else { panic!("a repeated key is a duplicate: {again:?}") };
+    let stored = stored(vec![first, second, third]);
+    let seqs: Vec<i64> = stored.iter().map(|(m, _)| m.seq).collect();
+    assert_eq!(seqs, [1, 2, 3], "numbered in the order sent, the refused and the repeated taking none");
+    assert_eq!(repeated.id, stored[0].0.id, "the first message under that key");
+    let acked: Vec<&Message> = stored.iter().map(|(m, _)| m).collect();
+    history_matches(&store, chat.id, &acked).await;
+    assert!(store.list(elsewhere.id, Page::new(None, Some(10)).unwrap()).await.unwrap().is_empty());
 }
