@@ -181,14 +181,11 @@ fn disabled() -> DomainError {
     DomainError::not_found(ErrorCode::PushDisabled, "push notifications are off on this server")
 }
 
+/// Each user once, in the order first met. Linear: a batch's audiences together
+/// can hold thousands of users (one group of 1,000 per event).
 fn unique(users: impl Iterator<Item = UserId>) -> Vec<UserId> {
-    let mut list: Vec<UserId> = Vec::new();
-    for user in users {
-        if !list.contains(&user) {
-            list.push(user);
-        }
-    }
-    list
+    let mut seen = std::collections::HashSet::new();
+    users.filter(|user| seen.insert(*user)).collect()
 }
 
 #[cfg(test)]
@@ -267,7 +264,7 @@ mod tests {
             })
             .times(1)
             .returning(|_| Ok(()));
-        assert_eq!(service(m).notify(&[message_job(&p)]).await.unwrap(), 1);
+        assert_eq!(service(m).notify(&[message_job(&p)]).await.ok(), Some(1));
     }
 
     #[tokio::test]
@@ -303,7 +300,7 @@ mod tests {
         m.chat_settings = crate::ports::MockChatSettingsRepo::new();
         m.chat_settings.expect_settings().returning(move |_, _| Ok(vec![(chat_id, muted)]));
         m.push.expect_enqueue().never();
-        assert_eq!(service(m).notify(&[message_job(&p)]).await.unwrap(), 0);
+        assert_eq!(service(m).notify(&[message_job(&p)]).await.ok(), Some(0));
     }
 
     #[tokio::test]
@@ -321,7 +318,7 @@ mod tests {
             .expect_enqueue()
             .withf(|entries| entries.len() == 1 && entries[0].payload.contains("\"preview\":\"New message\""))
             .returning(|_| Ok(()));
-        assert_eq!(service(m).notify(&[message_job(&p)]).await.unwrap(), 1);
+        assert_eq!(service(m).notify(&[message_job(&p)]).await.ok(), Some(1));
     }
 
     fn claimed(id: i64, endpoint: &str) -> ClaimedPush {
