@@ -10,12 +10,13 @@
 
 use crate::client_command::{CallAction, ClientCommand, ClientRequest};
 use crate::client_frame::{decode_client_frame, ClientFrame, ResumePayload};
+use crate::client_frames::{ClientFrames, FrameError};
 use crate::frames;
 use crate::outbox::{shared_text, Closed, Outbox, Work};
 use crate::sockets::SocketPermit;
 use crate::GatewaySettings;
 use actix_web::web::Bytes;
-use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, Message};
+use actix_ws::{AggregatedMessage, CloseCode, CloseReason, Message};
 use bytestring::ByteString;
 use chitchat_domain::auth::Caller;
 use chitchat_domain::chat::ChatSettings;
@@ -262,7 +263,7 @@ impl Device {
 pub(crate) async fn run(
     conn: Connection,
     outbox: Arc<Outbox>,
-    mut stream: AggregatedMessageStream,
+    mut stream: ClientFrames,
     subscription: Box<dyn Subscription>,
     start: Option<Vec<(ChatId, i64)>>,
     hold_live_until_first_frame: bool,
@@ -455,22 +456,12 @@ pub(crate) async fn run(
 /// How a socket that broke the WebSocket protocol is closed (RFC 6455 §7.4.1):
 /// 1007 for text that is not UTF-8, 1009 for a frame over the size limit, 1002
 /// for the rest.
-fn protocol_error_exit(error: &actix_ws::ProtocolError) -> Exit {
-    use actix_ws::ProtocolError;
-    // actix-ws reports some of these as I/O errors that only their text tells apart.
-    let too_large = |io: &std::io::Error| {
-        io.get_ref().is_some_and(|inner| inner.is::<actix_web::error::PayloadError>())
-            || io.to_string().contains("maximum continuation size")
-    };
-    let not_utf8 = |io: &std::io::Error| {
-        io.kind() == std::io::ErrorKind::InvalidData
-            && (io.get_ref().is_some_and(|inner| inner.is::<std::str::Utf8Error>()) || io.to_string().contains("utf-8"))
-    };
+fn protocol_error_exit(error: &FrameError) -> Exit {
     match error {
-        ProtocolError::Overflow => close(CloseCode::Size, "frame too large"),
-        ProtocolError::Io(io) if too_large(io) => close(CloseCode::Size, "frame too large"),
-        ProtocolError::Io(io) if not_utf8(io) => close(CloseCode::Invalid, "text frame is not UTF-8"),
-        _ => close(CloseCode::Protocol, "frame breaks the WebSocket protocol"),
+        FrameError::TooLarge => close(CloseCode::Size, "frame too large"),
+        FrameError::NotUtf8 => close(CloseCode::Invalid, "text frame is not UTF-8"),
+        FrameError::Protocol(_) => close(CloseCode::Protocol, "frame breaks the WebSocket protocol"),
+        FrameError::Connection(_) => Exit::ClientClosed,
     }
 }
 

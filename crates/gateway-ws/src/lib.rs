@@ -3,9 +3,10 @@
 
 mod client_command;
 mod client_frame;
+mod client_frames;
 mod connection;
 mod early;
-mod frame_guard;
+mod frame_scanner;
 mod frames;
 mod ledger;
 mod outbound_body;
@@ -30,7 +31,7 @@ pub const DEFAULT_MAX_SOCKETS_PER_SESSION: usize = 10;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chitchat_domain::Services;
 use chitchat_domain::{ErrorCode, ErrorKind};
-use frame_guard::FrameGuard;
+use client_frames::ClientFrames;
 use outbound_body::OutboundBody;
 use outbox::Outbox;
 use serde::Deserialize;
@@ -165,27 +166,14 @@ async fn connect(
             ));
         }
     };
-    // Over-long frames are refused on their header, before their payload is buffered.
-    let guarded = FrameGuard::new(body.into_inner(), settings.max_frame_bytes);
-    let guarded: std::pin::Pin<
-        Box<dyn futures_util::Stream<Item = Result<web::Bytes, actix_web::error::PayloadError>>>,
-    > = Box::pin(guarded);
-    let mut guarded = actix_web::dev::Payload::from(guarded);
-    let body = <web::Payload as actix_web::FromRequest>::from_request(&req, &mut guarded).await?;
-    let (response, session, stream) = actix_ws::handle(&req, body)?;
-    // The device's frames are written from its outbox, which the bus fills
-    // directly, not through actix-ws's session.
-    drop(session);
+    let mut handshake = actix_http::ws::handshake(req.head())?;
     let device = chitchat_domain::DeviceId::new();
     let outbox = Outbox::new(device, caller.session_id, settings.device_queue, settings.write_wait);
-    let response = response.map_body(|_, upgrade| {
-        actix_web::body::BoxBody::new(actix_web::body::BodyStream::new(OutboundBody::new(outbox.clone(), upgrade)))
-    });
-    // The limit holds for a whole message, also when it comes in fragments each under it.
-    let stream = stream
-        .max_frame_size(settings.max_frame_bytes)
-        .aggregate_continuations()
-        .max_continuation_size(settings.max_frame_bytes);
+    // The device's frames are written from its outbox, which the bus fills directly.
+    let response = handshake.message_body(actix_web::body::BoxBody::new(actix_web::body::BodyStream::new(
+        OutboundBody::new(outbox.clone()),
+    )))?;
+    let stream = ClientFrames::new(body.into_inner(), settings.max_frame_bytes);
     // Where the chats stand, read before subscribing: see `connection::run`.
     let start = match services.sync.positions(caller).await {
         Ok(positions) => Some(positions),
@@ -212,7 +200,7 @@ async fn connect(
         start,
         matches!(query.resume.as_deref(), Some("1" | "true")),
     ));
-    Ok(response)
+    Ok(response.into())
 }
 
 #[cfg(test)]

@@ -4,7 +4,6 @@
 
 use crate::outbox::{Outbox, Outgoing};
 use actix_http::ws::{OpCode, Parser};
-use actix_web::body::BoxBody;
 use actix_web::web::{Bytes, BytesMut};
 use actix_ws::Message;
 use futures_util::Stream;
@@ -22,14 +21,11 @@ const MAX_CLOSE_REASON_BYTES: usize = 123;
 
 pub(crate) struct OutboundBody {
     outbox: Arc<Outbox>,
-    /// actix-ws's own body, never polled: dropping it tells the message stream the
-    /// connection is gone, so it is dropped with this one.
-    _upgrade: BoxBody,
 }
 
 impl OutboundBody {
-    pub(crate) fn new(outbox: Arc<Outbox>, upgrade: BoxBody) -> Self {
-        Self { outbox, _upgrade: upgrade }
+    pub(crate) fn new(outbox: Arc<Outbox>) -> Self {
+        Self { outbox }
     }
 }
 

@@ -1,15 +1,8 @@
 //! Refuses a client frame on the length its header announces. actix-http's frame
 //! parser checks a frame's size only once the whole frame has arrived, so a header
 //! announcing 2^63 − 1 bytes would have the socket buffer whatever the client sends.
-//! This guard reads only the frame headers as the bytes pass through (payloads
-//! are skipped, never copied) and ends the stream with an error at the first
-//! header over the limit.
-
-use actix_web::error::PayloadError;
-use actix_web::web::Bytes;
-use futures_util::Stream;
-use std::pin::Pin;
-use std::task::{Context, Poll};
+//! This scanner reads only the frame headers as the bytes pass through (payloads
+//! are skipped, never copied) and tells of the first header over the limit.
 
 /// The longest frame header: 2 bytes, an 8-byte extended length, a 4-byte mask.
 const MAX_HEADER: usize = 14;
@@ -75,44 +68,6 @@ impl FrameScanner {
         Some(short.unwrap_or_else(|| {
             header[2..2 + extended].iter().fold(0u64, |length, byte| (length << 8) | u64::from(*byte))
         }))
-    }
-}
-
-/// The client's byte stream, ended with `PayloadError::Overflow` at the first frame
-/// header over the limit.
-pub(crate) struct FrameGuard<S> {
-    inner: S,
-    scanner: FrameScanner,
-    refused: bool,
-}
-
-impl<S> FrameGuard<S> {
-    pub(crate) fn new(inner: S, max_payload: usize) -> Self {
-        Self { inner, scanner: FrameScanner::new(max_payload), refused: false }
-    }
-}
-
-impl<S> Stream for FrameGuard<S>
-where
-    S: Stream<Item = Result<Bytes, PayloadError>> + Unpin,
-{
-    type Item = Result<Bytes, PayloadError>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        if self.refused {
-            return Poll::Ready(None);
-        }
-        match Pin::new(&mut self.inner).poll_next(cx) {
-            Poll::Ready(Some(Ok(bytes))) => match self.scanner.scan(&bytes) {
-                Ok(()) => Poll::Ready(Some(Ok(bytes))),
-                Err(TooLong { announced }) => {
-                    self.refused = true;
-                    tracing::debug!(announced, "websocket frame header over the size limit");
-                    Poll::Ready(Some(Err(PayloadError::Overflow)))
-                }
-            },
-            other => other,
-        }
     }
 }
 
