@@ -54,6 +54,19 @@ pub async fn push_subscriptions_belong_to_logged_in_devices<S: Store>(store: S) 
         store.subscriptions_of(&[ravi.id], now()).await.unwrap().into_iter().map(|s| s.endpoint).collect();
     found.sort();
     assert_eq!(found, ["https://p/laptop", "https://p/phone"], "Ravi's devices only");
+    let mut both: Vec<String> = store
+        .subscriptions_of(&[asha.id, ravi.id, asha.id], now())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.endpoint)
+        .collect();
+    both.sort();
+    assert_eq!(both, ["https://p/asha", "https://p/laptop", "https://p/phone"], "each once, a user named twice or not");
+    assert!(
+        store.subscriptions_of(&[ravi.id], now() + Duration::days(8)).await.unwrap().is_empty(),
+        "an expired session is not pushed"
+    );
 
     // The same endpoint subscribed again (another account on that browser) is replaced.
     store.put_subscription(&subscription(&asha, ashas, "https://p/laptop"), now()).await.unwrap();
