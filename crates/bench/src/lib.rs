@@ -438,8 +438,14 @@ fn history_plot(path: PathBuf, result: &scenarios::history::History) -> Result<(
         "milliseconds",
         &categories,
         &[
-            plot::Bars { name: "bare SQL p50", values: pick(|r| r.sql.latency.p50_ms) },
-            plot::Bars { name: "bare SQL p99", values: pick(|r| r.sql.latency.p99_ms) },
+            plot::Bars {
+                name: "bare SQL p50",
+                values: pick(|r| r.sql.as_ref().map_or(f64::NAN, |s| s.latency.p50_ms)),
+            },
+            plot::Bars {
+                name: "bare SQL p99",
+                values: pick(|r| r.sql.as_ref().map_or(f64::NAN, |s| s.latency.p99_ms)),
+            },
             plot::Bars { name: "ChitChat HTTP p50", values: pick(|r| r.chitchat.latency.p50_ms) },
             plot::Bars { name: "ChitChat HTTP p99", values: pick(|r| r.chitchat.latency.p99_ms) },
         ],
@@ -474,12 +480,16 @@ fn history_notes(result: &scenarios::history::History) -> Vec<String> {
             .to_owned(),
     ];
     for row in &result.rows {
-        if row.sql.cut_short || row.chitchat.cut_short {
+        if row.sql.as_ref().is_some_and(|sql| sql.cut_short) || row.chitchat.cut_short {
             notes.push(format!("{}: the time limit ended the requests early", row.what));
         }
+        let bare_rows = row.sql.as_ref().map_or_else(
+            || "no bare query".to_owned(),
+            |sql| format!("{:.1} rows per bare query", sql.items_per_request),
+        );
         notes.push(format!(
-            "{}: {:.1} items per answer over HTTP, {:.1} rows per bare query",
-            row.what, row.chitchat.items_per_request, row.sql.items_per_request
+            "{}: {:.1} items per answer over HTTP, {bare_rows}",
+            row.what, row.chitchat.items_per_request
         ));
     }
     let cpu = &result.measuring_cpu;

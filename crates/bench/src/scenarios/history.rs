@@ -105,10 +105,12 @@ pub struct Measured {
 pub struct HistoryRow {
     pub request: Request,
     pub what: String,
-    pub sql: Measured,
+    /// None for a search on a schema without the search table (a server from
+    /// before it, measured back to back): the bare queries are today's.
+    pub sql: Option<Measured>,
     pub chitchat: Measured,
     /// ChitChat's p99 over the bare query's p99.
-    pub p99_ratio: f64,
+    pub p99_ratio: Option<f64>,
     pub target_p99_ms: f64,
     pub meets_target: bool,
 }
@@ -155,13 +157,24 @@ impl History {
                     last,
                 ]
             };
-            table.row(cells(format!("{}: bare SQL", row.what), &row.sql, report::ratio(1.0)));
+            match &row.sql {
+                Some(sql) => table.row(cells(format!("{}: bare SQL", row.what), sql, report::ratio(1.0))),
+                None => table.row(vec![
+                    format!("{}: bare SQL not run (no search table in this schema)", row.what),
+                    "0".to_owned(),
+                    "—".to_owned(),
+                    "—".to_owned(),
+                    "—".to_owned(),
+                    "—".to_owned(),
+                    "—".to_owned(),
+                ]),
+            }
             table.row(cells(
                 format!("{}: ChitChat HTTP", row.what),
                 &row.chitchat,
                 format!(
                     "{} of SQL p99; p99 < {} ms: {}",
-                    report::ratio(row.p99_ratio),
+                    row.p99_ratio.map_or_else(|| "—".to_owned(), report::ratio),
                     row.target_p99_ms,
                     if row.meets_target { "yes" } else { "no" }
                 ),
@@ -224,14 +237,18 @@ pub async fn run(ctx: &Ctx) -> Result<History> {
         let clock = CpuClock::start(&[running.pid()?]);
         for request in Request::ALL {
             load::progress(&format!("measuring: {}", request.label()));
-            let bare = measure_sql(&sql, &setup, request, ctx).await?;
+            let bare = if bare_sql_runs(request, &loaded) {
+                Some(measure_sql(&sql, &setup, request, ctx).await?)
+            } else {
+                None
+            };
             let (chitchat, failures) = measure_http(&setup, request, ctx).await?;
             errors.extend(failures);
             let target_p99_ms = request.target_ms();
             rows.push(HistoryRow {
                 request,
                 what: request.label(),
-                p99_ratio: report::div(chitchat.latency.p99_ms, bare.latency.p99_ms),
+                p99_ratio: bare.as_ref().map(|bare| report::div(chitchat.latency.p99_ms, bare.latency.p99_ms)),
                 meets_target: chitchat.requests > 0 && chitchat.latency.p99_ms < target_p99_ms,
                 target_p99_ms,
                 sql: bare,
@@ -241,7 +258,7 @@ pub async fn run(ctx: &Ctx) -> Result<History> {
         let measuring_cpu = clock.share();
         load::progress("EXPLAIN (ANALYZE, BUFFERS) of the bare queries");
         let mut plans = Vec::new();
-        for request in Request::ALL {
+        for request in Request::ALL.into_iter().filter(|request| bare_sql_runs(*request, &loaded)) {
             plans.push(QueryPlan { request, plan: explain(&sql, &setup, request).await? });
         }
         drop(sql);
@@ -259,6 +276,12 @@ pub async fn run(ctx: &Ctx) -> Result<History> {
     load::progress("stopping chitchat");
     running.finish().await;
     result
+}
+
+/// Whether the bare queries of `request` can run: today's search statements read
+/// the search table, which a schema from before it does not have.
+fn bare_sql_runs(request: Request, loaded: &history_data::Loaded) -> bool {
+    loaded.search_table || request.search_text().is_none()
 }
 
 /// Checks through the API that the loaded messages are there as the server stores

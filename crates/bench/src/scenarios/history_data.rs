@@ -309,6 +309,9 @@ pub struct Loaded {
     /// Size of `messages` with its indexes, and of `chat_events`, in MiB.
     pub messages_mib: f64,
     pub events_mib: f64,
+    /// Whether the schema has the search table that the indexer fills behind the
+    /// log; a server from before it searched `messages` itself.
+    pub search_table: bool,
 }
 
 /// Loads `messages` messages spread evenly over `chats` (which must be empty) into
@@ -320,7 +323,9 @@ pub struct Loaded {
 /// faster than a million index updates. The messages are copied into the search
 /// table in one statement, as the migration that created it did, instead of through
 /// the server's indexer. `VACUUM ANALYZE` then leaves the tables as autovacuum
-/// leaves a live database (statistics, visibility map, hint bits).
+/// leaves a live database (statistics, visibility map, hint bits). A schema from
+/// before the search table (a server of an earlier commit, measured back to back)
+/// has only the indexes of `messages` to build again.
 pub async fn load(url: &str, chats: &[LoadedChat], messages: usize) -> Result<Loaded> {
     let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
     let task = tokio::spawn(connection);
@@ -346,10 +351,17 @@ async fn load_with(client: &Client, chats: &[LoadedChat], messages: usize) -> Re
     }
     client.batch_execute(WORD_FUNCTION).await.context("creating the word function")?;
     client.batch_execute("SET maintenance_work_mem = '256MB'").await?;
+    let search_table: bool = client
+        .query_one("SELECT to_regclass('message_search') IS NOT NULL", &[])
+        .await
+        .context("looking for the search table")?
+        .get(0);
     let indexes = drop_search_indexes(client).await?;
-    // The rows are indexed for search below, all at once, rather than noted one by
-    // one for the server's indexer.
-    client.batch_execute("ALTER TABLE messages DISABLE TRIGGER messages_search_new").await?;
+    if search_table {
+        // The rows are indexed for search below, all at once, rather than noted one
+        // by one for the server's indexer.
+        client.batch_execute("ALTER TABLE messages DISABLE TRIGGER messages_search_new").await?;
+    }
 
     let started = std::time::Instant::now();
     let readers: Vec<&str> = chats.iter().map(|c| c.reader_id.as_str()).collect();
@@ -381,10 +393,12 @@ async fn load_with(client: &Client, chats: &[LoadedChat], messages: usize) -> Re
         .await
         .context("moving the chats' positions on")?;
     let insert_s = started.elapsed().as_secs_f64();
-    client.batch_execute("ALTER TABLE messages ENABLE TRIGGER messages_search_new").await?;
 
     let started = std::time::Instant::now();
-    fill_search_table(client).await?;
+    if search_table {
+        client.batch_execute("ALTER TABLE messages ENABLE TRIGGER messages_search_new").await?;
+        fill_search_table(client).await?;
+    }
     for (name, definition) in &indexes {
         load::progress(&format!("building index {name}"));
         client.batch_execute(definition).await.with_context(|| format!("building {name} again"))?;
@@ -392,25 +406,13 @@ async fn load_with(client: &Client, chats: &[LoadedChat], messages: usize) -> Re
     let index_s = started.elapsed().as_secs_f64();
     let started = std::time::Instant::now();
     load::progress("VACUUM ANALYZE");
-    for table in ["messages", "message_search", "chat_events", "chats", "chat_members"] {
+    let tables = ["messages", "message_search", "chat_events", "chats", "chat_members"];
+    for table in tables.into_iter().filter(|table| search_table || *table != "message_search") {
         client.batch_execute(&format!("VACUUM (ANALYZE) {table}")).await.with_context(|| format!("vacuum {table}"))?;
     }
     let vacuum_s = started.elapsed().as_secs_f64();
 
-    let count = |pattern: &'static str, word: &'static str| async move {
-        let row = client
-            .query_one(
-                "SELECT count(*) FROM messages WHERE to_tsvector('simple', content) @@ plainto_tsquery('simple', $1) \
-                 OR content ILIKE $2",
-                &[&word, &pattern],
-            )
-            .await
-            .with_context(|| format!("counting messages with {word:?}"))?;
-        Ok::<i64, anyhow::Error>(row.get(0))
-    };
-    let rare_matches = count("%zanzibar%", RARE_WORD).await?;
-    let common_matches = count("%tomorrow%", COMMON_WORD).await?;
-    let partial_matches = count("%restaur%", PARTIAL_QUERY).await?;
+    let (rare_matches, common_matches, partial_matches) = count_matches(client).await?;
     let size = |table: &'static str| async move {
         let row = client
             .query_one("SELECT pg_total_relation_size($1::text::regclass)::float8 / 1048576", &[&table])
@@ -430,11 +432,30 @@ async fn load_with(client: &Client, chats: &[LoadedChat], messages: usize) -> Re
         partial_matches,
         messages_mib: size("messages").await?,
         events_mib: size("chat_events").await?,
+        search_table,
     })
 }
 
-/// Drops the indexes of `messages` and `chat_events` that back no constraint;
-/// returns their names and definitions, to build them again after the load.
+/// How many messages hold the rare word, the common word and the searched part of
+/// a word, counted with the search query's own conditions.
+async fn count_matches(client: &Client) -> Result<(i64, i64, i64)> {
+    let count = |pattern: &'static str, word: &'static str| async move {
+        let row = client
+            .query_one(
+                "SELECT count(*) FROM messages WHERE to_tsvector('simple', content) @@ plainto_tsquery('simple', $1) \
+                 OR content ILIKE $2",
+                &[&word, &pattern],
+            )
+            .await
+            .with_context(|| format!("counting messages with {word:?}"))?;
+        Ok::<i64, anyhow::Error>(row.get(0))
+    };
+    let rare_matches = count("%zanzibar%", RARE_WORD).await?;
+    let common_matches = count("%tomorrow%", COMMON_WORD).await?;
+    let partial_matches = count("%restaur%", PARTIAL_QUERY).await?;
+    Ok((rare_matches, common_matches, partial_matches))
+}
+
 /// Copies the loaded messages into the search table in one statement, as the
 /// migration that created it did.
 async fn fill_search_table(client: &Client) -> Result<()> {
@@ -448,11 +469,14 @@ async fn fill_search_table(client: &Client) -> Result<()> {
         .context("indexing the messages for search")
 }
 
+/// Drops the indexes of `messages`, `message_search` (where there is one) and
+/// `chat_events` that back no constraint; returns their names and definitions, to
+/// build them again after the load.
 async fn drop_search_indexes(client: &Client) -> Result<Vec<(String, String)>> {
     let rows = client
         .query(
             "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i \
-             WHERE i.indrelid IN ('messages'::regclass, 'message_search'::regclass, 'chat_events'::regclass) \
+             WHERE i.indrelid IN ('messages'::regclass, to_regclass('message_search'), 'chat_events'::regclass) \
                AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid) \
              ORDER BY 1",
             &[],
