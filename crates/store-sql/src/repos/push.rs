@@ -18,9 +18,8 @@ use std::time::Duration;
 
 const POSTGRES_CLAIM_SQL: &str = include_str!("../../sql/push_claim_postgres.sql");
 const SQLITE_CLAIM_SQL: &str = include_str!("../../sql/push_claim_sqlite.sql");
-const POSTGRES_SUBSCRIPTIONS_SQL: &str = include_str!("../../sql/push_subscriptions_postgres.sql");
 
-#[derive(Queryable, QueryableByName, Selectable, Insertable)]
+#[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = push_subscriptions)]
 struct SubscriptionRow {
     endpoint: String,
@@ -131,28 +130,16 @@ impl PushRepo for Store {
 
     async fn subscriptions_of(&self, users: &[UserId], now: DateTime<Utc>) -> DomainResult<Vec<PushSubscription>> {
         let (users, now): (Vec<String>, i64) = (users.iter().map(ToString::to_string).collect(), to_micros(now));
-        let rows: Vec<SubscriptionRow> = db_run!(self, |conn: DbConn| {
-            let mut conn = conn;
-            match &mut conn {
-                DbConn::Postgres(conn) => {
-                    diesel::sql_query(POSTGRES_SUBSCRIPTIONS_SQL)
-                        .bind::<diesel::sql_types::Array<Text>, _>(&users)
-                        .bind::<BigInt, _>(now)
-                        .load(&mut **conn)
-                        .await?
-                }
-                // SQLite has no arrays to unnest: diesel sends the audience as an `IN` list.
-                DbConn::Sqlite(conn) => {
-                    push_subscriptions::table
-                        .inner_join(sessions::table.on(sessions::id.eq(push_subscriptions::session_id)))
-                        .filter(push_subscriptions::user_id.eq_any(&users))
-                        .filter(sessions::revoked_at.is_null())
-                        .filter(sessions::expires_at.gt(now))
-                        .select(SubscriptionRow::as_select())
-                        .load(&mut **conn)
-                        .await?
-                }
-            }
+        let rows: Vec<SubscriptionRow> = db_run!(self, |conn| {
+            push_subscriptions::table
+                .inner_join(sessions::table.on(sessions::id.eq(push_subscriptions::session_id)))
+                .filter(push_subscriptions::user_id.eq_any(&users))
+                .filter(sessions::revoked_at.is_null())
+                .filter(sessions::expires_at.gt(now))
+                .select(SubscriptionRow::as_select())
+                .load(conn)
+                .await
+                .map_err(StoreError::from)?
         });
         Ok(rows.into_iter().map(SubscriptionRow::into_domain).collect::<Result<_, _>>()?)
     }
