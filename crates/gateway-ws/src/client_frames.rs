@@ -107,7 +107,7 @@ impl ClientFrames {
             Item::Continue(piece) => (piece, false),
             Item::Last(piece) => (piece, true),
         };
-        let Some(fragments) = self.fragments.as_mut() else {
+        let Some(mut fragments) = self.fragments.take() else {
             return Err(FrameError::Protocol(ProtocolError::ContinuationNotStarted));
         };
         if fragments.so_far.len() + piece.len() > self.max_message_bytes {
@@ -115,13 +115,15 @@ impl ClientFrames {
         }
         fragments.so_far.extend_from_slice(&piece);
         if !last {
+            self.fragments = Some(fragments);
             return Ok(None);
         }
-        let Some(Fragments { text: is_text, so_far }) = self.fragments.take() else {
-            return Ok(None);
-        };
-        let message = so_far.freeze();
-        Ok(Some(if is_text { AggregatedMessage::Text(text(message)?) } else { AggregatedMessage::Binary(message) }))
+        let message = fragments.so_far.freeze();
+        Ok(Some(if fragments.text {
+            AggregatedMessage::Text(text(message)?)
+        } else {
+            AggregatedMessage::Binary(message)
+        }))
     }
 }
 
